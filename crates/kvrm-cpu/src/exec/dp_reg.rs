@@ -1,0 +1,5 @@
+//! Semantics of the `dp_reg` class.
+
+use crate::exec::ExecFn;
+
+pub const HANDLERS: &[(&str, ExecFn)] = &[];

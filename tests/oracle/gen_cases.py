@@ -28,7 +28,7 @@ AS = os.environ.get("AARCH64_AS", "aarch64-linux-gnu-as")
 MARCH = "-march=armv8.5-a+crc+lse+rcpc+fp16+rdma+dotprod+sha2+aes+sha3+sm4+flagm"
 MAX_STEPS = 100000
 
-INTNO_NAMES = {1: "undefined", 2: "syscall", 7: "halted"}
+INTNO_NAMES = {1: "undefined", 2: "syscall", 3: "fault", 4: "fault", 7: "halted"}
 
 
 def load_spec(name):

@@ -40,6 +40,9 @@ struct CodeTlbEntry {
     page: u32,
 }
 
+/// Observer called with the state and the encoding before each instruction.
+pub type Tracer = Box<dyn FnMut(&CpuState, u32)>;
+
 /// One emulated CPU running on the host.
 pub struct Cpu {
     pub state: CpuState,
@@ -51,7 +54,7 @@ pub struct Cpu {
     code_index: HashMap<u64, u32>,
     code_tlb: [CodeTlbEntry; CODE_TLB],
     /// Optional observer called before each instruction (for `--trace`).
-    tracer: Option<Box<dyn FnMut(&CpuState, u32)>>,
+    tracer: Option<Tracer>,
 }
 
 impl Cpu {
@@ -78,7 +81,7 @@ impl Cpu {
     }
 
     /// Call `f(state, word)` before every instruction (slows execution down).
-    pub fn set_tracer(&mut self, f: Option<Box<dyn FnMut(&CpuState, u32)>>) {
+    pub fn set_tracer(&mut self, f: Option<Tracer>) {
         self.tracer = f;
     }
 

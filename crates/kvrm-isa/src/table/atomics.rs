@@ -1,6 +1,6 @@
 //! Encodings of the `atomics` class.
 
-use crate::decode::{enc, Encoding};
+use crate::decode::Encoding;
 
 #[rustfmt::skip]
 pub const ENTRIES: &[Encoding] = &[

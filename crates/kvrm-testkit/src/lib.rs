@@ -150,9 +150,9 @@ pub fn run_case<B: Backend + ?Sized>(backend: &mut B, case: &OracleCase) -> Resu
                 .unwrap_or(default_v(i as u64));
         }
     }
-    let before = backend.state().clone();
+    let before = *backend.state();
     let result = backend.run(MAX_STEPS);
-    let after = backend.state().clone();
+    let after = *backend.state();
     let e = &case.expect;
     let mut diffs = String::new();
     let got_stop = stop_name(&result.stop, end);

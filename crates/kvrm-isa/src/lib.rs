@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod decode;
 pub mod memory;
+pub mod programs;
 pub mod state;
 pub mod stop;
 pub mod table;

@@ -1,0 +1,114 @@
+//! `kvrm bench`: the ancestor's two microbenchmarks on a kvrm backend.
+
+use clap::Args;
+use kvrm_cpu::Cpu;
+use kvrm_isa::programs::Microbench;
+use kvrm_isa::{Backend, StopReason};
+
+/// The ancestor's figures (Apple Metal, one emulated CPU, async mode).
+const ANCESTOR_TIGHT_IPS: f64 = 3.5e6;
+const ANCESTOR_STORE_IPS: f64 = 3.0e6;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Backend to measure.
+    #[arg(long, default_value = "cpu", value_parser = ["cpu"])]
+    backend: String,
+    /// Loop iterations per run.
+    #[arg(long, default_value_t = 50_000_000)]
+    iterations: u64,
+    /// Runs per benchmark; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    repeat: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+struct Measurement {
+    bench: Microbench,
+    median_ips: f64,
+    min_ips: f64,
+    max_ips: f64,
+    instructions: u64,
+}
+
+fn measure(bench: Microbench, iterations: u64, repeat: usize) -> anyhow::Result<Measurement> {
+    let program = bench.program(iterations);
+    let mut samples = Vec::with_capacity(repeat);
+    let mut instructions = 0;
+    for _ in 0..repeat.max(1) {
+        let mut cpu = Cpu::with_flat_memory(kvrm_isa::memory::DEFAULT_RAW_MEMORY)?;
+        cpu.load_program(&program, 0)
+            .map_err(|f| anyhow::anyhow!("{f}"))?;
+        let r = cpu.run(u64::MAX);
+        anyhow::ensure!(
+            matches!(r.stop, StopReason::Halted { .. }),
+            "{}: unexpected stop: {}",
+            bench.name(),
+            r.stop
+        );
+        anyhow::ensure!(
+            r.instructions == bench.instructions(iterations),
+            "{}: retired {} instructions, expected {}",
+            bench.name(),
+            r.instructions,
+            bench.instructions(iterations)
+        );
+        instructions = r.instructions;
+        samples.push(r.ips());
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(Measurement {
+        bench,
+        median_ips: samples[samples.len() / 2],
+        min_ips: samples[0],
+        max_ips: samples[samples.len() - 1],
+        instructions,
+    })
+}
+
+pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+    let results = [
+        measure(Microbench::TightLoop, args.iterations, args.repeat)?,
+        measure(Microbench::StoreLoop, args.iterations, args.repeat)?,
+    ];
+    let ancestor = |b: Microbench| match b {
+        Microbench::TightLoop => ANCESTOR_TIGHT_IPS,
+        Microbench::StoreLoop => ANCESTOR_STORE_IPS,
+    };
+    if args.json {
+        let rows: Vec<serde_json::Value> = results
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "benchmark": m.bench.name(),
+                    "backend": args.backend,
+                    "instructions": m.instructions,
+                    "median_ips": m.median_ips.round(),
+                    "min_ips": m.min_ips.round(),
+                    "max_ips": m.max_ips.round(),
+                    "ancestor_ips": ancestor(m.bench),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    println!(
+        "backend: {} ({} runs each, {} iterations per run; median [min..max])",
+        args.backend, args.repeat, args.iterations
+    );
+    for m in &results {
+        println!(
+            "{:<40} {:>8.1} M instr/s  [{:.1}..{:.1}]  ancestor (Metal GPU): {:.1} M  ({:.0}x)",
+            m.bench.name(),
+            m.median_ips / 1e6,
+            m.min_ips / 1e6,
+            m.max_ips / 1e6,
+            ancestor(m.bench) / 1e6,
+            m.median_ips / ancestor(m.bench)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! `kvrm run --raw FILE`: the ancestor's model, a raw image in flat memory.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use kvrm_cpu::Cpu;
+use kvrm_isa::{Backend, CpuState, RunResult, StopReason};
+
+#[derive(Debug, Clone)]
+pub struct RawRunOptions {
+    pub file: PathBuf,
+    pub load_addr: u64,
+    pub entry: u64,
+    pub memory_size: Option<u64>,
+    pub max_cycles: u64,
+    pub json: bool,
+    pub trace: bool,
+}
+
+pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
+    let image = std::fs::read(&opts.file)
+        .with_context(|| format!("cannot read {}", opts.file.display()))?;
+    let memory = kvrm_isa::backend::raw_memory(opts.memory_size)
+        .context("invalid --memory-size (must be a non-zero multiple of 4096)")?;
+    let mut cpu = Cpu::new(memory);
+    cpu.load_program(&image, opts.load_addr).map_err(|f| {
+        anyhow::anyhow!(
+            "{} ({} bytes) does not fit at {:#x} in the flat memory: {f}",
+            opts.file.display(),
+            image.len(),
+            opts.load_addr
+        )
+    })?;
+    cpu.set_pc(opts.entry);
+    let printer = opts.trace.then(|| crate::trace::install(&mut cpu));
+    let result = cpu.run(opts.max_cycles);
+    if let Some(p) = printer {
+        p.finish(cpu.state());
+    }
+    if opts.json {
+        println!("{}", json_report(&result, cpu.state()));
+    } else {
+        print!("{}", text_report(&result, cpu.state()));
+    }
+    Ok(match result.stop {
+        StopReason::Fault { .. } | StopReason::Undefined { .. } => 1,
+        _ => 0,
+    })
+}
+
+fn json_report(r: &RunResult, s: &CpuState) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "stop": r.stop.kind_str(),
+        "message": r.stop.to_string(),
+        "cycles": r.instructions,
+        "ips": r.ips().round(),
+        "pc": s.pc,
+        "x": s.x.to_vec(),
+        "sp": s.sp,
+        "nzcv": s.nzcv,
+    });
+    match r.stop {
+        StopReason::Fault {
+            addr, access, kind, ..
+        } => {
+            v["fault"] = serde_json::json!({
+                "addr": addr, "access": access.as_str(), "kind": kind.as_str()
+            });
+        }
+        StopReason::Undefined { encoding, .. } => v["encoding"] = encoding.into(),
+        StopReason::Syscall { imm } => v["svc_imm"] = imm.into(),
+        StopReason::Halted { imm, .. } => v["imm"] = imm.into(),
+        _ => {}
+    }
+    v
+}
+
+fn text_report(r: &RunResult, s: &CpuState) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "stop: {}", r.stop);
+    let _ = writeln!(
+        out,
+        "instructions: {} ({:.1} M instructions/s)",
+        r.instructions,
+        r.ips() / 1e6
+    );
+    let flag = |bit: u64, c: char| if s.nzcv & bit != 0 { c } else { '-' };
+    use kvrm_isa::state::{NZCV_C, NZCV_N, NZCV_V, NZCV_Z};
+    let _ = writeln!(
+        out,
+        "pc {:#018x}  sp {:#018x}  nzcv {}{}{}{}",
+        s.pc,
+        s.sp,
+        flag(NZCV_N, 'N'),
+        flag(NZCV_Z, 'Z'),
+        flag(NZCV_C, 'C'),
+        flag(NZCV_V, 'V')
+    );
+    for row in (0..31).collect::<Vec<_>>().chunks(4) {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|&i| format!("x{i:<2} {:#018x}", s.x[i]))
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  "));
+    }
+    out
+}

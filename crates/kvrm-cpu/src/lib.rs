@@ -221,19 +221,47 @@ impl Cpu {
         }
     }
 
+    /// The hot loop: look the code page up once, then run slots of that page
+    /// until control leaves it, the budget is spent or code was modified.
     fn run_fast(&mut self, max: u64, retired: &mut u64) -> StopReason {
         let mut n = 0u64;
-        let stop = loop {
+        let stop = 'outer: loop {
             if n >= max {
                 break StopReason::CycleLimit;
             }
-            match self.step() {
-                Flow::Next | Flow::Jump => n += 1,
-                Flow::StopRetired => {
-                    n += 1;
-                    break self.take_stop();
+            let mut pc = self.state.pc;
+            let page = match self.page_for(pc) {
+                Ok(p) => p as usize,
+                Err(_) => break self.take_stop(),
+            };
+            loop {
+                let slot = self.code_pages[page][((pc >> 2) as usize) % SLOTS_PER_PAGE];
+                match (slot.exec)(self, slot.word) {
+                    Flow::Next => {
+                        n += 1;
+                        pc = pc.wrapping_add(4);
+                        self.state.pc = pc;
+                        if pc & 0xfff == 0 {
+                            break;
+                        }
+                    }
+                    Flow::Jump => {
+                        n += 1;
+                        let target = self.state.pc;
+                        if (target ^ pc) >> 12 != 0 || target & 3 != 0 {
+                            break;
+                        }
+                        pc = target;
+                    }
+                    Flow::StopRetired => {
+                        n += 1;
+                        break 'outer self.take_stop();
+                    }
+                    Flow::Stop => break 'outer self.take_stop(),
                 }
-                Flow::Stop => break self.take_stop(),
+                if n >= max || self.mem.has_dirty_code() {
+                    break;
+                }
             }
             if self.mem.has_dirty_code() {
                 self.drop_dirty_code();
@@ -241,6 +269,17 @@ impl Cpu {
         };
         *retired = n;
         stop
+    }
+
+    /// The code page index for `pc` (which must be 4-byte aligned and executable).
+    #[inline(always)]
+    fn page_for(&mut self, pc: u64) -> Result<u32, Flow> {
+        let e = self.code_tlb[(pc >> 12) as usize % CODE_TLB];
+        if e.tag == pc & !0xffc {
+            return Ok(e.page);
+        }
+        self.slot_slow(pc)?;
+        Ok(self.code_tlb[(pc >> 12) as usize % CODE_TLB].page)
     }
 
     fn run_traced(&mut self, max: u64, retired: &mut u64) -> StopReason {

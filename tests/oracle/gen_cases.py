@@ -132,9 +132,12 @@ def run_unicorn(case, code):
         stop["kind"] = "cycle_limit"
     after = uc.mem_read(0, oracle.MEM_SIZE)
     mem_diff = []
-    for a in range(0, oracle.MEM_SIZE, 8):
-        if after[a:a + 8] != before[a:a + 8]:
-            mem_diff.append([a, int.from_bytes(after[a:a + 8], "little")])
+    for page in range(0, oracle.MEM_SIZE, 4096):
+        if after[page:page + 4096] == before[page:page + 4096]:
+            continue
+        for a in range(page, page + 4096, 8):
+            if after[a:a + 8] != before[a:a + 8]:
+                mem_diff.append([a, int.from_bytes(after[a:a + 8], "little")])
     x = [uc.reg_read(A.UC_ARM64_REG_X0 + i) for i in range(29)]
     x += [uc.reg_read(A.UC_ARM64_REG_X29), uc.reg_read(A.UC_ARM64_REG_X30)]
     v = []

@@ -5,6 +5,7 @@
 //! Nothing here depends on a GPU.
 
 pub mod backend;
+pub mod cuda_header;
 pub mod decode;
 pub mod memory;
 pub mod programs;

@@ -28,4 +28,4 @@ fi
 
 shift_args=()
 if [ "${1:-}" = "--" ]; then shift; shift_args=("$@"); fi
-cargo test --workspace --release "${shift_args[@]}"
+cargo test --release "${shift_args[@]}"

@@ -104,6 +104,13 @@ def cases():
                                base=rng.randrange(31)))
             out.append(one(rng, f"fault_ld{sel}r_{e}", "ld", sel, "2" + e if e == "d" else "4" + e if e == "s" else "8" + e,
                            "imm", addr=MEM_SIZE, base=rng.randrange(31)))
+    # Page-crossing and unaligned-sp accesses (a store element straddling the
+    # end of memory: see the unit tests of exec/simd_ldst.rs).
+    out.append(one(rng, "ld1_d_cross_page", "ld", 1, "d", "noff", base=0, addr=0x13FFC, index=1))
+    out.append(one(rng, "st4_s_cross_page", "st", 4, "s", "imm", base=0, addr=0x14FF6, index=2))
+    out.append(one(rng, "ld4r_cross_page", "ld", 4, "4s", "imm", base=0, addr=0x15FF2))
+    out.append(one(rng, "ld2_h_sp_unaligned", "ld", 2, "h", "imm", base="sp", addr=0x18003, index=5))
+    out.append(one(rng, "st3_d_sp_unaligned", "st", 3, "d", "reg", base="sp", addr=0x1800B, index=0, rm=5))
     # Unallocated encodings.
     for name, word in [
         ("st_opc_110", 0x0D00C020), ("st_opc_111_post", 0x0D9FE020), ("h_size_odd", 0x0D404420),

@@ -162,46 +162,66 @@ fn mult<const LOAD: bool, const RPT: u32, const SELEM: u32, const POST: bool>(
     let elements = (dbytes >> size) as u32;
     let t = rd(w);
     let addr = cpu.state.xsp(rn(w));
-    let mut buf = [0u8; 64];
-    if LOAD {
+    if SELEM == 1 {
+        // LD1/ST1: each register is one contiguous 8- or 16-byte access.
+        if LOAD {
+            let mut regs = [0u128; 4];
+            for (r, reg) in regs.iter_mut().enumerate().take(nregs) {
+                let a = addr.wrapping_add((r * dbytes) as u64);
+                *reg = if q {
+                    mem!(cpu, cpu.mem.read_u128(a))
+                } else {
+                    mem!(cpu, cpu.mem.read_u64(a)) as u128
+                };
+            }
+            for (r, &reg) in regs.iter().enumerate().take(nregs) {
+                cpu.state.set_vreg((t + r as u32) % 32, reg);
+            }
+        } else {
+            for r in 0..nregs {
+                let v = cpu.state.vreg((t + r as u32) % 32);
+                let a = addr.wrapping_add((r * dbytes) as u64);
+                let res = if q {
+                    cpu.mem.write_u128(a, v)
+                } else {
+                    cpu.mem.write_u64(a, v as u64)
+                };
+                if res.is_err() {
+                    mem!(
+                        cpu,
+                        write_elements(cpu, a, &v.to_le_bytes()[..dbytes], ebytes)
+                    );
+                }
+            }
+        }
+    } else if LOAD {
+        // LD2-LD4: read the whole block, then de-interleave.
+        let mut buf = [0u8; 64];
         mem!(cpu, read_block(cpu, addr, &mut buf, total));
         let mut regs = [0u128; 4];
-        if SELEM == 1 {
-            for (r, reg) in regs.iter_mut().enumerate().take(nregs) {
-                let mut b = [0u8; 16];
-                b[..dbytes].copy_from_slice(&buf[r * dbytes..(r + 1) * dbytes]);
-                *reg = u128::from_le_bytes(b);
-            }
-        } else {
-            let mut off = 0;
-            for e in 0..elements {
-                for reg in regs.iter_mut().take(SELEM as usize) {
-                    *reg = set_lane(*reg, size, e, get_le(&buf, off, ebytes));
-                    off += ebytes;
-                }
+        let mut off = 0;
+        for e in 0..elements {
+            for reg in regs.iter_mut().take(SELEM as usize) {
+                *reg = set_lane(*reg, size, e, get_le(&buf, off, ebytes));
+                off += ebytes;
             }
         }
-        for (r, &reg) in regs.iter().enumerate().take(nregs) {
-            cpu.state.set_vreg((t + r as u32) % 32, reg);
+        for (s, &reg) in regs.iter().enumerate().take(nregs) {
+            cpu.state.set_vreg((t + s as u32) % 32, reg);
         }
     } else {
-        if SELEM == 1 {
-            for r in 0..nregs {
-                let v = cpu.state.vreg((t + r as u32) % 32).to_le_bytes();
-                buf[r * dbytes..(r + 1) * dbytes].copy_from_slice(&v[..dbytes]);
-            }
-        } else {
-            let mut regs = [0u128; 4];
-            for (s, reg) in regs.iter_mut().enumerate().take(SELEM as usize) {
-                *reg = cpu.state.vreg((t + s as u32) % 32);
-            }
-            let mut off = 0;
-            for e in 0..elements {
-                for reg in regs.iter().take(SELEM as usize) {
-                    let v = lane(*reg, size, e).to_le_bytes();
-                    buf[off..off + ebytes].copy_from_slice(&v[..ebytes]);
-                    off += ebytes;
-                }
+        // ST2-ST4: interleave into a block, then write it in memory order.
+        let mut buf = [0u8; 64];
+        let mut regs = [0u128; 4];
+        for (s, reg) in regs.iter_mut().enumerate().take(SELEM as usize) {
+            *reg = cpu.state.vreg((t + s as u32) % 32);
+        }
+        let mut off = 0;
+        for e in 0..elements {
+            for reg in regs.iter().take(SELEM as usize) {
+                let v = lane(*reg, size, e).to_le_bytes();
+                buf[off..off + ebytes].copy_from_slice(&v[..ebytes]);
+                off += ebytes;
             }
         }
         mem!(cpu, write_block(cpu, addr, &buf, total, ebytes));

@@ -18,6 +18,9 @@ use kvrm_isa::{Access, FaultKind, MemFault};
 use crate::exec::{ExecFn, Flow};
 use crate::{mem, Cpu};
 
+#[cfg(test)]
+mod tests;
+
 pub const HANDLERS: &[(&str, ExecFn)] = &[
     ("STXR", stxr),
     ("LDXR", ldxr),
@@ -187,7 +190,11 @@ fn rcpc_unscaled(cpu: &mut Cpu, w: u32) -> Flow {
     let offset = sign_extend(bits(w, 12, 9) as u64, 9) as u64;
     let addr = cpu.state.xsp(rn(w)).wrapping_add(offset);
     if addr & (size - 1) != 0 {
-        let access = if opc == 0 { Access::Write } else { Access::Read };
+        let access = if opc == 0 {
+            Access::Write
+        } else {
+            Access::Read
+        };
         return alignment_fault(cpu, addr, access);
     }
     if opc == 0 {

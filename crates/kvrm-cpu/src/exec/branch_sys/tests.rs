@@ -29,7 +29,10 @@ fn ends(stop: StopReason, code_len: usize) {
 }
 
 fn undefined(stop: StopReason) {
-    assert!(matches!(stop, StopReason::Undefined { pc: CODE, .. }), "{stop}");
+    assert!(
+        matches!(stop, StopReason::Undefined { pc: CODE, .. }),
+        "{stop}"
+    );
 }
 
 /// MRS Xt, (op0, op1, CRn, CRm, op2).
@@ -55,7 +58,9 @@ fn bc_cond_branches_like_b_cond() {
     ends(stop, 3);
     assert_eq!(cpu.state.x[0], 1);
     // BC.NV always branches.
-    let (cpu, stop) = run(&[0x5400_005f, 0xd280_0020, 0xd503_201f], |c| c.state.x[0] = 7);
+    let (cpu, stop) = run(&[0x5400_005f, 0xd280_0020, 0xd503_201f], |c| {
+        c.state.x[0] = 7
+    });
     ends(stop, 3);
     assert_eq!(cpu.state.x[0], 7);
 }
@@ -111,7 +116,13 @@ fn el1_and_pauth_encodings_are_undefined() {
 #[test]
 fn pac_hints_are_nops() {
     // PAuth is not advertised: PACIASP, AUTIASP, PACIA1716, XPACLRI, ... are NOPs.
-    for w in [0xd503_233fu32, 0xd503_23bf, 0xd503_211f, 0xd503_219f, 0xd503_20ff] {
+    for w in [
+        0xd503_233fu32,
+        0xd503_23bf,
+        0xd503_211f,
+        0xd503_219f,
+        0xd503_20ff,
+    ] {
         let (cpu, stop) = run(&[w], |c| {
             c.state.x[30] = 0xfedc_ba98_7654_3210;
             c.state.x[17] = 0x1234_5678_9abc_def0;
@@ -249,7 +260,13 @@ fn cache_maintenance_faults_only_on_unmapped_memory() {
         ends(stop, 1);
         let (_, stop) = run(&[w], |c| c.state.x[5] = 0x20_0000);
         assert!(
-            matches!(stop, StopReason::Fault { addr: 0x20_0000, .. }),
+            matches!(
+                stop,
+                StopReason::Fault {
+                    addr: 0x20_0000,
+                    ..
+                }
+            ),
             "{stop}"
         );
     }

@@ -5,7 +5,8 @@
 # Sources may say "// kvrm-cflags: FLAGS" (extra flags) or "// kvrm-build: nolibc" (assembly
 # with its own _start: built once, as NAME-O2, with -nostdlib).
 # Incremental: a binary is rebuilt when it is older than any file its .d dependency list names
-# or than this script. Run as root on Debian it installs what is missing; KVRM_NO_MUSL=1 skips musl.
+# or than this script. Run as root (or with passwordless sudo) on Debian it installs what is
+# missing (gcc-aarch64-linux-gnu, musl-dev:arm64); KVRM_NO_MUSL=1 skips the musl variants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=tests/guest/src
@@ -14,11 +15,14 @@ CC=${CC:-aarch64-linux-gnu-gcc}
 MUSL_SPECS=/usr/lib/aarch64-linux-musl/musl-gcc.specs
 SELF="$PWD/scripts/build-guests.sh"
 
-as_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+# Installing needs root: directly, or through passwordless sudo.
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+as_root() { command -v apt-get >/dev/null && { [ -z "$SUDO" ] || sudo -n true 2>/dev/null; }; }
 
 if ! command -v "$CC" >/dev/null; then
     if as_root; then
-        apt-get update -qq && apt-get install -y -qq gcc-aarch64-linux-gnu >/dev/null
+        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq gcc-aarch64-linux-gnu >/dev/null
     else
         echo "build-guests: $CC not found (apt-get install gcc-aarch64-linux-gnu)" >&2
         exit 1
@@ -30,8 +34,8 @@ if [ "${KVRM_NO_MUSL:-0}" = 1 ]; then
 elif [ ! -f "$MUSL_SPECS" ]; then
     if as_root; then
         echo "build-guests: installing musl-dev:arm64" >&2
-        dpkg --add-architecture arm64
-        { apt-get update -qq && apt-get install -y -qq musl-dev:arm64 >/dev/null; } || true
+        $SUDO dpkg --add-architecture arm64
+        { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq musl-dev:arm64 >/dev/null; } || true
     fi
     if [ ! -f "$MUSL_SPECS" ]; then
         echo "build-guests: musl-dev:arm64 not installed ($MUSL_SPECS missing): skipping musl variants" >&2

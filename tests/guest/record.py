@@ -63,23 +63,33 @@ def strip_qemu(stderr):
     return b"\n".join(l for l in lines if not l.startswith(b"qemu: uncaught target signal"))
 
 
-def run_once(binary, case, inputs):
+def run_once(binary, case, inputs, perturb):
+    """perturb: give the input files other timestamps, so that output depending on them shows."""
     with tempfile.TemporaryDirectory(prefix="kvrm-rec-") as scratch:
+        stamp = (1000000000, 1000000000) if perturb else None
         for c in case["copy"]:
-            shutil.copy(os.path.join(inputs, c), os.path.join(scratch, os.path.basename(c)))
+            dst = os.path.join(scratch, os.path.basename(c))
+            shutil.copy(os.path.join(inputs, c), dst)
+            os.utime(dst, stamp)
         cmd = [QEMU]
         for e in case["env"]:
             cmd += ["-E", e]
         for u in case["unset"]:
             cmd += ["-U", u]
         cmd += [binary] + case["args"]
-        stdin = open(os.path.join(inputs, case["stdin"]), "rb") if case["stdin"] else subprocess.DEVNULL
+        stdin = subprocess.DEVNULL
+        if case["stdin"]:
+            tmp_in = os.path.join(scratch, "..", os.path.basename(scratch) + ".stdin")
+            shutil.copy(os.path.join(inputs, case["stdin"]), tmp_in)
+            os.utime(tmp_in, stamp)
+            stdin = open(tmp_in, "rb")
         try:
             p = subprocess.run(cmd, cwd=scratch, env=BASE_ENV, stdin=stdin, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=60)
         finally:
             if case["stdin"]:
                 stdin.close()
+                os.remove(tmp_in)
         status = p.returncode if p.returncode >= 0 else 128 + (-p.returncode)
         return p.stdout, strip_qemu(p.stderr), f"{status}\n".encode()
 
@@ -113,8 +123,8 @@ def main():
     for name, binary, case in items:
         if filt and filt not in name:
             continue
-        first = run_once(binary, case, inputs)
-        second = run_once(binary, case, inputs)
+        first = run_once(binary, case, inputs, False)
+        second = run_once(binary, case, inputs, True)
         if first != second:
             print(f"NONDETERMINISTIC: {name}")
             bad += 1

@@ -46,7 +46,10 @@ pub struct Item {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 pub fn parse_cases(path: &Path) -> Vec<Case> {
@@ -60,11 +63,17 @@ pub fn parse_cases(path: &Path) -> Vec<Case> {
         if key == "case" {
             let (name, prog) = val.split_once(' ').unwrap_or((val, ""));
             let prog = if prog.is_empty() { name } else { prog };
-            cases.push(Case { name: name.to_string(), prog: prog.to_string(), ..Case::default() });
+            cases.push(Case {
+                name: name.to_string(),
+                prog: prog.to_string(),
+                ..Case::default()
+            });
             continue;
         }
         let where_ = format!("{}:{}", path.display(), i + 1);
-        let cur = cases.last_mut().unwrap_or_else(|| panic!("{where_}: '{key}' outside a case"));
+        let cur = cases
+            .last_mut()
+            .unwrap_or_else(|| panic!("{where_}: '{key}' outside a case"));
         match key {
             "args" => cur.args.extend(val.split_whitespace().map(str::to_string)),
             "arg" => cur.args.push(val.to_string()),
@@ -88,7 +97,10 @@ fn runner() -> Runner {
     match std::env::var("KVRM_TEST_RUNNER") {
         Ok(r) if !r.is_empty() => {
             let p = PathBuf::from(&r);
-            let is_qemu = p.file_name().map(|n| n.to_string_lossy().contains("qemu")).unwrap_or(false);
+            let is_qemu = p
+                .file_name()
+                .map(|n| n.to_string_lossy().contains("qemu"))
+                .unwrap_or(false);
             if is_qemu {
                 Runner::Qemu(p)
             } else {
@@ -112,13 +124,20 @@ fn env_flag(name: &str) -> bool {
 fn scratch_dir(suite: &str, item: &str) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{suite}-{}-{n}-{item}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{suite}-{}-{n}-{item}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create scratch directory");
     dir
 }
 
-fn run_item(suite_dir: &Path, suite: &str, item: &Item, runner: &Runner, timeout: Duration) -> Result<Outcome, String> {
+fn run_item(
+    suite_dir: &Path,
+    suite: &str,
+    item: &Item,
+    runner: &Runner,
+    timeout: Duration,
+) -> Result<Outcome, String> {
     let case = &item.case;
     let scratch = scratch_dir(suite, &item.name);
     for c in &case.copy {
@@ -144,7 +163,9 @@ fn run_item(suite_dir: &Path, suite: &str, item: &Item, runner: &Runner, timeout
         cmd.arg("-U").arg(u);
     }
     cmd.arg(&item.binary).args(&case.args);
-    cmd.current_dir(&scratch).env_clear().envs(BASE_ENV.iter().copied());
+    cmd.current_dir(&scratch)
+        .env_clear()
+        .envs(BASE_ENV.iter().copied());
     match &case.stdin {
         Some(f) => {
             let p = suite_dir.join("inputs").join(f);
@@ -155,7 +176,9 @@ fn run_item(suite_dir: &Path, suite: &str, item: &Item, runner: &Runner, timeout
         }
     }
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
     let mut out_pipe = child.stdout.take().unwrap();
     let mut err_pipe = child.stderr.take().unwrap();
     let out_t = std::thread::spawn(move || {
@@ -194,7 +217,11 @@ fn run_item(suite_dir: &Path, suite: &str, item: &Item, runner: &Runner, timeout
     if let Runner::Qemu(_) = runner {
         stderr = strip_qemu_lines(&stderr);
     }
-    Ok(Outcome { stdout, stderr, status: format!("{code}\n") })
+    Ok(Outcome {
+        stdout,
+        stderr,
+        status: format!("{code}\n"),
+    })
 }
 
 /// qemu-aarch64 reports a guest's fatal signal on its own stderr; kvrm does not.
@@ -239,7 +266,10 @@ fn first_difference(what: &str, expected: &[u8], actual: &[u8]) -> String {
         let e = el.get(i).copied();
         let a = al.get(i).copied();
         if e != a {
-            let fmt = |x: Option<&[u8]>| x.map(|l| format!("\"{}\"", show(l))).unwrap_or_else(|| "<end>".to_string());
+            let fmt = |x: Option<&[u8]>| {
+                x.map(|l| format!("\"{}\"", show(l)))
+                    .unwrap_or_else(|| "<end>".to_string())
+            };
             return format!(
                 "{what} differs at line {} ({} vs {} bytes in all)\n      expected: {}\n      actual:   {}",
                 i + 1,
@@ -262,8 +292,12 @@ pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
         return;
     }
     let filter = std::env::var("KVRM_GUEST_FILTER").unwrap_or_default();
-    let items: Vec<Item> = items.into_iter().filter(|i| i.name.contains(&filter)).collect();
-    let (present, missing): (Vec<Item>, Vec<Item>) = items.into_iter().partition(|i| i.binary.exists());
+    let items: Vec<Item> = items
+        .into_iter()
+        .filter(|i| i.name.contains(&filter))
+        .collect();
+    let (present, missing): (Vec<Item>, Vec<Item>) =
+        items.into_iter().partition(|i| i.binary.exists());
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|i| i.name.as_str()).collect();
         let msg = format!(
@@ -284,16 +318,31 @@ pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
     }
     let runner = runner();
     match &runner {
-        Runner::Kvrm(p) => eprintln!("{suite}: {} items with kvrm ({})", present.len(), p.display()),
-        Runner::Qemu(p) => eprintln!("{suite}: {} items with {} (checking the expected files)", present.len(), p.display()),
+        Runner::Kvrm(p) => eprintln!(
+            "{suite}: {} items with kvrm ({})",
+            present.len(),
+            p.display()
+        ),
+        Runner::Qemu(p) => eprintln!(
+            "{suite}: {} items with {} (checking the expected files)",
+            present.len(),
+            p.display()
+        ),
     }
     let timeout = Duration::from_secs(
-        std::env::var("KVRM_GUEST_TIMEOUT").ok().and_then(|v| v.parse().ok()).unwrap_or(120),
+        std::env::var("KVRM_GUEST_TIMEOUT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(120),
     );
     let jobs = std::env::var("KVRM_TEST_JOBS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
         .max(1);
     let next = AtomicUsize::new(0);
     let failures: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
@@ -303,25 +352,38 @@ pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = present.get(k) else { break };
-                let exp = |ext: &str| fs::read(suite_dir.join("expected").join(format!("{}.{ext}", item.name)));
+                let exp = |ext: &str| {
+                    fs::read(
+                        suite_dir
+                            .join("expected")
+                            .join(format!("{}.{ext}", item.name)),
+                    )
+                };
                 let mut problems = Vec::new();
                 match (exp("stdout"), exp("stderr"), exp("status")) {
-                    (Ok(eo), Ok(ee), Ok(es)) => match run_item(&suite_dir, suite, item, &runner, timeout) {
-                        Ok(got) => {
-                            let es = String::from_utf8_lossy(&es).to_string();
-                            if got.status != es {
-                                problems.push(format!("status: expected {}, got {}", es.trim(), got.status.trim()));
+                    (Ok(eo), Ok(ee), Ok(es)) => {
+                        match run_item(&suite_dir, suite, item, &runner, timeout) {
+                            Ok(got) => {
+                                let es = String::from_utf8_lossy(&es).to_string();
+                                if got.status != es {
+                                    problems.push(format!(
+                                        "status: expected {}, got {}",
+                                        es.trim(),
+                                        got.status.trim()
+                                    ));
+                                }
+                                if got.stdout != eo {
+                                    problems.push(first_difference("stdout", &eo, &got.stdout));
+                                }
+                                if got.stderr != ee {
+                                    problems.push(first_difference("stderr", &ee, &got.stderr));
+                                }
                             }
-                            if got.stdout != eo {
-                                problems.push(first_difference("stdout", &eo, &got.stdout));
-                            }
-                            if got.stderr != ee {
-                                problems.push(first_difference("stderr", &ee, &got.stderr));
-                            }
+                            Err(e) => problems.push(e),
                         }
-                        Err(e) => problems.push(e),
-                    },
-                    _ => problems.push("expected files missing (run the recording script)".to_string()),
+                    }
+                    _ => problems
+                        .push("expected files missing (run the recording script)".to_string()),
                 }
                 if !problems.is_empty() {
                     let text = format!("  {}:\n    {}", item.name, problems.join("\n    "));
@@ -340,6 +402,11 @@ pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
     );
     if !failures.is_empty() {
         let list: Vec<String> = failures.into_iter().map(|(_, t)| t).collect();
-        panic!("{} of {} {suite} items failed:\n{}", list.len(), present.len(), list.join("\n"));
+        panic!(
+            "{} of {} {suite} items failed:\n{}",
+            list.len(),
+            present.len(),
+            list.join("\n")
+        );
     }
 }

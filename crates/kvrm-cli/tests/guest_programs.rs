@@ -18,10 +18,21 @@ fn guest_programs() {
             // The expected files say which variants exist (assembly programs: O2 only).
             if dir.join("expected").join(format!("{name}.status")).exists() {
                 let binary = dir.join("build").join(format!("{}-{v}", case.prog));
-                items.push(Item { name, binary, case: case.clone() });
+                items.push(Item {
+                    name,
+                    binary,
+                    case: case.clone(),
+                });
             }
         }
     }
-    assert!(!items.is_empty(), "no expected files under tests/guest/expected");
-    run_suite("guest", items, "run scripts/build-guests.sh (needs gcc-aarch64-linux-gnu, musl-dev:arm64)");
+    assert!(
+        !items.is_empty(),
+        "no expected files under tests/guest/expected"
+    );
+    run_suite(
+        "guest",
+        items,
+        "run scripts/build-guests.sh (needs gcc-aarch64-linux-gnu, musl-dev:arm64)",
+    );
 }

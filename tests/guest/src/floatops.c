@@ -105,13 +105,17 @@ int main(void)
 
     /* FPCR.FZ: denormal inputs and results flush to zero. FPCR.DN: default NaN. */
     uint64_t saved = get_fpcr();
-    volatile double den = 0x1p-1060, half = 0.5;
+    volatile double den = 0x1p-1060, half = 0.5, scale = 0x1p-10;
+    feclearexcept(FE_ALL_EXCEPT);
     printf("fz=0: den*1 %016" PRIx64 " den*0.5 %016" PRIx64 " 0x1p-1020*0.25 %016" PRIx64 "\n", bits(den * one),
            bits(den * half), bits(0x1p-1020 * (half * half)));
     set_fpcr(saved | (1 << 24));
     printf("fz=1: den*1 %016" PRIx64 " den*0.5 %016" PRIx64 " 0x1p-1020*0.25 %016" PRIx64 " den+0 %016" PRIx64 "\n",
            bits(den * one), bits(den * half), bits(0x1p-1020 * (half * half)), bits(den + z));
-    flags("fz");
+    flags("fz (flushed inputs)");
+    x = 0x1p-1020 * scale; /* a denormal result, flushed to zero: underflow */
+    printf("fz=1: 0x1p-1020*0x1p-10 %016" PRIx64 "\n", bits(x));
+    flags("fz (flushed output)");
     set_fpcr(saved | (1 << 25));
     printf("dn=1: nan+1 %016" PRIx64 " negnan*2 %016" PRIx64 " 0/0 %016" PRIx64 "\n", bits(vq + one), bits(vn * two), bits(z / z));
     set_fpcr(saved);

@@ -1,0 +1,25 @@
+//! Busybox applets (tests/busybox): Debian's busybox-static for arm64, fetched by
+//! scripts/fetch-busybox.sh, run with `kvrm run` and compared with the outputs recorded under
+//! qemu-aarch64 (scripts/record-busybox-expected.sh). See tests/guest/harness.rs for the knobs.
+
+#[path = "../../../tests/guest/harness.rs"]
+#[allow(dead_code)] // shared with guest_programs.rs
+mod harness;
+
+use harness::{parse_cases, repo_root, run_suite, Item};
+
+#[test]
+fn busybox_applets() {
+    let dir = repo_root().join("tests/busybox");
+    let binary = dir.join("build/busybox");
+    let items: Vec<Item> = parse_cases(&dir.join("cases.txt"))
+        .into_iter()
+        .map(|case| Item {
+            name: case.name.clone(),
+            binary: binary.clone(),
+            case,
+        })
+        .collect();
+    assert!(!items.is_empty(), "no cases in tests/busybox/cases.txt");
+    run_suite("busybox", items, "run scripts/fetch-busybox.sh");
+}

@@ -1,0 +1,38 @@
+//! Guest programs (tests/guest): static AArch64 Linux executables built by
+//! scripts/build-guests.sh, run with `kvrm run` and compared with the outputs recorded under
+//! qemu-aarch64 (scripts/record-guest-expected.sh). See tests/guest/harness.rs for the knobs
+//! (KVRM_TEST_RUNNER=qemu-aarch64, KVRM_REQUIRE_GUESTS=1, KVRM_GUEST_FILTER, ...).
+
+#[path = "../../../tests/guest/harness.rs"]
+mod harness;
+
+use harness::{parse_cases, repo_root, run_suite, Item, GUEST_VARIANTS};
+
+#[test]
+fn guest_programs() {
+    let dir = repo_root().join("tests/guest");
+    let mut items = Vec::new();
+    for case in parse_cases(&dir.join("cases.txt")) {
+        for v in GUEST_VARIANTS {
+            let name = format!("{}-{v}", case.name);
+            // The expected files say which variants exist (assembly programs: O2 only).
+            if dir.join("expected").join(format!("{name}.status")).exists() {
+                let binary = dir.join("build").join(format!("{}-{v}", case.prog));
+                items.push(Item {
+                    name,
+                    binary,
+                    case: case.clone(),
+                });
+            }
+        }
+    }
+    assert!(
+        !items.is_empty(),
+        "no expected files under tests/guest/expected"
+    );
+    run_suite(
+        "guest",
+        items,
+        "run scripts/build-guests.sh (needs gcc-aarch64-linux-gnu, musl-dev:arm64)",
+    );
+}

@@ -1,0 +1,412 @@
+//! Conformance harness shared by crates/kvrm-cli/tests/{guest_programs,busybox}.rs (included with
+//! `#[path]`). Runs every case of a suite (`tests/<suite>/cases.txt`, format documented there)
+//! with `kvrm run`, compares stdout, stderr and exit status byte for byte with
+//! `tests/<suite>/expected/`, and reports every mismatch in one failure.
+//!
+//! Environment:
+//! - `KVRM_TEST_RUNNER=qemu-aarch64` (any path whose name contains "qemu") runs the cases with
+//!   qemu-aarch64 instead of kvrm: this checks the expected files and the harness itself.
+//!   Another value is used as the kvrm binary.
+//! - `KVRM_REQUIRE_GUESTS=1`: missing binaries fail instead of skipping.
+//! - `KVRM_SKIP_GUESTS=1`: skip the suite.
+//! - `KVRM_GUEST_FILTER=SUBSTR`: only items whose name contains SUBSTR.
+//! - `KVRM_GUEST_TIMEOUT=SECONDS` (default 120) per item; `KVRM_TEST_JOBS=N` parallel items.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Guest build variants, in the order they are reported.
+pub const GUEST_VARIANTS: &[&str] = &["O0", "O2", "O3", "musl-O2"];
+/// The environment the guest starts with (before the case's -E/-U).
+pub const BASE_ENV: &[(&str, &str)] = &[("PATH", "/usr/bin:/bin"), ("HOME", "/home/kvrm")];
+
+#[derive(Debug, Clone, Default)]
+pub struct Case {
+    pub name: String,
+    pub prog: String,
+    pub args: Vec<String>,
+    pub stdin: Option<String>,
+    pub copy: Vec<String>,
+    pub env: Vec<String>,
+    pub unset: Vec<String>,
+    pub fsroot: bool,
+}
+
+/// One run: a case with a concrete binary and expected-file stem.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub name: String,
+    pub binary: PathBuf,
+    pub case: Case,
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+pub fn parse_cases(path: &Path) -> Vec<Case> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut cases: Vec<Case> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let (key, val) = line.split_once(' ').unwrap_or((line, ""));
+        if key == "case" {
+            let (name, prog) = val.split_once(' ').unwrap_or((val, ""));
+            let prog = if prog.is_empty() { name } else { prog };
+            cases.push(Case {
+                name: name.to_string(),
+                prog: prog.to_string(),
+                ..Case::default()
+            });
+            continue;
+        }
+        let where_ = format!("{}:{}", path.display(), i + 1);
+        let cur = cases
+            .last_mut()
+            .unwrap_or_else(|| panic!("{where_}: '{key}' outside a case"));
+        match key {
+            "args" => cur.args.extend(val.split_whitespace().map(str::to_string)),
+            "arg" => cur.args.push(val.to_string()),
+            "stdin" => cur.stdin = Some(val.to_string()),
+            "copy" => cur.copy.push(val.to_string()),
+            "env" => cur.env.push(val.to_string()),
+            "unset" => cur.unset.push(val.to_string()),
+            "fsroot" => cur.fsroot = true,
+            _ => panic!("{where_}: unknown key '{key}'"),
+        }
+    }
+    cases
+}
+
+enum Runner {
+    Kvrm(PathBuf),
+    Qemu(PathBuf),
+}
+
+fn runner() -> Runner {
+    match std::env::var("KVRM_TEST_RUNNER") {
+        Ok(r) if !r.is_empty() => {
+            let p = PathBuf::from(&r);
+            let is_qemu = p
+                .file_name()
+                .map(|n| n.to_string_lossy().contains("qemu"))
+                .unwrap_or(false);
+            if is_qemu {
+                Runner::Qemu(p)
+            } else {
+                Runner::Kvrm(p)
+            }
+        }
+        _ => Runner::Kvrm(PathBuf::from(env!("CARGO_BIN_EXE_kvrm"))),
+    }
+}
+
+struct Outcome {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    status: String,
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).map(|v| v == "1").unwrap_or(false)
+}
+
+fn scratch_dir(suite: &str, item: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{suite}-{}-{n}-{item}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create scratch directory");
+    dir
+}
+
+fn run_item(
+    suite_dir: &Path,
+    suite: &str,
+    item: &Item,
+    runner: &Runner,
+    timeout: Duration,
+) -> Result<Outcome, String> {
+    let case = &item.case;
+    let scratch = scratch_dir(suite, &item.name);
+    for c in &case.copy {
+        let from = suite_dir.join("inputs").join(c);
+        let to = scratch.join(Path::new(c).file_name().unwrap());
+        fs::copy(&from, &to).map_err(|e| format!("copy {}: {e}", from.display()))?;
+    }
+    let mut cmd = match runner {
+        Runner::Kvrm(k) => {
+            let mut c = Command::new(k);
+            c.arg("run");
+            if case.fsroot {
+                c.arg("--fs-root").arg(&scratch);
+            }
+            c
+        }
+        Runner::Qemu(q) => Command::new(q),
+    };
+    for e in &case.env {
+        cmd.arg("-E").arg(e);
+    }
+    for u in &case.unset {
+        cmd.arg("-U").arg(u);
+    }
+    cmd.arg(&item.binary).args(&case.args);
+    cmd.current_dir(&scratch)
+        .env_clear()
+        .envs(BASE_ENV.iter().copied());
+    match &case.stdin {
+        Some(f) => {
+            let p = suite_dir.join("inputs").join(f);
+            cmd.stdin(fs::File::open(&p).map_err(|e| format!("{}: {e}", p.display()))?);
+        }
+        None => {
+            cmd.stdin(Stdio::null());
+        }
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out_pipe.read_to_end(&mut v);
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err_pipe.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(st);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = out_t.join().unwrap();
+    let mut stderr = err_t.join().unwrap();
+    let _ = fs::remove_dir_all(&scratch);
+    let status = status.ok_or_else(|| format!("timed out after {}s", timeout.as_secs()))?;
+    let code = match status.code() {
+        Some(c) => c,
+        None => {
+            use std::os::unix::process::ExitStatusExt;
+            128 + status.signal().unwrap_or(0)
+        }
+    };
+    if let Runner::Qemu(_) = runner {
+        stderr = strip_qemu_lines(&stderr);
+    }
+    Ok(Outcome {
+        stdout,
+        stderr,
+        status: format!("{code}\n"),
+    })
+}
+
+/// qemu-aarch64 reports a guest's fatal signal on its own stderr; kvrm does not.
+fn strip_qemu_lines(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for (i, line) in s.split(|&b| b == b'\n').enumerate() {
+        if line.starts_with(b"qemu: uncaught target signal") {
+            continue;
+        }
+        if i > 0 && !out.is_empty() {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(line);
+    }
+    // keep python's "\n".join semantics: a kept trailing empty segment restores the final newline
+    if s.ends_with(b"\n") && !out.is_empty() && !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out
+}
+
+fn show(line: &[u8]) -> String {
+    let s = String::from_utf8_lossy(line);
+    let mut e: String = s.escape_debug().collect();
+    if e.len() > 160 {
+        let mut cut = 160;
+        while !e.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        e.truncate(cut);
+        e.push_str("...");
+    }
+    e
+}
+
+/// Describes the first differing line of two byte strings.
+fn first_difference(what: &str, expected: &[u8], actual: &[u8]) -> String {
+    let el: Vec<&[u8]> = expected.split_inclusive(|&b| b == b'\n').collect();
+    let al: Vec<&[u8]> = actual.split_inclusive(|&b| b == b'\n').collect();
+    let n = el.len().max(al.len());
+    for i in 0..n {
+        let e = el.get(i).copied();
+        let a = al.get(i).copied();
+        if e != a {
+            let fmt = |x: Option<&[u8]>| {
+                x.map(|l| format!("\"{}\"", show(l)))
+                    .unwrap_or_else(|| "<end>".to_string())
+            };
+            return format!(
+                "{what} differs at line {} ({} vs {} bytes in all)\n      expected: {}\n      actual:   {}",
+                i + 1,
+                expected.len(),
+                actual.len(),
+                fmt(e),
+                fmt(a)
+            );
+        }
+    }
+    format!("{what} differs")
+}
+
+/// Runs the items of one suite and panics with every mismatch.
+pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
+    let root = repo_root();
+    let suite_dir = root.join("tests").join(suite);
+    if env_flag("KVRM_SKIP_GUESTS") {
+        eprintln!("SKIP {suite}: KVRM_SKIP_GUESTS=1");
+        return;
+    }
+    let filter = std::env::var("KVRM_GUEST_FILTER").unwrap_or_default();
+    let items: Vec<Item> = items
+        .into_iter()
+        .filter(|i| i.name.contains(&filter))
+        .collect();
+    let (present, missing): (Vec<Item>, Vec<Item>) =
+        items.into_iter().partition(|i| i.binary.exists());
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|i| i.name.as_str()).collect();
+        let msg = format!(
+            "{} of {} {suite} items have no binary ({}{}); {missing_hint}",
+            missing.len(),
+            missing.len() + present.len(),
+            names.iter().take(8).copied().collect::<Vec<_>>().join(", "),
+            if names.len() > 8 { ", ..." } else { "" }
+        );
+        if env_flag("KVRM_REQUIRE_GUESTS") {
+            panic!("KVRM_REQUIRE_GUESTS=1: {msg}");
+        }
+        eprintln!("SKIP: {msg}");
+    }
+    if present.is_empty() {
+        eprintln!("SKIP {suite}: nothing to run");
+        return;
+    }
+    let runner = runner();
+    match &runner {
+        Runner::Kvrm(p) => eprintln!(
+            "{suite}: {} items with kvrm ({})",
+            present.len(),
+            p.display()
+        ),
+        Runner::Qemu(p) => eprintln!(
+            "{suite}: {} items with {} (checking the expected files)",
+            present.len(),
+            p.display()
+        ),
+    }
+    let timeout = Duration::from_secs(
+        std::env::var("KVRM_GUEST_TIMEOUT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(120),
+    );
+    let jobs = std::env::var("KVRM_TEST_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let failures: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(present.len()) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = present.get(k) else { break };
+                let exp = |ext: &str| {
+                    fs::read(
+                        suite_dir
+                            .join("expected")
+                            .join(format!("{}.{ext}", item.name)),
+                    )
+                };
+                let mut problems = Vec::new();
+                match (exp("stdout"), exp("stderr"), exp("status")) {
+                    (Ok(eo), Ok(ee), Ok(es)) => {
+                        match run_item(&suite_dir, suite, item, &runner, timeout) {
+                            Ok(got) => {
+                                let es = String::from_utf8_lossy(&es).to_string();
+                                if got.status != es {
+                                    problems.push(format!(
+                                        "status: expected {}, got {}",
+                                        es.trim(),
+                                        got.status.trim()
+                                    ));
+                                }
+                                if got.stdout != eo {
+                                    problems.push(first_difference("stdout", &eo, &got.stdout));
+                                }
+                                if got.stderr != ee {
+                                    problems.push(first_difference("stderr", &ee, &got.stderr));
+                                }
+                            }
+                            Err(e) => problems.push(e),
+                        }
+                    }
+                    _ => problems
+                        .push("expected files missing (run the recording script)".to_string()),
+                }
+                if !problems.is_empty() {
+                    let text = format!("  {}:\n    {}", item.name, problems.join("\n    "));
+                    failures.lock().unwrap().push((k, text));
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    eprintln!(
+        "{suite}: {} passed, {} failed in {:.1}s",
+        present.len() - failures.len(),
+        failures.len(),
+        start.elapsed().as_secs_f64()
+    );
+    if !failures.is_empty() {
+        let list: Vec<String> = failures.into_iter().map(|(_, t)| t).collect();
+        panic!(
+            "{} of {} {suite} items failed:\n{}",
+            list.len(),
+            present.len(),
+            list.join("\n")
+        );
+    }
+}

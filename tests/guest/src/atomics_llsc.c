@@ -1,0 +1,2 @@
+// kvrm-cflags: -mno-outline-atomics
+#include "atomics.c"

@@ -1,0 +1,2 @@
+// kvrm-cflags: -march=armv8.1-a
+#include "atomics.c"

@@ -77,7 +77,8 @@ pub(super) fn misc_v<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     if bad {
         return cpu.undefined(w);
     }
-    let e = 8 << size;
+    // RBIT's size field is part of the opcode: its elements are bytes.
+    let e = if K == 0x3f { 8 } else { 8 << size };
     let lanes = if q { 128 } else { 64 } / e;
     let a = cpu.state.vreg(rn(w));
     let d = cpu.state.vreg(rd(w));

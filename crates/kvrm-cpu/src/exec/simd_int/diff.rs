@@ -74,7 +74,11 @@ pub(super) fn diff_v<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
                 };
                 put(&mut r, i, e, s.wrapping_add(round) >> e);
             }
-            r = if q { (d & u64::MAX as u128) | (r << 64) } else { r };
+            r = if q {
+                (d & u64::MAX as u128) | (r << 64)
+            } else {
+                r
+            };
         }
         0x1 | 0x3 => {
             // [SU]ADDW/[SU]SUBW: wide Rn, narrow Rm.
@@ -92,7 +96,14 @@ pub(super) fn diff_v<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
         }
         _ => {
             for i in 0..lanes {
-                let v = long_op(K, elem(an, i, e), elem(bn, i, e), elem(d, i, e2), e, &mut qc);
+                let v = long_op(
+                    K,
+                    elem(an, i, e),
+                    elem(bn, i, e),
+                    elem(d, i, e2),
+                    e,
+                    &mut qc,
+                );
                 put(&mut r, i, e2, v);
             }
         }
@@ -137,17 +148,17 @@ fn index_of(w: u32, size: u32) -> (u32, u32) {
 const fn elem_key(k: u32) -> (bool, u32) {
     let u = k & 0x10;
     match k & 0xf {
-        0x0 => (true, 0x12),        // MLA
-        0x4 => (true, 0x32),        // MLS
-        0x8 => (true, 0x13),        // MUL
-        0xc => (true, 0x16),        // SQDMULH
-        0xd => (true, 0x36),        // SQRDMULH
-        0x2 => (false, u | 0x8),    // [SU]MLAL
-        0x6 => (false, u | 0xa),    // [SU]MLSL
-        0xa => (false, u | 0xc),    // [SU]MULL
-        0x3 => (false, 0x9),        // SQDMLAL
-        0x7 => (false, 0xb),        // SQDMLSL
-        _ => (false, 0xd),          // SQDMULL
+        0x0 => (true, 0x12),     // MLA
+        0x4 => (true, 0x32),     // MLS
+        0x8 => (true, 0x13),     // MUL
+        0xc => (true, 0x16),     // SQDMULH
+        0xd => (true, 0x36),     // SQRDMULH
+        0x2 => (false, u | 0x8), // [SU]MLAL
+        0x6 => (false, u | 0xa), // [SU]MLSL
+        0xa => (false, u | 0xc), // [SU]MULL
+        0x3 => (false, 0x9),     // SQDMLAL
+        0x7 => (false, 0xb),     // SQDMLSL
+        _ => (false, 0xd),       // SQDMULL
     }
 }
 

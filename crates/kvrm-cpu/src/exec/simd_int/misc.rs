@@ -28,24 +28,24 @@ fn misc_op(k: u32, x: u64, d: u64, e: u32, qc: &mut bool) -> u64 {
     let v = sx(x, e) as i128;
     match k {
         0x03 => sat(sx(d, e) as i128 + x as i128, e, false, qc), // SUQADD
-        0x23 => sat(d as i128 + v, e, true, qc),                  // USQADD
-        0x04 => clz_e(if v < 0 { !x } else { x }, e) - 1,         // CLS
-        0x24 => clz_e(x, e),                                      // CLZ
+        0x23 => sat(d as i128 + v, e, true, qc),                 // USQADD
+        0x04 => clz_e(if v < 0 { !x } else { x }, e) - 1,        // CLS
+        0x24 => clz_e(x, e),                                     // CLZ
         0x05 => {
             // CNT (bytes)
             x.count_ones() as u64
         }
-        0x25 => !x,                                  // NOT
-        0x3f => (x as u8).reverse_bits() as u64,     // RBIT
-        0x07 => sat(v.abs(), e, false, qc),          // SQABS
-        0x27 => sat(-v, e, false, qc),               // SQNEG
-        0x08 => ones_if(v > 0),                      // CMGT #0
-        0x28 => ones_if(v >= 0),                     // CMGE #0
-        0x09 => ones_if(v == 0),                     // CMEQ #0
-        0x29 => ones_if(v <= 0),                     // CMLE #0
-        0x0a => ones_if(v < 0),                      // CMLT #0
-        0x0b => v.unsigned_abs() as u64,             // ABS
-        _ => (-v) as u64,                            // NEG (0x2b)
+        0x25 => !x,                              // NOT
+        0x3f => (x as u8).reverse_bits() as u64, // RBIT
+        0x07 => sat(v.abs(), e, false, qc),      // SQABS
+        0x27 => sat(-v, e, false, qc),           // SQNEG
+        0x08 => ones_if(v > 0),                  // CMGT #0
+        0x28 => ones_if(v >= 0),                 // CMGE #0
+        0x09 => ones_if(v == 0),                 // CMEQ #0
+        0x29 => ones_if(v <= 0),                 // CMLE #0
+        0x0a => ones_if(v < 0),                  // CMLT #0
+        0x0b => v.unsigned_abs() as u64,         // ABS
+        _ => (-v) as u64,                        // NEG (0x2b)
     }
 }
 
@@ -54,10 +54,10 @@ fn misc_op(k: u32, x: u64, d: u64, e: u32, qc: &mut bool) -> u64 {
 fn narrow_op(k: u32, x: u64, e: u32, qc: &mut bool) -> u64 {
     let e2 = 2 * e;
     match k {
-        0x12 => x,                                      // XTN
-        0x32 => sat(sx(x, e2) as i128, e, true, qc),    // SQXTUN
-        0x14 => sat(sx(x, e2) as i128, e, false, qc),   // SQXTN
-        _ => sat(x as i128, e, true, qc),               // UQXTN
+        0x12 => x,                                    // XTN
+        0x32 => sat(sx(x, e2) as i128, e, true, qc),  // SQXTUN
+        0x14 => sat(sx(x, e2) as i128, e, false, qc), // SQXTN
+        _ => sat(x as i128, e, true, qc),             // UQXTN
     }
 }
 
@@ -124,7 +124,12 @@ pub(super) fn misc_v<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
         }
         _ => {
             for i in 0..lanes {
-                put(&mut r, i, e, misc_op(K, elem(a, i, e), elem(d, i, e), e, &mut qc));
+                put(
+                    &mut r,
+                    i,
+                    e,
+                    misc_op(K, elem(a, i, e), elem(d, i, e), e, &mut qc),
+                );
             }
         }
     }

@@ -154,7 +154,11 @@ pub(super) fn same_v<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
         // Pairwise over the concatenation Rm:Rn (Rn in the low lanes).
         let hl = lanes / 2;
         for i in 0..lanes {
-            let (src, j) = if i < hl { (a, 2 * i) } else { (b, 2 * (i - hl)) };
+            let (src, j) = if i < hl {
+                (a, 2 * i)
+            } else {
+                (b, 2 * (i - hl))
+            };
             let v = same_op(K, elem(src, j, e), elem(src, j + 1, e), 0, e, &mut qc);
             put(&mut r, i, e, v);
         }

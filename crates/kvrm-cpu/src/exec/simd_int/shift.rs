@@ -37,7 +37,7 @@ fn shift_op(k: u32, x: u64, d: u64, e: u32, shift: u32, qc: &mut bool) -> u64 {
             }
         }
         0x0c => sat(sx(x, e) as i128 * (1i128 << shift), e, true, qc), // SQSHLU
-        _ => sat(v * (1i128 << shift), e, u, qc),                       // SQSHL / UQSHL
+        _ => sat(v * (1i128 << shift), e, u, qc),                      // SQSHL / UQSHL
     }
 }
 
@@ -65,8 +65,8 @@ pub(super) fn shift_v<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let imm = bits(w, 16, 7);
     let op = K & 0x1f;
     let narrow_or_long = op >= 0x10;
-    if immh == 0 || (narrow_or_long && immh & 8 != 0) || (!narrow_or_long && immh & 8 != 0 && !q)
-    {
+    let d64 = immh & 8 != 0;
+    if immh == 0 || (d64 && (narrow_or_long || !q)) {
         return cpu.undefined(w);
     }
     let e = 8 << highest_bit(immh);
@@ -85,7 +85,12 @@ pub(super) fn shift_v<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     } else if narrow_or_long {
         let shift = 2 * e - imm;
         for i in 0..64 / e {
-            put(&mut r, i, e, narrow_op(K, elem(a, i, 2 * e), e, shift, &mut qc));
+            put(
+                &mut r,
+                i,
+                e,
+                narrow_op(K, elem(a, i, 2 * e), e, shift, &mut qc),
+            );
         }
         if q {
             r = (d & u64::MAX as u128) | (r << 64);
@@ -120,11 +125,21 @@ pub(super) fn shift_s<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let mut r = 0u128;
     if op >= 0x10 {
         let shift = 2 * e - imm;
-        put(&mut r, 0, e, narrow_op(K, elem(a, 0, 2 * e), e, shift, &mut qc));
+        put(
+            &mut r,
+            0,
+            e,
+            narrow_op(K, elem(a, 0, 2 * e), e, shift, &mut qc),
+        );
     } else {
         let shift = if op >= 0x0a { imm - e } else { 2 * e - imm };
         let d = elem(cpu.state.vreg(rd(w)), 0, e);
-        put(&mut r, 0, e, shift_op(K, elem(a, 0, e), d, e, shift, &mut qc));
+        put(
+            &mut r,
+            0,
+            e,
+            shift_op(K, elem(a, 0, e), d, e, shift, &mut qc),
+        );
     }
     finish(cpu, rd(w), r, qc);
     Flow::Next

@@ -270,7 +270,16 @@ pub const ENTRIES: &[Encoding] = &[
     enc("SQDMULH_se", "010 11111 ss L M mmmm 1100 H 0 nnnnn ddddd"),
     enc("SQRDMULH_se","010 11111 ss L M mmmm 1101 H 0 nnnnn ddddd"),
 
-    // ---- Advanced SIMD three same extra: dot product ----
+    enc("SQRDMLAH_ve","0q1 01111 ss L M mmmm 1101 H 0 nnnnn ddddd"),
+    enc("SQRDMLSH_ve","0q1 01111 ss L M mmmm 1111 H 0 nnnnn ddddd"),
+    enc("SQRDMLAH_se","011 11111 ss L M mmmm 1101 H 0 nnnnn ddddd"),
+    enc("SQRDMLSH_se","011 11111 ss L M mmmm 1111 H 0 nnnnn ddddd"),
+
+    // ---- Advanced SIMD (scalar) three same extra: SQRDMLAH/SQRDMLSH, dot product ----
+    enc("SQRDMLAH_v", "0q1 01110 ss 0 mmmmm 1 0000 1 nnnnn ddddd"),
+    enc("SQRDMLSH_v", "0q1 01110 ss 0 mmmmm 1 0001 1 nnnnn ddddd"),
+    enc("SQRDMLAH_s", "011 11110 ss 0 mmmmm 1 0000 1 nnnnn ddddd"),
+    enc("SQRDMLSH_s", "011 11110 ss 0 mmmmm 1 0001 1 nnnnn ddddd"),
     enc("SDOT_v",     "0q0 01110 10 0 mmmmm 1 0010 1 nnnnn ddddd"),
     enc("UDOT_v",     "0q1 01110 10 0 mmmmm 1 0010 1 nnnnn ddddd"),
 ];

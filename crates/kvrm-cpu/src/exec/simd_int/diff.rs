@@ -148,17 +148,19 @@ fn index_of(w: u32, size: u32) -> (u32, u32) {
 const fn elem_key(k: u32) -> (bool, u32) {
     let u = k & 0x10;
     match k & 0xf {
-        0x0 => (true, 0x12),     // MLA
-        0x4 => (true, 0x32),     // MLS
-        0x8 => (true, 0x13),     // MUL
-        0xc => (true, 0x16),     // SQDMULH
-        0xd => (true, 0x36),     // SQRDMULH
-        0x2 => (false, u | 0x8), // [SU]MLAL
-        0x6 => (false, u | 0xa), // [SU]MLSL
-        0xa => (false, u | 0xc), // [SU]MULL
-        0x3 => (false, 0x9),     // SQDMLAL
-        0x7 => (false, 0xb),     // SQDMLSL
-        _ => (false, 0xd),       // SQDMULL
+        0x0 => (true, 0x12),           // MLA
+        0x4 => (true, 0x32),           // MLS
+        0x8 => (true, 0x13),           // MUL
+        0xc => (true, 0x16),           // SQDMULH
+        0xd if u != 0 => (true, 0x18), // SQRDMLAH
+        0xf => (true, 0x19),           // SQRDMLSH
+        0xd => (true, 0x36),           // SQRDMULH
+        0x2 => (false, u | 0x8),       // [SU]MLAL
+        0x6 => (false, u | 0xa),       // [SU]MLSL
+        0xa => (false, u | 0xc),       // [SU]MULL
+        0x3 => (false, 0x9),           // SQDMLAL
+        0x7 => (false, 0xb),           // SQDMLSL
+        _ => (false, 0xd),             // SQDMULL
     }
 }
 
@@ -209,7 +211,8 @@ pub(super) fn elem_s<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let mut r = 0u128;
     let (same, key) = elem_key(K);
     if same {
-        put(&mut r, 0, e, same_op(key, x, y, 0, e, &mut qc));
+        let d = elem(cpu.state.vreg(rd(w)), 0, e);
+        put(&mut r, 0, e, same_op(key, x, y, d, e, &mut qc));
     } else {
         let acc = elem(cpu.state.vreg(rd(w)), 0, 2 * e);
         put(&mut r, 0, 2 * e, long_op(key, x, y, acc, e, &mut qc));

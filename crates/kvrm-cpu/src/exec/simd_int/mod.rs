@@ -348,7 +348,15 @@ pub const HANDLERS: &[(&str, ExecFn)] = &[
     ("SQDMULL_se", elem_s::<{ k4(0, 0xb) }>),
     ("SQDMULH_se", elem_s::<{ k4(0, 0xc) }>),
     ("SQRDMULH_se", elem_s::<{ k4(0, 0xd) }>),
-    // dot product
+    ("SQRDMLAH_ve", elem_v::<{ k4(1, 0xd) }>),
+    ("SQRDMLSH_ve", elem_v::<{ k4(1, 0xf) }>),
+    ("SQRDMLAH_se", elem_s::<{ k4(1, 0xd) }>),
+    ("SQRDMLSH_se", elem_s::<{ k4(1, 0xf) }>),
+    // three same extra
+    ("SQRDMLAH_v", same_v::<{ k5(1, 0x18) }>),
+    ("SQRDMLSH_v", same_v::<{ k5(1, 0x19) }>),
+    ("SQRDMLAH_s", same_s::<{ k5(1, 0x18) }>),
+    ("SQRDMLSH_s", same_s::<{ k5(1, 0x19) }>),
     ("SDOT_v", dot_v::<false>),
     ("UDOT_v", dot_v::<true>),
 ];

@@ -126,6 +126,13 @@ pub(super) fn same_op(k: u32, x: u64, y: u64, d: u64, e: u32, qc: &mut bool) -> 
             let round = if u { 1i128 << (e - 1) } else { 0 };
             sat((2 * a * b + round) >> e, e, false, qc)
         }
+        0x18 | 0x19 => {
+            // SQRDMLAH / SQRDMLSH (three same extra; key chosen here, not an opcode)
+            let (a, b, c) = (sx(x, e) as i128, sx(y, e) as i128, sx(d, e) as i128);
+            let p = 2 * a * b;
+            let acc = (c << e) + if k & 0x1f == 0x18 { p } else { -p };
+            sat((acc + (1i128 << (e - 1))) >> e, e, false, qc)
+        }
         _ => x.wrapping_add(y), // 0x17 ADDP
     }
 }
@@ -137,7 +144,7 @@ pub(super) fn same_v<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let bad = match op {
         0x01 | 0x05..=0x0b | 0x10 | 0x11 | 0x17 => size == 3 && !q,
         0x13 if K & 0x20 != 0 => size != 0,
-        0x16 => size == 0 || size == 3,
+        0x16 | 0x18 | 0x19 => size == 0 || size == 3,
         _ => size == 3,
     };
     if bad {
@@ -176,7 +183,7 @@ pub(super) fn same_s<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let size = bits(w, 22, 2);
     let bad = match K & 0x1f {
         0x01 | 0x05 | 0x09 | 0x0b => false,
-        0x16 => size == 0 || size == 3,
+        0x16 | 0x18 | 0x19 => size == 0 || size == 3,
         _ => size != 3,
     };
     if bad {
@@ -185,9 +192,10 @@ pub(super) fn same_s<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let e = 8 << size;
     let x = elem(cpu.state.vreg(rn(w)), 0, e);
     let y = elem(cpu.state.vreg(rm(w)), 0, e);
+    let d = elem(cpu.state.vreg(rd(w)), 0, e);
     let mut qc = false;
     let mut r = 0u128;
-    put(&mut r, 0, e, same_op(K, x, y, 0, e, &mut qc));
+    put(&mut r, 0, e, same_op(K, x, y, d, e, &mut qc));
     finish(cpu, rd(w), r, qc);
     Flow::Next
 }

@@ -15,8 +15,12 @@ fn main() {
     let spec = ProgramSpec {
         exe: prog.into(),
         argv: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        envp: std::env::vars().map(|(k, v)| format!("{k}={v}").into_bytes()).collect(),
-        root: std::env::var("KVRM_ROOT").unwrap_or_else(|_| ".".into()).into(),
+        envp: std::env::vars()
+            .map(|(k, v)| format!("{k}={v}").into_bytes())
+            .collect(),
+        root: std::env::var("KVRM_ROOT")
+            .unwrap_or_else(|_| ".".into())
+            .into(),
         cwd: None,
     };
     let mut cpu = Cpu::new(GuestMemory::new());

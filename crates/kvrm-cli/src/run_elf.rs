@@ -109,3 +109,75 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<i32> {
     }
     Ok(summary.end.status())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../kvrm-linux/tests/asm")
+            .join(name)
+    }
+
+    fn opts(program: PathBuf) -> ElfRunOptions {
+        ElfRunOptions {
+            program,
+            args: vec![],
+            env_set: vec![],
+            env_unset: vec![],
+            fs_root: Some(fixture("")),
+            stats: false,
+            max_cycles: None,
+            trace: false,
+        }
+    }
+
+    #[test]
+    fn exit_status_is_the_guests() {
+        // qemu-aarch64 exit42; echo $? -> 42
+        assert_eq!(run_elf(&opts(fixture("exit42"))).unwrap(), 42);
+        // qemu-aarch64 segv -> 139, sigill -> 132
+        assert_eq!(run_elf(&opts(fixture("segv"))).unwrap(), 139);
+        assert_eq!(run_elf(&opts(fixture("sigill"))).unwrap(), 132);
+        let mut o = opts(fixture("exit42_pie"));
+        o.stats = true;
+        assert_eq!(run_elf(&o).unwrap(), 42);
+    }
+
+    #[test]
+    fn cycle_limit_stops_the_guest() {
+        let mut o = opts(fixture("hello"));
+        o.max_cycles = Some(2);
+        assert_eq!(run_elf(&o).unwrap(), 124);
+    }
+
+    #[test]
+    fn bad_programs_are_one_line_errors() {
+        let e = run_elf(&opts(fixture("hello.S"))).unwrap_err().to_string();
+        assert!(e.contains("not an ELF file") && !e.contains('\n'), "{e}");
+        let e = run_elf(&opts(fixture("missing"))).unwrap_err().to_string();
+        assert!(!e.contains('\n'), "{e}");
+        let tmp = std::env::temp_dir().join(format!("kvrm-trunc-{}", std::process::id()));
+        let bytes = std::fs::read(fixture("hello")).unwrap();
+        std::fs::write(&tmp, &bytes[..40]).unwrap();
+        let e = run_elf(&opts(tmp.clone())).unwrap_err().to_string();
+        let _ = std::fs::remove_file(&tmp);
+        assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn environment_edits() {
+        let mut o = opts(fixture("exit42"));
+        o.env_set = vec!["KVRM_NEW=1".into(), "PATH=/guest/bin".into()];
+        o.env_unset = vec!["HOME".into()];
+        let env = guest_env(&o).unwrap();
+        let has = |s: &str| env.iter().any(|e| e == s.as_bytes());
+        assert!(has("KVRM_NEW=1"));
+        assert!(has("PATH=/guest/bin"));
+        assert!(!env.iter().any(|e| e.starts_with(b"HOME=")));
+        assert_eq!(env.iter().filter(|e| e.starts_with(b"PATH=")).count(), 1);
+        o.env_set = vec!["NOEQUALS".into()];
+        assert!(guest_env(&o).is_err());
+    }
+}

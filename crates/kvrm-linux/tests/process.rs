@@ -644,3 +644,49 @@ fn exit_and_kill_end_the_process() {
         134
     );
 }
+
+#[test]
+fn readv_writev_and_partial_buffers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut p, mut m) = process(tmp.path());
+    let at = -100i64 as u64;
+    let path = put_str(&mut m, BUF, "/v.txt");
+    let fd = sys(&mut p, &mut m, nr::OPENAT, &[at, path, 0o102, 0o644]) as u64;
+    m.write_bytes(BUF + 0x100, b"abc").unwrap();
+    m.write_bytes(BUF + 0x200, b"defgh").unwrap();
+    let iov = BUF + 0x300;
+    for (i, (b, l)) in [(BUF + 0x100, 3u64), (BUF + 0x200, 0), (BUF + 0x200, 5)]
+        .into_iter()
+        .enumerate()
+    {
+        m.write_u64(iov + 16 * i as u64, b).unwrap();
+        m.write_u64(iov + 16 * i as u64 + 8, l).unwrap();
+    }
+    assert_eq!(sys(&mut p, &mut m, nr::WRITEV, &[fd, iov, 3]), 8);
+    assert_eq!(sys(&mut p, &mut m, nr::WRITEV, &[fd, iov, 2000]), -EINVAL);
+    assert_eq!(
+        std::fs::read(tmp.path().join("v.txt")).unwrap(),
+        b"abcdefgh"
+    );
+    // readv scatters: 3 bytes, 0, then the rest.
+    m.write_bytes(BUF + 0x100, &[0; 16]).unwrap();
+    m.write_bytes(BUF + 0x200, &[0; 16]).unwrap();
+    assert_eq!(sys(&mut p, &mut m, nr::PREADV, &[fd, iov, 3, 1]), 7);
+    assert_eq!(m.read_cstring(BUF + 0x100, 16).unwrap(), b"bcd");
+    assert_eq!(m.read_cstring(BUF + 0x200, 16).unwrap(), b"efgh");
+    // A read whose buffer runs into an unmapped page reads what fits.
+    let end = BUF + 0x10000 - 4;
+    assert_eq!(sys(&mut p, &mut m, nr::PREAD64, &[fd, end, 100, 0]), 4);
+    assert_eq!(m.read_u32(end).unwrap(), u32::from_le_bytes(*b"abcd"));
+    // A write from a buffer that runs into unmapped memory writes what is there.
+    assert_eq!(sys(&mut p, &mut m, nr::PWRITE64, &[fd, end, 100, 8]), 4);
+    assert_eq!(
+        std::fs::read(tmp.path().join("v.txt")).unwrap(),
+        b"abcdefghabcd"
+    );
+    // Huge counts are fine when the file is short.
+    assert_eq!(
+        sys(&mut p, &mut m, nr::PREAD64, &[fd, BUF, u64::MAX >> 1, 0]),
+        12
+    );
+}

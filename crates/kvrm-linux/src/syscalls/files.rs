@@ -364,32 +364,73 @@ impl LinuxProcess {
         Ok((raw, regular))
     }
 
-    /// Host read into `buf`, looping over short reads only for regular files.
+    /// One host read (or pread at `offset`) into `buf`, retried on EINTR.
+    fn host_read_once(raw: RawFd, buf: &mut [u8], offset: Option<i64>) -> SysResult {
+        loop {
+            let p = buf.as_mut_ptr() as *mut libc::c_void;
+            // SAFETY: `p` points to `buf.len()` writable bytes.
+            let r = unsafe {
+                match offset {
+                    Some(o) => libc::pread(raw, p, buf.len(), o),
+                    None => libc::read(raw, p, buf.len()),
+                }
+            };
+            if r >= 0 {
+                return Ok(r as u64);
+            }
+            let e = last_errno();
+            if e != EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Host read of up to `buf.len()` bytes; regular files are read until full or EOF.
     fn host_read(raw: RawFd, buf: &mut [u8], offset: Option<i64>, regular: bool) -> SysResult {
         let mut done = 0usize;
         while done < buf.len() {
             let n = (buf.len() - done).min(CHUNK);
-            let p = buf[done..].as_mut_ptr() as *mut libc::c_void;
-            // SAFETY: `p` points to at least `n` writable bytes of `buf`.
-            let r = unsafe {
-                match offset {
-                    Some(o) => libc::pread(raw, p, n, o + done as i64),
-                    None => libc::read(raw, p, n),
-                }
+            let off = offset.map(|o| o + done as i64);
+            let r = match Self::host_read_once(raw, &mut buf[done..done + n], off) {
+                Ok(r) => r as usize,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
             };
-            if r < 0 {
-                let e = last_errno();
-                if e == EINTR {
-                    continue;
-                }
-                return if done > 0 { Ok(done as u64) } else { Err(e) };
-            }
-            done += r as usize;
-            if (r as usize) < n || !regular {
+            done += r;
+            if r < n || !regular {
                 break;
             }
         }
         Ok(done as u64)
+    }
+
+    /// Read from the host straight into guest memory at `buf` (whose `room`
+    /// bytes were checked writable), a chunk at a time.
+    fn read_to_guest(
+        mem: &mut GuestMemory,
+        raw: RawFd,
+        buf: u64,
+        room: u64,
+        offset: Option<i64>,
+        regular: bool,
+    ) -> SysResult {
+        let mut chunk = vec![0u8; room.min(CHUNK as u64) as usize];
+        let mut done = 0u64;
+        while done < room {
+            let n = (room - done).min(CHUNK as u64) as usize;
+            let off = offset.map(|o| o + done as i64);
+            let r = match Self::host_read_once(raw, &mut chunk[..n], off) {
+                Ok(r) => r as usize,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            write_guest(mem, buf + done, &chunk[..r])?;
+            done += r as u64;
+            if r < n || !regular {
+                break;
+            }
+        }
+        Ok(done)
     }
 
     fn host_write(&mut self, raw: RawFd, buf: &[u8], offset: Option<i64>) -> SysResult {
@@ -409,7 +450,7 @@ impl LinuxProcess {
                 if e == EINTR {
                     continue;
                 }
-                if e == libc::EPIPE as i64 {
+                if e == EPIPE {
                     self.raise_default(signal::SIGPIPE);
                 }
                 return if done > 0 { Ok(done as u64) } else { Err(e) };
@@ -420,6 +461,33 @@ impl LinuxProcess {
             }
         }
         Ok(done as u64)
+    }
+
+    /// Write `len` guest bytes at `buf` (checked readable) to the host, a chunk at a time.
+    fn write_from_guest(
+        &mut self,
+        mem: &mut GuestMemory,
+        raw: RawFd,
+        buf: u64,
+        len: u64,
+        offset: Option<i64>,
+    ) -> SysResult {
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(CHUNK as u64) as usize;
+            let data = read_guest(mem, buf + done, n)?;
+            let off = offset.map(|o| o + done as i64);
+            let w = match self.host_write(raw, &data, off) {
+                Ok(w) => w,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            done += w;
+            if (w as usize) < n {
+                break;
+            }
+        }
+        Ok(done)
     }
 
     pub(crate) fn sys_read(
@@ -442,10 +510,7 @@ impl LinuxProcess {
         if room == 0 {
             return Err(EFAULT);
         }
-        let mut data = vec![0u8; room as usize];
-        let n = Self::host_read(raw, &mut data, offset, regular)?;
-        write_guest(mem, buf, &data[..n as usize])?;
-        Ok(n)
+        Self::read_to_guest(mem, raw, buf, room, offset, regular)
     }
 
     pub(crate) fn sys_write(
@@ -468,8 +533,7 @@ impl LinuxProcess {
         if avail == 0 {
             return Err(EFAULT);
         }
-        let data = read_guest(mem, buf, avail as usize)?;
-        self.host_write(raw, &data, offset)
+        self.write_from_guest(mem, raw, buf, avail, offset)
     }
 
     fn read_iovecs(mem: &mut GuestMemory, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, i64> {
@@ -482,9 +546,6 @@ impl LinuxProcess {
         for c in raw.chunks_exact(16) {
             let base = u64::from_le_bytes(c[..8].try_into().unwrap_or_default());
             let len = u64::from_le_bytes(c[8..].try_into().unwrap_or_default());
-            if len > i64::MAX as u64 {
-                return Err(EINVAL);
-            }
             total = total.saturating_add(len);
             if total > i64::MAX as u64 {
                 return Err(EINVAL);
@@ -492,6 +553,24 @@ impl LinuxProcess {
             v.push((base, len));
         }
         Ok(v)
+    }
+
+    /// The iovecs cut to their accessible prefix and to MAX_RW bytes in all.
+    fn usable_iovecs(mem: &GuestMemory, iovs: &[(u64, u64)], write: bool) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let mut total = 0u64;
+        for &(base, len) in iovs {
+            let len = len.min(MAX_RW - total);
+            let ok = accessible_prefix(mem, base, len, write);
+            if ok > 0 {
+                out.push((base, ok));
+            }
+            total += ok;
+            if ok < len || total >= MAX_RW {
+                break;
+            }
+        }
+        out
     }
 
     pub(crate) fn sys_readv(
@@ -504,27 +583,37 @@ impl LinuxProcess {
     ) -> SysResult {
         let (raw, regular) = self.io_fd(fd, false)?;
         let iovs = Self::read_iovecs(mem, iov, cnt)?;
-        // The writable prefix of the gathered buffers.
-        let mut room = 0u64;
-        for &(base, len) in &iovs {
-            let ok = accessible_prefix(mem, base, len, true);
-            room += ok;
-            if ok < len || room >= MAX_RW {
-                break;
-            }
-        }
-        let room = room.min(MAX_RW);
-        if room == 0 {
+        let usable = Self::usable_iovecs(mem, &iovs, true);
+        if usable.is_empty() {
             return if iovs.iter().all(|&(_, l)| l == 0) {
                 Ok(0)
             } else {
                 Err(EFAULT)
             };
         }
-        let mut data = vec![0u8; room as usize];
-        let n = Self::host_read(raw, &mut data, offset, regular)? as usize;
+        if regular {
+            // Regular files never block: one iovec after the other.
+            let mut done = 0u64;
+            for &(base, len) in &usable {
+                let off = offset.map(|o| o + done as i64);
+                let r = match Self::read_to_guest(mem, raw, base, len, off, true) {
+                    Ok(r) => r,
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => break,
+                };
+                done += r;
+                if r < len {
+                    break;
+                }
+            }
+            return Ok(done);
+        }
+        // Pipes, terminals: a single host read, scattered.
+        let room: u64 = usable.iter().map(|&(_, l)| l).sum();
+        let mut data = vec![0u8; room.min(CHUNK as u64) as usize];
+        let n = Self::host_read_once(raw, &mut data, offset)? as usize;
         let mut done = 0usize;
-        for &(base, len) in &iovs {
+        for &(base, len) in &usable {
             if done >= n {
                 break;
             }
@@ -545,22 +634,44 @@ impl LinuxProcess {
     ) -> SysResult {
         let (raw, _) = self.io_fd(fd, true)?;
         let iovs = Self::read_iovecs(mem, iov, cnt)?;
-        let mut data = Vec::new();
-        for &(base, len) in &iovs {
-            let len = len.min(MAX_RW - data.len() as u64);
-            let ok = accessible_prefix(mem, base, len, false);
-            data.extend_from_slice(&read_guest(mem, base, ok as usize)?);
-            if ok < len {
-                if data.is_empty() {
-                    return Err(EFAULT);
+        let usable = Self::usable_iovecs(mem, &iovs, false);
+        if usable.is_empty() {
+            return if iovs.iter().all(|&(_, l)| l == 0) {
+                Ok(0)
+            } else {
+                Err(EFAULT)
+            };
+        }
+        // Gather into chunks so small writev calls stay one host write.
+        let mut done = 0u64;
+        let mut pending: Vec<u8> = Vec::new();
+        let flush = |this: &mut Self, pending: &mut Vec<u8>, done: &mut u64| -> Result<bool, i64> {
+            let off = offset.map(|o| o + *done as i64);
+            let w = match this.host_write(raw, pending, off) {
+                Ok(w) => w,
+                Err(e) if *done == 0 => return Err(e),
+                Err(_) => return Ok(false),
+            };
+            let full = w as usize == pending.len();
+            *done += w;
+            pending.clear();
+            Ok(full)
+        };
+        for &(base, len) in &usable {
+            let mut off = 0u64;
+            while off < len {
+                let n = (len - off).min((CHUNK - pending.len()) as u64) as usize;
+                pending.extend_from_slice(&read_guest(mem, base + off, n)?);
+                off += n as u64;
+                if pending.len() == CHUNK && !flush(self, &mut pending, &mut done)? {
+                    return Ok(done);
                 }
-                break;
             }
         }
-        if data.is_empty() {
-            return Ok(0);
+        if !pending.is_empty() {
+            flush(self, &mut pending, &mut done)?;
         }
-        self.host_write(raw, &data, offset)
+        Ok(done)
     }
 
     pub(crate) fn sys_lseek(&mut self, fd: u64, off: i64, whence: u64) -> SysResult {

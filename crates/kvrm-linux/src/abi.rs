@@ -21,6 +21,7 @@ pub mod errno {
     pub const EINVAL: i64 = 22;
     pub const EMFILE: i64 = 24;
     pub const ENOTTY: i64 = 25;
+    pub const ETXTBSY: i64 = 26;
     pub const ESPIPE: i64 = 29;
     pub const ERANGE: i64 = 34;
     pub const ENAMETOOLONG: i64 = 36;

@@ -467,6 +467,16 @@ fn files_in_the_sandbox() {
         sys(&mut p, &mut m, nr::READLINKAT, &[at, exe, BUF + 0x100, 64]),
         6
     );
+    // The executable (outside the root) can be read, not written or chmod'ed.
+    assert_eq!(sys(&mut p, &mut m, nr::OPENAT, &[at, exe, 2, 0]), -ETXTBSY);
+    let xfd = sys(&mut p, &mut m, nr::OPENAT, &[at, exe, 0, 0]) as u64;
+    assert_eq!(sys(&mut p, &mut m, nr::READ, &[xfd, BUF + 0x100, 4]), 4);
+    assert_eq!(
+        m.read_u32(BUF + 0x100).unwrap(),
+        u32::from_le_bytes(*b"\x7fELF")
+    );
+    assert_eq!(sys(&mut p, &mut m, nr::FCHMOD, &[xfd, 0o777]), -EPERM);
+    assert_eq!(sys(&mut p, &mut m, nr::WRITE, &[xfd, BUF, 1]), -EBADF);
     // mkdir, chdir, getcwd, relative open, getdents64, unlink, rmdir.
     let sub = put_str(&mut m, BUF, "d/sub");
     assert_eq!(sys(&mut p, &mut m, nr::MKDIRAT, &[at, sub, 0o755]), 0);

@@ -287,7 +287,13 @@ impl LinuxProcess {
         let cloexec = flags & O_CLOEXEC != 0;
         let (host_path, guest_path) = match self.special(dirfd, &path) {
             Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.to_string()),
-            Some(Special::Exe) => (self.exe_host.clone(), "/proc/self/exe".to_string()),
+            Some(Special::Exe) => {
+                // The executable may lie outside the root: read access only.
+                if flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_TMPFILE) != 0 {
+                    return Err(ETXTBSY);
+                }
+                (self.exe_host.clone(), "/proc/self/exe".to_string())
+            }
             None => {
                 let excl = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
                 let follow = flags & O_NOFOLLOW == 0 && !excl;
@@ -1258,8 +1264,21 @@ impl LinuxProcess {
         .map_err(|e| host_errno(&e))
     }
 
+    /// The host descriptor of `fd` for calls that change the file's metadata:
+    /// refused (EPERM) for files outside the root (`/proc/self/exe`, `/dev/null`).
+    fn metadata_fd(&self, fd: u64) -> Result<RawFd, i64> {
+        let f = self.fds.get(fd)?;
+        let f = f.borrow();
+        if let Some(p) = &f.host_path {
+            if !p.starts_with(self.sandbox.root()) {
+                return Err(EPERM);
+            }
+        }
+        Ok(f.host.raw())
+    }
+
     pub(crate) fn sys_fchmod(&mut self, fd: u64, mode: u64) -> SysResult {
-        let raw = self.fds.get(fd)?.borrow().host.raw();
+        let raw = self.metadata_fd(fd)?;
         // SAFETY: fchmod on a descriptor we hold.
         if unsafe { libc::fchmod(raw, mode as u32 & 0o7777) } < 0 {
             return Err(last_errno());
@@ -1288,7 +1307,7 @@ impl LinuxProcess {
             }
         }
         let r = if path == 0 {
-            let raw = self.fds.get(dirfd)?.borrow().host.raw();
+            let raw = self.metadata_fd(dirfd)?;
             // SAFETY: `ts` holds two timespecs.
             unsafe { libc::futimens(raw, ts.as_ptr()) }
         } else {

@@ -1,22 +1,21 @@
-//! File and descriptor syscalls. Host I/O goes through libc on the host
-//! descriptor; paths go through the sandbox resolver.
+//! Descriptor syscalls (read, write, lseek, fstat, getdents64, ioctl, fcntl,
+//! dup, pipe2...) and the helpers shared with the path syscalls. Host I/O
+//! goes through libc on the host descriptor.
 
-use std::cell::RefCell;
 use std::ffi::CString;
 use std::fs::{File, Metadata};
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, DirEntryExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirEntryExt, FileTypeExt, MetadataExt};
 use std::path::Path;
-use std::rc::Rc;
 
 use kvrm_isa::{GuestMemory, PAGE_SIZE};
 
-use super::{check_writable, read_guest, read_path, write_guest, LinuxProcess, SysResult};
-use crate::abi::{at::*, errno::*, open::*, signal};
+use super::{check_writable, read_guest, write_guest, LinuxProcess, SysResult};
+use crate::abi::{errno::*, open::*, signal};
 use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
-use crate::sandbox::{host_errno, Resolved};
+use crate::sandbox::host_errno;
 
 /// Largest count one read/write transfers (Linux MAX_RW_COUNT).
 const MAX_RW: u64 = 0x7fff_f000;
@@ -25,14 +24,14 @@ const CHUNK: usize = 1 << 20;
 const UIO_MAXIOV: u64 = 1024;
 
 /// A path the layer answers itself instead of looking in the root.
-enum Special {
+pub(super) enum Special {
     /// A harmless host device opened directly.
     Device(&'static str),
     /// `/proc/self/exe`: the running executable.
     Exe,
 }
 
-fn last_errno() -> i64 {
+pub(super) fn last_errno() -> i64 {
     std::io::Error::last_os_error()
         .raw_os_error()
         .map(|e| e as i64)
@@ -51,7 +50,7 @@ pub(crate) fn guest_flags_from_host(fl: i32) -> u64 {
     g
 }
 
-fn host_open_flags(g: u64) -> i32 {
+pub(super) fn host_open_flags(g: u64) -> i32 {
     let mut h = (g & O_ACCMODE) as i32;
     let pairs = [
         (O_CREAT, libc::O_CREAT),
@@ -76,12 +75,12 @@ fn host_open_flags(g: u64) -> i32 {
     h | libc::O_CLOEXEC
 }
 
-fn cpath(p: &Path) -> Result<CString, i64> {
+pub(super) fn cpath(p: &Path) -> Result<CString, i64> {
     CString::new(p.as_os_str().as_bytes()).map_err(|_| EINVAL)
 }
 
 /// Lexically normalize `path` against `base` (for special-path matching only).
-fn lexical(base: &str, path: &[u8]) -> String {
+pub(super) fn lexical(base: &str, path: &[u8]) -> String {
     let mut parts: Vec<&[u8]> = Vec::new();
     let full: Vec<u8> = if path.first() == Some(&b'/') {
         path.to_vec()
@@ -109,7 +108,7 @@ fn lexical(base: &str, path: &[u8]) -> String {
 }
 
 /// Run `f` on a borrowed `File` for a raw host descriptor.
-fn with_file<T>(raw: RawFd, f: impl FnOnce(&File) -> T) -> T {
+pub(super) fn with_file<T>(raw: RawFd, f: impl FnOnce(&File) -> T) -> T {
     // SAFETY: the File is never dropped, so the descriptor stays owned by its
     // OpenFile; it is valid for the duration of the call.
     let file = ManuallyDrop::new(unsafe { File::from_raw_fd(raw) });
@@ -216,122 +215,6 @@ fn dtype_of(ft: std::fs::FileType) -> u8 {
 }
 
 impl LinuxProcess {
-    fn special(&self, dirfd: u64, path: &[u8]) -> Option<Special> {
-        let base = if path.first() == Some(&b'/') {
-            String::new()
-        } else {
-            self.base_dir(dirfd).ok()?
-        };
-        match lexical(&base, path).as_str() {
-            "/dev/null" => Some(Special::Device("/dev/null")),
-            "/dev/zero" => Some(Special::Device("/dev/zero")),
-            "/dev/full" => Some(Special::Device("/dev/full")),
-            "/dev/random" => Some(Special::Device("/dev/random")),
-            "/dev/urandom" => Some(Special::Device("/dev/urandom")),
-            "/proc/self/exe" => Some(Special::Exe),
-            _ => None,
-        }
-    }
-
-    /// The guest directory `*at` calls resolve relative paths against.
-    pub(crate) fn base_dir(&self, dirfd: u64) -> Result<String, i64> {
-        if dirfd as i32 as i64 == AT_FDCWD {
-            return Ok(self.cwd.clone());
-        }
-        let f = self.fds.get(dirfd)?;
-        let f = f.borrow();
-        match (&f.guest_path, f.is_dir) {
-            (Some(p), true) => Ok(p.clone()),
-            _ => Err(ENOTDIR),
-        }
-    }
-
-    /// Resolve guest `path` relative to `dirfd`.
-    pub(crate) fn resolve_at(
-        &self,
-        dirfd: u64,
-        path: &[u8],
-        follow: bool,
-    ) -> Result<Resolved, i64> {
-        if path.is_empty() {
-            return Err(ENOENT);
-        }
-        let base = if path[0] == b'/' {
-            String::from("/")
-        } else {
-            self.base_dir(dirfd)?
-        };
-        self.sandbox.resolve(&base, path, follow)
-    }
-
-    fn install(&mut self, of: OpenFile, cloexec: bool) -> SysResult {
-        self.fds.alloc(
-            0,
-            FdEntry {
-                file: Rc::new(RefCell::new(of)),
-                cloexec,
-            },
-        )
-    }
-
-    pub(crate) fn sys_openat(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        flags: u64,
-        mode: u64,
-    ) -> SysResult {
-        let path = read_path(mem, path)?;
-        let host_flags = host_open_flags(flags);
-        let cloexec = flags & O_CLOEXEC != 0;
-        let (host_path, guest_path) = match self.special(dirfd, &path) {
-            Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.to_string()),
-            Some(Special::Exe) => {
-                // The executable may lie outside the root: read access only.
-                if flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_TMPFILE) != 0 {
-                    return Err(ETXTBSY);
-                }
-                (self.exe_host.clone(), "/proc/self/exe".to_string())
-            }
-            None => {
-                let excl = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
-                let follow = flags & O_NOFOLLOW == 0 && !excl;
-                let r = self.resolve_at(dirfd, &path, follow)?;
-                (r.host, r.guest)
-            }
-        };
-        let c = cpath(&host_path)?;
-        let mode = (mode as u32 & 0o7777) & !self.umask;
-        // SAFETY: `c` is a valid NUL-terminated path; the result is checked.
-        let raw = unsafe { libc::open(c.as_ptr(), host_flags | libc::O_NOFOLLOW, mode) };
-        let raw = if raw < 0 && last_errno() == ELOOP && flags & O_NOFOLLOW == 0 {
-            // Special host paths (e.g. /dev/fd links) may be symlinks themselves.
-            if self.special(dirfd, &path).is_some() {
-                // SAFETY: as above.
-                unsafe { libc::open(c.as_ptr(), host_flags, mode) }
-            } else {
-                raw
-            }
-        } else {
-            raw
-        };
-        if raw < 0 {
-            return Err(last_errno());
-        }
-        // SAFETY: `raw` was just opened and is owned by nobody else.
-        let owned = unsafe { OwnedFd::from_raw_fd(raw) };
-        let is_dir = with_file(raw, |f| f.metadata().map(|m| m.is_dir()).unwrap_or(false));
-        let mut of = OpenFile::new(
-            HostFd::Owned(owned),
-            (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH)) | O_LARGEFILE,
-        );
-        of.is_dir = is_dir;
-        of.guest_path = Some(guest_path);
-        of.host_path = Some(host_path);
-        self.install(of, cloexec)
-    }
-
     pub(crate) fn sys_close_range(&mut self, first: u64, last: u64, flags: u64) -> SysResult {
         const CLOSE_RANGE_CLOEXEC: u64 = 4;
         if flags & !(CLOSE_RANGE_CLOEXEC | 2) != 0 || first > last {
@@ -706,78 +589,15 @@ impl LinuxProcess {
         Ok(r as u64)
     }
 
-    fn fd_metadata(&self, fd: u64) -> Result<Metadata, i64> {
+    pub(crate) fn fd_metadata(&self, fd: u64) -> Result<Metadata, i64> {
         let f = self.fds.get(fd)?;
         let raw = f.borrow().host.raw();
         with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
     }
 
-    /// Metadata for a stat-family call: `AT_EMPTY_PATH` with "" is the fd itself.
-    fn stat_target(
-        &self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        flags: u64,
-    ) -> Result<Metadata, i64> {
-        let p = read_path(mem, path)?;
-        if p.is_empty() {
-            if flags & AT_EMPTY_PATH == 0 {
-                return Err(ENOENT);
-            }
-            if dirfd as i32 as i64 == AT_FDCWD {
-                let r = self.sandbox.resolve("/", self.cwd.as_bytes(), true)?;
-                return std::fs::symlink_metadata(r.host).map_err(|e| host_errno(&e));
-            }
-            return self.fd_metadata(dirfd);
-        }
-        let host = match self.special(dirfd, &p) {
-            Some(Special::Device(d)) => Path::new(d).to_path_buf(),
-            Some(Special::Exe) => self.exe_host.clone(),
-            None => {
-                self.resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
-                    .host
-            }
-        };
-        std::fs::symlink_metadata(host).map_err(|e| host_errno(&e))
-    }
-
     pub(crate) fn sys_fstat(&mut self, mem: &mut GuestMemory, fd: u64, buf: u64) -> SysResult {
         let md = self.fd_metadata(fd)?;
         write_guest(mem, buf, &stat_bytes(&md))?;
-        Ok(0)
-    }
-
-    pub(crate) fn sys_newfstatat(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        buf: u64,
-        flags: u64,
-    ) -> SysResult {
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
-            return Err(EINVAL);
-        }
-        let md = self.stat_target(mem, dirfd, path, flags)?;
-        write_guest(mem, buf, &stat_bytes(&md))?;
-        Ok(0)
-    }
-
-    pub(crate) fn sys_statx(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        flags: u64,
-        _mask: u64,
-        buf: u64,
-    ) -> SysResult {
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000) != 0 {
-            return Err(EINVAL);
-        }
-        let md = self.stat_target(mem, dirfd, path, flags)?;
-        write_guest(mem, buf, &statx_bytes(&md))?;
         Ok(0)
     }
 
@@ -838,35 +658,6 @@ impl LinuxProcess {
         write_guest(mem, buf, &out)?;
         f.dir_pos = pos;
         Ok(out.len() as u64)
-    }
-
-    pub(crate) fn sys_readlinkat(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        buf: u64,
-        size: u64,
-    ) -> SysResult {
-        let p = read_path(mem, path)?;
-        if size as i32 <= 0 {
-            return Err(EINVAL);
-        }
-        let target = match self.special(dirfd, &p) {
-            Some(Special::Exe) => self.exe_link.clone(),
-            Some(Special::Device(_)) => return Err(EINVAL),
-            None => {
-                let r = self.resolve_at(dirfd, &p, false)?;
-                std::fs::read_link(&r.host)
-                    .map_err(|e| host_errno(&e))?
-                    .as_os_str()
-                    .as_bytes()
-                    .to_vec()
-            }
-        };
-        let n = target.len().min(size as i32 as usize);
-        write_guest(mem, buf, &target[..n])?;
-        Ok(n as u64)
     }
 
     pub(crate) fn sys_ioctl(
@@ -1067,206 +858,9 @@ impl LinuxProcess {
         Ok(0)
     }
 
-    pub(crate) fn sys_getcwd(&mut self, mem: &mut GuestMemory, buf: u64, size: u64) -> SysResult {
-        let mut s = self.cwd.as_bytes().to_vec();
-        s.push(0);
-        if (size as usize) < s.len() {
-            return Err(ERANGE);
-        }
-        write_guest(mem, buf, &s)?;
-        Ok(s.len() as u64)
-    }
-
-    pub(crate) fn sys_chdir(&mut self, mem: &mut GuestMemory, path: u64) -> SysResult {
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(AT_FDCWD as u64, &p, true)?;
-        let md = std::fs::metadata(&r.host).map_err(|e| host_errno(&e))?;
-        if !md.is_dir() {
-            return Err(ENOTDIR);
-        }
-        self.cwd = r.guest;
-        Ok(0)
-    }
-
-    pub(crate) fn sys_fchdir(&mut self, fd: u64) -> SysResult {
-        let dir = self.base_dir(fd)?;
-        self.cwd = dir;
-        Ok(0)
-    }
-
-    pub(crate) fn sys_unlinkat(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        flags: u64,
-    ) -> SysResult {
-        if flags & !AT_REMOVEDIR != 0 {
-            return Err(EINVAL);
-        }
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(dirfd, &p, false)?;
-        if r.guest == "/" {
-            return Err(libc::EBUSY as i64);
-        }
-        let res = if flags & AT_REMOVEDIR != 0 {
-            std::fs::remove_dir(&r.host)
-        } else {
-            std::fs::remove_file(&r.host)
-        };
-        res.map(|_| 0).map_err(|e| host_errno(&e))
-    }
-
-    pub(crate) fn sys_mkdirat(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        mode: u64,
-    ) -> SysResult {
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(dirfd, &p, false)?;
-        std::fs::DirBuilder::new()
-            .mode((mode as u32 & 0o7777) & !self.umask)
-            .create(&r.host)
-            .map(|_| 0)
-            .map_err(|e| host_errno(&e))
-    }
-
-    pub(crate) fn sys_renameat2(
-        &mut self,
-        mem: &mut GuestMemory,
-        olddir: u64,
-        old: u64,
-        newdir: u64,
-        new: u64,
-        flags: u64,
-    ) -> SysResult {
-        if flags & !7 != 0 {
-            return Err(EINVAL);
-        }
-        let op = read_path(mem, old)?;
-        let np = read_path(mem, new)?;
-        let o = self.resolve_at(olddir, &op, false)?;
-        let n = self.resolve_at(newdir, &np, false)?;
-        if o.guest == "/" || n.guest == "/" {
-            return Err(libc::EBUSY as i64);
-        }
-        let (oc, nc) = (cpath(&o.host)?, cpath(&n.host)?);
-        // SAFETY: valid NUL-terminated paths; flags are the same on every Linux.
-        let r = unsafe {
-            libc::renameat2(
-                libc::AT_FDCWD,
-                oc.as_ptr(),
-                libc::AT_FDCWD,
-                nc.as_ptr(),
-                flags as u32,
-            )
-        };
-        if r < 0 {
-            return Err(last_errno());
-        }
-        Ok(0)
-    }
-
-    pub(crate) fn sys_symlinkat(
-        &mut self,
-        mem: &mut GuestMemory,
-        target: u64,
-        dirfd: u64,
-        path: u64,
-    ) -> SysResult {
-        let t = read_path(mem, target)?;
-        if t.is_empty() {
-            return Err(ENOENT);
-        }
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(dirfd, &p, false)?;
-        // The target is stored as is: it is only ever read back by the resolver.
-        std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&t), &r.host)
-            .map(|_| 0)
-            .map_err(|e| host_errno(&e))
-    }
-
-    pub(crate) fn sys_linkat(
-        &mut self,
-        mem: &mut GuestMemory,
-        olddir: u64,
-        old: u64,
-        newdir: u64,
-        new: u64,
-        flags: u64,
-    ) -> SysResult {
-        if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
-            return Err(EINVAL);
-        }
-        let op = read_path(mem, old)?;
-        let np = read_path(mem, new)?;
-        let o = self.resolve_at(olddir, &op, flags & AT_SYMLINK_FOLLOW != 0)?;
-        let n = self.resolve_at(newdir, &np, false)?;
-        std::fs::hard_link(&o.host, &n.host)
-            .map(|_| 0)
-            .map_err(|e| host_errno(&e))
-    }
-
-    pub(crate) fn sys_faccessat(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        mode: u64,
-        flags: u64,
-    ) -> SysResult {
-        if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
-            return Err(EINVAL);
-        }
-        let p = read_path(mem, path)?;
-        let host = match self.special(dirfd, &p) {
-            Some(Special::Device(d)) => Path::new(d).to_path_buf(),
-            Some(Special::Exe) => self.exe_host.clone(),
-            None => {
-                if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
-                    self.fd_metadata(dirfd)?;
-                    return Ok(0);
-                }
-                self.resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
-                    .host
-            }
-        };
-        let c = cpath(&host)?;
-        let hflags = if flags & AT_SYMLINK_NOFOLLOW != 0 {
-            libc::AT_SYMLINK_NOFOLLOW
-        } else {
-            0
-        };
-        // SAFETY: a valid NUL-terminated path.
-        let r = unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), mode as i32, hflags) };
-        if r < 0 {
-            return Err(last_errno());
-        }
-        Ok(0)
-    }
-
-    pub(crate) fn sys_fchmodat(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        mode: u64,
-    ) -> SysResult {
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(dirfd, &p, true)?;
-        std::fs::set_permissions(
-            &r.host,
-            std::fs::Permissions::from_mode(mode as u32 & 0o7777),
-        )
-        .map(|_| 0)
-        .map_err(|e| host_errno(&e))
-    }
-
     /// The host descriptor of `fd` for calls that change the file's metadata:
     /// refused (EPERM) for files outside the root (`/proc/self/exe`, `/dev/null`).
-    fn metadata_fd(&self, fd: u64) -> Result<RawFd, i64> {
+    pub(crate) fn metadata_fd(&self, fd: u64) -> Result<RawFd, i64> {
         let f = self.fds.get(fd)?;
         let f = f.borrow();
         if let Some(p) = &f.host_path {
@@ -1281,49 +875,6 @@ impl LinuxProcess {
         let raw = self.metadata_fd(fd)?;
         // SAFETY: fchmod on a descriptor we hold.
         if unsafe { libc::fchmod(raw, mode as u32 & 0o7777) } < 0 {
-            return Err(last_errno());
-        }
-        Ok(0)
-    }
-
-    pub(crate) fn sys_utimensat(
-        &mut self,
-        mem: &mut GuestMemory,
-        dirfd: u64,
-        path: u64,
-        times: u64,
-        flags: u64,
-    ) -> SysResult {
-        let mut ts = [libc::timespec {
-            tv_sec: 0,
-            tv_nsec: libc::UTIME_NOW,
-        }; 2];
-        if times != 0 {
-            let b = read_guest(mem, times, 32)?;
-            for (i, t) in ts.iter_mut().enumerate() {
-                let w = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
-                t.tv_sec = w(16 * i) as _;
-                t.tv_nsec = w(16 * i + 8) as _;
-            }
-        }
-        let r = if path == 0 {
-            let raw = self.metadata_fd(dirfd)?;
-            // SAFETY: `ts` holds two timespecs.
-            unsafe { libc::futimens(raw, ts.as_ptr()) }
-        } else {
-            let p = read_path(mem, path)?;
-            let nofollow = flags & AT_SYMLINK_NOFOLLOW != 0;
-            let r = self.resolve_at(dirfd, &p, !nofollow)?;
-            let c = cpath(&r.host)?;
-            let hf = if nofollow {
-                libc::AT_SYMLINK_NOFOLLOW
-            } else {
-                0
-            };
-            // SAFETY: a valid path and two timespecs.
-            unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), ts.as_ptr(), hf) }
-        };
-        if r < 0 {
             return Err(last_errno());
         }
         Ok(0)

@@ -16,6 +16,7 @@ mod files;
 mod misc;
 mod mm;
 pub mod numbers;
+mod paths;
 
 pub use misc::fill_random;
 pub use numbers::{syscall_name, syscall_number};

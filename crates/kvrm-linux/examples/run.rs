@@ -1,0 +1,42 @@
+//! Run a static AArch64 Linux executable on the CPU backend:
+//! `cargo run -p kvrm-linux --example run -- PROGRAM [ARGS...]`.
+//! Prints `--stats`-like numbers to stderr when KVRM_STATS is set.
+
+use kvrm_cpu::Cpu;
+use kvrm_isa::GuestMemory;
+use kvrm_linux::{format_stats, load, run, ProgramSpec, RunEnd};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(prog) = args.first() else {
+        eprintln!("usage: run PROGRAM [ARGS...]");
+        std::process::exit(2);
+    };
+    let spec = ProgramSpec {
+        exe: prog.into(),
+        argv: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp: std::env::vars()
+            .map(|(k, v)| format!("{k}={v}").into_bytes())
+            .collect(),
+        root: std::env::var("KVRM_ROOT")
+            .unwrap_or_else(|_| ".".into())
+            .into(),
+        cwd: None,
+    };
+    let mut cpu = Cpu::new(GuestMemory::new());
+    let mut proc = match load(&mut cpu, &spec) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("run: {e}");
+            std::process::exit(1);
+        }
+    };
+    let s = run(&mut cpu, &mut proc, None);
+    if let RunEnd::Crashed { stop, signal } = s.end {
+        eprintln!("run: {stop}: signal {signal}");
+    }
+    if std::env::var_os("KVRM_STATS").is_some() {
+        eprint!("{}", format_stats(&s, &proc));
+    }
+    std::process::exit(s.end.status());
+}

@@ -1,0 +1,141 @@
+//! Guest file descriptors: each names a host descriptor (the host's own stdin,
+//! stdout and stderr for 0-2, otherwise one opened inside the sandbox root).
+
+use std::cell::RefCell;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use crate::abi::errno::*;
+
+/// The host side of an open file.
+#[derive(Debug)]
+pub enum HostFd {
+    /// One of the host's standard descriptors, never closed by the guest.
+    Borrowed(RawFd),
+    Owned(OwnedFd),
+}
+
+impl HostFd {
+    pub fn raw(&self) -> RawFd {
+        match self {
+            HostFd::Borrowed(fd) => *fd,
+            HostFd::Owned(fd) => fd.as_raw_fd(),
+        }
+    }
+}
+
+/// One directory entry for getdents64.
+#[derive(Debug, Clone)]
+pub struct DirEnt {
+    pub ino: u64,
+    pub dtype: u8,
+    pub name: Vec<u8>,
+}
+
+/// An open file description (shared by dup'ed descriptors).
+#[derive(Debug)]
+pub struct OpenFile {
+    pub host: HostFd,
+    /// Guest status flags: access mode, O_APPEND, O_NONBLOCK, O_PATH...
+    pub status: u64,
+    /// The guest path it was opened by (directories: the base of `*at` calls).
+    pub guest_path: Option<String>,
+    /// The host path, for directory listings.
+    pub host_path: Option<PathBuf>,
+    pub is_dir: bool,
+    /// Directory listing snapshot and position (getdents64 / lseek).
+    pub dir_entries: Option<Vec<DirEnt>>,
+    pub dir_pos: usize,
+}
+
+impl OpenFile {
+    pub fn new(host: HostFd, status: u64) -> Self {
+        OpenFile {
+            host,
+            status,
+            guest_path: None,
+            host_path: None,
+            is_dir: false,
+            dir_entries: None,
+            dir_pos: 0,
+        }
+    }
+}
+
+pub type FileRef = Rc<RefCell<OpenFile>>;
+
+#[derive(Debug, Clone)]
+pub struct FdEntry {
+    pub file: FileRef,
+    pub cloexec: bool,
+}
+
+/// The descriptor table.
+#[derive(Debug, Default)]
+pub struct FdTable {
+    slots: Vec<Option<FdEntry>>,
+    /// RLIMIT_NOFILE: descriptors are below this.
+    pub limit: usize,
+}
+
+impl FdTable {
+    pub fn new(limit: usize) -> Self {
+        FdTable {
+            slots: Vec::new(),
+            limit,
+        }
+    }
+
+    pub fn entry(&self, fd: u64) -> Result<&FdEntry, i64> {
+        self.slots
+            .get(usize::try_from(fd).map_err(|_| EBADF)?)
+            .and_then(|s| s.as_ref())
+            .ok_or(EBADF)
+    }
+
+    pub fn entry_mut(&mut self, fd: u64) -> Result<&mut FdEntry, i64> {
+        self.slots
+            .get_mut(usize::try_from(fd).map_err(|_| EBADF)?)
+            .and_then(|s| s.as_mut())
+            .ok_or(EBADF)
+    }
+
+    pub fn get(&self, fd: u64) -> Result<FileRef, i64> {
+        self.entry(fd).map(|e| e.file.clone())
+    }
+
+    /// Install at the lowest free descriptor >= `min`.
+    pub fn alloc(&mut self, min: usize, entry: FdEntry) -> Result<u64, i64> {
+        let mut fd = min;
+        while fd < self.slots.len() && self.slots[fd].is_some() {
+            fd += 1;
+        }
+        if fd >= self.limit {
+            return Err(EMFILE);
+        }
+        self.set(fd, entry);
+        Ok(fd as u64)
+    }
+
+    /// Install at `fd`, closing what was there.
+    pub fn set(&mut self, fd: usize, entry: FdEntry) {
+        if fd >= self.slots.len() {
+            self.slots.resize(fd + 1, None);
+        }
+        self.slots[fd] = Some(entry);
+    }
+
+    pub fn close(&mut self, fd: u64) -> Result<(), i64> {
+        let slot = self
+            .slots
+            .get_mut(usize::try_from(fd).map_err(|_| EBADF)?)
+            .ok_or(EBADF)?;
+        slot.take().map(|_| ()).ok_or(EBADF)
+    }
+
+    /// Number of open descriptors.
+    pub fn open_count(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+}

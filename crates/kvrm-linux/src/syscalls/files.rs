@@ -1,0 +1,988 @@
+//! Descriptor syscalls (read, write, lseek, fstat, getdents64, ioctl, fcntl,
+//! dup, pipe2...) and the helpers shared with the path syscalls. Host I/O
+//! goes through libc on the host descriptor.
+
+use std::ffi::CString;
+use std::fs::{File, Metadata};
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirEntryExt, FileTypeExt, MetadataExt};
+use std::path::Path;
+
+use kvrm_isa::{GuestMemory, PAGE_SIZE};
+
+use super::{check_writable, read_guest, write_guest, LinuxProcess, SysResult};
+use crate::abi::{errno::*, open::*, signal};
+use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
+use crate::sandbox::host_errno;
+
+/// Largest count one read/write transfers (Linux MAX_RW_COUNT).
+const MAX_RW: u64 = 0x7fff_f000;
+/// Host transfers are done in pieces of this size.
+const CHUNK: usize = 1 << 20;
+const UIO_MAXIOV: u64 = 1024;
+
+/// A path the layer answers itself instead of looking in the root.
+pub(super) enum Special {
+    /// A harmless host device opened directly.
+    Device(&'static str),
+    /// `/proc/self/exe`: the running executable.
+    Exe,
+}
+
+pub(super) fn last_errno() -> i64 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .map(|e| e as i64)
+        .unwrap_or(EIO)
+}
+
+/// Host `open(2)` flags to guest status flags.
+pub(crate) fn guest_flags_from_host(fl: i32) -> u64 {
+    let mut g = (fl & libc::O_ACCMODE) as u64;
+    if fl & libc::O_APPEND != 0 {
+        g |= O_APPEND;
+    }
+    if fl & libc::O_NONBLOCK != 0 {
+        g |= O_NONBLOCK;
+    }
+    g
+}
+
+pub(super) fn host_open_flags(g: u64) -> i32 {
+    let mut h = (g & O_ACCMODE) as i32;
+    let pairs = [
+        (O_CREAT, libc::O_CREAT),
+        (O_EXCL, libc::O_EXCL),
+        (O_NOCTTY, libc::O_NOCTTY),
+        (O_TRUNC, libc::O_TRUNC),
+        (O_APPEND, libc::O_APPEND),
+        (O_NONBLOCK, libc::O_NONBLOCK),
+        (O_DIRECTORY, libc::O_DIRECTORY),
+        (O_NOFOLLOW, libc::O_NOFOLLOW),
+        (O_PATH, libc::O_PATH),
+        (O_TMPFILE, libc::O_TMPFILE),
+        (0o10000, libc::O_DSYNC),
+        (0o4010000, libc::O_SYNC),
+    ];
+    for (gb, hb) in pairs {
+        if g & gb == gb {
+            h |= hb;
+        }
+    }
+    // kvrm never execs: the host side of every guest descriptor is close-on-exec.
+    h | libc::O_CLOEXEC
+}
+
+pub(super) fn cpath(p: &Path) -> Result<CString, i64> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| EINVAL)
+}
+
+/// Lexically normalize `path` against `base` (for special-path matching only).
+pub(super) fn lexical(base: &str, path: &[u8]) -> String {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let full: Vec<u8> = if path.first() == Some(&b'/') {
+        path.to_vec()
+    } else {
+        let mut v = base.as_bytes().to_vec();
+        v.push(b'/');
+        v.extend_from_slice(path);
+        v
+    };
+    for c in full.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut s = String::new();
+    for p in parts {
+        s.push('/');
+        s.push_str(&String::from_utf8_lossy(p));
+    }
+    s
+}
+
+/// Run `f` on a borrowed `File` for a raw host descriptor.
+pub(super) fn with_file<T>(raw: RawFd, f: impl FnOnce(&File) -> T) -> T {
+    // SAFETY: the File is never dropped, so the descriptor stays owned by its
+    // OpenFile; it is valid for the duration of the call.
+    let file = ManuallyDrop::new(unsafe { File::from_raw_fd(raw) });
+    f(&file)
+}
+
+/// The contiguous prefix of `[addr, addr+len)` the guest may read (or write).
+fn accessible_prefix(mem: &GuestMemory, addr: u64, len: u64, write: bool) -> u64 {
+    let mut done = 0u64;
+    while done < len {
+        let a = match addr.checked_add(done) {
+            Some(a) => a,
+            None => break,
+        };
+        match mem.perms_at(a) {
+            Some(p) if (if write { p.write() } else { p.read() }) => {}
+            _ => break,
+        }
+        let page_end = (a & !(PAGE_SIZE - 1)).wrapping_add(PAGE_SIZE);
+        done += page_end.wrapping_sub(a).min(len - done);
+    }
+    done
+}
+
+fn dev_major(d: u64) -> u32 {
+    (((d >> 8) & 0xfff) | ((d >> 32) & !0xfff)) as u32
+}
+
+fn dev_minor(d: u64) -> u32 {
+    ((d & 0xff) | ((d >> 12) & !0xff)) as u32
+}
+
+/// `struct stat` of arm64 (asm-generic/stat.h, 128 bytes).
+pub(crate) fn stat_bytes(md: &Metadata) -> [u8; 128] {
+    let mut b = [0u8; 128];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    put(0, &md.dev().to_le_bytes());
+    put(8, &md.ino().to_le_bytes());
+    put(16, &md.mode().to_le_bytes());
+    put(20, &(md.nlink() as u32).to_le_bytes());
+    put(24, &md.uid().to_le_bytes());
+    put(28, &md.gid().to_le_bytes());
+    put(32, &md.rdev().to_le_bytes());
+    put(48, &md.size().to_le_bytes());
+    put(56, &(md.blksize() as i32).to_le_bytes());
+    put(64, &md.blocks().to_le_bytes());
+    put(72, &md.atime().to_le_bytes());
+    put(80, &(md.atime_nsec() as u64).to_le_bytes());
+    put(88, &md.mtime().to_le_bytes());
+    put(96, &(md.mtime_nsec() as u64).to_le_bytes());
+    put(104, &md.ctime().to_le_bytes());
+    put(112, &(md.ctime_nsec() as u64).to_le_bytes());
+    b
+}
+
+/// `struct statx` (256 bytes) with the basic fields.
+pub(crate) fn statx_bytes(md: &Metadata) -> [u8; 256] {
+    let mut b = [0u8; 256];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    const STATX_BASIC_STATS: u32 = 0x7ff;
+    put(0, &STATX_BASIC_STATS.to_le_bytes());
+    put(4, &(md.blksize() as u32).to_le_bytes());
+    put(16, &(md.nlink() as u32).to_le_bytes());
+    put(20, &md.uid().to_le_bytes());
+    put(24, &md.gid().to_le_bytes());
+    put(28, &(md.mode() as u16).to_le_bytes());
+    put(32, &md.ino().to_le_bytes());
+    put(40, &md.size().to_le_bytes());
+    put(48, &md.blocks().to_le_bytes());
+    let ts = |s: i64, ns: i64| {
+        let mut t = [0u8; 16];
+        t[..8].copy_from_slice(&s.to_le_bytes());
+        t[8..12].copy_from_slice(&(ns as u32).to_le_bytes());
+        t
+    };
+    put(64, &ts(md.atime(), md.atime_nsec()));
+    put(96, &ts(md.ctime(), md.ctime_nsec()));
+    put(112, &ts(md.mtime(), md.mtime_nsec()));
+    put(128, &dev_major(md.rdev()).to_le_bytes());
+    put(132, &dev_minor(md.rdev()).to_le_bytes());
+    put(136, &dev_major(md.dev()).to_le_bytes());
+    put(140, &dev_minor(md.dev()).to_le_bytes());
+    b
+}
+
+fn dtype_of(ft: std::fs::FileType) -> u8 {
+    if ft.is_dir() {
+        4
+    } else if ft.is_file() {
+        8
+    } else if ft.is_symlink() {
+        10
+    } else if ft.is_char_device() {
+        2
+    } else if ft.is_block_device() {
+        6
+    } else if ft.is_fifo() {
+        1
+    } else if ft.is_socket() {
+        12
+    } else {
+        0
+    }
+}
+
+impl LinuxProcess {
+    pub(crate) fn sys_close_range(&mut self, first: u64, last: u64, flags: u64) -> SysResult {
+        const CLOSE_RANGE_CLOEXEC: u64 = 4;
+        if flags & !(CLOSE_RANGE_CLOEXEC | 2) != 0 || first > last {
+            return Err(EINVAL);
+        }
+        let last = last.min(self.fds.limit as u64);
+        for fd in first..=last {
+            if flags & CLOSE_RANGE_CLOEXEC != 0 {
+                if let Ok(e) = self.fds.entry_mut(fd) {
+                    e.cloexec = true;
+                }
+            } else {
+                let _ = self.fds.close(fd);
+            }
+        }
+        Ok(0)
+    }
+
+    /// A readable (`write == false`) or writable descriptor's host fd, plus whether it
+    /// is a regular file.
+    fn io_fd(&self, fd: u64, write: bool) -> Result<(RawFd, bool), i64> {
+        let f = self.fds.get(fd)?;
+        let f = f.borrow();
+        if f.status & O_PATH != 0 {
+            return Err(EBADF);
+        }
+        let acc = f.status & O_ACCMODE;
+        if (write && acc == O_RDONLY) || (!write && acc == O_WRONLY) {
+            return Err(EBADF);
+        }
+        if f.is_dir {
+            return Err(if write { EBADF } else { EISDIR });
+        }
+        let raw = f.host.raw();
+        let regular = with_file(raw, |h| h.metadata().map(|m| m.is_file()).unwrap_or(false));
+        Ok((raw, regular))
+    }
+
+    /// One host read (or pread at `offset`) into `buf`, retried on EINTR.
+    fn host_read_once(raw: RawFd, buf: &mut [u8], offset: Option<i64>) -> SysResult {
+        loop {
+            let p = buf.as_mut_ptr() as *mut libc::c_void;
+            // SAFETY: `p` points to `buf.len()` writable bytes.
+            let r = unsafe {
+                match offset {
+                    Some(o) => libc::pread(raw, p, buf.len(), o),
+                    None => libc::read(raw, p, buf.len()),
+                }
+            };
+            if r >= 0 {
+                return Ok(r as u64);
+            }
+            let e = last_errno();
+            if e != EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Host read of up to `buf.len()` bytes; regular files are read until full or EOF.
+    fn host_read(raw: RawFd, buf: &mut [u8], offset: Option<i64>, regular: bool) -> SysResult {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let n = (buf.len() - done).min(CHUNK);
+            let off = offset.map(|o| o + done as i64);
+            let r = match Self::host_read_once(raw, &mut buf[done..done + n], off) {
+                Ok(r) => r as usize,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            done += r;
+            if r < n || !regular {
+                break;
+            }
+        }
+        Ok(done as u64)
+    }
+
+    /// Read from the host straight into guest memory at `buf` (whose `room`
+    /// bytes were checked writable), a chunk at a time.
+    fn read_to_guest(
+        mem: &mut GuestMemory,
+        raw: RawFd,
+        buf: u64,
+        room: u64,
+        offset: Option<i64>,
+        regular: bool,
+    ) -> SysResult {
+        let mut chunk = vec![0u8; room.min(CHUNK as u64) as usize];
+        let mut done = 0u64;
+        while done < room {
+            let n = (room - done).min(CHUNK as u64) as usize;
+            let off = offset.map(|o| o + done as i64);
+            let r = match Self::host_read_once(raw, &mut chunk[..n], off) {
+                Ok(r) => r as usize,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            write_guest(mem, buf + done, &chunk[..r])?;
+            done += r as u64;
+            if r < n || !regular {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    fn host_write(&mut self, raw: RawFd, buf: &[u8], offset: Option<i64>) -> SysResult {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let n = (buf.len() - done).min(CHUNK);
+            let p = buf[done..].as_ptr() as *const libc::c_void;
+            // SAFETY: `p` points to at least `n` readable bytes of `buf`.
+            let r = unsafe {
+                match offset {
+                    Some(o) => libc::pwrite(raw, p, n, o + done as i64),
+                    None => libc::write(raw, p, n),
+                }
+            };
+            if r < 0 {
+                let e = last_errno();
+                if e == EINTR {
+                    continue;
+                }
+                if e == EPIPE {
+                    self.raise_default(signal::SIGPIPE);
+                }
+                return if done > 0 { Ok(done as u64) } else { Err(e) };
+            }
+            done += r as usize;
+            if (r as usize) < n {
+                break;
+            }
+        }
+        Ok(done as u64)
+    }
+
+    /// Write `len` guest bytes at `buf` (checked readable) to the host, a chunk at a time.
+    fn write_from_guest(
+        &mut self,
+        mem: &mut GuestMemory,
+        raw: RawFd,
+        buf: u64,
+        len: u64,
+        offset: Option<i64>,
+    ) -> SysResult {
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(CHUNK as u64) as usize;
+            let data = read_guest(mem, buf + done, n)?;
+            let off = offset.map(|o| o + done as i64);
+            let w = match self.host_write(raw, &data, off) {
+                Ok(w) => w,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            done += w;
+            if (w as usize) < n {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    pub(crate) fn sys_read(
+        &mut self,
+        mem: &mut GuestMemory,
+        fd: u64,
+        buf: u64,
+        count: u64,
+        offset: Option<i64>,
+    ) -> SysResult {
+        let (raw, regular) = self.io_fd(fd, false)?;
+        if offset.is_some_and(|o| o < 0) {
+            return Err(EINVAL);
+        }
+        let count = count.min(MAX_RW);
+        if count == 0 {
+            return Ok(0);
+        }
+        let room = accessible_prefix(mem, buf, count, true);
+        if room == 0 {
+            return Err(EFAULT);
+        }
+        Self::read_to_guest(mem, raw, buf, room, offset, regular)
+    }
+
+    pub(crate) fn sys_write(
+        &mut self,
+        mem: &mut GuestMemory,
+        fd: u64,
+        buf: u64,
+        count: u64,
+        offset: Option<i64>,
+    ) -> SysResult {
+        let (raw, _) = self.io_fd(fd, true)?;
+        if offset.is_some_and(|o| o < 0) {
+            return Err(EINVAL);
+        }
+        let count = count.min(MAX_RW);
+        if count == 0 {
+            return Ok(0);
+        }
+        let avail = accessible_prefix(mem, buf, count, false);
+        if avail == 0 {
+            return Err(EFAULT);
+        }
+        self.write_from_guest(mem, raw, buf, avail, offset)
+    }
+
+    fn read_iovecs(mem: &mut GuestMemory, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, i64> {
+        if cnt > UIO_MAXIOV {
+            return Err(EINVAL);
+        }
+        let raw = read_guest(mem, iov, (cnt * 16) as usize)?;
+        let mut v = Vec::with_capacity(cnt as usize);
+        let mut total = 0u64;
+        for c in raw.chunks_exact(16) {
+            let base = u64::from_le_bytes(c[..8].try_into().unwrap_or_default());
+            let len = u64::from_le_bytes(c[8..].try_into().unwrap_or_default());
+            total = total.saturating_add(len);
+            if total > i64::MAX as u64 {
+                return Err(EINVAL);
+            }
+            v.push((base, len));
+        }
+        Ok(v)
+    }
+
+    /// The iovecs cut to their accessible prefix and to MAX_RW bytes in all.
+    fn usable_iovecs(mem: &GuestMemory, iovs: &[(u64, u64)], write: bool) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let mut total = 0u64;
+        for &(base, len) in iovs {
+            let len = len.min(MAX_RW - total);
+            let ok = accessible_prefix(mem, base, len, write);
+            if ok > 0 {
+                out.push((base, ok));
+            }
+            total += ok;
+            if ok < len || total >= MAX_RW {
+                break;
+            }
+        }
+        out
+    }
+
+    pub(crate) fn sys_readv(
+        &mut self,
+        mem: &mut GuestMemory,
+        fd: u64,
+        iov: u64,
+        cnt: u64,
+        offset: Option<i64>,
+    ) -> SysResult {
+        let (raw, regular) = self.io_fd(fd, false)?;
+        let iovs = Self::read_iovecs(mem, iov, cnt)?;
+        let usable = Self::usable_iovecs(mem, &iovs, true);
+        if usable.is_empty() {
+            return if iovs.iter().all(|&(_, l)| l == 0) {
+                Ok(0)
+            } else {
+                Err(EFAULT)
+            };
+        }
+        if regular {
+            // Regular files never block: one iovec after the other.
+            let mut done = 0u64;
+            for &(base, len) in &usable {
+                let off = offset.map(|o| o + done as i64);
+                let r = match Self::read_to_guest(mem, raw, base, len, off, true) {
+                    Ok(r) => r,
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => break,
+                };
+                done += r;
+                if r < len {
+                    break;
+                }
+            }
+            return Ok(done);
+        }
+        // Pipes, terminals: a single host read, scattered.
+        let room: u64 = usable.iter().map(|&(_, l)| l).sum();
+        let mut data = vec![0u8; room.min(CHUNK as u64) as usize];
+        let n = Self::host_read_once(raw, &mut data, offset)? as usize;
+        let mut done = 0usize;
+        for &(base, len) in &usable {
+            if done >= n {
+                break;
+            }
+            let k = (len as usize).min(n - done);
+            write_guest(mem, base, &data[done..done + k])?;
+            done += k;
+        }
+        Ok(n as u64)
+    }
+
+    pub(crate) fn sys_writev(
+        &mut self,
+        mem: &mut GuestMemory,
+        fd: u64,
+        iov: u64,
+        cnt: u64,
+        offset: Option<i64>,
+    ) -> SysResult {
+        let (raw, _) = self.io_fd(fd, true)?;
+        let iovs = Self::read_iovecs(mem, iov, cnt)?;
+        let usable = Self::usable_iovecs(mem, &iovs, false);
+        if usable.is_empty() {
+            return if iovs.iter().all(|&(_, l)| l == 0) {
+                Ok(0)
+            } else {
+                Err(EFAULT)
+            };
+        }
+        // Gather into chunks so small writev calls stay one host write.
+        let mut done = 0u64;
+        let mut pending: Vec<u8> = Vec::new();
+        let flush = |this: &mut Self, pending: &mut Vec<u8>, done: &mut u64| -> Result<bool, i64> {
+            let off = offset.map(|o| o + *done as i64);
+            let w = match this.host_write(raw, pending, off) {
+                Ok(w) => w,
+                Err(e) if *done == 0 => return Err(e),
+                Err(_) => return Ok(false),
+            };
+            let full = w as usize == pending.len();
+            *done += w;
+            pending.clear();
+            Ok(full)
+        };
+        for &(base, len) in &usable {
+            let mut off = 0u64;
+            while off < len {
+                let n = (len - off).min((CHUNK - pending.len()) as u64) as usize;
+                pending.extend_from_slice(&read_guest(mem, base + off, n)?);
+                off += n as u64;
+                if pending.len() == CHUNK && !flush(self, &mut pending, &mut done)? {
+                    return Ok(done);
+                }
+            }
+        }
+        if !pending.is_empty() {
+            flush(self, &mut pending, &mut done)?;
+        }
+        Ok(done)
+    }
+
+    pub(crate) fn sys_lseek(&mut self, fd: u64, off: i64, whence: u64) -> SysResult {
+        let f = self.fds.get(fd)?;
+        let mut f = f.borrow_mut();
+        if f.is_dir {
+            let pos = match whence {
+                0 if off >= 0 => off as usize,
+                1 if f.dir_pos as i64 + off >= 0 => (f.dir_pos as i64 + off) as usize,
+                _ => return Err(EINVAL),
+            };
+            if pos == 0 {
+                f.dir_entries = None;
+            }
+            f.dir_pos = pos;
+            return Ok(pos as u64);
+        }
+        if whence > 4 {
+            return Err(EINVAL);
+        }
+        // SAFETY: lseek on a descriptor we own; the result is checked.
+        let r = unsafe { libc::lseek(f.host.raw(), off, whence as i32) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(r as u64)
+    }
+
+    pub(crate) fn fd_metadata(&self, fd: u64) -> Result<Metadata, i64> {
+        let f = self.fds.get(fd)?;
+        let raw = f.borrow().host.raw();
+        with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
+    }
+
+    pub(crate) fn sys_fstat(&mut self, mem: &mut GuestMemory, fd: u64, buf: u64) -> SysResult {
+        let md = self.fd_metadata(fd)?;
+        write_guest(mem, buf, &stat_bytes(&md))?;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_getdents64(
+        &mut self,
+        mem: &mut GuestMemory,
+        fd: u64,
+        buf: u64,
+        count: u64,
+    ) -> SysResult {
+        let f = self.fds.get(fd)?;
+        let mut f = f.borrow_mut();
+        if !f.is_dir {
+            return Err(ENOTDIR);
+        }
+        if f.dir_entries.is_none() {
+            let host = f.host_path.clone().ok_or(ENOTDIR)?;
+            let mut list = Vec::new();
+            for (name, p) in [(".", host.clone()), ("..", host.join(".."))] {
+                let ino = std::fs::metadata(&p).map(|m| m.ino()).unwrap_or(1);
+                list.push(DirEnt {
+                    ino,
+                    dtype: 4,
+                    name: name.as_bytes().to_vec(),
+                });
+            }
+            let rd = std::fs::read_dir(&host).map_err(|e| host_errno(&e))?;
+            for e in rd.flatten() {
+                list.push(DirEnt {
+                    ino: e.ino(),
+                    dtype: e.file_type().map(dtype_of).unwrap_or(0),
+                    name: e.file_name().as_bytes().to_vec(),
+                });
+            }
+            f.dir_entries = Some(list);
+        }
+        let count = count.min(MAX_RW) as usize;
+        let mut out = Vec::new();
+        let mut pos = f.dir_pos;
+        let entries = f.dir_entries.as_deref().unwrap_or(&[]);
+        while let Some(e) = entries.get(pos) {
+            let reclen = (19 + e.name.len() + 1).next_multiple_of(8);
+            if out.len() + reclen > count {
+                break;
+            }
+            let start = out.len();
+            out.extend_from_slice(&e.ino.to_le_bytes());
+            out.extend_from_slice(&((pos + 1) as i64).to_le_bytes());
+            out.extend_from_slice(&(reclen as u16).to_le_bytes());
+            out.push(e.dtype);
+            out.extend_from_slice(&e.name);
+            out.resize(start + reclen, 0);
+            pos += 1;
+        }
+        if out.is_empty() && pos < entries.len() {
+            return Err(EINVAL);
+        }
+        write_guest(mem, buf, &out)?;
+        f.dir_pos = pos;
+        Ok(out.len() as u64)
+    }
+
+    pub(crate) fn sys_ioctl(
+        &mut self,
+        mem: &mut GuestMemory,
+        fd: u64,
+        req: u64,
+        arg: u64,
+    ) -> SysResult {
+        const TCGETS: u64 = 0x5401;
+        const TCSETS: u64 = 0x5402;
+        const TCSETSW: u64 = 0x5403;
+        const TCSETSF: u64 = 0x5404;
+        const TIOCGPGRP: u64 = 0x540f;
+        const TIOCGWINSZ: u64 = 0x5413;
+        const FIONREAD: u64 = 0x541b;
+        const FIONBIO: u64 = 0x5421;
+        const FIONCLEX: u64 = 0x5450;
+        const FIOCLEX: u64 = 0x5451;
+        let entry = self.fds.entry_mut(fd)?;
+        match req {
+            FIOCLEX | FIONCLEX => {
+                entry.cloexec = req == FIOCLEX;
+                return Ok(0);
+            }
+            FIONBIO => {
+                let v = mem.read_u32(arg).map_err(|_| EFAULT)?;
+                let mut f = entry.file.borrow_mut();
+                if v != 0 {
+                    f.status |= O_NONBLOCK;
+                } else {
+                    f.status &= !O_NONBLOCK;
+                }
+                return Ok(0);
+            }
+            _ => {}
+        }
+        let raw = entry.file.borrow().host.raw();
+        // SAFETY: isatty on a descriptor we hold.
+        let tty = unsafe { libc::isatty(raw) } == 1;
+        let mut hbuf = [0u8; 64];
+        let (size, to_guest) = match req {
+            TCGETS => (36, true),
+            TIOCGWINSZ => (8, true),
+            TIOCGPGRP => (4, true),
+            TCSETS | TCSETSW | TCSETSF => (36, false),
+            FIONREAD => (4, true),
+            _ => return Err(ENOTTY),
+        };
+        if !tty && req != FIONREAD {
+            return Err(ENOTTY);
+        }
+        if !to_guest {
+            mem.read_bytes(arg, &mut hbuf[..size]).map_err(|_| EFAULT)?;
+        } else {
+            check_writable(mem, arg, size as u64)?;
+        }
+        // SAFETY: the request numbers above take a pointer to a buffer no larger
+        // than `hbuf` (termios 36 bytes, winsize 8, int 4).
+        let r = unsafe { libc::ioctl(raw, req as _, hbuf.as_mut_ptr()) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        if to_guest {
+            write_guest(mem, arg, &hbuf[..size])?;
+        }
+        Ok(r as u64)
+    }
+
+    pub(crate) fn sys_fcntl(&mut self, fd: u64, cmd: u64, arg: u64) -> SysResult {
+        const F_DUPFD: u64 = 0;
+        const F_GETFD: u64 = 1;
+        const F_SETFD: u64 = 2;
+        const F_GETFL: u64 = 3;
+        const F_SETFL: u64 = 4;
+        const F_GETLK: u64 = 5;
+        const F_SETLK: u64 = 6;
+        const F_SETLKW: u64 = 7;
+        const F_OFD_GETLK: u64 = 36;
+        const F_OFD_SETLK: u64 = 37;
+        const F_OFD_SETLKW: u64 = 38;
+        const F_DUPFD_CLOEXEC: u64 = 1030;
+        const F_SETPIPE_SZ: u64 = 1031;
+        const F_GETPIPE_SZ: u64 = 1032;
+        let entry = self.fds.entry(fd)?.clone();
+        match cmd {
+            F_DUPFD | F_DUPFD_CLOEXEC => {
+                if arg >= self.fds.limit as u64 {
+                    return Err(EINVAL);
+                }
+                self.fds.alloc(
+                    arg as usize,
+                    FdEntry {
+                        file: entry.file,
+                        cloexec: cmd == F_DUPFD_CLOEXEC,
+                    },
+                )
+            }
+            F_GETFD => Ok(entry.cloexec as u64),
+            F_SETFD => {
+                self.fds.entry_mut(fd)?.cloexec = arg & 1 != 0;
+                Ok(0)
+            }
+            F_GETFL => Ok(entry.file.borrow().status),
+            F_SETFL => {
+                let mut f = entry.file.borrow_mut();
+                let changeable = O_APPEND | O_NONBLOCK;
+                f.status = (f.status & !changeable) | (arg & changeable);
+                if let HostFd::Owned(_) = f.host {
+                    let raw = f.host.raw();
+                    // SAFETY: F_GETFL/F_SETFL on a descriptor we own.
+                    unsafe {
+                        let mut hf = libc::fcntl(raw, libc::F_GETFL);
+                        if hf >= 0 {
+                            hf &= !(libc::O_APPEND | libc::O_NONBLOCK);
+                            if arg & O_APPEND != 0 {
+                                hf |= libc::O_APPEND;
+                            }
+                            if arg & O_NONBLOCK != 0 {
+                                hf |= libc::O_NONBLOCK;
+                            }
+                            libc::fcntl(raw, libc::F_SETFL, hf);
+                        }
+                    }
+                }
+                Ok(0)
+            }
+            F_GETLK | F_OFD_GETLK => Ok(0),
+            F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => Ok(0),
+            F_GETPIPE_SZ => Ok(65536),
+            F_SETPIPE_SZ => Ok(arg.max(4096)),
+            _ => Err(EINVAL),
+        }
+    }
+
+    pub(crate) fn sys_dup(&mut self, fd: u64) -> SysResult {
+        let file = self.fds.get(fd)?;
+        self.fds.alloc(
+            0,
+            FdEntry {
+                file,
+                cloexec: false,
+            },
+        )
+    }
+
+    pub(crate) fn sys_dup3(&mut self, old: u64, new: u64, flags: u64) -> SysResult {
+        if flags & !O_CLOEXEC != 0 || old == new {
+            return Err(EINVAL);
+        }
+        let file = self.fds.get(old)?;
+        if new >= self.fds.limit as u64 {
+            return Err(EBADF);
+        }
+        self.fds.set(
+            new as usize,
+            FdEntry {
+                file,
+                cloexec: flags & O_CLOEXEC != 0,
+            },
+        );
+        Ok(new)
+    }
+
+    pub(crate) fn sys_pipe2(&mut self, mem: &mut GuestMemory, fds: u64, flags: u64) -> SysResult {
+        const O_DIRECT: u64 = 0o200000;
+        if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+            return Err(EINVAL);
+        }
+        check_writable(mem, fds, 8)?;
+        let mut host = [0i32; 2];
+        let hflags = libc::O_CLOEXEC
+            | if flags & O_NONBLOCK != 0 {
+                libc::O_NONBLOCK
+            } else {
+                0
+            };
+        // SAFETY: `host` has room for the two descriptors.
+        if unsafe { libc::pipe2(host.as_mut_ptr(), hflags) } < 0 {
+            return Err(last_errno());
+        }
+        let nb = flags & O_NONBLOCK;
+        let cloexec = flags & O_CLOEXEC != 0;
+        // SAFETY: both descriptors were just created and are ours.
+        let (r, w) = unsafe { (OwnedFd::from_raw_fd(host[0]), OwnedFd::from_raw_fd(host[1])) };
+        let rfd = self.install(OpenFile::new(HostFd::Owned(r), O_RDONLY | nb), cloexec)?;
+        let wfd = match self.install(OpenFile::new(HostFd::Owned(w), O_WRONLY | nb), cloexec) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let _ = self.fds.close(rfd);
+                return Err(e);
+            }
+        };
+        let mut out = [0u8; 8];
+        out[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
+        out[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
+        write_guest(mem, fds, &out)?;
+        Ok(0)
+    }
+
+    /// The host descriptor of `fd` for calls that change the file's metadata:
+    /// refused (EPERM) for files outside the root (`/proc/self/exe`, `/dev/null`).
+    pub(crate) fn metadata_fd(&self, fd: u64) -> Result<RawFd, i64> {
+        let f = self.fds.get(fd)?;
+        let f = f.borrow();
+        if let Some(p) = &f.host_path {
+            if !p.starts_with(self.sandbox.root()) {
+                return Err(EPERM);
+            }
+        }
+        Ok(f.host.raw())
+    }
+
+    pub(crate) fn sys_fchmod(&mut self, fd: u64, mode: u64) -> SysResult {
+        let raw = self.metadata_fd(fd)?;
+        // SAFETY: fchmod on a descriptor we hold.
+        if unsafe { libc::fchmod(raw, mode as u32 & 0o7777) } < 0 {
+            return Err(last_errno());
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_ftruncate(&mut self, fd: u64, len: u64) -> SysResult {
+        if (len as i64) < 0 {
+            return Err(EINVAL);
+        }
+        let (raw, _) = self
+            .io_fd(fd, true)
+            .map_err(|e| if e == EBADF { EINVAL } else { e })?;
+        // SAFETY: ftruncate on a descriptor we hold.
+        if unsafe { libc::ftruncate(raw, len as i64) } < 0 {
+            return Err(last_errno());
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_ppoll(
+        &mut self,
+        mem: &mut GuestMemory,
+        fds: u64,
+        nfds: u64,
+        tmo: u64,
+    ) -> SysResult {
+        if nfds > self.fds.limit as u64 {
+            return Err(EINVAL);
+        }
+        let raw = read_guest(mem, fds, (nfds * 8) as usize)?;
+        let mut polls: Vec<libc::pollfd> = raw
+            .chunks_exact(8)
+            .map(|c| {
+                let fd = i32::from_le_bytes(c[..4].try_into().unwrap_or_default());
+                let events = i16::from_le_bytes(c[4..6].try_into().unwrap_or_default());
+                let host = if fd < 0 {
+                    -1
+                } else {
+                    self.fds
+                        .get(fd as u64)
+                        .map(|f| f.borrow().host.raw())
+                        .unwrap_or(-2)
+                };
+                libc::pollfd {
+                    fd: host,
+                    events,
+                    revents: 0,
+                }
+            })
+            .collect();
+        let timeout = if tmo == 0 {
+            -1
+        } else {
+            let b = read_guest(mem, tmo, 16)?;
+            let s = i64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+            let ns = i64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+            if s < 0 || !(0..1_000_000_000).contains(&ns) {
+                return Err(EINVAL);
+            }
+            (s.saturating_mul(1000) + ns / 1_000_000).min(i32::MAX as i64) as i32
+        };
+        let bad: Vec<bool> = polls.iter().map(|p| p.fd == -2).collect();
+        for p in polls.iter_mut().filter(|p| p.fd == -2) {
+            p.fd = -1;
+        }
+        let n = if bad.iter().any(|&b| b) {
+            0
+        } else {
+            // SAFETY: `polls` is a valid array of `nfds` pollfd structures.
+            let r = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, timeout) };
+            if r < 0 {
+                return Err(last_errno());
+            }
+            r
+        };
+        let mut out = raw;
+        let mut count = 0;
+        for (i, p) in polls.iter().enumerate() {
+            let rev = if bad[i] { libc::POLLNVAL } else { p.revents };
+            if rev != 0 {
+                count += 1;
+            }
+            out[i * 8 + 6..i * 8 + 8].copy_from_slice(&rev.to_le_bytes());
+        }
+        let _ = n;
+        write_guest(mem, fds, &out)?;
+        Ok(count)
+    }
+
+    /// Read a host file's bytes at `offset` (for file mappings).
+    pub(crate) fn read_fd_at(&self, fd: u64, offset: u64, len: usize) -> Result<Vec<u8>, i64> {
+        let f = self.fds.get(fd)?;
+        let f = f.borrow();
+        if f.is_dir {
+            return Err(libc::ENODEV as i64);
+        }
+        if f.status & O_ACCMODE == O_WRONLY || f.status & O_PATH != 0 {
+            return Err(EACCES);
+        }
+        let raw = f.host.raw();
+        let md = with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))?;
+        if !md.is_file() && !md.file_type().is_char_device() {
+            return Err(libc::ENODEV as i64);
+        }
+        let avail = md.size().saturating_sub(offset).min(len as u64) as usize;
+        let mut buf = vec![0u8; avail];
+        let n = Self::host_read(raw, &mut buf, Some(offset as i64), true)?;
+        buf.truncate(n as usize);
+        Ok(buf)
+    }
+}

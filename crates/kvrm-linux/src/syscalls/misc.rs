@@ -1,0 +1,572 @@
+//! Process, signal, time and system-information syscalls.
+
+// libc's time_t / c_long widths differ between hosts: keep the casts.
+#![allow(clippy::unnecessary_cast)]
+
+use std::time::Duration;
+
+use kvrm_isa::GuestMemory;
+
+use super::{read_guest, write_guest, LinuxProcess, ProcessExit, SysResult};
+use crate::abi::{errno::*, signal::*};
+
+pub(crate) fn write_u64(mem: &mut GuestMemory, addr: u64, v: u64) -> Result<(), i64> {
+    write_guest(mem, addr, &v.to_le_bytes())
+}
+
+pub(crate) fn write_u32(mem: &mut GuestMemory, addr: u64, v: u32) -> Result<(), i64> {
+    write_guest(mem, addr, &v.to_le_bytes())
+}
+
+fn read_u64(mem: &mut GuestMemory, addr: u64) -> Result<u64, i64> {
+    mem.read_u64(addr).map_err(|_| EFAULT)
+}
+
+fn host_clock(clk: i32) -> Result<libc::timespec, i64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // Only the POSIX clock ids (0..=11); no CPU-time clocks of other processes.
+    if !(0..=11).contains(&clk) {
+        return Err(EINVAL);
+    }
+    // SAFETY: `ts` is a valid timespec to fill.
+    if unsafe { libc::clock_gettime(clk, &mut ts) } < 0 {
+        return Err(EINVAL);
+    }
+    Ok(ts)
+}
+
+fn timespec_bytes(sec: i64, nsec: i64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&sec.to_le_bytes());
+    b[8..].copy_from_slice(&nsec.to_le_bytes());
+    b
+}
+
+fn read_timespec(mem: &mut GuestMemory, addr: u64) -> Result<(i64, i64), i64> {
+    let b = read_guest(mem, addr, 16)?;
+    let s = i64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+    let ns = i64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+    if s < 0 || !(0..1_000_000_000).contains(&ns) {
+        return Err(EINVAL);
+    }
+    Ok((s, ns))
+}
+
+fn utsname_field(s: &str) -> [u8; 65] {
+    let mut f = [0u8; 65];
+    for (d, b) in f.iter_mut().zip(s.bytes().take(64)) {
+        *d = b;
+    }
+    f
+}
+
+impl LinuxProcess {
+    /// The default action of `sig` if its disposition is SIG_DFL: end the process.
+    pub(crate) fn raise_default(&mut self, sig: i32) {
+        let handler = self.sig.actions[(sig - 1) as usize][0];
+        if handler == SIG_DFL && !default_ignores(sig) {
+            self.pending_exit = Some(ProcessExit::Signaled(sig));
+        }
+    }
+
+    /// Deliver `sig` to this process (kill / tgkill to self).
+    fn deliver(&mut self, sig: u64) -> SysResult {
+        if sig > NSIG as u64 {
+            return Err(EINVAL);
+        }
+        if sig == 0 {
+            return Ok(0);
+        }
+        let sig = sig as i32;
+        let handler = self.sig.actions[(sig - 1) as usize][0];
+        let unblockable = sig == SIGKILL || sig == SIGSTOP;
+        if !unblockable && (handler == SIG_IGN || self.sig.mask & (1 << (sig - 1)) != 0) {
+            return Ok(0);
+        }
+        if handler != SIG_DFL && !unblockable && self.warned.insert(1000 + sig as u64) {
+            tracing::warn!(
+                "signal {sig}: guest signal handlers are not run; taking the default action"
+            );
+        }
+        if !default_ignores(sig) || unblockable && sig == SIGKILL {
+            self.pending_exit = Some(ProcessExit::Signaled(sig));
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_kill(&mut self, pid: i32, sig: u64) -> SysResult {
+        let me = self.pid as i32;
+        if pid == me || pid == 0 || pid == -1 || pid == -me {
+            self.deliver(sig)
+        } else {
+            Err(ESRCH)
+        }
+    }
+
+    pub(crate) fn sys_tkill(&mut self, tid: i32, sig: u64) -> SysResult {
+        if tid <= 0 {
+            return Err(EINVAL);
+        }
+        if tid as u32 != self.pid {
+            return Err(ESRCH);
+        }
+        self.deliver(sig)
+    }
+
+    pub(crate) fn sys_tgkill(&mut self, tgid: i32, tid: i32, sig: u64) -> SysResult {
+        if tgid <= 0 || tid <= 0 {
+            return Err(EINVAL);
+        }
+        if tgid as u32 != self.pid || tid as u32 != self.pid {
+            return Err(ESRCH);
+        }
+        self.deliver(sig)
+    }
+
+    pub(crate) fn sys_rt_sigaction(
+        &mut self,
+        mem: &mut GuestMemory,
+        sig: u64,
+        act: u64,
+        oact: u64,
+        size: u64,
+    ) -> SysResult {
+        if size != 8 || sig == 0 || sig > NSIG as u64 {
+            return Err(EINVAL);
+        }
+        let i = (sig - 1) as usize;
+        let new = if act != 0 {
+            if sig as i32 == SIGKILL || sig as i32 == SIGSTOP {
+                return Err(EINVAL);
+            }
+            let b = read_guest(mem, act, 32)?;
+            let w = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+            Some([w(0), w(8), w(16), w(24)])
+        } else {
+            None
+        };
+        if oact != 0 {
+            let mut b = [0u8; 32];
+            for (k, v) in self.sig.actions[i].iter().enumerate() {
+                b[k * 8..k * 8 + 8].copy_from_slice(&v.to_le_bytes());
+            }
+            write_guest(mem, oact, &b)?;
+        }
+        if let Some(n) = new {
+            self.sig.actions[i] = n;
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_rt_sigprocmask(
+        &mut self,
+        mem: &mut GuestMemory,
+        how: u64,
+        set: u64,
+        oset: u64,
+        size: u64,
+    ) -> SysResult {
+        if size != 8 {
+            return Err(EINVAL);
+        }
+        let old = self.sig.mask;
+        if set != 0 {
+            let s = read_u64(mem, set)?;
+            let m = match how {
+                0 => old | s,
+                1 => old & !s,
+                2 => s,
+                _ => return Err(EINVAL),
+            };
+            self.sig.mask = m & !((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)));
+        }
+        if oset != 0 {
+            if let Err(e) = write_u64(mem, oset, old) {
+                self.sig.mask = old;
+                return Err(e);
+            }
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_sigaltstack(
+        &mut self,
+        mem: &mut GuestMemory,
+        ss: u64,
+        old: u64,
+    ) -> SysResult {
+        const SS_AUTODISARM: u32 = 1 << 31;
+        let new = if ss != 0 {
+            let b = read_guest(mem, ss, 24)?;
+            let sp = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+            let flags = u32::from_le_bytes(b[8..12].try_into().unwrap_or_default());
+            let size = u64::from_le_bytes(b[16..].try_into().unwrap_or_default());
+            if flags & !(SS_DISABLE | SS_ONSTACK | SS_AUTODISARM) != 0 {
+                return Err(EINVAL);
+            }
+            if flags & SS_DISABLE == 0 && size < MINSIGSTKSZ {
+                return Err(ENOMEM);
+            }
+            Some(if flags & SS_DISABLE != 0 {
+                (0, SS_DISABLE, 0)
+            } else {
+                (sp, flags & SS_AUTODISARM, size)
+            })
+        } else {
+            None
+        };
+        if old != 0 {
+            let (sp, flags, size) = self.sig.altstack;
+            let mut b = [0u8; 24];
+            b[..8].copy_from_slice(&sp.to_le_bytes());
+            b[8..12].copy_from_slice(&flags.to_le_bytes());
+            b[16..].copy_from_slice(&size.to_le_bytes());
+            write_guest(mem, old, &b)?;
+        }
+        if let Some(n) = new {
+            self.sig.altstack = n;
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_futex(
+        &mut self,
+        mem: &mut GuestMemory,
+        uaddr: u64,
+        op: u64,
+        val: u64,
+        timeout: u64,
+    ) -> SysResult {
+        const FUTEX_WAIT: u64 = 0;
+        const FUTEX_WAKE: u64 = 1;
+        const FUTEX_REQUEUE: u64 = 3;
+        const FUTEX_CMP_REQUEUE: u64 = 4;
+        const FUTEX_WAKE_OP: u64 = 5;
+        const FUTEX_WAIT_BITSET: u64 = 9;
+        const FUTEX_WAKE_BITSET: u64 = 10;
+        let cmd = op & 0x7f;
+        match cmd {
+            FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+                if uaddr & 3 != 0 {
+                    return Err(EINVAL);
+                }
+                let cur = mem.read_u32(uaddr).map_err(|_| EFAULT)?;
+                if cur != val as u32 {
+                    return Err(EAGAIN);
+                }
+                if timeout != 0 {
+                    let (s, ns) = read_timespec(mem, timeout)?;
+                    let mut d = Duration::new(s as u64, ns as u32);
+                    if cmd == FUTEX_WAIT_BITSET {
+                        // Absolute, on CLOCK_REALTIME if asked, else CLOCK_MONOTONIC.
+                        let clk = if op & 256 != 0 { 0 } else { 1 };
+                        let now = host_clock(clk)?;
+                        let now = Duration::new(now.tv_sec as u64, now.tv_nsec as u32);
+                        d = d.saturating_sub(now);
+                    }
+                    std::thread::sleep(d);
+                    return Err(ETIMEDOUT);
+                }
+                // No other thread can ever wake this one.
+                tracing::error!(
+                    "futex wait at {uaddr:#x} with no other thread: the guest would hang"
+                );
+                self.pending_exit = Some(ProcessExit::Signaled(SIGKILL));
+                Ok(0)
+            }
+            FUTEX_WAKE | FUTEX_WAKE_BITSET | FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP => {
+                Ok(0)
+            }
+            _ => Err(ENOSYS),
+        }
+    }
+
+    pub(crate) fn sys_uname(&mut self, mem: &mut GuestMemory, buf: u64) -> SysResult {
+        let mut b = Vec::with_capacity(390);
+        for s in [
+            "Linux",
+            "kvrm",
+            "6.8.0-kvrm",
+            "#1 SMP PREEMPT kvrm",
+            "aarch64",
+            "(none)",
+        ] {
+            b.extend_from_slice(&utsname_field(s));
+        }
+        write_guest(mem, buf, &b)?;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_sysinfo(&mut self, mem: &mut GuestMemory, buf: u64) -> SysResult {
+        // SAFETY: sysinfo fills the struct it is given.
+        let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        unsafe { libc::sysinfo(&mut si) };
+        let mut b = [0u8; 112];
+        let mut put = |off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        let unit = si.mem_unit.max(1) as u64;
+        put(0, si.uptime as u64);
+        for i in 0..3 {
+            put(8 + 8 * i, si.loads[i] as u64);
+        }
+        put(32, si.totalram as u64 * unit);
+        put(40, si.freeram as u64 * unit);
+        put(48, si.sharedram as u64 * unit);
+        put(56, si.bufferram as u64 * unit);
+        put(64, si.totalswap as u64 * unit);
+        put(72, si.freeswap as u64 * unit);
+        b[80..82].copy_from_slice(&1u16.to_le_bytes());
+        b[104..108].copy_from_slice(&1u32.to_le_bytes());
+        write_guest(mem, buf, &b)?;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_prctl(&mut self, mem: &mut GuestMemory, option: u64, arg2: u64) -> SysResult {
+        const PR_GET_DUMPABLE: u64 = 3;
+        const PR_SET_DUMPABLE: u64 = 4;
+        const PR_SET_NAME: u64 = 15;
+        const PR_GET_NAME: u64 = 16;
+        match option {
+            PR_SET_NAME => {
+                let s = mem.read_cstring(arg2, 15).map_err(|_| EFAULT)?;
+                self.comm = [0; 16];
+                self.comm[..s.len()].copy_from_slice(&s);
+                Ok(0)
+            }
+            PR_GET_NAME => {
+                let c = self.comm;
+                write_guest(mem, arg2, &c)?;
+                Ok(0)
+            }
+            PR_GET_DUMPABLE => Ok(1),
+            PR_SET_DUMPABLE => Ok(0),
+            _ => Err(EINVAL),
+        }
+    }
+
+    pub(crate) fn sys_prlimit64(
+        &mut self,
+        mem: &mut GuestMemory,
+        pid: u64,
+        res: u64,
+        new: u64,
+        old: u64,
+    ) -> SysResult {
+        if pid != 0 && pid as u32 != self.pid {
+            return Err(ESRCH);
+        }
+        if res >= 16 {
+            return Err(EINVAL);
+        }
+        let i = res as usize;
+        let newv = if new != 0 {
+            let b = read_guest(mem, new, 16)?;
+            let cur = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+            let max = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+            if cur > max {
+                return Err(EINVAL);
+            }
+            if max > self.rlimits[i][1] {
+                return Err(EPERM);
+            }
+            Some([cur, max])
+        } else {
+            None
+        };
+        if old != 0 {
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&self.rlimits[i][0].to_le_bytes());
+            b[8..].copy_from_slice(&self.rlimits[i][1].to_le_bytes());
+            write_guest(mem, old, &b)?;
+        }
+        if let Some(v) = newv {
+            self.rlimits[i] = v;
+            if i == 7 {
+                self.fds.limit = v[0].min(65536) as usize;
+            }
+        }
+        Ok(0)
+    }
+
+    fn host_cpu_times() -> (i64, i64, i64, i64) {
+        // SAFETY: getrusage fills the struct it is given.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+        (
+            ru.ru_utime.tv_sec as i64,
+            ru.ru_utime.tv_usec as i64,
+            ru.ru_stime.tv_sec as i64,
+            ru.ru_stime.tv_usec as i64,
+        )
+    }
+
+    pub(crate) fn sys_getrusage(&mut self, mem: &mut GuestMemory, who: i64, buf: u64) -> SysResult {
+        if !(-1..=1).contains(&who) {
+            return Err(EINVAL);
+        }
+        let mut b = [0u8; 144];
+        if who != -1 {
+            let (us, uu, ss, su) = Self::host_cpu_times();
+            for (i, v) in [us, uu, ss, su].into_iter().enumerate() {
+                b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+            }
+            let maxrss_kb = mem.resident_pages() as u64 * 4;
+            b[32..40].copy_from_slice(&maxrss_kb.to_le_bytes());
+        }
+        write_guest(mem, buf, &b)?;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_times(&mut self, mem: &mut GuestMemory, buf: u64) -> SysResult {
+        if buf != 0 {
+            let (us, uu, ss, su) = Self::host_cpu_times();
+            let ticks = |s: i64, u: i64| (s * 100 + u / 10_000) as u64;
+            let mut b = [0u8; 32];
+            b[..8].copy_from_slice(&ticks(us, uu).to_le_bytes());
+            b[8..16].copy_from_slice(&ticks(ss, su).to_le_bytes());
+            write_guest(mem, buf, &b)?;
+        }
+        let now = host_clock(1)?;
+        Ok((now.tv_sec as u64) * 100 + now.tv_nsec as u64 / 10_000_000)
+    }
+
+    pub(crate) fn sys_clock_gettime(
+        &mut self,
+        mem: &mut GuestMemory,
+        clk: u64,
+        tp: u64,
+    ) -> SysResult {
+        let ts = host_clock(clk as i32)?;
+        write_guest(
+            mem,
+            tp,
+            &timespec_bytes(ts.tv_sec as i64, ts.tv_nsec as i64),
+        )?;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_clock_getres(
+        &mut self,
+        mem: &mut GuestMemory,
+        clk: u64,
+        tp: u64,
+    ) -> SysResult {
+        host_clock(clk as i32)?;
+        if tp != 0 {
+            let ns = if matches!(clk, 5 | 6) { 4_000_000 } else { 1 };
+            write_guest(mem, tp, &timespec_bytes(0, ns))?;
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_gettimeofday(
+        &mut self,
+        mem: &mut GuestMemory,
+        tv: u64,
+        tz: u64,
+    ) -> SysResult {
+        if tv != 0 {
+            let ts = host_clock(0)?;
+            write_guest(
+                mem,
+                tv,
+                &timespec_bytes(ts.tv_sec as i64, ts.tv_nsec as i64 / 1000),
+            )?;
+        }
+        if tz != 0 {
+            write_u64(mem, tz, 0)?;
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_clock_nanosleep(
+        &mut self,
+        mem: &mut GuestMemory,
+        clk: u64,
+        flags: u64,
+        req: u64,
+        _rem: u64,
+    ) -> SysResult {
+        const TIMER_ABSTIME: u64 = 1;
+        if !matches!(clk, 0 | 1 | 7 | 8 | 9) {
+            return Err(EINVAL);
+        }
+        let (s, ns) = read_timespec(mem, req)?;
+        let mut d = Duration::new(s as u64, ns as u32);
+        if flags & TIMER_ABSTIME != 0 {
+            let now = host_clock(clk as i32)?;
+            d = d.saturating_sub(Duration::new(now.tv_sec as u64, now.tv_nsec as u32));
+        }
+        std::thread::sleep(d);
+        Ok(0)
+    }
+
+    pub(crate) fn sys_getrandom(
+        &mut self,
+        mem: &mut GuestMemory,
+        buf: u64,
+        len: u64,
+        flags: u64,
+    ) -> SysResult {
+        if flags & !7 != 0 {
+            return Err(EINVAL);
+        }
+        let len = len.min(33_554_431) as usize;
+        let mut data = vec![0u8; len];
+        fill_random(&mut data);
+        write_guest(mem, buf, &data)?;
+        Ok(len as u64)
+    }
+
+    pub(crate) fn sys_sched_getaffinity(
+        &mut self,
+        mem: &mut GuestMemory,
+        pid: u64,
+        len: u64,
+        mask: u64,
+    ) -> SysResult {
+        if pid != 0 && pid as u32 != self.pid {
+            return Err(ESRCH);
+        }
+        if len < 8 || len & 7 != 0 {
+            return Err(EINVAL);
+        }
+        write_u64(mem, mask, 1)?;
+        Ok(8)
+    }
+
+    pub(crate) fn sys_getres(
+        &mut self,
+        mem: &mut GuestMemory,
+        ptrs: [u64; 3],
+        id: u32,
+    ) -> SysResult {
+        for p in ptrs {
+            write_u32(mem, p, id)?;
+        }
+        Ok(0)
+    }
+}
+
+/// Fill `buf` from the host's random source.
+pub fn fill_random(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: the pointer and length describe the unfilled tail of `buf`.
+        let r = unsafe {
+            libc::getrandom(
+                buf[done..].as_mut_ptr() as *mut libc::c_void,
+                buf.len() - done,
+                0,
+            )
+        };
+        if r <= 0 {
+            break;
+        }
+        done += r as usize;
+    }
+}

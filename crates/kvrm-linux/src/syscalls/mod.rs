@@ -1,0 +1,533 @@
+//! The Linux syscall layer: one [`LinuxProcess`] holds what the kernel keeps
+//! for a process (descriptors, brk, mmap state, cwd, umask, signal
+//! dispositions, limits) and services syscalls on any backend's guest memory.
+//! Guest pointers are always checked: a bad one gives -EFAULT.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use kvrm_isa::{GuestMemory, PAGE_SIZE};
+
+use crate::abi::{errno::*, layout, signal};
+use crate::fd::{FdEntry, FdTable, HostFd, OpenFile};
+use crate::sandbox::{Sandbox, PATH_MAX};
+
+mod files;
+mod misc;
+mod mm;
+pub mod numbers;
+mod paths;
+
+pub use misc::fill_random;
+pub use numbers::{syscall_name, syscall_number};
+
+/// Syscall numbers this layer implements (arm64 / asm-generic).
+#[allow(missing_docs)]
+pub mod nr {
+    pub const GETCWD: u64 = 17;
+    pub const DUP: u64 = 23;
+    pub const DUP3: u64 = 24;
+    pub const FCNTL: u64 = 25;
+    pub const IOCTL: u64 = 29;
+    pub const FLOCK: u64 = 32;
+    pub const MKDIRAT: u64 = 34;
+    pub const UNLINKAT: u64 = 35;
+    pub const SYMLINKAT: u64 = 36;
+    pub const LINKAT: u64 = 37;
+    pub const RENAMEAT: u64 = 38;
+    pub const FTRUNCATE: u64 = 46;
+    pub const FACCESSAT: u64 = 48;
+    pub const CHDIR: u64 = 49;
+    pub const FCHDIR: u64 = 50;
+    pub const FCHMOD: u64 = 52;
+    pub const FCHMODAT: u64 = 53;
+    pub const FCHOWNAT: u64 = 54;
+    pub const FCHOWN: u64 = 55;
+    pub const OPENAT: u64 = 56;
+    pub const CLOSE: u64 = 57;
+    pub const PIPE2: u64 = 59;
+    pub const GETDENTS64: u64 = 61;
+    pub const LSEEK: u64 = 62;
+    pub const READ: u64 = 63;
+    pub const WRITE: u64 = 64;
+    pub const READV: u64 = 65;
+    pub const WRITEV: u64 = 66;
+    pub const PREAD64: u64 = 67;
+    pub const PWRITE64: u64 = 68;
+    pub const PREADV: u64 = 69;
+    pub const PWRITEV: u64 = 70;
+    pub const PPOLL: u64 = 73;
+    pub const READLINKAT: u64 = 78;
+    pub const NEWFSTATAT: u64 = 79;
+    pub const FSTAT: u64 = 80;
+    pub const SYNC: u64 = 81;
+    pub const FSYNC: u64 = 82;
+    pub const FDATASYNC: u64 = 83;
+    pub const UTIMENSAT: u64 = 88;
+    pub const EXIT: u64 = 93;
+    pub const EXIT_GROUP: u64 = 94;
+    pub const SET_TID_ADDRESS: u64 = 96;
+    pub const FUTEX: u64 = 98;
+    pub const SET_ROBUST_LIST: u64 = 99;
+    pub const NANOSLEEP: u64 = 101;
+    pub const CLOCK_GETTIME: u64 = 113;
+    pub const CLOCK_GETRES: u64 = 114;
+    pub const CLOCK_NANOSLEEP: u64 = 115;
+    pub const SCHED_GETAFFINITY: u64 = 123;
+    pub const SCHED_YIELD: u64 = 124;
+    pub const KILL: u64 = 129;
+    pub const TKILL: u64 = 130;
+    pub const TGKILL: u64 = 131;
+    pub const SIGALTSTACK: u64 = 132;
+    pub const RT_SIGACTION: u64 = 134;
+    pub const RT_SIGPROCMASK: u64 = 135;
+    pub const RT_SIGPENDING: u64 = 136;
+    pub const GETPRIORITY: u64 = 141;
+    pub const SETRESUID: u64 = 147;
+    pub const GETRESUID: u64 = 148;
+    pub const GETRESGID: u64 = 150;
+    pub const TIMES: u64 = 153;
+    pub const SETPGID: u64 = 154;
+    pub const GETPGID: u64 = 155;
+    pub const GETSID: u64 = 156;
+    pub const SETSID: u64 = 157;
+    pub const GETGROUPS: u64 = 158;
+    pub const UNAME: u64 = 160;
+    pub const GETRLIMIT: u64 = 163;
+    pub const SETRLIMIT: u64 = 164;
+    pub const GETRUSAGE: u64 = 165;
+    pub const UMASK: u64 = 166;
+    pub const PRCTL: u64 = 167;
+    pub const GETCPU: u64 = 168;
+    pub const GETTIMEOFDAY: u64 = 169;
+    pub const GETPID: u64 = 172;
+    pub const GETPPID: u64 = 173;
+    pub const GETUID: u64 = 174;
+    pub const GETEUID: u64 = 175;
+    pub const GETGID: u64 = 176;
+    pub const GETEGID: u64 = 177;
+    pub const GETTID: u64 = 178;
+    pub const SYSINFO: u64 = 179;
+    pub const BRK: u64 = 214;
+    pub const MUNMAP: u64 = 215;
+    pub const MREMAP: u64 = 216;
+    pub const MMAP: u64 = 222;
+    pub const FADVISE64: u64 = 223;
+    pub const MPROTECT: u64 = 226;
+    pub const MSYNC: u64 = 227;
+    pub const MADVISE: u64 = 233;
+    pub const WAIT4: u64 = 260;
+    pub const PRLIMIT64: u64 = 261;
+    pub const RENAMEAT2: u64 = 276;
+    pub const GETRANDOM: u64 = 278;
+    pub const MEMBARRIER: u64 = 283;
+    pub const STATX: u64 = 291;
+    pub const RSEQ: u64 = 293;
+    pub const CLOSE_RANGE: u64 = 436;
+    pub const FACCESSAT2: u64 = 439;
+}
+
+/// How the guest process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessExit {
+    /// exit / exit_group with this status (low 8 bits kept).
+    Exited(i32),
+    /// Killed by this signal (a fault, an undefined instruction, kill to self).
+    Signaled(i32),
+}
+
+impl ProcessExit {
+    /// The status a shell sees: the exit status, or 128 + the signal number.
+    pub fn status(self) -> i32 {
+        match self {
+            ProcessExit::Exited(s) => s & 0xff,
+            ProcessExit::Signaled(sig) => 128 + sig,
+        }
+    }
+}
+
+/// What the run loop does after a syscall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallOutcome {
+    /// Write this to x0 and continue.
+    Return(u64),
+    /// The process is gone.
+    Exit(ProcessExit),
+}
+
+/// What a new process is given besides its memory image.
+#[derive(Debug, Clone)]
+pub struct ProcessConfig {
+    /// The host directory that is the guest's `/`.
+    pub root: PathBuf,
+    /// The executable's host path (opened for `/proc/self/exe`).
+    pub exe_host: PathBuf,
+    /// What readlink("/proc/self/exe") returns.
+    pub exe_link: Vec<u8>,
+    /// Initial guest working directory (absolute guest path).
+    pub cwd: String,
+    /// First address of the brk heap (page aligned).
+    pub brk_start: u64,
+}
+
+/// Signal dispositions and masks (recorded; no asynchronous delivery).
+#[derive(Debug, Clone)]
+pub(crate) struct SignalState {
+    /// Per signal (1..=64, index sig-1): handler, flags, restorer, mask.
+    pub actions: [[u64; 4]; 64],
+    pub mask: u64,
+    /// sigaltstack: sp, flags, size.
+    pub altstack: (u64, u32, u64),
+}
+
+/// Result of one syscall handler: the value for x0, or an errno.
+pub(crate) type SysResult = Result<u64, i64>;
+
+/// The kernel's view of one single-threaded guest process.
+pub struct LinuxProcess {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) fds: FdTable,
+    pub(crate) cwd: String,
+    pub(crate) umask: u32,
+    pub(crate) brk_start: u64,
+    pub(crate) brk_cur: u64,
+    pub(crate) mmap_top: u64,
+    pub(crate) sig: SignalState,
+    /// RLIMIT_* (0..16): soft, hard.
+    pub(crate) rlimits: [[u64; 2]; 16],
+    pub(crate) exe_host: PathBuf,
+    pub(crate) exe_link: Vec<u8>,
+    pub(crate) pid: u32,
+    pub(crate) ppid: u32,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) comm: [u8; 16],
+    pub(crate) robust_list: (u64, u64),
+    pub(crate) clear_child_tid: u64,
+    counts: BTreeMap<u64, u64>,
+    warned: HashSet<u64>,
+    pub(crate) pending_exit: Option<ProcessExit>,
+}
+
+pub(crate) const RLIM_INFINITY: u64 = u64::MAX;
+
+impl LinuxProcess {
+    /// A process whose descriptors 0-2 are the host's stdin, stdout, stderr.
+    pub fn new(cfg: ProcessConfig) -> std::io::Result<Self> {
+        let sandbox = Sandbox::new(&cfg.root)?;
+        let mut fds = FdTable::new(1024);
+        for (fd, status) in [
+            (0, crate::abi::open::O_RDONLY),
+            (1, crate::abi::open::O_WRONLY),
+            (2, crate::abi::open::O_WRONLY),
+        ] {
+            let status = host_status_flags(fd).unwrap_or(status);
+            fds.set(
+                fd as usize,
+                FdEntry {
+                    file: std::rc::Rc::new(std::cell::RefCell::new(OpenFile::new(
+                        HostFd::Borrowed(fd),
+                        status,
+                    ))),
+                    cloexec: false,
+                },
+            );
+        }
+        let mut rlimits = [[RLIM_INFINITY; 2]; 16];
+        rlimits[3] = [layout::STACK_SIZE, RLIM_INFINITY]; // RLIMIT_STACK
+        rlimits[4] = [0, RLIM_INFINITY]; // RLIMIT_CORE
+        rlimits[6] = [63_000, 63_000]; // RLIMIT_NPROC
+        rlimits[7] = [1024, 1024]; // RLIMIT_NOFILE
+        rlimits[8] = [8 << 20, 8 << 20]; // RLIMIT_MEMLOCK
+        rlimits[11] = [63_000, 63_000]; // RLIMIT_SIGPENDING
+        rlimits[12] = [819_200, 819_200]; // RLIMIT_MSGQUEUE
+        rlimits[13] = [0, 0]; // RLIMIT_NICE
+        rlimits[14] = [0, 0]; // RLIMIT_RTPRIO
+        let mut comm = [0u8; 16];
+        let base = cfg
+            .exe_host
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for (d, s) in comm.iter_mut().zip(base.bytes().take(15)) {
+            *d = s;
+        }
+        // SAFETY: these libc calls take no arguments and cannot fail.
+        let (ppid, uid, gid) = unsafe { (libc::getppid(), libc::getuid(), libc::getgid()) };
+        Ok(LinuxProcess {
+            sandbox,
+            fds,
+            cwd: cfg.cwd,
+            umask: 0o022,
+            brk_start: cfg.brk_start,
+            brk_cur: cfg.brk_start,
+            mmap_top: layout::MMAP_TOP,
+            sig: SignalState {
+                actions: [[0; 4]; 64],
+                mask: 0,
+                altstack: (0, signal::SS_DISABLE, 0),
+            },
+            rlimits,
+            exe_host: cfg.exe_host,
+            exe_link: cfg.exe_link,
+            pid: std::process::id(),
+            ppid: ppid as u32,
+            uid,
+            gid,
+            comm,
+            robust_list: (0, 0),
+            clear_child_tid: 0,
+            counts: BTreeMap::new(),
+            warned: HashSet::new(),
+            pending_exit: None,
+        })
+    }
+
+    /// Make guest descriptor `fd` (0, 1 or 2 usually) refer to the host
+    /// descriptor `host` instead of the host's own stdin/stdout/stderr.
+    pub fn set_stdio(&mut self, fd: u32, host: std::os::fd::OwnedFd) {
+        let status = host_status_flags(std::os::fd::AsRawFd::as_raw_fd(&host)).unwrap_or(0);
+        self.fds.set(
+            fd as usize,
+            FdEntry {
+                file: std::rc::Rc::new(std::cell::RefCell::new(OpenFile::new(
+                    HostFd::Owned(host),
+                    status,
+                ))),
+                cloexec: false,
+            },
+        );
+    }
+
+    /// The sandbox the guest's paths resolve in.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// The guest's current directory.
+    pub fn cwd(&self) -> &str {
+        &self.cwd
+    }
+
+    /// The current program break.
+    pub fn brk(&self) -> u64 {
+        self.brk_cur
+    }
+
+    /// Syscalls serviced so far: (number, name, count), by number.
+    pub fn syscall_counts(&self) -> Vec<(u64, &'static str, u64)> {
+        self.counts
+            .iter()
+            .map(|(&n, &c)| (n, syscall_name(n).unwrap_or("?"), c))
+            .collect()
+    }
+
+    /// Service syscall `nr` with arguments x0..x5.
+    pub fn syscall(&mut self, mem: &mut GuestMemory, nr: u64, a: [u64; 6]) -> SyscallOutcome {
+        *self.counts.entry(nr).or_insert(0) += 1;
+        let r = self.dispatch(mem, nr, a);
+        if let Some(exit) = self.pending_exit.take() {
+            return SyscallOutcome::Exit(exit);
+        }
+        let ret = match r {
+            Ok(v) => v,
+            Err(e) => (-e) as u64,
+        };
+        tracing::trace!(
+            "syscall {}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {:#x}",
+            syscall_name(nr).unwrap_or("?"),
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            a[4],
+            a[5],
+            ret
+        );
+        SyscallOutcome::Return(ret)
+    }
+
+    fn dispatch(&mut self, mem: &mut GuestMemory, n: u64, a: [u64; 6]) -> SysResult {
+        use nr::*;
+        match n {
+            // Files and descriptors.
+            READ => self.sys_read(mem, a[0], a[1], a[2], None),
+            WRITE => self.sys_write(mem, a[0], a[1], a[2], None),
+            PREAD64 => self.sys_read(mem, a[0], a[1], a[2], Some(a[3] as i64)),
+            PWRITE64 => self.sys_write(mem, a[0], a[1], a[2], Some(a[3] as i64)),
+            READV => self.sys_readv(mem, a[0], a[1], a[2], None),
+            WRITEV => self.sys_writev(mem, a[0], a[1], a[2], None),
+            PREADV => self.sys_readv(mem, a[0], a[1], a[2], Some(a[3] as i64)),
+            PWRITEV => self.sys_writev(mem, a[0], a[1], a[2], Some(a[3] as i64)),
+            OPENAT => self.sys_openat(mem, a[0], a[1], a[2], a[3]),
+            CLOSE => self.fds.close(a[0]).map(|_| 0),
+            CLOSE_RANGE => self.sys_close_range(a[0], a[1], a[2]),
+            LSEEK => self.sys_lseek(a[0], a[1] as i64, a[2]),
+            FSTAT => self.sys_fstat(mem, a[0], a[1]),
+            NEWFSTATAT => self.sys_newfstatat(mem, a[0], a[1], a[2], a[3]),
+            STATX => self.sys_statx(mem, a[0], a[1], a[2], a[3], a[4]),
+            GETDENTS64 => self.sys_getdents64(mem, a[0], a[1], a[2]),
+            READLINKAT => self.sys_readlinkat(mem, a[0], a[1], a[2], a[3]),
+            IOCTL => self.sys_ioctl(mem, a[0], a[1], a[2]),
+            FCNTL => self.sys_fcntl(a[0], a[1], a[2]),
+            DUP => self.sys_dup(a[0]),
+            DUP3 => self.sys_dup3(a[0], a[1], a[2]),
+            PIPE2 => self.sys_pipe2(mem, a[0], a[1]),
+            GETCWD => self.sys_getcwd(mem, a[0], a[1]),
+            CHDIR => self.sys_chdir(mem, a[0]),
+            FCHDIR => self.sys_fchdir(a[0]),
+            UNLINKAT => self.sys_unlinkat(mem, a[0], a[1], a[2]),
+            MKDIRAT => self.sys_mkdirat(mem, a[0], a[1], a[2]),
+            RENAMEAT => self.sys_renameat2(mem, a[0], a[1], a[2], a[3], 0),
+            RENAMEAT2 => self.sys_renameat2(mem, a[0], a[1], a[2], a[3], a[4]),
+            SYMLINKAT => self.sys_symlinkat(mem, a[0], a[1], a[2]),
+            LINKAT => self.sys_linkat(mem, a[0], a[1], a[2], a[3], a[4]),
+            FACCESSAT => self.sys_faccessat(mem, a[0], a[1], a[2], 0),
+            FACCESSAT2 => self.sys_faccessat(mem, a[0], a[1], a[2], a[3]),
+            FCHMODAT => self.sys_fchmodat(mem, a[0], a[1], a[2]),
+            FCHMOD => self.sys_fchmod(a[0], a[1]),
+            FCHOWNAT | FCHOWN => Ok(0),
+            UTIMENSAT => self.sys_utimensat(mem, a[0], a[1], a[2], a[3]),
+            FTRUNCATE => self.sys_ftruncate(a[0], a[1]),
+            UMASK => {
+                let old = self.umask;
+                self.umask = (a[0] & 0o777) as u32;
+                Ok(old as u64)
+            }
+            FSYNC | FDATASYNC | FLOCK | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
+            SYNC => Ok(0),
+            PPOLL => self.sys_ppoll(mem, a[0], a[1], a[2]),
+            // Memory.
+            BRK => self.sys_brk(mem, a[0]),
+            MMAP => self.sys_mmap(mem, a[0], a[1], a[2], a[3], a[4], a[5]),
+            MUNMAP => self.sys_munmap(mem, a[0], a[1]),
+            MPROTECT => self.sys_mprotect(mem, a[0], a[1], a[2]),
+            MREMAP => self.sys_mremap(mem, a[0], a[1], a[2], a[3], a[4]),
+            MADVISE => self.sys_madvise(mem, a[0], a[1], a[2]),
+            MSYNC => Ok(0),
+            MEMBARRIER => Ok(0),
+            // Process, signals, time, information.
+            EXIT | EXIT_GROUP => {
+                self.pending_exit = Some(ProcessExit::Exited(a[0] as i32 & 0xff));
+                Ok(0)
+            }
+            SET_TID_ADDRESS => {
+                self.clear_child_tid = a[0];
+                Ok(self.pid as u64)
+            }
+            SET_ROBUST_LIST => {
+                if a[1] != 24 {
+                    return Err(EINVAL);
+                }
+                self.robust_list = (a[0], a[1]);
+                Ok(0)
+            }
+            RSEQ => Err(ENOSYS),
+            FUTEX => self.sys_futex(mem, a[0], a[1], a[2], a[3]),
+            RT_SIGACTION => self.sys_rt_sigaction(mem, a[0], a[1], a[2], a[3]),
+            RT_SIGPROCMASK => self.sys_rt_sigprocmask(mem, a[0], a[1], a[2], a[3]),
+            RT_SIGPENDING => misc::write_u64(mem, a[0], 0).map(|_| 0),
+            SIGALTSTACK => self.sys_sigaltstack(mem, a[0], a[1]),
+            KILL => self.sys_kill(a[0] as i32, a[1]),
+            TKILL => self.sys_tkill(a[0] as i32, a[1]),
+            TGKILL => self.sys_tgkill(a[0] as i32, a[1] as i32, a[2]),
+            GETPID | GETTID | GETPGID | GETSID | SETSID => Ok(self.pid as u64),
+            SETPGID => Ok(0),
+            GETPPID => Ok(self.ppid as u64),
+            GETUID | GETEUID => Ok(self.uid as u64),
+            GETGID | GETEGID => Ok(self.gid as u64),
+            GETRESUID => self.sys_getres(mem, [a[0], a[1], a[2]], self.uid),
+            GETRESGID => self.sys_getres(mem, [a[0], a[1], a[2]], self.gid),
+            SETRESUID => Err(EPERM),
+            GETGROUPS => Ok(0),
+            GETPRIORITY => Ok(20),
+            UNAME => self.sys_uname(mem, a[0]),
+            SYSINFO => self.sys_sysinfo(mem, a[0]),
+            PRCTL => self.sys_prctl(mem, a[0], a[1]),
+            GETRLIMIT => self.sys_prlimit64(mem, 0, a[0], 0, a[1]),
+            SETRLIMIT => self.sys_prlimit64(mem, 0, a[0], a[1], 0),
+            PRLIMIT64 => self.sys_prlimit64(mem, a[0], a[1], a[2], a[3]),
+            GETRUSAGE => self.sys_getrusage(mem, a[0] as i64, a[1]),
+            TIMES => self.sys_times(mem, a[0]),
+            CLOCK_GETTIME => self.sys_clock_gettime(mem, a[0], a[1]),
+            CLOCK_GETRES => self.sys_clock_getres(mem, a[0], a[1]),
+            GETTIMEOFDAY => self.sys_gettimeofday(mem, a[0], a[1]),
+            NANOSLEEP => self.sys_clock_nanosleep(mem, 1, 0, a[0], a[1]),
+            CLOCK_NANOSLEEP => self.sys_clock_nanosleep(mem, a[0], a[1], a[2], a[3]),
+            GETRANDOM => self.sys_getrandom(mem, a[0], a[1], a[2]),
+            SCHED_YIELD => Ok(0),
+            SCHED_GETAFFINITY => self.sys_sched_getaffinity(mem, a[0], a[1], a[2]),
+            GETCPU => {
+                for p in [a[0], a[1]] {
+                    if p != 0 {
+                        misc::write_u32(mem, p, 0)?;
+                    }
+                }
+                Ok(0)
+            }
+            WAIT4 => Err(ECHILD),
+            _ => {
+                if self.warned.insert(n) {
+                    tracing::warn!(
+                        "unimplemented syscall {} ({}): returning -ENOSYS",
+                        n,
+                        syscall_name(n).unwrap_or("unknown")
+                    );
+                }
+                Err(ENOSYS)
+            }
+        }
+    }
+}
+
+/// The guest status flags of a host descriptor (access mode, append, nonblock).
+fn host_status_flags(fd: i32) -> Option<u64> {
+    // SAFETY: F_GETFL on any descriptor number is harmless.
+    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if fl < 0 {
+        return None;
+    }
+    Some(files::guest_flags_from_host(fl))
+}
+
+// ----- guest memory helpers ---------------------------------------------------
+
+/// Read `len` guest bytes, or EFAULT.
+pub(crate) fn read_guest(mem: &mut GuestMemory, addr: u64, len: usize) -> Result<Vec<u8>, i64> {
+    let mut buf = vec![0u8; len];
+    mem.read_bytes(addr, &mut buf).map_err(|_| EFAULT)?;
+    Ok(buf)
+}
+
+/// Write guest bytes, or EFAULT (all or nothing).
+pub(crate) fn write_guest(mem: &mut GuestMemory, addr: u64, bytes: &[u8]) -> Result<(), i64> {
+    mem.write_bytes(addr, bytes).map_err(|_| EFAULT)
+}
+
+/// Check that `[addr, addr+len)` is writable by the guest, or EFAULT.
+pub(crate) fn check_writable(mem: &GuestMemory, addr: u64, len: u64) -> Result<(), i64> {
+    if len == 0 {
+        return Ok(());
+    }
+    let last = addr.checked_add(len - 1).ok_or(EFAULT)?;
+    let mut page = addr & !(PAGE_SIZE - 1);
+    loop {
+        match mem.perms_at(page) {
+            Some(p) if p.write() => {}
+            _ => return Err(EFAULT),
+        }
+        match page.checked_add(PAGE_SIZE) {
+            Some(next) if next <= last => page = next,
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Read a NUL-terminated guest path: EFAULT, ENAMETOOLONG.
+pub(crate) fn read_path(mem: &mut GuestMemory, addr: u64) -> Result<Vec<u8>, i64> {
+    let s = mem.read_cstring(addr, PATH_MAX).map_err(|_| EFAULT)?;
+    if s.len() >= PATH_MAX {
+        return Err(ENAMETOOLONG);
+    }
+    Ok(s)
+}

@@ -1,0 +1,470 @@
+//! Path-based syscalls: everything that names a file by a guest path goes
+//! through the sandbox resolver here.
+
+use std::cell::RefCell;
+use std::fs::Metadata;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+use std::rc::Rc;
+
+use kvrm_isa::GuestMemory;
+
+use super::files::{
+    cpath, host_open_flags, last_errno, lexical, stat_bytes, statx_bytes, with_file, Special,
+};
+use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
+use crate::abi::{at::*, errno::*, open::*};
+use crate::fd::{FdEntry, HostFd, OpenFile};
+use crate::sandbox::{host_errno, Resolved};
+
+impl LinuxProcess {
+    fn special(&self, dirfd: u64, path: &[u8]) -> Option<Special> {
+        let base = if path.first() == Some(&b'/') {
+            String::new()
+        } else {
+            self.base_dir(dirfd).ok()?
+        };
+        match lexical(&base, path).as_str() {
+            "/dev/null" => Some(Special::Device("/dev/null")),
+            "/dev/zero" => Some(Special::Device("/dev/zero")),
+            "/dev/full" => Some(Special::Device("/dev/full")),
+            "/dev/random" => Some(Special::Device("/dev/random")),
+            "/dev/urandom" => Some(Special::Device("/dev/urandom")),
+            "/proc/self/exe" => Some(Special::Exe),
+            _ => None,
+        }
+    }
+
+    /// The guest directory `*at` calls resolve relative paths against.
+    pub(crate) fn base_dir(&self, dirfd: u64) -> Result<String, i64> {
+        if dirfd as i32 as i64 == AT_FDCWD {
+            return Ok(self.cwd.clone());
+        }
+        let f = self.fds.get(dirfd)?;
+        let f = f.borrow();
+        match (&f.guest_path, f.is_dir) {
+            (Some(p), true) => Ok(p.clone()),
+            _ => Err(ENOTDIR),
+        }
+    }
+
+    /// Resolve guest `path` relative to `dirfd`.
+    pub(crate) fn resolve_at(
+        &self,
+        dirfd: u64,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<Resolved, i64> {
+        if path.is_empty() {
+            return Err(ENOENT);
+        }
+        let base = if path[0] == b'/' {
+            String::from("/")
+        } else {
+            self.base_dir(dirfd)?
+        };
+        self.sandbox.resolve(&base, path, follow)
+    }
+
+    pub(crate) fn install(&mut self, of: OpenFile, cloexec: bool) -> SysResult {
+        self.fds.alloc(
+            0,
+            FdEntry {
+                file: Rc::new(RefCell::new(of)),
+                cloexec,
+            },
+        )
+    }
+
+    pub(crate) fn sys_openat(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        flags: u64,
+        mode: u64,
+    ) -> SysResult {
+        let path = read_path(mem, path)?;
+        let host_flags = host_open_flags(flags);
+        let cloexec = flags & O_CLOEXEC != 0;
+        let (host_path, guest_path) = match self.special(dirfd, &path) {
+            Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.to_string()),
+            Some(Special::Exe) => {
+                // The executable may lie outside the root: read access only.
+                if flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_TMPFILE) != 0 {
+                    return Err(ETXTBSY);
+                }
+                (self.exe_host.clone(), "/proc/self/exe".to_string())
+            }
+            None => {
+                let excl = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
+                let follow = flags & O_NOFOLLOW == 0 && !excl;
+                let r = self.resolve_at(dirfd, &path, follow)?;
+                (r.host, r.guest)
+            }
+        };
+        let c = cpath(&host_path)?;
+        let mode = (mode as u32 & 0o7777) & !self.umask;
+        // SAFETY: `c` is a valid NUL-terminated path; the result is checked.
+        let raw = unsafe { libc::open(c.as_ptr(), host_flags | libc::O_NOFOLLOW, mode) };
+        let raw = if raw < 0 && last_errno() == ELOOP && flags & O_NOFOLLOW == 0 {
+            // Special host paths (e.g. /dev/fd links) may be symlinks themselves.
+            if self.special(dirfd, &path).is_some() {
+                // SAFETY: as above.
+                unsafe { libc::open(c.as_ptr(), host_flags, mode) }
+            } else {
+                raw
+            }
+        } else {
+            raw
+        };
+        if raw < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: `raw` was just opened and is owned by nobody else.
+        let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+        let is_dir = with_file(raw, |f| f.metadata().map(|m| m.is_dir()).unwrap_or(false));
+        let mut of = OpenFile::new(
+            HostFd::Owned(owned),
+            (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH)) | O_LARGEFILE,
+        );
+        of.is_dir = is_dir;
+        of.guest_path = Some(guest_path);
+        of.host_path = Some(host_path);
+        self.install(of, cloexec)
+    }
+
+    /// Metadata for a stat-family call: `AT_EMPTY_PATH` with "" is the fd itself.
+    fn stat_target(
+        &self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        flags: u64,
+    ) -> Result<Metadata, i64> {
+        let p = read_path(mem, path)?;
+        if p.is_empty() {
+            if flags & AT_EMPTY_PATH == 0 {
+                return Err(ENOENT);
+            }
+            if dirfd as i32 as i64 == AT_FDCWD {
+                let r = self.sandbox.resolve("/", self.cwd.as_bytes(), true)?;
+                return std::fs::symlink_metadata(r.host).map_err(|e| host_errno(&e));
+            }
+            return self.fd_metadata(dirfd);
+        }
+        let host = match self.special(dirfd, &p) {
+            Some(Special::Device(d)) => Path::new(d).to_path_buf(),
+            Some(Special::Exe) => self.exe_host.clone(),
+            None => {
+                self.resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
+                    .host
+            }
+        };
+        std::fs::symlink_metadata(host).map_err(|e| host_errno(&e))
+    }
+
+    pub(crate) fn sys_newfstatat(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        buf: u64,
+        flags: u64,
+    ) -> SysResult {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
+            return Err(EINVAL);
+        }
+        let md = self.stat_target(mem, dirfd, path, flags)?;
+        write_guest(mem, buf, &stat_bytes(&md))?;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_statx(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        flags: u64,
+        _mask: u64,
+        buf: u64,
+    ) -> SysResult {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000) != 0 {
+            return Err(EINVAL);
+        }
+        let md = self.stat_target(mem, dirfd, path, flags)?;
+        write_guest(mem, buf, &statx_bytes(&md))?;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_readlinkat(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        buf: u64,
+        size: u64,
+    ) -> SysResult {
+        let p = read_path(mem, path)?;
+        if size as i32 <= 0 {
+            return Err(EINVAL);
+        }
+        let target = match self.special(dirfd, &p) {
+            Some(Special::Exe) => self.exe_link.clone(),
+            Some(Special::Device(_)) => return Err(EINVAL),
+            None => {
+                let r = self.resolve_at(dirfd, &p, false)?;
+                std::fs::read_link(&r.host)
+                    .map_err(|e| host_errno(&e))?
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec()
+            }
+        };
+        let n = target.len().min(size as i32 as usize);
+        write_guest(mem, buf, &target[..n])?;
+        Ok(n as u64)
+    }
+
+    pub(crate) fn sys_getcwd(&mut self, mem: &mut GuestMemory, buf: u64, size: u64) -> SysResult {
+        let mut s = self.cwd.as_bytes().to_vec();
+        s.push(0);
+        if (size as usize) < s.len() {
+            return Err(ERANGE);
+        }
+        write_guest(mem, buf, &s)?;
+        Ok(s.len() as u64)
+    }
+
+    pub(crate) fn sys_chdir(&mut self, mem: &mut GuestMemory, path: u64) -> SysResult {
+        let p = read_path(mem, path)?;
+        let r = self.resolve_at(AT_FDCWD as u64, &p, true)?;
+        let md = std::fs::metadata(&r.host).map_err(|e| host_errno(&e))?;
+        if !md.is_dir() {
+            return Err(ENOTDIR);
+        }
+        self.cwd = r.guest;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_fchdir(&mut self, fd: u64) -> SysResult {
+        let dir = self.base_dir(fd)?;
+        self.cwd = dir;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_unlinkat(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        flags: u64,
+    ) -> SysResult {
+        if flags & !AT_REMOVEDIR != 0 {
+            return Err(EINVAL);
+        }
+        let p = read_path(mem, path)?;
+        let r = self.resolve_at(dirfd, &p, false)?;
+        if r.guest == "/" {
+            return Err(libc::EBUSY as i64);
+        }
+        let res = if flags & AT_REMOVEDIR != 0 {
+            std::fs::remove_dir(&r.host)
+        } else {
+            std::fs::remove_file(&r.host)
+        };
+        res.map(|_| 0).map_err(|e| host_errno(&e))
+    }
+
+    pub(crate) fn sys_mkdirat(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        mode: u64,
+    ) -> SysResult {
+        let p = read_path(mem, path)?;
+        let r = self.resolve_at(dirfd, &p, false)?;
+        std::fs::DirBuilder::new()
+            .mode((mode as u32 & 0o7777) & !self.umask)
+            .create(&r.host)
+            .map(|_| 0)
+            .map_err(|e| host_errno(&e))
+    }
+
+    pub(crate) fn sys_renameat2(
+        &mut self,
+        mem: &mut GuestMemory,
+        olddir: u64,
+        old: u64,
+        newdir: u64,
+        new: u64,
+        flags: u64,
+    ) -> SysResult {
+        if flags & !7 != 0 {
+            return Err(EINVAL);
+        }
+        let op = read_path(mem, old)?;
+        let np = read_path(mem, new)?;
+        let o = self.resolve_at(olddir, &op, false)?;
+        let n = self.resolve_at(newdir, &np, false)?;
+        if o.guest == "/" || n.guest == "/" {
+            return Err(libc::EBUSY as i64);
+        }
+        let (oc, nc) = (cpath(&o.host)?, cpath(&n.host)?);
+        // SAFETY: valid NUL-terminated paths; flags are the same on every Linux.
+        let r = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                oc.as_ptr(),
+                libc::AT_FDCWD,
+                nc.as_ptr(),
+                flags as u32,
+            )
+        };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_symlinkat(
+        &mut self,
+        mem: &mut GuestMemory,
+        target: u64,
+        dirfd: u64,
+        path: u64,
+    ) -> SysResult {
+        let t = read_path(mem, target)?;
+        if t.is_empty() {
+            return Err(ENOENT);
+        }
+        let p = read_path(mem, path)?;
+        let r = self.resolve_at(dirfd, &p, false)?;
+        // The target is stored as is: it is only ever read back by the resolver.
+        std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&t), &r.host)
+            .map(|_| 0)
+            .map_err(|e| host_errno(&e))
+    }
+
+    pub(crate) fn sys_linkat(
+        &mut self,
+        mem: &mut GuestMemory,
+        olddir: u64,
+        old: u64,
+        newdir: u64,
+        new: u64,
+        flags: u64,
+    ) -> SysResult {
+        if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(EINVAL);
+        }
+        let op = read_path(mem, old)?;
+        let np = read_path(mem, new)?;
+        let o = self.resolve_at(olddir, &op, flags & AT_SYMLINK_FOLLOW != 0)?;
+        let n = self.resolve_at(newdir, &np, false)?;
+        std::fs::hard_link(&o.host, &n.host)
+            .map(|_| 0)
+            .map_err(|e| host_errno(&e))
+    }
+
+    pub(crate) fn sys_faccessat(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        mode: u64,
+        flags: u64,
+    ) -> SysResult {
+        if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(EINVAL);
+        }
+        let p = read_path(mem, path)?;
+        let host = match self.special(dirfd, &p) {
+            Some(Special::Device(d)) => Path::new(d).to_path_buf(),
+            Some(Special::Exe) => self.exe_host.clone(),
+            None => {
+                if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+                    self.fd_metadata(dirfd)?;
+                    return Ok(0);
+                }
+                self.resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
+                    .host
+            }
+        };
+        let c = cpath(&host)?;
+        let hflags = if flags & AT_SYMLINK_NOFOLLOW != 0 {
+            libc::AT_SYMLINK_NOFOLLOW
+        } else {
+            0
+        };
+        // SAFETY: a valid NUL-terminated path.
+        let r = unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), mode as i32, hflags) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_fchmodat(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        mode: u64,
+    ) -> SysResult {
+        let p = read_path(mem, path)?;
+        let r = self.resolve_at(dirfd, &p, true)?;
+        std::fs::set_permissions(
+            &r.host,
+            std::fs::Permissions::from_mode(mode as u32 & 0o7777),
+        )
+        .map(|_| 0)
+        .map_err(|e| host_errno(&e))
+    }
+
+    pub(crate) fn sys_utimensat(
+        &mut self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        times: u64,
+        flags: u64,
+    ) -> SysResult {
+        let mut ts = [libc::timespec {
+            tv_sec: 0,
+            tv_nsec: libc::UTIME_NOW,
+        }; 2];
+        if times != 0 {
+            let b = read_guest(mem, times, 32)?;
+            for (i, t) in ts.iter_mut().enumerate() {
+                let w = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+                t.tv_sec = w(16 * i) as _;
+                t.tv_nsec = w(16 * i + 8) as _;
+            }
+        }
+        let r = if path == 0 {
+            let raw = self.metadata_fd(dirfd)?;
+            // SAFETY: `ts` holds two timespecs.
+            unsafe { libc::futimens(raw, ts.as_ptr()) }
+        } else {
+            let p = read_path(mem, path)?;
+            let nofollow = flags & AT_SYMLINK_NOFOLLOW != 0;
+            let r = self.resolve_at(dirfd, &p, !nofollow)?;
+            let c = cpath(&r.host)?;
+            let hf = if nofollow {
+                libc::AT_SYMLINK_NOFOLLOW
+            } else {
+                0
+            };
+            // SAFETY: a valid path and two timespecs.
+            unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), ts.as_ptr(), hf) }
+        };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(0)
+    }
+}

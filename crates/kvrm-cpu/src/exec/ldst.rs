@@ -230,19 +230,20 @@ fn transfer_pair<const OP: u8>(cpu: &mut Cpu, t: u32, t2: u32, addr: u64) -> Res
             b[16..].copy_from_slice(&s.vreg(t2).to_le_bytes());
             m.write(addr, b)
         }
-        // Loads write rt2 last: with rt == rt2 the register gets the second
-        // value (Constraint_UNKNOWN; the oracle's choice).
+        // General-register loads write rt2 first, rt last: with rt == rt2 the
+        // register gets the first value; SIMD&FP loads write rt first, so it
+        // gets the second (Constraint_UNKNOWN either way; the oracle's choices).
         LDP_W => m.read::<8>(addr).map(|b| {
-            s.set_xr(t, lo64(&b[..4]));
             s.set_xr(t2, lo64(&b[4..]));
+            s.set_xr(t, lo64(&b[..4]));
         }),
         LDPSW => m.read::<8>(addr).map(|b| {
-            s.set_xr(t, lo64(&b[..4]) as u32 as i32 as i64 as u64);
             s.set_xr(t2, lo64(&b[4..]) as u32 as i32 as i64 as u64);
+            s.set_xr(t, lo64(&b[..4]) as u32 as i32 as i64 as u64);
         }),
         LDP_X => m.read::<16>(addr).map(|b| {
-            s.set_xr(t, lo64(&b[..8]));
             s.set_xr(t2, lo64(&b[8..]));
+            s.set_xr(t, lo64(&b[..8]));
         }),
         LDP_S => m.read::<8>(addr).map(|b| {
             s.v[t as usize] = [lo64(&b[..4]), 0];
@@ -529,6 +530,38 @@ mod tests {
             assert!(
                 matches!(stop, StopReason::Fault { .. }),
                 "{word:#010x} must fault"
+            );
+            assert_fault_nothing_written(&mut cpu, base);
+        }
+    }
+
+    /// Unicorn loads the first register of a SIMD&FP pair before faulting on
+    /// the second; kvrm reads the pair as one access, so a faulting pair load
+    /// changes no register (registers a faulting load would write are UNKNOWN
+    /// in the Arm ARM, so both are permitted).
+    #[test]
+    fn pair_load_across_end_of_memory_changes_nothing() {
+        let cases: &[(u32, u64)] = &[
+            (0x2d400c22, MEM - 4),  // ldp s2, s3, [x1]
+            (0x6d400c22, MEM - 8),  // ldp d2, d3, [x1]
+            (0xad400c22, MEM - 16), // ldp q2, q3, [x1]
+            (0xadc00c22, MEM - 16), // ldp q2, q3, [x1, #0]!
+            (0x2cc10c22, MEM - 4),  // ldp s2, s3, [x1], #8
+            (0xa9400c22, MEM - 8),  // ldp x2, x3, [x1]
+            (0x3dc00022, MEM - 8),  // ldr q2, [x1]
+        ];
+        for &(word, base) in cases {
+            let (mut cpu, stop) = run_one(word, base);
+            assert!(matches!(stop, StopReason::Fault { .. }), "{word:#010x}");
+            assert_eq!(cpu.state.x[2], 0x1122_3344_5566_7788, "{word:#010x}");
+            assert_eq!(cpu.state.x[3], 0x99aa_bbcc_ddee_ff00, "{word:#010x}");
+            assert_eq!(
+                cpu.state.v[2],
+                [0x0102_0304_0506_0708, 0x1112_1314_1516_1718]
+            );
+            assert_eq!(
+                cpu.state.v[3],
+                [0x2122_2324_2526_2728, 0x3132_3334_3536_3738]
             );
             assert_fault_nothing_written(&mut cpu, base);
         }

@@ -13,7 +13,6 @@ from oracle import case, rand_u64, rand_nzcv, M64
 N_RANDOM = 30
 DATA_LO = 0x10000
 DATA_HI = 0x20000
-M128 = (1 << 128) - 1
 
 # stem -> (mnemonic, register class, size in bytes, kind)
 SINGLE = {
@@ -134,14 +133,6 @@ def imm_range(mode, size):
     if mode == "uimm":
         return 0, 4095 * size, size
     return -256, 255, 1
-
-
-def offset_text(mode, off):
-    return {
-        "uimm": f"#{off}",
-        "simm": f"#{off}",
-        "unpriv": f"#{off}",
-    }[mode]
 
 
 def single_asm(stem, mode, t, n, off):

@@ -1,0 +1,95 @@
+//! Unit tests of the core against host arithmetic (round to nearest) and
+//! architecturally derived values.
+
+use super::*;
+
+fn ctx_s(fpcr: u64) -> Ctx {
+    Ctx::new::<S>(fpcr)
+}
+
+#[test]
+fn add_matches_host_for_simple_values() {
+    let mut fl = 0;
+    let r = add::<S>(1.5f32.to_bits() as u64, 2.25f32.to_bits() as u64, &ctx_s(0), &mut fl);
+    assert_eq!(f32::from_bits(r as u32), 3.75);
+    assert_eq!(fl, 0);
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Random bits biased to specials (no NaNs).
+    fn f64(&mut self) -> u64 {
+        let r = self.next();
+        let sign = r & (1 << 63);
+        match r % 8 {
+            0 => sign | (self.next() & D::FRAC),                       // denormal
+            1 => sign | ((1000 + self.next() % 48) << 52) | (self.next() & D::FRAC),
+            2 => sign | (self.next() % 3 << 52) | (self.next() & D::FRAC),
+            3 => sign | ((2040 + self.next() % 7) << 52) | (self.next() & D::FRAC),
+            _ => self.next() & !(0x7ffu64 << 52) | ((self.next() % 2047) << 52),
+        }
+    }
+    fn f32(&mut self) -> u64 {
+        let r = self.next();
+        let sign = (r >> 32) & (1 << 31);
+        let frac = self.next() & S::FRAC;
+        match r % 8 {
+            0 => sign | frac,
+            1 => sign | ((120 + self.next() % 16) << 23) | frac,
+            2 => sign | ((self.next() % 3) << 23) | frac,
+            3 => sign | ((250 + self.next() % 5) << 23) | frac,
+            _ => sign | ((self.next() % 255) << 23) | frac,
+        }
+    }
+}
+
+#[test]
+fn round_to_nearest_matches_host() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let c = Ctx::new::<D>(0);
+    let cs = Ctx::new::<S>(0);
+    for i in 0..200_000 {
+        let (a, b, d) = (rng.f64(), rng.f64(), rng.f64());
+        let (fa, fb, fd) = (f64::from_bits(a), f64::from_bits(b), f64::from_bits(d));
+        let mut fl = 0;
+        let check = |name: &str, got: u64, want: f64| {
+            if want.is_nan() {
+                assert!(f64::from_bits(got).is_nan(), "{name} {i}: {a:#x} {b:#x}");
+            } else {
+                assert_eq!(got, want.to_bits(), "{name} {i}: {a:#x} {b:#x} {d:#x}");
+            }
+        };
+        check("add", add::<D>(a, b, &c, &mut fl), fa + fb);
+        check("sub", sub::<D>(a, b, &c, &mut fl), fa - fb);
+        check("mul", mul::<D>(a, b, &c, &mut fl), fa * fb);
+        check("div", div::<D>(a, b, &c, &mut fl), fa / fb);
+        check("sqrt", sqrt::<D>(a, &c, &mut fl), fa.sqrt());
+        check("fma", muladd::<D>(d, a, b, &c, &mut fl), fa.mul_add(fb, fd));
+        let (a, b, d) = (rng.f32(), rng.f32(), rng.f32());
+        let (fa, fb, fd) = (
+            f32::from_bits(a as u32),
+            f32::from_bits(b as u32),
+            f32::from_bits(d as u32),
+        );
+        let check = |name: &str, got: u64, want: f32| {
+            if want.is_nan() {
+                assert!(f32::from_bits(got as u32).is_nan(), "{name} {i}: {a:#x} {b:#x}");
+            } else {
+                assert_eq!(got, want.to_bits() as u64, "{name} {i}: {a:#x} {b:#x} {d:#x}");
+            }
+        };
+        check("adds", add::<S>(a, b, &cs, &mut fl), fa + fb);
+        check("muls", mul::<S>(a, b, &cs, &mut fl), fa * fb);
+        check("divs", div::<S>(a, b, &cs, &mut fl), fa / fb);
+        check("sqrts", sqrt::<S>(a, &cs, &mut fl), fa.sqrt());
+        check("fmas", muladd::<S>(d, a, b, &cs, &mut fl), fa.mul_add(fb, fd));
+        let x = rng.f64();
+        check("cvt", convert::<D, S>(x, RN, 0, &mut fl), f64::from_bits(x) as f32);
+    }
+}

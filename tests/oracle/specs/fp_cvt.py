@@ -69,8 +69,11 @@ def cases():
     # FJCVTZS.
     for i in range(40):
         a = rand_fp(rng, "d")
-        out.append(fpcase(f"fjcvtzs_{i}", "fjcvtzs w0, d1", rng, v={1: vfill(rng, a, 64)},
-                          nzcv=rand_nzcv(rng)))
+        c = fpcase(f"fjcvtzs_{i}", "fjcvtzs w0, d1", rng, v={1: vfill(rng, a, 64)}, nzcv=rand_nzcv(rng))
+        # Unicorn (QEMU) sets Z for a denormal flushed by FZ; the Arm ARM's
+        # FPToFixedJS clears it (QEMU issue 2375). Tested in Rust instead.
+        if not (c["init"]["fpcr"] >> 24 & 1 and a >> 52 & 0x7FF == 0 and a & ((1 << 52) - 1)):
+            out.append(c)
     for i, a in enumerate(specials("d") + [from_float("d", x) for x in (2.0**32 + 5, -(2.0**31), -(2.0**31) - 0.5,
                                                                           2.0**31 - 0.5, 2.0**70 + 2.0**20, -7.0)]):
         out.append(case(f"fjcvtzs_sp{i}", "fjcvtzs w0, d1", v={1: a}, nzcv=0xF << 28))

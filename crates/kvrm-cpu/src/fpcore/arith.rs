@@ -180,6 +180,7 @@ pub fn sqrt<T: Fmt>(a: u64, c: &Ctx, fl: &mut u32) -> u64 {
 
 /// Round (-1)^sp * mp * 2^ep + (-1)^sa * ma * 2^ea (both nonzero), times 2^adj.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn fused<T: Fmt>(
     sp: bool,
     ep: i32,
@@ -286,7 +287,8 @@ pub fn step_fused<T: Fmt>(a: u64, b: u64, rsqrt: bool, c: &Ctx, fl: &mut u32) ->
     } else {
         two::<T>()
     };
-    if (inf1 && zero2) || (zero1 && inf2) || zero1 || zero2 {
+    // Infinity times zero gives the constant too, as does any zero product.
+    if zero1 || zero2 {
         return constant;
     }
     if inf1 || inf2 {

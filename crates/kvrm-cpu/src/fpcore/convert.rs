@@ -18,7 +18,11 @@ pub fn to_fixed<T: Fmt>(
     } else {
         ((1i128 << (bits - 1)) - 1, -(1i128 << (bits - 1)))
     };
-    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     let (value, inexact): (i128, bool) = match u.ty {
         Ty::QNaN | Ty::SNaN => {
             *fl |= IOC;

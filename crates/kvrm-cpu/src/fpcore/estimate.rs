@@ -9,7 +9,7 @@ const M52: u64 = (1 << 52) - 1;
 fn recip_estimate(a: u64) -> u64 {
     let a = a * 2 + 1;
     let b = (1u64 << 19) / a;
-    (b + 1) / 2
+    b.div_ceil(2)
 }
 
 /// RecipSqrtEstimate: `a` in 128..512 (0.25 <= x < 1), result in 256..512.
@@ -24,7 +24,7 @@ fn rsqrt_estimate(a: u64) -> u64 {
     while a * (b + 1) * (b + 1) < (1 << 28) {
         b += 1;
     }
-    (b + 1) / 2
+    b.div_ceil(2)
 }
 
 /// FPRecipEstimate (FRECPE).
@@ -121,6 +121,10 @@ pub fn recpx<T: Fmt>(x: u64, c: &Ctx, fl: &mut u32) -> u64 {
         return process_nan::<T>(x, u.ty, c.dn, fl);
     }
     let exp = (x >> T::F) & T::EMAX;
-    let e = if exp == 0 { T::EMAX - 1 } else { !exp & T::EMAX };
+    let e = if exp == 0 {
+        T::EMAX - 1
+    } else {
+        !exp & T::EMAX
+    };
     zero::<T>(u.sign) | (e << T::F)
 }

@@ -206,7 +206,14 @@ pub fn process_nan<T: Fmt>(x: u64, ty: Ty, dn: bool, fl: &mut u32) -> u64 {
 
 /// FPProcessNaNs: signalling NaNs first, then quiet ones, first operand first.
 #[inline(always)]
-pub fn process_nans2<T: Fmt>(a: u64, ua: &Up, b: u64, ub: &Up, dn: bool, fl: &mut u32) -> Option<u64> {
+pub fn process_nans2<T: Fmt>(
+    a: u64,
+    ua: &Up,
+    b: u64,
+    ub: &Up,
+    dn: bool,
+    fl: &mut u32,
+) -> Option<u64> {
     if ua.ty == Ty::SNaN {
         Some(process_nan::<T>(a, ua.ty, dn, fl))
     } else if ub.ty == Ty::SNaN {

@@ -10,7 +10,12 @@ fn ctx_s(fpcr: u64) -> Ctx {
 #[test]
 fn add_matches_host_for_simple_values() {
     let mut fl = 0;
-    let r = add::<S>(1.5f32.to_bits() as u64, 2.25f32.to_bits() as u64, &ctx_s(0), &mut fl);
+    let r = add::<S>(
+        1.5f32.to_bits() as u64,
+        2.25f32.to_bits() as u64,
+        &ctx_s(0),
+        &mut fl,
+    );
     assert_eq!(f32::from_bits(r as u32), 3.75);
     assert_eq!(fl, 0);
 }
@@ -28,9 +33,9 @@ impl Rng {
         let r = self.next();
         let sign = r & (1 << 63);
         match r % 8 {
-            0 => sign | (self.next() & D::FRAC),                       // denormal
+            0 => sign | (self.next() & D::FRAC), // denormal
             1 => sign | ((1000 + self.next() % 48) << 52) | (self.next() & D::FRAC),
-            2 => sign | (self.next() % 3 << 52) | (self.next() & D::FRAC),
+            2 => sign | ((self.next() % 3) << 52) | (self.next() & D::FRAC),
             3 => sign | ((2040 + self.next() % 7) << 52) | (self.next() & D::FRAC),
             _ => self.next() & !(0x7ffu64 << 52) | ((self.next() % 2047) << 52),
         }
@@ -79,18 +84,33 @@ fn round_to_nearest_matches_host() {
         );
         let check = |name: &str, got: u64, want: f32| {
             if want.is_nan() {
-                assert!(f32::from_bits(got as u32).is_nan(), "{name} {i}: {a:#x} {b:#x}");
+                assert!(
+                    f32::from_bits(got as u32).is_nan(),
+                    "{name} {i}: {a:#x} {b:#x}"
+                );
             } else {
-                assert_eq!(got, want.to_bits() as u64, "{name} {i}: {a:#x} {b:#x} {d:#x}");
+                assert_eq!(
+                    got,
+                    want.to_bits() as u64,
+                    "{name} {i}: {a:#x} {b:#x} {d:#x}"
+                );
             }
         };
         check("adds", add::<S>(a, b, &cs, &mut fl), fa + fb);
         check("muls", mul::<S>(a, b, &cs, &mut fl), fa * fb);
         check("divs", div::<S>(a, b, &cs, &mut fl), fa / fb);
         check("sqrts", sqrt::<S>(a, &cs, &mut fl), fa.sqrt());
-        check("fmas", muladd::<S>(d, a, b, &cs, &mut fl), fa.mul_add(fb, fd));
+        check(
+            "fmas",
+            muladd::<S>(d, a, b, &cs, &mut fl),
+            fa.mul_add(fb, fd),
+        );
         let x = rng.f64();
-        check("cvt", convert::<D, S>(x, RN, 0, &mut fl), f64::from_bits(x) as f32);
+        check(
+            "cvt",
+            convert::<D, S>(x, RN, 0, &mut fl),
+            f64::from_bits(x) as f32,
+        );
     }
 }
 

@@ -174,7 +174,10 @@ fn dp2(cpu: &mut Cpu, w: u32) -> Flow {
     let b = vlo(cpu, rm(w));
     let fpcr = cpu.state.fpcr;
     let mut fl = 0;
-    match by_ftype!(bits(w, 22, 2), dp2_t::<T>(bits(w, 12, 4), a, b, fpcr, &mut fl)) {
+    match by_ftype!(
+        bits(w, 22, 2),
+        dp2_t::<T>(bits(w, 12, 4), a, b, fpcr, &mut fl)
+    ) {
         Some(r) => {
             set_scalar(cpu, rd(w), r);
             raise(cpu, fl);
@@ -316,7 +319,15 @@ fn to_fixed_t<T: Fmt>(
     fl: &mut u32,
 ) -> Option<u64> {
     let c = Ctx::new::<T>(fpcr);
-    Some(to_fixed::<T>(x & T::MASK, fbits, unsigned, size, rmode, &c, fl))
+    Some(to_fixed::<T>(
+        x & T::MASK,
+        fbits,
+        unsigned,
+        size,
+        rmode,
+        &c,
+        fl,
+    ))
 }
 
 fn from_fixed_t<T: Fmt>(
@@ -430,11 +441,7 @@ fn fmov_gen(cpu: &mut Cpu, w: u32) -> Flow {
     let (d, n) = (rd(w), rn(w));
     match (sf, ft, rmode) {
         (false, 0, 0) | (true, 1, 0) | (_, 3, 0) => {
-            let mask = if ft == 1 {
-                u64::MAX
-            } else {
-                ftype_mask(ft)
-            };
+            let mask = if ft == 1 { u64::MAX } else { ftype_mask(ft) };
             if to_fp {
                 let v = cpu.state.xr(n) & mask;
                 set_scalar(cpu, d, v);

@@ -207,15 +207,7 @@ fn s3<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     Flow::Next
 }
 
-fn map_fma<T: Fmt>(
-    q: bool,
-    neg: bool,
-    d: u128,
-    a: u128,
-    b: u128,
-    fpcr: u64,
-    fl: &mut u32,
-) -> u128 {
+fn map_fma<T: Fmt>(q: bool, neg: bool, d: u128, a: u128, b: u128, fpcr: u64, fl: &mut u32) -> u128 {
     let c = Ctx::new::<T>(fpcr);
     let flip = if neg { T::SIGN } else { 0 };
     let mut r = 0u128;
@@ -260,7 +252,11 @@ fn pairwise<T: Fmt, const OP: u32>(q: bool, a: u128, b: u128, fpcr: u64, fl: &mu
     let half = n / 2;
     let mut r = 0u128;
     for i in 0..n {
-        let (src, j) = if i < half { (a, 2 * i) } else { (b, 2 * (i - half)) };
+        let (src, j) = if i < half {
+            (a, 2 * i)
+        } else {
+            (b, 2 * (i - half))
+        };
         let x = binop::<T>(OP, lane::<T>(src, j), lane::<T>(src, j + 1), &c, fl);
         r |= (x as u128) << (i * T::N);
     }
@@ -294,9 +290,21 @@ fn spair<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let fpcr = cpu.state.fpcr;
     let mut fl = 0;
     let r = if bit(w, 22) {
-        binop::<D>(OP, lane::<D>(v, 0), lane::<D>(v, 1), &Ctx::new::<D>(fpcr), &mut fl)
+        binop::<D>(
+            OP,
+            lane::<D>(v, 0),
+            lane::<D>(v, 1),
+            &Ctx::new::<D>(fpcr),
+            &mut fl,
+        )
     } else {
-        binop::<S>(OP, lane::<S>(v, 0), lane::<S>(v, 1), &Ctx::new::<S>(fpcr), &mut fl)
+        binop::<S>(
+            OP,
+            lane::<S>(v, 0),
+            lane::<S>(v, 1),
+            &Ctx::new::<S>(fpcr),
+            &mut fl,
+        )
     };
     set_scalar(cpu, rd(w), r);
     raise(cpu, fl);

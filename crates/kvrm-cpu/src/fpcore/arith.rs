@@ -27,7 +27,21 @@ fn add_nums<T: Fmt>(a: &Up, b: &Up, c: &Ctx, fl: &mut u32) -> u64 {
 }
 
 /// FPAdd (`neg_b` = false) and FPSub (`neg_b` = true).
+#[inline(always)]
 pub fn add_sub<T: Fmt>(a: u64, b: u64, neg_b: bool, c: &Ctx, fl: &mut u32) -> u64 {
+    let r = if neg_b {
+        fast::try_fast::<T, { fast::K_SUB }>(a, b, c.rmode, fl)
+    } else {
+        fast::try_fast::<T, { fast::K_ADD }>(a, b, c.rmode, fl)
+    };
+    match r {
+        Some(r) => r,
+        None => add_sub_exact::<T>(a, b, neg_b, c, fl),
+    }
+}
+
+/// FPAdd / FPSub without the host fast path.
+pub fn add_sub_exact<T: Fmt>(a: u64, b: u64, neg_b: bool, c: &Ctx, fl: &mut u32) -> u64 {
     let ua = unpack::<T>(a, c.fz, fl);
     let mut ub = unpack::<T>(b, c.fz, fl);
     if let Some(r) = process_nans2::<T>(a, &ua, b, &ub, c.dn, fl) {
@@ -63,7 +77,16 @@ pub fn sub<T: Fmt>(a: u64, b: u64, c: &Ctx, fl: &mut u32) -> u64 {
 }
 
 /// FPMul (`x` = false) and FPMulX (`x` = true: infinity times zero is 2.0).
+#[inline(always)]
 pub fn mul_x<T: Fmt>(a: u64, b: u64, x: bool, c: &Ctx, fl: &mut u32) -> u64 {
+    match fast::try_fast::<T, { fast::K_MUL }>(a, b, c.rmode, fl) {
+        Some(r) => r,
+        None => mul_x_exact::<T>(a, b, x, c, fl),
+    }
+}
+
+/// FPMul / FPMulX without the host fast path.
+pub fn mul_x_exact<T: Fmt>(a: u64, b: u64, x: bool, c: &Ctx, fl: &mut u32) -> u64 {
     let ua = unpack::<T>(a, c.fz, fl);
     let ub = unpack::<T>(b, c.fz, fl);
     if let Some(r) = process_nans2::<T>(a, &ua, b, &ub, c.dn, fl) {
@@ -105,7 +128,16 @@ fn two<T: Fmt>() -> u64 {
 }
 
 /// FPDiv.
+#[inline(always)]
 pub fn div<T: Fmt>(a: u64, b: u64, c: &Ctx, fl: &mut u32) -> u64 {
+    match fast::try_fast::<T, { fast::K_DIV }>(a, b, c.rmode, fl) {
+        Some(r) => r,
+        None => div_exact::<T>(a, b, c, fl),
+    }
+}
+
+/// FPDiv without the host fast path.
+pub fn div_exact<T: Fmt>(a: u64, b: u64, c: &Ctx, fl: &mut u32) -> u64 {
     let ua = unpack::<T>(a, c.fz, fl);
     let ub = unpack::<T>(b, c.fz, fl);
     if let Some(r) = process_nans2::<T>(a, &ua, b, &ub, c.dn, fl) {
@@ -154,7 +186,16 @@ fn isqrt(m: u128) -> u128 {
 }
 
 /// FPSqrt.
+#[inline(always)]
 pub fn sqrt<T: Fmt>(a: u64, c: &Ctx, fl: &mut u32) -> u64 {
+    match fast::try_fast::<T, { fast::K_SQRT }>(a, 0, c.rmode, fl) {
+        Some(r) => r,
+        None => sqrt_exact::<T>(a, c, fl),
+    }
+}
+
+/// FPSqrt without the host fast path.
+pub fn sqrt_exact<T: Fmt>(a: u64, c: &Ctx, fl: &mut u32) -> u64 {
     let ua = unpack::<T>(a, c.fz, fl);
     match ua.ty {
         Ty::QNaN | Ty::SNaN => process_nan::<T>(a, ua.ty, c.dn, fl),

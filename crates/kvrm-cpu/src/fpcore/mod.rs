@@ -11,6 +11,7 @@
 pub mod arith;
 pub mod convert;
 pub mod estimate;
+pub mod fast;
 
 pub use arith::*;
 pub use convert::*;

@@ -133,3 +133,85 @@ fn fjcvtzs_flushed_denormal_clears_z() {
     assert_eq!(to_int32_js(1 << 63, &Ctx::new::<D>(0), &mut fl), (0, false));
     assert_eq!(fl, 0);
 }
+
+/// The host fast path agrees with the exact path (result and flags) in every
+/// rounding mode and with FZ/DN, wherever it applies.
+#[test]
+fn fast_path_matches_exact_path() {
+    use fast::*;
+    let mut rng = Rng(0x0bad_cafe_1234_5678);
+    let mut hits = 0;
+    for i in 0..400_000u32 {
+        let fpcr = ((i as u64 & 3) << 22) | (((i as u64 >> 2) & 3) << 24);
+        let cd = Ctx::new::<D>(fpcr);
+        let cs = Ctx::new::<S>(fpcr);
+        let near = |r: &mut Rng, x: u64, bits: u32| {
+            if r.next() % 4 == 0 {
+                x ^ (r.next() & ((1 << bits) - 1))
+            } else {
+                r.next()
+            }
+        };
+        let (a, b0) = (rng.f64(), rng.f64());
+        let b = if i % 3 == 0 {
+            near(&mut rng, a, 30)
+        } else {
+            b0
+        };
+        let (a32, b32) = (rng.f32(), rng.f32());
+        let b32 = if i % 3 == 0 {
+            near(&mut rng, a32, 12) & 0xffff_ffff
+        } else {
+            b32
+        };
+        macro_rules! check {
+            ($T:ty, $k:expr, $x:expr, $y:expr, $c:expr, $exact:expr) => {{
+                let mut f1 = 0;
+                if let Some(r) = try_fast::<$T, { $k }>($x, $y, $c.rmode, &mut f1) {
+                    hits += 1;
+                    let mut f2 = 0;
+                    let want = $exact(&mut f2);
+                    assert_eq!(
+                        (r, f1),
+                        (want, f2),
+                        "k={} {:#x} {:#x} fpcr={fpcr:#x}",
+                        $k,
+                        $x,
+                        $y
+                    );
+                }
+            }};
+        }
+        check!(D, K_ADD, a, b, cd, |f: &mut u32| add_sub_exact::<D>(
+            a, b, false, &cd, f
+        ));
+        check!(D, K_SUB, a, b, cd, |f: &mut u32| add_sub_exact::<D>(
+            a, b, true, &cd, f
+        ));
+        check!(D, K_MUL, a, b, cd, |f: &mut u32| mul_x_exact::<D>(
+            a, b, false, &cd, f
+        ));
+        check!(D, K_DIV, a, b, cd, |f: &mut u32| div_exact::<D>(
+            a, b, &cd, f
+        ));
+        check!(D, K_SQRT, a, 0, cd, |f: &mut u32| sqrt_exact::<D>(
+            a, &cd, f
+        ));
+        check!(S, K_ADD, a32, b32, cs, |f: &mut u32| add_sub_exact::<S>(
+            a32, b32, false, &cs, f
+        ));
+        check!(S, K_SUB, a32, b32, cs, |f: &mut u32| add_sub_exact::<S>(
+            a32, b32, true, &cs, f
+        ));
+        check!(S, K_MUL, a32, b32, cs, |f: &mut u32| mul_x_exact::<S>(
+            a32, b32, false, &cs, f
+        ));
+        check!(S, K_DIV, a32, b32, cs, |f: &mut u32| div_exact::<S>(
+            a32, b32, &cs, f
+        ));
+        check!(S, K_SQRT, a32, 0, cs, |f: &mut u32| sqrt_exact::<S>(
+            a32, &cs, f
+        ));
+    }
+    assert!(hits > 1_000_000, "fast path taken {hits} times");
+}

@@ -139,7 +139,7 @@ fn fast_s<const K: u32>(a: u64, b: u64, rmode: u32, fl: &mut u32) -> Option<u64>
     };
     let bits = r.to_bits() as u64;
     let er = exp_field::<S>(bits);
-    if er < 2 || er >= S::EMAX - 1 {
+    if !(2..S::EMAX - 1).contains(&er) {
         return None;
     }
     Some(directed::<S>(bits, err, rmode, fl))

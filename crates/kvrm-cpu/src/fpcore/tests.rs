@@ -146,7 +146,7 @@ fn fast_path_matches_exact_path() {
         let cd = Ctx::new::<D>(fpcr);
         let cs = Ctx::new::<S>(fpcr);
         let near = |r: &mut Rng, x: u64, bits: u32| {
-            if r.next() % 4 == 0 {
+            if r.next().is_multiple_of(4) {
                 x ^ (r.next() & ((1 << bits) - 1))
             } else {
                 r.next()

@@ -1,5 +1,0 @@
-//! Semantics of the `fp` class.
-
-use crate::exec::ExecFn;
-
-pub const HANDLERS: &[(&str, ExecFn)] = &[];

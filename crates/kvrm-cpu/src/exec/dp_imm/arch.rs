@@ -244,10 +244,9 @@ pub const fn rbit(x: u64, sf: bool) -> u64 {
 #[inline(always)]
 pub const fn udiv(n: u64, m: u64, sf: bool) -> u64 {
     let (n, m) = (n & width_mask(sf), m & width_mask(sf));
-    if m == 0 {
-        0
-    } else {
-        n / m
+    match n.checked_div(m) {
+        Some(q) => q,
+        None => 0,
     }
 }
 
@@ -411,13 +410,7 @@ mod tests {
             _ => rot & wmask,
         };
         let top = match opc {
-            0 => {
-                if (src >> imms) & 1 != 0 {
-                    width_mask(sf)
-                } else {
-                    0
-                }
-            }
+            0 if (src >> imms) & 1 != 0 => width_mask(sf),
             1 => dst,
             _ => 0,
         };

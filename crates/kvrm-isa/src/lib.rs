@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod cuda_header;
 pub mod decode;
+pub mod features;
 pub mod memory;
 pub mod programs;
 pub mod state;

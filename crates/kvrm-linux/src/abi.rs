@@ -127,14 +127,9 @@ pub mod hwcap {
     pub const HWCAP_PACA: u64 = 1 << 30;
     pub const HWCAP_PACG: u64 = 1 << 31;
 
-    /// What kvrm implements, and nothing more: glibc picks its string and
-    /// memory routines from these bits. FP, Advanced SIMD, CRC32 and LSE
-    /// atomics; no half-precision arithmetic (FPHP/ASIMDHP), no CPUID (MRS of
-    /// ID registers), no event stream, no crypto, SVE or pointer
-    /// authentication.
-    pub const KVRM_HWCAP: u64 = HWCAP_FP | HWCAP_ASIMD | HWCAP_CRC32 | HWCAP_ATOMICS;
-    /// No AT_HWCAP2 features (no BTI, MTE, SVE2, ...).
-    pub const KVRM_HWCAP2: u64 = 0;
+    /// What kvrm implements, and nothing more (see `kvrm_isa::features`).
+    pub const KVRM_HWCAP: u64 = kvrm_isa::features::HWCAP;
+    pub const KVRM_HWCAP2: u64 = kvrm_isa::features::HWCAP2;
 }
 
 /// Signal numbers used by the layer (asm-generic/signal.h).

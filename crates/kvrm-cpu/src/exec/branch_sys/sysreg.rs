@@ -82,21 +82,12 @@ pub const MIDR_VALUE: u64 = 0x000f_4b50;
 /// MPIDR_EL1 as Linux emulates it for EL0 (bit 31 RES1, affinity 0).
 pub const MPIDR_VALUE: u64 = 1 << 31;
 
-/// ID_AA64PFR0_EL1: EL0 = EL1 = 1 (AArch64 only; Linux exposes the safe value
-/// of these hidden fields), FP = 0 and AdvSIMD = 0 (implemented, without
-/// half-precision arithmetic), SVE = 0, GIC/RAS/... = 0.
-pub const ID_AA64PFR0_VALUE: u64 = 0x11;
-/// ID_AA64DFR0_EL1: DebugVer = 6 (Armv8 debug: the safe value Linux shows).
-pub const ID_AA64DFR0_VALUE: u64 = 0x6;
-/// ID_AA64ISAR0_EL1: TS = 2 (FEAT_FlagM + FlagM2: CFINV, RMIF, SETF8/16,
-/// XAFLAG, AXFLAG), Atomic = 2 (LSE), CRC32 = 1. No AES/SHA/SM/RDM/DP/FHM/RNDR.
-pub const ID_AA64ISAR0_VALUE: u64 = (2 << 52) | (2 << 20) | (1 << 16);
-/// ID_AA64ISAR1_EL1: SB = 1, LRCPC = 2 (LDAPR and LDAPUR/STLUR), DPB = 2
-/// (DC CVAP and DC CVADP). No PAuth (API/APA/GPI/GPA = 0), no JSCVT/FCMA/
-/// FRINTTS/BF16/I8MM yet.
-pub const ID_AA64ISAR1_VALUE: u64 = (1 << 36) | (2 << 20) | 2;
-/// ID_AA64ISAR2_EL1: BC = 1 (FEAT_HBC: BC.cond). No WFxT, RPRES, MOPS.
-pub const ID_AA64ISAR2_VALUE: u64 = 1 << 20;
+// The feature ID registers are defined once, with the HWCAPs, in kvrm_isa::features.
+pub use kvrm_isa::features::{
+    ID_AA64DFR0 as ID_AA64DFR0_VALUE, ID_AA64ISAR0 as ID_AA64ISAR0_VALUE,
+    ID_AA64ISAR1 as ID_AA64ISAR1_VALUE, ID_AA64ISAR2 as ID_AA64ISAR2_VALUE,
+    ID_AA64PFR0 as ID_AA64PFR0_VALUE,
+};
 
 /// The value of an ID register at EL0, or `None` when Linux would SIGILL.
 pub fn id_register(key: u32) -> Option<u64> {

@@ -171,8 +171,10 @@ fn id_and_cache_registers_have_kvrm_values() {
         (sysreg(3, 0, 0, 4, 1), 0), // PFR1: no BTI, no SSBS, no MTE
         (sysreg(3, 0, 0, 4, 4), 0), // ZFR0: no SVE
         (ID_AA64DFR0_EL1, 6),
-        (ID_AA64ISAR0_EL1, 0x0020_0000_0021_0000),
-        (ID_AA64ISAR1_EL1, 0x0000_0010_0020_0002),
+        // TS=2, DP=1, RDM=1, Atomic=2, CRC32=1
+        (ID_AA64ISAR0_EL1, 0x0020_1000_1021_0000),
+        // SB=1, FRINTTS=1, LRCPC=2, JSCVT=1, DPB=2
+        (ID_AA64ISAR1_EL1, 0x0000_0011_0020_1002),
         (ID_AA64ISAR2_EL1, 0x10_0000),
         (ID_AA64MMFR0_EL1, 0),
         (sysreg(3, 0, 0, 7, 2), 0), // MMFR2: AT = 0 (no LSE2)
@@ -184,7 +186,7 @@ fn id_and_cache_registers_have_kvrm_values() {
         ends(stop, 1);
         assert_eq!(cpu.state.x[5], want, "sysreg {key:#x}");
     }
-    // ISAR0: LSE atomics and CRC32 are the only ISA extensions besides FlagM.
+    // ISAR0: LSE atomics and CRC32; no crypto.
     assert_eq!((ID_AA64ISAR0_VALUE >> 20) & 0xf, 2);
     assert_eq!((ID_AA64ISAR0_VALUE >> 16) & 0xf, 1);
     assert_eq!(ID_AA64ISAR0_VALUE & 0xffff, 0); // no AES/SHA1/SHA2

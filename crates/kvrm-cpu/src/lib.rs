@@ -27,12 +27,16 @@ const NO_TAG: u64 = 1;
 struct Slot {
     exec: ExecFn,
     word: u32,
+    decoded: bool,
 }
 
 const UNDECODED: Slot = Slot {
-    exec: exec::decode_slot,
+    exec: exec::undefined,
     word: 0,
+    decoded: false,
 };
+
+type CodePage = Box<[Slot; SLOTS_PER_PAGE]>;
 
 #[derive(Clone, Copy)]
 struct CodeTlbEntry {
@@ -49,7 +53,8 @@ pub struct Cpu {
     pub mem: GuestMemory,
     /// Set by a semantic function that returns [`Flow::Stop`] / [`Flow::StopRetired`].
     pending_stop: Option<StopReason>,
-    code_pages: Vec<Box<[Slot; SLOTS_PER_PAGE]>>,
+    /// Decoded pages; `None` only while the hot loop holds that page.
+    code_pages: Vec<Option<CodePage>>,
     free_code_pages: Vec<u32>,
     code_index: HashMap<u64, u32>,
     code_tlb: [CodeTlbEntry; CODE_TLB],
@@ -108,19 +113,23 @@ impl Cpu {
 
     /// Drop every decoded instruction (after bulk changes to guest memory).
     pub fn flush_code_cache(&mut self) {
-        self.code_index.clear();
-        self.free_code_pages = (0..self.code_pages.len() as u32).collect();
-        for e in self.code_tlb.iter_mut() {
-            e.tag = NO_TAG;
-        }
         self.mem.take_dirty_code();
+        let pages: Vec<u64> = self.code_index.keys().copied().collect();
+        self.release_code_pages(pages);
     }
 
     #[cold]
     fn drop_dirty_code(&mut self) {
-        for page in self.mem.take_dirty_code() {
+        let pages = self.mem.take_dirty_code();
+        self.release_code_pages(pages);
+    }
+
+    fn release_code_pages(&mut self, pages: Vec<u64>) {
+        for page in pages {
             if let Some(idx) = self.code_index.remove(&page) {
-                self.code_pages[idx as usize].fill(UNDECODED);
+                if let Some(p) = self.code_pages[idx as usize].as_mut() {
+                    p.fill(UNDECODED);
+                }
                 self.free_code_pages.push(idx);
             }
         }
@@ -129,19 +138,19 @@ impl Cpu {
         }
     }
 
-    /// The slot for `pc`, creating its code page on first use.
+    /// The code page index for `pc`, creating the page on first use. Faults
+    /// (misaligned pc, no execute permission) stop the guest here.
     #[inline(always)]
-    fn slot(&mut self, pc: u64) -> Result<Slot, Flow> {
-        let tag = pc & !0xffc;
+    fn page_for(&mut self, pc: u64) -> Result<u32, Flow> {
         let e = self.code_tlb[(pc >> 12) as usize % CODE_TLB];
-        if e.tag == tag {
-            return Ok(self.code_pages[e.page as usize][((pc >> 2) as usize) % SLOTS_PER_PAGE]);
+        if e.tag == pc & !0xffc {
+            return Ok(e.page);
         }
-        self.slot_slow(pc)
+        self.page_for_slow(pc)
     }
 
     #[cold]
-    fn slot_slow(&mut self, pc: u64) -> Result<Slot, Flow> {
+    fn page_for_slow(&mut self, pc: u64) -> Result<u32, Flow> {
         if pc & 3 != 0 {
             return Err(self.fault(MemFault {
                 addr: pc,
@@ -160,7 +169,8 @@ impl Cpu {
                 let i = match self.free_code_pages.pop() {
                     Some(i) => i,
                     None => {
-                        self.code_pages.push(Box::new([UNDECODED; SLOTS_PER_PAGE]));
+                        self.code_pages
+                            .push(Some(Box::new([UNDECODED; SLOTS_PER_PAGE])));
                         (self.code_pages.len() - 1) as u32
                     }
                 };
@@ -172,22 +182,37 @@ impl Cpu {
             tag: pc & !0xffc,
             page: idx,
         };
-        Ok(self.code_pages[idx as usize][((pc >> 2) as usize) % SLOTS_PER_PAGE])
+        Ok(idx)
     }
 
-    /// Decode the instruction at the current pc into its slot (see `exec::decode_slot`).
-    pub(crate) fn decode_current(&mut self) -> Result<(ExecFn, u32), Flow> {
-        let pc = self.state.pc;
-        let word = match self.mem.fetch_u32(pc) {
-            Ok(w) => w,
-            Err(f) => return Err(self.fault(f)),
-        };
-        let exec = exec::handler_for(word);
-        if let Some(&idx) = self.code_index.get(&(pc >> 12)) {
-            self.code_pages[idx as usize][((pc >> 2) as usize) % SLOTS_PER_PAGE] =
-                Slot { exec, word };
+    /// Decode the instruction at `pc` (which must be executable).
+    #[cold]
+    fn decode_at(&mut self, pc: u64) -> Result<Slot, Flow> {
+        match self.mem.fetch_u32(pc) {
+            Ok(word) => Ok(Slot {
+                exec: exec::handler_for(word),
+                word,
+                decoded: true,
+            }),
+            Err(f) => Err(self.fault(f)),
         }
-        Ok((exec, word))
+    }
+
+    /// The decoded slot for `pc` (slow path, used when tracing).
+    fn slot(&mut self, pc: u64) -> Result<Slot, Flow> {
+        let idx = self.page_for(pc)? as usize;
+        let i = ((pc >> 2) as usize) % SLOTS_PER_PAGE;
+        let cached = self.code_pages[idx].as_ref().map(|p| p[i]);
+        match cached {
+            Some(s) if s.decoded => Ok(s),
+            _ => {
+                let s = self.decode_at(pc)?;
+                if let Some(p) = self.code_pages[idx].as_mut() {
+                    p[i] = s;
+                }
+                Ok(s)
+            }
+        }
     }
 
     /// Execute one instruction at the current pc.
@@ -221,21 +246,43 @@ impl Cpu {
         }
     }
 
-    /// The hot loop: look the code page up once, then run slots of that page
-    /// until control leaves it, the budget is spent or code was modified.
+    /// The hot loop: look the code page up once and hold it, then run slots
+    /// of that page until control leaves it, the budget is spent or code was
+    /// modified (semantic functions never touch the code cache).
     fn run_fast(&mut self, max: u64, retired: &mut u64) -> StopReason {
         let mut n = 0u64;
+        if self.mem.has_dirty_code() {
+            // Memory changed between runs (a loader, mmap, mprotect).
+            self.drop_dirty_code();
+        }
         let stop = 'outer: loop {
             if n >= max {
                 break StopReason::CycleLimit;
             }
             let mut pc = self.state.pc;
-            let page = match self.page_for(pc) {
-                Ok(p) => p as usize,
+            let idx = match self.page_for(pc) {
+                Ok(i) => i as usize,
                 Err(_) => break self.take_stop(),
             };
+            let Some(mut page) = self.code_pages[idx].take() else {
+                break StopReason::Undefined { pc, encoding: 0 };
+            };
+            let mut stop = None;
             loop {
-                let slot = self.code_pages[page][((pc >> 2) as usize) % SLOTS_PER_PAGE];
+                let i = ((pc >> 2) as usize) % SLOTS_PER_PAGE;
+                let mut slot = page[i];
+                if !slot.decoded {
+                    match self.decode_at(pc) {
+                        Ok(s) => {
+                            page[i] = s;
+                            slot = s;
+                        }
+                        Err(_) => {
+                            stop = Some(self.take_stop());
+                            break;
+                        }
+                    }
+                }
                 match (slot.exec)(self, slot.word) {
                     Flow::Next => {
                         n += 1;
@@ -248,38 +295,40 @@ impl Cpu {
                     Flow::Jump => {
                         n += 1;
                         let target = self.state.pc;
-                        if (target ^ pc) >> 12 != 0 || target & 3 != 0 {
+                        // Modified code is picked up at control transfers (and
+                        // ISB, which jumps to pc + 4): the architecture only
+                        // guarantees new instructions after a context
+                        // synchronisation, and never between two sequential ones.
+                        if (target ^ pc) >> 12 != 0 || target & 3 != 0 || self.mem.has_dirty_code()
+                        {
                             break;
                         }
                         pc = target;
                     }
                     Flow::StopRetired => {
                         n += 1;
-                        break 'outer self.take_stop();
+                        stop = Some(self.take_stop());
+                        break;
                     }
-                    Flow::Stop => break 'outer self.take_stop(),
+                    Flow::Stop => {
+                        stop = Some(self.take_stop());
+                        break;
+                    }
                 }
-                if n >= max || self.mem.has_dirty_code() {
+                if n >= max {
                     break;
                 }
             }
+            self.code_pages[idx] = Some(page);
             if self.mem.has_dirty_code() {
                 self.drop_dirty_code();
+            }
+            if let Some(reason) = stop {
+                break 'outer reason;
             }
         };
         *retired = n;
         stop
-    }
-
-    /// The code page index for `pc` (which must be 4-byte aligned and executable).
-    #[inline(always)]
-    fn page_for(&mut self, pc: u64) -> Result<u32, Flow> {
-        let e = self.code_tlb[(pc >> 12) as usize % CODE_TLB];
-        if e.tag == pc & !0xffc {
-            return Ok(e.page);
-        }
-        self.slot_slow(pc)?;
-        Ok(self.code_tlb[(pc >> 12) as usize % CODE_TLB].page)
     }
 
     fn run_traced(&mut self, max: u64, retired: &mut u64) -> StopReason {
@@ -336,5 +385,107 @@ impl Backend for Cpu {
     }
     fn run(&mut self, max_instructions: u64) -> RunResult {
         self.run_for(max_instructions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BRK: u32 = 0xd420_0000;
+    const MOVZ_X0_1: u32 = 0xd280_0020;
+    const MOVZ_X0_5: u32 = 0xd280_00a0;
+    const MOVZ_X0_7: u32 = 0xd280_00e0;
+
+    fn cpu_with(words: &[u32]) -> Cpu {
+        let mut cpu = Cpu::with_flat_memory(0x10000).expect("memory");
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        cpu.load_program(&bytes, 0).expect("load");
+        cpu
+    }
+
+    /// A store over code that already ran, then a branch back: the new
+    /// instruction runs (encodings from aarch64-linux-gnu-as).
+    #[test]
+    fn stored_code_runs_after_a_branch() {
+        let mut cpu = cpu_with(&[
+            0xd280_0049, // mov x9, #2
+            MOVZ_X0_1,   // patched to movz x0, #7 on the first pass
+            0xf100_0529, // subs x9, x9, #1
+            0x5400_0060, // b.eq brk
+            0xb900_0041, // str w1, [x2]
+            0x17ff_fffc, // b 4
+            BRK,
+        ]);
+        cpu.state.x[1] = MOVZ_X0_7 as u64;
+        cpu.state.x[2] = 4;
+        let r = cpu.run(100);
+        assert!(
+            matches!(r.stop, StopReason::Halted { pc: 0x18, .. }),
+            "{:?}",
+            r.stop
+        );
+        assert_eq!(cpu.state.x[0], 7);
+        assert_eq!(
+            r.instructions, 9,
+            "6 on the first pass, 3 on the second; BRK does not retire"
+        );
+    }
+
+    /// Code rewritten between runs (as a loader or execve does) is decoded anew,
+    /// and an explicit flush leaves no stale slot behind for a reused page.
+    #[test]
+    fn code_rewritten_between_runs_is_decoded_anew() {
+        let mut cpu = cpu_with(&[MOVZ_X0_1, BRK]);
+        cpu.run(10);
+        assert_eq!(cpu.state.x[0], 1);
+        cpu.load_program(&MOVZ_X0_5.to_le_bytes(), 0).expect("load");
+        cpu.state.pc = 0;
+        cpu.run(10);
+        assert_eq!(cpu.state.x[0], 5);
+
+        cpu.flush_code_cache();
+        // Another page now takes the freed slot page; it must not see page 0's slots.
+        let mut other = vec![0u8; 8];
+        other[..4].copy_from_slice(&MOVZ_X0_7.to_le_bytes());
+        other[4..].copy_from_slice(&BRK.to_le_bytes());
+        cpu.load_program(&other, 0x2000).expect("load");
+        cpu.state.pc = 0x2000;
+        cpu.run(10);
+        assert_eq!(cpu.state.x[0], 7);
+    }
+
+    #[test]
+    fn budget_is_exact_and_resumable() {
+        let mut cpu = cpu_with(&[0x9100_0421, 0x17ff_ffff]); // add x1,x1,#1; b .-4
+        let r = cpu.run(1001);
+        assert_eq!(r.stop, StopReason::CycleLimit);
+        assert_eq!(r.instructions, 1001);
+        assert_eq!(cpu.state.x[1], 501);
+        cpu.run(1);
+        assert_eq!(cpu.state.x[1], 501, "the branch was next");
+        cpu.run(1);
+        assert_eq!(cpu.state.x[1], 502);
+    }
+
+    #[test]
+    fn fetch_faults_are_clean() {
+        let mut cpu = cpu_with(&[BRK]);
+        cpu.state.pc = u64::MAX - 3; // the last instruction slot of the address space
+        let r = cpu.run(10);
+        assert!(matches!(
+            r.stop,
+            StopReason::Fault { access: kvrm_isa::Access::Execute, pc, .. } if pc == u64::MAX - 3
+        ));
+        cpu.state.pc = 2;
+        let r = cpu.run(10);
+        assert!(matches!(
+            r.stop,
+            StopReason::Fault {
+                kind: kvrm_isa::FaultKind::Alignment,
+                ..
+            }
+        ));
+        assert_eq!(r.instructions, 0);
     }
 }

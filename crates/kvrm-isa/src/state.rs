@@ -168,28 +168,50 @@ impl CpuState {
     }
 }
 
-/// `ConditionHolds` from the Arm ARM: `cond` is the 4-bit condition field.
+/// For each condition, a 16-bit set of the NZCV values (index N<<3|Z<<2|C<<1|V)
+/// for which it holds; built from the Arm ARM's `ConditionHolds` at compile time.
+const CONDITION_SETS: [u16; 16] = {
+    let mut sets = [0u16; 16];
+    let mut cond = 0;
+    while cond < 16 {
+        let mut flags = 0;
+        while flags < 16 {
+            let (n, z, c, v) = (
+                flags & 8 != 0,
+                flags & 4 != 0,
+                flags & 2 != 0,
+                flags & 1 != 0,
+            );
+            let base = match cond >> 1 {
+                0 => z,
+                1 => c,
+                2 => n,
+                3 => v,
+                4 => c && !z,
+                5 => n == v,
+                6 => n == v && !z,
+                _ => true,
+            };
+            let holds = if cond & 1 == 1 && cond != 0b1111 {
+                !base
+            } else {
+                base
+            };
+            if holds {
+                sets[cond] |= 1 << flags;
+            }
+            flags += 1;
+        }
+        cond += 1;
+    }
+    sets
+};
+
+/// `ConditionHolds` from the Arm ARM: `cond` is the 4-bit condition field,
+/// `nzcv` the flags in architectural position.
 #[inline(always)]
 pub fn condition_holds(cond: u32, nzcv: u64) -> bool {
-    let n = nzcv & NZCV_N != 0;
-    let z = nzcv & NZCV_Z != 0;
-    let c = nzcv & NZCV_C != 0;
-    let v = nzcv & NZCV_V != 0;
-    let result = match cond >> 1 {
-        0 => z,
-        1 => c,
-        2 => n,
-        3 => v,
-        4 => c && !z,
-        5 => n == v,
-        6 => n == v && !z,
-        _ => true,
-    };
-    if cond & 1 == 1 && cond != 0b1111 {
-        !result
-    } else {
-        result
-    }
+    (CONDITION_SETS[(cond & 15) as usize] >> ((nzcv >> 28) & 15)) & 1 != 0
 }
 
 #[cfg(test)]

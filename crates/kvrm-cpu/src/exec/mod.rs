@@ -83,14 +83,6 @@ pub fn undefined(cpu: &mut Cpu, word: u32) -> Flow {
     cpu.undefined(word)
 }
 
-/// The function in every slot not yet decoded: decode, fill the slot, execute.
-pub(crate) fn decode_slot(cpu: &mut Cpu, _: u32) -> Flow {
-    match cpu.decode_current() {
-        Ok((exec, word)) => exec(cpu, word),
-        Err(flow) => flow,
-    }
-}
-
 /// Unwrap a guest memory access or stop the guest with the fault.
 #[macro_export]
 macro_rules! mem {
@@ -106,44 +98,23 @@ macro_rules! mem {
 /// returns the result (zero-extended) and the NZCV flags in architectural position.
 #[inline(always)]
 pub fn add_with_carry(x: u64, y: u64, carry: bool, sf: bool) -> (u64, u64) {
-    use kvrm_isa::state::{NZCV_C, NZCV_N, NZCV_V, NZCV_Z};
+    // Branch-free: each flag is computed as a 0/1 value and shifted into place.
     if sf {
         let (r1, c1) = x.overflowing_add(y);
         let (r, c2) = r1.overflowing_add(carry as u64);
-        let v = ((x ^ r) & (y ^ r)) >> 63 != 0;
-        let mut f = 0;
-        if r >> 63 != 0 {
-            f |= NZCV_N;
-        }
-        if r == 0 {
-            f |= NZCV_Z;
-        }
-        if c1 || c2 {
-            f |= NZCV_C;
-        }
-        if v {
-            f |= NZCV_V;
-        }
-        (r, f)
+        let n = r >> 63;
+        let z = (r == 0) as u64;
+        let c = (c1 | c2) as u64;
+        let v = ((x ^ r) & (y ^ r)) >> 63;
+        (r, (n << 31) | (z << 30) | (c << 29) | (v << 28))
     } else {
-        let (x, y) = (x as u32, y as u32);
-        let (r1, c1) = x.overflowing_add(y);
-        let (r, c2) = r1.overflowing_add(carry as u32);
-        let v = ((x ^ r) & (y ^ r)) >> 31 != 0;
-        let mut f = 0;
-        if r >> 31 != 0 {
-            f |= NZCV_N;
-        }
-        if r == 0 {
-            f |= NZCV_Z;
-        }
-        if c1 || c2 {
-            f |= NZCV_C;
-        }
-        if v {
-            f |= NZCV_V;
-        }
-        (r as u64, f)
+        let wide = (x as u32 as u64) + (y as u32 as u64) + carry as u64;
+        let r = wide as u32;
+        let n = (r >> 31) as u64;
+        let z = (r == 0) as u64;
+        let c = wide >> 32;
+        let v = (((x as u32 ^ r) & (y as u32 ^ r)) >> 31) as u64;
+        (r as u64, (n << 31) | (z << 30) | (c << 29) | (v << 28))
     }
 }
 

@@ -36,7 +36,7 @@ pub const HANDLERS: &[(&str, ExecFn)] = &[
     ("CLREX", clrex),
     ("DSB", nop),
     ("DMB", nop),
-    ("ISB", nop),
+    ("ISB", isb),
     ("SB", nop),
     ("CFINV", cfinv),
     ("XAFLAG", xaflag),
@@ -140,6 +140,14 @@ fn halt(cpu: &mut Cpu, w: u32) -> Flow {
 }
 
 /// NOP, every other hint, and the barriers (one CPU, program order).
+/// ISB: a context synchronisation event. It ends the interpreter's run of
+/// straight-line slots (as a jump to the next instruction does), so code
+/// modified before it is decoded anew.
+fn isb(cpu: &mut Cpu, _: u32) -> Flow {
+    cpu.state.pc = cpu.state.pc.wrapping_add(4);
+    Flow::Jump
+}
+
 fn nop(_: &mut Cpu, _: u32) -> Flow {
     Flow::Next
 }

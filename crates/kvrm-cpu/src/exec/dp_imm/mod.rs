@@ -16,10 +16,10 @@ use arch::{bfm, decode_bit_masks, extr, logic_flags, sbfm, ubfm, width_mask};
 pub const HANDLERS: &[(&str, ExecFn)] = &[
     ("ADR", adr),
     ("ADRP", adr),
-    ("ADD_imm", add_sub_imm),
-    ("ADDS_imm", add_sub_imm),
-    ("SUB_imm", add_sub_imm),
-    ("SUBS_imm", add_sub_imm),
+    ("ADD_imm", add_sub_imm::<false, false>),
+    ("ADDS_imm", add_sub_imm::<false, true>),
+    ("SUB_imm", add_sub_imm::<true, false>),
+    ("SUBS_imm", add_sub_imm::<true, true>),
     ("AND_imm", logical_imm),
     ("ORR_imm", logical_imm),
     ("EOR_imm", logical_imm),
@@ -48,19 +48,25 @@ fn adr(cpu: &mut Cpu, w: u32) -> Flow {
 
 /// ADD/ADDS/SUB/SUBS (immediate, optionally LSL #12): rn may be sp; rd is sp
 /// unless flags are set.
-fn add_sub_imm(cpu: &mut Cpu, w: u32) -> Flow {
+fn add_sub_imm<const SUB: bool, const FLAGS: bool>(cpu: &mut Cpu, w: u32) -> Flow {
+    // One instance per table entry: the hot loop's `add`/`subs` pay only for
+    // the work their encoding needs.
     let sf = bit(w, 31);
-    let sub = bit(w, 30);
-    let set_flags = bit(w, 29);
     let imm = (bits(w, 10, 12) as u64) << (12 * bits(w, 22, 1));
     let x = cpu.state.xsp(rn(w));
-    let (y, carry) = if sub { (!imm, true) } else { (imm, false) };
-    let (result, flags) = add_with_carry(x, y, carry, sf);
-    if set_flags {
+    if FLAGS {
+        let (y, carry) = if SUB { (!imm, true) } else { (imm, false) };
+        let (result, flags) = add_with_carry(x, y, carry, sf);
         cpu.state.nzcv = flags;
         cpu.state.set_xr(rd(w), result);
     } else {
-        cpu.state.set_xsp(rd(w), result);
+        let r = if SUB {
+            x.wrapping_sub(imm)
+        } else {
+            x.wrapping_add(imm)
+        };
+        cpu.state
+            .set_xsp(rd(w), if sf { r } else { r & 0xffff_ffff });
     }
     Flow::Next
 }

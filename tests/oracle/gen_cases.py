@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate oracle fixtures: tests/oracle/cases/<spec>.jsonl from tests/oracle/specs/<spec>.py.
 
-Usage: gen_cases.py [SPEC ...]      (default: every spec module)
+Usage: gen_cases.py [-j JOBS] [SPEC ...]      (default: every spec module)
 Needs: aarch64-linux-gnu-as (Debian binutils-aarch64-linux-gnu), pip package unicorn>=2.1.
 
 Each spec module defines `cases()` returning a list of `oracle.case(...)` dicts.
@@ -181,11 +181,20 @@ def generate(spec_name):
 
 
 def main():
-    specs = sys.argv[1:] or sorted(
+    args = sys.argv[1:]
+    jobs = 1
+    if args[:1] == ["-j"] and len(args) >= 2:
+        jobs, args = int(args[1]), args[2:]
+    specs = args or sorted(
         f[:-3] for f in os.listdir(os.path.join(HERE, "specs")) if f.endswith(".py") and not f.startswith("_")
     )
-    for s in specs:
-        generate(s)
+    if jobs > 1:
+        from multiprocessing import Pool
+        with Pool(jobs) as pool:
+            pool.map(generate, specs, chunksize=1)
+    else:
+        for s in specs:
+            generate(s)
 
 
 if __name__ == "__main__":

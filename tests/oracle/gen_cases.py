@@ -81,10 +81,16 @@ def assemble(cases):
     return out
 
 
+_BASE_IMAGE = None
+
+
 def initial_memory(case, code):
-    mem = bytearray(oracle.MEM_SIZE)
-    for a in range(oracle.DATA_ADDR, oracle.DATA_ADDR + oracle.DATA_SIZE):
-        mem[a] = oracle.data_byte(a)
+    global _BASE_IMAGE
+    if _BASE_IMAGE is None:
+        _BASE_IMAGE = bytearray(oracle.MEM_SIZE)
+        for a in range(oracle.DATA_ADDR, oracle.DATA_ADDR + oracle.DATA_SIZE):
+            _BASE_IMAGE[a] = oracle.data_byte(a)
+    mem = bytearray(_BASE_IMAGE)
     mem[oracle.CODE_ADDR:oracle.CODE_ADDR + len(code)] = code
     for addr, hexbytes in case["init"]["mem"]:
         b = bytes.fromhex(hexbytes)

@@ -118,10 +118,24 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
-            eprintln!("kvrm: {e:#}");
+            eprintln!("kvrm: {}", error_chain(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line, without repeating a cause that the
+/// message before it already ends with.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.ends_with(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
 }
 
 fn run(args: RunArgs) -> anyhow::Result<i32> {
@@ -168,6 +182,21 @@ mod tests {
         assert_eq!(parse_u64("0x1000"), Ok(4096));
         assert_eq!(parse_u64("0x10_0000"), Ok(0x100000));
         assert!(parse_u64("12k").is_err());
+    }
+
+    #[test]
+    fn error_chain_does_not_repeat_causes() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = anyhow::Error::new(io).context("cannot read x");
+        assert_eq!(error_chain(&e), "cannot read x: gone");
+        #[derive(Debug, thiserror::Error)]
+        #[error("x: {source}")]
+        struct Wrapped {
+            source: std::io::Error,
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = anyhow::Error::new(Wrapped { source: io });
+        assert_eq!(error_chain(&e), "x: gone");
     }
 
     #[test]

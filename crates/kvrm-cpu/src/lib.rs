@@ -109,6 +109,10 @@ impl Cpu {
     /// Drop every decoded instruction (after bulk changes to guest memory).
     pub fn flush_code_cache(&mut self) {
         self.code_index.clear();
+        // Reused pages must not keep the old page's decoded slots.
+        for page in self.code_pages.iter_mut() {
+            page.fill(UNDECODED);
+        }
         self.free_code_pages = (0..self.code_pages.len() as u32).collect();
         for e in self.code_tlb.iter_mut() {
             e.tag = NO_TAG;
@@ -336,5 +340,9 @@ impl Backend for Cpu {
     }
     fn run(&mut self, max_instructions: u64) -> RunResult {
         self.run_for(max_instructions)
+    }
+    fn reset_memory(&mut self, mem: GuestMemory) {
+        self.mem = mem;
+        self.flush_code_cache();
     }
 }

@@ -62,7 +62,8 @@ fn flush_host_stdio() {
 /// End this host process the way the guest ended: exit with its status, or die
 /// of its signal (no core file) so that the parent's wait sees the signal.
 pub fn exit_host(status: crate::ProcessExit) -> ! {
-    flush_host_stdio();
+    // No flush: Rust's stdout was flushed before the fork, and its lock may be
+    // held by a thread that did not come along (in a multi-threaded host).
     match status {
         crate::ProcessExit::Exited(s) => {
             // SAFETY: _exit ends the process; nothing of Rust's is needed after.
@@ -74,7 +75,6 @@ pub fn exit_host(status: crate::ProcessExit) -> ! {
 
 /// Kill this host process with `sig` (its default action), without a core file.
 pub fn die_of_signal(sig: i32) -> ! {
-    flush_host_stdio();
     // SAFETY: plain libc calls on this process: no core file, default
     // disposition, signal unblocked, then the signal itself.
     unsafe {

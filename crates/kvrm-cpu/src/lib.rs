@@ -386,6 +386,10 @@ impl Backend for Cpu {
     fn run(&mut self, max_instructions: u64) -> RunResult {
         self.run_for(max_instructions)
     }
+    fn reset_memory(&mut self, mem: GuestMemory) {
+        self.mem = mem;
+        self.flush_code_cache();
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,11 @@ pub trait Backend {
     fn memory_mut(&mut self) -> &mut GuestMemory;
     /// Run until a stop reason or until `max_instructions` have retired.
     fn run(&mut self, max_instructions: u64) -> RunResult;
+    /// Replace the whole guest memory (a new address space, as after
+    /// `execve`), dropping everything decoded from the old one.
+    fn reset_memory(&mut self, mem: GuestMemory) {
+        *self.memory_mut() = mem;
+    }
 
     // ----- conveniences in the ancestor's vocabulary -----------------------
 

@@ -134,6 +134,15 @@ impl FdTable {
         slot.take().map(|_| ()).ok_or(EBADF)
     }
 
+    /// execve: close every descriptor marked close-on-exec.
+    pub fn close_on_exec(&mut self) {
+        for slot in self.slots.iter_mut() {
+            if slot.as_ref().is_some_and(|e| e.cloexec) {
+                *slot = None;
+            }
+        }
+    }
+
     /// Number of open descriptors.
     pub fn open_count(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()

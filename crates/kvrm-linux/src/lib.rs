@@ -193,15 +193,10 @@ pub fn run<B: Backend>(
         let r = backend.run(budget);
         total += r.instructions;
         match r.stop {
-            StopReason::Syscall { .. } => {
-                let st = backend.state();
-                let nr = st.x[8];
-                let args = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
-                match proc.syscall(backend.memory_mut(), nr, args) {
-                    SyscallOutcome::Return(v) => backend.state_mut().x[0] = v,
-                    SyscallOutcome::Exit(e) => break RunEnd::Exited(e),
-                }
-            }
+            StopReason::Syscall { .. } => match proc.service(backend) {
+                SyscallOutcome::Return(_) => {}
+                SyscallOutcome::Exit(e) => break RunEnd::Exited(e),
+            },
             StopReason::CycleLimit => {}
             StopReason::Exited { status } => {
                 break RunEnd::Exited(ProcessExit::Exited(status));
@@ -212,6 +207,21 @@ pub fn run<B: Backend>(
             }
         }
     };
+    if proc.is_forked_child() {
+        // A guest process forked by clone is a host process of its own: it
+        // ends with the guest, as the parent's wait4 expects to see.
+        match end {
+            RunEnd::Exited(e) => syscalls::exit_host(e),
+            RunEnd::Crashed { stop, signal } => {
+                eprintln!("kvrm: {stop}: guest killed by signal {signal}");
+                syscalls::die_of_signal(signal)
+            }
+            RunEnd::CycleLimit => {
+                eprintln!("kvrm: instruction limit reached in a forked process");
+                syscalls::exit_host(ProcessExit::Exited(124))
+            }
+        }
+    }
     RunSummary {
         end,
         instructions: total,

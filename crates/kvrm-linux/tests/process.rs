@@ -643,7 +643,23 @@ fn exit_and_kill_end_the_process() {
         0,
         "SIGCHLD is ignored"
     );
-    assert_eq!(sys(&mut p, &mut m, nr::KILL, &[pid + 1, 6]), -ESRCH);
+    // Other pids are the host's: one above any pid_max does not exist.
+    assert_eq!(sys(&mut p, &mut m, nr::KILL, &[0x7fff_fff0, 6]), -ESRCH);
+    assert_eq!(sys(&mut p, &mut m, nr::TKILL, &[0x7fff_fff0, 6]), -ESRCH);
+    // Blocked: pending, not acted on; rt_sigpending reports it.
+    let set = 0x7fff_f000_0000u64;
+    m.map(set, 4096, Perms::RW).unwrap();
+    m.write_u64(set, 1 << 9).unwrap(); // SIGUSR1
+    assert_eq!(sys(&mut p, &mut m, nr::RT_SIGPROCMASK, &[0, set, 0, 8]), 0);
+    assert_eq!(sys(&mut p, &mut m, nr::TKILL, &[pid, 10]), 0);
+    assert_eq!(sys(&mut p, &mut m, nr::RT_SIGPENDING, &[set + 8, 8]), 0);
+    assert_eq!(m.read_u64(set + 8).unwrap(), 1 << 9);
+    // Unblocking it takes the default action (musl's raise blocks around tkill).
+    let out = p.syscall(&mut m, nr::RT_SIGPROCMASK, [1, set, 0, 8, 0, 0]);
+    assert_eq!(
+        out,
+        SyscallOutcome::Exit(kvrm_linux::ProcessExit::Signaled(10))
+    );
     let out = p.syscall(&mut m, nr::TGKILL, [pid, pid, 6, 0, 0, 0]);
     assert_eq!(
         out,

@@ -64,16 +64,18 @@ fn utsname_field(s: &str) -> [u8; 65] {
 }
 
 impl LinuxProcess {
-    /// The default action of `sig` if its disposition is SIG_DFL: end the process.
+    /// `sig` from the kernel itself (SIGPIPE on EPIPE): acts only if its
+    /// disposition is SIG_DFL (a guest handler is not run).
     pub(crate) fn raise_default(&mut self, sig: i32) {
         let handler = self.sig.actions[(sig - 1) as usize][0];
-        if handler == SIG_DFL && !default_ignores(sig) {
-            self.pending_exit = Some(ProcessExit::Signaled(sig));
+        if handler == SIG_DFL {
+            let _ = self.deliver(sig as u64);
         }
     }
 
-    /// Deliver `sig` to this process (kill / tgkill to self).
-    fn deliver(&mut self, sig: u64) -> SysResult {
+    /// Send `sig` to this process (kill / tkill / tgkill to self): ignored,
+    /// left pending while blocked, or acted on now.
+    pub(crate) fn deliver(&mut self, sig: u64) -> SysResult {
         if sig > NSIG as u64 {
             return Err(EINVAL);
         }
@@ -81,28 +83,58 @@ impl LinuxProcess {
             return Ok(0);
         }
         let sig = sig as i32;
+        let bit = 1u64 << (sig - 1);
         let handler = self.sig.actions[(sig - 1) as usize][0];
         let unblockable = sig == SIGKILL || sig == SIGSTOP;
-        if !unblockable && (handler == SIG_IGN || self.sig.mask & (1 << (sig - 1)) != 0) {
+        if !unblockable && handler == SIG_IGN {
             return Ok(0);
         }
-        if handler != SIG_DFL && !unblockable && self.warned.insert(1000 + sig as u64) {
+        if !unblockable && self.sig.mask & bit != 0 {
+            self.sig.pending |= bit;
+            return Ok(0);
+        }
+        self.act_on(sig);
+        Ok(0)
+    }
+
+    /// The action of an unblocked signal. Guest handlers are not run: a
+    /// signal whose default is to end the process ends it.
+    fn act_on(&mut self, sig: i32) {
+        let handler = self.sig.actions[(sig - 1) as usize][0];
+        if sig == SIGKILL {
+            self.pending_exit = Some(ProcessExit::Signaled(sig));
+            return;
+        }
+        if handler == SIG_IGN || default_ignores(sig) {
+            return;
+        }
+        if handler != SIG_DFL && self.warned.insert(1000 + sig as u64) {
             tracing::warn!(
                 "signal {sig}: guest signal handlers are not run; taking the default action"
             );
         }
-        if !default_ignores(sig) || unblockable && sig == SIGKILL {
-            self.pending_exit = Some(ProcessExit::Signaled(sig));
+        self.pending_exit = Some(ProcessExit::Signaled(sig));
+    }
+
+    /// Act on pending signals the mask no longer blocks.
+    fn deliver_unblocked(&mut self) {
+        let ready = self.sig.pending & !self.sig.mask;
+        for sig in 1..=NSIG {
+            if ready & (1u64 << (sig - 1)) != 0 && self.pending_exit.is_none() {
+                self.sig.pending &= !(1u64 << (sig - 1));
+                self.act_on(sig);
+            }
         }
-        Ok(0)
     }
 
     pub(crate) fn sys_kill(&mut self, pid: i32, sig: u64) -> SysResult {
         let me = self.pid as i32;
+        // Process groups other than kvrm's own are the host's; 0 and -1 stay
+        // with this process (they would reach the processes around kvrm).
         if pid == me || pid == 0 || pid == -1 || pid == -me {
             self.deliver(sig)
         } else {
-            Err(ESRCH)
+            self.host_kill(pid, sig)
         }
     }
 
@@ -111,7 +143,8 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         if tid as u32 != self.pid {
-            return Err(ESRCH);
+            // Every guest thread is a host process: tid = pid.
+            return self.host_kill(tid, sig);
         }
         self.deliver(sig)
     }
@@ -121,9 +154,39 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         if tgid as u32 != self.pid || tid as u32 != self.pid {
-            return Err(ESRCH);
+            if tgid != tid {
+                return Err(ESRCH);
+            }
+            return self.host_kill(tid, sig);
         }
         self.deliver(sig)
+    }
+
+    /// rt_sigsuspend: wait with `mask` until a signal arrives.
+    pub(crate) fn sys_rt_sigsuspend(
+        &mut self,
+        mem: &mut GuestMemory,
+        set: u64,
+        size: u64,
+    ) -> SysResult {
+        if size != 8 {
+            return Err(EINVAL);
+        }
+        let m = read_u64(mem, set)? & !((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)));
+        let old = self.sig.mask;
+        self.sig.mask = m;
+        if self.sig.pending & !m == 0 {
+            // SAFETY: waits for any host signal that runs a handler or kills.
+            unsafe {
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::sigsuspend(&none);
+            }
+            self.take_host_signals();
+        }
+        self.deliver_unblocked();
+        self.sig.mask = old;
+        Err(EINTR)
     }
 
     pub(crate) fn sys_rt_sigaction(
@@ -157,6 +220,10 @@ impl LinuxProcess {
         }
         if let Some(n) = new {
             self.sig.actions[i] = n;
+            if n[0] == SIG_IGN {
+                self.sig.pending &= !(1u64 << i);
+            }
+            self.mirror_disposition(sig as i32);
         }
         Ok(0)
     }
@@ -189,6 +256,7 @@ impl LinuxProcess {
                 return Err(e);
             }
         }
+        self.deliver_unblocked();
         Ok(0)
     }
 

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
-use kvrm_isa::{GuestMemory, PAGE_SIZE};
+use kvrm_isa::{Backend, GuestMemory, PAGE_SIZE};
 
 use crate::abi::{errno::*, layout, signal};
 use crate::fd::{FdEntry, FdTable, HostFd, OpenFile};
@@ -17,9 +17,11 @@ mod misc;
 mod mm;
 pub mod numbers;
 mod paths;
+mod process;
 
 pub use misc::fill_random;
 pub use numbers::{syscall_name, syscall_number};
+pub use process::{die_of_signal, exit_host};
 
 /// Syscall numbers this layer implements (arm64 / asm-generic).
 #[allow(missing_docs)]
@@ -60,12 +62,14 @@ pub mod nr {
     pub const READLINKAT: u64 = 78;
     pub const NEWFSTATAT: u64 = 79;
     pub const FSTAT: u64 = 80;
+    pub const SENDFILE: u64 = 71;
     pub const SYNC: u64 = 81;
     pub const FSYNC: u64 = 82;
     pub const FDATASYNC: u64 = 83;
     pub const UTIMENSAT: u64 = 88;
     pub const EXIT: u64 = 93;
     pub const EXIT_GROUP: u64 = 94;
+    pub const WAITID: u64 = 95;
     pub const SET_TID_ADDRESS: u64 = 96;
     pub const FUTEX: u64 = 98;
     pub const SET_ROBUST_LIST: u64 = 99;
@@ -79,6 +83,7 @@ pub mod nr {
     pub const TKILL: u64 = 130;
     pub const TGKILL: u64 = 131;
     pub const SIGALTSTACK: u64 = 132;
+    pub const RT_SIGSUSPEND: u64 = 133;
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
     pub const RT_SIGPENDING: u64 = 136;
@@ -111,6 +116,8 @@ pub mod nr {
     pub const BRK: u64 = 214;
     pub const MUNMAP: u64 = 215;
     pub const MREMAP: u64 = 216;
+    pub const CLONE: u64 = 220;
+    pub const EXECVE: u64 = 221;
     pub const MMAP: u64 = 222;
     pub const FADVISE64: u64 = 223;
     pub const MPROTECT: u64 = 226;
@@ -123,6 +130,7 @@ pub mod nr {
     pub const MEMBARRIER: u64 = 283;
     pub const STATX: u64 = 291;
     pub const RSEQ: u64 = 293;
+    pub const CLONE3: u64 = 435;
     pub const CLOSE_RANGE: u64 = 436;
     pub const FACCESSAT2: u64 = 439;
 }
@@ -176,6 +184,8 @@ pub(crate) struct SignalState {
     /// Per signal (1..=64, index sig-1): handler, flags, restorer, mask.
     pub actions: [[u64; 4]; 64],
     pub mask: u64,
+    /// Signals sent while blocked, delivered when unblocked (bit sig-1).
+    pub pending: u64,
     /// sigaltstack: sp, flags, size.
     pub altstack: (u64, u32, u64),
 }
@@ -207,6 +217,9 @@ pub struct LinuxProcess {
     counts: BTreeMap<u64, u64>,
     warned: HashSet<u64>,
     pub(crate) pending_exit: Option<ProcessExit>,
+    /// This host process was forked for a guest clone: when the guest ends,
+    /// the host process ends too.
+    pub(crate) forked: bool,
 }
 
 pub(crate) const RLIM_INFINITY: u64 = u64::MAX;
@@ -265,6 +278,7 @@ impl LinuxProcess {
             sig: SignalState {
                 actions: [[0; 4]; 64],
                 mask: 0,
+                pending: 0,
                 altstack: (0, signal::SS_DISABLE, 0),
             },
             rlimits,
@@ -280,6 +294,7 @@ impl LinuxProcess {
             counts: BTreeMap::new(),
             warned: HashSet::new(),
             pending_exit: None,
+            forked: false,
         })
     }
 
@@ -322,10 +337,48 @@ impl LinuxProcess {
             .collect()
     }
 
+    /// Is this a host process forked for a guest `clone`?
+    pub fn is_forked_child(&self) -> bool {
+        self.forked
+    }
+
+    /// Service the syscall the backend stopped on (number in x8, arguments
+    /// in x0..x5) and write its result to x0. Unlike [`Self::syscall`] this
+    /// also runs the syscalls that need the whole machine: `clone` (fork) and
+    /// `execve` (a new address space).
+    pub fn service<B: Backend + ?Sized>(&mut self, backend: &mut B) -> SyscallOutcome {
+        let st = backend.state_mut();
+        // An exception return clears the exclusive monitor.
+        st.excl_size = 0;
+        let nr = st.x[8];
+        let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
+        let out = match nr {
+            nr::CLONE | nr::EXECVE => {
+                *self.counts.entry(nr).or_insert(0) += 1;
+                let r = if nr == nr::CLONE {
+                    self.sys_clone(backend, a)
+                } else {
+                    self.sys_execve(backend, a)
+                };
+                self.finish(nr, a, r)
+            }
+            _ => self.syscall(backend.memory_mut(), nr, a),
+        };
+        if let SyscallOutcome::Return(v) = out {
+            backend.state_mut().x[0] = v;
+        }
+        out
+    }
+
     /// Service syscall `nr` with arguments x0..x5.
     pub fn syscall(&mut self, mem: &mut GuestMemory, nr: u64, a: [u64; 6]) -> SyscallOutcome {
         *self.counts.entry(nr).or_insert(0) += 1;
         let r = self.dispatch(mem, nr, a);
+        self.finish(nr, a, r)
+    }
+
+    fn finish(&mut self, nr: u64, a: [u64; 6], r: SysResult) -> SyscallOutcome {
+        self.take_host_signals();
         if let Some(exit) = self.pending_exit.take() {
             return SyscallOutcome::Exit(exit);
         }
@@ -426,13 +479,19 @@ impl LinuxProcess {
             FUTEX => self.sys_futex(mem, a[0], a[1], a[2], a[3]),
             RT_SIGACTION => self.sys_rt_sigaction(mem, a[0], a[1], a[2], a[3]),
             RT_SIGPROCMASK => self.sys_rt_sigprocmask(mem, a[0], a[1], a[2], a[3]),
-            RT_SIGPENDING => misc::write_u64(mem, a[0], 0).map(|_| 0),
+            RT_SIGPENDING => {
+                misc::write_u64(mem, a[0], self.sig.pending & self.sig.mask).map(|_| 0)
+            }
+            RT_SIGSUSPEND => self.sys_rt_sigsuspend(mem, a[0], a[1]),
             SIGALTSTACK => self.sys_sigaltstack(mem, a[0], a[1]),
             KILL => self.sys_kill(a[0] as i32, a[1]),
+            SENDFILE => self.sys_sendfile(mem, a[0], a[1], a[2], a[3]),
+            WAITID => self.sys_waitid(mem, a[0], a[1], a[2], a[3], a[4]),
+            CLONE3 => Err(ENOSYS),
             TKILL => self.sys_tkill(a[0] as i32, a[1]),
             TGKILL => self.sys_tgkill(a[0] as i32, a[1] as i32, a[2]),
-            GETPID | GETTID | GETPGID | GETSID | SETSID => Ok(self.pid as u64),
-            SETPGID => Ok(0),
+            GETPID | GETTID => Ok(self.pid as u64),
+            GETPGID | SETPGID | GETSID | SETSID => self.sys_pgrp(n, a[0], a[1]),
             GETPPID => Ok(self.ppid as u64),
             GETUID | GETEUID => Ok(self.uid as u64),
             GETGID | GETEGID => Ok(self.gid as u64),
@@ -465,7 +524,7 @@ impl LinuxProcess {
                 }
                 Ok(0)
             }
-            WAIT4 => Err(ECHILD),
+            WAIT4 => self.sys_wait4(mem, a[0], a[1], a[2], a[3]),
             _ => {
                 if self.warned.insert(n) {
                     tracing::warn!(

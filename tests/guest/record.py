@@ -63,7 +63,25 @@ def strip_qemu(stderr):
     return b"\n".join(l for l in lines if not l.startswith(b"qemu: uncaught target signal"))
 
 
-def run_once(binary, case, inputs, perturb):
+def applet_wrappers(busybox, into):
+    """Host scripts named after every busybox applet that run the applet under qemu.
+
+    Without binfmt_misc, busybox sh under qemu cannot re-exec itself
+    (/proc/self/exe is an AArch64 file to the host kernel), so it falls back to
+    PATH and would run the host's own tools (GNU gzip, diff...). With these
+    wrappers first on PATH, every command a busybox script runs is busybox's,
+    as it is under kvrm, where /proc/self/exe works.
+    """
+    names = subprocess.run([QEMU, busybox, "--list"], capture_output=True, text=True, check=True)
+    for applet in names.stdout.split():
+        path = os.path.join(into, applet)
+        with open(path, "w") as f:
+            f.write(f'#!/bin/sh\nexec {shutil.which(QEMU) or QEMU} {os.path.abspath(busybox)} {applet} "$@"\n')
+        os.chmod(path, 0o755)
+    return into
+
+
+def run_once(binary, case, inputs, perturb, path_prefix=None):
     """perturb: give the input files other timestamps, so that output depending on them shows."""
     with tempfile.TemporaryDirectory(prefix="kvrm-rec-") as scratch:
         stamp = (1000000000, 1000000000) if perturb else None
@@ -84,7 +102,10 @@ def run_once(binary, case, inputs, perturb):
             os.utime(tmp_in, stamp)
             stdin = open(tmp_in, "rb")
         try:
-            p = subprocess.run(cmd, cwd=scratch, env=BASE_ENV, stdin=stdin, stdout=subprocess.PIPE,
+            env = dict(BASE_ENV)
+            if path_prefix:
+                env["PATH"] = path_prefix + ":" + env["PATH"]
+            p = subprocess.run(cmd, cwd=scratch, env=env, stdin=stdin, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=60)
         finally:
             if case["stdin"]:
@@ -120,11 +141,14 @@ def main():
         for f in os.listdir(exp_dir):
             os.remove(os.path.join(exp_dir, f))
     bad = 0
+    wrappers = None
+    if suite == "busybox":
+        wrappers = applet_wrappers(items[0][1], tempfile.mkdtemp(prefix="kvrm-applets-"))
     for name, binary, case in items:
         if filt and filt not in name:
             continue
-        first = run_once(binary, case, inputs, False)
-        second = run_once(binary, case, inputs, True)
+        first = run_once(binary, case, inputs, False, wrappers)
+        second = run_once(binary, case, inputs, True, wrappers)
         if first != second:
             print(f"NONDETERMINISTIC: {name}")
             bad += 1
@@ -140,6 +164,8 @@ def main():
                 with open(path, "wb") as f:
                     f.write(data)
         print(f"{name}: status {first[2].decode().strip()}, {len(first[0])} bytes stdout, {len(first[1])} bytes stderr")
+    if wrappers:
+        shutil.rmtree(wrappers)
     if bad:
         sys.exit(f"{bad} problem(s)")
 

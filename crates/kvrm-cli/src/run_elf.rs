@@ -85,12 +85,11 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<i32> {
     };
     let mut cpu = Cpu::new(GuestMemory::new());
     let mut proc = kvrm_linux::load(&mut cpu, &spec)?;
-    if opts.trace {
-        cpu.set_tracer(Some(Box::new(|state, word| {
-            eprintln!("{:016x}: {:08x}", state.pc, word);
-        })));
-    }
+    let tracer = opts.trace.then(|| crate::trace::install(&mut cpu));
     let summary = kvrm_linux::run(&mut cpu, &mut proc, opts.max_cycles);
+    if let Some(t) = tracer {
+        t.finish(&cpu.state);
+    }
     let _ = std::io::stdout().flush();
     match summary.end {
         RunEnd::Crashed { stop, signal } => {

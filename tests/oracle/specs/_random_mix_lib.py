@@ -14,16 +14,26 @@ access stays inside the data area. Other general registers form a small "hot" po
 with random values: results feed later instructions. Loops count down a register
 reserved for the loop.
 
-Known oracle (Unicorn) deviations are not generated: LDSMAX/LDSMIN below 64 bits,
-unaligned ordered/exclusive accesses, STXR narrower than its LDXR, FJCVTZS with
-FPCR.FZ, accesses that fault part-way.
+Unit kinds (weights chosen per spec): dp, flags, sys (MRS/MSR FPCR/FPSR/NZCV/TPIDR_EL0,
+DC ZVA), ldst, simd_ldst, atomic (LSE, CAS/CASP, exclusives with optional retry loop,
+ordered and RCpc accesses), branch (conditional/CBZ/TBZ/B/BL/BR/BLR/RET forward,
+if/else, BL to a subroutine that returns, SVC ending the snippet), loop (bounded
+countdown, backward branch), smc (patch a later or, in a loop, an earlier instruction,
+then DC CVAU/DSB/IC IVAU/DSB/ISB), fp, simd, simd_fp.
+
+Not generated, because the oracle (Unicorn 2.1) deviates or the runner differs:
+LDSMAX/LDSMIN below 64 bits, unaligned ordered/exclusive accesses, STXR narrower than
+its LDXR, stores between LDXR and STXR (Unicorn's monitor compares values), FJCVTZS
+with FPCR.FZ, accesses that fault part-way, BC.cond (no FEAT_HBC in Unicorn), half-
+precision vector arithmetic (not implemented by kvrm), literal loads reaching the word
+past the snippet (kvrm's runner appends a BRK there).
 """
 
 import random
 
 from oracle import case, rand_u64, DATA_ADDR, DATA_SIZE
 
-CONDS = ["eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le", "al"]
+CONDS = ["eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le", "al", "nv"]
 BASE_CANDIDATES = list(range(19, 29))
 DRIFT_LIMIT = 0x3000
 BASE_LO = DATA_ADDR + 0x4000
@@ -197,10 +207,6 @@ class Gen:
         if self.rng.random() < 0.08:
             return self.rng.randrange(32)
         return self.rng.choice(self.vhot)
-
-    def vlist(self, n):
-        """First register of n consecutive (mod 32) vector registers."""
-        return self.v()
 
     def label_new(self):
         self.label += 1
@@ -439,7 +445,7 @@ class Gen:
         `size` bytes (per register for pairs)."""
         rng = self.rng
         mode = rng.choice(modes)
-        b, bn = self.base(allow_sp=mode != "reg" or True)
+        b, bn = self.base()
         if mode == "off":
             if pair:
                 return [], f"[{bn}, #{size * rng.randrange(-64, 64)}]", mode
@@ -538,7 +544,7 @@ class Gen:
             kind = rng.randrange(4)
             # Below the snippet (code, zeroed page) or into the data area; never just
             # past the end, where the runner appends its BRK.
-            imm = rng.randrange(-0x3F0, 1) if rng.random() < 0.4 else rng.randrange(0x3D00, 0x7A00)
+            imm = rng.randrange(-0x3F0, -3) if rng.random() < 0.4 else rng.randrange(0x3D00, 0x7A00)
             opc = [0x18000000, 0x58000000, 0x98000000, 0x1C000000][kind]
             if kind == 3:
                 opc = rng.choice([0x1C000000, 0x5C000000, 0x9C000000])
@@ -715,7 +721,22 @@ class Gen:
     def u_branch(self, depth):
         rng = self.rng
         lab = self.label_new()
-        k = rng.randrange(10)
+        k = rng.randrange(10, 13) if rng.random() < 0.2 else rng.randrange(10)
+        # (BC.cond is left out: Unicorn 2.1 has no FEAT_HBC.)
+        if k in (10, 11) and 30 not in self.reserved:
+            # A subroutine call: BL to a body that returns with RET.
+            lab2 = self.label_new()
+            self.emit(f"bl {lab}f", f"b {lab2}f", f"{lab}:")
+            self.reserved.add(30)
+            for _ in range(rng.randrange(1, 4)):
+                self.unit(depth + 1)
+            self.reserved.discard(30)
+            self.emit("ret", f"{lab2}:")
+            return
+        if k == 12 and not self.in_loop and rng.random() < 0.4:
+            # A system call ends the snippet early (stop "syscall", pc compared).
+            self.emit(f"mov x8, #{rng.randrange(400)}", "svc #0")
+            return
         if k <= 3:
             br = f"b.{rng.choice(CONDS)} {lab}f"
         elif k == 4:
@@ -763,8 +784,8 @@ class Gen:
         self.reserved.add(c)
         self.in_loop = True
         old = self.mult
-        self.mult = n
-        kind = rng.randrange(3)
+        self.mult = n + 1
+        kind = rng.randrange(4)
         if kind == 2:
             self.emit(f"mov {self.x(c)}, #{n}", f"{lab}:")
         else:
@@ -775,11 +796,63 @@ class Gen:
             self.emit(f"subs {self.x(c, True)}, {self.x(c, True)}, #1", f"b.ne {lab}b")
         elif kind == 1:
             self.emit(f"sub {self.x(c, True)}, {self.x(c, True)}, #1", f"cbnz {self.x(c, True)}, {lab}b")
-        else:
+        elif kind == 2:
             self.emit(f"subs {self.x(c)}, {self.x(c)}, #1", f"b.gt {lab}b")
+        else:
+            self.emit(f"sub {self.x(c, True)}, {self.x(c, True)}, #1", f"tbz {self.x(c, True)}, #31, {lab}b")
         self.mult = old
         self.in_loop = False
         self.reserved.discard(c)
+
+    # ------------------------------------------------------------ self-modifying code
+    def smc_word(self):
+        """A random instruction encoding that writes only a hot register."""
+        rng = self.rng
+        rd = self.dst()
+        rn, rm = self.src(), self.src()
+        k = rng.randrange(5)
+        if k == 0:
+            return 0xD2800000 | (rng.randrange(4) << 21) | (rng.randrange(1 << 16) << 5) | rd  # MOVZ X
+        if k == 1:
+            return 0x91000000 | (rng.randrange(4096) << 10) | ((rn if rn != 31 else 0) << 5) | rd  # ADD X imm
+        if k == 2:
+            return 0xCA000000 | (rm << 16) | (rng.randrange(64) << 10) | (rn << 5) | rd  # EOR X shifted
+        if k == 3:
+            return 0xF1000000 | (rng.randrange(4096) << 10) | ((rn if rn != 31 else 0) << 5) | rd  # SUBS X imm
+        return 0xD503201F  # NOP
+
+    def u_smc(self, depth):
+        """Patch an instruction of the snippet, then synchronise (DC CVAU, DSB, IC IVAU, DSB,
+        ISB). In a loop the target comes first: the old instruction runs, then the new one."""
+        rng = self.rng
+        lab = self.label_new()
+        t = self.temp()
+        val = self.temp(avoid=(t,))
+        two = rng.random() < 0.25
+        new = self.smc_word() | (self.smc_word() << 32 if two else 0)
+        old = [f".inst {self.smc_word():#010x}" for _ in range(2 if two else 1)]
+        ins = [f"movz {self.x(val, not two)}, #{new & 0xFFFF:#x}",
+               f"movk {self.x(val, not two)}, #{new >> 16 & 0xFFFF:#x}, lsl #16"]
+        if two:
+            ins += [f"movk {self.x(val)}, #{new >> 32 & 0xFFFF:#x}, lsl #32",
+                    f"movk {self.x(val)}, #{new >> 48 & 0xFFFF:#x}, lsl #48"]
+            store = f"str {self.x(val)}, [{self.x(t)}]"
+        else:
+            k = rng.randrange(4)
+            if k == 0:
+                store = f"str {self.x(val, True)}, [{self.x(t)}]"
+            elif k == 1:
+                store = f"stlr {self.x(val, True)}, [{self.x(t)}]"
+            elif k == 2:
+                o = self.temp(avoid=(t, val))
+                store = f"swp {self.x(val, True)}, {self.x(o, True)}, [{self.x(t)}]"
+            else:
+                store = f"stur {self.x(val, True)}, [{self.x(t)}, #0]"
+        sync = [f"dc cvau, {self.x(t)}", "dsb ish", f"ic ivau, {self.x(t)}", "dsb ish", "isb"]
+        if self.in_loop:
+            self.emit(f"{lab}:", *old, f"adr {self.x(t)}, {lab}b", *ins, store, *sync)
+        else:
+            self.emit(f"adr {self.x(t)}, {lab}f", *ins, store, *sync, f"{lab}:", *old)
 
     # ------------------------------------------------------------ scalar FP
     def u_fp(self, depth):

@@ -10,7 +10,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _random_mix_lib import random_case  # noqa: E402
 
-WEIGHTS = {"dp": 14, "ldst": 12, "atomic": 6, "branch": 7, "loop": 3, "sys": 4, "flags": 3, "fp": 14,
+WEIGHTS = {"smc": 1, "dp": 14, "ldst": 12, "atomic": 6, "branch": 7, "loop": 3, "sys": 4, "flags": 3, "fp": 14,
            "simd": 14, "simd_fp": 8, "simd_ldst": 6}
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate oracle fixtures: tests/oracle/cases/<spec>.jsonl from tests/oracle/specs/<spec>.py.
+"""Regenerate oracle fixtures: tests/oracle/cases/<spec>.jsonl.gz from tests/oracle/specs/<spec>.py.
 
 Usage: gen_cases.py [-j JOBS] [SPEC ...]      (default: every spec module)
 Needs: aarch64-linux-gnu-as (Debian binutils-aarch64-linux-gnu), pip package unicorn>=2.1.
@@ -9,6 +9,7 @@ Asm that needs a relocation (e.g. ADRP to a label) cannot be placed: write the
 encoding with `.inst 0x...` instead.
 """
 
+import gzip
 import importlib.util
 import json
 import os
@@ -175,14 +176,17 @@ def generate(spec_name):
     if dup:
         sys.exit(f"{spec_name}: duplicate case names {sorted(dup)[:5]}")
     codes = assemble(cases)
-    out_path = os.path.join(HERE, "cases", spec_name + ".jsonl")
+    out_path = os.path.join(HERE, "cases", spec_name + ".jsonl.gz")
     kinds = {}
-    with open(out_path, "w") as f:
-        for c, code in zip(cases, codes):
-            c["code"] = list(struct.unpack(f"<{len(code) // 4}I", code))
-            c["expect"] = run_unicorn(c, code)
-            kinds[c["expect"]["stop"]] = kinds.get(c["expect"]["stop"], 0) + 1
-            f.write(json.dumps(c, separators=(",", ":")) + "\n")
+    lines = []
+    for c, code in zip(cases, codes):
+        c["code"] = list(struct.unpack(f"<{len(code) // 4}I", code))
+        c["expect"] = run_unicorn(c, code)
+        kinds[c["expect"]["stop"]] = kinds.get(c["expect"]["stop"], 0) + 1
+        lines.append(json.dumps(c, separators=(",", ":")) + "\n")
+    # gzip with a fixed header (no name, mtime 0) so the bytes depend on the content only.
+    with open(out_path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+        f.write("".join(lines).encode())
     print(f"{spec_name}: {len(cases)} cases -> {os.path.relpath(out_path)} {kinds}")
 
 

@@ -1,4 +1,4 @@
-//! Replays the oracle fixtures in `tests/oracle/cases/*.jsonl` on a kvrm backend.
+//! Replays the oracle fixtures in `tests/oracle/cases/*.jsonl.gz` on a kvrm backend.
 //!
 //! The fixtures are written by `tests/oracle/gen_cases.py` from Unicorn runs (see
 //! `tests/oracle/oracle.py` for the memory layout); this crate only reads them,
@@ -76,14 +76,19 @@ pub fn case_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(cases_dir())
         .expect("tests/oracle/cases exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
         .collect();
     files.sort();
     files
 }
 
 pub fn load_cases(path: &Path) -> Vec<OracleCase> {
-    let text = std::fs::read_to_string(path).expect("fixture readable");
+    use std::io::Read;
+    let file = std::fs::File::open(path).expect("fixture readable");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .unwrap_or_else(|e| panic!("{}: not a gzip JSON-lines fixture: {e}", path.display()));
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())

@@ -1,10 +1,13 @@
 //! The CPU backend: kvrm's reference interpreter of A64.
 //!
 //! Instructions are decoded once per address into a cache of (semantic
-//! function, encoding) slots, one 1024-slot page per 4 KiB of guest code; the
-//! hot loop is a tag compare, an indirect call and a pc update. A store to a
-//! page holding decoded code (or an unmap / mprotect of it) drops that page's
-//! slots before the next instruction, so self-modifying code runs correctly.
+//! function, encoding) slots, one 1024-slot page per 4 KiB of guest code. The
+//! hot loop holds the current page and, per instruction, reads a slot, makes an
+//! indirect call and updates pc; it looks pages up again only when control
+//! leaves the page. A store to a page holding decoded code (or an unmap /
+//! mprotect of it) drops that page's slots at the next control transfer or ISB
+//! (the architecture's context synchronisation), and between runs, so
+//! self-modifying and re-mapped code runs correctly.
 //!
 //! The semantics live in [`exec`], one file per instruction class, bound to the
 //! encoding table of `kvrm_isa::table` by instruction name.
@@ -295,10 +298,10 @@ impl Cpu {
                     Flow::Jump => {
                         n += 1;
                         let target = self.state.pc;
-                        // Modified code is picked up at control transfers (and
-                        // ISB, which jumps to pc + 4): the architecture only
-                        // guarantees new instructions after a context
-                        // synchronisation, and never between two sequential ones.
+                        // Modified code is picked up at control transfers and
+                        // at ISB (which jumps to pc + 4): the architecture only
+                        // guarantees that modified instructions are fetched
+                        // after a context synchronisation event.
                         if (target ^ pc) >> 12 != 0 || target & 3 != 0 || self.mem.has_dirty_code()
                         {
                             break;

@@ -36,11 +36,30 @@ pub fn cuda_header() -> String {
         ("excl_size", offset_of!(CpuState, excl_size)),
         ("v", offset_of!(CpuState, v)),
     ] {
+        let _ = writeln!(h, "#define KVRM_OFFSET_{} {off}", field.to_uppercase());
+    }
+    // NVRTC has no constant-expression offsetof: there the offsets are checked
+    // at run time (scripts/gpu-check-header.py); host compilers check them here.
+    h.push_str("#ifndef __CUDACC_RTC__\n");
+    for field in [
+        "x",
+        "sp",
+        "pc",
+        "nzcv",
+        "fpcr",
+        "fpsr",
+        "tpidr_el0",
+        "excl_addr",
+        "excl_size",
+        "v",
+    ] {
         let _ = writeln!(
             h,
-            "static_assert(__builtin_offsetof(KvrmCpuState, {field}) == {off}, \"{field}\");"
+            "static_assert(__builtin_offsetof(KvrmCpuState, {field}) == KVRM_OFFSET_{}, \"{field}\");",
+            field.to_uppercase()
         );
     }
+    h.push_str("#endif\n");
     let _ = writeln!(
         h,
         "static_assert(sizeof(KvrmCpuState) == {}, \"size\");\n",
@@ -73,7 +92,8 @@ mod tests {
         for (id, e) in table().entries.iter().enumerate() {
             assert!(h.contains(&format!("#define KVRM_OP_{} {id}\n", e.name)));
         }
-        assert!(h.contains("__builtin_offsetof(KvrmCpuState, v) == 320"));
+        assert!(h.contains("#define KVRM_OFFSET_V 320\n"));
+        assert!(h.contains("__builtin_offsetof(KvrmCpuState, v) == KVRM_OFFSET_V"));
         assert!(h.contains("sizeof(KvrmCpuState) == 832"));
     }
 

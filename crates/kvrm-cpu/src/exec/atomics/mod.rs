@@ -45,12 +45,49 @@ pub const HANDLERS: &[(&str, ExecFn)] = &[
 
 /// An alignment fault at `addr`.
 #[cold]
-fn alignment_fault(cpu: &mut Cpu, addr: u64, access: Access) -> Flow {
-    cpu.fault(MemFault {
+fn misaligned(addr: u64, access: Access) -> MemFault {
+    MemFault {
         addr,
         access,
         kind: FaultKind::Alignment,
-    })
+    }
+}
+
+/// `addr` if it is aligned to `size` bytes (a power of two), else an
+/// alignment fault for `access` (use with `mem!`).
+#[inline(always)]
+fn aligned(addr: u64, size: u64, access: Access) -> Result<u64, MemFault> {
+    if addr & (size - 1) != 0 {
+        return Err(misaligned(addr, access));
+    }
+    Ok(addr)
+}
+
+/// The base address Xn|SP, checked for alignment to `size` bytes.
+#[inline(always)]
+fn aligned_address(cpu: &Cpu, w: u32, size: u64, access: Access) -> Result<u64, MemFault> {
+    aligned(cpu.state.xsp(rn(w)), size, access)
+}
+
+/// Pair forms: (64-bit registers, access size in bytes) from bit 30.
+#[inline(always)]
+fn pair_size(w: u32) -> (bool, u64) {
+    let wide = bit(w, 30);
+    (wide, if wide { 16 } else { 8 })
+}
+
+/// Whether the exclusive monitor holds exactly (`addr`, `size`).
+#[inline(always)]
+fn monitor_holds(cpu: &Cpu, addr: u64, size: u64) -> bool {
+    cpu.state.excl_size == size && cpu.state.excl_addr == addr
+}
+
+/// End of a store-exclusive: clear the monitor, Ws = 0 if stored, else 1.
+#[inline(always)]
+fn store_exclusive_status(cpu: &mut Cpu, w: u32, pass: bool) -> Flow {
+    cpu.state.excl_size = 0;
+    cpu.state.set_xr(rs(w), (!pass) as u64);
+    Flow::Next
 }
 
 /// Access size in bytes from bits [31:30].
@@ -74,10 +111,7 @@ fn rs(w: u32) -> u32 {
 /// LDXR / LDAXR (B/H/W/X).
 fn ldxr(cpu: &mut Cpu, w: u32) -> Flow {
     let size = size_of(w);
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Read);
-    }
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Read));
     let v = mem!(cpu, cpu.mem.read_sized(addr, size as u32));
     let s = &mut cpu.state;
     s.set_xr(rt(w), v);
@@ -90,29 +124,19 @@ fn ldxr(cpu: &mut Cpu, w: u32) -> Flow {
 /// this address and size.
 fn stxr(cpu: &mut Cpu, w: u32) -> Flow {
     let size = size_of(w);
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Write);
-    }
-    let s = &cpu.state;
-    let pass = s.excl_size == size && s.excl_addr == addr;
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Write));
+    let pass = monitor_holds(cpu, addr, size);
     if pass {
-        let v = s.xr(rt(w));
+        let v = cpu.state.xr(rt(w));
         mem!(cpu, cpu.mem.write_sized(addr, size as u32, v));
     }
-    cpu.state.excl_size = 0;
-    cpu.state.set_xr(rs(w), (!pass) as u64);
-    Flow::Next
+    store_exclusive_status(cpu, w, pass)
 }
 
 /// LDXP / LDAXP: two W (bit 30 clear) or X registers from one aligned pair.
 fn ldxp(cpu: &mut Cpu, w: u32) -> Flow {
-    let wide = bit(w, 30);
-    let size = if wide { 16 } else { 8 };
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Read);
-    }
+    let (wide, size) = pair_size(w);
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Read));
     let (lo, hi) = if wide {
         let v = mem!(cpu, cpu.mem.read_u128(addr));
         (v as u64, (v >> 64) as u64)
@@ -130,15 +154,11 @@ fn ldxp(cpu: &mut Cpu, w: u32) -> Flow {
 
 /// STXP / STLXP: Rt at the lower address, Rt2 above it.
 fn stxp(cpu: &mut Cpu, w: u32) -> Flow {
-    let wide = bit(w, 30);
-    let size = if wide { 16 } else { 8 };
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Write);
-    }
-    let s = &cpu.state;
-    let pass = s.excl_size == size && s.excl_addr == addr;
+    let (wide, size) = pair_size(w);
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Write));
+    let pass = monitor_holds(cpu, addr, size);
     if pass {
+        let s = &cpu.state;
         let (lo, hi) = (s.xr(rt(w)), s.xr(rt2(w)));
         if wide {
             let v = (lo as u128) | ((hi as u128) << 64);
@@ -148,18 +168,13 @@ fn stxp(cpu: &mut Cpu, w: u32) -> Flow {
             mem!(cpu, cpu.mem.write_u64(addr, v));
         }
     }
-    cpu.state.excl_size = 0;
-    cpu.state.set_xr(rs(w), (!pass) as u64);
-    Flow::Next
+    store_exclusive_status(cpu, w, pass)
 }
 
 /// LDAR / LDLAR / LDAPR (B/H/W/X).
 fn ldar(cpu: &mut Cpu, w: u32) -> Flow {
     let size = size_of(w);
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Read);
-    }
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Read));
     let v = mem!(cpu, cpu.mem.read_sized(addr, size as u32));
     cpu.state.set_xr(rt(w), v);
     Flow::Next
@@ -168,10 +183,7 @@ fn ldar(cpu: &mut Cpu, w: u32) -> Flow {
 /// STLR / STLLR (B/H/W/X).
 fn stlr(cpu: &mut Cpu, w: u32) -> Flow {
     let size = size_of(w);
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Write);
-    }
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Write));
     let v = cpu.state.xr(rt(w));
     mem!(cpu, cpu.mem.write_sized(addr, size as u32, v));
     Flow::Next
@@ -188,15 +200,13 @@ fn rcpc_unscaled(cpu: &mut Cpu, w: u32) -> Flow {
     }
     let size = 1u64 << sz;
     let offset = sign_extend(bits(w, 12, 9) as u64, 9) as u64;
+    let access = if opc == 0 {
+        Access::Write
+    } else {
+        Access::Read
+    };
     let addr = cpu.state.xsp(rn(w)).wrapping_add(offset);
-    if addr & (size - 1) != 0 {
-        let access = if opc == 0 {
-            Access::Write
-        } else {
-            Access::Read
-        };
-        return alignment_fault(cpu, addr, access);
-    }
+    let addr = mem!(cpu, aligned(addr, size, access));
     if opc == 0 {
         let v = cpu.state.xr(rt(w));
         mem!(cpu, cpu.mem.write_sized(addr, size as u32, v));
@@ -216,10 +226,7 @@ fn rcpc_unscaled(cpu: &mut Cpu, w: u32) -> Flow {
 /// Rs receives the old value (zero-extended).
 fn cas(cpu: &mut Cpu, w: u32) -> Flow {
     let size = size_of(w);
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Write);
-    }
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Write));
     let mask = u64::MAX >> (64 - 8 * size);
     let old = mem!(cpu, cpu.mem.read_sized(addr, size as u32));
     if old == cpu.state.xr(rs(w)) & mask {
@@ -236,12 +243,8 @@ fn casp(cpu: &mut Cpu, w: u32) -> Flow {
     if s & 1 != 0 || t & 1 != 0 {
         return cpu.undefined(w);
     }
-    let wide = bit(w, 30);
-    let size = if wide { 16 } else { 8 };
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Write);
-    }
+    let (wide, size) = pair_size(w);
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Write));
     let st = &cpu.state;
     let (cmp_lo, cmp_hi) = (st.xr(s), st.xr(s + 1));
     let (new_lo, new_hi) = (st.xr(t), st.xr(t + 1));
@@ -281,10 +284,7 @@ const OP_SWP: u32 = 8;
 /// Rt = old (zero-extended). Signed compares sign-extend at the access size.
 fn ld_op<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let size = size_of(w);
-    let addr = cpu.state.xsp(rn(w));
-    if addr & (size - 1) != 0 {
-        return alignment_fault(cpu, addr, Access::Write);
-    }
+    let addr = mem!(cpu, aligned_address(cpu, w, size, Access::Write));
     let nbits = 8 * size as u32;
     let mask = u64::MAX >> (64 - nbits);
     let old = mem!(cpu, cpu.mem.read_sized(addr, size as u32));

@@ -82,6 +82,22 @@ pub fn raise(cpu: &mut Cpu, fl: u32) {
     cpu.state.fpsr |= fl as u64;
 }
 
+/// End of a scalar handler: `None` (a reserved `ftype`) is undefined; else
+/// write `r` to Xd (`GEN`) or Vd and OR `fl` into FPSR.
+#[inline(always)]
+fn finish<const GEN: bool>(cpu: &mut Cpu, w: u32, r: Option<u64>, fl: u32) -> Flow {
+    let Some(r) = r else {
+        return cpu.undefined(w);
+    };
+    if GEN {
+        cpu.state.set_xr(rd(w), r);
+    } else {
+        set_scalar(cpu, rd(w), r);
+    }
+    raise(cpu, fl);
+    Flow::Next
+}
+
 /// Bits of a value of FP type `ftype` (0 single, 1 double, 3 half).
 #[inline(always)]
 fn ftype_mask(ftype: u32) -> u64 {
@@ -133,14 +149,8 @@ fn dp1(cpu: &mut Cpu, w: u32) -> Flow {
     let x = vlo(cpu, rn(w));
     let fpcr = cpu.state.fpcr;
     let mut fl = 0;
-    match by_ftype!(bits(w, 22, 2), dp1_t::<T>(bits(w, 15, 6), x, fpcr, &mut fl)) {
-        Some(r) => {
-            set_scalar(cpu, rd(w), r);
-            raise(cpu, fl);
-            Flow::Next
-        }
-        None => cpu.undefined(w),
-    }
+    let r = by_ftype!(bits(w, 22, 2), dp1_t::<T>(bits(w, 15, 6), x, fpcr, &mut fl));
+    finish::<false>(cpu, w, r, fl)
 }
 
 /// FCVT between half, single and double.
@@ -174,17 +184,11 @@ fn dp2(cpu: &mut Cpu, w: u32) -> Flow {
     let b = vlo(cpu, rm(w));
     let fpcr = cpu.state.fpcr;
     let mut fl = 0;
-    match by_ftype!(
+    let r = by_ftype!(
         bits(w, 22, 2),
         dp2_t::<T>(bits(w, 12, 4), a, b, fpcr, &mut fl)
-    ) {
-        Some(r) => {
-            set_scalar(cpu, rd(w), r);
-            raise(cpu, fl);
-            Flow::Next
-        }
-        None => cpu.undefined(w),
-    }
+    );
+    finish::<false>(cpu, w, r, fl)
 }
 
 fn dp3_t<T: Fmt>(
@@ -215,14 +219,7 @@ fn dp3(cpu: &mut Cpu, w: u32) -> Flow {
         bits(w, 22, 2),
         dp3_t::<T>(o1, o0 != o1, a, n, m, fpcr, &mut fl)
     );
-    match r {
-        Some(r) => {
-            set_scalar(cpu, rd(w), r);
-            raise(cpu, fl);
-            Flow::Next
-        }
-        None => cpu.undefined(w),
-    }
+    finish::<false>(cpu, w, r, fl)
 }
 
 fn cmp_t<T: Fmt>(a: u64, b: u64, signal: bool, fpcr: u64, fl: &mut u32) -> Option<u64> {
@@ -357,14 +354,7 @@ fn cvt_to_int(cpu: &mut Cpu, w: u32) -> Flow {
         bits(w, 22, 2),
         to_fixed_t::<T>(x, 0, bit(w, 16), size, rmode, fpcr, &mut fl)
     );
-    match r {
-        Some(r) => {
-            cpu.state.set_xr(rd(w), r);
-            raise(cpu, fl);
-            Flow::Next
-        }
-        None => cpu.undefined(w),
-    }
+    finish::<true>(cpu, w, r, fl)
 }
 
 /// FCVTZS, FCVTZU (scalar, fixed-point).
@@ -389,14 +379,7 @@ fn cvt_to_fixed(cpu: &mut Cpu, w: u32) -> Flow {
             &mut fl
         )
     );
-    match r {
-        Some(r) => {
-            cpu.state.set_xr(rd(w), r);
-            raise(cpu, fl);
-            Flow::Next
-        }
-        None => cpu.undefined(w),
-    }
+    finish::<true>(cpu, w, r, fl)
 }
 
 /// SCVTF, UCVTF (scalar, from a general register).
@@ -422,14 +405,7 @@ fn cvt_from_gen(cpu: &mut Cpu, w: u32, fbits: u32) -> Flow {
         bits(w, 22, 2),
         from_fixed_t::<T>(v, fbits, bit(w, 16), size, fpcr, &mut fl)
     );
-    match r {
-        Some(r) => {
-            set_scalar(cpu, rd(w), r);
-            raise(cpu, fl);
-            Flow::Next
-        }
-        None => cpu.undefined(w),
-    }
+    finish::<false>(cpu, w, r, fl)
 }
 
 /// FMOV between general and FP registers (incl. the top half V.D[1]).

@@ -14,101 +14,101 @@ mod unary;
 use unary::*;
 
 pub const HANDLERS: &[(&str, ExecFn)] = &[
-    ("FMAXNM_v", v3::<OP_MAXNM>),
-    ("FMLA_v", vfma::<false>),
-    ("FADD_v", v3::<OP_ADD>),
-    ("FMULX_v", v3::<OP_MULX>),
-    ("FCMEQ_v", v3::<OP_CMEQ>),
-    ("FMAX_v", v3::<OP_MAX>),
-    ("FRECPS_v", v3::<OP_RECPS>),
-    ("FMINNM_v", v3::<OP_MINNM>),
-    ("FMLS_v", vfma::<true>),
-    ("FSUB_v", v3::<OP_SUB>),
-    ("FMIN_v", v3::<OP_MIN>),
-    ("FRSQRTS_v", v3::<OP_RSQRTS>),
-    ("FMAXNMP_v", vpair::<OP_MAXNM>),
-    ("FADDP_v", vpair::<OP_ADD>),
-    ("FMUL_v", v3::<OP_MUL>),
-    ("FCMGE_v", v3::<OP_CMGE>),
-    ("FACGE_v", v3::<OP_ACGE>),
-    ("FMAXP_v", vpair::<OP_MAX>),
-    ("FDIV_v", v3::<OP_DIV>),
-    ("FMINNMP_v", vpair::<OP_MINNM>),
-    ("FABD_v", v3::<OP_ABD>),
-    ("FCMGT_v", v3::<OP_CMGT>),
-    ("FACGT_v", v3::<OP_ACGT>),
-    ("FMINP_v", vpair::<OP_MIN>),
-    ("FMULX_sc", s3::<OP_MULX>),
-    ("FCMEQ_sc", s3::<OP_CMEQ>),
-    ("FRECPS_sc", s3::<OP_RECPS>),
-    ("FRSQRTS_sc", s3::<OP_RSQRTS>),
-    ("FCMGE_sc", s3::<OP_CMGE>),
-    ("FACGE_sc", s3::<OP_ACGE>),
-    ("FABD_sc", s3::<OP_ABD>),
-    ("FCMGT_sc", s3::<OP_CMGT>),
-    ("FACGT_sc", s3::<OP_ACGT>),
+    ("FMAXNM_v", vector::<Bin<OP_MAXNM>>),
+    ("FMLA_v", vector::<Fma<false>>),
+    ("FADD_v", vector::<Bin<OP_ADD>>),
+    ("FMULX_v", vector::<Bin<OP_MULX>>),
+    ("FCMEQ_v", vector::<Bin<OP_CMEQ>>),
+    ("FMAX_v", vector::<Bin<OP_MAX>>),
+    ("FRECPS_v", vector::<Bin<OP_RECPS>>),
+    ("FMINNM_v", vector::<Bin<OP_MINNM>>),
+    ("FMLS_v", vector::<Fma<true>>),
+    ("FSUB_v", vector::<Bin<OP_SUB>>),
+    ("FMIN_v", vector::<Bin<OP_MIN>>),
+    ("FRSQRTS_v", vector::<Bin<OP_RSQRTS>>),
+    ("FMAXNMP_v", vector::<Pair<OP_MAXNM>>),
+    ("FADDP_v", vector::<Pair<OP_ADD>>),
+    ("FMUL_v", vector::<Bin<OP_MUL>>),
+    ("FCMGE_v", vector::<Bin<OP_CMGE>>),
+    ("FACGE_v", vector::<Bin<OP_ACGE>>),
+    ("FMAXP_v", vector::<Pair<OP_MAX>>),
+    ("FDIV_v", vector::<Bin<OP_DIV>>),
+    ("FMINNMP_v", vector::<Pair<OP_MINNM>>),
+    ("FABD_v", vector::<Bin<OP_ABD>>),
+    ("FCMGT_v", vector::<Bin<OP_CMGT>>),
+    ("FACGT_v", vector::<Bin<OP_ACGT>>),
+    ("FMINP_v", vector::<Pair<OP_MIN>>),
+    ("FMULX_sc", scalar::<Bin<OP_MULX>>),
+    ("FCMEQ_sc", scalar::<Bin<OP_CMEQ>>),
+    ("FRECPS_sc", scalar::<Bin<OP_RECPS>>),
+    ("FRSQRTS_sc", scalar::<Bin<OP_RSQRTS>>),
+    ("FCMGE_sc", scalar::<Bin<OP_CMGE>>),
+    ("FACGE_sc", scalar::<Bin<OP_ACGE>>),
+    ("FABD_sc", scalar::<Bin<OP_ABD>>),
+    ("FCMGT_sc", scalar::<Bin<OP_CMGT>>),
+    ("FACGT_sc", scalar::<Bin<OP_ACGT>>),
     ("FCVTN_v", fcvtn::<false>),
     ("FCVTXN_v", fcvtn::<true>),
     ("FCVTL_v", fcvtl),
-    ("FRINTN_v", v1::<U_FRINTN>),
-    ("FRINTM_v", v1::<U_FRINTM>),
-    ("FCVTNS_v", v1::<U_CVTNS>),
-    ("FCVTMS_v", v1::<U_CVTMS>),
-    ("FCVTAS_v", v1::<U_CVTAS>),
-    ("SCVTF_v", v1::<U_SCVTF>),
-    ("FRINT32Z_v", v1::<U_FRINT32Z>),
-    ("FRINT64Z_v", v1::<U_FRINT64Z>),
-    ("FCMGT0_v", v1::<U_CMGT0>),
-    ("FCMEQ0_v", v1::<U_CMEQ0>),
-    ("FCMLT0_v", v1::<U_CMLT0>),
-    ("FABS_v", v1::<U_ABS>),
-    ("FRINTP_v", v1::<U_FRINTP>),
-    ("FRINTZ_v", v1::<U_FRINTZ>),
-    ("FCVTPS_v", v1::<U_CVTPS>),
-    ("FCVTZS_v", v1::<U_CVTZS>),
-    ("FRECPE_v", v1::<U_RECPE>),
-    ("FRINTA_v", v1::<U_FRINTA>),
-    ("FRINTX_v", v1::<U_FRINTX>),
-    ("FCVTNU_v", v1::<U_CVTNU>),
-    ("FCVTMU_v", v1::<U_CVTMU>),
-    ("FCVTAU_v", v1::<U_CVTAU>),
-    ("UCVTF_v", v1::<U_UCVTF>),
-    ("FRINT32X_v", v1::<U_FRINT32X>),
-    ("FRINT64X_v", v1::<U_FRINT64X>),
-    ("FCMGE0_v", v1::<U_CMGE0>),
-    ("FCMLE0_v", v1::<U_CMLE0>),
-    ("FNEG_v", v1::<U_NEG>),
-    ("FRINTI_v", v1::<U_FRINTI>),
-    ("FCVTPU_v", v1::<U_CVTPU>),
-    ("FCVTZU_v", v1::<U_CVTZU>),
-    ("FRSQRTE_v", v1::<U_RSQRTE>),
-    ("FSQRT_v", v1::<U_SQRT>),
-    ("FCVTNS_sc", s1::<U_CVTNS>),
-    ("FCVTMS_sc", s1::<U_CVTMS>),
-    ("FCVTAS_sc", s1::<U_CVTAS>),
-    ("SCVTF_sc", s1::<U_SCVTF>),
-    ("FCMGT0_sc", s1::<U_CMGT0>),
-    ("FCMEQ0_sc", s1::<U_CMEQ0>),
-    ("FCMLT0_sc", s1::<U_CMLT0>),
-    ("FCVTPS_sc", s1::<U_CVTPS>),
-    ("FCVTZS_sc", s1::<U_CVTZS>),
-    ("FRECPE_sc", s1::<U_RECPE>),
-    ("FRECPX_sc", s1::<U_RECPX>),
+    ("FRINTN_v", vector::<Un<U_FRINTN>>),
+    ("FRINTM_v", vector::<Un<U_FRINTM>>),
+    ("FCVTNS_v", vector::<Un<U_CVTNS>>),
+    ("FCVTMS_v", vector::<Un<U_CVTMS>>),
+    ("FCVTAS_v", vector::<Un<U_CVTAS>>),
+    ("SCVTF_v", vector::<Un<U_SCVTF>>),
+    ("FRINT32Z_v", vector::<Un<U_FRINT32Z>>),
+    ("FRINT64Z_v", vector::<Un<U_FRINT64Z>>),
+    ("FCMGT0_v", vector::<Un<U_CMGT0>>),
+    ("FCMEQ0_v", vector::<Un<U_CMEQ0>>),
+    ("FCMLT0_v", vector::<Un<U_CMLT0>>),
+    ("FABS_v", vector::<Un<U_ABS>>),
+    ("FRINTP_v", vector::<Un<U_FRINTP>>),
+    ("FRINTZ_v", vector::<Un<U_FRINTZ>>),
+    ("FCVTPS_v", vector::<Un<U_CVTPS>>),
+    ("FCVTZS_v", vector::<Un<U_CVTZS>>),
+    ("FRECPE_v", vector::<Un<U_RECPE>>),
+    ("FRINTA_v", vector::<Un<U_FRINTA>>),
+    ("FRINTX_v", vector::<Un<U_FRINTX>>),
+    ("FCVTNU_v", vector::<Un<U_CVTNU>>),
+    ("FCVTMU_v", vector::<Un<U_CVTMU>>),
+    ("FCVTAU_v", vector::<Un<U_CVTAU>>),
+    ("UCVTF_v", vector::<Un<U_UCVTF>>),
+    ("FRINT32X_v", vector::<Un<U_FRINT32X>>),
+    ("FRINT64X_v", vector::<Un<U_FRINT64X>>),
+    ("FCMGE0_v", vector::<Un<U_CMGE0>>),
+    ("FCMLE0_v", vector::<Un<U_CMLE0>>),
+    ("FNEG_v", vector::<Un<U_NEG>>),
+    ("FRINTI_v", vector::<Un<U_FRINTI>>),
+    ("FCVTPU_v", vector::<Un<U_CVTPU>>),
+    ("FCVTZU_v", vector::<Un<U_CVTZU>>),
+    ("FRSQRTE_v", vector::<Un<U_RSQRTE>>),
+    ("FSQRT_v", vector::<Un<U_SQRT>>),
+    ("FCVTNS_sc", scalar::<Un<U_CVTNS>>),
+    ("FCVTMS_sc", scalar::<Un<U_CVTMS>>),
+    ("FCVTAS_sc", scalar::<Un<U_CVTAS>>),
+    ("SCVTF_sc", scalar::<Un<U_SCVTF>>),
+    ("FCMGT0_sc", scalar::<Un<U_CMGT0>>),
+    ("FCMEQ0_sc", scalar::<Un<U_CMEQ0>>),
+    ("FCMLT0_sc", scalar::<Un<U_CMLT0>>),
+    ("FCVTPS_sc", scalar::<Un<U_CVTPS>>),
+    ("FCVTZS_sc", scalar::<Un<U_CVTZS>>),
+    ("FRECPE_sc", scalar::<Un<U_RECPE>>),
+    ("FRECPX_sc", scalar::<Un<U_RECPX>>),
     ("FCVTXN_sc", fcvtxn_sc),
-    ("FCVTNU_sc", s1::<U_CVTNU>),
-    ("FCVTMU_sc", s1::<U_CVTMU>),
-    ("FCVTAU_sc", s1::<U_CVTAU>),
-    ("UCVTF_sc", s1::<U_UCVTF>),
-    ("FCMGE0_sc", s1::<U_CMGE0>),
-    ("FCMLE0_sc", s1::<U_CMLE0>),
-    ("FCVTPU_sc", s1::<U_CVTPU>),
-    ("FCVTZU_sc", s1::<U_CVTZU>),
-    ("FRSQRTE_sc", s1::<U_RSQRTE>),
-    ("FMAXNMP_sc", spair::<OP_MAXNM>),
-    ("FADDP_sc", spair::<OP_ADD>),
-    ("FMAXP_sc", spair::<OP_MAX>),
-    ("FMINNMP_sc", spair::<OP_MINNM>),
-    ("FMINP_sc", spair::<OP_MIN>),
+    ("FCVTNU_sc", scalar::<Un<U_CVTNU>>),
+    ("FCVTMU_sc", scalar::<Un<U_CVTMU>>),
+    ("FCVTAU_sc", scalar::<Un<U_CVTAU>>),
+    ("UCVTF_sc", scalar::<Un<U_UCVTF>>),
+    ("FCMGE0_sc", scalar::<Un<U_CMGE0>>),
+    ("FCMLE0_sc", scalar::<Un<U_CMLE0>>),
+    ("FCVTPU_sc", scalar::<Un<U_CVTPU>>),
+    ("FCVTZU_sc", scalar::<Un<U_CVTZU>>),
+    ("FRSQRTE_sc", scalar::<Un<U_RSQRTE>>),
+    ("FMAXNMP_sc", scalar::<PairSc<OP_MAXNM>>),
+    ("FADDP_sc", scalar::<PairSc<OP_ADD>>),
+    ("FMAXP_sc", scalar::<PairSc<OP_MAX>>),
+    ("FMINNMP_sc", scalar::<PairSc<OP_MINNM>>),
+    ("FMINP_sc", scalar::<PairSc<OP_MIN>>),
     ("FMAXNMV", across::<OP_MAXNM>),
     ("FMAXV", across::<OP_MAX>),
     ("FMINNMV", across::<OP_MINNM>),
@@ -160,153 +160,120 @@ fn set_vec(cpu: &mut Cpu, d: u32, q: bool, v: u128) {
     cpu.state.set_vreg(d, v);
 }
 
-fn map2<T: Fmt, const OP: u32>(q: bool, a: u128, b: u128, fpcr: u64, fl: &mut u32) -> u128 {
+/// The lane operation of a vector or scalar handler: lane `i` (of `n`) of the
+/// result in format `T`, from the sources `s` = [Vd, Vn, Vm].
+trait Kernel {
+    fn lane<T: Fmt>(s: &[u128; 3], i: u32, n: u32, c: &Ctx, fl: &mut u32) -> u64;
+}
+
+/// Vn OP Vm (three same), `OP` a binop constant.
+struct Bin<const OP: u32>;
+
+impl<const OP: u32> Kernel for Bin<OP> {
+    #[inline(always)]
+    fn lane<T: Fmt>(s: &[u128; 3], i: u32, _: u32, c: &Ctx, fl: &mut u32) -> u64 {
+        binop::<T>(OP, lane::<T>(s[1], i), lane::<T>(s[2], i), c, fl)
+    }
+}
+
+/// OP Vn (two-register misc), `OP` a `U_*` constant.
+struct Un<const OP: u32>;
+
+impl<const OP: u32> Kernel for Un<OP> {
+    #[inline(always)]
+    fn lane<T: Fmt>(s: &[u128; 3], i: u32, _: u32, c: &Ctx, fl: &mut u32) -> u64 {
+        unop::<T>(OP, lane::<T>(s[1], i), c, fl)
+    }
+}
+
+/// FMLA (Vd + Vn * Vm) or, with `NEG`, FMLS (Vd + (-Vn) * Vm), fused.
+struct Fma<const NEG: bool>;
+
+impl<const NEG: bool> Kernel for Fma<NEG> {
+    #[inline(always)]
+    fn lane<T: Fmt>(s: &[u128; 3], i: u32, _: u32, c: &Ctx, fl: &mut u32) -> u64 {
+        let flip = if NEG { T::SIGN } else { 0 };
+        let a = lane::<T>(s[1], i) ^ flip;
+        muladd::<T>(lane::<T>(s[0], i), a, lane::<T>(s[2], i), c, fl)
+    }
+}
+
+/// Pairwise OP over the concatenation Vm:Vn: the low half of the result
+/// from adjacent pairs of Vn, the high half from those of Vm.
+struct Pair<const OP: u32>;
+
+impl<const OP: u32> Kernel for Pair<OP> {
+    #[inline(always)]
+    fn lane<T: Fmt>(s: &[u128; 3], i: u32, n: u32, c: &Ctx, fl: &mut u32) -> u64 {
+        let half = n / 2;
+        let (src, j) = if i < half {
+            (s[1], 2 * i)
+        } else {
+            (s[2], 2 * (i - half))
+        };
+        binop::<T>(OP, lane::<T>(src, j), lane::<T>(src, j + 1), c, fl)
+    }
+}
+
+/// Scalar pairwise OP: the two low lanes of Vn.
+struct PairSc<const OP: u32>;
+
+impl<const OP: u32> Kernel for PairSc<OP> {
+    #[inline(always)]
+    fn lane<T: Fmt>(s: &[u128; 3], _: u32, _: u32, c: &Ctx, fl: &mut u32) -> u64 {
+        binop::<T>(OP, lane::<T>(s[1], 0), lane::<T>(s[1], 1), c, fl)
+    }
+}
+
+/// `n` lanes of format `T` computed by `K`.
+#[inline(always)]
+fn map<T: Fmt, K: Kernel>(n: u32, s: &[u128; 3], fpcr: u64, fl: &mut u32) -> u128 {
     let c = Ctx::new::<T>(fpcr);
-    let mut r = 0u128;
-    for i in 0..lanes::<T>(q) {
-        let x = binop::<T>(OP, lane::<T>(a, i), lane::<T>(b, i), &c, fl);
-        r |= (x as u128) << (i * T::N);
-    }
-    r
-}
-
-/// Three same (vector), lane-wise binary operations.
-fn v3<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
-    let q = bit(w, 30);
-    let sz = bit(w, 22);
-    if sz && !q {
-        return cpu.undefined(w);
-    }
-    let a = cpu.state.vreg(rn(w));
-    let b = cpu.state.vreg(rm(w));
-    let fpcr = cpu.state.fpcr;
-    let mut fl = 0;
-    let r = if sz {
-        map2::<D, OP>(q, a, b, fpcr, &mut fl)
-    } else {
-        map2::<S, OP>(q, a, b, fpcr, &mut fl)
-    };
-    set_vec(cpu, rd(w), q, r);
-    raise(cpu, fl);
-    Flow::Next
-}
-
-/// Three same (scalar).
-fn s3<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
-    let a = vlo(cpu, rn(w));
-    let b = vlo(cpu, rm(w));
-    let fpcr = cpu.state.fpcr;
-    let mut fl = 0;
-    let r = if bit(w, 22) {
-        binop::<D>(OP, a, b, &Ctx::new::<D>(fpcr), &mut fl)
-    } else {
-        binop::<S>(OP, a & S::MASK, b & S::MASK, &Ctx::new::<S>(fpcr), &mut fl)
-    };
-    set_scalar(cpu, rd(w), r);
-    raise(cpu, fl);
-    Flow::Next
-}
-
-fn map_fma<T: Fmt>(q: bool, neg: bool, d: u128, a: u128, b: u128, fpcr: u64, fl: &mut u32) -> u128 {
-    let c = Ctx::new::<T>(fpcr);
-    let flip = if neg { T::SIGN } else { 0 };
-    let mut r = 0u128;
-    for i in 0..lanes::<T>(q) {
-        let x = muladd::<T>(
-            lane::<T>(d, i),
-            lane::<T>(a, i) ^ flip,
-            lane::<T>(b, i),
-            &c,
-            fl,
-        );
-        r |= (x as u128) << (i * T::N);
-    }
-    r
-}
-
-/// FMLA, FMLS (vector).
-fn vfma<const NEG: bool>(cpu: &mut Cpu, w: u32) -> Flow {
-    let q = bit(w, 30);
-    let sz = bit(w, 22);
-    if sz && !q {
-        return cpu.undefined(w);
-    }
-    let d = cpu.state.vreg(rd(w));
-    let a = cpu.state.vreg(rn(w));
-    let b = cpu.state.vreg(rm(w));
-    let fpcr = cpu.state.fpcr;
-    let mut fl = 0;
-    let r = if sz {
-        map_fma::<D>(q, NEG, d, a, b, fpcr, &mut fl)
-    } else {
-        map_fma::<S>(q, NEG, d, a, b, fpcr, &mut fl)
-    };
-    set_vec(cpu, rd(w), q, r);
-    raise(cpu, fl);
-    Flow::Next
-}
-
-fn pairwise<T: Fmt, const OP: u32>(q: bool, a: u128, b: u128, fpcr: u64, fl: &mut u32) -> u128 {
-    let c = Ctx::new::<T>(fpcr);
-    let n = lanes::<T>(q);
-    let half = n / 2;
     let mut r = 0u128;
     for i in 0..n {
-        let (src, j) = if i < half {
-            (a, 2 * i)
-        } else {
-            (b, 2 * (i - half))
-        };
-        let x = binop::<T>(OP, lane::<T>(src, j), lane::<T>(src, j + 1), &c, fl);
-        r |= (x as u128) << (i * T::N);
+        r |= (K::lane::<T>(s, i, n, &c, fl) as u128) << (i * T::N);
     }
     r
 }
 
-/// FADDP, FMAXP, FMINP, FMAXNMP, FMINNMP (vector).
-fn vpair<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
+/// The source registers [Vd, Vn, Vm] (unused ones are optimized away).
+#[inline(always)]
+fn sources(cpu: &Cpu, w: u32) -> [u128; 3] {
+    let st = &cpu.state;
+    [st.vreg(rd(w)), st.vreg(rn(w)), st.vreg(rm(w))]
+}
+
+/// Vector form (2S, 4S; 2D needs Q) of a lane-wise operation.
+fn vector<K: Kernel>(cpu: &mut Cpu, w: u32) -> Flow {
     let q = bit(w, 30);
     let sz = bit(w, 22);
     if sz && !q {
         return cpu.undefined(w);
     }
-    let a = cpu.state.vreg(rn(w));
-    let b = cpu.state.vreg(rm(w));
+    let s = sources(cpu, w);
     let fpcr = cpu.state.fpcr;
     let mut fl = 0;
     let r = if sz {
-        pairwise::<D, OP>(q, a, b, fpcr, &mut fl)
+        map::<D, K>(lanes::<D>(q), &s, fpcr, &mut fl)
     } else {
-        pairwise::<S, OP>(q, a, b, fpcr, &mut fl)
+        map::<S, K>(lanes::<S>(q), &s, fpcr, &mut fl)
     };
     set_vec(cpu, rd(w), q, r);
     raise(cpu, fl);
     Flow::Next
 }
 
-/// FADDP, FMAXP, FMINP, FMAXNMP, FMINNMP (scalar: the two lanes of Vn).
-fn spair<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
-    let v = cpu.state.vreg(rn(w));
+/// Scalar form (S or D by bit 22): lane 0 only.
+fn scalar<K: Kernel>(cpu: &mut Cpu, w: u32) -> Flow {
+    let s = sources(cpu, w);
     let fpcr = cpu.state.fpcr;
     let mut fl = 0;
     let r = if bit(w, 22) {
-        binop::<D>(
-            OP,
-            lane::<D>(v, 0),
-            lane::<D>(v, 1),
-            &Ctx::new::<D>(fpcr),
-            &mut fl,
-        )
+        map::<D, K>(1, &s, fpcr, &mut fl)
     } else {
-        binop::<S>(
-            OP,
-            lane::<S>(v, 0),
-            lane::<S>(v, 1),
-            &Ctx::new::<S>(fpcr),
-            &mut fl,
-        )
+        map::<S, K>(1, &s, fpcr, &mut fl)
     };
-    set_scalar(cpu, rd(w), r);
+    set_scalar(cpu, rd(w), r as u64);
     raise(cpu, fl);
     Flow::Next
 }
@@ -322,51 +289,6 @@ fn across<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     let lo = binop::<S>(OP, lane::<S>(v, 0), lane::<S>(v, 1), &c, &mut fl);
     let hi = binop::<S>(OP, lane::<S>(v, 2), lane::<S>(v, 3), &c, &mut fl);
     let r = binop::<S>(OP, lo, hi, &c, &mut fl);
-    set_scalar(cpu, rd(w), r);
-    raise(cpu, fl);
-    Flow::Next
-}
-
-fn map1<T: Fmt, const OP: u32>(q: bool, a: u128, fpcr: u64, fl: &mut u32) -> u128 {
-    let c = Ctx::new::<T>(fpcr);
-    let mut r = 0u128;
-    for i in 0..lanes::<T>(q) {
-        let x = unop::<T>(OP, lane::<T>(a, i), &c, fl);
-        r |= (x as u128) << (i * T::N);
-    }
-    r
-}
-
-/// Two-register misc (vector), lane-wise unary operations.
-fn v1<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
-    let q = bit(w, 30);
-    let sz = bit(w, 22);
-    if sz && !q {
-        return cpu.undefined(w);
-    }
-    let a = cpu.state.vreg(rn(w));
-    let fpcr = cpu.state.fpcr;
-    let mut fl = 0;
-    let r = if sz {
-        map1::<D, OP>(q, a, fpcr, &mut fl)
-    } else {
-        map1::<S, OP>(q, a, fpcr, &mut fl)
-    };
-    set_vec(cpu, rd(w), q, r);
-    raise(cpu, fl);
-    Flow::Next
-}
-
-/// Two-register misc (scalar).
-fn s1<const OP: u32>(cpu: &mut Cpu, w: u32) -> Flow {
-    let a = vlo(cpu, rn(w));
-    let fpcr = cpu.state.fpcr;
-    let mut fl = 0;
-    let r = if bit(w, 22) {
-        unop::<D>(OP, a, &Ctx::new::<D>(fpcr), &mut fl)
-    } else {
-        unop::<S>(OP, a & S::MASK, &Ctx::new::<S>(fpcr), &mut fl)
-    };
     set_scalar(cpu, rd(w), r);
     raise(cpu, fl);
     Flow::Next

@@ -471,6 +471,27 @@ impl LinuxProcess {
         out
     }
 
+    /// The iovecs readv/writev (and the p- forms) transfer, as
+    /// `usable_iovecs` gives them. `None` when every iovec is empty (the call
+    /// returns 0); EFAULT when none is accessible but some has a length.
+    fn io_iovecs(
+        mem: &mut GuestMemory,
+        iov: u64,
+        cnt: u64,
+        write: bool,
+    ) -> Result<Option<Vec<(u64, u64)>>, i64> {
+        let iovs = Self::read_iovecs(mem, iov, cnt)?;
+        let usable = Self::usable_iovecs(mem, &iovs, write);
+        if !usable.is_empty() {
+            return Ok(Some(usable));
+        }
+        if iovs.iter().all(|&(_, l)| l == 0) {
+            Ok(None)
+        } else {
+            Err(EFAULT)
+        }
+    }
+
     pub(crate) fn sys_readv(
         &mut self,
         mem: &mut GuestMemory,
@@ -480,15 +501,9 @@ impl LinuxProcess {
         offset: Option<i64>,
     ) -> SysResult {
         let (raw, regular) = self.io_fd(fd, false)?;
-        let iovs = Self::read_iovecs(mem, iov, cnt)?;
-        let usable = Self::usable_iovecs(mem, &iovs, true);
-        if usable.is_empty() {
-            return if iovs.iter().all(|&(_, l)| l == 0) {
-                Ok(0)
-            } else {
-                Err(EFAULT)
-            };
-        }
+        let Some(usable) = Self::io_iovecs(mem, iov, cnt, true)? else {
+            return Ok(0);
+        };
         if regular {
             // Regular files never block: one iovec after the other.
             let mut done = 0u64;
@@ -531,15 +546,9 @@ impl LinuxProcess {
         offset: Option<i64>,
     ) -> SysResult {
         let (raw, _) = self.io_fd(fd, true)?;
-        let iovs = Self::read_iovecs(mem, iov, cnt)?;
-        let usable = Self::usable_iovecs(mem, &iovs, false);
-        if usable.is_empty() {
-            return if iovs.iter().all(|&(_, l)| l == 0) {
-                Ok(0)
-            } else {
-                Err(EFAULT)
-            };
-        }
+        let Some(usable) = Self::io_iovecs(mem, iov, cnt, false)? else {
+            return Ok(0);
+        };
         // Gather into chunks so small writev calls stay one host write.
         let mut done = 0u64;
         let mut pending: Vec<u8> = Vec::new();

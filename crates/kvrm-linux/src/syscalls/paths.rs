@@ -201,6 +201,24 @@ impl LinuxProcess {
         std::fs::symlink_metadata(host).map_err(|e| host_errno(&e))
     }
 
+    /// newfstatat/statx: EINVAL for a flag outside `allowed`, else the
+    /// target's metadata, encoded by `encode`, written to `buf`.
+    fn stat_to_guest<const N: usize>(
+        &self,
+        mem: &mut GuestMemory,
+        (dirfd, path, flags): (u64, u64, u64),
+        allowed: u64,
+        buf: u64,
+        encode: fn(&Metadata) -> [u8; N],
+    ) -> SysResult {
+        if flags & !allowed != 0 {
+            return Err(EINVAL);
+        }
+        let md = self.stat_target(mem, dirfd, path, flags)?;
+        write_guest(mem, buf, &encode(&md))?;
+        Ok(0)
+    }
+
     pub(crate) fn sys_newfstatat(
         &mut self,
         mem: &mut GuestMemory,
@@ -209,12 +227,8 @@ impl LinuxProcess {
         buf: u64,
         flags: u64,
     ) -> SysResult {
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
-            return Err(EINVAL);
-        }
-        let md = self.stat_target(mem, dirfd, path, flags)?;
-        write_guest(mem, buf, &stat_bytes(&md))?;
-        Ok(0)
+        let allowed = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT;
+        self.stat_to_guest(mem, (dirfd, path, flags), allowed, buf, stat_bytes)
     }
 
     pub(crate) fn sys_statx(
@@ -226,12 +240,8 @@ impl LinuxProcess {
         _mask: u64,
         buf: u64,
     ) -> SysResult {
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000) != 0 {
-            return Err(EINVAL);
-        }
-        let md = self.stat_target(mem, dirfd, path, flags)?;
-        write_guest(mem, buf, &statx_bytes(&md))?;
-        Ok(0)
+        let allowed = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000;
+        self.stat_to_guest(mem, (dirfd, path, flags), allowed, buf, statx_bytes)
     }
 
     pub(crate) fn sys_readlinkat(

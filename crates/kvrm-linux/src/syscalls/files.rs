@@ -115,6 +115,31 @@ pub(super) fn with_file<T>(raw: RawFd, f: impl FnOnce(&File) -> T) -> T {
     f(&file)
 }
 
+/// The argument checks read/write/pread64/pwrite64 share: a negative offset
+/// is EINVAL, the count is clamped to MAX_RW, and an unmapped start of the
+/// buffer is EFAULT. `None` for a zero count (the call returns 0 at once);
+/// otherwise the length of the accessible prefix of `buf` (`write`: the guest
+/// buffer is written, as by read).
+fn rw_len(
+    mem: &GuestMemory,
+    buf: u64,
+    count: u64,
+    offset: Option<i64>,
+    write: bool,
+) -> Result<Option<u64>, i64> {
+    if offset.is_some_and(|o| o < 0) {
+        return Err(EINVAL);
+    }
+    let count = count.min(MAX_RW);
+    if count == 0 {
+        return Ok(None);
+    }
+    match accessible_prefix(mem, buf, count, write) {
+        0 => Err(EFAULT),
+        n => Ok(Some(n)),
+    }
+}
+
 /// The contiguous prefix of `[addr, addr+len)` the guest may read (or write).
 fn accessible_prefix(mem: &GuestMemory, addr: u64, len: u64, write: bool) -> u64 {
     let mut done = 0u64;
@@ -388,17 +413,9 @@ impl LinuxProcess {
         offset: Option<i64>,
     ) -> SysResult {
         let (raw, regular) = self.io_fd(fd, false)?;
-        if offset.is_some_and(|o| o < 0) {
-            return Err(EINVAL);
-        }
-        let count = count.min(MAX_RW);
-        if count == 0 {
+        let Some(room) = rw_len(mem, buf, count, offset, true)? else {
             return Ok(0);
-        }
-        let room = accessible_prefix(mem, buf, count, true);
-        if room == 0 {
-            return Err(EFAULT);
-        }
+        };
         Self::read_to_guest(mem, raw, buf, room, offset, regular)
     }
 
@@ -411,17 +428,9 @@ impl LinuxProcess {
         offset: Option<i64>,
     ) -> SysResult {
         let (raw, _) = self.io_fd(fd, true)?;
-        if offset.is_some_and(|o| o < 0) {
-            return Err(EINVAL);
-        }
-        let count = count.min(MAX_RW);
-        if count == 0 {
+        let Some(avail) = rw_len(mem, buf, count, offset, false)? else {
             return Ok(0);
-        }
-        let avail = accessible_prefix(mem, buf, count, false);
-        if avail == 0 {
-            return Err(EFAULT);
-        }
+        };
         self.write_from_guest(mem, raw, buf, avail, offset)
     }
 
@@ -462,6 +471,27 @@ impl LinuxProcess {
         out
     }
 
+    /// The iovecs readv/writev (and the p- forms) transfer, as
+    /// `usable_iovecs` gives them. `None` when every iovec is empty (the call
+    /// returns 0); EFAULT when none is accessible but some has a length.
+    fn io_iovecs(
+        mem: &mut GuestMemory,
+        iov: u64,
+        cnt: u64,
+        write: bool,
+    ) -> Result<Option<Vec<(u64, u64)>>, i64> {
+        let iovs = Self::read_iovecs(mem, iov, cnt)?;
+        let usable = Self::usable_iovecs(mem, &iovs, write);
+        if !usable.is_empty() {
+            return Ok(Some(usable));
+        }
+        if iovs.iter().all(|&(_, l)| l == 0) {
+            Ok(None)
+        } else {
+            Err(EFAULT)
+        }
+    }
+
     pub(crate) fn sys_readv(
         &mut self,
         mem: &mut GuestMemory,
@@ -471,15 +501,9 @@ impl LinuxProcess {
         offset: Option<i64>,
     ) -> SysResult {
         let (raw, regular) = self.io_fd(fd, false)?;
-        let iovs = Self::read_iovecs(mem, iov, cnt)?;
-        let usable = Self::usable_iovecs(mem, &iovs, true);
-        if usable.is_empty() {
-            return if iovs.iter().all(|&(_, l)| l == 0) {
-                Ok(0)
-            } else {
-                Err(EFAULT)
-            };
-        }
+        let Some(usable) = Self::io_iovecs(mem, iov, cnt, true)? else {
+            return Ok(0);
+        };
         if regular {
             // Regular files never block: one iovec after the other.
             let mut done = 0u64;
@@ -522,15 +546,9 @@ impl LinuxProcess {
         offset: Option<i64>,
     ) -> SysResult {
         let (raw, _) = self.io_fd(fd, true)?;
-        let iovs = Self::read_iovecs(mem, iov, cnt)?;
-        let usable = Self::usable_iovecs(mem, &iovs, false);
-        if usable.is_empty() {
-            return if iovs.iter().all(|&(_, l)| l == 0) {
-                Ok(0)
-            } else {
-                Err(EFAULT)
-            };
-        }
+        let Some(usable) = Self::io_iovecs(mem, iov, cnt, false)? else {
+            return Ok(0);
+        };
         // Gather into chunks so small writev calls stay one host write.
         let mut done = 0u64;
         let mut pending: Vec<u8> = Vec::new();

@@ -6,7 +6,7 @@ use std::fs::Metadata;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use kvrm_isa::GuestMemory;
@@ -66,6 +66,42 @@ impl LinuxProcess {
             self.base_dir(dirfd)?
         };
         self.sandbox.resolve(&base, path, follow)
+    }
+
+    /// Read the guest path at `path` and resolve it relative to `dirfd`.
+    fn path_at(
+        &self,
+        mem: &mut GuestMemory,
+        dirfd: u64,
+        path: u64,
+        follow: bool,
+    ) -> Result<Resolved, i64> {
+        let p = read_path(mem, path)?;
+        self.resolve_at(dirfd, &p, follow)
+    }
+
+    /// The two paths of rename/link: both are read before either is
+    /// resolved; only the old one may follow a final symlink.
+    fn two_paths_at(
+        &self,
+        mem: &mut GuestMemory,
+        (olddir, old): (u64, u64),
+        (newdir, new): (u64, u64),
+        follow_old: bool,
+    ) -> Result<(Resolved, Resolved), i64> {
+        let op = read_path(mem, old)?;
+        let np = read_path(mem, new)?;
+        let o = self.resolve_at(olddir, &op, follow_old)?;
+        let n = self.resolve_at(newdir, &np, false)?;
+        Ok((o, n))
+    }
+
+    /// The host path of a special file (a device or /proc/self/exe).
+    fn special_host(&self, dirfd: u64, path: &[u8]) -> Option<PathBuf> {
+        match self.special(dirfd, path)? {
+            Special::Device(d) => Some(Path::new(d).to_path_buf()),
+            Special::Exe => Some(self.exe_host.clone()),
+        }
     }
 
     pub(crate) fn install(&mut self, of: OpenFile, cloexec: bool) -> SysResult {
@@ -155,15 +191,32 @@ impl LinuxProcess {
             }
             return self.fd_metadata(dirfd);
         }
-        let host = match self.special(dirfd, &p) {
-            Some(Special::Device(d)) => Path::new(d).to_path_buf(),
-            Some(Special::Exe) => self.exe_host.clone(),
+        let host = match self.special_host(dirfd, &p) {
+            Some(h) => h,
             None => {
                 self.resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
                     .host
             }
         };
         std::fs::symlink_metadata(host).map_err(|e| host_errno(&e))
+    }
+
+    /// newfstatat/statx: EINVAL for a flag outside `allowed`, else the
+    /// target's metadata, encoded by `encode`, written to `buf`.
+    fn stat_to_guest<const N: usize>(
+        &self,
+        mem: &mut GuestMemory,
+        (dirfd, path, flags): (u64, u64, u64),
+        allowed: u64,
+        buf: u64,
+        encode: fn(&Metadata) -> [u8; N],
+    ) -> SysResult {
+        if flags & !allowed != 0 {
+            return Err(EINVAL);
+        }
+        let md = self.stat_target(mem, dirfd, path, flags)?;
+        write_guest(mem, buf, &encode(&md))?;
+        Ok(0)
     }
 
     pub(crate) fn sys_newfstatat(
@@ -174,12 +227,8 @@ impl LinuxProcess {
         buf: u64,
         flags: u64,
     ) -> SysResult {
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
-            return Err(EINVAL);
-        }
-        let md = self.stat_target(mem, dirfd, path, flags)?;
-        write_guest(mem, buf, &stat_bytes(&md))?;
-        Ok(0)
+        let allowed = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT;
+        self.stat_to_guest(mem, (dirfd, path, flags), allowed, buf, stat_bytes)
     }
 
     pub(crate) fn sys_statx(
@@ -191,12 +240,8 @@ impl LinuxProcess {
         _mask: u64,
         buf: u64,
     ) -> SysResult {
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000) != 0 {
-            return Err(EINVAL);
-        }
-        let md = self.stat_target(mem, dirfd, path, flags)?;
-        write_guest(mem, buf, &statx_bytes(&md))?;
-        Ok(0)
+        let allowed = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000;
+        self.stat_to_guest(mem, (dirfd, path, flags), allowed, buf, statx_bytes)
     }
 
     pub(crate) fn sys_readlinkat(
@@ -239,8 +284,7 @@ impl LinuxProcess {
     }
 
     pub(crate) fn sys_chdir(&mut self, mem: &mut GuestMemory, path: u64) -> SysResult {
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(AT_FDCWD as u64, &p, true)?;
+        let r = self.path_at(mem, AT_FDCWD as u64, path, true)?;
         let md = std::fs::metadata(&r.host).map_err(|e| host_errno(&e))?;
         if !md.is_dir() {
             return Err(ENOTDIR);
@@ -265,8 +309,7 @@ impl LinuxProcess {
         if flags & !AT_REMOVEDIR != 0 {
             return Err(EINVAL);
         }
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(dirfd, &p, false)?;
+        let r = self.path_at(mem, dirfd, path, false)?;
         if r.guest == "/" {
             return Err(libc::EBUSY as i64);
         }
@@ -275,7 +318,7 @@ impl LinuxProcess {
         } else {
             std::fs::remove_file(&r.host)
         };
-        res.map(|_| 0).map_err(|e| host_errno(&e))
+        fs_done(res)
     }
 
     pub(crate) fn sys_mkdirat(
@@ -285,13 +328,12 @@ impl LinuxProcess {
         path: u64,
         mode: u64,
     ) -> SysResult {
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(dirfd, &p, false)?;
-        std::fs::DirBuilder::new()
-            .mode((mode as u32 & 0o7777) & !self.umask)
-            .create(&r.host)
-            .map(|_| 0)
-            .map_err(|e| host_errno(&e))
+        let r = self.path_at(mem, dirfd, path, false)?;
+        fs_done(
+            std::fs::DirBuilder::new()
+                .mode((mode as u32 & 0o7777) & !self.umask)
+                .create(&r.host),
+        )
     }
 
     pub(crate) fn sys_renameat2(
@@ -306,16 +348,13 @@ impl LinuxProcess {
         if flags & !7 != 0 {
             return Err(EINVAL);
         }
-        let op = read_path(mem, old)?;
-        let np = read_path(mem, new)?;
-        let o = self.resolve_at(olddir, &op, false)?;
-        let n = self.resolve_at(newdir, &np, false)?;
+        let (o, n) = self.two_paths_at(mem, (olddir, old), (newdir, new), false)?;
         if o.guest == "/" || n.guest == "/" {
             return Err(libc::EBUSY as i64);
         }
         let (oc, nc) = (cpath(&o.host)?, cpath(&n.host)?);
         // SAFETY: valid NUL-terminated paths; flags are the same on every Linux.
-        let r = unsafe {
+        libc_done(unsafe {
             libc::renameat2(
                 libc::AT_FDCWD,
                 oc.as_ptr(),
@@ -323,11 +362,7 @@ impl LinuxProcess {
                 nc.as_ptr(),
                 flags as u32,
             )
-        };
-        if r < 0 {
-            return Err(last_errno());
-        }
-        Ok(0)
+        })
     }
 
     pub(crate) fn sys_symlinkat(
@@ -341,12 +376,12 @@ impl LinuxProcess {
         if t.is_empty() {
             return Err(ENOENT);
         }
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(dirfd, &p, false)?;
+        let r = self.path_at(mem, dirfd, path, false)?;
         // The target is stored as is: it is only ever read back by the resolver.
-        std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&t), &r.host)
-            .map(|_| 0)
-            .map_err(|e| host_errno(&e))
+        fs_done(std::os::unix::fs::symlink(
+            std::ffi::OsStr::from_bytes(&t),
+            &r.host,
+        ))
     }
 
     pub(crate) fn sys_linkat(
@@ -361,13 +396,9 @@ impl LinuxProcess {
         if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(EINVAL);
         }
-        let op = read_path(mem, old)?;
-        let np = read_path(mem, new)?;
-        let o = self.resolve_at(olddir, &op, flags & AT_SYMLINK_FOLLOW != 0)?;
-        let n = self.resolve_at(newdir, &np, false)?;
-        std::fs::hard_link(&o.host, &n.host)
-            .map(|_| 0)
-            .map_err(|e| host_errno(&e))
+        let follow = flags & AT_SYMLINK_FOLLOW != 0;
+        let (o, n) = self.two_paths_at(mem, (olddir, old), (newdir, new), follow)?;
+        fs_done(std::fs::hard_link(&o.host, &n.host))
     }
 
     pub(crate) fn sys_faccessat(
@@ -382,9 +413,8 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         let p = read_path(mem, path)?;
-        let host = match self.special(dirfd, &p) {
-            Some(Special::Device(d)) => Path::new(d).to_path_buf(),
-            Some(Special::Exe) => self.exe_host.clone(),
+        let host = match self.special_host(dirfd, &p) {
+            Some(h) => h,
             None => {
                 if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
                     self.fd_metadata(dirfd)?;
@@ -401,11 +431,7 @@ impl LinuxProcess {
             0
         };
         // SAFETY: a valid NUL-terminated path.
-        let r = unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), mode as i32, hflags) };
-        if r < 0 {
-            return Err(last_errno());
-        }
-        Ok(0)
+        libc_done(unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), mode as i32, hflags) })
     }
 
     pub(crate) fn sys_fchmodat(
@@ -415,14 +441,11 @@ impl LinuxProcess {
         path: u64,
         mode: u64,
     ) -> SysResult {
-        let p = read_path(mem, path)?;
-        let r = self.resolve_at(dirfd, &p, true)?;
-        std::fs::set_permissions(
+        let r = self.path_at(mem, dirfd, path, true)?;
+        fs_done(std::fs::set_permissions(
             &r.host,
             std::fs::Permissions::from_mode(mode as u32 & 0o7777),
-        )
-        .map(|_| 0)
-        .map_err(|e| host_errno(&e))
+        ))
     }
 
     pub(crate) fn sys_utimensat(
@@ -450,9 +473,8 @@ impl LinuxProcess {
             // SAFETY: `ts` holds two timespecs.
             unsafe { libc::futimens(raw, ts.as_ptr()) }
         } else {
-            let p = read_path(mem, path)?;
             let nofollow = flags & AT_SYMLINK_NOFOLLOW != 0;
-            let r = self.resolve_at(dirfd, &p, !nofollow)?;
+            let r = self.path_at(mem, dirfd, path, !nofollow)?;
             let c = cpath(&r.host)?;
             let hf = if nofollow {
                 libc::AT_SYMLINK_NOFOLLOW
@@ -462,9 +484,19 @@ impl LinuxProcess {
             // SAFETY: a valid path and two timespecs.
             unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), ts.as_ptr(), hf) }
         };
-        if r < 0 {
-            return Err(last_errno());
-        }
-        Ok(0)
+        libc_done(r)
     }
+}
+
+/// 0, or the host errno of a failed std::fs call.
+fn fs_done(res: std::io::Result<()>) -> SysResult {
+    res.map(|_| 0).map_err(|e| host_errno(&e))
+}
+
+/// 0, or the host errno when a libc call returned a negative value.
+fn libc_done(r: libc::c_int) -> SysResult {
+    if r < 0 {
+        return Err(last_errno());
+    }
+    Ok(0)
 }

@@ -304,6 +304,25 @@ impl LinuxProcess {
         Ok(0)
     }
 
+    /// Run a blocking host wait call, taking the host signals and retrying
+    /// when it is interrupted. `Ok(None)` when a signal made the guest exit
+    /// meanwhile (the caller returns 0); the host errno when the call fails.
+    fn host_wait(&mut self, mut call: impl FnMut() -> i64) -> Result<Option<i64>, i64> {
+        loop {
+            let r = call();
+            if r >= 0 {
+                return Ok(Some(r));
+            }
+            if last_errno() != EINTR {
+                return Err(last_errno());
+            }
+            self.take_host_signals();
+            if self.pending_exit.is_some() {
+                return Ok(None);
+            }
+        }
+    }
+
     /// wait4(pid, wstatus, options, rusage) on host children.
     pub(crate) fn sys_wait4(
         &mut self,
@@ -320,21 +339,13 @@ impl LinuxProcess {
         let mut status = 0i32;
         // SAFETY: rusage is a plain struct the kernel fills.
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        let r = loop {
+        let Some(r) = self.host_wait(|| {
             // SAFETY: `status` and `ru` are valid for the call.
-            let r = unsafe { libc::wait4(pid as i32, &mut status, options as i32, &mut ru) };
-            if r < 0 && last_errno() == EINTR {
-                self.take_host_signals();
-                if self.pending_exit.is_some() {
-                    return Ok(0);
-                }
-                continue;
-            }
-            break r;
+            unsafe { libc::wait4(pid as i32, &mut status, options as i32, &mut ru) as i64 }
+        })?
+        else {
+            return Ok(0);
         };
-        if r < 0 {
-            return Err(last_errno());
-        }
         if r > 0 {
             if wstatus != 0 {
                 misc::write_u32(mem, wstatus, status as u32)?;
@@ -360,10 +371,10 @@ impl LinuxProcess {
         let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: as above.
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        let r = loop {
+        let waited = self.host_wait(|| {
             // SAFETY: the pointers are valid for the call; waitid with a
             // rusage pointer is the raw syscall's five-argument form.
-            let r = unsafe {
+            unsafe {
                 libc::syscall(
                     libc::SYS_waitid,
                     idtype as libc::c_int,
@@ -372,18 +383,10 @@ impl LinuxProcess {
                     options as libc::c_int,
                     &mut ru as *mut libc::rusage,
                 )
-            };
-            if r < 0 && last_errno() == EINTR {
-                self.take_host_signals();
-                if self.pending_exit.is_some() {
-                    return Ok(0);
-                }
-                continue;
             }
-            break r;
-        };
-        if r < 0 {
-            return Err(last_errno());
+        })?;
+        if waited.is_none() {
+            return Ok(0);
         }
         if infop != 0 {
             // x86_64 and arm64 Linux share the 128-byte siginfo layout.

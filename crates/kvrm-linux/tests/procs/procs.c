@@ -324,9 +324,10 @@ int main(int argc, char **argv)
     {
         char *args[] = {"procs-copy", "spawned", NULL};
         int r = posix_spawn(&pid, "./procs-copy", NULL, NULL, args, environ);
-        say("posix_spawn: %s\n", ename(r));
+        /* Wait before printing, so the child's line always comes first. */
         if (r == 0)
             wait_report(pid, "spawned child");
+        say("posix_spawn: %s\n", ename(r));
         r = posix_spawn(&pid, "./missing", NULL, NULL, args, environ);
         say("posix_spawn(missing): %s\n", ename(r));
         if (r == 0)

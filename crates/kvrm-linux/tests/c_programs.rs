@@ -11,6 +11,9 @@ use kvrm_cpu::Cpu;
 use kvrm_isa::GuestMemory;
 use kvrm_linux::{load, run, ProgramSpec};
 
+mod common;
+use common::have_cross_compiler;
+
 /// Build all programs once into a temporary directory.
 fn build_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -52,23 +55,6 @@ fn run_c(name: &str, args: &[&str], env: &[&str]) -> (String, i32) {
     out.seek(SeekFrom::Start(0)).unwrap();
     out.read_to_string(&mut stdout).unwrap();
     (stdout, s.end.status())
-}
-
-/// Whether the cross compiler is there; without it the test is skipped with a
-/// printed reason, or fails when KVRM_REQUIRE_GUESTS=1 (as CI sets).
-fn have_cross_compiler() -> bool {
-    let ok = Command::new("aarch64-linux-gnu-gcc")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("KVRM_REQUIRE_GUESTS").as_deref() != Ok("1"),
-            "aarch64-linux-gnu-gcc is missing and KVRM_REQUIRE_GUESTS=1"
-        );
-        println!("skipped: aarch64-linux-gnu-gcc is not installed");
-    }
-    ok
 }
 
 #[test]

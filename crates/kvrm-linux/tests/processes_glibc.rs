@@ -11,22 +11,8 @@ use kvrm_cpu::Cpu;
 use kvrm_isa::GuestMemory;
 use kvrm_linux::{load, run, ProgramSpec};
 
-/// Whether the cross compiler is there; without it the test is skipped with a
-/// printed reason, or fails when KVRM_REQUIRE_GUESTS=1 (as CI sets).
-fn have_cross_compiler() -> bool {
-    let ok = Command::new("aarch64-linux-gnu-gcc")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("KVRM_REQUIRE_GUESTS").as_deref() != Ok("1"),
-            "aarch64-linux-gnu-gcc is missing and KVRM_REQUIRE_GUESTS=1"
-        );
-        println!("skipped: aarch64-linux-gnu-gcc is not installed");
-    }
-    ok
-}
+mod common;
+use common::have_cross_compiler;
 
 #[test]
 fn glibc_fork_exec_wait_signals() {

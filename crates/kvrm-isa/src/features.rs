@@ -22,17 +22,27 @@ pub const ID_AA64ISAR2: u64 = 1 << 20;
 pub mod hwcap {
     pub const FP: u64 = 1 << 0;
     pub const ASIMD: u64 = 1 << 1;
+    pub const EVTSTRM: u64 = 1 << 2;
+    pub const AES: u64 = 1 << 3;
+    pub const PMULL: u64 = 1 << 4;
+    pub const SHA1: u64 = 1 << 5;
+    pub const SHA2: u64 = 1 << 6;
     pub const CRC32: u64 = 1 << 7;
     pub const ATOMICS: u64 = 1 << 8;
+    pub const FPHP: u64 = 1 << 9;
+    pub const ASIMDHP: u64 = 1 << 10;
     pub const CPUID: u64 = 1 << 11;
     pub const ASIMDRDM: u64 = 1 << 12;
     pub const JSCVT: u64 = 1 << 13;
     pub const LRCPC: u64 = 1 << 15;
     pub const DCPOP: u64 = 1 << 16;
     pub const ASIMDDP: u64 = 1 << 20;
+    pub const SVE: u64 = 1 << 22;
     pub const ILRCPC: u64 = 1 << 26;
     pub const FLAGM: u64 = 1 << 27;
     pub const SB: u64 = 1 << 29;
+    pub const PACA: u64 = 1 << 30;
+    pub const PACG: u64 = 1 << 31;
     /// AT_HWCAP2 bits.
     pub const HWCAP2_DCPODP: u64 = 1 << 0;
     pub const HWCAP2_FLAGM2: u64 = 1 << 7;

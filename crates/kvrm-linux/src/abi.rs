@@ -111,29 +111,6 @@ pub mod auxv {
     pub const AT_MINSIGSTKSZ: u64 = 51;
 }
 
-/// arm64 AT_HWCAP bits (asm/hwcap.h), the subset kvrm knows about.
-pub mod hwcap {
-    pub const HWCAP_FP: u64 = 1 << 0;
-    pub const HWCAP_ASIMD: u64 = 1 << 1;
-    pub const HWCAP_EVTSTRM: u64 = 1 << 2;
-    pub const HWCAP_AES: u64 = 1 << 3;
-    pub const HWCAP_PMULL: u64 = 1 << 4;
-    pub const HWCAP_SHA1: u64 = 1 << 5;
-    pub const HWCAP_SHA2: u64 = 1 << 6;
-    pub const HWCAP_CRC32: u64 = 1 << 7;
-    pub const HWCAP_ATOMICS: u64 = 1 << 8;
-    pub const HWCAP_FPHP: u64 = 1 << 9;
-    pub const HWCAP_ASIMDHP: u64 = 1 << 10;
-    pub const HWCAP_CPUID: u64 = 1 << 11;
-    pub const HWCAP_SVE: u64 = 1 << 22;
-    pub const HWCAP_PACA: u64 = 1 << 30;
-    pub const HWCAP_PACG: u64 = 1 << 31;
-
-    /// What kvrm implements, and nothing more (see `kvrm_isa::features`).
-    pub const KVRM_HWCAP: u64 = kvrm_isa::features::HWCAP;
-    pub const KVRM_HWCAP2: u64 = kvrm_isa::features::HWCAP2;
-}
-
 /// Signal numbers used by the layer (asm-generic/signal.h).
 pub mod signal {
     pub const SIGHUP: i32 = 1;

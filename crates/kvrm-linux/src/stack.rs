@@ -4,7 +4,7 @@
 
 use kvrm_isa::{CpuState, GuestMemory, MemFault, Perms, PAGE_SIZE};
 
-use crate::abi::{auxv::*, hwcap, layout};
+use crate::abi::{auxv::*, layout};
 use crate::elf::LoadedElf;
 
 /// What goes into the new process besides the executable.
@@ -77,7 +77,7 @@ pub fn setup_stack(
     let random = push(mem, &img.random, 16)?;
 
     let aux: [(u64, u64); 20] = [
-        (AT_HWCAP, hwcap::KVRM_HWCAP),
+        (AT_HWCAP, kvrm_isa::features::HWCAP),
         (AT_PAGESZ, PAGE_SIZE),
         (AT_CLKTCK, 100),
         (AT_PHDR, elf.phdr),
@@ -92,7 +92,7 @@ pub fn setup_stack(
         (AT_EGID, img.gid as u64),
         (AT_SECURE, 0),
         (AT_RANDOM, random),
-        (AT_HWCAP2, hwcap::KVRM_HWCAP2),
+        (AT_HWCAP2, kvrm_isa::features::HWCAP2),
         (AT_EXECFN, execfn),
         (AT_PLATFORM, platform),
         (AT_MINSIGSTKSZ, layout::MIN_SIGSTKSZ),

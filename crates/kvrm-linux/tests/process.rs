@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use kvrm_cpu::Cpu;
+use kvrm_isa::features::{hwcap, HWCAP, HWCAP2};
 use kvrm_isa::{Backend, GuestMemory, Perms};
-use kvrm_linux::abi::{auxv::*, errno::*, hwcap, layout};
+use kvrm_linux::abi::{auxv::*, errno::*, layout};
 use kvrm_linux::syscalls::nr;
 use kvrm_linux::{
     load, load_elf, run, ElfError, LinuxProcess, ProcessConfig, ProgramSpec, RunEnd, SyscallOutcome,
@@ -157,22 +158,22 @@ fn stack_and_auxv_layout() {
         }
         assert!(aux.insert(k, v).is_none(), "duplicate auxv key {k}");
     }
-    assert_eq!(aux[&AT_HWCAP], hwcap::KVRM_HWCAP);
+    assert_eq!(aux[&AT_HWCAP], HWCAP);
     // What is not implemented is not advertised.
     for missing in [
-        hwcap::HWCAP_FPHP,
-        hwcap::HWCAP_ASIMDHP,
-        hwcap::HWCAP_SVE,
-        hwcap::HWCAP_PACA,
-        hwcap::HWCAP_PACG,
-        hwcap::HWCAP_AES,
-        hwcap::HWCAP_SHA2,
-        hwcap::HWCAP_EVTSTRM,
+        hwcap::FPHP,
+        hwcap::ASIMDHP,
+        hwcap::SVE,
+        hwcap::PACA,
+        hwcap::PACG,
+        hwcap::AES,
+        hwcap::SHA2,
+        hwcap::EVTSTRM,
     ] {
         assert_eq!(aux[&AT_HWCAP] & missing, 0, "{missing:#x} advertised");
     }
-    assert_ne!(aux[&AT_HWCAP] & hwcap::HWCAP_ATOMICS, 0);
-    assert_eq!(aux[&AT_HWCAP2], hwcap::KVRM_HWCAP2);
+    assert_ne!(aux[&AT_HWCAP] & hwcap::ATOMICS, 0);
+    assert_eq!(aux[&AT_HWCAP2], HWCAP2);
     assert_eq!(aux[&AT_PAGESZ], 4096);
     assert_eq!(aux[&AT_CLKTCK], 100);
     assert_eq!(aux[&AT_BASE], 0);

@@ -15,11 +15,15 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use kvrm_isa::{Backend, CpuState, GuestMemory, MemFault, RunResult, StopReason};
+use kvrm_isa::{AddressSpace, CpuState, MemFault, RunResult, StopReason};
 
+pub mod engine;
 pub mod exec;
+pub mod memory;
 
+pub use engine::CpuEngine;
 pub use exec::{ExecFn, Flow};
+pub use memory::CpuMemory;
 
 const SLOTS_PER_PAGE: usize = 1024;
 const CODE_TLB: usize = 64;
@@ -48,12 +52,13 @@ struct CodeTlbEntry {
 }
 
 /// Observer called with the state and the encoding before each instruction.
-pub type Tracer = Box<dyn FnMut(&CpuState, u32)>;
+pub type Tracer = Box<dyn FnMut(&CpuState, u32) + Send>;
 
-/// One emulated CPU running on the host.
+/// The interpreter bound to one address space: the state of the machine it
+/// runs now, the space with its TLBs, and the code decoded from it.
 pub struct Cpu {
     pub state: CpuState,
-    pub mem: GuestMemory,
+    pub mem: CpuMemory,
     /// Set by a semantic function that returns [`Flow::Stop`] / [`Flow::StopRetired`].
     pending_stop: Option<StopReason>,
     /// Decoded pages; `None` only while the hot loop holds that page.
@@ -66,11 +71,11 @@ pub struct Cpu {
 }
 
 impl Cpu {
-    /// A CPU with the given guest memory and zeroed state.
-    pub fn new(mem: GuestMemory) -> Self {
+    /// A CPU with the given address space and zeroed state.
+    pub fn new(space: AddressSpace) -> Self {
         Cpu {
             state: CpuState::new(),
-            mem,
+            mem: CpuMemory::new(space),
             pending_stop: None,
             code_pages: Vec::new(),
             free_code_pages: Vec::new(),
@@ -83,9 +88,20 @@ impl Cpu {
         }
     }
 
-    /// The ancestor's model: flat RWX memory of `size` bytes at address 0.
+    /// Raw programs: flat RWX memory of `size` bytes at address 0.
     pub fn with_flat_memory(size: u64) -> Result<Self, kvrm_isa::MapError> {
-        Ok(Self::new(GuestMemory::flat(size)?))
+        Ok(Self::new(AddressSpace::flat(size)?))
+    }
+
+    /// Copy `bytes` into mapped guest memory at `addr` (write permission is
+    /// not required).
+    pub fn load_program(&mut self, bytes: &[u8], addr: u64) -> Result<(), MemFault> {
+        self.mem.write_bytes_force(addr, bytes)
+    }
+
+    /// Run until a stop or until `max_instructions` have retired.
+    pub fn run(&mut self, max_instructions: u64) -> RunResult {
+        self.run_for(max_instructions)
     }
 
     /// Call `f(state, word)` before every instruction (slows execution down).
@@ -254,6 +270,7 @@ impl Cpu {
     /// modified (semantic functions never touch the code cache).
     fn run_fast(&mut self, max: u64, retired: &mut u64) -> StopReason {
         let mut n = 0u64;
+        self.mem.sync_epoch();
         if self.mem.has_dirty_code() {
             // Memory changed between runs (a loader, mmap, mprotect).
             self.drop_dirty_code();
@@ -337,6 +354,7 @@ impl Cpu {
     fn run_traced(&mut self, max: u64, retired: &mut u64) -> StopReason {
         let mut tracer = self.tracer.take();
         let mut n = 0u64;
+        self.mem.sync_epoch();
         let stop = loop {
             if n >= max {
                 break StopReason::CycleLimit;
@@ -367,31 +385,6 @@ impl Cpu {
             pc: self.state.pc,
             encoding: 0,
         })
-    }
-}
-
-impl Backend for Cpu {
-    fn name(&self) -> &'static str {
-        "cpu"
-    }
-    fn state(&self) -> &CpuState {
-        &self.state
-    }
-    fn state_mut(&mut self) -> &mut CpuState {
-        &mut self.state
-    }
-    fn memory(&self) -> &GuestMemory {
-        &self.mem
-    }
-    fn memory_mut(&mut self) -> &mut GuestMemory {
-        &mut self.mem
-    }
-    fn run(&mut self, max_instructions: u64) -> RunResult {
-        self.run_for(max_instructions)
-    }
-    fn reset_memory(&mut self, mem: GuestMemory) {
-        self.mem = mem;
-        self.flush_code_cache();
     }
 }
 

@@ -79,8 +79,6 @@ pub enum StopReason {
     },
     /// An encoding this emulator does not implement (or that is unallocated).
     Undefined { pc: u64, encoding: u32 },
-    /// The guest process exited (Linux layer only).
-    Exited { status: i32 },
 }
 
 impl StopReason {
@@ -92,7 +90,6 @@ impl StopReason {
             StopReason::CycleLimit => "cycle_limit",
             StopReason::Fault { .. } => "fault",
             StopReason::Undefined { .. } => "undefined",
-            StopReason::Exited { .. } => "exited",
         }
     }
 
@@ -131,7 +128,6 @@ impl fmt::Display for StopReason {
             StopReason::Undefined { pc, encoding } => {
                 write!(f, "undefined instruction {encoding:#010x} at pc {pc:#x}")
             }
-            StopReason::Exited { status } => write!(f, "exited with status {status}"),
         }
     }
 }

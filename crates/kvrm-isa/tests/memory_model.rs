@@ -1,9 +1,9 @@
-//! GuestMemory against a trivially correct model: random map / unmap / protect /
+//! AddressSpace against a trivially correct model: random map / unmap / protect /
 //! read / write sequences must agree byte for byte and fault for fault.
 
 use std::collections::HashMap;
 
-use kvrm_isa::{Access, FaultKind, GuestMemory, Perms, PAGE_SIZE};
+use kvrm_isa::{Access, FaultKind, AddressSpace, Perms, PAGE_SIZE};
 use proptest::prelude::*;
 
 /// Pages 0..PAGES of a small window of the address space near the top, so
@@ -79,7 +79,7 @@ proptest! {
 
     #[test]
     fn memory_agrees_with_model(ops in prop::collection::vec(op(), 1..60)) {
-        let mut mem = GuestMemory::new();
+        let mut mem = AddressSpace::new();
         let mut model = Model::default();
         for op in ops {
             match op {

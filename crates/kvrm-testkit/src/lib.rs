@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use kvrm_isa::{Backend, StopReason};
+use kvrm_isa::{Engine, Machine, StopReason};
 use serde::Deserialize;
 
 pub const MEM_SIZE: u64 = 0x10_0000;
@@ -128,7 +128,7 @@ fn stop_name(stop: &StopReason, end: u64) -> String {
 
 /// Run one case on `backend` (fresh, with flat memory of at least `MEM_SIZE`).
 /// Returns a printable report of every difference from the oracle.
-pub fn run_case<B: Backend + ?Sized>(backend: &mut B, case: &OracleCase) -> Result<(), String> {
+pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Result<(), String> {
     let image = initial_image(case);
     let end = CODE_ADDR + 4 * case.code.len() as u64;
     backend
@@ -208,7 +208,7 @@ pub fn run_case<B: Backend + ?Sized>(backend: &mut B, case: &OracleCase) -> Resu
     let mut want_mem: BTreeMap<u64, u64> = e.mem.iter().copied().collect();
     let mut buf = vec![0u8; MEM_SIZE as usize];
     backend
-        .memory_mut()
+        .memory()
         .read_bytes(0, &mut buf)
         .map_err(|f| format!("cannot read back memory: {f}"))?;
     // The appended BRK is ours, not the oracle's.
@@ -241,7 +241,7 @@ pub fn run_case<B: Backend + ?Sized>(backend: &mut B, case: &OracleCase) -> Resu
 /// Run every fixture (optionally only files/cases whose name contains
 /// `$KVRM_ORACLE_FILTER`) on fresh backends from `make`; panic with a report of
 /// the first failures.
-pub fn run_all_fixtures<B: Backend>(mut make: impl FnMut() -> B) {
+pub fn run_all_fixtures<E: Engine>(mut make: impl FnMut() -> Machine<E>) {
     let filter = std::env::var("KVRM_ORACLE_FILTER").unwrap_or_default();
     let mut failures = Vec::new();
     let mut total = 0;

@@ -1,31 +1,45 @@
-//! Guest memory: a sparse 64-bit address space of mapped regions with permissions.
+//! Address spaces: the backend-neutral view of a guest's memory.
 //!
-//! Mappings (`map`, `unmap`, `protect`) are page granular (4 KiB) and kept in a
-//! sorted map of regions. Backing pages ("frames") are allocated on first touch,
-//! so a guest can reserve far more than it uses. Two small direct-mapped TLBs
-//! (read, write) make the common access a tag compare and a slice copy.
+//! An [`AddressSpace`] is a sparse 64-bit space of page-granular (4 KiB)
+//! regions with permissions, kept in a sorted map, and the page frames that
+//! back them, allocated on first write (an untouched page reads as zeros).
+//! Frames are reference counted: [`AddressSpace::fork`] shares every frame
+//! with the clone, and the first write on either side copies the page
+//! (copy-on-write). Threads of a process share one space (an engine runs them
+//! in it); processes get their own.
 //!
 //! Every access is checked: an address outside a mapping, or against its
 //! permissions, returns a [`MemFault`]; nothing here can read or write host
-//! memory other than the guest's own frames (all indexing is bounds-checked,
-//! there is no `unsafe`).
+//! memory other than the guest's own frames (indexing is bounds-checked, there
+//! is no `unsafe`).
 //!
-//! Pages that hold decoded code are tracked: the write TLB never caches them, so
-//! a store to one takes the slow path, which records the page as dirty. The CPU
-//! backend drops its decoded instructions for dirty pages before the next fetch.
+//! Backends keep their fast paths outside this type: the CPU backend's TLBs
+//! cache frame indices ([`AddressSpace::frame_index`]) and are flushed when
+//! [`AddressSpace::epoch`] changes (every unmap, protect or fork). For a
+//! backend that keeps memory elsewhere (a GPU), the space tracks the pages the
+//! host wrote ([`AddressSpace::take_host_dirty`], to upload before the next
+//! run) and pages the backend marked stale (read through its
+//! [`PageSource`] until the host writes them).
+//!
+//! Pages that a backend decoded code from are tracked: a write to one, or an
+//! unmap or protect of it, records the page as dirty code
+//! ([`AddressSpace::take_dirty_code`]) so the decoded instructions are dropped.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::stop::{Access, FaultKind, MemFault};
 
 pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
-const PAGE_MASK: u64 = PAGE_SIZE - 1;
-const TLB_ENTRIES: usize = 256;
-const INVALID_TAG: u64 = u64::MAX;
+pub const PAGE_MASK: u64 = PAGE_SIZE - 1;
 
-/// Default size of the flat memory used for raw programs (the ancestor's model).
+/// Default size of the flat memory used for raw programs (16 MiB, as the
+/// Metal system had).
 pub const DEFAULT_RAW_MEMORY: u64 = 16 * 1024 * 1024;
+
+/// One page of guest memory.
+pub type Frame = [u8; PAGE_SIZE as usize];
 
 /// Page permissions: read, write, execute.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -49,7 +63,7 @@ impl Perms {
     pub fn exec(self) -> bool {
         self.0 & 4 != 0
     }
-    fn allows(self, access: Access) -> bool {
+    pub fn allows(self, access: Access) -> bool {
         match access {
             Access::Read => self.read(),
             Access::Write => self.write(),
@@ -84,7 +98,7 @@ pub enum MapError {
     NoSpace(u64),
 }
 
-/// One mapped region, as listed by [`GuestMemory::regions`].
+/// One mapped region, as listed by [`AddressSpace::regions`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Region {
     pub start: u64,
@@ -92,76 +106,80 @@ pub struct Region {
     pub perms: Perms,
 }
 
-#[derive(Clone, Copy)]
-struct TlbEntry {
-    tag: u64,
-    frame: u32,
+/// Where a backend that keeps memory elsewhere serves stale pages from.
+pub trait PageSource: Send + Sync {
+    /// Copy the current contents of guest page `page` into `out`.
+    fn read_page(&self, page: u64, out: &mut Frame);
 }
 
-const EMPTY_TLB: TlbEntry = TlbEntry {
-    tag: INVALID_TAG,
-    frame: 0,
-};
+#[inline(always)]
+pub fn page_of(addr: u64) -> u64 {
+    addr >> PAGE_SHIFT
+}
 
-type Frame = Box<[u8; PAGE_SIZE as usize]>;
+fn zero_frame() -> Arc<Frame> {
+    Arc::new([0u8; PAGE_SIZE as usize])
+}
 
-pub struct GuestMemory {
+pub struct AddressSpace {
     /// start -> (end, perms); non-overlapping, page aligned.
     regions: BTreeMap<u64, (u64, Perms)>,
-    frames: Vec<Frame>,
+    /// Frame slots; `None` is free (listed in `free_frames`).
+    frames: Vec<Option<Arc<Frame>>>,
     free_frames: Vec<u32>,
     page_frame: HashMap<u64, u32>,
-    tlb_read: Box<[TlbEntry; TLB_ENTRIES]>,
-    tlb_write: Box<[TlbEntry; TLB_ENTRIES]>,
     code_pages: HashSet<u64>,
     dirty_code: Vec<u64>,
+    /// Pages written through the host API since `take_host_dirty`.
+    host_dirty: BTreeSet<u64>,
+    /// Pages whose current contents live with the backend's `source`.
+    stale: HashSet<u64>,
+    source: Option<Arc<dyn PageSource>>,
+    /// Changes whenever a cached translation may have become wrong.
+    epoch: u64,
     /// Upper bound on resident frames, so a guest cannot exhaust host memory.
     max_frames: usize,
 }
 
-impl Default for GuestMemory {
+impl Default for AddressSpace {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl std::fmt::Debug for GuestMemory {
+impl std::fmt::Debug for AddressSpace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GuestMemory")
+        f.debug_struct("AddressSpace")
             .field("regions", &self.regions())
             .field("resident_pages", &self.page_frame.len())
             .finish()
     }
 }
 
-#[inline(always)]
-fn page_of(addr: u64) -> u64 {
-    addr >> PAGE_SHIFT
+fn fault(addr: u64, access: Access, kind: FaultKind) -> MemFault {
+    MemFault { addr, access, kind }
 }
 
-#[inline(always)]
-fn tlb_slot(page: u64) -> usize {
-    (page as usize) & (TLB_ENTRIES - 1)
-}
-
-impl GuestMemory {
+impl AddressSpace {
     /// An empty address space.
     pub fn new() -> Self {
-        GuestMemory {
+        AddressSpace {
             regions: BTreeMap::new(),
             frames: Vec::new(),
             free_frames: Vec::new(),
             page_frame: HashMap::new(),
-            tlb_read: Box::new([EMPTY_TLB; TLB_ENTRIES]),
-            tlb_write: Box::new([EMPTY_TLB; TLB_ENTRIES]),
             code_pages: HashSet::new(),
             dirty_code: Vec::new(),
+            host_dirty: BTreeSet::new(),
+            stale: HashSet::new(),
+            source: None,
+            epoch: 0,
             // 8 GiB of touched guest memory by default.
             max_frames: 2 * 1024 * 1024,
         }
     }
 
-    /// The ancestor's model: one flat read/write/execute region at address 0.
+    /// One flat read/write/execute region at address 0 (raw programs).
     pub fn flat(size: u64) -> Result<Self, MapError> {
         let mut m = Self::new();
         m.map(0, size.next_multiple_of(PAGE_SIZE), Perms::RWX)?;
@@ -175,6 +193,45 @@ impl GuestMemory {
 
     pub fn resident_pages(&self) -> usize {
         self.page_frame.len()
+    }
+
+    /// Changes whenever translations cached outside may be wrong.
+    #[inline(always)]
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    fn bump_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+    }
+
+    /// A copy-on-write clone (for `fork`): both spaces share every frame
+    /// until one of them writes it. Decoded-code tracking starts empty.
+    pub fn fork(&mut self) -> AddressSpace {
+        self.bring_in_stale();
+        self.bump_epoch();
+        AddressSpace {
+            regions: self.regions.clone(),
+            frames: self.frames.clone(),
+            free_frames: self.free_frames.clone(),
+            page_frame: self.page_frame.clone(),
+            code_pages: HashSet::new(),
+            dirty_code: Vec::new(),
+            host_dirty: self.page_frame.keys().copied().collect(),
+            stale: HashSet::new(),
+            source: None,
+            epoch: 0,
+            max_frames: self.max_frames,
+        }
+    }
+
+    /// Bytes mapped with any permission (what `mmap` commits).
+    pub fn committed_bytes(&self) -> u64 {
+        self.regions
+            .iter()
+            .filter(|(_, &(_, p))| p != Perms::NONE)
+            .map(|(&s, &(e, _))| e - s)
+            .sum()
     }
 
     // ----- mapping -------------------------------------------------------
@@ -281,19 +338,24 @@ impl GuestMemory {
                 self.release_frames(start, r_end);
             }
         }
-        self.flush_tlb();
+        self.bump_epoch();
         Ok(())
     }
 
     fn release_frames(&mut self, start: u64, end: u64) {
         let (first, last) = (page_of(start), page_of(end));
-        if (last - first) as usize > self.page_frame.len() {
-            let pages: Vec<u64> = self
+        let tracked = self.page_frame.len() + self.code_pages.len() + self.stale.len();
+        if (last - first) as usize > tracked {
+            let mut pages: Vec<u64> = self
                 .page_frame
                 .keys()
+                .chain(self.code_pages.iter())
+                .chain(self.stale.iter())
                 .copied()
                 .filter(|p| (first..last).contains(p))
                 .collect();
+            pages.sort_unstable();
+            pages.dedup();
             for page in pages {
                 self.release_page(page);
             }
@@ -306,12 +368,14 @@ impl GuestMemory {
 
     fn release_page(&mut self, page: u64) {
         if let Some(frame) = self.page_frame.remove(&page) {
-            self.frames[frame as usize].fill(0);
+            self.frames[frame as usize] = None;
             self.free_frames.push(frame);
         }
         if self.code_pages.remove(&page) {
             self.dirty_code.push(page);
         }
+        self.stale.remove(&page);
+        self.host_dirty.remove(&page);
     }
 
     /// Change the permissions of `[addr, addr+len)`, which must be fully mapped.
@@ -342,7 +406,7 @@ impl GuestMemory {
         for start in starts {
             self.merge_around(start);
         }
-        self.flush_tlb();
+        self.bump_epoch();
         Ok(())
     }
 
@@ -377,231 +441,96 @@ impl GuestMemory {
         }
     }
 
-    fn flush_tlb(&mut self) {
-        self.tlb_read.fill(EMPTY_TLB);
-        self.tlb_write.fill(EMPTY_TLB);
-    }
+    // ----- frames (for backends) ------------------------------------------
 
-    // ----- translation -----------------------------------------------------
-
-    /// Find (allocating on first touch) the frame for `page`, checking `access`.
-    fn translate(&mut self, page: u64, access: Access, addr: u64) -> Result<u32, MemFault> {
-        let base = page << PAGE_SHIFT;
-        let perms = self.perms_at(base).ok_or(MemFault {
-            addr,
-            access,
-            kind: FaultKind::Unmapped,
-        })?;
-        if !perms.allows(access) {
-            return Err(MemFault {
-                addr,
-                access,
-                kind: FaultKind::Permission,
-            });
-        }
-        self.frame_for(page, addr, access)
-    }
-
-    fn frame_for(&mut self, page: u64, addr: u64, access: Access) -> Result<u32, MemFault> {
-        if let Some(&f) = self.page_frame.get(&page) {
-            return Ok(f);
-        }
-        let frame = if let Some(f) = self.free_frames.pop() {
-            f
+    /// Check `access` to `addr` against the mapping (no frame is touched).
+    pub fn check_access(&self, addr: u64, access: Access) -> Result<(), MemFault> {
+        let perms = self
+            .perms_at(addr)
+            .ok_or(fault(addr, access, FaultKind::Unmapped))?;
+        if perms.allows(access) {
+            Ok(())
         } else {
-            if self.frames.len() >= self.max_frames {
-                // Out of host memory budget: report as an unmapped access.
-                return Err(MemFault {
-                    addr,
-                    access,
-                    kind: FaultKind::Unmapped,
-                });
-            }
-            self.frames.push(Box::new([0u8; PAGE_SIZE as usize]));
-            (self.frames.len() - 1) as u32
-        };
-        self.page_frame.insert(page, frame);
-        Ok(frame)
-    }
-
-    fn fill_tlb(&mut self, page: u64, frame: u32, access: Access) {
-        let entry = TlbEntry { tag: page, frame };
-        match access {
-            Access::Read => self.tlb_read[tlb_slot(page)] = entry,
-            Access::Write => {
-                if !self.code_pages.contains(&page) {
-                    self.tlb_write[tlb_slot(page)] = entry;
-                }
-            }
-            Access::Execute => {}
+            Err(fault(addr, access, FaultKind::Permission))
         }
     }
 
-    fn note_write(&mut self, page: u64) {
+    /// The frame index backing `page`, allocating it on first use; a write
+    /// access gets a frame of its own (copy-on-write). `addr` names the
+    /// faulting byte. Permissions are checked unless `force`.
+    pub fn frame_index(
+        &mut self,
+        page: u64,
+        access: Access,
+        addr: u64,
+        force: bool,
+    ) -> Result<u32, MemFault> {
+        if force {
+            if self.perms_at(page << PAGE_SHIFT).is_none() {
+                return Err(fault(addr, access, FaultKind::Unmapped));
+            }
+        } else {
+            self.check_access(page << PAGE_SHIFT, access)
+                .map_err(|f| fault(addr, f.access, f.kind))?;
+        }
+        if self.stale.contains(&page) {
+            self.bring_in(page);
+        }
+        let idx = match self.page_frame.get(&page) {
+            Some(&f) => f,
+            None => {
+                let idx = match self.free_frames.pop() {
+                    Some(f) => f,
+                    None => {
+                        if self.frames.len() >= self.max_frames {
+                            // Out of the host memory budget: report as unmapped.
+                            return Err(fault(addr, access, FaultKind::Unmapped));
+                        }
+                        self.frames.push(None);
+                        (self.frames.len() - 1) as u32
+                    }
+                };
+                self.frames[idx as usize] = Some(zero_frame());
+                self.page_frame.insert(page, idx);
+                idx
+            }
+        };
+        if access == Access::Write {
+            if let Some(f) = self.frames[idx as usize].as_mut() {
+                Arc::make_mut(f);
+            }
+        }
+        Ok(idx)
+    }
+
+    /// The frame at `idx` (from [`Self::frame_index`]).
+    #[inline(always)]
+    pub fn frame(&self, idx: u32) -> Option<&Frame> {
+        self.frames.get(idx as usize)?.as_deref()
+    }
+
+    /// The frame at `idx` for writing, if it is not shared with another space.
+    #[inline(always)]
+    pub fn frame_mut(&mut self, idx: u32) -> Option<&mut Frame> {
+        Arc::get_mut(self.frames.get_mut(idx as usize)?.as_mut()?)
+    }
+
+    /// Does `page` hold decoded code (so writes must be seen)?
+    #[inline(always)]
+    pub fn is_code_page(&self, page: u64) -> bool {
+        self.code_pages.contains(&page)
+    }
+
+    /// Record that `page` holds code a backend decoded.
+    pub fn mark_code_page(&mut self, page: u64) {
+        self.code_pages.insert(page);
+    }
+
+    /// Note a guest write to `page` (drops its decoded code).
+    #[inline]
+    pub fn note_write(&mut self, page: u64) {
         if self.code_pages.remove(&page) {
             self.dirty_code.push(page);
-        }
-    }
-
-    // ----- accesses ----------------------------------------------------------
-
-    /// Read `N` bytes at `addr` (any alignment, may cross pages).
-    #[inline(always)]
-    pub fn read<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
-        let off = (addr & PAGE_MASK) as usize;
-        let page = page_of(addr);
-        let e = self.tlb_read[tlb_slot(page)];
-        if e.tag == page && off + N <= PAGE_SIZE as usize {
-            let frame = &self.frames[e.frame as usize];
-            let mut out = [0u8; N];
-            out.copy_from_slice(&frame[off..off + N]);
-            return Ok(out);
-        }
-        let mut out = [0u8; N];
-        self.read_slow(addr, &mut out, Access::Read)?;
-        Ok(out)
-    }
-
-    /// Write `N` bytes at `addr` (any alignment, may cross pages; all-or-nothing).
-    #[inline(always)]
-    pub fn write<const N: usize>(&mut self, addr: u64, bytes: [u8; N]) -> Result<(), MemFault> {
-        let off = (addr & PAGE_MASK) as usize;
-        let page = page_of(addr);
-        let e = self.tlb_write[tlb_slot(page)];
-        if e.tag == page && off + N <= PAGE_SIZE as usize {
-            let frame = &mut self.frames[e.frame as usize];
-            frame[off..off + N].copy_from_slice(&bytes);
-            return Ok(());
-        }
-        self.write_slow(addr, &bytes, false)
-    }
-
-    #[cold]
-    fn read_slow(&mut self, addr: u64, out: &mut [u8], access: Access) -> Result<(), MemFault> {
-        let end = addr.checked_add(out.len() as u64);
-        if end.is_none() && !out.is_empty() {
-            return Err(MemFault {
-                addr,
-                access,
-                kind: FaultKind::Unmapped,
-            });
-        }
-        let mut done = 0usize;
-        while done < out.len() {
-            let a = addr + done as u64;
-            let page = page_of(a);
-            let off = (a & PAGE_MASK) as usize;
-            let n = (PAGE_SIZE as usize - off).min(out.len() - done);
-            let frame = self.translate(page, access, a)?;
-            if access == Access::Read {
-                self.fill_tlb(page, frame, Access::Read);
-            }
-            out[done..done + n].copy_from_slice(&self.frames[frame as usize][off..off + n]);
-            done += n;
-        }
-        Ok(())
-    }
-
-    #[cold]
-    fn write_slow(&mut self, addr: u64, bytes: &[u8], force: bool) -> Result<(), MemFault> {
-        let access = Access::Write;
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        let last = addr.checked_add(bytes.len() as u64 - 1).ok_or(MemFault {
-            addr,
-            access,
-            kind: FaultKind::Unmapped,
-        })?;
-        // Check every page first, so a faulting write changes nothing.
-        let mut page = page_of(addr);
-        while page <= page_of(last) {
-            let a = (page << PAGE_SHIFT).max(addr);
-            if force {
-                if self.perms_at(a).is_none() {
-                    return Err(MemFault {
-                        addr: a,
-                        access,
-                        kind: FaultKind::Unmapped,
-                    });
-                }
-                self.frame_for(page, a, access)?;
-            } else {
-                self.translate(page, access, a)?;
-            }
-            page += 1;
-        }
-        let mut done = 0usize;
-        while done < bytes.len() {
-            let a = addr + done as u64;
-            let page = page_of(a);
-            let off = (a & PAGE_MASK) as usize;
-            let n = (PAGE_SIZE as usize - off).min(bytes.len() - done);
-            let frame = self.page_frame[&page];
-            self.note_write(page);
-            if !force {
-                self.fill_tlb(page, frame, Access::Write);
-            }
-            self.frames[frame as usize][off..off + n].copy_from_slice(&bytes[done..done + n]);
-            done += n;
-        }
-        Ok(())
-    }
-
-    /// Read a byte string as the guest would (read permission required).
-    pub fn read_bytes(&mut self, addr: u64, out: &mut [u8]) -> Result<(), MemFault> {
-        self.read_slow(addr, out, Access::Read)
-    }
-
-    /// Write a byte string as the guest would (write permission required).
-    pub fn write_bytes(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
-        self.write_slow(addr, bytes, false)
-    }
-
-    /// Write into mapped memory ignoring write permission (loaders, debuggers).
-    pub fn write_bytes_force(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
-        self.write_slow(addr, bytes, true)
-    }
-
-    /// Read a NUL-terminated string of at most `max` bytes (without the NUL).
-    pub fn read_cstring(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
-        let mut out = Vec::new();
-        let mut a = addr;
-        while out.len() < max {
-            let [b] = self.read::<1>(a)?;
-            if b == 0 {
-                return Ok(out);
-            }
-            out.push(b);
-            a = a.wrapping_add(1);
-        }
-        Ok(out)
-    }
-
-    /// Fetch an instruction word: execute permission, 4-byte alignment.
-    /// Marks the page as holding code (see the module comment).
-    pub fn fetch_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
-        if addr & 3 != 0 {
-            return Err(MemFault {
-                addr,
-                access: Access::Execute,
-                kind: FaultKind::Alignment,
-            });
-        }
-        let page = page_of(addr);
-        let frame = self.translate(page, Access::Execute, addr)?;
-        self.mark_code_page(page);
-        let off = (addr & PAGE_MASK) as usize;
-        let b = &self.frames[frame as usize][off..off + 4];
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn mark_code_page(&mut self, page: u64) {
-        if self.code_pages.insert(page) {
-            let slot = tlb_slot(page);
-            if self.tlb_write[slot].tag == page {
-                self.tlb_write[slot] = EMPTY_TLB;
-            }
         }
     }
 
@@ -616,68 +545,214 @@ impl GuestMemory {
         std::mem::take(&mut self.dirty_code)
     }
 
+    // ----- backends that keep memory elsewhere ------------------------------
+
+    /// Serve stale pages from `source` (a GPU backend's device memory).
+    pub fn set_page_source(&mut self, source: Option<Arc<dyn PageSource>>) {
+        self.source = source;
+    }
+
+    /// The backend changed these pages: read them through the page source
+    /// until the host writes them.
+    pub fn mark_stale(&mut self, pages: impl IntoIterator<Item = u64>) {
+        if self.source.is_some() {
+            self.stale.extend(pages);
+        }
+    }
+
+    /// Pages written through the host API since the last call, in order.
+    pub fn take_host_dirty(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.host_dirty).into_iter().collect()
+    }
+
+    fn bring_in(&mut self, page: u64) {
+        self.stale.remove(&page);
+        let Some(src) = self.source.clone() else {
+            return;
+        };
+        let mut buf = [0u8; PAGE_SIZE as usize];
+        src.read_page(page, &mut buf);
+        if let Some(&idx) = self.page_frame.get(&page) {
+            self.frames[idx as usize] = Some(Arc::new(buf));
+        } else if let Some(idx) = self.free_frames.pop() {
+            self.frames[idx as usize] = Some(Arc::new(buf));
+            self.page_frame.insert(page, idx);
+        } else {
+            self.frames.push(Some(Arc::new(buf)));
+            self.page_frame.insert(page, (self.frames.len() - 1) as u32);
+        }
+    }
+
+    fn bring_in_stale(&mut self) {
+        let pages: Vec<u64> = self.stale.iter().copied().collect();
+        for p in pages {
+            self.bring_in(p);
+        }
+    }
+
+    // ----- host accesses -----------------------------------------------------
+
+    /// Copy page bytes `[off, off+out.len())` of `page` into `out`.
+    fn copy_out(&self, page: u64, off: usize, out: &mut [u8]) {
+        if self.stale.contains(&page) {
+            if let Some(src) = &self.source {
+                let mut buf = [0u8; PAGE_SIZE as usize];
+                src.read_page(page, &mut buf);
+                out.copy_from_slice(&buf[off..off + out.len()]);
+                return;
+            }
+        }
+        match self.page_frame.get(&page).and_then(|&i| self.frame(i)) {
+            Some(f) => out.copy_from_slice(&f[off..off + out.len()]),
+            None => out.fill(0),
+        }
+    }
+
+    fn read_checked(&self, addr: u64, out: &mut [u8], access: Access) -> Result<(), MemFault> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        if addr.checked_add(out.len() as u64 - 1).is_none() {
+            return Err(fault(addr, access, FaultKind::Unmapped));
+        }
+        let mut done = 0usize;
+        while done < out.len() {
+            let a = addr + done as u64;
+            let off = (a & PAGE_MASK) as usize;
+            let n = (PAGE_SIZE as usize - off).min(out.len() - done);
+            self.check_access(a, access)?;
+            self.copy_out(page_of(a), off, &mut out[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn write_checked(&mut self, addr: u64, bytes: &[u8], force: bool) -> Result<(), MemFault> {
+        let access = Access::Write;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let last = addr
+            .checked_add(bytes.len() as u64 - 1)
+            .ok_or(fault(addr, access, FaultKind::Unmapped))?;
+        // Check every page first, so a faulting write changes nothing.
+        for page in page_of(addr)..=page_of(last) {
+            let a = (page << PAGE_SHIFT).max(addr);
+            if force {
+                if self.perms_at(a).is_none() {
+                    return Err(fault(a, access, FaultKind::Unmapped));
+                }
+            } else {
+                self.check_access(a, access)?;
+            }
+        }
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let a = addr + done as u64;
+            let page = page_of(a);
+            let off = (a & PAGE_MASK) as usize;
+            let n = (PAGE_SIZE as usize - off).min(bytes.len() - done);
+            let idx = self.frame_index(page, access, a, true)?;
+            self.note_write(page);
+            self.host_dirty.insert(page);
+            if let Some(f) = self.frame_mut(idx) {
+                f[off..off + n].copy_from_slice(&bytes[done..done + n]);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Read a byte string as the guest would (read permission required).
+    pub fn read_bytes(&self, addr: u64, out: &mut [u8]) -> Result<(), MemFault> {
+        self.read_checked(addr, out, Access::Read)
+    }
+
+    /// Read `N` bytes as the guest would.
+    pub fn read<const N: usize>(&self, addr: u64) -> Result<[u8; N], MemFault> {
+        let mut out = [0u8; N];
+        self.read_checked(addr, &mut out, Access::Read)?;
+        Ok(out)
+    }
+
+    /// Write a byte string as the guest would (write permission required;
+    /// all or nothing).
+    pub fn write_bytes(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
+        self.write_checked(addr, bytes, false)
+    }
+
+    /// Write `N` bytes as the guest would.
+    pub fn write<const N: usize>(&mut self, addr: u64, bytes: [u8; N]) -> Result<(), MemFault> {
+        self.write_checked(addr, &bytes, false)
+    }
+
+    /// Write into mapped memory ignoring write permission (loaders, debuggers).
+    pub fn write_bytes_force(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
+        self.write_checked(addr, bytes, true)
+    }
+
+    /// Read a NUL-terminated string of at most `max` bytes (without the NUL).
+    pub fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
+        let mut out = Vec::new();
+        let mut a = addr;
+        while out.len() < max {
+            // Read up to the end of the page at once.
+            let n = ((PAGE_SIZE - (a & PAGE_MASK)) as usize).min(max - out.len());
+            let mut chunk = vec![0u8; n];
+            self.read_checked(a, &mut chunk[..1], Access::Read)?;
+            self.copy_out(page_of(a), (a & PAGE_MASK) as usize, &mut chunk);
+            if let Some(z) = chunk.iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..z]);
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk);
+            a = a.wrapping_add(n as u64);
+        }
+        Ok(out)
+    }
+
+    /// Fetch an instruction word: execute permission, 4-byte alignment.
+    /// Marks the page as holding code (see the module comment).
+    pub fn fetch_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
+        if addr & 3 != 0 {
+            return Err(fault(addr, Access::Execute, FaultKind::Alignment));
+        }
+        let mut b = [0u8; 4];
+        self.read_checked(addr, &mut b, Access::Execute)?;
+        self.mark_code_page(page_of(addr));
+        Ok(u32::from_le_bytes(b))
+    }
+
     // Typed little-endian helpers.
-    #[inline(always)]
-    pub fn read_u8(&mut self, addr: u64) -> Result<u8, MemFault> {
+    pub fn read_u8(&self, addr: u64) -> Result<u8, MemFault> {
         Ok(self.read::<1>(addr)?[0])
     }
-    #[inline(always)]
-    pub fn read_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+    pub fn read_u16(&self, addr: u64) -> Result<u16, MemFault> {
         self.read::<2>(addr).map(u16::from_le_bytes)
     }
-    #[inline(always)]
-    pub fn read_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
+    pub fn read_u32(&self, addr: u64) -> Result<u32, MemFault> {
         self.read::<4>(addr).map(u32::from_le_bytes)
     }
-    #[inline(always)]
-    pub fn read_u64(&mut self, addr: u64) -> Result<u64, MemFault> {
+    pub fn read_u64(&self, addr: u64) -> Result<u64, MemFault> {
         self.read::<8>(addr).map(u64::from_le_bytes)
     }
-    #[inline(always)]
-    pub fn read_u128(&mut self, addr: u64) -> Result<u128, MemFault> {
+    pub fn read_u128(&self, addr: u64) -> Result<u128, MemFault> {
         self.read::<16>(addr).map(u128::from_le_bytes)
     }
-    #[inline(always)]
     pub fn write_u8(&mut self, addr: u64, v: u8) -> Result<(), MemFault> {
         self.write(addr, [v])
     }
-    #[inline(always)]
     pub fn write_u16(&mut self, addr: u64, v: u16) -> Result<(), MemFault> {
         self.write(addr, v.to_le_bytes())
     }
-    #[inline(always)]
     pub fn write_u32(&mut self, addr: u64, v: u32) -> Result<(), MemFault> {
         self.write(addr, v.to_le_bytes())
     }
-    #[inline(always)]
     pub fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), MemFault> {
         self.write(addr, v.to_le_bytes())
     }
-    #[inline(always)]
     pub fn write_u128(&mut self, addr: u64, v: u128) -> Result<(), MemFault> {
         self.write(addr, v.to_le_bytes())
-    }
-
-    /// Read `size` bytes (1, 2, 4 or 8) zero-extended.
-    #[inline(always)]
-    pub fn read_sized(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
-        match size {
-            1 => self.read_u8(addr).map(u64::from),
-            2 => self.read_u16(addr).map(u64::from),
-            4 => self.read_u32(addr).map(u64::from),
-            _ => self.read_u64(addr),
-        }
-    }
-
-    /// Write the low `size` bytes (1, 2, 4 or 8) of `v`.
-    #[inline(always)]
-    pub fn write_sized(&mut self, addr: u64, size: u32, v: u64) -> Result<(), MemFault> {
-        match size {
-            1 => self.write_u8(addr, v as u8),
-            2 => self.write_u16(addr, v as u16),
-            4 => self.write_u32(addr, v as u32),
-            _ => self.write_u64(addr, v),
-        }
     }
 }
 
@@ -686,8 +761,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fork_is_copy_on_write() {
+        let mut a = AddressSpace::flat(0x4000).unwrap();
+        a.write_u64(0x1000, 1).unwrap();
+        let mut b = a.fork();
+        assert_eq!(b.read_u64(0x1000).unwrap(), 1);
+        b.write_u64(0x1000, 2).unwrap();
+        a.write_u64(0x1008, 3).unwrap();
+        assert_eq!(a.read_u64(0x1000).unwrap(), 1, "the parent keeps its page");
+        assert_eq!(b.read_u64(0x1000).unwrap(), 2);
+        assert_eq!(b.read_u64(0x1008).unwrap(), 0, "the child does not see it");
+    }
+
+    #[test]
+    fn host_writes_are_tracked() {
+        let mut a = AddressSpace::flat(0x4000).unwrap();
+        a.write_u32(0x1ffe, 7).unwrap();
+        assert_eq!(a.take_host_dirty(), vec![1, 2]);
+        assert!(a.take_host_dirty().is_empty());
+    }
+
+    #[test]
+    fn stale_pages_read_through_the_source() {
+        struct Fives;
+        impl PageSource for Fives {
+            fn read_page(&self, _page: u64, out: &mut Frame) {
+                out.fill(5);
+            }
+        }
+        let mut a = AddressSpace::flat(0x4000).unwrap();
+        a.set_page_source(Some(Arc::new(Fives)));
+        a.mark_stale([1]);
+        assert_eq!(a.read_u8(0x1234).unwrap(), 5);
+        a.write_u8(0x1000, 9).unwrap();
+        assert_eq!(a.read_u16(0x1000).unwrap(), 0x0509, "brought in, then written");
+    }
+
+    #[test]
+    fn epoch_changes_with_mappings() {
+        let mut a = AddressSpace::flat(0x4000).unwrap();
+        let e = a.epoch();
+        a.protect(0, 0x1000, Perms::R).unwrap();
+        assert_ne!(a.epoch(), e);
+    }
+
+
+    #[test]
     fn flat_memory_reads_back_writes() {
-        let mut m = GuestMemory::flat(DEFAULT_RAW_MEMORY).unwrap();
+        let mut m = AddressSpace::flat(DEFAULT_RAW_MEMORY).unwrap();
         m.write_u64(0x1000, 0x1122_3344_5566_7788).unwrap();
         assert_eq!(m.read_u64(0x1000).unwrap(), 0x1122_3344_5566_7788);
         assert_eq!(m.read_u8(0x1000).unwrap(), 0x88);
@@ -696,7 +817,7 @@ mod tests {
 
     #[test]
     fn access_outside_any_mapping_faults() {
-        let mut m = GuestMemory::flat(0x10000).unwrap();
+        let mut m = AddressSpace::flat(0x10000).unwrap();
         let f = m.read_u32(0x10000).unwrap_err();
         assert_eq!(f.kind, FaultKind::Unmapped);
         assert_eq!(f.addr, 0x10000);
@@ -706,7 +827,7 @@ mod tests {
 
     #[test]
     fn page_crossing_write_is_all_or_nothing() {
-        let mut m = GuestMemory::new();
+        let mut m = AddressSpace::new();
         m.map(0x1000, 0x1000, Perms::RW).unwrap();
         m.map(0x2000, 0x1000, Perms::R).unwrap();
         let f = m.write_u64(0x1ffc, u64::MAX).unwrap_err();
@@ -724,7 +845,7 @@ mod tests {
 
     #[test]
     fn permissions_are_enforced_and_changeable() {
-        let mut m = GuestMemory::new();
+        let mut m = AddressSpace::new();
         m.map(0x4000, 0x2000, Perms::R).unwrap();
         assert_eq!(
             m.write_u8(0x4000, 1).unwrap_err().kind,
@@ -745,7 +866,7 @@ mod tests {
 
     #[test]
     fn unmap_splits_and_frees() {
-        let mut m = GuestMemory::new();
+        let mut m = AddressSpace::new();
         m.map(0x10000, 0x4000, Perms::RW).unwrap();
         m.write_u8(0x11000, 5).unwrap();
         m.unmap(0x11000, 0x1000).unwrap();
@@ -761,7 +882,7 @@ mod tests {
 
     #[test]
     fn writes_to_code_pages_are_reported() {
-        let mut m = GuestMemory::flat(0x10000).unwrap();
+        let mut m = AddressSpace::flat(0x10000).unwrap();
         m.write_u32(0x100, 0xd503201f).unwrap();
         assert_eq!(m.fetch_u32(0x100).unwrap(), 0xd503201f);
         assert!(!m.has_dirty_code());
@@ -772,7 +893,7 @@ mod tests {
 
     #[test]
     fn find_free_is_top_down() {
-        let mut m = GuestMemory::new();
+        let mut m = AddressSpace::new();
         m.map(0x7000, 0x1000, Perms::RW).unwrap();
         assert_eq!(m.find_free_below(0x1000, 0x1000, 0x8000).unwrap(), 0x6000);
         assert_eq!(m.find_free_below(0x2000, 0x1000, 0x9000).unwrap(), 0x5000);

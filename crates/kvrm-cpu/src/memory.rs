@@ -1,0 +1,278 @@
+//! The interpreter's view of an address space: the neutral
+//! [`AddressSpace`] plus two small direct-mapped TLBs (read, write) that make
+//! the common access a tag compare and a slice copy.
+//!
+//! The TLBs cache frame indices. They are flushed whenever the space's
+//! [`AddressSpace::epoch`] moves (unmap, protect, fork), which
+//! [`CpuMemory::sync_epoch`] checks before every run. The write TLB never holds
+//! a page with decoded code (a store there must take the slow path, which
+//! records the page as dirty code), and a write hit still checks that the frame
+//! is not shared with a forked space (copy-on-write).
+
+use std::ops::{Deref, DerefMut};
+
+use kvrm_isa::space::{page_of, PAGE_MASK};
+use kvrm_isa::{Access, AddressSpace, FaultKind, MemFault, PAGE_SIZE};
+
+const TLB_ENTRIES: usize = 256;
+const INVALID_TAG: u64 = u64::MAX;
+
+#[derive(Clone, Copy)]
+struct TlbEntry {
+    tag: u64,
+    frame: u32,
+}
+
+const EMPTY_TLB: TlbEntry = TlbEntry {
+    tag: INVALID_TAG,
+    frame: 0,
+};
+
+#[inline(always)]
+fn tlb_slot(page: u64) -> usize {
+    (page as usize) & (TLB_ENTRIES - 1)
+}
+
+/// An address space with the interpreter's TLBs.
+pub struct CpuMemory {
+    space: AddressSpace,
+    tlb_read: Box<[TlbEntry; TLB_ENTRIES]>,
+    tlb_write: Box<[TlbEntry; TLB_ENTRIES]>,
+    epoch: u64,
+}
+
+impl Deref for CpuMemory {
+    type Target = AddressSpace;
+    fn deref(&self) -> &AddressSpace {
+        &self.space
+    }
+}
+
+impl DerefMut for CpuMemory {
+    fn deref_mut(&mut self) -> &mut AddressSpace {
+        &mut self.space
+    }
+}
+
+impl CpuMemory {
+    pub fn new(space: AddressSpace) -> Self {
+        let epoch = space.epoch();
+        CpuMemory {
+            space,
+            tlb_read: Box::new([EMPTY_TLB; TLB_ENTRIES]),
+            tlb_write: Box::new([EMPTY_TLB; TLB_ENTRIES]),
+            epoch,
+        }
+    }
+
+    /// The address space, without the TLBs.
+    pub fn into_space(self) -> AddressSpace {
+        self.space
+    }
+
+    /// Swap in another address space (a context switch); the TLBs are
+    /// flushed.
+    pub fn replace_space(&mut self, space: AddressSpace) -> AddressSpace {
+        self.flush_tlb();
+        self.epoch = space.epoch();
+        std::mem::replace(&mut self.space, space)
+    }
+
+    pub fn flush_tlb(&mut self) {
+        self.tlb_read.fill(EMPTY_TLB);
+        self.tlb_write.fill(EMPTY_TLB);
+    }
+
+    /// Flush the TLBs if the mappings changed since they were filled.
+    #[inline(always)]
+    pub fn sync_epoch(&mut self) {
+        if self.space.epoch() != self.epoch {
+            self.epoch = self.space.epoch();
+            self.flush_tlb();
+        }
+    }
+
+    /// Read `N` bytes at `addr` (any alignment, may cross pages).
+    #[inline(always)]
+    pub fn read<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
+        let off = (addr & PAGE_MASK) as usize;
+        let page = page_of(addr);
+        let e = self.tlb_read[tlb_slot(page)];
+        if e.tag == page && off + N <= PAGE_SIZE as usize {
+            if let Some(frame) = self.space.frame(e.frame) {
+                let mut out = [0u8; N];
+                out.copy_from_slice(&frame[off..off + N]);
+                return Ok(out);
+            }
+        }
+        let mut out = [0u8; N];
+        self.read_slow(addr, &mut out)?;
+        Ok(out)
+    }
+
+    /// Write `N` bytes at `addr` (any alignment, may cross pages; all-or-nothing).
+    #[inline(always)]
+    pub fn write<const N: usize>(&mut self, addr: u64, bytes: [u8; N]) -> Result<(), MemFault> {
+        let off = (addr & PAGE_MASK) as usize;
+        let page = page_of(addr);
+        let e = self.tlb_write[tlb_slot(page)];
+        if e.tag == page && off + N <= PAGE_SIZE as usize {
+            if let Some(frame) = self.space.frame_mut(e.frame) {
+                frame[off..off + N].copy_from_slice(&bytes);
+                return Ok(());
+            }
+        }
+        self.write_slow(addr, &bytes)
+    }
+
+    #[cold]
+    fn read_slow(&mut self, addr: u64, out: &mut [u8]) -> Result<(), MemFault> {
+        if addr.checked_add(out.len() as u64 - 1).is_none() {
+            return Err(MemFault {
+                addr,
+                access: Access::Read,
+                kind: FaultKind::Unmapped,
+            });
+        }
+        let mut done = 0usize;
+        while done < out.len() {
+            let a = addr + done as u64;
+            let page = page_of(a);
+            let off = (a & PAGE_MASK) as usize;
+            let n = (PAGE_SIZE as usize - off).min(out.len() - done);
+            let idx = self.space.frame_index(page, Access::Read, a, false)?;
+            self.tlb_read[tlb_slot(page)] = TlbEntry { tag: page, frame: idx };
+            if let Some(f) = self.space.frame(idx) {
+                out[done..done + n].copy_from_slice(&f[off..off + n]);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn write_slow(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
+        let last = addr
+            .checked_add(bytes.len() as u64 - 1)
+            .ok_or(MemFault {
+                addr,
+                access: Access::Write,
+                kind: FaultKind::Unmapped,
+            })?;
+        // Check every page first, so a faulting write changes nothing.
+        for page in page_of(addr)..=page_of(last) {
+            let a = (page << 12).max(addr);
+            self.space.check_access(a, Access::Write)?;
+        }
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let a = addr + done as u64;
+            let page = page_of(a);
+            let off = (a & PAGE_MASK) as usize;
+            let n = (PAGE_SIZE as usize - off).min(bytes.len() - done);
+            let idx = self.space.frame_index(page, Access::Write, a, false)?;
+            if self.space.is_code_page(page) {
+                self.space.note_write(page);
+            } else {
+                self.tlb_write[tlb_slot(page)] = TlbEntry { tag: page, frame: idx };
+            }
+            if let Some(f) = self.space.frame_mut(idx) {
+                f[off..off + n].copy_from_slice(&bytes[done..done + n]);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Read a byte string as the guest would.
+    pub fn read_bytes(&mut self, addr: u64, out: &mut [u8]) -> Result<(), MemFault> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        self.read_slow(addr, out)
+    }
+
+    /// Write a byte string as the guest would (all or nothing).
+    pub fn write_bytes(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.write_slow(addr, bytes)
+    }
+
+    /// Fetch an instruction word (marks the page as code: its write TLB
+    /// entry goes).
+    pub fn fetch_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
+        let w = self.space.fetch_u32(addr)?;
+        let page = page_of(addr);
+        let slot = tlb_slot(page);
+        if self.tlb_write[slot].tag == page {
+            self.tlb_write[slot] = EMPTY_TLB;
+        }
+        Ok(w)
+    }
+
+    // Typed little-endian helpers.
+    #[inline(always)]
+    pub fn read_u8(&mut self, addr: u64) -> Result<u8, MemFault> {
+        Ok(self.read::<1>(addr)?[0])
+    }
+    #[inline(always)]
+    pub fn read_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+        self.read::<2>(addr).map(u16::from_le_bytes)
+    }
+    #[inline(always)]
+    pub fn read_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
+        self.read::<4>(addr).map(u32::from_le_bytes)
+    }
+    #[inline(always)]
+    pub fn read_u64(&mut self, addr: u64) -> Result<u64, MemFault> {
+        self.read::<8>(addr).map(u64::from_le_bytes)
+    }
+    #[inline(always)]
+    pub fn read_u128(&mut self, addr: u64) -> Result<u128, MemFault> {
+        self.read::<16>(addr).map(u128::from_le_bytes)
+    }
+    #[inline(always)]
+    pub fn write_u8(&mut self, addr: u64, v: u8) -> Result<(), MemFault> {
+        self.write(addr, [v])
+    }
+    #[inline(always)]
+    pub fn write_u16(&mut self, addr: u64, v: u16) -> Result<(), MemFault> {
+        self.write(addr, v.to_le_bytes())
+    }
+    #[inline(always)]
+    pub fn write_u32(&mut self, addr: u64, v: u32) -> Result<(), MemFault> {
+        self.write(addr, v.to_le_bytes())
+    }
+    #[inline(always)]
+    pub fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), MemFault> {
+        self.write(addr, v.to_le_bytes())
+    }
+    #[inline(always)]
+    pub fn write_u128(&mut self, addr: u64, v: u128) -> Result<(), MemFault> {
+        self.write(addr, v.to_le_bytes())
+    }
+
+    /// Read `size` bytes (1, 2, 4 or 8) zero-extended.
+    #[inline(always)]
+    pub fn read_sized(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        match size {
+            1 => self.read_u8(addr).map(u64::from),
+            2 => self.read_u16(addr).map(u64::from),
+            4 => self.read_u32(addr).map(u64::from),
+            _ => self.read_u64(addr),
+        }
+    }
+
+    /// Write the low `size` bytes (1, 2, 4 or 8) of `v`.
+    #[inline(always)]
+    pub fn write_sized(&mut self, addr: u64, size: u32, v: u64) -> Result<(), MemFault> {
+        match size {
+            1 => self.write_u8(addr, v as u8),
+            2 => self.write_u16(addr, v as u16),
+            4 => self.write_u32(addr, v as u32),
+            _ => self.write_u64(addr, v),
+        }
+    }
+}

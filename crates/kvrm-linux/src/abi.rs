@@ -122,8 +122,11 @@ pub mod signal {
     pub const SIGBUS: i32 = 7;
     pub const SIGFPE: i32 = 8;
     pub const SIGKILL: i32 = 9;
+    pub const SIGUSR1: i32 = 10;
     pub const SIGSEGV: i32 = 11;
+    pub const SIGUSR2: i32 = 12;
     pub const SIGPIPE: i32 = 13;
+    pub const SIGALRM: i32 = 14;
     pub const SIGTERM: i32 = 15;
     pub const SIGCHLD: i32 = 17;
     pub const SIGCONT: i32 = 18;
@@ -132,6 +135,8 @@ pub mod signal {
     pub const SIGTTIN: i32 = 21;
     pub const SIGTTOU: i32 = 22;
     pub const SIGURG: i32 = 23;
+    pub const SIGVTALRM: i32 = 26;
+    pub const SIGPROF: i32 = 27;
     pub const SIGWINCH: i32 = 28;
     pub const NSIG: i32 = 64;
     pub const SIG_DFL: u64 = 0;

@@ -28,7 +28,9 @@ use crate::abi::signal::*;
 use crate::syscalls::{Deterministic, LinuxProcess, ProcessExit, SyscallOutcome};
 
 mod futex;
+mod signal;
 mod syscalls_proc;
+mod timers;
 
 /// A guest process or thread id.
 pub type Pid = u32;
@@ -106,6 +108,12 @@ pub(crate) enum Wait {
     Signal { old_mask: u64 },
     /// nanosleep / clock_nanosleep: 0 at the deadline.
     Sleep(Duration),
+    /// rt_sigtimedwait: a signal of `set` comes (see signal.rs), or EAGAIN
+    /// at the deadline.
+    SigWait {
+        set: u64,
+        deadline: Option<Duration>,
+    },
 }
 
 pub(crate) struct Thread {
@@ -115,6 +123,8 @@ pub(crate) struct Thread {
     pub clear_child_tid: u64,
     pub robust_list: u64,
     pub wait: Option<Wait>,
+    /// Pending signals of this thread, its sigaltstack.
+    pub sig: signal::ThreadSignals,
 }
 
 pub(crate) struct Process {
@@ -131,6 +141,8 @@ pub(crate) struct Process {
     pub exit_signal: i32,
     /// The thread of the parent that vforked this process, until exec/exit.
     pub vfork_parent: Option<Pid>,
+    /// Signals pending for the whole process, its timers.
+    pub signals: signal::ProcessSignals,
 }
 
 /// How a run ended.
@@ -406,6 +418,7 @@ impl Kernel {
                 exit: None,
                 exit_signal: SIGCHLD,
                 vfork_parent: None,
+                signals: Default::default(),
             },
         );
         self.threads.insert(
@@ -417,6 +430,7 @@ impl Kernel {
                 clear_child_tid: 0,
                 robust_list: 0,
                 wait: None,
+                sig: Default::default(),
             },
         );
         self.by_machine.insert(machine, pid);
@@ -483,6 +497,7 @@ impl Kernel {
     /// Returns how the run ends when it can go no further.
     fn step(&mut self) -> Option<RunEnd> {
         self.take_host_signals();
+        self.signal_round();
         let runnable: Vec<MachineId> = self
             .threads
             .values()
@@ -542,6 +557,9 @@ impl Kernel {
                 StopReason::Syscall { .. } => self.syscall(tid),
                 StopReason::CycleLimit => {}
                 stop => {
+                    if self.take_fault_signal(tid, &stop) {
+                        continue; // the guest's handler runs
+                    }
                     let signal = crate::signal_for_stop(&stop).unwrap_or(SIGSEGV);
                     let pid = self.threads[&tid].pid;
                     if Some(pid) == self.init {
@@ -650,6 +668,7 @@ impl Kernel {
             SyscallOutcome::Return(v) => self.set_return(tid, v),
             SyscallOutcome::Exit(e) => self.exit_process(pid, e),
         }
+        self.after_linux_call(tid, nr);
     }
 
     /// Bytes the guests may still map under the memory limit.
@@ -705,6 +724,9 @@ impl Kernel {
                 | Some(Wait::Sleep(d))
                 | Some(Wait::Futex {
                     deadline: Some(d), ..
+                })
+                | Some(Wait::SigWait {
+                    deadline: Some(d), ..
                 }) => *d <= now,
                 _ => false,
             };
@@ -726,9 +748,11 @@ impl Kernel {
             .filter_map(|t| match &t.wait {
                 Some(Wait::Retry { deadline, .. }) => *deadline,
                 Some(Wait::Futex { deadline, .. }) => *deadline,
+                Some(Wait::SigWait { deadline, .. }) => *deadline,
                 Some(Wait::Sleep(d)) => Some(*d),
                 _ => None,
             })
+            .chain(self.next_timer())
             .min()
     }
 
@@ -795,6 +819,7 @@ impl Kernel {
                 self.set_return(tid, (-crate::abi::errno::EINTR) as u64);
             }
             Wait::Sleep(_) => self.set_return(tid, 0),
+            Wait::SigWait { .. } => self.set_return(tid, (-crate::abi::errno::EAGAIN) as u64),
         }
     }
 

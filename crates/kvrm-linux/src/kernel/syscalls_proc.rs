@@ -31,6 +31,9 @@ impl Kernel {
     pub(crate) fn process_call(&mut self, tid: Pid, n: u64, a: [u64; 6]) -> Option<Outcome> {
         use nr::*;
         let pid = self.threads.get(&tid)?.pid;
+        if let Some(o) = self.signal_call(tid, n, a) {
+            return Some(o);
+        }
         Some(match n {
             CLONE => self.sys_clone(tid, a),
             CLONE3 => Outcome::errno(ENOSYS),
@@ -46,8 +49,10 @@ impl Kernel {
             WAIT4 => self.sys_wait4(tid, a),
             WAITID => self.sys_waitid(tid, a),
             KILL => self.sys_kill(pid, a[0] as i32, a[1]).into(),
-            TKILL => self.sys_tgkill(None, a[0] as i32, a[1]).into(),
-            TGKILL => self.sys_tgkill(Some(a[0] as i32), a[1] as i32, a[2]).into(),
+            TKILL => self.sys_tgkill(pid, None, a[0] as i32, a[1]).into(),
+            TGKILL => self
+                .sys_tgkill(pid, Some(a[0] as i32), a[1] as i32, a[2])
+                .into(),
             GETPID => Outcome::Return(pid as u64),
             GETTID => Outcome::Return(tid as u64),
             GETPPID => Outcome::Return(self.procs[&pid].ppid as u64),
@@ -140,6 +145,7 @@ impl Kernel {
                 exit: None,
                 exit_signal: (flags & 0xff) as i32,
                 vfork_parent: (flags & CLONE_VFORK != 0).then_some(tid),
+                signals: Default::default(),
             };
             self.procs.insert(child, proc);
             let m = self.engine.add_machine(space, state);
@@ -178,6 +184,7 @@ impl Kernel {
                 clear_child_tid: ctid,
                 robust_list: 0,
                 wait: None,
+                sig: Default::default(),
             },
         );
         self.by_machine.insert(m, tid);
@@ -204,6 +211,7 @@ impl Kernel {
         crate::stack::init_registers(self.engine.state_mut(t.machine), img.entry, img.sp);
         t.clear_child_tid = 0;
         t.robust_list = 0;
+        t.sig.altstack = Default::default();
         self.by_machine.insert(t.machine, pid);
         self.threads.insert(pid, t);
         let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
@@ -326,9 +334,7 @@ impl Kernel {
         if chld[0] == SIG_IGN || chld[1] & SA_NOCLDWAIT != 0 {
             self.procs.remove(&pid);
         }
-        if (1..=64).contains(&exit_signal) {
-            let _ = self.signal_process(ppid, exit_signal as u64);
-        }
+        self.notify_parent(pid, ppid, exit_signal, exit);
         let waiting: Vec<Pid> = self
             .threads
             .iter()
@@ -447,95 +453,7 @@ impl Kernel {
 
     // ----- signals between processes -----------------------------------------
 
-    /// Send `sig` to process `pid` (its main thread's mask decides whether
-    /// it waits). Default actions only: guest handlers are not run yet.
-    pub(crate) fn signal_process(&mut self, pid: Pid, sig: u64) -> Result<u64, i64> {
-        if sig > 64 {
-            return Err(EINVAL);
-        }
-        let p = self.procs.get_mut(&pid).ok_or(ESRCH)?;
-        if p.exit.is_some() || sig == 0 {
-            return Ok(0);
-        }
-        if let Some(t) = p.threads.first().and_then(|t| self.threads.get(t)) {
-            p.linux.sig.mask = t.sigmask;
-        }
-        let handled = !matches!(p.linux.sig.actions[(sig - 1) as usize][0], SIG_DFL | SIG_IGN);
-        p.linux.deliver(sig)?;
-        if let Some(e) = p.linux.pending_exit.take() {
-            self.exit_process(pid, e);
-            return Ok(0);
-        }
-        if handled {
-            // A caught signal ends rt_sigsuspend with EINTR (its handler is
-            // not run yet: guest handlers come with the signal-frame work).
-            let bit = 1u64 << (sig - 1);
-            let waking: Vec<Pid> = self
-                .threads
-                .iter()
-                .filter(|(_, t)| {
-                    t.pid == pid && t.sigmask & bit == 0 && matches!(t.wait, Some(Wait::Signal { .. }))
-                })
-                .map(|(&t, _)| t)
-                .collect();
-            for t in waking {
-                self.wake(t);
-            }
-        }
-        Ok(0)
-    }
-
-    pub(crate) fn kill_group(&mut self, pgid: Pid, sig: u64) -> Result<u64, i64> {
-        let members: Vec<Pid> = self
-            .procs
-            .iter()
-            .filter(|(_, p)| p.pgid == pgid && p.exit.is_none())
-            .map(|(&p, _)| p)
-            .collect();
-        if members.is_empty() {
-            return Err(ESRCH);
-        }
-        for p in members {
-            self.signal_process(p, sig)?;
-        }
-        Ok(0)
-    }
-
-    fn sys_kill(&mut self, me: Pid, target: i32, sig: u64) -> Result<u64, i64> {
-        if sig > 64 {
-            return Err(EINVAL);
-        }
-        match target {
-            t if t > 0 => self.signal_process(t as Pid, sig),
-            0 => self.kill_group(self.procs[&me].pgid, sig),
-            -1 => {
-                let all: Vec<Pid> = self
-                    .procs
-                    .iter()
-                    .filter(|(&p, pr)| p != me && pr.exit.is_none())
-                    .map(|(&p, _)| p)
-                    .collect();
-                for p in all {
-                    self.signal_process(p, sig)?;
-                }
-                // The sender last: it may end itself.
-                self.signal_process(me, sig)
-            }
-            t => self.kill_group(t.unsigned_abs(), sig),
-        }
-    }
-
-    fn sys_tgkill(&mut self, tgid: Option<i32>, tid: i32, sig: u64) -> Result<u64, i64> {
-        if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
-            return Err(EINVAL);
-        }
-        let t = self.threads.get(&(tid as Pid)).ok_or(ESRCH)?;
-        if tgid.is_some_and(|g| g as Pid != t.pid) {
-            return Err(ESRCH);
-        }
-        let pid = t.pid;
-        self.signal_process(pid, sig)
-    }
+    // signal_process, kill_group, sys_kill, sys_tgkill: see signal.rs.
 
     fn sys_rt_sigsuspend(&mut self, tid: Pid, set: u64, size: u64) -> Outcome {
         if size != 8 {

@@ -5,7 +5,7 @@
 
 use kvrm_isa::AddressSpace;
 
-use super::{read_guest, write_guest, LinuxProcess, ProcessExit, SysResult};
+use super::{read_guest, write_guest, LinuxProcess, SysResult};
 use crate::abi::{errno::*, signal::*};
 
 pub(crate) fn write_u64(mem: &mut AddressSpace, addr: u64, v: u64) -> Result<(), i64> {
@@ -110,67 +110,10 @@ impl LinuxProcess {
         }
     }
 
-    /// `sig` from the kernel itself (SIGPIPE on EPIPE): acts only if its
-    /// disposition is SIG_DFL (a guest handler is not run).
+    /// `sig` from the kernel itself for the calling thread (SIGPIPE on
+    /// EPIPE): the virtual kernel queues it after the call (kernel/signal.rs).
     pub(crate) fn raise_default(&mut self, sig: i32) {
-        let handler = self.sig.actions[(sig - 1) as usize][0];
-        if handler == SIG_DFL {
-            let _ = self.deliver(sig as u64);
-        }
-    }
-
-    /// Send `sig` to this process (kill / tkill / tgkill to self): ignored,
-    /// left pending while blocked, or acted on now.
-    pub(crate) fn deliver(&mut self, sig: u64) -> SysResult {
-        if sig > NSIG as u64 {
-            return Err(EINVAL);
-        }
-        if sig == 0 {
-            return Ok(0);
-        }
-        let sig = sig as i32;
-        let bit = 1u64 << (sig - 1);
-        let handler = self.sig.actions[(sig - 1) as usize][0];
-        let unblockable = sig == SIGKILL || sig == SIGSTOP;
-        if !unblockable && handler == SIG_IGN {
-            return Ok(0);
-        }
-        if !unblockable && self.sig.mask & bit != 0 {
-            self.sig.pending |= bit;
-            return Ok(0);
-        }
-        self.act_on(sig);
-        Ok(0)
-    }
-
-    /// The action of an unblocked signal. Guest handlers are not run: a
-    /// signal whose default is to end the process ends it.
-    fn act_on(&mut self, sig: i32) {
-        let handler = self.sig.actions[(sig - 1) as usize][0];
-        if sig == SIGKILL {
-            self.pending_exit = Some(ProcessExit::Signaled(sig));
-            return;
-        }
-        if handler == SIG_IGN || default_ignores(sig) {
-            return;
-        }
-        if handler != SIG_DFL && self.warned.insert(1000 + sig as u64) {
-            tracing::warn!(
-                "signal {sig}: guest signal handlers are not run; taking the default action"
-            );
-        }
-        self.pending_exit = Some(ProcessExit::Signaled(sig));
-    }
-
-    /// Act on pending signals the mask no longer blocks.
-    fn deliver_unblocked(&mut self) {
-        let ready = self.sig.pending & !self.sig.mask;
-        for sig in 1..=NSIG {
-            if ready & (1u64 << (sig - 1)) != 0 && self.pending_exit.is_none() {
-                self.sig.pending &= !(1u64 << (sig - 1));
-                self.act_on(sig);
-            }
-        }
+        self.sig.pending |= 1u64 << (sig - 1);
     }
 
     pub(crate) fn sys_rt_sigaction(
@@ -239,7 +182,6 @@ impl LinuxProcess {
                 return Err(e);
             }
         }
-        self.deliver_unblocked();
         Ok(0)
     }
 

@@ -179,14 +179,16 @@ pub struct ProcessConfig {
     pub brk_start: u64,
 }
 
-/// Signal dispositions and masks (no guest handlers run yet). The mask is
-/// the calling thread's: the kernel swaps it in for each syscall.
+/// Signal dispositions and the mask. The mask is the calling thread's: the
+/// kernel swaps it in for each syscall; pending signals, sigaltstacks and
+/// delivery live in the kernel (kernel/signal.rs).
 #[derive(Debug, Clone)]
 pub(crate) struct SignalState {
     /// Per signal (1..=64, index sig-1): handler, flags, restorer, mask.
     pub actions: [[u64; 4]; 64],
     pub mask: u64,
-    /// Signals sent while blocked, delivered when unblocked (bit sig-1).
+    /// Signals this layer raised during a call (SIGPIPE, bit sig-1): the
+    /// kernel queues them for the calling thread afterwards.
     pub pending: u64,
     /// sigaltstack: sp, flags, size.
     pub altstack: (u64, u32, u64),

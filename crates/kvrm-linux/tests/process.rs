@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use kvrm_cpu::Cpu;
 use kvrm_isa::features::{hwcap, HWCAP, HWCAP2};
-use kvrm_isa::{Backend, AddressSpace, Perms};
+use kvrm_isa::{AddressSpace, Backend, Perms};
 use kvrm_linux::abi::{auxv::*, errno::*, layout};
 use kvrm_linux::syscalls::nr;
 use kvrm_linux::{

@@ -17,6 +17,22 @@ const WNOWAIT: u64 = 0x0100_0000;
 /// SA_NOCLDWAIT: children of a process with it leave no zombies.
 const SA_NOCLDWAIT: u64 = 2;
 
+/// The signals whose default action dumps core, named as qemu-user names
+/// them when a guest dies of one.
+pub fn core_signal_name(sig: i32) -> Option<&'static str> {
+    Some(match sig {
+        3 => "Quit",
+        4 => "Illegal instruction",
+        5 => "Trace/breakpoint trap",
+        6 => "Aborted",
+        7 => "Bus error",
+        8 => "Floating point exception",
+        11 => "Segmentation fault",
+        31 => "Bad system call",
+        _ => return None,
+    })
+}
+
 /// The status word wait4 reports for an exit.
 fn wait_status(e: ProcessExit) -> u32 {
     match e {
@@ -186,7 +202,10 @@ impl Kernel {
     fn sys_execve(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
         let pid = self.threads[&tid].pid;
         let room = self.commit_room();
-        let p = self.procs.get_mut(&pid).expect("kvrm: thread without process");
+        let p = self
+            .procs
+            .get_mut(&pid)
+            .expect("kvrm: thread without process");
         p.linux.commit_room = room;
         let mut img = match p.linux.prepare_exec(self.engine.space(p.space), a) {
             Ok(img) => img,
@@ -285,6 +304,12 @@ impl Kernel {
             return;
         }
         p.exit = Some(exit);
+        if let ProcessExit::Signaled(sig) = exit {
+            if let Some(name) = core_signal_name(sig).filter(|_| !self.config.quiet) {
+                // As qemu-user reports it (each guest process is one of its own).
+                eprintln!("kvrm: uncaught target signal {sig} ({name}) - core dumped");
+            }
+        }
         p.linux.release_resources();
         let threads = std::mem::take(&mut p.threads);
         let (space, ppid, vfork_parent) = (p.space, p.ppid, p.vfork_parent.take());
@@ -387,7 +412,11 @@ impl Kernel {
         let exit = self.procs[&c].exit.expect("zombie");
         let space = self.procs[&pid].space;
         let mem = self.engine.space_mut(space);
-        if wstatus != 0 && mem.write_bytes(wstatus, &wait_status(exit).to_le_bytes()).is_err() {
+        if wstatus != 0
+            && mem
+                .write_bytes(wstatus, &wait_status(exit).to_le_bytes())
+                .is_err()
+        {
             return Outcome::errno(EFAULT);
         }
         if rusage != 0 && mem.write_bytes(rusage, &[0u8; 144]).is_err() {
@@ -399,7 +428,9 @@ impl Kernel {
 
     fn sys_waitid(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
         let (idtype, id, infop, options) = (a[0], a[1] as i32 as i64, a[2], a[3]);
-        if options & WEXITED == 0 || options & !(WNOHANG | WEXITED | 2 | 8 | WNOWAIT | 0xe000_0000) != 0 {
+        if options & WEXITED == 0
+            || options & !(WNOHANG | WEXITED | 2 | 8 | WNOWAIT | 0xe000_0000) != 0
+        {
             return Outcome::errno(EINVAL);
         }
         let sel = match idtype {
@@ -434,7 +465,13 @@ impl Kernel {
             return Outcome::Wait(Wait::Child);
         }
         let space = self.procs[&pid].space;
-        if infop != 0 && self.engine.space_mut(space).write_bytes(infop, &info).is_err() {
+        if infop != 0
+            && self
+                .engine
+                .space_mut(space)
+                .write_bytes(infop, &info)
+                .is_err()
+        {
             return Outcome::errno(EFAULT);
         }
         if let Some(c) = found {
@@ -460,7 +497,10 @@ impl Kernel {
         if let Some(t) = p.threads.first().and_then(|t| self.threads.get(t)) {
             p.linux.sig.mask = t.sigmask;
         }
-        let handled = !matches!(p.linux.sig.actions[(sig - 1) as usize][0], SIG_DFL | SIG_IGN);
+        let handled = !matches!(
+            p.linux.sig.actions[(sig - 1) as usize][0],
+            SIG_DFL | SIG_IGN
+        );
         p.linux.deliver(sig)?;
         if let Some(e) = p.linux.pending_exit.take() {
             self.exit_process(pid, e);
@@ -474,7 +514,9 @@ impl Kernel {
                 .threads
                 .iter()
                 .filter(|(_, t)| {
-                    t.pid == pid && t.sigmask & bit == 0 && matches!(t.wait, Some(Wait::Signal { .. }))
+                    t.pid == pid
+                        && t.sigmask & bit == 0
+                        && matches!(t.wait, Some(Wait::Signal { .. }))
                 })
                 .map(|(&t, _)| t)
                 .collect();

@@ -89,6 +89,18 @@ impl Kernel {
             CLOCK_NANOSLEEP => self.sys_sleep(pid, a[0], a[1], a[2]),
             RT_SIGSUSPEND => self.sys_rt_sigsuspend(tid, a[0], a[1]),
             PPOLL => self.sys_ppoll(pid, a[0], a[1], a[2]),
+            PSELECT6 => self.sys_pselect6(pid, a),
+            EPOLL_PWAIT => self.sys_epoll_pwait(pid, a),
+            SCHED_GETAFFINITY | SCHED_SETAFFINITY => {
+                // Any live thread or 0 (the caller); the Linux layer answers for it.
+                if a[0] != 0 && !self.threads.contains_key(&(a[0] as Pid)) {
+                    return Some(Outcome::errno(ESRCH));
+                }
+                if n == SCHED_SETAFFINITY {
+                    return Some(Outcome::Return(0));
+                }
+                return self.linux_call_as(tid, n, [0, a[1], a[2], a[3], a[4], a[5]]);
+            }
             READ | READV => return self.io_wait(pid, a[0], false),
             WRITE | WRITEV => return self.io_wait(pid, a[0], true),
             _ => return None,
@@ -664,6 +676,7 @@ impl Kernel {
     }
 
     fn sys_ppoll(&mut self, pid: Pid, fds: u64, nfds: u64, tmo: u64) -> Outcome {
+        let now = self.now();
         let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
         let mem = self.engine.space_mut(p.space);
         let (count, wait_on) = match p.linux.poll_now(mem, fds, nfds) {
@@ -676,12 +689,59 @@ impl Kernel {
         let deadline = if tmo != 0 {
             match misc_read_timespec(self.engine.space(p.space), tmo) {
                 Ok((0, 0)) => return Outcome::Return(0),
-                Ok((s, ns)) => Some(self.now() + Duration::new(s as u64, ns as u32)),
+                Ok((s, ns)) => Some(now + Duration::new(s as u64, ns as u32)),
                 Err(e) => return Outcome::errno(e),
             }
         } else {
             None
         };
+        Outcome::Wait(Wait::Retry {
+            fds: wait_on,
+            deadline,
+        })
+    }
+
+    /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask).
+    fn sys_pselect6(&mut self, pid: Pid, a: [u64; 6]) -> Outcome {
+        let now = self.now();
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        let mem = self.engine.space_mut(p.space);
+        let (count, wait_on) = match p.linux.select_now(mem, a[0], [a[1], a[2], a[3]]) {
+            Ok(r) => r,
+            Err(e) => return Outcome::errno(e),
+        };
+        if count > 0 {
+            return Outcome::Return(count);
+        }
+        let deadline = if a[4] != 0 {
+            match misc_read_timespec(self.engine.space(p.space), a[4]) {
+                Ok((0, 0)) => return Outcome::Return(0),
+                Ok((s, ns)) => Some(now + Duration::new(s as u64, ns as u32)),
+                Err(e) => return Outcome::errno(e),
+            }
+        } else {
+            None
+        };
+        Outcome::Wait(Wait::Retry {
+            fds: wait_on,
+            deadline,
+        })
+    }
+
+    /// epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask).
+    fn sys_epoll_pwait(&mut self, pid: Pid, a: [u64; 6]) -> Outcome {
+        let now = self.now();
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        let mem = self.engine.space_mut(p.space);
+        let (count, wait_on) = match p.linux.epoll_wait_now(mem, a[0], a[1], a[2]) {
+            Ok(r) => r,
+            Err(e) => return Outcome::errno(e),
+        };
+        let timeout = a[3] as i32;
+        if count > 0 || timeout == 0 {
+            return Outcome::Return(count);
+        }
+        let deadline = (timeout > 0).then(|| now + Duration::from_millis(timeout as u64));
         Outcome::Wait(Wait::Retry {
             fds: wait_on,
             deadline,

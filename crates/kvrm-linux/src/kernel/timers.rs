@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::signal::{SigInfo, SI_KERNEL};
+use super::sigframe::{SigInfo, SI_KERNEL};
 use super::{Kernel, Pid};
 use crate::abi::{errno::*, signal::*};
 

@@ -119,7 +119,7 @@ pub(crate) enum Wait {
     Sleep(Duration),
     /// rt_sigtimedwait: a signal of `set` comes (see signal.rs), or EAGAIN
     /// at the deadline.
-    SigWait {
+    SignalIn {
         set: u64,
         deadline: Option<Duration>,
     },
@@ -617,6 +617,7 @@ impl Kernel {
         let nr = st.x[8];
         let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
         self.dispatch(tid, nr, a);
+        self.deliver_to(tid); // signals act as the call returns
     }
 
     /// Run syscall `nr` for `tid` and write its result, or make it wait.
@@ -749,7 +750,7 @@ impl Kernel {
                 | Some(Wait::Futex {
                     deadline: Some(d), ..
                 })
-                | Some(Wait::SigWait {
+                | Some(Wait::SignalIn {
                     deadline: Some(d), ..
                 }) => *d <= now,
                 _ => false,
@@ -772,7 +773,7 @@ impl Kernel {
             .filter_map(|t| match &t.wait {
                 Some(Wait::Retry { deadline, .. }) => *deadline,
                 Some(Wait::Futex { deadline, .. }) => *deadline,
-                Some(Wait::SigWait { deadline, .. }) => *deadline,
+                Some(Wait::SignalIn { deadline, .. }) => *deadline,
                 Some(Wait::Sleep(d)) => Some(*d),
                 _ => None,
             })
@@ -789,7 +790,7 @@ impl Kernel {
             .values()
             .any(|t| matches!(&t.wait, Some(Wait::Retry { fds, .. }) if !fds.is_empty()));
         let deadline = self.next_deadline();
-        if !fds_waited && deadline.is_none() {
+        if !fds_waited && deadline.is_none() && !self.host_signal_may_come() {
             return false;
         }
         if self.config.deterministic {
@@ -843,7 +844,7 @@ impl Kernel {
                 self.set_return(tid, (-crate::abi::errno::EINTR) as u64);
             }
             Wait::Sleep(_) => self.set_return(tid, 0),
-            Wait::SigWait { .. } => self.set_return(tid, (-crate::abi::errno::EAGAIN) as u64),
+            Wait::SignalIn { .. } => self.set_return(tid, (-crate::abi::errno::EAGAIN) as u64),
         }
     }
 

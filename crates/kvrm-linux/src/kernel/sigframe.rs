@@ -266,7 +266,7 @@ pub(crate) fn parse_frame(b: &[u8], st: &CpuState) -> Option<Restored> {
     let mut off = 0usize;
     let mut fpsimd = None;
     loop {
-        if RESERVED_SIZE - off < 8 || off % 16 != 0 {
+        if RESERVED_SIZE - off < 8 || !off.is_multiple_of(16) {
             return None;
         }
         let head = MC_RESERVED + off;

@@ -35,7 +35,6 @@ mod num {
     pub const RT_SIGQUEUEINFO: u64 = 138;
     pub const RT_SIGRETURN: u64 = 139;
     pub const RT_TGSIGQUEUEINFO: u64 = 240;
-    pub const PSELECT6: u64 = 72;
 }
 
 // sigaction flags (asm-generic/signal.h).
@@ -113,6 +112,10 @@ fn next_signal(set: u64) -> Option<i32> {
 pub(crate) struct ThreadSignals {
     pub pending: SigQueue,
     pub altstack: AltStack,
+    /// The mask before ppoll / pselect6 / epoll_pwait set the call's own:
+    /// it comes back when the call returns (or in the frame of a handler
+    /// that interrupted it).
+    pub saved_mask: Option<u64>,
 }
 
 /// A process's shared pending signals and timers.
@@ -126,6 +129,10 @@ impl Kernel {
     /// The signal syscalls serviced here; `None` for the others.
     pub(crate) fn signal_call(&mut self, tid: Pid, n: u64, a: [u64; 6]) -> Option<Outcome> {
         use super::timers::num as tn;
+        if matches!(n, nr::PPOLL | nr::PSELECT6 | nr::EPOLL_PWAIT) {
+            self.set_call_mask(tid, n, a);
+            return None;
+        }
         Some(match n {
             num::RT_SIGRETURN => self.sys_rt_sigreturn(tid),
             nr::SIGALTSTACK => self.sys_sigaltstack(tid, a[0], a[1]).into(),
@@ -367,6 +374,54 @@ impl Kernel {
         }
     }
 
+    /// ppoll, pselect6 and epoll_pwait wait with the mask they are given.
+    fn set_call_mask(&mut self, tid: Pid, n: u64, a: [u64; 6]) {
+        let Some(t) = self.threads.get(&tid) else {
+            return;
+        };
+        let space = self.procs[&t.pid].space;
+        let mem = self.engine.space(space);
+        let ptr = match n {
+            nr::PPOLL if a[4] == 8 => a[3],
+            nr::EPOLL_PWAIT if a[5] == 8 => a[4],
+            // pselect6's last argument points to {const sigset_t *ss; size_t len}.
+            nr::PSELECT6 if a[5] != 0 => match (mem.read_u64(a[5]), mem.read_u64(a[5] + 8)) {
+                (Ok(p), Ok(8)) => p,
+                _ => 0,
+            },
+            _ => 0,
+        };
+        if ptr == 0 {
+            return;
+        }
+        let Ok(mask) = mem.read_u64(ptr) else {
+            return;
+        };
+        if let Some(t) = self.threads.get_mut(&tid) {
+            t.sig.saved_mask.get_or_insert(t.sigmask);
+            t.sigmask = mask & !UNBLOCKABLE;
+        }
+    }
+
+    /// Could a host signal (SIGINT, SIGTERM...) run a guest handler in a
+    /// thread that waits? Then the kernel waits for one rather than report
+    /// a deadlock (a guest in pause() waiting for SIGTERM).
+    pub(crate) fn host_signal_may_come(&self) -> bool {
+        self.threads.values().any(|t| {
+            t.wait.is_some()
+                && !matches!(t.wait, Some(Wait::Vfork(_)))
+                && self.procs.get(&t.pid).is_some_and(|p| {
+                    super::FORWARDED.iter().any(|&sig| {
+                        t.sigmask & bit(sig) == 0
+                            && !matches!(
+                                p.linux.sig.actions[(sig - 1) as usize][0],
+                                SIG_DFL | SIG_IGN
+                            )
+                    })
+                })
+        })
+    }
+
     // ----- delivering ---------------------------------------------------------
 
     /// Timers that expired send their signals; then each thread acts on its
@@ -379,18 +434,34 @@ impl Kernel {
             let mut acted = false;
             let tids: Vec<Pid> = self.threads.keys().copied().collect();
             for tid in tids {
-                // Each handler blocks its own signal: this ends.
-                for _ in 0..=NSIG {
-                    if !self.deliver_one(tid) {
-                        break;
-                    }
-                    acted = true;
-                }
+                acted |= self.deliver_to(tid);
             }
             if !acted {
                 break;
             }
         }
+    }
+
+    /// Act on the unblocked pending signals of thread `tid` (each scheduling
+    /// round, and as its syscall returns); `true` if it took any.
+    pub(crate) fn deliver_to(&mut self, tid: Pid) -> bool {
+        // A call with its own mask returned: the thread's comes back.
+        if let Some(t) = self.threads.get_mut(&tid) {
+            if t.wait.is_none() {
+                if let Some(m) = t.sig.saved_mask.take() {
+                    t.sigmask = m;
+                }
+            }
+        }
+        let mut acted = false;
+        // Each handler blocks its own signal: this ends.
+        for _ in 0..=NSIG {
+            if !self.deliver_one(tid) {
+                break;
+            }
+            acted = true;
+        }
+        acted
     }
 
     /// Act on one unblocked pending signal of `tid`; `false` when there was
@@ -465,7 +536,7 @@ impl Kernel {
         let Some(t) = self.threads.get_mut(&tid) else {
             return;
         };
-        let mut saved_mask = t.sigmask;
+        let mut saved_mask = t.sig.saved_mask.take().unwrap_or(t.sigmask);
         if let Some(w) = t.wait.take() {
             if let Some(m) = self.interrupt_wait(tid, w, act[1]) {
                 saved_mask = m;
@@ -491,7 +562,7 @@ impl Kernel {
         let st = self.engine.state_mut(m);
         let nr_called = st.x[8];
         let restartable = match &w {
-            Wait::Retry { .. } => !matches!(nr_called, nr::PPOLL | num::PSELECT6),
+            Wait::Retry { .. } => !matches!(nr_called, nr::PPOLL | nr::PSELECT6 | nr::EPOLL_PWAIT),
             Wait::Child => true,
             // A futex wait with a timeout ends with EINTR (restart_block).
             Wait::Futex { deadline, .. } => deadline.is_none(),
@@ -591,7 +662,7 @@ impl Kernel {
         if deadline.is_some_and(|d| d <= self.now()) {
             return Outcome::errno(EAGAIN);
         }
-        Outcome::Wait(Wait::SigWait { set, deadline })
+        Outcome::Wait(Wait::SignalIn { set, deadline })
     }
 
     /// A thread of `pid` (or thread `only`) waits in rt_sigtimedwait for
@@ -601,7 +672,7 @@ impl Kernel {
         let waiter = self.threads.iter().find(|(&tid, t)| {
             t.pid == pid
                 && only.is_none_or(|o| o == tid)
-                && matches!(t.wait, Some(Wait::SigWait { set, .. }) if set & b != 0)
+                && matches!(t.wait, Some(Wait::SignalIn { set, .. }) if set & b != 0)
         });
         let Some((&tid, t)) = waiter else {
             return false;

@@ -180,7 +180,7 @@ impl Kernel {
             self.insert_thread(child, child, m, sigmask, clear_tid);
             space
         };
-        let tid_bytes = (child as u32).to_le_bytes();
+        let tid_bytes = child.to_le_bytes();
         if flags & CLONE_PARENT_SETTID != 0
             && self
                 .engine
@@ -249,6 +249,7 @@ impl Kernel {
         p.threads = vec![pid];
         let old_space = std::mem::replace(&mut p.space, new_space);
         p.linux.commit_exec(&img);
+        p.signals.timers.retain(|t| t.id < 0); // POSIX timers end with exec
         let vfork_parent = p.vfork_parent.take();
         self.release_space(old_space);
         if let Some(parent) = vfork_parent {

@@ -23,8 +23,8 @@ pub struct ElfRunOptions {
     pub fs_root: Option<PathBuf>,
     /// `--stats`: print instructions, IPS and syscalls by name to stderr at exit.
     pub stats: bool,
-    /// `--max-cycles N`: stop after N instructions.
-    pub max_cycles: Option<u64>,
+    /// `--max-instructions N`: stop after N instructions.
+    pub max_instructions: Option<u64>,
     /// `--trace`: print each instruction to stderr.
     pub trace: bool,
 }
@@ -86,7 +86,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<i32> {
     let mut cpu = Cpu::new(GuestMemory::new());
     let mut proc = kvrm_linux::load(&mut cpu, &spec)?;
     let tracer = opts.trace.then(|| crate::trace::install(&mut cpu));
-    let summary = kvrm_linux::run(&mut cpu, &mut proc, opts.max_cycles);
+    let summary = kvrm_linux::run(&mut cpu, &mut proc, opts.max_instructions);
     if let Some(t) = tracer {
         t.finish(&cpu.state);
     }
@@ -127,7 +127,7 @@ mod tests {
             env_unset: vec![],
             fs_root: Some(fixture("")),
             stats: false,
-            max_cycles: None,
+            max_instructions: None,
             trace: false,
         }
     }
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn cycle_limit_stops_the_guest() {
         let mut o = opts(fixture("hello"));
-        o.max_cycles = Some(2);
+        o.max_instructions = Some(2);
         assert_eq!(run_elf(&o).unwrap(), 124);
     }
 

@@ -1,6 +1,7 @@
 //! Tiny AArch64 assembly programs (tests/asm/*.S, built by tests/asm/build.sh)
 //! run through the Linux layer on the CPU backend. Expected stdout and exit
-//! status were recorded with qemu-aarch64 (commands in each test).
+//! status were recorded with qemu-aarch64 (commands in each test). Each test is
+//! one run of the "guest" suite in scripts/test.sh's summary.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 use kvrm_cpu::Cpu;
 use kvrm_isa::GuestMemory;
 use kvrm_linux::{load, run, ProgramSpec, RunEnd};
+use kvrm_testkit::counts;
 
 fn asm_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/asm")
@@ -46,6 +48,7 @@ fn run_prog(name: &str, args: &[&str], root: &Path, cwd: &str) -> Outcome {
 }
 
 fn check(name: &str, args: &[&str], stdout: &str, status: i32) {
+    let _case = counts::Case::new("guest");
     let o = run_prog(name, args, &asm_dir(), "/");
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -119,6 +122,7 @@ fn dotdot_cannot_escape_the_root() {
 
 #[test]
 fn cwd_is_applied() {
+    let _case = counts::Case::new("guest");
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("sub")).unwrap();
     std::fs::write(tmp.path().join("sub/data.txt"), b"in sub\n").unwrap();

@@ -1,6 +1,7 @@
 //! Static glibc programs (tests/c/*.c) run through the Linux layer. They are
 //! built with aarch64-linux-gnu-gcc; without it they are skipped with a reason.
-//! Expected stdout and exit status were recorded with qemu-aarch64.
+//! Expected stdout and exit status were recorded with qemu-aarch64. Each test is
+//! one run of the "guest" suite in scripts/test.sh's summary.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::sync::OnceLock;
 use kvrm_cpu::Cpu;
 use kvrm_isa::GuestMemory;
 use kvrm_linux::{load, run, ProgramSpec};
+use kvrm_testkit::counts;
 
 mod common;
 use common::have_cross_compiler;
@@ -59,7 +61,9 @@ fn run_c(name: &str, args: &[&str], env: &[&str]) -> (String, i32) {
 
 #[test]
 fn glibc_hello() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("hello", &["q"], &[]);
@@ -69,7 +73,9 @@ fn glibc_hello() {
 
 #[test]
 fn glibc_files() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("files", &[], &[]);
@@ -84,7 +90,9 @@ fn glibc_files() {
 
 #[test]
 fn glibc_memory() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("mem", &[], &[]);
@@ -96,7 +104,9 @@ fn glibc_memory() {
 
 #[test]
 fn glibc_environment() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("env", &[], &["KVRM_E=x", "PATH=/bin"]);
@@ -109,7 +119,9 @@ fn glibc_environment() {
 
 #[test]
 fn glibc_abort_is_sigabrt() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("abort", &[], &[]);

@@ -1,7 +1,8 @@
 //! tests/procs/procs.c built with glibc (fork through clone with CLONE_CHILD_SETTID,
 //! vfork, posix_spawn through clone3 then clone(CLONE_VM|CLONE_VFORK)), compared with
 //! the same expected output as the musl build in processes.rs (but for one line). Built
-//! with aarch64-linux-gnu-gcc; without it the test is skipped with a reason.
+//! with aarch64-linux-gnu-gcc; without it the test is skipped with a reason. One run of
+//! the "guest" suite in scripts/test.sh's summary.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -10,13 +11,16 @@ use std::process::Command;
 use kvrm_cpu::Cpu;
 use kvrm_isa::GuestMemory;
 use kvrm_linux::{load, run, ProgramSpec};
+use kvrm_testkit::counts;
 
 mod common;
 use common::have_cross_compiler;
 
 #[test]
 fn glibc_fork_exec_wait_signals() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/procs");

@@ -1,4 +1,4 @@
-//! The ancestor's microbenchmarks on the CPU backend, under criterion.
+//! The Metal system's microbenchmarks on the CPU backend, under criterion.
 //! Throughput is reported in guest instructions (criterion "elements").
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

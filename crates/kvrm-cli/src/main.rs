@@ -14,7 +14,8 @@ const ABOUT: &str = "Run ARM64 (AArch64) programs: static Linux executables and 
 const LONG_ABOUT: &str = "\
 Run ARM64 (AArch64) programs on kvrm's backends: static Linux executables (glibc, musl,
 busybox) with their Linux syscalls serviced on the host, as qemu-aarch64 does, and raw
-images in a flat memory, as the kvrm ancestor did.
+images in a flat memory, as the Metal system (an earlier ARM64 emulator on Apple GPUs)
+ran them.
 
 The CPU backend (a reference interpreter) runs everywhere and is the default.
 
@@ -36,7 +37,7 @@ enum Command {
     /// Run a static Linux AArch64 executable, or a raw image with --raw.
     #[command(long_about = RUN_ABOUT, override_usage = RUN_USAGE)]
     Run(RunArgs),
-    /// Measure instructions per second on the ancestor's two microbenchmarks.
+    /// Measure instructions per second on the Metal system's two microbenchmarks.
     Bench(bench::BenchArgs),
 }
 

@@ -1,4 +1,4 @@
-//! `kvrm run --raw FILE`: the ancestor's model, a raw image in flat memory.
+//! `kvrm run --raw FILE`: a raw image in flat memory, the Metal system's model.
 
 use std::path::PathBuf;
 

@@ -21,6 +21,7 @@ The CPU backend (a reference interpreter) runs everywhere and is the default.
 
 Examples:
   kvrm run ./hello world                 run a static AArch64 ELF with arguments
+  kvrm run --stats ./busybox ls --help   kvrm's options before PROGRAM, the guest's after
   kvrm run --fs-root /tmp/sandbox ./prog the guest sees /tmp/sandbox as its /
   kvrm run --raw loop.bin --json         run a raw image at address 0, print JSON
   kvrm bench                             instructions per second on the microbenchmarks";

@@ -68,6 +68,9 @@ pub struct Cpu {
     code_tlb: [CodeTlbEntry; CODE_TLB],
     /// Optional observer called before each instruction (for `--trace`).
     tracer: Option<Tracer>,
+    /// What CNTVCT_EL0 reads in a deterministic run (virtual time, fixed for
+    /// the slice); `None`: host time.
+    pub virtual_counter: Option<u64>,
 }
 
 impl Cpu {
@@ -85,6 +88,7 @@ impl Cpu {
                 page: 0,
             }; CODE_TLB],
             tracer: None,
+            virtual_counter: None,
         }
     }
 

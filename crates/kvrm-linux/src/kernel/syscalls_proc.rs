@@ -212,6 +212,7 @@ impl Kernel {
                 clear_child_tid: ctid,
                 robust_list: 0,
                 wait: None,
+                retrying: false,
                 sig: Default::default(),
             },
         );
@@ -363,6 +364,7 @@ impl Kernel {
         if !parent_alive {
             if Some(pid) != self.init {
                 self.procs.remove(&pid);
+                self.orphan_exits.insert(pid, exit);
             }
             return;
         }

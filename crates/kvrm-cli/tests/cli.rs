@@ -274,3 +274,37 @@ fn help_explains_the_commands() {
         assert!(text.contains(word), "run --help lacks {word}:\n{text}");
     }
 }
+
+/// A signal sent to kvrm goes to the guest, whose own handler runs: busybox
+/// sh traps SIGTERM while it waits for a child (skipped without busybox:
+/// scripts/fetch-busybox.sh).
+#[test]
+fn host_signals_run_guest_handlers() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let busybox = format!(
+        "{}/../../tests/busybox/build/busybox",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if !std::path::Path::new(&busybox).exists() {
+        eprintln!("skipped: {busybox} not found");
+        return;
+    }
+    let script = "trap 'echo trapped TERM; exit 3' TERM; echo ready; while :; do :; done";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvrm"))
+        .args(["run", &busybox, "sh", "-c", script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("kvrm runs");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("ready line");
+    assert_eq!(line, "ready\n");
+    // SAFETY: kill on the pid of the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    line.clear();
+    out.read_line(&mut line).expect("trap output");
+    assert_eq!(line, "trapped TERM\n");
+    let status = child.wait().expect("kvrm ends");
+    assert_eq!(status.code(), Some(3));
+}

@@ -11,3 +11,7 @@ pub mod kernels;
 pub mod layout;
 
 pub use error::CudaError;
+pub mod devmem;
+pub mod engine;
+
+pub use engine::CudaEngine;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use kvrm_isa::{Engine, Machine, StopReason};
+use kvrm_isa::{AddressSpace, CpuState, Engine, Machine, MachineId, SpaceId, StopReason};
 use serde::Deserialize;
 
 pub const MEM_SIZE: u64 = 0x10_0000;
@@ -66,8 +66,12 @@ pub fn default_v(i: u64) -> [u64; 2] {
     ]
 }
 
-/// The repository's `tests/oracle/cases` directory.
+/// The repository's `tests/oracle/cases` directory (`$KVRM_ORACLE_CASES`
+/// overrides it, for test binaries run on another machine).
 pub fn cases_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("KVRM_ORACLE_CASES") {
+        return PathBuf::from(d);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracle/cases")
 }
 
@@ -126,6 +130,79 @@ fn stop_name(stop: &StopReason, end: u64) -> String {
     }
 }
 
+/// A case set up on a machine of some engine, waiting to be run.
+pub struct PreparedCase {
+    pub machine: MachineId,
+    pub space: SpaceId,
+    image: Vec<u8>,
+    end: u64,
+    before: CpuState,
+}
+
+/// Set `case` up as a new machine (in a new flat address space) of `engine`,
+/// so many cases can run in one [`Engine::run`] call.
+pub fn prepare_case<E: Engine>(engine: &mut E, case: &OracleCase) -> Result<PreparedCase, String> {
+    let space = AddressSpace::flat(MEM_SIZE).map_err(|e| format!("cannot map memory: {e}"))?;
+    let space = engine.add_space(space);
+    let machine = engine.add_machine(space, CpuState::new());
+    let image = initial_image(case);
+    let end = CODE_ADDR + 4 * case.code.len() as u64;
+    let mem = engine.space_mut(space);
+    mem.write_bytes_force(0, &image)
+        .map_err(|f| format!("cannot load image: {f}"))?;
+    mem.write_bytes_force(end, &BRK_0.to_le_bytes())
+        .map_err(|f| format!("cannot load image: {f}"))?;
+    let s = engine.state_mut(machine);
+    set_initial_state(s, case);
+    let before = *s;
+    Ok(PreparedCase {
+        machine,
+        space,
+        image,
+        end,
+        before,
+    })
+}
+
+fn set_initial_state(s: &mut CpuState, case: &OracleCase) {
+    s.x.copy_from_slice(&case.init.x);
+    s.sp = case.init.sp;
+    s.pc = CODE_ADDR;
+    s.nzcv = case.init.nzcv;
+    s.fpcr = case.init.fpcr;
+    s.fpsr = case.init.fpsr;
+    s.tpidr_el0 = case.init.tpidr;
+    for i in 0..32 {
+        s.v[i] = case
+            .init
+            .v
+            .get(&i.to_string())
+            .copied()
+            .unwrap_or(default_v(i as u64));
+    }
+}
+
+/// Instructions a case may run before it counts as a runaway.
+pub const CASE_BUDGET: u64 = MAX_STEPS;
+
+/// Compare a prepared case that stopped with `stop` against the oracle.
+pub fn check_case<E: Engine>(
+    engine: &E,
+    p: &PreparedCase,
+    case: &OracleCase,
+    stop: &StopReason,
+) -> Result<(), String> {
+    check(
+        &p.before,
+        engine.state(p.machine),
+        engine.space(p.space),
+        &p.image,
+        p.end,
+        case,
+        stop,
+    )
+}
+
 /// Run one case on `backend` (fresh, with flat memory of at least `MEM_SIZE`).
 /// Returns a printable report of every difference from the oracle.
 pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Result<(), String> {
@@ -137,36 +214,34 @@ pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Resul
     backend
         .load_program(&BRK_0.to_le_bytes(), end)
         .map_err(|f| format!("cannot load image: {f}"))?;
-    {
-        let s = backend.state_mut();
-        s.x.copy_from_slice(&case.init.x);
-        s.sp = case.init.sp;
-        s.pc = CODE_ADDR;
-        s.nzcv = case.init.nzcv;
-        s.fpcr = case.init.fpcr;
-        s.fpsr = case.init.fpsr;
-        s.tpidr_el0 = case.init.tpidr;
-        for i in 0..32 {
-            s.v[i] = case
-                .init
-                .v
-                .get(&i.to_string())
-                .copied()
-                .unwrap_or(default_v(i as u64));
-        }
-    }
+    set_initial_state(backend.state_mut(), case);
     let before = *backend.state();
     let result = backend.run(MAX_STEPS);
-    let after = *backend.state();
+    check(
+        &before,
+        backend.state(),
+        backend.memory(),
+        &image,
+        end,
+        case,
+        &result.stop,
+    )
+}
+
+fn check(
+    before: &CpuState,
+    after: &CpuState,
+    memory: &AddressSpace,
+    image: &[u8],
+    end: u64,
+    case: &OracleCase,
+    stop: &StopReason,
+) -> Result<(), String> {
     let e = &case.expect;
     let mut diffs = String::new();
-    let got_stop = stop_name(&result.stop, end);
+    let got_stop = stop_name(stop, end);
     if got_stop != e.stop {
-        let _ = writeln!(
-            diffs,
-            "  stop: got {got_stop} ({}), want {}",
-            result.stop, e.stop
-        );
+        let _ = writeln!(diffs, "  stop: got {got_stop} ({stop}), want {}", e.stop);
     }
     // On an exception Unicorn's pc is not architectural (ELR is); compare the
     // stop kind only there.
@@ -207,8 +282,7 @@ pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Resul
     // Memory: every changed doubleword must match, and nothing else may change.
     let mut want_mem: BTreeMap<u64, u64> = e.mem.iter().copied().collect();
     let mut buf = vec![0u8; MEM_SIZE as usize];
-    backend
-        .memory()
+    memory
         .read_bytes(0, &mut buf)
         .map_err(|f| format!("cannot read back memory: {f}"))?;
     // The appended BRK is ours, not the oracle's.

@@ -45,13 +45,16 @@ __device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
     case KVRM_CLASS_branch_sys: f = dispatch_branch_sys(L, id, w); break;
     case KVRM_CLASS_ldst: f = dispatch_ldst(L, cls, w); break;
     case KVRM_CLASS_atomics: f = dispatch_atomics(L, id, w); break;
+    case KVRM_CLASS_simd_perm: f = dispatch_simd_perm(L, id, w); break;
+    case KVRM_CLASS_simd_int: f = dispatch_simd_int(L, id, w); break;
+    case KVRM_CLASS_fp: f = dispatch_fp(L, id, w); break;
     default: f = -1; break;
     }
     if (f < 0) return stop_with(L, STOP_NEEDS_HOST, w, id);
     return f;
 }
 
-extern "C" __global__ void kvrm_run(KvrmCpuState *states, const u32 *lane_machine, u32 nlanes,
+extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states, const u32 *lane_machine, u32 nlanes,
                                     const u32 *lane_space, const KvrmSpaceDev *spaces, u8 *pool,
                                     KvrmControl *ctl, KvrmPageEvent *events, u64 *decode_cache,
                                     const u64 *budgets, KvrmLaneStop *stops, u32 gen) {

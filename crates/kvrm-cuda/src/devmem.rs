@@ -356,3 +356,40 @@ pub fn host_write_footprint(class: &str, word: u32, s: &CpuState) -> Option<Vec<
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_step_footprints() {
+        let mut s = CpuState::new();
+        s.x[3] = 0x1ffc;
+        s.sp = 0x2f00;
+        // st1 {v0.16b-v3.16b}, [x3]: 64 bytes from x3, across a page.
+        assert_eq!(
+            host_write_footprint("simd_ldst", 0x4c00_2060, &s),
+            Some(vec![1, 2])
+        );
+        // ... from sp, inside one page.
+        assert_eq!(
+            host_write_footprint("simd_ldst", 0x4c00_23e0, &s),
+            Some(vec![2])
+        );
+        // dc zva, x3
+        assert_eq!(
+            host_write_footprint("branch_sys", 0xd50b_7423, &s),
+            Some(vec![1])
+        );
+        assert_eq!(host_write_footprint("fp", 0x1e22_0000, &s), Some(vec![]));
+        assert_eq!(host_write_footprint("ldst", 0xf900_0000, &s), None);
+    }
+
+    #[test]
+    fn page_hash_spreads_neighbours() {
+        let mask = 1023;
+        let slots: std::collections::HashSet<u64> =
+            (0..256u64).map(|p| page_hash(p) & mask).collect();
+        assert!(slots.len() > 200);
+    }
+}

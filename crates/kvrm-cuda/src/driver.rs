@@ -61,7 +61,7 @@ pub fn compile_ptx(src: &str, arch: &'static str, name: &str) -> Result<String, 
     }
     let opts = CompileOptions {
         arch: Some(arch),
-        options: vec!["-std=c++17".into()],
+        options: vec!["-std=c++17".into(), "--device-int128".into()],
         name: Some(name.into()),
         ..Default::default()
     };
@@ -69,7 +69,12 @@ pub fn compile_ptx(src: &str, arch: &'static str, name: &str) -> Result<String, 
     match res {
         Ok(ptx) => Ok(ptx.to_src()),
         Err(e) => {
-            let text = e.to_string();
+            let text = match &e {
+                cudarc::nvrtc::CompileError::CompileError { log, .. } => {
+                    log.to_string_lossy().into_owned()
+                }
+                other => other.to_string(),
+            };
             let first: Vec<&str> = text
                 .lines()
                 .filter(|l| l.contains("error"))
@@ -155,7 +160,17 @@ impl Gpu {
             .ctx
             .load_module(Ptx::from_src(ptx))
             .map_err(drv("load module"))?;
-        module.load_function(name).map_err(drv("load function"))
+        let f = module.load_function(name).map_err(drv("load function"))?;
+        // The interpreter uses no shared memory: give L1 the whole carveout
+        // (lane states live in local memory, cached there). A hint only.
+        let _ = f.set_attribute(
+            cudarc::driver::sys::CUfunction_attribute_enum::CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT,
+            0,
+        );
+        let _ = f.set_function_cache_config(
+            cudarc::driver::sys::CUfunc_cache_enum::CU_FUNC_CACHE_PREFER_L1,
+        );
+        Ok(f)
     }
 
     pub fn zeros<T: DeviceRepr + ValidAsZeroBits>(

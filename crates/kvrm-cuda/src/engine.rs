@@ -535,3 +535,34 @@ impl Engine for CudaEngine {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_of_decode_ids_follow_the_table() {
+        let t = table();
+        let mut first = 0;
+        for (name, entries) in CLASSES {
+            for (i, e) in entries.iter().enumerate() {
+                let id = (first + i) as u16;
+                assert_eq!(t.name(id), e.name);
+                assert_eq!(class_of(id), *name);
+            }
+            first += entries.len();
+        }
+        assert_eq!(class_of(u16::MAX), "unknown");
+    }
+
+    #[test]
+    fn no_gpu_is_an_error_not_a_panic() {
+        if crate::driver::driver_present() {
+            println!("skipped: a CUDA driver is present");
+            return;
+        }
+        let e = CudaEngine::new().err().expect("no driver, no engine");
+        assert!(matches!(e, CudaError::NoDriver(_)), "{e}");
+        assert!(!e.to_string().contains('\n'));
+    }
+}

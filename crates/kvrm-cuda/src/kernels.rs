@@ -18,6 +18,8 @@ pub const KERNEL_FILES: &[(&str, &str)] = &[
     ("branch_sys.cuh", include_str!("../kernels/branch_sys.cuh")),
     ("ldst.cuh", include_str!("../kernels/ldst.cuh")),
     ("atomics.cuh", include_str!("../kernels/atomics.cuh")),
+    ("simd_perm.cuh", include_str!("../kernels/simd_perm.cuh")),
+    ("simd_int.cuh", include_str!("../kernels/simd_int.cuh")),
     ("interp.cu", include_str!("../kernels/interp.cu")),
 ];
 
@@ -80,7 +82,7 @@ fn cache_dir() -> Option<PathBuf> {
 /// Returns the PTX and whether it came from the cache.
 pub fn interpreter_ptx(arch: &'static str, device: &str) -> Result<(String, bool), CudaError> {
     let src = kernel_source();
-    let key = fnv1a(&[&src, "-std=c++17", arch, device]);
+    let key = fnv1a(&[&src, "-std=c++17 --device-int128", arch, device]);
     let path = cache_dir().map(|d| d.join(format!("kvrm-interp-{key:016x}.ptx")));
     if let Some(p) = &path {
         if let Ok(ptx) = std::fs::read_to_string(p) {
@@ -113,6 +115,22 @@ mod tests {
         }
         for (name, _) in KERNEL_FILES {
             assert!(src.contains(&format!("// ----- {name} -----")));
+        }
+    }
+
+    /// A compile error is a typed error with the log's error lines, not a panic.
+    #[test]
+    fn compile_errors_are_reported() {
+        if !driver::nvrtc_present() {
+            println!("skipped: libnvrtc not found");
+            return;
+        }
+        match driver::compile_ptx("__global__ void k() { undeclared(); }", "sm_90", "bad.cu") {
+            Err(CudaError::Compile(msg)) => {
+                assert!(msg.contains("undeclared"), "{msg}");
+                assert!(!msg.contains('\n'));
+            }
+            other => panic!("expected a compile error, got {other:?}"),
         }
     }
 

@@ -70,8 +70,9 @@ fn raw_program_runs_on_the_gpu() {
     print_stats(&m.engine);
 }
 
-/// Every oracle fixture case (or those matching `$KVRM_ORACLE_FILTER`) as
-/// one lane each, all lanes of a fixture file in one run.
+/// Every oracle fixture case (or those matching one of the comma-separated
+/// names in `$KVRM_ORACLE_FILTER`) as
+/// a lane, all lanes of a fixture file in one run.
 #[test]
 fn gpu_matches_oracle_fixtures() {
     let Some(mut engine) = cuda() else { return };
@@ -86,7 +87,12 @@ fn gpu_matches_oracle_fixtures() {
             .to_string();
         let cases: Vec<_> = load_cases(&file)
             .into_iter()
-            .filter(|c| filter.is_empty() || stem.contains(&filter) || c.name.contains(&filter))
+            .filter(|c| {
+                filter.is_empty()
+                    || filter
+                        .split(',')
+                        .any(|f| stem.contains(f) || c.name.contains(f))
+            })
             .collect();
         if cases.is_empty() {
             continue;

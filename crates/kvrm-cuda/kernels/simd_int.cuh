@@ -8,7 +8,7 @@ typedef __int128 i128;
 __device__ __forceinline__ u128 half_q(u128 v, bool q) { return q ? v : (v & (u128)~0ull); }
 
 // AND/BIC/ORR/ORN/EOR/BSL/BIT/BIF (vector).
-__device__ int exec_simd_logic(Lane &L, u32 w, u32 k) {
+__device__ __noinline__ int exec_simd_logic(Lane &L, u32 w, u32 k) {
     u128 n = vreg(L, f_rn(w)), m = vreg(L, f_rm(w)), d = vreg(L, f_rd(w)), r;
     switch (k) {
     case 0: r = n & m; break;
@@ -52,7 +52,7 @@ __device__ u64 same_op(u32 k, u64 x, u64 y, u64 d, u32 e) {
     }
 }
 
-__device__ int exec_simd_same(Lane &L, u32 w) {
+__device__ __noinline__ int exec_simd_same(Lane &L, u32 w) {
     bool q = bit(w, 30);
     u32 size = bits(w, 22, 2);
     u32 k = ((u32)bit(w, 29) << 5) | bits(w, 11, 5);

@@ -39,7 +39,7 @@ __device__ __forceinline__ bool imm5_size_index(u32 w, u32 *size, u32 *index) {
     return true;
 }
 
-__device__ int exec_simd_copy(Lane &L, u32 id, u32 w) {
+__device__ __noinline__ int exec_simd_copy(Lane &L, u32 id, u32 w) {
     bool q = bit(w, 30);
     u32 size, index;
     if (!imm5_size_index(w, &size, &index)) return undefined(L, w);
@@ -80,7 +80,7 @@ __device__ int exec_simd_copy(Lane &L, u32 id, u32 w) {
 }
 
 // UZP1/2, TRN1/2, ZIP1/2 (part = bit 14).
-__device__ int exec_simd_permute(Lane &L, u32 id, u32 w) {
+__device__ __noinline__ int exec_simd_permute(Lane &L, u32 id, u32 w) {
     bool q = bit(w, 30);
     u32 size = bits(w, 22, 2);
     if (size == 3 && !q) return undefined(L, w);
@@ -112,7 +112,7 @@ __device__ int exec_simd_permute(Lane &L, u32 id, u32 w) {
     return FLOW_NEXT;
 }
 
-__device__ int exec_simd_ext(Lane &L, u32 w) {
+__device__ __noinline__ int exec_simd_ext(Lane &L, u32 w) {
     bool q = bit(w, 30);
     u32 pos = bits(w, 11, 4);
     u128 n = vreg(L, f_rn(w)), m = vreg(L, f_rm(w)), r;
@@ -127,7 +127,7 @@ __device__ int exec_simd_ext(Lane &L, u32 w) {
     return FLOW_NEXT;
 }
 
-__device__ int exec_simd_tbl(Lane &L, u32 w, bool tbx) {
+__device__ __noinline__ int exec_simd_tbl(Lane &L, u32 w, bool tbx) {
     bool q = bit(w, 30);
     u32 nregs = bits(w, 13, 2) + 1;
     u32 n = f_rn(w), d = f_rd(w);

@@ -20,6 +20,7 @@ pub const KERNEL_FILES: &[(&str, &str)] = &[
     ("atomics.cuh", include_str!("../kernels/atomics.cuh")),
     ("simd_perm.cuh", include_str!("../kernels/simd_perm.cuh")),
     ("simd_int.cuh", include_str!("../kernels/simd_int.cuh")),
+    ("simd_ldst.cuh", include_str!("../kernels/simd_ldst.cuh")),
     ("interp.cu", include_str!("../kernels/interp.cu")),
 ];
 

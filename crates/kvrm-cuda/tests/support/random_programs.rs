@@ -1,6 +1,6 @@
 //! Random programs for the CPU-vs-CUDA differential test: table entries of
-//! the integer classes (and a few FP/SIMD ones, which exercise the host
-//! fallback) with random operand bits, branch offsets kept short and memory
+//! every class (FP and much of SIMD exercise the host fallback) with random
+//! operand bits, branch offsets kept short and memory
 //! bases pointing into a data area, a read-only page and unmapped space.
 
 use kvrm_isa::table::CLASSES;
@@ -85,13 +85,16 @@ pub fn generate(seed: u64, count: usize) -> Vec<Program> {
     for _ in 0..count {
         let mut words = Vec::with_capacity(LEN + 1);
         while words.len() < LEN {
-            let class = match rng.below(20) {
+            let class = match rng.below(24) {
                 0..=4 => "dp_imm",
                 5..=9 => "dp_reg",
                 10..=11 => "branch_sys",
                 12..=15 => "ldst",
                 16..=17 => "atomics",
                 18 => "simd_int",
+                19 => "simd_perm",
+                20 => "simd_ldst",
+                21 => "simd_fp",
                 _ => "fp",
             };
             if let Some(w) = instruction(&mut rng, class) {

@@ -24,7 +24,7 @@ use crate::layout::{page_hash, PageEvent, Pte, SpaceDev, NO_FRAME};
 const MAX_MAPPED_PAGES: u64 = 1 << 24;
 
 /// page -> (table slot, frame or `NO_FRAME`).
-type PageMap = HashMap<u64, (u32, u32)>;
+pub(crate) type PageMap = HashMap<u64, (u32, u32)>;
 
 /// The device copy of one address space's translations.
 pub struct DevSpace {
@@ -98,7 +98,7 @@ impl DevSpace {
 
     /// The table for every mapped page of `space` (host side), keeping the
     /// frames of pages that `old` already had.
-    fn build(
+    pub(crate) fn build(
         space: &AddressSpace,
         old: Option<DevSpace>,
     ) -> Result<(Vec<Pte>, u64, PageMap), CudaError> {

@@ -87,6 +87,40 @@ fn slot_take<T>(slots: &mut Vec<Option<T>>, free: &mut Vec<u32>, value: T) -> u3
     }
 }
 
+/// The stop reason of a lane record, or `None` for the kinds the engine
+/// handles itself (needs host, out of frames). `pc` is the lane's pc after
+/// the launch.
+pub(crate) fn lane_stop_reason(s: &LaneStop, pc: u64) -> Option<StopReason> {
+    Some(match s.kind {
+        STOP_CYCLE_LIMIT => StopReason::CycleLimit,
+        STOP_HALTED => StopReason::Halted {
+            pc,
+            imm: s.aux as u16,
+            hlt: (s.aux >> 16) & 1 != 0,
+        },
+        STOP_SYSCALL => StopReason::Syscall { imm: s.aux as u16 },
+        STOP_FAULT => StopReason::Fault {
+            addr: s.addr,
+            access: match s.aux & 0xff {
+                0 => Access::Read,
+                1 => Access::Write,
+                _ => Access::Execute,
+            },
+            kind: match (s.aux >> 8) & 0xff {
+                0 => FaultKind::Unmapped,
+                1 => FaultKind::Permission,
+                _ => FaultKind::Alignment,
+            },
+            pc,
+        },
+        STOP_UNDEFINED => StopReason::Undefined {
+            pc,
+            encoding: s.aux,
+        },
+        _ => return None,
+    })
+}
+
 /// The class (table file) of a decode id.
 fn class_of(id: u16) -> &'static str {
     let mut first = 0usize;
@@ -364,39 +398,15 @@ impl CudaEngine {
                 let mut done = done + s.retired;
                 self.stats.device_instructions += s.retired;
                 let pc = self.machine(m).state.pc;
-                let stop = match s.kind {
-                    STOP_CYCLE_LIMIT => StopReason::CycleLimit,
-                    STOP_HALTED => StopReason::Halted {
-                        pc,
-                        imm: s.aux as u16,
-                        hlt: (s.aux >> 16) & 1 != 0,
-                    },
-                    STOP_SYSCALL => StopReason::Syscall { imm: s.aux as u16 },
-                    STOP_FAULT => StopReason::Fault {
-                        addr: s.addr,
-                        access: match s.aux & 0xff {
-                            0 => Access::Read,
-                            1 => Access::Write,
-                            _ => Access::Execute,
-                        },
-                        kind: match (s.aux >> 8) & 0xff {
-                            0 => FaultKind::Unmapped,
-                            1 => FaultKind::Permission,
-                            _ => FaultKind::Alignment,
-                        },
-                        pc,
-                    },
-                    STOP_UNDEFINED => StopReason::Undefined {
-                        pc,
-                        encoding: s.aux,
-                    },
-                    STOP_NEED_FRAMES => {
+                let stop = match lane_stop_reason(s, pc) {
+                    Some(stop) => stop,
+                    None if s.kind == STOP_NEED_FRAMES => {
                         need_frames = true;
                         self.stats.frame_stops += 1;
                         next.push((m, left, done));
                         continue;
                     }
-                    _ => {
+                    None => {
                         // STOP_NEEDS_HOST
                         let before = self.stats.host_instructions;
                         let stop = self.host_step(m, s.aux);

@@ -33,6 +33,8 @@ pub mod devmem;
 pub mod driver;
 pub mod engine;
 pub mod error;
+#[cfg(test)]
+mod host_kernel;
 pub mod kernels;
 pub mod layout;
 

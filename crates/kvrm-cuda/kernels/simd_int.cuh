@@ -1,7 +1,8 @@
 // Advanced SIMD integer, mirroring crates/kvrm-cpu/src/exec/simd_int/: so far
-// the bitwise "three same" group (logic) and the non-saturating vector
-// "three same" operations (same.rs same_v / same_op). Everything else in the
-// class (saturating, shifts, widening, across lanes, immediates) needs host.
+// the bitwise "three same" group (logic), the non-saturating vector "three
+// same" operations (same.rs same_v / same_op) and the modified immediates
+// (shift.rs mod_imm). Everything else in the class (saturating, shifts,
+// widening, across lanes) needs host.
 
 typedef __int128 i128;
 
@@ -79,6 +80,45 @@ __device__ __noinline__ int exec_simd_same(Lane &L, u32 w) {
     return FLOW_NEXT;
 }
 
+// AdvSIMDExpandImm for the integer cmode values (cmode 1111 is FMOV).
+__device__ u64 simd_expand_imm(bool op, u32 cmode, u64 imm8) {
+    switch (cmode >> 1) {
+    case 0: case 1: case 2: case 3: { u64 x = imm8 << (8 * (cmode >> 1)); return x | (x << 32); }
+    case 4: case 5: return (imm8 << (8 * ((cmode >> 1) & 1))) * 0x0001000100010001ull;
+    case 6: {
+        u64 x = (cmode & 1) == 0 ? (imm8 << 8) | 0xff : (imm8 << 16) | 0xffff;
+        return x | (x << 32);
+    }
+    default:
+        if (op) {
+            u64 r = 0;
+            for (u32 i = 0; i < 8; i++)
+                if ((imm8 >> i) & 1) r |= 0xffull << (8 * i);
+            return r;
+        }
+        return imm8 * 0x0101010101010101ull;
+    }
+}
+
+// MOVI / MVNI / ORR (vector, immediate) / BIC (vector, immediate).
+__device__ __noinline__ int exec_simd_mod_imm(Lane &L, u32 w) {
+    bool q = bit(w, 30), op = bit(w, 29);
+    u32 cmode = bits(w, 12, 4);
+    u64 imm8 = ((u64)bits(w, 16, 3) << 5) | bits(w, 5, 5);
+    u64 imm = simd_expand_imm(op, cmode, imm8);
+    bool logical = (cmode & 1) == 1 && cmode < 12;
+    if (op && !logical && cmode != 14) imm = ~imm;
+    u128 v = half_q((u128)imm | ((u128)imm << 64), q);
+    u32 d = f_rd(w);
+    u128 r = v;
+    if (logical) {
+        u128 old = half_q(vreg(L, d), q);
+        r = op ? old & ~v : old | v;
+    }
+    set_vreg(L, d, r);
+    return FLOW_NEXT;
+}
+
 __device__ __forceinline__ int dispatch_simd_int(Lane &L, u32 id, u32 w) {
     switch (id) {
     case KVRM_OP_AND_v: return exec_simd_logic(L, w, 0);
@@ -98,6 +138,10 @@ __device__ __forceinline__ int dispatch_simd_int(Lane &L, u32 id, u32 w) {
     case KVRM_OP_MUL_v: case KVRM_OP_SMAXP_v: case KVRM_OP_UMAXP_v: case KVRM_OP_SMINP_v:
     case KVRM_OP_UMINP_v: case KVRM_OP_ADDP_v:
         return exec_simd_same(L, w);
+    case KVRM_OP_MOVI_32: case KVRM_OP_ORR_v_imm32: case KVRM_OP_MOVI_16: case KVRM_OP_ORR_v_imm16:
+    case KVRM_OP_MOVI_msl: case KVRM_OP_MOVI_8: case KVRM_OP_MVNI_32: case KVRM_OP_BIC_v_imm32:
+    case KVRM_OP_MVNI_16: case KVRM_OP_BIC_v_imm16: case KVRM_OP_MVNI_msl: case KVRM_OP_MOVI_64:
+        return exec_simd_mod_imm(L, w);
     default: return -1;
     }
 }

@@ -1,7 +1,5 @@
 // Advanced SIMD copy, permute, extract and table lookup, mirroring
-// crates/kvrm-cpu/src/exec/simd_perm.rs, and the FP class's FMOV between
-// general and SIMD&FP registers (crates/kvrm-cpu/src/exec/fp/mod.rs,
-// fmov_gen): register moves with no floating-point arithmetic.
+// crates/kvrm-cpu/src/exec/simd_perm.rs.
 
 typedef unsigned __int128 u128;
 
@@ -144,29 +142,6 @@ __device__ __noinline__ int exec_simd_tbl(Lane &L, u32 w, bool tbx) {
     return FLOW_NEXT;
 }
 
-// FMOV between general and SIMD&FP registers (fp class).
-__device__ int exec_fmov_gen(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u32 ft = bits(w, 22, 2), rmode = bits(w, 19, 2);
-    bool to_fp = bit(w, 16);
-    u32 d = f_rd(w), n = f_rn(w);
-    if (rmode == 0 && ((!sf && ft == 0) || (sf && ft == 1) || ft == 3)) {
-        u64 mask = ft == 1 ? ~0ull : ft == 0 ? 0xffffffffull : 0xffffull;
-        if (to_fp) {
-            L.s->v[d][0] = xr(L, n) & mask;
-            L.s->v[d][1] = 0;
-        } else {
-            set_xr(L, d, L.s->v[n][0] & mask);
-        }
-    } else if (sf && ft == 2 && rmode == 1) {
-        if (to_fp) L.s->v[d][1] = xr(L, n);
-        else set_xr(L, d, L.s->v[n][1]);
-    } else {
-        return undefined(L, w);
-    }
-    return FLOW_NEXT;
-}
-
 __device__ __forceinline__ int dispatch_simd_perm(Lane &L, u32 id, u32 w) {
     switch (id) {
     case KVRM_OP_DUP_elem: case KVRM_OP_DUP_gen: case KVRM_OP_INS_gen: case KVRM_OP_SMOV:
@@ -182,12 +157,3 @@ __device__ __forceinline__ int dispatch_simd_perm(Lane &L, u32 id, u32 w) {
     }
 }
 
-// The FP class on the device so far: only the moves.
-__device__ __forceinline__ int dispatch_fp(Lane &L, u32 id, u32 w) {
-    switch (id) {
-    case KVRM_OP_FMOV_to_gen: case KVRM_OP_FMOV_from_gen: case KVRM_OP_FMOV_to_gen_top:
-    case KVRM_OP_FMOV_from_gen_top:
-        return exec_fmov_gen(L, w);
-    default: return -1;
-    }
-}

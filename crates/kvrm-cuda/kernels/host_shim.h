@@ -16,6 +16,7 @@ struct KvrmDim3 { unsigned x, y, z; };
 static KvrmDim3 threadIdx, blockIdx, blockDim;
 
 static inline int __popc(unsigned x) { return __builtin_popcount(x); }
+static inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
 static inline int __clz(unsigned x) { return x ? __builtin_clz(x) : 32; }
 static inline int __clzll(unsigned long long x) { return x ? __builtin_clzll(x) : 64; }
 static inline int __ffs(unsigned x) { return __builtin_ffs((int)x); }

@@ -1,8 +1,8 @@
 // Advanced SIMD integer, mirroring crates/kvrm-cpu/src/exec/simd_int/: the
 // bitwise and other "three same" operations, vector and scalar (same.rs),
 // modified immediates and shifts by immediate (shift.rs), two-register misc
-// and across lanes (misc.rs). Three different, by element and three same
-// extra (diff.rs, SQRDMLAH/SDOT...) need host.
+// and across lanes (misc.rs), three different (diff.rs). By element, dot
+// product and three same extra (SQRDMLAH...) need host.
 
 typedef __int128 i128;
 
@@ -388,6 +388,94 @@ __device__ int exec_addp_s(Lane &L, u32 w) {
     return FLOW_NEXT;
 }
 
+// ----- three different (diff.rs) ---------------------------------------------------
+
+__device__ u128 clmul_w(u64 a, u64 b, u32 width) {
+    u128 r = 0;
+    for (u32 i = 0; i < width; i++)
+        if ((b >> i) & 1) r ^= (u128)a << i;
+    return r;
+}
+
+// One lengthening operation (k = U << 4 | opcode) on narrow elements.
+__device__ u64 long_op(u32 k, u64 x, u64 y, u64 acc, u32 e, bool *qc) {
+    bool u = k & 0x10;
+    u32 e2 = 2 * e;
+    i128 a = ival(x, e, u), b = ival(y, e, u);
+    switch (k & 0xf) {
+    case 0x0: return (u64)(a + b);
+    case 0x2: return (u64)(a - b);
+    case 0x5: { i128 t = a - b; return acc + (u64)(t < 0 ? -t : t); }
+    case 0x7: { i128 t = a - b; return (u64)(t < 0 ? -t : t); }
+    case 0x8: return acc + (u64)(a * b);
+    case 0xa: return acc - (u64)(a * b);
+    case 0xc: return (u64)(a * b);
+    case 0xe: return (u64)clmul_w(x, y, e);
+    default: {
+        // SQDMLAL (9), SQDMLSL (b), SQDMULL (d)
+        u64 p = sat_q(2 * a * b, e2, false, qc);
+        if ((k & 0xf) == 0xd) return p;
+        i128 pp = (i128)(i64)sext(p, e2), aa = (i128)(i64)sext(acc, e2);
+        return sat_q((k & 0xf) == 0x9 ? aa + pp : aa - pp, e2, false, qc);
+    }
+    }
+}
+
+__device__ __noinline__ int exec_diff_v(Lane &L, u32 w) {
+    u32 k = ((u32)bit(w, 29) << 4) | bits(w, 12, 4);
+    bool q = bit(w, 30);
+    u32 size = bits(w, 22, 2), op = k & 0xf;
+    bool bad;
+    if (op == 0x9 || op == 0xb || op == 0xd) bad = size == 0 || size == 3;
+    else if (op == 0xe) bad = size == 1 || size == 2;
+    else bad = size == 3;
+    if (bad) return undefined(L, w);
+    u32 e = 8u << size, e2 = 2 * e;
+    u128 a = vreg(L, f_rn(w)), b = vreg(L, f_rm(w)), d = vreg(L, f_rd(w));
+    u32 sh = q ? 64 : 0;
+    u128 an = a >> sh, bn = b >> sh, r = 0;
+    u32 lanes = 64 / e;
+    bool qc = false;
+    if (op == 0xe && e == 64) {
+        r = clmul_w((u64)an, (u64)bn, 64);
+    } else if (op == 0x4 || op == 0x6) {
+        u64 round = (k & 0x10) ? 1ull << (e - 1) : 0;
+        for (u32 i = 0; i < lanes; i++) {
+            u64 x = elem_e(a, i, e2), y = elem_e(b, i, e2);
+            u64 sum = op == 0x4 ? x + y : x - y;
+            put_e(&r, i, e, (sum + round) >> e);
+        }
+        if (q) r = (d & (u128)~0ull) | (r << 64);
+    } else if (op == 0x1 || op == 0x3) {
+        bool u = k & 0x10;
+        for (u32 i = 0; i < lanes; i++) {
+            u64 x = elem_e(a, i, e2);
+            u64 y = (u64)ival(elem_e(bn, i, e), e, u);
+            put_e(&r, i, e2, op == 0x1 ? x + y : x - y);
+        }
+    } else {
+        for (u32 i = 0; i < lanes; i++)
+            put_e(&r, i, e2, long_op(k, elem_e(an, i, e), elem_e(bn, i, e), elem_e(d, i, e2), e, &qc));
+    }
+    finish_q(L, f_rd(w), r, qc);
+    return FLOW_NEXT;
+}
+
+// SQDMLAL/SQDMLSL/SQDMULL (scalar).
+__device__ __noinline__ int exec_diff_s(Lane &L, u32 w) {
+    u32 k = ((u32)bit(w, 29) << 4) | bits(w, 12, 4);
+    u32 size = bits(w, 22, 2);
+    if (size == 0 || size == 3) return undefined(L, w);
+    u32 e = 8u << size;
+    u64 x = elem_e(vreg(L, f_rn(w)), 0, e), y = elem_e(vreg(L, f_rm(w)), 0, e);
+    u64 acc = elem_e(vreg(L, f_rd(w)), 0, 2 * e);
+    bool qc = false;
+    u128 r = 0;
+    put_e(&r, 0, 2 * e, long_op(k, x, y, acc, e, &qc));
+    finish_q(L, f_rd(w), r, qc);
+    return FLOW_NEXT;
+}
+
 // AdvSIMDExpandImm for the integer cmode values (cmode 1111 is FMOV).
 __device__ u64 simd_expand_imm(bool op, u32 cmode, u64 imm8) {
     switch (cmode >> 1) {
@@ -524,6 +612,16 @@ __device__ __forceinline__ int dispatch_simd_int(Lane &L, u32 id, u32 w) {
     case KVRM_OP_UMINV: return exec_across(L, w, 0x3a);
     case KVRM_OP_ADDV: return exec_across(L, w, 0x1b);
     case KVRM_OP_ADDP_s: return exec_addp_s(L, w);
+    case KVRM_OP_SADDL_v: case KVRM_OP_UADDL_v: case KVRM_OP_SADDW_v: case KVRM_OP_UADDW_v:
+    case KVRM_OP_SSUBL_v: case KVRM_OP_USUBL_v: case KVRM_OP_SSUBW_v: case KVRM_OP_USUBW_v:
+    case KVRM_OP_ADDHN_v: case KVRM_OP_RADDHN_v: case KVRM_OP_SABAL_v: case KVRM_OP_UABAL_v:
+    case KVRM_OP_SUBHN_v: case KVRM_OP_RSUBHN_v: case KVRM_OP_SABDL_v: case KVRM_OP_UABDL_v:
+    case KVRM_OP_SMLAL_v: case KVRM_OP_UMLAL_v: case KVRM_OP_SQDMLAL_v: case KVRM_OP_SMLSL_v:
+    case KVRM_OP_UMLSL_v: case KVRM_OP_SQDMLSL_v: case KVRM_OP_SMULL_v: case KVRM_OP_UMULL_v:
+    case KVRM_OP_SQDMULL_v: case KVRM_OP_PMULL_v:
+        return exec_diff_v(L, w);
+    case KVRM_OP_SQDMLAL_s: case KVRM_OP_SQDMLSL_s: case KVRM_OP_SQDMULL_s:
+        return exec_diff_s(L, w);
     default: return -1;
     }
 }

@@ -15,12 +15,18 @@
 //! - On the device: the whole integer ISA (data processing, branches,
 //!   system registers held in the state, every load/store form, exclusives,
 //!   LSE atomics as device atomics), SIMD&FP register loads/stores, SIMD
-//!   load/store structures, SIMD copy/permute/table lookup, SIMD bitwise and
-//!   non-saturating three-same integer operations, FMOV between register
-//!   files. Everything else (FP arithmetic and conversions, the rest of SIMD,
-//!   MRS of the counters and ID registers) stops the lane as "needs host":
-//!   the host runs that one instruction on kvrm-cpu's interpreter and
-//!   resumes the lane; `Engine::stats` counts these per instruction name.
+//!   load/store structures, SIMD copy/permute/table lookup, SIMD integer
+//!   three-same (vector and scalar, saturating included), shifts by
+//!   immediate, two-register misc, across lanes and modified immediates, and
+//!   the FP moves (FMOV register/immediate/general, FABS, FNEG, FCSEL).
+//!   Everything else (FP arithmetic, compares and conversions, SIMD FP, SIMD
+//!   three-different and by-element, MRS of the counters and ID registers)
+//!   stops the lane as "needs host": the host runs that one instruction on
+//!   kvrm-cpu's interpreter and resumes the lane; `Engine::stats` counts
+//!   these per instruction name.
+//! - Without a GPU, the same kernel source is compiled as host C++
+//!   (`kernels/host_shim.h`) and replays the oracle fixtures (a unit test),
+//!   so kernel changes are checked in CI.
 //! - Memory ([`devmem`]): a device page table per address space and one
 //!   frame pool; permissions checked on the device; frames claimed on first
 //!   touch by the device; only pages the host wrote are uploaded before a

@@ -1,8 +1,8 @@
 // Advanced SIMD integer, mirroring crates/kvrm-cpu/src/exec/simd_int/: the
 // bitwise and other "three same" operations, vector and scalar (same.rs),
 // modified immediates and shifts by immediate (shift.rs), two-register misc
-// and across lanes (misc.rs), three different (diff.rs). By element, dot
-// product and three same extra (SQRDMLAH...) need host.
+// and across lanes (misc.rs), three different, by element and dot product
+// (diff.rs): the whole class.
 
 typedef __int128 i128;
 
@@ -93,19 +93,28 @@ __device__ u64 same_op(u32 k, u64 x, u64 y, u64 d, u32 e, bool *qc) {
         i128 round = u ? ((i128)1 << (e - 1)) : 0;
         return sat_q((2 * sa * sb + round) >> e, e, false, qc);
     }
+    case 0x18: case 0x19: {
+        // SQRDMLAH / SQRDMLSH (three same extra and by element).
+        i128 sa = (i128)(i64)sext(x, e), sb = (i128)(i64)sext(y, e), c = (i128)(i64)sext(d, e);
+        i128 p = 2 * sa * sb;
+        i128 acc = (c << e) + ((k & 0x1f) == 0x18 ? p : -p);
+        return sat_q((acc + ((i128)1 << (e - 1))) >> e, e, false, qc);
+    }
     default: return x + y; // 0x17 ADDP
     }
 }
 
-__device__ __noinline__ int exec_simd_same(Lane &L, u32 w) {
+// The three-same key (U << 5 | opcode) of an encoding.
+__device__ __forceinline__ u32 same_key(u32 w) { return ((u32)bit(w, 29) << 5) | bits(w, 11, 5); }
+
+__device__ __noinline__ int exec_simd_same(Lane &L, u32 w, u32 k) {
     bool q = bit(w, 30);
     u32 size = bits(w, 22, 2);
-    u32 k = ((u32)bit(w, 29) << 5) | bits(w, 11, 5);
     u32 op = k & 0x1f;
     bool bad;
     if (op == 0x01 || op == 0x10 || op == 0x11 || op == 0x17 || (op >= 0x05 && op <= 0x0b)) bad = size == 3 && !q;
     else if (op == 0x13 && (k & 0x20)) bad = size != 0;
-    else if (op == 0x16) bad = size == 0 || size == 3;
+    else if (op == 0x16 || op == 0x18 || op == 0x19) bad = size == 0 || size == 3;
     else bad = size == 3;
     if (bad) return undefined(L, w);
     u32 e = 8u << size;
@@ -130,13 +139,12 @@ __device__ __noinline__ int exec_simd_same(Lane &L, u32 w) {
 }
 
 // Scalar three same (same.rs same_s).
-__device__ __noinline__ int exec_simd_same_s(Lane &L, u32 w) {
+__device__ __noinline__ int exec_simd_same_s(Lane &L, u32 w, u32 k) {
     u32 size = bits(w, 22, 2);
-    u32 k = ((u32)bit(w, 29) << 5) | bits(w, 11, 5);
     u32 op = k & 0x1f;
     bool bad;
     if (op == 0x01 || op == 0x05 || op == 0x09 || op == 0x0b) bad = false;
-    else if (op == 0x16) bad = size == 0 || size == 3;
+    else if (op == 0x16 || op == 0x18 || op == 0x19) bad = size == 0 || size == 3;
     else bad = size != 3;
     if (bad) return undefined(L, w);
     u32 e = 8u << size;
@@ -476,6 +484,104 @@ __device__ __noinline__ int exec_diff_s(Lane &L, u32 w) {
     return FLOW_NEXT;
 }
 
+// ----- by element and dot product (diff.rs) ------------------------------------------
+
+// (Rm, index) of a by-element encoding with element size 16 or 32.
+__device__ __forceinline__ void index_of(u32 w, u32 size, u32 *m, u32 *idx) {
+    u32 h = bit(w, 11), l = bit(w, 21), mm = bit(w, 20);
+    if (size == 1) { *m = bits(w, 16, 4); *idx = (h << 2) | (l << 1) | mm; }
+    else { *m = bits(w, 16, 5); *idx = (h << 1) | l; }
+}
+
+// The three-same key (same = true) or three-different key of a by-element opcode.
+__device__ __forceinline__ u32 elem_key(u32 k, bool *same) {
+    u32 u = k & 0x10;
+    *same = true;
+    switch (k & 0xf) {
+    case 0x0: return 0x12;
+    case 0x4: return 0x32;
+    case 0x8: return 0x13;
+    case 0xc: return 0x16;
+    case 0xd: return u ? 0x18 : 0x36;
+    case 0xf: return 0x19;
+    }
+    *same = false;
+    switch (k & 0xf) {
+    case 0x2: return u | 0x8;
+    case 0x6: return u | 0xa;
+    case 0xa: return u | 0xc;
+    case 0x3: return 0x9;
+    case 0x7: return 0xb;
+    default: return 0xd;
+    }
+}
+
+// SDOT/UDOT, vector or indexed.
+__device__ __noinline__ int exec_dot(Lane &L, u32 w, bool unsigned_, bool indexed) {
+    bool q = bit(w, 30);
+    u128 n = vreg(L, f_rn(w)), d = vreg(L, f_rd(w)), m;
+    if (indexed) {
+        u32 mr, idx;
+        index_of(w, 2, &mr, &idx);
+        u128 word = (u128)elem_e(vreg(L, mr), idx, 32);
+        m = word | (word << 32) | (word << 64) | (word << 96);
+    } else {
+        m = vreg(L, f_rm(w));
+    }
+    u128 r = 0;
+    for (u32 i = 0; i < (q ? 4u : 2u); i++) {
+        i64 acc = (i64)elem_e(d, i, 32);
+        for (u32 j = 0; j < 4; j++) {
+            i64 x = (i64)ival(elem_e(n, 4 * i + j, 8), 8, unsigned_);
+            i64 y = (i64)ival(elem_e(m, 4 * i + j, 8), 8, unsigned_);
+            acc = (i64)((u64)acc + (u64)(x * y));
+        }
+        put_e(&r, i, 32, (u64)acc);
+    }
+    set_vreg(L, f_rd(w), half_q(r, q));
+    return FLOW_NEXT;
+}
+
+__device__ __noinline__ int exec_elem_v(Lane &L, u32 w) {
+    u32 k = ((u32)bit(w, 29) << 4) | bits(w, 12, 4);
+    bool q = bit(w, 30);
+    if ((k & 0xf) == 0xe) return exec_dot(L, w, k & 0x10, true);
+    u32 size = bits(w, 22, 2);
+    if (size == 0 || size == 3) return undefined(L, w);
+    u32 e = 8u << size, m, idx;
+    index_of(w, size, &m, &idx);
+    u64 y = elem_e(vreg(L, m), idx, e);
+    u128 a = vreg(L, f_rn(w)), d = vreg(L, f_rd(w)), r = 0;
+    bool qc = false, same;
+    u32 key = elem_key(k, &same);
+    if (same) {
+        u32 lanes = (q ? 128u : 64u) / e;
+        for (u32 i = 0; i < lanes; i++) put_e(&r, i, e, same_op(key, elem_e(a, i, e), y, elem_e(d, i, e), e, &qc));
+    } else {
+        u128 an = q ? a >> 64 : a;
+        for (u32 i = 0; i < 64 / e; i++)
+            put_e(&r, i, 2 * e, long_op(key, elem_e(an, i, e), y, elem_e(d, i, 2 * e), e, &qc));
+    }
+    finish_q(L, f_rd(w), r, qc);
+    return FLOW_NEXT;
+}
+
+__device__ __noinline__ int exec_elem_s(Lane &L, u32 w) {
+    u32 k = ((u32)bit(w, 29) << 4) | bits(w, 12, 4);
+    u32 size = bits(w, 22, 2);
+    if (size == 0 || size == 3) return undefined(L, w);
+    u32 e = 8u << size, m, idx;
+    index_of(w, size, &m, &idx);
+    u64 y = elem_e(vreg(L, m), idx, e), x = elem_e(vreg(L, f_rn(w)), 0, e);
+    u128 r = 0;
+    bool qc = false, same;
+    u32 key = elem_key(k, &same);
+    if (same) put_e(&r, 0, e, same_op(key, x, y, elem_e(vreg(L, f_rd(w)), 0, e), e, &qc));
+    else put_e(&r, 0, 2 * e, long_op(key, x, y, elem_e(vreg(L, f_rd(w)), 0, 2 * e), e, &qc));
+    finish_q(L, f_rd(w), r, qc);
+    return FLOW_NEXT;
+}
+
 // AdvSIMDExpandImm for the integer cmode values (cmode 1111 is FMOV).
 __device__ u64 simd_expand_imm(bool op, u32 cmode, u64 imm8) {
     switch (cmode >> 1) {
@@ -537,14 +643,18 @@ __device__ __forceinline__ int dispatch_simd_int(Lane &L, u32 id, u32 w) {
     case KVRM_OP_SQSHL_v: case KVRM_OP_UQSHL_v: case KVRM_OP_SRSHL_v: case KVRM_OP_URSHL_v:
     case KVRM_OP_SQRSHL_v: case KVRM_OP_UQRSHL_v: case KVRM_OP_PMUL_v: case KVRM_OP_SQDMULH_v:
     case KVRM_OP_SQRDMULH_v:
-        return exec_simd_same(L, w);
+        return exec_simd_same(L, w, same_key(w));
+    case KVRM_OP_SQRDMLAH_v: return exec_simd_same(L, w, 0x38);
+    case KVRM_OP_SQRDMLSH_v: return exec_simd_same(L, w, 0x39);
+    case KVRM_OP_SQRDMLAH_s: return exec_simd_same_s(L, w, 0x38);
+    case KVRM_OP_SQRDMLSH_s: return exec_simd_same_s(L, w, 0x39);
     case KVRM_OP_SQADD_s: case KVRM_OP_UQADD_s: case KVRM_OP_SQSUB_s: case KVRM_OP_UQSUB_s:
     case KVRM_OP_CMGT_s: case KVRM_OP_CMHI_s: case KVRM_OP_CMGE_s: case KVRM_OP_CMHS_s:
     case KVRM_OP_SSHL_s: case KVRM_OP_USHL_s: case KVRM_OP_SQSHL_s: case KVRM_OP_UQSHL_s:
     case KVRM_OP_SRSHL_s: case KVRM_OP_URSHL_s: case KVRM_OP_SQRSHL_s: case KVRM_OP_UQRSHL_s:
     case KVRM_OP_ADD_s: case KVRM_OP_SUB_s: case KVRM_OP_CMTST_s: case KVRM_OP_CMEQ_s:
     case KVRM_OP_SQDMULH_s: case KVRM_OP_SQRDMULH_s:
-        return exec_simd_same_s(L, w);
+        return exec_simd_same_s(L, w, same_key(w));
     case KVRM_OP_MOVI_32: case KVRM_OP_ORR_v_imm32: case KVRM_OP_MOVI_16: case KVRM_OP_ORR_v_imm16:
     case KVRM_OP_MOVI_msl: case KVRM_OP_MOVI_8: case KVRM_OP_MVNI_32: case KVRM_OP_BIC_v_imm32:
     case KVRM_OP_MVNI_16: case KVRM_OP_BIC_v_imm16: case KVRM_OP_MVNI_msl: case KVRM_OP_MOVI_64:
@@ -612,6 +722,17 @@ __device__ __forceinline__ int dispatch_simd_int(Lane &L, u32 id, u32 w) {
     case KVRM_OP_UMINV: return exec_across(L, w, 0x3a);
     case KVRM_OP_ADDV: return exec_across(L, w, 0x1b);
     case KVRM_OP_ADDP_s: return exec_addp_s(L, w);
+    case KVRM_OP_MLA_ve: case KVRM_OP_SMLAL_ve: case KVRM_OP_UMLAL_ve: case KVRM_OP_SQDMLAL_ve:
+    case KVRM_OP_MLS_ve: case KVRM_OP_SMLSL_ve: case KVRM_OP_UMLSL_ve: case KVRM_OP_SQDMLSL_ve:
+    case KVRM_OP_MUL_ve: case KVRM_OP_SMULL_ve: case KVRM_OP_UMULL_ve: case KVRM_OP_SQDMULL_ve:
+    case KVRM_OP_SQDMULH_ve: case KVRM_OP_SQRDMULH_ve: case KVRM_OP_SDOT_ve: case KVRM_OP_UDOT_ve:
+    case KVRM_OP_SQRDMLAH_ve: case KVRM_OP_SQRDMLSH_ve:
+        return exec_elem_v(L, w);
+    case KVRM_OP_SQDMLAL_se: case KVRM_OP_SQDMLSL_se: case KVRM_OP_SQDMULL_se: case KVRM_OP_SQDMULH_se:
+    case KVRM_OP_SQRDMULH_se: case KVRM_OP_SQRDMLAH_se: case KVRM_OP_SQRDMLSH_se:
+        return exec_elem_s(L, w);
+    case KVRM_OP_SDOT_v: return exec_dot(L, w, false, false);
+    case KVRM_OP_UDOT_v: return exec_dot(L, w, true, false);
     case KVRM_OP_SADDL_v: case KVRM_OP_UADDL_v: case KVRM_OP_SADDW_v: case KVRM_OP_UADDW_v:
     case KVRM_OP_SSUBL_v: case KVRM_OP_USUBL_v: case KVRM_OP_SSUBW_v: case KVRM_OP_USUBW_v:
     case KVRM_OP_ADDHN_v: case KVRM_OP_RADDHN_v: case KVRM_OP_SABAL_v: case KVRM_OP_UABAL_v:

@@ -15,12 +15,12 @@
 //! - On the device: the whole integer ISA (data processing, branches,
 //!   system registers held in the state, every load/store form, exclusives,
 //!   LSE atomics as device atomics), SIMD&FP register loads/stores, SIMD
-//!   load/store structures, SIMD copy/permute/table lookup, SIMD integer
-//!   three-same (vector and scalar, saturating included), shifts by
-//!   immediate, two-register misc, across lanes and modified immediates, and
-//!   the FP moves (FMOV register/immediate/general, FABS, FNEG, FCSEL).
-//!   Everything else (FP arithmetic, compares and conversions, SIMD FP, SIMD
-//!   three-different and by-element, MRS of the counters and ID registers)
+//!   load/store structures, SIMD copy/permute/table lookup, all of SIMD
+//!   integer (simd_int: three same/different, by element, dot product,
+//!   shifts, misc, across lanes, immediates; FPSR.QC exact), and the FP
+//!   moves (FMOV register/immediate/general, FABS, FNEG, FCSEL).
+//!   Everything else (FP arithmetic, compares and conversions, SIMD FP,
+//!   MRS of the counters and ID registers)
 //!   stops the lane as "needs host": the host runs that one instruction on
 //!   kvrm-cpu's interpreter and resumes the lane; `Engine::stats` counts
 //!   these per instruction name.

@@ -48,6 +48,7 @@ __device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
     case KVRM_CLASS_simd_perm: f = dispatch_simd_perm(L, id, w); break;
     case KVRM_CLASS_simd_int: f = dispatch_simd_int(L, id, w); break;
     case KVRM_CLASS_simd_ldst: f = dispatch_simd_ldst(L, id, w); break;
+    case KVRM_CLASS_simd_fp: f = dispatch_simd_fp(L, id, w); break;
     case KVRM_CLASS_fp: f = dispatch_fp(L, id, w); break;
     default: f = -1; break;
     }

@@ -21,6 +21,7 @@ pub const KERNEL_FILES: &[(&str, &str)] = &[
     ("fp.cuh", include_str!("../kernels/fp.cuh")),
     ("simd_perm.cuh", include_str!("../kernels/simd_perm.cuh")),
     ("simd_int.cuh", include_str!("../kernels/simd_int.cuh")),
+    ("simd_fp.cuh", include_str!("../kernels/simd_fp.cuh")),
     ("simd_ldst.cuh", include_str!("../kernels/simd_ldst.cuh")),
     ("interp.cu", include_str!("../kernels/interp.cu")),
 ];

@@ -18,7 +18,8 @@
 //!   load/store structures, SIMD copy/permute/table lookup, all of SIMD
 //!   integer (simd_int: three same/different, by element, dot product,
 //!   shifts, misc, across lanes, immediates; FPSR.QC exact), and the FP
-//!   moves (FMOV register/immediate/general, FABS, FNEG, FCSEL).
+//!   moves (FMOV register/immediate/general/vector immediate, FABS, FNEG,
+//!   FCSEL).
 //!   Everything else (FP arithmetic, compares and conversions, SIMD FP,
 //!   MRS of the counters and ID registers)
 //!   stops the lane as "needs host": the host runs that one instruction on

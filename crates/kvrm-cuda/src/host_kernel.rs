@@ -207,6 +207,10 @@ fn host_compiled_kernels_match_oracle_fixtures() {
             println!("{stem}: {file_failed} cases differ");
         }
     }
+    drop(library);
+    if let Some(dir) = lib.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     println!(
         "host-compiled kernels: {total} cases, {checked} checked, {host} need the host fallback, {} failed",
         failures.len()

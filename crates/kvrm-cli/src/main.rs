@@ -21,6 +21,7 @@ The CPU backend (a reference interpreter) runs everywhere and is the default.
 Examples:
   kvrm run ./hello world                 run a static AArch64 ELF with arguments
   kvrm run --fs-root /tmp/sandbox ./prog the guest sees /tmp/sandbox as its /
+  kvrm run -L /usr/aarch64-linux-gnu ./dynprog   dynamic loader and libraries from a sysroot
   kvrm run --raw loop.bin --json         run a raw image at address 0, print JSON
   kvrm bench                             instructions per second on the microbenchmarks";
 
@@ -33,7 +34,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a static Linux AArch64 executable, or a raw image with --raw.
+    /// Run a Linux AArch64 executable (static or dynamic), or a raw image with --raw.
     #[command(long_about = RUN_ABOUT)]
     Run(RunArgs),
     /// Measure instructions per second on the ancestor's two microbenchmarks.
@@ -41,9 +42,10 @@ enum Command {
 }
 
 const RUN_ABOUT: &str = "\
-Run a static Linux AArch64 executable (like `qemu-aarch64 PROGRAM ARGS...`): its stdin,
+Run a Linux AArch64 executable (like `qemu-aarch64 PROGRAM ARGS...`): its stdin,
 stdout and stderr are this command's and its exit status becomes kvrm's. Guest file access
-goes through --fs-root (default: the current directory).
+goes through --fs-root (default: the current directory). A dynamic executable's loader
+(PT_INTERP) and libraries are guest paths: found under -L DIR first, then in --fs-root.
 
 With --raw FILE, run a raw image instead: FILE is copied to --load-addr in a flat
 read/write/execute memory at address 0 (--memory-size, default 16 MiB) and executed from
@@ -80,6 +82,11 @@ struct RunArgs {
     /// Directory the guest sees as its root file system (default: current directory).
     #[arg(long, value_name = "DIR")]
     fs_root: Option<PathBuf>,
+    /// Library prefix, as qemu-user's -L: absolute guest paths are looked up in DIR first
+    /// (read-only), then in --fs-root; where the dynamic loader and the shared libraries of
+    /// a dynamic program are (e.g. -L /usr/aarch64-linux-gnu).
+    #[arg(short = 'L', value_name = "DIR")]
+    lib_prefix: Option<PathBuf>,
     /// Set a guest environment variable (repeatable).
     #[arg(short = 'E', value_name = "NAME=VALUE")]
     env_set: Vec<String>,
@@ -101,7 +108,8 @@ struct RunArgs {
     /// fails with EAGAIN.
     #[arg(long, value_name = "N")]
     max_processes: Option<usize>,
-    /// The static AArch64 Linux executable.
+    /// The AArch64 Linux executable (an absolute path missing on the host is looked up in
+    /// --fs-root).
     #[arg(value_name = "PROGRAM", required_unless_present = "raw")]
     program: Option<PathBuf>,
     /// Arguments passed to the guest program.
@@ -198,6 +206,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         env_set: args.env_set,
         env_unset: args.env_unset,
         fs_root: args.fs_root,
+        lib_prefix: args.lib_prefix,
         stats: args.stats,
         max_cycles: args.max_cycles,
         trace: args.trace,

@@ -21,6 +21,8 @@ pub struct ElfRunOptions {
     pub env_unset: Vec<String>,
     /// `--fs-root DIR` (default: the current directory).
     pub fs_root: Option<PathBuf>,
+    /// `-L DIR`: read-only library prefix for absolute guest paths.
+    pub lib_prefix: Option<PathBuf>,
     /// `--stats`: print instructions, IPS and syscalls by name to stderr at exit.
     pub stats: bool,
     /// `--max-cycles N`: stop after N instructions.
@@ -124,6 +126,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
         envp: guest_env(opts)?,
         root,
         cwd: None,
+        lib_prefix: opts.lib_prefix.clone(),
     };
     let mut config = KernelConfig {
         deterministic: opts.deterministic,
@@ -215,6 +218,7 @@ mod tests {
             env_set: vec![],
             env_unset: vec![],
             fs_root: Some(fixture("")),
+            lib_prefix: None,
             stats: false,
             max_cycles: None,
             trace: false,

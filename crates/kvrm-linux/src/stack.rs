@@ -2,7 +2,7 @@
 //! argc, argv[], NULL, envp[], NULL, auxv pairs ending with AT_NULL, and the
 //! strings and AT_RANDOM bytes above them.
 
-use kvrm_isa::{CpuState, AddressSpace, MemFault, Perms, PAGE_SIZE};
+use kvrm_isa::{AddressSpace, CpuState, MemFault, Perms, PAGE_SIZE};
 
 use crate::abi::{auxv::*, layout};
 use crate::elf::LoadedElf;
@@ -35,10 +35,12 @@ pub struct StackInfo {
 }
 
 /// Map the stack and write argc/argv/envp/auxv and the strings. The registers
-/// are set by [`init_registers`].
+/// are set by [`init_registers`]. `elf` is the program (AT_PHDR, AT_PHNUM,
+/// AT_ENTRY), `interp` its dynamic loader if it has one (AT_BASE).
 pub fn setup_stack(
     mem: &mut AddressSpace,
     elf: &LoadedElf,
+    interp: Option<&LoadedElf>,
     img: &ProcessImage,
 ) -> Result<StackInfo, MemFault> {
     let stack_low = layout::STACK_TOP - layout::STACK_SIZE;
@@ -83,7 +85,7 @@ pub fn setup_stack(
         (AT_PHDR, elf.phdr),
         (AT_PHENT, elf.phent),
         (AT_PHNUM, elf.phnum),
-        (AT_BASE, 0),
+        (AT_BASE, interp.map_or(0, |i| i.bias)),
         (AT_FLAGS, 0),
         (AT_ENTRY, elf.entry),
         (AT_UID, img.uid as u64),

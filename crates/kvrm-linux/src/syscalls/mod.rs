@@ -169,6 +169,8 @@ pub enum SyscallOutcome {
 pub struct ProcessConfig {
     /// The host directory that is the guest's `/`.
     pub root: PathBuf,
+    /// The read-only library prefix (`-L`), searched first for absolute paths.
+    pub lib_prefix: Option<PathBuf>,
     /// The executable's host path (opened for `/proc/self/exe`).
     pub exe_host: PathBuf,
     /// What readlink("/proc/self/exe") returns.
@@ -242,7 +244,10 @@ pub(crate) const RLIM_INFINITY: u64 = u64::MAX;
 impl LinuxProcess {
     /// A process whose descriptors 0-2 are the host's stdin, stdout, stderr.
     pub fn new(cfg: ProcessConfig) -> std::io::Result<Self> {
-        let sandbox = Sandbox::new(&cfg.root)?;
+        let mut sandbox = Sandbox::new(&cfg.root)?;
+        if let Some(prefix) = &cfg.lib_prefix {
+            sandbox = sandbox.with_prefix(prefix)?;
+        }
         let mut fds = FdTable::new(1024);
         for (fd, status) in [
             (0, crate::abi::open::O_RDONLY),

@@ -1,12 +1,12 @@
 //! Path-based syscalls: everything that names a file by a guest path goes
 //! through the sandbox resolver here.
 
-use std::sync::{Arc, Mutex};
 use std::fs::Metadata;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use kvrm_isa::AddressSpace;
 
@@ -14,8 +14,8 @@ use super::files::{
     cpath, host_open_flags, last_errno, lexical, stat_bytes, statx_bytes, with_file, Special,
 };
 use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
-use crate::fd::LockFile;
 use crate::abi::{at::*, errno::*, open::*};
+use crate::fd::LockFile;
 use crate::fd::{FdEntry, HostFd, OpenFile};
 use crate::sandbox::{host_errno, Resolved};
 
@@ -137,7 +137,10 @@ impl LinuxProcess {
             None => {
                 let excl = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
                 let follow = flags & O_NOFOLLOW == 0 && !excl;
-                let r = self.resolve_at(dirfd, &path, follow)?;
+                let mut r = self.resolve_at(dirfd, &path, follow)?;
+                if flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 {
+                    r = r.writable()?;
+                }
                 (r.host, r.guest)
             }
         };
@@ -309,7 +312,7 @@ impl LinuxProcess {
         if flags & !AT_REMOVEDIR != 0 {
             return Err(EINVAL);
         }
-        let r = self.path_at(mem, dirfd, path, false)?;
+        let r = self.path_at(mem, dirfd, path, false)?.writable()?;
         if r.guest == "/" {
             return Err(libc::EBUSY as i64);
         }
@@ -349,6 +352,7 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         let (o, n) = self.two_paths_at(mem, (olddir, old), (newdir, new), false)?;
+        let (o, n) = (o.writable()?, n.writable()?);
         if o.guest == "/" || n.guest == "/" {
             return Err(libc::EBUSY as i64);
         }
@@ -376,7 +380,7 @@ impl LinuxProcess {
         if t.is_empty() {
             return Err(ENOENT);
         }
-        let r = self.path_at(mem, dirfd, path, false)?;
+        let r = self.path_at(mem, dirfd, path, false)?.writable()?;
         // The target is stored as is: it is only ever read back by the resolver.
         fs_done(std::os::unix::fs::symlink(
             std::ffi::OsStr::from_bytes(&t),
@@ -398,6 +402,7 @@ impl LinuxProcess {
         }
         let follow = flags & AT_SYMLINK_FOLLOW != 0;
         let (o, n) = self.two_paths_at(mem, (olddir, old), (newdir, new), follow)?;
+        let n = n.writable()?;
         fs_done(std::fs::hard_link(&o.host, &n.host))
     }
 
@@ -441,7 +446,7 @@ impl LinuxProcess {
         path: u64,
         mode: u64,
     ) -> SysResult {
-        let r = self.path_at(mem, dirfd, path, true)?;
+        let r = self.path_at(mem, dirfd, path, true)?.writable()?;
         fs_done(std::fs::set_permissions(
             &r.host,
             std::fs::Permissions::from_mode(mode as u32 & 0o7777),
@@ -474,7 +479,7 @@ impl LinuxProcess {
             unsafe { libc::futimens(raw, ts.as_ptr()) }
         } else {
             let nofollow = flags & AT_SYMLINK_NOFOLLOW != 0;
-            let r = self.path_at(mem, dirfd, path, !nofollow)?;
+            let r = self.path_at(mem, dirfd, path, !nofollow)?.writable()?;
             let c = cpath(&r.host)?;
             let hf = if nofollow {
                 libc::AT_SYMLINK_NOFOLLOW

@@ -10,9 +10,9 @@ use kvrm_isa::AddressSpace;
 
 use super::files::{cpath, last_errno};
 use super::{misc, read_path, LinuxProcess, SysResult};
-use crate::fd::LockFile;
 use crate::abi::{errno::*, layout, signal::*};
-use crate::elf::{load_elf, ElfError};
+use crate::elf::{load_elf, load_interpreter, ElfError};
+use crate::fd::LockFile;
 use crate::stack::{self, ProcessImage};
 
 /// clone flag bits (linux/sched.h).
@@ -56,8 +56,7 @@ struct ExecImage {
 
 fn errno_of_elf(e: &ElfError) -> i64 {
     match e {
-        // The kernel looks for the interpreter; there is none in the sandbox.
-        ElfError::Dynamic(_) => ENOENT,
+        ElfError::NestedInterpreter(_) => ELIBBAD,
         ElfError::Map { .. } => ENOMEM,
         _ => ENOEXEC,
     }
@@ -178,7 +177,8 @@ impl LinuxProcess {
     /// old program; on success [`Self::commit_exec`] finishes.
     pub(crate) fn prepare_exec(
         &mut self,
-        mem: &AddressSpace, a: [u64; 6],
+        mem: &AddressSpace,
+        a: [u64; 6],
     ) -> Result<NewImage, i64> {
         let path = read_path(mem, a[0])?;
         let mut total = 0usize;
@@ -188,6 +188,21 @@ impl LinuxProcess {
 
         let mut space = AddressSpace::new();
         let loaded = load_elf(&img.data, &mut space).map_err(|e| errno_of_elf(&e))?;
+        let interp = match &loaded.interp {
+            None => None,
+            Some(ipath) => {
+                // Linux opens the interpreter as the new program would: a
+                // missing one is ENOENT, a bad one ELIBBAD.
+                let r = self.sandbox.resolve("/", ipath.as_bytes(), true)?;
+                let idata = std::fs::read(&r.host).map_err(|e| crate::sandbox::host_errno(&e))?;
+                Some(
+                    load_interpreter(&idata, &mut space, ipath).map_err(|e| match e {
+                        ElfError::Map { .. } => ENOMEM,
+                        _ => ELIBBAD,
+                    })?,
+                )
+            }
+        };
         if space.committed_bytes() > self.commit_room {
             return Err(ENOMEM);
         }
@@ -201,10 +216,11 @@ impl LinuxProcess {
             uid: self.uid,
             gid: self.gid,
         };
-        let info = stack::setup_stack(&mut space, &loaded, &pimg).map_err(|_| E2BIG)?;
+        let info =
+            stack::setup_stack(&mut space, &loaded, interp.as_ref(), &pimg).map_err(|_| E2BIG)?;
         Ok(NewImage {
             space,
-            entry: loaded.entry,
+            entry: interp.as_ref().map_or(loaded.entry, |i| i.entry),
             sp: info.sp,
             brk_start: loaded.brk_start,
             path,

@@ -108,6 +108,10 @@ struct RunArgs {
     /// fails with EAGAIN.
     #[arg(long, value_name = "N")]
     max_processes: Option<usize>,
+    /// No `kvrm:` diagnostics of kvrm's own (unimplemented syscall warnings, guest crash
+    /// reports): the guest's stderr alone, byte for byte. KVRM_LOG still applies.
+    #[arg(long, short = 'q')]
+    quiet: bool,
     /// The AArch64 Linux executable (an absolute path missing on the host is looked up in
     /// --fs-root).
     #[arg(value_name = "PROGRAM", required_unless_present = "raw")]
@@ -214,6 +218,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         seed: args.seed,
         memory_limit: args.memory_limit,
         max_processes: args.max_processes,
+        quiet: args.quiet,
     })
 }
 

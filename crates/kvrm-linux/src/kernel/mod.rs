@@ -547,7 +547,7 @@ impl Kernel {
                     if Some(pid) == self.init {
                         self.init_end = Some(RunEnd::Crashed { stop, signal });
                     } else {
-                        eprintln!("kvrm: {stop}: guest process {pid} killed by signal {signal}");
+                        tracing::warn!("{stop}: guest process {pid} killed by signal {signal}");
                     }
                     self.exit_process(pid, ProcessExit::Signaled(signal));
                 }

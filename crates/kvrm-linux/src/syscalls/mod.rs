@@ -18,6 +18,8 @@ mod mm;
 pub mod numbers;
 mod paths;
 mod process;
+mod queries;
+mod xattr;
 
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
@@ -38,6 +40,8 @@ pub mod nr {
     pub const SYMLINKAT: u64 = 36;
     pub const LINKAT: u64 = 37;
     pub const RENAMEAT: u64 = 38;
+    pub const STATFS: u64 = 43;
+    pub const FSTATFS: u64 = 44;
     pub const FTRUNCATE: u64 = 46;
     pub const FACCESSAT: u64 = 48;
     pub const CHDIR: u64 = 49;
@@ -123,6 +127,7 @@ pub mod nr {
     pub const FADVISE64: u64 = 223;
     pub const MPROTECT: u64 = 226;
     pub const MSYNC: u64 = 227;
+    pub const MINCORE: u64 = 232;
     pub const MADVISE: u64 = 233;
     pub const WAIT4: u64 = 260;
     pub const PRLIMIT64: u64 = 261;
@@ -445,6 +450,8 @@ impl LinuxProcess {
             FSTAT => self.sys_fstat(mem, a[0], a[1]),
             NEWFSTATAT => self.sys_newfstatat(mem, a[0], a[1], a[2], a[3]),
             STATX => self.sys_statx(mem, a[0], a[1], a[2], a[3], a[4]),
+            STATFS => self.sys_statfs(mem, a[0], a[1]),
+            FSTATFS => self.sys_fstatfs(mem, a[0], a[1]),
             GETDENTS64 => self.sys_getdents64(mem, a[0], a[1], a[2]),
             READLINKAT => self.sys_readlinkat(mem, a[0], a[1], a[2], a[3]),
             IOCTL => self.sys_ioctl(mem, a[0], a[1], a[2]),
@@ -473,6 +480,12 @@ impl LinuxProcess {
                 self.umask = (a[0] & 0o777) as u32;
                 Ok(old as u64)
             }
+            5..=16 => {
+                use xattr::{Op, Target};
+                let op = [Op::Set, Op::Get, Op::List, Op::Remove][((n - 5) / 3) as usize];
+                let target = [Target::Path, Target::Link, Target::Fd][((n - 5) % 3) as usize];
+                self.sys_xattr(mem, op, target, a)
+            }
             FSYNC | FDATASYNC | FLOCK | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
             SYNC => Ok(0),
             // Memory.
@@ -482,6 +495,7 @@ impl LinuxProcess {
             MPROTECT => self.sys_mprotect(mem, a[0], a[1], a[2]),
             MREMAP => self.sys_mremap(mem, a[0], a[1], a[2], a[3], a[4]),
             MADVISE => self.sys_madvise(mem, a[0], a[1], a[2]),
+            MINCORE => self.sys_mincore(mem, a[0], a[1], a[2]),
             MSYNC => Ok(0),
             MEMBARRIER => Ok(0),
             // Process, signals, time, information.

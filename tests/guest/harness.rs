@@ -243,9 +243,14 @@ fn is_qemu_signal_line(line: &[u8]) -> bool {
     line.starts_with(b"qemu: uncaught target signal")
 }
 
-/// kvrm reports a guest killed by a fault the same way ("kvrm: fault: write of 0x0 (unmapped)
-/// at pc 0x4006a8: guest killed by signal 11"); like qemu's line, it is not the guest's output.
+/// kvrm reports a guest killed by a signal the same way ("kvrm: uncaught target signal 6
+/// (Aborted) - core dumped"), after the cause of a fault ("kvrm: fault: write of 0x0
+/// (unmapped) at pc 0x4006a8: guest killed by signal 11"); like qemu's, these lines are not
+/// the guest's output.
 fn is_kvrm_signal_line(line: &[u8]) -> bool {
+    if line.starts_with(b"kvrm: uncaught target signal") {
+        return true;
+    }
     let Some(rest) = line.strip_prefix(b"kvrm: ") else {
         return false;
     };

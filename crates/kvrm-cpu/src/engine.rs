@@ -114,11 +114,7 @@ impl Engine for CpuEngine {
     fn add_machine(&mut self, space: SpaceId, state: CpuState) -> MachineId {
         self.users[space.0 as usize] += 1;
         let slot = MachineSlot { state, space };
-        MachineId(take_slot(
-            &mut self.machines,
-            &mut self.free_machines,
-            slot,
-        ))
+        MachineId(take_slot(&mut self.machines, &mut self.free_machines, slot))
     }
 
     fn remove_machine(&mut self, machine: MachineId) {

@@ -168,7 +168,7 @@ fn instruction_count_is_parsed() {
 }
 
 #[test]
-#[ignore = "needs --deterministic (process-model issue)"]
+
 fn same_seed_same_threaded_run() {
     let Some((kvrm, progs)) = setup(&["threads_mutex-O2", "threads_order-O2"]) else {
         return;
@@ -201,7 +201,7 @@ fn same_seed_same_threaded_run() {
 }
 
 #[test]
-#[ignore = "needs --deterministic (process-model issue)"]
+
 fn the_seed_drives_getrandom() {
     let Some((kvrm, progs)) = setup(&["getrandom_bytes-O2"]) else {
         return;

@@ -120,7 +120,7 @@ fn run_measured(cmd: &mut Command, timeout: Duration) -> Measured {
 }
 
 #[test]
-#[ignore = "needs --memory-limit (process-model issue)"]
+
 fn malloc_beyond_the_memory_limit_fails_and_rss_stays_small() {
     if !have_cross_compiler() {
         return;

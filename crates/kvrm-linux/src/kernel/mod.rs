@@ -56,6 +56,8 @@ pub struct KernelConfig {
     pub max_tasks: usize,
     /// Stop after this many instructions (all threads together).
     pub max_instructions: Option<u64>,
+    /// No `kvrm:` reports of guests killed by signals on stderr.
+    pub quiet: bool,
 }
 
 impl Default for KernelConfig {
@@ -66,6 +68,7 @@ impl Default for KernelConfig {
             memory_limit: default_memory_limit(),
             max_tasks: 4096,
             max_instructions: None,
+            quiet: false,
         }
     }
 }
@@ -74,7 +77,12 @@ impl Default for KernelConfig {
 /// make kvrm swap the host to death), at least 1 GiB.
 pub fn default_memory_limit() -> u64 {
     // SAFETY: sysconf takes plain integers.
-    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
     if pages > 0 && size > 0 {
         (pages as u64).saturating_mul(size as u64).max(1 << 30)
     } else {
@@ -544,10 +552,11 @@ impl Kernel {
                 stop => {
                     let signal = crate::signal_for_stop(&stop).unwrap_or(SIGSEGV);
                     let pid = self.threads[&tid].pid;
+                    if !self.config.quiet {
+                        eprintln!("kvrm: {stop}: guest killed by signal {signal}");
+                    }
                     if Some(pid) == self.init {
                         self.init_end = Some(RunEnd::Crashed { stop, signal });
-                    } else {
-                        tracing::warn!("{stop}: guest process {pid} killed by signal {signal}");
                     }
                     self.exit_process(pid, ProcessExit::Signaled(signal));
                 }
@@ -624,6 +633,12 @@ impl Kernel {
         }
     }
 
+    /// A Linux-layer call with rewritten arguments, as a process call.
+    pub(crate) fn linux_call_as(&mut self, tid: Pid, nr: u64, a: [u64; 6]) -> Option<Outcome> {
+        self.linux_call(tid, nr, a);
+        Some(Outcome::Gone)
+    }
+
     /// A syscall of the process's own Linux layer (files, memory, ...).
     fn linux_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let now_ns = self.now().as_nanos() as u64;
@@ -654,7 +669,12 @@ impl Kernel {
 
     /// Bytes the guests may still map under the memory limit.
     pub(crate) fn commit_room(&self) -> u64 {
-        let mut spaces: Vec<SpaceId> = self.procs.values().filter(|p| p.exit.is_none()).map(|p| p.space).collect();
+        let mut spaces: Vec<SpaceId> = self
+            .procs
+            .values()
+            .filter(|p| p.exit.is_none())
+            .map(|p| p.space)
+            .collect();
         spaces.sort_unstable();
         spaces.dedup();
         let used: u64 = spaces

@@ -123,7 +123,7 @@ const CASES: &[Case] = &[
     // find, diff
     case("find", "find", &[".", "-name", "*.txt", "-size", "-1k", "-o", "-name", "*.sh"], ""),
     case("diff", "diff", &["-u", "words.txt", "other.txt"], ""),
-    case("ls_long", "ls", &["-l", "--time-style=+%s", "words.txt", "nums.txt"], ""),
+    case("ls_long", "ls", &["-ln", "--time-style=+%s", "words.txt", "nums.txt"], ""),
     case("cmp", "cmp", &["words.txt", "other.txt"], ""),
     // dash: pipelines of the programs above
     case(

@@ -16,6 +16,7 @@ pub mod abi;
 pub mod elf;
 pub mod fd;
 pub mod kernel;
+mod locks;
 pub mod sandbox;
 pub mod stack;
 pub mod syscalls;

@@ -114,6 +114,8 @@ pub(crate) enum Wait {
     Signal { old_mask: u64 },
     /// nanosleep / clock_nanosleep: 0 at the deadline.
     Sleep(Duration),
+    /// A lock another process holds (crate::locks): call again at the deadline.
+    Lock(Duration),
 }
 
 pub(crate) struct Thread {
@@ -723,6 +725,7 @@ impl Kernel {
                     deadline: Some(d), ..
                 })
                 | Some(Wait::Sleep(d))
+                | Some(Wait::Lock(d))
                 | Some(Wait::Futex {
                     deadline: Some(d), ..
                 }) => *d <= now,
@@ -746,7 +749,7 @@ impl Kernel {
             .filter_map(|t| match &t.wait {
                 Some(Wait::Retry { deadline, .. }) => *deadline,
                 Some(Wait::Futex { deadline, .. }) => *deadline,
-                Some(Wait::Sleep(d)) => Some(*d),
+                Some(Wait::Sleep(d)) | Some(Wait::Lock(d)) => Some(*d),
                 _ => None,
             })
             .min()
@@ -792,7 +795,7 @@ impl Kernel {
             return;
         };
         match w {
-            Wait::Retry { .. } | Wait::Child => {
+            Wait::Retry { .. } | Wait::Child | Wait::Lock(_) => {
                 let st = self.engine.state(t.machine);
                 let nr = st.x[8];
                 let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];

@@ -235,6 +235,8 @@ pub struct LinuxProcess {
     pub(crate) commit_room: u64,
     /// Deterministic runs: the virtual clock and the seeded random source.
     pub(crate) det: Option<Deterministic>,
+    /// The owner of this process's POSIX record locks (crate::locks).
+    pub(crate) lock_owner: u64,
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -325,6 +327,7 @@ impl LinuxProcess {
             pending_exit: None,
             commit_room: u64::MAX,
             det: None,
+            lock_owner: crate::locks::new_owner(),
         })
     }
 
@@ -355,11 +358,13 @@ impl LinuxProcess {
             pending_exit: None,
             commit_room: self.commit_room,
             det: None,
+            lock_owner: crate::locks::new_owner(),
         }
     }
 
     /// The process ended: close its descriptors (so pipe readers see EOF).
     pub(crate) fn release_resources(&mut self) {
+        self.release_all_locks();
         let limit = self.fds.limit;
         self.fds = FdTable::new(limit);
     }
@@ -450,8 +455,15 @@ impl LinuxProcess {
             PREADV => self.sys_readv(mem, a[0], a[1], a[2], Some(a[3] as i64)),
             PWRITEV => self.sys_writev(mem, a[0], a[1], a[2], Some(a[3] as i64)),
             OPENAT => self.sys_openat(mem, a[0], a[1], a[2], a[3]),
-            CLOSE => self.fds.close(a[0]).map(|_| 0),
-            CLOSE_RANGE => self.sys_close_range(a[0], a[1], a[2]),
+            CLOSE => {
+                self.release_locks_of_fd(a[0]);
+                self.fds.close(a[0]).map(|_| 0)
+            }
+            CLOSE_RANGE => {
+                let r = self.sys_close_range(a[0], a[1], a[2]);
+                self.release_orphan_locks();
+                r
+            }
             LSEEK => self.sys_lseek(a[0], a[1] as i64, a[2]),
             FSTAT => self.sys_fstat(mem, a[0], a[1]),
             NEWFSTATAT => self.sys_newfstatat(mem, a[0], a[1], a[2], a[3]),
@@ -461,9 +473,24 @@ impl LinuxProcess {
             GETDENTS64 => self.sys_getdents64(mem, a[0], a[1], a[2]),
             READLINKAT => self.sys_readlinkat(mem, a[0], a[1], a[2], a[3]),
             IOCTL => self.sys_ioctl(mem, a[0], a[1], a[2]),
+            FCNTL if crate::locks::is_lock_cmd(a[1]) => {
+                match self.fcntl_lock(mem, a[0], a[1], a[2]) {
+                    crate::locks::LockResult::Done(r) => r,
+                    crate::locks::LockResult::WouldWait => Err(EAGAIN),
+                }
+            }
             FCNTL => self.sys_fcntl(a[0], a[1], a[2]),
+            FLOCK => match self.flock(a[0], a[1]) {
+                crate::locks::LockResult::Done(r) => r,
+                crate::locks::LockResult::WouldWait => Err(EAGAIN),
+            },
             DUP => self.sys_dup(a[0]),
-            DUP3 => self.sys_dup3(a[0], a[1], a[2]),
+            DUP3 => {
+                if a[0] != a[1] && self.fds.get(a[0]).is_ok() {
+                    self.release_locks_of_fd(a[1]);
+                }
+                self.sys_dup3(a[0], a[1], a[2])
+            }
             PIPE2 => self.sys_pipe2(mem, a[0], a[1]),
             GETCWD => self.sys_getcwd(mem, a[0], a[1]),
             CHDIR => self.sys_chdir(mem, a[0]),
@@ -492,7 +519,7 @@ impl LinuxProcess {
                 let target = [Target::Path, Target::Link, Target::Fd][((n - 5) % 3) as usize];
                 self.sys_xattr(mem, op, target, a)
             }
-            FSYNC | FDATASYNC | FLOCK | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
+            FSYNC | FDATASYNC | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
             SYNC => Ok(0),
             EPOLL_CREATE1 => self.sys_epoll_create1(a[0]),
             EPOLL_CTL => self.sys_epoll_ctl(mem, a[0], a[1], a[2], a[3]),

@@ -233,6 +233,7 @@ impl LinuxProcess {
     /// signal handlers back to default, a fresh heap and name.
     pub(crate) fn commit_exec(&mut self, img: &NewImage) {
         self.fds.close_on_exec();
+        self.release_orphan_locks();
         self.brk_start = img.brk_start;
         self.brk_cur = img.brk_start;
         self.mmap_top = layout::MMAP_TOP;

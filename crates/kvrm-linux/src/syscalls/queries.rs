@@ -52,7 +52,7 @@ impl LinuxProcess {
         len: u64,
         vec: u64,
     ) -> SysResult {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(EINVAL);
         }
         let pages = len.div_ceil(PAGE_SIZE);

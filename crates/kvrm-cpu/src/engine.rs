@@ -232,12 +232,12 @@ mod tests {
         let mut st = CpuState::new();
         st.x[1] = 42;
         st.x[2] = 0x8000;
-        let a = e.add_machine(s, st.clone());
+        let a = e.add_machine(s, st);
         let mut out = Vec::new();
         e.run(&[a], 100, &mut out);
         let child_space = e.fork_space(s);
         st.x[1] = 7;
-        let b = e.add_machine(s, st.clone());
+        let b = e.add_machine(s, st);
         st.pc = 4; // the child only loads
         let c = e.add_machine(child_space, st);
         e.run(&[b, c], 100, &mut out);

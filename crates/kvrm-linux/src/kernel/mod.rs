@@ -125,6 +125,8 @@ pub(crate) struct Thread {
     pub clear_child_tid: u64,
     pub robust_list: u64,
     pub wait: Option<Wait>,
+    /// The current call is a retry after a wait (counted once).
+    pub retrying: bool,
 }
 
 pub(crate) struct Process {
@@ -219,8 +221,12 @@ pub struct Kernel {
     /// Deterministic runs: virtual nanoseconds added by skipped sleeps.
     pub(crate) skipped_ns: u64,
     rng: u64,
-    /// Syscall counts of processes that ended.
+    /// Syscall counts of processes that ended and of the calls the kernel
+    /// services itself.
     counts: BTreeMap<u64, u64>,
+    /// How top-level processes other than the first ended (nobody waits
+    /// for them).
+    pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
 }
 
 impl Kernel {
@@ -259,6 +265,7 @@ impl Kernel {
             skipped_ns: 0,
             rng,
             counts: BTreeMap::new(),
+            orphan_exits: BTreeMap::new(),
         }
     }
 
@@ -302,6 +309,15 @@ impl Kernel {
                 *self.counts.entry(nr).or_insert(0) += c;
             }
         }
+    }
+
+    /// How process `pid` ended, if it did: a top-level process (nobody's
+    /// child) or a zombie not yet waited for.
+    pub fn exit_status(&self, pid: Pid) -> Option<ProcessExit> {
+        self.procs
+            .get(&pid)
+            .and_then(|p| p.exit)
+            .or_else(|| self.orphan_exits.get(&pid).copied())
     }
 
     /// The first process (the one [`Self::run`] waits for).
@@ -380,8 +396,8 @@ impl Kernel {
         self.rng
     }
 
-    /// Add the first process: its memory image, registers and Linux state.
-    /// Its end is the end of [`Self::run`].
+    /// Add a top-level process: its memory image, registers and Linux
+    /// state. The first one added is the one [`Self::run`] waits for.
     pub fn add_process(
         &mut self,
         space: kvrm_isa::AddressSpace,
@@ -427,6 +443,7 @@ impl Kernel {
                 clear_child_tid: 0,
                 robust_list: 0,
                 wait: None,
+                retrying: false,
             },
         );
         self.by_machine.insert(machine, pid);
@@ -601,7 +618,11 @@ impl Kernel {
 
     /// Run syscall `nr` for `tid` and write its result, or make it wait.
     pub(crate) fn dispatch(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
+        let retry = self.threads.get(&tid).is_some_and(|t| t.retrying);
         let out = self.process_call(tid, nr, a);
+        if out.is_some() && !retry {
+            *self.counts.entry(nr).or_insert(0) += 1;
+        }
         if let Some(o) = &out {
             tracing::trace!(
                 "[{tid}] syscall {}({:#x}, {:#x}, {:#x}, {:#x}) = {}",
@@ -796,12 +817,16 @@ impl Kernel {
         };
         match w {
             Wait::Retry { .. } | Wait::Child | Wait::Lock(_) => {
+                t.retrying = true;
                 let st = self.engine.state(t.machine);
                 let nr = st.x[8];
                 let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
                 // The retry sees the same arguments: x0 was not written yet.
                 let keep = w.clone();
                 self.dispatch_retry(tid, nr, a, keep);
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.retrying = false;
+                }
             }
             Wait::Futex { deadline, .. } => {
                 let timed_out = deadline.is_some_and(|d| d <= self.now());

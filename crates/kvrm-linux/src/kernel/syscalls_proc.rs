@@ -175,7 +175,7 @@ impl Kernel {
             self.insert_thread(child, child, m, sigmask, clear_tid);
             space
         };
-        let tid_bytes = (child as u32).to_le_bytes();
+        let tid_bytes = child.to_le_bytes();
         if flags & CLONE_PARENT_SETTID != 0
             && self
                 .engine
@@ -207,6 +207,7 @@ impl Kernel {
                 clear_child_tid: ctid,
                 robust_list: 0,
                 wait: None,
+                retrying: false,
             },
         );
         self.by_machine.insert(m, tid);
@@ -355,6 +356,7 @@ impl Kernel {
         if !parent_alive {
             if Some(pid) != self.init {
                 self.procs.remove(&pid);
+                self.orphan_exits.insert(pid, exit);
             }
             return;
         }

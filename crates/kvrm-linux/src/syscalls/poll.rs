@@ -48,7 +48,8 @@ impl LinuxProcess {
                 bits[i] = read_guest(mem, p, bytes)?;
             }
         }
-        let is_set = |v: &Vec<u8>, fd: usize| v.get(fd / 8).is_some_and(|b| b & (1 << (fd % 8)) != 0);
+        let is_set =
+            |v: &Vec<u8>, fd: usize| v.get(fd / 8).is_some_and(|b| b & (1 << (fd % 8)) != 0);
         let mut polls = Vec::new();
         let mut guest_fds = Vec::new();
         for fd in 0..nfds as usize {
@@ -81,7 +82,8 @@ impl LinuxProcess {
         for (p, &fd) in polls.iter().zip(&guest_fds) {
             let r = p.revents;
             let hits = [
-                p.events & libc::POLLIN != 0 && r & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0,
+                p.events & libc::POLLIN != 0
+                    && r & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0,
                 p.events & libc::POLLOUT != 0 && r & (libc::POLLOUT | libc::POLLERR) != 0,
                 p.events & libc::POLLPRI != 0 && r & libc::POLLPRI != 0,
             ];

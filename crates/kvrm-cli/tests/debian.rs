@@ -493,3 +493,33 @@ fn absolute_program_path_inside_fs_root() {
     );
     assert!(out.status.success());
 }
+
+/// /proc files kvrm makes from its own state: /proc/self/comm as the host kernel shows it,
+/// /proc/meminfo from --memory-limit, /proc/cpuinfo's Features.
+#[test]
+fn proc_files_from_kvrm_state() {
+    let Ok(sysroot) = sysroot() else {
+        eprintln!("SKIP: no Debian sysroot (scripts/fetch-debian-arm64.sh)");
+        return;
+    };
+    let kvrm = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kvrm"))
+            .args(["run", "--quiet", "--memory-limit", "256M", "--fs-root"])
+            .arg(&sysroot)
+            .arg(sysroot.join("usr/bin").join(args[0]))
+            .args(&args[1..])
+            .current_dir(&sysroot)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let host = Command::new("cat").arg("/proc/self/comm").output().unwrap();
+    assert_eq!(kvrm(&["cat", "/proc/self/comm"]).as_bytes(), host.stdout);
+    let mem = kvrm(&["grep", "MemTotal", "/proc/meminfo"]);
+    assert_eq!(mem, "MemTotal:         262144 kB\n");
+    let features = kvrm(&["grep", "-m1", "^Features", "/proc/cpuinfo"]);
+    assert!(features.starts_with("Features\t: fp asimd "), "{features}");
+}

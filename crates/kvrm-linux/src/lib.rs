@@ -17,6 +17,7 @@ pub mod elf;
 pub mod fd;
 pub mod kernel;
 mod locks;
+mod procfs;
 pub mod sandbox;
 pub mod stack;
 pub mod syscalls;
@@ -175,7 +176,45 @@ pub fn spawn(kernel: &mut Kernel, spec: &ProgramSpec) -> Result<Pid, LoadError> 
     let mut state = CpuState::new();
     let entry = interp.as_ref().map_or(loaded.entry, |i| i.entry);
     stack::init_registers(&mut state, entry, info.sp);
+    proc.args_range = info.args;
+    proc.map_names = procfs_names(
+        &loaded,
+        interp.as_ref(),
+        &proc.exe_link,
+        &sandbox,
+        &loaded.interp,
+    );
     Ok(kernel.add_process(space, state, proc))
+}
+
+/// /proc/PID/maps names of a new program's mappings: the program and its
+/// dynamic loader.
+pub(crate) fn procfs_names(
+    prog: &LoadedElf,
+    interp: Option<&LoadedElf>,
+    exe_link: &[u8],
+    sandbox: &Sandbox,
+    interp_path: &Option<String>,
+) -> Vec<procfs::NamedMapping> {
+    let mut v = vec![procfs::NamedMapping {
+        start: prog.low,
+        end: prog.brk_start,
+        offset: 0,
+        name: String::from_utf8_lossy(exe_link).into_owned(),
+    }];
+    if let (Some(i), Some(path)) = (interp, interp_path) {
+        let name = sandbox
+            .resolve("/", path.as_bytes(), true)
+            .map(|r| r.guest)
+            .unwrap_or_else(|_| path.clone());
+        v.push(procfs::NamedMapping {
+            start: i.low,
+            end: i.brk_start,
+            offset: 0,
+            name,
+        });
+    }
+    v
 }
 
 /// The signal Linux sends for a stop that is not a syscall, if any.

@@ -32,6 +32,8 @@ pub struct StackInfo {
     pub envp_addr: u64,
     pub auxv_addr: u64,
     pub random_addr: u64,
+    /// Where the argv strings are (/proc/PID/cmdline).
+    pub args: (u64, u64),
 }
 
 /// Map the stack and write argc/argv/envp/auxv and the strings. The registers
@@ -125,7 +127,12 @@ pub fn setup_stack(
     let argv_addr = sp + 8;
     let envp_addr = argv_addr + 8 * (arg_ptrs.len() as u64 + 1);
     let auxv_addr = envp_addr + 8 * (env_ptrs.len() as u64 + 1);
+    let args = match (arg_ptrs.first(), arg_ptrs.last(), img.argv.last()) {
+        (Some(&s), Some(&l), Some(last)) => (s, l + last.len() as u64 + 1),
+        _ => (0, 0),
+    };
     Ok(StackInfo {
+        args,
         sp,
         stack_low,
         argv_addr,

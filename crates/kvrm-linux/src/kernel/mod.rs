@@ -666,6 +666,7 @@ impl Kernel {
     fn linux_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let now_ns = self.now().as_nanos() as u64;
         let room = self.commit_room();
+        let procfs = self.procfs_snapshot_for(tid, nr, a);
         let Some(t) = self.threads.get(&tid) else {
             return;
         };
@@ -679,7 +680,9 @@ impl Kernel {
             d.now_ns = now_ns;
         }
         let space = self.engine.space_mut(p.space);
+        p.linux.procfs = procfs;
         let out = p.linux.syscall(space, nr, a);
+        p.linux.procfs = None;
         let mask = p.linux.sig.mask;
         if let Some(t) = self.threads.get_mut(&tid) {
             t.sigmask = mask;

@@ -22,6 +22,10 @@ mod process;
 mod queries;
 mod xattr;
 
+/// A guest path made absolute against `base` and normalized lexically.
+pub(crate) fn lexical_path(base: &str, path: &[u8]) -> String {
+    files::lexical(base, path)
+}
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
 pub use numbers::{syscall_name, syscall_number};
@@ -237,6 +241,12 @@ pub struct LinuxProcess {
     pub(crate) det: Option<Deterministic>,
     /// The owner of this process's POSIX record locks (crate::locks).
     pub(crate) lock_owner: u64,
+    /// What /proc shows, given by the kernel for calls that name /proc paths.
+    pub(crate) procfs: Option<std::sync::Arc<crate::procfs::ProcSnapshot>>,
+    /// Names of file mappings (/proc/PID/maps).
+    pub(crate) map_names: Vec<crate::procfs::NamedMapping>,
+    /// Where the argv strings are in guest memory (/proc/PID/cmdline).
+    pub(crate) args_range: (u64, u64),
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -328,6 +338,9 @@ impl LinuxProcess {
             commit_room: u64::MAX,
             det: None,
             lock_owner: crate::locks::new_owner(),
+            procfs: None,
+            map_names: Vec::new(),
+            args_range: (0, 0),
         })
     }
 
@@ -359,6 +372,9 @@ impl LinuxProcess {
             commit_room: self.commit_room,
             det: None,
             lock_owner: crate::locks::new_owner(),
+            procfs: None,
+            map_names: self.map_names.clone(),
+            args_range: self.args_range,
         }
     }
 

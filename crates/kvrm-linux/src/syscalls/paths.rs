@@ -32,9 +32,22 @@ impl LinuxProcess {
             "/dev/full" => Some(Special::Device("/dev/full")),
             "/dev/random" => Some(Special::Device("/dev/random")),
             "/dev/urandom" => Some(Special::Device("/dev/urandom")),
+            // The host's terminal, where kvrm has one (else ENXIO, as Linux).
+            "/dev/tty" => Some(Special::Device("/dev/tty")),
             "/proc/self/exe" => Some(Special::Exe),
             _ => None,
         }
+    }
+
+    /// `path` lexically normalized, when it is under /proc (emulated).
+    fn proc_path(&self, dirfd: u64, path: &[u8]) -> Option<String> {
+        let base = if path.first() == Some(&b'/') {
+            String::new()
+        } else {
+            self.base_dir(dirfd).ok()?
+        };
+        let p = lexical(&base, path);
+        crate::procfs::is_emulated(&p).then_some(p)
     }
 
     /// The guest directory `*at` calls resolve relative paths against.
@@ -125,6 +138,16 @@ impl LinuxProcess {
         let path = read_path(mem, path)?;
         let host_flags = host_open_flags(flags);
         let cloexec = flags & O_CLOEXEC != 0;
+        if let Some(pp) = self.proc_path(dirfd, &path) {
+            if let Some(file) = self.procfs_open(&pp) {
+                if flags & (O_ACCMODE | O_CREAT | O_TRUNC) != 0 {
+                    return Err(EACCES);
+                }
+                let mut of = OpenFile::new(HostFd::Owned(file?), O_RDONLY | O_LARGEFILE);
+                of.guest_path = Some(pp);
+                return self.install(of, cloexec);
+            }
+        }
         let (host_path, guest_path) = match self.special(dirfd, &path) {
             Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.to_string()),
             Some(Special::Exe) => {
@@ -194,6 +217,13 @@ impl LinuxProcess {
             }
             return self.fd_metadata(dirfd);
         }
+        if let Some(pp) = self.proc_path(dirfd, &p) {
+            if let Some(file) = self.procfs_open(&pp) {
+                return std::fs::File::from(file?)
+                    .metadata()
+                    .map_err(|e| host_errno(&e));
+            }
+        }
         let host = match self.special_host(dirfd, &p) {
             Some(h) => h,
             None => {
@@ -259,7 +289,11 @@ impl LinuxProcess {
         if size as i32 <= 0 {
             return Err(EINVAL);
         }
+        let link = self
+            .proc_path(dirfd, &p)
+            .and_then(|pp| self.procfs_link(&pp));
         let target = match self.special(dirfd, &p) {
+            _ if link.is_some() => link.unwrap_or(Err(ENOENT))?,
             Some(Special::Exe) => self.exe_link.clone(),
             Some(Special::Device(_)) => return Err(EINVAL),
             None => {

@@ -41,6 +41,8 @@ pub(crate) struct NewImage {
     pub entry: u64,
     pub sp: u64,
     brk_start: u64,
+    args: (u64, u64),
+    map_names: Vec<crate::procfs::NamedMapping>,
     path: Vec<u8>,
     host: std::path::PathBuf,
     link: Vec<u8>,
@@ -218,7 +220,16 @@ impl LinuxProcess {
         };
         let info =
             stack::setup_stack(&mut space, &loaded, interp.as_ref(), &pimg).map_err(|_| E2BIG)?;
+        let map_names = crate::procfs_names(
+            &loaded,
+            interp.as_ref(),
+            &img.link,
+            &self.sandbox,
+            &loaded.interp,
+        );
         Ok(NewImage {
+            args: info.args,
+            map_names,
             space,
             entry: interp.as_ref().map_or(loaded.entry, |i| i.entry),
             sp: info.sp,
@@ -257,6 +268,8 @@ impl LinuxProcess {
         }
         self.exe_host = img.host.clone();
         self.exe_link = img.link.clone();
+        self.args_range = img.args;
+        self.map_names = img.map_names.clone();
     }
 
     pub(crate) fn sys_sendfile(

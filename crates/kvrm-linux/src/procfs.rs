@@ -672,6 +672,23 @@ impl Kernel {
     }
 }
 
+impl LinuxProcess {
+    /// `start..start+len` now maps file `fd` at offset (or no file): keep its
+    /// name for /proc/PID/maps.
+    pub(crate) fn name_mapping(&mut self, start: u64, len: u64, file: Option<(u64, u64)>) {
+        let end = start.saturating_add(len);
+        let name = file.and_then(|(fd, off)| {
+            let f = self.fds.get(fd).ok()?;
+            let f = crate::fd::LockFile::lock_file(&*f);
+            Some((f.guest_path.clone()?, off))
+        });
+        match name {
+            Some((n, off)) => note_mapping(&mut self.map_names, start, end, off, n),
+            None => forget_mappings(&mut self.map_names, start, end),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -709,22 +726,5 @@ mod tests {
         forget_mappings(&mut l, 0x2000, 0x3000);
         assert_eq!(l.len(), 2);
         assert_eq!((l[1].start, l[1].offset), (0x3000, 0x2000));
-    }
-}
-
-impl LinuxProcess {
-    /// `start..start+len` now maps file `fd` at offset (or no file): keep its
-    /// name for /proc/PID/maps.
-    pub(crate) fn name_mapping(&mut self, start: u64, len: u64, file: Option<(u64, u64)>) {
-        let end = start.saturating_add(len);
-        let name = file.and_then(|(fd, off)| {
-            let f = self.fds.get(fd).ok()?;
-            let f = crate::fd::LockFile::lock_file(&*f);
-            Some((f.guest_path.clone()?, off))
-        });
-        match name {
-            Some((n, off)) => note_mapping(&mut self.map_names, start, end, off, n),
-            None => forget_mappings(&mut self.map_names, start, end),
-        }
     }
 }

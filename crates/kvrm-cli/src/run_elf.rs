@@ -25,8 +25,8 @@ pub struct ElfRunOptions {
     pub lib_prefix: Option<PathBuf>,
     /// `--stats`: print instructions, IPS and syscalls by name to stderr at exit.
     pub stats: bool,
-    /// `--max-cycles N`: stop after N instructions.
-    pub max_cycles: Option<u64>,
+    /// `--max-instructions N`: stop after N instructions.
+    pub max_instructions: Option<u64>,
     /// `--trace`: print each instruction to stderr.
     pub trace: bool,
     /// `--deterministic`: fixed thread interleaving, virtual clock, seeded randomness.
@@ -144,7 +144,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     let mut config = KernelConfig {
         deterministic: opts.deterministic,
         seed: opts.seed,
-        max_instructions: opts.max_cycles,
+        max_instructions: opts.max_instructions,
         quiet: opts.quiet,
         ..KernelConfig::default()
     };
@@ -230,7 +230,7 @@ mod tests {
             fs_root: Some(fixture("")),
             lib_prefix: None,
             stats: false,
-            max_cycles: None,
+            max_instructions: None,
             trace: false,
             deterministic: false,
             seed: 0,
@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn cycle_limit_stops_the_guest() {
         let mut o = opts(fixture("hello"));
-        o.max_cycles = Some(2);
+        o.max_instructions = Some(2);
         assert_eq!(run_elf(&o).unwrap(), Exit::Code(124));
     }
 

@@ -98,8 +98,7 @@ const CASES: &[Case] = &[
     // grep (PCRE2 for -P)
     case("grep_n", "grep", &["-n", "apple", "words.txt"], ""),
     case("grep_count_invert", "grep", &["-vc", "apple", "words.txt"], ""),
-    // (`--extended-regexp`: kvrm's CLI takes -E after PROGRAM as its own option.)
-    case("grep_extended", "grep", &["--extended-regexp", "^(fig|pear)$", "words.txt"], ""),
+    case("grep_extended", "grep", &["-E", "^(fig|pear)$", "words.txt"], ""),
     case("grep_perl", "grep", &["-P", "\\d{2,}", "nums.txt"], ""),
     case("grep_recursive", "grep", &["-r", "-l", "banana", "."], ""),
     case("grep_no_match", "grep", &["kiwi", "words.txt"], ""),

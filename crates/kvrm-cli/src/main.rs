@@ -35,6 +35,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Run a Linux AArch64 executable (static or dynamic), or a raw image with --raw.
     #[command(long_about = RUN_ABOUT, override_usage = RUN_USAGE)]

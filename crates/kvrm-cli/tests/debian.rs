@@ -93,6 +93,7 @@ const CASES: &[Case] = &[
     case("od", "od", &["-A", "x", "-t", "x1z", "nums.txt"], ""),
     case("printf", "printf", &["%5.2f|%-6s|%x\\n", "3.14159", "ab", "255"], ""),
     case("stat_format", "stat", &["-c", "%n %s %F", "words.txt", "."], ""),
+    case("stat_fs", "stat", &["-f", "-c", "%n %T %l %s", ".", "words.txt"], ""),
     case("true", "true", &[], ""),
     case("false", "false", &[], ""),
     // grep (PCRE2 for -P)

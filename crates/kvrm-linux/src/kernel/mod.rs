@@ -123,6 +123,8 @@ pub(crate) enum Wait {
         set: u64,
         deadline: Option<Duration>,
     },
+    /// A lock another process holds (crate::locks): call again at the deadline.
+    Lock(Duration),
 }
 
 pub(crate) struct Thread {
@@ -691,6 +693,7 @@ impl Kernel {
     fn linux_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let now_ns = self.now().as_nanos() as u64;
         let room = self.commit_room();
+        let procfs = self.procfs_snapshot_for(tid, nr, a);
         let Some(t) = self.threads.get(&tid) else {
             return;
         };
@@ -704,7 +707,9 @@ impl Kernel {
             d.now_ns = now_ns;
         }
         let space = self.engine.space_mut(p.space);
+        p.linux.procfs = procfs;
         let out = p.linux.syscall(space, nr, a);
+        p.linux.procfs = None;
         let mask = p.linux.sig.mask;
         if let Some(t) = self.threads.get_mut(&tid) {
             t.sigmask = mask;
@@ -772,6 +777,7 @@ impl Kernel {
                     deadline: Some(d), ..
                 })
                 | Some(Wait::Sleep(d))
+                | Some(Wait::Lock(d))
                 | Some(Wait::Futex {
                     deadline: Some(d), ..
                 })
@@ -799,7 +805,7 @@ impl Kernel {
                 Some(Wait::Retry { deadline, .. }) => *deadline,
                 Some(Wait::Futex { deadline, .. }) => *deadline,
                 Some(Wait::SignalIn { deadline, .. }) => *deadline,
-                Some(Wait::Sleep(d)) => Some(*d),
+                Some(Wait::Sleep(d)) | Some(Wait::Lock(d)) => Some(*d),
                 _ => None,
             })
             .chain(self.next_timer())
@@ -846,7 +852,7 @@ impl Kernel {
             return;
         };
         match w {
-            Wait::Retry { .. } | Wait::Child => {
+            Wait::Retry { .. } | Wait::Child | Wait::Lock(_) => {
                 t.retrying = true;
                 let st = self.engine.state(t.machine);
                 let nr = st.x[8];

@@ -158,7 +158,7 @@ impl ContiguousMemory {
     }
 
     fn new(guest_base: u64, len: usize) -> Self {
-        assert!(len > 0 && len % PAGE_SIZE as usize == 0);
+        assert!(len > 0 && len.is_multiple_of(PAGE_SIZE as usize));
         // SAFETY: the layout has a non-zero size.
         let raw = unsafe { std::alloc::alloc_zeroed(Self::layout(len)) };
         let ptr = std::ptr::NonNull::new(raw)
@@ -279,6 +279,28 @@ impl AddressSpace {
     /// The contiguous backing, if this space has one.
     pub fn contiguous(&self) -> Option<&Arc<ContiguousMemory>> {
         self.contiguous.as_ref()
+    }
+
+    /// The host may have written the contiguous backing through
+    /// [`ContiguousMemory::as_ptr`]: drop decoded code of its pages (they
+    /// become dirty code). Costs one pass over the pages that hold decoded
+    /// code.
+    pub fn contiguous_written(&mut self) {
+        let Some(c) = &self.contiguous else {
+            return;
+        };
+        let first = page_of(c.guest_base);
+        let window = first..first + c.pages();
+        let code: Vec<u64> = self
+            .code_pages
+            .iter()
+            .copied()
+            .filter(|p| window.contains(p))
+            .collect();
+        for page in code {
+            self.code_pages.remove(&page);
+            self.dirty_code.push(page);
+        }
     }
 
     /// The frame index of `page` in the contiguous backing, if it lies there.
@@ -1085,6 +1107,9 @@ mod tests {
         assert_eq!(host[0x1ffc..0x2004], 0x1122_3344_5566_7788u64.to_le_bytes());
         host[0x3000] = 9;
         assert_eq!(m.read_u8(0x3000).unwrap(), 9, "a host write is the guest's");
+        m.fetch_u32(0x3000).unwrap();
+        m.contiguous_written();
+        assert_eq!(m.take_dirty_code(), vec![3], "host writes may change code");
         assert_eq!(m.resident_frame(3).map(|f| f[0]), Some(9));
         let mut child = m.fork();
         child.write_u8(0x3000, 1).unwrap();

@@ -41,6 +41,8 @@ pub struct Shared {
     progress: AtomicU64,
     running: AtomicBool,
     cancel: AtomicBool,
+    /// The syscall hook is running (the machine is free for it to use).
+    in_hook: AtomicBool,
     hook: Mutex<Option<Py<PyAny>>>,
 }
 
@@ -51,6 +53,12 @@ impl Shared {
 
     /// The machine, or `MachineBusy` if a run holds it.
     pub fn try_core(&self) -> PyResult<MutexGuard<'_, Core>> {
+        // A background run may not have taken the mutex yet.
+        if self.running.load(Ordering::Acquire) && !self.in_hook.load(Ordering::Acquire) {
+            return Err(MachineBusy::new_err(
+                "a background run is in progress: wait() for it (or cancel() it) first",
+            ));
+        }
         match self.core.try_lock() {
             Ok(g) => Ok(g),
             Err(TryLockError::Poisoned(e)) => Ok(e.into_inner()),
@@ -107,7 +115,9 @@ fn run_loop(shared: &Shared, total: u64, batch: u64) -> Outcome {
                 let args = [s.x[0], s.x[1], s.x[2], s.x[3], s.x[4], s.x[5]];
                 // Let the hook use the machine.
                 drop(core);
+                shared.in_hook.store(true, Ordering::Release);
                 let answer = Python::attach(|py| call_hook(py, shared, number, args));
+                shared.in_hook.store(false, Ordering::Release);
                 core = shared.lock();
                 match answer {
                     Ok(Some(x0)) => core.backend.state_mut().x[0] = x0,
@@ -499,6 +509,7 @@ impl PyMachine {
                 progress: AtomicU64::new(0),
                 running: AtomicBool::new(false),
                 cancel: AtomicBool::new(false),
+                in_hook: AtomicBool::new(false),
                 hook: Mutex::new(None),
             }),
             job: Mutex::new(None),

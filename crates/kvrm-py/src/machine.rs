@@ -488,7 +488,10 @@ impl PyMachine {
 #[pymethods]
 impl PyMachine {
     #[new]
-    #[pyo3(signature = (backend = "auto", *, memory_size = DEFAULT_RAW_MEMORY, cycles_per_batch = DEFAULT_BATCH))]
+    #[pyo3(
+        signature = (backend = "auto", *, memory_size = DEFAULT_RAW_MEMORY, cycles_per_batch = DEFAULT_BATCH),
+        text_signature = "(backend='auto', *, memory_size=16777216, cycles_per_batch=1000000)"
+    )]
     fn new(backend: &str, memory_size: u64, cycles_per_batch: u64) -> PyResult<Self> {
         let kind = BackendKind::parse(backend).ok_or_else(|| {
             PyValueError::new_err(format!(
@@ -822,7 +825,7 @@ impl PyMachine {
     /// (the Metal system's standard mode). Releases the GIL. Returns an
     /// ``ExecutionResult``; a fault raises ``GuestFault``, an unimplemented
     /// encoding ``UndefinedInstruction``.
-    #[pyo3(signature = (max_cycles = DEFAULT_MAX_CYCLES))]
+    #[pyo3(signature = (max_cycles = DEFAULT_MAX_CYCLES), text_signature = "($self, max_cycles=100000000)")]
     fn execute(&self, py: Python<'_>, max_cycles: u64) -> PyResult<ExecutionResult> {
         self.run_sync(py, max_cycles, max_cycles)
     }
@@ -845,7 +848,7 @@ impl PyMachine {
 
     /// One run of ``total_cycles`` instructions (a single dispatch).
     /// Releases the GIL.
-    #[pyo3(signature = (total_cycles = DEFAULT_MAX_CYCLES))]
+    #[pyo3(signature = (total_cycles = DEFAULT_MAX_CYCLES), text_signature = "($self, total_cycles=100000000)")]
     fn execute_mega(&self, py: Python<'_>, total_cycles: u64) -> PyResult<ExecutionResult> {
         self.run_sync(py, total_cycles, total_cycles)
     }
@@ -858,7 +861,7 @@ impl PyMachine {
 
     /// Start running on a background thread and return at once. Follow with
     /// ``poll()`` / ``is_running()`` and ``wait()``.
-    #[pyo3(signature = (max_cycles = DEFAULT_MAX_CYCLES, cycles_per_batch = None))]
+    #[pyo3(signature = (max_cycles = DEFAULT_MAX_CYCLES, cycles_per_batch = None), text_signature = "($self, max_cycles=100000000, cycles_per_batch=None)")]
     fn start(&self, max_cycles: u64, cycles_per_batch: Option<u64>) -> PyResult<()> {
         self.check_idle()?;
         drop(self.core()?);

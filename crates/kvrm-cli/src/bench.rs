@@ -3,7 +3,7 @@
 use clap::Args;
 use kvrm_cpu::Cpu;
 use kvrm_isa::programs::Microbench;
-use kvrm_isa::{Backend, StopReason};
+use kvrm_isa::StopReason;
 
 /// The ancestor's figures (Apple Metal, one emulated CPU, async mode).
 const ANCESTOR_TIGHT_IPS: f64 = 3.5e6;
@@ -38,7 +38,7 @@ fn measure(bench: Microbench, iterations: u64, repeat: usize) -> anyhow::Result<
     let mut samples = Vec::with_capacity(repeat);
     let mut instructions = 0;
     for _ in 0..repeat.max(1) {
-        let mut cpu = Cpu::with_flat_memory(kvrm_isa::memory::DEFAULT_RAW_MEMORY)?;
+        let mut cpu = Cpu::with_flat_memory(kvrm_isa::space::DEFAULT_RAW_MEMORY)?;
         cpu.load_program(&program, 0)
             .map_err(|f| anyhow::anyhow!("{f}"))?;
         let r = cpu.run(u64::MAX);

@@ -86,6 +86,21 @@ struct RunArgs {
     /// Remove a guest environment variable (repeatable).
     #[arg(short = 'U', value_name = "NAME")]
     env_unset: Vec<String>,
+    /// Reproducible runs: guest threads switch at fixed instruction counts, the clock is
+    /// virtual (advanced by instructions retired), getrandom and AT_RANDOM come from --seed.
+    #[arg(long)]
+    deterministic: bool,
+    /// The random seed of --deterministic runs.
+    #[arg(long, value_name = "N", value_parser = parse_u64, default_value = "0", requires = "deterministic")]
+    seed: u64,
+    /// Most guest memory mapped at once, all guest processes together (e.g. 4G, 512M;
+    /// default: the host's physical memory); beyond it mmap and brk fail with ENOMEM.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    memory_limit: Option<u64>,
+    /// Most guest processes and threads alive at once (default 4096); beyond it clone
+    /// fails with EAGAIN.
+    #[arg(long, value_name = "N")]
+    max_processes: Option<usize>,
     /// The static AArch64 Linux executable.
     #[arg(value_name = "PROGRAM", required_unless_present = "raw")]
     program: Option<PathBuf>,
@@ -109,14 +124,31 @@ fn parse_u64(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{s}` is not a number (decimal or 0x-hex)"))
 }
 
+/// A byte count: a number with an optional K, M, G or T suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 10),
+        Some('M') => (&t[..t.len() - 1], 20),
+        Some('G') => (&t[..t.len() - 1], 30),
+        Some('T') => (&t[..t.len() - 1], 40),
+        _ => (t, 0),
+    };
+    let n = parse_u64(digits)?;
+    n.checked_mul(1u64 << shift)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("`{s}` is not a positive size"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
-        Command::Bench(args) => bench::bench(&args).map(|()| 0),
+        Command::Bench(args) => bench::bench(&args).map(|()| run_elf::Exit::Code(0)),
     };
     match result {
-        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Ok(run_elf::Exit::Code(code)) => ExitCode::from(code.clamp(0, 255) as u8),
+        Ok(run_elf::Exit::Signal(sig)) => kvrm_linux::syscalls::die_of_signal(sig),
         Err(e) => {
             eprintln!("kvrm: {}", error_chain(&e));
             ExitCode::from(1)
@@ -138,7 +170,7 @@ fn error_chain(e: &anyhow::Error) -> String {
     msg
 }
 
-fn run(args: RunArgs) -> anyhow::Result<i32> {
+fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
     if let Some(file) = &args.raw {
         if !args.args.is_empty() {
             anyhow::bail!("--raw takes no guest arguments");
@@ -152,7 +184,7 @@ fn run(args: RunArgs) -> anyhow::Result<i32> {
             json: args.json,
             trace: args.trace,
         };
-        return raw::run_raw(&opts);
+        return raw::run_raw(&opts).map(run_elf::Exit::Code);
     }
     let Some(program) = args.program else {
         anyhow::bail!("no PROGRAM given (see kvrm run --help)");
@@ -169,6 +201,10 @@ fn run(args: RunArgs) -> anyhow::Result<i32> {
         stats: args.stats,
         max_cycles: args.max_cycles,
         trace: args.trace,
+        deterministic: args.deterministic,
+        seed: args.seed,
+        memory_limit: args.memory_limit,
+        max_processes: args.max_processes,
     })
 }
 

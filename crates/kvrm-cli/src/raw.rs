@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kvrm_cpu::Cpu;
-use kvrm_isa::{Backend, CpuState, RunResult, StopReason};
+use kvrm_cpu::CpuEngine;
+use kvrm_isa::space::DEFAULT_RAW_MEMORY;
+use kvrm_isa::{AddressSpace, CpuState, Machine, RunResult, StopReason};
 
 #[derive(Debug, Clone)]
 pub struct RawRunOptions {
@@ -20,9 +21,11 @@ pub struct RawRunOptions {
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
     let image = std::fs::read(&opts.file)
         .with_context(|| format!("cannot read {}", opts.file.display()))?;
-    let memory = kvrm_isa::backend::raw_memory(opts.memory_size)
+    let memory = AddressSpace::flat(opts.memory_size.unwrap_or(DEFAULT_RAW_MEMORY))
         .context("invalid --memory-size (must be a non-zero multiple of 4096)")?;
-    let mut cpu = Cpu::new(memory);
+    let mut engine = CpuEngine::new();
+    let printer = opts.trace.then(|| crate::trace::install(&mut engine));
+    let mut cpu = Machine::new(engine, memory);
     cpu.load_program(&image, opts.load_addr).map_err(|f| {
         anyhow::anyhow!(
             "{} ({} bytes) does not fit at {:#x} in the flat memory: {f}",
@@ -32,10 +35,9 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
         )
     })?;
     cpu.set_pc(opts.entry);
-    let printer = opts.trace.then(|| crate::trace::install(&mut cpu));
     let result = cpu.run(opts.max_cycles);
     if let Some(p) = printer {
-        p.finish(cpu.state());
+        p.finish(Some(cpu.state()));
     }
     if opts.json {
         println!("{}", json_report(&result, cpu.state()));

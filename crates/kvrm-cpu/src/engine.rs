@@ -25,6 +25,8 @@ pub struct CpuEngine {
     machines: Vec<Option<MachineSlot>>,
     free_spaces: Vec<u32>,
     free_machines: Vec<u32>,
+    /// Called before every instruction of every machine (`--trace`).
+    tracer: Option<crate::Tracer>,
 }
 
 impl CpuEngine {
@@ -56,9 +58,10 @@ impl CpuEngine {
             .expect("kvrm: no such machine")
     }
 
-    /// Install a tracer on the interpreter of `space` (`--trace`).
-    pub fn set_tracer(&mut self, space: SpaceId, tracer: Option<crate::Tracer>) {
-        self.cpu_mut(space).set_tracer(tracer);
+    /// Call `tracer(state, word)` before every instruction of every machine
+    /// (slows execution down; `--trace`).
+    pub fn set_tracer(&mut self, tracer: Option<crate::Tracer>) {
+        self.tracer = tracer;
     }
 }
 
@@ -159,7 +162,13 @@ impl Engine for CpuEngine {
                 continue;
             };
             std::mem::swap(&mut cpu.state, &mut slot.state);
+            if self.tracer.is_some() {
+                cpu.set_tracer(self.tracer.take());
+            }
             let r = cpu.run_for(budget);
+            if let Some(t) = cpu.take_tracer() {
+                self.tracer = Some(t);
+            }
             std::mem::swap(&mut cpu.state, &mut slot.state);
             if shared && r.stop == StopReason::CycleLimit {
                 // Preempted, as by a timer interrupt: the exception return

@@ -3,7 +3,7 @@
 //! Prints `--stats`-like numbers to stderr when KVRM_STATS is set.
 
 use kvrm_cpu::Cpu;
-use kvrm_isa::GuestMemory;
+use kvrm_isa::AddressSpace;
 use kvrm_linux::{format_stats, load, run, ProgramSpec, RunEnd};
 
 fn main() {
@@ -23,7 +23,7 @@ fn main() {
             .into(),
         cwd: None,
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
+    let mut cpu = Cpu::new(AddressSpace::new());
     let mut proc = match load(&mut cpu, &spec) {
         Ok(p) => p,
         Err(e) => {

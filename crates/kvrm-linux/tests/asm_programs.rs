@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use kvrm_cpu::Cpu;
-use kvrm_isa::GuestMemory;
+use kvrm_isa::AddressSpace;
 use kvrm_linux::{load, run, ProgramSpec, RunEnd};
 
 fn asm_dir() -> PathBuf {
@@ -30,7 +30,7 @@ fn run_prog(name: &str, args: &[&str], root: &Path, cwd: &str) -> Outcome {
         root: root.to_path_buf(),
         cwd: Some(cwd.to_string()),
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
+    let mut cpu = Cpu::new(AddressSpace::new());
     let mut proc = load(&mut cpu, &spec).expect("load");
     let mut out = tempfile::tempfile().unwrap();
     proc.set_stdio(1, out.try_clone().unwrap().into());

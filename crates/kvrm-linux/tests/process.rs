@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use kvrm_cpu::Cpu;
 use kvrm_isa::features::{hwcap, HWCAP, HWCAP2};
-use kvrm_isa::{Backend, GuestMemory, Perms};
+use kvrm_isa::{Backend, AddressSpace, Perms};
 use kvrm_linux::abi::{auxv::*, errno::*, layout};
 use kvrm_linux::syscalls::nr;
 use kvrm_linux::{
@@ -27,10 +27,10 @@ fn hello_bytes() -> Vec<u8> {
 #[test]
 fn elf_errors_are_reported_not_panics() {
     let good = hello_bytes();
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     assert!(load_elf(&good, &mut mem).is_ok());
 
-    let err = |bytes: &[u8]| load_elf(bytes, &mut GuestMemory::new()).unwrap_err();
+    let err = |bytes: &[u8]| load_elf(bytes, &mut AddressSpace::new()).unwrap_err();
     assert_eq!(err(b"#!/bin/sh\n"), ElfError::NotElf);
     assert_eq!(err(b""), ElfError::NotElf);
     assert!(matches!(err(&good[..30]), ElfError::Truncated(_)));
@@ -66,23 +66,23 @@ fn elf_errors_are_reported_not_panics() {
     for (i, b) in junk.iter_mut().enumerate().skip(16).take(48) {
         *b = (i * 37) as u8;
     }
-    let _ = load_elf(&junk, &mut GuestMemory::new());
+    let _ = load_elf(&junk, &mut AddressSpace::new());
     for cut in 0..good.len() {
-        let _ = load_elf(&good[..cut], &mut GuestMemory::new());
+        let _ = load_elf(&good[..cut], &mut AddressSpace::new());
     }
 }
 
 #[test]
 fn failed_load_leaves_memory_empty() {
     let good = hello_bytes();
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     assert!(load_elf(&good[..0xd8], &mut mem).is_err());
     assert!(mem.regions().is_empty());
 }
 
 #[test]
 fn segments_have_their_permissions() {
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     let l = load_elf(&hello_bytes(), &mut mem).unwrap();
     assert_eq!(l.entry, 0x4000b0);
     assert_eq!(mem.perms_at(0x400000), Some(Perms::RX));
@@ -97,7 +97,7 @@ fn segments_have_their_permissions() {
 
 #[test]
 fn static_pie_loads_at_a_base() {
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     let data = std::fs::read(asm("exit42_pie")).unwrap();
     let l = load_elf(&data, &mut mem).unwrap();
     assert_eq!(l.bias, layout::PIE_BASE);
@@ -109,7 +109,7 @@ fn static_pie_loads_at_a_base() {
         root: asm(""),
         cwd: None,
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
+    let mut cpu = Cpu::new(AddressSpace::new());
     let mut p = load(&mut cpu, &spec).unwrap();
     let s = run(&mut cpu, &mut p, Some(1000));
     assert_eq!(s.end.status(), 42, "{:?}", s.end);
@@ -126,7 +126,7 @@ fn stack_and_auxv_layout() {
         root: asm(""),
         cwd: None,
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
+    let mut cpu = Cpu::new(AddressSpace::new());
     load(&mut cpu, &spec).unwrap();
     let st = *cpu.state();
     assert_eq!(st.pc, 0x4000b0);
@@ -134,8 +134,8 @@ fn stack_and_auxv_layout() {
     assert!(st.x.iter().all(|&x| x == 0));
     assert!(st.sp < layout::STACK_TOP && st.sp > layout::STACK_TOP - layout::STACK_SIZE);
     let m = cpu.memory_mut();
-    let word = |m: &mut GuestMemory, a: u64| m.read_u64(a).unwrap();
-    let cstr = |m: &mut GuestMemory, a: u64| m.read_cstring(a, 4096).unwrap();
+    let word = |m: &mut AddressSpace, a: u64| m.read_u64(a).unwrap();
+    let cstr = |m: &mut AddressSpace, a: u64| m.read_cstring(a, 4096).unwrap();
     let sp = st.sp;
     assert_eq!(word(m, sp), 2);
     let a0 = word(m, sp + 8);
@@ -207,7 +207,7 @@ fn stack_and_auxv_layout() {
 
 const BUF: u64 = 0x10000;
 
-fn process(root: &Path) -> (LinuxProcess, GuestMemory) {
+fn process(root: &Path) -> (LinuxProcess, AddressSpace) {
     let p = LinuxProcess::new(ProcessConfig {
         root: root.to_path_buf(),
         exe_host: asm("hello"),
@@ -216,13 +216,13 @@ fn process(root: &Path) -> (LinuxProcess, GuestMemory) {
         brk_start: 0x80_0000,
     })
     .unwrap();
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     mem.map(BUF, 0x10000, Perms::RW).unwrap();
     mem.map(0x30000, 0x1000, Perms::R).unwrap();
     (p, mem)
 }
 
-fn sys(p: &mut LinuxProcess, m: &mut GuestMemory, n: u64, a: &[u64]) -> i64 {
+fn sys(p: &mut LinuxProcess, m: &mut AddressSpace, n: u64, a: &[u64]) -> i64 {
     let mut args = [0u64; 6];
     args[..a.len()].copy_from_slice(a);
     match p.syscall(m, n, args) {
@@ -231,7 +231,7 @@ fn sys(p: &mut LinuxProcess, m: &mut GuestMemory, n: u64, a: &[u64]) -> i64 {
     }
 }
 
-fn put_str(m: &mut GuestMemory, a: u64, s: &str) -> u64 {
+fn put_str(m: &mut AddressSpace, a: u64, s: &str) -> u64 {
     let mut b = s.as_bytes().to_vec();
     b.push(0);
     m.write_bytes(a, &b).unwrap();

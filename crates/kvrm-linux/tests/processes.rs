@@ -11,7 +11,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use kvrm_cpu::Cpu;
-use kvrm_isa::GuestMemory;
+use kvrm_isa::AddressSpace;
 use kvrm_linux::{load, run, ProgramSpec};
 
 #[test]
@@ -25,7 +25,7 @@ fn fork_exec_wait_signals() {
         root: root.path().to_path_buf(),
         cwd: Some("/".into()),
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
+    let mut cpu = Cpu::new(AddressSpace::new());
     let mut proc = load(&mut cpu, &spec).expect("load");
     let mut out = tempfile::tempfile().unwrap();
     proc.set_stdio(1, out.try_clone().unwrap().into());
@@ -77,7 +77,7 @@ fn execve_replaces_the_program_in_place() {
         root: root.path().to_path_buf(),
         cwd: Some("/".into()),
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
+    let mut cpu = Cpu::new(AddressSpace::new());
     let mut proc = load(&mut cpu, &spec).expect("load");
     let entry = cpu.state.pc;
     // Decode segv's first instruction (mov x1, #0), where exit42 has mov x0, #42.

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use kvrm_cpu::Cpu;
-use kvrm_isa::GuestMemory;
+use kvrm_isa::AddressSpace;
 use kvrm_linux::{load, run, ProgramSpec};
 
 mod common;
@@ -38,7 +38,7 @@ fn glibc_fork_exec_wait_signals() {
         root: root.path().to_path_buf(),
         cwd: Some("/".into()),
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
+    let mut cpu = Cpu::new(AddressSpace::new());
     let mut proc = load(&mut cpu, &spec).expect("load");
     let mut out = tempfile::tempfile().unwrap();
     proc.set_stdio(1, out.try_clone().unwrap().into());

@@ -5,7 +5,8 @@
 names. Every error kvrm raises is a ``KvrmError``.
 """
 
-from typing import Callable, List, Literal, Optional, Tuple, Union
+import os
+from typing import Callable, List, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +15,8 @@ BytesLike = Union[bytes, bytearray, memoryview]
 Register = Union[int, str]
 Perms = Union[str, int]
 WatchKind = Literal["read", "r", "write", "w", "access", "rw", "a"]
+StrPath = Union[str, bytes, os.PathLike]
+Arg = Union[str, bytes, os.PathLike]
 SyscallHook = Callable[[int, Tuple[int, int, int, int, int, int]], Optional[int]]
 
 DEFAULT_MEMORY_SIZE: int
@@ -113,6 +116,76 @@ class TraceEntry:
     (``"x0"``..``"x30"``, ``"sp"``, ``"nzcv"``, ``"fpcr"``, ``"fpsr"``,
     ``"tpidr_el0"``, ``"v0"``..``"v31"``)."""
 
+class CompletedRun:
+    """What a Linux program did (``run``, ``run_lanes``), like
+    ``subprocess.CompletedProcess``."""
+
+    exit_code: Optional[int]
+    """Exit status (0..255); minus the signal number when a signal killed
+    the program (``-11``: SIGSEGV), as subprocess reports it; None when it
+    did not end (``end`` is ``"cycle_limit"`` or ``"deadlock"``)."""
+    stdout: bytes
+    stderr: bytes
+    instructions: int
+    """Instructions retired, all guest threads and processes together."""
+    ips: float
+    elapsed: float
+    """Wall seconds."""
+    end: Literal["exited", "signaled", "cycle_limit", "deadlock"]
+    signal: Optional[int]
+    """The signal that killed the program, else None."""
+    detail: str
+    """The stop that crashed it (fault, undefined instruction), else ''."""
+
+def run(
+    path: StrPath,
+    args: Sequence[Arg] = (),
+    env: Optional[Mapping[str, str]] = None,
+    stdin: Union[bytes, str, None] = b"",
+    fs_root: StrPath = ".",
+    backend: Literal["auto", "cpu", "cuda"] = "auto",
+    *,
+    max_cycles: Optional[int] = None,
+    deterministic: bool = False,
+    seed: int = 0,
+    memory_limit: Optional[int] = None,
+) -> CompletedRun:
+    """Run the static Linux AArch64 executable ``path`` under kvrm's Linux
+    kernel, like ``subprocess.run`` with captured output.
+
+    ``args`` are argv[1:]; ``env`` a mapping (None: this process's
+    environment); ``stdin`` is fed to the guest; ``fs_root`` is the host
+    folder the guest sees as ``/`` (the guest starts in ``/``). ``max_cycles``
+    stops it after that many instructions; ``deterministic`` gives fixed
+    thread interleaving, a virtual clock and randomness from ``seed``;
+    ``memory_limit`` caps its mappings (bytes). Processes it leaves running
+    end with it. Raises ``FileNotFoundError``, ``BadElf``,
+    ``BackendUnavailable``. Releases the GIL.
+    """
+
+run_elf = run
+"""The Metal system's later name of ``run``."""
+
+def run_lanes(
+    path: StrPath,
+    n: int,
+    args: Union[Sequence[Arg], Sequence[Sequence[Arg]], Callable[[int], Sequence[Arg]]] = (),
+    stdin: Union[bytes, str, Sequence[Union[bytes, str]], Callable[[int], Union[bytes, str]]] = b"",
+    env: Optional[Mapping[str, str]] = None,
+    fs_root: StrPath = ".",
+    backend: Literal["auto", "cpu", "cuda"] = "auto",
+    *,
+    max_cycles: Optional[int] = None,
+    deterministic: bool = False,
+    seed: int = 0,
+    memory_limit: Optional[int] = None,
+) -> List[CompletedRun]:
+    """Run ``n`` independent copies ("lanes") of ``path``; one result per
+    lane, in lane order. ``args`` / ``stdin`` are the same for every lane, a
+    function of the lane index, or a list of ``n`` values (``args``: a list
+    of ``n`` lists). The CPU backend runs lanes on one host thread per
+    core."""
+
 class HostArray:
     """Host memory described by ``__array_interface__`` (``numpy.asarray``
     of it is the zero-copy view; it keeps the memory alive)."""
@@ -193,6 +266,29 @@ class Machine:
         """Change the permissions of mapped ``[addr, addr+size)``."""
     def regions(self) -> List[Tuple[int, int, str]]:
         """The mappings as ``(start, end, "rwx")``, in address order."""
+
+    # Linux programs
+    def load_elf(
+        self, path: StrPath, args: Optional[Sequence[Arg]] = None, env: Optional[Sequence[Arg]] = None
+    ) -> int:
+        """Load a static AArch64 ELF executable as Linux starts it (segments,
+        stack with argv/envp/auxv, sp, pc), replacing this machine's memory
+        and registers; returns the entry point. Syscalls are the caller's
+        (``on_syscall``, or the ``"syscall"`` stops). ``args`` are argv[1:],
+        ``env`` ``"NAME=VALUE"`` strings (default none). Refused
+        (``KvrmError``) while zero-copy views of the machine exist; the new
+        memory is not contiguous, so ``memory_view`` is not available on
+        it."""
+    def run_elf(
+        self,
+        path: StrPath,
+        args: Sequence[Arg] = (),
+        env: Optional[Mapping[str, str]] = None,
+        stdin: Union[bytes, str, None] = b"",
+        fs_root: StrPath = ".",
+        **kw,
+    ) -> CompletedRun:
+        """``kvrm.run`` on this machine's backend."""
 
     # zero-copy views
     def memory_view(self, addr: int = 0, size: Optional[int] = None) -> npt.NDArray[np.uint8]:

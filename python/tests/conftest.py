@@ -58,3 +58,52 @@ def loaded(program, addr=0, **kw):
     m.load_program(program, addr)
     m.set_pc(addr)
     return m
+
+
+def make_elf(code: bytes, base=0x400000) -> bytes:
+    """A minimal static AArch64 ELF executable: one R+X PT_LOAD segment of
+    the headers and `code`, entry at the code."""
+    ehsize, phsize = 64, 56
+    entry = base + ehsize + phsize
+    total = ehsize + phsize + len(code)
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    header = ident + struct.pack(
+        "<HHIQQQIHHHHHH", 2, 183, 1, entry, ehsize, 0, 0, ehsize, phsize, 1, 64, 0, 0
+    )
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, base, base, total, total, 0x1000)
+    return header + phdr + code
+
+
+# Copies stdin to stdout, writes "err\n" to stderr, exits with status 7:
+#     sub  sp, sp, #0x1000
+# 1:  mov  x0, #0 ; mov x1, sp ; mov x2, #0x1000 ; mov x8, #63 ; svc #0   // read
+#     cmp  x0, #0 ; b.le 2f
+#     mov  x2, x0 ; mov x0, #1 ; mov x1, sp ; mov x8, #64 ; svc #0         // write
+#     b    1b
+# 2:  mov  x0, #2 ; adr x1, msg ; mov x2, #4 ; mov x8, #64 ; svc #0        // write
+#     mov  x0, #7 ; mov x8, #94 ; svc #0                                   // exit_group
+# msg: .ascii "err\n"
+CAT_ELF = make_elf(words(
+    0xD14007FF, 0xD2800000, 0x910003E1, 0xD2820002, 0xD28007E8, 0xD4000001,
+    0xF100001F, 0x540000ED, 0xAA0003E2, 0xD2800020, 0x910003E1, 0xD2800808,
+    0xD4000001, 0x17FFFFF4, 0xD2800040, 0x100000E1, 0xD2800082, 0xD2800808,
+    0xD4000001, 0xD28000E0, 0xD2800BC8, 0xD4000001, 0x0A727265,
+))
+
+# mov x0, #0 ; ldr x1, [x0]     (SIGSEGV)
+CRASH_ELF = make_elf(words(0xD2800000, 0xF9400001))
+
+# Writes envp[0] to stdout, exits 0:
+#     ldr x9, [sp] ; add x10, sp, #8 ; add x10, x10, x9, lsl #3 ; ldr x1, [x10, #8]
+#     cbz x1, 3f ; mov x2, #0
+# 1:  ldrb w3, [x1, x2] ; cbz w3, 2f ; add x2, x2, #1 ; b 1b
+# 2:  mov x0, #1 ; mov x8, #64 ; svc #0
+# 3:  mov x0, #0 ; mov x8, #94 ; svc #0
+ENV_ELF = make_elf(words(
+    0xF94003E9, 0x910023EA, 0x8B090D4A, 0xF9400541, 0xB4000121, 0xD2800002,
+    0x38626823, 0x34000063, 0x91000442, 0x17FFFFFD, 0xD2800020, 0xD2800808,
+    0xD4000001, 0xD2800000, 0xD2800BC8, 0xD4000001,
+))
+
+# b .   (spins forever)
+SPIN_ELF = make_elf(words(0x14000000))

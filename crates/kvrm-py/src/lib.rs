@@ -7,6 +7,7 @@ mod backend;
 mod core;
 mod disasm;
 mod errors;
+mod linux;
 mod machine;
 mod views;
 
@@ -32,6 +33,8 @@ fn _kvrm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<machine::Status>()?;
     m.add_class::<machine::TraceEntry>()?;
     m.add_class::<views::HostArray>()?;
+    m.add_class::<linux::CompletedRun>()?;
+    m.add_function(wrap_pyfunction!(linux::_run_lanes, m)?)?;
     m.add_function(wrap_pyfunction!(available_backends, m)?)?;
     m.add_function(wrap_pyfunction!(disassemble, m)?)?;
     m.add("KvrmError", py.get_type::<errors::KvrmError>())?;

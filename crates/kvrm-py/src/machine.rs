@@ -760,6 +760,59 @@ impl PyMachine {
         })
     }
 
+    /// Load the static AArch64 ELF executable at ``path`` as Linux would
+    /// start it (segments, stack with argv/envp/auxv, sp and pc), replacing
+    /// this machine's memory and registers; returns the entry point. The
+    /// guest's syscalls are the caller's: ``on_syscall`` or the ``"syscall"``
+    /// stops (``kvrm.run`` runs programs under kvrm's Linux kernel).
+    /// ``args`` are argv[1:]; ``env`` a list of ``"NAME=VALUE"`` (default none).
+    /// Refused while zero-copy views of the old memory or registers exist.
+    #[pyo3(signature = (path, args = None, env = None))]
+    fn load_elf(
+        &self,
+        path: &Bound<'_, PyAny>,
+        args: Option<&Bound<'_, PyAny>>,
+        env: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        use std::os::unix::ffi::OsStringExt;
+        let exe_bytes = crate::linux::fsencode(path)?;
+        let exe = std::path::PathBuf::from(std::ffi::OsString::from_vec(exe_bytes.clone()));
+        let mut argv = vec![exe_bytes];
+        if let Some(a) = args {
+            for item in a.try_iter()? {
+                argv.push(crate::linux::fsencode(&item?)?);
+            }
+        }
+        let mut envp = Vec::new();
+        if let Some(e) = env {
+            for item in e.try_iter()? {
+                envp.push(crate::linux::fsencode(&item?)?);
+            }
+        }
+        self.check_idle()?;
+        let (space, state) = crate::linux::load_image(&exe, argv, envp)?;
+        let shared = &self.shared;
+        self.with_core(|c| {
+            // The machine object itself holds one reference; views hold the others.
+            let register_views = Arc::strong_count(shared) > 1;
+            let memory_views = c
+                .backend
+                .host_contiguous()
+                .is_some_and(|m| Arc::strong_count(&m) > 2);
+            if register_views || memory_views {
+                return Err(KvrmError::new_err(
+                    "zero-copy views of this machine are alive: delete them before load_elf \
+                     replaces its memory and registers",
+                ));
+            }
+            let mut b =
+                Backend::new(BackendKind::Cpu, space).map_err(BackendUnavailable::new_err)?;
+            *b.state_mut() = state;
+            c.backend = b;
+            Ok(state.pc)
+        })
+    }
+
     // ----- zero-copy views ---------------------------------------------------
 
     /// A NumPy ``uint8`` array over guest memory ``[addr, addr+size)``,

@@ -71,3 +71,15 @@ def test_hook_in_a_background_run():
     r = m.wait()
     assert seen == [64, 93]
     assert (r.stop_reason, m.get_register(3)) == ("syscall", 7)
+
+
+def test_a_hook_that_closes_over_its_machine_is_collected():
+    import gc
+    import weakref
+
+    m = loaded(SYSCALLS)
+    m.on_syscall(lambda n, a: m.get_register(0))
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None

@@ -151,7 +151,7 @@ fn run_one(common: &Common, lane: &Lane) -> Result<RawRun, Failure> {
         argv: lane.argv.clone(),
         envp: common.env.clone(),
         root: common.root.clone(),
-        cwd: Some("/".to_string()),
+        cwd: None,
     };
     let mut kernel = Kernel::new(engine_for(common.kind)?, common.config.clone());
     let pid = kvrm_linux::spawn(&mut kernel, &spec).map_err(Failure::Load)?;

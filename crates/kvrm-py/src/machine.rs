@@ -433,7 +433,7 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
 /// ``"cpu"`` or ``"cuda"`` (raises ``BackendUnavailable`` in this build);
 /// ``machine.backend`` says which one runs. ``CPU``, ``ContinuousCPU`` and
 /// ``AsyncCPU`` are this class under the Metal system's names.
-#[pyclass(name = "Machine", module = "kvrm")]
+#[pyclass(name = "Machine", module = "kvrm", weakref)]
 pub struct PyMachine {
     shared: Arc<Shared>,
     job: Mutex<Option<JoinHandle<Outcome>>>,
@@ -544,6 +544,23 @@ impl PyMachine {
                 c.backend.state().pc
             ),
             Err(_) => format!("<kvrm.Machine backend={} running>", self.shared.backend),
+        }
+    }
+
+    // A hook that closes over its machine is a reference cycle through Rust:
+    // tell the garbage collector about it.
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        if let Ok(hook) = self.shared.hook.try_lock() {
+            if let Some(h) = hook.as_ref() {
+                visit.call(h)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        if let Ok(mut hook) = self.shared.hook.try_lock() {
+            *hook = None;
         }
     }
 

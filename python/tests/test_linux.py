@@ -132,3 +132,35 @@ def test_run_elf_names():
     assert kvrm.run_elf is kvrm.run
     r = kvrm.Machine().run_elf(HELLO, ["m"])
     assert r.stdout.startswith(b"Hello, m!")
+
+
+def test_python_keeps_its_ctrl_c_after_a_run(elf):
+    import os
+    import signal
+    import time
+
+    kvrm.run(elf("cat", CAT_ELF))
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(2)
+
+
+def test_run_releases_the_gil(elf):
+    import threading
+
+    count = [0]
+    stop = threading.Event()
+
+    def counter():
+        while not stop.is_set():
+            count[0] += 1
+
+    t = threading.Thread(target=counter)
+    t.start()
+    try:
+        r = kvrm.run(elf("spin", SPIN_ELF), max_cycles=30_000_000)
+    finally:
+        stop.set()
+        t.join()
+    assert r.end == "cycle_limit"
+    assert count[0] > 10_000, f"only {count[0]} Python iterations ran during run()"

@@ -74,17 +74,13 @@ def test_async_start_poll_wait():
 
 def test_start_returns_at_once_and_poll_never_blocks():
     m = loaded(LONG_LOOP)
-    t0 = time.perf_counter()
     m.start(max_cycles=LONG_LOOP_INSNS + 10)
-    started = time.perf_counter() - t0
-    polls = []
-    for _ in range(50):
-        t = time.perf_counter()
-        m.poll()
-        polls.append(time.perf_counter() - t)
+    statuses = [m.poll() for _ in range(200)]
+    # Had start() or poll() waited for the run, the guest would be done here.
+    assert statuses[0].is_running and statuses[-1].is_running
+    assert statuses[-1].cycles_executed < LONG_LOOP_INSNS
     r = m.wait()
-    assert started < 0.05 < r.elapsed, (started, r.elapsed)
-    assert max(polls) < 0.01
+    assert r.cycles_executed == LONG_LOOP_INSNS
 
 
 def test_busy_machine_raises_instead_of_blocking():

@@ -100,7 +100,9 @@ def test_busy_machine_raises_instead_of_blocking():
 def test_cancel_stops_a_background_run():
     m = loaded(LONG_LOOP, cycles_per_batch=100_000)
     m.start(max_cycles=10**12)
-    time.sleep(0.02)
+    deadline = time.monotonic() + 30
+    while m.poll().cycles_executed == 0 and time.monotonic() < deadline:
+        time.sleep(0.001)
     m.cancel()
     r = m.wait()
     assert r.stop_reason == "cancelled"

@@ -309,7 +309,8 @@ class Machine:
     def execute(self, max_cycles: int = 100_000_000) -> ExecutionResult:
         """Run until the guest stops (BRK/HLT, SVC, breakpoint, watchpoint)
         or ``max_cycles`` instructions have retired. Raises ``GuestFault``
-        or ``UndefinedInstruction``. Releases the GIL."""
+        or ``UndefinedInstruction``. Releases the GIL; Ctrl-C stops the run
+        between batches (``KeyboardInterrupt``)."""
     def execute_continuous(
         self, max_batches: int = 10, cycles_per_batch: Optional[int] = None
     ) -> ExecutionResult:
@@ -332,7 +333,8 @@ class Machine:
     def wait(self) -> ExecutionResult:
         """Wait for the background run (releasing the GIL) and return its
         result, or raise its ``GuestFault`` / ``UndefinedInstruction`` / hook
-        exception."""
+        exception. Ctrl-C interrupts the wait (``KeyboardInterrupt``), not the
+        run: wait again, or ``cancel()`` it."""
 
     # syscalls
     def on_syscall(self, hook: Optional[SyscallHook]) -> Optional[SyscallHook]:

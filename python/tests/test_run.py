@@ -1,12 +1,14 @@
 """The run modes: standard, continuous, mega, step, and the async
 start/poll/is_running/wait, with the GIL released while the guest runs."""
+import os
+import signal
 import threading
 import time
 
 import pytest
 
 import kvrm
-from conftest import FAULT, LONG_LOOP, LONG_LOOP_INSNS, LOOP, LOOP_INSNS, LOOP_SUM, UDF, loaded
+from conftest import FAULT, LONG_LOOP, LONG_LOOP_INSNS, LOOP, LOOP_INSNS, LOOP_SUM, UDF, loaded, words
 
 
 def test_execute_runs_to_brk():
@@ -190,3 +192,35 @@ def test_undefined_instruction():
         m.execute(10)
     assert (e.value.pc, e.value.encoding) == (0x100, 0)
     assert e.value.result.stop_reason == "undefined"
+
+
+# b .
+SPIN = words(0x14000000)
+
+
+def _interrupt_soon():
+    t = threading.Timer(0.1, lambda: os.kill(os.getpid(), signal.SIGINT))
+    t.start()
+    return t
+
+
+def test_ctrl_c_stops_execute():
+    m = loaded(SPIN, cycles_per_batch=100_000)
+    t = _interrupt_soon()
+    with pytest.raises(KeyboardInterrupt):
+        m.execute(10**15)
+    t.join()
+    assert m.poll().cycles_executed > 0 and m.pc == 0
+    assert m.execute(10).cycles_executed == 10, "the machine is usable after"
+
+
+def test_ctrl_c_interrupts_wait_not_the_run():
+    m = loaded(SPIN, cycles_per_batch=100_000)
+    m.start(max_cycles=10**15)
+    t = _interrupt_soon()
+    with pytest.raises(KeyboardInterrupt):
+        m.wait()
+    t.join()
+    assert m.is_running()
+    m.cancel()
+    assert m.wait().stop_reason == "cancelled"

@@ -81,8 +81,9 @@ pub struct Outcome {
 }
 
 /// Run up to `total` instructions in batches of `batch`, calling the
-/// syscall hook on SVC. Called without the GIL.
-fn run_loop(shared: &Shared, total: u64, batch: u64) -> Outcome {
+/// syscall hook on SVC. Called without the GIL. `interruptible`: a run in
+/// the caller's thread checks for Python signals (Ctrl-C) between batches.
+fn run_loop(shared: &Shared, total: u64, batch: u64, interruptible: bool) -> Outcome {
     let start = Instant::now();
     let batch = batch.max(1);
     let mut done = 0u64;
@@ -103,7 +104,14 @@ fn run_loop(shared: &Shared, total: u64, batch: u64) -> Outcome {
         batches += 1;
         shared.progress.store(done, Ordering::Relaxed);
         match ev {
-            Event::Budget => {}
+            Event::Budget => {
+                if interruptible {
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        error = Some(e);
+                        break Reason::Cancelled;
+                    }
+                }
+            }
             Event::Stop(r) => break r,
             Event::Syscall => {
                 let has_hook = shared.hook.lock().map(|h| h.is_some()).unwrap_or(false);
@@ -468,7 +476,7 @@ impl PyMachine {
         let shared = self.shared.clone();
         let outcome = py.detach(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_loop(&shared, total, batch)
+                run_loop(&shared, total, batch, true)
             }))
         });
         match outcome {
@@ -892,12 +900,14 @@ impl PyMachine {
     // ----- running -----------------------------------------------------------
 
     /// Run until the guest stops or ``max_cycles`` instructions have retired
-    /// (the Metal system's standard mode). Releases the GIL. Returns an
+    /// (the Metal system's standard mode). Releases the GIL; Ctrl-C stops it
+    /// between batches (``KeyboardInterrupt``). Returns an
     /// ``ExecutionResult``; a fault raises ``GuestFault``, an unimplemented
     /// encoding ``UndefinedInstruction``.
     #[pyo3(signature = (max_cycles = DEFAULT_MAX_CYCLES), text_signature = "($self, max_cycles=100000000)")]
     fn execute(&self, py: Python<'_>, max_cycles: u64) -> PyResult<ExecutionResult> {
-        self.run_sync(py, max_cycles, max_cycles)
+        // Batches only make progress visible and Ctrl-C possible.
+        self.run_sync(py, max_cycles, self.cycles_per_batch())
     }
 
     /// Run up to ``max_batches`` batches of ``cycles_per_batch``
@@ -951,7 +961,7 @@ impl PyMachine {
             .name("kvrm-run".into())
             .spawn(move || {
                 let o = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_loop(&shared, max_cycles, batch)
+                    run_loop(&shared, max_cycles, batch, false)
                 }))
                 .unwrap_or_else(|p| Outcome {
                     reason: Reason::Cancelled,
@@ -1002,7 +1012,8 @@ impl PyMachine {
     }
 
     /// Wait for the background run (releasing the GIL) and return its
-    /// ``ExecutionResult`` (or raise its ``GuestFault`` / ...).
+    /// ``ExecutionResult`` (or raise its ``GuestFault`` / ...). Ctrl-C
+    /// interrupts the wait, not the run (``cancel()`` stops that).
     fn wait(&self, py: Python<'_>) -> PyResult<ExecutionResult> {
         let handle = self
             .job
@@ -1010,6 +1021,15 @@ impl PyMachine {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .ok_or_else(|| KvrmError::new_err("no background run: call start() first"))?;
+        // Wait in short sleeps so that Ctrl-C reaches Python; the run keeps
+        // going and can be waited for again.
+        while !handle.is_finished() {
+            py.detach(|| std::thread::sleep(Duration::from_millis(2)));
+            if let Err(e) = py.check_signals() {
+                *self.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+                return Err(e);
+            }
+        }
         match py.detach(move || handle.join()) {
             Ok(o) => finish(py, o),
             Err(p) => Err(KvrmError::new_err(format!(

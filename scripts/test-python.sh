@@ -22,7 +22,7 @@ if ! python3 -m venv "$VENV" 2>/dev/null; then
     fi
 fi
 PY="$VENV/bin/python"
-"$PY" -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" numpy pytest tqdm
+"$PY" -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" numpy pytest tqdm mypy
 
 echo "test-python: building the wheel" >&2
 (cd python && "$VENV/bin/maturin" build --release --quiet --interpreter "$PY" --out "$WHEELS")

@@ -6,18 +6,44 @@ names. Every error kvrm raises is a ``KvrmError``.
 """
 
 import os
-from typing import Callable, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
 
-BytesLike = Union[bytes, bytearray, memoryview]
-Register = Union[int, str]
-Perms = Union[str, int]
-WatchKind = Literal["read", "r", "write", "w", "access", "rw", "a"]
-StrPath = Union[str, bytes, os.PathLike]
-Arg = Union[str, bytes, os.PathLike]
-SyscallHook = Callable[[int, Tuple[int, int, int, int, int, int]], Optional[int]]
+_BytesLike = Union[bytes, bytearray, memoryview]
+_Register = Union[int, str]
+_Perms = Union[str, int]
+_WatchKind = Literal["read", "r", "write", "w", "access", "rw", "a"]
+_StrPath = Union[str, bytes, os.PathLike]
+_Arg = Union[str, bytes, os.PathLike]
+_SyscallHook = Callable[[int, Tuple[int, int, int, int, int, int]], Optional[int]]
+
+__all__ = [
+    "AsyncCPU",
+    "BackendUnavailable",
+    "BadElf",
+    "CPU",
+    "CompletedRun",
+    "ContinuousCPU",
+    "DEFAULT_MEMORY_SIZE",
+    "ExecutionResult",
+    "GuestFault",
+    "HostArray",
+    "KvrmError",
+    "Machine",
+    "MachineBusy",
+    "MappingError",
+    "MemoryAccessError",
+    "Status",
+    "TraceEntry",
+    "UndefinedInstruction",
+    "available_backends",
+    "disassemble",
+    "run",
+    "run_elf",
+    "run_lanes",
+]
 
 DEFAULT_MEMORY_SIZE: int
 """Size of a new machine's flat memory at address 0: 16 MiB."""
@@ -71,6 +97,7 @@ class MachineBusy(KvrmError):
 class BadElf(KvrmError):
     """The file is not a static AArch64 ELF executable kvrm can load."""
 
+@final
 class ExecutionResult:
     """How a run ended (``execute*``, ``step``, ``wait``)."""
 
@@ -98,6 +125,7 @@ class ExecutionResult:
     detail: str
     """The stop described in words."""
 
+@final
 class Status:
     """Progress of a background run (``poll()``)."""
 
@@ -105,6 +133,7 @@ class Status:
     """Instructions retired so far (updated after every batch)."""
     is_running: bool
 
+@final
 class TraceEntry:
     """One traced instruction (``read_trace()``)."""
 
@@ -116,6 +145,7 @@ class TraceEntry:
     (``"x0"``..``"x30"``, ``"sp"``, ``"nzcv"``, ``"fpcr"``, ``"fpsr"``,
     ``"tpidr_el0"``, ``"v0"``..``"v31"``)."""
 
+@final
 class CompletedRun:
     """What a Linux program did (``run``, ``run_lanes``), like
     ``subprocess.CompletedProcess``."""
@@ -138,11 +168,11 @@ class CompletedRun:
     """The stop that crashed it (fault, undefined instruction), else ''."""
 
 def run(
-    path: StrPath,
-    args: Sequence[Arg] = (),
+    path: _StrPath,
+    args: Sequence[_Arg] = (),
     env: Optional[Mapping[str, str]] = None,
     stdin: Union[bytes, str, None] = b"",
-    fs_root: StrPath = ".",
+    fs_root: _StrPath = ".",
     backend: Literal["auto", "cpu", "cuda"] = "auto",
     *,
     max_cycles: Optional[int] = None,
@@ -167,12 +197,12 @@ run_elf = run
 """The Metal system's later name of ``run``."""
 
 def run_lanes(
-    path: StrPath,
+    path: _StrPath,
     n: int,
-    args: Union[Sequence[Arg], Sequence[Sequence[Arg]], Callable[[int], Sequence[Arg]]] = (),
+    args: Union[Sequence[_Arg], Sequence[Sequence[_Arg]], Callable[[int], Sequence[_Arg]]] = (),
     stdin: Union[bytes, str, Sequence[Union[bytes, str]], Callable[[int], Union[bytes, str]]] = b"",
     env: Optional[Mapping[str, str]] = None,
-    fs_root: StrPath = ".",
+    fs_root: _StrPath = ".",
     backend: Literal["auto", "cpu", "cuda"] = "auto",
     *,
     max_cycles: Optional[int] = None,
@@ -186,6 +216,7 @@ def run_lanes(
     of ``n`` lists). The CPU backend runs lanes on one host thread per
     core."""
 
+@final
 class HostArray:
     """Host memory described by ``__array_interface__`` (``numpy.asarray``
     of it is the zero-copy view; it keeps the memory alive)."""
@@ -210,13 +241,13 @@ class Machine:
     ``is_running()`` always answer at once.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         backend: Literal["auto", "cpu", "cuda"] = "auto",
         *,
-        memory_size: int = ...,
-        cycles_per_batch: int = 1_000_000,
-    ) -> None: ...
+        memory_size: int = 16777216,
+        cycles_per_batch: int = 1000000,
+    ) -> Machine: ...
     @property
     def backend(self) -> str:
         """The backend that runs this machine (``"cpu"``)."""
@@ -224,16 +255,16 @@ class Machine:
     """Instructions per batch of ``execute_continuous`` and ``start``."""
 
     # program and registers
-    def load_program(self, program: BytesLike, addr: int = 0) -> None:
+    def load_program(self, program: _BytesLike, addr: int = 0) -> None:
         """Copy ``program`` into guest memory at ``addr`` (mapped memory;
         write permission is not needed). Raises ``MemoryAccessError``."""
     def set_pc(self, addr: int) -> None:
         """Set the program counter."""
-    def get_register(self, n: Register) -> int:
+    def get_register(self, n: _Register) -> int:
         """Read a register: 0..30 are x0..x30, 31 is sp; or a name: ``"x5"``,
         ``"sp"``, ``"pc"``, ``"lr"``, ``"fp"``, ``"nzcv"``, ``"fpcr"``,
         ``"fpsr"``, ``"tpidr_el0"``."""
-    def set_register(self, n: Register, value: int) -> None:
+    def set_register(self, n: _Register, value: int) -> None:
         """Write a register (as ``get_register``); negative values are stored
         as two's complement."""
     def get_vector(self, n: int) -> int:
@@ -253,23 +284,23 @@ class Machine:
     # memory
     def read_memory(self, addr: int, size: int) -> bytes:
         """``size`` bytes at ``addr`` (needs read permission)."""
-    def write_memory(self, addr: int, data: BytesLike) -> None:
+    def write_memory(self, addr: int, data: _BytesLike) -> None:
         """Write ``data`` at ``addr`` (mapped memory; write permission is not
         needed, as for a debugger). All or nothing."""
-    def map(self, addr: int, size: int, perms: Optional[Perms] = None) -> None:
+    def map(self, addr: int, size: int, perms: Optional[_Perms] = None) -> None:
         """Map page-aligned ``[addr, addr+size)`` with ``perms`` (``"rwx"``,
         ``"r-x"``, ... or bits 1=r 2=w 4=x; default ``"rwx"``). Raises
         ``MappingError``."""
     def unmap(self, addr: int, size: int) -> None:
         """Unmap page-aligned ``[addr, addr+size)`` (holes are fine)."""
-    def protect(self, addr: int, size: int, perms: Perms) -> None:
+    def protect(self, addr: int, size: int, perms: _Perms) -> None:
         """Change the permissions of mapped ``[addr, addr+size)``."""
     def regions(self) -> List[Tuple[int, int, str]]:
         """The mappings as ``(start, end, "rwx")``, in address order."""
 
     # Linux programs
     def load_elf(
-        self, path: StrPath, args: Optional[Sequence[Arg]] = None, env: Optional[Sequence[Arg]] = None
+        self, path: _StrPath, args: Optional[Sequence[_Arg]] = None, env: Optional[Sequence[_Arg]] = None
     ) -> int:
         """Load a static AArch64 ELF executable as Linux starts it (segments,
         stack with argv/envp/auxv, sp, pc), replacing this machine's memory
@@ -281,11 +312,11 @@ class Machine:
         it."""
     def run_elf(
         self,
-        path: StrPath,
-        args: Sequence[Arg] = (),
+        path: _StrPath,
+        args: Sequence[_Arg] = (),
         env: Optional[Mapping[str, str]] = None,
         stdin: Union[bytes, str, None] = b"",
-        fs_root: StrPath = ".",
+        fs_root: _StrPath = ".",
         **kw,
     ) -> CompletedRun:
         """``kvrm.run`` on this machine's backend."""
@@ -337,7 +368,7 @@ class Machine:
         run: wait again, or ``cancel()`` it."""
 
     # syscalls
-    def on_syscall(self, hook: Optional[SyscallHook]) -> Optional[SyscallHook]:
+    def on_syscall(self, hook: Optional[_SyscallHook]) -> Optional[_SyscallHook]:
         """Call ``hook(number, args)`` on SVC: ``number`` is x8, ``args`` is
         ``(x0, ..., x5)``. Return an int to write x0 and continue, or None to
         stop the run with ``stop_reason == "syscall"``. The hook may use the
@@ -355,7 +386,7 @@ class Machine:
     @property
     def breakpoints(self) -> List[int]:
         """Breakpoint addresses, sorted."""
-    def set_watchpoint(self, addr: int, size: int = 8, kind: WatchKind = "write") -> None:
+    def set_watchpoint(self, addr: int, size: int = 8, kind: _WatchKind = "write") -> None:
         """Stop after an instruction that reads/writes/accesses
         ``[addr, addr+size)`` (``stop_reason == "watchpoint"``). Full speed
         (page protection). Accesses are not decoded: one that starts up to 15

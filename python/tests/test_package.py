@@ -31,3 +31,18 @@ def test_help_is_useful():
     for method in ["execute", "execute_continuous", "execute_mega", "start", "poll", "wait",
                    "memory_view", "registers_view", "on_syscall", "set_watchpoint"]:
         assert getattr(kvrm.Machine, method).__doc__, method
+
+
+def test_stub_matches_the_module():
+    import subprocess
+    import sys
+
+    import pytest
+
+    pytest.importorskip("mypy")
+    allow = Path(__file__).with_name("stubtest-allowlist.txt")
+    p = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "kvrm", "--allowlist", str(allow)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert p.returncode == 0, p.stdout + p.stderr

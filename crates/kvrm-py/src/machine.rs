@@ -441,7 +441,7 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
 /// ``"cpu"`` or ``"cuda"`` (raises ``BackendUnavailable`` in this build);
 /// ``machine.backend`` says which one runs. ``CPU``, ``ContinuousCPU`` and
 /// ``AsyncCPU`` are this class under the Metal system's names.
-#[pyclass(name = "Machine", module = "kvrm", weakref)]
+#[pyclass(name = "Machine", module = "kvrm", weakref, subclass)]
 pub struct PyMachine {
     shared: Arc<Shared>,
     job: Mutex<Option<JoinHandle<Outcome>>>,

@@ -214,9 +214,10 @@ fn run_item(
             128 + status.signal().unwrap_or(0)
         }
     };
-    if let Runner::Qemu(_) = runner {
-        stderr = strip_qemu_lines(&stderr);
-    }
+    stderr = match runner {
+        Runner::Qemu(_) => strip_lines(&stderr, is_qemu_signal_line),
+        Runner::Kvrm(_) => strip_lines(&stderr, is_kvrm_signal_line),
+    };
     Ok(Outcome {
         stdout,
         stderr,
@@ -224,11 +225,33 @@ fn run_item(
     })
 }
 
-/// qemu-aarch64 reports a guest's fatal signal on its own stderr; kvrm does not.
-fn strip_qemu_lines(s: &[u8]) -> Vec<u8> {
+/// qemu-aarch64 reports a guest's fatal signal on its own stderr ("qemu: uncaught target
+/// signal 11 (Segmentation fault) - core dumped").
+fn is_qemu_signal_line(line: &[u8]) -> bool {
+    line.starts_with(b"qemu: uncaught target signal")
+}
+
+/// kvrm reports a guest killed by a signal the same way ("kvrm: uncaught target signal 6
+/// (Aborted) - core dumped"), after the cause of a fault ("kvrm: fault: write of 0x0
+/// (unmapped) at pc 0x4006a8: guest killed by signal 11"); like qemu's, these lines are not
+/// the guest's output.
+fn is_kvrm_signal_line(line: &[u8]) -> bool {
+    if line.starts_with(b"kvrm: uncaught target signal") {
+        return true;
+    }
+    let Some(rest) = line.strip_prefix(b"kvrm: ") else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(rest);
+    text.rsplit_once(": guest killed by signal ")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `s` without the lines `drop` selects.
+fn strip_lines(s: &[u8], drop: fn(&[u8]) -> bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     for (i, line) in s.split(|&b| b == b'\n').enumerate() {
-        if line.starts_with(b"qemu: uncaught target signal") {
+        if drop(line) {
             continue;
         }
         if i > 0 && !out.is_empty() {

@@ -74,7 +74,10 @@ impl TraceHandle {
     /// Print the last instruction (call after the run) with the final state
     /// if known.
     pub fn finish(self, state: Option<&CpuState>) {
-        let mut p = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut p = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         p.emit(state);
         let _ = p.out.flush();
     }

@@ -114,11 +114,7 @@ impl Engine for CpuEngine {
     fn add_machine(&mut self, space: SpaceId, state: CpuState) -> MachineId {
         self.users[space.0 as usize] += 1;
         let slot = MachineSlot { state, space };
-        MachineId(take_slot(
-            &mut self.machines,
-            &mut self.free_machines,
-            slot,
-        ))
+        MachineId(take_slot(&mut self.machines, &mut self.free_machines, slot))
     }
 
     fn remove_machine(&mut self, machine: MachineId) {
@@ -236,12 +232,12 @@ mod tests {
         let mut st = CpuState::new();
         st.x[1] = 42;
         st.x[2] = 0x8000;
-        let a = e.add_machine(s, st.clone());
+        let a = e.add_machine(s, st);
         let mut out = Vec::new();
         e.run(&[a], 100, &mut out);
         let child_space = e.fork_space(s);
         st.x[1] = 7;
-        let b = e.add_machine(s, st.clone());
+        let b = e.add_machine(s, st);
         st.pc = 4; // the child only loads
         let c = e.add_machine(child_space, st);
         e.run(&[b, c], 100, &mut out);

@@ -141,7 +141,10 @@ impl CpuMemory {
             let off = (a & PAGE_MASK) as usize;
             let n = (PAGE_SIZE as usize - off).min(out.len() - done);
             let idx = self.space.frame_index(page, Access::Read, a, false)?;
-            self.tlb_read[tlb_slot(page)] = TlbEntry { tag: page, frame: idx };
+            self.tlb_read[tlb_slot(page)] = TlbEntry {
+                tag: page,
+                frame: idx,
+            };
             if let Some(f) = self.space.frame(idx) {
                 out[done..done + n].copy_from_slice(&f[off..off + n]);
             }
@@ -152,13 +155,11 @@ impl CpuMemory {
 
     #[cold]
     fn write_slow(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
-        let last = addr
-            .checked_add(bytes.len() as u64 - 1)
-            .ok_or(MemFault {
-                addr,
-                access: Access::Write,
-                kind: FaultKind::Unmapped,
-            })?;
+        let last = addr.checked_add(bytes.len() as u64 - 1).ok_or(MemFault {
+            addr,
+            access: Access::Write,
+            kind: FaultKind::Unmapped,
+        })?;
         // Check every page first, so a faulting write changes nothing.
         for page in page_of(addr)..=page_of(last) {
             let a = (page << 12).max(addr);
@@ -174,7 +175,10 @@ impl CpuMemory {
             if self.space.is_code_page(page) {
                 self.space.note_write(page);
             } else {
-                self.tlb_write[tlb_slot(page)] = TlbEntry { tag: page, frame: idx };
+                self.tlb_write[tlb_slot(page)] = TlbEntry {
+                    tag: page,
+                    frame: idx,
+                };
             }
             if let Some(f) = self.space.frame_mut(idx) {
                 f[off..off + n].copy_from_slice(&bytes[done..done + n]);

@@ -1,9 +1,9 @@
 //! Guest file descriptors: each names a host descriptor (the host's own stdin,
 //! stdout and stderr for 0-2, otherwise one opened inside the sandbox root).
 
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::abi::errno::*;
 
@@ -81,7 +81,8 @@ pub trait LockFile {
 
 impl LockFile for Mutex<OpenFile> {
     fn lock_file(&self) -> MutexGuard<'_, OpenFile> {
-        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

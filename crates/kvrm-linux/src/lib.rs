@@ -9,8 +9,8 @@
 //! std::process::exit(summary.end.status());
 //! ```
 
-use std::path::{Path, PathBuf};
 use kvrm_isa::{AddressSpace, CpuState, FaultKind, StopReason};
+use std::path::{Path, PathBuf};
 
 pub mod abi;
 pub mod elf;

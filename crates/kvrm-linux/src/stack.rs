@@ -2,7 +2,7 @@
 //! argc, argv[], NULL, envp[], NULL, auxv pairs ending with AT_NULL, and the
 //! strings and AT_RANDOM bytes above them.
 
-use kvrm_isa::{CpuState, AddressSpace, MemFault, Perms, PAGE_SIZE};
+use kvrm_isa::{AddressSpace, CpuState, MemFault, Perms, PAGE_SIZE};
 
 use crate::abi::{auxv::*, layout};
 use crate::elf::LoadedElf;

@@ -56,6 +56,8 @@ pub struct KernelConfig {
     pub max_tasks: usize,
     /// Stop after this many instructions (all threads together).
     pub max_instructions: Option<u64>,
+    /// No `kvrm:` reports of guests killed by signals on stderr.
+    pub quiet: bool,
 }
 
 impl Default for KernelConfig {
@@ -66,6 +68,7 @@ impl Default for KernelConfig {
             memory_limit: default_memory_limit(),
             max_tasks: 4096,
             max_instructions: None,
+            quiet: false,
         }
     }
 }
@@ -74,7 +77,12 @@ impl Default for KernelConfig {
 /// make kvrm swap the host to death), at least 1 GiB.
 pub fn default_memory_limit() -> u64 {
     // SAFETY: sysconf takes plain integers.
-    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
     if pages > 0 && size > 0 {
         (pages as u64).saturating_mul(size as u64).max(1 << 30)
     } else {
@@ -115,6 +123,8 @@ pub(crate) struct Thread {
     pub clear_child_tid: u64,
     pub robust_list: u64,
     pub wait: Option<Wait>,
+    /// The current call is a retry after a wait (counted once).
+    pub retrying: bool,
 }
 
 pub(crate) struct Process {
@@ -209,8 +219,12 @@ pub struct Kernel {
     /// Deterministic runs: virtual nanoseconds added by skipped sleeps.
     pub(crate) skipped_ns: u64,
     rng: u64,
-    /// Syscall counts of processes that ended.
+    /// Syscall counts of processes that ended and of the calls the kernel
+    /// services itself.
     counts: BTreeMap<u64, u64>,
+    /// How top-level processes other than the first ended (nobody waits
+    /// for them).
+    pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
 }
 
 impl Kernel {
@@ -249,6 +263,7 @@ impl Kernel {
             skipped_ns: 0,
             rng,
             counts: BTreeMap::new(),
+            orphan_exits: BTreeMap::new(),
         }
     }
 
@@ -292,6 +307,15 @@ impl Kernel {
                 *self.counts.entry(nr).or_insert(0) += c;
             }
         }
+    }
+
+    /// How process `pid` ended, if it did: a top-level process (nobody's
+    /// child) or a zombie not yet waited for.
+    pub fn exit_status(&self, pid: Pid) -> Option<ProcessExit> {
+        self.procs
+            .get(&pid)
+            .and_then(|p| p.exit)
+            .or_else(|| self.orphan_exits.get(&pid).copied())
     }
 
     /// The first process (the one [`Self::run`] waits for).
@@ -370,8 +394,8 @@ impl Kernel {
         self.rng
     }
 
-    /// Add the first process: its memory image, registers and Linux state.
-    /// Its end is the end of [`Self::run`].
+    /// Add a top-level process: its memory image, registers and Linux
+    /// state. The first one added is the one [`Self::run`] waits for.
     pub fn add_process(
         &mut self,
         space: kvrm_isa::AddressSpace,
@@ -417,6 +441,7 @@ impl Kernel {
                 clear_child_tid: 0,
                 robust_list: 0,
                 wait: None,
+                retrying: false,
             },
         );
         self.by_machine.insert(machine, pid);
@@ -544,10 +569,11 @@ impl Kernel {
                 stop => {
                     let signal = crate::signal_for_stop(&stop).unwrap_or(SIGSEGV);
                     let pid = self.threads[&tid].pid;
+                    if !self.config.quiet {
+                        eprintln!("kvrm: {stop}: guest killed by signal {signal}");
+                    }
                     if Some(pid) == self.init {
                         self.init_end = Some(RunEnd::Crashed { stop, signal });
-                    } else {
-                        eprintln!("kvrm: {stop}: guest process {pid} killed by signal {signal}");
                     }
                     self.exit_process(pid, ProcessExit::Signaled(signal));
                 }
@@ -590,7 +616,11 @@ impl Kernel {
 
     /// Run syscall `nr` for `tid` and write its result, or make it wait.
     pub(crate) fn dispatch(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
+        let retry = self.threads.get(&tid).is_some_and(|t| t.retrying);
         let out = self.process_call(tid, nr, a);
+        if out.is_some() && !retry {
+            *self.counts.entry(nr).or_insert(0) += 1;
+        }
         if let Some(o) = &out {
             tracing::trace!(
                 "[{tid}] syscall {}({:#x}, {:#x}, {:#x}, {:#x}) = {}",
@@ -624,6 +654,12 @@ impl Kernel {
         }
     }
 
+    /// A Linux-layer call with rewritten arguments, as a process call.
+    pub(crate) fn linux_call_as(&mut self, tid: Pid, nr: u64, a: [u64; 6]) -> Option<Outcome> {
+        self.linux_call(tid, nr, a);
+        Some(Outcome::Gone)
+    }
+
     /// A syscall of the process's own Linux layer (files, memory, ...).
     fn linux_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let now_ns = self.now().as_nanos() as u64;
@@ -654,7 +690,12 @@ impl Kernel {
 
     /// Bytes the guests may still map under the memory limit.
     pub(crate) fn commit_room(&self) -> u64 {
-        let mut spaces: Vec<SpaceId> = self.procs.values().filter(|p| p.exit.is_none()).map(|p| p.space).collect();
+        let mut spaces: Vec<SpaceId> = self
+            .procs
+            .values()
+            .filter(|p| p.exit.is_none())
+            .map(|p| p.space)
+            .collect();
         spaces.sort_unstable();
         spaces.dedup();
         let used: u64 = spaces
@@ -773,12 +814,16 @@ impl Kernel {
         };
         match w {
             Wait::Retry { .. } | Wait::Child => {
+                t.retrying = true;
                 let st = self.engine.state(t.machine);
                 let nr = st.x[8];
                 let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
                 // The retry sees the same arguments: x0 was not written yet.
                 let keep = w.clone();
                 self.dispatch_retry(tid, nr, a, keep);
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.retrying = false;
+                }
             }
             Wait::Futex { deadline, .. } => {
                 let timed_out = deadline.is_some_and(|d| d <= self.now());

@@ -17,6 +17,22 @@ const WNOWAIT: u64 = 0x0100_0000;
 /// SA_NOCLDWAIT: children of a process with it leave no zombies.
 const SA_NOCLDWAIT: u64 = 2;
 
+/// The signals whose default action dumps core, named as qemu-user names
+/// them when a guest dies of one.
+pub fn core_signal_name(sig: i32) -> Option<&'static str> {
+    Some(match sig {
+        3 => "Quit",
+        4 => "Illegal instruction",
+        5 => "Trace/breakpoint trap",
+        6 => "Aborted",
+        7 => "Bus error",
+        8 => "Floating point exception",
+        11 => "Segmentation fault",
+        31 => "Bad system call",
+        _ => return None,
+    })
+}
+
 /// The status word wait4 reports for an exit.
 fn wait_status(e: ProcessExit) -> u32 {
     match e {
@@ -73,6 +89,18 @@ impl Kernel {
             CLOCK_NANOSLEEP => self.sys_sleep(pid, a[0], a[1], a[2]),
             RT_SIGSUSPEND => self.sys_rt_sigsuspend(tid, a[0], a[1]),
             PPOLL => self.sys_ppoll(pid, a[0], a[1], a[2]),
+            PSELECT6 => self.sys_pselect6(pid, a),
+            EPOLL_PWAIT => self.sys_epoll_pwait(pid, a),
+            SCHED_GETAFFINITY | SCHED_SETAFFINITY => {
+                // Any live thread or 0 (the caller); the Linux layer answers for it.
+                if a[0] != 0 && !self.threads.contains_key(&(a[0] as Pid)) {
+                    return Some(Outcome::errno(ESRCH));
+                }
+                if n == SCHED_SETAFFINITY {
+                    return Some(Outcome::Return(0));
+                }
+                return self.linux_call_as(tid, n, [0, a[1], a[2], a[3], a[4], a[5]]);
+            }
             READ | READV => return self.io_wait(pid, a[0], false),
             WRITE | WRITEV => return self.io_wait(pid, a[0], true),
             _ => return None,
@@ -146,7 +174,7 @@ impl Kernel {
             self.insert_thread(child, child, m, sigmask, clear_tid);
             space
         };
-        let tid_bytes = (child as u32).to_le_bytes();
+        let tid_bytes = child.to_le_bytes();
         if flags & CLONE_PARENT_SETTID != 0
             && self
                 .engine
@@ -178,6 +206,7 @@ impl Kernel {
                 clear_child_tid: ctid,
                 robust_list: 0,
                 wait: None,
+                retrying: false,
             },
         );
         self.by_machine.insert(m, tid);
@@ -186,7 +215,10 @@ impl Kernel {
     fn sys_execve(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
         let pid = self.threads[&tid].pid;
         let room = self.commit_room();
-        let p = self.procs.get_mut(&pid).expect("kvrm: thread without process");
+        let p = self
+            .procs
+            .get_mut(&pid)
+            .expect("kvrm: thread without process");
         p.linux.commit_room = room;
         let mut img = match p.linux.prepare_exec(self.engine.space(p.space), a) {
             Ok(img) => img,
@@ -285,6 +317,12 @@ impl Kernel {
             return;
         }
         p.exit = Some(exit);
+        if let ProcessExit::Signaled(sig) = exit {
+            if let Some(name) = core_signal_name(sig).filter(|_| !self.config.quiet) {
+                // As qemu-user reports it (each guest process is one of its own).
+                eprintln!("kvrm: uncaught target signal {sig} ({name}) - core dumped");
+            }
+        }
         p.linux.release_resources();
         let threads = std::mem::take(&mut p.threads);
         let (space, ppid, vfork_parent) = (p.space, p.ppid, p.vfork_parent.take());
@@ -317,6 +355,7 @@ impl Kernel {
         if !parent_alive {
             if Some(pid) != self.init {
                 self.procs.remove(&pid);
+                self.orphan_exits.insert(pid, exit);
             }
             return;
         }
@@ -387,7 +426,11 @@ impl Kernel {
         let exit = self.procs[&c].exit.expect("zombie");
         let space = self.procs[&pid].space;
         let mem = self.engine.space_mut(space);
-        if wstatus != 0 && mem.write_bytes(wstatus, &wait_status(exit).to_le_bytes()).is_err() {
+        if wstatus != 0
+            && mem
+                .write_bytes(wstatus, &wait_status(exit).to_le_bytes())
+                .is_err()
+        {
             return Outcome::errno(EFAULT);
         }
         if rusage != 0 && mem.write_bytes(rusage, &[0u8; 144]).is_err() {
@@ -399,7 +442,9 @@ impl Kernel {
 
     fn sys_waitid(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
         let (idtype, id, infop, options) = (a[0], a[1] as i32 as i64, a[2], a[3]);
-        if options & WEXITED == 0 || options & !(WNOHANG | WEXITED | 2 | 8 | WNOWAIT | 0xe000_0000) != 0 {
+        if options & WEXITED == 0
+            || options & !(WNOHANG | WEXITED | 2 | 8 | WNOWAIT | 0xe000_0000) != 0
+        {
             return Outcome::errno(EINVAL);
         }
         let sel = match idtype {
@@ -434,7 +479,13 @@ impl Kernel {
             return Outcome::Wait(Wait::Child);
         }
         let space = self.procs[&pid].space;
-        if infop != 0 && self.engine.space_mut(space).write_bytes(infop, &info).is_err() {
+        if infop != 0
+            && self
+                .engine
+                .space_mut(space)
+                .write_bytes(infop, &info)
+                .is_err()
+        {
             return Outcome::errno(EFAULT);
         }
         if let Some(c) = found {
@@ -460,7 +511,10 @@ impl Kernel {
         if let Some(t) = p.threads.first().and_then(|t| self.threads.get(t)) {
             p.linux.sig.mask = t.sigmask;
         }
-        let handled = !matches!(p.linux.sig.actions[(sig - 1) as usize][0], SIG_DFL | SIG_IGN);
+        let handled = !matches!(
+            p.linux.sig.actions[(sig - 1) as usize][0],
+            SIG_DFL | SIG_IGN
+        );
         p.linux.deliver(sig)?;
         if let Some(e) = p.linux.pending_exit.take() {
             self.exit_process(pid, e);
@@ -474,7 +528,9 @@ impl Kernel {
                 .threads
                 .iter()
                 .filter(|(_, t)| {
-                    t.pid == pid && t.sigmask & bit == 0 && matches!(t.wait, Some(Wait::Signal { .. }))
+                    t.pid == pid
+                        && t.sigmask & bit == 0
+                        && matches!(t.wait, Some(Wait::Signal { .. }))
                 })
                 .map(|(&t, _)| t)
                 .collect();
@@ -622,6 +678,7 @@ impl Kernel {
     }
 
     fn sys_ppoll(&mut self, pid: Pid, fds: u64, nfds: u64, tmo: u64) -> Outcome {
+        let now = self.now();
         let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
         let mem = self.engine.space_mut(p.space);
         let (count, wait_on) = match p.linux.poll_now(mem, fds, nfds) {
@@ -634,12 +691,59 @@ impl Kernel {
         let deadline = if tmo != 0 {
             match misc_read_timespec(self.engine.space(p.space), tmo) {
                 Ok((0, 0)) => return Outcome::Return(0),
-                Ok((s, ns)) => Some(self.now() + Duration::new(s as u64, ns as u32)),
+                Ok((s, ns)) => Some(now + Duration::new(s as u64, ns as u32)),
                 Err(e) => return Outcome::errno(e),
             }
         } else {
             None
         };
+        Outcome::Wait(Wait::Retry {
+            fds: wait_on,
+            deadline,
+        })
+    }
+
+    /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask).
+    fn sys_pselect6(&mut self, pid: Pid, a: [u64; 6]) -> Outcome {
+        let now = self.now();
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        let mem = self.engine.space_mut(p.space);
+        let (count, wait_on) = match p.linux.select_now(mem, a[0], [a[1], a[2], a[3]]) {
+            Ok(r) => r,
+            Err(e) => return Outcome::errno(e),
+        };
+        if count > 0 {
+            return Outcome::Return(count);
+        }
+        let deadline = if a[4] != 0 {
+            match misc_read_timespec(self.engine.space(p.space), a[4]) {
+                Ok((0, 0)) => return Outcome::Return(0),
+                Ok((s, ns)) => Some(now + Duration::new(s as u64, ns as u32)),
+                Err(e) => return Outcome::errno(e),
+            }
+        } else {
+            None
+        };
+        Outcome::Wait(Wait::Retry {
+            fds: wait_on,
+            deadline,
+        })
+    }
+
+    /// epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask).
+    fn sys_epoll_pwait(&mut self, pid: Pid, a: [u64; 6]) -> Outcome {
+        let now = self.now();
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        let mem = self.engine.space_mut(p.space);
+        let (count, wait_on) = match p.linux.epoll_wait_now(mem, a[0], a[1], a[2]) {
+            Ok(r) => r,
+            Err(e) => return Outcome::errno(e),
+        };
+        let timeout = a[3] as i32;
+        if count > 0 || timeout == 0 {
+            return Outcome::Return(count);
+        }
+        let deadline = (timeout > 0).then(|| now + Duration::from_millis(timeout as u64));
         Outcome::Wait(Wait::Retry {
             fds: wait_on,
             deadline,

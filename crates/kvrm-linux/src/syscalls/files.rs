@@ -13,8 +13,8 @@ use std::path::Path;
 use kvrm_isa::{AddressSpace, PAGE_SIZE};
 
 use super::{check_writable, read_guest, write_guest, LinuxProcess, SysResult};
-use crate::fd::LockFile;
 use crate::abi::{errno::*, open::*, signal};
+use crate::fd::LockFile;
 use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
 use crate::sandbox::host_errno;
 

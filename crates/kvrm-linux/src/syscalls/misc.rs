@@ -323,7 +323,12 @@ impl LinuxProcess {
         Ok(0)
     }
 
-    pub(crate) fn sys_prctl(&mut self, mem: &mut AddressSpace, option: u64, arg2: u64) -> SysResult {
+    pub(crate) fn sys_prctl(
+        &mut self,
+        mem: &mut AddressSpace,
+        option: u64,
+        arg2: u64,
+    ) -> SysResult {
         const PR_GET_DUMPABLE: u64 = 3;
         const PR_SET_DUMPABLE: u64 = 4;
         const PR_SET_NAME: u64 = 15;
@@ -403,7 +408,12 @@ impl LinuxProcess {
         )
     }
 
-    pub(crate) fn sys_getrusage(&mut self, mem: &mut AddressSpace, who: i64, buf: u64) -> SysResult {
+    pub(crate) fn sys_getrusage(
+        &mut self,
+        mem: &mut AddressSpace,
+        who: i64,
+        buf: u64,
+    ) -> SysResult {
         if !(-1..=1).contains(&who) {
             return Err(EINVAL);
         }

@@ -3,8 +3,8 @@
 use kvrm_isa::{AddressSpace, Perms, PAGE_SIZE};
 
 use super::{LinuxProcess, SysResult};
-use crate::fd::LockFile;
 use crate::abi::{errno::*, layout, mman::*};
+use crate::fd::LockFile;
 
 const PAGE_MASK: u64 = PAGE_SIZE - 1;
 /// Highest user address + 1 (48-bit virtual addresses).
@@ -52,7 +52,8 @@ impl LinuxProcess {
             _ => return Ok(self.brk_cur),
         };
         if new_top > old_top {
-            if mem.overlaps(old_top, new_top) || self.charge(new_top - old_top, Perms::RW).is_err() {
+            if mem.overlaps(old_top, new_top) || self.charge(new_top - old_top, Perms::RW).is_err()
+            {
                 return Ok(self.brk_cur);
             }
             if mem.map(old_top, new_top - old_top, Perms::RW).is_err() {

@@ -17,6 +17,7 @@ mod misc;
 mod mm;
 pub mod numbers;
 mod paths;
+mod poll;
 mod process;
 
 pub use misc::fill_random;
@@ -59,7 +60,12 @@ pub mod nr {
     pub const PWRITE64: u64 = 68;
     pub const PREADV: u64 = 69;
     pub const PWRITEV: u64 = 70;
+    pub const EPOLL_CREATE1: u64 = 20;
+    pub const EPOLL_CTL: u64 = 21;
+    pub const EPOLL_PWAIT: u64 = 22;
+    pub const PSELECT6: u64 = 72;
     pub const PPOLL: u64 = 73;
+    pub const SCHED_SETAFFINITY: u64 = 122;
     pub const READLINKAT: u64 = 78;
     pub const NEWFSTATAT: u64 = 79;
     pub const FSTAT: u64 = 80;
@@ -470,6 +476,8 @@ impl LinuxProcess {
             }
             FSYNC | FDATASYNC | FLOCK | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
             SYNC => Ok(0),
+            EPOLL_CREATE1 => self.sys_epoll_create1(a[0]),
+            EPOLL_CTL => self.sys_epoll_ctl(mem, a[0], a[1], a[2], a[3]),
             // Memory.
             BRK => self.sys_brk(mem, a[0]),
             MMAP => self.sys_mmap(mem, a[0], a[1], a[2], a[3], a[4], a[5]),

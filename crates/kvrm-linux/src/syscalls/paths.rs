@@ -1,12 +1,12 @@
 //! Path-based syscalls: everything that names a file by a guest path goes
 //! through the sandbox resolver here.
 
-use std::sync::{Arc, Mutex};
 use std::fs::Metadata;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use kvrm_isa::AddressSpace;
 
@@ -14,8 +14,8 @@ use super::files::{
     cpath, host_open_flags, last_errno, lexical, stat_bytes, statx_bytes, with_file, Special,
 };
 use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
-use crate::fd::LockFile;
 use crate::abi::{at::*, errno::*, open::*};
+use crate::fd::LockFile;
 use crate::fd::{FdEntry, HostFd, OpenFile};
 use crate::sandbox::{host_errno, Resolved};
 

@@ -10,9 +10,9 @@ use kvrm_isa::AddressSpace;
 
 use super::files::{cpath, last_errno};
 use super::{misc, read_path, LinuxProcess, SysResult};
-use crate::fd::LockFile;
 use crate::abi::{errno::*, layout, signal::*};
 use crate::elf::{load_elf, ElfError};
+use crate::fd::LockFile;
 use crate::stack::{self, ProcessImage};
 
 /// clone flag bits (linux/sched.h).
@@ -178,7 +178,8 @@ impl LinuxProcess {
     /// old program; on success [`Self::commit_exec`] finishes.
     pub(crate) fn prepare_exec(
         &mut self,
-        mem: &AddressSpace, a: [u64; 6],
+        mem: &AddressSpace,
+        a: [u64; 6],
     ) -> Result<NewImage, i64> {
         let path = read_path(mem, a[0])?;
         let mut total = 0usize;

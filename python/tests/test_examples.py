@@ -41,3 +41,11 @@ def test_progress_bar():
     pytest.importorskip("tqdm")
     out = run("progress.py")
     assert "halted: 67,108,867 instructions @" in out
+
+
+def test_linux_example():
+    out = run("linux.py").splitlines()
+    assert out[0].startswith("exit 0: Hello, Python! (6 letters; H(10) = 2.928968)")
+    assert out[1:] == [
+        f"lane {i}: exit 0: Hello, lane {i}! (6 letters; H(10) = 2.928968)" for i in range(4)
+    ]

@@ -815,7 +815,7 @@ impl PyMachine {
             }
         }
         self.check_idle()?;
-        let (space, state) = crate::linux::load_image(&exe, argv, envp)?;
+        let (space, state) = guarded(|| crate::linux::load_image(&exe, argv, envp))?;
         let shared = &self.shared;
         self.with_core(|c| {
             // The machine object itself holds one reference; views hold the others.

@@ -116,3 +116,24 @@ def test_trace_keeps_the_last_n():
 def test_disassemble():
     assert kvrm.disassemble(0x91000421) == "add x1, x1, #0x1"
     assert kvrm.disassemble(0xD4200000).startswith("brk")
+
+
+def test_trace_names_vector_and_flag_registers():
+    from conftest import VECTORS
+
+    m = loaded(VECTORS)
+    m.set_register(0, 5)
+    m.enable_trace(10)
+    m.execute(10)
+    t = m.read_trace()
+    assert [e.disassembly.split()[0] for e in t] == ["movi", "fmov"]
+    assert t[0].registers == {"v1": 0xFF00FF00FF00FF00FF00FF00FF00FF00}
+    assert t[1].registers == {"v2": 5}
+
+
+def test_watchpoint_in_a_background_run():
+    m = loaded(LOOP)
+    m.set_watchpoint(0x10000, 8, "write")
+    m.start(max_cycles=100_000_000)
+    r = m.wait()
+    assert (r.stop_reason, r.final_pc, r.cycles_executed) == ("watchpoint", 0x14, 5)

@@ -122,3 +122,8 @@ def test_cycles_per_batch_is_configurable():
     m.cycles_per_batch = 99
     assert m.cycles_per_batch == 99
     assert "backend=cpu" in repr(m)
+
+
+def test_memory_the_host_cannot_give_is_an_error_not_a_crash():
+    with pytest.raises(kvrm.MappingError, match="cannot allocate"):
+        kvrm.Machine(memory_size=1 << 62)

@@ -157,17 +157,18 @@ impl ContiguousMemory {
         std::alloc::Layout::from_size_align(len, PAGE_SIZE as usize).expect("contiguous layout")
     }
 
-    fn new(guest_base: u64, len: usize) -> Self {
+    /// `None` if the host cannot allocate it (a size a caller asked for is
+    /// no reason to abort).
+    fn new(guest_base: u64, len: usize) -> Option<Self> {
         assert!(len > 0 && len.is_multiple_of(PAGE_SIZE as usize));
+        let layout = std::alloc::Layout::from_size_align(len, PAGE_SIZE as usize).ok()?;
         // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { std::alloc::alloc_zeroed(Self::layout(len)) };
-        let ptr = std::ptr::NonNull::new(raw)
-            .unwrap_or_else(|| std::alloc::handle_alloc_error(Self::layout(len)));
-        ContiguousMemory {
+        let ptr = std::ptr::NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })?;
+        Some(ContiguousMemory {
             ptr,
             len,
             guest_base,
-        }
+        })
     }
 
     /// Host address of guest address [`Self::guest_base`].
@@ -267,12 +268,13 @@ impl AddressSpace {
     /// Like [`Self::flat`], but the region is one contiguous host
     /// allocation that [`Self::contiguous`] hands out (zero-copy host views).
     /// The whole size is allocated up front (zeroed, so the OS commits pages
-    /// on first touch).
+    /// on first touch); `NoSpace` if the host cannot.
     pub fn flat_contiguous(size: u64) -> Result<Self, MapError> {
         let size = size.next_multiple_of(PAGE_SIZE);
         let mut m = Self::flat(size)?;
         let len = usize::try_from(size).map_err(|_| MapError::NoSpace(size))?;
-        m.contiguous = Some(Arc::new(ContiguousMemory::new(0, len)));
+        let memory = ContiguousMemory::new(0, len).ok_or(MapError::NoSpace(size))?;
+        m.contiguous = Some(Arc::new(memory));
         Ok(m)
     }
 

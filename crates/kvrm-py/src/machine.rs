@@ -510,7 +510,12 @@ impl PyMachine {
         let space = if memory_size == 0 {
             AddressSpace::new()
         } else {
-            AddressSpace::flat_contiguous(memory_size).map_err(map_error)?
+            AddressSpace::flat_contiguous(memory_size).map_err(|e| match e {
+                kvrm_isa::MapError::NoSpace(n) => crate::errors::MappingError::new_err(format!(
+                    "cannot allocate {n:#x} bytes of guest memory on this host"
+                )),
+                other => map_error(other),
+            })?
         };
         let backend = Backend::new(kind, space).map_err(BackendUnavailable::new_err)?;
         Ok(PyMachine {

@@ -127,3 +127,11 @@ def test_cycles_per_batch_is_configurable():
 def test_memory_the_host_cannot_give_is_an_error_not_a_crash():
     with pytest.raises(kvrm.MappingError, match="cannot allocate"):
         kvrm.Machine(memory_size=1 << 62)
+
+
+def test_huge_reads_fail_before_allocating():
+    m = kvrm.Machine()
+    with pytest.raises(kvrm.MemoryAccessError) as e:
+        m.read_memory(0, 1 << 50)
+    assert (e.value.addr, e.value.kind) == (16 * 1024 * 1024, "unmapped")
+    assert m.read_memory(0, 0) == b""

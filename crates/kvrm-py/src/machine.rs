@@ -189,6 +189,39 @@ fn to_u128(v: &Bound<'_, PyAny>) -> PyResult<u128> {
     v.extract::<i128>().map(|i| i as u128)
 }
 
+/// The fault `read_bytes(addr, size)` would report, without the buffer.
+fn check_readable(mem: &AddressSpace, addr: u64, size: u64) -> Result<(), kvrm_isa::MemFault> {
+    use kvrm_isa::{Access, FaultKind, MemFault};
+    let fault = |addr, kind| MemFault {
+        addr,
+        access: Access::Read,
+        kind,
+    };
+    if size == 0 {
+        return Ok(());
+    }
+    let end = addr
+        .checked_add(size)
+        .ok_or(fault(addr, FaultKind::Unmapped))?;
+    let mut cursor = addr;
+    for r in mem.regions() {
+        if r.end <= cursor {
+            continue;
+        }
+        if r.start > cursor {
+            break;
+        }
+        if !r.perms.read() {
+            return Err(fault(cursor, FaultKind::Permission));
+        }
+        cursor = r.end;
+        if cursor >= end {
+            return Ok(());
+        }
+    }
+    Err(fault(cursor, FaultKind::Unmapped))
+}
+
 /// Bytes of any bytes-like object (bytes, bytearray, memoryview, array).
 fn bytes_of(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(b) = data.cast::<PyBytes>() {
@@ -727,14 +760,22 @@ impl PyMachine {
         addr: u64,
         size: usize,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let mut buf = vec![0u8; size];
         self.with_core(|c| {
-            c.backend
-                .memory()
-                .read_bytes(addr, &mut buf)
-                .map_err(|f| host_fault(py, f, "read_memory"))
-        })?;
-        Ok(PyBytes::new(py, &buf))
+            let mem = c.backend.memory();
+            // Fail on an unreadable range before allocating for it, and never
+            // abort on an allocation the host refuses.
+            check_readable(mem, addr, size as u64).map_err(|f| host_fault(py, f, "read_memory"))?;
+            let mut buf = Vec::new();
+            buf.try_reserve_exact(size).map_err(|_| {
+                pyo3::exceptions::PyMemoryError::new_err(format!(
+                    "read_memory: cannot allocate {size} bytes"
+                ))
+            })?;
+            buf.resize(size, 0);
+            mem.read_bytes(addr, &mut buf)
+                .map_err(|f| host_fault(py, f, "read_memory"))?;
+            Ok(PyBytes::new(py, &buf))
+        })
     }
 
     /// Write bytes-like ``data`` at ``addr`` (mapped memory; write permission

@@ -137,3 +137,10 @@ def test_watchpoint_in_a_background_run():
     m.start(max_cycles=100_000_000)
     r = m.wait()
     assert (r.stop_reason, r.final_pc, r.cycles_executed) == ("watchpoint", 0x14, 5)
+
+
+def test_a_huge_watchpoint_costs_only_its_mapped_pages():
+    m = loaded(LOOP)
+    m.set_watchpoint(0x10000, 1 << 60, "write")
+    r = m.execute(1000)
+    assert (r.stop_reason, r.final_pc) == ("watchpoint", 0x14)

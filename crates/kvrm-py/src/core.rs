@@ -171,10 +171,17 @@ impl Core {
     /// Protect watched pages (before the guest runs).
     fn arm(&mut self) {
         let mut strip: BTreeMap<u64, u8> = BTreeMap::new();
+        let regions = self.backend.memory().regions();
         for w in &self.watchpoints {
-            let last = w.addr.saturating_add(w.size.max(1) - 1);
-            for page in page_of(w.addr.saturating_sub(WATCH_SLACK))..=page_of(last) {
-                *strip.entry(page).or_default() |= w.kind.strip();
+            let first = page_of(w.addr.saturating_sub(WATCH_SLACK));
+            let last = page_of(w.addr.saturating_add(w.size.max(1) - 1));
+            // Only mapped pages can be protected (or accessed).
+            for r in &regions {
+                let lo = first.max(page_of(r.start));
+                let hi = last.min(page_of(r.end - 1));
+                for page in lo..=hi {
+                    *strip.entry(page).or_default() |= w.kind.strip();
+                }
             }
         }
         let mem = self.backend.memory_mut();

@@ -3,7 +3,7 @@
 
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::{create_exception, PyErr};
+use pyo3::{create_exception, IntoPyObjectExt, PyErr};
 
 use kvrm_isa::{MapError, MemFault};
 
@@ -68,34 +68,17 @@ pub fn with_attrs(py: Python<'_>, err: PyErr, attrs: &[(&str, Py<PyAny>)]) -> Py
 
 pub fn host_fault(py: Python<'_>, f: MemFault, what: &str) -> PyErr {
     let err = MemoryAccessError::new_err(format!("{what}: {f}"));
-    with_attrs(
-        py,
-        err,
-        &[
-            (
-                "addr",
-                f.addr.into_pyobject(py).unwrap().into_any().unbind(),
-            ),
-            (
-                "access",
-                f.access
-                    .as_str()
-                    .into_pyobject(py)
-                    .unwrap()
-                    .into_any()
-                    .unbind(),
-            ),
-            (
-                "kind",
-                f.kind
-                    .as_str()
-                    .into_pyobject(py)
-                    .unwrap()
-                    .into_any()
-                    .unbind(),
-            ),
-        ],
-    )
+    let attrs = || -> PyResult<[(&str, Py<PyAny>); 3]> {
+        Ok([
+            ("addr", f.addr.into_py_any(py)?),
+            ("access", f.access.as_str().into_py_any(py)?),
+            ("kind", f.kind.as_str().into_py_any(py)?),
+        ])
+    };
+    match attrs() {
+        Ok(a) => with_attrs(py, err, &a),
+        Err(e) => e,
+    }
 }
 
 pub fn map_error(e: MapError) -> PyErr {

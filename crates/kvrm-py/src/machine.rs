@@ -427,7 +427,6 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
     if let Some(e) = o.error {
         return Err(e);
     }
-    let obj = |v: Py<PyAny>| v;
     match o.reason {
         Reason::Isa(StopReason::Fault {
             addr,
@@ -440,7 +439,7 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
                 py,
                 err,
                 &[
-                    ("pc", obj(pc.into_py_any(py)?)),
+                    ("pc", pc.into_py_any(py)?),
                     ("addr", addr.into_py_any(py)?),
                     ("access", access.as_str().into_py_any(py)?),
                     ("kind", kind.as_str().into_py_any(py)?),

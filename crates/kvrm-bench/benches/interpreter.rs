@@ -3,8 +3,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kvrm_cpu::Cpu;
-use kvrm_isa::space::DEFAULT_RAW_MEMORY;
 use kvrm_isa::programs::Microbench;
+use kvrm_isa::space::DEFAULT_RAW_MEMORY;
 use kvrm_isa::StopReason;
 
 const ITERATIONS: u64 = 2_000_000;

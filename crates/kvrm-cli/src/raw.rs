@@ -1,4 +1,4 @@
-//! `kvrm run --raw FILE`: the ancestor's model, a raw image in flat memory.
+//! `kvrm run --raw FILE`: a raw image in flat memory, the Metal system's model.
 
 use std::path::PathBuf;
 
@@ -13,9 +13,11 @@ pub struct RawRunOptions {
     pub load_addr: u64,
     pub entry: u64,
     pub memory_size: Option<u64>,
-    pub max_cycles: u64,
+    pub max_instructions: u64,
     pub json: bool,
     pub trace: bool,
+    /// Print instructions, time and instructions/s to stderr.
+    pub stats: bool,
 }
 
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
@@ -35,9 +37,18 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
         )
     })?;
     cpu.set_pc(opts.entry);
-    let result = cpu.run(opts.max_cycles);
+    let result = cpu.run(opts.max_instructions);
     if let Some(p) = printer {
         p.finish(Some(cpu.state()));
+    }
+    if opts.stats {
+        // The first line of an ELF run's --stats, which raw runs share.
+        eprintln!(
+            "kvrm: {} instructions in {:.3} s ({:.1} M instructions/s)",
+            result.instructions,
+            result.elapsed.as_secs_f64(),
+            result.ips() / 1e6
+        );
     }
     if opts.json {
         println!("{}", json_report(&result, cpu.state()));

@@ -23,8 +23,8 @@ pub struct ElfRunOptions {
     pub fs_root: Option<PathBuf>,
     /// `--stats`: print instructions, IPS and syscalls by name to stderr at exit.
     pub stats: bool,
-    /// `--max-cycles N`: stop after N instructions.
-    pub max_cycles: Option<u64>,
+    /// `--max-instructions N`: stop after N instructions.
+    pub max_instructions: Option<u64>,
     /// `--trace`: print each instruction to stderr.
     pub trace: bool,
     /// `--deterministic`: fixed thread interleaving, virtual clock, seeded randomness.
@@ -113,7 +113,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     let mut config = KernelConfig {
         deterministic: opts.deterministic,
         seed: opts.seed,
-        max_instructions: opts.max_cycles,
+        max_instructions: opts.max_instructions,
         ..KernelConfig::default()
     };
     if let Some(m) = opts.memory_limit {
@@ -196,7 +196,7 @@ mod tests {
             env_unset: vec![],
             fs_root: Some(fixture("")),
             stats: false,
-            max_cycles: None,
+            max_instructions: None,
             trace: false,
             deterministic: false,
             seed: 0,
@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn cycle_limit_stops_the_guest() {
         let mut o = opts(fixture("hello"));
-        o.max_cycles = Some(2);
+        o.max_instructions = Some(2);
         assert_eq!(run_elf(&o).unwrap(), Exit::Code(124));
     }
 

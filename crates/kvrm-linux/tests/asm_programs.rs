@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use kvrm_linux::ProgramSpec;
+use kvrm_testkit::counts;
 
 mod common;
 use common::{asm, run_captured, Outcome};
@@ -23,6 +24,7 @@ fn run_prog(name: &str, args: &[&str], root: &Path, cwd: &str) -> Outcome {
 }
 
 fn check(name: &str, args: &[&str], stdout: &str, status: i32) {
+    let _case = counts::Case::new("guest");
     let o = run_prog(name, args, &asm(""), "/");
     assert_eq!(
         o.stdout_string(),
@@ -101,6 +103,7 @@ fn dotdot_cannot_escape_the_root() {
 
 #[test]
 fn cwd_is_applied() {
+    let _case = counts::Case::new("guest");
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("sub")).unwrap();
     std::fs::write(tmp.path().join("sub/data.txt"), b"in sub\n").unwrap();

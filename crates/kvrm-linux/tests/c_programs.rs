@@ -1,12 +1,14 @@
 //! Static glibc programs (tests/c/*.c) run by the virtual kernel. They are
 //! built with aarch64-linux-gnu-gcc; without it they are skipped with a reason.
-//! Expected stdout and exit status were recorded with qemu-aarch64.
+//! Expected stdout and exit status were recorded with qemu-aarch64. Each test is
+//! one run of the "guest" suite in scripts/test.sh's summary.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use kvrm_linux::ProgramSpec;
+use kvrm_testkit::counts;
 
 mod common;
 use common::{have_cross_compiler, run_captured};
@@ -49,7 +51,9 @@ fn run_c(name: &str, args: &[&str], env: &[&str]) -> (String, i32) {
 
 #[test]
 fn glibc_hello() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("hello", &["q"], &[]);
@@ -59,7 +63,9 @@ fn glibc_hello() {
 
 #[test]
 fn glibc_files() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("files", &[], &[]);
@@ -74,7 +80,9 @@ fn glibc_files() {
 
 #[test]
 fn glibc_memory() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("mem", &[], &[]);
@@ -86,7 +94,9 @@ fn glibc_memory() {
 
 #[test]
 fn glibc_environment() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("env", &[], &["KVRM_E=x", "PATH=/bin"]);
@@ -99,7 +109,9 @@ fn glibc_environment() {
 
 #[test]
 fn glibc_abort_is_sigabrt() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("abort", &[], &[]);

@@ -7,13 +7,16 @@ use std::path::Path;
 use std::process::Command;
 
 use kvrm_linux::ProgramSpec;
+use kvrm_testkit::counts;
 
 mod common;
 use common::{have_cross_compiler, run_captured};
 
 #[test]
 fn glibc_fork_exec_wait_signals() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/procs");

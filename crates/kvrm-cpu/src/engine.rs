@@ -27,6 +27,7 @@ pub struct CpuEngine {
     free_machines: Vec<u32>,
     /// Called before every instruction of every machine (`--trace`).
     tracer: Option<crate::Tracer>,
+    virtual_counter: Option<u64>,
 }
 
 impl CpuEngine {
@@ -147,6 +148,10 @@ impl Engine for CpuEngine {
         &mut self.slot_mut(machine).state
     }
 
+    fn set_virtual_counter(&mut self, ticks: Option<u64>) {
+        self.virtual_counter = ticks;
+    }
+
     fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>) {
         for &m in machines {
             let Some(slot) = self.machines[m.0 as usize].as_mut() else {
@@ -158,6 +163,7 @@ impl Engine for CpuEngine {
                 continue;
             };
             std::mem::swap(&mut cpu.state, &mut slot.state);
+            cpu.virtual_counter = self.virtual_counter;
             if self.tracer.is_some() {
                 cpu.set_tracer(self.tracer.take());
             }

@@ -27,8 +27,9 @@ pub use memory::CpuMemory;
 
 const SLOTS_PER_PAGE: usize = 1024;
 const CODE_TLB: usize = 64;
-/// Matches `pc & !0xffc` of any 4-byte aligned pc: never a valid tag.
-const NO_TAG: u64 = 1;
+/// `pc & !0xffc` always has bit 2 clear, so it never equals this tag (an
+/// unaligned pc in page 0 once matched the old tag 1 and ran a stale slot).
+const NO_TAG: u64 = u64::MAX;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -68,6 +69,9 @@ pub struct Cpu {
     code_tlb: [CodeTlbEntry; CODE_TLB],
     /// Optional observer called before each instruction (for `--trace`).
     tracer: Option<Tracer>,
+    /// What CNTVCT_EL0 reads in a deterministic run (virtual time, fixed for
+    /// the slice); `None`: host time.
+    pub virtual_counter: Option<u64>,
 }
 
 impl Cpu {
@@ -85,6 +89,7 @@ impl Cpu {
                 page: 0,
             }; CODE_TLB],
             tracer: None,
+            virtual_counter: None,
         }
     }
 
@@ -492,5 +497,27 @@ mod tests {
             }
         ));
         assert_eq!(r.instructions, 0);
+        // pc = 1 (mod 4) in page 0, traced and not: an alignment fault too.
+        for traced in [false, true] {
+            cpu.set_tracer(if traced {
+                Some(Box::new(|_, _| {}))
+            } else {
+                None
+            });
+            cpu.state.pc = 0xd;
+            let r = cpu.run(10);
+            assert!(
+                matches!(
+                    r.stop,
+                    StopReason::Fault {
+                        kind: kvrm_isa::FaultKind::Alignment,
+                        pc: 0xd,
+                        ..
+                    }
+                ),
+                "{:?}",
+                r.stop
+            );
+        }
     }
 }

@@ -531,6 +531,10 @@ impl Kernel {
         } else {
             SLICE
         };
+        if self.config.deterministic {
+            let now = self.now().as_nanos() as u64;
+            self.engine.set_virtual_counter(Some(now));
+        }
         let mut stops: Vec<MachineStop> = Vec::with_capacity(runnable.len());
         if let Some(max) = self.config.max_instructions {
             // Exact limits: one machine at a time, never past the limit.

@@ -49,7 +49,9 @@ DEFAULT_MEMORY_SIZE: int
 """Size of a new machine's flat memory at address 0: 16 MiB."""
 
 def available_backends() -> List[str]:
-    """Backends this build can run (``["cpu"]``; ``"cuda"`` once it exists)."""
+    """Backends that can run here: ``"cpu"``, and ``"cuda"`` when a CUDA
+    driver, a GPU and NVRTC are present (the first call may compile the GPU
+    kernels)."""
 
 def disassemble(word: int) -> str:
     """Disassemble one A64 instruction word (``".inst 0x..."`` if unknown)."""
@@ -231,9 +233,11 @@ class Machine:
 
     A new machine has flat read/write/execute memory of ``memory_size`` bytes
     at address 0 (``memory_size=0``: none; ``map()`` some) and all registers
-    zero. ``backend`` is ``"auto"`` (the best available: the CPU today),
-    ``"cpu"``, or ``"cuda"`` (raises ``BackendUnavailable`` in this build);
-    ``machine.backend`` says which one runs.
+    zero. ``backend`` is ``"auto"`` (the CPU: one machine is one GPU lane,
+    which the CPU outruns), ``"cpu"``, or ``"cuda"`` (kvrm's CUDA engine;
+    ``BackendUnavailable``, with the reason, where there is no driver, GPU
+    or NVRTC); ``machine.backend`` says which one runs. Zero-copy views are
+    CPU-only for now.
 
     Runs (``execute``, ``execute_continuous``, ``execute_mega``, ``step``,
     ``wait``) release the GIL. While a run holds the machine, other methods

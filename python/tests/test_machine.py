@@ -9,13 +9,15 @@ def test_auto_backend_is_the_cpu_and_says_so():
     m = kvrm.Machine()
     assert m.backend == "cpu"
     assert kvrm.CPU(backend="auto").backend == "cpu"
-    assert kvrm.available_backends() == ["cpu"]
+    assert kvrm.available_backends()[0] == "cpu"
 
 
-def test_cuda_backend_is_unavailable_with_a_reason():
-    with pytest.raises(kvrm.BackendUnavailable, match="cuda.*unavailable.*no CUDA backend"):
-        kvrm.Machine(backend="cuda")
+def test_cuda_backend_without_a_gpu_is_unavailable_with_a_reason():
     assert issubclass(kvrm.BackendUnavailable, kvrm.KvrmError)
+    if "cuda" in kvrm.available_backends():
+        pytest.skip("this machine has a usable GPU")
+    with pytest.raises(kvrm.BackendUnavailable, match="backend 'cuda' is unavailable: no CUDA"):
+        kvrm.Machine(backend="cuda")
 
 
 def test_unknown_backend_is_a_value_error():

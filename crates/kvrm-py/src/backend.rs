@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use kvrm_cpu::CpuEngine;
+use kvrm_cuda::CudaEngine;
 use kvrm_isa::space::ContiguousMemory;
 use kvrm_isa::{AddressSpace, CpuState, Machine, RunResult};
 
@@ -30,64 +31,65 @@ impl BackendKind {
     }
 }
 
-/// Why a backend cannot be had (the text of `BackendUnavailable`).
-pub fn cuda_unavailable() -> String {
-    "backend 'cuda' is unavailable: this build of kvrm has no CUDA backend yet \
-     (use backend='cpu' or 'auto')"
-        .to_string()
+/// The CUDA engine, or why it cannot run here (the text of
+/// `BackendUnavailable`).
+pub fn cuda_engine() -> Result<CudaEngine, String> {
+    CudaEngine::new().map_err(|e| {
+        format!("backend 'cuda' is unavailable: {e} (backend='cpu' or 'auto' runs on the CPU)")
+    })
 }
 
-/// Resolve `auto` to the backend that will run.
-pub fn resolve(kind: BackendKind) -> Result<BackendKind, String> {
+/// Resolve `auto` to the backend that will run. One machine is one GPU
+/// lane, which the CPU outruns, so `auto` is the CPU.
+pub fn resolve(kind: BackendKind) -> BackendKind {
     match kind {
-        BackendKind::Auto | BackendKind::Cpu => Ok(BackendKind::Cpu),
-        BackendKind::Cuda => Err(cuda_unavailable()),
+        BackendKind::Auto | BackendKind::Cpu => BackendKind::Cpu,
+        BackendKind::Cuda => BackendKind::Cuda,
     }
 }
 
 /// One machine on the backend that runs it.
 pub enum Backend {
     Cpu(Machine<CpuEngine>),
+    Cuda(Machine<CudaEngine>),
+}
+
+/// The same expression for every backend's machine.
+macro_rules! each {
+    ($self:expr, $m:ident => $e:expr) => {
+        match $self {
+            Backend::Cpu($m) => $e,
+            Backend::Cuda($m) => $e,
+        }
+    };
 }
 
 impl Backend {
     /// A machine on `kind` (already resolved) running in `space`.
     pub fn new(kind: BackendKind, space: AddressSpace) -> Result<Self, String> {
-        match resolve(kind)? {
-            BackendKind::Cpu => Ok(Backend::Cpu(Machine::new(CpuEngine::new(), space))),
-            _ => Err(cuda_unavailable()),
+        match resolve(kind) {
+            BackendKind::Cuda => Ok(Backend::Cuda(Machine::new(cuda_engine()?, space))),
+            _ => Ok(Backend::Cpu(Machine::new(CpuEngine::new(), space))),
         }
     }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            Backend::Cpu(m) => m.name(),
-        }
+        each!(self, m => m.name())
     }
     pub fn state(&self) -> &CpuState {
-        match self {
-            Backend::Cpu(m) => m.state(),
-        }
+        each!(self, m => m.state())
     }
     pub fn state_mut(&mut self) -> &mut CpuState {
-        match self {
-            Backend::Cpu(m) => m.state_mut(),
-        }
+        each!(self, m => m.state_mut())
     }
     pub fn memory(&self) -> &AddressSpace {
-        match self {
-            Backend::Cpu(m) => m.memory(),
-        }
+        each!(self, m => m.memory())
     }
     pub fn memory_mut(&mut self) -> &mut AddressSpace {
-        match self {
-            Backend::Cpu(m) => m.memory_mut(),
-        }
+        each!(self, m => m.memory_mut())
     }
     pub fn run(&mut self, budget: u64) -> RunResult {
-        match self {
-            Backend::Cpu(m) => m.run(budget),
-        }
+        each!(self, m => m.run(budget))
     }
 
     /// Host memory a NumPy view may point into, if this backend keeps guest
@@ -95,6 +97,8 @@ impl Backend {
     pub fn host_contiguous(&self) -> Option<Arc<ContiguousMemory>> {
         match self {
             Backend::Cpu(m) => m.memory().contiguous().cloned(),
+            // Device memory: `__cuda_array_interface__` views come later.
+            Backend::Cuda(_) => None,
         }
     }
 
@@ -111,6 +115,7 @@ impl Backend {
                     m.memory_mut().contiguous_written();
                 }
             }
+            Backend::Cuda(_) => {}
         }
     }
 
@@ -122,6 +127,8 @@ impl Backend {
     pub fn host_state_ptr(&mut self) -> Option<*mut CpuState> {
         match self {
             Backend::Cpu(m) => Some(m.state_mut() as *mut CpuState),
+            // The engine's host copy of the state is synchronised per launch.
+            Backend::Cuda(_) => None,
         }
     }
 }

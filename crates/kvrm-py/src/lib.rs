@@ -13,10 +13,15 @@ mod views;
 
 use pyo3::prelude::*;
 
-/// Backends this build can run: ``["cpu"]`` (``"cuda"`` once it exists).
+/// Backends that can run here: ``"cpu"``, and ``"cuda"`` when a CUDA driver,
+/// a GPU and NVRTC are present (the first call may compile the GPU kernels).
 #[pyfunction]
-fn available_backends() -> Vec<&'static str> {
-    vec!["cpu"]
+fn available_backends(py: Python<'_>) -> Vec<&'static str> {
+    let mut out = vec!["cpu"];
+    if py.detach(|| backend::cuda_engine().is_ok()) {
+        out.push("cuda");
+    }
+    out
 }
 
 /// Disassemble one A64 instruction word.

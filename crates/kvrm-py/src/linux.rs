@@ -130,9 +130,9 @@ impl Drop for SignalGuard {
 }
 
 fn engine_for(kind: BackendKind) -> Result<Box<dyn Engine>, Failure> {
-    match backend::resolve(kind).map_err(Failure::Backend)? {
-        BackendKind::Cpu => Ok(Box::new(CpuEngine::new())),
-        _ => Err(Failure::Backend(backend::cuda_unavailable())),
+    match backend::resolve(kind) {
+        BackendKind::Cuda => Ok(Box::new(backend::cuda_engine().map_err(Failure::Backend)?)),
+        _ => Ok(Box::new(CpuEngine::new())),
     }
 }
 
@@ -247,7 +247,10 @@ fn to_py(py: Python<'_>, r: Result<RawRun, Failure>) -> PyResult<CompletedRun> {
 
 /// Run every lane, on up to one host thread per core, without the GIL.
 pub fn run_lanes(py: Python<'_>, common: Common, lanes: Vec<Lane>) -> PyResult<Vec<CompletedRun>> {
-    backend::resolve(common.kind).map_err(BackendUnavailable::new_err)?;
+    if backend::resolve(common.kind) == BackendKind::Cuda {
+        // Fail once, with the reason, rather than once per lane.
+        backend::cuda_engine().map_err(BackendUnavailable::new_err)?;
+    }
     let n = lanes.len();
     let results: Vec<Mutex<Option<Result<RawRun, Failure>>>> =
         (0..n).map(|_| Mutex::new(None)).collect();

@@ -469,9 +469,11 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
 ///
 /// A new machine has flat read/write/execute memory of ``memory_size`` bytes
 /// at address 0 (``memory_size=0``: no memory; ``map()`` some), all registers
-/// zero. ``backend`` is ``"auto"`` (the best available: the CPU today),
-/// ``"cpu"`` or ``"cuda"`` (raises ``BackendUnavailable`` in this build);
-/// ``machine.backend`` says which one runs. ``CPU``, ``ContinuousCPU`` and
+/// zero. ``backend`` is ``"auto"`` (the CPU: one machine is one GPU lane,
+/// which the CPU outruns), ``"cpu"``, or ``"cuda"`` (kvrm's CUDA engine;
+/// ``BackendUnavailable``, with the reason, where there is no driver, GPU or
+/// NVRTC); ``machine.backend`` says which one runs. Zero-copy views are
+/// CPU-only for now. ``CPU``, ``ContinuousCPU`` and
 /// ``AsyncCPU`` are this class under the Metal system's names.
 #[pyclass(name = "Machine", module = "kvrm", weakref, subclass)]
 pub struct PyMachine {
@@ -538,9 +540,11 @@ impl PyMachine {
                 "unknown backend {backend:?}: use 'auto', 'cpu' or 'cuda'"
             ))
         })?;
-        crate::backend::resolve(kind).map_err(BackendUnavailable::new_err)?;
         let space = if memory_size == 0 {
             AddressSpace::new()
+        } else if crate::backend::resolve(kind) == BackendKind::Cuda {
+            // Guest memory lives on the device; no host view to back.
+            AddressSpace::flat(memory_size).map_err(map_error)?
         } else {
             AddressSpace::flat_contiguous(memory_size).map_err(|e| match e {
                 kvrm_isa::MapError::NoSpace(n) => crate::errors::MappingError::new_err(format!(
@@ -875,8 +879,8 @@ impl PyMachine {
                      replaces its memory and registers",
                 ));
             }
-            let mut b =
-                Backend::new(BackendKind::Cpu, space).map_err(BackendUnavailable::new_err)?;
+            let kind = BackendKind::parse(shared.backend).unwrap_or(BackendKind::Cpu);
+            let mut b = Backend::new(kind, space).map_err(BackendUnavailable::new_err)?;
             *b.state_mut() = state;
             c.backend = b;
             Ok(state.pc)

@@ -51,7 +51,8 @@ pub fn resolve(kind: BackendKind) -> BackendKind {
 /// One machine on the backend that runs it.
 pub enum Backend {
     Cpu(Machine<CpuEngine>),
-    Cuda(Machine<CudaEngine>),
+    // Boxed: the engine holds the GPU context and buffers (a large value).
+    Cuda(Box<Machine<CudaEngine>>),
 }
 
 /// The same expression for every backend's machine.
@@ -68,7 +69,7 @@ impl Backend {
     /// A machine on `kind` (already resolved) running in `space`.
     pub fn new(kind: BackendKind, space: AddressSpace) -> Result<Self, String> {
         match resolve(kind) {
-            BackendKind::Cuda => Ok(Backend::Cuda(Machine::new(cuda_engine()?, space))),
+            BackendKind::Cuda => Ok(Backend::Cuda(Box::new(Machine::new(cuda_engine()?, space)))),
             _ => Ok(Backend::Cpu(Machine::new(CpuEngine::new(), space))),
         }
     }

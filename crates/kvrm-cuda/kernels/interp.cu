@@ -7,20 +7,15 @@
 
 #define DECODE_CACHE_BITS 16
 
-// The most specific table entry matching `w` (the CPU decoder's rule), or 0xffff.
+// The instruction id of `w`, or 0xffff: the header lists the entries in the
+// CPU decoder's priority order, so the first match is the decoder's answer.
 __device__ u32 decode_scan(u32 w) {
-    u32 best = 0xffff, best_bits = 0;
     for (u32 i = 0; i < KVRM_OP_COUNT; i++) {
-        u32 m = KVRM_DECODE_MASK[i];
-        if ((w & m) == KVRM_DECODE_VALUE[i]) {
-            u32 b = __popc(m);
-            if (best == 0xffff || b > best_bits) {
-                best = i;
-                best_bits = b;
-            }
+        if ((w & KVRM_DECODE[i].mask) == KVRM_DECODE[i].value) {
+            return KVRM_DECODE[i].op;
         }
     }
-    return best;
+    return 0xffff;
 }
 
 // Decoding is a pure function of the word: memoise it in a table every lane

@@ -152,6 +152,7 @@ fn run_one(common: &Common, lane: &Lane) -> Result<RawRun, Failure> {
         envp: common.env.clone(),
         root: common.root.clone(),
         cwd: None,
+        lib_prefix: None,
     };
     let mut kernel = Kernel::new(engine_for(common.kind)?, common.config.clone());
     let pid = kvrm_linux::spawn(&mut kernel, &spec).map_err(Failure::Load)?;
@@ -318,7 +319,7 @@ pub fn load_image(
         uid,
         gid,
     };
-    let info = kvrm_linux::stack::setup_stack(&mut space, &loaded, &img)
+    let info = kvrm_linux::stack::setup_stack(&mut space, &loaded, None, &img)
         .map_err(|f| KvrmError::new_err(format!("cannot build the initial stack: {f}")))?;
     let mut state = CpuState::new();
     kvrm_linux::stack::init_registers(&mut state, loaded.entry, info.sp);

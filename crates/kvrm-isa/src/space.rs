@@ -10,8 +10,14 @@
 //!
 //! Every access is checked: an address outside a mapping, or against its
 //! permissions, returns a [`MemFault`]; nothing here can read or write host
-//! memory other than the guest's own frames (indexing is bounds-checked, there
-//! is no `unsafe`).
+//! memory other than the guest's own frames (indexing is bounds-checked; the
+//! only `unsafe` is [`ContiguousMemory`], below).
+//!
+//! A space made by [`AddressSpace::flat_contiguous`] backs its flat region
+//! with one contiguous, page-aligned host allocation ([`ContiguousMemory`])
+//! instead of separate frames, so a host program can see guest memory as one
+//! array without copying (the Python package's NumPy views). Its pages are
+//! never shared copy-on-write: a fork copies them into ordinary frames.
 //!
 //! Backends keep their fast paths outside this type: the CPU backend's TLBs
 //! cache frame indices ([`AddressSpace::frame_index`]) and are flushed when
@@ -121,6 +127,83 @@ fn zero_frame() -> Arc<Frame> {
     Arc::new([0u8; PAGE_SIZE as usize])
 }
 
+/// Frame indices at or above this name pages of the contiguous backing
+/// (index - base = page offset in it); ordinary frames stay far below
+/// (`max_frames`).
+const CONTIGUOUS_BASE: u32 = 1 << 31;
+
+/// One zeroed, page-aligned host allocation that backs a guest range
+/// page for page (see [`AddressSpace::flat_contiguous`]).
+///
+/// It is reference counted so that a host view of guest memory keeps the
+/// allocation alive after the space is gone: a view can go stale, never
+/// dangle. The space reads and writes it only through `&self`/`&mut self`
+/// of the [`AddressSpace`], like its other frames; whoever dereferences
+/// [`ContiguousMemory::as_ptr`] must not do so while an engine runs in the
+/// space (the same rule as for a GPU's shared memory).
+pub struct ContiguousMemory {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+    /// Guest address of the first byte.
+    guest_base: u64,
+}
+
+// The allocation is plain bytes; access rules are documented above.
+unsafe impl Send for ContiguousMemory {}
+unsafe impl Sync for ContiguousMemory {}
+
+impl ContiguousMemory {
+    fn layout(len: usize) -> std::alloc::Layout {
+        std::alloc::Layout::from_size_align(len, PAGE_SIZE as usize).expect("contiguous layout")
+    }
+
+    /// `None` if the host cannot allocate it (a size a caller asked for is
+    /// no reason to abort).
+    fn new(guest_base: u64, len: usize) -> Option<Self> {
+        assert!(len > 0 && len.is_multiple_of(PAGE_SIZE as usize));
+        let layout = std::alloc::Layout::from_size_align(len, PAGE_SIZE as usize).ok()?;
+        // SAFETY: the layout has a non-zero size.
+        let ptr = std::ptr::NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })?;
+        Some(ContiguousMemory {
+            ptr,
+            len,
+            guest_base,
+        })
+    }
+
+    /// Host address of guest address [`Self::guest_base`].
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Guest address of the first byte.
+    pub fn guest_base(&self) -> u64 {
+        self.guest_base
+    }
+    fn pages(&self) -> u64 {
+        (self.len as u64) >> PAGE_SHIFT
+    }
+    /// Page `i` of the allocation (`i < pages()`).
+    fn frame_ptr(&self, i: u64) -> *mut Frame {
+        debug_assert!(i < self.pages());
+        // SAFETY: in bounds by the caller's check against `pages()`.
+        unsafe { self.ptr.as_ptr().add((i << PAGE_SHIFT) as usize) as *mut Frame }
+    }
+}
+
+impl Drop for ContiguousMemory {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Self::layout(self.len)) }
+    }
+}
+
 pub struct AddressSpace {
     /// start -> (end, perms); non-overlapping, page aligned.
     regions: BTreeMap<u64, (u64, Perms)>,
@@ -139,6 +222,8 @@ pub struct AddressSpace {
     epoch: u64,
     /// Upper bound on resident frames, so a guest cannot exhaust host memory.
     max_frames: usize,
+    /// Contiguous backing of `[guest_base, guest_base + len)`, if any.
+    contiguous: Option<Arc<ContiguousMemory>>,
 }
 
 impl Default for AddressSpace {
@@ -176,7 +261,80 @@ impl AddressSpace {
             epoch: 0,
             // 8 GiB of touched guest memory by default.
             max_frames: 2 * 1024 * 1024,
+            contiguous: None,
         }
+    }
+
+    /// Like [`Self::flat`], but the region is one contiguous host
+    /// allocation that [`Self::contiguous`] hands out (zero-copy host views).
+    /// The whole size is allocated up front (zeroed, so the OS commits pages
+    /// on first touch); `NoSpace` if the host cannot.
+    pub fn flat_contiguous(size: u64) -> Result<Self, MapError> {
+        let size = size.next_multiple_of(PAGE_SIZE);
+        let mut m = Self::flat(size)?;
+        let len = usize::try_from(size).map_err(|_| MapError::NoSpace(size))?;
+        let memory = ContiguousMemory::new(0, len).ok_or(MapError::NoSpace(size))?;
+        m.contiguous = Some(Arc::new(memory));
+        Ok(m)
+    }
+
+    /// The contiguous backing, if this space has one.
+    pub fn contiguous(&self) -> Option<&Arc<ContiguousMemory>> {
+        self.contiguous.as_ref()
+    }
+
+    /// The host may have written the contiguous backing through
+    /// [`ContiguousMemory::as_ptr`]: drop decoded code of its pages (they
+    /// become dirty code). Costs one pass over the pages that hold decoded
+    /// code.
+    pub fn contiguous_written(&mut self) {
+        let Some(c) = &self.contiguous else {
+            return;
+        };
+        let first = page_of(c.guest_base);
+        let window = first..first + c.pages();
+        let code: Vec<u64> = self
+            .code_pages
+            .iter()
+            .copied()
+            .filter(|p| window.contains(p))
+            .collect();
+        for page in code {
+            self.code_pages.remove(&page);
+            self.dirty_code.push(page);
+        }
+    }
+
+    /// The frame index of `page` in the contiguous backing, if it lies there.
+    #[inline]
+    fn contiguous_index(&self, page: u64) -> Option<u32> {
+        let c = self.contiguous.as_ref()?;
+        let i = page.checked_sub(page_of(c.guest_base))?;
+        (i < c.pages()).then_some(CONTIGUOUS_BASE + i as u32)
+    }
+
+    #[inline]
+    fn contiguous_frame(&self, idx: u32) -> Option<&Frame> {
+        let c = self.contiguous.as_ref()?;
+        let i = u64::from(idx.checked_sub(CONTIGUOUS_BASE)?);
+        // SAFETY: in bounds; shared access tied to `&self` (see ContiguousMemory).
+        (i < c.pages()).then(|| unsafe { &*c.frame_ptr(i) })
+    }
+
+    #[inline]
+    fn contiguous_frame_mut(&mut self, idx: u32) -> Option<&mut Frame> {
+        let c = self.contiguous.as_ref()?;
+        let i = u64::from(idx.checked_sub(CONTIGUOUS_BASE)?);
+        // SAFETY: in bounds; exclusive access tied to `&mut self`.
+        (i < c.pages()).then(|| unsafe { &mut *c.frame_ptr(i) })
+    }
+
+    /// The frame holding `page`'s bytes, if one exists (else it reads as zeros).
+    fn resident_frame(&self, page: u64) -> Option<&Frame> {
+        if let Some(idx) = self.contiguous_index(page) {
+            return self.contiguous_frame(idx);
+        }
+        self.page_frame.get(&page).and_then(|&i| self.frame(i))
     }
 
     /// One flat read/write/execute region at address 0 (raw programs).
@@ -210,7 +368,7 @@ impl AddressSpace {
     pub fn fork(&mut self) -> AddressSpace {
         self.bring_in_stale();
         self.bump_epoch();
-        AddressSpace {
+        let mut child = AddressSpace {
             regions: self.regions.clone(),
             frames: self.frames.clone(),
             free_frames: self.free_frames.clone(),
@@ -222,7 +380,26 @@ impl AddressSpace {
             source: None,
             epoch: 0,
             max_frames: self.max_frames,
+            contiguous: None,
+        };
+        // The contiguous backing is this space's alone: the child gets copies
+        // of its non-zero pages as ordinary frames.
+        if let Some(c) = self.contiguous.clone() {
+            let first = page_of(c.guest_base);
+            for i in 0..c.pages() {
+                let Some(f) = self.contiguous_frame(CONTIGUOUS_BASE + i as u32) else {
+                    continue;
+                };
+                if f.iter().all(|&b| b == 0) {
+                    continue;
+                }
+                child.frames.push(Some(Arc::new(*f)));
+                let idx = (child.frames.len() - 1) as u32;
+                child.page_frame.insert(first + i, idx);
+                child.host_dirty.insert(first + i);
+            }
         }
+        child
     }
 
     /// Bytes mapped with any permission (what `mmap` commits).
@@ -344,6 +521,16 @@ impl AddressSpace {
 
     fn release_frames(&mut self, start: u64, end: u64) {
         let (first, last) = (page_of(start), page_of(end));
+        // Contiguous pages are not in `page_frame`: zero them here, so a later
+        // mapping of the range reads as zeros.
+        if let Some(c) = &self.contiguous {
+            let base = page_of(c.guest_base);
+            let (lo, hi) = (first.max(base), last.min(base + c.pages()));
+            for page in lo..hi {
+                // SAFETY: in bounds (clamped above); `&mut self` is held.
+                unsafe { (*c.frame_ptr(page - base)).fill(0) };
+            }
+        }
         let tracked = self.page_frame.len() + self.code_pages.len() + self.stale.len();
         if (last - first) as usize > tracked {
             let mut pages: Vec<u64> = self
@@ -476,6 +663,9 @@ impl AddressSpace {
         if self.stale.contains(&page) {
             self.bring_in(page);
         }
+        if let Some(idx) = self.contiguous_index(page) {
+            return Ok(idx);
+        }
         let idx = match self.page_frame.get(&page) {
             Some(&f) => f,
             None => {
@@ -506,12 +696,18 @@ impl AddressSpace {
     /// The frame at `idx` (from [`Self::frame_index`]).
     #[inline(always)]
     pub fn frame(&self, idx: u32) -> Option<&Frame> {
-        self.frames.get(idx as usize)?.as_deref()
+        match self.frames.get(idx as usize) {
+            Some(slot) => slot.as_deref(),
+            None => self.contiguous_frame(idx),
+        }
     }
 
     /// The frame at `idx` for writing, if it is not shared with another space.
     #[inline(always)]
     pub fn frame_mut(&mut self, idx: u32) -> Option<&mut Frame> {
+        if idx as usize >= self.frames.len() {
+            return self.contiguous_frame_mut(idx);
+        }
         Arc::get_mut(self.frames.get_mut(idx as usize)?.as_mut()?)
     }
 
@@ -572,6 +768,12 @@ impl AddressSpace {
         };
         let mut buf = [0u8; PAGE_SIZE as usize];
         src.read_page(page, &mut buf);
+        if let Some(idx) = self.contiguous_index(page) {
+            if let Some(f) = self.contiguous_frame_mut(idx) {
+                *f = buf;
+            }
+            return;
+        }
         if let Some(&idx) = self.page_frame.get(&page) {
             self.frames[idx as usize] = Some(Arc::new(buf));
         } else if let Some(idx) = self.free_frames.pop() {
@@ -602,7 +804,7 @@ impl AddressSpace {
                 return;
             }
         }
-        match self.page_frame.get(&page).and_then(|&i| self.frame(i)) {
+        match self.resident_frame(page) {
             Some(f) => out.copy_from_slice(&f[off..off + out.len()]),
             None => out.fill(0),
         }
@@ -894,6 +1096,37 @@ mod tests {
         m.write_u32(0x104, 0).unwrap();
         assert!(m.has_dirty_code());
         assert_eq!(m.take_dirty_code(), vec![0]);
+    }
+
+    #[test]
+    fn contiguous_space_is_its_backing() {
+        let mut m = AddressSpace::flat_contiguous(0x4000).unwrap();
+        let c = m.contiguous().unwrap().clone();
+        assert_eq!((c.guest_base(), c.len()), (0, 0x4000));
+        m.write_u64(0x1ffc, 0x1122_3344_5566_7788).unwrap();
+        // SAFETY: no engine runs in `m`; in bounds.
+        let host = unsafe { std::slice::from_raw_parts_mut(c.as_ptr(), c.len()) };
+        assert_eq!(host[0x1ffc..0x2004], 0x1122_3344_5566_7788u64.to_le_bytes());
+        host[0x3000] = 9;
+        assert_eq!(m.read_u8(0x3000).unwrap(), 9, "a host write is the guest's");
+        m.fetch_u32(0x3000).unwrap();
+        m.contiguous_written();
+        assert_eq!(m.take_dirty_code(), vec![3], "host writes may change code");
+        assert_eq!(m.resident_frame(3).map(|f| f[0]), Some(9));
+        let mut child = m.fork();
+        child.write_u8(0x3000, 1).unwrap();
+        assert!(child.contiguous().is_none());
+        assert_eq!(m.read_u8(0x3000).unwrap(), 9, "a fork copies the backing");
+        assert_eq!(child.read_u64(0x1ffc).unwrap(), 0x1122_3344_5566_7788);
+        m.unmap(0x3000, 0x1000).unwrap();
+        m.map(0x3000, 0x1000, Perms::RW).unwrap();
+        assert_eq!(
+            m.read_u8(0x3000).unwrap(),
+            0,
+            "unmapped contiguous pages are zeroed"
+        );
+        drop(m);
+        assert_eq!(c.len(), 0x4000, "the backing outlives the space");
     }
 
     #[test]

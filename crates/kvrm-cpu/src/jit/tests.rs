@@ -1,0 +1,81 @@
+//! JIT unit tests: compiled blocks against the interpreter on small programs.
+
+use kvrm_isa::StopReason;
+
+use crate::{Cpu, ExecMode};
+
+const BRK: u32 = 0xd420_0000;
+
+fn cpu_with(words: &[u32], mode: ExecMode) -> Cpu {
+    let mut cpu = Cpu::with_flat_memory(0x10000).expect("memory");
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    cpu.load_program(&bytes, 0).expect("load");
+    cpu.set_exec_mode(mode);
+    cpu
+}
+
+#[test]
+fn tight_loop_compiles_and_counts_exactly() {
+    let iters = 1000u64;
+    let prog = kvrm_isa::programs::Microbench::TightLoop.program(iters);
+    for threshold in [0, 3] {
+        let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");
+        cpu.load_program(&prog, 0).expect("load");
+        cpu.set_exec_mode(ExecMode::Jit { threshold });
+        let r = cpu.run(10_000_000);
+        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
+        assert_eq!(
+            r.instructions,
+            kvrm_isa::programs::Microbench::TightLoop.instructions(iters)
+        );
+        assert_eq!(cpu.state.x[1], iters);
+        assert_eq!(cpu.state.x[0], 0);
+        let s = cpu.jit_stats().expect("jit");
+        assert!(s.blocks_compiled >= 1, "{s:?}");
+    }
+}
+
+#[test]
+fn budget_stops_are_exact_in_loops() {
+    let words = [0x9100_0421, 0x17ff_ffff]; // add x1,x1,#1; b .-4
+    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+    let r = cpu.run(1001);
+    assert_eq!(r.stop, StopReason::CycleLimit);
+    assert_eq!(r.instructions, 1001);
+    assert_eq!(cpu.state.x[1], 501);
+    assert_eq!(cpu.state.pc, 4);
+    cpu.run(1);
+    assert_eq!(cpu.state.x[1], 501);
+    cpu.run(1);
+    assert_eq!(cpu.state.x[1], 502);
+}
+
+#[test]
+fn load_fault_is_precise() {
+    // mov x1, #5; ldr x2, [x3]; mov x1, #6; brk
+    let words = [0xd280_00a1, 0xf940_0062, 0xd280_00c1, BRK];
+    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+    cpu.state.x[3] = 0x10_0000; // unmapped
+    let r = cpu.run(100);
+    assert!(
+        matches!(r.stop, StopReason::Fault { pc: 4, .. }),
+        "{:?}",
+        r.stop
+    );
+    assert_eq!(r.instructions, 1);
+    assert_eq!(cpu.state.x[1], 5);
+    assert_eq!(cpu.state.pc, 4);
+}
+
+#[test]
+fn fallback_runs_the_interpreter() {
+    // mov x1, #5; adc x2, x1, x1 (fallback); svc #0
+    let words = [0xd280_00a1, 0x9a01_0022, 0xd400_0001];
+    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+    cpu.state.nzcv = kvrm_isa::state::NZCV_C;
+    let r = cpu.run(100);
+    assert_eq!(r.stop, StopReason::Syscall { imm: 0 });
+    assert_eq!(r.instructions, 3);
+    assert_eq!(cpu.state.x[2], 11);
+    assert_eq!(cpu.state.pc, 12);
+}

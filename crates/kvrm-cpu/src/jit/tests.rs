@@ -79,3 +79,28 @@ fn fallback_runs_the_interpreter() {
     assert_eq!(cpu.state.x[2], 11);
     assert_eq!(cpu.state.pc, 12);
 }
+
+#[test]
+#[ignore]
+fn compile_cost_probe() {
+    let words = [0xd280_00a1, 0x9100_0421, BRK];
+    let t = std::time::Instant::now();
+    for _ in 0..200 {
+        let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+        cpu.run(100);
+    }
+    eprintln!("fresh cpu + compile: {:?} each", t.elapsed() / 200);
+    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+    let t = std::time::Instant::now();
+    for i in 0..200u64 {
+        cpu.flush_code_cache();
+        cpu.state.pc = 0;
+        let _ = i;
+        cpu.run(100);
+    }
+    eprintln!(
+        "compile only: {:?} each; {:?}",
+        t.elapsed() / 200,
+        cpu.jit_stats()
+    );
+}

@@ -53,21 +53,32 @@ pub fn lift_block(
         let mark = l.b.insts.len();
         let name = decode_a64(word).map(|id| table().name(id)).unwrap_or("");
         let lifted = lift_one(&mut l, name, word);
+        let mut end = lifted == Lifted::End;
         if lifted == Lifted::No {
             debug_assert_eq!(l.b.insts.len(), mark, "{name}: emitted before giving up");
             let pc = l.pc;
             l.b.push(Op::Fallback, &[Arg::Imm(pc), Arg::Imm(word as u64)]);
+            // Undefined words, exceptions and system instructions usually
+            // stop or jump: what follows them is rarely code.
+            end = name.is_empty() || is_system(name);
         }
         if lifted == Lifted::End {
             return Some(l.b);
         }
         l.pc = l.pc.wrapping_add(4);
-        if l.pc & 0xfff == 0 || l.b.guest_len >= max_insns {
+        if end || l.pc & 0xfff == 0 || l.b.guest_len >= max_insns {
             let pc = l.pc;
             l.b.push(Op::ExitTo, &[Arg::Imm(pc)]);
             return Some(l.b);
         }
     }
+}
+
+/// An instruction of the branch / exception / system class.
+fn is_system(name: &str) -> bool {
+    kvrm_isa::table::CLASSES
+        .iter()
+        .any(|(class, entries)| *class == "branch_sys" && entries.iter().any(|e| e.name == name))
 }
 
 fn lift_one(l: &mut Lifter, name: &str, w: u32) -> Lifted {

@@ -214,12 +214,18 @@ impl Jit {
         let id = module
             .declare_function(&name, Linkage::Local, &ctx.func.signature)
             .unwrap_or_else(|e| panic!("kvrm jit: declare {name}: {e}"));
+        let dump = std::env::var_os("KVRM_JIT_DUMP").is_some();
+        ctx.want_disasm = dump;
         module
             .define_function(id, ctx)
             .unwrap_or_else(|e| panic!("kvrm jit: compile {name}: {e:?}\n{block}"));
         module
             .finalize_definitions()
             .unwrap_or_else(|e| panic!("kvrm jit: finalize {name}: {e}"));
+        if dump {
+            let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone());
+            eprintln!("{block}\n{}\n{}", ctx.func.display(), vcode.unwrap_or_default());
+        }
         let ptr = module.get_finalized_function(id);
         // SAFETY: the function was built with `emit::signature`, which is
         // `extern "C" fn(*mut JitCtx) -> u64` on this host's calling convention.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what the tests need when it can,
 # builds the guest programs, fetches busybox, then runs the whole Rust test suite.
+# It ends with one line per suite and, last, the total, each as
+# `NAME: N passed, N failed, N skipped`; the exit status is non-zero if anything failed.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -- ARGS    extra arguments for `cargo test`
@@ -28,4 +30,46 @@ fi
 
 shift_args=()
 if [ "${1:-}" = "--" ]; then shift; shift_args=("$@"); fi
-cargo test --release "${shift_args[@]}"
+
+# Suite tests append `SUITE PASSED FAILED SKIPPED` lines here (kvrm_testkit::counts);
+# cargo's own `test result:` lines give the Rust test count.
+mkdir -p target
+export KVRM_COUNTS_FILE="$PWD/target/test-counts.txt"
+: >"$KVRM_COUNTS_FILE"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# --no-fail-fast: every test binary runs, so every count is there.
+set +e
+cargo test --release --no-fail-fast "${shift_args[@]}" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+suite_line() { # SUITE LABEL
+  awk -v s="$1" -v label="$2" '$1 == s { p += $2; f += $3; k += $4 }
+    END { printf "%s: %d passed, %d failed, %d skipped\n", label, p, f, k }' "$KVRM_COUNTS_FILE"
+}
+# A test binary that dies without its `test result:` line (a crash) counts as one failure.
+rust_line() {
+  awk '/^ *(Running|Doc-tests) / { started++ }
+    /^test result: / { results++
+      for (i = 1; i < NF; i++) {
+        if ($(i + 1) ~ /^passed/) p += $i
+        if ($(i + 1) ~ /^failed/) f += $i
+        if ($(i + 1) ~ /^ignored/) k += $i
+      } }
+    END { if (started > results) f += started - results
+      printf "rust tests: %d passed, %d failed, %d skipped\n", p, f, k }' "$log"
+}
+summary=$(
+  suite_line oracle "oracle cases"
+  suite_line guest "guest runs"
+  suite_line busybox "busybox runs"
+  rust_line
+)
+echo
+[ "$status" = 0 ] || echo "test.sh: cargo test exited with status $status"
+echo "$summary"
+echo "$summary" | awk -F'[:,] *' '{ for (i = 2; i <= 4; i++) { split($i, w, " "); t[i] += w[1] } }
+  END { printf "total: %d passed, %d failed, %d skipped\n", t[2], t[3], t[4] }'
+failed=$(echo "$summary" | awk -F'[:,] *' '{ split($3, w, " "); f += w[1] } END { print f }')
+[ "$status" = 0 ] && [ "$failed" = 0 ]

@@ -1,4 +1,4 @@
-// The ancestor's loop with a store: 300 M iterations of add; str; subs; b.ne
+// The Metal system's loop with a store: 300 M iterations of add; str; subs; b.ne
 // (1.2 G instructions), then exit(0).
     .global _start
 _start:

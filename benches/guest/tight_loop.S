@@ -1,4 +1,4 @@
-// The ancestor's tight loop as a static Linux program: 300 M iterations of
+// The Metal system's tight loop as a static Linux program: 300 M iterations of
 // add; subs; b.ne (900 M instructions), then exit(0).
     .global _start
 _start:

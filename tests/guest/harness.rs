@@ -11,6 +11,7 @@
 //! - `KVRM_SKIP_GUESTS=1`: skip the suite.
 //! - `KVRM_GUEST_FILTER=SUBSTR`: only items whose name contains SUBSTR.
 //! - `KVRM_GUEST_TIMEOUT=SECONDS` (default 120) per item; `KVRM_TEST_JOBS=N` parallel items.
+//! - `KVRM_COUNTS_FILE=PATH`: append `SUITE PASSED FAILED SKIPPED` (see kvrm_testkit::counts).
 
 use std::fs;
 use std::io::Read;
@@ -19,6 +20,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use kvrm_testkit::counts;
 
 /// Guest build variants, in the order they are reported.
 pub const GUEST_VARIANTS: &[&str] = &["O0", "O2", "O3", "musl-O2"];
@@ -214,9 +217,10 @@ fn run_item(
             128 + status.signal().unwrap_or(0)
         }
     };
-    if let Runner::Qemu(_) = runner {
-        stderr = strip_qemu_lines(&stderr);
-    }
+    stderr = match runner {
+        Runner::Qemu(_) => strip_lines(&stderr, is_qemu_signal_line),
+        Runner::Kvrm(_) => strip_lines(&stderr, is_kvrm_signal_line),
+    };
     Ok(Outcome {
         stdout,
         stderr,
@@ -224,11 +228,33 @@ fn run_item(
     })
 }
 
-/// qemu-aarch64 reports a guest's fatal signal on its own stderr; kvrm does not.
-fn strip_qemu_lines(s: &[u8]) -> Vec<u8> {
+/// qemu-aarch64 reports a guest's fatal signal on its own stderr ("qemu: uncaught target
+/// signal 11 (Segmentation fault) - core dumped").
+fn is_qemu_signal_line(line: &[u8]) -> bool {
+    line.starts_with(b"qemu: uncaught target signal")
+}
+
+/// kvrm reports a guest killed by a signal the same way ("kvrm: uncaught target signal 6
+/// (Aborted) - core dumped"), after the cause of a fault ("kvrm: fault: write of 0x0
+/// (unmapped) at pc 0x4006a8: guest killed by signal 11"); like qemu's, these lines are not
+/// the guest's output.
+fn is_kvrm_signal_line(line: &[u8]) -> bool {
+    if line.starts_with(b"kvrm: uncaught target signal") {
+        return true;
+    }
+    let Some(rest) = line.strip_prefix(b"kvrm: ") else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(rest);
+    text.rsplit_once(": guest killed by signal ")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `s` without the lines `drop` selects.
+fn strip_lines(s: &[u8], drop: fn(&[u8]) -> bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     for (i, line) in s.split(|&b| b == b'\n').enumerate() {
-        if line.starts_with(b"qemu: uncaught target signal") {
+        if drop(line) {
             continue;
         }
         if i > 0 && !out.is_empty() {
@@ -287,17 +313,22 @@ fn first_difference(what: &str, expected: &[u8], actual: &[u8]) -> String {
 pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
     let root = repo_root();
     let suite_dir = root.join("tests").join(suite);
-    if env_flag("KVRM_SKIP_GUESTS") {
-        eprintln!("SKIP {suite}: KVRM_SKIP_GUESTS=1");
-        return;
-    }
     let filter = std::env::var("KVRM_GUEST_FILTER").unwrap_or_default();
     let items: Vec<Item> = items
         .into_iter()
         .filter(|i| i.name.contains(&filter))
         .collect();
+    if env_flag("KVRM_SKIP_GUESTS") {
+        eprintln!("SKIP {suite}: KVRM_SKIP_GUESTS=1");
+        counts::record(suite, 0, 0, items.len());
+        return;
+    }
     let (present, missing): (Vec<Item>, Vec<Item>) =
         items.into_iter().partition(|i| i.binary.exists());
+    // Missing binaries skip their items, or fail them with KVRM_REQUIRE_GUESTS=1
+    // (after the present ones have run).
+    let require = env_flag("KVRM_REQUIRE_GUESTS");
+    let mut missing_failure = None;
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|i| i.name.as_str()).collect();
         let msg = format!(
@@ -307,12 +338,22 @@ pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
             names.iter().take(8).copied().collect::<Vec<_>>().join(", "),
             if names.len() > 8 { ", ..." } else { "" }
         );
-        if env_flag("KVRM_REQUIRE_GUESTS") {
-            panic!("KVRM_REQUIRE_GUESTS=1: {msg}");
+        if require {
+            missing_failure = Some(format!("KVRM_REQUIRE_GUESTS=1: {msg}"));
+        } else {
+            eprintln!("SKIP: {msg}");
         }
-        eprintln!("SKIP: {msg}");
     }
+    let (missing_failed, missing_skipped) = if require {
+        (missing.len(), 0)
+    } else {
+        (0, missing.len())
+    };
     if present.is_empty() {
+        counts::record(suite, 0, missing_failed, missing_skipped);
+        if let Some(msg) = missing_failure {
+            panic!("{msg}");
+        }
         eprintln!("SKIP {suite}: nothing to run");
         return;
     }
@@ -394,19 +435,31 @@ pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
     });
     let mut failures = failures.into_inner().unwrap();
     failures.sort();
+    let passed = present.len() - failures.len();
+    counts::record(
+        suite,
+        passed,
+        failures.len() + missing_failed,
+        missing_skipped,
+    );
     eprintln!(
-        "{suite}: {} passed, {} failed in {:.1}s",
-        present.len() - failures.len(),
+        "{suite}: {passed} passed, {} failed in {:.1}s",
         failures.len(),
         start.elapsed().as_secs_f64()
     );
-    if !failures.is_empty() {
-        let list: Vec<String> = failures.into_iter().map(|(_, t)| t).collect();
-        panic!(
-            "{} of {} {suite} items failed:\n{}",
-            list.len(),
-            present.len(),
-            list.join("\n")
+    let mut report: Vec<String> = failures.into_iter().map(|(_, t)| t).collect();
+    if !report.is_empty() {
+        report.insert(
+            0,
+            format!(
+                "{} of {} {suite} items failed:",
+                report.len(),
+                present.len()
+            ),
         );
+    }
+    report.extend(missing_failure);
+    if !report.is_empty() {
+        panic!("{}", report.join("\n"));
     }
 }

@@ -1,11 +1,11 @@
-//! The ancestor's microbenchmarks on the CPU backend, under criterion.
+//! The Metal system's microbenchmarks on the CPU backend, under criterion.
 //! Throughput is reported in guest instructions (criterion "elements").
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kvrm_cpu::Cpu;
-use kvrm_isa::memory::DEFAULT_RAW_MEMORY;
 use kvrm_isa::programs::Microbench;
-use kvrm_isa::{Backend, StopReason};
+use kvrm_isa::space::DEFAULT_RAW_MEMORY;
+use kvrm_isa::StopReason;
 
 const ITERATIONS: u64 = 2_000_000;
 

@@ -1,13 +1,13 @@
-//! `kvrm bench`: the ancestor's two microbenchmarks on a kvrm backend.
+//! `kvrm bench`: the Metal system's two microbenchmarks on a kvrm backend.
 
 use clap::Args;
 use kvrm_cpu::Cpu;
 use kvrm_isa::programs::Microbench;
-use kvrm_isa::{Backend, StopReason};
+use kvrm_isa::StopReason;
 
-/// The ancestor's figures (Apple Metal, one emulated CPU, async mode).
-const ANCESTOR_TIGHT_IPS: f64 = 3.5e6;
-const ANCESTOR_STORE_IPS: f64 = 3.0e6;
+/// The Metal system's figures (Apple GPU, one emulated CPU, async mode; BENCHMARKS.md).
+const METAL_TIGHT_IPS: f64 = 3.5e6;
+const METAL_STORE_IPS: f64 = 3.0e6;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -38,7 +38,7 @@ fn measure(bench: Microbench, iterations: u64, repeat: usize) -> anyhow::Result<
     let mut samples = Vec::with_capacity(repeat);
     let mut instructions = 0;
     for _ in 0..repeat.max(1) {
-        let mut cpu = Cpu::with_flat_memory(kvrm_isa::memory::DEFAULT_RAW_MEMORY)?;
+        let mut cpu = Cpu::with_flat_memory(kvrm_isa::space::DEFAULT_RAW_MEMORY)?;
         cpu.load_program(&program, 0)
             .map_err(|f| anyhow::anyhow!("{f}"))?;
         let r = cpu.run(u64::MAX);
@@ -73,9 +73,9 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         measure(Microbench::TightLoop, args.iterations, args.repeat)?,
         measure(Microbench::StoreLoop, args.iterations, args.repeat)?,
     ];
-    let ancestor = |b: Microbench| match b {
-        Microbench::TightLoop => ANCESTOR_TIGHT_IPS,
-        Microbench::StoreLoop => ANCESTOR_STORE_IPS,
+    let metal = |b: Microbench| match b {
+        Microbench::TightLoop => METAL_TIGHT_IPS,
+        Microbench::StoreLoop => METAL_STORE_IPS,
     };
     if args.json {
         let rows: Vec<serde_json::Value> = results
@@ -88,7 +88,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                     "median_ips": m.median_ips.round(),
                     "min_ips": m.min_ips.round(),
                     "max_ips": m.max_ips.round(),
-                    "ancestor_ips": ancestor(m.bench),
+                    "metal_ips": metal(m.bench),
                 })
             })
             .collect();
@@ -101,13 +101,13 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     );
     for m in &results {
         println!(
-            "{:<40} {:>8.1} M instr/s  [{:.1}..{:.1}]  ancestor (Metal GPU): {:.1} M  ({:.0}x)",
+            "{:<40} {:>8.1} M instr/s  [{:.1}..{:.1}]  Metal system (GPU): {:.1} M  ({:.0}x)",
             m.bench.name(),
             m.median_ips / 1e6,
             m.min_ips / 1e6,
             m.max_ips / 1e6,
-            ancestor(m.bench) / 1e6,
-            m.median_ips / ancestor(m.bench)
+            metal(m.bench) / 1e6,
+            m.median_ips / metal(m.bench)
         );
     }
     Ok(())

@@ -14,12 +14,14 @@ const ABOUT: &str = "Run ARM64 (AArch64) programs: static Linux executables and 
 const LONG_ABOUT: &str = "\
 Run ARM64 (AArch64) programs on kvrm's backends: static Linux executables (glibc, musl,
 busybox) with their Linux syscalls serviced on the host, as qemu-aarch64 does, and raw
-images in a flat memory, as the kvrm ancestor did.
+images in a flat memory, as the Metal system (an earlier ARM64 emulator on Apple GPUs)
+ran them.
 
 The CPU backend (a reference interpreter) runs everywhere and is the default.
 
 Examples:
   kvrm run ./hello world                 run a static AArch64 ELF with arguments
+  kvrm run --stats ./busybox ls --help   kvrm's options before PROGRAM, the guest's after
   kvrm run --fs-root /tmp/sandbox ./prog the guest sees /tmp/sandbox as its /
   kvrm run --raw loop.bin --json         run a raw image at address 0, print JSON
   kvrm bench                             instructions per second on the microbenchmarks";
@@ -34,31 +36,38 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a static Linux AArch64 executable, or a raw image with --raw.
-    #[command(long_about = RUN_ABOUT)]
+    #[command(long_about = RUN_ABOUT, override_usage = RUN_USAGE)]
     Run(RunArgs),
-    /// Measure instructions per second on the ancestor's two microbenchmarks.
+    /// Measure instructions per second on the Metal system's two microbenchmarks.
     Bench(bench::BenchArgs),
 }
+
+const RUN_USAGE: &str = "\
+kvrm run [OPTIONS] PROGRAM [ARGS]...
+       kvrm run --raw FILE [OPTIONS]";
 
 const RUN_ABOUT: &str = "\
 Run a static Linux AArch64 executable (like `qemu-aarch64 PROGRAM ARGS...`): its stdin,
 stdout and stderr are this command's and its exit status becomes kvrm's. Guest file access
-goes through --fs-root (default: the current directory).
+goes through --fs-root (default: the current directory). kvrm's options come before
+PROGRAM; everything after PROGRAM is passed to the guest (`kvrm run busybox --help`).
 
 With --raw FILE, run a raw image instead: FILE is copied to --load-addr in a flat
 read/write/execute memory at address 0 (--memory-size, default 16 MiB) and executed from
 --entry until BRK/HLT (halted), SVC (syscall), a fault, an undefined instruction or
---max-cycles. The stop reason, instruction count and registers are printed (--json: one
-JSON object). Exit status: 0 for halted/syscall/cycle_limit, 1 for fault/undefined.";
+--max-instructions. The stop reason, instruction count and registers are printed (--json:
+one JSON object). Exit status: 0 for halted/syscall/cycle_limit, 1 for fault/undefined.
+
+Options for one mode are errors in the other (exit status 2).";
 
 #[derive(Args, Debug)]
 struct RunArgs {
     /// Run a raw image (flat memory at address 0) instead of an ELF executable.
-    #[arg(long, value_name = "FILE", conflicts_with = "program")]
+    #[arg(long, value_name = "FILE")]
     raw: Option<PathBuf>,
-    /// Raw image: where to load FILE.
-    #[arg(long, value_name = "ADDR", value_parser = parse_u64, default_value = "0")]
-    load_addr: u64,
+    /// Raw image: where to load FILE (default 0).
+    #[arg(long, value_name = "ADDR", value_parser = parse_u64)]
+    load_addr: Option<u64>,
     /// Raw image: first pc (default: --load-addr).
     #[arg(long, value_name = "ADDR", value_parser = parse_u64)]
     entry: Option<u64>,
@@ -66,36 +75,105 @@ struct RunArgs {
     #[arg(long, value_name = "BYTES", value_parser = parse_u64)]
     memory_size: Option<u64>,
     /// Stop after N instructions (default: no limit).
-    #[arg(long, value_name = "N", value_parser = parse_u64)]
-    max_cycles: Option<u64>,
+    #[arg(
+        long,
+        visible_alias = "max-cycles",
+        value_name = "N",
+        value_parser = parse_u64
+    )]
+    max_instructions: Option<u64>,
     /// Raw image: print the result as one JSON object.
     #[arg(long)]
     json: bool,
     /// Print every executed instruction, disassembled, with the registers it wrote (stderr).
     #[arg(long)]
     trace: bool,
-    /// Print instructions executed, instructions/s and syscalls by name (stderr).
+    /// Print instructions executed, time and instructions/s, and for ELF programs the
+    /// syscalls by name (stderr).
     #[arg(long)]
     stats: bool,
-    /// Directory the guest sees as its root file system (default: current directory).
+    /// ELF: directory the guest sees as its root file system (default: current directory).
     #[arg(long, value_name = "DIR")]
     fs_root: Option<PathBuf>,
-    /// Set a guest environment variable (repeatable).
+    /// ELF: set a guest environment variable (repeatable).
     #[arg(short = 'E', value_name = "NAME=VALUE")]
     env_set: Vec<String>,
-    /// Remove a guest environment variable (repeatable).
+    /// ELF: remove a guest environment variable (repeatable).
     #[arg(short = 'U', value_name = "NAME")]
     env_unset: Vec<String>,
-    /// The static AArch64 Linux executable.
-    #[arg(value_name = "PROGRAM", required_unless_present = "raw")]
-    program: Option<PathBuf>,
-    /// Arguments passed to the guest program.
-    #[arg(
-        value_name = "ARGS",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
-    args: Vec<String>,
+    /// ELF: reproducible runs. Guest threads switch at fixed instruction counts, the clock
+    /// is virtual (advanced by instructions retired), getrandom and AT_RANDOM come from --seed.
+    #[arg(long)]
+    deterministic: bool,
+    /// ELF: the random seed of --deterministic runs.
+    #[arg(long, value_name = "N", value_parser = parse_u64, requires = "deterministic")]
+    seed: Option<u64>,
+    /// ELF: most guest memory mapped at once, all guest processes together (e.g. 4G, 512M;
+    /// default: the host's physical memory); beyond it mmap and brk fail with ENOMEM.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    memory_limit: Option<u64>,
+    /// ELF: most guest processes and threads alive at once (default 4096); beyond it clone
+    /// fails with EAGAIN.
+    #[arg(long, value_name = "N")]
+    max_processes: Option<usize>,
+    /// The static AArch64 Linux executable and its arguments. Everything from PROGRAM on
+    /// belongs to the guest, options included.
+    // One trailing positional rather than PROGRAM plus ARGS: clap would otherwise
+    // still read kvrm's own flags between PROGRAM and the first argument.
+    #[arg(value_name = "PROGRAM [ARGS]", trailing_var_arg = true)]
+    command: Vec<String>,
+}
+
+impl RunArgs {
+    /// Options given that do not apply to the chosen mode (raw image or ELF).
+    fn misplaced_options(&self) -> Vec<&'static str> {
+        let given = |present: bool, name: &'static str| present.then_some(name);
+        if self.raw.is_some() {
+            [
+                given(self.fs_root.is_some(), "--fs-root"),
+                given(!self.env_set.is_empty(), "-E"),
+                given(!self.env_unset.is_empty(), "-U"),
+                given(!self.command.is_empty(), "PROGRAM"),
+                given(self.deterministic, "--deterministic"),
+                given(self.memory_limit.is_some(), "--memory-limit"),
+                given(self.max_processes.is_some(), "--max-processes"),
+            ]
+        } else {
+            [
+                given(self.load_addr.is_some(), "--load-addr"),
+                given(self.entry.is_some(), "--entry"),
+                given(self.memory_size.is_some(), "--memory-size"),
+                given(self.json, "--json"),
+                None,
+                None,
+                None,
+            ]
+        }
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Why these arguments cannot run, if they cannot: a usage error.
+    fn usage_error(&self) -> Option<String> {
+        let wrong = self.misplaced_options();
+        if !wrong.is_empty() {
+            let (mode, other) = if self.raw.is_some() {
+                ("--raw images", "ELF programs")
+            } else {
+                ("ELF programs", "--raw images")
+            };
+            let verb = if wrong.len() == 1 { "does" } else { "do" };
+            return Some(format!(
+                "{} {verb} not apply to {mode}, only to {other}",
+                wrong.join(", ")
+            ));
+        }
+        if self.raw.is_none() && self.command.is_empty() {
+            return Some("no PROGRAM given".into());
+        }
+        None
+    }
 }
 
 /// Parse a decimal or 0x-prefixed hexadecimal number (underscores allowed).
@@ -109,14 +187,37 @@ fn parse_u64(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{s}` is not a number (decimal or 0x-hex)"))
 }
 
+/// A byte count: a number with an optional K, M, G or T suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 10),
+        Some('M') => (&t[..t.len() - 1], 20),
+        Some('G') => (&t[..t.len() - 1], 30),
+        Some('T') => (&t[..t.len() - 1], 40),
+        _ => (t, 0),
+    };
+    let n = parse_u64(digits)?;
+    n.checked_mul(1u64 << shift)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("`{s}` is not a positive size"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
-        Command::Bench(args) => bench::bench(&args).map(|()| 0),
+        Command::Run(args) => {
+            if let Some(msg) = args.usage_error() {
+                eprintln!("kvrm run: {msg} (see kvrm run --help)");
+                return ExitCode::from(USAGE_ERROR);
+            }
+            run(args)
+        }
+        Command::Bench(args) => bench::bench(&args).map(|()| run_elf::Exit::Code(0)),
     };
     match result {
-        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Ok(run_elf::Exit::Code(code)) => ExitCode::from(code.clamp(0, 255) as u8),
+        Ok(run_elf::Exit::Signal(sig)) => kvrm_linux::syscalls::die_of_signal(sig),
         Err(e) => {
             eprintln!("kvrm: {}", error_chain(&e));
             ExitCode::from(1)
@@ -138,37 +239,39 @@ fn error_chain(e: &anyhow::Error) -> String {
     msg
 }
 
-fn run(args: RunArgs) -> anyhow::Result<i32> {
+/// Exit status of usage errors, as clap uses for its own.
+const USAGE_ERROR: u8 = 2;
+
+fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
     if let Some(file) = &args.raw {
-        if !args.args.is_empty() {
-            anyhow::bail!("--raw takes no guest arguments");
-        }
+        let load_addr = args.load_addr.unwrap_or(0);
         let opts = raw::RawRunOptions {
             file: file.clone(),
-            load_addr: args.load_addr,
-            entry: args.entry.unwrap_or(args.load_addr),
+            load_addr,
+            entry: args.entry.unwrap_or(load_addr),
             memory_size: args.memory_size,
-            max_cycles: args.max_cycles.unwrap_or(u64::MAX),
+            max_instructions: args.max_instructions.unwrap_or(u64::MAX),
             json: args.json,
             trace: args.trace,
+            stats: args.stats,
         };
-        return raw::run_raw(&opts);
+        return raw::run_raw(&opts).map(run_elf::Exit::Code);
     }
-    let Some(program) = args.program else {
-        anyhow::bail!("no PROGRAM given (see kvrm run --help)");
-    };
-    if args.json {
-        anyhow::bail!("--json applies to --raw images only");
-    }
+    let mut command = args.command.into_iter();
+    let program = PathBuf::from(command.next().expect("checked by usage_error"));
     run_elf::run_elf(&run_elf::ElfRunOptions {
         program,
-        args: args.args,
+        args: command.collect(),
         env_set: args.env_set,
         env_unset: args.env_unset,
         fs_root: args.fs_root,
         stats: args.stats,
-        max_cycles: args.max_cycles,
+        max_instructions: args.max_instructions,
         trace: args.trace,
+        deterministic: args.deterministic,
+        seed: args.seed.unwrap_or(0),
+        memory_limit: args.memory_limit,
+        max_processes: args.max_processes,
     })
 }
 

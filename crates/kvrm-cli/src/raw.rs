@@ -1,10 +1,11 @@
-//! `kvrm run --raw FILE`: the ancestor's model, a raw image in flat memory.
+//! `kvrm run --raw FILE`: a raw image in flat memory, the Metal system's model.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kvrm_cpu::Cpu;
-use kvrm_isa::{Backend, CpuState, RunResult, StopReason};
+use kvrm_cpu::CpuEngine;
+use kvrm_isa::space::DEFAULT_RAW_MEMORY;
+use kvrm_isa::{AddressSpace, CpuState, Machine, RunResult, StopReason};
 
 #[derive(Debug, Clone)]
 pub struct RawRunOptions {
@@ -12,17 +13,21 @@ pub struct RawRunOptions {
     pub load_addr: u64,
     pub entry: u64,
     pub memory_size: Option<u64>,
-    pub max_cycles: u64,
+    pub max_instructions: u64,
     pub json: bool,
     pub trace: bool,
+    /// Print instructions, time and instructions/s to stderr.
+    pub stats: bool,
 }
 
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
     let image = std::fs::read(&opts.file)
         .with_context(|| format!("cannot read {}", opts.file.display()))?;
-    let memory = kvrm_isa::backend::raw_memory(opts.memory_size)
+    let memory = AddressSpace::flat(opts.memory_size.unwrap_or(DEFAULT_RAW_MEMORY))
         .context("invalid --memory-size (must be a non-zero multiple of 4096)")?;
-    let mut cpu = Cpu::new(memory);
+    let mut engine = CpuEngine::new();
+    let printer = opts.trace.then(|| crate::trace::install(&mut engine));
+    let mut cpu = Machine::new(engine, memory);
     cpu.load_program(&image, opts.load_addr).map_err(|f| {
         anyhow::anyhow!(
             "{} ({} bytes) does not fit at {:#x} in the flat memory: {f}",
@@ -32,10 +37,18 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
         )
     })?;
     cpu.set_pc(opts.entry);
-    let printer = opts.trace.then(|| crate::trace::install(&mut cpu));
-    let result = cpu.run(opts.max_cycles);
+    let result = cpu.run(opts.max_instructions);
     if let Some(p) = printer {
-        p.finish(cpu.state());
+        p.finish(Some(cpu.state()));
+    }
+    if opts.stats {
+        // The first line of an ELF run's --stats, which raw runs share.
+        eprintln!(
+            "kvrm: {} instructions in {:.3} s ({:.1} M instructions/s)",
+            result.instructions,
+            result.elapsed.as_secs_f64(),
+            result.ips() / 1e6
+        );
     }
     if opts.json {
         println!("{}", json_report(&result, cpu.state()));

@@ -1,13 +1,13 @@
-//! `kvrm run PROGRAM [ARGS...]`: run a static Linux AArch64 executable.
+//! `kvrm run PROGRAM [ARGS...]`: run a static Linux AArch64 executable on
+//! kvrm's virtual kernel.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
-use kvrm_cpu::Cpu;
-use kvrm_isa::GuestMemory;
-use kvrm_linux::{ProgramSpec, RunEnd};
+use kvrm_cpu::CpuEngine;
+use kvrm_linux::{Kernel, KernelConfig, ProgramSpec, RunEnd};
 
 /// Options of an ELF run, as parsed from the command line.
 #[derive(Debug, Clone)]
@@ -23,10 +23,18 @@ pub struct ElfRunOptions {
     pub fs_root: Option<PathBuf>,
     /// `--stats`: print instructions, IPS and syscalls by name to stderr at exit.
     pub stats: bool,
-    /// `--max-cycles N`: stop after N instructions.
-    pub max_cycles: Option<u64>,
+    /// `--max-instructions N`: stop after N instructions.
+    pub max_instructions: Option<u64>,
     /// `--trace`: print each instruction to stderr.
     pub trace: bool,
+    /// `--deterministic`: fixed thread interleaving, virtual clock, seeded randomness.
+    pub deterministic: bool,
+    /// `--seed N` for deterministic runs.
+    pub seed: u64,
+    /// `--memory-limit BYTES` (default: the host's memory).
+    pub memory_limit: Option<u64>,
+    /// `--max-processes N`: guest processes and threads alive at once.
+    pub max_processes: Option<usize>,
 }
 
 /// Log warnings (unknown syscalls...) to stderr; `KVRM_LOG=trace` shows every syscall.
@@ -67,8 +75,27 @@ fn guest_env(opts: &ElfRunOptions) -> anyhow::Result<Vec<Vec<u8>>> {
         .collect())
 }
 
-/// Run the program; returns the exit status for the `kvrm` process.
-pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<i32> {
+/// How the `kvrm` process should end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    /// Die of this signal, as the guest did (the parent sees WIFSIGNALED).
+    Signal(i32),
+}
+
+impl Exit {
+    /// The status a shell shows.
+    #[cfg(test)]
+    pub fn status(self) -> i32 {
+        match self {
+            Exit::Code(c) => c,
+            Exit::Signal(s) => 128 + s,
+        }
+    }
+}
+
+/// Run the program; returns how the `kvrm` process should end.
+pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     init_logging();
     let root = match &opts.fs_root {
         Some(r) => r.clone(),
@@ -83,30 +110,72 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<i32> {
         root,
         cwd: None,
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
-    let mut proc = kvrm_linux::load(&mut cpu, &spec)?;
-    let tracer = opts.trace.then(|| crate::trace::install(&mut cpu));
-    let summary = kvrm_linux::run(&mut cpu, &mut proc, opts.max_cycles);
+    let mut config = KernelConfig {
+        deterministic: opts.deterministic,
+        seed: opts.seed,
+        max_instructions: opts.max_instructions,
+        ..KernelConfig::default()
+    };
+    if let Some(m) = opts.memory_limit {
+        config.memory_limit = m;
+    }
+    if let Some(n) = opts.max_processes {
+        config.max_tasks = n;
+    }
+    let mut engine = CpuEngine::new();
+    let tracer = opts.trace.then(|| crate::trace::install(&mut engine));
+    let mut kernel = Kernel::new(Box::new(engine), config);
+    kvrm_linux::spawn(&mut kernel, &spec)?;
+    let summary = kernel.run();
     if let Some(t) = tracer {
-        t.finish(&cpu.state);
+        t.finish(None);
     }
     let _ = std::io::stdout().flush();
     match summary.end {
-        RunEnd::Crashed { stop, signal } => {
-            eprintln!("kvrm: {stop}: guest killed by signal {signal}");
-        }
+        RunEnd::Crashed { .. } => {}
         RunEnd::CycleLimit => {
             eprintln!(
-                "kvrm: instruction limit of {} reached at pc {:#x}",
-                summary.instructions, cpu.state.pc
+                "kvrm: instruction limit of {} reached",
+                summary.instructions
             );
+        }
+        RunEnd::Deadlock => {
+            eprintln!("kvrm: every guest thread waits for something that cannot happen");
         }
         RunEnd::Exited(_) => {}
     }
     if opts.stats {
-        eprint!("{}", kvrm_linux::format_stats(&summary, &proc));
+        eprint!("{}", kvrm_linux::format_stats(&summary, &kernel));
     }
-    Ok(summary.end.status())
+    if kernel.live_processes() > 0 && summary.end != RunEnd::CycleLimit {
+        finish_in_background(&mut kernel, summary.end.status());
+    }
+    let signal = match summary.end {
+        RunEnd::Crashed { signal, .. } => Some(signal),
+        RunEnd::Exited(kvrm_linux::ProcessExit::Signaled(sig)) => Some(sig),
+        _ => None,
+    };
+    Ok(match signal {
+        Some(sig) => Exit::Signal(sig),
+        None => Exit::Code(summary.end.status()),
+    })
+}
+
+/// The first guest process ended but others still run (a background job
+/// of a shell): as with qemu-user, where each is a host process, kvrm's own
+/// status is the first process's now and the others go on. The host process
+/// forks; the parent returns, the child runs the rest and exits.
+fn finish_in_background(kernel: &mut Kernel, _status: i32) {
+    let _ = std::io::stderr().flush();
+    // SAFETY: kvrm runs guests on this one thread; the child only goes on
+    // running the kernel it has a copy of, then exits without unwinding.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        kernel.run_rest();
+        let _ = std::io::stdout().flush();
+        // SAFETY: ends the child without running the parent's exit handlers.
+        unsafe { libc::_exit(0) }
+    }
 }
 
 #[cfg(test)]
@@ -127,28 +196,32 @@ mod tests {
             env_unset: vec![],
             fs_root: Some(fixture("")),
             stats: false,
-            max_cycles: None,
+            max_instructions: None,
             trace: false,
+            deterministic: false,
+            seed: 0,
+            memory_limit: None,
+            max_processes: None,
         }
     }
 
     #[test]
     fn exit_status_is_the_guests() {
         // qemu-aarch64 exit42; echo $? -> 42
-        assert_eq!(run_elf(&opts(fixture("exit42"))).unwrap(), 42);
+        assert_eq!(run_elf(&opts(fixture("exit42"))).unwrap().status(), 42);
         // qemu-aarch64 segv -> 139, sigill -> 132
-        assert_eq!(run_elf(&opts(fixture("segv"))).unwrap(), 139);
-        assert_eq!(run_elf(&opts(fixture("sigill"))).unwrap(), 132);
+        assert_eq!(run_elf(&opts(fixture("segv"))).unwrap(), Exit::Signal(11));
+        assert_eq!(run_elf(&opts(fixture("sigill"))).unwrap(), Exit::Signal(4));
         let mut o = opts(fixture("exit42_pie"));
         o.stats = true;
-        assert_eq!(run_elf(&o).unwrap(), 42);
+        assert_eq!(run_elf(&o).unwrap(), Exit::Code(42));
     }
 
     #[test]
     fn cycle_limit_stops_the_guest() {
         let mut o = opts(fixture("hello"));
-        o.max_cycles = Some(2);
-        assert_eq!(run_elf(&o).unwrap(), 124);
+        o.max_instructions = Some(2);
+        assert_eq!(run_elf(&o).unwrap(), Exit::Code(124));
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! `--trace`: each executed instruction, disassembled, with the registers it wrote.
 
-use std::cell::RefCell;
 use std::io::{BufWriter, Stderr, Write};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
-use kvrm_cpu::Cpu;
+use kvrm_cpu::CpuEngine;
 use kvrm_isa::CpuState;
 use yaxpeax_arch::{Decoder, U8Reader};
 use yaxpeax_arm::armv8::a64::InstDecoder;
@@ -31,10 +30,13 @@ pub struct TracePrinter {
 }
 
 impl TracePrinter {
-    fn emit(&mut self, after: &CpuState) {
+    /// Print the pending instruction; `after` is the state after it (the
+    /// next instruction's), `None` when that is not known.
+    fn emit(&mut self, after: Option<&CpuState>) {
         let Some(p) = self.pending.take() else {
             return;
         };
+        let after = after.unwrap_or(&p.before);
         let mut line = format!(
             "{:#014x}: {:08x}  {:<36}",
             p.before.pc,
@@ -66,27 +68,31 @@ impl TracePrinter {
 }
 
 /// Shared handle to the printer installed in a CPU.
-pub struct TraceHandle(Rc<RefCell<TracePrinter>>);
+pub struct TraceHandle(Arc<Mutex<TracePrinter>>);
 
 impl TraceHandle {
-    /// Print the last instruction (call after the run).
-    pub fn finish(self, state: &CpuState) {
-        let mut p = self.0.borrow_mut();
+    /// Print the last instruction (call after the run) with the final state
+    /// if known.
+    pub fn finish(self, state: Option<&CpuState>) {
+        let mut p = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         p.emit(state);
         let _ = p.out.flush();
     }
 }
 
-/// Install a tracer on `cpu` that prints to stderr.
-pub fn install(cpu: &mut Cpu) -> TraceHandle {
-    let printer = Rc::new(RefCell::new(TracePrinter {
+/// Install a tracer on every machine of `engine` that prints to stderr.
+pub fn install(engine: &mut CpuEngine) -> TraceHandle {
+    let printer = Arc::new(Mutex::new(TracePrinter {
         pending: None,
         out: BufWriter::new(std::io::stderr()),
     }));
     let p = printer.clone();
-    cpu.set_tracer(Some(Box::new(move |state: &CpuState, word: u32| {
-        let mut p = p.borrow_mut();
-        p.emit(state);
+    engine.set_tracer(Some(Box::new(move |state: &CpuState, word: u32| {
+        let mut p = p.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        p.emit(Some(state));
         p.pending = Some(Pending {
             before: *state,
             word,

@@ -1,6 +1,7 @@
-//! The `kvrm` command's own behaviour: raw runs, JSON output, trace, errors.
-//! (Instruction semantics are tested against the oracle elsewhere; these
-//! programs only use MOVZ and BRK/SVC/undefined words.)
+//! The `kvrm` command's own behaviour: raw runs, JSON output, trace, option
+//! parsing, errors. (Instruction semantics are tested against the oracle
+//! elsewhere; these programs only use MOVZ and BRK/SVC/undefined words, and the
+//! ELF runs use the prebuilt crates/kvrm-linux/tests/asm programs.)
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -10,6 +11,22 @@ fn kvrm(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("kvrm runs")
+}
+
+/// A prebuilt static AArch64 program from crates/kvrm-linux/tests/asm.
+fn asm_program(name: &str) -> String {
+    format!(
+        "{}/../kvrm-linux/tests/asm/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn raw_file(name: &str, words: &[u32]) -> PathBuf {
@@ -84,19 +101,132 @@ fn undefined_and_fault_stop_cleanly_with_status_1() {
 }
 
 #[test]
-fn cycle_limit_is_exact() {
+fn instruction_limit_is_exact_under_both_spellings() {
     let f = raw_file("spin.bin", &[0x1400_0000]); // b . (branch to itself)
-    let out = kvrm(&[
-        "run",
-        "--raw",
-        f.to_str().unwrap(),
-        "--max-cycles",
-        "1000",
-        "--json",
-    ]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v["stop"], "cycle_limit");
-    assert_eq!(v["cycles"], 1000);
+    for option in ["--max-instructions", "--max-cycles"] {
+        let out = kvrm(&[
+            "run",
+            "--raw",
+            f.to_str().unwrap(),
+            option,
+            "1000",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{option}: {out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(v["stop"], "cycle_limit", "{option}");
+        assert_eq!(v["cycles"], 1000, "{option}");
+    }
+}
+
+#[test]
+fn instruction_limit_stops_elf_programs() {
+    // hello's write syscall is its 6th instruction: a limit of 2 stops it before.
+    for option in ["--max-instructions", "--max-cycles"] {
+        let out = kvrm(&["run", option, "2", &asm_program("hello")]);
+        assert_eq!(out.status.code(), Some(124), "{option}: {out:?}");
+        assert_eq!(stdout(&out), "", "{option}");
+        assert!(
+            stderr(&out).contains("instruction limit of 2 reached"),
+            "{option}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn options_after_program_belong_to_the_guest() {
+    // `args` writes the first 4 bytes of argv[1] and exits with argc:
+    // qemu-aarch64 args --stats -> "--st\n", 2; args --help -> "--he\n", 2;
+    // args -E X=1 --json -> "-E\0X" (NUL-terminated "-E" then the next string), 4.
+    let args = asm_program("args");
+    let out = kvrm(&["run", &args, "--stats"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(stdout(&out), "--st\n");
+    assert_eq!(stderr(&out), "", "--stats went to kvrm");
+
+    let out = kvrm(&["run", &args, "--help"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(stdout(&out), "--he\n");
+
+    let out = kvrm(&["run", &args, "-E", "X=1", "--json"]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert_eq!(out.stdout, b"-E\0X\n");
+
+    // kvrm's own options still work before PROGRAM.
+    let out = kvrm(&["run", "--stats", &args, "abcdef"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(stdout(&out), "abcd\n");
+    assert!(stderr(&out).starts_with("kvrm: "), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_options_before_program_are_usage_errors() {
+    let out = kvrm(&["run", "--no-such-option", &asm_program("exit42")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr(&out).contains("--no-such-option"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn stats_apply_to_raw_runs() {
+    let f = raw_file("stats.bin", &[MOVZ_X3_0X2A, MOVZ_X3_0X2A, BRK_0]);
+    let out = kvrm(&["run", "--stats", "--raw", f.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout stays JSON");
+    assert_eq!(v["cycles"], 2);
+    let err = stderr(&out);
+    let line = err.lines().next().unwrap_or_default();
+    // "kvrm: 2 instructions in 0.000 s (0.0 M instructions/s)"
+    let rest = line
+        .strip_prefix("kvrm: 2 instructions in ")
+        .unwrap_or_else(|| panic!("{err}"));
+    let (secs, ips) = rest.split_once(" s (").unwrap_or_else(|| panic!("{err}"));
+    assert!(secs.parse::<f64>().is_ok(), "{err}");
+    assert!(ips.ends_with(" M instructions/s)"), "{err}");
+    assert!(
+        ips.trim_end_matches(" M instructions/s)")
+            .parse::<f64>()
+            .is_ok(),
+        "{err}"
+    );
+}
+
+#[test]
+fn options_of_the_other_mode_are_errors() {
+    let raw = raw_file("mode.bin", &[BRK_0]);
+    let raw = raw.to_str().unwrap();
+    let elf = asm_program("exit42");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--load-addr", "0x1000", &elf], "--load-addr"),
+        (&["--entry", "4", &elf], "--entry"),
+        (&["--memory-size", "0x100000", &elf], "--memory-size"),
+        (&["--json", &elf], "--json"),
+        (&["--raw", raw, "--fs-root", "/tmp"], "--fs-root"),
+        (&["--raw", raw, "-E", "A=1"], "-E"),
+        (&["--raw", raw, "-U", "HOME"], "-U"),
+        (&["--raw", raw, &elf], "PROGRAM"),
+    ];
+    for (args, option) in cases {
+        let mut argv = vec!["run"];
+        argv.extend_from_slice(args);
+        let out = kvrm(&argv);
+        assert_eq!(out.status.code(), Some(2), "{argv:?}: {out:?}");
+        assert_eq!(stdout(&out), "", "{argv:?}: nothing runs");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{argv:?}: {err}");
+        assert!(
+            err.starts_with("kvrm run: ") && err.contains(option) && err.contains("not apply"),
+            "{argv:?}: {err}"
+        );
+    }
+    // Without --raw or PROGRAM there is nothing to run.
+    let out = kvrm(&["run", "--stats"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr(&out).contains("no PROGRAM"), "{}", stderr(&out));
 }
 
 #[test]
@@ -137,5 +267,10 @@ fn help_explains_the_commands() {
     let text = String::from_utf8_lossy(&out.stdout);
     for word in ["run", "bench", "--raw", "--fs-root"] {
         assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
+    let out = kvrm(&["run", "--help"]);
+    let text = stdout(&out);
+    for word in ["--max-instructions", "--max-cycles", "--stats", "PROGRAM"] {
+        assert!(text.contains(word), "run --help lacks {word}:\n{text}");
     }
 }

@@ -27,6 +27,8 @@ pub struct CpuEngine {
     free_machines: Vec<u32>,
     /// Interpreter or JIT, for every space.
     mode: ExecMode,
+    /// Called before every instruction of every machine (`--trace`).
+    tracer: Option<crate::Tracer>,
 }
 
 impl CpuEngine {
@@ -71,9 +73,10 @@ impl CpuEngine {
             .expect("kvrm: no such machine")
     }
 
-    /// Install a tracer on the interpreter of `space` (`--trace`).
-    pub fn set_tracer(&mut self, space: SpaceId, tracer: Option<crate::Tracer>) {
-        self.cpu_mut(space).set_tracer(tracer);
+    /// Call `tracer(state, word)` before every instruction of every machine
+    /// (slows execution down; `--trace`).
+    pub fn set_tracer(&mut self, tracer: Option<crate::Tracer>) {
+        self.tracer = tracer;
     }
 }
 
@@ -172,7 +175,13 @@ impl Engine for CpuEngine {
                 continue;
             };
             std::mem::swap(&mut cpu.state, &mut slot.state);
+            if self.tracer.is_some() {
+                cpu.set_tracer(self.tracer.take());
+            }
             let r = cpu.run_for(budget);
+            if let Some(t) = cpu.take_tracer() {
+                self.tracer = Some(t);
+            }
             std::mem::swap(&mut cpu.state, &mut slot.state);
             if shared && r.stop == StopReason::CycleLimit {
                 // Preempted, as by a timer interrupt: the exception return
@@ -240,12 +249,12 @@ mod tests {
         let mut st = CpuState::new();
         st.x[1] = 42;
         st.x[2] = 0x8000;
-        let a = e.add_machine(s, st.clone());
+        let a = e.add_machine(s, st);
         let mut out = Vec::new();
         e.run(&[a], 100, &mut out);
         let child_space = e.fork_space(s);
         st.x[1] = 7;
-        let b = e.add_machine(s, st.clone());
+        let b = e.add_machine(s, st);
         st.pc = 4; // the child only loads
         let c = e.add_machine(child_space, st);
         e.run(&[b, c], 100, &mut out);

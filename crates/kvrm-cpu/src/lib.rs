@@ -136,6 +136,11 @@ impl Cpu {
         self.tracer = f;
     }
 
+    /// Remove the tracer (to move it elsewhere).
+    pub fn take_tracer(&mut self) -> Option<Tracer> {
+        self.tracer.take()
+    }
+
     /// Record why the guest stops; returns [`Flow::Stop`] for `return`.
     #[inline]
     pub fn stop(&mut self, reason: StopReason) -> Flow {

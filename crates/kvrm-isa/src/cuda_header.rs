@@ -1,6 +1,7 @@
 //! The C/CUDA view of what the backends share, generated from the Rust
-//! definitions: the `CpuState` struct with `static_assert`ed offsets and the
-//! decode table as (mask, value) arrays with one `KVRM_OP_<NAME>` id per entry.
+//! definitions: the `CpuState` struct with `static_assert`ed offsets, one
+//! `KVRM_OP_<NAME>` id per decode-table entry (the `InsnId`), and the decode
+//! table as (mask, value, op) entries in the decoder's priority order.
 //! The CUDA backend compiles this header into its kernel (NVRTC), so the
 //! layout and the instruction ids cannot drift from the CPU backend's.
 
@@ -70,13 +71,19 @@ pub fn cuda_header() -> String {
     for (id, e) in t.entries.iter().enumerate() {
         let _ = writeln!(h, "#define KVRM_OP_{} {id}", e.name);
     }
-    h.push_str("\n__constant__ const kvrm_u32 KVRM_DECODE_MASK[KVRM_OP_COUNT] = {\n");
-    for e in &t.entries {
-        let _ = writeln!(h, "    {:#010x}u, // {}", e.mask, e.name);
-    }
-    h.push_str("};\n__constant__ const kvrm_u32 KVRM_DECODE_VALUE[KVRM_OP_COUNT] = {\n");
-    for e in &t.entries {
-        let _ = writeln!(h, "    {:#010x}u, // {}", e.value, e.name);
+    h.push_str(
+        "\n// In kvrm_isa::decode_a64's priority order (most fixed bits first): the first\n\
+         // entry with (word & mask) == value is the instruction.\n\
+         struct KvrmDecodeEntry { kvrm_u32 mask, value, op; };\n\
+         __constant__ const KvrmDecodeEntry KVRM_DECODE[KVRM_OP_COUNT] = {\n",
+    );
+    for id in t.priority_order() {
+        let e = &t.entries[id as usize];
+        let _ = writeln!(
+            h,
+            "    {{{:#010x}u, {:#010x}u, KVRM_OP_{}}},",
+            e.mask, e.value, e.name
+        );
     }
     h.push_str("};\n");
     h
@@ -85,6 +92,8 @@ pub fn cuda_header() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::{decode_a64, InsnId};
+    use std::collections::HashMap;
 
     #[test]
     fn header_names_every_entry_and_the_layout() {
@@ -95,6 +104,74 @@ mod tests {
         assert!(h.contains("#define KVRM_OFFSET_V 320\n"));
         assert!(h.contains("__builtin_offsetof(KvrmCpuState, v) == KVRM_OFFSET_V"));
         assert!(h.contains("sizeof(KvrmCpuState) == 832"));
+    }
+
+    /// The header's decode entries, in emitted order, as (mask, value, op id),
+    /// read back from the text (op ids through its `#define KVRM_OP_*` lines).
+    fn emitted_entries(h: &str) -> Vec<(u32, u32, InsnId)> {
+        let ids: HashMap<&str, InsnId> = h
+            .lines()
+            .filter_map(|l| l.strip_prefix("#define KVRM_OP_"))
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(name, _)| *name != "COUNT")
+            .map(|(name, id)| (name, id.parse().expect("numeric op id")))
+            .collect();
+        let start = h
+            .find("KVRM_DECODE[KVRM_OP_COUNT] = {\n")
+            .expect("decode array");
+        let body = &h[start..];
+        let body = &body[body.find('\n').unwrap() + 1..body.find("};").unwrap()];
+        let hex = |s: &str| {
+            let s = s.trim().trim_start_matches("0x").trim_end_matches('u');
+            u32::from_str_radix(s, 16).expect("hex")
+        };
+        body.lines()
+            .map(|l| {
+                let l = l.trim().trim_start_matches('{').trim_end_matches("},");
+                let f: Vec<&str> = l.split(',').map(str::trim).collect();
+                let op = f[2].strip_prefix("KVRM_OP_").expect("op name");
+                (hex(f[0]), hex(f[1]), ids[op])
+            })
+            .collect()
+    }
+
+    /// A device decoder that takes the first matching entry of the header's list
+    /// must agree with `decode_a64` on every entry's own encodings: its pattern
+    /// with the don't-care bits all 0, all 1, and filled from a fixed seed.
+    #[test]
+    fn first_match_over_the_header_list_is_decode_a64() {
+        let emitted = emitted_entries(&cuda_header());
+        let t = table();
+        assert_eq!(emitted.len(), t.entries.len());
+        let first_match = |word: u32| {
+            emitted
+                .iter()
+                .find(|(mask, value, _)| word & mask == *value)
+                .map(|e| e.2)
+        };
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut checked = 0;
+        for e in &t.entries {
+            let mut words = vec![e.value, e.value | !e.mask];
+            for _ in 0..16 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                words.push(e.value | (seed as u32 & !e.mask));
+            }
+            for word in words {
+                let want = decode_a64(word);
+                assert!(want.is_some(), "{word:#010x} ({}) does not decode", e.name);
+                assert_eq!(
+                    first_match(word),
+                    want,
+                    "{word:#010x} ({}): header order disagrees with decode_a64",
+                    e.name
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 18 * t.entries.len());
     }
 
     /// The header must be valid C++ (CUDA's dialect) for the host compiler too,

@@ -112,6 +112,18 @@ impl DecodeTable {
         best.map(|(id, _)| id)
     }
 
+    /// Every entry in the order [`decode`](Self::decode) prefers them: most fixed
+    /// bits first, table order among equals. The first entry of this list that
+    /// matches a word is the one `decode` returns (the CUDA header lists its
+    /// entries in this order so a device decoder can stop at the first match).
+    pub fn priority_order(&self) -> Vec<InsnId> {
+        let mut order: Vec<InsnId> = (0..self.entries.len() as InsnId).collect();
+        // Stable: among equal fixed-bit counts `decode` keeps the first match,
+        // which is the lowest id (its buckets are in table order).
+        order.sort_by_key(|&id| std::cmp::Reverse(self.entries[id as usize].fixed_bits()));
+        order
+    }
+
     /// All entries matching `word` (for diagnostics and the ambiguity test).
     pub fn all_matches(&self, word: u32) -> Vec<InsnId> {
         (0..self.entries.len() as InsnId)

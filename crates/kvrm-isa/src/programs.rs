@@ -1,4 +1,4 @@
-//! The ancestor's two microbenchmarks as raw A64 programs, shared by
+//! The Metal system's two microbenchmarks as raw A64 programs, shared by
 //! `kvrm bench`, the criterion benches and (later) the GPU benchmarks.
 //!
 //! ```text

@@ -632,9 +632,11 @@ impl AddressSpace {
         if bytes.is_empty() {
             return Ok(());
         }
-        let last = addr
-            .checked_add(bytes.len() as u64 - 1)
-            .ok_or(fault(addr, access, FaultKind::Unmapped))?;
+        let last = addr.checked_add(bytes.len() as u64 - 1).ok_or(fault(
+            addr,
+            access,
+            FaultKind::Unmapped,
+        ))?;
         // Check every page first, so a faulting write changes nothing.
         for page in page_of(addr)..=page_of(last) {
             let a = (page << PAGE_SHIFT).max(addr);
@@ -794,7 +796,11 @@ mod tests {
         a.mark_stale([1]);
         assert_eq!(a.read_u8(0x1234).unwrap(), 5);
         a.write_u8(0x1000, 9).unwrap();
-        assert_eq!(a.read_u16(0x1000).unwrap(), 0x0509, "brought in, then written");
+        assert_eq!(
+            a.read_u16(0x1000).unwrap(),
+            0x0509,
+            "brought in, then written"
+        );
     }
 
     #[test]
@@ -804,7 +810,6 @@ mod tests {
         a.protect(0, 0x1000, Perms::R).unwrap();
         assert_ne!(a.epoch(), e);
     }
-
 
     #[test]
     fn flat_memory_reads_back_writes() {

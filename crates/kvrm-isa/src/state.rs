@@ -2,7 +2,9 @@
 //!
 //! `CpuState` is `#[repr(C)]` with a fixed layout because the CUDA backend keeps
 //! the very same bytes in device memory (one `CpuState` per lane). Every offset
-//! is asserted below; the CUDA side asserts the same numbers with `static_assert`.
+//! is asserted below. The generated CUDA header (`cuda_header`) carries the same
+//! numbers: host compilers check them with `static_assert`; NVRTC cannot, so
+//! scripts/gpu-check-header.py checks them on the device.
 //!
 //! | offset | field       | meaning                                               |
 //! |-------:|-------------|-------------------------------------------------------|
@@ -13,9 +15,9 @@
 //! |    272 | `fpcr`      | floating-point control register                       |
 //! |    280 | `fpsr`      | floating-point status register (sticky flags, QC)     |
 //! |    288 | `tpidr_el0` | user thread pointer                                   |
-//! |    296 | `excl_addr` | exclusive monitor: address of the open reservation    |
-//! |    304 | `excl_size` | exclusive monitor: bytes reserved, 0 = open (none)    |
-//! |    312 | `_reserved` | zero                                                  |
+//! |    296 | `excl_addr` | exclusive monitor: reserved address (if `excl_size`)  |
+//! |    304 | `excl_size` | exclusive monitor: bytes reserved, 0 = no reservation |
+//! |    312 | `_reserved` | zero; puts `v` on a 16-byte boundary                  |
 //! |    320 | `v[0..32]`  | SIMD&FP registers, each `[lo, hi]` 64-bit halves      |
 //! |    832 | (size)      |                                                       |
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use kvrm_isa::{Access, FaultKind, AddressSpace, Perms, PAGE_SIZE};
+use kvrm_isa::{Access, AddressSpace, FaultKind, Perms, PAGE_SIZE};
 use proptest::prelude::*;
 
 /// Pages 0..PAGES of a small window of the address space near the top, so

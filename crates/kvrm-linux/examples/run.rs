@@ -1,10 +1,9 @@
-//! Run a static AArch64 Linux executable on the CPU backend:
+//! Run a static AArch64 Linux executable on the CPU engine:
 //! `cargo run -p kvrm-linux --example run -- PROGRAM [ARGS...]`.
 //! Prints `--stats`-like numbers to stderr when KVRM_STATS is set.
 
-use kvrm_cpu::Cpu;
-use kvrm_isa::GuestMemory;
-use kvrm_linux::{format_stats, load, run, ProgramSpec, RunEnd};
+use kvrm_cpu::CpuEngine;
+use kvrm_linux::{format_stats, spawn, Kernel, KernelConfig, ProgramSpec, RunEnd};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,20 +22,19 @@ fn main() {
             .into(),
         cwd: None,
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
-    let mut proc = match load(&mut cpu, &spec) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("run: {e}");
-            std::process::exit(1);
-        }
-    };
-    let s = run(&mut cpu, &mut proc, None);
+    let mut kernel = Kernel::new(Box::new(CpuEngine::new()), KernelConfig::default());
+    if let Err(e) = spawn(&mut kernel, &spec) {
+        eprintln!("run: {e}");
+        std::process::exit(1);
+    }
+    let s = kernel.run();
     if let RunEnd::Crashed { stop, signal } = s.end {
         eprintln!("run: {stop}: signal {signal}");
     }
     if std::env::var_os("KVRM_STATS").is_some() {
-        eprint!("{}", format_stats(&s, &proc));
+        eprint!("{}", format_stats(&s, &kernel));
     }
+    // Guest processes the first one left behind run to their end.
+    kernel.run_rest();
     std::process::exit(s.end.status());
 }

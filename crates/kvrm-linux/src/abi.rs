@@ -1,6 +1,7 @@
-//! The Linux AArch64 user ABI: errno values, flag bits, auxv keys, the
-//! hardware capabilities kvrm advertises, and the process address-space layout.
-//! Values are the guest's (arm64), independent of the host.
+//! The Linux AArch64 user ABI: errno values, flag bits, auxv keys, signal
+//! numbers and the process address-space layout. Values are the guest's
+//! (arm64), independent of the host. (The HWCAP bits kvrm advertises are in
+//! `kvrm_isa::features`, next to the instructions they describe.)
 
 /// errno values (asm-generic/errno-base.h, errno.h).
 pub mod errno {
@@ -39,7 +40,7 @@ pub mod errno {
     pub const EPIPE: i64 = 32;
 }
 
-/// openat flags (arm64 values; O_DIRECTORY/O_NOFOLLOW differ from x86).
+/// openat flags (arm64 values; O_DIRECTORY, O_NOFOLLOW and O_LARGEFILE differ from x86).
 pub mod open {
     pub const O_ACCMODE: u64 = 0o3;
     pub const O_RDONLY: u64 = 0;
@@ -152,7 +153,8 @@ pub mod signal {
 
 /// Address-space layout of a guest process.
 pub mod layout {
-    /// One past the highest stack byte (as the arm64 kernel with 48-bit VAs).
+    /// One past the highest stack byte: fixed, below 2^47. (The arm64 kernel
+    /// puts the stack top just below 2^48, randomized; guests do not rely on it.)
     pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
     /// Size of the (fixed, non-growing) main stack.
     pub const STACK_SIZE: u64 = 8 * 1024 * 1024;

@@ -1,6 +1,6 @@
 //! Loading static AArch64 ELF executables (ET_EXEC and static-pie) into guest memory.
 
-use kvrm_isa::{GuestMemory, Perms, PAGE_SIZE};
+use kvrm_isa::{AddressSpace, Perms, PAGE_SIZE};
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::LittleEndian as LE;
@@ -80,7 +80,7 @@ struct Segment {
 }
 
 /// Check `data` and load its segments into `mem`. Nothing is mapped on error.
-pub fn load_elf(data: &[u8], mem: &mut GuestMemory) -> Result<LoadedElf, ElfError> {
+pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfError> {
     if data.len() < 4 || &data[..4] != b"\x7fELF" {
         return Err(ElfError::NotElf);
     }

@@ -1,10 +1,9 @@
 //! Guest file descriptors: each names a host descriptor (the host's own stdin,
 //! stdout and stderr for 0-2, otherwise one opened inside the sandbox root).
 
-use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::abi::errno::*;
 
@@ -47,6 +46,11 @@ pub struct OpenFile {
     /// Directory listing snapshot and position (getdents64 / lseek).
     pub dir_entries: Option<Vec<DirEnt>>,
     pub dir_pos: usize,
+    /// The host descriptor is non-blocking whatever the guest asked (pipes
+    /// between guest processes): the kernel blocks the guest thread instead.
+    pub host_nonblock: bool,
+    /// Can a read or write of it wait (pipe, socket, terminal)? Found on first use.
+    pub pollable: Option<bool>,
 }
 
 impl OpenFile {
@@ -59,11 +63,28 @@ impl OpenFile {
             is_dir: false,
             dir_entries: None,
             dir_pos: 0,
+            host_nonblock: false,
+            pollable: None,
         }
     }
 }
 
-pub type FileRef = Rc<RefCell<OpenFile>>;
+/// An open file description, shared by dup'ed descriptors and by the
+/// processes that inherited it.
+pub type FileRef = Arc<Mutex<OpenFile>>;
+
+/// Locking an open file description (a panic elsewhere cannot leave it
+/// half-updated in a way that matters here, so poisoning is ignored).
+pub trait LockFile {
+    fn lock_file(&self) -> MutexGuard<'_, OpenFile>;
+}
+
+impl LockFile for Mutex<OpenFile> {
+    fn lock_file(&self) -> MutexGuard<'_, OpenFile> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct FdEntry {
@@ -72,7 +93,7 @@ pub struct FdEntry {
 }
 
 /// The descriptor table.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FdTable {
     slots: Vec<Option<FdEntry>>,
     /// RLIMIT_NOFILE: descriptors are below this.

@@ -2,7 +2,7 @@
 //! argc, argv[], NULL, envp[], NULL, auxv pairs ending with AT_NULL, and the
 //! strings and AT_RANDOM bytes above them.
 
-use kvrm_isa::{CpuState, GuestMemory, MemFault, Perms, PAGE_SIZE};
+use kvrm_isa::{AddressSpace, CpuState, MemFault, Perms, PAGE_SIZE};
 
 use crate::abi::{auxv::*, layout};
 use crate::elf::LoadedElf;
@@ -37,7 +37,7 @@ pub struct StackInfo {
 /// Map the stack and write argc/argv/envp/auxv and the strings. The registers
 /// are set by [`init_registers`].
 pub fn setup_stack(
-    mem: &mut GuestMemory,
+    mem: &mut AddressSpace,
     elf: &LoadedElf,
     img: &ProcessImage,
 ) -> Result<StackInfo, MemFault> {
@@ -51,7 +51,7 @@ pub fn setup_stack(
 
     // Strings from the top down: a final NULL word, execfn, envp, argv.
     let mut p = layout::STACK_TOP - 8;
-    let mut push = |mem: &mut GuestMemory, bytes: &[u8], align: u64| -> Result<u64, MemFault> {
+    let mut push = |mem: &mut AddressSpace, bytes: &[u8], align: u64| -> Result<u64, MemFault> {
         p -= bytes.len() as u64;
         p &= !(align - 1);
         mem.write_bytes(p, bytes)?;

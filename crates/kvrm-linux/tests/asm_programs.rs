@@ -1,59 +1,43 @@
 //! Tiny AArch64 assembly programs (tests/asm/*.S, built by tests/asm/build.sh)
-//! run through the Linux layer on the CPU backend. Expected stdout and exit
+//! run by the virtual kernel on the CPU engine. Expected stdout and exit
 //! status were recorded with qemu-aarch64 (commands in each test).
 
-use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use kvrm_cpu::Cpu;
-use kvrm_isa::GuestMemory;
-use kvrm_linux::{load, run, ProgramSpec, RunEnd};
+use kvrm_linux::ProgramSpec;
+use kvrm_testkit::counts;
 
-fn asm_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/asm")
-}
-
-struct Outcome {
-    stdout: Vec<u8>,
-    status: i32,
-    end: RunEnd,
-}
+mod common;
+use common::{asm, run_captured, Outcome};
 
 fn run_prog(name: &str, args: &[&str], root: &Path, cwd: &str) -> Outcome {
-    let exe = asm_dir().join(name);
     let mut argv = vec![name.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let spec = ProgramSpec {
-        exe,
+        exe: asm(name),
         argv,
         envp: vec![b"KVRM_TEST=1".to_vec()],
         root: root.to_path_buf(),
         cwd: Some(cwd.to_string()),
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
-    let mut proc = load(&mut cpu, &spec).expect("load");
-    let mut out = tempfile::tempfile().unwrap();
-    proc.set_stdio(1, out.try_clone().unwrap().into());
-    let summary = run(&mut cpu, &mut proc, Some(10_000_000));
-    let mut stdout = Vec::new();
-    out.seek(SeekFrom::Start(0)).unwrap();
-    out.read_to_end(&mut stdout).unwrap();
-    Outcome {
-        stdout,
-        status: summary.end.status(),
-        end: summary.end,
-    }
+    run_captured(&spec, Some(10_000_000))
 }
 
 fn check(name: &str, args: &[&str], stdout: &str, status: i32) {
-    let o = run_prog(name, args, &asm_dir(), "/");
+    let _case = counts::Case::new("guest");
+    let o = run_prog(name, args, &asm(""), "/");
     assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
+        o.stdout_string(),
         stdout,
         "{name}: stdout ({:?})",
-        o.end
+        o.summary.end
     );
-    assert_eq!(o.status, status, "{name}: exit status ({:?})", o.end);
+    assert_eq!(
+        o.status(),
+        status,
+        "{name}: exit status ({:?})",
+        o.summary.end
+    );
 }
 
 // qemu-aarch64 ./hello; echo $?  -> "hello, kvrm\n", 0
@@ -119,11 +103,12 @@ fn dotdot_cannot_escape_the_root() {
 
 #[test]
 fn cwd_is_applied() {
+    let _case = counts::Case::new("guest");
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("sub")).unwrap();
     std::fs::write(tmp.path().join("sub/data.txt"), b"in sub\n").unwrap();
-    std::fs::copy(asm_dir().join("cat"), tmp.path().join("cat")).unwrap();
+    std::fs::copy(asm("cat"), tmp.path().join("cat")).unwrap();
     let o = run_prog("cat", &[], tmp.path(), "/sub");
     assert_eq!(o.stdout, b"in sub\n");
-    assert_eq!(o.status, 0);
+    assert_eq!(o.status(), 0);
 }

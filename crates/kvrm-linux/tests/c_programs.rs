@@ -1,18 +1,17 @@
-//! Static glibc programs (tests/c/*.c) run through the Linux layer. They are
+//! Static glibc programs (tests/c/*.c) run by the virtual kernel. They are
 //! built with aarch64-linux-gnu-gcc; without it they are skipped with a reason.
-//! Expected stdout and exit status were recorded with qemu-aarch64.
+//! Expected stdout and exit status were recorded with qemu-aarch64. Each test is
+//! one run of the "guest" suite in scripts/test.sh's summary.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use kvrm_cpu::Cpu;
-use kvrm_isa::GuestMemory;
-use kvrm_linux::{load, run, ProgramSpec};
+use kvrm_linux::ProgramSpec;
+use kvrm_testkit::counts;
 
 mod common;
-use common::have_cross_compiler;
+use common::{have_cross_compiler, run_captured};
 
 /// Build all programs once into a temporary directory.
 fn build_dir() -> &'static Path {
@@ -46,20 +45,15 @@ fn run_c(name: &str, args: &[&str], env: &[&str]) -> (String, i32) {
         root: root.path().to_path_buf(),
         cwd: Some("/".into()),
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
-    let mut proc = load(&mut cpu, &spec).expect("load");
-    let mut out = tempfile::tempfile().unwrap();
-    proc.set_stdio(1, out.try_clone().unwrap().into());
-    let s = run(&mut cpu, &mut proc, Some(2_000_000_000));
-    let mut stdout = String::new();
-    out.seek(SeekFrom::Start(0)).unwrap();
-    out.read_to_string(&mut stdout).unwrap();
-    (stdout, s.end.status())
+    let o = run_captured(&spec, Some(2_000_000_000));
+    (o.stdout_string(), o.status())
 }
 
 #[test]
 fn glibc_hello() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("hello", &["q"], &[]);
@@ -69,7 +63,9 @@ fn glibc_hello() {
 
 #[test]
 fn glibc_files() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("files", &[], &[]);
@@ -84,7 +80,9 @@ fn glibc_files() {
 
 #[test]
 fn glibc_memory() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("mem", &[], &[]);
@@ -96,7 +94,9 @@ fn glibc_memory() {
 
 #[test]
 fn glibc_environment() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("env", &[], &["KVRM_E=x", "PATH=/bin"]);
@@ -109,7 +109,9 @@ fn glibc_environment() {
 
 #[test]
 fn glibc_abort_is_sigabrt() {
+    let case = counts::Case::new("guest");
     if !have_cross_compiler() {
+        case.skip();
         return;
     }
     let (out, status) = run_c("abort", &[], &[]);

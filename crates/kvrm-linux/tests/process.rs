@@ -1,22 +1,20 @@
-//! ELF loading errors, the initial stack and auxv, and syscalls called
-//! directly on a guest memory.
+//! ELF loading errors, the initial stack and auxv, and syscalls serviced by
+//! the kernel for a process that runs no code (registers and memory set by
+//! the test, as if the thread had executed SVC).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use kvrm_cpu::Cpu;
 use kvrm_isa::features::{hwcap, HWCAP, HWCAP2};
-use kvrm_isa::{Backend, GuestMemory, Perms};
+use kvrm_isa::{AddressSpace, CpuState, Perms};
 use kvrm_linux::abi::{auxv::*, errno::*, layout};
 use kvrm_linux::syscalls::nr;
 use kvrm_linux::{
-    load, load_elf, run, ElfError, LinuxProcess, ProcessConfig, ProgramSpec, RunEnd, SyscallOutcome,
+    load_elf, spawn, ElfError, Kernel, LinuxProcess, Pid, ProcessConfig, ProcessExit, ProgramSpec,
+    RunEnd,
 };
 
-fn asm(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/asm")
-        .join(name)
-}
+mod common;
+use common::{asm, kernel};
 
 fn hello_bytes() -> Vec<u8> {
     std::fs::read(asm("hello")).unwrap()
@@ -27,10 +25,10 @@ fn hello_bytes() -> Vec<u8> {
 #[test]
 fn elf_errors_are_reported_not_panics() {
     let good = hello_bytes();
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     assert!(load_elf(&good, &mut mem).is_ok());
 
-    let err = |bytes: &[u8]| load_elf(bytes, &mut GuestMemory::new()).unwrap_err();
+    let err = |bytes: &[u8]| load_elf(bytes, &mut AddressSpace::new()).unwrap_err();
     assert_eq!(err(b"#!/bin/sh\n"), ElfError::NotElf);
     assert_eq!(err(b""), ElfError::NotElf);
     assert!(matches!(err(&good[..30]), ElfError::Truncated(_)));
@@ -66,23 +64,23 @@ fn elf_errors_are_reported_not_panics() {
     for (i, b) in junk.iter_mut().enumerate().skip(16).take(48) {
         *b = (i * 37) as u8;
     }
-    let _ = load_elf(&junk, &mut GuestMemory::new());
+    let _ = load_elf(&junk, &mut AddressSpace::new());
     for cut in 0..good.len() {
-        let _ = load_elf(&good[..cut], &mut GuestMemory::new());
+        let _ = load_elf(&good[..cut], &mut AddressSpace::new());
     }
 }
 
 #[test]
 fn failed_load_leaves_memory_empty() {
     let good = hello_bytes();
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     assert!(load_elf(&good[..0xd8], &mut mem).is_err());
     assert!(mem.regions().is_empty());
 }
 
 #[test]
 fn segments_have_their_permissions() {
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     let l = load_elf(&hello_bytes(), &mut mem).unwrap();
     assert_eq!(l.entry, 0x4000b0);
     assert_eq!(mem.perms_at(0x400000), Some(Perms::RX));
@@ -97,7 +95,7 @@ fn segments_have_their_permissions() {
 
 #[test]
 fn static_pie_loads_at_a_base() {
-    let mut mem = GuestMemory::new();
+    let mut mem = AddressSpace::new();
     let data = std::fs::read(asm("exit42_pie")).unwrap();
     let l = load_elf(&data, &mut mem).unwrap();
     assert_eq!(l.bias, layout::PIE_BASE);
@@ -109,9 +107,9 @@ fn static_pie_loads_at_a_base() {
         root: asm(""),
         cwd: None,
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
-    let mut p = load(&mut cpu, &spec).unwrap();
-    let s = run(&mut cpu, &mut p, Some(1000));
+    let mut k = kernel(Some(1000));
+    spawn(&mut k, &spec).unwrap();
+    let s = k.run();
     assert_eq!(s.end.status(), 42, "{:?}", s.end);
 }
 
@@ -126,16 +124,16 @@ fn stack_and_auxv_layout() {
         root: asm(""),
         cwd: None,
     };
-    let mut cpu = Cpu::new(GuestMemory::new());
-    load(&mut cpu, &spec).unwrap();
-    let st = *cpu.state();
+    let mut k = kernel(None);
+    let pid = spawn(&mut k, &spec).unwrap();
+    let st = *k.state(pid).unwrap();
     assert_eq!(st.pc, 0x4000b0);
     assert_eq!(st.sp % 16, 0);
     assert!(st.x.iter().all(|&x| x == 0));
     assert!(st.sp < layout::STACK_TOP && st.sp > layout::STACK_TOP - layout::STACK_SIZE);
-    let m = cpu.memory_mut();
-    let word = |m: &mut GuestMemory, a: u64| m.read_u64(a).unwrap();
-    let cstr = |m: &mut GuestMemory, a: u64| m.read_cstring(a, 4096).unwrap();
+    let m = k.space(pid).unwrap();
+    let word = |m: &AddressSpace, a: u64| m.read_u64(a).unwrap();
+    let cstr = |m: &AddressSpace, a: u64| m.read_cstring(a, 4096).unwrap();
     let sp = st.sp;
     assert_eq!(word(m, sp), 2);
     let a0 = word(m, sp + 8);
@@ -203,35 +201,67 @@ fn stack_and_auxv_layout() {
     assert!(a0 > a && execfn < layout::STACK_TOP);
 }
 
-// ----- syscalls on a guest memory -------------------------------------------------
+// ----- syscalls serviced by the kernel --------------------------------------------
 
 const BUF: u64 = 0x10000;
 
-fn process(root: &Path) -> (LinuxProcess, GuestMemory) {
-    let p = LinuxProcess::new(ProcessConfig {
-        root: root.to_path_buf(),
-        exe_host: asm("hello"),
-        exe_link: b"/hello".to_vec(),
-        cwd: "/".into(),
-        brk_start: 0x80_0000,
-    })
-    .unwrap();
-    let mut mem = GuestMemory::new();
-    mem.map(BUF, 0x10000, Perms::RW).unwrap();
-    mem.map(0x30000, 0x1000, Perms::R).unwrap();
-    (p, mem)
+/// A kernel with one process that runs no code: its registers are set and
+/// its syscalls serviced by [`Kernel::service`].
+struct Guest {
+    kernel: Kernel,
+    pid: Pid,
 }
 
-fn sys(p: &mut LinuxProcess, m: &mut GuestMemory, n: u64, a: &[u64]) -> i64 {
-    let mut args = [0u64; 6];
-    args[..a.len()].copy_from_slice(a);
-    match p.syscall(m, n, args) {
-        SyscallOutcome::Return(v) => v as i64,
-        SyscallOutcome::Exit(e) => panic!("unexpected exit {e:?}"),
+impl Guest {
+    fn new(root: &Path) -> Self {
+        let p = LinuxProcess::new(ProcessConfig {
+            root: root.to_path_buf(),
+            exe_host: asm("hello"),
+            exe_link: b"/hello".to_vec(),
+            cwd: "/".into(),
+            brk_start: 0x80_0000,
+        })
+        .unwrap();
+        let mut mem = AddressSpace::new();
+        mem.map(BUF, 0x10000, Perms::RW).unwrap();
+        mem.map(0x30000, 0x1000, Perms::R).unwrap();
+        let mut kernel = kernel(None);
+        let pid = kernel.add_process(mem, CpuState::new(), p);
+        Guest { kernel, pid }
+    }
+
+    fn mem(&mut self) -> &mut AddressSpace {
+        self.kernel.space_mut(self.pid).unwrap()
+    }
+
+    /// Service syscall `n`; it must return (not wait, not end the process).
+    fn sys(&mut self, n: u64, a: &[u64]) -> i64 {
+        self.kernel.service(self.pid, n, a);
+        assert!(!self.kernel.is_waiting(self.pid), "syscall {n} waits");
+        let st = self
+            .kernel
+            .state(self.pid)
+            .unwrap_or_else(|| panic!("syscall {n} ended the process"));
+        st.x[0] as i64
+    }
+
+    /// Service syscall `n`, which must end the process; how it ended.
+    fn sys_ends(&mut self, n: u64, a: &[u64]) -> ProcessExit {
+        self.kernel.service(self.pid, n, a);
+        assert!(
+            self.kernel.state(self.pid).is_none(),
+            "syscall {n} returned"
+        );
+        assert_eq!(self.kernel.live_processes(), 0);
+        // The first process has ended: run() reports how, running nothing.
+        match self.kernel.run().end {
+            RunEnd::Exited(e) => e,
+            e => panic!("{e:?}"),
+        }
     }
 }
 
-fn put_str(m: &mut GuestMemory, a: u64, s: &str) -> u64 {
+fn put_str(m: &mut AddressSpace, a: u64, s: &str) -> u64 {
     let mut b = s.as_bytes().to_vec();
     b.push(0);
     m.write_bytes(a, &b).unwrap();
@@ -241,176 +271,120 @@ fn put_str(m: &mut GuestMemory, a: u64, s: &str) -> u64 {
 #[test]
 fn bad_pointers_give_efault() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut p, mut m) = process(tmp.path());
-    assert_eq!(sys(&mut p, &mut m, nr::WRITE, &[1, 0x10, 5]), -EFAULT);
+    let mut g = Guest::new(tmp.path());
+    assert_eq!(g.sys(nr::WRITE, &[1, 0x10, 5]), -EFAULT);
+    assert_eq!(g.sys(nr::WRITE, &[1, u64::MAX - 2, 5]), -EFAULT);
     assert_eq!(
-        sys(&mut p, &mut m, nr::WRITE, &[1, u64::MAX - 2, 5]),
-        -EFAULT
-    );
-    assert_eq!(
-        sys(&mut p, &mut m, nr::READ, &[0, 0x30000, 5]),
+        g.sys(nr::READ, &[0, 0x30000, 5]),
         -EFAULT,
         "read-only buffer"
     );
-    assert_eq!(
-        sys(&mut p, &mut m, nr::OPENAT, &[-100i64 as u64, 0x5, 0, 0]),
-        -EFAULT
-    );
-    assert_eq!(
-        sys(&mut p, &mut m, nr::CLOCK_GETTIME, &[1, 0x30000]),
-        -EFAULT
-    );
-    assert_eq!(sys(&mut p, &mut m, nr::UNAME, &[0x20]), -EFAULT);
-    assert_eq!(sys(&mut p, &mut m, nr::FSTAT, &[1, 0x30000]), -EFAULT);
-    assert_eq!(sys(&mut p, &mut m, nr::WRITE, &[99, BUF, 1]), -EBADF);
+    assert_eq!(g.sys(nr::OPENAT, &[-100i64 as u64, 0x5, 0, 0]), -EFAULT);
+    assert_eq!(g.sys(nr::CLOCK_GETTIME, &[1, 0x30000]), -EFAULT);
+    assert_eq!(g.sys(nr::UNAME, &[0x20]), -EFAULT);
+    assert_eq!(g.sys(nr::FSTAT, &[1, 0x30000]), -EFAULT);
+    assert_eq!(g.sys(nr::WRITE, &[99, BUF, 1]), -EBADF);
     // writev with a bad iovec array.
-    assert_eq!(sys(&mut p, &mut m, nr::WRITEV, &[1, 0x40, 1]), -EFAULT);
+    assert_eq!(g.sys(nr::WRITEV, &[1, 0x40, 1]), -EFAULT);
 }
 
 #[test]
 fn mmap_munmap_mprotect() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut p, mut m) = process(tmp.path());
+    let mut g = Guest::new(tmp.path());
     let anon = 0x22; // MAP_PRIVATE | MAP_ANONYMOUS
+    assert_eq!(g.sys(nr::MMAP, &[0, 0, 3, anon, u64::MAX, 0]), -EINVAL);
     assert_eq!(
-        sys(&mut p, &mut m, nr::MMAP, &[0, 0, 3, anon, u64::MAX, 0]),
-        -EINVAL
-    );
-    assert_eq!(
-        sys(&mut p, &mut m, nr::MMAP, &[0, 4096, 3, 0x20, u64::MAX, 0]),
+        g.sys(nr::MMAP, &[0, 4096, 3, 0x20, u64::MAX, 0]),
         -EINVAL,
         "no type"
     );
     assert_eq!(
-        sys(&mut p, &mut m, nr::MMAP, &[0, 4096, 3, anon, u64::MAX, 1]),
+        g.sys(nr::MMAP, &[0, 4096, 3, anon, u64::MAX, 1]),
         -EINVAL,
         "offset"
     );
-    let a = sys(&mut p, &mut m, nr::MMAP, &[0, 10000, 3, anon, u64::MAX, 0]) as u64;
+    let a = g.sys(nr::MMAP, &[0, 10000, 3, anon, u64::MAX, 0]) as u64;
     assert_eq!(a % 4096, 0);
     assert!(a < layout::MMAP_TOP);
-    assert_eq!(m.read_u64(a + 8192).unwrap(), 0);
-    m.write_u64(a, 7).unwrap();
+    assert_eq!(g.mem().read_u64(a + 8192).unwrap(), 0);
+    g.mem().write_u64(a, 7).unwrap();
     // MAP_FIXED replaces; MAP_FIXED_NOREPLACE refuses.
     assert_eq!(
-        sys(
-            &mut p,
-            &mut m,
-            nr::MMAP,
-            &[a, 4096, 1, anon | 0x100000, u64::MAX, 0]
-        ),
+        g.sys(nr::MMAP, &[a, 4096, 1, anon | 0x100000, u64::MAX, 0]),
         -EEXIST
     );
     assert_eq!(
-        sys(
-            &mut p,
-            &mut m,
-            nr::MMAP,
-            &[a, 4096, 1, anon | 0x10, u64::MAX, 0]
-        ) as u64,
+        g.sys(nr::MMAP, &[a, 4096, 1, anon | 0x10, u64::MAX, 0]) as u64,
         a
     );
-    assert_eq!(m.read_u64(a).unwrap(), 0, "fixed mapping is fresh");
-    assert!(m.write_u64(a, 1).is_err(), "read-only now");
-    assert_eq!(sys(&mut p, &mut m, nr::MPROTECT, &[a, 4096, 3]), 0);
-    m.write_u64(a, 1).unwrap();
-    assert_eq!(
-        sys(&mut p, &mut m, nr::MPROTECT, &[a + 1, 4096, 3]),
-        -EINVAL
-    );
-    assert_eq!(sys(&mut p, &mut m, nr::MUNMAP, &[a, 0]), -EINVAL);
-    assert_eq!(sys(&mut p, &mut m, nr::MUNMAP, &[a + 1, 4096]), -EINVAL);
-    assert_eq!(sys(&mut p, &mut m, nr::MUNMAP, &[a, 12288]), 0);
-    assert!(m.read_u64(a).is_err());
-    assert_eq!(sys(&mut p, &mut m, nr::MPROTECT, &[a, 4096, 3]), -ENOMEM);
+    assert_eq!(g.mem().read_u64(a).unwrap(), 0, "fixed mapping is fresh");
+    assert!(g.mem().write_u64(a, 1).is_err(), "read-only now");
+    assert_eq!(g.sys(nr::MPROTECT, &[a, 4096, 3]), 0);
+    g.mem().write_u64(a, 1).unwrap();
+    assert_eq!(g.sys(nr::MPROTECT, &[a + 1, 4096, 3]), -EINVAL);
+    assert_eq!(g.sys(nr::MUNMAP, &[a, 0]), -EINVAL);
+    assert_eq!(g.sys(nr::MUNMAP, &[a + 1, 4096]), -EINVAL);
+    assert_eq!(g.sys(nr::MUNMAP, &[a, 12288]), 0);
+    assert!(g.mem().read_u64(a).is_err());
+    assert_eq!(g.sys(nr::MPROTECT, &[a, 4096, 3]), -ENOMEM);
     // Two mappings do not overlap.
-    let b = sys(&mut p, &mut m, nr::MMAP, &[0, 8192, 3, anon, u64::MAX, 0]) as u64;
-    let c = sys(&mut p, &mut m, nr::MMAP, &[0, 8192, 3, anon, u64::MAX, 0]) as u64;
+    let b = g.sys(nr::MMAP, &[0, 8192, 3, anon, u64::MAX, 0]) as u64;
+    let c = g.sys(nr::MMAP, &[0, 8192, 3, anon, u64::MAX, 0]) as u64;
     assert!(b + 8192 <= c || c + 8192 <= b);
 }
 
 #[test]
 fn mremap_grows_and_moves() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut p, mut m) = process(tmp.path());
+    let mut g = Guest::new(tmp.path());
     let anon = 0x22;
-    let a = sys(&mut p, &mut m, nr::MMAP, &[0, 4096, 3, anon, u64::MAX, 0]) as u64;
-    m.write_u64(a, 0xabcd).unwrap();
+    let a = g.sys(nr::MMAP, &[0, 4096, 3, anon, u64::MAX, 0]) as u64;
+    g.mem().write_u64(a, 0xabcd).unwrap();
     // Block growth in place, then move.
     let blocker = a + 4096;
-    let _ = sys(
-        &mut p,
-        &mut m,
-        nr::MMAP,
-        &[blocker, 4096, 1, anon | 0x10, u64::MAX, 0],
-    );
-    assert_eq!(
-        sys(&mut p, &mut m, nr::MREMAP, &[a, 4096, 8192, 0, 0]),
-        -ENOMEM
-    );
-    let b = sys(&mut p, &mut m, nr::MREMAP, &[a, 4096, 8192, 1, 0]) as u64;
+    let _ = g.sys(nr::MMAP, &[blocker, 4096, 1, anon | 0x10, u64::MAX, 0]);
+    assert_eq!(g.sys(nr::MREMAP, &[a, 4096, 8192, 0, 0]), -ENOMEM);
+    let b = g.sys(nr::MREMAP, &[a, 4096, 8192, 1, 0]) as u64;
     assert_ne!(b, a);
-    assert_eq!(m.read_u64(b).unwrap(), 0xabcd);
-    m.write_u64(b + 4096, 1).unwrap();
-    assert!(m.read_u64(a).is_err());
+    assert_eq!(g.mem().read_u64(b).unwrap(), 0xabcd);
+    g.mem().write_u64(b + 4096, 1).unwrap();
+    assert!(g.mem().read_u64(a).is_err());
     // Shrink in place.
-    assert_eq!(
-        sys(&mut p, &mut m, nr::MREMAP, &[b, 8192, 4096, 0, 0]) as u64,
-        b
-    );
-    assert!(m.read_u64(b + 4096).is_err());
+    assert_eq!(g.sys(nr::MREMAP, &[b, 8192, 4096, 0, 0]) as u64, b);
+    assert!(g.mem().read_u64(b + 4096).is_err());
 }
 
 #[test]
 fn madvise_dontneed_zeroes() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut p, mut m) = process(tmp.path());
-    let a = sys(&mut p, &mut m, nr::MMAP, &[0, 8192, 3, 0x22, u64::MAX, 0]) as u64;
-    m.write_u64(a + 4096, 5).unwrap();
-    assert_eq!(sys(&mut p, &mut m, nr::MADVISE, &[a, 8192, 4]), 0);
-    assert_eq!(m.read_u64(a + 4096).unwrap(), 0);
+    let mut g = Guest::new(tmp.path());
+    let a = g.sys(nr::MMAP, &[0, 8192, 3, 0x22, u64::MAX, 0]) as u64;
+    g.mem().write_u64(a + 4096, 5).unwrap();
+    assert_eq!(g.sys(nr::MADVISE, &[a, 8192, 4]), 0);
+    assert_eq!(g.mem().read_u64(a + 4096).unwrap(), 0);
 }
 
 #[test]
 fn brk_grows_and_shrinks() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut p, mut m) = process(tmp.path());
-    let start = sys(&mut p, &mut m, nr::BRK, &[0]) as u64;
+    let mut g = Guest::new(tmp.path());
+    let start = g.sys(nr::BRK, &[0]) as u64;
     assert_eq!(start, 0x80_0000);
-    assert!(m.read_u8(start).is_err());
-    assert_eq!(
-        sys(&mut p, &mut m, nr::BRK, &[start + 100]) as u64,
-        start + 100
-    );
-    m.write_u8(start + 99, 1).unwrap();
-    m.write_u8(start + 4095, 1).unwrap();
-    assert_eq!(
-        sys(&mut p, &mut m, nr::BRK, &[start + 0x5000]) as u64,
-        start + 0x5000
-    );
-    m.write_u8(start + 0x4fff, 1).unwrap();
-    assert_eq!(
-        sys(&mut p, &mut m, nr::BRK, &[start + 0x1000]) as u64,
-        start + 0x1000
-    );
-    assert!(m.read_u8(start + 0x1000).is_err());
+    assert!(g.mem().read_u8(start).is_err());
+    assert_eq!(g.sys(nr::BRK, &[start + 100]) as u64, start + 100);
+    g.mem().write_u8(start + 99, 1).unwrap();
+    g.mem().write_u8(start + 4095, 1).unwrap();
+    assert_eq!(g.sys(nr::BRK, &[start + 0x5000]) as u64, start + 0x5000);
+    g.mem().write_u8(start + 0x4fff, 1).unwrap();
+    assert_eq!(g.sys(nr::BRK, &[start + 0x1000]) as u64, start + 0x1000);
+    assert!(g.mem().read_u8(start + 0x1000).is_err());
     // Below the start: unchanged.
-    assert_eq!(
-        sys(&mut p, &mut m, nr::BRK, &[start - 1]) as u64,
-        start + 0x1000
-    );
+    assert_eq!(g.sys(nr::BRK, &[start - 1]) as u64, start + 0x1000);
     // Into an existing mapping: refused.
     let fixed = start + 0x10000;
-    let _ = sys(
-        &mut p,
-        &mut m,
-        nr::MMAP,
-        &[fixed, 4096, 3, 0x32, u64::MAX, 0],
-    );
-    assert_eq!(
-        sys(&mut p, &mut m, nr::BRK, &[fixed + 8]) as u64,
-        start + 0x1000
-    );
+    let _ = g.sys(nr::MMAP, &[fixed, 4096, 3, 0x32, u64::MAX, 0]);
+    assert_eq!(g.sys(nr::BRK, &[fixed + 8]) as u64, start + 0x1000);
 }
 
 #[test]
@@ -420,305 +394,252 @@ fn files_in_the_sandbox() {
     std::fs::create_dir_all(root.join("d")).unwrap();
     std::fs::write(tmp.path().join("outside"), b"secret").unwrap();
     std::os::unix::fs::symlink("../../outside", root.join("d/link")).unwrap();
-    let (mut p, mut m) = process(&root);
+    let mut g = Guest::new(&root);
     let at = -100i64 as u64;
     // Create, write, seek, read back.
-    let path = put_str(&mut m, BUF, "/d/new.txt");
-    let fd = sys(
-        &mut p,
-        &mut m,
-        nr::OPENAT,
-        &[at, path, 0o102 | 0o1000, 0o644],
-    ) as u64; // O_RDWR|O_CREAT|O_TRUNC
+    let path = put_str(g.mem(), BUF, "/d/new.txt");
+    let fd = g.sys(nr::OPENAT, &[at, path, 0o102 | 0o1000, 0o644]) as u64; // O_RDWR|O_CREAT|O_TRUNC
     assert!(fd >= 3, "{fd}");
-    m.write_bytes(BUF + 0x100, b"abcdef").unwrap();
-    assert_eq!(sys(&mut p, &mut m, nr::WRITE, &[fd, BUF + 0x100, 6]), 6);
-    assert_eq!(sys(&mut p, &mut m, nr::LSEEK, &[fd, 2, 0]), 2);
-    assert_eq!(sys(&mut p, &mut m, nr::READ, &[fd, BUF + 0x200, 100]), 4);
-    assert_eq!(m.read_cstring(BUF + 0x200, 4).unwrap(), b"cdef");
-    assert_eq!(
-        sys(&mut p, &mut m, nr::PREAD64, &[fd, BUF + 0x200, 2, 1]),
-        2
-    );
-    assert_eq!(m.read_cstring(BUF + 0x200, 2).unwrap(), b"bc");
+    g.mem().write_bytes(BUF + 0x100, b"abcdef").unwrap();
+    assert_eq!(g.sys(nr::WRITE, &[fd, BUF + 0x100, 6]), 6);
+    assert_eq!(g.sys(nr::LSEEK, &[fd, 2, 0]), 2);
+    assert_eq!(g.sys(nr::READ, &[fd, BUF + 0x200, 100]), 4);
+    assert_eq!(g.mem().read_cstring(BUF + 0x200, 4).unwrap(), b"cdef");
+    assert_eq!(g.sys(nr::PREAD64, &[fd, BUF + 0x200, 2, 1]), 2);
+    assert_eq!(g.mem().read_cstring(BUF + 0x200, 2).unwrap(), b"bc");
     assert_eq!(std::fs::read(root.join("d/new.txt")).unwrap(), b"abcdef");
     // fstat: size 6, regular file.
-    assert_eq!(sys(&mut p, &mut m, nr::FSTAT, &[fd, BUF + 0x400]), 0);
-    assert_eq!(m.read_u64(BUF + 0x400 + 48).unwrap(), 6);
-    assert_eq!(m.read_u32(BUF + 0x400 + 16).unwrap() & 0o170000, 0o100000);
+    assert_eq!(g.sys(nr::FSTAT, &[fd, BUF + 0x400]), 0);
+    assert_eq!(g.mem().read_u64(BUF + 0x400 + 48).unwrap(), 6);
+    assert_eq!(
+        g.mem().read_u32(BUF + 0x400 + 16).unwrap() & 0o170000,
+        0o100000
+    );
     // dup / fcntl / close.
-    let d = sys(&mut p, &mut m, nr::DUP, &[fd]) as u64;
-    assert_eq!(sys(&mut p, &mut m, nr::FCNTL, &[d, 1, 0]), 0);
-    assert_eq!(sys(&mut p, &mut m, nr::DUP3, &[fd, 50, 0o2000000]), 50);
-    assert_eq!(sys(&mut p, &mut m, nr::FCNTL, &[50, 1, 0]), 1);
-    assert_eq!(sys(&mut p, &mut m, nr::DUP3, &[fd, fd, 0]), -EINVAL);
-    assert_eq!(sys(&mut p, &mut m, nr::FCNTL, &[fd, 3, 0]) as u64 & 3, 2);
+    let d = g.sys(nr::DUP, &[fd]) as u64;
+    assert_eq!(g.sys(nr::FCNTL, &[d, 1, 0]), 0);
+    assert_eq!(g.sys(nr::DUP3, &[fd, 50, 0o2000000]), 50);
+    assert_eq!(g.sys(nr::FCNTL, &[50, 1, 0]), 1);
+    assert_eq!(g.sys(nr::DUP3, &[fd, fd, 0]), -EINVAL);
+    assert_eq!(g.sys(nr::FCNTL, &[fd, 3, 0]) as u64 & 3, 2);
     for f in [fd, d, 50] {
-        assert_eq!(sys(&mut p, &mut m, nr::CLOSE, &[f]), 0);
+        assert_eq!(g.sys(nr::CLOSE, &[f]), 0);
     }
-    assert_eq!(sys(&mut p, &mut m, nr::CLOSE, &[fd]), -EBADF);
+    assert_eq!(g.sys(nr::CLOSE, &[fd]), -EBADF);
     // A symlink pointing outside the root does not reach the host file.
-    let link = put_str(&mut m, BUF + 0x800, "/d/link");
-    assert_eq!(sys(&mut p, &mut m, nr::OPENAT, &[at, link, 0, 0]), -ENOENT);
-    let esc = put_str(&mut m, BUF, "../../../outside");
-    assert_eq!(sys(&mut p, &mut m, nr::OPENAT, &[at, esc, 0, 0]), -ENOENT);
+    let link = put_str(g.mem(), BUF + 0x800, "/d/link");
+    assert_eq!(g.sys(nr::OPENAT, &[at, link, 0, 0]), -ENOENT);
+    let esc = put_str(g.mem(), BUF, "../../../outside");
+    assert_eq!(g.sys(nr::OPENAT, &[at, esc, 0, 0]), -ENOENT);
     // readlinkat gives the stored target; /proc/self/exe the program.
+    assert_eq!(g.sys(nr::READLINKAT, &[at, link, BUF + 0x100, 64]), 13);
     assert_eq!(
-        sys(&mut p, &mut m, nr::READLINKAT, &[at, link, BUF + 0x100, 64]),
-        13
+        g.mem().read_cstring(BUF + 0x100, 13).unwrap(),
+        b"../../outside"
     );
-    assert_eq!(m.read_cstring(BUF + 0x100, 13).unwrap(), b"../../outside");
-    let exe = put_str(&mut m, BUF, "/proc/self/exe");
-    assert_eq!(
-        sys(&mut p, &mut m, nr::READLINKAT, &[at, exe, BUF + 0x100, 64]),
-        6
-    );
+    let exe = put_str(g.mem(), BUF, "/proc/self/exe");
+    assert_eq!(g.sys(nr::READLINKAT, &[at, exe, BUF + 0x100, 64]), 6);
     // The executable (outside the root) can be read, not written or chmod'ed.
-    assert_eq!(sys(&mut p, &mut m, nr::OPENAT, &[at, exe, 2, 0]), -ETXTBSY);
-    let xfd = sys(&mut p, &mut m, nr::OPENAT, &[at, exe, 0, 0]) as u64;
-    assert_eq!(sys(&mut p, &mut m, nr::READ, &[xfd, BUF + 0x100, 4]), 4);
+    assert_eq!(g.sys(nr::OPENAT, &[at, exe, 2, 0]), -ETXTBSY);
+    let xfd = g.sys(nr::OPENAT, &[at, exe, 0, 0]) as u64;
+    assert_eq!(g.sys(nr::READ, &[xfd, BUF + 0x100, 4]), 4);
     assert_eq!(
-        m.read_u32(BUF + 0x100).unwrap(),
+        g.mem().read_u32(BUF + 0x100).unwrap(),
         u32::from_le_bytes(*b"\x7fELF")
     );
-    assert_eq!(sys(&mut p, &mut m, nr::FCHMOD, &[xfd, 0o777]), -EPERM);
-    assert_eq!(sys(&mut p, &mut m, nr::WRITE, &[xfd, BUF, 1]), -EBADF);
+    assert_eq!(g.sys(nr::FCHMOD, &[xfd, 0o777]), -EPERM);
+    assert_eq!(g.sys(nr::WRITE, &[xfd, BUF, 1]), -EBADF);
     // mkdir, chdir, getcwd, relative open, getdents64, unlink, rmdir.
-    let sub = put_str(&mut m, BUF, "d/sub");
-    assert_eq!(sys(&mut p, &mut m, nr::MKDIRAT, &[at, sub, 0o755]), 0);
-    assert_eq!(sys(&mut p, &mut m, nr::MKDIRAT, &[at, sub, 0o755]), -EEXIST);
-    assert_eq!(sys(&mut p, &mut m, nr::CHDIR, &[sub]), 0);
-    assert_eq!(sys(&mut p, &mut m, nr::GETCWD, &[BUF + 0x100, 64]), 7);
-    assert_eq!(m.read_cstring(BUF + 0x100, 64).unwrap(), b"/d/sub");
-    assert_eq!(sys(&mut p, &mut m, nr::GETCWD, &[BUF + 0x100, 3]), -ERANGE);
-    let up = put_str(&mut m, BUF, "..");
-    let dfd = sys(&mut p, &mut m, nr::OPENAT, &[at, up, 0o40000, 0]) as u64; // O_DIRECTORY
-    let n = sys(&mut p, &mut m, nr::GETDENTS64, &[dfd, BUF + 0x1000, 4096]);
+    let sub = put_str(g.mem(), BUF, "d/sub");
+    assert_eq!(g.sys(nr::MKDIRAT, &[at, sub, 0o755]), 0);
+    assert_eq!(g.sys(nr::MKDIRAT, &[at, sub, 0o755]), -EEXIST);
+    assert_eq!(g.sys(nr::CHDIR, &[sub]), 0);
+    assert_eq!(g.sys(nr::GETCWD, &[BUF + 0x100, 64]), 7);
+    assert_eq!(g.mem().read_cstring(BUF + 0x100, 64).unwrap(), b"/d/sub");
+    assert_eq!(g.sys(nr::GETCWD, &[BUF + 0x100, 3]), -ERANGE);
+    let up = put_str(g.mem(), BUF, "..");
+    let dfd = g.sys(nr::OPENAT, &[at, up, 0o40000, 0]) as u64; // O_DIRECTORY
+    let n = g.sys(nr::GETDENTS64, &[dfd, BUF + 0x1000, 4096]);
     assert!(n > 0);
     let mut names = Vec::new();
     let mut off = 0u64;
     while off < n as u64 {
-        let reclen = m.read_u16(BUF + 0x1000 + off + 16).unwrap() as u64;
+        let reclen = g.mem().read_u16(BUF + 0x1000 + off + 16).unwrap() as u64;
         names.push(
-            String::from_utf8(m.read_cstring(BUF + 0x1000 + off + 19, 256).unwrap()).unwrap(),
+            String::from_utf8(g.mem().read_cstring(BUF + 0x1000 + off + 19, 256).unwrap()).unwrap(),
         );
         off += reclen;
     }
     names.sort();
     assert_eq!(names, [".", "..", "link", "new.txt", "sub"]);
-    assert_eq!(
-        sys(&mut p, &mut m, nr::GETDENTS64, &[dfd, BUF + 0x1000, 4096]),
-        0
-    );
-    assert_eq!(sys(&mut p, &mut m, nr::LSEEK, &[dfd, 0, 0]), 0);
-    assert!(sys(&mut p, &mut m, nr::GETDENTS64, &[dfd, BUF + 0x1000, 4096]) > 0);
-    let rel = put_str(&mut m, BUF, "new.txt");
-    assert_eq!(
-        sys(&mut p, &mut m, nr::NEWFSTATAT, &[dfd, rel, BUF + 0x400, 0]),
-        0
-    );
-    assert_eq!(sys(&mut p, &mut m, nr::UNLINKAT, &[dfd, rel, 0]), 0);
-    assert_eq!(
-        sys(&mut p, &mut m, nr::NEWFSTATAT, &[dfd, rel, BUF + 0x400, 0]),
-        -ENOENT
-    );
-    let dot = put_str(&mut m, BUF, "/d/sub");
-    assert_eq!(sys(&mut p, &mut m, nr::UNLINKAT, &[at, dot, 0x200]), 0);
-    let root_path = put_str(&mut m, BUF + 0x900, "/");
-    assert_eq!(
-        sys(&mut p, &mut m, nr::UNLINKAT, &[at, root_path, 0x200]),
-        -16,
-        "EBUSY"
-    );
+    assert_eq!(g.sys(nr::GETDENTS64, &[dfd, BUF + 0x1000, 4096]), 0);
+    assert_eq!(g.sys(nr::LSEEK, &[dfd, 0, 0]), 0);
+    assert!(g.sys(nr::GETDENTS64, &[dfd, BUF + 0x1000, 4096]) > 0);
+    let rel = put_str(g.mem(), BUF, "new.txt");
+    assert_eq!(g.sys(nr::NEWFSTATAT, &[dfd, rel, BUF + 0x400, 0]), 0);
+    assert_eq!(g.sys(nr::UNLINKAT, &[dfd, rel, 0]), 0);
+    assert_eq!(g.sys(nr::NEWFSTATAT, &[dfd, rel, BUF + 0x400, 0]), -ENOENT);
+    let dot = put_str(g.mem(), BUF, "/d/sub");
+    assert_eq!(g.sys(nr::UNLINKAT, &[at, dot, 0x200]), 0);
+    let root_path = put_str(g.mem(), BUF + 0x900, "/");
+    assert_eq!(g.sys(nr::UNLINKAT, &[at, root_path, 0x200]), -16, "EBUSY");
     // /dev/null works without a /dev in the root.
-    let null = put_str(&mut m, BUF, "/dev/null");
-    let nfd = sys(&mut p, &mut m, nr::OPENAT, &[at, null, 2, 0]) as u64;
-    assert_eq!(sys(&mut p, &mut m, nr::READ, &[nfd, BUF, 10]), 0);
-    assert_eq!(sys(&mut p, &mut m, nr::WRITE, &[nfd, BUF, 10]), 10);
+    let null = put_str(g.mem(), BUF, "/dev/null");
+    let nfd = g.sys(nr::OPENAT, &[at, null, 2, 0]) as u64;
+    assert_eq!(g.sys(nr::READ, &[nfd, BUF, 10]), 0);
+    assert_eq!(g.sys(nr::WRITE, &[nfd, BUF, 10]), 10);
     // statx and faccessat on the root.
+    assert_eq!(g.sys(nr::STATX, &[at, root_path, 0, 0x7ff, BUF + 0x400]), 0);
     assert_eq!(
-        sys(
-            &mut p,
-            &mut m,
-            nr::STATX,
-            &[at, root_path, 0, 0x7ff, BUF + 0x400]
-        ),
-        0
-    );
-    assert_eq!(
-        m.read_u16(BUF + 0x400 + 28).unwrap() as u32 & 0o170000,
+        g.mem().read_u16(BUF + 0x400 + 28).unwrap() as u32 & 0o170000,
         0o040000
     );
-    assert_eq!(sys(&mut p, &mut m, nr::FACCESSAT, &[at, root_path, 0]), 0);
-    let missing = put_str(&mut m, BUF, "/nope");
-    assert_eq!(
-        sys(&mut p, &mut m, nr::FACCESSAT, &[at, missing, 0]),
-        -ENOENT
-    );
+    assert_eq!(g.sys(nr::FACCESSAT, &[at, root_path, 0]), 0);
+    let missing = put_str(g.mem(), BUF, "/nope");
+    assert_eq!(g.sys(nr::FACCESSAT, &[at, missing, 0]), -ENOENT);
 }
 
 #[test]
 fn pipes_and_misc() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut p, mut m) = process(tmp.path());
-    assert_eq!(sys(&mut p, &mut m, nr::PIPE2, &[BUF, 0]), 0);
-    let r = m.read_u32(BUF).unwrap() as u64;
-    let w = m.read_u32(BUF + 4).unwrap() as u64;
-    m.write_bytes(BUF + 0x100, b"ping").unwrap();
-    assert_eq!(sys(&mut p, &mut m, nr::WRITE, &[w, BUF + 0x100, 4]), 4);
-    assert_eq!(sys(&mut p, &mut m, nr::READ, &[r, BUF + 0x200, 10]), 4);
-    assert_eq!(m.read_cstring(BUF + 0x200, 4).unwrap(), b"ping");
-    assert_eq!(sys(&mut p, &mut m, nr::LSEEK, &[r, 0, 0]), -ESPIPE);
-    assert_eq!(sys(&mut p, &mut m, nr::IOCTL, &[r, 0x5401, BUF]), -ENOTTY);
+    let mut g = Guest::new(tmp.path());
+    assert_eq!(g.sys(nr::PIPE2, &[BUF, 0]), 0);
+    let r = g.mem().read_u32(BUF).unwrap() as u64;
+    let w = g.mem().read_u32(BUF + 4).unwrap() as u64;
+    g.mem().write_bytes(BUF + 0x100, b"ping").unwrap();
+    assert_eq!(g.sys(nr::WRITE, &[w, BUF + 0x100, 4]), 4);
+    assert_eq!(g.sys(nr::READ, &[r, BUF + 0x200, 10]), 4);
+    assert_eq!(g.mem().read_cstring(BUF + 0x200, 4).unwrap(), b"ping");
+    assert_eq!(g.sys(nr::LSEEK, &[r, 0, 0]), -ESPIPE);
+    assert_eq!(g.sys(nr::IOCTL, &[r, 0x5401, BUF]), -ENOTTY);
     // uname
-    assert_eq!(sys(&mut p, &mut m, nr::UNAME, &[BUF]), 0);
-    assert_eq!(m.read_cstring(BUF, 65).unwrap(), b"Linux");
-    assert_eq!(m.read_cstring(BUF + 4 * 65, 65).unwrap(), b"aarch64");
+    assert_eq!(g.sys(nr::UNAME, &[BUF]), 0);
+    assert_eq!(g.mem().read_cstring(BUF, 65).unwrap(), b"Linux");
+    assert_eq!(g.mem().read_cstring(BUF + 4 * 65, 65).unwrap(), b"aarch64");
     // Unknown syscalls: -ENOSYS.
-    assert_eq!(sys(&mut p, &mut m, 9999, &[]), -ENOSYS);
-    assert_eq!(sys(&mut p, &mut m, nr::RSEQ, &[]), -ENOSYS);
+    assert_eq!(g.sys(9999, &[]), -ENOSYS);
+    assert_eq!(g.sys(nr::RSEQ, &[]), -ENOSYS);
     // futex on a changed value.
-    m.write_u32(BUF, 5).unwrap();
-    assert_eq!(sys(&mut p, &mut m, nr::FUTEX, &[BUF, 128, 4, 0]), -EAGAIN);
-    assert_eq!(sys(&mut p, &mut m, nr::FUTEX, &[BUF, 129, 1, 0]), 0);
+    g.mem().write_u32(BUF, 5).unwrap();
+    assert_eq!(g.sys(nr::FUTEX, &[BUF, 128, 4, 0]), -EAGAIN);
+    assert_eq!(g.sys(nr::FUTEX, &[BUF, 129, 1, 0]), 0);
     // Signals: recorded, read back.
-    m.write_bytes(BUF + 0x100, &[0x55; 32]).unwrap();
+    g.mem().write_bytes(BUF + 0x100, &[0x55; 32]).unwrap();
+    assert_eq!(g.sys(nr::RT_SIGACTION, &[10, BUF + 0x100, 0, 8]), 0);
+    assert_eq!(g.sys(nr::RT_SIGACTION, &[10, 0, BUF + 0x200, 8]), 0);
     assert_eq!(
-        sys(&mut p, &mut m, nr::RT_SIGACTION, &[10, BUF + 0x100, 0, 8]),
-        0
+        g.mem().read_u64(BUF + 0x218).unwrap(),
+        0x5555_5555_5555_5555
     );
-    assert_eq!(
-        sys(&mut p, &mut m, nr::RT_SIGACTION, &[10, 0, BUF + 0x200, 8]),
-        0
-    );
-    assert_eq!(m.read_u64(BUF + 0x218).unwrap(), 0x5555_5555_5555_5555);
-    assert_eq!(
-        sys(&mut p, &mut m, nr::RT_SIGACTION, &[9, BUF + 0x100, 0, 8]),
-        -EINVAL
-    );
-    assert_eq!(
-        sys(&mut p, &mut m, nr::RT_SIGACTION, &[10, 0, 0, 4]),
-        -EINVAL
-    );
-    assert_eq!(sys(&mut p, &mut m, nr::SIGALTSTACK, &[0, BUF + 0x300]), 0);
-    assert_eq!(m.read_u32(BUF + 0x308).unwrap(), 2, "SS_DISABLE");
-    m.write_bytes(BUF + 0x300, &[0; 24]).unwrap();
-    m.write_u64(BUF + 0x310, 100).unwrap();
-    assert_eq!(
-        sys(&mut p, &mut m, nr::SIGALTSTACK, &[BUF + 0x300, 0]),
-        -ENOMEM
-    );
+    assert_eq!(g.sys(nr::RT_SIGACTION, &[9, BUF + 0x100, 0, 8]), -EINVAL);
+    assert_eq!(g.sys(nr::RT_SIGACTION, &[10, 0, 0, 4]), -EINVAL);
+    assert_eq!(g.sys(nr::SIGALTSTACK, &[0, BUF + 0x300]), 0);
+    assert_eq!(g.mem().read_u32(BUF + 0x308).unwrap(), 2, "SS_DISABLE");
+    g.mem().write_bytes(BUF + 0x300, &[0; 24]).unwrap();
+    g.mem().write_u64(BUF + 0x310, 100).unwrap();
+    assert_eq!(g.sys(nr::SIGALTSTACK, &[BUF + 0x300, 0]), -ENOMEM);
     // Limits, time, random.
-    assert_eq!(sys(&mut p, &mut m, nr::PRLIMIT64, &[0, 3, 0, BUF]), 0);
-    assert_eq!(m.read_u64(BUF).unwrap(), layout::STACK_SIZE);
-    assert_eq!(sys(&mut p, &mut m, nr::CLOCK_GETTIME, &[1, BUF]), 0);
-    assert_eq!(sys(&mut p, &mut m, nr::CLOCK_GETTIME, &[99, BUF]), -EINVAL);
-    assert_eq!(sys(&mut p, &mut m, nr::GETRANDOM, &[BUF, 64, 0]), 64);
-    assert_eq!(
-        sys(&mut p, &mut m, nr::SCHED_GETAFFINITY, &[0, 128, BUF]),
-        8
-    );
-    assert_eq!(m.read_u64(BUF).unwrap(), 1);
-    assert_eq!(
-        sys(&mut p, &mut m, nr::SET_TID_ADDRESS, &[BUF]),
-        sys(&mut p, &mut m, nr::GETPID, &[])
-    );
-    m.write_bytes(BUF, &[0u8; 16]).unwrap();
-    assert_eq!(sys(&mut p, &mut m, nr::NANOSLEEP, &[BUF, 0]), 0);
-    m.write_u64(BUF + 8, 2_000_000_000).unwrap();
-    assert_eq!(sys(&mut p, &mut m, nr::NANOSLEEP, &[BUF, 0]), -EINVAL);
-    let counts = p.syscall_counts();
+    assert_eq!(g.sys(nr::PRLIMIT64, &[0, 3, 0, BUF]), 0);
+    assert_eq!(g.mem().read_u64(BUF).unwrap(), layout::STACK_SIZE);
+    assert_eq!(g.sys(nr::CLOCK_GETTIME, &[1, BUF]), 0);
+    assert_eq!(g.sys(nr::CLOCK_GETTIME, &[99, BUF]), -EINVAL);
+    assert_eq!(g.sys(nr::GETRANDOM, &[BUF, 64, 0]), 64);
+    assert_eq!(g.sys(nr::SCHED_GETAFFINITY, &[0, 128, BUF]), 8);
+    assert_eq!(g.mem().read_u64(BUF).unwrap(), 1);
+    assert_eq!(g.sys(nr::SET_TID_ADDRESS, &[BUF]), g.sys(nr::GETPID, &[]));
+    g.mem().write_bytes(BUF, &[0u8; 16]).unwrap();
+    g.mem().write_u64(BUF + 8, 2_000_000_000).unwrap();
+    assert_eq!(g.sys(nr::NANOSLEEP, &[BUF, 0]), -EINVAL);
+    let counts = g.kernel.process(g.pid).unwrap().syscall_counts();
     assert!(counts
         .iter()
         .any(|&(n, name, c)| n == nr::WRITE && name == "write" && c == 1));
+    assert!(g
+        .kernel
+        .syscall_counts()
+        .iter()
+        .any(|&(n, name, c)| n == nr::WRITE && name == "write" && c == 1));
+    // A sleep makes the thread wait (the scheduler wakes it with 0 at the
+    // deadline, here already passed); it does not return at once any more.
+    g.mem().write_u64(BUF + 8, 0).unwrap();
+    g.kernel.service(g.pid, nr::NANOSLEEP, &[BUF, 0]);
+    assert!(g.kernel.is_waiting(g.pid));
 }
 
 #[test]
 fn exit_and_kill_end_the_process() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut p, mut m) = process(tmp.path());
-    let pid = sys(&mut p, &mut m, nr::GETPID, &[]) as u64;
-    assert_eq!(sys(&mut p, &mut m, nr::TGKILL, &[pid, pid, 0]), 0);
-    assert_eq!(
-        sys(&mut p, &mut m, nr::KILL, &[pid, 17]),
-        0,
-        "SIGCHLD is ignored"
-    );
-    // Other pids are the host's: one above any pid_max does not exist.
-    assert_eq!(sys(&mut p, &mut m, nr::KILL, &[0x7fff_fff0, 6]), -ESRCH);
-    assert_eq!(sys(&mut p, &mut m, nr::TKILL, &[0x7fff_fff0, 6]), -ESRCH);
+    let mut g = Guest::new(tmp.path());
+    let pid = g.sys(nr::GETPID, &[]) as u64;
+    assert_eq!(g.sys(nr::TGKILL, &[pid, pid, 0]), 0);
+    assert_eq!(g.sys(nr::KILL, &[pid, 17]), 0, "SIGCHLD is ignored");
+    // Pids are the kernel's own: one nobody has does not exist.
+    assert_eq!(g.sys(nr::KILL, &[0x7fff_fff0, 6]), -ESRCH);
+    assert_eq!(g.sys(nr::TKILL, &[0x7fff_fff0, 6]), -ESRCH);
     // Blocked: pending, not acted on; rt_sigpending reports it.
     let set = 0x7fff_f000_0000u64;
-    m.map(set, 4096, Perms::RW).unwrap();
-    m.write_u64(set, 1 << 9).unwrap(); // SIGUSR1
-    assert_eq!(sys(&mut p, &mut m, nr::RT_SIGPROCMASK, &[0, set, 0, 8]), 0);
-    assert_eq!(sys(&mut p, &mut m, nr::TKILL, &[pid, 10]), 0);
-    assert_eq!(sys(&mut p, &mut m, nr::RT_SIGPENDING, &[set + 8, 8]), 0);
-    assert_eq!(m.read_u64(set + 8).unwrap(), 1 << 9);
+    g.mem().map(set, 4096, Perms::RW).unwrap();
+    g.mem().write_u64(set, 1 << 9).unwrap(); // SIGUSR1
+    assert_eq!(g.sys(nr::RT_SIGPROCMASK, &[0, set, 0, 8]), 0);
+    assert_eq!(g.sys(nr::TKILL, &[pid, 10]), 0);
+    assert_eq!(g.sys(nr::RT_SIGPENDING, &[set + 8, 8]), 0);
+    assert_eq!(g.mem().read_u64(set + 8).unwrap(), 1 << 9);
     // Unblocking it takes the default action (musl's raise blocks around tkill).
-    let out = p.syscall(&mut m, nr::RT_SIGPROCMASK, [1, set, 0, 8, 0, 0]);
     assert_eq!(
-        out,
-        SyscallOutcome::Exit(kvrm_linux::ProcessExit::Signaled(10))
+        g.sys_ends(nr::RT_SIGPROCMASK, &[1, set, 0, 8]),
+        ProcessExit::Signaled(10)
     );
-    let out = p.syscall(&mut m, nr::TGKILL, [pid, pid, 6, 0, 0, 0]);
+    // Each ending on a process of its own (an ended process makes no more calls).
+    let mut g = Guest::new(tmp.path());
+    let pid = g.sys(nr::GETPID, &[]) as u64;
     assert_eq!(
-        out,
-        SyscallOutcome::Exit(kvrm_linux::ProcessExit::Signaled(6))
+        g.sys_ends(nr::TGKILL, &[pid, pid, 6]),
+        ProcessExit::Signaled(6)
     );
-    let out = p.syscall(&mut m, nr::EXIT_GROUP, [0x1_07, 0, 0, 0, 0, 0]);
-    match out {
-        SyscallOutcome::Exit(e) => assert_eq!(e.status(), 7),
-        o => panic!("{o:?}"),
-    }
-    assert_eq!(
-        RunEnd::Exited(kvrm_linux::ProcessExit::Signaled(6)).status(),
-        134
-    );
+    let mut g = Guest::new(tmp.path());
+    assert_eq!(g.sys_ends(nr::EXIT_GROUP, &[0x1_07]).status(), 7);
+    assert_eq!(RunEnd::Exited(ProcessExit::Signaled(6)).status(), 134);
 }
 
 #[test]
 fn readv_writev_and_partial_buffers() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut p, mut m) = process(tmp.path());
+    let mut g = Guest::new(tmp.path());
     let at = -100i64 as u64;
-    let path = put_str(&mut m, BUF, "/v.txt");
-    let fd = sys(&mut p, &mut m, nr::OPENAT, &[at, path, 0o102, 0o644]) as u64;
-    m.write_bytes(BUF + 0x100, b"abc").unwrap();
-    m.write_bytes(BUF + 0x200, b"defgh").unwrap();
+    let path = put_str(g.mem(), BUF, "/v.txt");
+    let fd = g.sys(nr::OPENAT, &[at, path, 0o102, 0o644]) as u64;
+    g.mem().write_bytes(BUF + 0x100, b"abc").unwrap();
+    g.mem().write_bytes(BUF + 0x200, b"defgh").unwrap();
     let iov = BUF + 0x300;
     for (i, (b, l)) in [(BUF + 0x100, 3u64), (BUF + 0x200, 0), (BUF + 0x200, 5)]
         .into_iter()
         .enumerate()
     {
-        m.write_u64(iov + 16 * i as u64, b).unwrap();
-        m.write_u64(iov + 16 * i as u64 + 8, l).unwrap();
+        g.mem().write_u64(iov + 16 * i as u64, b).unwrap();
+        g.mem().write_u64(iov + 16 * i as u64 + 8, l).unwrap();
     }
-    assert_eq!(sys(&mut p, &mut m, nr::WRITEV, &[fd, iov, 3]), 8);
-    assert_eq!(sys(&mut p, &mut m, nr::WRITEV, &[fd, iov, 2000]), -EINVAL);
+    assert_eq!(g.sys(nr::WRITEV, &[fd, iov, 3]), 8);
+    assert_eq!(g.sys(nr::WRITEV, &[fd, iov, 2000]), -EINVAL);
     assert_eq!(
         std::fs::read(tmp.path().join("v.txt")).unwrap(),
         b"abcdefgh"
     );
     // readv scatters: 3 bytes, 0, then the rest.
-    m.write_bytes(BUF + 0x100, &[0; 16]).unwrap();
-    m.write_bytes(BUF + 0x200, &[0; 16]).unwrap();
-    assert_eq!(sys(&mut p, &mut m, nr::PREADV, &[fd, iov, 3, 1]), 7);
-    assert_eq!(m.read_cstring(BUF + 0x100, 16).unwrap(), b"bcd");
-    assert_eq!(m.read_cstring(BUF + 0x200, 16).unwrap(), b"efgh");
+    g.mem().write_bytes(BUF + 0x100, &[0; 16]).unwrap();
+    g.mem().write_bytes(BUF + 0x200, &[0; 16]).unwrap();
+    assert_eq!(g.sys(nr::PREADV, &[fd, iov, 3, 1]), 7);
+    assert_eq!(g.mem().read_cstring(BUF + 0x100, 16).unwrap(), b"bcd");
+    assert_eq!(g.mem().read_cstring(BUF + 0x200, 16).unwrap(), b"efgh");
     // A read whose buffer runs into an unmapped page reads what fits.
     let end = BUF + 0x10000 - 4;
-    assert_eq!(sys(&mut p, &mut m, nr::PREAD64, &[fd, end, 100, 0]), 4);
-    assert_eq!(m.read_u32(end).unwrap(), u32::from_le_bytes(*b"abcd"));
+    assert_eq!(g.sys(nr::PREAD64, &[fd, end, 100, 0]), 4);
+    assert_eq!(g.mem().read_u32(end).unwrap(), u32::from_le_bytes(*b"abcd"));
     // A write from a buffer that runs into unmapped memory writes what is there.
-    assert_eq!(sys(&mut p, &mut m, nr::PWRITE64, &[fd, end, 100, 8]), 4);
+    assert_eq!(g.sys(nr::PWRITE64, &[fd, end, 100, 8]), 4);
     assert_eq!(
         std::fs::read(tmp.path().join("v.txt")).unwrap(),
         b"abcdefghabcd"
     );
     // Huge counts are fine when the file is short.
-    assert_eq!(
-        sys(&mut p, &mut m, nr::PREAD64, &[fd, BUF, u64::MAX >> 1, 0]),
-        12
-    );
+    assert_eq!(g.sys(nr::PREAD64, &[fd, BUF, u64::MAX >> 1, 0]), 12);
 }

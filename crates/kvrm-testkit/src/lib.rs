@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use kvrm_isa::{Engine, Machine, StopReason};
 use serde::Deserialize;
@@ -18,6 +19,7 @@ pub const DATA_ADDR: u64 = 0x10000;
 pub const DATA_SIZE: u64 = 0x10000;
 const BRK_0: u32 = 0xd420_0000;
 const MAX_STEPS: u64 = 100_000;
+const PAGE: usize = 4096;
 
 #[derive(Debug, Deserialize)]
 pub struct InitState {
@@ -99,23 +101,42 @@ pub fn load_cases(path: &Path) -> Vec<OracleCase> {
         .collect()
 }
 
-fn initial_image(case: &OracleCase) -> Vec<u8> {
-    let mut mem = vec![0u8; MEM_SIZE as usize];
-    for a in DATA_ADDR..DATA_ADDR + DATA_SIZE {
-        mem[a as usize] = data_byte(a);
-    }
-    for (i, w) in case.code.iter().enumerate() {
-        let a = CODE_ADDR as usize + 4 * i;
-        mem[a..a + 4].copy_from_slice(&w.to_le_bytes());
-    }
+/// The data area's initial content, computed once.
+fn data_area() -> &'static [u8] {
+    static DATA: OnceLock<Vec<u8>> = OnceLock::new();
+    DATA.get_or_init(|| (DATA_ADDR..DATA_ADDR + DATA_SIZE).map(data_byte).collect())
+}
+
+type Page = Box<[u8; PAGE]>;
+
+/// The pages the fixture gives content to (data area, code, `init.mem`), each with
+/// its initial bytes; every other page of the flat memory starts zeroed. The
+/// appended BRK is not in here: it is ours, not the oracle's.
+fn initial_pages(case: &OracleCase) -> BTreeMap<u64, Page> {
+    let mut pages: BTreeMap<u64, Page> = BTreeMap::new();
+    let mut put = |addr: u64, bytes: &[u8]| {
+        let mut done = 0;
+        while done < bytes.len() {
+            let a = addr + done as u64;
+            let off = (a % PAGE as u64) as usize;
+            let n = (PAGE - off).min(bytes.len() - done);
+            let page = pages
+                .entry(a / PAGE as u64)
+                .or_insert_with(|| Box::new([0; PAGE]));
+            page[off..off + n].copy_from_slice(&bytes[done..done + n]);
+            done += n;
+        }
+    };
+    put(DATA_ADDR, data_area());
+    let code: Vec<u8> = case.code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    put(CODE_ADDR, &code);
     for (addr, hex) in &case.init.mem {
         let bytes: Vec<u8> = (0..hex.len() / 2)
             .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
             .collect();
-        let a = *addr as usize;
-        mem[a..a + bytes.len()].copy_from_slice(&bytes);
+        put(*addr, &bytes);
     }
-    mem
+    pages
 }
 
 fn stop_name(stop: &StopReason, end: u64) -> String {
@@ -129,11 +150,16 @@ fn stop_name(stop: &StopReason, end: u64) -> String {
 /// Run one case on `backend` (fresh, with flat memory of at least `MEM_SIZE`).
 /// Returns a printable report of every difference from the oracle.
 pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Result<(), String> {
-    let image = initial_image(case);
+    let mut pages = initial_pages(case);
     let end = CODE_ADDR + 4 * case.code.len() as u64;
-    backend
-        .load_program(&image, 0)
-        .map_err(|f| format!("cannot load image: {f}"))?;
+    pages
+        .entry(end / PAGE as u64)
+        .or_insert_with(|| Box::new([0; PAGE]));
+    for (&page, bytes) in &pages {
+        backend
+            .load_program(&bytes[..], page * PAGE as u64)
+            .map_err(|f| format!("cannot load image: {f}"))?;
+    }
     backend
         .load_program(&BRK_0.to_le_bytes(), end)
         .map_err(|f| format!("cannot load image: {f}"))?;
@@ -205,22 +231,50 @@ pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Resul
         }
     }
     // Memory: every changed doubleword must match, and nothing else may change.
-    let mut want_mem: BTreeMap<u64, u64> = e.mem.iter().copied().collect();
-    let mut buf = vec![0u8; MEM_SIZE as usize];
-    backend
-        .memory()
-        .read_bytes(0, &mut buf)
-        .map_err(|f| format!("cannot read back memory: {f}"))?;
-    // The appended BRK is ours, not the oracle's.
-    buf[end as usize..end as usize + 4].copy_from_slice(&image[end as usize..end as usize + 4]);
+    // Only the pages the fixture names are compared (initial content and
+    // recorded changes): frames are allocated on first touch, so if no other
+    // page is resident the guest touched no other page. Otherwise (a load from
+    // zeroed memory, or a stray store) the whole flat memory is compared.
+    let mut want = pages;
+    for &(a, v) in &e.mem {
+        let page = want
+            .entry(a / PAGE as u64)
+            .or_insert_with(|| Box::new([0; PAGE]));
+        let off = (a % PAGE as u64) as usize;
+        page[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    let touched_elsewhere = backend.memory().resident_pages() != want.len();
+    let zero: Page = Box::new([0; PAGE]);
+    let scan: Vec<u64> = if touched_elsewhere {
+        (0..MEM_SIZE / PAGE as u64).collect()
+    } else {
+        want.keys().copied().collect()
+    };
     let mut mem_diffs = 0;
-    for a in (0..MEM_SIZE).step_by(8) {
-        let got = u64::from_le_bytes(buf[a as usize..a as usize + 8].try_into().expect("8"));
-        let orig = u64::from_le_bytes(image[a as usize..a as usize + 8].try_into().expect("8"));
-        let want = want_mem.remove(&a).unwrap_or(orig);
-        if got != want && mem_diffs < 8 {
-            mem_diffs += 1;
-            let _ = writeln!(diffs, "  mem[{a:#x}]: got {got:#018x}, want {want:#018x}");
+    let mut got = [0u8; PAGE];
+    for page in scan {
+        let base = page * PAGE as u64;
+        let want = want.get(&page).unwrap_or(&zero);
+        backend
+            .memory()
+            .read_bytes(base, &mut got)
+            .map_err(|f| format!("cannot read back memory: {f}"))?;
+        if page == end / PAGE as u64 {
+            // The appended BRK is ours, not the oracle's.
+            let o = (end % PAGE as u64) as usize;
+            got[o..o + 4].copy_from_slice(&want[o..o + 4]);
+        }
+        if got[..] == want[..] {
+            continue;
+        }
+        for off in (0..PAGE).step_by(8) {
+            let g = u64::from_le_bytes(got[off..off + 8].try_into().expect("8"));
+            let w = u64::from_le_bytes(want[off..off + 8].try_into().expect("8"));
+            if g != w && mem_diffs < 8 {
+                mem_diffs += 1;
+                let a = base + off as u64;
+                let _ = writeln!(diffs, "  mem[{a:#x}]: got {g:#018x}, want {w:#018x}");
+            }
         }
     }
     if diffs.is_empty() {
@@ -238,48 +292,264 @@ pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Resul
     }
 }
 
-/// Run every fixture (optionally only files/cases whose name contains
-/// `$KVRM_ORACLE_FILTER`) on fresh backends from `make`; panic with a report of
-/// the first failures.
-pub fn run_all_fixtures<E: Engine>(mut make: impl FnMut() -> Machine<E>) {
+/// The stem (`branch` for `branch.jsonl.gz`) of every fixture file, sorted.
+pub fn fixture_stems() -> Vec<String> {
+    case_files()
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.trim_end_matches(".jsonl.gz").to_string()
+        })
+        .collect()
+}
+
+/// Replay the fixture `tests/oracle/cases/{stem}.jsonl.gz` on fresh backends
+/// from `make`, all its cases, or with `$KVRM_ORACLE_FILTER` set only those
+/// whose file or case name contains it. Records the counts for `scripts/test.sh`
+/// (suite `oracle`) and panics with a report of the first failures.
+pub fn run_fixture_file<E: Engine>(stem: &str, mut make: impl FnMut() -> Machine<E>) {
     let filter = std::env::var("KVRM_ORACLE_FILTER").unwrap_or_default();
+    let file = cases_dir().join(format!("{stem}.jsonl.gz"));
     let mut failures = Vec::new();
-    let mut total = 0;
-    for file in case_files() {
-        let stem = file
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        let mut count = 0;
-        let mut failed = 0;
-        for case in load_cases(&file) {
-            if !filter.is_empty() && !stem.contains(&filter) && !case.name.contains(&filter) {
-                continue;
-            }
-            count += 1;
-            let mut b = make();
-            if let Err(report) = run_case(&mut b, &case) {
-                failed += 1;
-                failures.push(format!("{stem}: {report}"));
-            }
+    let mut count = 0;
+    for case in load_cases(&file) {
+        if !filter.is_empty() && !stem.contains(&filter) && !case.name.contains(&filter) {
+            continue;
         }
-        total += count;
-        if count > 0 {
-            println!("{stem}: {} of {count} cases pass", count - failed);
+        count += 1;
+        let mut b = make();
+        if let Err(report) = run_case(&mut b, &case) {
+            failures.push(report);
         }
     }
-    println!("{total} oracle cases run, {} failed", failures.len());
+    counts::record("oracle", count - failures.len(), failures.len(), 0);
+    if count > 0 {
+        println!("{stem}: {} of {count} cases pass", count - failures.len());
+    }
     if !failures.is_empty() {
-        let shown: Vec<&String> = failures.iter().take(25).collect();
+        let shown: Vec<&str> = failures.iter().take(25).map(String::as_str).collect();
         panic!(
-            "{} of {total} oracle cases differ from the oracle; first ones:\n{}",
+            "{stem}.jsonl.gz: {} of {count} oracle cases differ from the oracle; first ones:\n{}",
             failures.len(),
-            shown
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
+            shown.join("\n")
         );
+    }
+}
+
+/// One `#[test]` per fixture file, named after it, each replaying that file on
+/// fresh backends from `$make` (see [`run_fixture_file`]), plus a test that the
+/// list names every fixture file and nothing else:
+///
+/// ```text
+/// kvrm_testkit::fixture_tests!(|| Machine::new(CpuEngine::new(), AddressSpace::flat(MEM_SIZE).unwrap()); branch, smoke);
+/// ```
+#[macro_export]
+macro_rules! fixture_tests {
+    ($make:expr; $($stem:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $stem() {
+                $crate::run_fixture_file(stringify!($stem), $make);
+            }
+        )+
+
+        #[test]
+        fn every_fixture_file_has_a_test() {
+            let listed: Vec<&str> = vec![$(stringify!($stem)),+];
+            assert_eq!(
+                listed,
+                $crate::fixture_stems(),
+                "the fixture_tests! list must name every tests/oracle/cases file, sorted"
+            );
+        }
+    };
+}
+
+pub mod counts {
+    //! Test counts for `scripts/test.sh`'s summary. When `$KVRM_COUNTS_FILE` is
+    //! set, each suite test appends one line `SUITE PASSED FAILED SKIPPED` to it;
+    //! test.sh adds the lines up per suite.
+
+    use std::io::Write;
+
+    /// Append one line of counts for `suite` (no-op without `$KVRM_COUNTS_FILE`).
+    pub fn record(suite: &str, passed: usize, failed: usize, skipped: usize) {
+        let Some(path) = std::env::var_os("KVRM_COUNTS_FILE") else {
+            return;
+        };
+        // One short write to a file opened for appending: lines from parallel
+        // tests and processes do not interleave.
+        let line = format!("{suite} {passed} {failed} {skipped}\n");
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("cannot append counts to {}: {e}", path.to_string_lossy());
+        }
+    }
+
+    /// Counts one test that is one case of `suite`: failed if the test panics
+    /// (the guard is dropped while unwinding), passed otherwise, unless
+    /// [`Case::skip`] was called.
+    pub struct Case {
+        suite: &'static str,
+        skipped: bool,
+    }
+
+    impl Case {
+        pub fn new(suite: &'static str) -> Self {
+            Case {
+                suite,
+                skipped: false,
+            }
+        }
+
+        pub fn skip(mut self) {
+            self.skipped = true;
+        }
+    }
+
+    impl Drop for Case {
+        fn drop(&mut self) {
+            let failed = std::thread::panicking();
+            let (p, f, s) = match (self.skipped, failed) {
+                (_, true) => (0, 1, 0),
+                (true, false) => (0, 0, 1),
+                (false, false) => (1, 0, 0),
+            };
+            record(self.suite, p, f, s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kvrm_isa::{Access, AddressSpace, CpuState, MachineId, MachineStop, SpaceId, PAGE_SIZE};
+
+    /// An engine that does not execute: `run` performs scripted accesses (a
+    /// load touches its page, as a backend's does) and stops at the appended
+    /// BRK, so the memory comparison can be checked against hand-written
+    /// expectations.
+    struct Scripted {
+        state: CpuState,
+        mem: AddressSpace,
+        writes: Vec<(u64, u64)>,
+        reads: Vec<u64>,
+        end: u64,
+    }
+
+    impl Engine for Scripted {
+        fn name(&self) -> &'static str {
+            "scripted"
+        }
+        fn add_space(&mut self, space: AddressSpace) -> SpaceId {
+            self.mem = space;
+            SpaceId(0)
+        }
+        fn fork_space(&mut self, _: SpaceId) -> SpaceId {
+            unreachable!("one space")
+        }
+        fn remove_space(&mut self, _: SpaceId) -> Option<AddressSpace> {
+            None
+        }
+        fn space(&self, _: SpaceId) -> &AddressSpace {
+            &self.mem
+        }
+        fn space_mut(&mut self, _: SpaceId) -> &mut AddressSpace {
+            &mut self.mem
+        }
+        fn add_machine(&mut self, _: SpaceId, state: CpuState) -> MachineId {
+            self.state = state;
+            MachineId(0)
+        }
+        fn remove_machine(&mut self, _: MachineId) {}
+        fn machine_space(&self, _: MachineId) -> SpaceId {
+            SpaceId(0)
+        }
+        fn set_machine_space(&mut self, _: MachineId, _: SpaceId) {}
+        fn state(&self, _: MachineId) -> &CpuState {
+            &self.state
+        }
+        fn state_mut(&mut self, _: MachineId) -> &mut CpuState {
+            &mut self.state
+        }
+        fn run(&mut self, _: &[MachineId], _: u64, out: &mut Vec<MachineStop>) {
+            for &(a, v) in &self.writes {
+                self.mem.write_u64(a, v).expect("mapped");
+            }
+            for &a in &self.reads {
+                self.mem
+                    .frame_index(a / PAGE_SIZE, Access::Read, a, false)
+                    .expect("mapped");
+            }
+            self.state.pc = self.end;
+            out.push(MachineStop {
+                machine: MachineId(0),
+                stop: StopReason::Halted {
+                    pc: self.end,
+                    imm: 0,
+                    hlt: false,
+                },
+                instructions: 1,
+            });
+        }
+    }
+
+    const STORED: u64 = 0x1122_3344_5566_7788;
+
+    /// One NOP whose oracle run changed the doubleword at 0x10008 to STORED.
+    fn case() -> OracleCase {
+        let line = format!(
+            r#"{{"name":"t","asm":"nop","code":[3573751839],
+            "init":{{"x":[{zeros}],"sp":524288,"nzcv":0,"fpcr":0,"fpsr":0,"tpidr":0,"v":{{}},"mem":[]}},
+            "expect":{{"stop":"end","pc":4100,"x":{{}},"sp":524288,"nzcv":0,"fpsr":0,"tpidr":0,
+            "v":{{}},"mem":[[65544,{STORED}]]}}}}"#,
+            zeros = vec!["0"; 31].join(",")
+        );
+        serde_json::from_str(&line).expect("valid case")
+    }
+
+    fn replay(writes: &[(u64, u64)], reads: &[u64]) -> Result<(), String> {
+        let engine = Scripted {
+            state: CpuState::new(),
+            mem: AddressSpace::new(),
+            writes: writes.to_vec(),
+            reads: reads.to_vec(),
+            end: CODE_ADDR + 4,
+        };
+        let mut m = Machine::new(engine, AddressSpace::flat(MEM_SIZE).unwrap());
+        run_case(&mut m, &case())
+    }
+
+    #[test]
+    fn the_recorded_store_passes() {
+        assert_eq!(replay(&[(0x10008, STORED)], &[]), Ok(()));
+        // A load from a page the fixture does not name is allowed.
+        assert_eq!(replay(&[(0x10008, STORED)], &[0x7_fff8]), Ok(()));
+    }
+
+    #[test]
+    fn a_missing_store_is_reported() {
+        let e = replay(&[], &[]).unwrap_err();
+        assert!(e.contains("mem[0x10008]"), "{e}");
+    }
+
+    #[test]
+    fn stray_stores_are_reported_wherever_they_land() {
+        // In the data area, next to the recorded change.
+        let e = replay(&[(0x10008, STORED), (0x10010, 5)], &[]).unwrap_err();
+        assert!(e.contains("mem[0x10010]: got 0x0000000000000005"), "{e}");
+        // In zeroed memory no fixture page covers.
+        let e = replay(&[(0x10008, STORED), (0xf_0000, 7)], &[]).unwrap_err();
+        assert!(
+            e.contains("mem[0xf0000]: got 0x0000000000000007, want 0x0000000000000000"),
+            "{e}"
+        );
+        // Over the code.
+        let e = replay(&[(0x10008, STORED), (0x1000, 0)], &[]).unwrap_err();
+        assert!(e.contains("mem[0x1000]"), "{e}");
     }
 }

@@ -10,10 +10,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirEntryExt, FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use kvrm_isa::{GuestMemory, PAGE_SIZE};
+use kvrm_isa::{AddressSpace, PAGE_SIZE};
 
 use super::{check_writable, read_guest, write_guest, LinuxProcess, SysResult};
 use crate::abi::{errno::*, open::*, signal};
+use crate::fd::LockFile;
 use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
 use crate::sandbox::host_errno;
 
@@ -121,7 +122,7 @@ pub(super) fn with_file<T>(raw: RawFd, f: impl FnOnce(&File) -> T) -> T {
 /// otherwise the length of the accessible prefix of `buf` (`write`: the guest
 /// buffer is written, as by read).
 fn rw_len(
-    mem: &GuestMemory,
+    mem: &AddressSpace,
     buf: u64,
     count: u64,
     offset: Option<i64>,
@@ -141,7 +142,7 @@ fn rw_len(
 }
 
 /// The contiguous prefix of `[addr, addr+len)` the guest may read (or write).
-fn accessible_prefix(mem: &GuestMemory, addr: u64, len: u64, write: bool) -> u64 {
+fn accessible_prefix(mem: &AddressSpace, addr: u64, len: u64, write: bool) -> u64 {
     let mut done = 0u64;
     while done < len {
         let a = match addr.checked_add(done) {
@@ -262,7 +263,7 @@ impl LinuxProcess {
     /// is a regular file.
     fn io_fd(&self, fd: u64, write: bool) -> Result<(RawFd, bool), i64> {
         let f = self.fds.get(fd)?;
-        let f = f.borrow();
+        let f = f.lock_file();
         if f.status & O_PATH != 0 {
             return Err(EBADF);
         }
@@ -321,7 +322,7 @@ impl LinuxProcess {
     /// Read from the host straight into guest memory at `buf` (whose `room`
     /// bytes were checked writable), a chunk at a time.
     fn read_to_guest(
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         raw: RawFd,
         buf: u64,
         room: u64,
@@ -380,7 +381,7 @@ impl LinuxProcess {
     /// Write `len` guest bytes at `buf` (checked readable) to the host, a chunk at a time.
     fn write_from_guest(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         raw: RawFd,
         buf: u64,
         len: u64,
@@ -406,7 +407,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_read(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         fd: u64,
         buf: u64,
         count: u64,
@@ -421,7 +422,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_write(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         fd: u64,
         buf: u64,
         count: u64,
@@ -434,7 +435,7 @@ impl LinuxProcess {
         self.write_from_guest(mem, raw, buf, avail, offset)
     }
 
-    fn read_iovecs(mem: &mut GuestMemory, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, i64> {
+    fn read_iovecs(mem: &mut AddressSpace, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, i64> {
         if cnt > UIO_MAXIOV {
             return Err(EINVAL);
         }
@@ -454,7 +455,7 @@ impl LinuxProcess {
     }
 
     /// The iovecs cut to their accessible prefix and to MAX_RW bytes in all.
-    fn usable_iovecs(mem: &GuestMemory, iovs: &[(u64, u64)], write: bool) -> Vec<(u64, u64)> {
+    fn usable_iovecs(mem: &AddressSpace, iovs: &[(u64, u64)], write: bool) -> Vec<(u64, u64)> {
         let mut out = Vec::new();
         let mut total = 0u64;
         for &(base, len) in iovs {
@@ -475,7 +476,7 @@ impl LinuxProcess {
     /// `usable_iovecs` gives them. `None` when every iovec is empty (the call
     /// returns 0); EFAULT when none is accessible but some has a length.
     fn io_iovecs(
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         iov: u64,
         cnt: u64,
         write: bool,
@@ -494,7 +495,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_readv(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         fd: u64,
         iov: u64,
         cnt: u64,
@@ -539,7 +540,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_writev(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         fd: u64,
         iov: u64,
         cnt: u64,
@@ -583,7 +584,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_lseek(&mut self, fd: u64, off: i64, whence: u64) -> SysResult {
         let f = self.fds.get(fd)?;
-        let mut f = f.borrow_mut();
+        let mut f = f.lock_file();
         if f.is_dir {
             let pos = match whence {
                 0 if off >= 0 => off as usize,
@@ -609,11 +610,11 @@ impl LinuxProcess {
 
     pub(crate) fn fd_metadata(&self, fd: u64) -> Result<Metadata, i64> {
         let f = self.fds.get(fd)?;
-        let raw = f.borrow().host.raw();
+        let raw = f.lock_file().host.raw();
         with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
     }
 
-    pub(crate) fn sys_fstat(&mut self, mem: &mut GuestMemory, fd: u64, buf: u64) -> SysResult {
+    pub(crate) fn sys_fstat(&mut self, mem: &mut AddressSpace, fd: u64, buf: u64) -> SysResult {
         let md = self.fd_metadata(fd)?;
         write_guest(mem, buf, &stat_bytes(&md))?;
         Ok(0)
@@ -621,13 +622,13 @@ impl LinuxProcess {
 
     pub(crate) fn sys_getdents64(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         fd: u64,
         buf: u64,
         count: u64,
     ) -> SysResult {
         let f = self.fds.get(fd)?;
-        let mut f = f.borrow_mut();
+        let mut f = f.lock_file();
         if !f.is_dir {
             return Err(ENOTDIR);
         }
@@ -680,7 +681,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_ioctl(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         fd: u64,
         req: u64,
         arg: u64,
@@ -703,7 +704,7 @@ impl LinuxProcess {
             }
             FIONBIO => {
                 let v = mem.read_u32(arg).map_err(|_| EFAULT)?;
-                let mut f = entry.file.borrow_mut();
+                let mut f = entry.file.lock_file();
                 if v != 0 {
                     f.status |= O_NONBLOCK;
                 } else {
@@ -713,7 +714,7 @@ impl LinuxProcess {
             }
             _ => {}
         }
-        let raw = entry.file.borrow().host.raw();
+        let raw = entry.file.lock_file().host.raw();
         // SAFETY: isatty on a descriptor we hold.
         let tty = unsafe { libc::isatty(raw) } == 1;
         let mut hbuf = [0u8; 64];
@@ -779,11 +780,12 @@ impl LinuxProcess {
                 self.fds.entry_mut(fd)?.cloexec = arg & 1 != 0;
                 Ok(0)
             }
-            F_GETFL => Ok(entry.file.borrow().status),
+            F_GETFL => Ok(entry.file.lock_file().status),
             F_SETFL => {
-                let mut f = entry.file.borrow_mut();
+                let mut f = entry.file.lock_file();
                 let changeable = O_APPEND | O_NONBLOCK;
                 f.status = (f.status & !changeable) | (arg & changeable);
+                let keep_nonblock = f.host_nonblock;
                 if let HostFd::Owned(_) = f.host {
                     let raw = f.host.raw();
                     // SAFETY: F_GETFL/F_SETFL on a descriptor we own.
@@ -794,7 +796,7 @@ impl LinuxProcess {
                             if arg & O_APPEND != 0 {
                                 hf |= libc::O_APPEND;
                             }
-                            if arg & O_NONBLOCK != 0 {
+                            if arg & O_NONBLOCK != 0 || keep_nonblock {
                                 hf |= libc::O_NONBLOCK;
                             }
                             libc::fcntl(raw, libc::F_SETFL, hf);
@@ -840,19 +842,16 @@ impl LinuxProcess {
         Ok(new)
     }
 
-    pub(crate) fn sys_pipe2(&mut self, mem: &mut GuestMemory, fds: u64, flags: u64) -> SysResult {
+    pub(crate) fn sys_pipe2(&mut self, mem: &mut AddressSpace, fds: u64, flags: u64) -> SysResult {
         const O_DIRECT: u64 = 0o200000;
         if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
             return Err(EINVAL);
         }
         check_writable(mem, fds, 8)?;
         let mut host = [0i32; 2];
-        let hflags = libc::O_CLOEXEC
-            | if flags & O_NONBLOCK != 0 {
-                libc::O_NONBLOCK
-            } else {
-                0
-            };
+        // Both ends stay non-blocking on the host: a guest read of an empty
+        // pipe must block only its own thread (the kernel waits for it).
+        let hflags = libc::O_CLOEXEC | libc::O_NONBLOCK;
         // SAFETY: `host` has room for the two descriptors.
         if unsafe { libc::pipe2(host.as_mut_ptr(), hflags) } < 0 {
             return Err(last_errno());
@@ -861,8 +860,14 @@ impl LinuxProcess {
         let cloexec = flags & O_CLOEXEC != 0;
         // SAFETY: both descriptors were just created and are ours.
         let (r, w) = unsafe { (OwnedFd::from_raw_fd(host[0]), OwnedFd::from_raw_fd(host[1])) };
-        let rfd = self.install(OpenFile::new(HostFd::Owned(r), O_RDONLY | nb), cloexec)?;
-        let wfd = match self.install(OpenFile::new(HostFd::Owned(w), O_WRONLY | nb), cloexec) {
+        let pipe_end = |fd, status| {
+            let mut f = OpenFile::new(HostFd::Owned(fd), status);
+            f.host_nonblock = true;
+            f.pollable = Some(true);
+            f
+        };
+        let rfd = self.install(pipe_end(r, O_RDONLY | nb), cloexec)?;
+        let wfd = match self.install(pipe_end(w, O_WRONLY | nb), cloexec) {
             Ok(fd) => fd,
             Err(e) => {
                 let _ = self.fds.close(rfd);
@@ -880,7 +885,7 @@ impl LinuxProcess {
     /// refused (EPERM) for files outside the root (`/proc/self/exe`, `/dev/null`).
     pub(crate) fn metadata_fd(&self, fd: u64) -> Result<RawFd, i64> {
         let f = self.fds.get(fd)?;
-        let f = f.borrow();
+        let f = f.lock_file();
         if let Some(p) = &f.host_path {
             if !p.starts_with(self.sandbox.root()) {
                 return Err(EPERM);
@@ -912,13 +917,15 @@ impl LinuxProcess {
         Ok(0)
     }
 
-    pub(crate) fn sys_ppoll(
+    /// ppoll without waiting: fills in `revents` and returns how many are
+    /// ready; when none is, the host descriptors and events to wait for (the
+    /// kernel blocks the thread and calls this again).
+    pub(crate) fn poll_now(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         fds: u64,
         nfds: u64,
-        tmo: u64,
-    ) -> SysResult {
+    ) -> Result<(u64, Vec<(RawFd, i16)>), i64> {
         if nfds > self.fds.limit as u64 {
             return Err(EINVAL);
         }
@@ -933,7 +940,7 @@ impl LinuxProcess {
                 } else {
                     self.fds
                         .get(fd as u64)
-                        .map(|f| f.borrow().host.raw())
+                        .map(|f| f.lock_file().host.raw())
                         .unwrap_or(-2)
                 };
                 libc::pollfd {
@@ -943,31 +950,17 @@ impl LinuxProcess {
                 }
             })
             .collect();
-        let timeout = if tmo == 0 {
-            -1
-        } else {
-            let b = read_guest(mem, tmo, 16)?;
-            let s = i64::from_le_bytes(b[..8].try_into().unwrap_or_default());
-            let ns = i64::from_le_bytes(b[8..].try_into().unwrap_or_default());
-            if s < 0 || !(0..1_000_000_000).contains(&ns) {
-                return Err(EINVAL);
-            }
-            (s.saturating_mul(1000) + ns / 1_000_000).min(i32::MAX as i64) as i32
-        };
         let bad: Vec<bool> = polls.iter().map(|p| p.fd == -2).collect();
         for p in polls.iter_mut().filter(|p| p.fd == -2) {
             p.fd = -1;
         }
-        let n = if bad.iter().any(|&b| b) {
-            0
-        } else {
+        if !bad.iter().any(|&b| b) {
             // SAFETY: `polls` is a valid array of `nfds` pollfd structures.
-            let r = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, timeout) };
+            let r = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, 0) };
             if r < 0 {
                 return Err(last_errno());
             }
-            r
-        };
+        }
         let mut out = raw;
         let mut count = 0;
         for (i, p) in polls.iter().enumerate() {
@@ -977,15 +970,58 @@ impl LinuxProcess {
             }
             out[i * 8 + 6..i * 8 + 8].copy_from_slice(&rev.to_le_bytes());
         }
-        let _ = n;
-        write_guest(mem, fds, &out)?;
-        Ok(count)
+        if count > 0 {
+            write_guest(mem, fds, &out)?;
+            return Ok((count, Vec::new()));
+        }
+        let wait = polls
+            .iter()
+            .filter(|p| p.fd >= 0)
+            .map(|p| (p.fd, p.events))
+            .collect();
+        Ok((0, wait))
+    }
+
+    /// For a read (`write == false`) or write of guest `fd` that would have
+    /// to wait: the host descriptor and poll event to wait for. `None` when
+    /// the call can go ahead (ready, a regular file, or the guest asked for
+    /// O_NONBLOCK).
+    pub(crate) fn would_block(&self, fd: u64, write: bool) -> Option<(RawFd, i16)> {
+        let f = self.fds.get(fd).ok()?;
+        let mut f = f.lock_file();
+        if f.status & O_NONBLOCK != 0 {
+            return None;
+        }
+        let raw = f.host.raw();
+        let pollable = *f.pollable.get_or_insert_with(|| {
+            with_file(raw, |h| {
+                use std::os::unix::fs::FileTypeExt;
+                h.metadata()
+                    .map(|m| {
+                        let t = m.file_type();
+                        t.is_fifo() || t.is_socket() || t.is_char_device()
+                    })
+                    .unwrap_or(false)
+            })
+        });
+        if !pollable {
+            return None;
+        }
+        let events = if write { libc::POLLOUT } else { libc::POLLIN };
+        let mut p = libc::pollfd {
+            fd: raw,
+            events,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut p, 1, 0) };
+        (r == 0).then_some((raw, events))
     }
 
     /// Read a host file's bytes at `offset` (for file mappings).
     pub(crate) fn read_fd_at(&self, fd: u64, offset: u64, len: usize) -> Result<Vec<u8>, i64> {
         let f = self.fds.get(fd)?;
-        let f = f.borrow();
+        let f = f.lock_file();
         if f.is_dir {
             return Err(libc::ENODEV as i64);
         }

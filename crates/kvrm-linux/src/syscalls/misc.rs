@@ -3,26 +3,24 @@
 // libc's time_t / c_long widths differ between hosts: keep the casts.
 #![allow(clippy::unnecessary_cast)]
 
-use std::time::Duration;
-
-use kvrm_isa::GuestMemory;
+use kvrm_isa::AddressSpace;
 
 use super::{read_guest, write_guest, LinuxProcess, ProcessExit, SysResult};
 use crate::abi::{errno::*, signal::*};
 
-pub(crate) fn write_u64(mem: &mut GuestMemory, addr: u64, v: u64) -> Result<(), i64> {
+pub(crate) fn write_u64(mem: &mut AddressSpace, addr: u64, v: u64) -> Result<(), i64> {
     write_guest(mem, addr, &v.to_le_bytes())
 }
 
-pub(crate) fn write_u32(mem: &mut GuestMemory, addr: u64, v: u32) -> Result<(), i64> {
+pub(crate) fn write_u32(mem: &mut AddressSpace, addr: u64, v: u32) -> Result<(), i64> {
     write_guest(mem, addr, &v.to_le_bytes())
 }
 
-fn read_u64(mem: &mut GuestMemory, addr: u64) -> Result<u64, i64> {
+pub(crate) fn read_u64(mem: &AddressSpace, addr: u64) -> Result<u64, i64> {
     mem.read_u64(addr).map_err(|_| EFAULT)
 }
 
-fn host_clock(clk: i32) -> Result<libc::timespec, i64> {
+pub(crate) fn host_clock(clk: i32) -> Result<libc::timespec, i64> {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -38,14 +36,14 @@ fn host_clock(clk: i32) -> Result<libc::timespec, i64> {
     Ok(ts)
 }
 
-fn timespec_bytes(sec: i64, nsec: i64) -> [u8; 16] {
+pub(crate) fn timespec_bytes(sec: i64, nsec: i64) -> [u8; 16] {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&sec.to_le_bytes());
     b[8..].copy_from_slice(&nsec.to_le_bytes());
     b
 }
 
-fn read_timespec(mem: &mut GuestMemory, addr: u64) -> Result<(i64, i64), i64> {
+pub(crate) fn read_timespec(mem: &AddressSpace, addr: u64) -> Result<(i64, i64), i64> {
     let b = read_guest(mem, addr, 16)?;
     let s = i64::from_le_bytes(b[..8].try_into().unwrap_or_default());
     let ns = i64::from_le_bytes(b[8..].try_into().unwrap_or_default());
@@ -64,6 +62,54 @@ fn utsname_field(s: &str) -> [u8; 65] {
 }
 
 impl LinuxProcess {
+    /// The guest's view of clock `clk`: the host's, or in a deterministic run
+    /// the virtual clock (wall clocks start at a fixed date).
+    pub(crate) fn clock(&self, clk: i32) -> Result<libc::timespec, i64> {
+        let Some(det) = self.det else {
+            return host_clock(clk);
+        };
+        if !(0..=11).contains(&clk) {
+            return Err(EINVAL);
+        }
+        let ns = match clk {
+            0 | 5 | 8 | 11 => super::DETERMINISTIC_EPOCH_S * 1_000_000_000 + det.now_ns,
+            _ => det.now_ns,
+        };
+        Ok(libc::timespec {
+            tv_sec: (ns / 1_000_000_000) as _,
+            tv_nsec: (ns % 1_000_000_000) as _,
+        })
+    }
+
+    /// Random bytes: the host's, or in a deterministic run the seeded source.
+    pub(crate) fn fill_random(&mut self, buf: &mut [u8]) {
+        let Some(det) = self.det.as_mut() else {
+            fill_random(buf);
+            return;
+        };
+        for chunk in buf.chunks_mut(8) {
+            det.rng = det.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = det.rng;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+
+    /// CPU time used (user s, user µs, system s, system µs).
+    fn cpu_times(&self) -> (i64, i64, i64, i64) {
+        match self.det {
+            Some(d) => (
+                (d.now_ns / 1_000_000_000) as i64,
+                (d.now_ns % 1_000_000_000 / 1000) as i64,
+                0,
+                0,
+            ),
+            None => Self::host_cpu_times(),
+        }
+    }
+
     /// `sig` from the kernel itself (SIGPIPE on EPIPE): acts only if its
     /// disposition is SIG_DFL (a guest handler is not run).
     pub(crate) fn raise_default(&mut self, sig: i32) {
@@ -127,71 +173,9 @@ impl LinuxProcess {
         }
     }
 
-    pub(crate) fn sys_kill(&mut self, pid: i32, sig: u64) -> SysResult {
-        let me = self.pid as i32;
-        // Process groups other than kvrm's own are the host's; 0 and -1 stay
-        // with this process (they would reach the processes around kvrm).
-        if pid == me || pid == 0 || pid == -1 || pid == -me {
-            self.deliver(sig)
-        } else {
-            self.host_kill(pid, sig)
-        }
-    }
-
-    pub(crate) fn sys_tkill(&mut self, tid: i32, sig: u64) -> SysResult {
-        if tid <= 0 {
-            return Err(EINVAL);
-        }
-        if tid as u32 != self.pid {
-            // Every guest thread is a host process: tid = pid.
-            return self.host_kill(tid, sig);
-        }
-        self.deliver(sig)
-    }
-
-    pub(crate) fn sys_tgkill(&mut self, tgid: i32, tid: i32, sig: u64) -> SysResult {
-        if tgid <= 0 || tid <= 0 {
-            return Err(EINVAL);
-        }
-        if tgid as u32 != self.pid || tid as u32 != self.pid {
-            if tgid != tid {
-                return Err(ESRCH);
-            }
-            return self.host_kill(tid, sig);
-        }
-        self.deliver(sig)
-    }
-
-    /// rt_sigsuspend: wait with `mask` until a signal arrives.
-    pub(crate) fn sys_rt_sigsuspend(
-        &mut self,
-        mem: &mut GuestMemory,
-        set: u64,
-        size: u64,
-    ) -> SysResult {
-        if size != 8 {
-            return Err(EINVAL);
-        }
-        let m = read_u64(mem, set)? & !((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)));
-        let old = self.sig.mask;
-        self.sig.mask = m;
-        if self.sig.pending & !m == 0 {
-            // SAFETY: waits for any host signal that runs a handler or kills.
-            unsafe {
-                let mut none: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut none);
-                libc::sigsuspend(&none);
-            }
-            self.take_host_signals();
-        }
-        self.deliver_unblocked();
-        self.sig.mask = old;
-        Err(EINTR)
-    }
-
     pub(crate) fn sys_rt_sigaction(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         sig: u64,
         act: u64,
         oact: u64,
@@ -223,14 +207,13 @@ impl LinuxProcess {
             if n[0] == SIG_IGN {
                 self.sig.pending &= !(1u64 << i);
             }
-            self.mirror_disposition(sig as i32);
         }
         Ok(0)
     }
 
     pub(crate) fn sys_rt_sigprocmask(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         how: u64,
         set: u64,
         oset: u64,
@@ -262,7 +245,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_sigaltstack(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         ss: u64,
         old: u64,
     ) -> SysResult {
@@ -300,59 +283,7 @@ impl LinuxProcess {
         Ok(0)
     }
 
-    pub(crate) fn sys_futex(
-        &mut self,
-        mem: &mut GuestMemory,
-        uaddr: u64,
-        op: u64,
-        val: u64,
-        timeout: u64,
-    ) -> SysResult {
-        const FUTEX_WAIT: u64 = 0;
-        const FUTEX_WAKE: u64 = 1;
-        const FUTEX_REQUEUE: u64 = 3;
-        const FUTEX_CMP_REQUEUE: u64 = 4;
-        const FUTEX_WAKE_OP: u64 = 5;
-        const FUTEX_WAIT_BITSET: u64 = 9;
-        const FUTEX_WAKE_BITSET: u64 = 10;
-        let cmd = op & 0x7f;
-        match cmd {
-            FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-                if uaddr & 3 != 0 {
-                    return Err(EINVAL);
-                }
-                let cur = mem.read_u32(uaddr).map_err(|_| EFAULT)?;
-                if cur != val as u32 {
-                    return Err(EAGAIN);
-                }
-                if timeout != 0 {
-                    let (s, ns) = read_timespec(mem, timeout)?;
-                    let mut d = Duration::new(s as u64, ns as u32);
-                    if cmd == FUTEX_WAIT_BITSET {
-                        // Absolute, on CLOCK_REALTIME if asked, else CLOCK_MONOTONIC.
-                        let clk = if op & 256 != 0 { 0 } else { 1 };
-                        let now = host_clock(clk)?;
-                        let now = Duration::new(now.tv_sec as u64, now.tv_nsec as u32);
-                        d = d.saturating_sub(now);
-                    }
-                    std::thread::sleep(d);
-                    return Err(ETIMEDOUT);
-                }
-                // No other thread can ever wake this one.
-                tracing::error!(
-                    "futex wait at {uaddr:#x} with no other thread: the guest would hang"
-                );
-                self.pending_exit = Some(ProcessExit::Signaled(SIGKILL));
-                Ok(0)
-            }
-            FUTEX_WAKE | FUTEX_WAKE_BITSET | FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP => {
-                Ok(0)
-            }
-            _ => Err(ENOSYS),
-        }
-    }
-
-    pub(crate) fn sys_uname(&mut self, mem: &mut GuestMemory, buf: u64) -> SysResult {
+    pub(crate) fn sys_uname(&mut self, mem: &mut AddressSpace, buf: u64) -> SysResult {
         let mut b = Vec::with_capacity(390);
         for s in [
             "Linux",
@@ -368,7 +299,7 @@ impl LinuxProcess {
         Ok(0)
     }
 
-    pub(crate) fn sys_sysinfo(&mut self, mem: &mut GuestMemory, buf: u64) -> SysResult {
+    pub(crate) fn sys_sysinfo(&mut self, mem: &mut AddressSpace, buf: u64) -> SysResult {
         // SAFETY: sysinfo fills the struct it is given.
         let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
         // SAFETY: as above.
@@ -392,7 +323,12 @@ impl LinuxProcess {
         Ok(0)
     }
 
-    pub(crate) fn sys_prctl(&mut self, mem: &mut GuestMemory, option: u64, arg2: u64) -> SysResult {
+    pub(crate) fn sys_prctl(
+        &mut self,
+        mem: &mut AddressSpace,
+        option: u64,
+        arg2: u64,
+    ) -> SysResult {
         const PR_GET_DUMPABLE: u64 = 3;
         const PR_SET_DUMPABLE: u64 = 4;
         const PR_SET_NAME: u64 = 15;
@@ -417,7 +353,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_prlimit64(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         pid: u64,
         res: u64,
         new: u64,
@@ -472,13 +408,18 @@ impl LinuxProcess {
         )
     }
 
-    pub(crate) fn sys_getrusage(&mut self, mem: &mut GuestMemory, who: i64, buf: u64) -> SysResult {
+    pub(crate) fn sys_getrusage(
+        &mut self,
+        mem: &mut AddressSpace,
+        who: i64,
+        buf: u64,
+    ) -> SysResult {
         if !(-1..=1).contains(&who) {
             return Err(EINVAL);
         }
         let mut b = [0u8; 144];
         if who != -1 {
-            let (us, uu, ss, su) = Self::host_cpu_times();
+            let (us, uu, ss, su) = self.cpu_times();
             for (i, v) in [us, uu, ss, su].into_iter().enumerate() {
                 b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
             }
@@ -489,26 +430,26 @@ impl LinuxProcess {
         Ok(0)
     }
 
-    pub(crate) fn sys_times(&mut self, mem: &mut GuestMemory, buf: u64) -> SysResult {
+    pub(crate) fn sys_times(&mut self, mem: &mut AddressSpace, buf: u64) -> SysResult {
         if buf != 0 {
-            let (us, uu, ss, su) = Self::host_cpu_times();
+            let (us, uu, ss, su) = self.cpu_times();
             let ticks = |s: i64, u: i64| (s * 100 + u / 10_000) as u64;
             let mut b = [0u8; 32];
             b[..8].copy_from_slice(&ticks(us, uu).to_le_bytes());
             b[8..16].copy_from_slice(&ticks(ss, su).to_le_bytes());
             write_guest(mem, buf, &b)?;
         }
-        let now = host_clock(1)?;
+        let now = self.clock(1)?;
         Ok((now.tv_sec as u64) * 100 + now.tv_nsec as u64 / 10_000_000)
     }
 
     pub(crate) fn sys_clock_gettime(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         clk: u64,
         tp: u64,
     ) -> SysResult {
-        let ts = host_clock(clk as i32)?;
+        let ts = self.clock(clk as i32)?;
         write_guest(
             mem,
             tp,
@@ -519,7 +460,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_clock_getres(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         clk: u64,
         tp: u64,
     ) -> SysResult {
@@ -533,12 +474,12 @@ impl LinuxProcess {
 
     pub(crate) fn sys_gettimeofday(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         tv: u64,
         tz: u64,
     ) -> SysResult {
         if tv != 0 {
-            let ts = host_clock(0)?;
+            let ts = self.clock(0)?;
             write_guest(
                 mem,
                 tv,
@@ -551,31 +492,9 @@ impl LinuxProcess {
         Ok(0)
     }
 
-    pub(crate) fn sys_clock_nanosleep(
-        &mut self,
-        mem: &mut GuestMemory,
-        clk: u64,
-        flags: u64,
-        req: u64,
-        _rem: u64,
-    ) -> SysResult {
-        const TIMER_ABSTIME: u64 = 1;
-        if !matches!(clk, 0 | 1 | 7 | 8 | 9) {
-            return Err(EINVAL);
-        }
-        let (s, ns) = read_timespec(mem, req)?;
-        let mut d = Duration::new(s as u64, ns as u32);
-        if flags & TIMER_ABSTIME != 0 {
-            let now = host_clock(clk as i32)?;
-            d = d.saturating_sub(Duration::new(now.tv_sec as u64, now.tv_nsec as u32));
-        }
-        std::thread::sleep(d);
-        Ok(0)
-    }
-
     pub(crate) fn sys_getrandom(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         buf: u64,
         len: u64,
         flags: u64,
@@ -585,14 +504,14 @@ impl LinuxProcess {
         }
         let len = len.min(33_554_431) as usize;
         let mut data = vec![0u8; len];
-        fill_random(&mut data);
+        self.fill_random(&mut data);
         write_guest(mem, buf, &data)?;
         Ok(len as u64)
     }
 
     pub(crate) fn sys_sched_getaffinity(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         pid: u64,
         len: u64,
         mask: u64,
@@ -609,7 +528,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_getres(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         ptrs: [u64; 3],
         id: u32,
     ) -> SysResult {

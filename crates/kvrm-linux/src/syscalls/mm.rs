@@ -1,9 +1,10 @@
 //! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.
 
-use kvrm_isa::{GuestMemory, Perms, PAGE_SIZE};
+use kvrm_isa::{AddressSpace, Perms, PAGE_SIZE};
 
 use super::{LinuxProcess, SysResult};
 use crate::abi::{errno::*, layout, mman::*};
+use crate::fd::LockFile;
 
 const PAGE_MASK: u64 = PAGE_SIZE - 1;
 /// Highest user address + 1 (48-bit virtual addresses).
@@ -33,7 +34,15 @@ fn prot_perms(prot: u64) -> Result<Perms, i64> {
 }
 
 impl LinuxProcess {
-    pub(crate) fn sys_brk(&mut self, mem: &mut GuestMemory, addr: u64) -> SysResult {
+    /// The memory limit: may `len` more bytes be mapped (accessible)?
+    fn charge(&self, len: u64, perms: Perms) -> Result<(), i64> {
+        if perms != Perms::NONE && len > self.commit_room {
+            return Err(ENOMEM);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn sys_brk(&mut self, mem: &mut AddressSpace, addr: u64) -> SysResult {
         if addr < self.brk_start {
             return Ok(self.brk_cur);
         }
@@ -43,7 +52,8 @@ impl LinuxProcess {
             _ => return Ok(self.brk_cur),
         };
         if new_top > old_top {
-            if mem.overlaps(old_top, new_top) {
+            if mem.overlaps(old_top, new_top) || self.charge(new_top - old_top, Perms::RW).is_err()
+            {
                 return Ok(self.brk_cur);
             }
             if mem.map(old_top, new_top - old_top, Perms::RW).is_err() {
@@ -59,7 +69,7 @@ impl LinuxProcess {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn sys_mmap(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         addr: u64,
         len: u64,
         prot: u64,
@@ -75,6 +85,7 @@ impl LinuxProcess {
             return Err(ENOMEM);
         }
         let perms = prot_perms(prot)?;
+        self.charge(len, perms)?;
         let ty = flags & MAP_TYPE;
         if ty != MAP_SHARED && ty != MAP_PRIVATE && ty != MAP_SHARED_VALIDATE {
             return Err(EINVAL);
@@ -89,7 +100,7 @@ impl LinuxProcess {
             }
             if ty != MAP_PRIVATE && prot & PROT_WRITE != 0 {
                 let f = self.fds.get(fd)?;
-                if f.borrow().status & crate::abi::open::O_ACCMODE != crate::abi::open::O_RDWR {
+                if f.lock_file().status & crate::abi::open::O_ACCMODE != crate::abi::open::O_RDWR {
                     return Err(EACCES);
                 }
                 if self.warned.insert(u64::MAX) {
@@ -137,7 +148,7 @@ impl LinuxProcess {
         Ok(base)
     }
 
-    pub(crate) fn sys_munmap(&mut self, mem: &mut GuestMemory, addr: u64, len: u64) -> SysResult {
+    pub(crate) fn sys_munmap(&mut self, mem: &mut AddressSpace, addr: u64, len: u64) -> SysResult {
         if addr & PAGE_MASK != 0 || len == 0 {
             return Err(EINVAL);
         }
@@ -151,7 +162,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_mprotect(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         addr: u64,
         len: u64,
         prot: u64,
@@ -174,7 +185,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_mremap(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         old: u64,
         old_len: u64,
         new_len: u64,
@@ -198,6 +209,9 @@ impl LinuxProcess {
             return Err(EFAULT);
         }
         let perms = mem.perms_at(old).ok_or(EFAULT)?;
+        if new_len > old_len {
+            self.charge(new_len - old_len, perms)?;
+        }
         if flags & MREMAP_FIXED == 0 {
             if new_len <= old_len {
                 if new_len < old_len {
@@ -270,7 +284,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_madvise(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         addr: u64,
         len: u64,
         advice: u64,

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
-use kvrm_isa::{Backend, GuestMemory, PAGE_SIZE};
+use kvrm_isa::{AddressSpace, PAGE_SIZE};
 
 use crate::abi::{errno::*, layout, signal};
 use crate::fd::{FdEntry, FdTable, HostFd, OpenFile};
@@ -17,11 +17,13 @@ mod misc;
 mod mm;
 pub mod numbers;
 mod paths;
+mod poll;
 mod process;
 
 pub use misc::fill_random;
+pub(crate) use misc::read_timespec as misc_read_timespec;
 pub use numbers::{syscall_name, syscall_number};
-pub use process::{die_of_signal, exit_host};
+pub use process::{clone_flags, die_of_signal};
 
 /// Syscall numbers this layer implements (arm64 / asm-generic).
 #[allow(missing_docs)]
@@ -58,7 +60,12 @@ pub mod nr {
     pub const PWRITE64: u64 = 68;
     pub const PREADV: u64 = 69;
     pub const PWRITEV: u64 = 70;
+    pub const EPOLL_CREATE1: u64 = 20;
+    pub const EPOLL_CTL: u64 = 21;
+    pub const EPOLL_PWAIT: u64 = 22;
+    pub const PSELECT6: u64 = 72;
     pub const PPOLL: u64 = 73;
+    pub const SCHED_SETAFFINITY: u64 = 122;
     pub const READLINKAT: u64 = 78;
     pub const NEWFSTATAT: u64 = 79;
     pub const FSTAT: u64 = 80;
@@ -178,7 +185,8 @@ pub struct ProcessConfig {
     pub brk_start: u64,
 }
 
-/// Signal dispositions and masks (recorded; no asynchronous delivery).
+/// Signal dispositions and masks (no guest handlers run yet). The mask is
+/// the calling thread's: the kernel swaps it in for each syscall.
 #[derive(Debug, Clone)]
 pub(crate) struct SignalState {
     /// Per signal (1..=64, index sig-1): handler, flags, restorer, mask.
@@ -212,15 +220,28 @@ pub struct LinuxProcess {
     pub(crate) uid: u32,
     pub(crate) gid: u32,
     pub(crate) comm: [u8; 16],
-    pub(crate) robust_list: (u64, u64),
-    pub(crate) clear_child_tid: u64,
     counts: BTreeMap<u64, u64>,
     warned: HashSet<u64>,
     pub(crate) pending_exit: Option<ProcessExit>,
-    /// This host process was forked for a guest clone: when the guest ends,
-    /// the host process ends too.
-    pub(crate) forked: bool,
+    /// Bytes this process may still map (the kernel's memory limit less what
+    /// every guest address space has committed), set before each syscall.
+    pub(crate) commit_room: u64,
+    /// Deterministic runs: the virtual clock and the seeded random source.
+    pub(crate) det: Option<Deterministic>,
 }
+
+/// What a deterministic run gives the guest instead of the host's time and
+/// randomness.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deterministic {
+    /// Nanoseconds since the (fixed) start of the run.
+    pub now_ns: u64,
+    /// splitmix64 state.
+    pub rng: u64,
+}
+
+/// The fixed wall-clock start of deterministic runs (2026-01-01T00:00:00Z).
+pub(crate) const DETERMINISTIC_EPOCH_S: u64 = 1_767_225_600;
 
 pub(crate) const RLIM_INFINITY: u64 = u64::MAX;
 
@@ -238,7 +259,7 @@ impl LinuxProcess {
             fds.set(
                 fd as usize,
                 FdEntry {
-                    file: std::rc::Rc::new(std::cell::RefCell::new(OpenFile::new(
+                    file: std::sync::Arc::new(std::sync::Mutex::new(OpenFile::new(
                         HostFd::Borrowed(fd),
                         status,
                     ))),
@@ -289,13 +310,53 @@ impl LinuxProcess {
             uid,
             gid,
             comm,
-            robust_list: (0, 0),
-            clear_child_tid: 0,
             counts: BTreeMap::new(),
             warned: HashSet::new(),
             pending_exit: None,
-            forked: false,
+            commit_room: u64::MAX,
+            det: None,
         })
+    }
+
+    /// The child of a fork: a copy of this process's state, sharing its open
+    /// file descriptions (pending signals are not inherited).
+    pub(crate) fn fork_child(&self, pid: u32, ppid: u32) -> LinuxProcess {
+        let mut sig = self.sig.clone();
+        sig.pending = 0;
+        LinuxProcess {
+            sandbox: self.sandbox.clone(),
+            fds: self.fds.clone(),
+            cwd: self.cwd.clone(),
+            umask: self.umask,
+            brk_start: self.brk_start,
+            brk_cur: self.brk_cur,
+            mmap_top: self.mmap_top,
+            sig,
+            rlimits: self.rlimits,
+            exe_host: self.exe_host.clone(),
+            exe_link: self.exe_link.clone(),
+            pid,
+            ppid,
+            uid: self.uid,
+            gid: self.gid,
+            comm: self.comm,
+            counts: BTreeMap::new(),
+            warned: self.warned.clone(),
+            pending_exit: None,
+            commit_room: self.commit_room,
+            det: None,
+        }
+    }
+
+    /// The process ended: close its descriptors (so pipe readers see EOF).
+    pub(crate) fn release_resources(&mut self) {
+        let limit = self.fds.limit;
+        self.fds = FdTable::new(limit);
+    }
+
+    /// Take the syscall counts (number -> count) of this process.
+    pub(crate) fn take_counts(&mut self) -> BTreeMap<u64, u64> {
+        std::mem::take(&mut self.counts)
     }
 
     /// Make guest descriptor `fd` (0, 1 or 2 usually) refer to the host
@@ -305,7 +366,7 @@ impl LinuxProcess {
         self.fds.set(
             fd as usize,
             FdEntry {
-                file: std::rc::Rc::new(std::cell::RefCell::new(OpenFile::new(
+                file: std::sync::Arc::new(std::sync::Mutex::new(OpenFile::new(
                     HostFd::Owned(host),
                     status,
                 ))),
@@ -337,48 +398,14 @@ impl LinuxProcess {
             .collect()
     }
 
-    /// Is this a host process forked for a guest `clone`?
-    pub fn is_forked_child(&self) -> bool {
-        self.forked
-    }
-
-    /// Service the syscall the backend stopped on (number in x8, arguments
-    /// in x0..x5) and write its result to x0. Unlike [`Self::syscall`] this
-    /// also runs the syscalls that need the whole machine: `clone` (fork) and
-    /// `execve` (a new address space).
-    pub fn service<B: Backend + ?Sized>(&mut self, backend: &mut B) -> SyscallOutcome {
-        let st = backend.state_mut();
-        // An exception return clears the exclusive monitor.
-        st.excl_size = 0;
-        let nr = st.x[8];
-        let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
-        let out = match nr {
-            nr::CLONE | nr::EXECVE => {
-                *self.counts.entry(nr).or_insert(0) += 1;
-                let r = if nr == nr::CLONE {
-                    self.sys_clone(backend, a)
-                } else {
-                    self.sys_execve(backend, a)
-                };
-                self.finish(nr, a, r)
-            }
-            _ => self.syscall(backend.memory_mut(), nr, a),
-        };
-        if let SyscallOutcome::Return(v) = out {
-            backend.state_mut().x[0] = v;
-        }
-        out
-    }
-
     /// Service syscall `nr` with arguments x0..x5.
-    pub fn syscall(&mut self, mem: &mut GuestMemory, nr: u64, a: [u64; 6]) -> SyscallOutcome {
+    pub fn syscall(&mut self, mem: &mut AddressSpace, nr: u64, a: [u64; 6]) -> SyscallOutcome {
         *self.counts.entry(nr).or_insert(0) += 1;
         let r = self.dispatch(mem, nr, a);
         self.finish(nr, a, r)
     }
 
     fn finish(&mut self, nr: u64, a: [u64; 6], r: SysResult) -> SyscallOutcome {
-        self.take_host_signals();
         if let Some(exit) = self.pending_exit.take() {
             return SyscallOutcome::Exit(exit);
         }
@@ -400,7 +427,7 @@ impl LinuxProcess {
         SyscallOutcome::Return(ret)
     }
 
-    fn dispatch(&mut self, mem: &mut GuestMemory, n: u64, a: [u64; 6]) -> SysResult {
+    fn dispatch(&mut self, mem: &mut AddressSpace, n: u64, a: [u64; 6]) -> SysResult {
         use nr::*;
         match n {
             // Files and descriptors.
@@ -449,7 +476,8 @@ impl LinuxProcess {
             }
             FSYNC | FDATASYNC | FLOCK | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
             SYNC => Ok(0),
-            PPOLL => self.sys_ppoll(mem, a[0], a[1], a[2]),
+            EPOLL_CREATE1 => self.sys_epoll_create1(a[0]),
+            EPOLL_CTL => self.sys_epoll_ctl(mem, a[0], a[1], a[2], a[3]),
             // Memory.
             BRK => self.sys_brk(mem, a[0]),
             MMAP => self.sys_mmap(mem, a[0], a[1], a[2], a[3], a[4], a[5]),
@@ -460,39 +488,14 @@ impl LinuxProcess {
             MSYNC => Ok(0),
             MEMBARRIER => Ok(0),
             // Process, signals, time, information.
-            EXIT | EXIT_GROUP => {
-                self.pending_exit = Some(ProcessExit::Exited(a[0] as i32 & 0xff));
-                Ok(0)
-            }
-            SET_TID_ADDRESS => {
-                self.clear_child_tid = a[0];
-                Ok(self.pid as u64)
-            }
-            SET_ROBUST_LIST => {
-                if a[1] != 24 {
-                    return Err(EINVAL);
-                }
-                self.robust_list = (a[0], a[1]);
-                Ok(0)
-            }
             RSEQ => Err(ENOSYS),
-            FUTEX => self.sys_futex(mem, a[0], a[1], a[2], a[3]),
             RT_SIGACTION => self.sys_rt_sigaction(mem, a[0], a[1], a[2], a[3]),
             RT_SIGPROCMASK => self.sys_rt_sigprocmask(mem, a[0], a[1], a[2], a[3]),
             RT_SIGPENDING => {
                 misc::write_u64(mem, a[0], self.sig.pending & self.sig.mask).map(|_| 0)
             }
-            RT_SIGSUSPEND => self.sys_rt_sigsuspend(mem, a[0], a[1]),
             SIGALTSTACK => self.sys_sigaltstack(mem, a[0], a[1]),
-            KILL => self.sys_kill(a[0] as i32, a[1]),
             SENDFILE => self.sys_sendfile(mem, a[0], a[1], a[2], a[3]),
-            WAITID => self.sys_waitid(mem, a[0], a[1], a[2], a[3], a[4]),
-            CLONE3 => Err(ENOSYS),
-            TKILL => self.sys_tkill(a[0] as i32, a[1]),
-            TGKILL => self.sys_tgkill(a[0] as i32, a[1] as i32, a[2]),
-            GETPID | GETTID => Ok(self.pid as u64),
-            GETPGID | SETPGID | GETSID | SETSID => self.sys_pgrp(n, a[0], a[1]),
-            GETPPID => Ok(self.ppid as u64),
             GETUID | GETEUID => Ok(self.uid as u64),
             GETGID | GETEGID => Ok(self.gid as u64),
             GETRESUID => self.sys_getres(mem, [a[0], a[1], a[2]], self.uid),
@@ -511,10 +514,7 @@ impl LinuxProcess {
             CLOCK_GETTIME => self.sys_clock_gettime(mem, a[0], a[1]),
             CLOCK_GETRES => self.sys_clock_getres(mem, a[0], a[1]),
             GETTIMEOFDAY => self.sys_gettimeofday(mem, a[0], a[1]),
-            NANOSLEEP => self.sys_clock_nanosleep(mem, 1, 0, a[0], a[1]),
-            CLOCK_NANOSLEEP => self.sys_clock_nanosleep(mem, a[0], a[1], a[2], a[3]),
             GETRANDOM => self.sys_getrandom(mem, a[0], a[1], a[2]),
-            SCHED_YIELD => Ok(0),
             SCHED_GETAFFINITY => self.sys_sched_getaffinity(mem, a[0], a[1], a[2]),
             GETCPU => {
                 for p in [a[0], a[1]] {
@@ -524,7 +524,6 @@ impl LinuxProcess {
                 }
                 Ok(0)
             }
-            WAIT4 => self.sys_wait4(mem, a[0], a[1], a[2], a[3]),
             _ => {
                 if self.warned.insert(n) {
                     tracing::warn!(
@@ -552,19 +551,19 @@ fn host_status_flags(fd: i32) -> Option<u64> {
 // ----- guest memory helpers ---------------------------------------------------
 
 /// Read `len` guest bytes, or EFAULT.
-pub(crate) fn read_guest(mem: &mut GuestMemory, addr: u64, len: usize) -> Result<Vec<u8>, i64> {
+pub(crate) fn read_guest(mem: &AddressSpace, addr: u64, len: usize) -> Result<Vec<u8>, i64> {
     let mut buf = vec![0u8; len];
     mem.read_bytes(addr, &mut buf).map_err(|_| EFAULT)?;
     Ok(buf)
 }
 
 /// Write guest bytes, or EFAULT (all or nothing).
-pub(crate) fn write_guest(mem: &mut GuestMemory, addr: u64, bytes: &[u8]) -> Result<(), i64> {
+pub(crate) fn write_guest(mem: &mut AddressSpace, addr: u64, bytes: &[u8]) -> Result<(), i64> {
     mem.write_bytes(addr, bytes).map_err(|_| EFAULT)
 }
 
 /// Check that `[addr, addr+len)` is writable by the guest, or EFAULT.
-pub(crate) fn check_writable(mem: &GuestMemory, addr: u64, len: u64) -> Result<(), i64> {
+pub(crate) fn check_writable(mem: &AddressSpace, addr: u64, len: u64) -> Result<(), i64> {
     if len == 0 {
         return Ok(());
     }
@@ -583,7 +582,7 @@ pub(crate) fn check_writable(mem: &GuestMemory, addr: u64, len: u64) -> Result<(
 }
 
 /// Read a NUL-terminated guest path: EFAULT, ENAMETOOLONG.
-pub(crate) fn read_path(mem: &mut GuestMemory, addr: u64) -> Result<Vec<u8>, i64> {
+pub(crate) fn read_path(mem: &AddressSpace, addr: u64) -> Result<Vec<u8>, i64> {
     let s = mem.read_cstring(addr, PATH_MAX).map_err(|_| EFAULT)?;
     if s.len() >= PATH_MAX {
         return Err(ENAMETOOLONG);

@@ -327,3 +327,54 @@ pub fn syscall_number(name: &str) -> Option<u64> {
         .find(|&&(_, n)| n == name)
         .map(|&(nr, _)| nr)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `nr` module (syscalls/mod.rs) repeats numbers from this table for the
+    /// syscalls the layer implements. Every `nr::NAME` must be the table's number
+    /// for `name` (NAME in lower case), so the two cannot drift apart. The
+    /// constants are read from the source, so a new one is checked too.
+    #[test]
+    fn nr_constants_match_the_table() {
+        let src = include_str!("mod.rs");
+        let start = src
+            .find("pub mod nr {")
+            .expect("syscalls/mod.rs has `pub mod nr`");
+        let block = &src[start..];
+        let block = &block[..block.find("\n}").expect("end of `pub mod nr`")];
+        let mut checked = 0;
+        for line in block.lines().map(str::trim) {
+            let Some(decl) = line.strip_prefix("pub const ") else {
+                continue;
+            };
+            let (name, value) = decl
+                .strip_suffix(';')
+                .and_then(|d| d.split_once(": u64 = "))
+                .unwrap_or_else(|| panic!("unexpected nr line: {line}"));
+            let value: u64 = value
+                .parse()
+                .unwrap_or_else(|_| panic!("nr::{name} is not a number literal"));
+            assert_eq!(
+                syscall_number(&name.to_lowercase()),
+                Some(value),
+                "nr::{name} = {value}, the table says otherwise"
+            );
+            assert_eq!(syscall_name(value), Some(name.to_lowercase().as_str()));
+            checked += 1;
+        }
+        // The parse must have found the module's constants, not an empty block.
+        assert_eq!(checked, block.matches("pub const ").count());
+        assert!(checked > 50, "only {checked} nr constants found");
+    }
+
+    #[test]
+    fn known_numbers() {
+        // asm-generic/unistd.h: __NR_write 64, __NR_exit_group 94, __NR_clone3 435.
+        assert_eq!(syscall_number("write"), Some(64));
+        assert_eq!(syscall_name(94), Some("exit_group"));
+        assert_eq!(syscall_number("clone3"), Some(435));
+        assert_eq!(syscall_name(10_000), None);
+    }
+}

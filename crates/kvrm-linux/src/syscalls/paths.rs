@@ -1,21 +1,21 @@
 //! Path-based syscalls: everything that names a file by a guest path goes
 //! through the sandbox resolver here.
 
-use std::cell::RefCell;
 use std::fs::Metadata;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
-use kvrm_isa::GuestMemory;
+use kvrm_isa::AddressSpace;
 
 use super::files::{
     cpath, host_open_flags, last_errno, lexical, stat_bytes, statx_bytes, with_file, Special,
 };
 use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
 use crate::abi::{at::*, errno::*, open::*};
+use crate::fd::LockFile;
 use crate::fd::{FdEntry, HostFd, OpenFile};
 use crate::sandbox::{host_errno, Resolved};
 
@@ -43,7 +43,7 @@ impl LinuxProcess {
             return Ok(self.cwd.clone());
         }
         let f = self.fds.get(dirfd)?;
-        let f = f.borrow();
+        let f = f.lock_file();
         match (&f.guest_path, f.is_dir) {
             (Some(p), true) => Ok(p.clone()),
             _ => Err(ENOTDIR),
@@ -71,7 +71,7 @@ impl LinuxProcess {
     /// Read the guest path at `path` and resolve it relative to `dirfd`.
     fn path_at(
         &self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         follow: bool,
@@ -84,7 +84,7 @@ impl LinuxProcess {
     /// resolved; only the old one may follow a final symlink.
     fn two_paths_at(
         &self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         (olddir, old): (u64, u64),
         (newdir, new): (u64, u64),
         follow_old: bool,
@@ -108,7 +108,7 @@ impl LinuxProcess {
         self.fds.alloc(
             0,
             FdEntry {
-                file: Rc::new(RefCell::new(of)),
+                file: Arc::new(Mutex::new(of)),
                 cloexec,
             },
         )
@@ -116,7 +116,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_openat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         flags: u64,
@@ -175,7 +175,7 @@ impl LinuxProcess {
     /// Metadata for a stat-family call: `AT_EMPTY_PATH` with "" is the fd itself.
     fn stat_target(
         &self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         flags: u64,
@@ -205,7 +205,7 @@ impl LinuxProcess {
     /// target's metadata, encoded by `encode`, written to `buf`.
     fn stat_to_guest<const N: usize>(
         &self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         (dirfd, path, flags): (u64, u64, u64),
         allowed: u64,
         buf: u64,
@@ -221,7 +221,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_newfstatat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         buf: u64,
@@ -233,7 +233,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_statx(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         flags: u64,
@@ -246,7 +246,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_readlinkat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         buf: u64,
@@ -273,7 +273,7 @@ impl LinuxProcess {
         Ok(n as u64)
     }
 
-    pub(crate) fn sys_getcwd(&mut self, mem: &mut GuestMemory, buf: u64, size: u64) -> SysResult {
+    pub(crate) fn sys_getcwd(&mut self, mem: &mut AddressSpace, buf: u64, size: u64) -> SysResult {
         let mut s = self.cwd.as_bytes().to_vec();
         s.push(0);
         if (size as usize) < s.len() {
@@ -283,7 +283,7 @@ impl LinuxProcess {
         Ok(s.len() as u64)
     }
 
-    pub(crate) fn sys_chdir(&mut self, mem: &mut GuestMemory, path: u64) -> SysResult {
+    pub(crate) fn sys_chdir(&mut self, mem: &mut AddressSpace, path: u64) -> SysResult {
         let r = self.path_at(mem, AT_FDCWD as u64, path, true)?;
         let md = std::fs::metadata(&r.host).map_err(|e| host_errno(&e))?;
         if !md.is_dir() {
@@ -301,7 +301,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_unlinkat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         flags: u64,
@@ -323,7 +323,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_mkdirat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         mode: u64,
@@ -338,7 +338,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_renameat2(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         olddir: u64,
         old: u64,
         newdir: u64,
@@ -367,7 +367,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_symlinkat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         target: u64,
         dirfd: u64,
         path: u64,
@@ -386,7 +386,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_linkat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         olddir: u64,
         old: u64,
         newdir: u64,
@@ -403,7 +403,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_faccessat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         mode: u64,
@@ -436,7 +436,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_fchmodat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         mode: u64,
@@ -450,7 +450,7 @@ impl LinuxProcess {
 
     pub(crate) fn sys_utimensat(
         &mut self,
-        mem: &mut GuestMemory,
+        mem: &mut AddressSpace,
         dirfd: u64,
         path: u64,
         times: u64,

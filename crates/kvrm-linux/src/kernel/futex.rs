@@ -1,0 +1,260 @@
+//! futex: wait queues keyed by (address space, guest address), and the
+//! robust-list cleanup of a dying thread.
+//!
+//! The engine runs one machine at a time, so comparing the futex word and
+//! going to sleep is atomic with respect to every other guest thread: no
+//! wake-up can be lost between the two.
+
+use std::time::Duration;
+
+use kvrm_isa::SpaceId;
+
+use super::{Kernel, Outcome, Pid, Wait};
+use crate::abi::errno::*;
+use crate::syscalls::misc_read_timespec;
+
+const FUTEX_WAIT: u64 = 0;
+const FUTEX_WAKE: u64 = 1;
+const FUTEX_REQUEUE: u64 = 3;
+const FUTEX_CMP_REQUEUE: u64 = 4;
+const FUTEX_WAKE_OP: u64 = 5;
+const FUTEX_WAIT_BITSET: u64 = 9;
+const FUTEX_WAKE_BITSET: u64 = 10;
+const FUTEX_CLOCK_REALTIME: u64 = 256;
+
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+/// Robust-list entries walked at most (the kernel's ROBUST_LIST_LIMIT).
+const ROBUST_LIST_LIMIT: usize = 2048;
+
+impl Kernel {
+    pub(crate) fn sys_futex(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
+        let (uaddr, op, val, timeout, uaddr2, val3) = (a[0], a[1], a[2], a[3], a[4], a[5]);
+        let pid = self.threads[&tid].pid;
+        let space = self.procs[&pid].space;
+        let cmd = op & 0x7f;
+        let read = |k: &Kernel, addr: u64| {
+            if addr & 3 != 0 {
+                return Err(EINVAL);
+            }
+            k.engine.space(space).read_u32(addr).map_err(|_| EFAULT)
+        };
+        match cmd {
+            FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+                let bitset = if cmd == FUTEX_WAIT {
+                    u32::MAX
+                } else {
+                    val3 as u32
+                };
+                if bitset == 0 {
+                    return Outcome::errno(EINVAL);
+                }
+                match read(self, uaddr) {
+                    Ok(cur) if cur != val as u32 => return Outcome::errno(EAGAIN),
+                    Ok(_) => {}
+                    Err(e) => return Outcome::errno(e),
+                }
+                let deadline = if timeout == 0 {
+                    None
+                } else {
+                    let (s, ns) = match misc_read_timespec(self.engine.space(space), timeout) {
+                        Ok(t) => t,
+                        Err(e) => return Outcome::errno(e),
+                    };
+                    let d = Duration::new(s as u64, ns as u32);
+                    let now = self.now();
+                    if cmd == FUTEX_WAIT {
+                        Some(now + d)
+                    } else {
+                        // Absolute, on CLOCK_REALTIME if asked, else CLOCK_MONOTONIC.
+                        let clk = if op & FUTEX_CLOCK_REALTIME != 0 { 0 } else { 1 };
+                        match self.guest_clock_now(pid, clk) {
+                            Ok(guest_now) => Some(now + d.saturating_sub(guest_now)),
+                            Err(e) => return Outcome::errno(e),
+                        }
+                    }
+                };
+                Outcome::Wait(Wait::Futex {
+                    space,
+                    addr: uaddr,
+                    bitset,
+                    deadline,
+                })
+            }
+            FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+                let bitset = if cmd == FUTEX_WAKE {
+                    u32::MAX
+                } else {
+                    val3 as u32
+                };
+                if bitset == 0 {
+                    return Outcome::errno(EINVAL);
+                }
+                Outcome::Return(self.futex_wake(space, uaddr, val as usize, bitset))
+            }
+            FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+                if cmd == FUTEX_CMP_REQUEUE {
+                    match read(self, uaddr) {
+                        Ok(cur) if cur != val3 as u32 => return Outcome::errno(EAGAIN),
+                        Ok(_) => {}
+                        Err(e) => return Outcome::errno(e),
+                    }
+                }
+                let woken = self.futex_wake(space, uaddr, val as usize, u32::MAX);
+                // The fourth argument is a count here, not a timeout.
+                let moved = self.futex_requeue(space, uaddr, uaddr2, timeout as usize);
+                Outcome::Return(if cmd == FUTEX_CMP_REQUEUE {
+                    woken + moved
+                } else {
+                    woken
+                })
+            }
+            FUTEX_WAKE_OP => self.futex_wake_op(space, uaddr, uaddr2, val, timeout, val3 as u32),
+            _ => Outcome::errno(ENOSYS),
+        }
+    }
+
+    fn guest_clock_now(&mut self, pid: Pid, clk: i32) -> Result<Duration, i64> {
+        let now_ns = self.now().as_nanos() as u64;
+        let p = self.procs.get_mut(&pid).ok_or(ESRCH)?;
+        if let Some(d) = p.linux.det.as_mut() {
+            d.now_ns = now_ns;
+        }
+        let ts = p.linux.clock(clk)?;
+        Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    }
+
+    /// Wake up to `n` threads waiting on (space, addr) whose bitset meets
+    /// `bitset`; returns how many.
+    pub(crate) fn futex_wake(&mut self, space: SpaceId, addr: u64, n: usize, bitset: u32) -> u64 {
+        let woken: Vec<Pid> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| {
+                matches!(t.wait, Some(Wait::Futex { space: s, addr: a, bitset: b, .. })
+                    if s == space && a == addr && b & bitset != 0)
+            })
+            .map(|(&tid, _)| tid)
+            .take(n)
+            .collect();
+        for &tid in &woken {
+            if let Some(t) = self.threads.get_mut(&tid) {
+                t.wait = None;
+            }
+            self.set_return(tid, 0);
+        }
+        woken.len() as u64
+    }
+
+    /// Move up to `n` waiters from `from` to `to`; returns how many.
+    fn futex_requeue(&mut self, space: SpaceId, from: u64, to: u64, n: usize) -> u64 {
+        let mut moved = 0;
+        for t in self.threads.values_mut() {
+            if moved == n {
+                break;
+            }
+            if let Some(Wait::Futex { space: s, addr, .. }) = t.wait.as_mut() {
+                if *s == space && *addr == from {
+                    *addr = to;
+                    moved += 1;
+                }
+            }
+        }
+        moved as u64
+    }
+
+    fn futex_wake_op(
+        &mut self,
+        space: SpaceId,
+        uaddr: u64,
+        uaddr2: u64,
+        n1: u64,
+        n2: u64,
+        encoded: u32,
+    ) -> Outcome {
+        let op = (encoded >> 28) & 0xf;
+        let cmp = (encoded >> 24) & 0xf;
+        let mut oparg = (encoded >> 12) & 0xfff;
+        let cmparg = encoded & 0xfff;
+        if op & 8 != 0 {
+            oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+        }
+        if uaddr2 & 3 != 0 {
+            return Outcome::errno(EINVAL);
+        }
+        let mem = self.engine.space_mut(space);
+        let Ok(old) = mem.read_u32(uaddr2) else {
+            return Outcome::errno(EFAULT);
+        };
+        let new = match op & 7 {
+            0 => oparg,
+            1 => old.wrapping_add(oparg),
+            2 => old | oparg,
+            3 => old & !oparg,
+            4 => old ^ oparg,
+            _ => return Outcome::errno(ENOSYS),
+        };
+        if mem.write_bytes(uaddr2, &new.to_le_bytes()).is_err() {
+            return Outcome::errno(EFAULT);
+        }
+        let mut woken = self.futex_wake(space, uaddr, n1 as usize, u32::MAX);
+        let (o, c) = (old as i32, cmparg as i32);
+        let hit = match cmp {
+            0 => o == c,
+            1 => o != c,
+            2 => o < c,
+            3 => o <= c,
+            4 => o > c,
+            5 => o >= c,
+            _ => return Outcome::errno(ENOSYS),
+        };
+        if hit {
+            woken += self.futex_wake(space, uaddr2, n2 as usize, u32::MAX);
+        }
+        Outcome::Return(woken)
+    }
+
+    /// A thread died holding robust futexes: mark each owner-died and wake a
+    /// waiter, as Linux does (struct robust_list_head: list, futex_offset,
+    /// list_op_pending).
+    pub(crate) fn robust_cleanup(&mut self, space: SpaceId, tid: Pid, head: u64) {
+        if head == 0 {
+            return;
+        }
+        let mem = self.engine.space(space);
+        let (Ok(first), Ok(offset), Ok(pending)) = (
+            mem.read_u64(head),
+            mem.read_u64(head + 8),
+            mem.read_u64(head + 16),
+        ) else {
+            return;
+        };
+        let mut entries = Vec::new();
+        let mut entry = first;
+        while entry != head && entry != 0 && entries.len() < ROBUST_LIST_LIMIT {
+            entries.push(entry);
+            match mem.read_u64(entry) {
+                Ok(next) => entry = next,
+                Err(_) => break,
+            }
+        }
+        if pending != 0 {
+            entries.push(pending);
+        }
+        for e in entries {
+            let word = e.wrapping_add(offset);
+            let mem = self.engine.space_mut(space);
+            let Ok(v) = mem.read_u32(word) else {
+                continue;
+            };
+            if v & FUTEX_TID_MASK != tid {
+                continue;
+            }
+            let nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+            if mem.write_bytes(word, &nv.to_le_bytes()).is_ok() && v & FUTEX_WAITERS != 0 {
+                self.futex_wake(space, word, 1, u32::MAX);
+            }
+        }
+    }
+}

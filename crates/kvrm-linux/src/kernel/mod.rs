@@ -1,0 +1,894 @@
+//! The virtual Linux kernel: guest processes and threads inside one kvrm
+//! process, on any [`Engine`].
+//!
+//! A guest thread is an engine machine; a guest process is a thread group with
+//! an address space (an engine space, shared by its threads, copy-on-write
+//! cloned by `fork`) and a [`LinuxProcess`] (descriptors, cwd, signal
+//! dispositions, heap). The kernel keeps the process table (guest pids,
+//! parents, process groups and sessions, exit statuses), and a scheduler runs
+//! the runnable threads in slices. Calls that wait (pipe and terminal reads,
+//! `wait4`, `futex`, `nanosleep`, `ppoll`, `rt_sigsuspend`, vfork) block only
+//! the calling thread; when every thread waits, the kernel sleeps in the
+//! host's `poll` on the descriptors they wait for, up to the next timeout.
+//!
+//! How a guest syscall travels: the machine stops with
+//! [`StopReason::Syscall`]; [`Kernel::syscall`] reads x8 and x0..x5, services
+//! the process-level calls itself (`syscalls_proc.rs`, `futex.rs`) and hands
+//! the rest to the process's [`LinuxProcess::syscall`] with the address space;
+//! the result goes to x0 and the thread is runnable again, or it waits.
+
+use std::collections::{BTreeMap, HashMap};
+use std::os::fd::{OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use kvrm_isa::{CpuState, Engine, MachineId, MachineStop, SpaceId, StopReason};
+
+use crate::abi::signal::*;
+use crate::syscalls::{Deterministic, LinuxProcess, ProcessExit, SyscallOutcome};
+
+mod futex;
+mod syscalls_proc;
+
+/// A guest process or thread id.
+pub type Pid = u32;
+
+/// Instructions a thread runs before the next one gets its turn.
+const SLICE: u64 = 20_000;
+/// Deterministic runs switch threads at exactly this many instructions.
+const DETERMINISTIC_SLICE: u64 = 10_000;
+/// With one runnable thread and nothing to watch, check back this often.
+const LONE_SLICE: u64 = 5_000_000;
+
+/// How the kernel runs guests.
+#[derive(Debug, Clone)]
+pub struct KernelConfig {
+    /// Threads interleave at fixed instruction counts; the clock is virtual
+    /// (one nanosecond per instruction retired, sleeps skip ahead);
+    /// `getrandom` and `AT_RANDOM` come from `seed`.
+    pub deterministic: bool,
+    pub seed: u64,
+    /// Bytes of accessible guest mappings, all processes together; beyond
+    /// it `mmap`, `brk` and `mremap` fail with ENOMEM.
+    pub memory_limit: u64,
+    /// Guest processes and threads alive at once; beyond it `clone` fails
+    /// with EAGAIN.
+    pub max_tasks: usize,
+    /// Stop after this many instructions (all threads together).
+    pub max_instructions: Option<u64>,
+    /// No `kvrm:` reports of guests killed by signals on stderr.
+    pub quiet: bool,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        KernelConfig {
+            deterministic: false,
+            seed: 0,
+            memory_limit: default_memory_limit(),
+            max_tasks: 4096,
+            max_instructions: None,
+            quiet: false,
+        }
+    }
+}
+
+/// The default memory limit: the host's physical memory (so a guest cannot
+/// make kvrm swap the host to death), at least 1 GiB.
+pub fn default_memory_limit() -> u64 {
+    // SAFETY: sysconf takes plain integers.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages > 0 && size > 0 {
+        (pages as u64).saturating_mul(size as u64).max(1 << 30)
+    } else {
+        16 << 30
+    }
+}
+
+/// What a waiting thread waits for.
+#[derive(Debug, Clone)]
+pub(crate) enum Wait {
+    /// Call the syscall again when one of the host descriptors is ready or
+    /// at the deadline (reads, writes, ppoll).
+    Retry {
+        fds: Vec<(RawFd, i16)>,
+        deadline: Option<Duration>,
+    },
+    /// wait4 / waitid: call again when a child changes state.
+    Child,
+    /// futex wait on (space, address); 0 when woken, ETIMEDOUT at the deadline.
+    Futex {
+        space: SpaceId,
+        addr: u64,
+        bitset: u32,
+        deadline: Option<Duration>,
+    },
+    /// The parent of a vfork child, until the child execs or exits.
+    Vfork(Pid),
+    /// rt_sigsuspend: until a signal arrives; the old mask comes back.
+    Signal { old_mask: u64 },
+    /// nanosleep / clock_nanosleep: 0 at the deadline.
+    Sleep(Duration),
+}
+
+pub(crate) struct Thread {
+    pub pid: Pid,
+    pub machine: MachineId,
+    pub sigmask: u64,
+    pub clear_child_tid: u64,
+    pub robust_list: u64,
+    pub wait: Option<Wait>,
+    /// The current call is a retry after a wait (counted once).
+    pub retrying: bool,
+}
+
+pub(crate) struct Process {
+    pub ppid: Pid,
+    pub pgid: Pid,
+    pub sid: Pid,
+    pub linux: LinuxProcess,
+    pub space: SpaceId,
+    /// Live threads, the leader first.
+    pub threads: Vec<Pid>,
+    /// Set when the process has ended (a zombie until its parent waits).
+    pub exit: Option<ProcessExit>,
+    /// The signal the parent gets when this process ends (clone's low byte).
+    pub exit_signal: i32,
+    /// The thread of the parent that vforked this process, until exec/exit.
+    pub vfork_parent: Option<Pid>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The first process exited, or was killed by a signal it did not handle.
+    Exited(ProcessExit),
+    /// The first process stopped on a fault, an undefined instruction or a
+    /// breakpoint, which Linux turns into this signal.
+    Crashed { stop: StopReason, signal: i32 },
+    /// The instruction limit was reached.
+    CycleLimit,
+    /// Every thread waits for something that cannot happen (a futex nobody
+    /// will wake, a child that will never exit...).
+    Deadlock,
+}
+
+impl RunEnd {
+    /// The shell's view: exit status, or 128 + signal, 124 at the
+    /// instruction limit (as `timeout` reports a time limit), 125 on deadlock.
+    pub fn status(&self) -> i32 {
+        match *self {
+            RunEnd::Exited(e) => e.status(),
+            RunEnd::Crashed { signal, .. } => 128 + signal,
+            RunEnd::CycleLimit => 124,
+            RunEnd::Deadlock => 125,
+        }
+    }
+}
+
+/// The outcome of [`Kernel::run`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunSummary {
+    pub end: RunEnd,
+    pub instructions: u64,
+    pub elapsed: Duration,
+}
+
+impl RunSummary {
+    pub fn ips(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 {
+            self.instructions as f64 / s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Host signals that reach kvrm and go to the guest, one bit each.
+static HOST_SIGNALS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn record_host_signal(sig: libc::c_int) {
+    if (1..=64).contains(&sig) {
+        HOST_SIGNALS.fetch_or(1u64 << (sig - 1), Ordering::Relaxed);
+    }
+}
+
+/// The signals a user or terminal sends kvrm that belong to the guest.
+const FORWARDED: [i32; 7] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH, 10, 12];
+
+/// A virtual Linux kernel over an engine.
+pub struct Kernel {
+    pub(crate) engine: Box<dyn Engine>,
+    pub(crate) config: KernelConfig,
+    pub(crate) procs: BTreeMap<Pid, Process>,
+    pub(crate) threads: BTreeMap<Pid, Thread>,
+    pub(crate) by_machine: HashMap<MachineId, Pid>,
+    /// The first process: its end is the run's end.
+    pub(crate) init: Option<Pid>,
+    pub(crate) init_end: Option<RunEnd>,
+    pub(crate) next_pid: Pid,
+    /// Instructions retired by every thread so far.
+    pub(crate) instructions: u64,
+    start: Instant,
+    /// Deterministic runs: virtual nanoseconds added by skipped sleeps.
+    pub(crate) skipped_ns: u64,
+    rng: u64,
+    /// Syscall counts of processes that ended and of the calls the kernel
+    /// services itself.
+    counts: BTreeMap<u64, u64>,
+    /// How top-level processes other than the first ended (nobody waits
+    /// for them).
+    pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
+}
+
+impl Kernel {
+    /// A kernel with no processes yet (see [`crate::spawn`]).
+    pub fn new(engine: Box<dyn Engine>, config: KernelConfig) -> Self {
+        let next_pid = if config.deterministic {
+            1000
+        } else {
+            std::process::id()
+        };
+        // SAFETY: ignoring SIGPIPE (guest writes to closed pipes get EPIPE and
+        // the kernel raises the guest's SIGPIPE) and recording the signals the
+        // guest should get: the handler only touches an atomic.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            for sig in FORWARDED {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction =
+                    record_host_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+        let rng = config.seed ^ 0x6b76_726d_5345_4544;
+        Kernel {
+            engine,
+            config,
+            procs: BTreeMap::new(),
+            threads: BTreeMap::new(),
+            by_machine: HashMap::new(),
+            init: None,
+            init_end: None,
+            next_pid,
+            instructions: 0,
+            start: Instant::now(),
+            skipped_ns: 0,
+            rng,
+            counts: BTreeMap::new(),
+            orphan_exits: BTreeMap::new(),
+        }
+    }
+
+    /// The engine the guests run on.
+    pub fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+
+    /// Instructions retired so far, all threads.
+    pub fn instructions(&self) -> u64 {
+        self.instructions
+    }
+
+    /// Guest processes that have not ended.
+    pub fn live_processes(&self) -> usize {
+        self.procs.values().filter(|p| p.exit.is_none()).count()
+    }
+
+    /// The process `pid`'s Linux state (descriptors, syscall counts...).
+    pub fn process(&self, pid: Pid) -> Option<&LinuxProcess> {
+        self.procs.get(&pid).map(|p| &p.linux)
+    }
+
+    /// Syscalls serviced so far, every process: (number, name, count).
+    pub fn syscall_counts(&self) -> Vec<(u64, &'static str, u64)> {
+        let mut all = self.counts.clone();
+        for p in self.procs.values() {
+            for (nr, _, c) in p.linux.syscall_counts() {
+                *all.entry(nr).or_insert(0) += c;
+            }
+        }
+        all.into_iter()
+            .map(|(n, c)| (n, crate::syscall_name(n).unwrap_or("?"), c))
+            .collect()
+    }
+
+    /// Fold an ended process's syscall counts into the kernel's.
+    pub(crate) fn merge_counts(&mut self, pid: Pid) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            for (nr, c) in p.linux.take_counts() {
+                *self.counts.entry(nr).or_insert(0) += c;
+            }
+        }
+    }
+
+    /// How process `pid` ended, if it did: a top-level process (nobody's
+    /// child) or a zombie not yet waited for.
+    pub fn exit_status(&self, pid: Pid) -> Option<ProcessExit> {
+        self.procs
+            .get(&pid)
+            .and_then(|p| p.exit)
+            .or_else(|| self.orphan_exits.get(&pid).copied())
+    }
+
+    /// The first process (the one [`Self::run`] waits for).
+    pub fn first_pid(&self) -> Option<Pid> {
+        self.init
+    }
+
+    /// The registers of thread `tid` (a process's main thread has its pid).
+    pub fn state(&self, tid: Pid) -> Option<&CpuState> {
+        self.threads.get(&tid).map(|t| self.engine.state(t.machine))
+    }
+
+    pub fn state_mut(&mut self, tid: Pid) -> Option<&mut CpuState> {
+        let m = self.threads.get(&tid)?.machine;
+        Some(self.engine.state_mut(m))
+    }
+
+    /// The address space of process `pid`.
+    pub fn space(&self, pid: Pid) -> Option<&kvrm_isa::AddressSpace> {
+        self.procs.get(&pid).map(|p| self.engine.space(p.space))
+    }
+
+    pub fn space_mut(&mut self, pid: Pid) -> Option<&mut kvrm_isa::AddressSpace> {
+        let s = self.procs.get(&pid)?.space;
+        Some(self.engine.space_mut(s))
+    }
+
+    /// Service syscall `nr` for thread `tid` as if it had executed SVC with
+    /// these arguments: x0 holds the result afterwards (unless the thread
+    /// now waits or is gone). For tests and tools.
+    pub fn service(&mut self, tid: Pid, nr: u64, args: &[u64]) {
+        if let Some(st) = self.state_mut(tid) {
+            st.x[8] = nr;
+            for (i, v) in args.iter().take(6).enumerate() {
+                st.x[i] = *v;
+            }
+        }
+        self.syscall(tid);
+    }
+
+    /// Does thread `tid` wait (in a blocking call)?
+    pub fn is_waiting(&self, tid: Pid) -> bool {
+        self.threads.get(&tid).is_some_and(|t| t.wait.is_some())
+    }
+
+    /// Make guest descriptor `fd` of process `pid` refer to host descriptor `host`.
+    pub fn set_stdio(&mut self, pid: Pid, fd: u32, host: OwnedFd) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.linux.set_stdio(fd, host);
+        }
+    }
+
+    pub(crate) fn alloc_pid(&mut self) -> Pid {
+        loop {
+            let pid = self.next_pid;
+            self.next_pid = self.next_pid.wrapping_add(1).max(2);
+            if !self.procs.contains_key(&pid) && !self.threads.contains_key(&pid) {
+                return pid;
+            }
+        }
+    }
+
+    /// The clock of waits and deadlines: host time since the start, or the
+    /// virtual clock of a deterministic run.
+    pub(crate) fn now(&self) -> Duration {
+        if self.config.deterministic {
+            Duration::from_nanos(self.instructions + self.skipped_ns)
+        } else {
+            self.start.elapsed()
+        }
+    }
+
+    /// A seeded random value for a new process's random source.
+    fn next_seed(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        self.rng
+    }
+
+    /// Add a top-level process: its memory image, registers and Linux
+    /// state. The first one added is the one [`Self::run`] waits for.
+    pub fn add_process(
+        &mut self,
+        space: kvrm_isa::AddressSpace,
+        state: CpuState,
+        mut linux: LinuxProcess,
+    ) -> Pid {
+        let pid = self.alloc_pid();
+        let space = self.engine.add_space(space);
+        let machine = self.engine.add_machine(space, state);
+        linux.pid = pid;
+        let (pgid, sid) = if self.config.deterministic {
+            (pid, pid)
+        } else {
+            // SAFETY: plain queries of this process.
+            unsafe { (libc::getpgrp() as Pid, libc::getsid(0) as Pid) }
+        };
+        linux.rlimits[9] = [self.config.memory_limit; 2]; // RLIMIT_AS
+        linux.rlimits[6] = [self.config.max_tasks as u64; 2]; // RLIMIT_NPROC
+        if self.config.deterministic {
+            linux.ppid = 1;
+        }
+        let ppid = linux.ppid;
+        self.procs.insert(
+            pid,
+            Process {
+                ppid,
+                pgid,
+                sid,
+                linux,
+                space,
+                threads: vec![pid],
+                exit: None,
+                exit_signal: SIGCHLD,
+                vfork_parent: None,
+            },
+        );
+        self.threads.insert(
+            pid,
+            Thread {
+                pid,
+                machine,
+                sigmask: 0,
+                clear_child_tid: 0,
+                robust_list: 0,
+                wait: None,
+                retrying: false,
+            },
+        );
+        self.by_machine.insert(machine, pid);
+        if self.init.is_none() {
+            self.init = Some(pid);
+        }
+        pid
+    }
+
+    /// A new random seed for a deterministic process (`None` otherwise).
+    pub(crate) fn det_for_new_process(&mut self) -> Option<Deterministic> {
+        if self.config.deterministic {
+            let rng = self.next_seed();
+            Some(Deterministic { now_ns: 0, rng })
+        } else {
+            None
+        }
+    }
+
+    /// The deterministic random source for AT_RANDOM of the first process.
+    pub fn seeded_random(&mut self) -> Option<[u8; 16]> {
+        if !self.config.deterministic {
+            return None;
+        }
+        let a = self.next_seed();
+        let b = self.next_seed();
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&a.to_le_bytes());
+        out[8..].copy_from_slice(&b.to_le_bytes());
+        Some(out)
+    }
+
+    /// Run until the first process ends (or the instruction limit). Other
+    /// processes may still be alive then: [`Self::run_rest`] runs them.
+    pub fn run(&mut self) -> RunSummary {
+        let start = Instant::now();
+        let end = loop {
+            if let Some(end) = self.init_end {
+                break end;
+            }
+            if let Some(end) = self.step() {
+                break end;
+            }
+        };
+        RunSummary {
+            end,
+            instructions: self.instructions,
+            elapsed: start.elapsed(),
+        }
+    }
+
+    /// Run the remaining processes (after the first one ended) until none
+    /// is left or all of them wait forever.
+    pub fn run_rest(&mut self) {
+        while self.live_processes() > 0 {
+            if self.step().is_some() {
+                break;
+            }
+        }
+    }
+
+    /// One scheduling round: deliver host signals, run every runnable thread
+    /// for a slice, service their stops, then wake waiters whose event came.
+    /// Returns how the run ends when it can go no further.
+    fn step(&mut self) -> Option<RunEnd> {
+        self.take_host_signals();
+        let runnable: Vec<MachineId> = self
+            .threads
+            .values()
+            .filter(|t| t.wait.is_none())
+            .map(|t| t.machine)
+            .collect();
+        if runnable.is_empty() {
+            if self.threads.is_empty() {
+                return Some(RunEnd::Deadlock);
+            }
+            if !self.wait_for_events() {
+                return Some(RunEnd::Deadlock);
+            }
+            return None;
+        }
+        let waiting = self.threads.len() > runnable.len();
+        let mut slice = if self.config.deterministic {
+            DETERMINISTIC_SLICE
+        } else if runnable.len() == 1 && !waiting {
+            LONE_SLICE
+        } else {
+            SLICE
+        };
+        let mut stops: Vec<MachineStop> = Vec::with_capacity(runnable.len());
+        if let Some(max) = self.config.max_instructions {
+            // Exact limits: one machine at a time, never past the limit.
+            for m in runnable {
+                let left = max.saturating_sub(self.instructions);
+                if left == 0 {
+                    return Some(RunEnd::CycleLimit);
+                }
+                slice = slice.min(left);
+                stops.clear();
+                self.engine.run(&[m], slice, &mut stops);
+                self.handle_stops(&stops);
+                if self.init_end.is_some() {
+                    return None;
+                }
+            }
+        } else {
+            self.engine.run(&runnable, slice, &mut stops);
+            self.handle_stops(&stops);
+        }
+        if waiting {
+            self.poll_waiters(Duration::ZERO);
+        }
+        None
+    }
+
+    fn handle_stops(&mut self, stops: &[MachineStop]) {
+        for s in stops {
+            self.instructions += s.instructions;
+            let Some(&tid) = self.by_machine.get(&s.machine) else {
+                continue;
+            };
+            match s.stop {
+                StopReason::Syscall { .. } => self.syscall(tid),
+                StopReason::CycleLimit => {}
+                stop => {
+                    let signal = crate::signal_for_stop(&stop).unwrap_or(SIGSEGV);
+                    let pid = self.threads[&tid].pid;
+                    if !self.config.quiet {
+                        eprintln!("kvrm: {stop}: guest killed by signal {signal}");
+                    }
+                    if Some(pid) == self.init {
+                        self.init_end = Some(RunEnd::Crashed { stop, signal });
+                    }
+                    self.exit_process(pid, ProcessExit::Signaled(signal));
+                }
+            }
+        }
+    }
+
+    /// Host signals sent to kvrm go to the guest processes of the first
+    /// process's group, as a terminal would send them.
+    fn take_host_signals(&mut self) {
+        let bits = HOST_SIGNALS.swap(0, Ordering::Relaxed);
+        if bits == 0 {
+            return;
+        }
+        let Some(pgid) = self.init.and_then(|i| self.procs.get(&i)).map(|p| p.pgid) else {
+            return;
+        };
+        for sig in 1..=64 {
+            if bits & (1u64 << (sig - 1)) != 0 {
+                let _ = self.kill_group(pgid, sig);
+            }
+        }
+    }
+
+    // ----- syscalls ----------------------------------------------------------
+
+    /// Service the syscall thread `tid` stopped on.
+    pub(crate) fn syscall(&mut self, tid: Pid) {
+        let Some(t) = self.threads.get(&tid) else {
+            return;
+        };
+        let m = t.machine;
+        let st = self.engine.state_mut(m);
+        // An exception return clears the exclusive monitor.
+        st.excl_size = 0;
+        let nr = st.x[8];
+        let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
+        self.dispatch(tid, nr, a);
+    }
+
+    /// Run syscall `nr` for `tid` and write its result, or make it wait.
+    pub(crate) fn dispatch(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
+        let retry = self.threads.get(&tid).is_some_and(|t| t.retrying);
+        let out = self.process_call(tid, nr, a);
+        if out.is_some() && !retry {
+            *self.counts.entry(nr).or_insert(0) += 1;
+        }
+        if let Some(o) = &out {
+            tracing::trace!(
+                "[{tid}] syscall {}({:#x}, {:#x}, {:#x}, {:#x}) = {}",
+                crate::syscall_name(nr).unwrap_or("?"),
+                a[0],
+                a[1],
+                a[2],
+                a[3],
+                match o {
+                    Outcome::Return(v) => format!("{:#x}", v),
+                    Outcome::Wait(w) => format!("waits: {w:?}"),
+                    Outcome::Gone => "gone".into(),
+                }
+            );
+        }
+        match out {
+            Some(Outcome::Return(v)) => self.set_return(tid, v),
+            Some(Outcome::Wait(w)) => {
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.wait = Some(w);
+                }
+            }
+            Some(Outcome::Gone) => {}
+            None => self.linux_call(tid, nr, a),
+        }
+    }
+
+    pub(crate) fn set_return(&mut self, tid: Pid, v: u64) {
+        if let Some(t) = self.threads.get(&tid) {
+            self.engine.state_mut(t.machine).x[0] = v;
+        }
+    }
+
+    /// A Linux-layer call with rewritten arguments, as a process call.
+    pub(crate) fn linux_call_as(&mut self, tid: Pid, nr: u64, a: [u64; 6]) -> Option<Outcome> {
+        self.linux_call(tid, nr, a);
+        Some(Outcome::Gone)
+    }
+
+    /// A syscall of the process's own Linux layer (files, memory, ...).
+    fn linux_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
+        let now_ns = self.now().as_nanos() as u64;
+        let room = self.commit_room();
+        let Some(t) = self.threads.get(&tid) else {
+            return;
+        };
+        let (pid, mask) = (t.pid, t.sigmask);
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        p.linux.sig.mask = mask;
+        p.linux.commit_room = room;
+        if let Some(d) = p.linux.det.as_mut() {
+            d.now_ns = now_ns;
+        }
+        let space = self.engine.space_mut(p.space);
+        let out = p.linux.syscall(space, nr, a);
+        let mask = p.linux.sig.mask;
+        if let Some(t) = self.threads.get_mut(&tid) {
+            t.sigmask = mask;
+        }
+        match out {
+            SyscallOutcome::Return(v) => self.set_return(tid, v),
+            SyscallOutcome::Exit(e) => self.exit_process(pid, e),
+        }
+    }
+
+    /// Bytes the guests may still map under the memory limit.
+    pub(crate) fn commit_room(&self) -> u64 {
+        let mut spaces: Vec<SpaceId> = self
+            .procs
+            .values()
+            .filter(|p| p.exit.is_none())
+            .map(|p| p.space)
+            .collect();
+        spaces.sort_unstable();
+        spaces.dedup();
+        let used: u64 = spaces
+            .iter()
+            .map(|&s| self.engine.space(s).committed_bytes())
+            .sum();
+        self.config.memory_limit.saturating_sub(used)
+    }
+
+    // ----- waiting -----------------------------------------------------------
+
+    /// Wake the waiters whose event happened, waiting at most `timeout` in
+    /// the host's poll for a descriptor to become ready.
+    fn poll_waiters(&mut self, timeout: Duration) {
+        let mut polls: Vec<libc::pollfd> = Vec::new();
+        let mut owners: Vec<Pid> = Vec::new();
+        for (&tid, t) in &self.threads {
+            if let Some(Wait::Retry { fds, .. }) = &t.wait {
+                for &(fd, events) in fds {
+                    polls.push(libc::pollfd {
+                        fd,
+                        events,
+                        revents: 0,
+                    });
+                    owners.push(tid);
+                }
+            }
+        }
+        if !polls.is_empty() || !timeout.is_zero() {
+            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+            // SAFETY: `polls` is a valid array of pollfd structures (it may be
+            // empty: then this is a sleep that a host signal interrupts).
+            unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, ms) };
+        }
+        let mut ready: Vec<Pid> = polls
+            .iter()
+            .zip(&owners)
+            .filter(|(p, _)| p.revents != 0)
+            .map(|(_, &t)| t)
+            .collect();
+        ready.dedup();
+        let now = self.now();
+        for (&tid, t) in &self.threads {
+            let due = match &t.wait {
+                Some(Wait::Retry {
+                    deadline: Some(d), ..
+                })
+                | Some(Wait::Sleep(d))
+                | Some(Wait::Futex {
+                    deadline: Some(d), ..
+                }) => *d <= now,
+                _ => false,
+            };
+            if due {
+                ready.push(tid);
+            }
+        }
+        ready.sort_unstable();
+        ready.dedup();
+        for tid in ready {
+            self.wake(tid);
+        }
+    }
+
+    /// The earliest deadline any thread waits for.
+    fn next_deadline(&self) -> Option<Duration> {
+        self.threads
+            .values()
+            .filter_map(|t| match &t.wait {
+                Some(Wait::Retry { deadline, .. }) => *deadline,
+                Some(Wait::Futex { deadline, .. }) => *deadline,
+                Some(Wait::Sleep(d)) => Some(*d),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Every thread waits: sleep until a descriptor is ready, a deadline
+    /// passes or a host signal comes. `false` when nothing can ever wake
+    /// any of them.
+    fn wait_for_events(&mut self) -> bool {
+        let fds_waited = self
+            .threads
+            .values()
+            .any(|t| matches!(&t.wait, Some(Wait::Retry { fds, .. }) if !fds.is_empty()));
+        let deadline = self.next_deadline();
+        if !fds_waited && deadline.is_none() {
+            return false;
+        }
+        if self.config.deterministic {
+            if let Some(d) = deadline {
+                if !fds_waited {
+                    // Nothing else can happen first: skip ahead.
+                    let now = self.now();
+                    self.skipped_ns += d.saturating_sub(now).as_nanos() as u64;
+                    self.poll_waiters(Duration::ZERO);
+                    return true;
+                }
+            }
+        }
+        let timeout = match deadline {
+            Some(d) => d.saturating_sub(self.now()).max(Duration::from_millis(1)),
+            None => Duration::from_secs(3600),
+        };
+        self.poll_waiters(timeout);
+        true
+    }
+
+    /// Thread `tid`'s event came: finish or retry its call.
+    pub(crate) fn wake(&mut self, tid: Pid) {
+        let Some(t) = self.threads.get_mut(&tid) else {
+            return;
+        };
+        let Some(w) = t.wait.take() else {
+            return;
+        };
+        match w {
+            Wait::Retry { .. } | Wait::Child => {
+                t.retrying = true;
+                let st = self.engine.state(t.machine);
+                let nr = st.x[8];
+                let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
+                // The retry sees the same arguments: x0 was not written yet.
+                let keep = w.clone();
+                self.dispatch_retry(tid, nr, a, keep);
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.retrying = false;
+                }
+            }
+            Wait::Futex { deadline, .. } => {
+                let timed_out = deadline.is_some_and(|d| d <= self.now());
+                let v = if timed_out {
+                    -crate::abi::errno::ETIMEDOUT
+                } else {
+                    0
+                };
+                self.set_return(tid, v as u64);
+            }
+            Wait::Vfork(child) => self.set_return(tid, child as u64),
+            Wait::Signal { old_mask } => {
+                t.sigmask = old_mask;
+                self.set_return(tid, (-crate::abi::errno::EINTR) as u64);
+            }
+            Wait::Sleep(_) => self.set_return(tid, 0),
+        }
+    }
+
+    /// Retry a waiting call. A deadline it waited with carries over; once
+    /// it has passed, a call that would wait again returns 0 (ppoll's
+    /// timeout).
+    fn dispatch_retry(&mut self, tid: Pid, nr: u64, a: [u64; 6], old: Wait) {
+        self.dispatch(tid, nr, a);
+        let Wait::Retry {
+            deadline: Some(old_deadline),
+            ..
+        } = old
+        else {
+            return;
+        };
+        let expired = old_deadline <= self.now();
+        let Some(t) = self.threads.get_mut(&tid) else {
+            return;
+        };
+        if let Some(Wait::Retry { deadline, .. }) = t.wait.as_mut() {
+            if expired {
+                t.wait = None;
+                self.set_return(tid, 0);
+            } else {
+                *deadline = Some(old_deadline);
+            }
+        }
+    }
+}
+
+/// What a process-level call does to its thread.
+pub(crate) enum Outcome {
+    Return(u64),
+    Wait(Wait),
+    /// The thread (or its process) is gone.
+    Gone,
+}
+
+impl Outcome {
+    pub(crate) fn errno(e: i64) -> Self {
+        Outcome::Return((-e) as u64)
+    }
+}
+
+impl From<Result<u64, i64>> for Outcome {
+    fn from(r: Result<u64, i64>) -> Self {
+        match r {
+            Ok(v) => Outcome::Return(v),
+            Err(e) => Outcome::errno(e),
+        }
+    }
+}

@@ -1,0 +1,762 @@
+//! The process-level syscalls the kernel services itself: clone, execve,
+//! exit, wait, signals between processes, ids and process groups, sleeps,
+//! and the calls that may wait (reads and writes that would block, ppoll).
+
+use std::time::Duration;
+
+use kvrm_isa::{CpuState, SpaceId};
+
+use super::{Kernel, Outcome, Pid, Process, Thread, Wait};
+use crate::abi::{errno::*, signal::*};
+use crate::syscalls::clone_flags::*;
+use crate::syscalls::{misc_read_timespec, nr, ProcessExit};
+
+const WNOHANG: u64 = 1;
+const WEXITED: u64 = 4;
+const WNOWAIT: u64 = 0x0100_0000;
+/// SA_NOCLDWAIT: children of a process with it leave no zombies.
+const SA_NOCLDWAIT: u64 = 2;
+
+/// The signals whose default action dumps core, named as qemu-user names
+/// them when a guest dies of one.
+pub fn core_signal_name(sig: i32) -> Option<&'static str> {
+    Some(match sig {
+        3 => "Quit",
+        4 => "Illegal instruction",
+        5 => "Trace/breakpoint trap",
+        6 => "Aborted",
+        7 => "Bus error",
+        8 => "Floating point exception",
+        11 => "Segmentation fault",
+        31 => "Bad system call",
+        _ => return None,
+    })
+}
+
+/// The status word wait4 reports for an exit.
+fn wait_status(e: ProcessExit) -> u32 {
+    match e {
+        ProcessExit::Exited(s) => ((s & 0xff) as u32) << 8,
+        ProcessExit::Signaled(sig) => (sig & 0x7f) as u32,
+    }
+}
+
+impl Kernel {
+    /// The calls the kernel services itself; `None` for the process's own
+    /// Linux layer.
+    pub(crate) fn process_call(&mut self, tid: Pid, n: u64, a: [u64; 6]) -> Option<Outcome> {
+        use nr::*;
+        let pid = self.threads.get(&tid)?.pid;
+        Some(match n {
+            CLONE => self.sys_clone(tid, a),
+            CLONE3 => Outcome::errno(ENOSYS),
+            EXECVE => self.sys_execve(tid, a),
+            EXIT => {
+                self.exit_thread(tid, a[0] as i32 & 0xff);
+                Outcome::Gone
+            }
+            EXIT_GROUP => {
+                self.exit_process(pid, ProcessExit::Exited(a[0] as i32 & 0xff));
+                Outcome::Gone
+            }
+            WAIT4 => self.sys_wait4(tid, a),
+            WAITID => self.sys_waitid(tid, a),
+            KILL => self.sys_kill(pid, a[0] as i32, a[1]).into(),
+            TKILL => self.sys_tgkill(None, a[0] as i32, a[1]).into(),
+            TGKILL => self.sys_tgkill(Some(a[0] as i32), a[1] as i32, a[2]).into(),
+            GETPID => Outcome::Return(pid as u64),
+            GETTID => Outcome::Return(tid as u64),
+            GETPPID => Outcome::Return(self.procs[&pid].ppid as u64),
+            GETPGID | SETPGID | GETSID | SETSID => self.sys_pgrp(pid, n, a[0], a[1]).into(),
+            SET_TID_ADDRESS => {
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.clear_child_tid = a[0];
+                }
+                Outcome::Return(tid as u64)
+            }
+            SET_ROBUST_LIST => {
+                if a[1] != 24 {
+                    return Some(Outcome::errno(EINVAL));
+                }
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.robust_list = a[0];
+                }
+                Outcome::Return(0)
+            }
+            FUTEX => self.sys_futex(tid, a),
+            SCHED_YIELD => Outcome::Return(0),
+            NANOSLEEP => self.sys_sleep(pid, 1, 0, a[0]),
+            CLOCK_NANOSLEEP => self.sys_sleep(pid, a[0], a[1], a[2]),
+            RT_SIGSUSPEND => self.sys_rt_sigsuspend(tid, a[0], a[1]),
+            PPOLL => self.sys_ppoll(pid, a[0], a[1], a[2]),
+            PSELECT6 => self.sys_pselect6(pid, a),
+            EPOLL_PWAIT => self.sys_epoll_pwait(pid, a),
+            SCHED_GETAFFINITY | SCHED_SETAFFINITY => {
+                // Any live thread or 0 (the caller); the Linux layer answers for it.
+                if a[0] != 0 && !self.threads.contains_key(&(a[0] as Pid)) {
+                    return Some(Outcome::errno(ESRCH));
+                }
+                if n == SCHED_SETAFFINITY {
+                    return Some(Outcome::Return(0));
+                }
+                return self.linux_call_as(tid, n, [0, a[1], a[2], a[3], a[4], a[5]]);
+            }
+            READ | READV => return self.io_wait(pid, a[0], false),
+            WRITE | WRITEV => return self.io_wait(pid, a[0], true),
+            _ => return None,
+        })
+    }
+
+    // ----- creating and ending -------------------------------------------------
+
+    fn sys_clone(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
+        // arm64: clone(flags, newsp, parent_tidptr, tls, child_tidptr).
+        let (flags, newsp, ptid, tls, ctid) = (a[0], a[1], a[2], a[3], a[4]);
+        if self.threads.len() >= self.config.max_tasks {
+            return Outcome::errno(EAGAIN);
+        }
+        let parent = &self.threads[&tid];
+        let (pid, machine, sigmask) = (parent.pid, parent.machine, parent.sigmask);
+        let mut state: CpuState = *self.engine.state(machine);
+        state.x[0] = 0;
+        state.excl_size = 0;
+        if newsp != 0 {
+            state.sp = newsp;
+        }
+        if flags & CLONE_SETTLS != 0 {
+            state.tpidr_el0 = tls;
+        }
+        let parent_space = self.procs[&pid].space;
+        let child = self.alloc_pid();
+        let clear_tid = if flags & CLONE_CHILD_CLEARTID != 0 {
+            ctid
+        } else {
+            0
+        };
+        let child_space = if flags & CLONE_THREAD != 0 {
+            if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND {
+                return Outcome::errno(EINVAL);
+            }
+            let m = self.engine.add_machine(parent_space, state);
+            self.insert_thread(child, pid, m, sigmask, clear_tid);
+            if let Some(p) = self.procs.get_mut(&pid) {
+                p.threads.push(child);
+            }
+            parent_space
+        } else {
+            if flags & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PIDFD) != 0 {
+                return Outcome::errno(EINVAL);
+            }
+            // CLONE_VM without a thread (vfork, posix_spawn): the child runs
+            // in the parent's memory until it execs.
+            let space = if flags & CLONE_VM != 0 {
+                parent_space
+            } else {
+                self.engine.fork_space(parent_space)
+            };
+            let det = self.det_for_new_process();
+            let p = &self.procs[&pid];
+            let mut linux = p.linux.fork_child(child, pid);
+            linux.det = det;
+            let proc = Process {
+                ppid: pid,
+                pgid: p.pgid,
+                sid: p.sid,
+                linux,
+                space,
+                threads: vec![child],
+                exit: None,
+                exit_signal: (flags & 0xff) as i32,
+                vfork_parent: (flags & CLONE_VFORK != 0).then_some(tid),
+            };
+            self.procs.insert(child, proc);
+            let m = self.engine.add_machine(space, state);
+            self.insert_thread(child, child, m, sigmask, clear_tid);
+            space
+        };
+        let tid_bytes = child.to_le_bytes();
+        if flags & CLONE_PARENT_SETTID != 0
+            && self
+                .engine
+                .space_mut(parent_space)
+                .write_bytes(ptid, &tid_bytes)
+                .is_err()
+        {
+            return Outcome::errno(EFAULT);
+        }
+        if flags & CLONE_CHILD_SETTID != 0 {
+            let _ = self
+                .engine
+                .space_mut(child_space)
+                .write_bytes(ctid, &tid_bytes);
+        }
+        if flags & CLONE_VFORK != 0 && flags & CLONE_THREAD == 0 {
+            return Outcome::Wait(Wait::Vfork(child));
+        }
+        Outcome::Return(child as u64)
+    }
+
+    fn insert_thread(&mut self, tid: Pid, pid: Pid, m: kvrm_isa::MachineId, mask: u64, ctid: u64) {
+        self.threads.insert(
+            tid,
+            Thread {
+                pid,
+                machine: m,
+                sigmask: mask,
+                clear_child_tid: ctid,
+                robust_list: 0,
+                wait: None,
+                retrying: false,
+            },
+        );
+        self.by_machine.insert(m, tid);
+    }
+
+    fn sys_execve(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
+        let pid = self.threads[&tid].pid;
+        let room = self.commit_room();
+        let p = self
+            .procs
+            .get_mut(&pid)
+            .expect("kvrm: thread without process");
+        p.linux.commit_room = room;
+        let mut img = match p.linux.prepare_exec(self.engine.space(p.space), a) {
+            Ok(img) => img,
+            Err(e) => return Outcome::errno(e),
+        };
+        // The point of no return: the other threads go, this one becomes
+        // the leader (keeping the process id) in a new address space.
+        let others: Vec<Pid> = p.threads.iter().copied().filter(|&t| t != tid).collect();
+        for t in others {
+            self.drop_thread(t);
+        }
+        let mut t = self.threads.remove(&tid).expect("kvrm: no such thread");
+        let new_space = self.engine.add_space(std::mem::take(&mut img.space));
+        self.engine.set_machine_space(t.machine, new_space);
+        crate::stack::init_registers(self.engine.state_mut(t.machine), img.entry, img.sp);
+        t.clear_child_tid = 0;
+        t.robust_list = 0;
+        self.by_machine.insert(t.machine, pid);
+        self.threads.insert(pid, t);
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        p.threads = vec![pid];
+        let old_space = std::mem::replace(&mut p.space, new_space);
+        p.linux.commit_exec(&img);
+        let vfork_parent = p.vfork_parent.take();
+        self.release_space(old_space);
+        if let Some(parent) = vfork_parent {
+            self.wake_vfork(parent, pid);
+        }
+        Outcome::Gone
+    }
+
+    /// Remove a thread and its machine (its process stays).
+    fn drop_thread(&mut self, tid: Pid) -> Option<Thread> {
+        let t = self.threads.remove(&tid)?;
+        self.engine.remove_machine(t.machine);
+        self.by_machine.remove(&t.machine);
+        if let Some(p) = self.procs.get_mut(&t.pid) {
+            p.threads.retain(|&x| x != tid);
+        }
+        Some(t)
+    }
+
+    /// Drop an address space no live process runs in any more.
+    fn release_space(&mut self, space: SpaceId) {
+        let used = self
+            .procs
+            .values()
+            .any(|p| p.exit.is_none() && p.space == space);
+        if !used {
+            self.engine.remove_space(space);
+        }
+    }
+
+    fn wake_vfork(&mut self, parent_tid: Pid, child: Pid) {
+        if let Some(t) = self.threads.get_mut(&parent_tid) {
+            if matches!(t.wait, Some(Wait::Vfork(c)) if c == child) {
+                t.wait = None;
+                self.set_return(parent_tid, child as u64);
+            }
+        }
+    }
+
+    /// `exit`: this thread ends; the process ends with its last thread.
+    pub(crate) fn exit_thread(&mut self, tid: Pid, code: i32) {
+        let Some(t) = self.drop_thread(tid) else {
+            return;
+        };
+        let Some(p) = self.procs.get(&t.pid) else {
+            return;
+        };
+        let space = p.space;
+        let last = p.threads.is_empty();
+        if !last {
+            self.robust_cleanup(space, tid, t.robust_list);
+            if t.clear_child_tid != 0
+                && self
+                    .engine
+                    .space_mut(space)
+                    .write_bytes(t.clear_child_tid, &[0; 4])
+                    .is_ok()
+            {
+                self.futex_wake(space, t.clear_child_tid, 1, u32::MAX);
+            }
+            return;
+        }
+        self.exit_process(t.pid, ProcessExit::Exited(code));
+    }
+
+    /// The process ends: its threads go, its descriptors close, its parent
+    /// is told (or it is reaped at once when nobody will wait for it).
+    pub(crate) fn exit_process(&mut self, pid: Pid, exit: ProcessExit) {
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        if p.exit.is_some() {
+            return;
+        }
+        p.exit = Some(exit);
+        if let ProcessExit::Signaled(sig) = exit {
+            if let Some(name) = core_signal_name(sig).filter(|_| !self.config.quiet) {
+                // As qemu-user reports it (each guest process is one of its own).
+                eprintln!("kvrm: uncaught target signal {sig} ({name}) - core dumped");
+            }
+        }
+        p.linux.release_resources();
+        let threads = std::mem::take(&mut p.threads);
+        let (space, ppid, vfork_parent) = (p.space, p.ppid, p.vfork_parent.take());
+        self.merge_counts(pid);
+        for t in threads {
+            self.drop_thread(t);
+        }
+        self.release_space(space);
+        if Some(pid) == self.init && self.init_end.is_none() {
+            self.init_end = Some(super::RunEnd::Exited(exit));
+        }
+        if let Some(parent) = vfork_parent {
+            self.wake_vfork(parent, pid);
+        }
+        // Orphans get parent 1; orphaned zombies are gone.
+        let children: Vec<Pid> = self
+            .procs
+            .iter()
+            .filter(|(_, c)| c.ppid == pid)
+            .map(|(&c, _)| c)
+            .collect();
+        for c in children {
+            if self.procs[&c].exit.is_some() {
+                self.procs.remove(&c);
+            } else if let Some(c) = self.procs.get_mut(&c) {
+                c.ppid = 1;
+            }
+        }
+        let parent_alive = self.procs.get(&ppid).is_some_and(|pp| pp.exit.is_none());
+        if !parent_alive {
+            if Some(pid) != self.init {
+                self.procs.remove(&pid);
+                self.orphan_exits.insert(pid, exit);
+            }
+            return;
+        }
+        let exit_signal = self.procs[&pid].exit_signal;
+        let parent = &self.procs[&ppid];
+        let chld = parent.linux.sig.actions[(SIGCHLD - 1) as usize];
+        if chld[0] == SIG_IGN || chld[1] & SA_NOCLDWAIT != 0 {
+            self.procs.remove(&pid);
+        }
+        if (1..=64).contains(&exit_signal) {
+            let _ = self.signal_process(ppid, exit_signal as u64);
+        }
+        let waiting: Vec<Pid> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| t.pid == ppid && matches!(t.wait, Some(Wait::Child)))
+            .map(|(&t, _)| t)
+            .collect();
+        for t in waiting {
+            self.wake(t);
+        }
+    }
+
+    // ----- waiting for children -------------------------------------------------
+
+    /// The children of `pid` that `sel` selects (wait4's pid argument:
+    /// > 0 one child, -1 any, 0 my group, < -1 that group).
+    fn matching_children(&self, pid: Pid, sel: i64) -> Vec<Pid> {
+        let pgid = self.procs[&pid].pgid;
+        self.procs
+            .iter()
+            .filter(|(&c, p)| {
+                p.ppid == pid
+                    && Some(c) != self.init
+                    && match sel {
+                        s if s > 0 => c as i64 == s,
+                        -1 => true,
+                        0 => p.pgid == pgid,
+                        s => p.pgid as i64 == -s,
+                    }
+            })
+            .map(|(&c, _)| c)
+            .collect()
+    }
+
+    fn sys_wait4(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
+        let (sel, wstatus, options, rusage) = (a[0] as i32 as i64, a[1], a[2], a[3]);
+        const KNOWN: u64 = 1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000;
+        if options & !KNOWN != 0 {
+            return Outcome::errno(EINVAL);
+        }
+        let pid = self.threads[&tid].pid;
+        let children = self.matching_children(pid, sel);
+        if children.is_empty() {
+            return Outcome::errno(ECHILD);
+        }
+        let Some(c) = children
+            .iter()
+            .copied()
+            .find(|c| self.procs[c].exit.is_some())
+        else {
+            return if options & WNOHANG != 0 {
+                Outcome::Return(0)
+            } else {
+                Outcome::Wait(Wait::Child)
+            };
+        };
+        let exit = self.procs[&c].exit.expect("zombie");
+        let space = self.procs[&pid].space;
+        let mem = self.engine.space_mut(space);
+        if wstatus != 0
+            && mem
+                .write_bytes(wstatus, &wait_status(exit).to_le_bytes())
+                .is_err()
+        {
+            return Outcome::errno(EFAULT);
+        }
+        if rusage != 0 && mem.write_bytes(rusage, &[0u8; 144]).is_err() {
+            return Outcome::errno(EFAULT);
+        }
+        self.procs.remove(&c);
+        Outcome::Return(c as u64)
+    }
+
+    fn sys_waitid(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
+        let (idtype, id, infop, options) = (a[0], a[1] as i32 as i64, a[2], a[3]);
+        if options & WEXITED == 0
+            || options & !(WNOHANG | WEXITED | 2 | 8 | WNOWAIT | 0xe000_0000) != 0
+        {
+            return Outcome::errno(EINVAL);
+        }
+        let sel = match idtype {
+            0 => -1,
+            1 if id > 0 => id,
+            2 if id > 0 => -id,
+            2 => 0,
+            _ => return Outcome::errno(EINVAL),
+        };
+        let pid = self.threads[&tid].pid;
+        let children = self.matching_children(pid, sel);
+        if children.is_empty() {
+            return Outcome::errno(ECHILD);
+        }
+        let found = children
+            .iter()
+            .copied()
+            .find(|c| self.procs[c].exit.is_some());
+        let mut info = [0u8; 128];
+        if let Some(c) = found {
+            let exit = self.procs[&c].exit.expect("zombie");
+            let (code, status) = match exit {
+                ProcessExit::Exited(s) => (1i32, s & 0xff),
+                ProcessExit::Signaled(sig) => (2, sig),
+            };
+            info[..4].copy_from_slice(&SIGCHLD.to_le_bytes());
+            info[8..12].copy_from_slice(&code.to_le_bytes());
+            info[16..20].copy_from_slice(&(c as i32).to_le_bytes());
+            info[20..24].copy_from_slice(&self.procs[&pid].linux.uid.to_le_bytes());
+            info[24..28].copy_from_slice(&status.to_le_bytes());
+        } else if options & WNOHANG == 0 {
+            return Outcome::Wait(Wait::Child);
+        }
+        let space = self.procs[&pid].space;
+        if infop != 0
+            && self
+                .engine
+                .space_mut(space)
+                .write_bytes(infop, &info)
+                .is_err()
+        {
+            return Outcome::errno(EFAULT);
+        }
+        if let Some(c) = found {
+            if options & WNOWAIT == 0 {
+                self.procs.remove(&c);
+            }
+        }
+        Outcome::Return(0)
+    }
+
+    // ----- signals between processes -----------------------------------------
+
+    /// Send `sig` to process `pid` (its main thread's mask decides whether
+    /// it waits). Default actions only: guest handlers are not run yet.
+    pub(crate) fn signal_process(&mut self, pid: Pid, sig: u64) -> Result<u64, i64> {
+        if sig > 64 {
+            return Err(EINVAL);
+        }
+        let p = self.procs.get_mut(&pid).ok_or(ESRCH)?;
+        if p.exit.is_some() || sig == 0 {
+            return Ok(0);
+        }
+        if let Some(t) = p.threads.first().and_then(|t| self.threads.get(t)) {
+            p.linux.sig.mask = t.sigmask;
+        }
+        let handled = !matches!(
+            p.linux.sig.actions[(sig - 1) as usize][0],
+            SIG_DFL | SIG_IGN
+        );
+        p.linux.deliver(sig)?;
+        if let Some(e) = p.linux.pending_exit.take() {
+            self.exit_process(pid, e);
+            return Ok(0);
+        }
+        if handled {
+            // A caught signal ends rt_sigsuspend with EINTR (its handler is
+            // not run yet: guest handlers come with the signal-frame work).
+            let bit = 1u64 << (sig - 1);
+            let waking: Vec<Pid> = self
+                .threads
+                .iter()
+                .filter(|(_, t)| {
+                    t.pid == pid
+                        && t.sigmask & bit == 0
+                        && matches!(t.wait, Some(Wait::Signal { .. }))
+                })
+                .map(|(&t, _)| t)
+                .collect();
+            for t in waking {
+                self.wake(t);
+            }
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn kill_group(&mut self, pgid: Pid, sig: u64) -> Result<u64, i64> {
+        let members: Vec<Pid> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| p.pgid == pgid && p.exit.is_none())
+            .map(|(&p, _)| p)
+            .collect();
+        if members.is_empty() {
+            return Err(ESRCH);
+        }
+        for p in members {
+            self.signal_process(p, sig)?;
+        }
+        Ok(0)
+    }
+
+    fn sys_kill(&mut self, me: Pid, target: i32, sig: u64) -> Result<u64, i64> {
+        if sig > 64 {
+            return Err(EINVAL);
+        }
+        match target {
+            t if t > 0 => self.signal_process(t as Pid, sig),
+            0 => self.kill_group(self.procs[&me].pgid, sig),
+            -1 => {
+                let all: Vec<Pid> = self
+                    .procs
+                    .iter()
+                    .filter(|(&p, pr)| p != me && pr.exit.is_none())
+                    .map(|(&p, _)| p)
+                    .collect();
+                for p in all {
+                    self.signal_process(p, sig)?;
+                }
+                // The sender last: it may end itself.
+                self.signal_process(me, sig)
+            }
+            t => self.kill_group(t.unsigned_abs(), sig),
+        }
+    }
+
+    fn sys_tgkill(&mut self, tgid: Option<i32>, tid: i32, sig: u64) -> Result<u64, i64> {
+        if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
+            return Err(EINVAL);
+        }
+        let t = self.threads.get(&(tid as Pid)).ok_or(ESRCH)?;
+        if tgid.is_some_and(|g| g as Pid != t.pid) {
+            return Err(ESRCH);
+        }
+        let pid = t.pid;
+        self.signal_process(pid, sig)
+    }
+
+    fn sys_rt_sigsuspend(&mut self, tid: Pid, set: u64, size: u64) -> Outcome {
+        if size != 8 {
+            return Outcome::errno(EINVAL);
+        }
+        let t = &self.threads[&tid];
+        let (pid, old_mask) = (t.pid, t.sigmask);
+        let space = self.procs[&pid].space;
+        let Ok(m) = self.engine.space(space).read_u64(set) else {
+            return Outcome::errno(EFAULT);
+        };
+        let mask = m & !((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)));
+        if let Some(t) = self.threads.get_mut(&tid) {
+            t.sigmask = mask;
+        }
+        Outcome::Wait(Wait::Signal { old_mask })
+    }
+
+    fn sys_pgrp(&mut self, me: Pid, n: u64, a0: u64, a1: u64) -> Result<u64, i64> {
+        let who = |p: u64| if p == 0 { me } else { p as Pid };
+        match n {
+            nr::GETPGID => Ok(self.procs.get(&who(a0)).ok_or(ESRCH)?.pgid as u64),
+            nr::GETSID => Ok(self.procs.get(&who(a0)).ok_or(ESRCH)?.sid as u64),
+            nr::SETPGID => {
+                let target = who(a0);
+                if (a1 as i64) < 0 {
+                    return Err(EINVAL);
+                }
+                let pgid = if a1 == 0 { target } else { a1 as Pid };
+                let sid = self.procs[&me].sid;
+                let p = self.procs.get_mut(&target).ok_or(ESRCH)?;
+                if target != me && p.ppid != me {
+                    return Err(ESRCH);
+                }
+                if p.sid != sid || p.pgid == target && p.sid == target {
+                    return Err(EPERM);
+                }
+                p.pgid = pgid;
+                Ok(0)
+            }
+            _ => {
+                let p = self.procs.get_mut(&me).ok_or(ESRCH)?;
+                if p.pgid == me {
+                    return Err(EPERM);
+                }
+                p.pgid = me;
+                p.sid = me;
+                Ok(me as u64)
+            }
+        }
+    }
+
+    // ----- calls that wait ---------------------------------------------------
+
+    /// The guest's clock `clk` as a duration (for absolute sleeps).
+    fn guest_clock(&mut self, pid: Pid, clk: i32) -> Result<Duration, i64> {
+        let now_ns = self.now().as_nanos() as u64;
+        let p = self.procs.get_mut(&pid).ok_or(ESRCH)?;
+        if let Some(d) = p.linux.det.as_mut() {
+            d.now_ns = now_ns;
+        }
+        let ts = p.linux.clock(clk)?;
+        Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    }
+
+    fn sys_sleep(&mut self, pid: Pid, clk: u64, flags: u64, req: u64) -> Outcome {
+        const TIMER_ABSTIME: u64 = 1;
+        if !matches!(clk, 0 | 1 | 7 | 8 | 9) {
+            return Outcome::errno(EINVAL);
+        }
+        let space = self.procs[&pid].space;
+        let (s, ns) = match misc_read_timespec(self.engine.space(space), req) {
+            Ok(t) => t,
+            Err(e) => return Outcome::errno(e),
+        };
+        let mut d = Duration::new(s as u64, ns as u32);
+        if flags & TIMER_ABSTIME != 0 {
+            match self.guest_clock(pid, clk as i32) {
+                Ok(now) => d = d.saturating_sub(now),
+                Err(e) => return Outcome::errno(e),
+            }
+        }
+        Outcome::Wait(Wait::Sleep(self.now() + d))
+    }
+
+    fn sys_ppoll(&mut self, pid: Pid, fds: u64, nfds: u64, tmo: u64) -> Outcome {
+        let now = self.now();
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        let mem = self.engine.space_mut(p.space);
+        let (count, wait_on) = match p.linux.poll_now(mem, fds, nfds) {
+            Ok(r) => r,
+            Err(e) => return Outcome::errno(e),
+        };
+        if count > 0 {
+            return Outcome::Return(count);
+        }
+        let deadline = if tmo != 0 {
+            match misc_read_timespec(self.engine.space(p.space), tmo) {
+                Ok((0, 0)) => return Outcome::Return(0),
+                Ok((s, ns)) => Some(now + Duration::new(s as u64, ns as u32)),
+                Err(e) => return Outcome::errno(e),
+            }
+        } else {
+            None
+        };
+        Outcome::Wait(Wait::Retry {
+            fds: wait_on,
+            deadline,
+        })
+    }
+
+    /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask).
+    fn sys_pselect6(&mut self, pid: Pid, a: [u64; 6]) -> Outcome {
+        let now = self.now();
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        let mem = self.engine.space_mut(p.space);
+        let (count, wait_on) = match p.linux.select_now(mem, a[0], [a[1], a[2], a[3]]) {
+            Ok(r) => r,
+            Err(e) => return Outcome::errno(e),
+        };
+        if count > 0 {
+            return Outcome::Return(count);
+        }
+        let deadline = if a[4] != 0 {
+            match misc_read_timespec(self.engine.space(p.space), a[4]) {
+                Ok((0, 0)) => return Outcome::Return(0),
+                Ok((s, ns)) => Some(now + Duration::new(s as u64, ns as u32)),
+                Err(e) => return Outcome::errno(e),
+            }
+        } else {
+            None
+        };
+        Outcome::Wait(Wait::Retry {
+            fds: wait_on,
+            deadline,
+        })
+    }
+
+    /// epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask).
+    fn sys_epoll_pwait(&mut self, pid: Pid, a: [u64; 6]) -> Outcome {
+        let now = self.now();
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        let mem = self.engine.space_mut(p.space);
+        let (count, wait_on) = match p.linux.epoll_wait_now(mem, a[0], a[1], a[2]) {
+            Ok(r) => r,
+            Err(e) => return Outcome::errno(e),
+        };
+        let timeout = a[3] as i32;
+        if count > 0 || timeout == 0 {
+            return Outcome::Return(count);
+        }
+        let deadline = (timeout > 0).then(|| now + Duration::from_millis(timeout as u64));
+        Outcome::Wait(Wait::Retry {
+            fds: wait_on,
+            deadline,
+        })
+    }
+
+    /// A read or write of `fd` that would have to wait makes the thread
+    /// wait for the descriptor; otherwise the Linux layer does the call.
+    fn io_wait(&mut self, pid: Pid, fd: u64, write: bool) -> Option<Outcome> {
+        let (raw, events) = self.procs.get(&pid)?.linux.would_block(fd, write)?;
+        Some(Outcome::Wait(Wait::Retry {
+            fds: vec![(raw, events)],
+            deadline: None,
+        }))
+    }
+}

@@ -1,0 +1,2 @@
+// kvrm-cflags: -pthread -march=armv8-a -mno-outline-atomics
+#include "threads_atomics.c"

@@ -8,7 +8,8 @@ use kvrm_isa::StopReason;
 
 fn run(bench: Microbench, iterations: u64, mode: ExecMode) -> (f64, u64) {
     let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");
-    cpu.load_program(&bench.program(iterations), 0).expect("load");
+    cpu.load_program(&bench.program(iterations), 0)
+        .expect("load");
     cpu.set_exec_mode(mode);
     let r = cpu.run(u64::MAX);
     assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
@@ -24,7 +25,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let iterations: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000_000);
+    let iterations: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50_000_000);
     let repeat: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
     for bench in [Microbench::TightLoop, Microbench::StoreLoop] {
         let (mut interp, mut jit) = (Vec::new(), Vec::new());

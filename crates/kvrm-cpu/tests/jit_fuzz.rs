@@ -434,9 +434,9 @@ fn machine(words: &[u32], patch: &[u32], r: &mut Rng, mode: ExecMode) -> Cpu {
         };
     }
     for p in [8, 9, 10, 11] {
-        cpu.state.x[p] = DATA + r.below(DATA_LEN + 0x800) & !3;
+        cpu.state.x[p] = (DATA + r.below(DATA_LEN + 0x800)) & !3;
     }
-    cpu.state.sp = DATA + r.below(DATA_LEN) & !15;
+    cpu.state.sp = (DATA + r.below(DATA_LEN)) & !15;
     cpu.state.x[12] = PATCH;
     cpu.state.x[21] = 1 + r.below(8);
     cpu.state.x[18] = r.below(64);

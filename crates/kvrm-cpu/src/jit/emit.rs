@@ -94,7 +94,9 @@ struct Emitter<'a> {
     dirty: u64,
     body: ir::Block,
     sigs: Sigs,
-    fallbacks: Vec<Box<FallbackInfo>>,
+    /// Allocated for every fallback of the block up front: the code holds
+    /// addresses of its elements, so it must never reallocate.
+    fallbacks: Vec<FallbackInfo>,
     /// Index and pc of the guest instruction being emitted.
     k: u32,
     pc: u64,
@@ -108,7 +110,7 @@ pub fn translate(
     blk: &IrBlock,
     call_conv: CallConv,
     frontend: TargetFrontendConfig,
-) -> Vec<Box<FallbackInfo>> {
+) -> Vec<FallbackInfo> {
     let sigs = Sigs {
         read: func.import_signature(sig(call_conv, 4)),
         read128: func.import_signature(sig(call_conv, 3)),
@@ -181,7 +183,7 @@ pub fn translate(
         dirty: if self_loop { all_set } else { 0 },
         body,
         sigs,
-        fallbacks: Vec::new(),
+        fallbacks: Vec::with_capacity(blk.insts.iter().filter(|i| i.op == Op::Fallback).count()),
         k: 0,
         pc: blk.start,
         store_in_insn: false,
@@ -417,13 +419,14 @@ impl Emitter<'_> {
 
     fn fallback(&mut self, pc: u64, word: u32) {
         self.write_back();
-        let info = Box::new(FallbackInfo {
+        debug_assert!(self.fallbacks.len() < self.fallbacks.capacity());
+        self.fallbacks.push(FallbackInfo {
             exec: handler_for(word),
             word,
             pc,
         });
-        let ptr = self.iconst(&*info as *const FallbackInfo as u64);
-        self.fallbacks.push(info);
+        let info = self.fallbacks.last().expect("just pushed");
+        let ptr = self.iconst(info as *const FallbackInfo as u64);
         let f = self.iconst(helpers::fallback as *const () as u64);
         let call = self
             .b

@@ -97,7 +97,8 @@ const NO_ENTRY: Entry = Entry {
 struct Compiled {
     code: BlockFn,
     len: u32,
-    _fallbacks: Vec<Box<FallbackInfo>>,
+    /// Pointed to by the code.
+    _fallbacks: Vec<FallbackInfo>,
 }
 
 /// The JIT state of one `Cpu`.
@@ -224,7 +225,11 @@ impl Jit {
             .unwrap_or_else(|e| panic!("kvrm jit: finalize {name}: {e}"));
         if dump {
             let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone());
-            eprintln!("{block}\n{}\n{}", ctx.func.display(), vcode.unwrap_or_default());
+            eprintln!(
+                "{block}\n{}\n{}",
+                ctx.func.display(),
+                vcode.unwrap_or_default()
+            );
         }
         let ptr = module.get_finalized_function(id);
         // SAFETY: the function was built with `emit::signature`, which is

@@ -125,6 +125,9 @@ impl Emitter<'_> {
                 self.b.ins().bor(n, z)
             }
             Op::CondHolds => {
+                if let Some(c) = self.cond_of_compare(a[0].imm(), a[1]) {
+                    return c;
+                }
                 let f = x(self, 1);
                 self.cond_holds(a[0].imm(), f)
             }
@@ -202,6 +205,50 @@ impl Emitter<'_> {
         let v = self.b.ins().ushr_imm_s(v, 31);
         let v = self.b.ins().band_imm_s(v, 1);
         self.flags_pack(n, z, c, v)
+    }
+
+    /// A condition on the flags of a compare (`SubFlags`) of this block,
+    /// evaluated from the compared values as one host compare; `None` for
+    /// other flags and for VS/VC.
+    fn cond_of_compare(&mut self, cond: u64, flags: Arg) -> Option<ir::Value> {
+        let def = *self.blk.inst(flags.val());
+        let wide = match def.op {
+            Op::SubFlags => true,
+            Op::SubFlags32 => false,
+            _ => return None,
+        };
+        let cc = match cond & 15 {
+            0 => IntCC::Equal,
+            1 => IntCC::NotEqual,
+            2 => IntCC::UnsignedGreaterThanOrEqual,
+            3 => IntCC::UnsignedLessThan,
+            8 => IntCC::UnsignedGreaterThan,
+            9 => IntCC::UnsignedLessThanOrEqual,
+            10 => IntCC::SignedGreaterThanOrEqual,
+            11 => IntCC::SignedLessThan,
+            12 => IntCC::SignedGreaterThan,
+            13 => IntCC::SignedLessThanOrEqual,
+            4 | 5 => {
+                // MI / PL: the sign of the difference.
+                let (p, q) = (self.v(def.args[0]), self.v(def.args[1]));
+                let d = self.b.ins().isub(p, q);
+                let d = if wide { d } else { self.b.ins().ireduce(types::I32, d) };
+                let cc = if cond & 1 == 0 {
+                    IntCC::SignedLessThan
+                } else {
+                    IntCC::SignedGreaterThanOrEqual
+                };
+                return Some(self.b.ins().icmp_imm_s(cc, d, 0));
+            }
+            14 | 15 => return Some(self.b.ins().iconst(types::I8, 1)),
+            _ => return None,
+        };
+        let (mut p, mut q) = (self.v(def.args[0]), self.v(def.args[1]));
+        if !wide {
+            p = self.b.ins().ireduce(types::I32, p);
+            q = self.b.ins().ireduce(types::I32, q);
+        }
+        Some(self.b.ins().icmp(cc, p, q))
     }
 
     /// `ConditionHolds(cond)` as an I8 0/1.

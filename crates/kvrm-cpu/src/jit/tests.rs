@@ -80,6 +80,52 @@ fn fallback_runs_the_interpreter() {
     assert_eq!(cpu.state.pc, 12);
 }
 
+/// A store into code that already ran, then a branch back: the compiled
+/// block is dropped and the new instruction runs (as in the interpreter).
+#[test]
+fn stored_code_runs_after_a_branch() {
+    for threshold in [0, 1] {
+        let mut cpu = cpu_with(
+            &[
+                0xd280_0049, // mov x9, #2
+                0xd280_0020, // movz x0, #1, patched to movz x0, #7
+                0xf100_0529, // subs x9, x9, #1
+                0x5400_0060, // b.eq brk
+                0xb900_0041, // str w1, [x2]
+                0x17ff_fffc, // b 4
+                BRK,
+            ],
+            ExecMode::Jit { threshold },
+        );
+        cpu.state.x[1] = 0xd280_00e0;
+        cpu.state.x[2] = 4;
+        let r = cpu.run(100);
+        assert!(
+            matches!(r.stop, StopReason::Halted { pc: 0x18, .. }),
+            "{:?}",
+            r.stop
+        );
+        assert_eq!(cpu.state.x[0], 7);
+        assert_eq!(r.instructions, 9);
+    }
+}
+
+/// Unmapping and re-mapping a code page drops its compiled blocks.
+#[test]
+fn remapped_code_is_compiled_anew() {
+    let mut cpu = cpu_with(&[0xd280_0020, BRK], ExecMode::Jit { threshold: 0 });
+    cpu.run(10);
+    assert_eq!(cpu.state.x[0], 1);
+    cpu.mem.unmap(0, 0x1000).expect("unmap");
+    cpu.mem.map(0, 0x1000, kvrm_isa::Perms::RWX).expect("map");
+    cpu.load_program(&[0xa0, 0x00, 0x80, 0xd2, 0x00, 0x00, 0x20, 0xd4], 0)
+        .expect("load");
+    cpu.state.pc = 0;
+    cpu.run(10);
+    assert_eq!(cpu.state.x[0], 5, "movz x0, #5 ran");
+    assert!(cpu.jit_stats().expect("jit").blocks_invalidated >= 1);
+}
+
 #[test]
 #[ignore]
 fn compile_cost_probe() {

@@ -232,7 +232,11 @@ impl Emitter<'_> {
                 // MI / PL: the sign of the difference.
                 let (p, q) = (self.v(def.args[0]), self.v(def.args[1]));
                 let d = self.b.ins().isub(p, q);
-                let d = if wide { d } else { self.b.ins().ireduce(types::I32, d) };
+                let d = if wide {
+                    d
+                } else {
+                    self.b.ins().ireduce(types::I32, d)
+                };
                 let cc = if cond & 1 == 0 {
                     IntCC::SignedLessThan
                 } else {

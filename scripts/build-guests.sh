@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build the guest conformance programs (tests/guest/src) as static AArch64 Linux executables:
+# Build the guest conformance programs (tests/guest/src) as AArch64 Linux executables:
 #   tests/guest/build/NAME-O0, -O2, -O3   with glibc   (aarch64-linux-gnu-gcc -static)
 #   tests/guest/build/NAME-musl-O2        with musl    (Debian musl-dev:arm64 specs file)
+#   tests/guest/build/NAME-dyn-O2         with glibc, dynamically linked (run with
+#                                         -L /usr/aarch64-linux-gnu, the cross sysroot)
 # Sources may say "// kvrm-cflags: FLAGS" (extra flags) or "// kvrm-build: nolibc" (assembly
 # with its own _start: built once, as NAME-O2, with -nostdlib).
 # Incremental: a binary is rebuilt when it is older than any file its .d dependency list names
@@ -63,21 +65,22 @@ for src in "$SRC"/*.c "$SRC"/*.S; do
     # atomics.c is both a program and included by atomics_lse.c / atomics_llsc.c
     extra=$(sed -n 's|^// kvrm-cflags: ||p' "$src" | head -n 1)
     if grep -q '^// kvrm-build: nolibc' "$src"; then
-        jobs_list+=("$OUT/$name-O2|$src|-O2 -nostdlib $extra")
+        jobs_list+=("$OUT/$name-O2|$src|-static -O2 -nostdlib $extra")
         continue
     fi
     for o in 0 2 3; do
-        jobs_list+=("$OUT/$name-O$o|$src|-O$o $extra")
+        jobs_list+=("$OUT/$name-O$o|$src|-static -O$o $extra")
     done
     if [ "$MUSL" = 1 ]; then
-        jobs_list+=("$OUT/$name-musl-O2|$src|-O2 -specs $MUSL_SPECS $extra")
+        jobs_list+=("$OUT/$name-musl-O2|$src|-static -O2 -specs $MUSL_SPECS $extra")
     fi
+    jobs_list+=("$OUT/$name-dyn-O2|$src|-O2 $extra")
 done
 
 build_one() {
     local out=$1 src=$2 flags=$3
     # shellcheck disable=SC2086
-    if ! $CC -static -w -MD -MF "$out.d" $flags -o "$out.tmp" "$src" -lm; then
+    if ! $CC -w -MD -MF "$out.d" $flags -o "$out.tmp" "$src" -lm; then
         echo "build-guests: FAILED $out" >&2
         return 1
     fi

@@ -24,7 +24,14 @@ use std::time::{Duration, Instant};
 use kvrm_testkit::counts;
 
 /// Guest build variants, in the order they are reported.
-pub const GUEST_VARIANTS: &[&str] = &["O0", "O2", "O3", "musl-O2"];
+pub const GUEST_VARIANTS: &[&str] = &["O0", "O2", "O3", "musl-O2", "dyn-O2"];
+/// The sysroot of the dynamically linked variants ("dyn-*"): passed as `-L` to kvrm and qemu.
+/// `KVRM_DYN_SYSROOT` overrides it.
+pub fn dyn_sysroot() -> PathBuf {
+    std::env::var_os("KVRM_DYN_SYSROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/aarch64-linux-gnu"))
+}
 /// The environment the guest starts with (before the case's -E/-U).
 pub const BASE_ENV: &[(&str, &str)] = &[("PATH", "/usr/bin:/bin"), ("HOME", "/home/kvrm")];
 
@@ -38,6 +45,8 @@ pub struct Case {
     pub env: Vec<String>,
     pub unset: Vec<String>,
     pub fsroot: bool,
+    /// Passed as `-L DIR` (dynamically linked variants).
+    pub lib_prefix: Option<PathBuf>,
 }
 
 /// One run: a case with a concrete binary and expected-file stem.
@@ -159,6 +168,9 @@ fn run_item(
         }
         Runner::Qemu(q) => Command::new(q),
     };
+    if let Some(prefix) = &case.lib_prefix {
+        cmd.arg("-L").arg(prefix);
+    }
     for e in &case.env {
         cmd.arg("-E").arg(e);
     }

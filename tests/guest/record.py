@@ -19,7 +19,9 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VARIANTS = ["O0", "O2", "O3", "musl-O2"]
+VARIANTS = ["O0", "O2", "O3", "musl-O2", "dyn-O2"]
+# Dynamically linked variants ("dyn-*") run with -L DYN_SYSROOT (the harness does the same).
+DYN_SYSROOT = os.environ.get("KVRM_DYN_SYSROOT", "/usr/aarch64-linux-gnu")
 BASE_ENV = {"PATH": "/usr/bin:/bin", "HOME": "/home/kvrm"}
 QEMU = os.environ.get("QEMU", "qemu-aarch64")
 
@@ -81,7 +83,7 @@ def applet_wrappers(busybox, into):
     return into
 
 
-def run_once(binary, case, inputs, perturb, path_prefix=None):
+def run_once(binary, case, inputs, perturb, path_prefix=None, lib_prefix=None):
     """perturb: give the input files other timestamps, so that output depending on them shows."""
     with tempfile.TemporaryDirectory(prefix="kvrm-rec-") as scratch:
         stamp = (1000000000, 1000000000) if perturb else None
@@ -90,6 +92,8 @@ def run_once(binary, case, inputs, perturb, path_prefix=None):
             shutil.copy(os.path.join(inputs, c), dst)
             os.utime(dst, stamp)
         cmd = [QEMU]
+        if lib_prefix:
+            cmd += ["-L", lib_prefix]
         for e in case["env"]:
             cmd += ["-E", e]
         for u in case["unset"]:
@@ -131,10 +135,10 @@ def main():
             for v in VARIANTS:
                 b = os.path.join(sdir, "build", f"{c['prog']}-{v}")
                 if os.path.exists(b):
-                    items.append((f"{c['name']}-{v}", b, c))
+                    items.append((f"{c['name']}-{v}", b, c, DYN_SYSROOT if v.startswith("dyn-") else None))
         else:
-            items.append((c["name"], os.path.join(sdir, "build", "busybox"), c))
-    if not items or not all(os.path.exists(b) for _, b, _ in items):
+            items.append((c["name"], os.path.join(sdir, "build", "busybox"), c, None))
+    if not items or not all(os.path.exists(b) for _, b, _, _ in items):
         sys.exit(f"no binaries under {sdir}/build: build them first")
     if not check and not filt:
         os.makedirs(exp_dir, exist_ok=True)
@@ -144,11 +148,11 @@ def main():
     wrappers = None
     if suite == "busybox":
         wrappers = applet_wrappers(items[0][1], tempfile.mkdtemp(prefix="kvrm-applets-"))
-    for name, binary, case in items:
+    for name, binary, case, lib_prefix in items:
         if filt and filt not in name:
             continue
-        first = run_once(binary, case, inputs, False, wrappers)
-        second = run_once(binary, case, inputs, True, wrappers)
+        first = run_once(binary, case, inputs, False, wrappers, lib_prefix)
+        second = run_once(binary, case, inputs, True, wrappers, lib_prefix)
         if first != second:
             print(f"NONDETERMINISTIC: {name}")
             bad += 1

@@ -23,6 +23,7 @@ Examples:
   kvrm run ./hello world                 run a static AArch64 ELF with arguments
   kvrm run --stats ./busybox ls --help   kvrm's options before PROGRAM, the guest's after
   kvrm run --fs-root /tmp/sandbox ./prog the guest sees /tmp/sandbox as its /
+  kvrm run -L /usr/aarch64-linux-gnu ./dynprog   dynamic loader and libraries from a sysroot
   kvrm run --raw loop.bin --json         run a raw image at address 0, print JSON
   kvrm bench                             instructions per second on the microbenchmarks";
 
@@ -34,8 +35,9 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
-    /// Run a static Linux AArch64 executable, or a raw image with --raw.
+    /// Run a Linux AArch64 executable (static or dynamic), or a raw image with --raw.
     #[command(long_about = RUN_ABOUT, override_usage = RUN_USAGE)]
     Run(RunArgs),
     /// Measure instructions per second on the Metal system's two microbenchmarks.
@@ -47,10 +49,12 @@ kvrm run [OPTIONS] PROGRAM [ARGS]...
        kvrm run --raw FILE [OPTIONS]";
 
 const RUN_ABOUT: &str = "\
-Run a static Linux AArch64 executable (like `qemu-aarch64 PROGRAM ARGS...`): its stdin,
+Run a Linux AArch64 executable (like `qemu-aarch64 PROGRAM ARGS...`): its stdin,
 stdout and stderr are this command's and its exit status becomes kvrm's. Guest file access
 goes through --fs-root (default: the current directory). kvrm's options come before
 PROGRAM; everything after PROGRAM is passed to the guest (`kvrm run busybox --help`).
+A dynamic executable's loader (PT_INTERP) and libraries are guest paths: found under
+-L DIR first, then in --fs-root.
 
 With --raw FILE, run a raw image instead: FILE is copied to --load-addr in a flat
 read/write/execute memory at address 0 (--memory-size, default 16 MiB) and executed from
@@ -95,6 +99,15 @@ struct RunArgs {
     /// ELF: directory the guest sees as its root file system (default: current directory).
     #[arg(long, value_name = "DIR")]
     fs_root: Option<PathBuf>,
+    /// ELF: library prefix, as qemu-user's -L: absolute guest paths are looked up in DIR
+    /// first (read-only), then in --fs-root; where the dynamic loader and the shared
+    /// libraries of a dynamic program are (e.g. -L /usr/aarch64-linux-gnu).
+    #[arg(short = 'L', value_name = "DIR")]
+    lib_prefix: Option<PathBuf>,
+    /// ELF: no `kvrm:` diagnostics of kvrm's own (unimplemented syscall warnings, guest
+    /// crash reports): the guest's stderr alone, byte for byte. KVRM_LOG still applies.
+    #[arg(long, short = 'q')]
+    quiet: bool,
     /// ELF: set a guest environment variable (repeatable).
     #[arg(short = 'E', value_name = "NAME=VALUE")]
     env_set: Vec<String>,
@@ -116,7 +129,7 @@ struct RunArgs {
     /// fails with EAGAIN.
     #[arg(long, value_name = "N")]
     max_processes: Option<usize>,
-    /// The static AArch64 Linux executable and its arguments. Everything from PROGRAM on
+    /// The AArch64 Linux executable and its arguments. Everything from PROGRAM on
     /// belongs to the guest, options included.
     // One trailing positional rather than PROGRAM plus ARGS: clap would otherwise
     // still read kvrm's own flags between PROGRAM and the first argument.
@@ -265,6 +278,8 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         env_set: args.env_set,
         env_unset: args.env_unset,
         fs_root: args.fs_root,
+        lib_prefix: args.lib_prefix,
+        quiet: args.quiet,
         stats: args.stats,
         max_instructions: args.max_instructions,
         trace: args.trace,

@@ -21,6 +21,8 @@ pub struct ElfRunOptions {
     pub env_unset: Vec<String>,
     /// `--fs-root DIR` (default: the current directory).
     pub fs_root: Option<PathBuf>,
+    /// `-L DIR`: read-only library prefix for absolute guest paths.
+    pub lib_prefix: Option<PathBuf>,
     /// `--stats`: print instructions, IPS and syscalls by name to stderr at exit.
     pub stats: bool,
     /// `--max-instructions N`: stop after N instructions.
@@ -35,17 +37,45 @@ pub struct ElfRunOptions {
     pub memory_limit: Option<u64>,
     /// `--max-processes N`: guest processes and threads alive at once.
     pub max_processes: Option<usize>,
+    /// `--quiet`: no `kvrm:` diagnostics of kvrm's own (warnings, guest crash reports).
+    pub quiet: bool,
+}
+
+/// kvrm's own diagnostics on stderr: `kvrm: MESSAGE` for warnings (unknown
+/// syscalls, guest processes killed), `kvrm: LEVEL: MESSAGE` for the others.
+struct KvrmFormat;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for KvrmFormat
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let level = *event.metadata().level();
+        write!(writer, "kvrm: ")?;
+        if level != tracing::Level::WARN {
+            write!(writer, "{}: ", level.as_str().to_ascii_lowercase())?;
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 /// Log warnings (unknown syscalls...) to stderr; `KVRM_LOG=trace` shows every syscall.
-fn init_logging() {
+/// `quiet`: nothing unless KVRM_LOG asks for it.
+fn init_logging(quiet: bool) {
+    let default = if quiet { "off" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KVRM_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
+        .event_format(KvrmFormat)
         .try_init();
 }
 
@@ -96,7 +126,7 @@ impl Exit {
 
 /// Run the program; returns how the `kvrm` process should end.
 pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
-    init_logging();
+    init_logging(opts.quiet);
     let root = match &opts.fs_root {
         Some(r) => r.clone(),
         None => std::env::current_dir()?,
@@ -109,11 +139,13 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
         envp: guest_env(opts)?,
         root,
         cwd: None,
+        lib_prefix: opts.lib_prefix.clone(),
     };
     let mut config = KernelConfig {
         deterministic: opts.deterministic,
         seed: opts.seed,
         max_instructions: opts.max_instructions,
+        quiet: opts.quiet,
         ..KernelConfig::default()
     };
     if let Some(m) = opts.memory_limit {
@@ -132,6 +164,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     }
     let _ = std::io::stdout().flush();
     match summary.end {
+        _ if opts.quiet => {}
         RunEnd::Crashed { .. } => {}
         RunEnd::CycleLimit => {
             eprintln!(
@@ -195,6 +228,7 @@ mod tests {
             env_set: vec![],
             env_unset: vec![],
             fs_root: Some(fixture("")),
+            lib_prefix: None,
             stats: false,
             max_instructions: None,
             trace: false,
@@ -202,6 +236,7 @@ mod tests {
             seed: 0,
             memory_limit: None,
             max_processes: None,
+            quiet: false,
         }
     }
 

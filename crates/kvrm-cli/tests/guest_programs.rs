@@ -1,4 +1,5 @@
-//! Guest programs (tests/guest): static AArch64 Linux executables built by
+//! Guest programs (tests/guest): AArch64 Linux executables (static, and dynamic ones run with
+//! `-L /usr/aarch64-linux-gnu`) built by
 //! scripts/build-guests.sh, run with `kvrm run` and compared with the outputs recorded under
 //! qemu-aarch64 (scripts/record-guest-expected.sh). See tests/guest/harness.rs for the knobs
 //! (KVRM_TEST_RUNNER=qemu-aarch64, KVRM_REQUIRE_GUESTS=1, KVRM_GUEST_FILTER, ...).
@@ -6,7 +7,7 @@
 #[path = "../../../tests/guest/harness.rs"]
 mod harness;
 
-use harness::{parse_cases, repo_root, run_suite, Item, GUEST_VARIANTS};
+use harness::{dyn_sysroot, parse_cases, repo_root, run_suite, Item, GUEST_VARIANTS};
 
 #[test]
 fn guest_programs() {
@@ -18,11 +19,11 @@ fn guest_programs() {
             // The expected files say which variants exist (assembly programs: O2 only).
             if dir.join("expected").join(format!("{name}.status")).exists() {
                 let binary = dir.join("build").join(format!("{}-{v}", case.prog));
-                items.push(Item {
-                    name,
-                    binary,
-                    case: case.clone(),
-                });
+                let mut case = case.clone();
+                if v.starts_with("dyn-") {
+                    case.lib_prefix = Some(dyn_sysroot());
+                }
+                items.push(Item { name, binary, case });
             }
         }
     }

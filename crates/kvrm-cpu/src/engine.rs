@@ -29,6 +29,7 @@ pub struct CpuEngine {
     mode: ExecMode,
     /// Called before every instruction of every machine (`--trace`).
     tracer: Option<crate::Tracer>,
+    virtual_counter: Option<u64>,
 }
 
 impl CpuEngine {
@@ -164,6 +165,10 @@ impl Engine for CpuEngine {
         &mut self.slot_mut(machine).state
     }
 
+    fn set_virtual_counter(&mut self, ticks: Option<u64>) {
+        self.virtual_counter = ticks;
+    }
+
     fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>) {
         for &m in machines {
             let Some(slot) = self.machines[m.0 as usize].as_mut() else {
@@ -175,6 +180,7 @@ impl Engine for CpuEngine {
                 continue;
             };
             std::mem::swap(&mut cpu.state, &mut slot.state);
+            cpu.virtual_counter = self.virtual_counter;
             if self.tracer.is_some() {
                 cpu.set_tracer(self.tracer.take());
             }

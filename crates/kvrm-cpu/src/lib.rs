@@ -29,8 +29,9 @@ pub use memory::CpuMemory;
 
 const SLOTS_PER_PAGE: usize = 1024;
 const CODE_TLB: usize = 64;
-/// Matches `pc & !0xffc` of any 4-byte aligned pc: never a valid tag.
-const NO_TAG: u64 = 1;
+/// `pc & !0xffc` always has bit 2 clear, so it never equals this tag (an
+/// unaligned pc in page 0 once matched the old tag 1 and ran a stale slot).
+const NO_TAG: u64 = u64::MAX;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -72,6 +73,9 @@ pub struct Cpu {
     tracer: Option<Tracer>,
     /// The JIT, in [`ExecMode::Jit`].
     jit: Option<Box<jit::Jit>>,
+    /// What CNTVCT_EL0 reads in a deterministic run (virtual time, fixed for
+    /// the slice); `None`: host time.
+    pub virtual_counter: Option<u64>,
 }
 
 impl Cpu {
@@ -90,6 +94,7 @@ impl Cpu {
             }; CODE_TLB],
             tracer: None,
             jit: None,
+            virtual_counter: None,
         }
     }
 
@@ -529,5 +534,27 @@ mod tests {
             }
         ));
         assert_eq!(r.instructions, 0);
+        // pc = 1 (mod 4) in page 0, traced and not: an alignment fault too.
+        for traced in [false, true] {
+            cpu.set_tracer(if traced {
+                Some(Box::new(|_, _| {}))
+            } else {
+                None
+            });
+            cpu.state.pc = 0xd;
+            let r = cpu.run(10);
+            assert!(
+                matches!(
+                    r.stop,
+                    StopReason::Fault {
+                        kind: kvrm_isa::FaultKind::Alignment,
+                        pc: 0xd,
+                        ..
+                    }
+                ),
+                "{:?}",
+                r.stop
+            );
+        }
     }
 }

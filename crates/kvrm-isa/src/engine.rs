@@ -67,6 +67,10 @@ pub trait Engine: Send {
     /// stop per machine to `out`, in any order.
     fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>);
 
+    /// Deterministic runs: what the generic timer (CNTVCT_EL0) reads during
+    /// the next `run`, in nanoseconds; `None` for the host's time.
+    fn set_virtual_counter(&mut self, _ticks: Option<u64>) {}
+
     /// Counters for `--stats` (name, value), backend specific.
     fn stats(&self) -> Vec<(&'static str, u64)> {
         Vec::new()

@@ -21,6 +21,7 @@ fn main() {
             .unwrap_or_else(|_| ".".into())
             .into(),
         cwd: None,
+        lib_prefix: None,
     };
     let mut kernel = Kernel::new(Box::new(CpuEngine::new()), KernelConfig::default());
     if let Err(e) = spawn(&mut kernel, &spec) {

@@ -38,6 +38,8 @@ pub mod errno {
     pub const ENODEV: i64 = 19;
     pub const EBUSY: i64 = 16;
     pub const EPIPE: i64 = 32;
+    pub const EROFS: i64 = 30;
+    pub const ELIBBAD: i64 = 80;
 }
 
 /// openat flags (arm64 values; O_DIRECTORY, O_NOFOLLOW and O_LARGEFILE differ from x86).

@@ -1,4 +1,6 @@
-//! Loading static AArch64 ELF executables (ET_EXEC and static-pie) into guest memory.
+//! Loading AArch64 ELF executables into guest memory: static ones (ET_EXEC and
+//! static-pie), dynamic ones (their PT_INTERP names the dynamic loader, which the
+//! caller finds and loads with [`load_interpreter`]) and the dynamic loader itself.
 
 use kvrm_isa::{AddressSpace, Perms, PAGE_SIZE};
 use object::elf;
@@ -18,10 +20,10 @@ pub enum ElfError {
     BigEndian,
     #[error("not an AArch64 executable (e_machine {0})")]
     WrongMachine(u16),
-    #[error("not an executable (ELF type {0}): only ET_EXEC and static-pie files run")]
+    #[error("not an executable (ELF type {0}): only ET_EXEC and ET_DYN files run")]
     NotExecutable(u16),
-    #[error("dynamically linked executable (PT_INTERP {0}): only static executables run")]
-    Dynamic(String),
+    #[error("the ELF interpreter {0} names an interpreter itself")]
+    NestedInterpreter(String),
     #[error("malformed ELF file: {0}")]
     Malformed(&'static str),
     #[error("truncated ELF file: {0}")]
@@ -47,6 +49,8 @@ pub struct LoadedElf {
     pub brk_start: u64,
     /// Lowest mapped address.
     pub low: u64,
+    /// PT_INTERP: the guest path of the dynamic loader this program needs.
+    pub interp: Option<String>,
 }
 
 fn page_down(a: u64) -> u64 {
@@ -79,8 +83,39 @@ struct Segment {
     perms: Perms,
 }
 
+/// Where a position-independent (ET_DYN) file goes.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// A program: at [`layout::PIE_BASE`].
+    Program,
+    /// A dynamic loader: top-down in the mmap area, below this address (as Linux
+    /// maps the interpreter with mmap).
+    Below(u64),
+}
+
 /// Check `data` and load its segments into `mem`. Nothing is mapped on error.
+/// A dynamic executable is loaded too: its [`LoadedElf::interp`] names the
+/// dynamic loader, to be loaded with [`load_interpreter`].
 pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfError> {
+    load_at(data, mem, Place::Program)
+}
+
+/// Load the dynamic loader `data` (named `path` by the program's PT_INTERP):
+/// a position-independent file goes top-down in the mmap area, the first
+/// mapping there, so the program's own mmaps come below it. Nothing is mapped on
+/// error.
+pub fn load_interpreter(
+    data: &[u8],
+    mem: &mut AddressSpace,
+    path: &str,
+) -> Result<LoadedElf, ElfError> {
+    load_at(data, mem, Place::Below(layout::MMAP_TOP)).map_err(|e| match e {
+        ElfError::NestedInterpreter(_) => ElfError::NestedInterpreter(path.to_string()),
+        e => e,
+    })
+}
+
+fn load_at(data: &[u8], mem: &mut AddressSpace, place: Place) -> Result<LoadedElf, ElfError> {
     if data.len() < 4 || &data[..4] != b"\x7fELF" {
         return Err(ElfError::NotElf);
     }
@@ -128,18 +163,20 @@ pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfErr
 
     let mut segs = Vec::new();
     let mut phdr_vaddr = None;
+    let mut interp = None;
     for ph in phs {
         let ptype = ph.p_type(e).0;
         if ptype == elf::PT_INTERP.0 {
-            let interp = ph
+            let bytes = ph
                 .data(e, data)
-                .map(|d| {
-                    String::from_utf8_lossy(d)
-                        .trim_end_matches('\0')
-                        .to_string()
-                })
-                .unwrap_or_default();
-            return Err(ElfError::Dynamic(interp));
+                .map_err(|_| ElfError::Truncated("PT_INTERP past end of file"))?;
+            let path = String::from_utf8_lossy(bytes)
+                .trim_end_matches('\0')
+                .to_string();
+            if path.is_empty() {
+                return Err(ElfError::Malformed("empty PT_INTERP"));
+            }
+            interp = Some(path);
         }
         if ptype == elf::PT_PHDR.0 {
             phdr_vaddr = Some(ph.p_vaddr(e));
@@ -175,14 +212,29 @@ pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfErr
     if segs.is_empty() {
         return Err(ElfError::NoSegments);
     }
+    if interp.is_some() && matches!(place, Place::Below(_)) {
+        return Err(ElfError::NestedInterpreter(String::new()));
+    }
     let lo = segs.iter().map(|s| page_down(s.vaddr)).min().unwrap_or(0);
     let hi = segs
         .iter()
         .filter_map(|s| page_up(s.vaddr + s.memsz))
         .max()
         .unwrap_or(0);
-    let bias = if pie { layout::PIE_BASE - lo } else { 0 };
-    let top = hi.saturating_add(bias);
+    let bias = match (pie, place) {
+        (false, _) => 0,
+        (true, Place::Program) => layout::PIE_BASE.wrapping_sub(lo),
+        (true, Place::Below(top)) => {
+            let base = mem
+                .find_free_below(hi - lo, layout::MMAP_MIN, top)
+                .map_err(|err| ElfError::Map {
+                    addr: top,
+                    why: err.to_string(),
+                })?;
+            base.wrapping_sub(lo)
+        }
+    };
+    let top = hi.wrapping_add(bias);
     if top > layout::MMAP_TOP || lo.wrapping_add(bias) < PAGE_SIZE {
         return Err(ElfError::Malformed(
             "segments lie outside the user address space",
@@ -192,8 +244,8 @@ pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfErr
     // Map every page with the union of the permissions of the segments on it.
     let mut pages: Vec<(u64, u64, Perms)> = Vec::new();
     for s in &segs {
-        let start = page_down(s.vaddr) + bias;
-        let end = page_up(s.vaddr + s.memsz).unwrap_or(0) + bias;
+        let start = page_down(s.vaddr).wrapping_add(bias);
+        let end = page_up(s.vaddr + s.memsz).unwrap_or(0).wrapping_add(bias);
         pages.push((start, end, s.perms));
     }
     let mut mapped: Vec<(u64, u64)> = Vec::new();
@@ -235,7 +287,7 @@ pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfErr
         }
         for s in &segs {
             let bytes = &data[s.offset as usize..(s.offset + s.filesz) as usize];
-            mem.write_bytes_force(s.vaddr + bias, bytes)
+            mem.write_bytes_force(s.vaddr.wrapping_add(bias), bytes)
                 .map_err(|f| ElfError::Map {
                     addr: f.addr,
                     why: f.to_string(),
@@ -252,11 +304,11 @@ pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfErr
 
     // AT_PHDR: PT_PHDR if present, else the loaded bytes holding e_phoff.
     let phdr = match phdr_vaddr {
-        Some(v) => v + bias,
+        Some(v) => v.wrapping_add(bias),
         None => segs
             .iter()
             .find(|s| s.offset <= phoff && phoff < s.offset + s.filesz)
-            .map(|s| s.vaddr + (phoff - s.offset) + bias)
+            .map(|s| (s.vaddr + (phoff - s.offset)).wrapping_add(bias))
             .unwrap_or(0),
     };
     Ok(LoadedElf {
@@ -266,6 +318,7 @@ pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfErr
         phnum: hdr.e_phnum(e) as u64,
         bias,
         brk_start: top,
-        low: lo + bias,
+        low: lo.wrapping_add(bias),
+        interp,
     })
 }

@@ -16,6 +16,8 @@ pub mod abi;
 pub mod elf;
 pub mod fd;
 pub mod kernel;
+mod locks;
+mod procfs;
 pub mod sandbox;
 pub mod stack;
 pub mod syscalls;
@@ -38,6 +40,12 @@ pub enum LoadError {
     },
     #[error("{path}: {source}")]
     Elf { path: PathBuf, source: ElfError },
+    #[error("{path}: dynamically linked: its interpreter {interp} is not in the guest's file system ({why}); give the sysroot that has it with --fs-root or -L")]
+    Interpreter {
+        path: PathBuf,
+        interp: String,
+        why: String,
+    },
     #[error("cannot use {path} as the guest root: {source}")]
     Root {
         path: PathBuf,
@@ -48,9 +56,10 @@ pub enum LoadError {
 }
 
 /// What to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ProgramSpec {
-    /// The executable's host path.
+    /// The executable's host path. An absolute path that does not exist on the
+    /// host is looked up in the guest's file system (the root, the prefix).
     pub exe: PathBuf,
     /// Guest argv (argv[0] included).
     pub argv: Vec<Vec<u8>>,
@@ -61,28 +70,69 @@ pub struct ProgramSpec {
     /// Guest working directory; `None`: the host's current directory if it is
     /// inside the root, else `/`.
     pub cwd: Option<String>,
+    /// Read-only library prefix searched first for absolute guest paths
+    /// (`kvrm run -L DIR`, see [`Sandbox`]): where the dynamic loader and the
+    /// shared libraries of a dynamic program can be.
+    pub lib_prefix: Option<PathBuf>,
 }
 
 /// Load `spec` as the kernel's first process (or another top-level one):
 /// segments, stack, auxv, registers. Returns its guest pid.
 pub fn spawn(kernel: &mut Kernel, spec: &ProgramSpec) -> Result<Pid, LoadError> {
-    let data = std::fs::read(&spec.exe).map_err(|source| LoadError::Read {
+    let root_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| LoadError::Root { path, source }
+    };
+    let mut sandbox = Sandbox::new(&spec.root).map_err(root_err(&spec.root))?;
+    if let Some(prefix) = &spec.lib_prefix {
+        sandbox = sandbox.with_prefix(prefix).map_err(root_err(prefix))?;
+    }
+    // An absolute program path missing on the host names a file in the guest's
+    // file system.
+    let mut exe = spec.exe.clone();
+    let mut exe_guest = None;
+    if exe.is_absolute() && !exe.exists() {
+        if let Ok(r) = sandbox.resolve("/", spec.exe.as_os_str().as_encoded_bytes(), true) {
+            if r.host.exists() {
+                exe = r.host;
+                exe_guest = Some(r.guest);
+            }
+        }
+    }
+    let data = std::fs::read(&exe).map_err(|source| LoadError::Read {
         path: spec.exe.clone(),
         source,
     })?;
-    let root_err = |source| LoadError::Root {
-        path: spec.root.clone(),
-        source,
-    };
-    let sandbox = Sandbox::new(&spec.root).map_err(root_err)?;
     let mut space = AddressSpace::new();
     let loaded = load_elf(&data, &mut space).map_err(|source| LoadError::Elf {
         path: spec.exe.clone(),
         source,
     })?;
-    let exe_abs = std::fs::canonicalize(&spec.exe).unwrap_or_else(|_| spec.exe.clone());
-    let exe_link = sandbox
-        .guest_path_of(&exe_abs)
+    let interp = match &loaded.interp {
+        None => None,
+        Some(ipath) => {
+            let ierr = |why: String| LoadError::Interpreter {
+                path: spec.exe.clone(),
+                interp: ipath.clone(),
+                why,
+            };
+            let r = sandbox
+                .resolve("/", ipath.as_bytes(), true)
+                .map_err(|e| ierr(format!("errno {e}")))?;
+            let idata = std::fs::read(&r.host).map_err(|e| ierr(e.to_string()))?;
+            Some(
+                elf::load_interpreter(&idata, &mut space, ipath).map_err(|source| {
+                    LoadError::Elf {
+                        path: r.host.clone(),
+                        source,
+                    }
+                })?,
+            )
+        }
+    };
+    let exe_abs = std::fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
+    let exe_link = exe_guest
+        .or_else(|| sandbox.guest_path_of(&exe_abs))
         .map(String::into_bytes)
         .unwrap_or_else(|| exe_abs.as_os_str().as_encoded_bytes().to_vec());
     let cwd = match &spec.cwd {
@@ -97,12 +147,13 @@ pub fn spawn(kernel: &mut Kernel, spec: &ProgramSpec) -> Result<Pid, LoadError> 
     };
     let mut proc = LinuxProcess::new(ProcessConfig {
         root: sandbox.root().to_path_buf(),
+        lib_prefix: sandbox.prefix().map(Path::to_path_buf),
         exe_host: exe_abs,
         exe_link,
         cwd,
         brk_start: loaded.brk_start,
     })
-    .map_err(root_err)?;
+    .map_err(root_err(&spec.root))?;
     proc.det = kernel.det_for_new_process();
     let random = match kernel.seeded_random() {
         Some(r) => r,
@@ -120,10 +171,50 @@ pub fn spawn(kernel: &mut Kernel, spec: &ProgramSpec) -> Result<Pid, LoadError> 
         uid: proc.uid,
         gid: proc.gid,
     };
-    let info = stack::setup_stack(&mut space, &loaded, &img).map_err(LoadError::Stack)?;
+    let info =
+        stack::setup_stack(&mut space, &loaded, interp.as_ref(), &img).map_err(LoadError::Stack)?;
     let mut state = CpuState::new();
-    stack::init_registers(&mut state, loaded.entry, info.sp);
+    let entry = interp.as_ref().map_or(loaded.entry, |i| i.entry);
+    stack::init_registers(&mut state, entry, info.sp);
+    proc.args_range = info.args;
+    proc.map_names = procfs_names(
+        &loaded,
+        interp.as_ref(),
+        &proc.exe_link,
+        &sandbox,
+        &loaded.interp,
+    );
     Ok(kernel.add_process(space, state, proc))
+}
+
+/// /proc/PID/maps names of a new program's mappings: the program and its
+/// dynamic loader.
+pub(crate) fn procfs_names(
+    prog: &LoadedElf,
+    interp: Option<&LoadedElf>,
+    exe_link: &[u8],
+    sandbox: &Sandbox,
+    interp_path: &Option<String>,
+) -> Vec<procfs::NamedMapping> {
+    let mut v = vec![procfs::NamedMapping {
+        start: prog.low,
+        end: prog.brk_start,
+        offset: 0,
+        name: String::from_utf8_lossy(exe_link).into_owned(),
+    }];
+    if let (Some(i), Some(path)) = (interp, interp_path) {
+        let name = sandbox
+            .resolve("/", path.as_bytes(), true)
+            .map(|r| r.guest)
+            .unwrap_or_else(|_| path.clone());
+        v.push(procfs::NamedMapping {
+            start: i.low,
+            end: i.brk_start,
+            offset: 0,
+            name,
+        });
+    }
+    v
 }
 
 /// The signal Linux sends for a stop that is not a syscall, if any.

@@ -4,6 +4,20 @@
 //! by the host, with their targets read as guest paths. The host path that
 //! comes out names no symbolic link except, when asked not to follow it, the
 //! last component; so host calls on it stay inside the root.
+//!
+//! An optional *library prefix* (`kvrm run -L DIR`, as qemu-user's `-L`) is a
+//! read-only overlay on top of the root, meant for a sysroot that holds the
+//! dynamic loader and the shared libraries. Lookup order for a guest path:
+//!
+//! 1. A path given as absolute (`/lib/libc.so.6`) is first resolved inside the
+//!    prefix, by the same rules as inside the root (`..` stops at the prefix,
+//!    symbolic links are read as paths inside the prefix). When that names an
+//!    existing object that is not a directory, it is the answer
+//!    ([`Resolved::overlay`] is set): it can be read and executed but not
+//!    modified (the callers answer EROFS).
+//! 2. Otherwise (a relative path, nothing there, or a directory) the path is
+//!    resolved inside the root. Directories therefore always come from the root:
+//!    listing `/lib`, `chdir` and creating files never see the prefix.
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
@@ -25,12 +39,27 @@ pub struct Resolved {
     pub host: PathBuf,
     /// The same path as the guest sees it: absolute, normalized, `/` for the root.
     pub guest: String,
+    /// Found in the read-only library prefix rather than the root.
+    pub overlay: bool,
+}
+
+impl Resolved {
+    /// This path, for a call that modifies what it names: EROFS in the
+    /// read-only library prefix.
+    pub fn writable(self) -> Result<Self, i64> {
+        if self.overlay {
+            return Err(EROFS);
+        }
+        Ok(self)
+    }
 }
 
 /// The root directory of the guest's file system.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     root: PathBuf,
+    /// The read-only library prefix (`-L`), searched first for absolute paths.
+    prefix: Option<PathBuf>,
 }
 
 /// The errno for a host I/O error (Linux hosts share the guest's numbers).
@@ -63,7 +92,21 @@ impl Sandbox {
                 format!("{} is not a directory", root.display()),
             ));
         }
-        Ok(Sandbox { root })
+        Ok(Sandbox { root, prefix: None })
+    }
+
+    /// This sandbox with `prefix` (an existing directory) as its read-only
+    /// library prefix (see the module documentation for the lookup order).
+    pub fn with_prefix(mut self, prefix: &Path) -> io::Result<Self> {
+        let p = prefix.canonicalize()?;
+        if !p.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", p.display()),
+            ));
+        }
+        self.prefix = Some(p);
+        Ok(self)
     }
 
     /// The host directory that is the guest's `/`.
@@ -71,10 +114,19 @@ impl Sandbox {
         &self.root
     }
 
-    /// The guest path of a host path inside the root, if it is inside.
+    /// The read-only library prefix, if any.
+    pub fn prefix(&self) -> Option<&Path> {
+        self.prefix.as_deref()
+    }
+
+    /// The guest path of a host path inside the root (or the library prefix),
+    /// if it is inside.
     pub fn guest_path_of(&self, host: &Path) -> Option<String> {
         let host = host.canonicalize().ok()?;
-        let rel = host.strip_prefix(&self.root).ok()?;
+        let rel = host
+            .strip_prefix(&self.root)
+            .ok()
+            .or_else(|| host.strip_prefix(self.prefix.as_ref()?).ok())?;
         let mut g = String::from("/");
         g.push_str(&rel.to_string_lossy());
         Some(g)
@@ -84,6 +136,9 @@ impl Sandbox {
     /// normalized). `follow_last`: follow a symbolic link in the last
     /// component. A missing last component is fine (the caller may create it);
     /// a missing or non-directory intermediate component is ENOENT / ENOTDIR.
+    ///
+    /// An absolute `path` is looked up in the library prefix first (module
+    /// documentation).
     pub fn resolve(&self, base: &str, path: &[u8], follow_last: bool) -> Result<Resolved, i64> {
         if path.is_empty() {
             return Err(ENOENT);
@@ -91,6 +146,23 @@ impl Sandbox {
         if path.len() >= PATH_MAX {
             return Err(ENAMETOOLONG);
         }
+        if let (Some(prefix), Some(b'/')) = (&self.prefix, path.first()) {
+            if let Ok(mut r) = Self::resolve_in(prefix, base, path, follow_last) {
+                if std::fs::symlink_metadata(&r.host).is_ok_and(|m| !m.is_dir()) {
+                    r.overlay = true;
+                    return Ok(r);
+                }
+            }
+        }
+        Self::resolve_in(&self.root, base, path, follow_last)
+    }
+
+    fn resolve_in(
+        root: &Path,
+        base: &str,
+        path: &[u8],
+        follow_last: bool,
+    ) -> Result<Resolved, i64> {
         let mut stack: Vec<OsString> = if path[0] == b'/' {
             Vec::new()
         } else {
@@ -114,7 +186,7 @@ impl Sandbox {
             }
             stack.push(comp);
             let is_last = queue.is_empty();
-            let host = self.host_of(&stack);
+            let host = host_of(root, &stack);
             match std::fs::symlink_metadata(&host) {
                 Ok(md) if md.file_type().is_symlink() => {
                     if is_last && !follow_last && !trailing_slash {
@@ -150,7 +222,7 @@ impl Sandbox {
                 Err(e) => return Err(host_errno(&e)),
             }
         }
-        let host = self.host_of(&stack);
+        let host = host_of(root, &stack);
         let mut guest = String::new();
         for c in &stack {
             guest.push('/');
@@ -159,16 +231,20 @@ impl Sandbox {
         if guest.is_empty() {
             guest.push('/');
         }
-        Ok(Resolved { host, guest })
+        Ok(Resolved {
+            host,
+            guest,
+            overlay: false,
+        })
     }
+}
 
-    fn host_of(&self, stack: &[OsString]) -> PathBuf {
-        let mut p = self.root.clone();
-        for c in stack {
-            p.push(c);
-        }
-        p
+fn host_of(root: &Path, stack: &[OsString]) -> PathBuf {
+    let mut p = root.to_path_buf();
+    for c in stack {
+        p.push(c);
     }
+    p
 }
 
 #[cfg(test)]
@@ -263,6 +339,45 @@ mod tests {
         assert!(sb.resolve("/", b"a/b/new_file", true).is_ok());
         let long = vec![b'x'; 5000];
         assert_eq!(sb.resolve("/", &long, true), Err(ENAMETOOLONG));
+    }
+
+    #[test]
+    fn library_prefix_is_a_read_only_overlay_for_files() {
+        let (t, sb, root) = setup();
+        let prefix = t.path().join("prefix");
+        std::fs::create_dir_all(prefix.join("lib")).unwrap();
+        std::fs::create_dir_all(prefix.join("a")).unwrap();
+        std::fs::write(prefix.join("lib/libc.so.6"), b"lib").unwrap();
+        symlink("/lib/libc.so.6", prefix.join("lib/libc.so")).unwrap();
+        std::fs::write(prefix.join("a/only_in_prefix"), b"p").unwrap();
+        std::fs::write(prefix.join("a/b"), b"not a dir").unwrap();
+        let sb = sb.with_prefix(&prefix).unwrap();
+        let prefix = prefix.canonicalize().unwrap();
+        // Absolute paths: files of the prefix first, symlinks read inside it.
+        let r = sb.resolve("/", b"/lib/libc.so", true).unwrap();
+        assert_eq!(r.host, prefix.join("lib/libc.so.6"));
+        assert_eq!(r.guest, "/lib/libc.so.6");
+        assert!(r.overlay);
+        assert_eq!(r.clone().writable(), Err(EROFS));
+        // ...not for relative paths.
+        let r = sb.resolve("/a", b"only_in_prefix", true).unwrap();
+        assert_eq!(r.host, root.join("a/only_in_prefix"));
+        assert!(!r.overlay);
+        // Missing in the prefix, or a directory there: the root's.
+        let r = sb.resolve("/", b"/a/b/file", true).unwrap();
+        assert_eq!(r.host, root.join("a/b/file"));
+        assert!(!r.overlay && r.clone().writable().is_ok());
+        assert_eq!(sb.resolve("/", b"/a", true).unwrap().host, root.join("a"));
+        assert_eq!(sb.resolve("/", b"/", true).unwrap().host, root);
+        // The prefix's files are read-only; new files go to the root.
+        assert_eq!(
+            sb.resolve("/", b"/a/new", true).unwrap().host,
+            root.join("a/new")
+        );
+        assert_eq!(
+            sb.guest_path_of(&prefix.join("lib/libc.so.6")).as_deref(),
+            Some("/lib/libc.so.6")
+        );
     }
 
     #[test]

@@ -32,13 +32,17 @@ pub struct StackInfo {
     pub envp_addr: u64,
     pub auxv_addr: u64,
     pub random_addr: u64,
+    /// Where the argv strings are (/proc/PID/cmdline).
+    pub args: (u64, u64),
 }
 
 /// Map the stack and write argc/argv/envp/auxv and the strings. The registers
-/// are set by [`init_registers`].
+/// are set by [`init_registers`]. `elf` is the program (AT_PHDR, AT_PHNUM,
+/// AT_ENTRY), `interp` its dynamic loader if it has one (AT_BASE).
 pub fn setup_stack(
     mem: &mut AddressSpace,
     elf: &LoadedElf,
+    interp: Option<&LoadedElf>,
     img: &ProcessImage,
 ) -> Result<StackInfo, MemFault> {
     let stack_low = layout::STACK_TOP - layout::STACK_SIZE;
@@ -83,7 +87,7 @@ pub fn setup_stack(
         (AT_PHDR, elf.phdr),
         (AT_PHENT, elf.phent),
         (AT_PHNUM, elf.phnum),
-        (AT_BASE, 0),
+        (AT_BASE, interp.map_or(0, |i| i.bias)),
         (AT_FLAGS, 0),
         (AT_ENTRY, elf.entry),
         (AT_UID, img.uid as u64),
@@ -123,7 +127,12 @@ pub fn setup_stack(
     let argv_addr = sp + 8;
     let envp_addr = argv_addr + 8 * (arg_ptrs.len() as u64 + 1);
     let auxv_addr = envp_addr + 8 * (env_ptrs.len() as u64 + 1);
+    let args = match (arg_ptrs.first(), arg_ptrs.last(), img.argv.last()) {
+        (Some(&s), Some(&l), Some(last)) => (s, l + last.len() as u64 + 1),
+        _ => (0, 0),
+    };
     Ok(StackInfo {
+        args,
         sp,
         stack_low,
         argv_addr,

@@ -44,6 +44,7 @@ fn run_c(name: &str, args: &[&str], env: &[&str]) -> (String, i32) {
         envp: env.iter().map(|e| e.as_bytes().to_vec()).collect(),
         root: root.path().to_path_buf(),
         cwd: Some("/".into()),
+        lib_prefix: None,
     };
     let o = run_captured(&spec, Some(2_000_000_000));
     (o.stdout_string(), o.status())

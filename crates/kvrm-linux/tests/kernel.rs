@@ -21,6 +21,7 @@ fn spec(name: &str) -> ProgramSpec {
         envp: vec![],
         root: asm(""),
         cwd: Some("/".into()),
+        lib_prefix: None,
     }
 }
 

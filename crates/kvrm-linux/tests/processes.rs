@@ -24,6 +24,7 @@ fn fork_exec_wait_signals() {
         envp: vec![b"HOME=/home/kvrm".to_vec()],
         root: root.path().to_path_buf(),
         cwd: Some("/".into()),
+        lib_prefix: None,
     };
     // Was: "a forked guest must not return from run" (guest forks were host
     // forks). Now the one run returns once, with every guest process ended.
@@ -56,6 +57,7 @@ fn execve_replaces_the_program_in_place() {
         envp: vec![],
         root: root.path().to_path_buf(),
         cwd: Some("/".into()),
+        lib_prefix: None,
     };
     let mut k = kernel(Some(1000));
     let pid = spawn(&mut k, &spec).expect("spawn");

@@ -37,6 +37,7 @@ fn glibc_fork_exec_wait_signals() {
         envp: vec![b"HOME=/home/kvrm".to_vec()],
         root: root.path().to_path_buf(),
         cwd: Some("/".into()),
+        lib_prefix: None,
     };
     let o = run_captured(&spec, Some(5_000_000_000));
     assert_eq!(o.kernel.live_processes(), 0, "guest processes left");

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use kvrm_isa::{Engine, Machine, StopReason};
+use kvrm_isa::{AddressSpace, CpuState, Engine, Machine, MachineId, SpaceId, StopReason};
 use serde::Deserialize;
 
 pub const MEM_SIZE: u64 = 0x10_0000;
@@ -68,8 +68,12 @@ pub fn default_v(i: u64) -> [u64; 2] {
     ]
 }
 
-/// The repository's `tests/oracle/cases` directory.
+/// The repository's `tests/oracle/cases` directory (`$KVRM_ORACLE_CASES`
+/// overrides it, for test binaries run on another machine).
 pub fn cases_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("KVRM_ORACLE_CASES") {
+        return PathBuf::from(d);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracle/cases")
 }
 
@@ -147,52 +151,126 @@ fn stop_name(stop: &StopReason, end: u64) -> String {
     }
 }
 
-/// Run one case on `backend` (fresh, with flat memory of at least `MEM_SIZE`).
-/// Returns a printable report of every difference from the oracle.
-pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Result<(), String> {
+/// Load `case`'s memory image and its appended BRK into a flat memory;
+/// returns the pages with content and the BRK's address.
+fn load_case(
+    mem: &mut AddressSpace,
+    case: &OracleCase,
+) -> Result<(BTreeMap<u64, Page>, u64), String> {
     let mut pages = initial_pages(case);
     let end = CODE_ADDR + 4 * case.code.len() as u64;
     pages
         .entry(end / PAGE as u64)
         .or_insert_with(|| Box::new([0; PAGE]));
     for (&page, bytes) in &pages {
-        backend
-            .load_program(&bytes[..], page * PAGE as u64)
+        mem.write_bytes_force(page * PAGE as u64, &bytes[..])
             .map_err(|f| format!("cannot load image: {f}"))?;
     }
-    backend
-        .load_program(&BRK_0.to_le_bytes(), end)
+    mem.write_bytes_force(end, &BRK_0.to_le_bytes())
         .map_err(|f| format!("cannot load image: {f}"))?;
-    {
-        let s = backend.state_mut();
-        s.x.copy_from_slice(&case.init.x);
-        s.sp = case.init.sp;
-        s.pc = CODE_ADDR;
-        s.nzcv = case.init.nzcv;
-        s.fpcr = case.init.fpcr;
-        s.fpsr = case.init.fpsr;
-        s.tpidr_el0 = case.init.tpidr;
-        for i in 0..32 {
-            s.v[i] = case
-                .init
-                .v
-                .get(&i.to_string())
-                .copied()
-                .unwrap_or(default_v(i as u64));
-        }
+    Ok((pages, end))
+}
+
+fn set_initial_state(s: &mut CpuState, case: &OracleCase) {
+    s.x.copy_from_slice(&case.init.x);
+    s.sp = case.init.sp;
+    s.pc = CODE_ADDR;
+    s.nzcv = case.init.nzcv;
+    s.fpcr = case.init.fpcr;
+    s.fpsr = case.init.fpsr;
+    s.tpidr_el0 = case.init.tpidr;
+    for i in 0..32 {
+        s.v[i] = case
+            .init
+            .v
+            .get(&i.to_string())
+            .copied()
+            .unwrap_or(default_v(i as u64));
     }
+}
+
+/// A case set up on a machine of some engine, waiting to be run.
+pub struct PreparedCase {
+    pub machine: MachineId,
+    pub space: SpaceId,
+    pages: BTreeMap<u64, Page>,
+    end: u64,
+    before: CpuState,
+}
+
+/// Instructions a case may run before it counts as a runaway.
+pub const CASE_BUDGET: u64 = MAX_STEPS;
+
+/// Set `case` up as a new machine (in a new flat address space) of `engine`,
+/// so many cases can run in one [`Engine::run`] call.
+pub fn prepare_case<E: Engine>(engine: &mut E, case: &OracleCase) -> Result<PreparedCase, String> {
+    let space = AddressSpace::flat(MEM_SIZE).map_err(|e| format!("cannot map memory: {e}"))?;
+    let space = engine.add_space(space);
+    let machine = engine.add_machine(space, CpuState::new());
+    let (pages, end) = load_case(engine.space_mut(space), case)?;
+    let s = engine.state_mut(machine);
+    set_initial_state(s, case);
+    let before = *s;
+    Ok(PreparedCase {
+        machine,
+        space,
+        pages,
+        end,
+        before,
+    })
+}
+
+/// Compare a prepared case that stopped with `stop` against the oracle.
+pub fn check_case<E: Engine>(
+    engine: &E,
+    p: &PreparedCase,
+    case: &OracleCase,
+    stop: &StopReason,
+) -> Result<(), String> {
+    let pages = p.pages.iter().map(|(&k, v)| (k, v.clone())).collect();
+    check(
+        &p.before,
+        engine.state(p.machine),
+        engine.space(p.space),
+        pages,
+        p.end,
+        case,
+        stop,
+    )
+}
+
+/// Run one case on `backend` (fresh, with flat memory of at least `MEM_SIZE`).
+/// Returns a printable report of every difference from the oracle.
+pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Result<(), String> {
+    let (pages, end) = load_case(backend.memory_mut(), case)?;
+    set_initial_state(backend.state_mut(), case);
     let before = *backend.state();
     let result = backend.run(MAX_STEPS);
-    let after = *backend.state();
+    check(
+        &before,
+        backend.state(),
+        backend.memory(),
+        pages,
+        end,
+        case,
+        &result.stop,
+    )
+}
+
+fn check(
+    before: &CpuState,
+    after: &CpuState,
+    memory: &AddressSpace,
+    pages: BTreeMap<u64, Page>,
+    end: u64,
+    case: &OracleCase,
+    stop: &StopReason,
+) -> Result<(), String> {
     let e = &case.expect;
     let mut diffs = String::new();
-    let got_stop = stop_name(&result.stop, end);
+    let got_stop = stop_name(stop, end);
     if got_stop != e.stop {
-        let _ = writeln!(
-            diffs,
-            "  stop: got {got_stop} ({}), want {}",
-            result.stop, e.stop
-        );
+        let _ = writeln!(diffs, "  stop: got {got_stop} ({stop}), want {}", e.stop);
     }
     // On an exception Unicorn's pc is not architectural (ELR is); compare the
     // stop kind only there.
@@ -243,7 +321,7 @@ pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Resul
         let off = (a % PAGE as u64) as usize;
         page[off..off + 8].copy_from_slice(&v.to_le_bytes());
     }
-    let touched_elsewhere = backend.memory().resident_pages() != want.len();
+    let touched_elsewhere = memory.resident_pages() != want.len();
     let zero: Page = Box::new([0; PAGE]);
     let scan: Vec<u64> = if touched_elsewhere {
         (0..MEM_SIZE / PAGE as u64).collect()
@@ -255,8 +333,7 @@ pub fn run_case<E: Engine>(backend: &mut Machine<E>, case: &OracleCase) -> Resul
     for page in scan {
         let base = page * PAGE as u64;
         let want = want.get(&page).unwrap_or(&zero);
-        backend
-            .memory()
+        memory
             .read_bytes(base, &mut got)
             .map_err(|f| format!("cannot read back memory: {f}"))?;
         if page == end / PAGE as u64 {

@@ -114,6 +114,8 @@ pub(crate) enum Wait {
     Signal { old_mask: u64 },
     /// nanosleep / clock_nanosleep: 0 at the deadline.
     Sleep(Duration),
+    /// A lock another process holds (crate::locks): call again at the deadline.
+    Lock(Duration),
 }
 
 pub(crate) struct Thread {
@@ -531,6 +533,10 @@ impl Kernel {
         } else {
             SLICE
         };
+        if self.config.deterministic {
+            let now = self.now().as_nanos() as u64;
+            self.engine.set_virtual_counter(Some(now));
+        }
         let mut stops: Vec<MachineStop> = Vec::with_capacity(runnable.len());
         if let Some(max) = self.config.max_instructions {
             // Exact limits: one machine at a time, never past the limit.
@@ -664,6 +670,7 @@ impl Kernel {
     fn linux_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let now_ns = self.now().as_nanos() as u64;
         let room = self.commit_room();
+        let procfs = self.procfs_snapshot_for(tid, nr, a);
         let Some(t) = self.threads.get(&tid) else {
             return;
         };
@@ -677,7 +684,9 @@ impl Kernel {
             d.now_ns = now_ns;
         }
         let space = self.engine.space_mut(p.space);
+        p.linux.procfs = procfs;
         let out = p.linux.syscall(space, nr, a);
+        p.linux.procfs = None;
         let mask = p.linux.sig.mask;
         if let Some(t) = self.threads.get_mut(&tid) {
             t.sigmask = mask;
@@ -744,6 +753,7 @@ impl Kernel {
                     deadline: Some(d), ..
                 })
                 | Some(Wait::Sleep(d))
+                | Some(Wait::Lock(d))
                 | Some(Wait::Futex {
                     deadline: Some(d), ..
                 }) => *d <= now,
@@ -767,7 +777,7 @@ impl Kernel {
             .filter_map(|t| match &t.wait {
                 Some(Wait::Retry { deadline, .. }) => *deadline,
                 Some(Wait::Futex { deadline, .. }) => *deadline,
-                Some(Wait::Sleep(d)) => Some(*d),
+                Some(Wait::Sleep(d)) | Some(Wait::Lock(d)) => Some(*d),
                 _ => None,
             })
             .min()
@@ -813,7 +823,7 @@ impl Kernel {
             return;
         };
         match w {
-            Wait::Retry { .. } | Wait::Child => {
+            Wait::Retry { .. } | Wait::Child | Wait::Lock(_) => {
                 t.retrying = true;
                 let st = self.engine.state(t.machine);
                 let nr = st.x[8];

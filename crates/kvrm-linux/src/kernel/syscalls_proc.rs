@@ -101,6 +101,7 @@ impl Kernel {
                 }
                 return self.linux_call_as(tid, n, [0, a[1], a[2], a[3], a[4], a[5]]);
             }
+            FCNTL | FLOCK => return self.lock_call(pid, n, a),
             READ | READV => return self.io_wait(pid, a[0], false),
             WRITE | WRITEV => return self.io_wait(pid, a[0], true),
             _ => return None,

@@ -145,6 +145,7 @@ impl LinuxProcess {
                 return Err(ENOMEM);
             }
         }
+        self.name_mapping(base, len, (!anon).then_some((fd, off)));
         Ok(base)
     }
 
@@ -157,6 +158,7 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         mem.unmap(addr, len).map_err(|_| EINVAL)?;
+        self.name_mapping(addr, len, None);
         Ok(0)
     }
 

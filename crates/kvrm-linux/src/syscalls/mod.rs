@@ -19,7 +19,13 @@ pub mod numbers;
 mod paths;
 mod poll;
 mod process;
+mod queries;
+mod xattr;
 
+/// A guest path made absolute against `base` and normalized lexically.
+pub(crate) fn lexical_path(base: &str, path: &[u8]) -> String {
+    files::lexical(base, path)
+}
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
 pub use numbers::{syscall_name, syscall_number};
@@ -39,6 +45,8 @@ pub mod nr {
     pub const SYMLINKAT: u64 = 36;
     pub const LINKAT: u64 = 37;
     pub const RENAMEAT: u64 = 38;
+    pub const STATFS: u64 = 43;
+    pub const FSTATFS: u64 = 44;
     pub const FTRUNCATE: u64 = 46;
     pub const FACCESSAT: u64 = 48;
     pub const CHDIR: u64 = 49;
@@ -129,6 +137,7 @@ pub mod nr {
     pub const FADVISE64: u64 = 223;
     pub const MPROTECT: u64 = 226;
     pub const MSYNC: u64 = 227;
+    pub const MINCORE: u64 = 232;
     pub const MADVISE: u64 = 233;
     pub const WAIT4: u64 = 260;
     pub const PRLIMIT64: u64 = 261;
@@ -175,6 +184,8 @@ pub enum SyscallOutcome {
 pub struct ProcessConfig {
     /// The host directory that is the guest's `/`.
     pub root: PathBuf,
+    /// The read-only library prefix (`-L`), searched first for absolute paths.
+    pub lib_prefix: Option<PathBuf>,
     /// The executable's host path (opened for `/proc/self/exe`).
     pub exe_host: PathBuf,
     /// What readlink("/proc/self/exe") returns.
@@ -228,6 +239,14 @@ pub struct LinuxProcess {
     pub(crate) commit_room: u64,
     /// Deterministic runs: the virtual clock and the seeded random source.
     pub(crate) det: Option<Deterministic>,
+    /// The owner of this process's POSIX record locks (crate::locks).
+    pub(crate) lock_owner: u64,
+    /// What /proc shows, given by the kernel for calls that name /proc paths.
+    pub(crate) procfs: Option<std::sync::Arc<crate::procfs::ProcSnapshot>>,
+    /// Names of file mappings (/proc/PID/maps).
+    pub(crate) map_names: Vec<crate::procfs::NamedMapping>,
+    /// Where the argv strings are in guest memory (/proc/PID/cmdline).
+    pub(crate) args_range: (u64, u64),
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -248,7 +267,10 @@ pub(crate) const RLIM_INFINITY: u64 = u64::MAX;
 impl LinuxProcess {
     /// A process whose descriptors 0-2 are the host's stdin, stdout, stderr.
     pub fn new(cfg: ProcessConfig) -> std::io::Result<Self> {
-        let sandbox = Sandbox::new(&cfg.root)?;
+        let mut sandbox = Sandbox::new(&cfg.root)?;
+        if let Some(prefix) = &cfg.lib_prefix {
+            sandbox = sandbox.with_prefix(prefix)?;
+        }
         let mut fds = FdTable::new(1024);
         for (fd, status) in [
             (0, crate::abi::open::O_RDONLY),
@@ -315,6 +337,10 @@ impl LinuxProcess {
             pending_exit: None,
             commit_room: u64::MAX,
             det: None,
+            lock_owner: crate::locks::new_owner(),
+            procfs: None,
+            map_names: Vec::new(),
+            args_range: (0, 0),
         })
     }
 
@@ -345,11 +371,16 @@ impl LinuxProcess {
             pending_exit: None,
             commit_room: self.commit_room,
             det: None,
+            lock_owner: crate::locks::new_owner(),
+            procfs: None,
+            map_names: self.map_names.clone(),
+            args_range: self.args_range,
         }
     }
 
     /// The process ended: close its descriptors (so pipe readers see EOF).
     pub(crate) fn release_resources(&mut self) {
+        self.release_all_locks();
         let limit = self.fds.limit;
         self.fds = FdTable::new(limit);
     }
@@ -440,18 +471,42 @@ impl LinuxProcess {
             PREADV => self.sys_readv(mem, a[0], a[1], a[2], Some(a[3] as i64)),
             PWRITEV => self.sys_writev(mem, a[0], a[1], a[2], Some(a[3] as i64)),
             OPENAT => self.sys_openat(mem, a[0], a[1], a[2], a[3]),
-            CLOSE => self.fds.close(a[0]).map(|_| 0),
-            CLOSE_RANGE => self.sys_close_range(a[0], a[1], a[2]),
+            CLOSE => {
+                self.release_locks_of_fd(a[0]);
+                self.fds.close(a[0]).map(|_| 0)
+            }
+            CLOSE_RANGE => {
+                let r = self.sys_close_range(a[0], a[1], a[2]);
+                self.release_orphan_locks();
+                r
+            }
             LSEEK => self.sys_lseek(a[0], a[1] as i64, a[2]),
             FSTAT => self.sys_fstat(mem, a[0], a[1]),
             NEWFSTATAT => self.sys_newfstatat(mem, a[0], a[1], a[2], a[3]),
             STATX => self.sys_statx(mem, a[0], a[1], a[2], a[3], a[4]),
+            STATFS => self.sys_statfs(mem, a[0], a[1]),
+            FSTATFS => self.sys_fstatfs(mem, a[0], a[1]),
             GETDENTS64 => self.sys_getdents64(mem, a[0], a[1], a[2]),
             READLINKAT => self.sys_readlinkat(mem, a[0], a[1], a[2], a[3]),
             IOCTL => self.sys_ioctl(mem, a[0], a[1], a[2]),
+            FCNTL if crate::locks::is_lock_cmd(a[1]) => {
+                match self.fcntl_lock(mem, a[0], a[1], a[2]) {
+                    crate::locks::LockResult::Done(r) => r,
+                    crate::locks::LockResult::WouldWait => Err(EAGAIN),
+                }
+            }
             FCNTL => self.sys_fcntl(a[0], a[1], a[2]),
+            FLOCK => match self.flock(a[0], a[1]) {
+                crate::locks::LockResult::Done(r) => r,
+                crate::locks::LockResult::WouldWait => Err(EAGAIN),
+            },
             DUP => self.sys_dup(a[0]),
-            DUP3 => self.sys_dup3(a[0], a[1], a[2]),
+            DUP3 => {
+                if a[0] != a[1] && self.fds.get(a[0]).is_ok() {
+                    self.release_locks_of_fd(a[1]);
+                }
+                self.sys_dup3(a[0], a[1], a[2])
+            }
             PIPE2 => self.sys_pipe2(mem, a[0], a[1]),
             GETCWD => self.sys_getcwd(mem, a[0], a[1]),
             CHDIR => self.sys_chdir(mem, a[0]),
@@ -474,7 +529,13 @@ impl LinuxProcess {
                 self.umask = (a[0] & 0o777) as u32;
                 Ok(old as u64)
             }
-            FSYNC | FDATASYNC | FLOCK | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
+            5..=16 => {
+                use xattr::{Op, Target};
+                let op = [Op::Set, Op::Get, Op::List, Op::Remove][((n - 5) / 3) as usize];
+                let target = [Target::Path, Target::Link, Target::Fd][((n - 5) % 3) as usize];
+                self.sys_xattr(mem, op, target, a)
+            }
+            FSYNC | FDATASYNC | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
             SYNC => Ok(0),
             EPOLL_CREATE1 => self.sys_epoll_create1(a[0]),
             EPOLL_CTL => self.sys_epoll_ctl(mem, a[0], a[1], a[2], a[3]),
@@ -485,6 +546,7 @@ impl LinuxProcess {
             MPROTECT => self.sys_mprotect(mem, a[0], a[1], a[2]),
             MREMAP => self.sys_mremap(mem, a[0], a[1], a[2], a[3], a[4]),
             MADVISE => self.sys_madvise(mem, a[0], a[1], a[2]),
+            MINCORE => self.sys_mincore(mem, a[0], a[1], a[2]),
             MSYNC => Ok(0),
             MEMBARRIER => Ok(0),
             // Process, signals, time, information.

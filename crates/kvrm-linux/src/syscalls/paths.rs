@@ -32,9 +32,22 @@ impl LinuxProcess {
             "/dev/full" => Some(Special::Device("/dev/full")),
             "/dev/random" => Some(Special::Device("/dev/random")),
             "/dev/urandom" => Some(Special::Device("/dev/urandom")),
+            // The host's terminal, where kvrm has one (else ENXIO, as Linux).
+            "/dev/tty" => Some(Special::Device("/dev/tty")),
             "/proc/self/exe" => Some(Special::Exe),
             _ => None,
         }
+    }
+
+    /// `path` lexically normalized, when it is under /proc (emulated).
+    fn proc_path(&self, dirfd: u64, path: &[u8]) -> Option<String> {
+        let base = if path.first() == Some(&b'/') {
+            String::new()
+        } else {
+            self.base_dir(dirfd).ok()?
+        };
+        let p = lexical(&base, path);
+        crate::procfs::is_emulated(&p).then_some(p)
     }
 
     /// The guest directory `*at` calls resolve relative paths against.
@@ -125,6 +138,16 @@ impl LinuxProcess {
         let path = read_path(mem, path)?;
         let host_flags = host_open_flags(flags);
         let cloexec = flags & O_CLOEXEC != 0;
+        if let Some(pp) = self.proc_path(dirfd, &path) {
+            if let Some(file) = self.procfs_open(&pp) {
+                if flags & (O_ACCMODE | O_CREAT | O_TRUNC) != 0 {
+                    return Err(EACCES);
+                }
+                let mut of = OpenFile::new(HostFd::Owned(file?), O_RDONLY | O_LARGEFILE);
+                of.guest_path = Some(pp);
+                return self.install(of, cloexec);
+            }
+        }
         let (host_path, guest_path) = match self.special(dirfd, &path) {
             Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.to_string()),
             Some(Special::Exe) => {
@@ -137,7 +160,10 @@ impl LinuxProcess {
             None => {
                 let excl = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
                 let follow = flags & O_NOFOLLOW == 0 && !excl;
-                let r = self.resolve_at(dirfd, &path, follow)?;
+                let mut r = self.resolve_at(dirfd, &path, follow)?;
+                if flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 {
+                    r = r.writable()?;
+                }
                 (r.host, r.guest)
             }
         };
@@ -190,6 +216,13 @@ impl LinuxProcess {
                 return std::fs::symlink_metadata(r.host).map_err(|e| host_errno(&e));
             }
             return self.fd_metadata(dirfd);
+        }
+        if let Some(pp) = self.proc_path(dirfd, &p) {
+            if let Some(file) = self.procfs_open(&pp) {
+                return std::fs::File::from(file?)
+                    .metadata()
+                    .map_err(|e| host_errno(&e));
+            }
         }
         let host = match self.special_host(dirfd, &p) {
             Some(h) => h,
@@ -256,7 +289,11 @@ impl LinuxProcess {
         if size as i32 <= 0 {
             return Err(EINVAL);
         }
+        let link = self
+            .proc_path(dirfd, &p)
+            .and_then(|pp| self.procfs_link(&pp));
         let target = match self.special(dirfd, &p) {
+            _ if link.is_some() => link.unwrap_or(Err(ENOENT))?,
             Some(Special::Exe) => self.exe_link.clone(),
             Some(Special::Device(_)) => return Err(EINVAL),
             None => {
@@ -309,7 +346,7 @@ impl LinuxProcess {
         if flags & !AT_REMOVEDIR != 0 {
             return Err(EINVAL);
         }
-        let r = self.path_at(mem, dirfd, path, false)?;
+        let r = self.path_at(mem, dirfd, path, false)?.writable()?;
         if r.guest == "/" {
             return Err(libc::EBUSY as i64);
         }
@@ -349,6 +386,7 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         let (o, n) = self.two_paths_at(mem, (olddir, old), (newdir, new), false)?;
+        let (o, n) = (o.writable()?, n.writable()?);
         if o.guest == "/" || n.guest == "/" {
             return Err(libc::EBUSY as i64);
         }
@@ -376,7 +414,7 @@ impl LinuxProcess {
         if t.is_empty() {
             return Err(ENOENT);
         }
-        let r = self.path_at(mem, dirfd, path, false)?;
+        let r = self.path_at(mem, dirfd, path, false)?.writable()?;
         // The target is stored as is: it is only ever read back by the resolver.
         fs_done(std::os::unix::fs::symlink(
             std::ffi::OsStr::from_bytes(&t),
@@ -398,6 +436,7 @@ impl LinuxProcess {
         }
         let follow = flags & AT_SYMLINK_FOLLOW != 0;
         let (o, n) = self.two_paths_at(mem, (olddir, old), (newdir, new), follow)?;
+        let n = n.writable()?;
         fs_done(std::fs::hard_link(&o.host, &n.host))
     }
 
@@ -441,7 +480,7 @@ impl LinuxProcess {
         path: u64,
         mode: u64,
     ) -> SysResult {
-        let r = self.path_at(mem, dirfd, path, true)?;
+        let r = self.path_at(mem, dirfd, path, true)?.writable()?;
         fs_done(std::fs::set_permissions(
             &r.host,
             std::fs::Permissions::from_mode(mode as u32 & 0o7777),
@@ -474,7 +513,7 @@ impl LinuxProcess {
             unsafe { libc::futimens(raw, ts.as_ptr()) }
         } else {
             let nofollow = flags & AT_SYMLINK_NOFOLLOW != 0;
-            let r = self.path_at(mem, dirfd, path, !nofollow)?;
+            let r = self.path_at(mem, dirfd, path, !nofollow)?.writable()?;
             let c = cpath(&r.host)?;
             let hf = if nofollow {
                 libc::AT_SYMLINK_NOFOLLOW

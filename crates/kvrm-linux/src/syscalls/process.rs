@@ -11,7 +11,7 @@ use kvrm_isa::AddressSpace;
 use super::files::{cpath, last_errno};
 use super::{misc, read_path, LinuxProcess, SysResult};
 use crate::abi::{errno::*, layout, signal::*};
-use crate::elf::{load_elf, ElfError};
+use crate::elf::{load_elf, load_interpreter, ElfError};
 use crate::fd::LockFile;
 use crate::stack::{self, ProcessImage};
 
@@ -41,6 +41,8 @@ pub(crate) struct NewImage {
     pub entry: u64,
     pub sp: u64,
     brk_start: u64,
+    args: (u64, u64),
+    map_names: Vec<crate::procfs::NamedMapping>,
     path: Vec<u8>,
     host: std::path::PathBuf,
     link: Vec<u8>,
@@ -56,8 +58,7 @@ struct ExecImage {
 
 fn errno_of_elf(e: &ElfError) -> i64 {
     match e {
-        // The kernel looks for the interpreter; there is none in the sandbox.
-        ElfError::Dynamic(_) => ENOENT,
+        ElfError::NestedInterpreter(_) => ELIBBAD,
         ElfError::Map { .. } => ENOMEM,
         _ => ENOEXEC,
     }
@@ -189,6 +190,21 @@ impl LinuxProcess {
 
         let mut space = AddressSpace::new();
         let loaded = load_elf(&img.data, &mut space).map_err(|e| errno_of_elf(&e))?;
+        let interp = match &loaded.interp {
+            None => None,
+            Some(ipath) => {
+                // Linux opens the interpreter as the new program would: a
+                // missing one is ENOENT, a bad one ELIBBAD.
+                let r = self.sandbox.resolve("/", ipath.as_bytes(), true)?;
+                let idata = std::fs::read(&r.host).map_err(|e| crate::sandbox::host_errno(&e))?;
+                Some(
+                    load_interpreter(&idata, &mut space, ipath).map_err(|e| match e {
+                        ElfError::Map { .. } => ENOMEM,
+                        _ => ELIBBAD,
+                    })?,
+                )
+            }
+        };
         if space.committed_bytes() > self.commit_room {
             return Err(ENOMEM);
         }
@@ -202,10 +218,20 @@ impl LinuxProcess {
             uid: self.uid,
             gid: self.gid,
         };
-        let info = stack::setup_stack(&mut space, &loaded, &pimg).map_err(|_| E2BIG)?;
+        let info =
+            stack::setup_stack(&mut space, &loaded, interp.as_ref(), &pimg).map_err(|_| E2BIG)?;
+        let map_names = crate::procfs_names(
+            &loaded,
+            interp.as_ref(),
+            &img.link,
+            &self.sandbox,
+            &loaded.interp,
+        );
         Ok(NewImage {
+            args: info.args,
+            map_names,
             space,
-            entry: loaded.entry,
+            entry: interp.as_ref().map_or(loaded.entry, |i| i.entry),
             sp: info.sp,
             brk_start: loaded.brk_start,
             path,
@@ -218,6 +244,7 @@ impl LinuxProcess {
     /// signal handlers back to default, a fresh heap and name.
     pub(crate) fn commit_exec(&mut self, img: &NewImage) {
         self.fds.close_on_exec();
+        self.release_orphan_locks();
         self.brk_start = img.brk_start;
         self.brk_cur = img.brk_start;
         self.mmap_top = layout::MMAP_TOP;
@@ -241,6 +268,8 @@ impl LinuxProcess {
         }
         self.exe_host = img.host.clone();
         self.exe_link = img.link.clone();
+        self.args_range = img.args;
+        self.map_names = img.map_names.clone();
     }
 
     pub(crate) fn sys_sendfile(

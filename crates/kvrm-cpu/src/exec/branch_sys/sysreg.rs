@@ -130,7 +130,7 @@ pub fn mrs(cpu: &mut Cpu, w: u32) -> Flow {
         TPIDR_EL0 => s.tpidr_el0,
         TPIDRRO_EL0 => 0,
         CNTFRQ_EL0 => CNTFRQ_HZ,
-        CNTPCT_EL0 | CNTVCT_EL0 => counter_ticks(),
+        CNTPCT_EL0 | CNTVCT_EL0 => cpu.virtual_counter.unwrap_or_else(counter_ticks),
         CTR_EL0 => CTR_VALUE,
         DCZID_EL0 => DCZID_VALUE,
         _ => match id_register(key) {

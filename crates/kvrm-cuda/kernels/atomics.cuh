@@ -1,0 +1,246 @@
+// Exclusives, acquire/release (incl. RCpc) and LSE atomics, mirroring
+// crates/kvrm-cpu/src/exec/atomics/. Natural alignment is required (no
+// FEAT_LSE2). LSE read-modify-writes and CAS of 1-8 bytes are real device
+// atomics (a compare-and-swap loop on the aligned 32- or 64-bit word that
+// holds them), so lanes sharing an address space see them atomically. The
+// exclusive monitor is the CPU backend's: (address, size) in the state.
+
+#define AOP_ADD 0
+#define AOP_CLR 1
+#define AOP_EOR 2
+#define AOP_SET 3
+#define AOP_SMAX 4
+#define AOP_SMIN 5
+#define AOP_UMAX 6
+#define AOP_UMIN 7
+#define AOP_SWP 8
+#define AOP_CAS 9
+
+__device__ __forceinline__ bool misaligned(Lane &L, u64 addr, u64 size, u32 access) {
+    if (addr & (size - 1)) {
+        fault(L, addr, access, FAULT_ALIGNMENT);
+        return true;
+    }
+    return false;
+}
+
+__device__ __forceinline__ u64 rmw_value(u32 op, u64 old, u64 v, u32 nbits, u64 cmp) {
+    switch (op) {
+    case AOP_ADD: return old + v;
+    case AOP_CLR: return old & ~v;
+    case AOP_EOR: return old ^ v;
+    case AOP_SET: return old | v;
+    case AOP_SMAX: return (i64)sext(old, nbits) >= (i64)sext(v, nbits) ? old : v;
+    case AOP_SMIN: return (i64)sext(old, nbits) <= (i64)sext(v, nbits) ? old : v;
+    case AOP_UMAX: return old > v ? old : v;
+    case AOP_UMIN: return old < v ? old : v;
+    case AOP_CAS: return old == cmp ? v : old;
+    default: return v; // SWP
+    }
+}
+
+// Atomically apply `op` to the `size`-byte field at `p` (naturally aligned);
+// returns the old field value (zero-extended).
+__device__ u64 atomic_field(u8 *p, u32 size, u32 op, u64 v, u64 cmp) {
+    u32 nbits = 8 * size;
+    u64 mask = ~0ull >> (64 - nbits);
+    if (size == 8) {
+        u64 *q = (u64 *)p;
+        u64 old = *(volatile u64 *)q;
+        for (;;) {
+            u64 nv = rmw_value(op, old, v, 64, cmp);
+            if (op == AOP_CAS && old != cmp) return old;
+            u64 seen = atomicCAS((unsigned long long *)q, old, nv);
+            if (seen == old) return old;
+            old = seen;
+        }
+    }
+    u32 *q = (u32 *)((u64)p & ~3ull);
+    u32 shift = 8 * (u32)((u64)p & 3);
+    u32 word = *(volatile u32 *)q;
+    for (;;) {
+        u64 old = (word >> shift) & mask;
+        if (op == AOP_CAS && old != cmp) return old;
+        u64 nv = rmw_value(op, old, v, nbits, cmp) & mask;
+        u32 nw = (word & ~((u32)mask << shift)) | ((u32)nv << shift);
+        u32 seen = atomicCAS(q, word, nw);
+        if (seen == word) return old;
+        word = seen;
+    }
+}
+
+// LD<op>/SWP (every size and ordering) and CAS: read permission is checked
+// first (a fault is a read fault), then write permission unless a CAS
+// compare fails (then nothing is written, as on the CPU backend).
+__device__ int exec_atomic_rmw(Lane &L, u32 w, u32 op) {
+    u32 size = 1u << bits(w, 30, 2);
+    u64 addr = xsp(L, f_rn(w));
+    if (misaligned(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
+    u8 *r = translate(L, addr, ACCESS_READ, addr);
+    if (!r) return FLOW_STOP;
+    u64 mask = ~0ull >> (64 - 8 * size);
+    u32 s = f_rm(w), t = f_rd(w);
+    u64 v = (op == AOP_CAS ? xr(L, t) : xr(L, s)) & mask;
+    u64 cmp = xr(L, s) & mask;
+    u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
+    u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
+    u64 old;
+    if (!wp) {
+        if (op != AOP_CAS) return FLOW_STOP;
+        // Read-only page: a CAS whose compare fails writes nothing and is fine.
+        u64 cur = load_le(r + off, size);
+        if (cur == cmp) return FLOW_STOP;
+        L.stop_kind = 0; // clear the recorded fault
+        old = cur;
+    } else {
+        old = atomic_field(wp + off, size, op, v, cmp);
+    }
+    if (op == AOP_CAS) set_xr(L, s, old);
+    else set_xr(L, t, old);
+    return FLOW_NEXT;
+}
+
+__device__ int exec_ldxr(Lane &L, u32 w, bool exclusive) {
+    u32 size = 1u << bits(w, 30, 2);
+    u64 addr = xsp(L, f_rn(w));
+    if (misaligned(L, addr, size, ACCESS_READ)) return FLOW_STOP;
+    u64 v;
+    if (!ld(L, addr, size, &v)) return FLOW_STOP;
+    set_xr(L, f_rd(w), v);
+    if (exclusive) {
+        L.s->excl_addr = addr;
+        L.s->excl_size = size;
+    }
+    return FLOW_NEXT;
+}
+
+__device__ int exec_stxr(Lane &L, u32 w, bool exclusive) {
+    u32 size = 1u << bits(w, 30, 2);
+    u64 addr = xsp(L, f_rn(w));
+    if (misaligned(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
+    bool pass = !exclusive || (L.s->excl_size == size && L.s->excl_addr == addr);
+    if (pass && !st(L, addr, size, xr(L, f_rd(w)))) return FLOW_STOP;
+    if (exclusive) {
+        L.s->excl_size = 0;
+        set_xr(L, f_rm(w), pass ? 0 : 1);
+    }
+    return FLOW_NEXT;
+}
+
+__device__ int exec_ldxp(Lane &L, u32 w) {
+    bool wide = bit(w, 30);
+    u32 size = wide ? 16 : 8;
+    u64 addr = xsp(L, f_rn(w));
+    if (misaligned(L, addr, size, ACCESS_READ)) return FLOW_STOP;
+    u8 b[16];
+    if (!mem_read(L, addr, size, b)) return FLOW_STOP;
+    u64 lo, hi;
+    if (wide) { lo = load_le(b, 8); hi = load_le(b + 8, 8); }
+    else { u64 v = load_le(b, 8); lo = v & 0xffffffffull; hi = v >> 32; }
+    set_xr(L, f_rd(w), lo);
+    set_xr(L, f_rt2(w), hi);
+    L.s->excl_addr = addr;
+    L.s->excl_size = size;
+    return FLOW_NEXT;
+}
+
+__device__ int exec_stxp(Lane &L, u32 w) {
+    bool wide = bit(w, 30);
+    u32 size = wide ? 16 : 8;
+    u64 addr = xsp(L, f_rn(w));
+    if (misaligned(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
+    bool pass = L.s->excl_size == size && L.s->excl_addr == addr;
+    if (pass) {
+        u64 lo = xr(L, f_rd(w)), hi = xr(L, f_rt2(w));
+        u8 b[16];
+        if (wide) { store_le(b, 8, lo); store_le(b + 8, 8, hi); }
+        else store_le(b, 8, (lo & 0xffffffffull) | (hi << 32));
+        if (!mem_write(L, addr, size, b)) return FLOW_STOP;
+    }
+    L.s->excl_size = 0;
+    set_xr(L, f_rm(w), pass ? 0 : 1);
+    return FLOW_NEXT;
+}
+
+// CASP (W or X pairs, Rs and Rt even). The 16-byte form is not atomic
+// between lanes (no 128-bit CAS used yet).
+__device__ int exec_casp(Lane &L, u32 w) {
+    u32 s = f_rm(w), t = f_rd(w);
+    if ((s & 1) || (t & 1)) return undefined(L, w);
+    bool wide = bit(w, 30);
+    u32 size = wide ? 16 : 8;
+    u64 addr = xsp(L, f_rn(w));
+    if (misaligned(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
+    u64 cl = xr(L, s), ch = xr(L, s + 1), nl = xr(L, t), nh = xr(L, t + 1);
+    u64 lo, hi;
+    if (wide) {
+        u8 b[16];
+        if (!mem_read(L, addr, 16, b)) return FLOW_STOP;
+        lo = load_le(b, 8);
+        hi = load_le(b + 8, 8);
+        if (lo == cl && hi == ch) {
+            store_le(b, 8, nl);
+            store_le(b + 8, 8, nh);
+            if (!mem_write(L, addr, 16, b)) return FLOW_STOP;
+        }
+    } else {
+        u8 *r = translate(L, addr, ACCESS_READ, addr);
+        if (!r) return FLOW_STOP;
+        u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
+        u64 cmp = (cl & 0xffffffffull) | (ch << 32);
+        u64 nv = (nl & 0xffffffffull) | (nh << 32);
+        u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
+        u64 old;
+        if (!wp) {
+            old = load_le(r + off, 8);
+            if (old == cmp) return FLOW_STOP;
+            L.stop_kind = 0;
+        } else {
+            old = atomic_field(wp + off, 8, AOP_CAS, nv, cmp);
+        }
+        lo = old & 0xffffffffull;
+        hi = old >> 32;
+    }
+    set_xr(L, s, lo);
+    set_xr(L, s + 1, hi);
+    return FLOW_NEXT;
+}
+
+__device__ int exec_rcpc_unscaled(Lane &L, u32 w) {
+    u32 sz = bits(w, 30, 2), opc = bits(w, 22, 2);
+    if ((opc == 2 && sz == 3) || (opc == 3 && sz >= 2)) return undefined(L, w);
+    u32 size = 1u << sz;
+    u64 addr = xsp(L, f_rn(w)) + sext(bits(w, 12, 9), 9);
+    if (misaligned(L, addr, size, opc == 0 ? ACCESS_WRITE : ACCESS_READ)) return FLOW_STOP;
+    if (opc == 0) return st(L, addr, size, xr(L, f_rd(w))) ? FLOW_NEXT : FLOW_STOP;
+    u64 v;
+    if (!ld(L, addr, size, &v)) return FLOW_STOP;
+    if (opc == 2) v = sext(v, 8 * size);
+    else if (opc == 3) v = sext(v, 8 * size) & 0xffffffffull;
+    set_xr(L, f_rd(w), v);
+    return FLOW_NEXT;
+}
+
+__device__ __forceinline__ int dispatch_atomics(Lane &L, u32 id, u32 w) {
+    switch (id) {
+    case KVRM_OP_LDXR: return exec_ldxr(L, w, true);
+    case KVRM_OP_STXR: return exec_stxr(L, w, true);
+    case KVRM_OP_LDXP: return exec_ldxp(L, w);
+    case KVRM_OP_STXP: return exec_stxp(L, w);
+    case KVRM_OP_CASP: return exec_casp(L, w);
+    case KVRM_OP_LDAR: case KVRM_OP_LDAPR: return exec_ldxr(L, w, false);
+    case KVRM_OP_STLR: return exec_stxr(L, w, false);
+    case KVRM_OP_CAS: return exec_atomic_rmw(L, w, AOP_CAS);
+    case KVRM_OP_RCPC_unscaled: return exec_rcpc_unscaled(L, w);
+    case KVRM_OP_LDADD: return exec_atomic_rmw(L, w, AOP_ADD);
+    case KVRM_OP_LDCLR: return exec_atomic_rmw(L, w, AOP_CLR);
+    case KVRM_OP_LDEOR: return exec_atomic_rmw(L, w, AOP_EOR);
+    case KVRM_OP_LDSET: return exec_atomic_rmw(L, w, AOP_SET);
+    case KVRM_OP_LDSMAX: return exec_atomic_rmw(L, w, AOP_SMAX);
+    case KVRM_OP_LDSMIN: return exec_atomic_rmw(L, w, AOP_SMIN);
+    case KVRM_OP_LDUMAX: return exec_atomic_rmw(L, w, AOP_UMAX);
+    case KVRM_OP_LDUMIN: return exec_atomic_rmw(L, w, AOP_UMIN);
+    case KVRM_OP_SWP: return exec_atomic_rmw(L, w, AOP_SWP);
+    default: return -1;
+    }
+}

@@ -1,0 +1,361 @@
+// kvrm CUDA backend: what every instruction class shares. Compiled by NVRTC
+// after the generated header (kvrm_isa::cuda_header: KvrmCpuState, decode
+// table) and before the class files; the layout of the structs below is
+// asserted against the Rust side (crates/kvrm-cuda/src/layout.rs).
+
+typedef unsigned long long u64;
+typedef long long i64;
+typedef unsigned int u32;
+typedef int i32;
+typedef unsigned short u16;
+typedef unsigned char u8;
+
+#define KVRM_PAGE_SHIFT 12
+#define KVRM_PAGE_SIZE 4096ull
+#define KVRM_NO_FRAME 0xffffffffu
+
+// Stop kinds (crates/kvrm-cuda/src/layout.rs: StopKind).
+#define STOP_CYCLE_LIMIT 0
+#define STOP_HALTED 1
+#define STOP_SYSCALL 2
+#define STOP_FAULT 3
+#define STOP_UNDEFINED 4
+#define STOP_NEEDS_HOST 5
+#define STOP_NEED_FRAMES 6
+
+#define ACCESS_READ 0
+#define ACCESS_WRITE 1
+#define ACCESS_EXECUTE 2
+#define FAULT_UNMAPPED 0
+#define FAULT_PERMISSION 1
+#define FAULT_ALIGNMENT 2
+
+#define PERM_R 1u
+#define PERM_W 2u
+#define PERM_X 4u
+
+// What an instruction's semantic function tells the loop (as kvrm-cpu's Flow).
+#define FLOW_NEXT 0
+#define FLOW_JUMP 1
+#define FLOW_STOP_RETIRED 2
+#define FLOW_STOP 3
+
+// One page-table entry: key = page + 1 (0 = empty slot), the frame in the
+// pool (KVRM_NO_FRAME until first touched), the region's permissions, and the
+// launch generation of the last device write (to log each written page once).
+struct KvrmPte {
+    u64 key;
+    u32 frame;
+    u32 perms;
+    u32 gen;
+    u32 pad[3];
+};
+
+// One address space on the device: an open-addressing hash table of pages.
+struct KvrmSpaceDev {
+    KvrmPte *table;
+    u64 mask; // capacity - 1 (a power of two)
+};
+
+// A page event for the host: a frame claimed (kind 0) or a page written (kind 1).
+struct KvrmPageEvent {
+    u32 space;
+    u32 frame;
+    u64 page;
+    u32 kind;
+    u32 pad;
+};
+
+// Counters shared by every lane of a launch.
+struct KvrmControl {
+    u32 frames_next;   // first free frame of the pool
+    u32 frames_cap;    // frames in the pool
+    u32 events_next;   // events written (may exceed events_cap: then lost)
+    u32 events_cap;
+};
+
+// Why a lane stopped (crates/kvrm-cuda/src/layout.rs: LaneStop).
+struct KvrmLaneStop {
+    u32 kind;
+    u32 aux;      // imm (halted/syscall), encoding (undefined/needs host), access|kind<<8 (fault)
+    u64 addr;     // fault address; decode id for needs-host
+    u64 retired;  // instructions retired in this launch
+    u64 pad;
+};
+
+// Everything one lane works with.
+struct Lane {
+    KvrmCpuState *s;
+    const KvrmSpaceDev *space;
+    u32 space_id;
+    u8 *pool;
+    KvrmControl *ctl;
+    KvrmPageEvent *events;
+    u32 gen;
+    // One-entry translation caches (mappings do not change during a launch).
+    u64 rpage, wpage, xpage;
+    u8 *rbase, *wbase, *xbase;
+    // The stop being recorded.
+    u32 stop_kind, stop_aux;
+    u64 stop_addr;
+};
+
+__device__ __forceinline__ u32 bits(u32 w, u32 lo, u32 len) { return (w >> lo) & ((1u << len) - 1u); }
+__device__ __forceinline__ bool bit(u32 w, u32 n) { return (w >> n) & 1u; }
+__device__ __forceinline__ u32 f_rd(u32 w) { return w & 31u; }
+__device__ __forceinline__ u32 f_rn(u32 w) { return (w >> 5) & 31u; }
+__device__ __forceinline__ u32 f_rt2(u32 w) { return (w >> 10) & 31u; }
+__device__ __forceinline__ u32 f_rm(u32 w) { return (w >> 16) & 31u; }
+__device__ __forceinline__ u64 sext(u64 x, u32 len) {
+    u32 s = 64 - len;
+    return (u64)(((i64)(x << s)) >> s);
+}
+
+// Register views (31 = XZR or SP).
+__device__ __forceinline__ u64 xr(const Lane &L, u32 n) { return n == 31 ? 0ull : L.s->x[n]; }
+__device__ __forceinline__ void set_xr(Lane &L, u32 n, u64 v) { if (n != 31) L.s->x[n] = v; }
+__device__ __forceinline__ u64 xsp(const Lane &L, u32 n) { return n == 31 ? L.s->sp : L.s->x[n]; }
+__device__ __forceinline__ void set_xsp(Lane &L, u32 n, u64 v) {
+    if (n == 31) L.s->sp = v; else L.s->x[n] = v;
+}
+
+#define NZCV_N (1ull << 31)
+#define NZCV_Z (1ull << 30)
+#define NZCV_C (1ull << 29)
+#define NZCV_V (1ull << 28)
+
+// ConditionHolds from the Arm ARM.
+__device__ __forceinline__ bool condition_holds(u32 cond, u64 nzcv) {
+    bool n = nzcv & NZCV_N, z = nzcv & NZCV_Z, c = nzcv & NZCV_C, v = nzcv & NZCV_V;
+    bool r;
+    switch ((cond >> 1) & 7) {
+    case 0: r = z; break;
+    case 1: r = c; break;
+    case 2: r = n; break;
+    case 3: r = v; break;
+    case 4: r = c && !z; break;
+    case 5: r = n == v; break;
+    case 6: r = n == v && !z; break;
+    default: r = true; break;
+    }
+    if ((cond & 1) && cond != 15) r = !r;
+    return r;
+}
+
+// AddWithCarry: result (zero-extended for 32 bits) and NZCV in place.
+__device__ __forceinline__ u64 add_with_carry(u64 x, u64 y, bool carry, bool sf, u64 *flags) {
+    if (sf) {
+        u64 r1 = x + y;
+        u64 c1 = r1 < x;
+        u64 r = r1 + (u64)carry;
+        u64 c2 = r < r1;
+        u64 n = r >> 63, z = r == 0, c = c1 | c2, v = ((x ^ r) & (y ^ r)) >> 63;
+        *flags = (n << 31) | (z << 30) | (c << 29) | (v << 28);
+        return r;
+    }
+    u64 wide = (u64)(u32)x + (u64)(u32)y + (u64)carry;
+    u32 r = (u32)wide;
+    u64 n = r >> 31, z = r == 0, c = wide >> 32;
+    u64 v = (((u32)x ^ r) & ((u32)y ^ r)) >> 31;
+    *flags = (n << 31) | (z << 30) | (c << 29) | (v << 28);
+    return r;
+}
+
+// ----- stops ---------------------------------------------------------------
+
+__device__ __forceinline__ int stop_with(Lane &L, u32 kind, u32 aux, u64 addr) {
+    L.stop_kind = kind;
+    L.stop_aux = aux;
+    L.stop_addr = addr;
+    return FLOW_STOP;
+}
+__device__ __forceinline__ int undefined(Lane &L, u32 w) { return stop_with(L, STOP_UNDEFINED, w, 0); }
+__device__ __forceinline__ int fault(Lane &L, u64 addr, u32 access, u32 kind) {
+    return stop_with(L, STOP_FAULT, access | (kind << 8), addr);
+}
+
+// ----- guest memory ----------------------------------------------------------
+
+__device__ __forceinline__ u64 page_hash(u64 page) { return (page * 0x9e3779b97f4a7c15ull) >> 20; }
+
+__device__ __forceinline__ void log_event(Lane &L, u32 frame, u64 page, u32 kind) {
+    u32 i = atomicAdd(&L.ctl->events_next, 1u);
+    if (i < L.ctl->events_cap) {
+        KvrmPageEvent e;
+        e.space = L.space_id;
+        e.frame = frame;
+        e.page = page;
+        e.kind = kind;
+        e.pad = 0;
+        L.events[i] = e;
+    }
+}
+
+// Translate `page` for `access`; on success returns the frame's bytes. On
+// failure records the stop (fault at `addr`, or out of frames) and returns 0.
+__device__ u8 *translate_slow(Lane &L, u64 page, u32 access, u64 addr) {
+    const KvrmSpaceDev &sp = *L.space;
+    u64 i = page_hash(page) & sp.mask;
+    KvrmPte *e;
+    for (;;) {
+        e = &sp.table[i];
+        u64 k = e->key;
+        if (k == page + 1) break;
+        if (k == 0) {
+            fault(L, addr, access, FAULT_UNMAPPED);
+            return 0;
+        }
+        i = (i + 1) & sp.mask;
+    }
+    u32 need = access == ACCESS_READ ? PERM_R : access == ACCESS_WRITE ? PERM_W : PERM_X;
+    if (!(e->perms & need)) {
+        fault(L, addr, access, FAULT_PERMISSION);
+        return 0;
+    }
+    u32 frame = *(volatile u32 *)&e->frame;
+    if (frame == KVRM_NO_FRAME) {
+        // First touch: claim a zeroed frame from the pool.
+        u32 f = atomicAdd(&L.ctl->frames_next, 1u);
+        if (f >= L.ctl->frames_cap) {
+            stop_with(L, STOP_NEED_FRAMES, 0, addr);
+            return 0;
+        }
+        u32 old = atomicCAS(&e->frame, KVRM_NO_FRAME, f);
+        if (old == KVRM_NO_FRAME) {
+            frame = f;
+            log_event(L, f, page, 0);
+        } else {
+            frame = old; // another lane won; frame f stays unused (zero)
+        }
+    }
+    if (access == ACCESS_WRITE && *(volatile u32 *)&e->gen != L.gen) {
+        if (atomicExch(&e->gen, L.gen) != L.gen) log_event(L, frame, page, 1);
+    }
+    return L.pool + (u64)frame * KVRM_PAGE_SIZE;
+}
+
+// The frame bytes of the page holding `addr` for `access`, or 0 (stop recorded).
+__device__ __forceinline__ u8 *translate(Lane &L, u64 addr, u32 access, u64 fault_addr) {
+    u64 page = addr >> KVRM_PAGE_SHIFT;
+    if (access == ACCESS_READ) {
+        if (page == L.rpage) return L.rbase;
+        u8 *b = translate_slow(L, page, access, fault_addr);
+        if (b) { L.rpage = page; L.rbase = b; }
+        return b;
+    }
+    if (access == ACCESS_WRITE) {
+        if (page == L.wpage) return L.wbase;
+        u8 *b = translate_slow(L, page, access, fault_addr);
+        if (b) { L.wpage = page; L.wbase = b; }
+        return b;
+    }
+    if (page == L.xpage) return L.xbase;
+    u8 *b = translate_slow(L, page, access, fault_addr);
+    if (b) { L.xpage = page; L.xbase = b; }
+    return b;
+}
+
+// Read `n` bytes (n <= 64) at `addr` into `out`: any alignment, may cross
+// pages; a fault leaves `out` partly written but changes no guest state.
+__device__ bool mem_read(Lane &L, u64 addr, u32 n, u8 *out, u32 access = ACCESS_READ) {
+    if (n == 0) return true;
+    if (addr + (u64)(n - 1) < addr) {
+        fault(L, addr, access, FAULT_UNMAPPED);
+        return false;
+    }
+    u32 done = 0;
+    while (done < n) {
+        u64 a = addr + done;
+        u32 off = (u32)(a & (KVRM_PAGE_SIZE - 1));
+        u32 k = min((u32)KVRM_PAGE_SIZE - off, n - done);
+        u8 *b = translate(L, a, ACCESS_READ, a);
+        if (!b) {
+            if (access != ACCESS_READ && L.stop_kind == STOP_FAULT) L.stop_aux = access | (L.stop_aux & 0xff00);
+            return false;
+        }
+        for (u32 j = 0; j < k; j++) out[done + j] = b[off + j];
+        done += k;
+    }
+    return true;
+}
+
+// Write `n` bytes (n <= 64) at `addr`: every page is checked first, so a
+// faulting write changes nothing.
+__device__ bool mem_write(Lane &L, u64 addr, u32 n, const u8 *in) {
+    if (n == 0) return true;
+    u64 last = addr + (u64)(n - 1);
+    if (last < addr) {
+        fault(L, addr, ACCESS_WRITE, FAULT_UNMAPPED);
+        return false;
+    }
+    u8 *first = translate(L, addr, ACCESS_WRITE, addr);
+    if (!first) return false;
+    u64 p0 = addr >> KVRM_PAGE_SHIFT, p1 = last >> KVRM_PAGE_SHIFT;
+    u8 *second = first;
+    if (p1 != p0) {
+        second = translate(L, p1 << KVRM_PAGE_SHIFT, ACCESS_WRITE, p1 << KVRM_PAGE_SHIFT);
+        if (!second) return false;
+    }
+    u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
+    for (u32 j = 0; j < n; j++) {
+        u32 o = off + j;
+        if (o < KVRM_PAGE_SIZE) first[o] = in[j];
+        else second[o - KVRM_PAGE_SIZE] = in[j];
+    }
+    return true;
+}
+
+// Typed little-endian accesses of 1, 2, 4 or 8 bytes (aligned ones in one access).
+__device__ __forceinline__ bool ld(Lane &L, u64 addr, u32 size, u64 *v) {
+    u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
+    if ((addr & (size - 1)) == 0) {
+        u8 *b = translate(L, addr, ACCESS_READ, addr);
+        if (!b) return false;
+        switch (size) {
+        case 1: *v = b[off]; break;
+        case 2: *v = *(const u16 *)(b + off); break;
+        case 4: *v = *(const u32 *)(b + off); break;
+        default: *v = *(const u64 *)(b + off); break;
+        }
+        return true;
+    }
+    u8 buf[8];
+    if (!mem_read(L, addr, size, buf)) return false;
+    u64 r = 0;
+    for (u32 j = 0; j < size; j++) r |= (u64)buf[j] << (8 * j);
+    *v = r;
+    return true;
+}
+
+__device__ __forceinline__ bool st(Lane &L, u64 addr, u32 size, u64 v) {
+    if ((addr & (size - 1)) == 0) {
+        u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
+        u8 *b = translate(L, addr, ACCESS_WRITE, addr);
+        if (!b) return false;
+        switch (size) {
+        case 1: b[off] = (u8)v; break;
+        case 2: *(u16 *)(b + off) = (u16)v; break;
+        case 4: *(u32 *)(b + off) = (u32)v; break;
+        default: *(u64 *)(b + off) = v; break;
+        }
+        return true;
+    }
+    u8 buf[8];
+    for (u32 j = 0; j < size; j++) buf[j] = (u8)(v >> (8 * j));
+    return mem_write(L, addr, size, buf);
+}
+
+__device__ __forceinline__ u64 load_le(const u8 *b, u32 n) {
+    u64 r = 0;
+    for (u32 j = 0; j < n; j++) r |= (u64)b[j] << (8 * j);
+    return r;
+}
+__device__ __forceinline__ void store_le(u8 *b, u32 n, u64 v) {
+    for (u32 j = 0; j < n; j++) b[j] = (u8)(v >> (8 * j));
+}
+
+static_assert(sizeof(KvrmPte) == 32, "KvrmPte");
+static_assert(sizeof(KvrmSpaceDev) == 16, "KvrmSpaceDev");
+static_assert(sizeof(KvrmPageEvent) == 24, "KvrmPageEvent");
+static_assert(sizeof(KvrmControl) == 16, "KvrmControl");
+static_assert(sizeof(KvrmLaneStop) == 32, "KvrmLaneStop");

@@ -1,0 +1,395 @@
+//! Guest memory on the device: one page table per address space (an
+//! open-addressing hash table of `Pte`, probed with the kernel's `page_hash`)
+//! and one pool of 4 KiB frames shared by every space.
+//!
+//! The host keeps each space's [`AddressSpace`] coherent at launch
+//! boundaries, moving only pages that changed:
+//! - before a launch, pages the host wrote (`take_host_dirty`) are uploaded;
+//!   a changed mapping (`epoch`) rebuilds the table, keeping frames;
+//! - during a launch, the device claims frames for first-touched pages and
+//!   logs every page it writes (once per launch, `PageEvent`);
+//! - after a launch, exactly the logged pages are downloaded.
+
+use std::collections::HashMap;
+
+use cudarc::driver::CudaSlice;
+use kvrm_isa::space::{page_of, PAGE_SHIFT, PAGE_SIZE};
+use kvrm_isa::{Access, AddressSpace, CpuState};
+
+use crate::driver::Gpu;
+use crate::error::CudaError;
+use crate::layout::{page_hash, PageEvent, Pte, SpaceDev, NO_FRAME};
+
+/// Pages a space may map before the device table refuses it (64 GiB).
+const MAX_MAPPED_PAGES: u64 = 1 << 24;
+
+/// page -> (table slot, frame or `NO_FRAME`).
+pub(crate) type PageMap = HashMap<u64, (u32, u32)>;
+
+/// The device copy of one address space's translations.
+pub struct DevSpace {
+    table: CudaSlice<Pte>,
+    mask: u64,
+    /// The host space's epoch the table was built for.
+    epoch: u64,
+    /// The host's mirror of the table.
+    pages: PageMap,
+}
+
+/// The frame pool and its allocation counter.
+pub struct FramePool {
+    pub frames: CudaSlice<u8>,
+    pub cap: u32,
+    /// First unused frame (the device continues from here).
+    pub next: u32,
+    pub grows: u64,
+}
+
+impl FramePool {
+    pub fn new(gpu: &Gpu, cap: u32) -> Result<Self, CudaError> {
+        Ok(FramePool {
+            frames: gpu.zeros(cap as usize * PAGE_SIZE as usize)?,
+            cap,
+            next: 0,
+            grows: 0,
+        })
+    }
+
+    /// Double the pool (at least `min_free` free frames), keeping contents.
+    pub fn grow(&mut self, gpu: &Gpu, min_free: u32) -> Result<(), CudaError> {
+        let mut cap = self.cap.saturating_mul(2);
+        while cap - self.next.min(cap) < min_free {
+            cap = cap.saturating_mul(2);
+        }
+        let mut frames = gpu.zeros::<u8>(cap as usize * PAGE_SIZE as usize)?;
+        let used = self.next.min(self.cap) as usize * PAGE_SIZE as usize;
+        gpu.copy(&self.frames, &mut frames, used)?;
+        self.frames = frames;
+        self.cap = cap;
+        self.grows += 1;
+        Ok(())
+    }
+
+    fn alloc(&mut self, gpu: &Gpu) -> Result<u32, CudaError> {
+        if self.next >= self.cap {
+            self.grow(gpu, 1)?;
+        }
+        self.next += 1;
+        Ok(self.next - 1)
+    }
+}
+
+/// Counters of page traffic.
+#[derive(Default, Clone, Copy)]
+pub struct Traffic {
+    pub pages_up: u64,
+    pub pages_down: u64,
+    pub table_builds: u64,
+}
+
+impl DevSpace {
+    /// The kernel's view of this space.
+    pub fn dev(&self, gpu: &Gpu) -> SpaceDev {
+        SpaceDev {
+            table: gpu.address(&self.table),
+            mask: self.mask,
+        }
+    }
+
+    /// The table for every mapped page of `space` (host side), keeping the
+    /// frames of pages that `old` already had.
+    pub(crate) fn build(
+        space: &AddressSpace,
+        old: Option<DevSpace>,
+    ) -> Result<(Vec<Pte>, u64, PageMap), CudaError> {
+        let regions = space.regions();
+        let npages: u64 = regions
+            .iter()
+            .map(|r| (r.end - r.start) >> PAGE_SHIFT)
+            .sum();
+        if npages > MAX_MAPPED_PAGES {
+            return Err(CudaError::Driver(format!(
+                "address space maps {npages} pages; the device table holds at most {MAX_MAPPED_PAGES}"
+            )));
+        }
+        let cap = (npages * 2).next_power_of_two().max(16);
+        let mask = cap - 1;
+        let mut table = vec![Pte::default(); cap as usize];
+        let old_pages = old.map(|o| o.pages).unwrap_or_default();
+        let mut pages = HashMap::with_capacity(npages as usize);
+        for r in &regions {
+            for page in (r.start >> PAGE_SHIFT)..(r.end >> PAGE_SHIFT) {
+                let mut slot = page_hash(page) & mask;
+                while table[slot as usize].key != 0 {
+                    slot = (slot + 1) & mask;
+                }
+                let frame = old_pages.get(&page).map_or(NO_FRAME, |&(_, f)| f);
+                table[slot as usize] = Pte {
+                    key: page + 1,
+                    frame,
+                    perms: r.perms.0 as u32,
+                    gen: 0,
+                    pad: [0; 3],
+                };
+                pages.insert(page, (slot as u32, frame));
+            }
+        }
+        Ok((table, mask, pages))
+    }
+
+    /// Make the device copy current before a launch: rebuild the table if
+    /// the mappings changed, then upload the pages the host wrote (all-zero
+    /// pages without a frame stay without one: the device zero-fills on
+    /// first touch). Newly allocated frames are consecutive, so a load of
+    /// many pages is a few large copies.
+    pub fn sync_before(
+        this: &mut Option<DevSpace>,
+        gpu: &Gpu,
+        pool: &mut FramePool,
+        space: &mut AddressSpace,
+        extra: Vec<u64>,
+        traffic: &mut Traffic,
+    ) -> Result<(), CudaError> {
+        let mut dirty = space.take_host_dirty();
+        dirty.extend(extra);
+        let stale = this.as_ref().is_none_or(|d| d.epoch != space.epoch());
+        let mut new_table = None;
+        if stale {
+            let (table, mask, pages) = DevSpace::build(space, this.take())?;
+            // A page that kept its frame may have been unmapped and mapped
+            // again meanwhile (then it reads as zeros): upload every kept
+            // page from the host copy, which is current between launches.
+            dirty.extend(
+                pages
+                    .iter()
+                    .filter(|(_, &(_, f))| f != NO_FRAME)
+                    .map(|(&p, _)| p),
+            );
+            new_table = Some((table, mask, pages));
+            traffic.table_builds += 1;
+        }
+        dirty.sort_unstable();
+        dirty.dedup();
+        let (mut table, mask, mut pages) = match new_table.take() {
+            Some((t, mask, pages)) => (Some(t), mask, pages),
+            None => match this.as_mut() {
+                Some(d) => (None, d.mask, std::mem::take(&mut d.pages)),
+                None => return Ok(()),
+            },
+        };
+        let mut uploads: Vec<(u32, Vec<u8>)> = Vec::new();
+        let mut pte_updates: Vec<(u32, Pte)> = Vec::new();
+        for page in dirty {
+            let Some(&(slot, frame)) = pages.get(&page) else {
+                continue; // no longer mapped
+            };
+            let addr = page << PAGE_SHIFT;
+            let bytes = match space.frame_index(page, Access::Read, addr, true) {
+                Ok(idx) => match space.frame(idx) {
+                    Some(f) => f.to_vec(),
+                    None => continue,
+                },
+                Err(_) => continue,
+            };
+            let frame = if frame == NO_FRAME {
+                if bytes.iter().all(|&b| b == 0) {
+                    continue;
+                }
+                let f = pool.alloc(gpu)?;
+                pages.insert(page, (slot, f));
+                let pte = Pte {
+                    key: page + 1,
+                    frame: f,
+                    perms: space.perms_at(addr).map_or(0, |p| p.0 as u32),
+                    gen: 0,
+                    pad: [0; 3],
+                };
+                match table.as_mut() {
+                    Some(t) => t[slot as usize] = pte,
+                    None => pte_updates.push((slot, pte)),
+                }
+                f
+            } else {
+                frame
+            };
+            uploads.push((frame, bytes));
+        }
+        match table.take() {
+            Some(t) => {
+                *this = Some(DevSpace {
+                    table: gpu.upload(&t)?,
+                    mask,
+                    epoch: space.epoch(),
+                    pages: std::mem::take(&mut pages),
+                });
+            }
+            None => {
+                if let Some(d) = this.as_mut() {
+                    for (slot, pte) in pte_updates {
+                        gpu.write(&mut d.table, slot as usize, &[pte])?;
+                    }
+                    d.pages = std::mem::take(&mut pages);
+                }
+            }
+        }
+        // Coalesce consecutive frames into one copy each.
+        uploads.sort_unstable_by_key(|u| u.0);
+        let mut i = 0;
+        while i < uploads.len() {
+            let mut j = i + 1;
+            while j < uploads.len() && uploads[j].0 == uploads[j - 1].0 + 1 {
+                j += 1;
+            }
+            let mut run = Vec::with_capacity((j - i) * PAGE_SIZE as usize);
+            for u in &uploads[i..j] {
+                run.extend_from_slice(&u.1);
+            }
+            gpu.write(
+                &mut pool.frames,
+                uploads[i].0 as usize * PAGE_SIZE as usize,
+                &run,
+            )?;
+            traffic.pages_up += (j - i) as u64;
+            i = j;
+        }
+        Ok(())
+    }
+
+    /// Every mapped page (for a host step whose writes cannot be bounded).
+    pub fn mapped_pages(&self) -> Vec<u64> {
+        self.pages.keys().copied().collect()
+    }
+
+    /// Record a frame the device claimed for `page`.
+    pub fn note_claim(&mut self, page: u64, frame: u32) {
+        if let Some(e) = self.pages.get_mut(&page) {
+            e.1 = frame;
+        }
+    }
+
+    /// Re-read the whole table (after the event log overflowed) and return
+    /// every page that has a frame.
+    pub fn reload(&mut self, gpu: &Gpu) -> Result<Vec<(u64, u32)>, CudaError> {
+        let mut table = vec![Pte::default(); self.mask as usize + 1];
+        gpu.read(&self.table, 0, &mut table)?;
+        let mut out = Vec::new();
+        for e in &table {
+            if e.key != 0 {
+                let page = e.key - 1;
+                if let Some(m) = self.pages.get_mut(&page) {
+                    m.1 = e.frame;
+                }
+                if e.frame != NO_FRAME {
+                    out.push((page, e.frame));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Copy device page `page` (in `frame`) into the host's `space`.
+pub fn download_page(
+    gpu: &Gpu,
+    pool: &FramePool,
+    space: &mut AddressSpace,
+    page: u64,
+    frame: u32,
+    traffic: &mut Traffic,
+) -> Result<(), CudaError> {
+    let mut buf = vec![0u8; PAGE_SIZE as usize];
+    gpu.read(&pool.frames, frame as usize * PAGE_SIZE as usize, &mut buf)?;
+    let addr = page << PAGE_SHIFT;
+    if let Ok(idx) = space.frame_index(page, Access::Write, addr, true) {
+        if let Some(f) = space.frame_mut(idx) {
+            f.copy_from_slice(&buf);
+        }
+        space.note_write(page);
+        traffic.pages_down += 1;
+    }
+    Ok(())
+}
+
+/// Apply the events of one launch: claims update the mirrors, written pages
+/// are downloaded. `spaces[i]` is the space the kernel knew as index `i`.
+pub fn apply_events(
+    gpu: &Gpu,
+    pool: &FramePool,
+    events: &[PageEvent],
+    spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
+    traffic: &mut Traffic,
+) -> Result<(), CudaError> {
+    for e in events.iter().filter(|e| e.kind == 0) {
+        if let Some((Some(d), _)) = spaces.get_mut(e.space as usize) {
+            d.note_claim(e.page, e.frame);
+        }
+    }
+    for e in events.iter().filter(|e| e.kind == 1) {
+        if let Some((_, space)) = spaces.get_mut(e.space as usize) {
+            download_page(gpu, pool, space, e.page, e.frame, traffic)?;
+        }
+    }
+    Ok(())
+}
+
+/// Pages an instruction executed on the host may have written, or `None`
+/// when they cannot be bounded (then every resident page is compared).
+pub fn host_write_footprint(class: &str, word: u32, s: &CpuState) -> Option<Vec<u64>> {
+    match class {
+        // Register-only classes.
+        "dp_imm" | "dp_reg" | "fp" | "simd_int" | "simd_perm" | "simd_fp" => Some(Vec::new()),
+        // DC ZVA writes the 64-byte block holding Xt; the rest of the class
+        // only touches registers.
+        "branch_sys" if word & 0xffff_ffe0 == 0xd50b_7420 => Some(vec![page_of(s.xr(word & 31))]),
+        "branch_sys" => Some(Vec::new()),
+        // LD1-4/ST1-4 and their single-structure forms touch at most 64
+        // bytes from Xn|SP (before writeback).
+        "simd_ldst" => {
+            let base = s.xsp((word >> 5) & 31);
+            let last = base.wrapping_add(63);
+            let mut v = vec![page_of(base)];
+            if page_of(last) != page_of(base) {
+                v.push(page_of(last));
+            }
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_step_footprints() {
+        let mut s = CpuState::new();
+        s.x[3] = 0x1ffc;
+        s.sp = 0x2f00;
+        // st1 {v0.16b-v3.16b}, [x3]: 64 bytes from x3, across a page.
+        assert_eq!(
+            host_write_footprint("simd_ldst", 0x4c00_2060, &s),
+            Some(vec![1, 2])
+        );
+        // ... from sp, inside one page.
+        assert_eq!(
+            host_write_footprint("simd_ldst", 0x4c00_23e0, &s),
+            Some(vec![2])
+        );
+        // dc zva, x3
+        assert_eq!(
+            host_write_footprint("branch_sys", 0xd50b_7423, &s),
+            Some(vec![1])
+        );
+        assert_eq!(host_write_footprint("fp", 0x1e22_0000, &s), Some(vec![]));
+        assert_eq!(host_write_footprint("ldst", 0xf900_0000, &s), None);
+    }
+
+    #[test]
+    fn page_hash_spreads_neighbours() {
+        let mask = 1023;
+        let slots: std::collections::HashSet<u64> =
+            (0..256u64).map(|p| page_hash(p) & mask).collect();
+        assert!(slots.len() > 200);
+    }
+}

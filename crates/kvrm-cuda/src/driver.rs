@@ -1,0 +1,278 @@
+//! The one thin module that talks to CUDA (through `cudarc`): every `unsafe`
+//! of the backend is here. Everything above it is safe Rust.
+//!
+//! Libraries are loaded at run time (`dynamic-loading`): with no driver or no
+//! NVRTC the calls here return a [`CudaError`] instead of panicking.
+
+use std::sync::Arc;
+
+use cudarc::driver::{
+    CudaContext, CudaFunction, CudaSlice, CudaStream, DevicePtr, DeviceRepr, LaunchConfig,
+    PushKernelArg, ValidAsZeroBits,
+};
+use cudarc::nvrtc::{CompileOptions, Ptx};
+use kvrm_isa::CpuState;
+
+use crate::error::CudaError;
+use crate::layout::{Control, LaneStop, PageEvent, Pte, SpaceDev};
+
+/// `CpuState` as the kernel sees it (`KvrmCpuState`, same bytes).
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DevState(pub CpuState);
+
+// SAFETY: plain `#[repr(C)]` integer structs with no padding invariants;
+// all-zero bytes are valid values.
+unsafe impl DeviceRepr for DevState {}
+unsafe impl DeviceRepr for Pte {}
+unsafe impl ValidAsZeroBits for Pte {}
+unsafe impl DeviceRepr for SpaceDev {}
+unsafe impl ValidAsZeroBits for SpaceDev {}
+unsafe impl DeviceRepr for PageEvent {}
+unsafe impl ValidAsZeroBits for PageEvent {}
+unsafe impl DeviceRepr for Control {}
+unsafe impl ValidAsZeroBits for Control {}
+unsafe impl DeviceRepr for LaneStop {}
+unsafe impl ValidAsZeroBits for LaneStop {}
+
+/// Is libcuda loadable?
+pub fn driver_present() -> bool {
+    // SAFETY: only tries to dlopen the library.
+    unsafe { cudarc::driver::sys::is_culib_present() }
+}
+
+/// Is libnvrtc loadable?
+pub fn nvrtc_present() -> bool {
+    // SAFETY: only tries to dlopen the library.
+    unsafe { cudarc::nvrtc::sys::is_culib_present() }
+}
+
+fn catch<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, CudaError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| CudaError::Driver(format!("{what}: the CUDA library panicked")))
+}
+
+/// Compile CUDA C++ to PTX for `arch` (e.g. `sm_90`) with NVRTC.
+pub fn compile_ptx(src: &str, arch: &'static str, name: &str) -> Result<String, CudaError> {
+    if !nvrtc_present() {
+        return Err(CudaError::NoNvrtc(
+            "libnvrtc not found (set LD_LIBRARY_PATH)".into(),
+        ));
+    }
+    let opts = CompileOptions {
+        arch: Some(arch),
+        options: vec!["-std=c++17".into(), "--device-int128".into()],
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    let res = catch("nvrtc", || cudarc::nvrtc::compile_ptx_with_opts(src, opts))?;
+    match res {
+        Ok(ptx) => Ok(ptx.to_src()),
+        Err(e) => {
+            let text = match &e {
+                cudarc::nvrtc::CompileError::CompileError { log, .. } => {
+                    log.to_string_lossy().into_owned()
+                }
+                other => other.to_string(),
+            };
+            let first: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains("error"))
+                .take(3)
+                .collect();
+            Err(CudaError::Compile(if first.is_empty() {
+                text.lines().next().unwrap_or("unknown").to_string()
+            } else {
+                first.join(" | ")
+            }))
+        }
+    }
+}
+
+fn drv(what: &str) -> impl FnOnce(cudarc::driver::DriverError) -> CudaError + '_ {
+    move |e| CudaError::Driver(format!("{what}: {e}"))
+}
+
+/// One GPU: a context and its stream.
+pub struct Gpu {
+    ctx: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    name: String,
+    arch: &'static str,
+}
+
+/// The arguments of the `kvrm_run` kernel (see `kernels/interp.cu`).
+pub struct RunArgs<'a> {
+    pub states: &'a mut CudaSlice<DevState>,
+    pub lane_machine: &'a CudaSlice<u32>,
+    pub nlanes: u32,
+    pub lane_space: &'a CudaSlice<u32>,
+    pub spaces: &'a CudaSlice<SpaceDev>,
+    pub pool: &'a mut CudaSlice<u8>,
+    pub control: &'a mut CudaSlice<Control>,
+    pub events: &'a mut CudaSlice<PageEvent>,
+    pub decode_cache: &'a mut CudaSlice<u64>,
+    pub budgets: &'a CudaSlice<u64>,
+    pub stops: &'a mut CudaSlice<LaneStop>,
+    pub gen: u32,
+}
+
+impl Gpu {
+    /// Open GPU `ordinal`.
+    pub fn open(ordinal: usize) -> Result<Gpu, CudaError> {
+        if !driver_present() {
+            return Err(CudaError::NoDriver("libcuda not found".into()));
+        }
+        let count = catch("device count", CudaContext::device_count)?
+            .map_err(|e| CudaError::NoDevice(e.to_string()))?;
+        if count as usize <= ordinal {
+            return Err(CudaError::NoDevice(format!(
+                "{count} device(s), wanted #{ordinal}"
+            )));
+        }
+        let ctx = catch("context", || CudaContext::new(ordinal))?
+            .map_err(|e| CudaError::NoDevice(e.to_string()))?;
+        let name = ctx.name().map_err(drv("device name"))?;
+        let (major, minor) = ctx
+            .compute_capability()
+            .map_err(drv("compute capability"))?;
+        let arch: &'static str = Box::leak(format!("sm_{major}{minor}").into_boxed_str());
+        let stream = ctx.default_stream();
+        Ok(Gpu {
+            ctx,
+            stream,
+            name,
+            arch,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// NVRTC architecture name of the device (`sm_90` on an H100/H200).
+    pub fn arch(&self) -> &'static str {
+        self.arch
+    }
+
+    pub fn load_function(&self, ptx: &str, name: &str) -> Result<CudaFunction, CudaError> {
+        let module = self
+            .ctx
+            .load_module(Ptx::from_src(ptx))
+            .map_err(drv("load module"))?;
+        let f = module.load_function(name).map_err(drv("load function"))?;
+        // The interpreter uses no shared memory: give L1 the whole carveout
+        // (lane states live in local memory, cached there). A hint only.
+        let _ = f.set_attribute(
+            cudarc::driver::sys::CUfunction_attribute_enum::CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT,
+            0,
+        );
+        let _ = f.set_function_cache_config(
+            cudarc::driver::sys::CUfunc_cache_enum::CU_FUNC_CACHE_PREFER_L1,
+        );
+        Ok(f)
+    }
+
+    pub fn zeros<T: DeviceRepr + ValidAsZeroBits>(
+        &self,
+        n: usize,
+    ) -> Result<CudaSlice<T>, CudaError> {
+        self.stream.alloc_zeros(n.max(1)).map_err(drv("alloc"))
+    }
+
+    pub fn upload<T: DeviceRepr>(&self, data: &[T]) -> Result<CudaSlice<T>, CudaError> {
+        if data.is_empty() {
+            // SAFETY: a one-element allocation nobody reads before writing.
+            return unsafe { self.stream.alloc(1) }.map_err(drv("alloc"));
+        }
+        self.stream.clone_htod(data).map_err(drv("upload"))
+    }
+
+    /// Copy `data` to `dst[offset..]`.
+    pub fn write<T: DeviceRepr>(
+        &self,
+        dst: &mut CudaSlice<T>,
+        offset: usize,
+        data: &[T],
+    ) -> Result<(), CudaError> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let mut view = dst.slice_mut(offset..offset + data.len());
+        self.stream
+            .memcpy_htod(data, &mut view)
+            .map_err(drv("copy to device"))
+    }
+
+    /// Copy `src[offset..offset + out.len()]` into `out` (waits for it).
+    pub fn read<T: DeviceRepr>(
+        &self,
+        src: &CudaSlice<T>,
+        offset: usize,
+        out: &mut [T],
+    ) -> Result<(), CudaError> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        let view = src.slice(offset..offset + out.len());
+        self.stream
+            .memcpy_dtoh(&view, out)
+            .map_err(drv("copy to host"))?;
+        self.sync()
+    }
+
+    /// Copy the first `n` elements of `src` into `dst`.
+    pub fn copy<T: DeviceRepr>(
+        &self,
+        src: &CudaSlice<T>,
+        dst: &mut CudaSlice<T>,
+        n: usize,
+    ) -> Result<(), CudaError> {
+        if n == 0 {
+            return Ok(());
+        }
+        let from = src.slice(0..n);
+        let mut to = dst.slice_mut(0..n);
+        self.stream
+            .memcpy_dtod(&from, &mut to)
+            .map_err(drv("device copy"))
+    }
+
+    /// The device address of `s` (for pointers stored in device structs).
+    pub fn address<T>(&self, s: &CudaSlice<T>) -> u64 {
+        let (ptr, _sync) = s.device_ptr(&self.stream);
+        ptr
+    }
+
+    pub fn sync(&self) -> Result<(), CudaError> {
+        self.stream.synchronize().map_err(drv("synchronize"))
+    }
+
+    /// Launch `kvrm_run` over `args.nlanes` threads and wait for it.
+    pub fn launch_run(&self, f: &CudaFunction, a: RunArgs<'_>) -> Result<(), CudaError> {
+        let block = 128u32;
+        let cfg = LaunchConfig {
+            grid_dim: (a.nlanes.div_ceil(block).max(1), 1, 1),
+            block_dim: (block, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let mut b = self.stream.launch_builder(f);
+        b.arg(a.states)
+            .arg(a.lane_machine)
+            .arg(&a.nlanes)
+            .arg(a.lane_space)
+            .arg(a.spaces)
+            .arg(a.pool)
+            .arg(a.control)
+            .arg(a.events)
+            .arg(a.decode_cache)
+            .arg(a.budgets)
+            .arg(a.stops)
+            .arg(&a.gen);
+        // SAFETY: the argument list matches `kvrm_run`'s parameters in
+        // kernels/interp.cu one for one (types and order); every buffer is
+        // sized for `nlanes` lanes by the caller (engine.rs).
+        unsafe { b.launch(cfg) }.map_err(drv("launch"))?;
+        self.sync()
+    }
+}

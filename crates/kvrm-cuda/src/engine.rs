@@ -1,0 +1,578 @@
+//! [`CudaEngine`]: the CUDA backend as a `kvrm_isa::Engine`.
+//!
+//! A run launches one CUDA thread per machine (a lane). Each lane runs until
+//! it stops or has retired its budget. Lanes that stop as "needs host" (an
+//! encoding the kernels do not implement yet) have exactly that instruction
+//! executed by the CPU backend's interpreter on the host copy of their
+//! address space, counted per instruction name in [`Engine::stats`], and are
+//! launched again; lanes that ran out of frames are launched again after the
+//! pool grows. Results are the CPU backend's, bit for bit.
+
+use std::collections::{BTreeMap, HashMap};
+
+use cudarc::driver::{CudaFunction, CudaSlice};
+use kvrm_cpu::Cpu;
+use kvrm_isa::table::CLASSES;
+use kvrm_isa::{
+    decode_a64, table, Access, AddressSpace, CpuState, Engine, FaultKind, MachineId, MachineStop,
+    SpaceId, StopReason,
+};
+
+use crate::devmem::{self, DevSpace, FramePool, Traffic};
+use crate::driver::{DevState, Gpu, RunArgs};
+use crate::error::CudaError;
+use crate::kernels;
+use crate::layout::*;
+
+/// Frames in a fresh pool (64 MiB); it doubles when the device runs out.
+const INITIAL_FRAMES: u32 = 16 * 1024;
+/// Page events one launch can log before the host re-reads whole tables.
+const EVENT_CAP: u32 = 1 << 20;
+/// Entries of the device decode memo (`DECODE_CACHE_BITS` in interp.cu).
+const DECODE_CACHE: usize = 1 << 16;
+
+struct SpaceSlot {
+    /// The host copy of the space, inside the interpreter that runs host steps.
+    cpu: Cpu,
+    dev: Option<DevSpace>,
+    /// Pages a host step wrote, to upload before the next launch.
+    extra_dirty: Vec<u64>,
+    users: u32,
+}
+
+struct MachineSlot {
+    state: CpuState,
+    space: SpaceId,
+}
+
+#[derive(Default)]
+struct Stats {
+    launches: u64,
+    lanes: u64,
+    device_instructions: u64,
+    host_instructions: u64,
+    frame_stops: u64,
+    ptx_cached: u64,
+    fallbacks: BTreeMap<u16, u64>,
+}
+
+/// Many machines on one GPU.
+pub struct CudaEngine {
+    gpu: Gpu,
+    func: CudaFunction,
+    spaces: Vec<Option<SpaceSlot>>,
+    free_spaces: Vec<u32>,
+    machines: Vec<Option<MachineSlot>>,
+    free_machines: Vec<u32>,
+    pool: FramePool,
+    control: CudaSlice<Control>,
+    events: CudaSlice<PageEvent>,
+    decode_cache: CudaSlice<u64>,
+    gen: u32,
+    traffic: Traffic,
+    stats: Stats,
+    fallback_names: HashMap<u16, &'static str>,
+}
+
+fn slot_take<T>(slots: &mut Vec<Option<T>>, free: &mut Vec<u32>, value: T) -> u32 {
+    match free.pop() {
+        Some(i) => {
+            slots[i as usize] = Some(value);
+            i
+        }
+        None => {
+            slots.push(Some(value));
+            (slots.len() - 1) as u32
+        }
+    }
+}
+
+/// The stop reason of a lane record, or `None` for the kinds the engine
+/// handles itself (needs host, out of frames). `pc` is the lane's pc after
+/// the launch.
+pub(crate) fn lane_stop_reason(s: &LaneStop, pc: u64) -> Option<StopReason> {
+    Some(match s.kind {
+        STOP_CYCLE_LIMIT => StopReason::CycleLimit,
+        STOP_HALTED => StopReason::Halted {
+            pc,
+            imm: s.aux as u16,
+            hlt: (s.aux >> 16) & 1 != 0,
+        },
+        STOP_SYSCALL => StopReason::Syscall { imm: s.aux as u16 },
+        STOP_FAULT => StopReason::Fault {
+            addr: s.addr,
+            access: match s.aux & 0xff {
+                0 => Access::Read,
+                1 => Access::Write,
+                _ => Access::Execute,
+            },
+            kind: match (s.aux >> 8) & 0xff {
+                0 => FaultKind::Unmapped,
+                1 => FaultKind::Permission,
+                _ => FaultKind::Alignment,
+            },
+            pc,
+        },
+        STOP_UNDEFINED => StopReason::Undefined {
+            pc,
+            encoding: s.aux,
+        },
+        _ => return None,
+    })
+}
+
+/// The class (table file) of a decode id.
+fn class_of(id: u16) -> &'static str {
+    let mut first = 0usize;
+    for (name, entries) in CLASSES {
+        if (id as usize) < first + entries.len() {
+            return name;
+        }
+        first += entries.len();
+    }
+    "unknown"
+}
+
+impl CudaEngine {
+    /// Open GPU 0 and prepare the interpreter kernel (NVRTC or the disk cache).
+    pub fn new() -> Result<Self, CudaError> {
+        Self::on_device(0)
+    }
+
+    pub fn on_device(ordinal: usize) -> Result<Self, CudaError> {
+        let gpu = Gpu::open(ordinal)?;
+        let (ptx, cached) = kernels::interpreter_ptx(gpu.arch(), gpu.name())?;
+        let func = gpu.load_function(&ptx, "kvrm_run")?;
+        let pool = FramePool::new(&gpu, INITIAL_FRAMES)?;
+        let control = gpu.zeros::<Control>(1)?;
+        let events = gpu.zeros::<PageEvent>(EVENT_CAP as usize)?;
+        let decode_cache = gpu.zeros::<u64>(DECODE_CACHE)?;
+        Ok(CudaEngine {
+            gpu,
+            func,
+            spaces: Vec::new(),
+            free_spaces: Vec::new(),
+            machines: Vec::new(),
+            free_machines: Vec::new(),
+            pool,
+            control,
+            events,
+            decode_cache,
+            gen: 0,
+            traffic: Traffic::default(),
+            stats: Stats {
+                ptx_cached: cached as u64,
+                ..Stats::default()
+            },
+            fallback_names: HashMap::new(),
+        })
+    }
+
+    /// The device's name.
+    pub fn device_name(&self) -> &str {
+        self.gpu.name()
+    }
+
+    fn space_slot(&self, s: SpaceId) -> &SpaceSlot {
+        self.spaces[s.0 as usize]
+            .as_ref()
+            .expect("kvrm: no such address space")
+    }
+
+    fn space_slot_mut(&mut self, s: SpaceId) -> &mut SpaceSlot {
+        self.spaces[s.0 as usize]
+            .as_mut()
+            .expect("kvrm: no such address space")
+    }
+
+    fn machine(&self, m: MachineId) -> &MachineSlot {
+        self.machines[m.0 as usize]
+            .as_ref()
+            .expect("kvrm: no such machine")
+    }
+
+    fn machine_mut(&mut self, m: MachineId) -> &mut MachineSlot {
+        self.machines[m.0 as usize]
+            .as_mut()
+            .expect("kvrm: no such machine")
+    }
+
+    /// Run `lanes` (machine, budget left) for one launch; returns each
+    /// lane's stop record (states are written back into the machines).
+    fn launch(&mut self, lanes: &[(MachineId, u64)]) -> Result<Vec<LaneStop>, CudaError> {
+        // The spaces of this launch, numbered for the kernel.
+        let mut space_index: HashMap<u32, u32> = HashMap::new();
+        let mut space_list: Vec<u32> = Vec::new();
+        let mut lane_space = Vec::with_capacity(lanes.len());
+        for &(m, _) in lanes {
+            let sid = self.machine(m).space.0;
+            let idx = *space_index.entry(sid).or_insert_with(|| {
+                space_list.push(sid);
+                (space_list.len() - 1) as u32
+            });
+            lane_space.push(idx);
+        }
+        let mut devs = Vec::with_capacity(space_list.len());
+        for &sid in &space_list {
+            let slot = self.spaces[sid as usize]
+                .as_mut()
+                .expect("kvrm: no such address space");
+            let extra = std::mem::take(&mut slot.extra_dirty);
+            DevSpace::sync_before(
+                &mut slot.dev,
+                &self.gpu,
+                &mut self.pool,
+                &mut slot.cpu.mem,
+                extra,
+                &mut self.traffic,
+            )?;
+            devs.push(
+                slot.dev
+                    .as_ref()
+                    .map(|d| d.dev(&self.gpu))
+                    .unwrap_or_default(),
+            );
+        }
+        self.gen = self.gen.wrapping_add(1).max(1);
+        let control = Control {
+            frames_next: self.pool.next,
+            frames_cap: self.pool.cap,
+            events_next: 0,
+            events_cap: EVENT_CAP,
+        };
+        self.gpu.write(&mut self.control, 0, &[control])?;
+        let states: Vec<DevState> = lanes
+            .iter()
+            .map(|&(m, _)| DevState(self.machine(m).state))
+            .collect();
+        let n = lanes.len();
+        let mut d_states = self.gpu.upload(&states)?;
+        let d_machine = self.gpu.upload(&(0..n as u32).collect::<Vec<u32>>())?;
+        let d_lane_space = self.gpu.upload(&lane_space)?;
+        let d_spaces = self.gpu.upload(&devs)?;
+        let budgets: Vec<u64> = lanes.iter().map(|&(_, b)| b).collect();
+        let d_budgets = self.gpu.upload(&budgets)?;
+        let mut d_stops = self.gpu.zeros::<LaneStop>(n)?;
+        self.gpu.launch_run(
+            &self.func,
+            RunArgs {
+                states: &mut d_states,
+                lane_machine: &d_machine,
+                nlanes: n as u32,
+                lane_space: &d_lane_space,
+                spaces: &d_spaces,
+                pool: &mut self.pool.frames,
+                control: &mut self.control,
+                events: &mut self.events,
+                decode_cache: &mut self.decode_cache,
+                budgets: &d_budgets,
+                stops: &mut d_stops,
+                gen: self.gen,
+            },
+        )?;
+        self.stats.launches += 1;
+        self.stats.lanes += n as u64;
+
+        let mut stops = vec![LaneStop::default(); n];
+        self.gpu.read(&d_stops, 0, &mut stops)?;
+        let mut out_states = vec![DevState::default(); n];
+        self.gpu.read(&d_states, 0, &mut out_states)?;
+        for (&(m, _), s) in lanes.iter().zip(&out_states) {
+            self.machine_mut(m).state = s.0;
+        }
+        let mut ctl = [Control::default()];
+        self.gpu.read(&self.control, 0, &mut ctl)?;
+        // Claims past the pool's end were refused; the counter may overshoot.
+        self.pool.next = ctl[0].frames_next.min(self.pool.cap);
+        let logged = ctl[0].events_next.min(EVENT_CAP) as usize;
+        let mut events = vec![PageEvent::default(); logged];
+        self.gpu.read(&self.events, 0, &mut events)?;
+
+        // Bring the host copies up to date with what the device wrote.
+        let mut taken: Vec<Option<SpaceSlot>> = space_list
+            .iter()
+            .map(|&sid| self.spaces[sid as usize].take())
+            .collect();
+        let result = (|| -> Result<(), CudaError> {
+            let mut refs: Vec<(&mut Option<DevSpace>, &mut AddressSpace)> = taken
+                .iter_mut()
+                .map(|s| {
+                    let s = s.as_mut().expect("space taken once");
+                    (&mut s.dev, &mut *s.cpu.mem)
+                })
+                .collect();
+            if ctl[0].events_next > EVENT_CAP {
+                // The log overflowed: re-read every table, download every frame.
+                for (dev, space) in refs.iter_mut() {
+                    if let Some(d) = dev.as_mut() {
+                        for (page, frame) in d.reload(&self.gpu)? {
+                            devmem::download_page(
+                                &self.gpu,
+                                &self.pool,
+                                space,
+                                page,
+                                frame,
+                                &mut self.traffic,
+                            )?;
+                        }
+                    }
+                }
+                Ok(())
+            } else {
+                devmem::apply_events(&self.gpu, &self.pool, &events, &mut refs, &mut self.traffic)
+            }
+        })();
+        for (sid, slot) in space_list.iter().zip(taken) {
+            self.spaces[*sid as usize] = slot;
+        }
+        result?;
+        Ok(stops)
+    }
+
+    /// Execute the instruction at `m`'s pc on the host interpreter.
+    fn host_step(&mut self, m: MachineId, encoding: u32) -> StopReason {
+        let sid = self.machine(m).space;
+        let state = self.machine(m).state;
+        let id = decode_a64(encoding).unwrap_or(u16::MAX);
+        *self.stats.fallbacks.entry(id).or_insert(0) += 1;
+        self.fallback_names.entry(id).or_insert_with(|| {
+            let t = table();
+            let name = if (id as usize) < t.entries.len() {
+                t.name(id)
+            } else {
+                "undecodable"
+            };
+            // One leaked string per instruction name (bounded by the table).
+            Box::leak(format!("cuda host fallback {name}").into_boxed_str())
+        });
+        let class = class_of(id);
+        let slot = self.space_slot_mut(sid);
+        let footprint = devmem::host_write_footprint(class, encoding, &state);
+        slot.cpu.state = state;
+        let r = slot.cpu.run_for(1);
+        let after = slot.cpu.state;
+        match footprint {
+            Some(pages) => slot.extra_dirty.extend(pages),
+            None => {
+                if let Some(d) = slot.dev.as_ref() {
+                    let all = d.mapped_pages();
+                    slot.extra_dirty.extend(all);
+                }
+            }
+        }
+        self.machine_mut(m).state = after;
+        self.stats.host_instructions += r.instructions;
+        r.stop
+    }
+
+    fn try_run(
+        &mut self,
+        machines: &[MachineId],
+        budget: u64,
+        out: &mut Vec<MachineStop>,
+    ) -> Result<(), CudaError> {
+        // (machine, budget left, retired so far)
+        let mut pending: Vec<(MachineId, u64, u64)> = machines
+            .iter()
+            .filter(|m| self.machines.get(m.0 as usize).is_some_and(|s| s.is_some()))
+            .map(|&m| (m, budget, 0))
+            .collect();
+        // A zero budget stops at once, as on the CPU backend.
+        pending.retain(|&(m, left, _)| {
+            if left == 0 {
+                out.push(MachineStop {
+                    machine: m,
+                    stop: StopReason::CycleLimit,
+                    instructions: 0,
+                });
+            }
+            left > 0
+        });
+        while !pending.is_empty() {
+            let lanes: Vec<(MachineId, u64)> = pending.iter().map(|&(m, b, _)| (m, b)).collect();
+            let stops = self.launch(&lanes)?;
+            let mut next = Vec::new();
+            let mut need_frames = false;
+            for (&(m, left, done), s) in pending.iter().zip(&stops) {
+                let left = left - s.retired.min(left);
+                let mut done = done + s.retired;
+                self.stats.device_instructions += s.retired;
+                let pc = self.machine(m).state.pc;
+                let stop = match lane_stop_reason(s, pc) {
+                    Some(stop) => stop,
+                    None if s.kind == STOP_NEED_FRAMES => {
+                        need_frames = true;
+                        self.stats.frame_stops += 1;
+                        next.push((m, left, done));
+                        continue;
+                    }
+                    None => {
+                        // STOP_NEEDS_HOST
+                        let before = self.stats.host_instructions;
+                        let stop = self.host_step(m, s.aux);
+                        let stepped = self.stats.host_instructions - before;
+                        done += stepped;
+                        let left = left - stepped.min(left);
+                        if stop == StopReason::CycleLimit && left > 0 {
+                            next.push((m, left, done));
+                            continue;
+                        }
+                        stop
+                    }
+                };
+                out.push(MachineStop {
+                    machine: m,
+                    stop,
+                    instructions: done,
+                });
+            }
+            if need_frames {
+                self.pool.grow(&self.gpu, next.len() as u32 * 4)?;
+            }
+            pending = next;
+        }
+        Ok(())
+    }
+}
+
+impl Engine for CudaEngine {
+    fn name(&self) -> &'static str {
+        "cuda"
+    }
+
+    fn add_space(&mut self, space: AddressSpace) -> SpaceId {
+        let slot = SpaceSlot {
+            cpu: Cpu::new(space),
+            dev: None,
+            extra_dirty: Vec::new(),
+            users: 0,
+        };
+        SpaceId(slot_take(&mut self.spaces, &mut self.free_spaces, slot))
+    }
+
+    fn fork_space(&mut self, space: SpaceId) -> SpaceId {
+        // The host copy is current between runs, so the fork sees every page.
+        let child = self.space_slot_mut(space).cpu.mem.fork();
+        self.add_space(child)
+    }
+
+    fn remove_space(&mut self, space: SpaceId) -> Option<AddressSpace> {
+        let slot = self.spaces.get_mut(space.0 as usize)?.take()?;
+        self.free_spaces.push(space.0);
+        // Its device frames are not reused (the pool only grows).
+        Some(slot.cpu.mem.into_space())
+    }
+
+    fn space(&self, space: SpaceId) -> &AddressSpace {
+        &self.space_slot(space).cpu.mem
+    }
+
+    fn space_mut(&mut self, space: SpaceId) -> &mut AddressSpace {
+        &mut self.space_slot_mut(space).cpu.mem
+    }
+
+    fn add_machine(&mut self, space: SpaceId, state: CpuState) -> MachineId {
+        self.space_slot_mut(space).users += 1;
+        let slot = MachineSlot { state, space };
+        MachineId(slot_take(&mut self.machines, &mut self.free_machines, slot))
+    }
+
+    fn remove_machine(&mut self, machine: MachineId) {
+        if let Some(slot) = self
+            .machines
+            .get_mut(machine.0 as usize)
+            .and_then(Option::take)
+        {
+            if let Some(Some(s)) = self.spaces.get_mut(slot.space.0 as usize) {
+                s.users = s.users.saturating_sub(1);
+            }
+            self.free_machines.push(machine.0);
+        }
+    }
+
+    fn machine_space(&self, machine: MachineId) -> SpaceId {
+        self.machine(machine).space
+    }
+
+    fn set_machine_space(&mut self, machine: MachineId, space: SpaceId) {
+        let old = self.machine(machine).space;
+        self.space_slot_mut(old).users -= 1;
+        self.space_slot_mut(space).users += 1;
+        self.machine_mut(machine).space = space;
+    }
+
+    fn state(&self, machine: MachineId) -> &CpuState {
+        &self.machine(machine).state
+    }
+
+    fn state_mut(&mut self, machine: MachineId) -> &mut CpuState {
+        &mut self.machine_mut(machine).state
+    }
+
+    fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>) {
+        if let Err(e) = self.try_run(machines, budget, out) {
+            // The device failed after it was opened: there is no stop reason
+            // for that, and the guest memory it held is gone.
+            panic!("kvrm-cuda: {e}");
+        }
+    }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let mut v = vec![
+            ("cuda launches", self.stats.launches),
+            ("cuda lanes launched", self.stats.lanes),
+            ("cuda device instructions", self.stats.device_instructions),
+            (
+                "cuda host fallback instructions",
+                self.stats.host_instructions,
+            ),
+            ("cuda relaunches for frames", self.stats.frame_stops),
+            ("cuda pages uploaded", self.traffic.pages_up),
+            ("cuda pages downloaded", self.traffic.pages_down),
+            ("cuda page tables built", self.traffic.table_builds),
+            ("cuda frames in use", self.pool.next as u64),
+            ("cuda frame pool grows", self.pool.grows),
+            ("cuda kernel from disk cache", self.stats.ptx_cached),
+        ];
+        for (&id, &n) in &self.stats.fallbacks {
+            let name = self
+                .fallback_names
+                .get(&id)
+                .copied()
+                .unwrap_or("cuda host fallback");
+            v.push((name, n));
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_of_decode_ids_follow_the_table() {
+        let t = table();
+        let mut first = 0;
+        for (name, entries) in CLASSES {
+            for (i, e) in entries.iter().enumerate() {
+                let id = (first + i) as u16;
+                assert_eq!(t.name(id), e.name);
+                assert_eq!(class_of(id), *name);
+            }
+            first += entries.len();
+        }
+        assert_eq!(class_of(u16::MAX), "unknown");
+    }
+
+    #[test]
+    fn no_gpu_is_an_error_not_a_panic() {
+        if crate::driver::driver_present() {
+            println!("skipped: a CUDA driver is present");
+            return;
+        }
+        let e = CudaEngine::new().err().expect("no driver, no engine");
+        assert!(matches!(e, CudaError::NoDriver(_)), "{e}");
+        assert!(!e.to_string().contains('\n'));
+    }
+}

@@ -1,0 +1,154 @@
+//! The kernel source (the generated kvrm-isa header, a class map, and the
+//! CUDA files in `kernels/`, one per instruction class) and its compilation
+//! with NVRTC, cached on disk by a hash of source, options and device.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use kvrm_isa::table::CLASSES;
+
+use crate::driver;
+use crate::error::CudaError;
+
+/// The kernel files in the order they are compiled.
+pub const KERNEL_FILES: &[(&str, &str)] = &[
+    ("common.cuh", include_str!("../kernels/common.cuh")),
+    ("dp_imm.cuh", include_str!("../kernels/dp_imm.cuh")),
+    ("dp_reg.cuh", include_str!("../kernels/dp_reg.cuh")),
+    ("branch_sys.cuh", include_str!("../kernels/branch_sys.cuh")),
+    ("ldst.cuh", include_str!("../kernels/ldst.cuh")),
+    ("atomics.cuh", include_str!("../kernels/atomics.cuh")),
+    ("fp.cuh", include_str!("../kernels/fp.cuh")),
+    ("simd_perm.cuh", include_str!("../kernels/simd_perm.cuh")),
+    ("simd_int.cuh", include_str!("../kernels/simd_int.cuh")),
+    ("simd_fp.cuh", include_str!("../kernels/simd_fp.cuh")),
+    ("simd_ldst.cuh", include_str!("../kernels/simd_ldst.cuh")),
+    ("interp.cu", include_str!("../kernels/interp.cu")),
+];
+
+/// The class of each instruction, by the header's `KVRM_OP_<name>` ids, so
+/// the kernel dispatches by class whatever order the header lists entries in.
+fn class_map() -> String {
+    let mut s = String::new();
+    for (i, (class, _)) in CLASSES.iter().enumerate() {
+        let _ = writeln!(s, "#define KVRM_CLASS_{class} {i}");
+    }
+    s.push_str("__device__ __forceinline__ unsigned int kvrm_op_class(unsigned int id) {\n    switch (id) {\n");
+    for (i, (_, entries)) in CLASSES.iter().enumerate() {
+        for e in entries.iter() {
+            let _ = writeln!(s, "    case KVRM_OP_{}:", e.name);
+        }
+        let _ = writeln!(s, "        return {i};");
+    }
+    s.push_str("    default: return 255;\n    }\n}\n");
+    s
+}
+
+/// The whole translation unit NVRTC compiles.
+pub fn kernel_source() -> String {
+    let mut src = kvrm_isa::cuda_header::cuda_header();
+    src.push('\n');
+    src.push_str(&class_map());
+    for (name, text) in KERNEL_FILES {
+        let _ = writeln!(src, "\n// ----- {name} -----");
+        src.push_str(text);
+    }
+    src
+}
+
+/// FNV-1a, 64 bits: a stable hash for cache keys.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("KVRM_CUDA_CACHE") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("kvrm/cuda"));
+    }
+    if let Some(d) = std::env::var_os("HOME") {
+        return Some(PathBuf::from(d).join(".cache/kvrm/cuda"));
+    }
+    Some(std::env::temp_dir().join("kvrm-cuda-cache"))
+}
+
+/// PTX of the interpreter for `arch`, from the disk cache or NVRTC.
+/// Returns the PTX and whether it came from the cache.
+pub fn interpreter_ptx(arch: &'static str, device: &str) -> Result<(String, bool), CudaError> {
+    let src = kernel_source();
+    let key = fnv1a(&[&src, "-std=c++17 --device-int128", arch, device]);
+    let path = cache_dir().map(|d| d.join(format!("kvrm-interp-{key:016x}.ptx")));
+    if let Some(p) = &path {
+        if let Ok(ptx) = std::fs::read_to_string(p) {
+            return Ok((ptx, true));
+        }
+    }
+    let ptx = driver::compile_ptx(&src, arch, "kvrm_interp.cu")?;
+    if let Some(p) = &path {
+        // The cache is an optimisation: failing to write it is not an error.
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, &ptx).is_ok() {
+            let _ = std::fs::rename(&tmp, p);
+        }
+    }
+    Ok((ptx, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_names_every_class_and_file() {
+        let src = kernel_source();
+        for (class, _) in CLASSES {
+            assert!(src.contains(&format!("#define KVRM_CLASS_{class} ")));
+        }
+        for (name, _) in KERNEL_FILES {
+            assert!(src.contains(&format!("// ----- {name} -----")));
+        }
+    }
+
+    /// A compile error is a typed error with the log's error lines, not a panic.
+    #[test]
+    fn compile_errors_are_reported() {
+        if !driver::nvrtc_present() {
+            println!("skipped: libnvrtc not found");
+            return;
+        }
+        match driver::compile_ptx("__global__ void k() { undeclared(); }", "sm_90", "bad.cu") {
+            Err(CudaError::Compile(msg)) => {
+                assert!(msg.contains("undeclared"), "{msg}");
+                assert!(!msg.contains('\n'));
+            }
+            other => panic!("expected a compile error, got {other:?}"),
+        }
+    }
+
+    /// Compiles the kernels for sm_90 when libnvrtc is present (no GPU needed).
+    #[test]
+    fn kernels_compile_with_nvrtc() {
+        if !driver::nvrtc_present() {
+            println!(
+                "skipped: libnvrtc not found (pip install nvidia-cuda-nvrtc; LD_LIBRARY_PATH)"
+            );
+            return;
+        }
+        match driver::compile_ptx(&kernel_source(), "sm_90", "kvrm_interp.cu") {
+            Ok(ptx) => assert!(ptx.contains(".entry kvrm_run")),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Rust mirrors of the device structs in `kernels/common.cuh`. Sizes are
+//! asserted here and with `static_assert` in the kernel, so both sides agree.
+
+use core::mem::size_of;
+
+/// Frame index meaning "no frame yet" (the page reads as zeros).
+pub const NO_FRAME: u32 = u32::MAX;
+
+/// One page-table entry (`KvrmPte`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pte {
+    /// page + 1; 0 = empty slot.
+    pub key: u64,
+    pub frame: u32,
+    pub perms: u32,
+    /// Launch generation of the last device write.
+    pub gen: u32,
+    pub pad: [u32; 3],
+}
+
+/// One address space on the device (`KvrmSpaceDev`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SpaceDev {
+    pub table: u64,
+    pub mask: u64,
+}
+
+/// A page event from the device (`KvrmPageEvent`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PageEvent {
+    pub space: u32,
+    pub frame: u32,
+    pub page: u64,
+    /// 0: frame claimed; 1: page written.
+    pub kind: u32,
+    pub pad: u32,
+}
+
+/// Launch-wide counters (`KvrmControl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Control {
+    pub frames_next: u32,
+    pub frames_cap: u32,
+    pub events_next: u32,
+    pub events_cap: u32,
+}
+
+/// Why a lane stopped (`KvrmLaneStop`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LaneStop {
+    pub kind: u32,
+    pub aux: u32,
+    pub addr: u64,
+    pub retired: u64,
+    pub pad: u64,
+}
+
+pub const STOP_CYCLE_LIMIT: u32 = 0;
+pub const STOP_HALTED: u32 = 1;
+pub const STOP_SYSCALL: u32 = 2;
+pub const STOP_FAULT: u32 = 3;
+pub const STOP_UNDEFINED: u32 = 4;
+pub const STOP_NEEDS_HOST: u32 = 5;
+pub const STOP_NEED_FRAMES: u32 = 6;
+
+const _: () = {
+    assert!(size_of::<Pte>() == 32);
+    assert!(size_of::<SpaceDev>() == 16);
+    assert!(size_of::<PageEvent>() == 24);
+    assert!(size_of::<Control>() == 16);
+    assert!(size_of::<LaneStop>() == 32);
+};
+
+/// The device's page hash (`page_hash` in common.cuh).
+#[inline]
+pub fn page_hash(page: u64) -> u64 {
+    page.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 20
+}

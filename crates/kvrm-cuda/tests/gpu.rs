@@ -1,0 +1,245 @@
+//! Tests that need a GPU. Without a driver or a device each prints why it
+//! skipped and passes (CI has no GPU); scripts/gpu-check.sh runs them on one.
+
+use kvrm_cpu::CpuEngine;
+use kvrm_cuda::CudaEngine;
+use kvrm_isa::{AddressSpace, CpuState, Engine, Machine, MachineStop, StopReason};
+use kvrm_testkit::{case_files, check_case, load_cases, prepare_case, CASE_BUDGET};
+
+#[path = "support/random_programs.rs"]
+mod random_programs;
+
+/// The engine, or `None` with the reason printed.
+fn cuda() -> Option<CudaEngine> {
+    match CudaEngine::new() {
+        Ok(e) => {
+            println!("device: {}", e.device_name());
+            Some(e)
+        }
+        Err(e) => {
+            println!("skipped: {e}");
+            None
+        }
+    }
+}
+
+fn print_stats(e: &CudaEngine) {
+    for (k, v) in e.stats() {
+        println!("  {k}: {v}");
+    }
+}
+
+/// A raw program on `Machine<CudaEngine>`: a counted loop with stores and
+/// loads, then BRK (encodings from aarch64-linux-gnu-as).
+#[test]
+fn raw_program_runs_on_the_gpu() {
+    let Some(engine) = cuda() else { return };
+    let program: [u32; 9] = [
+        0xd2800c89, // mov x9, #100
+        0xd2800000, // mov x0, #0
+        0xd2820002, // mov x2, #0x1000 (data)
+        0x8b090000, // add x0, x0, x9
+        0xf8008440, // str x0, [x2], #8
+        0xf1000529, // subs x9, x9, #1
+        0x54ffffa1, // b.ne -12
+        0xf85f8041, // ldur x1, [x2, #-8]
+        0xd4200020, // brk #1
+    ];
+    let bytes: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut m = Machine::new(engine, AddressSpace::flat(0x10000).expect("map"));
+    m.load_program(&bytes, 0x8000).expect("load");
+    m.set_pc(0x8000);
+    let r = m.run(10_000);
+    assert_eq!(
+        r.stop,
+        StopReason::Halted {
+            pc: 0x8020,
+            imm: 1,
+            hlt: false
+        }
+    );
+    assert_eq!(m.reg(0), 5050);
+    assert_eq!(m.reg(1), 5050);
+    assert_eq!(m.reg(2), 0x1000 + 800);
+    let mut b = [0u8; 8];
+    m.memory()
+        .read_bytes(0x1000 + 99 * 8, &mut b)
+        .expect("read");
+    assert_eq!(u64::from_le_bytes(b), 5050);
+    assert_eq!(r.instructions, 3 + 4 * 100 + 1);
+    print_stats(&m.engine);
+}
+
+/// Every oracle fixture case (or those matching one of the comma-separated
+/// names in `$KVRM_ORACLE_FILTER`) as
+/// a lane, all lanes of a fixture file in one run.
+#[test]
+fn gpu_matches_oracle_fixtures() {
+    let Some(mut engine) = cuda() else { return };
+    let filter = std::env::var("KVRM_ORACLE_FILTER").unwrap_or_default();
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for file in case_files() {
+        let stem = file
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let cases: Vec<_> = load_cases(&file)
+            .into_iter()
+            .filter(|c| {
+                filter.is_empty()
+                    || filter
+                        .split(',')
+                        .any(|f| stem.contains(f) || c.name.contains(f))
+            })
+            .collect();
+        if cases.is_empty() {
+            continue;
+        }
+        let prepared: Vec<_> = cases
+            .iter()
+            .map(|c| prepare_case(&mut engine, c).expect("prepare"))
+            .collect();
+        let ids: Vec<_> = prepared.iter().map(|p| p.machine).collect();
+        let mut out: Vec<MachineStop> = Vec::new();
+        engine.run(&ids, CASE_BUDGET, &mut out);
+        let mut failed = 0;
+        for (p, c) in prepared.iter().zip(&cases) {
+            let stop = out
+                .iter()
+                .find(|s| s.machine == p.machine)
+                .map(|s| s.stop)
+                .expect("a stop per lane");
+            if let Err(report) = check_case(&engine, p, c, &stop) {
+                failed += 1;
+                failures.push(format!("{stem}: {report}"));
+            }
+        }
+        for p in &prepared {
+            engine.remove_machine(p.machine);
+            engine.remove_space(p.space);
+        }
+        total += cases.len();
+        println!(
+            "{stem}: {} of {} cases pass",
+            cases.len() - failed,
+            cases.len()
+        );
+    }
+    println!(
+        "{total} oracle cases run on the GPU, {} failed",
+        failures.len()
+    );
+    print_stats(&engine);
+    if !failures.is_empty() {
+        let shown: Vec<&str> = failures.iter().take(25).map(|s| s.as_str()).collect();
+        panic!(
+            "{} of {total} cases differ from the oracle; first ones:\n{}",
+            failures.len(),
+            shown.join("\n")
+        );
+    }
+}
+
+/// Random integer programs from a fixed seed: the CPU backend and the CUDA
+/// backend must agree on every register, flag, stop and byte of memory.
+#[test]
+fn gpu_matches_cpu_on_random_programs() {
+    let Some(mut gpu) = cuda() else { return };
+    let mut cpu = CpuEngine::new();
+    let programs = random_programs::generate(0x6b76_726d, 2000);
+    let mut gpu_ids = Vec::new();
+    let mut cpu_ids = Vec::new();
+    for p in &programs {
+        for (engine, ids) in [
+            (&mut gpu as &mut dyn Engine, &mut gpu_ids),
+            (&mut cpu as &mut dyn Engine, &mut cpu_ids),
+        ] {
+            let (space, machine) = random_programs::install(engine, p);
+            ids.push((space, machine));
+        }
+    }
+    let budget = random_programs::BUDGET;
+    let mut gout = Vec::new();
+    gpu.run(
+        &gpu_ids.iter().map(|&(_, m)| m).collect::<Vec<_>>(),
+        budget,
+        &mut gout,
+    );
+    let mut cout = Vec::new();
+    cpu.run(
+        &cpu_ids.iter().map(|&(_, m)| m).collect::<Vec<_>>(),
+        budget,
+        &mut cout,
+    );
+    let mut failures = Vec::new();
+    for (i, p) in programs.iter().enumerate() {
+        let (gs, gm) = gpu_ids[i];
+        let (cs, cm) = cpu_ids[i];
+        let g = gout.iter().find(|s| s.machine == gm).expect("gpu stop");
+        let c = cout.iter().find(|s| s.machine == cm).expect("cpu stop");
+        let mut diffs = Vec::new();
+        if g.stop != c.stop || g.instructions != c.instructions {
+            diffs.push(format!(
+                "stop: gpu {} after {}, cpu {} after {}",
+                g.stop, g.instructions, c.stop, c.instructions
+            ));
+        }
+        let (gst, cst): (&CpuState, &CpuState) = (gpu.state(gm), cpu.state(cm));
+        if gst != cst {
+            for r in 0..31 {
+                if gst.x[r] != cst.x[r] {
+                    diffs.push(format!("x{r}: gpu {:#x}, cpu {:#x}", gst.x[r], cst.x[r]));
+                }
+            }
+            for (n, a, b) in [
+                ("sp", gst.sp, cst.sp),
+                ("pc", gst.pc, cst.pc),
+                ("nzcv", gst.nzcv, cst.nzcv),
+                ("fpsr", gst.fpsr, cst.fpsr),
+                ("excl_addr", gst.excl_addr, cst.excl_addr),
+                ("excl_size", gst.excl_size, cst.excl_size),
+            ] {
+                if a != b {
+                    diffs.push(format!("{n}: gpu {a:#x}, cpu {b:#x}"));
+                }
+            }
+            if gst.v != cst.v {
+                diffs.push("v registers differ".into());
+            }
+        }
+        let gmem = random_programs::memory(gpu.space(gs));
+        let cmem = random_programs::memory(cpu.space(cs));
+        if let Some(off) = gmem.iter().zip(&cmem).position(|(a, b)| a != b) {
+            diffs.push(format!("memory differs first at {:#x}", off as u64));
+        }
+        if !diffs.is_empty() {
+            failures.push(format!(
+                "program {i} [{}]:\n  {}",
+                p.words
+                    .iter()
+                    .map(|w| format!("{w:#010x}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                diffs.join("\n  ")
+            ));
+        }
+    }
+    println!(
+        "{} random programs, {} differ",
+        programs.len(),
+        failures.len()
+    );
+    print_stats(&gpu);
+    assert!(
+        failures.is_empty(),
+        "first differences:\n{}",
+        failures
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -1,0 +1,730 @@
+//! /proc emulated from kvrm's own state: /proc/self and /proc/PID (guest
+//! pids) maps, stat, status, cmdline, comm, and the links exe, cwd, fd/N;
+//! /proc/cpuinfo from the features kvrm advertises; /proc/meminfo from the
+//! kernel's memory limit.
+//!
+//! A process's Linux layer does not see the other processes: before a call
+//! that names a /proc path, the kernel gives it a read-only snapshot
+//! ([`ProcSnapshot`]) of what those files show. A /proc file is opened as an
+//! in-memory read-only file holding its text at open time (a sealed memfd), so
+//! read, lseek, fstat and mmap work on it as on any file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::Arc;
+
+use kvrm_isa::{Perms, PAGE_SIZE};
+
+use crate::abi::{errno::*, layout};
+use crate::kernel::Kernel;
+use crate::syscalls::{nr, LinuxProcess};
+use crate::Pid;
+
+/// What /proc shows of one guest process.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProcInfo {
+    pub pid: u32,
+    pub ppid: u32,
+    pub pgid: u32,
+    pub sid: u32,
+    pub threads: usize,
+    pub zombie: bool,
+    pub comm: Vec<u8>,
+    pub exe: Vec<u8>,
+    pub cwd: String,
+    pub cmdline: Vec<u8>,
+    pub uid: u32,
+    pub gid: u32,
+    pub umask: u32,
+    pub sigmask: u64,
+    pub sigpending: u64,
+    pub sigignore: u64,
+    pub sigcatch: u64,
+    /// Mapped ranges: start, end, permissions, name, file offset.
+    pub maps: Vec<(u64, u64, Perms, String, u64)>,
+    pub brk: (u64, u64),
+    pub args: (u64, u64),
+}
+
+/// The /proc view the kernel gives a process's Linux layer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProcSnapshot {
+    pub memory_limit: u64,
+    pub memory_used: u64,
+    pub procs: BTreeMap<u32, ProcInfo>,
+}
+
+/// A guest file mapping the process keeps the name of (for /proc/PID/maps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NamedMapping {
+    pub start: u64,
+    pub end: u64,
+    pub offset: u64,
+    pub name: String,
+}
+
+/// Record that `start..end` maps `name` at `offset` (replacing what was there).
+pub(crate) fn note_mapping(
+    list: &mut Vec<NamedMapping>,
+    start: u64,
+    end: u64,
+    offset: u64,
+    name: String,
+) {
+    forget_mappings(list, start, end);
+    list.push(NamedMapping {
+        start,
+        end,
+        offset,
+        name,
+    });
+    list.sort_by_key(|m| m.start);
+}
+
+/// `start..end` was unmapped (or replaced): trim the names there.
+pub(crate) fn forget_mappings(list: &mut Vec<NamedMapping>, start: u64, end: u64) {
+    let mut out = Vec::with_capacity(list.len() + 1);
+    for m in list.drain(..) {
+        if m.end <= start || m.start >= end {
+            out.push(m);
+            continue;
+        }
+        if m.start < start {
+            out.push(NamedMapping {
+                end: start,
+                ..m.clone()
+            });
+        }
+        if m.end > end {
+            out.push(NamedMapping {
+                offset: m.offset + (end - m.start),
+                start: end,
+                ..m
+            });
+        }
+    }
+    *list = out;
+}
+
+/// HWCAP and HWCAP2 names as Linux prints them in /proc/cpuinfo's Features
+/// (arch/arm64/kernel/cpuinfo.c), by bit.
+const HWCAP_NAMES: [&str; 32] = [
+    "fp", "asimd", "evtstrm", "aes", "pmull", "sha1", "sha2", "crc32", "atomics", "fphp",
+    "asimdhp", "cpuid", "asimdrdm", "jscvt", "fcma", "lrcpc", "dcpop", "sha3", "sm3", "sm4",
+    "asimddp", "sha512", "sve", "asimdfhm", "dit", "uscat", "ilrcpc", "flagm", "ssbs", "sb",
+    "paca", "pacg",
+];
+const HWCAP2_NAMES: [&str; 45] = [
+    "dcpodp",
+    "sve2",
+    "sveaes",
+    "svepmull",
+    "svebitperm",
+    "svesha3",
+    "svesm4",
+    "flagm2",
+    "frint",
+    "svei8mm",
+    "svef32mm",
+    "svef64mm",
+    "svebf16",
+    "i8mm",
+    "bf16",
+    "dgh",
+    "rng",
+    "bti",
+    "mte",
+    "ecv",
+    "afp",
+    "rpres",
+    "mte3",
+    "sme",
+    "smei16i64",
+    "smef64f64",
+    "smei8i32",
+    "smef16f32",
+    "smeb16f32",
+    "smef32f32",
+    "smefa64",
+    "wfxt",
+    "ebf16",
+    "sveebf16",
+    "cssc",
+    "rprfm",
+    "sve2p1",
+    "sme2",
+    "sme2p1",
+    "smei16i32",
+    "smebi32i32",
+    "smeb16b16",
+    "smef16f16",
+    "mops",
+    "hbc",
+];
+
+/// The Features line of /proc/cpuinfo for the advertised HWCAP bits.
+pub fn cpu_features() -> String {
+    let mut names = Vec::new();
+    for (bit, n) in HWCAP_NAMES.iter().enumerate() {
+        if kvrm_isa::features::HWCAP & (1 << bit) != 0 {
+            names.push(*n);
+        }
+    }
+    for (bit, n) in HWCAP2_NAMES.iter().enumerate() {
+        if kvrm_isa::features::HWCAP2 & (1 << bit) != 0 {
+            names.push(*n);
+        }
+    }
+    names.join(" ")
+}
+
+fn cpuinfo() -> String {
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut s = String::new();
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "processor\t: {i}\nBogoMIPS\t: 100.00\nFeatures\t: {}\nCPU implementer\t: 0x00\n\
+             CPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0x000\nCPU revision\t: 0\n\n",
+            cpu_features()
+        );
+    }
+    s
+}
+
+fn meminfo(snap: &ProcSnapshot) -> String {
+    let kb = |b: u64| b / 1024;
+    let total = kb(snap.memory_limit);
+    let free = kb(snap.memory_limit.saturating_sub(snap.memory_used));
+    let mut s = String::new();
+    for (k, v) in [
+        ("MemTotal", total),
+        ("MemFree", free),
+        ("MemAvailable", free),
+        ("Buffers", 0),
+        ("Cached", 0),
+        ("SwapCached", 0),
+        ("Active", kb(snap.memory_used)),
+        ("Inactive", 0),
+        ("SwapTotal", 0),
+        ("SwapFree", 0),
+        ("Dirty", 0),
+        ("AnonPages", kb(snap.memory_used)),
+        ("Mapped", 0),
+        ("Shmem", 0),
+        ("CommitLimit", total),
+        ("Committed_AS", kb(snap.memory_used)),
+    ] {
+        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{k}:"), v);
+    }
+    s
+}
+
+fn maps(p: &ProcInfo) -> String {
+    let mut s = String::new();
+    for (start, end, perms, name, off) in &p.maps {
+        let line = format!(
+            "{:08x}-{:08x} {}{}{}p {:08x} 00:00 0 ",
+            start,
+            end,
+            if perms.0 & Perms::R.0 != 0 { 'r' } else { '-' },
+            if perms.0 & Perms::W.0 != 0 { 'w' } else { '-' },
+            if perms.0 & Perms::X.0 != 0 { 'x' } else { '-' },
+            off
+        );
+        s.push_str(&line);
+        if !name.is_empty() {
+            for _ in line.len()..72 {
+                s.push(' ');
+            }
+            s.push(' ');
+            s.push_str(name);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn state(p: &ProcInfo) -> (char, &'static str) {
+    if p.zombie {
+        ('Z', "Z (zombie)")
+    } else {
+        ('S', "S (sleeping)")
+    }
+}
+
+fn stat(p: &ProcInfo) -> String {
+    let vsize: u64 = p.maps.iter().map(|m| m.1 - m.0).sum();
+    let rss: u64 = p
+        .maps
+        .iter()
+        .filter(|m| m.2 != Perms::NONE)
+        .map(|m| (m.1 - m.0) / PAGE_SIZE)
+        .sum();
+    let code = p.maps.iter().find(|m| m.2 .0 & Perms::X.0 != 0);
+    let (sc, ec) = code.map_or((0, 0), |m| (m.0, m.1));
+    let n = |v: u64| v.to_string();
+    // Fields 4.. of fs/proc/array.c do_task_stat.
+    let fields: Vec<String> = vec![
+        n(p.ppid as u64),
+        n(p.pgid as u64),
+        n(p.sid as u64),
+        "0".into(),  // tty_nr
+        "-1".into(), // tpgid
+        "4194304".into(),
+        "0".into(),
+        "0".into(),
+        "0".into(),
+        "0".into(), // minflt..cmajflt
+        "0".into(),
+        "0".into(),
+        "0".into(),
+        "0".into(), // utime..cstime
+        "20".into(),
+        "0".into(), // priority, nice
+        n(p.threads as u64),
+        "0".into(), // itrealvalue
+        "0".into(), // starttime
+        n(vsize),
+        n(rss),
+        n(u64::MAX),
+        n(sc),
+        n(ec),
+        n(layout::STACK_TOP - 16),
+        "0".into(),
+        "0".into(), // kstkesp, kstkeip
+        n(p.sigpending),
+        n(p.sigmask),
+        n(p.sigignore),
+        n(p.sigcatch),
+        "0".into(),
+        "0".into(),
+        "0".into(), // wchan, nswap, cnswap
+        "17".into(),
+        "0".into(),
+        "0".into(),
+        "0".into(),
+        "0".into(),
+        "0".into(),
+        "0".into(), // exit_signal .. cguest_time
+        "0".into(),
+        "0".into(), // start_data, end_data
+        n(p.brk.0),
+        n(p.args.0),
+        n(p.args.1),
+        n(p.args.1),
+        n(p.args.1),
+        "0".into(), // exit_code
+    ];
+    format!(
+        "{} ({}) {} {}\n",
+        p.pid,
+        String::from_utf8_lossy(&p.comm),
+        state(p).0,
+        fields.join(" ")
+    )
+}
+
+fn status(p: &ProcInfo) -> String {
+    let kb = |b: u64| b / 1024;
+    let vsize: u64 = p.maps.iter().map(|m| m.1 - m.0).sum();
+    let rss: u64 = p
+        .maps
+        .iter()
+        .filter(|m| m.2 != Perms::NONE)
+        .map(|m| m.1 - m.0)
+        .sum();
+    format!(
+        "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
+         TracerPid:\t0\nUid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\nFDSize:\t1024\n\
+         Groups:\t\nVmPeak:\t{:8} kB\nVmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nThreads:\t{}\n\
+         SigQ:\t0/63000\nSigPnd:\t0000000000000000\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
+         SigIgn:\t{:016x}\nSigCgt:\t{:016x}\nCapInh:\t0000000000000000\n\
+         CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\n\
+         CapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n",
+        String::from_utf8_lossy(&p.comm),
+        p.umask,
+        state(p).1,
+        p.pid,
+        p.pid,
+        p.ppid,
+        kb(vsize),
+        kb(vsize),
+        kb(rss),
+        p.threads,
+        p.sigpending,
+        p.sigmask,
+        p.sigignore,
+        p.sigcatch,
+        u = p.uid,
+        g = p.gid,
+    )
+}
+
+/// A /proc path, lexically normalized: the process it names (`self`: the
+/// caller) and the rest.
+fn split_proc(path: &str, me: u32) -> Option<(Option<u32>, &str)> {
+    let rest = path.strip_prefix("/proc/")?;
+    let (first, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let pid = match first {
+        "self" | "thread-self" => Some(me),
+        n if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Some(n.parse().ok()?),
+        _ => None,
+    };
+    Some((pid, if pid.is_some() { tail } else { rest }))
+}
+
+/// Is `path` (lexically normalized) one kvrm answers itself?
+pub(crate) fn is_emulated(path: &str) -> bool {
+    path.starts_with("/proc/") || path == "/proc"
+}
+
+/// An in-memory read-only file holding `bytes`.
+fn memfile(bytes: &[u8]) -> Result<OwnedFd, i64> {
+    // SAFETY: memfd_create with a constant name; the result is checked and owned.
+    let raw = unsafe {
+        libc::memfd_create(
+            c"kvrm-proc".as_ptr(),
+            libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+        )
+    };
+    if raw < 0 {
+        return Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(EIO as i32) as i64);
+    }
+    // SAFETY: just created, owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let mut f = std::fs::File::from(fd);
+    std::io::Write::write_all(&mut f, bytes).map_err(|e| crate::sandbox::host_errno(&e))?;
+    std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0))
+        .map_err(|e| crate::sandbox::host_errno(&e))?;
+    // SAFETY: fcntl on the descriptor just made.
+    unsafe {
+        libc::fcntl(
+            std::os::fd::AsRawFd::as_raw_fd(&f),
+            libc::F_ADD_SEALS,
+            libc::F_SEAL_WRITE | libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL,
+        );
+    }
+    Ok(OwnedFd::from(f))
+}
+
+impl LinuxProcess {
+    fn proc_info(&self, pid: u32) -> Result<ProcInfo, i64> {
+        match self.procfs.as_ref().and_then(|s| s.procs.get(&pid)) {
+            Some(p) => Ok(p.clone()),
+            None if pid == self.pid => Ok(self.proc_info_self()),
+            None => Err(ENOENT),
+        }
+    }
+
+    /// The contents of /proc file `path` (lexically normalized), or None when
+    /// it is not one kvrm emulates (ENOENT for a missing one).
+    pub(crate) fn procfs_file(&self, path: &str) -> Option<Result<Vec<u8>, i64>> {
+        let (pid, rest) = split_proc(path, self.pid)?;
+        let Some(pid) = pid else {
+            return Some(match rest {
+                "cpuinfo" => Ok(cpuinfo().into_bytes()),
+                "meminfo" => match &self.procfs {
+                    Some(s) => Ok(meminfo(s).into_bytes()),
+                    None => Err(ENOENT),
+                },
+                _ => return None,
+            });
+        };
+        let p = match self.proc_info(pid) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(match rest {
+            "maps" => Ok(maps(&p).into_bytes()),
+            "stat" => Ok(stat(&p).into_bytes()),
+            "status" => Ok(status(&p).into_bytes()),
+            "cmdline" => Ok(p.cmdline.clone()),
+            "comm" => {
+                let mut c = p.comm.clone();
+                c.push(b'\n');
+                Ok(c)
+            }
+            _ => return None,
+        })
+    }
+
+    /// Open /proc file `path` as an in-memory read-only file.
+    pub(crate) fn procfs_open(&self, path: &str) -> Option<Result<OwnedFd, i64>> {
+        let r = self.procfs_file(path)?;
+        Some(r.and_then(|bytes| memfile(&bytes)))
+    }
+
+    /// readlink of a /proc link: exe, cwd, fd/N of the caller or a guest pid.
+    pub(crate) fn procfs_link(&self, path: &str) -> Option<Result<Vec<u8>, i64>> {
+        let (Some(pid), rest) = split_proc(path, self.pid)? else {
+            return None;
+        };
+        if pid == self.pid {
+            if let Some(n) = rest.strip_prefix("fd/") {
+                let fd: u64 = match n.parse() {
+                    Ok(fd) => fd,
+                    Err(_) => return Some(Err(ENOENT)),
+                };
+                return Some(self.fd_link(fd));
+            }
+        }
+        let p = match self.proc_info(pid) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(match rest {
+            "exe" => Ok(p.exe),
+            "cwd" => Ok(p.cwd.into_bytes()),
+            "" | "maps" | "stat" | "status" | "cmdline" | "comm" => Err(EINVAL),
+            _ => return None,
+        })
+    }
+
+    /// What /proc/self/fd/N names: the guest path it was opened by, else what
+    /// the host says (pipe:[N], socket:[N], anon_inode:...).
+    fn fd_link(&self, fd: u64) -> Result<Vec<u8>, i64> {
+        let f = self.fds.get(fd).map_err(|_| ENOENT)?;
+        let f = crate::fd::LockFile::lock_file(&*f);
+        if let Some(g) = &f.guest_path {
+            return Ok(g.clone().into_bytes());
+        }
+        let host = std::fs::read_link(format!("/proc/self/fd/{}", f.host.raw()))
+            .map_err(|e| crate::sandbox::host_errno(&e))?;
+        let b = host.into_os_string().into_encoded_bytes();
+        // A host path (a descriptor kvrm was given, e.g. a redirected stdout)
+        // is shown as the guest path when it is inside the root.
+        if b.first() == Some(&b'/') {
+            if let Some(g) = self
+                .sandbox
+                .guest_path_of(std::path::Path::new(std::ffi::OsStr::new(
+                    &String::from_utf8_lossy(&b).into_owned(),
+                )))
+            {
+                return Ok(g.into_bytes());
+            }
+        }
+        Ok(b)
+    }
+
+    /// What /proc shows of this process (the kernel adds pids, threads, maps).
+    pub(crate) fn proc_info_self(&self) -> ProcInfo {
+        let caught = self
+            .sig
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a[0] > 1)
+            .fold(0u64, |m, (i, _)| m | (1 << i));
+        let ignored = self
+            .sig
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a[0] == 1)
+            .fold(0u64, |m, (i, _)| m | (1 << i));
+        let comm_len = self.comm.iter().position(|&b| b == 0).unwrap_or(16);
+        ProcInfo {
+            pid: self.pid,
+            comm: self.comm[..comm_len].to_vec(),
+            exe: self.exe_link.clone(),
+            cwd: self.cwd.clone(),
+            uid: self.uid,
+            gid: self.gid,
+            umask: self.umask,
+            sigmask: self.sig.mask,
+            sigpending: self.sig.pending,
+            sigignore: ignored,
+            sigcatch: caught,
+            brk: (self.brk_start, self.brk_cur),
+            args: self.args_range,
+            ..ProcInfo::default()
+        }
+    }
+}
+
+/// Split the address space's regions at the named mappings, [heap] and
+/// [stack], as /proc/PID/maps lists them.
+fn named_regions(
+    regions: &[kvrm_isa::Region],
+    names: &[NamedMapping],
+    brk: (u64, u64),
+) -> Vec<(u64, u64, Perms, String, u64)> {
+    let heap_end = brk.1.next_multiple_of(PAGE_SIZE);
+    let stack_low = layout::STACK_TOP - layout::STACK_SIZE;
+    let mut cuts: Vec<u64> = Vec::new();
+    for n in names {
+        cuts.push(n.start);
+        cuts.push(n.end);
+    }
+    cuts.extend([brk.0, heap_end, stack_low, layout::STACK_TOP]);
+    let mut out = Vec::new();
+    for r in regions {
+        let mut points: Vec<u64> = cuts
+            .iter()
+            .copied()
+            .filter(|&c| c > r.start && c < r.end)
+            .collect();
+        points.push(r.start);
+        points.push(r.end);
+        points.sort_unstable();
+        points.dedup();
+        for w in points.windows(2) {
+            let (s, e) = (w[0], w[1]);
+            let (name, off) = if let Some(n) = names.iter().find(|n| n.start <= s && s < n.end) {
+                (n.name.clone(), n.offset + (s - n.start))
+            } else if heap_end > brk.0 && s >= brk.0 && s < heap_end {
+                ("[heap]".to_string(), 0)
+            } else if s >= stack_low && s < layout::STACK_TOP {
+                ("[stack]".to_string(), 0)
+            } else {
+                (String::new(), 0)
+            };
+            // Merge with the previous piece when nothing tells them apart.
+            if let Some(last) = out.last_mut() {
+                let (ls, le, lp, ln, lo): &mut (u64, u64, Perms, String, u64) = last;
+                let _ = ls;
+                if *le == s
+                    && *lp == r.perms
+                    && *ln == name
+                    && (name.is_empty() || *lo + (s - *ls) == off)
+                {
+                    *le = e;
+                    continue;
+                }
+            }
+            out.push((s, e, r.perms, name, off));
+        }
+    }
+    out
+}
+
+impl Kernel {
+    /// Does syscall `nr` of `tid` name a /proc path? Then the snapshot its
+    /// Linux layer answers from.
+    pub(crate) fn procfs_snapshot_for(
+        &self,
+        tid: Pid,
+        n: u64,
+        a: [u64; 6],
+    ) -> Option<Arc<ProcSnapshot>> {
+        let path_arg = match n {
+            nr::OPENAT
+            | nr::READLINKAT
+            | nr::NEWFSTATAT
+            | nr::STATX
+            | nr::FACCESSAT
+            | nr::FACCESSAT2 => a[1],
+            _ => return None,
+        };
+        let t = self.threads.get(&tid)?;
+        let p = self.procs.get(&t.pid)?;
+        let mem = self.engine.space(p.space);
+        let path = mem.read_cstring(path_arg, 4096).ok()?;
+        let norm = if path.first() == Some(&b'/') {
+            crate::syscalls::lexical_path("/", &path)
+        } else {
+            crate::syscalls::lexical_path(p.linux.cwd(), &path)
+        };
+        if !is_emulated(&norm) {
+            return None;
+        }
+        Some(Arc::new(self.proc_snapshot()))
+    }
+
+    /// What /proc shows now.
+    pub(crate) fn proc_snapshot(&self) -> ProcSnapshot {
+        let mut snap = ProcSnapshot {
+            memory_limit: self.config.memory_limit,
+            memory_used: self.config.memory_limit.saturating_sub(self.commit_room()),
+            procs: BTreeMap::new(),
+        };
+        for (&pid, p) in &self.procs {
+            let mut info = p.linux.proc_info_self();
+            info.pid = pid;
+            info.ppid = p.ppid;
+            info.pgid = p.pgid;
+            info.sid = p.sid;
+            info.threads = p.threads.len().max(1);
+            info.zombie = p.exit.is_some();
+            let mem = self.engine.space(p.space);
+            if p.exit.is_none() {
+                info.maps = named_regions(&mem.regions(), &p.linux.map_names, info.brk);
+                let (s, e) = info.args;
+                if e > s && e - s < (1 << 20) {
+                    let mut buf = vec![0u8; (e - s) as usize];
+                    if mem.read_bytes(s, &mut buf).is_ok() {
+                        info.cmdline = buf;
+                    }
+                }
+            }
+            if let Some(&leader) = p.threads.first() {
+                if let Some(t) = self.threads.get(&leader) {
+                    info.sigmask = t.sigmask;
+                }
+            }
+            snap.procs.insert(pid, info);
+        }
+        snap
+    }
+}
+
+impl LinuxProcess {
+    /// `start..start+len` now maps file `fd` at offset (or no file): keep its
+    /// name for /proc/PID/maps.
+    pub(crate) fn name_mapping(&mut self, start: u64, len: u64, file: Option<(u64, u64)>) {
+        let end = start.saturating_add(len);
+        let name = file.and_then(|(fd, off)| {
+            let f = self.fds.get(fd).ok()?;
+            let f = crate::fd::LockFile::lock_file(&*f);
+            Some((f.guest_path.clone()?, off))
+        });
+        match name {
+            Some((n, off)) => note_mapping(&mut self.map_names, start, end, off, n),
+            None => forget_mappings(&mut self.map_names, start, end),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_are_linux_names() {
+        let f = cpu_features();
+        assert!(f.starts_with("fp asimd"), "{f}");
+        assert!(f.contains("atomics"));
+    }
+
+    #[test]
+    fn maps_lines_are_padded_like_linux() {
+        let p = ProcInfo {
+            maps: vec![
+                (0x400000, 0x401000, Perms::RX, "/bin/prog".into(), 0),
+                (0x7000, 0x8000, Perms::RW, String::new(), 0),
+            ],
+            ..ProcInfo::default()
+        };
+        let m = maps(&p);
+        let lines: Vec<&str> = m.lines().collect();
+        assert_eq!(
+            lines[0],
+            "00400000-00401000 r-xp 00000000 00:00 0                                  /bin/prog"
+        );
+        assert_eq!(lines[0].find('/'), Some(73));
+        assert_eq!(lines[1], "00007000-00008000 rw-p 00000000 00:00 0 ");
+    }
+
+    #[test]
+    fn mapping_names_split_on_unmap() {
+        let mut l = Vec::new();
+        note_mapping(&mut l, 0x1000, 0x5000, 0, "/f".into());
+        forget_mappings(&mut l, 0x2000, 0x3000);
+        assert_eq!(l.len(), 2);
+        assert_eq!((l[1].start, l[1].offset), (0x3000, 0x2000));
+    }
+}

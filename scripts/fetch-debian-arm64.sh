@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Fetch stock Debian arm64 programs (dynamically linked) and the libraries they need, and
+# unpack them into one sysroot: tests/debian/build/sysroot (git-ignored). The Debian suite
+# (crates/kvrm-cli/tests/debian.rs) runs them with `kvrm run --fs-root SYSROOT` and compares
+# with `qemu-aarch64 -L SYSROOT`.
+# Idempotent: does nothing when the sysroot holds this package list already. Needs apt and
+# network; adds the arm64 architecture to dpkg when it is missing (as root, or through sudo).
+# Exit status: 0 done, 1 failed (the reason on stderr).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=tests/debian/build
+ROOT=$OUT/sysroot
+PACKAGES=(
+    libc6 libgcc-s1
+    coreutils libacl1 libattr1 libselinux1 libpcre2-8-0 libgmp10
+    grep sed dash findutils diffutils
+    gawk libmpfr6 libsigsegv2 libreadline8 libtinfo6
+    sqlite3 libsqlite3-0 zlib1g
+)
+STAMP="$ROOT/.kvrm-packages"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then
+    echo "fetch-debian-arm64: $ROOT present"
+    exit 0
+fi
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO="sudo -n"
+command -v apt-get >/dev/null || { echo "fetch-debian-arm64: no apt-get" >&2; exit 1; }
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+    $SUDO apt-get update -qq
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+names=()
+for p in "${PACKAGES[@]}"; do names+=("$p:arm64"); done
+if ! (cd "$tmp" && apt-get download -qq "${names[@]}" 2>/dev/null); then
+    $SUDO apt-get update -qq || true
+    (cd "$tmp" && apt-get download -qq "${names[@]}") || {
+        echo "fetch-debian-arm64: apt-get download failed (network? arm64 architecture?)" >&2
+        exit 1
+    }
+fi
+rm -rf "$ROOT.tmp"
+mkdir -p "$ROOT.tmp"
+for deb in "$tmp"/*.deb; do
+    dpkg-deb -x "$deb" "$ROOT.tmp"
+done
+mkdir -p "$ROOT.tmp/tmp" "$ROOT.tmp/etc"
+chmod 1777 "$ROOT.tmp/tmp"
+# Merged /usr as on a Debian system: /bin/sh and the programs named by /usr/bin or /bin.
+for d in bin sbin; do
+    if [ -d "$ROOT.tmp/$d" ] && [ ! -L "$ROOT.tmp/$d" ]; then
+        mkdir -p "$ROOT.tmp/usr/$d"
+        cp -a "$ROOT.tmp/$d/." "$ROOT.tmp/usr/$d/"
+        rm -rf "${ROOT:?}.tmp/$d"
+    fi
+    ln -s "usr/$d" "$ROOT.tmp/$d"
+done
+ln -sf dash "$ROOT.tmp/usr/bin/sh"
+[ -e "$ROOT.tmp/usr/bin/awk" ] || ln -s gawk "$ROOT.tmp/usr/bin/awk"
+echo "${PACKAGES[*]}" >"$ROOT.tmp/.kvrm-packages"
+rm -rf "$ROOT"
+mv "$ROOT.tmp" "$ROOT"
+echo "fetch-debian-arm64: ${#PACKAGES[@]} packages -> $ROOT"

@@ -9,7 +9,7 @@
 
 use kvrm_isa::{AddressSpace, CpuState, Engine, MachineId, MachineStop, SpaceId, StopReason};
 
-use crate::Cpu;
+use crate::{Cpu, ExecMode};
 
 struct MachineSlot {
     state: CpuState,
@@ -25,6 +25,8 @@ pub struct CpuEngine {
     machines: Vec<Option<MachineSlot>>,
     free_spaces: Vec<u32>,
     free_machines: Vec<u32>,
+    /// Interpreter or JIT, for every space.
+    mode: ExecMode,
     /// Called before every instruction of every machine (`--trace`).
     tracer: Option<crate::Tracer>,
     virtual_counter: Option<u64>,
@@ -33,6 +35,19 @@ pub struct CpuEngine {
 impl CpuEngine {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An engine whose spaces run with `mode` (interpreter or JIT).
+    pub fn with_exec_mode(mode: ExecMode) -> Self {
+        CpuEngine {
+            mode,
+            ..Self::default()
+        }
+    }
+
+    /// The JIT counters of `space` (JIT mode only).
+    pub fn jit_stats(&self, space: SpaceId) -> Option<&crate::JitStats> {
+        self.cpu(space).jit_stats()
     }
 
     fn cpu(&self, space: SpaceId) -> &Cpu {
@@ -85,7 +100,9 @@ impl Engine for CpuEngine {
     }
 
     fn add_space(&mut self, space: AddressSpace) -> SpaceId {
-        let id = take_slot(&mut self.spaces, &mut self.free_spaces, Cpu::new(space));
+        let mut cpu = Cpu::new(space);
+        cpu.set_exec_mode(self.mode);
+        let id = take_slot(&mut self.spaces, &mut self.free_spaces, cpu);
         if self.users.len() <= id as usize {
             self.users.resize(id as usize + 1, 0);
         }

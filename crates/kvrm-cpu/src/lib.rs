@@ -19,10 +19,12 @@ use kvrm_isa::{AddressSpace, CpuState, MemFault, RunResult, StopReason};
 
 pub mod engine;
 pub mod exec;
+pub mod jit;
 pub mod memory;
 
 pub use engine::CpuEngine;
 pub use exec::{ExecFn, Flow};
+pub use jit::{ExecMode, JitStats};
 pub use memory::CpuMemory;
 
 const SLOTS_PER_PAGE: usize = 1024;
@@ -69,6 +71,8 @@ pub struct Cpu {
     code_tlb: [CodeTlbEntry; CODE_TLB],
     /// Optional observer called before each instruction (for `--trace`).
     tracer: Option<Tracer>,
+    /// The JIT, in [`ExecMode::Jit`].
+    jit: Option<Box<jit::Jit>>,
     /// What CNTVCT_EL0 reads in a deterministic run (virtual time, fixed for
     /// the slice); `None`: host time.
     pub virtual_counter: Option<u64>,
@@ -89,8 +93,31 @@ impl Cpu {
                 page: 0,
             }; CODE_TLB],
             tracer: None,
+            jit: None,
             virtual_counter: None,
         }
+    }
+
+    /// Choose the interpreter or the JIT (dropping any compiled code).
+    pub fn set_exec_mode(&mut self, mode: ExecMode) {
+        self.jit = match mode {
+            ExecMode::Interp => None,
+            ExecMode::Jit { threshold } => Some(Box::new(jit::Jit::new(threshold))),
+        };
+    }
+
+    pub fn exec_mode(&self) -> ExecMode {
+        match &self.jit {
+            None => ExecMode::Interp,
+            Some(j) => ExecMode::Jit {
+                threshold: j.threshold(),
+            },
+        }
+    }
+
+    /// The JIT's counters, in JIT mode.
+    pub fn jit_stats(&self) -> Option<&JitStats> {
+        self.jit.as_ref().map(|j| &j.stats)
     }
 
     /// Raw programs: flat RWX memory of `size` bytes at address 0.
@@ -143,6 +170,9 @@ impl Cpu {
     /// Drop every decoded instruction (after bulk changes to guest memory).
     pub fn flush_code_cache(&mut self) {
         self.mem.take_dirty_code();
+        if let Some(j) = self.jit.as_mut() {
+            j.invalidate_all();
+        }
         let pages: Vec<u64> = self.code_index.keys().copied().collect();
         self.release_code_pages(pages);
     }
@@ -154,6 +184,11 @@ impl Cpu {
     }
 
     fn release_code_pages(&mut self, pages: Vec<u64>) {
+        for &page in &pages {
+            if let Some(j) = self.jit.as_mut() {
+                j.invalidate_page(page);
+            }
+        }
         for page in pages {
             if let Some(idx) = self.code_index.remove(&page) {
                 if let Some(p) = self.code_pages[idx as usize].as_mut() {
@@ -265,6 +300,8 @@ impl Cpu {
         let mut retired = 0u64;
         let stop = if self.tracer.is_some() {
             self.run_traced(max, &mut retired)
+        } else if self.jit.is_some() {
+            self.run_jit(max, &mut retired)
         } else {
             self.run_fast(max, &mut retired)
         };

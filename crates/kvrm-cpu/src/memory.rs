@@ -14,17 +14,32 @@ use std::ops::{Deref, DerefMut};
 use kvrm_isa::space::{page_of, PAGE_MASK};
 use kvrm_isa::{Access, AddressSpace, FaultKind, MemFault, PAGE_SIZE};
 
-const TLB_ENTRIES: usize = 256;
+pub(crate) const TLB_ENTRIES: usize = 256;
 const INVALID_TAG: u64 = u64::MAX;
 
+/// One TLB entry. `host` is the address of the frame's bytes, for the JIT's
+/// inline lookup (the layout is part of the JIT's contract: tag at 0, host at
+/// 8). It stays valid while the entry does: frames are freed only by unmap,
+/// which moves the epoch, and a copy-on-write copy of a page drops the page's
+/// read entry (`write_slow`).
+#[repr(C)]
 #[derive(Clone, Copy)]
-struct TlbEntry {
+pub(crate) struct TlbEntry {
     tag: u64,
+    host: usize,
     frame: u32,
 }
 
+pub(crate) const TLB_ENTRY_SIZE: usize = std::mem::size_of::<TlbEntry>();
+const _: () = {
+    assert!(std::mem::offset_of!(TlbEntry, tag) == 0);
+    assert!(std::mem::offset_of!(TlbEntry, host) == 8);
+    assert!(TLB_ENTRY_SIZE == 24);
+};
+
 const EMPTY_TLB: TlbEntry = TlbEntry {
     tag: INVALID_TAG,
+    host: 0,
     frame: 0,
 };
 
@@ -76,6 +91,12 @@ impl CpuMemory {
         self.flush_tlb();
         self.epoch = space.epoch();
         std::mem::replace(&mut self.space, space)
+    }
+
+    /// The read and write TLB arrays (`TLB_ENTRIES` entries each), for the
+    /// JIT's inline lookup.
+    pub(crate) fn tlb_arrays(&self) -> (*const TlbEntry, *const TlbEntry) {
+        (self.tlb_read.as_ptr(), self.tlb_write.as_ptr())
     }
 
     pub fn flush_tlb(&mut self) {
@@ -141,12 +162,14 @@ impl CpuMemory {
             let off = (a & PAGE_MASK) as usize;
             let n = (PAGE_SIZE as usize - off).min(out.len() - done);
             let idx = self.space.frame_index(page, Access::Read, a, false)?;
-            self.tlb_read[tlb_slot(page)] = TlbEntry {
-                tag: page,
-                frame: idx,
-            };
             if let Some(f) = self.space.frame(idx) {
                 out[done..done + n].copy_from_slice(&f[off..off + n]);
+                let host = f.as_ptr() as usize;
+                self.tlb_read[tlb_slot(page)] = TlbEntry {
+                    tag: page,
+                    host,
+                    frame: idx,
+                };
             }
             done += n;
         }
@@ -172,16 +195,26 @@ impl CpuMemory {
             let off = (a & PAGE_MASK) as usize;
             let n = (PAGE_SIZE as usize - off).min(bytes.len() - done);
             let idx = self.space.frame_index(page, Access::Write, a, false)?;
-            if self.space.is_code_page(page) {
+            // The write may have copied a shared frame: the read entry's host
+            // address would name the old copy.
+            let slot = tlb_slot(page);
+            if self.tlb_read[slot].tag == page {
+                self.tlb_read[slot] = EMPTY_TLB;
+            }
+            let code = self.space.is_code_page(page);
+            if code {
                 self.space.note_write(page);
-            } else {
-                self.tlb_write[tlb_slot(page)] = TlbEntry {
-                    tag: page,
-                    frame: idx,
-                };
             }
             if let Some(f) = self.space.frame_mut(idx) {
                 f[off..off + n].copy_from_slice(&bytes[done..done + n]);
+                if !code {
+                    let host = f.as_mut_ptr() as usize;
+                    self.tlb_write[slot] = TlbEntry {
+                        tag: page,
+                        host,
+                        frame: idx,
+                    };
+                }
             }
             done += n;
         }

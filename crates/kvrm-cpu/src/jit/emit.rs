@@ -1,0 +1,683 @@
+//! IR block to Cranelift function `extern "C" fn(*mut JitCtx) -> u64`.
+//!
+//! Guest registers the block mentions live in Cranelift variables: loaded
+//! from the state at entry and after every fallback (which may change any),
+//! stored back at every exit and before every fallback. Every exit returns
+//! the number of instructions retired in this call, with [`STOP_BIT`] set when
+//! a helper stopped the guest (fault, or a fallback's stop); state and pc are
+//! then exactly the interpreter's at that instruction.
+//!
+//! Loads and stores look the address up in the TLB inline (tag compare, page
+//! offset fits, host address + offset) and call a helper on a miss. A store
+//! that the helper reports as a write into code ends the block at the next
+//! instruction boundary, so modified code is decoded again.
+//!
+//! A block whose exit targets its own start loops inside the function while
+//! another iteration fits in `ctx.budget`.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    self, types, AbiParam, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature,
+};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use kvrm_ir::{Arg, Block as IrBlock, Extend, MemOp, Op};
+
+use super::helpers::{self, FallbackInfo};
+use crate::exec::handler_for;
+use crate::memory::{TLB_ENTRIES, TLB_ENTRY_SIZE};
+
+mod ops;
+
+/// Set in a block's return value when the guest stopped (`Cpu::take_stop`).
+pub const STOP_BIT: u64 = 1 << 63;
+
+const OFF_PC: i32 = 256;
+const OFF_NZCV: i32 = 264;
+
+#[derive(Clone, Copy)]
+enum Val {
+    None,
+    One(ir::Value),
+    Two(ir::Value, ir::Value),
+}
+
+struct Sigs {
+    read: SigRef,
+    read128: SigRef,
+    write: SigRef,
+    write128: SigRef,
+    fallback: SigRef,
+}
+
+/// Where an exit leaves pc.
+#[derive(Clone, Copy)]
+enum ExitPc {
+    Const(u64),
+    Dyn(ir::Value),
+    /// A helper already set it.
+    Set,
+}
+
+pub fn signature(call_conv: CallConv) -> Signature {
+    let mut s = Signature::new(call_conv);
+    s.params.push(AbiParam::new(types::I64));
+    s.returns.push(AbiParam::new(types::I64));
+    s
+}
+
+fn sig(call_conv: CallConv, params: usize) -> Signature {
+    let mut s = Signature::new(call_conv);
+    for _ in 0..params {
+        s.params.push(AbiParam::new(types::I64));
+    }
+    s.returns.push(AbiParam::new(types::I64));
+    s
+}
+
+struct Emitter<'a> {
+    b: FunctionBuilder<'a>,
+    blk: &'a IrBlock,
+    ctx: ir::Value,
+    state: ir::Value,
+    tlb_read: ir::Value,
+    tlb_write: ir::Value,
+    budget: ir::Value,
+    regs: [Option<Variable>; 32],
+    nzcv: Option<Variable>,
+    /// Instructions retired by earlier iterations of a self-loop.
+    n: Variable,
+    /// Set when a store of this instruction wrote into code.
+    code_written: Variable,
+    vals: Vec<Val>,
+    /// Registers (bit 32: NZCV) possibly changed since the state was last exact.
+    dirty: u64,
+    body: ir::Block,
+    sigs: Sigs,
+    /// Allocated for every fallback of the block up front: the code holds
+    /// addresses of its elements, so it must never reallocate.
+    fallbacks: Vec<FallbackInfo>,
+    /// Index and pc of the guest instruction being emitted.
+    k: u32,
+    pc: u64,
+    store_in_insn: bool,
+}
+
+/// Translate `blk` into `func`; returns the fallback records the code points to.
+pub fn translate(
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+    blk: &IrBlock,
+    call_conv: CallConv,
+    frontend: TargetFrontendConfig,
+) -> Vec<FallbackInfo> {
+    let sigs = Sigs {
+        read: func.import_signature(sig(call_conv, 4)),
+        read128: func.import_signature(sig(call_conv, 3)),
+        write: func.import_signature(sig(call_conv, 5)),
+        write128: func.import_signature(sig(call_conv, 5)),
+        fallback: func.import_signature(sig(call_conv, 2)),
+    };
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let ctx = b.block_params(entry)[0];
+    let t = MemFlagsData::trusted();
+    let state = b.ins().load(types::I64, t, ctx, helpers::CTX_STATE);
+    let tlb_read = b.ins().load(types::I64, t, ctx, helpers::CTX_TLB_READ);
+    let tlb_write = b.ins().load(types::I64, t, ctx, helpers::CTX_TLB_WRITE);
+    let budget = b.ins().load(types::I64, t, ctx, helpers::CTX_BUDGET);
+
+    let mut regs = [None; 32];
+    let mut nzcv = None;
+    let mut all_set = 0u64;
+    let mut self_loop = false;
+    for inst in &blk.insts {
+        match inst.op {
+            Op::GetReg | Op::SetReg => {
+                let r = inst.args[0].reg() as usize;
+                if regs[r].is_none() {
+                    regs[r] = Some(b.declare_var(types::I64));
+                }
+                if inst.op == Op::SetReg {
+                    all_set |= 1 << r;
+                }
+            }
+            Op::GetNzcv | Op::SetNzcv => {
+                if nzcv.is_none() {
+                    nzcv = Some(b.declare_var(types::I64));
+                }
+                if inst.op == Op::SetNzcv {
+                    all_set |= 1 << 32;
+                }
+            }
+            Op::ExitTo => self_loop |= inst.args[0] == Arg::Imm(blk.start),
+            Op::ExitCond => {
+                self_loop |=
+                    inst.args[1] == Arg::Imm(blk.start) || inst.args[2] == Arg::Imm(blk.start)
+            }
+            _ => {}
+        }
+    }
+    let n = b.declare_var(types::I64);
+    let code_written = b.declare_var(types::I8);
+    let zero = b.ins().iconst(types::I64, 0);
+    b.def_var(n, zero);
+    let body = b.create_block();
+    let mut e = Emitter {
+        b,
+        blk,
+        ctx,
+        state,
+        tlb_read,
+        tlb_write,
+        budget,
+        regs,
+        nzcv,
+        n,
+        code_written,
+        vals: vec![Val::None; blk.insts.len()],
+        // A loop's back edge brings every register the block sets.
+        dirty: if self_loop { all_set } else { 0 },
+        body,
+        sigs,
+        fallbacks: Vec::with_capacity(blk.insts.iter().filter(|i| i.op == Op::Fallback).count()),
+        k: 0,
+        pc: blk.start,
+        store_in_insn: false,
+    };
+    e.reload_state();
+    e.b.ins().jump(body, &[]);
+    e.b.switch_to_block(body);
+    let mut first = true;
+    for (i, inst) in blk.insts.iter().enumerate() {
+        if inst.op == Op::Mark {
+            if !first {
+                e.k += 1;
+            }
+            first = false;
+            e.pc = inst.args[0].imm();
+            e.mark();
+            continue;
+        }
+        e.emit(i, inst);
+    }
+    e.b.seal_all_blocks();
+    e.b.finalize(frontend);
+    e.fallbacks
+}
+
+impl Emitter<'_> {
+    fn reg_off(r: usize) -> i32 {
+        8 * r as i32
+    }
+
+    /// Load every register the block mentions (and the flags) from the state.
+    fn reload_state(&mut self) {
+        let t = MemFlagsData::trusted();
+        for r in 0..32 {
+            if let Some(v) = self.regs[r] {
+                let x = self
+                    .b
+                    .ins()
+                    .load(types::I64, t, self.state, Self::reg_off(r));
+                self.b.def_var(v, x);
+            }
+        }
+        if let Some(v) = self.nzcv {
+            let x = self.b.ins().load(types::I64, t, self.state, OFF_NZCV);
+            self.b.def_var(v, x);
+        }
+        let z = self.b.ins().iconst(types::I8, 0);
+        self.b.def_var(self.code_written, z);
+    }
+
+    /// Store the registers and flags changed since the state was last exact.
+    fn write_back(&mut self) {
+        let t = MemFlagsData::trusted();
+        for r in 0..32 {
+            if self.dirty & (1 << r) != 0 {
+                if let Some(v) = self.regs[r] {
+                    let x = self.b.use_var(v);
+                    self.b.ins().store(t, x, self.state, Self::reg_off(r));
+                }
+            }
+        }
+        if self.dirty & (1 << 32) != 0 {
+            if let Some(v) = self.nzcv {
+                let x = self.b.use_var(v);
+                self.b.ins().store(t, x, self.state, OFF_NZCV);
+            }
+        }
+    }
+
+    /// Leave the block from the current position.
+    fn exit(&mut self, pc: ExitPc, retired: u32, stop: bool, write_back: bool) {
+        if write_back {
+            self.write_back();
+        }
+        let t = MemFlagsData::trusted();
+        match pc {
+            ExitPc::Const(p) => {
+                let p = self.b.ins().iconst(types::I64, p as i64);
+                self.b.ins().store(t, p, self.state, OFF_PC);
+            }
+            ExitPc::Dyn(p) => {
+                self.b.ins().store(t, p, self.state, OFF_PC);
+            }
+            ExitPc::Set => {}
+        }
+        let n = self.b.use_var(self.n);
+        let extra = retired as u64 | if stop { STOP_BIT } else { 0 };
+        let r = self.b.ins().iadd_imm_s(n, extra as i64);
+        self.b.ins().return_(&[r]);
+    }
+
+    /// Branch to a new block that exits if `cond`, else continue here.
+    fn side_exit(&mut self, cond: ir::Value, pc: ExitPc, retired: u32, stop: bool, wb: bool) {
+        let out = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(out);
+        self.b.ins().brif(cond, out, &[], cont, &[]);
+        self.b.switch_to_block(out);
+        self.exit(pc, retired, stop, wb);
+        self.b.switch_to_block(cont);
+    }
+
+    fn mark(&mut self) {
+        if self.store_in_insn {
+            // The previous instruction stored into code: end before this one.
+            let c = self.b.use_var(self.code_written);
+            self.side_exit(c, ExitPc::Const(self.pc), self.k, false, true);
+            self.store_in_insn = false;
+        }
+    }
+
+    fn v(&self, a: Arg) -> ir::Value {
+        match self.vals[a.val().0 as usize] {
+            Val::One(v) => v,
+            _ => panic!("kvrm jit: value {a:?} not defined"),
+        }
+    }
+
+    fn pair(&self, a: Arg) -> (ir::Value, ir::Value) {
+        match self.vals[a.val().0 as usize] {
+            Val::Two(lo, hi) => (lo, hi),
+            _ => panic!("kvrm jit: value {a:?} is not 128-bit"),
+        }
+    }
+
+    fn iconst(&mut self, k: u64) -> ir::Value {
+        self.b.ins().iconst(types::I64, k as i64)
+    }
+
+    fn emit(&mut self, i: usize, inst: &kvrm_ir::Inst) {
+        let a = inst.args;
+        let out = match inst.op {
+            Op::Mark | Op::Nop => Val::None,
+            Op::GetReg => {
+                let r = a[0].reg() as usize;
+                Val::One(self.b.use_var(self.regs[r].expect("declared")))
+            }
+            Op::SetReg => {
+                let r = a[0].reg() as usize;
+                let x = self.v(a[1]);
+                self.b.def_var(self.regs[r].expect("declared"), x);
+                self.dirty |= 1 << r;
+                Val::None
+            }
+            Op::GetNzcv => Val::One(self.b.use_var(self.nzcv.expect("declared"))),
+            Op::SetNzcv => {
+                let x = self.v(a[0]);
+                self.b.def_var(self.nzcv.expect("declared"), x);
+                self.dirty |= 1 << 32;
+                Val::None
+            }
+            Op::Const | Op::ConstNzcv => Val::One(self.iconst(a[0].imm())),
+            Op::ConstU1 => Val::One(self.b.ins().iconst(types::I8, a[0].imm() as i64 & 1)),
+            Op::Load | Op::Load128 => self.load(MemOp::decode(a[0].imm()), self.v(a[1])),
+            Op::Store => {
+                let (addr, x) = (self.v(a[1]), self.v(a[2]));
+                self.store(MemOp::decode(a[0].imm()), addr, x, None);
+                Val::None
+            }
+            Op::Store128 => {
+                let addr = self.v(a[1]);
+                let (lo, hi) = self.pair(a[2]);
+                self.store(MemOp::decode(a[0].imm()), addr, lo, Some(hi));
+                Val::None
+            }
+            Op::Lo128 => Val::One(self.pair(a[0]).0),
+            Op::Hi128 => Val::One(self.pair(a[0]).1),
+            Op::Pack128 => Val::Two(self.v(a[0]), self.v(a[1])),
+            Op::Fallback => {
+                self.fallback(a[0].imm(), a[1].imm() as u32);
+                Val::None
+            }
+            Op::ExitTo => {
+                let to = a[0].imm();
+                if to == self.blk.start {
+                    self.loop_back();
+                } else {
+                    self.exit(ExitPc::Const(to), self.k + 1, false, true);
+                }
+                Val::None
+            }
+            Op::ExitCond => {
+                let c = self.v(a[0]);
+                let (t, f) = (a[1].imm(), a[2].imm());
+                let start = self.blk.start;
+                if t == start || f == start {
+                    let (lp, other, cond) = if t == start {
+                        (t, f, c)
+                    } else {
+                        (f, t, self.b.ins().bxor_imm_s(c, 1))
+                    };
+                    let _ = lp;
+                    let again = self.b.create_block();
+                    let out = self.b.create_block();
+                    self.b.ins().brif(cond, again, &[], out, &[]);
+                    self.b.switch_to_block(out);
+                    self.exit(ExitPc::Const(other), self.k + 1, false, true);
+                    self.b.switch_to_block(again);
+                    self.loop_back();
+                } else {
+                    let (tv, fv) = (self.iconst(t), self.iconst(f));
+                    let pc = self.b.ins().select(c, tv, fv);
+                    self.exit(ExitPc::Dyn(pc), self.k + 1, false, true);
+                }
+                Val::None
+            }
+            Op::ExitIndirect => {
+                let pc = self.v(a[0]);
+                self.exit(ExitPc::Dyn(pc), self.k + 1, false, true);
+                Val::None
+            }
+            _ => Val::One(self.pure(inst.op, &a)),
+        };
+        self.vals[i] = out;
+    }
+
+    /// Another iteration if it fits in the budget, else leave at the start.
+    fn loop_back(&mut self) {
+        let n = self.b.use_var(self.n);
+        let len = self.blk.guest_len as i64;
+        let n2 = self.b.ins().iadd_imm_s(n, len);
+        self.b.def_var(self.n, n2);
+        let next_end = self.b.ins().iadd_imm_s(n2, len);
+        let fits = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, next_end, self.budget);
+        let out = self.b.create_block();
+        self.b.ins().brif(fits, self.body, &[], out, &[]);
+        self.b.switch_to_block(out);
+        self.exit(ExitPc::Const(self.blk.start), 0, false, true);
+    }
+
+    fn fallback(&mut self, pc: u64, word: u32) {
+        self.write_back();
+        debug_assert!(self.fallbacks.len() < self.fallbacks.capacity());
+        self.fallbacks.push(FallbackInfo {
+            exec: handler_for(word),
+            word,
+            pc,
+        });
+        let info = self.fallbacks.last().expect("just pushed");
+        let ptr = self.iconst(info as *const FallbackInfo as u64);
+        let f = self.iconst(helpers::fallback as *const () as u64);
+        let call = self
+            .b
+            .ins()
+            .call_indirect(self.sigs.fallback, f, &[self.ctx, ptr]);
+        let st = self.b.inst_results(call)[0];
+        // Any status but ST_OK leaves; the state is already exact.
+        let cont = self.b.create_block();
+        let out = self.b.create_block();
+        self.b.set_cold_block(out);
+        self.b.ins().brif(st, out, &[], cont, &[]);
+        self.b.switch_to_block(out);
+        let k = self.k;
+        // Retired: k + 1 unless the status is FB_STOP; stop bit for the stops.
+        let retired_next = self.b.ins().iconst(types::I64, (k + 1) as i64);
+        let retired_stop = self.b.ins().iconst(types::I64, k as i64);
+        let is_stop = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, st, helpers::FB_STOP as i64);
+        let retired = self.b.ins().select(is_stop, retired_stop, retired_next);
+        let stopped = self.b.ins().icmp_imm_s(
+            IntCC::UnsignedGreaterThanOrEqual,
+            st,
+            helpers::FB_STOP_RETIRED as i64,
+        );
+        let stopped = self.b.ins().uextend(types::I64, stopped);
+        let bit = self.b.ins().ishl_imm_s(stopped, 63);
+        let n = self.b.use_var(self.n);
+        let r = self.b.ins().iadd(n, retired);
+        let r = self.b.ins().bor(r, bit);
+        self.b.ins().return_(&[r]);
+        self.b.switch_to_block(cont);
+        self.dirty = 0;
+        self.reload_state();
+    }
+
+    /// The inline TLB lookup: (entry address, hit-and-fits flag, page offset).
+    fn tlb(
+        &mut self,
+        table: ir::Value,
+        addr: ir::Value,
+        size: u8,
+    ) -> (ir::Value, ir::Value, ir::Value) {
+        let ins = self.b.ins();
+        let page = ins.ushr_imm_s(addr, 12);
+        let slot = self.b.ins().band_imm_s(page, (TLB_ENTRIES - 1) as i64);
+        let off_e = self.b.ins().imul_imm_s(slot, TLB_ENTRY_SIZE as i64);
+        let entry = self.b.ins().iadd(table, off_e);
+        let tag = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), entry, 0);
+        let off = self.b.ins().band_imm_s(addr, 0xfff);
+        let hit = self.b.ins().icmp(IntCC::Equal, tag, page);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, off, 4096 - size as i64);
+        let ok = self.b.ins().band(hit, fits);
+        (entry, ok, off)
+    }
+
+    fn host_addr(&mut self, entry: ir::Value, off: ir::Value) -> ir::Value {
+        let host = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), entry, 8);
+        self.b.ins().iadd(host, off)
+    }
+
+    fn load(&mut self, m: MemOp, addr: ir::Value) -> Val {
+        let guest = MemFlagsData::new().with_notrap();
+        let (entry, ok, off) = self.tlb(self.tlb_read, addr, m.size);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I64);
+        let wide = m.size == 16;
+        if wide {
+            self.b.append_block_param(join, types::I64);
+        }
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        let p = self.host_addr(entry, off);
+        if wide {
+            let lo = self.b.ins().load(types::I64, guest, p, 0);
+            let hi = self.b.ins().load(types::I64, guest, p, 8);
+            self.b
+                .ins()
+                .jump(join, &[BlockArg::Value(lo), BlockArg::Value(hi)]);
+        } else {
+            let ty = match m.size {
+                1 => types::I8,
+                2 => types::I16,
+                4 => types::I32,
+                _ => types::I64,
+            };
+            let x = self.b.ins().load(ty, guest, p, 0);
+            let x = if ty == types::I64 {
+                x
+            } else {
+                self.b.ins().uextend(types::I64, x)
+            };
+            self.b.ins().jump(join, &[BlockArg::Value(x)]);
+        }
+
+        self.b.switch_to_block(slow);
+        let pc = self.iconst(self.pc);
+        let t = MemFlagsData::trusted();
+        if wide {
+            let f = self.iconst(helpers::read128 as *const () as u64);
+            let call = self
+                .b
+                .ins()
+                .call_indirect(self.sigs.read128, f, &[self.ctx, addr, pc]);
+            let st = self.b.inst_results(call)[0];
+            self.side_exit(st, ExitPc::Set, self.k, true, true);
+            let lo = self
+                .b
+                .ins()
+                .load(types::I64, t, self.ctx, helpers::CTX_SCRATCH);
+            let hi = self
+                .b
+                .ins()
+                .load(types::I64, t, self.ctx, helpers::CTX_SCRATCH + 8);
+            self.b
+                .ins()
+                .jump(join, &[BlockArg::Value(lo), BlockArg::Value(hi)]);
+        } else {
+            let f = self.iconst(helpers::read as *const () as u64);
+            let size = self.iconst(m.size as u64);
+            let call = self
+                .b
+                .ins()
+                .call_indirect(self.sigs.read, f, &[self.ctx, addr, size, pc]);
+            let x = self.b.inst_results(call)[0];
+            let faulted = self
+                .b
+                .ins()
+                .load(types::I64, t, self.ctx, helpers::CTX_FAULT);
+            self.side_exit(faulted, ExitPc::Set, self.k, true, true);
+            self.b.ins().jump(join, &[BlockArg::Value(x)]);
+        }
+
+        self.b.switch_to_block(join);
+        let params = self.b.block_params(join).to_vec();
+        if wide {
+            return Val::Two(params[0], params[1]);
+        }
+        let x = params[0];
+        let bits = m.size as u32 * 8;
+        Val::One(match m.extend {
+            Extend::Zero => x,
+            Extend::Sign64 => self.sext(x, bits),
+            Extend::Sign32 => {
+                let s = self.sext(x, bits);
+                self.b.ins().band_imm_s(s, 0xffff_ffff)
+            }
+        })
+    }
+
+    fn sext(&mut self, x: ir::Value, bits: u32) -> ir::Value {
+        if bits >= 64 {
+            return x;
+        }
+        let s = self.b.ins().ishl_imm_s(x, 64 - bits as i64);
+        self.b.ins().sshr_imm_s(s, 64 - bits as i64)
+    }
+
+    fn store(&mut self, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
+        self.store_in_insn = true;
+        let guest = MemFlagsData::new().with_notrap();
+        let (entry, ok, off) = self.tlb(self.tlb_write, addr, m.size);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        let p = self.host_addr(entry, off);
+        match (m.size, hi) {
+            (16, Some(hi)) => {
+                self.b.ins().store(guest, x, p, 0);
+                self.b.ins().store(guest, hi, p, 8);
+            }
+            (8, _) => {
+                self.b.ins().store(guest, x, p, 0);
+            }
+            (s, _) => {
+                let ty = match s {
+                    1 => types::I8,
+                    2 => types::I16,
+                    _ => types::I32,
+                };
+                let n = self.b.ins().ireduce(ty, x);
+                self.b.ins().store(guest, n, p, 0);
+            }
+        }
+        self.b.ins().jump(join, &[]);
+
+        self.b.switch_to_block(slow);
+        let pc = self.iconst(self.pc);
+        let call = match hi {
+            Some(hi) => {
+                let f = self.iconst(helpers::write128 as *const () as u64);
+                self.b
+                    .ins()
+                    .call_indirect(self.sigs.write128, f, &[self.ctx, addr, x, hi, pc])
+            }
+            None => {
+                let f = self.iconst(helpers::write as *const () as u64);
+                let size = self.iconst(m.size as u64);
+                self.b
+                    .ins()
+                    .call_indirect(self.sigs.write, f, &[self.ctx, addr, x, size, pc])
+            }
+        };
+        let st = self.b.inst_results(call)[0];
+        let faulted = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, st, helpers::ST_FAULT as i64);
+        self.side_exit(faulted, ExitPc::Set, self.k, true, true);
+        // ST_CODE: finish this instruction, then leave at the next boundary.
+        let code = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, st, helpers::ST_CODE as i64);
+        let prev = self.b.use_var(self.code_written);
+        let now = self.b.ins().bor(prev, code);
+        self.b.def_var(self.code_written, now);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+    }
+
+    fn flags_pack(&mut self, n: ir::Value, z: ir::Value, c: ir::Value, v: ir::Value) -> ir::Value {
+        // n, z, c, v are 0/1 in I64.
+        let n = self.b.ins().ishl_imm_s(n, 31);
+        let z = self.b.ins().ishl_imm_s(z, 30);
+        let c = self.b.ins().ishl_imm_s(c, 29);
+        let v = self.b.ins().ishl_imm_s(v, 28);
+        let a = self.b.ins().bor(n, z);
+        let b = self.b.ins().bor(c, v);
+        self.b.ins().bor(a, b)
+    }
+
+    fn b2i(&mut self, c: ir::Value) -> ir::Value {
+        self.b.ins().uextend(types::I64, c)
+    }
+}

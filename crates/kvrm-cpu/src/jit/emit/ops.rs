@@ -1,0 +1,299 @@
+//! Pure opcodes: integer arithmetic, flags and conditions. The meaning of
+//! each is `kvrm_ir::opt::eval_pure`; values are I64, U1 is I8 (0/1).
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self, types, InstBuilder};
+use kvrm_ir::{Arg, Op};
+
+use super::Emitter;
+
+impl Emitter<'_> {
+    pub(super) fn pure(&mut self, op: Op, a: &[Arg; 3]) -> ir::Value {
+        let x = |e: &Self, i: usize| e.v(a[i]);
+        match op {
+            Op::Add => self.bin(a, |b, p, q| b.ins().iadd(p, q)),
+            Op::Sub => self.bin(a, |b, p, q| b.ins().isub(p, q)),
+            Op::Mul => self.bin(a, |b, p, q| b.ins().imul(p, q)),
+            Op::UMulH => self.bin(a, |b, p, q| b.ins().umulhi(p, q)),
+            Op::SMulH => self.bin(a, |b, p, q| b.ins().smulhi(p, q)),
+            Op::And => self.bin(a, |b, p, q| b.ins().band(p, q)),
+            Op::Or => self.bin(a, |b, p, q| b.ins().bor(p, q)),
+            Op::Xor => self.bin(a, |b, p, q| b.ins().bxor(p, q)),
+            // Cranelift takes shift and rotate amounts modulo the width, as the IR does.
+            Op::Shl => self.bin(a, |b, p, q| b.ins().ishl(p, q)),
+            Op::Lshr => self.bin(a, |b, p, q| b.ins().ushr(p, q)),
+            Op::Ashr => self.bin(a, |b, p, q| b.ins().sshr(p, q)),
+            Op::Ror => self.bin(a, |b, p, q| b.ins().rotr(p, q)),
+            Op::Ror32 => {
+                let (p, q) = (x(self, 0), x(self, 1));
+                let p = self.b.ins().ireduce(types::I32, p);
+                let q = self.b.ins().ireduce(types::I32, q);
+                let r = self.b.ins().rotr(p, q);
+                self.b.ins().uextend(types::I64, r)
+            }
+            Op::UDiv => {
+                let (n, m) = (x(self, 0), x(self, 1));
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, m, 0);
+                let one = self.b.ins().iconst(types::I64, 1);
+                let safe = self.b.ins().select(zero, one, m);
+                let q = self.b.ins().udiv(n, safe);
+                let z = self.b.ins().iconst(types::I64, 0);
+                self.b.ins().select(zero, z, q)
+            }
+            Op::SDiv => {
+                // Host division traps on x / 0 and MIN / -1; A64 gives 0 and MIN.
+                let (n, m) = (x(self, 0), x(self, 1));
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, m, 0);
+                let minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, m, -1);
+                let special = self.b.ins().bor(zero, minus1);
+                let one = self.b.ins().iconst(types::I64, 1);
+                let safe = self.b.ins().select(special, one, m);
+                let q = self.b.ins().sdiv(n, safe);
+                let neg = self.b.ins().ineg(n);
+                let q = self.b.ins().select(minus1, neg, q);
+                let z = self.b.ins().iconst(types::I64, 0);
+                self.b.ins().select(zero, z, q)
+            }
+            Op::Not => {
+                let p = x(self, 0);
+                self.b.ins().bnot(p)
+            }
+            Op::Clz => {
+                let p = x(self, 0);
+                self.b.ins().clz(p)
+            }
+            Op::Rbit => {
+                let p = x(self, 0);
+                self.b.ins().bitrev(p)
+            }
+            Op::Rev => {
+                let p = x(self, 0);
+                self.b.ins().bswap(p)
+            }
+            Op::Zext8 | Op::Zext16 | Op::Zext32 => {
+                let p = x(self, 0);
+                let mask = match op {
+                    Op::Zext8 => 0xff,
+                    Op::Zext16 => 0xffff,
+                    _ => 0xffff_ffff,
+                };
+                self.b.ins().band_imm_s(p, mask)
+            }
+            Op::Sext8 | Op::Sext16 | Op::Sext32 => {
+                let p = x(self, 0);
+                let bits = match op {
+                    Op::Sext8 => 8,
+                    Op::Sext16 => 16,
+                    _ => 32,
+                };
+                self.sext(p, bits)
+            }
+            Op::Eq | Op::Ne => {
+                let (p, q) = (x(self, 0), x(self, 1));
+                let cc = if op == Op::Eq {
+                    IntCC::Equal
+                } else {
+                    IntCC::NotEqual
+                };
+                self.b.ins().icmp(cc, p, q)
+            }
+            Op::Select | Op::SelectNzcv => {
+                let (c, p, q) = (x(self, 0), x(self, 1), x(self, 2));
+                self.b.ins().select(c, p, q)
+            }
+            Op::AddFlags | Op::SubFlags => {
+                let (p, q) = (x(self, 0), x(self, 1));
+                self.flags64(op == Op::SubFlags, p, q)
+            }
+            Op::AddFlags32 | Op::SubFlags32 => {
+                let (p, q) = (x(self, 0), x(self, 1));
+                self.flags32(op == Op::SubFlags32, p, q)
+            }
+            Op::LogicFlags | Op::LogicFlags32 => {
+                let r = x(self, 0);
+                let (r, top) = if op == Op::LogicFlags {
+                    (r, 63)
+                } else {
+                    (self.b.ins().band_imm_s(r, 0xffff_ffff), 31)
+                };
+                let n = self.b.ins().ushr_imm_s(r, top);
+                let n = self.b.ins().band_imm_s(n, 1);
+                let n = self.b.ins().ishl_imm_s(n, 31);
+                let z = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                let z = self.b2i(z);
+                let z = self.b.ins().ishl_imm_s(z, 30);
+                self.b.ins().bor(n, z)
+            }
+            Op::CondHolds => {
+                if let Some(c) = self.cond_of_compare(a[0].imm(), a[1]) {
+                    return c;
+                }
+                let f = x(self, 1);
+                self.cond_holds(a[0].imm(), f)
+            }
+            other => panic!("kvrm jit: {} is not a pure opcode", other.name()),
+        }
+    }
+
+    fn bin(
+        &mut self,
+        a: &[Arg; 3],
+        f: impl FnOnce(&mut cranelift_frontend::FunctionBuilder<'_>, ir::Value, ir::Value) -> ir::Value,
+    ) -> ir::Value {
+        let (p, q) = (self.v(a[0]), self.v(a[1]));
+        f(&mut self.b, p, q)
+    }
+
+    /// NZCV of AddWithCarry(p, q, 0) or (p, NOT q, 1), 64-bit.
+    fn flags64(&mut self, sub: bool, p: ir::Value, q: ir::Value) -> ir::Value {
+        let r = if sub {
+            self.b.ins().isub(p, q)
+        } else {
+            self.b.ins().iadd(p, q)
+        };
+        let n = self.b.ins().ushr_imm_s(r, 63);
+        let z = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        let z = self.b2i(z);
+        // Carry: no borrow for a subtraction, unsigned wrap for an addition.
+        let c = if sub {
+            self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, p, q)
+        } else {
+            self.b.ins().icmp(IntCC::UnsignedLessThan, r, p)
+        };
+        let c = self.b2i(c);
+        let v = if sub {
+            let d = self.b.ins().bxor(p, q);
+            let e = self.b.ins().bxor(p, r);
+            self.b.ins().band(d, e)
+        } else {
+            let d = self.b.ins().bxor(p, r);
+            let e = self.b.ins().bxor(q, r);
+            self.b.ins().band(d, e)
+        };
+        let v = self.b.ins().ushr_imm_s(v, 63);
+        self.flags_pack(n, z, c, v)
+    }
+
+    /// The 32-bit flags, from the low halves.
+    fn flags32(&mut self, sub: bool, p: ir::Value, q: ir::Value) -> ir::Value {
+        let p = self.b.ins().band_imm_s(p, 0xffff_ffff);
+        let q = self.b.ins().band_imm_s(q, 0xffff_ffff);
+        let wide = if sub {
+            self.b.ins().isub(p, q)
+        } else {
+            self.b.ins().iadd(p, q)
+        };
+        let r = self.b.ins().band_imm_s(wide, 0xffff_ffff);
+        let n = self.b.ins().ushr_imm_s(r, 31);
+        let z = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        let z = self.b2i(z);
+        let c = if sub {
+            let c = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, p, q);
+            self.b2i(c)
+        } else {
+            self.b.ins().ushr_imm_s(wide, 32)
+        };
+        let v = if sub {
+            let d = self.b.ins().bxor(p, q);
+            let e = self.b.ins().bxor(p, r);
+            self.b.ins().band(d, e)
+        } else {
+            let d = self.b.ins().bxor(p, r);
+            let e = self.b.ins().bxor(q, r);
+            self.b.ins().band(d, e)
+        };
+        let v = self.b.ins().ushr_imm_s(v, 31);
+        let v = self.b.ins().band_imm_s(v, 1);
+        self.flags_pack(n, z, c, v)
+    }
+
+    /// A condition on the flags of a compare (`SubFlags`) of this block,
+    /// evaluated from the compared values as one host compare; `None` for
+    /// other flags and for VS/VC.
+    fn cond_of_compare(&mut self, cond: u64, flags: Arg) -> Option<ir::Value> {
+        let def = *self.blk.inst(flags.val());
+        let wide = match def.op {
+            Op::SubFlags => true,
+            Op::SubFlags32 => false,
+            _ => return None,
+        };
+        let cc = match cond & 15 {
+            0 => IntCC::Equal,
+            1 => IntCC::NotEqual,
+            2 => IntCC::UnsignedGreaterThanOrEqual,
+            3 => IntCC::UnsignedLessThan,
+            8 => IntCC::UnsignedGreaterThan,
+            9 => IntCC::UnsignedLessThanOrEqual,
+            10 => IntCC::SignedGreaterThanOrEqual,
+            11 => IntCC::SignedLessThan,
+            12 => IntCC::SignedGreaterThan,
+            13 => IntCC::SignedLessThanOrEqual,
+            4 | 5 => {
+                // MI / PL: the sign of the difference.
+                let (p, q) = (self.v(def.args[0]), self.v(def.args[1]));
+                let d = self.b.ins().isub(p, q);
+                let d = if wide {
+                    d
+                } else {
+                    self.b.ins().ireduce(types::I32, d)
+                };
+                let cc = if cond & 1 == 0 {
+                    IntCC::SignedLessThan
+                } else {
+                    IntCC::SignedGreaterThanOrEqual
+                };
+                return Some(self.b.ins().icmp_imm_s(cc, d, 0));
+            }
+            14 | 15 => return Some(self.b.ins().iconst(types::I8, 1)),
+            _ => return None,
+        };
+        let (mut p, mut q) = (self.v(def.args[0]), self.v(def.args[1]));
+        if !wide {
+            p = self.b.ins().ireduce(types::I32, p);
+            q = self.b.ins().ireduce(types::I32, q);
+        }
+        Some(self.b.ins().icmp(cc, p, q))
+    }
+
+    /// `ConditionHolds(cond)` as an I8 0/1.
+    fn cond_holds(&mut self, cond: u64, f: ir::Value) -> ir::Value {
+        let bit = |e: &mut Self, n: i64| {
+            let s = e.b.ins().ushr_imm_s(f, n);
+            e.b.ins().band_imm_s(s, 1)
+        };
+        let base = match (cond >> 1) & 7 {
+            0 => bit(self, 30),
+            1 => bit(self, 29),
+            2 => bit(self, 31),
+            3 => bit(self, 28),
+            4 => {
+                // C && !Z
+                let c = bit(self, 29);
+                let z = bit(self, 30);
+                let nz = self.b.ins().bxor_imm_s(z, 1);
+                self.b.ins().band(c, nz)
+            }
+            5 | 6 => {
+                // N == V (and !Z for GT)
+                let n = bit(self, 31);
+                let v = bit(self, 28);
+                let d = self.b.ins().bxor(n, v);
+                let eq = self.b.ins().bxor_imm_s(d, 1);
+                if (cond >> 1) & 7 == 6 {
+                    let z = bit(self, 30);
+                    let nz = self.b.ins().bxor_imm_s(z, 1);
+                    self.b.ins().band(eq, nz)
+                } else {
+                    eq
+                }
+            }
+            _ => return self.b.ins().iconst(types::I8, 1),
+        };
+        let base = if cond & 1 == 1 {
+            self.b.ins().bxor_imm_s(base, 1)
+        } else {
+            base
+        };
+        self.b.ins().ireduce(types::I8, base)
+    }
+}

@@ -1,0 +1,162 @@
+//! What compiled blocks call: the context they receive and the `extern "C"`
+//! slow paths (TLB misses, faults, stores to code pages) and the fallback to
+//! the interpreter for one instruction.
+//!
+//! Safety: compiled code is only entered from `Cpu::run_jit`, which builds the
+//! [`JitCtx`] from its own `&mut Cpu` and does not touch the CPU until the call
+//! returns; the helpers turn `ctx.cpu` back into a `&mut Cpu` for the length
+//! of one call, while compiled code holds no reference, only the raw pointers.
+
+use kvrm_isa::{CpuState, MemFault};
+
+use crate::exec::{ExecFn, Flow};
+use crate::memory::TlbEntry;
+use crate::Cpu;
+
+/// The block's view of the CPU. Field offsets are used by the emitter.
+#[repr(C)]
+pub struct JitCtx {
+    pub state: *mut CpuState,
+    pub tlb_read: *const TlbEntry,
+    pub tlb_write: *const TlbEntry,
+    pub cpu: *mut Cpu,
+    /// Instructions the block may retire (self-loops stop before exceeding it).
+    pub budget: u64,
+    /// Set by a helper that stopped the guest with a fault.
+    pub fault: u64,
+    /// 16-byte loads from the slow path.
+    pub scratch: [u64; 2],
+}
+
+pub const CTX_STATE: i32 = 0;
+pub const CTX_TLB_READ: i32 = 8;
+pub const CTX_TLB_WRITE: i32 = 16;
+pub const CTX_BUDGET: i32 = 32;
+pub const CTX_FAULT: i32 = 40;
+pub const CTX_SCRATCH: i32 = 48;
+const _: () = {
+    assert!(std::mem::offset_of!(JitCtx, state) == CTX_STATE as usize);
+    assert!(std::mem::offset_of!(JitCtx, tlb_read) == CTX_TLB_READ as usize);
+    assert!(std::mem::offset_of!(JitCtx, tlb_write) == CTX_TLB_WRITE as usize);
+    assert!(std::mem::offset_of!(JitCtx, budget) == CTX_BUDGET as usize);
+    assert!(std::mem::offset_of!(JitCtx, fault) == CTX_FAULT as usize);
+    assert!(std::mem::offset_of!(JitCtx, scratch) == CTX_SCRATCH as usize);
+};
+
+/// A fallback instruction, kept alive by its compiled block.
+pub struct FallbackInfo {
+    pub exec: ExecFn,
+    pub word: u32,
+    pub pc: u64,
+}
+
+/// Store status: done.
+pub const ST_OK: u64 = 0;
+/// Store status: faulted (the guest is stopped; pc names the instruction).
+pub const ST_FAULT: u64 = 1;
+/// Store status: done, but it wrote a page holding decoded code: the block
+/// must end after this instruction.
+pub const ST_CODE: u64 = 2;
+
+/// Fallback status (besides `ST_OK` = Next and `ST_CODE` = Next into code).
+pub const FB_JUMP: u64 = 3;
+pub const FB_STOP_RETIRED: u64 = 4;
+pub const FB_STOP: u64 = 5;
+
+/// # Safety
+/// `ctx` comes from `Cpu::run_jit` (see the module comment).
+unsafe fn parts<'a>(ctx: *mut JitCtx) -> (&'a mut JitCtx, &'a mut Cpu) {
+    let ctx = &mut *ctx;
+    let cpu = &mut *ctx.cpu;
+    (ctx, cpu)
+}
+
+fn fault(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, f: MemFault) {
+    cpu.state.pc = pc;
+    cpu.fault(f);
+    ctx.fault = 1;
+}
+
+/// Read `size` (1, 2, 4, 8) bytes zero-extended; on a fault stop the guest
+/// and set `ctx.fault`.
+pub extern "C" fn read(ctx: *mut JitCtx, addr: u64, size: u64, pc: u64) -> u64 {
+    // SAFETY: called only by compiled blocks with their context.
+    let (ctx, cpu) = unsafe { parts(ctx) };
+    match cpu.mem.read_sized(addr, size as u32) {
+        Ok(v) => v,
+        Err(f) => {
+            fault(ctx, cpu, pc, f);
+            0
+        }
+    }
+}
+
+/// Read 16 bytes into `ctx.scratch`.
+pub extern "C" fn read128(ctx: *mut JitCtx, addr: u64, pc: u64) -> u64 {
+    // SAFETY: as `read`.
+    let (ctx, cpu) = unsafe { parts(ctx) };
+    match cpu.mem.read_u128(addr) {
+        Ok(v) => {
+            ctx.scratch = [v as u64, (v >> 64) as u64];
+            ST_OK
+        }
+        Err(f) => {
+            fault(ctx, cpu, pc, f);
+            ST_FAULT
+        }
+    }
+}
+
+fn store_status(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, r: Result<(), MemFault>) -> u64 {
+    match r {
+        Ok(()) if cpu.mem.has_dirty_code() => ST_CODE,
+        Ok(()) => ST_OK,
+        Err(f) => {
+            fault(ctx, cpu, pc, f);
+            ST_FAULT
+        }
+    }
+}
+
+/// Write the low `size` bytes of `value`.
+pub extern "C" fn write(ctx: *mut JitCtx, addr: u64, value: u64, size: u64, pc: u64) -> u64 {
+    // SAFETY: as `read`.
+    let (ctx, cpu) = unsafe { parts(ctx) };
+    let r = cpu.mem.write_sized(addr, size as u32, value);
+    store_status(ctx, cpu, pc, r)
+}
+
+/// Write 16 bytes (one access: a fault writes nothing).
+pub extern "C" fn write128(ctx: *mut JitCtx, addr: u64, lo: u64, hi: u64, pc: u64) -> u64 {
+    // SAFETY: as `read`.
+    let (ctx, cpu) = unsafe { parts(ctx) };
+    let r = cpu
+        .mem
+        .write_u128(addr, (lo as u128) | ((hi as u128) << 64));
+    store_status(ctx, cpu, pc, r)
+}
+
+/// Interpret one instruction. The block has written every register and the
+/// flags back to the state before the call and reloads them after.
+pub extern "C" fn fallback(ctx: *mut JitCtx, info: *const FallbackInfo) -> u64 {
+    // SAFETY: as `read`; `info` is owned by the block that is running.
+    let (_, cpu) = unsafe { parts(ctx) };
+    let info = unsafe { &*info };
+    cpu.state.pc = info.pc;
+    if let Some(j) = cpu.jit.as_mut() {
+        j.stats.fallbacks_run += 1;
+    }
+    match (info.exec)(cpu, info.word) {
+        Flow::Next => {
+            cpu.state.pc = info.pc.wrapping_add(4);
+            if cpu.mem.has_dirty_code() {
+                ST_CODE
+            } else {
+                ST_OK
+            }
+        }
+        Flow::Jump => FB_JUMP,
+        Flow::StopRetired => FB_STOP_RETIRED,
+        Flow::Stop => FB_STOP,
+    }
+}

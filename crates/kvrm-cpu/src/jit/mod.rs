@@ -1,0 +1,316 @@
+//! The JIT: hot guest blocks lifted to `kvrm_ir`, optimised, and compiled
+//! with Cranelift; cold code is interpreted.
+//!
+//! Tiering: every block start (a pc reached by a control transfer) counts its
+//! executions; at `threshold` it is compiled. A compiled block runs only if
+//! the remaining budget covers all of its instructions (so counts stay exact
+//! at every stop); otherwise the interpreter runs it.
+//!
+//! The code cache is keyed by guest pc, with a direct-mapped front for the
+//! dispatcher. Blocks never cross a 4 KiB page, so the code-page tracking of
+//! `AddressSpace` (a write into code, unmap, mprotect) drops exactly the
+//! blocks of the pages it names. Dropped code is not freed (Cranelift's JIT
+//! module frees only as a whole); a new module starts after `MAX_DEAD_BLOCKS`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module};
+use kvrm_ir::opt::optimize;
+
+pub(crate) mod emit;
+pub(crate) mod helpers;
+mod run;
+
+use helpers::{FallbackInfo, JitCtx};
+
+/// How a [`crate::Cpu`] executes guest code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExecMode {
+    /// The reference interpreter only.
+    #[default]
+    Interp,
+    /// Compile blocks that ran `threshold` times (0: on first execution).
+    Jit { threshold: u32 },
+}
+
+impl ExecMode {
+    /// The JIT with the default tiering threshold.
+    pub const JIT: ExecMode = ExecMode::Jit { threshold: 50 };
+}
+
+/// Counters of the JIT (`--stats`).
+#[derive(Clone, Debug, Default)]
+pub struct JitStats {
+    pub blocks_compiled: u64,
+    pub compile_time: Duration,
+    /// Guest instructions compiled as fallbacks to the interpreter.
+    pub fallbacks_compiled: u64,
+    /// Fallbacks executed.
+    pub fallbacks_run: u64,
+    /// Compiled block entries.
+    pub blocks_run: u64,
+    /// Blocks run by the interpreter (cold, or too long for the budget left).
+    pub blocks_interpreted: u64,
+    /// Compiled blocks dropped because their code page changed.
+    pub blocks_invalidated: u64,
+}
+
+impl JitStats {
+    /// Share of block entries that ran compiled code.
+    pub fn hit_rate(&self) -> f64 {
+        let all = self.blocks_run + self.blocks_interpreted;
+        if all == 0 {
+            0.0
+        } else {
+            self.blocks_run as f64 / all as f64
+        }
+    }
+}
+
+/// Longest block, in guest instructions.
+const MAX_BLOCK: u32 = 64;
+const FRONT: usize = 4096;
+const MAX_DEAD_BLOCKS: usize = 20_000;
+
+pub(crate) type BlockFn = unsafe extern "C" fn(*mut JitCtx) -> u64;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
+    pub pc: u64,
+    pub code: Option<BlockFn>,
+    pub len: u32,
+}
+
+const NO_ENTRY: Entry = Entry {
+    pc: 1,
+    code: None,
+    len: 0,
+};
+
+struct Compiled {
+    code: BlockFn,
+    len: u32,
+    /// Pointed to by the code.
+    _fallbacks: Vec<FallbackInfo>,
+}
+
+/// The JIT state of one `Cpu`.
+pub struct Jit {
+    threshold: u32,
+    /// Created on the first compilation (many CPUs never compile).
+    module: Option<JITModule>,
+    ctx: Option<Context>,
+    fctx: FunctionBuilderContext,
+    front: Box<[Entry; FRONT]>,
+    blocks: HashMap<u64, Compiled>,
+    by_page: HashMap<u64, Vec<u64>>,
+    heat: HashMap<u64, u32>,
+    dead: usize,
+    pub stats: JitStats,
+}
+
+/// The host ISA, built once per process.
+fn host_isa() -> OwnedTargetIsa {
+    static ISA: OnceLock<OwnedTargetIsa> = OnceLock::new();
+    ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        // Fixed names and values of this Cranelift version.
+        let _ = flags.set("opt_level", "speed");
+        let _ = flags.set("use_colocated_libcalls", "false");
+        let _ = flags.set("is_pic", "false");
+        cranelift_native::builder()
+            .unwrap_or_else(|m| panic!("kvrm jit: host not supported by Cranelift: {m}"))
+            .finish(settings::Flags::new(flags))
+            .unwrap_or_else(|e| panic!("kvrm jit: {e}"))
+    })
+    .clone()
+}
+
+fn new_module() -> JITModule {
+    JITModule::new(JITBuilder::with_isa(
+        host_isa(),
+        cranelift_module::default_libcall_names(),
+    ))
+}
+
+impl Jit {
+    pub fn new(threshold: u32) -> Self {
+        Jit {
+            threshold,
+            module: None,
+            ctx: None,
+            fctx: FunctionBuilderContext::new(),
+            front: Box::new([NO_ENTRY; FRONT]),
+            blocks: HashMap::new(),
+            by_page: HashMap::new(),
+            heat: HashMap::new(),
+            dead: 0,
+            stats: JitStats::default(),
+        }
+    }
+
+    pub fn threshold(&self) -> u32 {
+        self.threshold
+    }
+
+    #[inline(always)]
+    fn slot(pc: u64) -> usize {
+        ((pc >> 2) as usize) & (FRONT - 1)
+    }
+
+    /// The compiled block at `pc`, if any.
+    #[inline(always)]
+    pub(crate) fn lookup(&mut self, pc: u64) -> Option<Entry> {
+        let e = self.front[Self::slot(pc)];
+        if e.pc == pc && e.code.is_some() {
+            return Some(e);
+        }
+        let c = self.blocks.get(&pc)?;
+        let e = Entry {
+            pc,
+            code: Some(c.code),
+            len: c.len,
+        };
+        self.front[Self::slot(pc)] = e;
+        Some(e)
+    }
+
+    /// Count an execution of the block at `pc`; true when it is hot.
+    pub(crate) fn is_hot(&mut self, pc: u64) -> bool {
+        let h = self.heat.entry(pc).or_insert(0);
+        if *h == u32::MAX {
+            return false; // could not be compiled
+        }
+        *h += 1;
+        *h > self.threshold
+    }
+
+    /// Never try `pc` again (its first instruction cannot be fetched).
+    pub(crate) fn give_up(&mut self, pc: u64) {
+        self.heat.insert(pc, u32::MAX);
+    }
+
+    /// Compile the block lifted at `block.start`.
+    pub(crate) fn compile(&mut self, mut block: kvrm_ir::Block) -> Entry {
+        let t0 = Instant::now();
+        optimize(&mut block);
+        if self.dead > MAX_DEAD_BLOCKS {
+            self.reset();
+        }
+        let module = self.module.get_or_insert_with(new_module);
+        let ctx = self.ctx.get_or_insert_with(|| module.make_context());
+        let call_conv = module.isa().default_call_conv();
+        module.clear_context(ctx);
+        ctx.func.signature = emit::signature(call_conv);
+        let frontend = module.isa().frontend_config();
+        let fallbacks = emit::translate(&mut ctx.func, &mut self.fctx, &block, call_conv, frontend);
+        let name = format!("b{:x}_{}", block.start, self.stats.blocks_compiled);
+        let id = module
+            .declare_function(&name, Linkage::Local, &ctx.func.signature)
+            .unwrap_or_else(|e| panic!("kvrm jit: declare {name}: {e}"));
+        let dump = std::env::var_os("KVRM_JIT_DUMP").is_some();
+        ctx.want_disasm = dump;
+        module
+            .define_function(id, ctx)
+            .unwrap_or_else(|e| panic!("kvrm jit: compile {name}: {e:?}\n{block}"));
+        module
+            .finalize_definitions()
+            .unwrap_or_else(|e| panic!("kvrm jit: finalize {name}: {e}"));
+        if dump {
+            let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone());
+            eprintln!(
+                "{block}\n{}\n{}",
+                ctx.func.display(),
+                vcode.unwrap_or_default()
+            );
+        }
+        let ptr = module.get_finalized_function(id);
+        // SAFETY: the function was built with `emit::signature`, which is
+        // `extern "C" fn(*mut JitCtx) -> u64` on this host's calling convention.
+        let code: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
+        self.stats.blocks_compiled += 1;
+        self.stats.fallbacks_compiled += fallbacks.len() as u64;
+        self.stats.compile_time += t0.elapsed();
+        let len = block.guest_len;
+        self.blocks.insert(
+            block.start,
+            Compiled {
+                code,
+                len,
+                _fallbacks: fallbacks,
+            },
+        );
+        self.by_page
+            .entry(block.start >> 12)
+            .or_default()
+            .push(block.start);
+        let e = Entry {
+            pc: block.start,
+            code: Some(code),
+            len,
+        };
+        self.front[Self::slot(block.start)] = e;
+        e
+    }
+
+    /// Drop the blocks built from `page` (its code changed or went away).
+    pub(crate) fn invalidate_page(&mut self, page: u64) {
+        let Some(pcs) = self.by_page.remove(&page) else {
+            return;
+        };
+        for pc in pcs {
+            if self.blocks.remove(&pc).is_some() {
+                self.stats.blocks_invalidated += 1;
+                self.dead += 1;
+            }
+            self.heat.remove(&pc);
+            let s = &mut self.front[Self::slot(pc)];
+            if s.pc == pc {
+                *s = NO_ENTRY;
+            }
+        }
+    }
+
+    /// Drop every block.
+    pub(crate) fn invalidate_all(&mut self) {
+        let pages: Vec<u64> = self.by_page.keys().copied().collect();
+        for p in pages {
+            self.invalidate_page(p);
+        }
+    }
+
+    /// Start a new module, freeing the code of every block (none is running:
+    /// this is called between blocks).
+    fn reset(&mut self) {
+        self.invalidate_all();
+        self.ctx = None;
+        if let Some(old) = self.module.take() {
+            // SAFETY: every block of the old module was dropped from the cache
+            // above and none is on the stack (compilation happens between blocks).
+            unsafe { old.free_memory() };
+        }
+        self.dead = 0;
+    }
+
+    pub const MAX_BLOCK: u32 = MAX_BLOCK;
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        self.blocks.clear();
+        if let Some(old) = self.module.take() {
+            // SAFETY: the cache is empty and no block runs while the Jit is dropped.
+            unsafe { old.free_memory() };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

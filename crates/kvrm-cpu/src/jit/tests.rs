@@ -1,0 +1,152 @@
+//! JIT unit tests: compiled blocks against the interpreter on small programs.
+
+use kvrm_isa::StopReason;
+
+use crate::{Cpu, ExecMode};
+
+const BRK: u32 = 0xd420_0000;
+
+fn cpu_with(words: &[u32], mode: ExecMode) -> Cpu {
+    let mut cpu = Cpu::with_flat_memory(0x10000).expect("memory");
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    cpu.load_program(&bytes, 0).expect("load");
+    cpu.set_exec_mode(mode);
+    cpu
+}
+
+#[test]
+fn tight_loop_compiles_and_counts_exactly() {
+    let iters = 1000u64;
+    let prog = kvrm_isa::programs::Microbench::TightLoop.program(iters);
+    for threshold in [0, 3] {
+        let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");
+        cpu.load_program(&prog, 0).expect("load");
+        cpu.set_exec_mode(ExecMode::Jit { threshold });
+        let r = cpu.run(10_000_000);
+        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
+        assert_eq!(
+            r.instructions,
+            kvrm_isa::programs::Microbench::TightLoop.instructions(iters)
+        );
+        assert_eq!(cpu.state.x[1], iters);
+        assert_eq!(cpu.state.x[0], 0);
+        let s = cpu.jit_stats().expect("jit");
+        assert!(s.blocks_compiled >= 1, "{s:?}");
+    }
+}
+
+#[test]
+fn budget_stops_are_exact_in_loops() {
+    let words = [0x9100_0421, 0x17ff_ffff]; // add x1,x1,#1; b .-4
+    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+    let r = cpu.run(1001);
+    assert_eq!(r.stop, StopReason::CycleLimit);
+    assert_eq!(r.instructions, 1001);
+    assert_eq!(cpu.state.x[1], 501);
+    assert_eq!(cpu.state.pc, 4);
+    cpu.run(1);
+    assert_eq!(cpu.state.x[1], 501);
+    cpu.run(1);
+    assert_eq!(cpu.state.x[1], 502);
+}
+
+#[test]
+fn load_fault_is_precise() {
+    // mov x1, #5; ldr x2, [x3]; mov x1, #6; brk
+    let words = [0xd280_00a1, 0xf940_0062, 0xd280_00c1, BRK];
+    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+    cpu.state.x[3] = 0x10_0000; // unmapped
+    let r = cpu.run(100);
+    assert!(
+        matches!(r.stop, StopReason::Fault { pc: 4, .. }),
+        "{:?}",
+        r.stop
+    );
+    assert_eq!(r.instructions, 1);
+    assert_eq!(cpu.state.x[1], 5);
+    assert_eq!(cpu.state.pc, 4);
+}
+
+#[test]
+fn fallback_runs_the_interpreter() {
+    // mov x1, #5; adc x2, x1, x1 (fallback); svc #0
+    let words = [0xd280_00a1, 0x9a01_0022, 0xd400_0001];
+    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+    cpu.state.nzcv = kvrm_isa::state::NZCV_C;
+    let r = cpu.run(100);
+    assert_eq!(r.stop, StopReason::Syscall { imm: 0 });
+    assert_eq!(r.instructions, 3);
+    assert_eq!(cpu.state.x[2], 11);
+    assert_eq!(cpu.state.pc, 12);
+}
+
+/// A store into code that already ran, then a branch back: the compiled
+/// block is dropped and the new instruction runs (as in the interpreter).
+#[test]
+fn stored_code_runs_after_a_branch() {
+    for threshold in [0, 1] {
+        let mut cpu = cpu_with(
+            &[
+                0xd280_0049, // mov x9, #2
+                0xd280_0020, // movz x0, #1, patched to movz x0, #7
+                0xf100_0529, // subs x9, x9, #1
+                0x5400_0060, // b.eq brk
+                0xb900_0041, // str w1, [x2]
+                0x17ff_fffc, // b 4
+                BRK,
+            ],
+            ExecMode::Jit { threshold },
+        );
+        cpu.state.x[1] = 0xd280_00e0;
+        cpu.state.x[2] = 4;
+        let r = cpu.run(100);
+        assert!(
+            matches!(r.stop, StopReason::Halted { pc: 0x18, .. }),
+            "{:?}",
+            r.stop
+        );
+        assert_eq!(cpu.state.x[0], 7);
+        assert_eq!(r.instructions, 9);
+    }
+}
+
+/// Unmapping and re-mapping a code page drops its compiled blocks.
+#[test]
+fn remapped_code_is_compiled_anew() {
+    let mut cpu = cpu_with(&[0xd280_0020, BRK], ExecMode::Jit { threshold: 0 });
+    cpu.run(10);
+    assert_eq!(cpu.state.x[0], 1);
+    cpu.mem.unmap(0, 0x1000).expect("unmap");
+    cpu.mem.map(0, 0x1000, kvrm_isa::Perms::RWX).expect("map");
+    cpu.load_program(&[0xa0, 0x00, 0x80, 0xd2, 0x00, 0x00, 0x20, 0xd4], 0)
+        .expect("load");
+    cpu.state.pc = 0;
+    cpu.run(10);
+    assert_eq!(cpu.state.x[0], 5, "movz x0, #5 ran");
+    assert!(cpu.jit_stats().expect("jit").blocks_invalidated >= 1);
+}
+
+#[test]
+#[ignore]
+fn compile_cost_probe() {
+    let words = [0xd280_00a1, 0x9100_0421, BRK];
+    let t = std::time::Instant::now();
+    for _ in 0..200 {
+        let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+        cpu.run(100);
+    }
+    eprintln!("fresh cpu + compile: {:?} each", t.elapsed() / 200);
+    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
+    let t = std::time::Instant::now();
+    for i in 0..200u64 {
+        cpu.flush_code_cache();
+        cpu.state.pc = 0;
+        let _ = i;
+        cpu.run(100);
+    }
+    eprintln!(
+        "compile only: {:?} each; {:?}",
+        t.elapsed() / 200,
+        cpu.jit_stats()
+    );
+}

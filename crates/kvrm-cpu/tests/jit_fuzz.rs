@@ -1,0 +1,532 @@
+//! Differential fuzzer: the JIT against the interpreter on random programs
+//! (straight-line integer code, counted loops, forward branches, calls and
+//! returns, indirect branches, loads and stores with every addressing mode,
+//! stores into code that later runs, accesses that fault, and instructions
+//! the JIT hands to the interpreter), from a fixed seed.
+//!
+//! Both CPUs run the same program in steps of random budgets; after every
+//! step the stop, the instruction count, the whole state and all of memory
+//! must be equal. Each step ends at a block boundary or inside a block (a
+//! budget shorter than the block), so counts and states are checked at both.
+//!
+//! `KVRM_FUZZ_CASES=n` runs n cases (default 150, a few seconds);
+//! `KVRM_FUZZ_SEED=s` changes the seed. A failure prints the seed, the case
+//! and the program words.
+
+use kvrm_cpu::{Cpu, ExecMode};
+use kvrm_isa::{AddressSpace, Perms, StopReason};
+
+const CODE: u64 = 0x1000;
+const PATCH: u64 = 0x3000;
+const DATA: u64 = 0x8000;
+const DATA_LEN: u64 = 0x4000;
+const RO: u64 = 0xc000;
+const BRK: u32 = 0xd420_0000;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn bit(&mut self) -> u32 {
+        (self.next() & 1) as u32
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+/// Registers random instructions may write (x8..x12 are pointers, x13 and
+/// x21 loop counters, x15 the patch word, x18 a small index, x19 branch
+/// targets).
+const DATA_REGS: [u32; 12] = [0, 1, 2, 3, 4, 5, 6, 7, 14, 16, 17, 20];
+const PTR_REGS: [u32; 5] = [8, 9, 10, 11, 31];
+
+fn dreg(r: &mut Rng) -> u32 {
+    r.pick(&DATA_REGS)
+}
+
+/// A source register: data, pointer, the index, or zero.
+fn sreg(r: &mut Rng) -> u32 {
+    match r.below(8) {
+        0 => r.pick(&[8, 9, 18, 13]),
+        1 => 31,
+        _ => dreg(r),
+    }
+}
+
+/// One random non-branch instruction (never writes x8..x13, x15, x18, x19).
+fn random_insn(r: &mut Rng) -> u32 {
+    let sf = r.bit();
+    let (d, n, m) = (dreg(r), sreg(r), sreg(r));
+    match r.below(22) {
+        0 => {
+            // add/sub (immediate), flags or not; rd = sp only without flags
+            let s = r.bit();
+            (sf << 31)
+                | (r.bit() << 30)
+                | (s << 29)
+                | (0b100010 << 23)
+                | (r.bit() << 22)
+                | ((r.below(4096) as u32) << 10)
+                | (n << 5)
+                | d
+        }
+        1 => {
+            // logical (immediate); N = 1 only for 64 bits
+            let nn = if sf == 1 { r.bit() } else { 0 };
+            (sf << 31)
+                | ((r.below(4) as u32) << 29)
+                | (0b100100 << 23)
+                | (nn << 22)
+                | ((r.below(64) as u32) << 16)
+                | ((r.below(64) as u32) << 10)
+                | (n << 5)
+                | d
+        }
+        2 => {
+            // movz/movn/movk
+            let hw = if sf == 1 { r.below(4) } else { r.below(2) } as u32;
+            (sf << 31)
+                | (r.pick(&[0u32, 2, 3]) << 29)
+                | (0b100101 << 23)
+                | (hw << 21)
+                | ((r.below(65536) as u32) << 5)
+                | d
+        }
+        3 => {
+            // SBFM/BFM/UBFM
+            let lim = if sf == 1 { 64 } else { 32 };
+            (sf << 31)
+                | ((r.below(3) as u32) << 29)
+                | (0b100110 << 23)
+                | (sf << 22)
+                | ((r.below(lim) as u32) << 16)
+                | ((r.below(lim) as u32) << 10)
+                | (n << 5)
+                | d
+        }
+        4 => {
+            // EXTR
+            let lim = if sf == 1 { 64 } else { 32 };
+            (sf << 31)
+                | (0b00100111 << 23)
+                | (sf << 22)
+                | (m << 16)
+                | ((r.below(lim) as u32) << 10)
+                | (n << 5)
+                | d
+        }
+        5 => {
+            (r.bit() << 31)
+                | ((r.below(4) as u32) << 29)
+                | (0b10000 << 24)
+                | ((r.below(1 << 19) as u32) << 5)
+                | d
+        } // ADR/ADRP
+        6 | 7 => {
+            // logical (shifted register)
+            let lim = if sf == 1 { 64 } else { 32 };
+            (sf << 31)
+                | ((r.below(4) as u32) << 29)
+                | (0b01010 << 24)
+                | ((r.below(4) as u32) << 22)
+                | (r.bit() << 21)
+                | (m << 16)
+                | ((r.below(lim) as u32) << 10)
+                | (n << 5)
+                | d
+        }
+        8 | 9 => {
+            // add/sub (shifted register)
+            let lim = if sf == 1 { 64 } else { 32 };
+            (sf << 31)
+                | (r.bit() << 30)
+                | (r.bit() << 29)
+                | (0b01011 << 24)
+                | ((r.below(3) as u32) << 22)
+                | (m << 16)
+                | ((r.below(lim) as u32) << 10)
+                | (n << 5)
+                | d
+        }
+        10 => {
+            // add/sub (extended register)
+            (sf << 31)
+                | (r.bit() << 30)
+                | (r.bit() << 29)
+                | (0b01011 << 24)
+                | (1 << 21)
+                | (m << 16)
+                | ((r.below(8) as u32) << 13)
+                | ((r.below(5) as u32) << 10)
+                | (n << 5)
+                | d
+        }
+        11 => {
+            // CCMP/CCMN (register or immediate)
+            (sf << 31)
+                | (r.bit() << 30)
+                | (1 << 29)
+                | (0b11010010 << 21)
+                | (m << 16)
+                | ((r.below(16) as u32) << 12)
+                | (r.bit() << 11)
+                | (n << 5)
+                | (r.below(16) as u32)
+        }
+        12 | 13 => {
+            // CSEL/CSINC/CSINV/CSNEG
+            (sf << 31)
+                | (r.bit() << 30)
+                | (0b11010100 << 21)
+                | (m << 16)
+                | ((r.below(16) as u32) << 12)
+                | (r.bit() << 10)
+                | (n << 5)
+                | d
+        }
+        14 => {
+            // RBIT, REV16, REV, REV32 (64 only), CLZ, CLS
+            let op = r.below(6) as u32;
+            let sf = if op == 3 { 1 } else { sf };
+            (sf << 31) | (1 << 30) | (0b11010110 << 21) | (op << 10) | (n << 5) | d
+        }
+        15 => {
+            // UDIV, SDIV, LSLV, LSRV, ASRV, RORV
+            let op = r.pick(&[2u32, 3, 8, 9, 10, 11]);
+            (sf << 31) | (0b11010110 << 21) | (m << 16) | (op << 10) | (n << 5) | d
+        }
+        16 => {
+            // MADD/MSUB, SMADDL/SMSUBL, UMADDL/UMSUBL, SMULH, UMULH
+            let (op31, o0, sf) = match r.below(5) {
+                0 => (0u32, r.bit(), sf),
+                1 => (1, r.bit(), 1),
+                2 => (5, r.bit(), 1),
+                3 => (2, 0, 1),
+                _ => (6, 0, 1),
+            };
+            (sf << 31)
+                | (0b11011 << 24)
+                | (op31 << 21)
+                | (m << 16)
+                | (o0 << 15)
+                | (sreg(r) << 10)
+                | (n << 5)
+                | d
+        }
+        17 => {
+            // Fallbacks: ADC/SBC(S), CRC32X, FMOV d0, x; NOP
+            match r.below(4) {
+                0 => {
+                    (sf << 31)
+                        | (r.bit() << 30)
+                        | (r.bit() << 29)
+                        | (0b11010000 << 21)
+                        | (m << 16)
+                        | (n << 5)
+                        | d
+                }
+                1 => 0x9ac0_4c00 | (m << 16) | (n << 5) | d,
+                2 => 0x9e67_0000 | (n << 5) | (r.below(4) as u32),
+                _ => 0xd503_201f,
+            }
+        }
+        _ => load_store(r),
+    }
+}
+
+fn load_store(r: &mut Rng) -> u32 {
+    let n = r.pick(&PTR_REGS);
+    let t = if r.below(4) == 0 { sreg(r) } else { dreg(r) };
+    // (size, opc) of general-register loads and stores.
+    let (size, opc) = r.pick(&[
+        (0u32, 0u32),
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (1, 0),
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (2, 0),
+        (2, 1),
+        (2, 2),
+        (3, 0),
+        (3, 1),
+    ]);
+    let store = opc == 0;
+    // Loads must not write a pointer; stores may read anything.
+    let t = if store { t } else { dreg(r) };
+    match r.below(5) {
+        0 => {
+            (size << 30)
+                | (0b111 << 27)
+                | (0b01 << 24)
+                | (opc << 22)
+                | ((r.below(64) as u32) << 10)
+                | (n << 5)
+                | t
+        }
+        1 => {
+            let imm9 = (r.below(512) as u32) & 0x1ff;
+            let imm9 = if r.bit() == 1 { imm9 & 0x3f } else { imm9 };
+            (size << 30)
+                | (0b111 << 27)
+                | (opc << 22)
+                | (imm9 << 12)
+                | (r.pick(&[0u32, 1, 2, 3]) << 10)
+                | (n << 5)
+                | t
+        }
+        2 => {
+            (size << 30)
+                | (0b111 << 27)
+                | (opc << 22)
+                | (1 << 21)
+                | (18 << 16)
+                | (r.pick(&[2u32, 3, 6, 7]) << 13)
+                | (r.bit() << 12)
+                | (0b10 << 10)
+                | (n << 5)
+                | t
+        }
+        _ => {
+            // pairs: STP/LDP w and x, LDPSW; offset, pre, post, non-temporal
+            let (opc, l) = r.pick(&[(0u32, 0u32), (0, 1), (2, 0), (2, 1), (1, 1)]);
+            let mode = r.pick(&[0u32, 1, 2, 3]);
+            let mode = if opc == 1 && mode == 0 { 2 } else { mode };
+            let t2 = if l == 1 { dreg(r) } else { sreg(r) };
+            let t = if l == 1 { dreg(r) } else { t };
+            let imm7 = (r.below(16) as u32).wrapping_sub(8) & 0x7f;
+            (opc << 30)
+                | (0b101 << 27)
+                | (mode << 23)
+                | (l << 22)
+                | (imm7 << 15)
+                | (t2 << 10)
+                | (n << 5)
+                | t
+        }
+    }
+}
+
+/// The program: segments of random code, loops, branches, calls, stores
+/// into the patch routine, then BRK.
+fn program(r: &mut Rng) -> (Vec<u32>, Vec<u32>) {
+    let mut segs: Vec<Vec<u32>> = Vec::new();
+    // Forward branches as (segment, index in it, target segment, kind).
+    let mut fixups: Vec<(usize, usize, usize, u32)> = Vec::new();
+    let count = 4 + r.below(40) as usize;
+    for s in 0..count {
+        let mut seg = Vec::new();
+        match r.below(7) {
+            0 | 1 => {
+                for _ in 0..1 + r.below(8) {
+                    seg.push(random_insn(r));
+                }
+            }
+            2 => {
+                // mov x13, #k; L: body; subs x13, x13, #1; b.ne L
+                seg.push(0xd280_000d | ((1 + r.below(60) as u32) << 5));
+                let len = 1 + r.below(6) as u32;
+                for _ in 0..len {
+                    seg.push(random_insn(r));
+                }
+                seg.push(0xf100_05ad);
+                seg.push(0x5400_0001 | ((((-(len as i32) - 1) as u32) & 0x7ffff) << 5));
+            }
+            3 => seg.push(0x9400_0000), // bl patch (fixed up below)
+            4 => {
+                // movz w15, lo; movk w15, hi, lsl 16; str w15, [x12]
+                let word = 0x9100_0000 | ((r.below(4096) as u32) << 10) | (dreg(r) << 5) | dreg(r);
+                seg.push(0x5280_000f | ((word & 0xffff) << 5));
+                seg.push(0x72a0_000f | ((word >> 16) << 5));
+                seg.push(0xb900_018f);
+            }
+            5 => {
+                // adr x19, #8; br x19 (or blr, then the callee is the next
+                // instruction and x30 is overwritten)
+                seg.push(0x1000_0053);
+                seg.push(if r.bit() == 1 {
+                    0xd61f_0260
+                } else {
+                    0xd63f_0260
+                });
+            }
+            _ => {
+                seg.push(random_insn(r));
+                if s + 1 < count {
+                    let target = s + 1 + r.below((count - s - 1) as u64) as usize;
+                    fixups.push((s, seg.len(), target, r.below(3) as u32));
+                    seg.push(0);
+                }
+            }
+        }
+        segs.push(seg);
+    }
+    let mut starts = Vec::new();
+    let mut words = Vec::new();
+    for seg in &segs {
+        starts.push(words.len());
+        words.extend_from_slice(seg);
+    }
+    starts.push(words.len());
+    // The whole program runs x21 times: subs x21, x21, #1; b.ne start; brk.
+    words.push(0xf100_06b5);
+    let back = words.len() as u32;
+    words.push(0x5400_0001 | ((back.wrapping_neg() & 0x7ffff) << 5));
+    words.push(BRK);
+    for (s, i, t, kind) in fixups {
+        let at = starts[s] + i;
+        let off = (starts[t] - at) as u32;
+        words[at] = match kind {
+            0 => 0x5400_0000 | ((off & 0x7ffff) << 5) | (r.below(16) as u32),
+            1 => (r.bit() << 31) | 0x3400_0000 | (r.bit() << 24) | ((off & 0x7ffff) << 5) | dreg(r),
+            _ => {
+                0x3600_0000
+                    | (r.bit() << 31)
+                    | (r.bit() << 24)
+                    | ((r.below(32) as u32) << 19)
+                    | ((off & 0x3fff) << 5)
+                    | dreg(r)
+            }
+        };
+    }
+    for (at, w) in words.iter_mut().enumerate() {
+        if *w == 0x9400_0000 {
+            let pc = CODE + 4 * at as u64;
+            *w = 0x9400_0000 | ((((PATCH as i64 - pc as i64) >> 2) as u32) & 0x3ff_ffff);
+        }
+    }
+    // The patch routine: add x0, x0, #1; ret.
+    (words, vec![0x9100_0400, 0xd65f_03c0])
+}
+
+fn machine(words: &[u32], patch: &[u32], r: &mut Rng, mode: ExecMode) -> Cpu {
+    let mut space = AddressSpace::new();
+    space.map(0, 0x4000, Perms::RWX).expect("code");
+    space.map(DATA, DATA_LEN, Perms::RW).expect("data");
+    space.map(RO, 0x1000, Perms::R).expect("read-only");
+    let mut cpu = Cpu::new(space);
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    cpu.load_program(&bytes, CODE).expect("load");
+    let bytes: Vec<u8> = patch.iter().flat_map(|w| w.to_le_bytes()).collect();
+    cpu.load_program(&bytes, PATCH).expect("load");
+    let mut data = vec![0u8; (DATA_LEN + 0x1000) as usize];
+    for b in data.iter_mut() {
+        *b = r.next() as u8;
+    }
+    cpu.load_program(&data, DATA).expect("data");
+    for x in cpu.state.x.iter_mut() {
+        *x = match r.below(4) {
+            0 => r.below(16),
+            1 => r.next(),
+            2 => r.next() as u32 as u64,
+            _ => (r.next() as i8) as i64 as u64,
+        };
+    }
+    for p in [8, 9, 10, 11] {
+        cpu.state.x[p] = (DATA + r.below(DATA_LEN + 0x800)) & !3;
+    }
+    cpu.state.sp = (DATA + r.below(DATA_LEN)) & !15;
+    cpu.state.x[12] = PATCH;
+    cpu.state.x[21] = 1 + r.below(8);
+    cpu.state.x[18] = r.below(64);
+    cpu.state.nzcv = (r.below(16)) << 28;
+    cpu.state.pc = CODE;
+    cpu.set_exec_mode(mode);
+    cpu
+}
+
+fn memory(cpu: &Cpu) -> Vec<u8> {
+    let mut out = vec![0u8; 0x4000 + (DATA_LEN + 0x1000) as usize];
+    let (code, data) = out.split_at_mut(0x4000);
+    let space: &AddressSpace = &cpu.mem;
+    space.read_bytes(0, code).expect("code");
+    space.read_bytes(DATA, data).expect("data");
+    out
+}
+
+/// Run one case; returns the instructions executed and how it stopped, or a report.
+fn run_case(seed: u64, case: u64) -> Result<(u64, &'static str), String> {
+    let mut r = Rng(seed ^ case.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let (words, patch) = program(&mut r);
+    let threshold = r.pick(&[0u32, 1, 2, 5]);
+    let mut r1 = Rng(r.next() | 1);
+    let mut r2 = Rng(r1.0);
+    let mut interp = machine(&words, &patch, &mut r1, ExecMode::Interp);
+    let mut jit = machine(&words, &patch, &mut r2, ExecMode::Jit { threshold });
+    let mut total = 0;
+    let mut how = "budget";
+    for step in 0..400 {
+        let budget = match r.below(8) {
+            0 => 1,
+            1 => 1000,
+            _ => 1 + r.below(40),
+        };
+        let a = interp.run(budget);
+        let b = jit.run(budget);
+        total += a.instructions;
+        let fail = |what: String| {
+            let w: Vec<String> = words.iter().map(|w| format!("{w:#010x}")).collect();
+            format!(
+                "seed {seed:#x} case {case} step {step} (budget {budget}, threshold {threshold}): {what}\nprogram at {CODE:#x}: [{}]",
+                w.join(", ")
+            )
+        };
+        if a.stop != b.stop || a.instructions != b.instructions {
+            return Err(fail(format!(
+                "interp {:?} after {} vs jit {:?} after {}",
+                a.stop, a.instructions, b.stop, b.instructions
+            )));
+        }
+        if interp.state != jit.state {
+            return Err(fail(format!(
+                "state differs\ninterp {:x?}\njit    {:x?}",
+                interp.state, jit.state
+            )));
+        }
+        if memory(&interp) != memory(&jit) {
+            return Err(fail("memory differs".into()));
+        }
+        if a.stop != StopReason::CycleLimit {
+            how = a.stop.kind_str();
+            break;
+        }
+    }
+    Ok((total, how))
+}
+
+#[test]
+fn jit_matches_interpreter_on_random_programs() {
+    let cases: u64 = std::env::var("KVRM_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(150);
+    let seed: u64 = std::env::var("KVRM_FUZZ_SEED")
+        .ok()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        .unwrap_or(0x5eed_1e55);
+    let mut insns = 0;
+    let mut stops = std::collections::BTreeMap::new();
+    for case in 0..cases {
+        match run_case(seed, case) {
+            Ok((n, how)) => {
+                insns += n;
+                *stops.entry(how).or_insert(0) += 1;
+            }
+            Err(report) => panic!("{report}"),
+        }
+    }
+    println!(
+        "{cases} fuzz cases, {insns} instructions, JIT and interpreter agree; stops {stops:?}"
+    );
+}

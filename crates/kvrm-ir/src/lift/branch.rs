@@ -1,0 +1,67 @@
+//! Branches: B, BL, B.cond/BC.cond, CBZ/CBNZ, TBZ/TBNZ, BR/BLR/RET. Each
+//! ends the block. Semantics as `kvrm_cpu::exec::branch_sys`; everything else
+//! of that class (SVC, BRK, system instructions, barriers) uses the fallback.
+
+use kvrm_isa::decode::{bit, bits, rd, rn, sign_extend};
+
+use super::{Lifted, Lifter};
+use crate::block::Arg;
+use crate::opcodes::Op;
+
+pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
+    let pc = l.pc;
+    let rel = |imm: u32, len: u32| pc.wrapping_add((sign_extend(imm as u64, len) << 2) as u64);
+    let next = pc.wrapping_add(4);
+    match name {
+        "B" | "BL" => {
+            if name == "BL" {
+                let link = l.c(next);
+                l.set_x(30, link);
+            }
+            l.exit_to(rel(bits(w, 0, 26), 26));
+        }
+        "B_cond" | "BC_cond" => {
+            let c = l.cond(bits(w, 0, 4));
+            let target = rel(bits(w, 5, 19), 19);
+            exit_cond(l, c, target, next);
+        }
+        "CBZ" | "CBNZ" => {
+            let v = l.x(rd(w));
+            let v = l.width(v, bit(w, 31));
+            let zero = l.c(0);
+            let c = l.bin(if name == "CBNZ" { Op::Ne } else { Op::Eq }, v, zero);
+            let target = rel(bits(w, 5, 19), 19);
+            exit_cond(l, c, target, next);
+        }
+        "TBZ" | "TBNZ" => {
+            let pos = (bits(w, 31, 1) << 5) | bits(w, 19, 5);
+            let v = l.x(rd(w));
+            let v = l.bin_c(Op::Lshr, v, pos as u64);
+            let v = l.bin_c(Op::And, v, 1);
+            let zero = l.c(0);
+            let c = l.bin(if name == "TBNZ" { Op::Ne } else { Op::Eq }, v, zero);
+            let target = rel(bits(w, 5, 14), 14);
+            exit_cond(l, c, target, next);
+        }
+        "BR" | "RET" => {
+            let t = l.x(rn(w));
+            l.b.push(Op::ExitIndirect, &[Arg::Val(t)]);
+        }
+        "BLR" => {
+            // The target is read before X30 is written (BLR X30).
+            let t = l.x(rn(w));
+            let link = l.c(next);
+            l.set_x(30, link);
+            l.b.push(Op::ExitIndirect, &[Arg::Val(t)]);
+        }
+        _ => return Lifted::No,
+    }
+    Lifted::End
+}
+
+fn exit_cond(l: &mut Lifter, c: crate::block::Value, taken: u64, not_taken: u64) {
+    l.b.push(
+        Op::ExitCond,
+        &[Arg::Val(c), Arg::Imm(taken), Arg::Imm(not_taken)],
+    );
+}

@@ -1,0 +1,82 @@
+//! Lifter shape tests (semantics are checked against the interpreter by the
+//! JIT's oracle replay and differential fuzzer in kvrm-cpu).
+
+use super::*;
+use crate::opt::{optimize, verify};
+
+fn lift_words(words: &[u32]) -> Block {
+    lift_block(0x1000, 64, |pc| {
+        words.get(((pc - 0x1000) / 4) as usize).copied()
+    })
+    .expect("lifts")
+}
+
+#[test]
+fn tight_loop_lifts_without_fallbacks_and_flags_fold_to_one() {
+    // add x1, x1, #1; subs x0, x0, #1; b.ne .-8
+    let mut b = lift_words(&[0x9100_0421, 0xf100_0400, 0x54ff_ffc1]);
+    assert_eq!(b.guest_len, 3);
+    assert_eq!(verify(&b), Ok(()));
+    assert!(!b.insts.iter().any(|i| i.op == Op::Fallback));
+    optimize(&mut b);
+    assert_eq!(verify(&b), Ok(()), "{b}");
+    assert!(!b.insts.iter().any(|i| i.op == Op::GetNzcv), "{b}");
+    let last = b.insts.last().copied().expect("terminator");
+    assert_eq!(last.op, Op::ExitCond);
+    assert_eq!(last.args[1], Arg::Imm(0x1000));
+    assert_eq!(last.args[2], Arg::Imm(0x100c));
+}
+
+#[test]
+fn unknown_instructions_fall_back_and_blocks_end_at_the_page() {
+    // fadd d0, d1, d2 (not lifted), then nops to the end of the page.
+    let b = lift_block(0x1ff8, 64, |pc| {
+        Some(if pc == 0x1ff8 {
+            0x1e62_2820
+        } else {
+            0xd503_201f
+        })
+    })
+    .expect("lifts");
+    assert_eq!(b.guest_len, 2);
+    assert_eq!(b.insts[1].op, Op::Fallback);
+    assert_eq!(b.insts.last().map(|i| i.args[0]), Some(Arg::Imm(0x2000)));
+}
+
+#[test]
+fn reserved_encodings_fall_back() {
+    // and w0, w1, #imm with N = 1 (reserved for 32 bits); movn with opc 01.
+    for w in [0x1240_0020u32, 0x3280_0000] {
+        let b = lift_words(&[w, 0xd420_0000]);
+        assert_eq!(b.insts[1].op, Op::Fallback, "{w:#x}: {b}");
+    }
+}
+
+#[test]
+fn loads_stores_and_pairs_lift() {
+    // ldr x2, [x1, #8]; str w2, [x1], #4; ldp x3, x4, [sp, #16]!; stp w1, w2, [x0];
+    // ldrsb w5, [x1, x2, lsl #0]; ret
+    let words = [
+        0xf940_0422,
+        0xb800_4422,
+        0xa9c1_13e3,
+        0x2900_0801,
+        0x38e2_6825,
+        0xd65f_03c0,
+    ];
+    let mut b = lift_words(&words);
+    assert_eq!(b.guest_len, 6);
+    assert!(!b.insts.iter().any(|i| i.op == Op::Fallback), "{b}");
+    optimize(&mut b);
+    let loads = b
+        .insts
+        .iter()
+        .filter(|i| matches!(i.op, Op::Load | Op::Load128))
+        .count();
+    let stores = b
+        .insts
+        .iter()
+        .filter(|i| matches!(i.op, Op::Store | Op::Store128))
+        .count();
+    assert_eq!((loads, stores), (3, 2), "{b}");
+}

@@ -60,16 +60,40 @@ rust_line() {
     END { if (started > results) f += started - results
       printf "rust tests: %d passed, %d failed, %d skipped\n", p, f, k }' "$log"
 }
+# The Python package: build the wheel, install it in a fresh virtualenv, pytest
+# (KVRM_SKIP_PYTHON=1 skips it). pytest's last line gives its counts.
+pylog=$(mktemp)
+trap 'rm -f "$log" "$pylog"' EXIT
+py_status=0
+if [ "${KVRM_SKIP_PYTHON:-0}" != 1 ] && command -v python3 >/dev/null; then
+  set +e
+  scripts/test-python.sh 2>&1 | tee "$pylog"
+  py_status=${PIPESTATUS[0]}
+  set -e
+fi
+python_line() {
+  awk 'BEGIN { p = 0; f = 0; k = 0 }
+    / (passed|failed|error|errors|skipped)( |,|$)/ {
+      p = 0; f = 0; k = 0
+      for (i = 1; i < NF; i++) {
+        if ($(i + 1) ~ /^passed/) p = $i
+        if ($(i + 1) ~ /^(failed|error|errors)/) f += $i
+        if ($(i + 1) ~ /^skipped/) k = $i
+      } }
+    END { printf "python tests: %d passed, %d failed, %d skipped\n", p, f, k }' "$pylog"
+}
 summary=$(
   suite_line oracle "oracle cases"
   suite_line guest "guest runs"
   suite_line busybox "busybox runs"
   rust_line
+  python_line
 )
 echo
 [ "$status" = 0 ] || echo "test.sh: cargo test exited with status $status"
+[ "$py_status" = 0 ] || echo "test.sh: the Python tests exited with status $py_status"
 echo "$summary"
 echo "$summary" | awk -F'[:,] *' '{ for (i = 2; i <= 4; i++) { split($i, w, " "); t[i] += w[1] } }
   END { printf "total: %d passed, %d failed, %d skipped\n", t[2], t[3], t[4] }'
 failed=$(echo "$summary" | awk -F'[:,] *' '{ split($3, w, " "); f += w[1] } END { print f }')
-[ "$status" = 0 ] && [ "$failed" = 0 ]
+[ "$status" = 0 ] && [ "$py_status" = 0 ] && [ "$failed" = 0 ]

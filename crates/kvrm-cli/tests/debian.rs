@@ -220,6 +220,11 @@ fn env_flag(name: &str) -> bool {
 
 /// The sysroot, fetched if needed; `Err(reason)` when the suite cannot run.
 fn sysroot() -> Result<PathBuf, String> {
+    // The tests of this file run in parallel: one of them fetches, the others wait.
+    static FETCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = FETCH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = repo_root();
     let sysroot = root.join("tests/debian/build/sysroot");
     if Command::new("qemu-aarch64")

@@ -2,6 +2,7 @@
 //! exit, wait, signals between processes, ids and process groups, sleeps,
 //! and the calls that may wait (reads and writes that would block, ppoll).
 
+use std::os::fd::RawFd;
 use std::time::Duration;
 
 use kvrm_isa::{CpuState, SpaceId};
@@ -593,10 +594,30 @@ impl Kernel {
     }
 
     fn sys_ppoll(&mut self, pid: Pid, fds: u64, nfds: u64, tmo: u64) -> Outcome {
-        let now = self.now();
         let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
         let mem = self.engine.space_mut(p.space);
-        let (count, wait_on) = match p.linux.poll_now(mem, fds, nfds) {
+        let now = p.linux.poll_now(mem, fds, nfds);
+        self.poll_outcome(pid, now, tmo)
+    }
+
+    /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask).
+    fn sys_pselect6(&mut self, pid: Pid, a: [u64; 6]) -> Outcome {
+        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
+        let mem = self.engine.space_mut(p.space);
+        let now = p.linux.select_now(mem, a[0], [a[1], a[2], a[3]]);
+        self.poll_outcome(pid, now, a[4])
+    }
+
+    /// What ppoll and pselect6 do with what is ready now: return the count,
+    /// or wait for the descriptors until the timeout (`tmo`: a guest
+    /// timespec, 0 for none; a zero timespec returns at once).
+    fn poll_outcome(
+        &mut self,
+        pid: Pid,
+        ready: Result<(u64, Vec<(RawFd, i16)>), i64>,
+        tmo: u64,
+    ) -> Outcome {
+        let (count, wait_on) = match ready {
             Ok(r) => r,
             Err(e) => return Outcome::errno(e),
         };
@@ -604,36 +625,10 @@ impl Kernel {
             return Outcome::Return(count);
         }
         let deadline = if tmo != 0 {
-            match misc_read_timespec(self.engine.space(p.space), tmo) {
+            let space = self.procs[&pid].space;
+            match misc_read_timespec(self.engine.space(space), tmo) {
                 Ok((0, 0)) => return Outcome::Return(0),
-                Ok((s, ns)) => Some(now + Duration::new(s as u64, ns as u32)),
-                Err(e) => return Outcome::errno(e),
-            }
-        } else {
-            None
-        };
-        Outcome::Wait(Wait::Retry {
-            fds: wait_on,
-            deadline,
-        })
-    }
-
-    /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask).
-    fn sys_pselect6(&mut self, pid: Pid, a: [u64; 6]) -> Outcome {
-        let now = self.now();
-        let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
-        let mem = self.engine.space_mut(p.space);
-        let (count, wait_on) = match p.linux.select_now(mem, a[0], [a[1], a[2], a[3]]) {
-            Ok(r) => r,
-            Err(e) => return Outcome::errno(e),
-        };
-        if count > 0 {
-            return Outcome::Return(count);
-        }
-        let deadline = if a[4] != 0 {
-            match misc_read_timespec(self.engine.space(p.space), a[4]) {
-                Ok((0, 0)) => return Outcome::Return(0),
-                Ok((s, ns)) => Some(now + Duration::new(s as u64, ns as u32)),
+                Ok((s, ns)) => Some(self.now() + Duration::new(s as u64, ns as u32)),
                 Err(e) => return Outcome::errno(e),
             }
         } else {

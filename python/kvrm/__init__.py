@@ -11,6 +11,7 @@ from ._kvrm import (
     DEFAULT_MEMORY_SIZE,
     CompletedRun,
     BackendUnavailable,
+    DeviceArray,
     BadElf,
     ExecutionResult,
     GuestFault,

@@ -6,7 +6,7 @@ names. Every error kvrm raises is a ``KvrmError``.
 """
 
 import os
-from typing import Callable, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Callable, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -226,6 +226,33 @@ class HostArray:
     @property
     def __array_interface__(self) -> dict: ...
 
+@final
+class DeviceArray:
+    """Guest memory on the GPU (CUDA backend), without copying:
+    ``__cuda_array_interface__`` (``cupy.asarray``, ``torch.as_tensor``) and
+    DLPack (``torch.from_dlpack``). Writes through a tensor are the guest's
+    memory at its next run or host access; guest stores show after a run. It
+    keeps the machine alive, and stays valid until the machine maps or unmaps
+    memory."""
+
+    def __len__(self) -> int: ...
+    @property
+    def ptr(self) -> int:
+        """Device address of the first byte."""
+    @property
+    def __cuda_array_interface__(self) -> dict: ...
+    def __dlpack_device__(self) -> Tuple[int, int]:
+        """``(2, ordinal)``: kDLCUDA and the device."""
+    def __dlpack__(
+        self,
+        *,
+        stream: Any = None,
+        max_version: Optional[Tuple[int, int]] = None,
+        dl_device: Optional[Tuple[int, int]] = None,
+        copy: Optional[bool] = None,
+    ) -> Any:
+        """A DLPack capsule over the view (``uint8``, one dimension)."""
+
 class Machine:
     """An ARM64 machine: registers, memory, and ways to run it.
 
@@ -236,8 +263,9 @@ class Machine:
     zero. ``backend`` is ``"auto"`` (the CPU: one machine is one GPU lane,
     which the CPU outruns), ``"cpu"``, or ``"cuda"`` (kvrm's CUDA engine;
     ``BackendUnavailable``, with the reason, where there is no driver, GPU
-    or NVRTC); ``machine.backend`` says which one runs. Zero-copy views are
-    CPU-only for now.
+    or NVRTC); ``machine.backend`` says which one runs. ``memory_view`` is a
+    NumPy array on the CPU backend and a ``DeviceArray`` (CUDA array
+    interface, DLPack) on the CUDA backend.
 
     Runs (``execute``, ``execute_continuous``, ``execute_mega``, ``step``,
     ``wait``) release the GIL. While a run holds the machine, other methods
@@ -326,9 +354,13 @@ class Machine:
         """``kvrm.run`` on this machine's backend."""
 
     # zero-copy views
-    def memory_view(self, addr: int = 0, size: Optional[int] = None) -> npt.NDArray[np.uint8]:
-        """A NumPy ``uint8`` array over guest memory ``[addr, addr+size)``
-        (default: to the end of the flat memory), without copying: writes
+    def memory_view(
+        self, addr: int = 0, size: Optional[int] = None
+    ) -> Union[npt.NDArray[np.uint8], DeviceArray]:
+        """Guest memory ``[addr, addr+size)`` without copying; on the CUDA
+        backend a ``DeviceArray`` of device memory (see there), on the CPU
+        backend a NumPy ``uint8`` array
+        (default: to the end of the flat memory): writes
         through it are the guest's memory (code included), guest stores show
         in it. Needs the contiguous flat memory of a machine made with
         ``memory_size > 0``; the range must be mapped. The array keeps the

@@ -43,6 +43,12 @@ pub struct FramePool {
     /// First unused frame (the device continues from here).
     pub next: u32,
     pub grows: u64,
+    /// Allocations the pool outgrew while device pointers into it were
+    /// handed out ([`crate::CudaEngine::export_range`]): kept alive so those
+    /// pointers never reach freed device memory.
+    pub retired: Vec<CudaSlice<u8>>,
+    /// Device pointers into `frames` exist outside the engine.
+    pub exported: bool,
 }
 
 impl FramePool {
@@ -52,6 +58,8 @@ impl FramePool {
             cap,
             next: 0,
             grows: 0,
+            retired: Vec::new(),
+            exported: false,
         })
     }
 
@@ -64,7 +72,10 @@ impl FramePool {
         let mut frames = gpu.zeros::<u8>(cap as usize * PAGE_SIZE as usize)?;
         let used = self.next.min(self.cap) as usize * PAGE_SIZE as usize;
         gpu.copy(&self.frames, &mut frames, used)?;
-        self.frames = frames;
+        let old = std::mem::replace(&mut self.frames, frames);
+        if self.exported {
+            self.retired.push(old);
+        }
         self.cap = cap;
         self.grows += 1;
         Ok(())
@@ -252,6 +263,78 @@ impl DevSpace {
             traffic.pages_up += (j - i) as u64;
             i = j;
         }
+        Ok(())
+    }
+
+    /// The device frame of `page`, if it has one.
+    pub fn frame_of(&self, page: u64) -> Option<u32> {
+        self.pages
+            .get(&page)
+            .map(|&(_, f)| f)
+            .filter(|&f| f != NO_FRAME)
+    }
+
+    /// Give every mapped page a frame, the frames consecutive in address
+    /// order, so that a mapped range is one piece of device memory (what a
+    /// `__cuda_array_interface__` view needs). Pages whose frames already
+    /// are in order keep them; otherwise the whole space moves to fresh
+    /// frames, filled from the host copy, which must be current (the caller
+    /// syncs first). The frames the pages leave are not reused.
+    pub fn make_contiguous(
+        &mut self,
+        gpu: &Gpu,
+        pool: &mut FramePool,
+        space: &mut AddressSpace,
+        traffic: &mut Traffic,
+    ) -> Result<(), CudaError> {
+        let mut pages: Vec<u64> = self.pages.keys().copied().collect();
+        pages.sort_unstable();
+        let Some(&first) = pages.first() else {
+            return Ok(());
+        };
+        let base = self.pages[&first].1;
+        let in_order = base != NO_FRAME
+            && pages
+                .iter()
+                .enumerate()
+                .all(|(i, p)| self.pages[p].1 == base.wrapping_add(i as u32));
+        if in_order {
+            return Ok(());
+        }
+        let n = u32::try_from(pages.len())
+            .ok()
+            .filter(|&n| n <= MAX_MAPPED_PAGES as u32)
+            .ok_or_else(|| CudaError::Driver("address space too large to view".into()))?;
+        if pool.cap - pool.next.min(pool.cap) < n {
+            pool.grow(gpu, n)?;
+        }
+        let base = pool.next;
+        pool.next += n;
+        let mut image = vec![0u8; pages.len() * PAGE_SIZE as usize];
+        for (i, &page) in pages.iter().enumerate() {
+            let addr = page << PAGE_SHIFT;
+            if let Ok(idx) = space.frame_index(page, Access::Read, addr, true) {
+                if let Some(f) = space.frame(idx) {
+                    image[i * PAGE_SIZE as usize..][..PAGE_SIZE as usize].copy_from_slice(f);
+                }
+            }
+        }
+        gpu.write(&mut pool.frames, base as usize * PAGE_SIZE as usize, &image)?;
+        traffic.pages_up += n as u64;
+        let mut table = vec![Pte::default(); self.mask as usize + 1];
+        for (i, &page) in pages.iter().enumerate() {
+            let e = self.pages.get_mut(&page).expect("page listed above");
+            e.1 = base + i as u32;
+            table[e.0 as usize] = Pte {
+                key: page + 1,
+                frame: e.1,
+                perms: space.perms_at(page << PAGE_SHIFT).map_or(0, |p| p.0 as u32),
+                gen: 0,
+                pad: [0; 3],
+            };
+        }
+        gpu.write(&mut self.table, 0, &table)?;
+        traffic.table_builds += 1;
         Ok(())
     }
 

@@ -150,6 +150,11 @@ impl Gpu {
         &self.name
     }
 
+    /// The CUDA ordinal of the device.
+    pub fn ordinal(&self) -> usize {
+        self.ctx.ordinal()
+    }
+
     /// NVRTC architecture name of the device (`sm_90` on an H100/H200).
     pub fn arch(&self) -> &'static str {
         self.arch

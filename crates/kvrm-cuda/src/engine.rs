@@ -24,6 +24,9 @@ use crate::error::CudaError;
 use crate::kernels;
 use crate::layout::*;
 
+mod export;
+pub use export::DeviceRange;
+
 /// Frames in a fresh pool (64 MiB); it doubles when the device runs out.
 const INITIAL_FRAMES: u32 = 16 * 1024;
 /// Page events one launch can log before the host re-reads whole tables.
@@ -72,6 +75,8 @@ pub struct CudaEngine {
     traffic: Traffic,
     stats: Stats,
     fallback_names: HashMap<u16, &'static str>,
+    /// Ranges of guest memory handed out as device memory, per space id.
+    exports: HashMap<u32, Vec<(u64, u64)>>,
 }
 
 fn slot_take<T>(slots: &mut Vec<Option<T>>, free: &mut Vec<u32>, value: T) -> u32 {
@@ -165,6 +170,7 @@ impl CudaEngine {
                 ..Stats::default()
             },
             fallback_names: HashMap::new(),
+            exports: HashMap::new(),
         })
     }
 
@@ -371,6 +377,19 @@ impl CudaEngine {
         budget: u64,
         out: &mut Vec<MachineStop>,
     ) -> Result<(), CudaError> {
+        if !self.exports.is_empty() {
+            // Device views may have written guest memory since the last run.
+            let mut spaces: Vec<SpaceId> = machines
+                .iter()
+                .filter(|m| self.machines.get(m.0 as usize).is_some_and(|s| s.is_some()))
+                .map(|&m| self.machine(m).space)
+                .collect();
+            spaces.sort_unstable_by_key(|s| s.0);
+            spaces.dedup();
+            for s in spaces {
+                self.refresh_exports(s)?;
+            }
+        }
         // (machine, budget left, retired so far)
         let mut pending: Vec<(MachineId, u64, u64)> = machines
             .iter()
@@ -459,6 +478,7 @@ impl Engine for CudaEngine {
     fn remove_space(&mut self, space: SpaceId) -> Option<AddressSpace> {
         let slot = self.spaces.get_mut(space.0 as usize)?.take()?;
         self.free_spaces.push(space.0);
+        self.exports.remove(&space.0);
         // Its device frames are not reused (the pool only grows).
         Some(slot.cpu.mem.into_space())
     }

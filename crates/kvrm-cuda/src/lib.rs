@@ -45,5 +45,5 @@ mod host_kernel;
 pub mod kernels;
 pub mod layout;
 
-pub use engine::CudaEngine;
+pub use engine::{CudaEngine, DeviceRange};
 pub use error::CudaError;

@@ -756,6 +756,11 @@ impl AddressSpace {
         }
     }
 
+    /// Has the host written `page` since the last `take_host_dirty`?
+    pub fn is_host_dirty(&self, page: u64) -> bool {
+        self.host_dirty.contains(&page)
+    }
+
     /// Pages written through the host API since the last call, in order.
     pub fn take_host_dirty(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.host_dirty).into_iter().collect()

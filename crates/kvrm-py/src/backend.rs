@@ -120,6 +120,31 @@ impl Backend {
         }
     }
 
+    /// Guest memory `[addr, addr + len)` as device memory (CUDA backend).
+    pub fn device_view(&mut self, addr: u64, len: u64) -> Result<kvrm_cuda::DeviceRange, String> {
+        match self {
+            Backend::Cuda(m) => m
+                .engine
+                .export_range(m.space_id, addr, len)
+                .map_err(|e| e.to_string()),
+            Backend::Cpu(_) => Err("this machine runs on the CPU backend: its memory is host \
+                 memory (memory_view gives a NumPy array)"
+                .into()),
+        }
+    }
+
+    /// Before the host reads or writes guest memory: device views may have
+    /// written it (CUDA backend; nothing to do on the CPU).
+    pub fn sync_device_views(&mut self) -> Result<(), String> {
+        match self {
+            Backend::Cuda(m) => m
+                .engine
+                .refresh_exports(m.space_id)
+                .map_err(|e| format!("reading device memory back: {e}")),
+            Backend::Cpu(_) => Ok(()),
+        }
+    }
+
     /// The host address of the machine's architectural state.
     ///
     /// Stable for the machine's life on the CPU backend: the engine keeps

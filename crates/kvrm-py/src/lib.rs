@@ -38,6 +38,7 @@ fn _kvrm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<machine::Status>()?;
     m.add_class::<machine::TraceEntry>()?;
     m.add_class::<views::HostArray>()?;
+    m.add_class::<views::DeviceArray>()?;
     m.add_class::<linux::CompletedRun>()?;
     m.add_function(wrap_pyfunction!(linux::_run_lanes, m)?)?;
     m.add_function(wrap_pyfunction!(available_backends, m)?)?;

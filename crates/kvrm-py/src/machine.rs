@@ -28,7 +28,7 @@ use crate::errors::{
     guarded, host_fault, map_error, panic_text, with_attrs, BackendUnavailable, GuestFault,
     KvrmError, MachineBusy, UndefinedInstruction,
 };
-use crate::views::{HostArray, Owner};
+use crate::views::{DeviceArray, HostArray, Owner};
 
 /// Default batch of the background and continuous runs: small enough that
 /// `poll()` sees progress every few milliseconds.
@@ -525,6 +525,15 @@ impl PyMachine {
     pub fn with_core<T>(&self, f: impl FnOnce(&mut Core) -> PyResult<T>) -> PyResult<T> {
         guarded(|| f(&mut *self.core()?))
     }
+
+    /// `with_core` for a host access to guest memory: what device views
+    /// (CUDA) wrote is brought in first.
+    fn with_memory<T>(&self, f: impl FnOnce(&mut Core) -> PyResult<T>) -> PyResult<T> {
+        self.with_core(|c| {
+            c.backend.sync_device_views().map_err(KvrmError::new_err)?;
+            f(c)
+        })
+    }
 }
 
 #[pymethods]
@@ -620,7 +629,7 @@ impl PyMachine {
     #[pyo3(signature = (program, addr = 0))]
     fn load_program(&self, py: Python<'_>, program: &Bound<'_, PyAny>, addr: u64) -> PyResult<()> {
         let bytes = bytes_of(program)?;
-        self.with_core(|c| {
+        self.with_memory(|c| {
             c.backend
                 .memory_mut()
                 .write_bytes_force(addr, &bytes)
@@ -763,7 +772,7 @@ impl PyMachine {
         addr: u64,
         size: usize,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        self.with_core(|c| {
+        self.with_memory(|c| {
             let mem = c.backend.memory();
             // Fail on an unreadable range before allocating for it, and never
             // abort on an allocation the host refuses.
@@ -785,7 +794,7 @@ impl PyMachine {
     /// is not needed, as for a debugger). All or nothing.
     fn write_memory(&self, py: Python<'_>, addr: u64, data: &Bound<'_, PyAny>) -> PyResult<()> {
         let bytes = bytes_of(data)?;
-        self.with_core(|c| {
+        self.with_memory(|c| {
             c.backend
                 .memory_mut()
                 .write_bytes_force(addr, &bytes)
@@ -798,7 +807,7 @@ impl PyMachine {
     #[pyo3(signature = (addr, size, perms = None))]
     fn map(&self, addr: u64, size: u64, perms: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let perms = perms.map(parse_perms).transpose()?.unwrap_or(Perms::RWX);
-        self.with_core(|c| {
+        self.with_memory(|c| {
             c.backend
                 .memory_mut()
                 .map(addr, size, perms)
@@ -808,13 +817,13 @@ impl PyMachine {
 
     /// Unmap ``[addr, addr+size)`` (page aligned; holes are fine).
     fn unmap(&self, addr: u64, size: u64) -> PyResult<()> {
-        self.with_core(|c| c.backend.memory_mut().unmap(addr, size).map_err(map_error))
+        self.with_memory(|c| c.backend.memory_mut().unmap(addr, size).map_err(map_error))
     }
 
     /// Change the permissions of mapped ``[addr, addr+size)``.
     fn protect(&self, addr: u64, size: u64, perms: &Bound<'_, PyAny>) -> PyResult<()> {
         let perms = parse_perms(perms)?;
-        self.with_core(|c| {
+        self.with_memory(|c| {
             c.backend
                 .memory_mut()
                 .protect(addr, size, perms)
@@ -866,7 +875,7 @@ impl PyMachine {
         self.check_idle()?;
         let (space, state) = guarded(|| crate::linux::load_image(&exe, argv, envp))?;
         let shared = &self.shared;
-        self.with_core(|c| {
+        self.with_memory(|c| {
             // The machine object itself holds one reference; views hold the others.
             let register_views = Arc::strong_count(shared) > 1;
             let memory_views = c
@@ -889,11 +898,16 @@ impl PyMachine {
 
     // ----- zero-copy views ---------------------------------------------------
 
-    /// A NumPy ``uint8`` array over guest memory ``[addr, addr+size)``,
-    /// without copying: a write through it is the guest's memory, a guest
-    /// store shows in it. Needs the machine's contiguous memory (the default
-    /// flat memory); the array keeps that memory alive. Do not write through
-    /// it while a background run is going (as with a GPU's shared memory).
+    /// Guest memory ``[addr, addr+size)`` without copying. On the CPU
+    /// backend: a NumPy ``uint8`` array (a write through it is the guest's
+    /// memory, a guest store shows in it); it needs the machine's contiguous
+    /// memory (the default flat memory) and keeps that memory alive. On the
+    /// CUDA backend: a ``DeviceArray`` of device memory with
+    /// ``__cuda_array_interface__`` and ``__dlpack__``
+    /// (``torch.from_dlpack(view)``, ``cupy.asarray(view)``); it stays valid
+    /// until the machine maps or unmaps memory. ``size`` defaults to the rest
+    /// of the mapping at ``addr``. Do not write through a view while a
+    /// background run is going (as with a GPU's shared memory).
     #[pyo3(signature = (addr = 0, size = None))]
     fn memory_view<'py>(
         &self,
@@ -901,6 +915,25 @@ impl PyMachine {
         addr: u64,
         size: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        if self.shared.backend == "cuda" {
+            let range = self.with_core(|c| {
+                let size = match size {
+                    Some(s) => s,
+                    None => c
+                        .backend
+                        .memory()
+                        .regions()
+                        .iter()
+                        .find(|r| r.start <= addr && addr < r.end)
+                        .map_or(0, |r| r.end - addr),
+                };
+                c.backend
+                    .device_view(addr, size)
+                    .map_err(|e| PyValueError::new_err(format!("memory_view: {e}")))
+            })?;
+            let view = DeviceArray::new(range.ptr, range.len, range.device, self.shared.clone());
+            return Ok(Bound::new(py, view)?.into_any());
+        }
         let (mem, offset, len) = self.with_core(|c| {
             let Some(mem) = c.backend.host_contiguous() else {
                 return Err(KvrmError::new_err(

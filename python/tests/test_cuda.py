@@ -30,7 +30,7 @@ def test_loop_on_the_gpu_matches_the_cpu():
     g, c = gpu(LOOP), loaded(LOOP, backend="cpu")
     rg, rc = g.execute(100_000_000), c.execute(100_000_000)
     assert rg.cycles_executed == rc.cycles_executed == LOOP_INSNS
-    assert g.registers() == c.registers()
+    assert g.registers == c.registers
     assert struct.unpack("<Q", g.read_memory(0x10000, 8))[0] == LOOP_SUM
 
 

@@ -1,9 +1,13 @@
 //! `kvrm bench`: the Metal system's two microbenchmarks on a kvrm backend.
 
+use std::time::Instant;
+
 use clap::Args;
 use kvrm_cpu::Cpu;
 use kvrm_isa::programs::Microbench;
-use kvrm_isa::StopReason;
+use kvrm_isa::{AddressSpace, CpuState, Engine, MachineStop, StopReason};
+
+use crate::backend::{Backend, BackendChoice};
 
 /// The Metal system's figures (Apple GPU, one emulated CPU, async mode; BENCHMARKS.md).
 const METAL_TIGHT_IPS: f64 = 3.5e6;
@@ -11,12 +15,21 @@ const METAL_STORE_IPS: f64 = 3.0e6;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Backend to measure.
-    #[arg(long, default_value = "cpu", value_parser = ["cpu"])]
-    backend: String,
-    /// Loop iterations per run.
-    #[arg(long, default_value_t = 50_000_000)]
-    iterations: u64,
+    /// Backend to measure: cpu, cuda, or auto (the GPU from 64 lanes when one is
+    /// usable, else the CPU).
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    backend: BackendChoice,
+    /// Machines running the benchmark at once (CPU: on every host core; CUDA:
+    /// lanes of the same launches); the figure is their aggregate.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    lanes: u32,
+    /// Loop iterations per run and lane (default: 50,000,000 on the CPU,
+    /// 200,000 on the CUDA backend).
+    #[arg(long)]
+    iterations: Option<u64>,
+    /// No note when auto falls back to the CPU.
+    #[arg(long, short = 'q')]
+    quiet: bool,
     /// Runs per benchmark; the median is reported.
     #[arg(long, default_value_t = 5)]
     repeat: usize,
@@ -33,30 +46,101 @@ struct Measurement {
     instructions: u64,
 }
 
-fn measure(bench: Microbench, iterations: u64, repeat: usize) -> anyhow::Result<Measurement> {
+/// Check one machine's run of the benchmark.
+fn check(
+    bench: Microbench,
+    iterations: u64,
+    stop: &StopReason,
+    retired: u64,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        matches!(stop, StopReason::Halted { .. }),
+        "{}: unexpected stop: {stop}",
+        bench.name()
+    );
+    anyhow::ensure!(
+        retired == bench.instructions(iterations),
+        "{}: retired {retired} instructions, expected {}",
+        bench.name(),
+        bench.instructions(iterations)
+    );
+    Ok(())
+}
+
+/// One run of `lanes` machines; returns the aggregate instructions/s.
+fn sample(
+    bench: Microbench,
+    iterations: u64,
+    lanes: usize,
+    backend: &mut Backend,
+) -> anyhow::Result<f64> {
     let program = bench.program(iterations);
-    let mut samples = Vec::with_capacity(repeat);
-    let mut instructions = 0;
-    for _ in 0..repeat.max(1) {
+    let one_cpu = || -> anyhow::Result<f64> {
         let mut cpu = Cpu::with_flat_memory(kvrm_isa::space::DEFAULT_RAW_MEMORY)?;
         cpu.load_program(&program, 0)
             .map_err(|f| anyhow::anyhow!("{f}"))?;
         let r = cpu.run(u64::MAX);
-        anyhow::ensure!(
-            matches!(r.stop, StopReason::Halted { .. }),
-            "{}: unexpected stop: {}",
-            bench.name(),
-            r.stop
-        );
-        anyhow::ensure!(
-            r.instructions == bench.instructions(iterations),
-            "{}: retired {} instructions, expected {}",
-            bench.name(),
-            r.instructions,
-            bench.instructions(iterations)
-        );
-        instructions = r.instructions;
-        samples.push(r.ips());
+        check(bench, iterations, &r.stop, r.instructions)?;
+        Ok(r.ips())
+    };
+    match backend {
+        Backend::Cpu if lanes == 1 => one_cpu(),
+        Backend::Cpu => {
+            let start = Instant::now();
+            let (results, _) = crate::lanes::on_all_cores(lanes, |_| one_cpu());
+            for r in results {
+                r?;
+            }
+            Ok((bench.instructions(iterations) * lanes as u64) as f64
+                / start.elapsed().as_secs_f64())
+        }
+        Backend::Cuda(engine) => {
+            let mut machines = Vec::with_capacity(lanes);
+            let mut spaces = Vec::with_capacity(lanes);
+            for _ in 0..lanes {
+                let mut space = AddressSpace::flat(kvrm_isa::space::DEFAULT_RAW_MEMORY)?;
+                space
+                    .write_bytes_force(0, &program)
+                    .map_err(|f| anyhow::anyhow!("{f}"))?;
+                let s = engine.add_space(space);
+                spaces.push(s);
+                machines.push(engine.add_machine(s, CpuState::new()));
+            }
+            let mut stops: Vec<MachineStop> = Vec::with_capacity(lanes);
+            let start = Instant::now();
+            engine.run(&machines, u64::MAX, &mut stops);
+            let secs = start.elapsed().as_secs_f64();
+            let mut total = 0;
+            for s in &stops {
+                check(bench, iterations, &s.stop, s.instructions)?;
+                total += s.instructions;
+            }
+            anyhow::ensure!(
+                stops.len() == lanes,
+                "{} of {lanes} lanes stopped",
+                stops.len()
+            );
+            for m in machines {
+                engine.remove_machine(m);
+            }
+            for s in spaces {
+                engine.remove_space(s);
+            }
+            Ok(total as f64 / secs)
+        }
+    }
+}
+
+fn measure(
+    bench: Microbench,
+    iterations: u64,
+    repeat: usize,
+    lanes: usize,
+    backend: &mut Backend,
+) -> anyhow::Result<Measurement> {
+    let mut samples = Vec::with_capacity(repeat);
+    for _ in 0..repeat.max(1) {
+        samples.push(sample(bench, iterations, lanes, backend)?);
     }
     samples.sort_by(f64::total_cmp);
     Ok(Measurement {
@@ -64,14 +148,33 @@ fn measure(bench: Microbench, iterations: u64, repeat: usize) -> anyhow::Result<
         median_ips: samples[samples.len() / 2],
         min_ips: samples[0],
         max_ips: samples[samples.len() - 1],
-        instructions,
+        instructions: bench.instructions(iterations),
     })
 }
 
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+    let lanes = args.lanes as usize;
+    let mut backend = crate::backend::open(args.backend, lanes, true, args.quiet)?;
+    let iterations = args.iterations.unwrap_or(match backend {
+        Backend::Cpu => 50_000_000,
+        Backend::Cuda(_) => 200_000,
+    });
+    let name = backend.name();
     let results = [
-        measure(Microbench::TightLoop, args.iterations, args.repeat)?,
-        measure(Microbench::StoreLoop, args.iterations, args.repeat)?,
+        measure(
+            Microbench::TightLoop,
+            iterations,
+            args.repeat,
+            lanes,
+            &mut backend,
+        )?,
+        measure(
+            Microbench::StoreLoop,
+            iterations,
+            args.repeat,
+            lanes,
+            &mut backend,
+        )?,
     ];
     let metal = |b: Microbench| match b {
         Microbench::TightLoop => METAL_TIGHT_IPS,
@@ -83,7 +186,8 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             .map(|m| {
                 serde_json::json!({
                     "benchmark": m.bench.name(),
-                    "backend": args.backend,
+                    "backend": name,
+                    "lanes": lanes,
                     "instructions": m.instructions,
                     "median_ips": m.median_ips.round(),
                     "min_ips": m.min_ips.round(),
@@ -96,8 +200,9 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "backend: {} ({} runs each, {} iterations per run; median [min..max])",
-        args.backend, args.repeat, args.iterations
+        "backend: {name}, {lanes} lane(s) ({} runs each, {iterations} iterations per run and lane; \
+         median [min..max] of the aggregate)",
+        args.repeat
     );
     for m in &results {
         println!(

@@ -1,6 +1,8 @@
 //! The `kvrm` command: run ARM64 programs on kvrm's backends.
 
+mod backend;
 mod bench;
+mod lanes;
 mod raw;
 mod run_elf;
 mod trace;
@@ -10,6 +12,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use backend::BackendChoice;
+
 const ABOUT: &str = "Run ARM64 (AArch64) programs: static Linux executables and raw images.";
 const LONG_ABOUT: &str = "\
 Run ARM64 (AArch64) programs on kvrm's backends: static Linux executables (glibc, musl,
@@ -17,7 +21,10 @@ busybox) with their Linux syscalls serviced on the host, as qemu-aarch64 does, a
 images in a flat memory, as the Metal system (an earlier ARM64 emulator on Apple GPUs)
 ran them.
 
-The CPU backend (a reference interpreter) runs everywhere and is the default.
+Backends (--backend): the CPU backend (a reference interpreter) runs everywhere; the CUDA
+backend runs many machines per GPU launch. The default, auto, takes the GPU only for
+--lanes runs of 64 lanes or more and falls back to the CPU where no GPU is usable: one
+program is one GPU lane, which the CPU interpreter outruns about 200 times.
 
 Examples:
   kvrm run ./hello world                 run a static AArch64 ELF with arguments
@@ -25,6 +32,8 @@ Examples:
   kvrm run --fs-root /tmp/sandbox ./prog the guest sees /tmp/sandbox as its /
   kvrm run -L /usr/aarch64-linux-gnu ./dynprog   dynamic loader and libraries from a sysroot
   kvrm run --raw loop.bin --json         run a raw image at address 0, print JSON
+  kvrm run --lanes 1024 --out runs ./prog --seed={lane}
+                                         1024 isolated copies, one output set per lane
   kvrm bench                             instructions per second on the microbenchmarks";
 
 #[derive(Parser, Debug)]
@@ -61,6 +70,24 @@ read/write/execute memory at address 0 (--memory-size, default 16 MiB) and execu
 --entry until BRK/HLT (halted), SVC (syscall), a fault, an undefined instruction or
 --max-instructions. The stop reason, instruction count and registers are printed (--json:
 one JSON object). Exit status: 0 for halted/syscall/cycle_limit, 1 for fault/undefined.
+
+--backend cpu|cuda|auto picks the engine. auto (the default) runs a single program on
+the CPU (one GPU lane is about 200 times slower than the CPU interpreter) and a --lanes
+run of 64 lanes or more on the GPU when one is usable; where none is, it says so once
+on stderr (not with --quiet) and runs on the CPU. --backend cuda without a usable GPU
+is an error.
+
+--lanes N runs N isolated copies of the program (or raw image): `{lane}` in a guest
+argument or an -E value becomes the lane index (0..N-1). On the CPU backend lanes run on
+every host core; on the CUDA backend all lanes run in the same GPU launches. Every lane
+gets the same stdin: kvrm's stdin read once to its end, or nothing when it is a terminal.
+With --out DIR each lane writes DIR/lane-<i>.stdout, .stderr and .status (one line: the
+exit code, `signal N` for a lane killed by signal N, `instruction-limit` or `deadlock`;
+raw images: the exit status a single run would have). Without --out lane 0's output goes
+to kvrm's stdout and stderr and the other lanes' is discarded. Then stdout gets a summary
+(lanes, how many exited 0, the failed ones, instructions, wall time, instructions/s). kvrm
+exits 0 when every lane exited 0, else 1. Lanes report crashes in their status, not as
+`kvrm:` lines on stderr.
 
 Options for one mode are errors in the other (exit status 2).";
 
@@ -129,6 +156,17 @@ struct RunArgs {
     /// fails with EAGAIN.
     #[arg(long, value_name = "N")]
     max_processes: Option<usize>,
+    /// Engine: cpu, cuda, or auto (the GPU for --lanes runs of 64 lanes or more
+    /// when one is usable, else the CPU).
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    backend: BackendChoice,
+    /// Run N isolated copies; `{lane}` in guest arguments and -E values becomes the
+    /// lane index. Prints a summary on stdout.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    lanes: Option<u32>,
+    /// With --lanes: write each lane's DIR/lane-<i>.stdout, .stderr and .status.
+    #[arg(long, value_name = "DIR", requires = "lanes")]
+    out: Option<PathBuf>,
     /// The AArch64 Linux executable and its arguments. Everything from PROGRAM on
     /// belongs to the guest, options included.
     // One trailing positional rather than PROGRAM plus ARGS: clap would otherwise
@@ -184,6 +222,9 @@ impl RunArgs {
         }
         if self.raw.is_none() && self.command.is_empty() {
             return Some("no PROGRAM given".into());
+        }
+        if self.lanes.is_some() && self.trace {
+            return Some("--trace does not apply to --lanes runs".into());
         }
         None
     }
@@ -256,6 +297,13 @@ fn error_chain(e: &anyhow::Error) -> String {
 const USAGE_ERROR: u8 = 2;
 
 fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
+    let lanes = args.lanes.map(|n| lanes::LaneOptions {
+        lanes: n as usize,
+        out: args.out.clone(),
+        backend: args.backend,
+        quiet: args.quiet,
+        stats: args.stats,
+    });
     if let Some(file) = &args.raw {
         let load_addr = args.load_addr.unwrap_or(0);
         let opts = raw::RawRunOptions {
@@ -267,12 +315,16 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
             json: args.json,
             trace: args.trace,
             stats: args.stats,
+            backend: args.backend,
         };
-        return raw::run_raw(&opts).map(run_elf::Exit::Code);
+        return match lanes {
+            Some(l) => lanes::run_raw_lanes(&opts, &l),
+            None => raw::run_raw(&opts).map(run_elf::Exit::Code),
+        };
     }
     let mut command = args.command.into_iter();
     let program = PathBuf::from(command.next().expect("checked by usage_error"));
-    run_elf::run_elf(&run_elf::ElfRunOptions {
+    let opts = run_elf::ElfRunOptions {
         program,
         args: command.collect(),
         env_set: args.env_set,
@@ -287,7 +339,12 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         seed: args.seed.unwrap_or(0),
         memory_limit: args.memory_limit,
         max_processes: args.max_processes,
-    })
+        backend: args.backend,
+    };
+    match lanes {
+        Some(l) => lanes::run_elf_lanes(&opts, &l),
+        None => run_elf::run_elf(&opts),
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ use kvrm_cpu::CpuEngine;
 use kvrm_isa::space::DEFAULT_RAW_MEMORY;
 use kvrm_isa::{AddressSpace, CpuState, Machine, RunResult, StopReason};
 
+use crate::backend::{Backend, BackendChoice};
+
 #[derive(Debug, Clone)]
 pub struct RawRunOptions {
     pub file: PathBuf,
@@ -18,29 +20,66 @@ pub struct RawRunOptions {
     pub trace: bool,
     /// Print instructions, time and instructions/s to stderr.
     pub stats: bool,
+    /// `--backend`: the engine that runs the image.
+    pub backend: BackendChoice,
 }
 
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
-    let image = std::fs::read(&opts.file)
-        .with_context(|| format!("cannot read {}", opts.file.display()))?;
-    let memory = AddressSpace::flat(opts.memory_size.unwrap_or(DEFAULT_RAW_MEMORY))
-        .context("invalid --memory-size (must be a non-zero multiple of 4096)")?;
-    let mut engine = CpuEngine::new();
-    let printer = opts.trace.then(|| crate::trace::install(&mut engine));
-    let mut cpu = Machine::new(engine, memory);
-    cpu.load_program(&image, opts.load_addr).map_err(|f| {
-        anyhow::anyhow!(
-            "{} ({} bytes) does not fit at {:#x} in the flat memory: {f}",
-            opts.file.display(),
-            image.len(),
-            opts.load_addr
-        )
-    })?;
-    cpu.set_pc(opts.entry);
-    let result = cpu.run(opts.max_instructions);
-    if let Some(p) = printer {
-        p.finish(Some(cpu.state()));
+    let image = read_image(opts)?;
+    match crate::backend::open(opts.backend, 1, true, false)? {
+        Backend::Cpu => {
+            let mut engine = CpuEngine::new();
+            let printer = opts.trace.then(|| crate::trace::install(&mut engine));
+            let mut cpu = Machine::new(engine, flat_memory(opts)?);
+            load(opts, &image, cpu.memory_mut())?;
+            cpu.set_pc(opts.entry);
+            let result = cpu.run(opts.max_instructions);
+            if let Some(p) = printer {
+                p.finish(Some(cpu.state()));
+            }
+            Ok(finish(opts, &result, cpu.state()))
+        }
+        Backend::Cuda(_) if opts.trace => {
+            anyhow::bail!("--trace runs on the CPU backend only (--backend cpu)")
+        }
+        Backend::Cuda(engine) => {
+            let mut gpu = Machine::new(*engine, flat_memory(opts)?);
+            load(opts, &image, gpu.memory_mut())?;
+            gpu.set_pc(opts.entry);
+            let result = gpu.run(opts.max_instructions);
+            Ok(finish(opts, &result, gpu.state()))
+        }
     }
+}
+
+/// The image file's bytes.
+pub fn read_image(opts: &RawRunOptions) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(&opts.file).with_context(|| format!("cannot read {}", opts.file.display()))
+}
+
+/// A fresh flat memory of `--memory-size`.
+pub fn flat_memory(opts: &RawRunOptions) -> anyhow::Result<AddressSpace> {
+    AddressSpace::flat(opts.memory_size.unwrap_or(DEFAULT_RAW_MEMORY))
+        .context("invalid --memory-size (must be a non-zero multiple of 4096)")
+}
+
+/// Copy the image into `memory` (the machine's pc goes to `opts.entry`).
+pub fn load(opts: &RawRunOptions, image: &[u8], memory: &mut AddressSpace) -> anyhow::Result<()> {
+    memory
+        .write_bytes_force(opts.load_addr, image)
+        .map_err(|f| {
+            anyhow::anyhow!(
+                "{} ({} bytes) does not fit at {:#x} in the flat memory: {f}",
+                opts.file.display(),
+                image.len(),
+                opts.load_addr
+            )
+        })?;
+    Ok(())
+}
+
+/// Print the result (and `--stats`); returns the exit status.
+fn finish(opts: &RawRunOptions, result: &RunResult, state: &CpuState) -> i32 {
     if opts.stats {
         // The first line of an ELF run's --stats, which raw runs share.
         eprintln!(
@@ -50,15 +89,25 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
             result.ips() / 1e6
         );
     }
+    print!("{}", report(opts, result, state));
+    exit_status(&result.stop)
+}
+
+/// What a run prints on stdout: the text report or one JSON line.
+pub fn report(opts: &RawRunOptions, result: &RunResult, state: &CpuState) -> String {
     if opts.json {
-        println!("{}", json_report(&result, cpu.state()));
+        format!("{}\n", json_report(result, state))
     } else {
-        print!("{}", text_report(&result, cpu.state()));
+        text_report(result, state)
     }
-    Ok(match result.stop {
+}
+
+/// A raw run's exit status: 1 for a fault or an undefined instruction, else 0.
+pub fn exit_status(stop: &StopReason) -> i32 {
+    match stop {
         StopReason::Fault { .. } | StopReason::Undefined { .. } => 1,
         _ => 0,
-    })
+    }
 }
 
 fn json_report(r: &RunResult, s: &CpuState) -> serde_json::Value {

@@ -7,7 +7,10 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
 use kvrm_cpu::CpuEngine;
+use kvrm_isa::Engine;
 use kvrm_linux::{Kernel, KernelConfig, ProgramSpec, RunEnd};
+
+use crate::backend::{Backend, BackendChoice};
 
 /// Options of an ELF run, as parsed from the command line.
 #[derive(Debug, Clone)]
@@ -39,6 +42,64 @@ pub struct ElfRunOptions {
     pub max_processes: Option<usize>,
     /// `--quiet`: no `kvrm:` diagnostics of kvrm's own (warnings, guest crash reports).
     pub quiet: bool,
+    /// `--backend`: the engine under the kernel.
+    pub backend: BackendChoice,
+}
+
+impl ElfRunOptions {
+    /// These options for lane `lane` of a `--lanes` run: `{lane}` in the
+    /// guest's arguments and in `-E` values becomes the lane index.
+    pub fn for_lane(&self, lane: usize) -> ElfRunOptions {
+        let index = lane.to_string();
+        let sub = |s: &String| s.replace("{lane}", &index);
+        let mut o = self.clone();
+        o.args = self.args.iter().map(sub).collect();
+        o.env_set = self
+            .env_set
+            .iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) => format!("{k}={}", v.replace("{lane}", &index)),
+                None => pair.clone(),
+            })
+            .collect();
+        o
+    }
+
+    /// The guest program: executable, argv, environment, root.
+    pub fn program_spec(&self) -> anyhow::Result<ProgramSpec> {
+        let root = match &self.fs_root {
+            Some(r) => r.clone(),
+            None => std::env::current_dir()?,
+        };
+        let mut argv = vec![self.program.as_os_str().as_encoded_bytes().to_vec()];
+        argv.extend(self.args.iter().map(|a| a.as_bytes().to_vec()));
+        Ok(ProgramSpec {
+            exe: self.program.clone(),
+            argv,
+            envp: guest_env(self)?,
+            root,
+            cwd: None,
+            lib_prefix: self.lib_prefix.clone(),
+        })
+    }
+
+    /// The kernel's configuration for these options.
+    pub fn kernel_config(&self) -> KernelConfig {
+        let mut config = KernelConfig {
+            deterministic: self.deterministic,
+            seed: self.seed,
+            max_instructions: self.max_instructions,
+            quiet: self.quiet,
+            ..KernelConfig::default()
+        };
+        if let Some(m) = self.memory_limit {
+            config.memory_limit = m;
+        }
+        if let Some(n) = self.max_processes {
+            config.max_tasks = n;
+        }
+        config
+    }
 }
 
 /// kvrm's own diagnostics on stderr: `kvrm: MESSAGE` for warnings (unknown
@@ -68,7 +129,7 @@ where
 
 /// Log warnings (unknown syscalls...) to stderr; `KVRM_LOG=trace` shows every syscall.
 /// `quiet`: nothing unless KVRM_LOG asks for it.
-fn init_logging(quiet: bool) {
+pub fn init_logging(quiet: bool) {
     let default = if quiet { "off" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KVRM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -127,36 +188,21 @@ impl Exit {
 /// Run the program; returns how the `kvrm` process should end.
 pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     init_logging(opts.quiet);
-    let root = match &opts.fs_root {
-        Some(r) => r.clone(),
-        None => std::env::current_dir()?,
+    let spec = opts.program_spec()?;
+    let config = opts.kernel_config();
+    let backend = crate::backend::open(opts.backend, 1, true, opts.quiet)?;
+    let (engine, tracer): (Box<dyn Engine>, _) = match backend {
+        Backend::Cpu => {
+            let mut engine = CpuEngine::new();
+            let tracer = opts.trace.then(|| crate::trace::install(&mut engine));
+            (Box::new(engine), tracer)
+        }
+        Backend::Cuda(_) if opts.trace => {
+            anyhow::bail!("--trace runs on the CPU backend only (--backend cpu)")
+        }
+        Backend::Cuda(engine) => (engine, None),
     };
-    let mut argv = vec![opts.program.as_os_str().as_encoded_bytes().to_vec()];
-    argv.extend(opts.args.iter().map(|a| a.as_bytes().to_vec()));
-    let spec = ProgramSpec {
-        exe: opts.program.clone(),
-        argv,
-        envp: guest_env(opts)?,
-        root,
-        cwd: None,
-        lib_prefix: opts.lib_prefix.clone(),
-    };
-    let mut config = KernelConfig {
-        deterministic: opts.deterministic,
-        seed: opts.seed,
-        max_instructions: opts.max_instructions,
-        quiet: opts.quiet,
-        ..KernelConfig::default()
-    };
-    if let Some(m) = opts.memory_limit {
-        config.memory_limit = m;
-    }
-    if let Some(n) = opts.max_processes {
-        config.max_tasks = n;
-    }
-    let mut engine = CpuEngine::new();
-    let tracer = opts.trace.then(|| crate::trace::install(&mut engine));
-    let mut kernel = Kernel::new(Box::new(engine), config);
+    let mut kernel = Kernel::new(engine, config);
     kvrm_linux::spawn(&mut kernel, &spec)?;
     let summary = kernel.run();
     if let Some(t) = tracer {
@@ -237,6 +283,7 @@ mod tests {
             memory_limit: None,
             max_processes: None,
             quiet: false,
+            backend: BackendChoice::Cpu,
         }
     }
 

@@ -1,0 +1,540 @@
+//! `kvrm run --lanes N`: N isolated copies of a Linux program or a raw image.
+//!
+//! On the CPU backend every lane has its own engine (and kernel) and the
+//! lanes are spread over the host's cores by a work queue. On the CUDA
+//! backend all lanes live in one engine so that they run in the same GPU
+//! launches: Linux programs as N top-level processes of one kernel (each
+//! with its own address space and stdio), raw images as N machines.
+
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use kvrm_cpu::CpuEngine;
+use kvrm_isa::{CpuState, Engine, Machine, MachineId, MachineStop, RunResult, StopReason};
+use kvrm_linux::{Kernel, ProcessExit, RunEnd};
+
+use crate::backend::{Backend, BackendChoice};
+use crate::raw::{self, RawRunOptions};
+use crate::run_elf::{ElfRunOptions, Exit};
+
+/// The `--lanes` options.
+#[derive(Debug, Clone)]
+pub struct LaneOptions {
+    pub lanes: usize,
+    /// `--out DIR`: every lane's stdout, stderr and status as files.
+    pub out: Option<PathBuf>,
+    pub backend: BackendChoice,
+    pub quiet: bool,
+    /// `--stats`: the engine's counters on stderr (one-engine runs).
+    pub stats: bool,
+}
+
+/// How a lane ended; its `.status` file holds [`LaneStatus::to_string`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaneStatus {
+    /// The exit code (a raw image: the exit status a single run has).
+    Exit(i32),
+    /// Killed by this signal.
+    Signal(i32),
+    /// `--max-instructions` reached.
+    InstructionLimit,
+    /// It waits for something that cannot happen.
+    Deadlock,
+    /// It could not start.
+    Error(String),
+}
+
+impl std::fmt::Display for LaneStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaneStatus::Exit(c) => write!(f, "{c}"),
+            LaneStatus::Signal(s) => write!(f, "signal {s}"),
+            LaneStatus::InstructionLimit => f.write_str("instruction-limit"),
+            LaneStatus::Deadlock => f.write_str("deadlock"),
+            LaneStatus::Error(e) => write!(f, "error: {e}"),
+        }
+    }
+}
+
+impl LaneStatus {
+    fn of_exit(e: ProcessExit) -> Self {
+        match e {
+            ProcessExit::Exited(c) => LaneStatus::Exit(c & 0xff),
+            ProcessExit::Signaled(s) => LaneStatus::Signal(s),
+        }
+    }
+
+    fn of_run_end(end: RunEnd) -> Self {
+        match end {
+            RunEnd::Exited(e) => Self::of_exit(e),
+            RunEnd::Crashed { signal, .. } => LaneStatus::Signal(signal),
+            RunEnd::CycleLimit => LaneStatus::InstructionLimit,
+            RunEnd::Deadlock => LaneStatus::Deadlock,
+        }
+    }
+}
+
+/// Where the lanes' stdin, stdout and stderr come from and go.
+struct LaneIo {
+    out: Option<PathBuf>,
+    /// A file holding kvrm's stdin (each lane opens it at offset 0).
+    stdin: Option<PathBuf>,
+}
+
+impl LaneIo {
+    /// `read_stdin`: read kvrm's stdin once, to its end, unless it is a terminal.
+    fn new(out: Option<&Path>, read_stdin: bool) -> anyhow::Result<Self> {
+        if let Some(dir) = out {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("--out {}: cannot create it", dir.display()))?;
+        }
+        let mut io = LaneIo {
+            out: out.map(Path::to_path_buf),
+            stdin: None,
+        };
+        let stdin = std::io::stdin();
+        if read_stdin && !stdin.is_terminal() {
+            let mut bytes = Vec::new();
+            stdin
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("cannot read stdin")?;
+            if !bytes.is_empty() {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                let path = std::env::temp_dir()
+                    .join(format!("kvrm-lanes-stdin-{}-{nanos}", std::process::id()));
+                let mut f = File::options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                io.stdin = Some(path.clone());
+                f.write_all(&bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+        Ok(io)
+    }
+
+    fn file(&self, lane: usize, ext: &str) -> Option<PathBuf> {
+        self.out
+            .as_ref()
+            .map(|d| d.join(format!("lane-{lane}.{ext}")))
+    }
+
+    fn stdin(&self) -> anyhow::Result<OwnedFd> {
+        let path = self.stdin.as_deref().unwrap_or(Path::new("/dev/null"));
+        let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(f.into())
+    }
+
+    /// A lane's stdout (`fd` 1) or stderr (2): its file under --out; without
+    /// it kvrm's own for lane 0 and nothing for the others.
+    fn output(&self, lane: usize, fd: u32) -> anyhow::Result<OwnedFd> {
+        let ext = if fd == 1 { "stdout" } else { "stderr" };
+        if let Some(path) = self.file(lane, ext) {
+            let f =
+                File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+            return Ok(f.into());
+        }
+        if lane == 0 {
+            let own = if fd == 1 {
+                std::io::stdout().as_fd().try_clone_to_owned()
+            } else {
+                std::io::stderr().as_fd().try_clone_to_owned()
+            };
+            return own.context("cannot duplicate kvrm's stdout/stderr");
+        }
+        let f = File::options()
+            .write(true)
+            .open("/dev/null")
+            .context("cannot open /dev/null")?;
+        Ok(f.into())
+    }
+
+    /// A raw lane's report: its stdout file, or kvrm's stdout for lane 0.
+    fn write_report(&self, lane: usize, report: &str) -> anyhow::Result<()> {
+        match self.file(lane, "stdout") {
+            Some(path) => {
+                std::fs::write(&path, report)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let err = self.file(lane, "stderr").expect("--out given");
+                std::fs::write(&err, "").with_context(|| format!("cannot write {}", err.display()))
+            }
+            None if lane == 0 => {
+                print!("{report}");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn write_status(&self, lane: usize, status: &LaneStatus) -> anyhow::Result<()> {
+        if let Some(path) = self.file(lane, "status") {
+            std::fs::write(&path, format!("{status}\n"))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LaneIo {
+    fn drop(&mut self) {
+        if let Some(p) = &self.stdin {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Every lane's status and the instructions of all lanes.
+struct LanesRun {
+    statuses: Vec<LaneStatus>,
+    instructions: u64,
+    elapsed: Duration,
+    /// "cpu backend, 16 host threads", "cuda backend, NVIDIA H200".
+    engine: String,
+}
+
+/// Run `work(lane)` for every lane on the host's cores (a work queue);
+/// returns each lane's result, in lane order.
+pub(crate) fn on_all_cores<T: Send>(
+    lanes: usize,
+    work: impl Fn(usize) -> T + Sync,
+) -> (Vec<T>, usize) {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(lanes)
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..lanes).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let lane = next.fetch_add(1, Ordering::Relaxed);
+                if lane >= lanes {
+                    break;
+                }
+                let r = work(lane);
+                results.lock().unwrap_or_else(|e| e.into_inner())[lane] = Some(r);
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every lane ran"))
+        .collect();
+    (results, threads)
+}
+
+/// One lane of a Linux program on its own CPU kernel.
+fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatus, u64) {
+    let run = || -> anyhow::Result<(LaneStatus, u64)> {
+        let o = opts.for_lane(lane);
+        let spec = o.program_spec()?;
+        let mut config = o.kernel_config();
+        config.quiet = true; // a lane's end is in its status, not on kvrm's stderr
+        let mut kernel = Kernel::new(Box::new(CpuEngine::new()), config);
+        let pid = kvrm_linux::spawn(&mut kernel, &spec)?;
+        kernel.set_stdio(pid, 0, io.stdin()?);
+        kernel.set_stdio(pid, 1, io.output(lane, 1)?);
+        kernel.set_stdio(pid, 2, io.output(lane, 2)?);
+        let summary = kernel.run();
+        if summary.end != RunEnd::CycleLimit {
+            // Processes it left running write to the lane's files too.
+            kernel.run_rest();
+        }
+        Ok((LaneStatus::of_run_end(summary.end), kernel.instructions()))
+    };
+    run().unwrap_or_else(|e| (LaneStatus::Error(crate::error_chain(&e)), 0))
+}
+
+/// Every lane of a Linux program as a top-level process of one kernel on
+/// `engine` (each process its own address space and stdio): the scheduler
+/// runs all of them in each `Engine::run` call.
+fn elf_lanes_one_kernel(
+    engine: Box<dyn Engine>,
+    opts: &ElfRunOptions,
+    io: &LaneIo,
+    lanes: usize,
+    stats: bool,
+) -> anyhow::Result<(Vec<LaneStatus>, u64)> {
+    raise_open_files(3 * lanes as u64 + 256)?;
+    let mut config = opts.kernel_config();
+    config.quiet = true;
+    // The limits are per lane, as when each lane has a kernel of its own.
+    if opts.memory_limit.is_some() {
+        config.memory_limit = config.memory_limit.saturating_mul(lanes as u64);
+    }
+    config.max_tasks = config.max_tasks.saturating_mul(lanes);
+    let mut kernel = Kernel::new(engine, config);
+    let mut pids = Vec::with_capacity(lanes);
+    for lane in 0..lanes {
+        let spec = opts.for_lane(lane).program_spec()?;
+        let pid = kvrm_linux::spawn(&mut kernel, &spec).with_context(|| format!("lane {lane}"))?;
+        kernel.set_stdio(pid, 0, io.stdin()?);
+        kernel.set_stdio(pid, 1, io.output(lane, 1)?);
+        kernel.set_stdio(pid, 2, io.output(lane, 2)?);
+        pids.push(pid);
+    }
+    let summary = kernel.run();
+    kernel.run_rest();
+    if stats {
+        eprint!("{}", kvrm_linux::format_stats(&summary, &kernel));
+    }
+    let statuses = pids
+        .iter()
+        .map(|&pid| {
+            kernel
+                .exit_status(pid)
+                .map_or(LaneStatus::Deadlock, LaneStatus::of_exit)
+        })
+        .collect();
+    Ok((statuses, kernel.instructions()))
+}
+
+/// Allow at least `want` open descriptors (each lane of a one-kernel run
+/// holds its stdin, stdout and stderr).
+fn raise_open_files(want: u64) -> anyhow::Result<()> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit on a local struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= want {
+            return Ok(());
+        }
+        lim.rlim_cur = lim.rlim_max.min(want.max(lim.rlim_cur));
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+    }
+    anyhow::ensure!(
+        lim.rlim_cur >= want,
+        "{} lanes need about {want} open files; the hard limit is {} (ulimit -Hn)",
+        (want - 256) / 3,
+        lim.rlim_max
+    );
+    Ok(())
+}
+
+/// `kvrm run --lanes N PROGRAM ARGS...`.
+pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<Exit> {
+    crate::run_elf::init_logging(opts.quiet);
+    // The kernel's exact instruction limit runs one machine at a time, which
+    // would take the lanes out of the shared launches: CPU only.
+    let gpu_fits = opts.max_instructions.is_none();
+    let backend = crate::backend::open(lo.backend, lo.lanes, gpu_fits, lo.quiet)?;
+    let io = LaneIo::new(lo.out.as_deref(), true)?;
+    let start = Instant::now();
+    let (statuses, instructions, engine) = match backend {
+        Backend::Cpu => {
+            let (results, threads) =
+                on_all_cores(lo.lanes, |lane| elf_lane_on_cpu(opts, &io, lane));
+            let instructions = results.iter().map(|r| r.1).sum();
+            let statuses = results.into_iter().map(|r| r.0).collect();
+            (
+                statuses,
+                instructions,
+                format!("cpu backend, {threads} host threads"),
+            )
+        }
+        Backend::Cuda(_) if !gpu_fits => anyhow::bail!(
+            "--max-instructions with --lanes runs on the CPU backend only (--backend cpu)"
+        ),
+        Backend::Cuda(engine) => {
+            let name = format!("cuda backend, {}", engine.device_name());
+            let (statuses, instructions) =
+                elf_lanes_one_kernel(engine, opts, &io, lo.lanes, lo.stats)?;
+            (statuses, instructions, name)
+        }
+    };
+    let run = LanesRun {
+        statuses,
+        instructions,
+        elapsed: start.elapsed(),
+        engine,
+    };
+    finish(&io, &run)
+}
+
+/// `kvrm run --lanes N --raw FILE`.
+pub fn run_raw_lanes(opts: &RawRunOptions, lo: &LaneOptions) -> anyhow::Result<Exit> {
+    let image = raw::read_image(opts)?;
+    // A bad --memory-size or an image that does not fit is one error, not N.
+    raw::load(opts, &image, &mut raw::flat_memory(opts)?)?;
+    let backend = crate::backend::open(lo.backend, lo.lanes, true, lo.quiet)?;
+    let io = LaneIo::new(lo.out.as_deref(), false)?;
+    let start = Instant::now();
+    let (results, engine) = match backend {
+        Backend::Cpu => {
+            let (results, threads) = on_all_cores(lo.lanes, |_| -> anyhow::Result<_> {
+                let mut cpu = Machine::new(CpuEngine::new(), raw::flat_memory(opts)?);
+                raw::load(opts, &image, cpu.memory_mut())?;
+                cpu.set_pc(opts.entry);
+                let r = cpu.run(opts.max_instructions);
+                Ok((r, *cpu.state()))
+            });
+            let results = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+            (results, format!("cpu backend, {threads} host threads"))
+        }
+        Backend::Cuda(mut engine) => {
+            let name = format!("cuda backend, {}", engine.device_name());
+            let mut machines: Vec<MachineId> = Vec::with_capacity(lo.lanes);
+            for _ in 0..lo.lanes {
+                let space = engine.add_space(raw::flat_memory(opts)?);
+                let mut state = CpuState::new();
+                state.pc = opts.entry;
+                raw::load(opts, &image, engine.space_mut(space))?;
+                machines.push(engine.add_machine(space, state));
+            }
+            let launched = Instant::now();
+            let mut stops: Vec<MachineStop> = Vec::with_capacity(lo.lanes);
+            engine.run(&machines, opts.max_instructions, &mut stops);
+            let elapsed = launched.elapsed();
+            let results = machines
+                .iter()
+                .map(|&m| {
+                    let stop = stops.iter().find(|s| s.machine == m);
+                    let r = RunResult {
+                        stop: stop.map_or(StopReason::CycleLimit, |s| s.stop),
+                        instructions: stop.map_or(0, |s| s.instructions),
+                        elapsed,
+                    };
+                    (r, *engine.state(m))
+                })
+                .collect();
+            if lo.stats {
+                for (name, v) in engine.stats() {
+                    eprintln!("kvrm: {name}: {v}");
+                }
+            }
+            (results, name)
+        }
+    };
+    let mut statuses = Vec::with_capacity(results.len());
+    let mut instructions = 0;
+    for (lane, (r, state)) in results.iter().enumerate() {
+        io.write_report(lane, &raw::report(opts, r, state))?;
+        statuses.push(LaneStatus::Exit(raw::exit_status(&r.stop)));
+        instructions += r.instructions;
+    }
+    let run = LanesRun {
+        statuses,
+        instructions,
+        elapsed: start.elapsed(),
+        engine,
+    };
+    finish(&io, &run)
+}
+
+/// Write the status files, print the summary; kvrm's exit status.
+fn finish(io: &LaneIo, run: &LanesRun) -> anyhow::Result<Exit> {
+    for (lane, s) in run.statuses.iter().enumerate() {
+        io.write_status(lane, s)?;
+    }
+    let _ = std::io::stderr().flush();
+    print!("{}", summary(run));
+    let _ = std::io::stdout().flush();
+    let all_ok = run.statuses.iter().all(|s| *s == LaneStatus::Exit(0));
+    Ok(Exit::Code(if all_ok { 0 } else { 1 }))
+}
+
+/// Failed lanes named in the summary (the rest are counted).
+const FAILED_SHOWN: usize = 8;
+
+/// The summary on stdout, one `key: value` per line.
+fn summary(run: &LanesRun) -> String {
+    let n = run.statuses.len();
+    let ok = run
+        .statuses
+        .iter()
+        .filter(|s| **s == LaneStatus::Exit(0))
+        .count();
+    let failed: Vec<String> = run
+        .statuses
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s != LaneStatus::Exit(0))
+        .map(|(i, s)| format!("lane {i}: {s}"))
+        .collect();
+    let mut failed_line = failed.len().to_string();
+    if !failed.is_empty() {
+        let shown = failed[..failed.len().min(FAILED_SHOWN)].join(", ");
+        let more = if failed.len() > FAILED_SHOWN {
+            ", ..."
+        } else {
+            ""
+        };
+        failed_line = format!("{failed_line} ({shown}{more})");
+    }
+    let secs = run.elapsed.as_secs_f64();
+    let ips = if secs > 0.0 {
+        run.instructions as f64 / secs
+    } else {
+        0.0
+    };
+    format!(
+        "lanes: {n} ({})\nexited 0: {ok}\nfailed: {failed_line}\ninstructions: {}\n\
+         wall time: {secs:.3} s\ninstructions/s: {:.1} M (all lanes together)\n",
+        run.engine,
+        run.instructions,
+        ips / 1e6
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_as_documented() {
+        assert_eq!(LaneStatus::Exit(3).to_string(), "3");
+        assert_eq!(LaneStatus::Signal(11).to_string(), "signal 11");
+        assert_eq!(
+            LaneStatus::of_exit(ProcessExit::Exited(256 + 7)),
+            LaneStatus::Exit(7)
+        );
+        assert_eq!(
+            LaneStatus::of_run_end(RunEnd::CycleLimit).to_string(),
+            "instruction-limit"
+        );
+    }
+
+    #[test]
+    fn work_queue_runs_every_lane_once_in_order() {
+        let (r, threads) = on_all_cores(100, |i| i * 2);
+        assert_eq!(r, (0..100).map(|i| i * 2).collect::<Vec<_>>());
+        assert!(threads >= 1);
+    }
+
+    #[test]
+    fn summary_names_failed_lanes() {
+        let run = LanesRun {
+            statuses: vec![
+                LaneStatus::Exit(0),
+                LaneStatus::Exit(3),
+                LaneStatus::Signal(6),
+            ],
+            instructions: 3000,
+            elapsed: Duration::from_secs(1),
+            engine: "cpu backend, 2 host threads".into(),
+        };
+        let s = summary(&run);
+        assert!(s.contains("exited 0: 1\n"), "{s}");
+        assert!(
+            s.contains("failed: 2 (lane 1: 3, lane 2: signal 6)\n"),
+            "{s}"
+        );
+        assert!(s.contains("instructions: 3000\n"), "{s}");
+    }
+}

@@ -129,6 +129,10 @@ struct RunArgs {
     /// fails with EAGAIN.
     #[arg(long, value_name = "N")]
     max_processes: Option<usize>,
+    /// ELF: let guests open AF_INET and AF_INET6 sockets on the host's network (without
+    /// it socket() refuses them with EACCES; AF_UNIX sockets always work, inside --fs-root).
+    #[arg(long)]
+    net: bool,
     /// The AArch64 Linux executable and its arguments. Everything from PROGRAM on
     /// belongs to the guest, options included.
     // One trailing positional rather than PROGRAM plus ARGS: clap would otherwise
@@ -150,6 +154,7 @@ impl RunArgs {
                 given(self.deterministic, "--deterministic"),
                 given(self.memory_limit.is_some(), "--memory-limit"),
                 given(self.max_processes.is_some(), "--max-processes"),
+                given(self.net, "--net"),
             ]
         } else {
             [
@@ -157,6 +162,7 @@ impl RunArgs {
                 given(self.entry.is_some(), "--entry"),
                 given(self.memory_size.is_some(), "--memory-size"),
                 given(self.json, "--json"),
+                None,
                 None,
                 None,
                 None,
@@ -287,6 +293,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         seed: args.seed.unwrap_or(0),
         memory_limit: args.memory_limit,
         max_processes: args.max_processes,
+        net: args.net,
     })
 }
 

@@ -39,6 +39,8 @@ pub struct ElfRunOptions {
     pub max_processes: Option<usize>,
     /// `--quiet`: no `kvrm:` diagnostics of kvrm's own (warnings, guest crash reports).
     pub quiet: bool,
+    /// `--net`: AF_INET and AF_INET6 sockets reach the host's network.
+    pub net: bool,
 }
 
 /// kvrm's own diagnostics on stderr: `kvrm: MESSAGE` for warnings (unknown
@@ -146,6 +148,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
         seed: opts.seed,
         max_instructions: opts.max_instructions,
         quiet: opts.quiet,
+        net: opts.net,
         ..KernelConfig::default()
     };
     if let Some(m) = opts.memory_limit {
@@ -237,6 +240,7 @@ mod tests {
             memory_limit: None,
             max_processes: None,
             quiet: false,
+            net: false,
         }
     }
 

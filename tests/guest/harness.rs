@@ -45,6 +45,8 @@ pub struct Case {
     pub env: Vec<String>,
     pub unset: Vec<String>,
     pub fsroot: bool,
+    /// Passed as `--net` to kvrm (guest sockets on the host's network; qemu needs nothing).
+    pub net: bool,
     /// Passed as `-L DIR` (dynamically linked variants).
     pub lib_prefix: Option<PathBuf>,
 }
@@ -94,6 +96,7 @@ pub fn parse_cases(path: &Path) -> Vec<Case> {
             "env" => cur.env.push(val.to_string()),
             "unset" => cur.unset.push(val.to_string()),
             "fsroot" => cur.fsroot = true,
+            "net" => cur.net = true,
             _ => panic!("{where_}: unknown key '{key}'"),
         }
     }
@@ -163,6 +166,9 @@ fn run_item(
             c.arg("run");
             if case.fsroot {
                 c.arg("--fs-root").arg(&scratch);
+            }
+            if case.net {
+                c.arg("--net");
             }
             c
         }

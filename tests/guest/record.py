@@ -37,7 +37,7 @@ def parse_cases(path):
             if key == "case":
                 name, _, prog = val.partition(" ")
                 cur = {"name": name, "prog": prog or name, "args": [], "stdin": None, "copy": [], "env": [],
-                       "unset": [], "fsroot": False}
+                       "unset": [], "fsroot": False, "net": False}
                 cases.append(cur)
             elif cur is None:
                 sys.exit(f"{path}:{lineno}: '{key}' outside a case")
@@ -55,6 +55,8 @@ def parse_cases(path):
                 cur["unset"].append(val)
             elif key == "fsroot":
                 cur["fsroot"] = True
+            elif key == "net":
+                cur["net"] = True  # kvrm only (--net): qemu-aarch64 always has the host's network
             else:
                 sys.exit(f"{path}:{lineno}: unknown key '{key}'")
     return cases

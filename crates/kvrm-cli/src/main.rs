@@ -167,6 +167,10 @@ struct RunArgs {
     /// With --lanes: write each lane's DIR/lane-<i>.stdout, .stderr and .status.
     #[arg(long, value_name = "DIR", requires = "lanes")]
     out: Option<PathBuf>,
+    /// ELF: let guests open AF_INET and AF_INET6 sockets on the host's network (without
+    /// it socket() refuses them with EACCES; AF_UNIX sockets always work, inside --fs-root).
+    #[arg(long)]
+    net: bool,
     /// The AArch64 Linux executable and its arguments. Everything from PROGRAM on
     /// belongs to the guest, options included.
     // One trailing positional rather than PROGRAM plus ARGS: clap would otherwise
@@ -188,6 +192,7 @@ impl RunArgs {
                 given(self.deterministic, "--deterministic"),
                 given(self.memory_limit.is_some(), "--memory-limit"),
                 given(self.max_processes.is_some(), "--max-processes"),
+                given(self.net, "--net"),
             ]
         } else {
             [
@@ -195,6 +200,7 @@ impl RunArgs {
                 given(self.entry.is_some(), "--entry"),
                 given(self.memory_size.is_some(), "--memory-size"),
                 given(self.json, "--json"),
+                None,
                 None,
                 None,
                 None,
@@ -340,6 +346,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         memory_limit: args.memory_limit,
         max_processes: args.max_processes,
         backend: args.backend,
+        net: args.net,
     };
     match lanes {
         Some(l) => lanes::run_elf_lanes(&opts, &l),

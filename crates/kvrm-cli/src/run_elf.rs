@@ -44,6 +44,8 @@ pub struct ElfRunOptions {
     pub quiet: bool,
     /// `--backend`: the engine under the kernel.
     pub backend: BackendChoice,
+    /// `--net`: AF_INET and AF_INET6 sockets reach the host's network.
+    pub net: bool,
 }
 
 impl ElfRunOptions {
@@ -90,6 +92,7 @@ impl ElfRunOptions {
             seed: self.seed,
             max_instructions: self.max_instructions,
             quiet: self.quiet,
+            net: self.net,
             ..KernelConfig::default()
         };
         if let Some(m) = self.memory_limit {
@@ -284,6 +287,7 @@ mod tests {
             max_processes: None,
             quiet: false,
             backend: BackendChoice::Cpu,
+            net: false,
         }
     }
 

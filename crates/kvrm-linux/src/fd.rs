@@ -51,6 +51,8 @@ pub struct OpenFile {
     pub host_nonblock: bool,
     /// Can a read or write of it wait (pipe, socket, terminal)? Found on first use.
     pub pollable: Option<bool>,
+    /// A socket (syscalls/socket.rs).
+    pub socket: bool,
 }
 
 impl OpenFile {
@@ -65,6 +67,7 @@ impl OpenFile {
             dir_pos: 0,
             host_nonblock: false,
             pollable: None,
+            socket: false,
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::syscalls::{Deterministic, LinuxProcess, ProcessExit, SyscallOutcome};
 mod futex;
 mod sigframe;
 mod signal;
+mod sockets;
 mod syscalls_proc;
 mod timers;
 
@@ -61,6 +62,9 @@ pub struct KernelConfig {
     pub max_instructions: Option<u64>,
     /// No `kvrm:` reports of guests killed by signals on stderr.
     pub quiet: bool,
+    /// AF_INET and AF_INET6 sockets reach the host's network; without it
+    /// `socket` refuses them with EACCES (AF_UNIX always works).
+    pub net: bool,
 }
 
 impl Default for KernelConfig {
@@ -72,6 +76,7 @@ impl Default for KernelConfig {
             max_tasks: 4096,
             max_instructions: None,
             quiet: false,
+            net: false,
         }
     }
 }
@@ -429,6 +434,7 @@ impl Kernel {
         };
         linux.rlimits[9] = [self.config.memory_limit; 2]; // RLIMIT_AS
         linux.rlimits[6] = [self.config.max_tasks as u64; 2]; // RLIMIT_NPROC
+        linux.net = self.config.net;
         if self.config.deterministic {
             linux.ppid = 1;
         }
@@ -885,7 +891,7 @@ impl Kernel {
 
     /// Retry a waiting call. A deadline it waited with carries over; once
     /// it has passed, a call that would wait again returns 0 (ppoll's
-    /// timeout).
+    /// timeout; a socket's: sockets::timed_out_result).
     fn dispatch_retry(&mut self, tid: Pid, nr: u64, a: [u64; 6], old: Wait) {
         self.dispatch(tid, nr, a);
         let Wait::Retry {
@@ -902,7 +908,7 @@ impl Kernel {
         if let Some(Wait::Retry { deadline, .. }) = t.wait.as_mut() {
             if expired {
                 t.wait = None;
-                self.set_return(tid, 0);
+                self.set_return(tid, sockets::timed_out_result(nr));
             } else {
                 *deadline = Some(old_deadline);
             }

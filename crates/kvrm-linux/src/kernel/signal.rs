@@ -562,7 +562,11 @@ impl Kernel {
         let st = self.engine.state_mut(m);
         let nr_called = st.x[8];
         let restartable = match &w {
-            Wait::Retry { .. } => !matches!(nr_called, nr::PPOLL | nr::PSELECT6 | nr::EPOLL_PWAIT),
+            // A socket call with SO_RCVTIMEO / SO_SNDTIMEO ends with EINTR too.
+            Wait::Retry { deadline, .. } => {
+                deadline.is_none()
+                    && !matches!(nr_called, nr::PPOLL | nr::PSELECT6 | nr::EPOLL_PWAIT)
+            }
             Wait::Child => true,
             // A futex wait with a timeout ends with EINTR (restart_block).
             Wait::Futex { deadline, .. } => deadline.is_none(),

@@ -51,6 +51,9 @@ impl Kernel {
         if let Some(o) = self.signal_call(tid, n, a) {
             return Some(o);
         }
+        if let Some(o) = self.socket_call(tid, n, a) {
+            return Some(o);
+        }
         Some(match n {
             CLONE => self.sys_clone(tid, a),
             CLONE3 => Outcome::errno(ENOSYS),

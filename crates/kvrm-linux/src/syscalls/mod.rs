@@ -20,6 +20,7 @@ mod paths;
 mod poll;
 mod process;
 mod queries;
+pub(crate) mod socket;
 mod xattr;
 
 /// A guest path made absolute against `base` and normalized lexically.
@@ -249,6 +250,8 @@ pub struct LinuxProcess {
     pub(crate) map_names: Vec<crate::procfs::NamedMapping>,
     /// Where the argv strings are in guest memory (/proc/PID/cmdline).
     pub(crate) args_range: (u64, u64),
+    /// AF_INET and AF_INET6 sockets allowed (`KernelConfig::net`).
+    pub(crate) net: bool,
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -343,6 +346,7 @@ impl LinuxProcess {
             procfs: None,
             map_names: Vec::new(),
             args_range: (0, 0),
+            net: false,
         })
     }
 
@@ -377,6 +381,7 @@ impl LinuxProcess {
             procfs: None,
             map_names: self.map_names.clone(),
             args_range: self.args_range,
+            net: self.net,
         }
     }
 
@@ -540,6 +545,7 @@ impl LinuxProcess {
             FSYNC | FDATASYNC | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
             SYNC => Ok(0),
             EPOLL_CREATE1 => self.sys_epoll_create1(a[0]),
+            198..=212 | 242 => self.socket_call(mem, n, a),
             EPOLL_CTL => self.sys_epoll_ctl(mem, a[0], a[1], a[2], a[3]),
             // Memory.
             BRK => self.sys_brk(mem, a[0]),

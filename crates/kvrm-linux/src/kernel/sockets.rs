@@ -1,0 +1,78 @@
+//! Socket calls that wait. Guest sockets are host sockets kept non-blocking
+//! (syscalls/socket.rs): the call is tried at once, and when the host says
+//! it would block (EAGAIN; EINPROGRESS or EALREADY for connect) and the
+//! guest did not ask for O_NONBLOCK or MSG_DONTWAIT, only the calling thread
+//! waits for the descriptor, up to SO_RCVTIMEO / SO_SNDTIMEO, then calls
+//! again. Reads and writes of sockets go the same way. Trying first, rather
+//! than polling first, keeps a blocking call blocking when another process
+//! took what made the descriptor ready (several processes accepting on one
+//! listening socket).
+
+use std::time::Duration;
+
+use super::{Kernel, Outcome, Pid, Wait};
+use crate::abi::errno::*;
+use crate::syscalls::nr::{READ, READV, WRITE, WRITEV};
+use crate::syscalls::socket::{nr::*, waitall_len, waitall_short, EALREADY, EINPROGRESS};
+
+/// A unix-domain connect to a full backlog and a MSG_WAITALL receive that
+/// has part of its bytes look again this often (no readiness event says
+/// when they can go on).
+const RECHECK: Duration = Duration::from_millis(2);
+
+impl Kernel {
+    /// A call on a socket that may wait: done here, the thread waiting when
+    /// it would block. `None` for any other call (the usual path).
+    pub(crate) fn socket_call(&mut self, tid: Pid, n: u64, a: [u64; 6]) -> Option<Outcome> {
+        let (write, flags) = match n {
+            READ | READV => (false, 0),
+            WRITE | WRITEV => (true, 0),
+            RECVFROM => (false, a[3]),
+            SENDTO => (true, a[3]),
+            RECVMSG => (false, a[2]),
+            SENDMSG => (true, a[2]),
+            ACCEPT | ACCEPT4 => (false, 0),
+            CONNECT => (true, 0),
+            _ => return None,
+        };
+        let pid = self.threads.get(&tid)?.pid;
+        let p = self.procs.get(&pid)?;
+        let plan = p.linux.socket_wait(a[0], write, flags)?;
+        let space = self.engine.space(p.space);
+        if waitall_len(space, n, a).is_some_and(|want| waitall_short(plan.raw, want)) {
+            // Part of what MSG_WAITALL wants is there: the descriptor is
+            // readable already, so look again shortly.
+            return Some(Outcome::Wait(Wait::Lock(self.now() + RECHECK)));
+        }
+        self.linux_call(tid, n, a);
+        let Some(machine) = self.threads.get(&tid).map(|t| t.machine) else {
+            return Some(Outcome::Gone);
+        };
+        let r = self.engine.state(machine).x[0] as i64;
+        let wait = if r == -EAGAIN && n == CONNECT {
+            Wait::Lock(self.now() + RECHECK)
+        } else if r == -EAGAIN || (n == CONNECT && (r == -EINPROGRESS || r == -EALREADY)) {
+            Wait::Retry {
+                fds: vec![(plan.raw, plan.events)],
+                deadline: plan.timeout.map(|t| self.now() + t),
+            }
+        } else {
+            return Some(Outcome::Gone); // the result is in x0
+        };
+        // The call is made again with the same arguments.
+        self.engine.state_mut(machine).x[0] = a[0];
+        Some(Outcome::Wait(wait))
+    }
+}
+
+/// What a call that waited with a deadline returns when it passes: 0 for
+/// ppoll and the like, EAGAIN for a socket's SO_RCVTIMEO / SO_SNDTIMEO,
+/// EINPROGRESS for connect.
+pub(crate) fn timed_out_result(n: u64) -> u64 {
+    match n {
+        CONNECT => (-EINPROGRESS) as u64,
+        READ | READV | WRITE | WRITEV | RECVFROM | SENDTO | RECVMSG | SENDMSG | ACCEPT
+        | ACCEPT4 => (-EAGAIN) as u64,
+        _ => 0,
+    }
+}

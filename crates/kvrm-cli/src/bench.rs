@@ -14,6 +14,9 @@ pub struct BenchArgs {
     /// Backend to measure.
     #[arg(long, default_value = "cpu", value_parser = ["cpu"])]
     backend: String,
+    /// How the CPU runs guest code: `interp` or `jit`.
+    #[arg(long, value_name = "ENGINE", default_value = "interp", value_parser = crate::parse_engine)]
+    engine: kvrm_cpu::ExecMode,
     /// Loop iterations per run.
     #[arg(long, default_value_t = 50_000_000)]
     iterations: u64,
@@ -33,12 +36,18 @@ struct Measurement {
     instructions: u64,
 }
 
-fn measure(bench: Microbench, iterations: u64, repeat: usize) -> anyhow::Result<Measurement> {
+fn measure(
+    bench: Microbench,
+    engine: kvrm_cpu::ExecMode,
+    iterations: u64,
+    repeat: usize,
+) -> anyhow::Result<Measurement> {
     let program = bench.program(iterations);
     let mut samples = Vec::with_capacity(repeat);
     let mut instructions = 0;
     for _ in 0..repeat.max(1) {
         let mut cpu = Cpu::with_flat_memory(kvrm_isa::space::DEFAULT_RAW_MEMORY)?;
+        cpu.set_exec_mode(engine);
         cpu.load_program(&program, 0)
             .map_err(|f| anyhow::anyhow!("{f}"))?;
         let r = cpu.run(u64::MAX);
@@ -70,8 +79,18 @@ fn measure(bench: Microbench, iterations: u64, repeat: usize) -> anyhow::Result<
 
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let results = [
-        measure(Microbench::TightLoop, args.iterations, args.repeat)?,
-        measure(Microbench::StoreLoop, args.iterations, args.repeat)?,
+        measure(
+            Microbench::TightLoop,
+            args.engine,
+            args.iterations,
+            args.repeat,
+        )?,
+        measure(
+            Microbench::StoreLoop,
+            args.engine,
+            args.iterations,
+            args.repeat,
+        )?,
     ];
     let metal = |b: Microbench| match b {
         Microbench::TightLoop => METAL_TIGHT_IPS,
@@ -84,6 +103,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 serde_json::json!({
                     "benchmark": m.bench.name(),
                     "backend": args.backend,
+                    "engine": args.engine.name(),
                     "instructions": m.instructions,
                     "median_ips": m.median_ips.round(),
                     "min_ips": m.min_ips.round(),
@@ -96,8 +116,8 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "backend: {} ({} runs each, {} iterations per run; median [min..max])",
-        args.backend, args.repeat, args.iterations
+        "backend: {} ({}; {} runs each, {} iterations per run; median [min..max])",
+        args.backend, args.engine, args.repeat, args.iterations
     );
     for m in &results {
         println!(

@@ -24,6 +24,7 @@ Examples:
   kvrm run --stats ./busybox ls --help   kvrm's options before PROGRAM, the guest's after
   kvrm run --fs-root /tmp/sandbox ./prog the guest sees /tmp/sandbox as its /
   kvrm run -L /usr/aarch64-linux-gnu ./dynprog   dynamic loader and libraries from a sysroot
+  kvrm run --engine jit ./prog           compile hot code (Cranelift JIT) instead of interpreting
   kvrm run --raw loop.bin --json         run a raw image at address 0, print JSON
   kvrm bench                             instructions per second on the microbenchmarks";
 
@@ -118,6 +119,10 @@ struct RunArgs {
     /// is virtual (advanced by instructions retired), getrandom and AT_RANDOM come from --seed.
     #[arg(long)]
     deterministic: bool,
+    /// How the CPU runs guest code: `interp` (the interpreter) or `jit` (hot blocks compiled
+    /// with Cranelift, the rest interpreted; same results and instruction counts).
+    #[arg(long, value_name = "ENGINE", default_value = "interp", value_parser = parse_engine)]
+    engine: kvrm_cpu::ExecMode,
     /// ELF: the random seed of --deterministic runs.
     #[arg(long, value_name = "N", value_parser = parse_u64, requires = "deterministic")]
     seed: Option<u64>,
@@ -200,6 +205,11 @@ fn parse_u64(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{s}` is not a number (decimal or 0x-hex)"))
 }
 
+/// `--engine interp|jit`.
+pub(crate) fn parse_engine(s: &str) -> Result<kvrm_cpu::ExecMode, String> {
+    s.parse()
+}
+
 /// A byte count: a number with an optional K, M, G or T suffix (powers of 1024).
 fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -267,6 +277,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
             json: args.json,
             trace: args.trace,
             stats: args.stats,
+            engine: args.engine,
         };
         return raw::run_raw(&opts).map(run_elf::Exit::Code);
     }
@@ -287,6 +298,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         seed: args.seed.unwrap_or(0),
         memory_limit: args.memory_limit,
         max_processes: args.max_processes,
+        engine: args.engine,
     })
 }
 

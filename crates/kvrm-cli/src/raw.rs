@@ -18,6 +18,8 @@ pub struct RawRunOptions {
     pub trace: bool,
     /// Print instructions, time and instructions/s to stderr.
     pub stats: bool,
+    /// Interpreter or JIT.
+    pub engine: kvrm_cpu::ExecMode,
 }
 
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
@@ -25,7 +27,7 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot read {}", opts.file.display()))?;
     let memory = AddressSpace::flat(opts.memory_size.unwrap_or(DEFAULT_RAW_MEMORY))
         .context("invalid --memory-size (must be a non-zero multiple of 4096)")?;
-    let mut engine = CpuEngine::new();
+    let mut engine = CpuEngine::with_exec_mode(opts.engine);
     let printer = opts.trace.then(|| crate::trace::install(&mut engine));
     let mut cpu = Machine::new(engine, memory);
     cpu.load_program(&image, opts.load_addr).map_err(|f| {
@@ -49,6 +51,9 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
             result.elapsed.as_secs_f64(),
             result.ips() / 1e6
         );
+        for (name, v) in kvrm_isa::Engine::stats(&cpu.engine) {
+            eprintln!("kvrm: {name}: {v}");
+        }
     }
     if opts.json {
         println!("{}", json_report(&result, cpu.state()));

@@ -39,6 +39,8 @@ pub struct ElfRunOptions {
     pub max_processes: Option<usize>,
     /// `--quiet`: no `kvrm:` diagnostics of kvrm's own (warnings, guest crash reports).
     pub quiet: bool,
+    /// `--engine`: interpreter or JIT.
+    pub engine: kvrm_cpu::ExecMode,
 }
 
 /// kvrm's own diagnostics on stderr: `kvrm: MESSAGE` for warnings (unknown
@@ -154,7 +156,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     if let Some(n) = opts.max_processes {
         config.max_tasks = n;
     }
-    let mut engine = CpuEngine::new();
+    let mut engine = CpuEngine::with_exec_mode(opts.engine);
     let tracer = opts.trace.then(|| crate::trace::install(&mut engine));
     let mut kernel = Kernel::new(Box::new(engine), config);
     kvrm_linux::spawn(&mut kernel, &spec)?;
@@ -237,6 +239,7 @@ mod tests {
             memory_limit: None,
             max_processes: None,
             quiet: false,
+            engine: kvrm_cpu::ExecMode::Interp,
         }
     }
 

@@ -58,7 +58,8 @@ def _is_per_lane_list(value):
 
 
 def run(path, args=(), env=None, stdin=b"", fs_root=".", backend="auto", *,
-        max_cycles=None, deterministic=False, seed=0, memory_limit=None):
+        max_cycles=None, deterministic=False, seed=0, memory_limit=None,
+        engine="interp"):
     """Run the static Linux AArch64 executable ``path`` under kvrm's Linux
     kernel and return a ``CompletedRun`` (``exit_code``, ``stdout``,
     ``stderr``, ``instructions``, ``ips``, ...), like ``subprocess.run``.
@@ -68,16 +69,20 @@ def run(path, args=(), env=None, stdin=b"", fs_root=".", backend="auto", *,
     host folder the guest sees as ``/`` (its working directory is ``/``).
     ``exit_code`` is negative when a signal killed the program (``-11`` for
     SIGSEGV), None at the ``max_cycles`` limit or a deadlock (see ``end``).
+    ``engine`` is how the CPU backend runs guest code: ``"interp"`` or
+    ``"jit"`` (hot blocks compiled; the same results and instruction counts).
     Raises ``FileNotFoundError``, ``BadElf`` or ``BackendUnavailable``.
     Releases the GIL.
     """
     argv = [path, *args]
     return _run_lanes(path, [(argv, _stdin_bytes(stdin))], _env_list(env), fs_root,
-                      backend, max_cycles, deterministic, seed, memory_limit)[0]
+                      backend, max_cycles, deterministic, seed, memory_limit,
+                      engine)[0]
 
 
 def run_lanes(path, n, args=(), stdin=b"", env=None, fs_root=".", backend="auto", *,
-              max_cycles=None, deterministic=False, seed=0, memory_limit=None):
+              max_cycles=None, deterministic=False, seed=0, memory_limit=None,
+              engine="interp"):
     """Run ``n`` independent copies ("lanes") of the program at ``path`` and
     return one ``CompletedRun`` per lane, in lane order. ``args`` and
     ``stdin`` are the same for every lane, or per lane: a function of the
@@ -107,11 +112,12 @@ def run_lanes(path, n, args=(), stdin=b"", env=None, fs_root=".", backend="auto"
 
     lanes = [([path, *lane_args(i)], lane_stdin(i)) for i in range(n)]
     return _run_lanes(path, lanes, _env_list(env), fs_root, backend, max_cycles,
-                      deterministic, seed, memory_limit)
+                      deterministic, seed, memory_limit, engine)
 
 
 def _run_elf(self, path, args=(), env=None, stdin=b"", fs_root=".", **kw):
     """Run a Linux program on this machine's backend (``kvrm.run``)."""
+    kw.setdefault("engine", self.engine)
     return run(path, args, env, stdin, fs_root, backend=self.backend, **kw)
 
 

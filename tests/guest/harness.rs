@@ -12,6 +12,8 @@
 //! - `KVRM_GUEST_FILTER=SUBSTR`: only items whose name contains SUBSTR.
 //! - `KVRM_GUEST_TIMEOUT=SECONDS` (default 120) per item; `KVRM_TEST_JOBS=N` parallel items.
 //! - `KVRM_COUNTS_FILE=PATH`: append `SUITE PASSED FAILED SKIPPED` (see kvrm_testkit::counts).
+//! - `KVRM_JIT_VARIANTS=all`: the JIT pass (`kvrm run --engine jit`, suites `guest-jit` and
+//!   `busybox-jit`) runs every guest variant, not only [`JIT_VARIANTS`].
 
 use std::fs;
 use std::io::Read;
@@ -25,6 +27,14 @@ use kvrm_testkit::counts;
 
 /// Guest build variants, in the order they are reported.
 pub const GUEST_VARIANTS: &[&str] = &["O0", "O2", "O3", "musl-O2", "dyn-O2"];
+/// Guest variants the JIT pass runs by default (every busybox case runs on both engines).
+pub const JIT_VARIANTS: &[&str] = &["O2", "dyn-O2"];
+
+/// Whether the JIT pass runs guest variant `v`.
+pub fn jit_runs_variant(v: &str) -> bool {
+    std::env::var("KVRM_JIT_VARIANTS").is_ok_and(|s| s == "all") || JIT_VARIANTS.contains(&v)
+}
+
 /// The sysroot of the dynamically linked variants ("dyn-*"): passed as `-L` to kvrm and qemu.
 /// `KVRM_DYN_SYSROOT` overrides it.
 pub fn dyn_sysroot() -> PathBuf {
@@ -57,6 +67,18 @@ pub struct Item {
     pub name: String,
     pub binary: PathBuf,
     pub case: Case,
+    /// `kvrm run --engine ENGINE` (None: the default engine).
+    pub engine: Option<&'static str>,
+}
+
+impl Item {
+    /// The same run with `kvrm run --engine jit`.
+    pub fn on_jit(&self) -> Item {
+        Item {
+            engine: Some("jit"),
+            ..self.clone()
+        }
+    }
 }
 
 pub fn repo_root() -> PathBuf {
@@ -164,6 +186,9 @@ fn run_item(
         Runner::Kvrm(k) => {
             let mut c = Command::new(k);
             c.arg("run");
+            if let Some(engine) = item.engine {
+                c.arg("--engine").arg(engine);
+            }
             if case.fsroot {
                 c.arg("--fs-root").arg(&scratch);
             }
@@ -327,10 +352,16 @@ fn first_difference(what: &str, expected: &[u8], actual: &[u8]) -> String {
     format!("{what} differs")
 }
 
-/// Runs the items of one suite and panics with every mismatch.
-pub fn run_suite(suite: &str, items: Vec<Item>, missing_hint: &str) {
+/// Runs the items of one suite and panics with every mismatch. Items on the JIT
+/// are reported (and counted) as the suite `SUITE-jit`.
+pub fn run_suite(suite_name: &str, items: Vec<Item>, missing_hint: &str) {
     let root = repo_root();
-    let suite_dir = root.join("tests").join(suite);
+    let suite_dir = root.join("tests").join(suite_name);
+    let label = match items.first().and_then(|i| i.engine) {
+        Some(engine) => format!("{suite_name}-{engine}"),
+        None => suite_name.to_string(),
+    };
+    let suite = label.as_str();
     let filter = std::env::var("KVRM_GUEST_FILTER").unwrap_or_default();
     let items: Vec<Item> = items
         .into_iter()

@@ -30,6 +30,9 @@ pub struct BenchArgs {
     /// No note when auto falls back to the CPU.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// How the CPU backend runs guest code: `interp` or `jit`.
+    #[arg(long, value_name = "ENGINE", default_value = "interp", value_parser = crate::parse_engine)]
+    engine: kvrm_cpu::ExecMode,
     /// Runs per benchmark; the median is reported.
     #[arg(long, default_value_t = 5)]
     repeat: usize,
@@ -73,10 +76,12 @@ fn sample(
     iterations: u64,
     lanes: usize,
     backend: &mut Backend,
+    exec: kvrm_cpu::ExecMode,
 ) -> anyhow::Result<f64> {
     let program = bench.program(iterations);
     let one_cpu = || -> anyhow::Result<f64> {
         let mut cpu = Cpu::with_flat_memory(kvrm_isa::space::DEFAULT_RAW_MEMORY)?;
+        cpu.set_exec_mode(exec);
         cpu.load_program(&program, 0)
             .map_err(|f| anyhow::anyhow!("{f}"))?;
         let r = cpu.run(u64::MAX);
@@ -137,10 +142,11 @@ fn measure(
     repeat: usize,
     lanes: usize,
     backend: &mut Backend,
+    exec: kvrm_cpu::ExecMode,
 ) -> anyhow::Result<Measurement> {
     let mut samples = Vec::with_capacity(repeat);
     for _ in 0..repeat.max(1) {
-        samples.push(sample(bench, iterations, lanes, backend)?);
+        samples.push(sample(bench, iterations, lanes, backend, exec)?);
     }
     samples.sort_by(f64::total_cmp);
     Ok(Measurement {
@@ -167,6 +173,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             args.repeat,
             lanes,
             &mut backend,
+            args.engine,
         )?,
         measure(
             Microbench::StoreLoop,
@@ -174,6 +181,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             args.repeat,
             lanes,
             &mut backend,
+            args.engine,
         )?,
     ];
     let metal = |b: Microbench| match b {
@@ -188,6 +196,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                     "benchmark": m.bench.name(),
                     "backend": name,
                     "lanes": lanes,
+                    "engine": args.engine.name(),
                     "instructions": m.instructions,
                     "median_ips": m.median_ips.round(),
                     "min_ips": m.min_ips.round(),
@@ -200,8 +209,9 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "backend: {name}, {lanes} lane(s) ({} runs each, {iterations} iterations per run and lane; \
+        "backend: {name} ({}), {lanes} lane(s) ({} runs each, {iterations} iterations per run and lane; \
          median [min..max] of the aggregate)",
+        args.engine,
         args.repeat
     );
     for m in &results {

@@ -244,7 +244,7 @@ fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatu
         let spec = o.program_spec()?;
         let mut config = o.kernel_config();
         config.quiet = true; // a lane's end is in its status, not on kvrm's stderr
-        let mut kernel = Kernel::new(Box::new(CpuEngine::new()), config);
+        let mut kernel = Kernel::new(Box::new(CpuEngine::with_exec_mode(opts.engine)), config);
         let pid = kvrm_linux::spawn(&mut kernel, &spec)?;
         kernel.set_stdio(pid, 0, io.stdin()?);
         kernel.set_stdio(pid, 1, io.output(lane, 1)?);
@@ -378,7 +378,10 @@ pub fn run_raw_lanes(opts: &RawRunOptions, lo: &LaneOptions) -> anyhow::Result<E
     let (results, engine) = match backend {
         Backend::Cpu => {
             let (results, threads) = on_all_cores(lo.lanes, |_| -> anyhow::Result<_> {
-                let mut cpu = Machine::new(CpuEngine::new(), raw::flat_memory(opts)?);
+                let mut cpu = Machine::new(
+                    CpuEngine::with_exec_mode(opts.engine),
+                    raw::flat_memory(opts)?,
+                );
                 raw::load(opts, &image, cpu.memory_mut())?;
                 cpu.set_pc(opts.entry);
                 let r = cpu.run(opts.max_instructions);

@@ -31,6 +31,7 @@ Examples:
   kvrm run --stats ./busybox ls --help   kvrm's options before PROGRAM, the guest's after
   kvrm run --fs-root /tmp/sandbox ./prog the guest sees /tmp/sandbox as its /
   kvrm run -L /usr/aarch64-linux-gnu ./dynprog   dynamic loader and libraries from a sysroot
+  kvrm run --engine jit ./prog           compile hot code (Cranelift JIT) instead of interpreting
   kvrm run --raw loop.bin --json         run a raw image at address 0, print JSON
   kvrm run --lanes 1024 --out runs ./prog --seed={lane}
                                          1024 isolated copies, one output set per lane
@@ -145,6 +146,10 @@ struct RunArgs {
     /// is virtual (advanced by instructions retired), getrandom and AT_RANDOM come from --seed.
     #[arg(long)]
     deterministic: bool,
+    /// How the CPU runs guest code: `interp` (the interpreter) or `jit` (hot blocks compiled
+    /// with Cranelift, the rest interpreted; same results and instruction counts).
+    #[arg(long, value_name = "ENGINE", default_value = "interp", value_parser = parse_engine)]
+    engine: kvrm_cpu::ExecMode,
     /// ELF: the random seed of --deterministic runs.
     #[arg(long, value_name = "N", value_parser = parse_u64, requires = "deterministic")]
     seed: Option<u64>,
@@ -247,6 +252,11 @@ fn parse_u64(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{s}` is not a number (decimal or 0x-hex)"))
 }
 
+/// `--engine interp|jit`.
+pub(crate) fn parse_engine(s: &str) -> Result<kvrm_cpu::ExecMode, String> {
+    s.parse()
+}
+
 /// A byte count: a number with an optional K, M, G or T suffix (powers of 1024).
 fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -322,6 +332,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
             trace: args.trace,
             stats: args.stats,
             backend: args.backend,
+            engine: args.engine,
         };
         return match lanes {
             Some(l) => lanes::run_raw_lanes(&opts, &l),
@@ -347,6 +358,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         max_processes: args.max_processes,
         backend: args.backend,
         net: args.net,
+        engine: args.engine,
     };
     match lanes {
         Some(l) => lanes::run_elf_lanes(&opts, &l),

@@ -22,13 +22,15 @@ pub struct RawRunOptions {
     pub stats: bool,
     /// `--backend`: the engine that runs the image.
     pub backend: BackendChoice,
+    /// Interpreter or JIT (CPU backend).
+    pub engine: kvrm_cpu::ExecMode,
 }
 
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
     let image = read_image(opts)?;
     match crate::backend::open(opts.backend, 1, true, false)? {
         Backend::Cpu => {
-            let mut engine = CpuEngine::new();
+            let mut engine = CpuEngine::with_exec_mode(opts.engine);
             let printer = opts.trace.then(|| crate::trace::install(&mut engine));
             let mut cpu = Machine::new(engine, flat_memory(opts)?);
             load(opts, &image, cpu.memory_mut())?;
@@ -37,7 +39,8 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
             if let Some(p) = printer {
                 p.finish(Some(cpu.state()));
             }
-            Ok(finish(opts, &result, cpu.state()))
+            let stats = kvrm_isa::Engine::stats(&cpu.engine);
+            Ok(finish(opts, &result, cpu.state(), &stats))
         }
         Backend::Cuda(_) if opts.trace => {
             anyhow::bail!("--trace runs on the CPU backend only (--backend cpu)")
@@ -47,7 +50,8 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
             load(opts, &image, gpu.memory_mut())?;
             gpu.set_pc(opts.entry);
             let result = gpu.run(opts.max_instructions);
-            Ok(finish(opts, &result, gpu.state()))
+            let stats = kvrm_isa::Engine::stats(&gpu.engine);
+            Ok(finish(opts, &result, gpu.state(), &stats))
         }
     }
 }
@@ -79,7 +83,12 @@ pub fn load(opts: &RawRunOptions, image: &[u8], memory: &mut AddressSpace) -> an
 }
 
 /// Print the result (and `--stats`); returns the exit status.
-fn finish(opts: &RawRunOptions, result: &RunResult, state: &CpuState) -> i32 {
+fn finish(
+    opts: &RawRunOptions,
+    result: &RunResult,
+    state: &CpuState,
+    stats: &[(&'static str, u64)],
+) -> i32 {
     if opts.stats {
         // The first line of an ELF run's --stats, which raw runs share.
         eprintln!(
@@ -88,6 +97,9 @@ fn finish(opts: &RawRunOptions, result: &RunResult, state: &CpuState) -> i32 {
             result.elapsed.as_secs_f64(),
             result.ips() / 1e6
         );
+        for (name, v) in stats {
+            eprintln!("kvrm: {name}: {v}");
+        }
     }
     print!("{}", report(opts, result, state));
     exit_status(&result.stop)

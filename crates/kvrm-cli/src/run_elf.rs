@@ -46,6 +46,8 @@ pub struct ElfRunOptions {
     pub backend: BackendChoice,
     /// `--net`: AF_INET and AF_INET6 sockets reach the host's network.
     pub net: bool,
+    /// `--engine`: interpreter or JIT.
+    pub engine: kvrm_cpu::ExecMode,
 }
 
 impl ElfRunOptions {
@@ -196,7 +198,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     let backend = crate::backend::open(opts.backend, 1, true, opts.quiet)?;
     let (engine, tracer): (Box<dyn Engine>, _) = match backend {
         Backend::Cpu => {
-            let mut engine = CpuEngine::new();
+            let mut engine = CpuEngine::with_exec_mode(opts.engine);
             let tracer = opts.trace.then(|| crate::trace::install(&mut engine));
             (Box::new(engine), tracer)
         }
@@ -288,6 +290,7 @@ mod tests {
             quiet: false,
             backend: BackendChoice::Cpu,
             net: false,
+            engine: kvrm_cpu::ExecMode::Interp,
         }
     }
 

@@ -8,8 +8,7 @@ mod harness;
 
 use harness::{parse_cases, repo_root, run_suite, Item};
 
-#[test]
-fn busybox_applets() {
+fn items() -> Vec<Item> {
     let dir = repo_root().join("tests/busybox");
     let binary = dir.join("build/busybox");
     let items: Vec<Item> = parse_cases(&dir.join("cases.txt"))
@@ -18,8 +17,21 @@ fn busybox_applets() {
             name: case.name.clone(),
             binary: binary.clone(),
             case,
+            engine: None,
         })
         .collect();
     assert!(!items.is_empty(), "no cases in tests/busybox/cases.txt");
+    items
+}
+
+#[test]
+fn busybox_applets() {
+    run_suite("busybox", items(), "run scripts/fetch-busybox.sh");
+}
+
+/// Every applet again with `--engine jit`.
+#[test]
+fn busybox_applets_on_the_jit() {
+    let items = items().iter().map(Item::on_jit).collect();
     run_suite("busybox", items, "run scripts/fetch-busybox.sh");
 }

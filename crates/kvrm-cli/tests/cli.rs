@@ -308,3 +308,60 @@ fn host_signals_run_guest_handlers() {
     let status = child.wait().expect("kvrm ends");
     assert_eq!(status.code(), Some(3));
 }
+
+/// `--engine jit` runs raw images and ELF programs with the same results as the
+/// interpreter, and `--stats` shows the JIT's counters; an unknown engine is a
+/// usage error.
+#[test]
+fn engine_switch() {
+    // add x1, x1, #1; subs x2, x2, #1; b.ne .-8 (x2 = 0 wraps: 2^64 iterations)
+    let f = raw_file("loop.bin", &[0x9100_0421, 0xf100_0442, 0x54ff_ffc1]);
+    let mut results = Vec::new();
+    for engine in ["interp", "jit"] {
+        let out = kvrm(&[
+            "run",
+            "--raw",
+            f.to_str().unwrap(),
+            "--json",
+            "--stats",
+            "--engine",
+            engine,
+            "--max-instructions",
+            "100001",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert_eq!(v["cycles"], 100_001);
+        assert_eq!(
+            stderr(&out).contains("jit blocks compiled: 1"),
+            engine == "jit",
+            "{}",
+            stderr(&out)
+        );
+        results.push((v["x"].clone(), v["pc"].clone(), v["nzcv"].clone()));
+    }
+    assert_eq!(results[0], results[1]);
+
+    let out = kvrm(&["run", "--engine", "jit", "--stats", &asm_program("hello")]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "hello, kvrm\n");
+    assert!(
+        stderr(&out).contains("jit code-cache hit rate"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = kvrm(&["run", "--engine", "fast", &asm_program("hello")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = kvrm(&[
+        "bench",
+        "--engine",
+        "jit",
+        "--iterations",
+        "1000",
+        "--repeat",
+        "1",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("jit"), "{}", stdout(&out));
+}

@@ -419,52 +419,57 @@ fn debian_programs_match_qemu() {
                     .env("PATH", format!("{}:{guest_path}", wrappers.display()));
                 let expected = run(q, c.stdin, timeout);
 
-                fresh_scratch(&scratch);
-                let mut k = Command::new(&kvrm);
-                k.args(["run", "--quiet", "--fs-root"])
-                    .arg(&sysroot)
-                    .arg(&prog)
-                    .args(c.args);
-                k.current_dir(&scratch)
-                    .env_clear()
-                    .envs(base_env)
-                    .env("PATH", guest_path);
-                let actual = run(k, c.stdin, timeout);
-                let _ = fs::remove_dir_all(&scratch);
-
-                let problem = match (expected, actual) {
-                    (Err(e), _) => Some(format!("qemu: {e}")),
-                    (_, Err(e)) => Some(format!("kvrm: {e}")),
-                    (Ok(e), Ok(a)) if e != a => Some(format!(
-                        "status {} vs {}\n    stdout (qemu): {:?}\n    stdout (kvrm): {:?}\n    \
-                         stderr (qemu): {:?}\n    stderr (kvrm): {:?}",
-                        e.status,
-                        a.status,
-                        show(&e.stdout),
-                        show(&a.stdout),
-                        show(&e.stderr),
-                        show(&a.stderr)
-                    )),
-                    _ => None,
-                };
-                if let Some(p) = problem {
-                    failures.lock().unwrap().push(format!("  {}: {p}", c.name));
+                // kvrm on each engine: the interpreter and the JIT.
+                for engine in ["interp", "jit"] {
+                    fresh_scratch(&scratch);
+                    let mut k = Command::new(&kvrm);
+                    k.args(["run", "--quiet", "--engine", engine, "--fs-root"])
+                        .arg(&sysroot)
+                        .arg(&prog)
+                        .args(c.args);
+                    k.current_dir(&scratch)
+                        .env_clear()
+                        .envs(base_env)
+                        .env("PATH", guest_path);
+                    let actual = run(k, c.stdin, timeout);
+                    let problem = match (&expected, actual) {
+                        (Err(e), _) => Some(format!("qemu: {e}")),
+                        (_, Err(e)) => Some(format!("kvrm: {e}")),
+                        (Ok(e), Ok(a)) if *e != a => Some(format!(
+                            "status {} vs {}\n    stdout (qemu): {:?}\n    stdout (kvrm): {:?}\n    \
+                             stderr (qemu): {:?}\n    stderr (kvrm): {:?}",
+                            e.status,
+                            a.status,
+                            show(&e.stdout),
+                            show(&a.stdout),
+                            show(&e.stderr),
+                            show(&a.stderr)
+                        )),
+                        _ => None,
+                    };
+                    if let Some(p) = problem {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("  {} (--engine {engine}): {p}", c.name));
+                    }
                 }
+                let _ = fs::remove_dir_all(&scratch);
             });
         }
     });
     let _ = fs::remove_dir_all(&work);
     let failures = failures.into_inner().unwrap();
     eprintln!(
-        "debian: {} passed, {} failed",
-        cases.len() - failures.len(),
+        "debian: {} runs (interp and jit) passed, {} failed",
+        2 * cases.len() - failures.len(),
         failures.len()
     );
     assert!(
         failures.is_empty(),
-        "{} of {} Debian cases differ from qemu-aarch64:\n{}",
+        "{} of {} Debian runs (interp and jit) differ from qemu-aarch64:\n{}",
         failures.len(),
-        cases.len(),
+        2 * cases.len(),
         failures.join("\n")
     );
 }

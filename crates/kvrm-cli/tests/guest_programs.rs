@@ -7,10 +7,12 @@
 #[path = "../../../tests/guest/harness.rs"]
 mod harness;
 
-use harness::{dyn_sysroot, parse_cases, repo_root, run_suite, Item, GUEST_VARIANTS};
+use harness::{
+    dyn_sysroot, jit_runs_variant, parse_cases, repo_root, run_suite, Item, GUEST_VARIANTS,
+};
 
-#[test]
-fn guest_programs() {
+/// Every case in every variant whose expected files exist.
+fn items() -> Vec<(&'static str, Item)> {
     let dir = repo_root().join("tests/guest");
     let mut items = Vec::new();
     for case in parse_cases(&dir.join("cases.txt")) {
@@ -23,7 +25,15 @@ fn guest_programs() {
                 if v.starts_with("dyn-") {
                     case.lib_prefix = Some(dyn_sysroot());
                 }
-                items.push(Item { name, binary, case });
+                items.push((
+                    *v,
+                    Item {
+                        name,
+                        binary,
+                        case,
+                        engine: None,
+                    },
+                ));
             }
         }
     }
@@ -31,9 +41,26 @@ fn guest_programs() {
         !items.is_empty(),
         "no expected files under tests/guest/expected"
     );
-    run_suite(
-        "guest",
-        items,
-        "run scripts/build-guests.sh (needs gcc-aarch64-linux-gnu, musl-dev:arm64)",
-    );
+    items
+}
+
+const MISSING_HINT: &str =
+    "run scripts/build-guests.sh (needs gcc-aarch64-linux-gnu, musl-dev:arm64)";
+
+#[test]
+fn guest_programs() {
+    let items = items().into_iter().map(|(_, i)| i).collect();
+    run_suite("guest", items, MISSING_HINT);
+}
+
+/// The same programs with `--engine jit` (the O2 and dyn-O2 variants; all with
+/// KVRM_JIT_VARIANTS=all): the same outputs as under qemu-aarch64.
+#[test]
+fn guest_programs_on_the_jit() {
+    let items = items()
+        .into_iter()
+        .filter(|(v, _)| jit_runs_variant(v))
+        .map(|(_, i)| i.on_jit())
+        .collect();
+    run_suite("guest", items, MISSING_HINT);
 }

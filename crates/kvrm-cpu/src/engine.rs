@@ -30,6 +30,9 @@ pub struct CpuEngine {
     /// Called before every instruction of every machine (`--trace`).
     tracer: Option<crate::Tracer>,
     virtual_counter: Option<u64>,
+    /// JIT counters of spaces already removed (boxed: kept small for the
+    /// engine's users that hold it by value).
+    removed_jit_stats: Box<crate::JitStats>,
 }
 
 impl CpuEngine {
@@ -48,6 +51,26 @@ impl CpuEngine {
     /// The JIT counters of `space` (JIT mode only).
     pub fn jit_stats(&self, space: SpaceId) -> Option<&crate::JitStats> {
         self.cpu(space).jit_stats()
+    }
+
+    /// Interpreter or JIT.
+    pub fn exec_mode(&self) -> ExecMode {
+        self.mode
+    }
+
+    /// The JIT counters of every space this engine ran, removed ones included
+    /// (JIT mode only).
+    pub fn jit_totals(&self) -> Option<crate::JitStats> {
+        if self.mode == ExecMode::Interp {
+            return None;
+        }
+        let mut all = (*self.removed_jit_stats).clone();
+        for cpu in self.spaces.iter().flatten() {
+            if let Some(s) = cpu.jit_stats() {
+                all.add(s);
+            }
+        }
+        Some(all)
     }
 
     fn cpu(&self, space: SpaceId) -> &Cpu {
@@ -118,6 +141,9 @@ impl Engine for CpuEngine {
     fn remove_space(&mut self, space: SpaceId) -> Option<AddressSpace> {
         let cpu = self.spaces.get_mut(space.0 as usize)?.take()?;
         self.free_spaces.push(space.0);
+        if let Some(s) = cpu.jit_stats() {
+            self.removed_jit_stats.add(s);
+        }
         Some(cpu.mem.into_space())
     }
 
@@ -167,6 +193,10 @@ impl Engine for CpuEngine {
 
     fn set_virtual_counter(&mut self, ticks: Option<u64>) {
         self.virtual_counter = ticks;
+    }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        self.jit_totals().map(|s| s.lines()).unwrap_or_default()
     }
 
     fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>) {

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use kvrm_cpu::CpuEngine;
+use kvrm_cpu::{CpuEngine, ExecMode};
 use kvrm_cuda::CudaEngine;
 use kvrm_isa::space::ContiguousMemory;
 use kvrm_isa::{AddressSpace, CpuState, Machine, RunResult};
@@ -29,6 +29,11 @@ impl BackendKind {
             _ => None,
         }
     }
+}
+
+/// `engine="interp"|"jit"`: how the CPU backend runs guest code (ignored by CUDA).
+pub fn parse_engine(s: &str) -> pyo3::PyResult<ExecMode> {
+    s.parse().map_err(pyo3::exceptions::PyValueError::new_err)
 }
 
 /// The CUDA engine, or why it cannot run here (the text of
@@ -66,11 +71,15 @@ macro_rules! each {
 }
 
 impl Backend {
-    /// A machine on `kind` (already resolved) running in `space`.
-    pub fn new(kind: BackendKind, space: AddressSpace) -> Result<Self, String> {
+    /// A machine on `kind` (already resolved) running in `space`; `engine`
+    /// chooses the CPU backend's interpreter or JIT.
+    pub fn new(kind: BackendKind, space: AddressSpace, engine: ExecMode) -> Result<Self, String> {
         match resolve(kind) {
             BackendKind::Cuda => Ok(Backend::Cuda(Box::new(Machine::new(cuda_engine()?, space)))),
-            _ => Ok(Backend::Cpu(Machine::new(CpuEngine::new(), space))),
+            _ => Ok(Backend::Cpu(Machine::new(
+                CpuEngine::with_exec_mode(engine),
+                space,
+            ))),
         }
     }
 

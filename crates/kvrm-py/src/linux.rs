@@ -73,6 +73,8 @@ pub struct Common {
     pub root: PathBuf,
     pub config: KernelConfig,
     pub kind: BackendKind,
+    /// The CPU backend's interpreter or JIT.
+    pub engine: kvrm_cpu::ExecMode,
 }
 
 /// One lane's own part.
@@ -129,10 +131,10 @@ impl Drop for SignalGuard {
     }
 }
 
-fn engine_for(kind: BackendKind) -> Result<Box<dyn Engine>, Failure> {
+fn engine_for(kind: BackendKind, mode: kvrm_cpu::ExecMode) -> Result<Box<dyn Engine>, Failure> {
     match backend::resolve(kind) {
         BackendKind::Cuda => Ok(Box::new(backend::cuda_engine().map_err(Failure::Backend)?)),
-        _ => Ok(Box::new(CpuEngine::new())),
+        _ => Ok(Box::new(CpuEngine::with_exec_mode(mode))),
     }
 }
 
@@ -154,7 +156,10 @@ fn run_one(common: &Common, lane: &Lane) -> Result<RawRun, Failure> {
         cwd: None,
         lib_prefix: None,
     };
-    let mut kernel = Kernel::new(engine_for(common.kind)?, common.config.clone());
+    let mut kernel = Kernel::new(
+        engine_for(common.kind, common.engine)?,
+        common.config.clone(),
+    );
     let pid = kvrm_linux::spawn(&mut kernel, &spec).map_err(Failure::Load)?;
     let (in_r, mut in_w) = std::io::pipe().map_err(Failure::Io)?;
     let (out_r, out_w) = std::io::pipe().map_err(Failure::Io)?;
@@ -339,7 +344,7 @@ fn fsencode_all(items: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
 /// Native half of `kvrm.run` / `kvrm.run_lanes`: `lanes` is a list of
 /// (argv, stdin bytes); `env` a list of b"NAME=VALUE".
 #[pyfunction]
-#[pyo3(signature = (path, lanes, env, fs_root, backend, max_cycles, deterministic, seed, memory_limit))]
+#[pyo3(signature = (path, lanes, env, fs_root, backend, max_cycles, deterministic, seed, memory_limit, engine = "interp"))]
 #[allow(clippy::too_many_arguments)]
 pub fn _run_lanes(
     py: Python<'_>,
@@ -352,7 +357,9 @@ pub fn _run_lanes(
     deterministic: bool,
     seed: u64,
     memory_limit: Option<u64>,
+    engine: &str,
 ) -> PyResult<Vec<CompletedRun>> {
+    let engine = backend::parse_engine(engine)?;
     use std::os::unix::ffi::OsStringExt;
     let kind = BackendKind::parse(backend).ok_or_else(|| {
         pyo3::exceptions::PyValueError::new_err(format!(
@@ -386,6 +393,7 @@ pub fn _run_lanes(
         root,
         config,
         kind,
+        engine,
     };
     run_lanes(py, common, lanes)
 }

@@ -38,6 +38,8 @@ const DEFAULT_MAX_CYCLES: u64 = 100_000_000;
 pub struct Shared {
     pub core: Mutex<Core>,
     pub backend: &'static str,
+    /// The CPU backend's interpreter or JIT.
+    pub engine: kvrm_cpu::ExecMode,
     progress: AtomicU64,
     running: AtomicBool,
     cancel: AtomicBool,
@@ -465,7 +467,7 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
 
 /// An ARM64 machine: registers, memory, and ways to run it.
 ///
-/// ``Machine(backend="auto", *, memory_size=16 MiB, cycles_per_batch=1_000_000)``
+/// ``Machine(backend="auto", *, memory_size=16 MiB, cycles_per_batch=1_000_000, engine="interp")``
 ///
 /// A new machine has flat read/write/execute memory of ``memory_size`` bytes
 /// at address 0 (``memory_size=0``: no memory; ``map()`` some), all registers
@@ -473,7 +475,9 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
 /// which the CPU outruns), ``"cpu"``, or ``"cuda"`` (kvrm's CUDA engine;
 /// ``BackendUnavailable``, with the reason, where there is no driver, GPU or
 /// NVRTC); ``machine.backend`` says which one runs. Zero-copy views are
-/// CPU-only for now. ``CPU``, ``ContinuousCPU`` and
+/// CPU-only for now. ``engine`` is how the CPU backend runs guest code:
+/// ``"interp"`` (the interpreter) or ``"jit"`` (hot blocks compiled; the
+/// same results and instruction counts). ``CPU``, ``ContinuousCPU`` and
 /// ``AsyncCPU`` are this class under the Metal system's names.
 #[pyclass(name = "Machine", module = "kvrm", weakref, subclass)]
 pub struct PyMachine {
@@ -540,10 +544,11 @@ impl PyMachine {
 impl PyMachine {
     #[new]
     #[pyo3(
-        signature = (backend = "auto", *, memory_size = DEFAULT_RAW_MEMORY, cycles_per_batch = DEFAULT_BATCH),
-        text_signature = "(backend='auto', *, memory_size=16777216, cycles_per_batch=1000000)"
+        signature = (backend = "auto", *, memory_size = DEFAULT_RAW_MEMORY, cycles_per_batch = DEFAULT_BATCH, engine = "interp"),
+        text_signature = "(backend='auto', *, memory_size=16777216, cycles_per_batch=1000000, engine='interp')"
     )]
-    fn new(backend: &str, memory_size: u64, cycles_per_batch: u64) -> PyResult<Self> {
+    fn new(backend: &str, memory_size: u64, cycles_per_batch: u64, engine: &str) -> PyResult<Self> {
+        let engine = crate::backend::parse_engine(engine)?;
         let kind = BackendKind::parse(backend).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "unknown backend {backend:?}: use 'auto', 'cpu' or 'cuda'"
@@ -562,10 +567,11 @@ impl PyMachine {
                 other => map_error(other),
             })?
         };
-        let backend = Backend::new(kind, space).map_err(BackendUnavailable::new_err)?;
+        let backend = Backend::new(kind, space, engine).map_err(BackendUnavailable::new_err)?;
         Ok(PyMachine {
             shared: Arc::new(Shared {
                 backend: backend.name(),
+                engine,
                 core: Mutex::new(Core::new(backend)),
                 progress: AtomicU64::new(0),
                 running: AtomicBool::new(false),
@@ -582,6 +588,12 @@ impl PyMachine {
     #[getter]
     fn backend(&self) -> &'static str {
         self.shared.backend
+    }
+
+    /// How the CPU backend runs guest code: ``"interp"`` or ``"jit"``.
+    #[getter]
+    fn engine(&self) -> &'static str {
+        self.shared.engine.name()
     }
 
     /// Instructions per batch of ``execute_continuous`` and ``start``.
@@ -889,7 +901,8 @@ impl PyMachine {
                 ));
             }
             let kind = BackendKind::parse(shared.backend).unwrap_or(BackendKind::Cpu);
-            let mut b = Backend::new(kind, space).map_err(BackendUnavailable::new_err)?;
+            let mut b =
+                Backend::new(kind, space, shared.engine).map_err(BackendUnavailable::new_err)?;
             *b.state_mut() = state;
             c.backend = b;
             Ok(state.pc)

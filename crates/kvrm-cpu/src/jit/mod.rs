@@ -43,6 +43,36 @@ pub enum ExecMode {
 impl ExecMode {
     /// The JIT with the default tiering threshold.
     pub const JIT: ExecMode = ExecMode::Jit { threshold: 50 };
+
+    /// The engine names users choose between (`--engine`, `engine=`).
+    pub const NAMES: [&'static str; 2] = ["interp", "jit"];
+
+    /// The name of this mode's engine: `interp` or `jit`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecMode::Interp => "interp",
+            ExecMode::Jit { .. } => "jit",
+        }
+    }
+}
+
+/// `interp` or `jit` (the JIT with the default threshold).
+impl std::str::FromStr for ExecMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "interp" | "interpreter" => Ok(ExecMode::Interp),
+            "jit" => Ok(ExecMode::JIT),
+            _ => Err(format!("unknown engine `{s}` (expected interp or jit)")),
+        }
+    }
+}
+
+impl std::fmt::Display for ExecMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Counters of the JIT (`--stats`).
@@ -63,6 +93,36 @@ pub struct JitStats {
 }
 
 impl JitStats {
+    /// Add `other`'s counts to these.
+    pub fn add(&mut self, other: &JitStats) {
+        self.blocks_compiled += other.blocks_compiled;
+        self.compile_time += other.compile_time;
+        self.fallbacks_compiled += other.fallbacks_compiled;
+        self.fallbacks_run += other.fallbacks_run;
+        self.blocks_run += other.blocks_run;
+        self.blocks_interpreted += other.blocks_interpreted;
+        self.blocks_invalidated += other.blocks_invalidated;
+    }
+
+    /// The counters as `--stats` prints them (name, value).
+    pub fn lines(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("jit blocks compiled", self.blocks_compiled),
+            (
+                "jit compile time (us)",
+                self.compile_time.as_micros() as u64,
+            ),
+            ("jit interpreter fallbacks run", self.fallbacks_run),
+            ("jit compiled block entries", self.blocks_run),
+            ("jit interpreted block entries", self.blocks_interpreted),
+            (
+                "jit code-cache hit rate (per mille)",
+                (self.hit_rate() * 1000.0).round() as u64,
+            ),
+            ("jit blocks invalidated", self.blocks_invalidated),
+        ]
+    }
+
     /// Share of block entries that ran compiled code.
     pub fn hit_rate(&self) -> f64 {
         let all = self.blocks_run + self.blocks_interpreted;

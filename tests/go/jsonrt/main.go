@@ -14,12 +14,12 @@ type Address struct {
 }
 
 type Person struct {
-	Name    string            `json:"name"`
-	Age     int               `json:"age"`
-	Email   *string           `json:"email"`
-	Tags    []string          `json:"tags"`
+	Name    string             `json:"name"`
+	Age     int                `json:"age"`
+	Email   *string            `json:"email"`
+	Tags    []string           `json:"tags"`
 	Scores  map[string]float64 `json:"scores"`
-	Home    Address           `json:"home"`
+	Home    Address            `json:"home"`
 	private int
 }
 

@@ -1,5 +1,6 @@
 // Timers: time.Sleep, time.After and time.Ticker in select, time.AfterFunc,
-// context deadlines. Prints counts and orderings, never durations.
+// context deadlines. Prints counts and orderings, never durations; timers
+// whose order is checked are 40ms or more apart (real time under load).
 package main
 
 import (
@@ -40,7 +41,7 @@ func main() {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	order := []int{}
-	for _, ms := range []int{30, 10, 20} {
+	for _, ms := range []int{100, 10, 55} {
 		wg.Add(1)
 		ms := ms
 		time.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
@@ -64,7 +65,7 @@ func main() {
 	results := make(chan int, 3)
 	for i := 3; i >= 1; i-- {
 		go func(i int) {
-			time.Sleep(time.Duration(i) * 15 * time.Millisecond)
+			time.Sleep(time.Duration(i) * 40 * time.Millisecond)
 			results <- i
 		}(i)
 	}

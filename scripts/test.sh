@@ -27,6 +27,10 @@ if command -v aarch64-linux-gnu-gcc >/dev/null; then
   if [ -x scripts/fetch-busybox.sh ]; then scripts/fetch-busybox.sh || echo "test.sh: busybox not fetched; its tests will be skipped"; fi
   export KVRM_REQUIRE_GUESTS="${KVRM_REQUIRE_GUESTS:-1}"
 fi
+# The Go programs (installs golang-go when root); without go their test skips.
+if [ -x scripts/build-go.sh ]; then
+  scripts/build-go.sh || echo "test.sh: Go programs not built; their test will be skipped"
+fi
 
 shift_args=()
 if [ "${1:-}" = "--" ]; then shift; shift_args=("$@"); fi
@@ -86,6 +90,7 @@ summary=$(
   suite_line oracle "oracle cases"
   suite_line guest "guest runs"
   suite_line busybox "busybox runs"
+  suite_line go "go runs"
   rust_line
   python_line
 )

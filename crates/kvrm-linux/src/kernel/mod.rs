@@ -818,6 +818,11 @@ impl Kernel {
             .min()
     }
 
+    /// Threads in a blocking call.
+    fn waiting_threads(&self) -> usize {
+        self.threads.values().filter(|t| t.wait.is_some()).count()
+    }
+
     /// Every thread waits: sleep until a descriptor is ready, a deadline
     /// passes or a host signal comes. `false` when nothing can ever wake
     /// any of them.
@@ -832,13 +837,22 @@ impl Kernel {
         }
         if self.config.deterministic {
             if let Some(d) = deadline {
-                if !fds_waited {
-                    // Nothing else can happen first: skip ahead.
-                    let now = self.now();
-                    self.skipped_ns += d.saturating_sub(now).as_nanos() as u64;
+                // The virtual clock only moves with instructions: a host wait
+                // would never reach the deadline. Descriptors ready now wake
+                // their threads; otherwise nothing happens before the
+                // deadline in virtual time, so skip ahead to it (a poll or
+                // epoll_pwait with a timeout, as Go's netpoller does).
+                if fds_waited {
+                    let before = self.waiting_threads();
                     self.poll_waiters(Duration::ZERO);
-                    return true;
+                    if self.waiting_threads() < before {
+                        return true;
+                    }
                 }
+                let now = self.now();
+                self.skipped_ns += d.saturating_sub(now).as_nanos() as u64;
+                self.poll_waiters(Duration::ZERO);
+                return true;
             }
         }
         let timeout = match deadline {

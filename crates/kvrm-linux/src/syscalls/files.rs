@@ -881,6 +881,34 @@ impl LinuxProcess {
         Ok(0)
     }
 
+    /// eventfd2: a host eventfd, non-blocking on the host like a pipe (a read
+    /// of a zero counter waits in the kernel, blocking only its thread). Go
+    /// 1.21+ wakes its netpoller through one.
+    pub(crate) fn sys_eventfd2(&mut self, initval: u64, flags: u64) -> SysResult {
+        const EFD_SEMAPHORE: u64 = 1;
+        if flags & !(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE) != 0 {
+            return Err(EINVAL);
+        }
+        let hflags = libc::EFD_CLOEXEC
+            | libc::EFD_NONBLOCK
+            | if flags & EFD_SEMAPHORE != 0 {
+                libc::EFD_SEMAPHORE
+            } else {
+                0
+            };
+        // SAFETY: creates a new descriptor that we own.
+        let raw = unsafe { libc::eventfd(initval as u32, hflags) };
+        if raw < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: `raw` was just created and is ours.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mut f = OpenFile::new(HostFd::Owned(fd), O_RDWR | (flags & O_NONBLOCK));
+        f.host_nonblock = true;
+        f.pollable = Some(true);
+        self.install(f, flags & O_CLOEXEC != 0)
+    }
+
     /// The host descriptor of `fd` for calls that change the file's metadata:
     /// refused (EPERM) for files outside the root (`/proc/self/exe`, `/dev/null`).
     pub(crate) fn metadata_fd(&self, fd: u64) -> Result<RawFd, i64> {

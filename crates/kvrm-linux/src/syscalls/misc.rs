@@ -464,8 +464,23 @@ impl LinuxProcess {
         if len < 8 || len & 7 != 0 {
             return Err(EINVAL);
         }
-        write_u64(mem, mask, 1)?;
-        Ok(8)
+        if self.det.is_some() {
+            // Reproducible on any host: one CPU.
+            write_u64(mem, mask, 1)?;
+            return Ok(8);
+        }
+        // The host's CPUs, as qemu-user passes the call through: Go sizes
+        // GOMAXPROCS from it (runtime.NumCPU), glibc's nproc too, and
+        // /proc/cpuinfo lists as many.
+        let mut buf = vec![0u8; len.min(8192) as usize];
+        // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+        let n =
+            unsafe { libc::syscall(libc::SYS_sched_getaffinity, 0, buf.len(), buf.as_mut_ptr()) };
+        if n < 0 {
+            return Err(super::files::last_errno());
+        }
+        write_guest(mem, mask, &buf[..n as usize])?;
+        Ok(n as u64)
     }
 
     pub(crate) fn sys_getres(

@@ -36,6 +36,7 @@ pub use process::{clone_flags, die_of_signal};
 #[allow(missing_docs)]
 pub mod nr {
     pub const GETCWD: u64 = 17;
+    pub const EVENTFD2: u64 = 19;
     pub const DUP: u64 = 23;
     pub const DUP3: u64 = 24;
     pub const FCNTL: u64 = 25;
@@ -515,6 +516,7 @@ impl LinuxProcess {
                 self.sys_dup3(a[0], a[1], a[2])
             }
             PIPE2 => self.sys_pipe2(mem, a[0], a[1]),
+            EVENTFD2 => self.sys_eventfd2(a[0], a[1]),
             GETCWD => self.sys_getcwd(mem, a[0], a[1]),
             CHDIR => self.sys_chdir(mem, a[0]),
             FCHDIR => self.sys_fchdir(a[0]),

@@ -1,0 +1,3 @@
+module kvrm.test/gotests
+
+go 1.19

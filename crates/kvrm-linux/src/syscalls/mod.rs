@@ -573,7 +573,7 @@ impl LinuxProcess {
             GETRLIMIT => self.sys_prlimit64(mem, 0, a[0], 0, a[1]),
             SETRLIMIT => self.sys_prlimit64(mem, 0, a[0], a[1], 0),
             PRLIMIT64 => self.sys_prlimit64(mem, a[0], a[1], a[2], a[3]),
-            GETRUSAGE => self.sys_getrusage(mem, a[0] as i64, a[1]),
+            GETRUSAGE => self.sys_getrusage(mem, a[0] as i32, a[1]),
             TIMES => self.sys_times(mem, a[0]),
             CLOCK_GETTIME => self.sys_clock_gettime(mem, a[0], a[1]),
             CLOCK_GETRES => self.sys_clock_getres(mem, a[0], a[1]),

@@ -102,6 +102,7 @@ pub mod nr {
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
     pub const RT_SIGPENDING: u64 = 136;
+    pub const SETPRIORITY: u64 = 140;
     pub const GETPRIORITY: u64 = 141;
     pub const SETRESUID: u64 = 147;
     pub const GETRESUID: u64 = 148;
@@ -566,7 +567,6 @@ impl LinuxProcess {
             GETRESGID => self.sys_getres(mem, [a[0], a[1], a[2]], self.gid),
             SETRESUID => Err(EPERM),
             GETGROUPS => Ok(0),
-            GETPRIORITY => Ok(20),
             UNAME => self.sys_uname(mem, a[0]),
             SYSINFO => self.sys_sysinfo(mem, a[0]),
             PRCTL => self.sys_prctl(mem, a[0], a[1]),

@@ -161,6 +161,8 @@ pub(crate) struct Process {
     pub vfork_parent: Option<Pid>,
     /// Signals pending for the whole process, its timers.
     pub signals: signal::ProcessSignals,
+    /// The nice value (-20..=19; getpriority/setpriority), inherited on fork.
+    pub nice: i32,
 }
 
 /// How a run ended.
@@ -452,6 +454,9 @@ impl Kernel {
                 exit_signal: SIGCHLD,
                 vfork_parent: None,
                 signals: Default::default(),
+                // The guest starts with kvrm's own niceness, as under qemu.
+                // SAFETY: getpriority has no memory arguments.
+                nice: unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }.clamp(-20, 19),
             },
         );
         self.threads.insert(

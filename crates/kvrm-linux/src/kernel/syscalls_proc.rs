@@ -77,6 +77,9 @@ impl Kernel {
             GETTID => Outcome::Return(tid as u64),
             GETPPID => Outcome::Return(self.procs[&pid].ppid as u64),
             GETPGID | SETPGID | GETSID | SETSID => self.sys_pgrp(pid, n, a[0], a[1]).into(),
+            GETPRIORITY | SETPRIORITY => self
+                .sys_priority(pid, n == SETPRIORITY, a[0] as i32, a[1] as i32, a[2] as i32)
+                .into(),
             SET_TID_ADDRESS => {
                 if let Some(t) = self.threads.get_mut(&tid) {
                     t.clear_child_tid = a[0];
@@ -179,6 +182,7 @@ impl Kernel {
                 exit_signal: (flags & 0xff) as i32,
                 vfork_parent: (flags & CLONE_VFORK != 0).then_some(tid),
                 signals: Default::default(),
+                nice: p.nice,
             };
             self.procs.insert(child, proc);
             let m = self.engine.add_machine(space, state);
@@ -561,6 +565,79 @@ impl Kernel {
                 Ok(me as u64)
             }
         }
+    }
+
+    /// getpriority/setpriority over guest processes (Linux keeps a nice value per
+    /// thread; kvrm keeps one per process). getpriority returns 20 - nice, as the
+    /// raw syscall does.
+    fn sys_priority(
+        &mut self,
+        me: Pid,
+        set: bool,
+        which: i32,
+        who: i32,
+        prio: i32,
+    ) -> Result<u64, i64> {
+        let live = |p: &Process| p.exit.is_none();
+        let targets: Vec<Pid> = match which {
+            0 => {
+                // PRIO_PROCESS
+                let tid = if who == 0 { me } else { who as Pid };
+                let pid = self.threads.get(&tid).map(|t| t.pid);
+                pid.into_iter().filter(|p| live(&self.procs[p])).collect()
+            }
+            1 => {
+                // PRIO_PGRP
+                let pgid = if who == 0 {
+                    self.procs[&me].pgid
+                } else {
+                    who as Pid
+                };
+                let of = |p: &Process| p.pgid == pgid && live(p);
+                self.procs
+                    .iter()
+                    .filter(|(_, p)| of(p))
+                    .map(|(&k, _)| k)
+                    .collect()
+            }
+            2 => {
+                // PRIO_USER
+                let uid = if who == 0 {
+                    self.procs[&me].linux.uid
+                } else {
+                    who as u32
+                };
+                let of = |p: &Process| p.linux.uid == uid && live(p);
+                self.procs
+                    .iter()
+                    .filter(|(_, p)| of(p))
+                    .map(|(&k, _)| k)
+                    .collect()
+            }
+            _ => return Err(EINVAL),
+        };
+        if targets.is_empty() {
+            return Err(ESRCH);
+        }
+        if !set {
+            let nice = targets
+                .iter()
+                .map(|p| self.procs[p].nice)
+                .min()
+                .unwrap_or(0);
+            return Ok((20 - nice) as u64);
+        }
+        let nice = prio.clamp(-20, 19);
+        // Raising priority needs CAP_SYS_NICE (root here; RLIMIT_NICE is 0).
+        let root = self.procs[&me].linux.uid == 0;
+        for p in targets {
+            let p = self.procs.get_mut(&p).ok_or(ESRCH)?;
+            if nice < p.nice && !root {
+                return Err(EACCES);
+            }
+            p.nice = nice;
+        }
+        Ok(0)
     }
 
     // ----- calls that wait ---------------------------------------------------

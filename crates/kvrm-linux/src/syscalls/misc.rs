@@ -353,7 +353,8 @@ impl LinuxProcess {
     pub(crate) fn sys_getrusage(
         &mut self,
         mem: &mut AddressSpace,
-        who: i64,
+        // An int: RUSAGE_CHILDREN (-1) comes as 0xffffffff from callers that set only w0.
+        who: i32,
         buf: u64,
     ) -> SysResult {
         if !(-1..=1).contains(&who) {

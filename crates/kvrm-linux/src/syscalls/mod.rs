@@ -104,6 +104,7 @@ pub mod nr {
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
     pub const RT_SIGPENDING: u64 = 136;
+    pub const SETPRIORITY: u64 = 140;
     pub const GETPRIORITY: u64 = 141;
     pub const SETRESUID: u64 = 147;
     pub const GETRESUID: u64 = 148;
@@ -574,14 +575,13 @@ impl LinuxProcess {
             GETRESGID => self.sys_getres(mem, [a[0], a[1], a[2]], self.gid),
             SETRESUID => Err(EPERM),
             GETGROUPS => Ok(0),
-            GETPRIORITY => Ok(20),
             UNAME => self.sys_uname(mem, a[0]),
             SYSINFO => self.sys_sysinfo(mem, a[0]),
             PRCTL => self.sys_prctl(mem, a[0], a[1]),
             GETRLIMIT => self.sys_prlimit64(mem, 0, a[0], 0, a[1]),
             SETRLIMIT => self.sys_prlimit64(mem, 0, a[0], a[1], 0),
             PRLIMIT64 => self.sys_prlimit64(mem, a[0], a[1], a[2], a[3]),
-            GETRUSAGE => self.sys_getrusage(mem, a[0] as i64, a[1]),
+            GETRUSAGE => self.sys_getrusage(mem, a[0] as i32, a[1]),
             TIMES => self.sys_times(mem, a[0]),
             CLOCK_GETTIME => self.sys_clock_gettime(mem, a[0], a[1]),
             CLOCK_GETRES => self.sys_clock_getres(mem, a[0], a[1]),

@@ -30,6 +30,21 @@ __device__ __forceinline__ u32 decode(u64 *cache, u32 w) {
     return id;
 }
 
+// Progress of a launch, readable by the host while it runs: lanes add what
+// they retired to a device counter every PROGRESS_STEP instructions (and at
+// the end), and store the sum into host-mapped pinned memory. Stores from
+// different lanes may land out of order; the host keeps the largest value.
+#define PROGRESS_STEP 65536ull
+
+__device__ __forceinline__ void report_progress(u64 *progress, volatile u64 *host, u64 n) {
+    if (n == 0) return;
+    u64 total = atomicAdd((unsigned long long *)progress, (unsigned long long)n) + n;
+    if (host) {
+        *host = total;
+        __threadfence_system();
+    }
+}
+
 __device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
     if (id == 0xffff) return undefined(L, w);
     u32 cls = kvrm_op_class(id);
@@ -54,7 +69,8 @@ __device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
 extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states, const u32 *lane_machine, u32 nlanes,
                                     const u32 *lane_space, const KvrmSpaceDev *spaces, u8 *pool,
                                     KvrmControl *ctl, KvrmPageEvent *events, u64 *decode_cache,
-                                    const u64 *budgets, KvrmLaneStop *stops, u32 gen) {
+                                    const u64 *budgets, KvrmLaneStop *stops, u32 gen,
+                                    u64 *progress, volatile u64 *host_progress) {
     u32 i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes) return;
     u32 m = lane_machine[i];
@@ -72,8 +88,12 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     L.stop_kind = STOP_CYCLE_LIMIT;
     L.stop_aux = 0;
     L.stop_addr = 0;
-    u64 budget = budgets[i], retired = 0;
+    u64 budget = budgets[i], retired = 0, reported = 0;
     while (retired < budget) {
+        if (retired - reported >= PROGRESS_STEP) {
+            report_progress(progress, host_progress, retired - reported);
+            reported = retired;
+        }
         u64 pc = st.pc;
         if (pc & 3) {
             fault(L, pc, ACCESS_EXECUTE, FAULT_ALIGNMENT);
@@ -94,6 +114,7 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
             break;
         }
     }
+    report_progress(progress, host_progress, retired - reported);
     if (retired >= budget && L.stop_kind == STOP_CYCLE_LIMIT) {
         L.stop_aux = 0;
     }

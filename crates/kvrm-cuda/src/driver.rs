@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaSlice, CudaStream, DevicePtr, DeviceRepr, LaunchConfig,
-    PushKernelArg, ValidAsZeroBits,
+    sys, CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DevicePtr, DeviceRepr,
+    LaunchConfig, PinnedHostSlice, PushKernelArg, ValidAsZeroBits,
 };
 use cudarc::nvrtc::{CompileOptions, Ptx};
 use kvrm_isa::CpuState;
@@ -115,6 +115,44 @@ pub struct RunArgs<'a> {
     pub budgets: &'a CudaSlice<u64>,
     pub stops: &'a mut CudaSlice<LaneStop>,
     pub gen: u32,
+    /// Instructions retired in this launch, all lanes (device counter).
+    pub progress: &'a mut CudaSlice<u64>,
+    /// The same total mirrored into host-mapped memory ([`HostCounter`]).
+    pub host_progress: &'a HostCounter,
+}
+
+/// One `u64` in pinned host memory that kernels store into while they run
+/// and the host reads without synchronising (`poll()` of an async run).
+pub struct HostCounter {
+    _mem: PinnedHostSlice<u64>,
+    ptr: *mut u64,
+}
+
+// SAFETY: the pointer is into `_mem`, which lives as long as the counter;
+// the host only does volatile loads and stores of one aligned u64.
+unsafe impl Send for HostCounter {}
+unsafe impl Sync for HostCounter {}
+
+impl HostCounter {
+    /// The current value (the device may be storing it concurrently).
+    pub fn get(&self) -> u64 {
+        // SAFETY: aligned, live, mapped memory; a torn read cannot happen
+        // for an aligned u64 on the hosts CUDA supports.
+        unsafe { std::ptr::read_volatile(self.ptr) }
+    }
+
+    /// Set it (only while no kernel stores into it).
+    pub fn set(&self, v: u64) {
+        // SAFETY: as in `get`.
+        unsafe { std::ptr::write_volatile(self.ptr, v) }
+    }
+
+    /// The device's address of the counter: with unified addressing (every
+    /// 64-bit platform CUDA supports) mapped pinned memory has the same
+    /// address on both sides.
+    fn device_addr(&self) -> u64 {
+        self.ptr as u64
+    }
 }
 
 impl Gpu {
@@ -253,7 +291,35 @@ impl Gpu {
         self.stream.synchronize().map_err(drv("synchronize"))
     }
 
-    /// Launch `kvrm_run` over `args.nlanes` threads and wait for it.
+    /// A counter in pinned host memory mapped into the device.
+    pub fn host_counter(&self) -> Result<HostCounter, CudaError> {
+        // SAFETY: a one-element allocation, zeroed below before any use.
+        let mut mem = unsafe {
+            self.ctx.alloc_pinned_with_flags::<u64>(
+                1,
+                sys::CU_MEMHOSTALLOC_DEVICEMAP | sys::CU_MEMHOSTALLOC_PORTABLE,
+            )
+        }
+        .map_err(drv("pinned allocation"))?;
+        let ptr = mem.as_mut_ptr().map_err(drv("pinned allocation"))?;
+        let c = HostCounter { _mem: mem, ptr };
+        c.set(0);
+        Ok(c)
+    }
+
+    /// An event marking the work queued so far (`is_done` asks without
+    /// waiting).
+    pub fn mark(&self) -> Result<CudaEvent, CudaError> {
+        self.stream.record_event(None).map_err(drv("record event"))
+    }
+
+    /// Has the work before `event` finished? Errors of that work surface here.
+    pub fn is_done(&self, event: &CudaEvent) -> Result<bool, CudaError> {
+        event.try_is_complete().map_err(drv("query event"))
+    }
+
+    /// Queue `kvrm_run` over `args.nlanes` threads (it runs asynchronously:
+    /// `sync`, a read, or `is_done` on a later `mark` waits for it).
     pub fn launch_run(&self, f: &CudaFunction, a: RunArgs<'_>) -> Result<(), CudaError> {
         let block = 128u32;
         let cfg = LaunchConfig {
@@ -261,6 +327,7 @@ impl Gpu {
             block_dim: (block, 1, 1),
             shared_mem_bytes: 0,
         };
+        let host_progress = a.host_progress.device_addr();
         let mut b = self.stream.launch_builder(f);
         b.arg(a.states)
             .arg(a.lane_machine)
@@ -273,11 +340,13 @@ impl Gpu {
             .arg(a.decode_cache)
             .arg(a.budgets)
             .arg(a.stops)
-            .arg(&a.gen);
+            .arg(&a.gen)
+            .arg(a.progress)
+            .arg(&host_progress);
         // SAFETY: the argument list matches `kvrm_run`'s parameters in
         // kernels/interp.cu one for one (types and order); every buffer is
         // sized for `nlanes` lanes by the caller (engine.rs).
         unsafe { b.launch(cfg) }.map_err(drv("launch"))?;
-        self.sync()
+        Ok(())
     }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use cudarc::driver::{CudaFunction, CudaSlice};
+use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice};
 use kvrm_cpu::Cpu;
 use kvrm_isa::table::CLASSES;
 use kvrm_isa::{
@@ -19,7 +19,7 @@ use kvrm_isa::{
 };
 
 use crate::devmem::{self, DevSpace, FramePool, Traffic};
-use crate::driver::{DevState, Gpu, RunArgs};
+use crate::driver::{DevState, Gpu, HostCounter, RunArgs};
 use crate::error::CudaError;
 use crate::kernels;
 use crate::layout::*;
@@ -59,6 +59,32 @@ struct Stats {
     fallbacks: BTreeMap<u16, u64>,
 }
 
+/// A launch queued on the device and not yet collected.
+struct InFlight {
+    lanes: Vec<(MachineId, u64)>,
+    space_list: Vec<u32>,
+    d_states: CudaSlice<DevState>,
+    d_stops: CudaSlice<LaneStop>,
+    /// Inputs the kernel reads, alive until it is done.
+    _inputs: (
+        CudaSlice<u32>,
+        CudaSlice<u32>,
+        CudaSlice<SpaceDev>,
+        CudaSlice<u64>,
+    ),
+    done: CudaEvent,
+}
+
+/// An asynchronous run ([`CudaEngine::start`]): its first launch is in
+/// flight; the rest (host steps, relaunches) happens in `wait`.
+struct AsyncRun {
+    flight: Option<InFlight>,
+    /// (machine, budget left, retired so far) of every machine of the run.
+    pending: Vec<(MachineId, u64, u64)>,
+    /// Stops of machines that needed no launch (zero budget).
+    early: Vec<MachineStop>,
+}
+
 /// Many machines on one GPU.
 pub struct CudaEngine {
     gpu: Gpu,
@@ -77,6 +103,11 @@ pub struct CudaEngine {
     fallback_names: HashMap<u16, &'static str>,
     /// Ranges of guest memory handed out as device memory, per space id.
     exports: HashMap<u32, Vec<(u64, u64)>>,
+    /// Instructions retired by the launch in flight (device counter) and
+    /// its mirror in pinned host memory.
+    progress: CudaSlice<u64>,
+    host_progress: HostCounter,
+    running: Option<AsyncRun>,
 }
 
 fn slot_take<T>(slots: &mut Vec<Option<T>>, free: &mut Vec<u32>, value: T) -> u32 {
@@ -152,6 +183,8 @@ impl CudaEngine {
         let control = gpu.zeros::<Control>(1)?;
         let events = gpu.zeros::<PageEvent>(EVENT_CAP as usize)?;
         let decode_cache = gpu.zeros::<u64>(DECODE_CACHE)?;
+        let progress = gpu.zeros::<u64>(1)?;
+        let host_progress = gpu.host_counter()?;
         Ok(CudaEngine {
             gpu,
             func,
@@ -171,6 +204,9 @@ impl CudaEngine {
             },
             fallback_names: HashMap::new(),
             exports: HashMap::new(),
+            progress,
+            host_progress,
+            running: None,
         })
     }
 
@@ -206,6 +242,13 @@ impl CudaEngine {
     /// Run `lanes` (machine, budget left) for one launch; returns each
     /// lane's stop record (states are written back into the machines).
     fn launch(&mut self, lanes: &[(MachineId, u64)]) -> Result<Vec<LaneStop>, CudaError> {
+        let flight = self.launch_begin(lanes)?;
+        self.launch_end(flight)
+    }
+
+    /// Sync the spaces `lanes` run in, upload their states and queue the
+    /// kernel; it runs while the host goes on.
+    fn launch_begin(&mut self, lanes: &[(MachineId, u64)]) -> Result<InFlight, CudaError> {
         // The spaces of this launch, numbered for the kernel.
         let mut space_index: HashMap<u32, u32> = HashMap::new();
         let mut space_list: Vec<u32> = Vec::new();
@@ -259,6 +302,8 @@ impl CudaEngine {
         let budgets: Vec<u64> = lanes.iter().map(|&(_, b)| b).collect();
         let d_budgets = self.gpu.upload(&budgets)?;
         let mut d_stops = self.gpu.zeros::<LaneStop>(n)?;
+        self.gpu.write(&mut self.progress, 0, &[0])?;
+        self.host_progress.set(0);
         self.gpu.launch_run(
             &self.func,
             RunArgs {
@@ -274,10 +319,35 @@ impl CudaEngine {
                 budgets: &d_budgets,
                 stops: &mut d_stops,
                 gen: self.gen,
+                progress: &mut self.progress,
+                host_progress: &self.host_progress,
             },
         )?;
         self.stats.launches += 1;
         self.stats.lanes += n as u64;
+        let done = self.gpu.mark()?;
+        Ok(InFlight {
+            lanes: lanes.to_vec(),
+            space_list,
+            d_states,
+            d_stops,
+            _inputs: (d_machine, d_lane_space, d_spaces, d_budgets),
+            done,
+        })
+    }
+
+    /// Wait for a launch and bring its results home: lane states, stops,
+    /// and the pages the device wrote.
+    fn launch_end(&mut self, flight: InFlight) -> Result<Vec<LaneStop>, CudaError> {
+        let InFlight {
+            lanes,
+            space_list,
+            d_states,
+            d_stops,
+            ..
+        } = flight;
+        let n = lanes.len();
+        let lanes = &lanes[..];
 
         let mut stops = vec![LaneStop::default(); n];
         self.gpu.read(&d_stops, 0, &mut stops)?;
@@ -377,39 +447,69 @@ impl CudaEngine {
         budget: u64,
         out: &mut Vec<MachineStop>,
     ) -> Result<(), CudaError> {
+        if self.running.is_some() {
+            return Err(CudaError::Driver(
+                "a run was started asynchronously and not waited for".into(),
+            ));
+        }
+        let pending = self.prepare_run(machines, budget, out)?;
+        self.finish_run(pending, None, out)
+    }
+
+    /// The machines of a run that need a launch, as (machine, budget left,
+    /// retired so far); a zero budget stops at once, as on the CPU backend.
+    fn prepare_run(
+        &mut self,
+        machines: &[MachineId],
+        budget: u64,
+        out: &mut Vec<MachineStop>,
+    ) -> Result<Vec<(MachineId, u64, u64)>, CudaError> {
+        let live: Vec<MachineId> = machines
+            .iter()
+            .copied()
+            .filter(|m| self.machines.get(m.0 as usize).is_some_and(|s| s.is_some()))
+            .collect();
         if !self.exports.is_empty() {
             // Device views may have written guest memory since the last run.
-            let mut spaces: Vec<SpaceId> = machines
-                .iter()
-                .filter(|m| self.machines.get(m.0 as usize).is_some_and(|s| s.is_some()))
-                .map(|&m| self.machine(m).space)
-                .collect();
+            let mut spaces: Vec<SpaceId> = live.iter().map(|&m| self.machine(m).space).collect();
             spaces.sort_unstable_by_key(|s| s.0);
             spaces.dedup();
             for s in spaces {
                 self.refresh_exports(s)?;
             }
         }
-        // (machine, budget left, retired so far)
-        let mut pending: Vec<(MachineId, u64, u64)> = machines
-            .iter()
-            .filter(|m| self.machines.get(m.0 as usize).is_some_and(|s| s.is_some()))
-            .map(|&m| (m, budget, 0))
-            .collect();
-        // A zero budget stops at once, as on the CPU backend.
-        pending.retain(|&(m, left, _)| {
-            if left == 0 {
+        let mut pending = Vec::with_capacity(live.len());
+        for m in live {
+            if budget == 0 {
                 out.push(MachineStop {
                     machine: m,
                     stop: StopReason::CycleLimit,
                     instructions: 0,
                 });
+            } else {
+                pending.push((m, budget, 0));
             }
-            left > 0
-        });
+        }
+        Ok(pending)
+    }
+
+    /// Launch `pending` until every machine has stopped, collecting
+    /// `flight` (the first launch, already queued) if there is one.
+    fn finish_run(
+        &mut self,
+        mut pending: Vec<(MachineId, u64, u64)>,
+        mut flight: Option<InFlight>,
+        out: &mut Vec<MachineStop>,
+    ) -> Result<(), CudaError> {
         while !pending.is_empty() {
-            let lanes: Vec<(MachineId, u64)> = pending.iter().map(|&(m, b, _)| (m, b)).collect();
-            let stops = self.launch(&lanes)?;
+            let stops = match flight.take() {
+                Some(f) => self.launch_end(f)?,
+                None => {
+                    let lanes: Vec<(MachineId, u64)> =
+                        pending.iter().map(|&(m, b, _)| (m, b)).collect();
+                    self.launch(&lanes)?
+                }
+            };
             let mut next = Vec::new();
             let mut need_frames = false;
             for (&(m, left, done), s) in pending.iter().zip(&stops) {
@@ -451,6 +551,68 @@ impl CudaEngine {
             pending = next;
         }
         Ok(())
+    }
+}
+
+/// The asynchronous mode: `start` queues the first launch and returns at
+/// once; `progress` reads the instructions retired so far from pinned host
+/// memory the kernel stores into (no device synchronisation); `is_running`
+/// asks the device without waiting; `wait` collects the launch and finishes
+/// the run (host steps, relaunches) as `Engine::run` would. The machines'
+/// states and memory are the pre-run ones until `wait` returns.
+impl CudaEngine {
+    pub fn start(&mut self, machines: &[MachineId], budget: u64) -> Result<(), CudaError> {
+        if self.running.is_some() {
+            return Err(CudaError::Driver(
+                "an asynchronous run is already in flight".into(),
+            ));
+        }
+        let mut early = Vec::new();
+        let pending = self.prepare_run(machines, budget, &mut early)?;
+        let flight = if pending.is_empty() {
+            None
+        } else {
+            let lanes: Vec<(MachineId, u64)> = pending.iter().map(|&(m, b, _)| (m, b)).collect();
+            Some(self.launch_begin(&lanes)?)
+        };
+        self.running = Some(AsyncRun {
+            flight,
+            pending,
+            early,
+        });
+        Ok(())
+    }
+
+    /// Instructions the launch in flight has retired so far (a lower bound
+    /// that grows in steps of 65,536 per lane; exact once it is done).
+    pub fn progress(&self) -> u64 {
+        match &self.running {
+            Some(r) if r.flight.is_some() => self.host_progress.get(),
+            _ => 0,
+        }
+    }
+
+    /// Is the launch of an asynchronous run still executing?
+    pub fn is_running(&self) -> bool {
+        match self.running.as_ref().and_then(|r| r.flight.as_ref()) {
+            // An error of the launch counts as done: `wait` reports it.
+            Some(f) => !self.gpu.is_done(&f.done).unwrap_or(true),
+            None => false,
+        }
+    }
+
+    /// Was a run started and not yet waited for?
+    pub fn has_started_run(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Finish the run `start` began: one stop per machine into `out`.
+    pub fn wait(&mut self, out: &mut Vec<MachineStop>) -> Result<(), CudaError> {
+        let Some(run) = self.running.take() else {
+            return Err(CudaError::Driver("no asynchronous run to wait for".into()));
+        };
+        out.extend(run.early);
+        self.finish_run(run.pending, run.flight, out)
     }
 }
 

@@ -243,3 +243,59 @@ fn gpu_matches_cpu_on_random_programs() {
             .join("\n")
     );
 }
+
+/// The asynchronous mode: `start` returns while the lanes run, `progress`
+/// grows without synchronising, and `wait` gives what `run` gives (the same
+/// loop run synchronously on another machine of the same engine).
+#[test]
+fn async_run_reports_progress_and_matches_a_synchronous_run() {
+    let Some(mut engine) = cuda() else { return };
+    // add x0, x0, #1 ; subs x1, x1, #1 ; b.ne -8 ; brk #0
+    let words = [0x9100_0400u32, 0xf100_0421, 0x54ff_ffc1, 0xd420_0000];
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut space = AddressSpace::flat(0x10000).expect("map");
+    space.write_bytes_force(0x1000, &code).expect("load");
+    let sid = engine.add_space(space);
+    let iterations = 3_000_000u64;
+    let mut st = CpuState::new();
+    st.pc = 0x1000;
+    st.x[1] = iterations;
+    let lanes: Vec<_> = (0..256).map(|_| engine.add_machine(sid, st)).collect();
+    let sync_lane = engine.add_machine(sid, st);
+    let budget = u64::MAX;
+
+    let t = std::time::Instant::now();
+    engine.start(&lanes, budget).expect("start");
+    let started = t.elapsed();
+    assert!(engine.has_started_run());
+    let mut polls = 0u64;
+    let mut seen = 0u64;
+    let poll_start = std::time::Instant::now();
+    while engine.is_running() {
+        let p = engine.progress();
+        assert!(
+            p <= 256 * (3 * iterations + 1),
+            "progress {p} past the total"
+        );
+        seen = seen.max(p);
+        polls += 1;
+    }
+    let poll_time = poll_start.elapsed();
+    let mut out = Vec::new();
+    engine.wait(&mut out).expect("wait");
+    println!(
+        "start returned in {started:?}; {polls} polls, {:?} each; largest progress seen {seen}",
+        poll_time / polls.max(1) as u32
+    );
+    assert!(seen > 0, "progress was visible while the launch ran");
+    assert_eq!(out.len(), lanes.len());
+    let mut sync_out = Vec::new();
+    engine.run(&[sync_lane], budget, &mut sync_out);
+    for s in &out {
+        assert_eq!(s.stop, sync_out[0].stop);
+        assert_eq!(s.instructions, sync_out[0].instructions);
+        assert_eq!(engine.state(s.machine).x, engine.state(sync_lane).x);
+    }
+    assert_eq!(sync_out[0].instructions, 3 * iterations + 1);
+    assert!(engine.wait(&mut out).is_err(), "nothing left to wait for");
+}

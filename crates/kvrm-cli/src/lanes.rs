@@ -538,3 +538,84 @@ mod tests {
         assert!(s.contains("instructions: 3000\n"), "{s}");
     }
 }
+
+#[cfg(test)]
+mod one_kernel_tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../kvrm-linux/tests/asm")
+            .join(name)
+    }
+
+    fn opts(program: &str, args: &[&str]) -> ElfRunOptions {
+        ElfRunOptions {
+            program: fixture(program),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env_set: vec![],
+            env_unset: vec![],
+            fs_root: Some(fixture("")),
+            lib_prefix: None,
+            stats: false,
+            max_instructions: None,
+            trace: false,
+            deterministic: false,
+            seed: 0,
+            memory_limit: None,
+            max_processes: None,
+            quiet: true,
+            backend: BackendChoice::Cpu,
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kvrm-lanes-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    /// The CUDA backend's design (every lane a top-level process of one
+    /// kernel, all in the same `Engine::run` calls), checked here on the CPU
+    /// engine against lanes that each have a kernel of their own.
+    #[test]
+    fn one_kernel_lanes_match_separate_kernels() {
+        for (program, args) in [
+            ("fork", &[][..]),
+            ("args", &["l{lane}x"][..]),
+            ("segv", &[][..]),
+            ("hello", &[][..]),
+        ] {
+            let o = opts(program, args);
+            let lanes = 6;
+            let (one_dir, sep_dir) = (scratch("one"), scratch("sep"));
+            let io = LaneIo::new(Some(&one_dir), false).unwrap();
+            let (one, _) =
+                elf_lanes_one_kernel(Box::new(CpuEngine::new()), &o, &io, lanes, false).unwrap();
+            let io_sep = LaneIo::new(Some(&sep_dir), false).unwrap();
+            let sep: Vec<LaneStatus> = (0..lanes)
+                .map(|lane| elf_lane_on_cpu(&o, &io_sep, lane).0)
+                .collect();
+            assert_eq!(one, sep, "{program}");
+            for lane in 0..lanes {
+                for ext in ["stdout", "stderr"] {
+                    let f = format!("lane-{lane}.{ext}");
+                    let a = std::fs::read(one_dir.join(&f)).unwrap();
+                    let b = std::fs::read(sep_dir.join(&f)).unwrap();
+                    assert_eq!(a, b, "{program} {f}");
+                }
+            }
+            if program == "args" {
+                // `{lane}` reached the guest: it prints argv[1]'s first 4 bytes.
+                let out = std::fs::read(one_dir.join("lane-3.stdout")).unwrap();
+                assert!(out.starts_with(b"l3x"), "{out:?}");
+                assert_eq!(one[0], LaneStatus::Exit(2));
+            }
+            if program == "segv" {
+                assert_eq!(one[0], LaneStatus::Signal(11));
+            }
+            let _ = std::fs::remove_dir_all(&one_dir);
+            let _ = std::fs::remove_dir_all(&sep_dir);
+        }
+    }
+}

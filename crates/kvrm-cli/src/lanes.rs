@@ -245,6 +245,7 @@ fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatu
         let mut config = o.kernel_config();
         config.quiet = true; // a lane's end is in its status, not on kvrm's stderr
         let mut kernel = Kernel::new(Box::new(CpuEngine::new()), config);
+        stop_signals_end_kvrm();
         let pid = kvrm_linux::spawn(&mut kernel, &spec)?;
         kernel.set_stdio(pid, 0, io.stdin()?);
         kernel.set_stdio(pid, 1, io.output(lane, 1)?);
@@ -257,6 +258,18 @@ fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatu
         Ok((LaneStatus::of_run_end(summary.end), kernel.instructions()))
     };
     run().unwrap_or_else(|e| (LaneStatus::Error(crate::error_chain(&e)), 0))
+}
+
+/// Ctrl-C and friends end kvrm, every lane with it. (Each kernel forwards
+/// them to its guests, but with one kernel per lane only one lane would get
+/// each signal.)
+fn stop_signals_end_kvrm() {
+    for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+        // SAFETY: restores the default disposition of a signal.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
 }
 
 /// Every lane of a Linux program as a top-level process of one kernel on
@@ -315,8 +328,11 @@ fn raise_open_files(want: u64) -> anyhow::Result<()> {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= want {
             return Ok(());
         }
-        lim.rlim_cur = lim.rlim_max.min(want.max(lim.rlim_cur));
-        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        // As many as allowed: guests open files of their own too.
+        lim.rlim_cur = lim.rlim_max.min(1 << 20).max(lim.rlim_cur);
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+        }
     }
     anyhow::ensure!(
         lim.rlim_cur >= want,
@@ -341,7 +357,13 @@ pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<E
             let (results, threads) =
                 on_all_cores(lo.lanes, |lane| elf_lane_on_cpu(opts, &io, lane));
             let instructions = results.iter().map(|r| r.1).sum();
-            let statuses = results.into_iter().map(|r| r.0).collect();
+            let statuses: Vec<LaneStatus> = results.into_iter().map(|r| r.0).collect();
+            // A program that cannot start is one error, not N failed lanes.
+            if let Some(LaneStatus::Error(e)) = statuses.first() {
+                if statuses.iter().all(|s| s == &statuses[0]) {
+                    anyhow::bail!("{e}");
+                }
+            }
             (
                 statuses,
                 instructions,

@@ -421,5 +421,14 @@ fn lane_options_are_checked() {
         let r = kvrm(&cwd, &args, None);
         assert_eq!(r.status.code(), Some(2), "{args:?}: {r:?}");
     }
+    // A program that cannot start: one error line, as a single run gives.
+    let missing = cwd.join("missing");
+    let m = missing.to_str().unwrap();
+    let single = kvrm(&cwd, &["run", "--backend", "cpu", m], None);
+    let lanes = kvrm(&cwd, &["run", "--backend", "cpu", "--lanes", "4", m], None);
+    assert_eq!(lanes.status.code(), Some(1), "{lanes:?}");
+    assert_eq!(text(&lanes.stderr), text(&single.stderr));
+    assert_eq!(text(&lanes.stderr).lines().count(), 1, "{lanes:?}");
+    assert!(lanes.stdout.is_empty(), "{lanes:?}");
     let _ = std::fs::remove_dir_all(&cwd);
 }

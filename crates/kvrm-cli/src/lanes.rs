@@ -640,4 +640,45 @@ mod one_kernel_tests {
             let _ = std::fs::remove_dir_all(&sep_dir);
         }
     }
+
+    /// Lanes of one kernel read the same stdin, each from its start.
+    #[test]
+    fn one_kernel_lanes_each_read_all_of_stdin() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let prog = repo.join("tests/guest/build/stdin_sum-O2");
+        if !prog.exists() {
+            println!(
+                "skipped: {} missing (scripts/build-guests.sh)",
+                prog.display()
+            );
+            return;
+        }
+        let dir = scratch("stdin");
+        std::fs::create_dir_all(&dir).unwrap();
+        // LaneIo removes its stdin file when done: give it a copy.
+        let input = dir.join("stdin");
+        std::fs::copy(repo.join("tests/guest/inputs/numbers.txt"), &input).unwrap();
+        let expected =
+            std::fs::read(repo.join("tests/guest/expected/stdin_sum-O2.stdout")).unwrap();
+        let mut o = opts("hello", &[]);
+        o.program = prog;
+        let io = LaneIo {
+            out: Some(dir.join("out")),
+            stdin: Some(input),
+        };
+        std::fs::create_dir_all(dir.join("out")).unwrap();
+        let (statuses, _) =
+            elf_lanes_one_kernel(Box::new(CpuEngine::new()), &o, &io, 4, false).unwrap();
+        assert_eq!(statuses, vec![LaneStatus::Exit(0); 4]);
+        for lane in 0..4 {
+            // The output recorded under qemu-aarch64 with this stdin.
+            let got = std::fs::read(dir.join(format!("out/lane-{lane}.stdout"))).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+        drop(io);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

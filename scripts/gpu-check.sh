@@ -4,14 +4,37 @@
 #   scripts/gpu-check.sh [DIR]      here: build the GPU tests and the benchmark into
 #                                   DIR (default .gpu/ of this checkout)
 #   bash .gpu/gpu-check.sh --run    there (the `run` tool, carry [".gpu"]): run them,
-#                                   logs to $OUT (tests.log, bench.log, device.txt)
+#                                   logs to $OUT (tests.log, bench.log, conformance.log,
+#                                   lanes.log, device.txt); one PASS/FAIL line per check
+#                                   and a last line `gpu-check: N passed, N failed`;
+#                                   exit status 0 only if everything passed
+#
+# Besides the kvrm-cuda tests and benchmark it checks the `kvrm` command there:
+# guest conformance programs (tests/guest, scripts/build-guests.sh must have built
+# them here) with `kvrm run --backend cuda` against tests/guest/expected (qemu's
+# output), and `kvrm run --lanes 1024 --backend cuda --out` lane by lane against a
+# CPU run of the same program.
 #
 # The `run` tool sends the checkout its session started in: from another
 # worktree, pass DIR inside that checkout's ignored .gpu/ (e.g.
 # /work/main/.gpu/cuda) and carry that path.
 # Environment there: KVRM_ORACLE_FILTER narrows the oracle replay; BENCH_LANES
-# overrides the benchmark's lane counts.
+# overrides the benchmark's lane counts; GPU_GUESTS (names, e.g. "divide sorting")
+# the conformance programs; GPU_LANES (default 1024) the lane count; GPU_SKIP_TESTS=1
+# skips the kvrm-cuda tests and benchmark (only the `kvrm` checks run); GPU_BACKEND=cpu
+# runs the `kvrm` checks on the CPU backend (tries the script on a machine with no GPU).
+# Here: GPU_GUESTS chooses which guest programs are copied (default: the list below).
 set -euo pipefail
+
+# Guest conformance programs run with --backend cuda: the cases of tests/guest/cases.txt
+# with no arguments, stdin, environment or files (under ~5 M instructions each: one GPU
+# lane runs about 1.5 M instructions/s); threads_* are multi-threaded.
+DEFAULT_GUESTS="divide sorting printf_int scanf_parse mathlib floatops jumps varargs vectorize
+atomics atomics_llsc atomics_lse asm_ops threads_mutex threads_barrier threads_tls
+threads_atomics threads_many proc_killed file_locks"
+# The --lanes checks: one program compared with a single CPU run, one with `{lane}`
+# in its arguments and environment compared with a CPU --lanes run.
+LANE_GUESTS="atomics args_env"
 
 if [ "${1:-}" != "--run" ]; then
     cd "$(dirname "$0")/.."
@@ -34,8 +57,28 @@ for line in sys.stdin:
             shutil.copy(m["executable"], sys.argv[1] + "/" + name)
             print("copied", name)
 ' "$dest"
+    # The kvrm command (stripped: the carry limit is 64 MiB) and guest programs
+    # with their expected outputs.
+    cargo build --release -p kvrm
+    strip -o "$dest/kvrm" target/release/kvrm
+    mkdir -p "$dest/guest/expected"
+    copied=0
+    for name in ${GPU_GUESTS:-$DEFAULT_GUESTS} $LANE_GUESTS; do
+        bin=tests/guest/build/$name-O2
+        if [ ! -f "$bin" ]; then
+            echo "gpu-check: $bin missing (scripts/build-guests.sh); not copied" >&2
+            continue
+        fi
+        cp "$bin" "$dest/guest/"
+        cp tests/guest/expected/"$name"-O2.* "$dest/guest/expected/" 2>/dev/null || true
+        copied=$((copied + 1))
+    done
+    [ "$copied" -gt 0 ] || { echo "gpu-check: no guest programs built: run scripts/build-guests.sh" >&2; exit 1; }
+    echo "copied kvrm and $copied guest programs"
     cp scripts/gpu-check.sh "$dest/"
     du -sh "$dest"
+    size=$(du -sm "$dest" | cut -f1)
+    [ "$size" -lt 64 ] || echo "gpu-check: warning: $dest is $size MiB, over the run tool's 64 MiB carry limit" >&2
     echo "now run there: bash $dest/gpu-check.sh --run   (run tool, carry [\"$dest\"])"
     exit 0
 fi
@@ -48,15 +91,125 @@ export KVRM_ORACLE_CASES=$PWD/tests/oracle/cases
 export KVRM_CUDA_CACHE=$OUT/ptx-cache
 { nvidia-smi || true; uname -a; } > "$OUT/device.txt" 2>&1
 status=0
+passed=0
+failed=0
 run() { # NAME COMMAND...: run it, log to $OUT/NAME.log, remember a failure
     local name=$1; shift
-    "$@" > >(tee -a "$OUT/$name.log") 2>&1 || status=1
+    if "$@" > >(tee -a "$OUT/$name.log") 2>&1; then
+        return 0
+    fi
+    status=1
+    return 1
 }
-run tests echo "== unit tests"
-run tests "$bin/kvrm-cuda-unit" --test-threads=1
-run tests echo "== GPU tests"
-run tests "$bin/kvrm-cuda-gpu" --test-threads=1 --nocapture
-# shellcheck disable=SC2086
-run bench timeout 240 "$bin/cuda_bench" ${BENCH_LANES:-}
-rm -rf "$OUT/ptx-cache"
+verdict() { # LOG OK NAME [WHY]: one PASS/FAIL line, counted
+    if [ "$2" = 1 ]; then
+        passed=$((passed + 1)); echo "PASS $3" | tee -a "$OUT/$1.log"
+    else
+        failed=$((failed + 1)); status=1; echo "FAIL $3${4:+: $4}" | tee -a "$OUT/$1.log"
+    fi
+}
+if [ "${GPU_SKIP_TESTS:-0}" != 1 ]; then
+    run tests echo "== unit tests"
+    if run tests "$bin/kvrm-cuda-unit" --test-threads=1; then verdict tests 1 kvrm-cuda-unit; else verdict tests 0 kvrm-cuda-unit; fi
+    run tests echo "== GPU tests"
+    if run tests "$bin/kvrm-cuda-gpu" --test-threads=1 --nocapture; then verdict tests 1 kvrm-cuda-gpu; else verdict tests 0 kvrm-cuda-gpu; fi
+    # shellcheck disable=SC2086
+    if run bench timeout 240 "$bin/cuda_bench" ${BENCH_LANES:-}; then verdict bench 1 cuda_bench; else verdict bench 0 cuda_bench; fi
+    run bench timeout 120 "$bin/kvrm" bench --backend cuda --repeat 1 || true
+    run bench timeout 120 "$bin/kvrm" bench --backend cuda --lanes 1024 --repeat 1 || true
+fi
+
+# --- the kvrm command on the GPU ---------------------------------------------------
+KVRM=$bin/kvrm
+BACKEND=${GPU_BACKEND:-cuda}
+G=$bin/guest
+work=$(mktemp -d /tmp/kvrm-gpu-check.XXXXXX)
+# As the guest suite runs them: a scratch cwd, PATH and HOME only, no stdin.
+# kvrm itself needs the CUDA libraries and the kernel cache; the guest does not see them.
+kvrm_run() { # kvrm run OPTIONS... PROGRAM ARGS..., at most 300 s
+    env -i PATH=/usr/bin:/bin HOME=/home/kvrm LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
+        KVRM_CUDA_CACHE="$KVRM_CUDA_CACHE" timeout 300 "$KVRM" run \
+        -U LD_LIBRARY_PATH -U KVRM_CUDA_CACHE "$@"
+}
+
+echo "== conformance programs, kvrm run --backend $BACKEND" >> "$OUT/conformance.log"
+for name in ${GPU_GUESTS:-$DEFAULT_GUESTS}; do
+    prog=$G/$name-O2
+    exp=$G/expected/$name-O2
+    [ -f "$prog" ] || { verdict conformance 0 "$name-O2" "not copied (build-guests.sh here)"; continue; }
+    d=$work/conf-$name && mkdir -p "$d"
+    set +e
+    (cd "$d" && kvrm_run --quiet --backend "$BACKEND" "$prog" \
+        < /dev/null > "$work/$name.stdout" 2> "$work/$name.stderr")
+    code=$?
+    set -e
+    why=
+    # (`|| true`: a diff that finds differences must not end the script under set -e)
+    if [ ! -f "$exp.status" ]; then why="no expected files (tests/guest/expected)"
+    elif [ "$code" = 124 ]; then why="timed out after 300 s"
+    elif grep -q '^kvrm: ' "$work/$name.stderr"; then why="$(grep -m1 '^kvrm: ' "$work/$name.stderr")"
+    elif ! cmp -s "$work/$name.stdout" "$exp.stdout"; then
+        why="stdout differs: $({ diff "$exp.stdout" "$work/$name.stdout" || true; } | head -5 | tr '\n' '|')"
+    elif ! cmp -s "$work/$name.stderr" "$exp.stderr"; then
+        why="stderr differs: $({ head -c 300 "$work/$name.stderr" || true; } | tr '\n' '|')"
+    elif [ "$code" != "$(cat "$exp.status")" ]; then why="status $code, expected $(cat "$exp.status")"
+    fi
+    if [ -z "$why" ]; then verdict conformance 1 "$name-O2 ($BACKEND)"; else verdict conformance 0 "$name-O2 ($BACKEND)" "$why"; fi
+done
+
+LANES=${GPU_LANES:-1024}
+# compare_lanes NAME DIR REF_DIR SAME: every lane of DIR against REF_DIR's lane-0 files
+# (SAME=1) or against its lane of the same index (SAME=0).
+compare_lanes() {
+    local name=$1 dir=$2 ref=$3 same=$4 bad=0 first= i r
+    if [ ! -f "$dir/lane-0.status" ]; then
+        verdict lanes 0 "$name: $LANES lanes on $BACKEND" "no lane files; kvrm said: $(grep -m1 '^kvrm: ' "$OUT/lanes.log" || true)"
+        return
+    fi
+    for ((i = 0; i < LANES; i++)); do
+        r=$i; [ "$same" = 1 ] && r=0
+        for ext in stdout stderr status; do
+            if ! cmp -s "$dir/lane-$i.$ext" "$ref/lane-$r.$ext"; then
+                bad=$((bad + 1))
+                [ -n "$first" ] ||
+                    first="lane $i .$ext: $({ head -c 200 "$dir/lane-$i.$ext" 2>&1 || true; } | tr '\n' '|')"
+            fi
+        done
+    done
+    if [ "$bad" = 0 ]; then verdict lanes 1 "$name: $LANES lanes on $BACKEND = CPU, lane by lane"
+    else verdict lanes 0 "$name: $LANES lanes on $BACKEND" "$bad files differ from the CPU run; first: $first"; fi
+}
+# lanes_run NAME OUTDIR BACKEND LANES ARGS...: a --lanes run in a scratch cwd
+lanes_run() {
+    local name=$1 out=$2 backend=$3 n=$4; shift 4
+    mkdir -p "$work/cwd-$name"
+    (cd "$work/cwd-$name" && kvrm_run --backend "$backend" --lanes "$n" --out "$out" "$@" < /dev/null)
+}
+
+echo "== kvrm run --lanes $LANES --backend $BACKEND" >> "$OUT/lanes.log"
+if [ -f "$G/atomics-O2" ]; then
+    set +e
+    lanes_run atomics "$work/atomics-cpu" cpu 1 "$G/atomics-O2" >> "$OUT/lanes.log" 2>&1
+    lanes_run atomics "$work/atomics-cuda" "$BACKEND" "$LANES" "$G/atomics-O2" >> "$OUT/lanes.log" 2>&1
+    code=$?
+    set -e
+    if [ "$code" != 0 ]; then verdict lanes 0 "atomics-O2: $LANES lanes on cuda" "kvrm exited $code (lanes.log)"
+    else compare_lanes atomics-O2 "$work/atomics-cuda" "$work/atomics-cpu" 1; fi
+else
+    verdict lanes 0 "atomics-O2 lanes" "not copied"
+fi
+if [ -f "$G/args_env-O2" ]; then
+    set +e
+    lanes_run args_env "$work/args-cpu" cpu "$LANES" -E "KVRM_TEST_A=lane-{lane}" "$G/args_env-O2" "a{lane}" "{lane}b" >> "$OUT/lanes.log" 2>&1
+    lanes_run args_env "$work/args-cuda" "$BACKEND" "$LANES" -E "KVRM_TEST_A=lane-{lane}" "$G/args_env-O2" "a{lane}" "{lane}b" >> "$OUT/lanes.log" 2>&1
+    code=$?
+    set -e
+    # args_env exits with its argc (3), so kvrm's own status is 1 on both.
+    if [ "$code" != 1 ]; then verdict lanes 0 "args_env-O2 {lane}: $LANES lanes on cuda" "kvrm exited $code (lanes.log)"
+    else compare_lanes "args_env-O2 {lane}" "$work/args-cuda" "$work/args-cpu" 0; fi
+else
+    verdict lanes 0 "args_env-O2 lanes" "not copied"
+fi
+rm -rf "$work" "$OUT/ptx-cache"
+echo "gpu-check: $passed passed, $failed failed" | tee -a "$OUT/lanes.log"
 exit $status

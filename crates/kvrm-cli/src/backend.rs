@@ -8,6 +8,8 @@
 use kvrm_cuda::CudaEngine;
 
 /// From this many lanes `--backend auto` runs them on a GPU when one is usable.
+/// A first threshold: where the GPU beats every host core depends on the
+/// program and the CUDA engine's speed, so measure on the GPU and set it.
 pub const AUTO_GPU_MIN_LANES: usize = 64;
 
 /// The `--backend` choice as given.

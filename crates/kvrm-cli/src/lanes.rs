@@ -245,6 +245,7 @@ fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatu
         let mut config = o.kernel_config();
         config.quiet = true; // a lane's end is in its status, not on kvrm's stderr
         let mut kernel = Kernel::new(Box::new(CpuEngine::with_exec_mode(opts.engine)), config);
+        stop_signals_end_kvrm();
         let pid = kvrm_linux::spawn(&mut kernel, &spec)?;
         kernel.set_stdio(pid, 0, io.stdin()?);
         kernel.set_stdio(pid, 1, io.output(lane, 1)?);
@@ -257,6 +258,18 @@ fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatu
         Ok((LaneStatus::of_run_end(summary.end), kernel.instructions()))
     };
     run().unwrap_or_else(|e| (LaneStatus::Error(crate::error_chain(&e)), 0))
+}
+
+/// Ctrl-C and friends end kvrm, every lane with it. (Each kernel forwards
+/// them to its guests, but with one kernel per lane only one lane would get
+/// each signal.)
+fn stop_signals_end_kvrm() {
+    for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+        // SAFETY: restores the default disposition of a signal.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
 }
 
 /// Every lane of a Linux program as a top-level process of one kernel on
@@ -315,8 +328,11 @@ fn raise_open_files(want: u64) -> anyhow::Result<()> {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= want {
             return Ok(());
         }
-        lim.rlim_cur = lim.rlim_max.min(want.max(lim.rlim_cur));
-        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        // As many as allowed: guests open files of their own too.
+        lim.rlim_cur = lim.rlim_max.min(1 << 20).max(lim.rlim_cur);
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+        }
     }
     anyhow::ensure!(
         lim.rlim_cur >= want,
@@ -341,7 +357,13 @@ pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<E
             let (results, threads) =
                 on_all_cores(lo.lanes, |lane| elf_lane_on_cpu(opts, &io, lane));
             let instructions = results.iter().map(|r| r.1).sum();
-            let statuses = results.into_iter().map(|r| r.0).collect();
+            let statuses: Vec<LaneStatus> = results.into_iter().map(|r| r.0).collect();
+            // A program that cannot start is one error, not N failed lanes.
+            if let Some(LaneStatus::Error(e)) = statuses.first() {
+                if statuses.iter().all(|s| s == &statuses[0]) {
+                    anyhow::bail!("{e}");
+                }
+            }
             (
                 statuses,
                 instructions,
@@ -539,5 +561,127 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("instructions: 3000\n"), "{s}");
+    }
+}
+
+#[cfg(test)]
+mod one_kernel_tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../kvrm-linux/tests/asm")
+            .join(name)
+    }
+
+    fn opts(program: &str, args: &[&str]) -> ElfRunOptions {
+        ElfRunOptions {
+            program: fixture(program),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env_set: vec![],
+            env_unset: vec![],
+            fs_root: Some(fixture("")),
+            lib_prefix: None,
+            stats: false,
+            max_instructions: None,
+            trace: false,
+            deterministic: false,
+            seed: 0,
+            memory_limit: None,
+            max_processes: None,
+            quiet: true,
+            backend: BackendChoice::Cpu,
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kvrm-lanes-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    /// The CUDA backend's design (every lane a top-level process of one
+    /// kernel, all in the same `Engine::run` calls), checked here on the CPU
+    /// engine against lanes that each have a kernel of their own.
+    #[test]
+    fn one_kernel_lanes_match_separate_kernels() {
+        for (program, args) in [
+            ("fork", &[][..]),
+            ("args", &["l{lane}x"][..]),
+            ("segv", &[][..]),
+            ("hello", &[][..]),
+        ] {
+            let o = opts(program, args);
+            let lanes = 6;
+            let (one_dir, sep_dir) = (scratch("one"), scratch("sep"));
+            let io = LaneIo::new(Some(&one_dir), false).unwrap();
+            let (one, _) =
+                elf_lanes_one_kernel(Box::new(CpuEngine::new()), &o, &io, lanes, false).unwrap();
+            let io_sep = LaneIo::new(Some(&sep_dir), false).unwrap();
+            let sep: Vec<LaneStatus> = (0..lanes)
+                .map(|lane| elf_lane_on_cpu(&o, &io_sep, lane).0)
+                .collect();
+            assert_eq!(one, sep, "{program}");
+            for lane in 0..lanes {
+                for ext in ["stdout", "stderr"] {
+                    let f = format!("lane-{lane}.{ext}");
+                    let a = std::fs::read(one_dir.join(&f)).unwrap();
+                    let b = std::fs::read(sep_dir.join(&f)).unwrap();
+                    assert_eq!(a, b, "{program} {f}");
+                }
+            }
+            if program == "args" {
+                // `{lane}` reached the guest: it prints argv[1]'s first 4 bytes.
+                let out = std::fs::read(one_dir.join("lane-3.stdout")).unwrap();
+                assert!(out.starts_with(b"l3x"), "{out:?}");
+                assert_eq!(one[0], LaneStatus::Exit(2));
+            }
+            if program == "segv" {
+                assert_eq!(one[0], LaneStatus::Signal(11));
+            }
+            let _ = std::fs::remove_dir_all(&one_dir);
+            let _ = std::fs::remove_dir_all(&sep_dir);
+        }
+    }
+
+    /// Lanes of one kernel read the same stdin, each from its start.
+    #[test]
+    fn one_kernel_lanes_each_read_all_of_stdin() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let prog = repo.join("tests/guest/build/stdin_sum-O2");
+        if !prog.exists() {
+            println!(
+                "skipped: {} missing (scripts/build-guests.sh)",
+                prog.display()
+            );
+            return;
+        }
+        let dir = scratch("stdin");
+        std::fs::create_dir_all(&dir).unwrap();
+        // LaneIo removes its stdin file when done: give it a copy.
+        let input = dir.join("stdin");
+        std::fs::copy(repo.join("tests/guest/inputs/numbers.txt"), &input).unwrap();
+        let expected =
+            std::fs::read(repo.join("tests/guest/expected/stdin_sum-O2.stdout")).unwrap();
+        let mut o = opts("hello", &[]);
+        o.program = prog;
+        let io = LaneIo {
+            out: Some(dir.join("out")),
+            stdin: Some(input),
+        };
+        std::fs::create_dir_all(dir.join("out")).unwrap();
+        let (statuses, _) =
+            elf_lanes_one_kernel(Box::new(CpuEngine::new()), &o, &io, 4, false).unwrap();
+        assert_eq!(statuses, vec![LaneStatus::Exit(0); 4]);
+        for lane in 0..4 {
+            // The output recorded under qemu-aarch64 with this stdin.
+            let got = std::fs::read(dir.join(format!("out/lane-{lane}.stdout"))).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+        drop(io);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

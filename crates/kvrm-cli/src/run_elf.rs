@@ -232,7 +232,13 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
         eprint!("{}", kvrm_linux::format_stats(&summary, &kernel));
     }
     if kernel.live_processes() > 0 && summary.end != RunEnd::CycleLimit {
-        finish_in_background(&mut kernel, summary.end.status());
+        if kernel.engine().name() == "cpu" {
+            finish_in_background(&mut kernel, summary.end.status());
+        } else {
+            // A forked host process cannot use the parent's GPU context: the
+            // others finish before kvrm exits.
+            kernel.run_rest();
+        }
     }
     let signal = match summary.end {
         RunEnd::Crashed { signal, .. } => Some(signal),

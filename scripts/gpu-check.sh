@@ -43,7 +43,8 @@ if [ "${1:-}" != "--run" ]; then
     dest=${1:-.gpu}
     rm -rf "$dest" && mkdir -p "$dest"
     cargo build --release -p kvrm-cuda --examples
-    cp target/release/examples/cuda_bench "$dest/"
+    strip -o "$dest/cuda_bench" target/release/examples/cuda_bench
+    strip -o "$dest/cuda_modes" target/release/examples/cuda_modes
     # Test executables: cargo prints them as JSON artifacts.
     cargo test --release -p kvrm-cuda --no-run --message-format=json 2>/dev/null |
         python3 -c '
@@ -57,6 +58,14 @@ for line in sys.stdin:
             shutil.copy(m["executable"], sys.argv[1] + "/" + name)
             print("copied", name)
 ' "$dest"
+    strip "$dest"/kvrm-cuda-*
+    # The Python package (abi3 wheel; Python there is 3.12 with PyTorch and CuPy).
+    mkdir -p "$dest/py"
+    if python3 -m pip --version >/dev/null 2>&1; then
+        python3 -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" >/dev/null
+        (cd python && python3 -m maturin build --release --quiet --out "../$dest/py") ||
+            echo "gpu-check: the wheel did not build; the Python checks will fail" >&2
+    fi
     # The kvrm command (stripped: the carry limit is 64 MiB) and guest programs
     # with their expected outputs.
     cargo build --release -p kvrm
@@ -117,6 +126,18 @@ if [ "${GPU_SKIP_TESTS:-0}" != 1 ]; then
     if run bench timeout 240 "$bin/cuda_bench" ${BENCH_LANES:-}; then verdict bench 1 cuda_bench; else verdict bench 0 cuda_bench; fi
     run bench timeout 120 "$bin/kvrm" bench --backend cuda --repeat 1 || true
     run bench timeout 120 "$bin/kvrm" bench --backend cuda --lanes 1024 --repeat 1 || true
+    # The four execution modes on one lane, and the async mode's latencies.
+    if run bench timeout 240 "$bin/cuda_modes"; then verdict bench 1 cuda_modes; else verdict bench 0 cuda_modes; fi
+    # The Python package on the CUDA backend (device views with PyTorch and CuPy).
+    if run python pip install -q --no-deps --target "$OUT/site" "$bin"/py/kvrm-*.whl &&
+        run python env PYTHONPATH="$OUT/site" python3 -m pytest -q -p no:cacheprovider -rs \
+            --rootdir python/tests python/tests/test_cuda.py python/tests/test_views.py \
+            python/tests/test_machine.py python/tests/test_linux.py; then
+        verdict python 1 "python tests on the GPU machine"
+    else
+        verdict python 0 "python tests on the GPU machine" "python.log"
+    fi
+    rm -rf "$OUT/site"
 fi
 
 # --- the kvrm command on the GPU ---------------------------------------------------

@@ -42,6 +42,10 @@ static inline long long __mul64hi(long long a, long long b) {
 }
 template <typename T> static inline T min(T a, T b) { return a < b ? a : b; }
 static inline unsigned atomicAdd(unsigned *p, unsigned v) { unsigned o = *p; *p = o + v; return o; }
+static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) {
+    unsigned long long o = *p; *p = o + v; return o;
+}
+static inline void __threadfence_system() {}
 static inline unsigned atomicExch(unsigned *p, unsigned v) { unsigned o = *p; *p = v; return o; }
 static inline unsigned atomicCAS(unsigned *p, unsigned c, unsigned v) {
     unsigned o = *p;

@@ -29,19 +29,22 @@ type RunFn = unsafe extern "C" fn(
     *const u64,
     *mut LaneStop,
     u32,
+    *mut u64,
+    *mut u64,
 );
 
 const WRAPPER: &str = r#"
 extern "C" void kvrm_run_host(KvrmCpuState *states, const u32 *lane_machine, u32 nlanes,
                               const u32 *lane_space, const KvrmSpaceDev *spaces, u8 *pool,
                               KvrmControl *ctl, KvrmPageEvent *events, u64 *decode_cache,
-                              const u64 *budgets, KvrmLaneStop *stops, u32 gen) {
+                              const u64 *budgets, KvrmLaneStop *stops, u32 gen,
+                              u64 *progress, volatile u64 *host_progress) {
     blockDim.x = 1;
     threadIdx.x = 0;
     for (u32 i = 0; i < nlanes; i++) {
         blockIdx.x = i;
         kvrm_run(states, lane_machine, nlanes, lane_space, spaces, pool, ctl, events,
-                 decode_cache, budgets, stops, gen);
+                 decode_cache, budgets, stops, gen, progress, host_progress);
     }
 }
 "#;
@@ -155,6 +158,7 @@ fn host_compiled_kernels_match_oracle_fixtures() {
         };
         let mut decode_cache = vec![0u64; 1 << 16];
         let mut stops = vec![LaneStop::default(); n];
+        let mut progress = 0u64;
         // SAFETY: every pointer is to a live buffer sized for `n` lanes (the
         // pool for `cap` frames, tables for their masks); the kernel writes
         // no events (events_cap 0) and only within these buffers.
@@ -172,6 +176,8 @@ fn host_compiled_kernels_match_oracle_fixtures() {
                 budgets.as_ptr(),
                 stops.as_mut_ptr(),
                 1,
+                &mut progress,
+                std::ptr::null_mut(),
             )
         };
         let mut file_failed = 0;

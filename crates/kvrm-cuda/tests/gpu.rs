@@ -296,6 +296,7 @@ fn async_run_reports_progress_and_matches_a_synchronous_run() {
         assert_eq!(s.instructions, sync_out[0].instructions);
         assert_eq!(engine.state(s.machine).x, engine.state(sync_lane).x);
     }
-    assert_eq!(sync_out[0].instructions, 3 * iterations + 1);
+    // BRK stops the lane without retiring.
+    assert_eq!(sync_out[0].instructions, 3 * iterations);
     assert!(engine.wait(&mut out).is_err(), "nothing left to wait for");
 }

@@ -56,7 +56,7 @@ impl Kernel {
         } else if r == -EAGAIN || (n == CONNECT && (r == -EINPROGRESS || r == -EALREADY)) {
             Wait::Retry {
                 fds: vec![(plan.raw, plan.events)],
-                deadline: plan.timeout.map(|t| self.now() + t),
+                deadline: plan.timeout.and_then(|t| self.now().checked_add(t)),
             }
         } else {
             return Some(Outcome::Gone); // the result is in x0

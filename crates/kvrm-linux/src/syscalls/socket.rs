@@ -1043,7 +1043,10 @@ impl LinuxProcess {
                 self.sys_sendmsg(mem, fd, hdr, flags)
             };
             match r {
-                Ok(n) => write_guest(mem, hdr + MSGHDR_SIZE as u64, &(n as u32).to_le_bytes())?,
+                Ok(n) => {
+                    let at = hdr.wrapping_add(MSGHDR_SIZE as u64);
+                    write_guest(mem, at, &(n as u32).to_le_bytes())?
+                }
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
             }

@@ -2,7 +2,8 @@
  * and a forked client; datagrams between two bound pathname sockets (recvfrom names the
  * sender); socketpair stream and seqpacket (message boundaries, MSG_PEEK, MSG_TRUNC);
  * SCM_RIGHTS passing a pipe's read end to a child; an abstract name; a blocking recv
- * interrupted by a signal (EINTR without SA_RESTART); SO_RCVTIMEO (EAGAIN when it passes).
+ * interrupted by a signal (EINTR without SA_RESTART); SO_RCVTIMEO (EAGAIN when it passes);
+ * sendmmsg/recvmmsg on a datagram pair; epoll over a listening socket and a connection.
  * stdout is flushed before each fork and by the child before it exits. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static socklen_t un_addr(struct sockaddr_un *a, const char *path)
@@ -263,6 +266,87 @@ static void interrupt_test(void)
     close(sv[1]);
 }
 
+static void mmsg_test(void)
+{
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    struct mmsghdr out[3];
+    struct iovec oiov[3];
+    const char *words[3] = {"alpha", "beta", "gamma!"};
+    memset(out, 0, sizeof out);
+    for (int i = 0; i < 3; i++) {
+        oiov[i].iov_base = (void *)words[i];
+        oiov[i].iov_len = strlen(words[i]);
+        out[i].msg_hdr.msg_iov = &oiov[i];
+        out[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = sendmmsg(sv[0], out, 3, 0);
+    printf("sendmmsg %d: %u %u %u\n", n, out[0].msg_len, out[1].msg_len, out[2].msg_len);
+    struct mmsghdr in[8];
+    struct iovec iiov[8];
+    char bufs[8][16];
+    memset(in, 0, sizeof in);
+    for (int i = 0; i < 8; i++) {
+        iiov[i].iov_base = bufs[i];
+        iiov[i].iov_len = sizeof bufs[i];
+        in[i].msg_hdr.msg_iov = &iiov[i];
+        in[i].msg_hdr.msg_iovlen = 1;
+    }
+    n = recvmmsg(sv[1], in, 8, MSG_WAITFORONE, NULL);
+    printf("recvmmsg %d:", n);
+    for (int i = 0; i < n; i++) printf(" \"%.*s\"", (int)in[i].msg_len, bufs[i]);
+    printf("\n");
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void epoll_test(void)
+{
+    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_un a;
+    socklen_t al = un_addr(&a, "epoll.sock");
+    bind(ls, (struct sockaddr *)&a, al);
+    listen(ls, 1);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {EPOLLIN, {.u64 = 1000}};
+    epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        connect(s, (struct sockaddr *)&a, al);
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+        write(s, "over epoll", 10);
+        close(s);
+        _exit(0);
+    }
+    int c = -1, done = 0;
+    while (!done) {
+        struct epoll_event got[4];
+        int n = epoll_wait(ep, got, 4, 5000);
+        if (n <= 0) { printf("epoll_wait %d\n", n); break; }
+        for (int i = 0; i < n; i++) {
+            if (got[i].data.u64 == 1000) {
+                c = accept(ls, NULL, NULL);
+                struct epoll_event cev = {EPOLLIN | EPOLLRDHUP, {.u64 = 2000}};
+                epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+                printf("epoll: listening socket ready, accepted\n");
+            } else if (got[i].data.u64 == 2000) {
+                char buf[32];
+                ssize_t r = read(c, buf, sizeof buf);
+                if (r > 0) printf("epoll: connection ready, read \"%.*s\"\n", (int)r, buf);
+                else { printf("epoll: connection closed (%zd)\n", r); done = 1; }
+            }
+        }
+    }
+    wait_child(pid, "epoll");
+    close(c);
+    close(ep);
+    close(ls);
+    unlink("epoll.sock");
+}
+
 int main(void)
 {
     stream_test();
@@ -271,6 +355,8 @@ int main(void)
     rights_test();
     abstract_test();
     interrupt_test();
+    mmsg_test();
+    epoll_test();
     printf("recv on a pipe: %s\n", recv(0, NULL, 0, 0) < 0 ? strerror(errno) : "ok");
     return 0;
 }

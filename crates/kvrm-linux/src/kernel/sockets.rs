@@ -31,6 +31,8 @@ impl Kernel {
             SENDTO => (true, a[3]),
             RECVMSG => (false, a[2]),
             SENDMSG => (true, a[2]),
+            RECVMMSG => (false, a[3]),
+            SENDMMSG => (true, a[3]),
             ACCEPT | ACCEPT4 => (false, 0),
             CONNECT => (true, 0),
             _ => return None,
@@ -54,7 +56,7 @@ impl Kernel {
         } else if r == -EAGAIN || (n == CONNECT && (r == -EINPROGRESS || r == -EALREADY)) {
             Wait::Retry {
                 fds: vec![(plan.raw, plan.events)],
-                deadline: plan.timeout.map(|t| self.now() + t),
+                deadline: plan.timeout.and_then(|t| self.now().checked_add(t)),
             }
         } else {
             return Some(Outcome::Gone); // the result is in x0
@@ -71,8 +73,8 @@ impl Kernel {
 pub(crate) fn timed_out_result(n: u64) -> u64 {
     match n {
         CONNECT => (-EINPROGRESS) as u64,
-        READ | READV | WRITE | WRITEV | RECVFROM | SENDTO | RECVMSG | SENDMSG | ACCEPT
-        | ACCEPT4 => (-EAGAIN) as u64,
+        READ | READV | WRITE | WRITEV | RECVFROM | SENDTO | RECVMSG | SENDMSG | RECVMMSG
+        | SENDMMSG | ACCEPT | ACCEPT4 => (-EAGAIN) as u64,
         _ => 0,
     }
 }

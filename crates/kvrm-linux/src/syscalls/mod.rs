@@ -548,7 +548,7 @@ impl LinuxProcess {
             FSYNC | FDATASYNC | FADVISE64 => self.fds.entry(a[0]).map(|_| 0),
             SYNC => Ok(0),
             EPOLL_CREATE1 => self.sys_epoll_create1(a[0]),
-            198..=212 | 242 => self.socket_call(mem, n, a),
+            198..=212 | 242 | 243 | 269 => self.socket_call(mem, n, a),
             EPOLL_CTL => self.sys_epoll_ctl(mem, a[0], a[1], a[2], a[3]),
             // Memory.
             BRK => self.sys_brk(mem, a[0]),

@@ -21,7 +21,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use kvrm_isa::AddressSpace;
+use kvrm_isa::{AddressSpace, PAGE_SIZE};
 
 use super::files::{guest_flags_from_host, last_errno};
 use super::{check_writable, read_guest, write_guest, LinuxProcess, SysResult};
@@ -49,6 +49,8 @@ pub mod nr {
     pub const SENDMSG: u64 = 211;
     pub const RECVMSG: u64 = 212;
     pub const ACCEPT4: u64 = 242;
+    pub const RECVMMSG: u64 = 243;
+    pub const SENDMMSG: u64 = 269;
 }
 
 // Errnos of the socket calls (asm-generic/errno.h; the host shares them).
@@ -90,6 +92,9 @@ const OPT_MAX: usize = 512;
 const CONTROL_MAX: u64 = 64 << 10;
 const UIO_MAXIOV: u64 = 1024;
 const MSGHDR_SIZE: usize = 56;
+/// `struct mmsghdr`: a msghdr, the u32 count it moved, padding.
+const MMSGHDR_SIZE: u64 = 64;
+const MSG_WAITFORONE: u64 = 0x10000;
 const CMSG_HDR: usize = 16;
 
 const _: () = assert!(std::mem::size_of::<libc::sockaddr_in>() == 16);
@@ -176,6 +181,27 @@ fn read_socklen(mem: &AddressSpace, p: u64) -> Result<usize, i64> {
         return Err(EINVAL);
     }
     Ok(v as usize)
+}
+
+/// How many bytes from `addr` (at most `len`) the guest can write: a
+/// receive fills that much (Linux copies until the first fault); EFAULT if
+/// none of a non-empty buffer.
+fn writable_prefix(mem: &AddressSpace, addr: u64, len: u64) -> Result<u64, i64> {
+    let mut done = 0u64;
+    while done < len {
+        let Some(a) = addr.checked_add(done) else {
+            break;
+        };
+        if !mem.perms_at(a).is_some_and(|p| p.write()) {
+            break;
+        }
+        let page_end = (a & !(PAGE_SIZE - 1)).wrapping_add(PAGE_SIZE);
+        done += page_end.wrapping_sub(a).min(len - done);
+    }
+    if done == 0 && len > 0 {
+        return Err(EFAULT);
+    }
+    Ok(done)
 }
 
 fn zeroed_storage() -> libc::sockaddr_storage {
@@ -349,6 +375,8 @@ impl LinuxProcess {
             SHUTDOWN => self.sys_shutdown(a[0], a[1]),
             SENDMSG => self.sys_sendmsg(mem, a[0], a[1], a[2]),
             RECVMSG => self.sys_recvmsg(mem, a[0], a[1], a[2]),
+            SENDMMSG => self.sys_mmsg(mem, a[0], a[1], a[2], a[3], false),
+            RECVMMSG => self.sys_mmsg(mem, a[0], a[1], a[2], a[3], true),
             _ => Err(ENOSYS),
         }
     }
@@ -744,8 +772,7 @@ impl LinuxProcess {
         lenp: u64,
     ) -> SysResult {
         let raw = self.socket_fd(fd)?;
-        let n = (len as usize).min(IO_MAX);
-        check_writable(mem, buf, n as u64)?;
+        let n = writable_prefix(mem, buf, len.min(IO_MAX as u64))? as usize;
         let room = if addr != 0 {
             Some(read_socklen(mem, lenp)?)
         } else {
@@ -915,12 +942,19 @@ impl LinuxProcess {
         let mut room = IO_MAX as u64;
         let mut targets = Vec::new();
         for &(base, len) in &iovs {
-            let n = len.min(room);
-            check_writable(mem, base, n)?;
+            let want = len.min(room);
+            let n = match writable_prefix(mem, base, want) {
+                Ok(n) => n,
+                Err(e) if targets.is_empty() => return Err(e),
+                Err(_) => break,
+            };
             if n > 0 {
                 targets.push((base, n as usize));
             }
             room -= n;
+            if n < want {
+                break;
+            }
         }
         let total: usize = targets.iter().map(|&(_, n)| n).sum();
         let mut data = vec![0u8; total];
@@ -982,6 +1016,43 @@ impl LinuxProcess {
         write_guest(mem, msg + 40, &(cm.len() as u64).to_le_bytes())?;
         write_guest(mem, msg + 48, &hdr_flags.to_le_bytes())?;
         Ok(r as u64)
+    }
+
+    /// sendmmsg / recvmmsg: sendmsg / recvmsg for each `struct mmsghdr`
+    /// until one fails. Only the first receive may wait (the later ones
+    /// take what is there, as with MSG_WAITFORONE); recvmmsg's timeout is
+    /// not used.
+    fn sys_mmsg(
+        &mut self,
+        mem: &mut AddressSpace,
+        fd: u64,
+        vec: u64,
+        vlen: u64,
+        flags: u64,
+        recv: bool,
+    ) -> SysResult {
+        self.socket_fd(fd)?;
+        let flags = flags & !MSG_WAITFORONE;
+        let mut done = 0u64;
+        for i in 0..(vlen as u32 as u64).min(UIO_MAXIOV) {
+            let hdr = vec.wrapping_add(i * MMSGHDR_SIZE);
+            let r = if recv {
+                let f = if i > 0 { flags | MSG_DONTWAIT } else { flags };
+                self.sys_recvmsg(mem, fd, hdr, f)
+            } else {
+                self.sys_sendmsg(mem, fd, hdr, flags)
+            };
+            match r {
+                Ok(n) => {
+                    let at = hdr.wrapping_add(MSGHDR_SIZE as u64);
+                    write_guest(mem, at, &(n as u32).to_le_bytes())?
+                }
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+            done += 1;
+        }
+        Ok(done)
     }
 
     pub(crate) fn sys_shutdown(&mut self, fd: u64, how: u64) -> SysResult {

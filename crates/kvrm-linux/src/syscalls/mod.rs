@@ -12,6 +12,7 @@ use crate::abi::{errno::*, layout, signal};
 use crate::fd::{FdEntry, FdTable, HostFd, OpenFile};
 use crate::sandbox::{Sandbox, PATH_MAX};
 
+mod fifo;
 mod files;
 mod misc;
 mod mm;
@@ -26,6 +27,7 @@ mod xattr;
 pub(crate) fn lexical_path(base: &str, path: &[u8]) -> String {
     files::lexical(base, path)
 }
+pub(crate) use fifo::FifoOpen;
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
 pub use numbers::{syscall_name, syscall_number};
@@ -40,6 +42,7 @@ pub mod nr {
     pub const FCNTL: u64 = 25;
     pub const IOCTL: u64 = 29;
     pub const FLOCK: u64 = 32;
+    pub const MKNODAT: u64 = 33;
     pub const MKDIRAT: u64 = 34;
     pub const UNLINKAT: u64 = 35;
     pub const SYMLINKAT: u64 = 36;
@@ -250,6 +253,8 @@ pub struct LinuxProcess {
     pub(crate) map_names: Vec<crate::procfs::NamedMapping>,
     /// Where the argv strings are in guest memory (/proc/PID/cmdline).
     pub(crate) args_range: (u64, u64),
+    /// FIFOs opened for an openat that waited for the other end (fifo.rs).
+    fifos: Vec<fifo::PendingFifo>,
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -344,6 +349,7 @@ impl LinuxProcess {
             procfs: None,
             map_names: Vec::new(),
             args_range: (0, 0),
+            fifos: Vec::new(),
         })
     }
 
@@ -378,6 +384,7 @@ impl LinuxProcess {
             procfs: None,
             map_names: self.map_names.clone(),
             args_range: self.args_range,
+            fifos: Vec::new(),
         }
     }
 
@@ -516,6 +523,7 @@ impl LinuxProcess {
             FCHDIR => self.sys_fchdir(a[0]),
             UNLINKAT => self.sys_unlinkat(mem, a[0], a[1], a[2]),
             MKDIRAT => self.sys_mkdirat(mem, a[0], a[1], a[2]),
+            MKNODAT => self.sys_mknodat(mem, a[0], a[1], a[2]),
             RENAMEAT => self.sys_renameat2(mem, a[0], a[1], a[2], a[3], 0),
             RENAMEAT2 => self.sys_renameat2(mem, a[0], a[1], a[2], a[3], a[4]),
             SYMLINKAT => self.sys_symlinkat(mem, a[0], a[1], a[2]),

@@ -2,7 +2,7 @@
 //! through the sandbox resolver here.
 
 use std::fs::Metadata;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -169,8 +169,13 @@ impl LinuxProcess {
         };
         let c = cpath(&host_path)?;
         let mode = (mode as u32 & 0o7777) & !self.umask;
+        let fifo = self
+            .take_fifo(&host_path, flags)
+            .map(IntoRawFd::into_raw_fd);
         // SAFETY: `c` is a valid NUL-terminated path; the result is checked.
-        let raw = unsafe { libc::open(c.as_ptr(), host_flags | libc::O_NOFOLLOW, mode) };
+        let raw = fifo.unwrap_or_else(|| unsafe {
+            libc::open(c.as_ptr(), host_flags | libc::O_NOFOLLOW, mode)
+        });
         let raw = if raw < 0 && last_errno() == ELOOP && flags & O_NOFOLLOW == 0 {
             // Special host paths (e.g. /dev/fd links) may be symlinks themselves.
             if self.special(dirfd, &path).is_some() {

@@ -86,6 +86,7 @@ summary=$(
   suite_line oracle "oracle cases"
   suite_line guest "guest runs"
   suite_line busybox "busybox runs"
+  suite_line debian "debian runs"
   rust_line
   python_line
 )

@@ -12,6 +12,7 @@ use crate::abi::{errno::*, layout, signal};
 use crate::fd::{FdEntry, FdTable, HostFd, OpenFile};
 use crate::sandbox::{Sandbox, PATH_MAX};
 
+mod fd_paths;
 mod fifo;
 mod files;
 mod misc;

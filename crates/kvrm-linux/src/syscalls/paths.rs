@@ -138,6 +138,9 @@ impl LinuxProcess {
         let path = read_path(mem, path)?;
         let host_flags = host_open_flags(flags);
         let cloexec = flags & O_CLOEXEC != 0;
+        if let Some(fd) = self.fd_path_target(dirfd, &path) {
+            return self.open_fd_path(fd, flags);
+        }
         if let Some(pp) = self.proc_path(dirfd, &path) {
             if let Some(file) = self.procfs_open(&pp) {
                 if flags & (O_ACCMODE | O_CREAT | O_TRUNC) != 0 {
@@ -198,6 +201,7 @@ impl LinuxProcess {
             (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH)) | O_LARGEFILE,
         );
         of.is_dir = is_dir;
+        of.host_nonblock = fifo.is_some();
         of.guest_path = Some(guest_path);
         of.host_path = Some(host_path);
         self.install(of, cloexec)
@@ -221,6 +225,9 @@ impl LinuxProcess {
                 return std::fs::symlink_metadata(r.host).map_err(|e| host_errno(&e));
             }
             return self.fd_metadata(dirfd);
+        }
+        if let Some(fd) = self.fd_path_target(dirfd, &p) {
+            return self.fd_metadata(fd).map_err(|_| ENOENT);
         }
         if let Some(pp) = self.proc_path(dirfd, &p) {
             if let Some(file) = self.procfs_open(&pp) {

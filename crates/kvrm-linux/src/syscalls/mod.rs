@@ -273,6 +273,19 @@ pub(crate) const DETERMINISTIC_EPOCH_S: u64 = 1_767_225_600;
 
 pub(crate) const RLIM_INFINITY: u64 = u64::MAX;
 
+/// kvrm's own RLIMIT_NOFILE (soft, hard); 1024 each where the host does not say.
+fn host_nofile_limit() -> [u64; 2] {
+    let mut r = libc::rlimit {
+        rlim_cur: 1024,
+        rlim_max: 1024,
+    };
+    // SAFETY: getrlimit fills the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+        return [1024, 1024];
+    }
+    [r.rlim_cur, r.rlim_max]
+}
+
 impl LinuxProcess {
     /// A process whose descriptors 0-2 are the host's stdin, stdout, stderr.
     pub fn new(cfg: ProcessConfig) -> std::io::Result<Self> {
@@ -280,7 +293,9 @@ impl LinuxProcess {
         if let Some(prefix) = &cfg.lib_prefix {
             sandbox = sandbox.with_prefix(prefix)?;
         }
-        let mut fds = FdTable::new(1024);
+        // The guest inherits kvrm's RLIMIT_NOFILE, as a child process does (qemu's guest too).
+        let nofile = host_nofile_limit();
+        let mut fds = FdTable::new(nofile[0].min(65536) as usize);
         for (fd, status) in [
             (0, crate::abi::open::O_RDONLY),
             (1, crate::abi::open::O_WRONLY),
@@ -302,7 +317,7 @@ impl LinuxProcess {
         rlimits[3] = [layout::STACK_SIZE, RLIM_INFINITY]; // RLIMIT_STACK
         rlimits[4] = [0, RLIM_INFINITY]; // RLIMIT_CORE
         rlimits[6] = [63_000, 63_000]; // RLIMIT_NPROC
-        rlimits[7] = [1024, 1024]; // RLIMIT_NOFILE
+        rlimits[7] = nofile; // RLIMIT_NOFILE
         rlimits[8] = [8 << 20, 8 << 20]; // RLIMIT_MEMLOCK
         rlimits[11] = [63_000, 63_000]; // RLIMIT_SIGPENDING
         rlimits[12] = [819_200, 819_200]; // RLIMIT_MSGQUEUE

@@ -24,6 +24,7 @@ const FILES: &[(&str, &str)] = &[
     script!("misc.sh"),
     script!("pipes.sh"),
     script!("sash.sh"),
+    script!("bash.sh"),
     ("words.txt", "pear\napple\nfig\napple\n"),
 ];
 
@@ -63,7 +64,8 @@ const CASES: &[Case] = every_script!(
     "lksh": "lksh",
 );
 
-const SASH_CASES: &[Case] = &[
+const OWN_CASES: &[Case] = &[
+    case("bash_only", "bash-static", &["bash.sh"], ""),
     case("sash_script", "sash", &["-f", "sash.sh"], ""),
     case("sash_c", "sash", &["-c", "echo $HOME; -echo built in"], ""),
 ];
@@ -75,10 +77,11 @@ const SUITE: Suite = Suite {
     path: &["usr/bin"],
 };
 
-const SASH: Suite = Suite {
-    name: "sash",
+/// Scripts for one shell: bash's own features, sash's built-in commands.
+const OWN: Suite = Suite {
+    name: "shells_own",
     files: FILES,
-    cases: SASH_CASES,
+    cases: OWN_CASES,
     path: &["usr/bin"],
 };
 
@@ -90,8 +93,8 @@ fn shells_match_qemu() {
 }
 
 #[test]
-fn sash_matches_qemu() {
-    if let Some(root) = sysroot_or_skip(&SASH) {
-        run_suite(&SASH, &root);
+fn bash_and_sash_scripts_match_qemu() {
+    if let Some(root) = sysroot_or_skip(&OWN) {
+        run_suite(&OWN, &root);
     }
 }

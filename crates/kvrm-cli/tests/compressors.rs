@@ -1,8 +1,8 @@
-//! Debian's zstd and xz-utils for arm64 (dynamic, with libzstd, liblzma, liblz4): round trips of
-//! a generated file with `zstd -T2`, `zstd -19`, `xz -T2` (several blocks, so several worker
-//! threads), `xz -9e --check=sha256`, `-d`, `-t`, `--list`, and corrupt input; the compressed
-//! bytes (their sha256), the listings and the messages are compared with qemu-aarch64
-//! (harness: sysroot/mod.rs).
+//! Debian's zstd and xz-utils for arm64 (dynamic, with libzstd, liblzma, liblz4, libstdc++):
+//! round trips of a generated file with `zstd -T2`, pzstd (C++ std::thread), `zstd -19`,
+//! `xz -T2` (several blocks, so several worker threads), `xz -9e --check=sha256`, `-d`, `-t`,
+//! `--list`, and corrupt input; the compressed bytes (their sha256), the listings and the
+//! messages are compared with qemu-aarch64 (harness: sysroot/mod.rs).
 
 mod sysroot;
 
@@ -43,6 +43,13 @@ const CASES: &[Case] = &[
         "dash",
         &["-c", "echo garbage > bad.zst; zstd -d bad.zst; echo status=$?; zstd -t bad.zst; echo status=$?; \
                printf '\\050\\265\\057\\375\\044' > trunc.zst; zstd -dc trunc.zst; echo status=$?"],
+        "",
+    ),
+    case(
+        "pzstd_threads",
+        "dash",
+        &["-c", ". ./gen.sh && pzstd -p 2 -q -c data.txt > p.zst && pzstd -d -p 2 -q -c p.zst | cmp - data.txt && \
+               pzstd -p 2 -c noise.txt | zstd -dc | cmp - noise.txt && sha256sum p.zst"],
         "",
     ),
     case(

@@ -25,6 +25,8 @@ const FILES: &[(&str, &str)] = &[
     script!("pipes.sh"),
     script!("sash.sh"),
     script!("bash.sh"),
+    script!("zsh.sh"),
+    script!("mksh.sh"),
     ("words.txt", "pear\napple\nfig\napple\n"),
 ];
 
@@ -66,6 +68,10 @@ const CASES: &[Case] = every_script!(
 
 const OWN_CASES: &[Case] = &[
     case("bash_only", "bash-static", &["bash.sh"], ""),
+    case("zsh_only", "zsh-static", &["zsh.sh"], ""),
+    case("mksh_only", "mksh", &["mksh.sh"], ""),
+    case("mksh_static_only", MKSH_STATIC, &["mksh.sh"], ""),
+    case("lksh_only", "lksh", &["mksh.sh"], ""),
     case("sash_script", "sash", &["-f", "sash.sh"], ""),
     case("sash_c", "sash", &["-c", "echo $HOME; -echo built in"], ""),
 ];
@@ -77,7 +83,7 @@ const SUITE: Suite = Suite {
     path: &["usr/bin"],
 };
 
-/// Scripts for one shell: bash's own features, sash's built-in commands.
+/// Scripts for one shell: the features of bash, zsh and mksh of their own, sash's built-ins.
 const OWN: Suite = Suite {
     name: "shells_own",
     files: FILES,

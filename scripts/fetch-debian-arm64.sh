@@ -16,6 +16,8 @@ PACKAGES=(
     grep sed dash findutils diffutils
     gawk libmpfr6 libsigsegv2 libreadline8 libtinfo6
     sqlite3 libsqlite3-0 zlib1g
+    bash-static zsh-static mksh sash
+    zstd libzstd1 liblz4-1 xz-utils liblzma5 libstdc++6
 )
 STAMP="$ROOT/.kvrm-packages"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then

@@ -91,6 +91,7 @@ summary=$(
   suite_line guest "guest runs"
   suite_line busybox "busybox runs"
   suite_line go "go runs"
+  suite_line debian "debian runs"
   rust_line
   python_line
 )

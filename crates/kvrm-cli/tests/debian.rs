@@ -1,44 +1,15 @@
 //! Stock Debian arm64 programs, dynamically linked (coreutils, grep, sed, gawk, dash, findutils,
 //! diffutils, sqlite3), from the sysroot scripts/fetch-debian-arm64.sh unpacks into
-//! tests/debian/build/sysroot. Every case runs twice in a scratch directory inside the sysroot,
-//! as `kvrm run --quiet --fs-root SYSROOT SYSROOT/usr/bin/PROG ARGS` and as
-//! `qemu-aarch64 -L SYSROOT SYSROOT/usr/bin/PROG ARGS`, and stdout, stderr and the exit status
-//! must be the same. qemu-user without binfmt_misc cannot run the AArch64 programs a shell
-//! starts, so under qemu PATH begins with wrappers that run each program under qemu.
-//!
-//! The test fetches the sysroot itself when it is missing (root and network needed); otherwise,
-//! and without qemu-aarch64, it is skipped with the reason printed (KVRM_REQUIRE_GUESTS=1:
-//! fails instead). KVRM_SKIP_GUESTS=1 skips it, KVRM_GUEST_FILTER=SUBSTR selects cases.
+//! tests/debian/build/sysroot, each case compared with qemu-aarch64 (stdout, stderr, exit
+//! status; the harness and its knobs are in sysroot/mod.rs).
+
+mod sysroot;
 
 use std::fs;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
-/// One case: the program (a name in the sysroot's /usr/bin), its arguments and stdin.
-struct Case {
-    name: &'static str,
-    prog: &'static str,
-    args: &'static [&'static str],
-    stdin: &'static str,
-}
-
-const fn case(
-    name: &'static str,
-    prog: &'static str,
-    args: &'static [&'static str],
-    stdin: &'static str,
-) -> Case {
-    Case {
-        name,
-        prog,
-        args,
-        stdin,
-    }
-}
+use sysroot::{case, run_suite, sysroot, sysroot_or_skip, Case, Suite};
 
 /// Files every scratch directory starts with.
 const FILES: &[(&str, &str)] = &[
@@ -207,271 +178,18 @@ const CASES: &[Case] = &[
     ),
 ];
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repository root")
-}
-
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).map(|v| v == "1").unwrap_or(false)
-}
-
-/// The sysroot, fetched if needed; `Err(reason)` when the suite cannot run.
-fn sysroot() -> Result<PathBuf, String> {
-    // The tests of this file run in parallel: one of them fetches, the others wait.
-    static FETCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = FETCH
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let root = repo_root();
-    let sysroot = root.join("tests/debian/build/sysroot");
-    if Command::new("qemu-aarch64")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_err()
-    {
-        return Err("qemu-aarch64 not found (apt-get install qemu-user)".into());
-    }
-    let stamp = sysroot.join(".kvrm-packages");
-    if !stamp.exists() {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0
-            && !Command::new("sudo")
-                .args(["-n", "true"])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        {
-            return Err(format!(
-                "{} missing and not root: run scripts/fetch-debian-arm64.sh as root",
-                sysroot.display()
-            ));
-        }
-        let out = Command::new(root.join("scripts/fetch-debian-arm64.sh"))
-            .output()
-            .map_err(|e| format!("scripts/fetch-debian-arm64.sh: {e}"))?;
-        if !out.status.success() || !stamp.exists() {
-            return Err(format!(
-                "scripts/fetch-debian-arm64.sh failed (network? apt?): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-    }
-    Ok(sysroot)
-}
-
-/// Host scripts named after every program of the sysroot's /usr/bin that run it under qemu.
-fn qemu_wrappers(sysroot: &Path, dir: &Path) {
-    fs::create_dir_all(dir).unwrap();
-    for e in fs::read_dir(sysroot.join("usr/bin")).unwrap() {
-        let name = e.unwrap().file_name().into_string().unwrap();
-        let path = dir.join(&name);
-        let script = format!(
-            "#!/bin/sh\nexec qemu-aarch64 -L {root} -0 \"{name}\" {root}/usr/bin/{name} \"$@\"\n",
-            root = sysroot.display()
-        );
-        fs::write(&path, script).unwrap();
-        let mut perms = fs::metadata(&path).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-        fs::set_permissions(&path, perms).unwrap();
-    }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-struct Outcome {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    status: i32,
-}
-
-fn run(mut cmd: Command, stdin: &str, timeout: Duration) -> Result<Outcome, String> {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("{cmd:?}: {e}"))?;
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.as_bytes().to_vec();
-    let in_t = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out_pipe.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err_pipe.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(st);
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let _ = in_t.join();
-    let stdout = out_t.join().unwrap();
-    let stderr = err_t.join().unwrap();
-    let status = status.ok_or_else(|| format!("timed out after {}s", timeout.as_secs()))?;
-    use std::os::unix::process::ExitStatusExt;
-    let status = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-    let stderr = stderr
-        .split_inclusive(|&b| b == b'\n')
-        .filter(|l| !l.starts_with(b"qemu: uncaught target signal"))
-        .flatten()
-        .copied()
-        .collect();
-    Ok(Outcome {
-        stdout,
-        stderr,
-        status,
-    })
-}
-
-/// A fresh scratch directory inside the sysroot with [`FILES`] (same name for both runs, so
-/// that paths in the output agree).
-fn fresh_scratch(dir: &Path) {
-    let _ = fs::remove_dir_all(dir);
-    fs::create_dir_all(dir).unwrap();
-    // Fixed times: diff -u and ls -l show them.
-    let t = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-    for (name, text) in FILES {
-        fs::write(dir.join(name), text).unwrap();
-        fs::File::options()
-            .write(true)
-            .open(dir.join(name))
-            .and_then(|f| f.set_modified(t))
-            .unwrap();
-    }
-}
-
-fn show(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(b);
-    if s.len() > 600 {
-        format!("{}...", &s[..s.floor_char_boundary(600)])
-    } else {
-        s.into_owned()
-    }
-}
+const SUITE: Suite = Suite {
+    name: "debian",
+    files: FILES,
+    cases: CASES,
+    path: &["usr/bin", "bin"],
+};
 
 #[test]
 fn debian_programs_match_qemu() {
-    if env_flag("KVRM_SKIP_GUESTS") {
-        eprintln!("SKIP debian: KVRM_SKIP_GUESTS=1");
-        return;
+    if let Some(root) = sysroot_or_skip(&SUITE) {
+        run_suite(&SUITE, &root);
     }
-    let sysroot = match sysroot() {
-        Ok(s) => s,
-        Err(why) => {
-            if env_flag("KVRM_REQUIRE_GUESTS") {
-                panic!("KVRM_REQUIRE_GUESTS=1: {why}");
-            }
-            eprintln!("SKIP debian: {why}");
-            return;
-        }
-    };
-    let kvrm = PathBuf::from(env!("CARGO_BIN_EXE_kvrm"));
-    let work =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("debian-{}", std::process::id()));
-    let wrappers = work.join("wrappers");
-    qemu_wrappers(&sysroot, &wrappers);
-    let filter = std::env::var("KVRM_GUEST_FILTER").unwrap_or_default();
-    let cases: Vec<&Case> = CASES.iter().filter(|c| c.name.contains(&filter)).collect();
-    let timeout = Duration::from_secs(120);
-    let jobs = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let next = AtomicUsize::new(0);
-    let failures = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..jobs.min(cases.len()) {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some(c) = cases.get(k) else { break };
-                let scratch =
-                    sysroot
-                        .join("tmp")
-                        .join(format!("kvrm-{}-{}", std::process::id(), c.name));
-                let prog = sysroot.join("usr/bin").join(c.prog);
-                let guest_path = "/usr/bin:/bin";
-                let base_env = [("HOME", "/"), ("TZ", "UTC")];
-
-                fresh_scratch(&scratch);
-                let mut q = Command::new("qemu-aarch64");
-                q.arg("-L").arg(&sysroot).arg(&prog).args(c.args);
-                q.current_dir(&scratch)
-                    .env_clear()
-                    .envs(base_env)
-                    .env("PATH", format!("{}:{guest_path}", wrappers.display()));
-                let expected = run(q, c.stdin, timeout);
-
-                // kvrm on each engine: the interpreter and the JIT.
-                for engine in ["interp", "jit"] {
-                    fresh_scratch(&scratch);
-                    let mut k = Command::new(&kvrm);
-                    k.args(["run", "--quiet", "--engine", engine, "--fs-root"])
-                        .arg(&sysroot)
-                        .arg(&prog)
-                        .args(c.args);
-                    k.current_dir(&scratch)
-                        .env_clear()
-                        .envs(base_env)
-                        .env("PATH", guest_path);
-                    let actual = run(k, c.stdin, timeout);
-                    let problem = match (&expected, actual) {
-                        (Err(e), _) => Some(format!("qemu: {e}")),
-                        (_, Err(e)) => Some(format!("kvrm: {e}")),
-                        (Ok(e), Ok(a)) if *e != a => Some(format!(
-                            "status {} vs {}\n    stdout (qemu): {:?}\n    stdout (kvrm): {:?}\n    \
-                             stderr (qemu): {:?}\n    stderr (kvrm): {:?}",
-                            e.status,
-                            a.status,
-                            show(&e.stdout),
-                            show(&a.stdout),
-                            show(&e.stderr),
-                            show(&a.stderr)
-                        )),
-                        _ => None,
-                    };
-                    if let Some(p) = problem {
-                        failures
-                            .lock()
-                            .unwrap()
-                            .push(format!("  {} (--engine {engine}): {p}", c.name));
-                    }
-                }
-                let _ = fs::remove_dir_all(&scratch);
-            });
-        }
-    });
-    let _ = fs::remove_dir_all(&work);
-    let failures = failures.into_inner().unwrap();
-    eprintln!(
-        "debian: {} runs (interp and jit) passed, {} failed",
-        2 * cases.len() - failures.len(),
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {} Debian runs (interp and jit) differ from qemu-aarch64:\n{}",
-        failures.len(),
-        2 * cases.len(),
-        failures.join("\n")
-    );
 }
 
 /// An absolute PROGRAM path that does not exist on the host is looked up in --fs-root, and

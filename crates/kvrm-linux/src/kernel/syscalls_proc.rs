@@ -10,7 +10,7 @@ use kvrm_isa::{CpuState, SpaceId};
 use super::{Kernel, Outcome, Pid, Process, Thread, Wait};
 use crate::abi::{errno::*, signal::*};
 use crate::syscalls::clone_flags::*;
-use crate::syscalls::{misc_read_timespec, nr, ProcessExit};
+use crate::syscalls::{misc_read_timespec, nr, FifoOpen, ProcessExit};
 
 const WNOHANG: u64 = 1;
 const WEXITED: u64 = 4;
@@ -115,6 +115,7 @@ impl Kernel {
             }
             FCNTL | FLOCK => return self.lock_call(pid, n, a),
             READ | READV => return self.io_wait(pid, a[0], false),
+            OPENAT => return self.fifo_open_wait(pid, a),
             WRITE | WRITEV => return self.io_wait(pid, a[0], true),
             _ => return None,
         })
@@ -742,6 +743,25 @@ impl Kernel {
 
     /// A read or write of `fd` that would have to wait makes the thread
     /// wait for the descriptor; otherwise the Linux layer does the call.
+    /// openat of a FIFO waits for its other end (syscalls/fifo.rs); `None`: go on.
+    fn fifo_open_wait(&mut self, pid: Pid, a: [u64; 6]) -> Option<Outcome> {
+        let p = self.procs.get_mut(&pid)?;
+        let mem = self.engine.space(p.space);
+        let wait = match p.linux.fifo_open_wait(mem, a[0], a[1], a[2]) {
+            FifoOpen::Proceed => return None,
+            FifoOpen::AwaitWriter(raw) => Wait::Retry {
+                fds: vec![(raw, libc::POLLIN)],
+                deadline: None,
+            },
+            // Nothing to poll for a reader to come: look again soon.
+            FifoOpen::AwaitReader => Wait::Retry {
+                fds: Vec::new(),
+                deadline: Some(self.now() + Duration::from_millis(5)),
+            },
+        };
+        Some(Outcome::Wait(wait))
+    }
+
     fn io_wait(&mut self, pid: Pid, fd: u64, write: bool) -> Option<Outcome> {
         let (raw, events) = self.procs.get(&pid)?.linux.would_block(fd, write)?;
         Some(Outcome::Wait(Wait::Retry {

@@ -12,6 +12,8 @@ use crate::abi::{errno::*, layout, signal};
 use crate::fd::{FdEntry, FdTable, HostFd, OpenFile};
 use crate::sandbox::{Sandbox, PATH_MAX};
 
+mod fd_paths;
+mod fifo;
 mod files;
 mod misc;
 mod mm;
@@ -27,6 +29,7 @@ mod xattr;
 pub(crate) fn lexical_path(base: &str, path: &[u8]) -> String {
     files::lexical(base, path)
 }
+pub(crate) use fifo::FifoOpen;
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
 pub use numbers::{syscall_name, syscall_number};
@@ -42,6 +45,7 @@ pub mod nr {
     pub const FCNTL: u64 = 25;
     pub const IOCTL: u64 = 29;
     pub const FLOCK: u64 = 32;
+    pub const MKNODAT: u64 = 33;
     pub const MKDIRAT: u64 = 34;
     pub const UNLINKAT: u64 = 35;
     pub const SYMLINKAT: u64 = 36;
@@ -254,6 +258,8 @@ pub struct LinuxProcess {
     pub(crate) args_range: (u64, u64),
     /// AF_INET and AF_INET6 sockets allowed (`KernelConfig::net`).
     pub(crate) net: bool,
+    /// FIFOs opened for an openat that waited for the other end (fifo.rs).
+    fifos: Vec<fifo::PendingFifo>,
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -271,6 +277,19 @@ pub(crate) const DETERMINISTIC_EPOCH_S: u64 = 1_767_225_600;
 
 pub(crate) const RLIM_INFINITY: u64 = u64::MAX;
 
+/// kvrm's own RLIMIT_NOFILE (soft, hard); 1024 each where the host does not say.
+fn host_nofile_limit() -> [u64; 2] {
+    let mut r = libc::rlimit {
+        rlim_cur: 1024,
+        rlim_max: 1024,
+    };
+    // SAFETY: getrlimit fills the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+        return [1024, 1024];
+    }
+    [r.rlim_cur, r.rlim_max]
+}
+
 impl LinuxProcess {
     /// A process whose descriptors 0-2 are the host's stdin, stdout, stderr.
     pub fn new(cfg: ProcessConfig) -> std::io::Result<Self> {
@@ -278,7 +297,9 @@ impl LinuxProcess {
         if let Some(prefix) = &cfg.lib_prefix {
             sandbox = sandbox.with_prefix(prefix)?;
         }
-        let mut fds = FdTable::new(1024);
+        // The guest inherits kvrm's RLIMIT_NOFILE, as a child process does (qemu's guest too).
+        let nofile = host_nofile_limit();
+        let mut fds = FdTable::new(nofile[0].min(65536) as usize);
         for (fd, status) in [
             (0, crate::abi::open::O_RDONLY),
             (1, crate::abi::open::O_WRONLY),
@@ -300,7 +321,7 @@ impl LinuxProcess {
         rlimits[3] = [layout::STACK_SIZE, RLIM_INFINITY]; // RLIMIT_STACK
         rlimits[4] = [0, RLIM_INFINITY]; // RLIMIT_CORE
         rlimits[6] = [63_000, 63_000]; // RLIMIT_NPROC
-        rlimits[7] = [1024, 1024]; // RLIMIT_NOFILE
+        rlimits[7] = nofile; // RLIMIT_NOFILE
         rlimits[8] = [8 << 20, 8 << 20]; // RLIMIT_MEMLOCK
         rlimits[11] = [63_000, 63_000]; // RLIMIT_SIGPENDING
         rlimits[12] = [819_200, 819_200]; // RLIMIT_MSGQUEUE
@@ -349,6 +370,7 @@ impl LinuxProcess {
             map_names: Vec::new(),
             args_range: (0, 0),
             net: false,
+            fifos: Vec::new(),
         })
     }
 
@@ -384,6 +406,7 @@ impl LinuxProcess {
             map_names: self.map_names.clone(),
             args_range: self.args_range,
             net: self.net,
+            fifos: Vec::new(),
         }
     }
 
@@ -523,6 +546,7 @@ impl LinuxProcess {
             FCHDIR => self.sys_fchdir(a[0]),
             UNLINKAT => self.sys_unlinkat(mem, a[0], a[1], a[2]),
             MKDIRAT => self.sys_mkdirat(mem, a[0], a[1], a[2]),
+            MKNODAT => self.sys_mknodat(mem, a[0], a[1], a[2]),
             RENAMEAT => self.sys_renameat2(mem, a[0], a[1], a[2], a[3], 0),
             RENAMEAT2 => self.sys_renameat2(mem, a[0], a[1], a[2], a[3], a[4]),
             SYMLINKAT => self.sys_symlinkat(mem, a[0], a[1], a[2]),

@@ -2,7 +2,7 @@
 //! through the sandbox resolver here.
 
 use std::fs::Metadata;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -138,6 +138,9 @@ impl LinuxProcess {
         let path = read_path(mem, path)?;
         let host_flags = host_open_flags(flags);
         let cloexec = flags & O_CLOEXEC != 0;
+        if let Some(fd) = self.fd_path_target(dirfd, &path) {
+            return self.open_fd_path(fd, flags);
+        }
         if let Some(pp) = self.proc_path(dirfd, &path) {
             if let Some(file) = self.procfs_open(&pp) {
                 if flags & (O_ACCMODE | O_CREAT | O_TRUNC) != 0 {
@@ -169,8 +172,13 @@ impl LinuxProcess {
         };
         let c = cpath(&host_path)?;
         let mode = (mode as u32 & 0o7777) & !self.umask;
+        let fifo = self
+            .take_fifo(&host_path, flags)
+            .map(IntoRawFd::into_raw_fd);
         // SAFETY: `c` is a valid NUL-terminated path; the result is checked.
-        let raw = unsafe { libc::open(c.as_ptr(), host_flags | libc::O_NOFOLLOW, mode) };
+        let raw = fifo.unwrap_or_else(|| unsafe {
+            libc::open(c.as_ptr(), host_flags | libc::O_NOFOLLOW, mode)
+        });
         let raw = if raw < 0 && last_errno() == ELOOP && flags & O_NOFOLLOW == 0 {
             // Special host paths (e.g. /dev/fd links) may be symlinks themselves.
             if self.special(dirfd, &path).is_some() {
@@ -193,6 +201,7 @@ impl LinuxProcess {
             (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH)) | O_LARGEFILE,
         );
         of.is_dir = is_dir;
+        of.host_nonblock = fifo.is_some();
         of.guest_path = Some(guest_path);
         of.host_path = Some(host_path);
         self.install(of, cloexec)
@@ -216,6 +225,9 @@ impl LinuxProcess {
                 return std::fs::symlink_metadata(r.host).map_err(|e| host_errno(&e));
             }
             return self.fd_metadata(dirfd);
+        }
+        if let Some(fd) = self.fd_path_target(dirfd, &p) {
+            return self.fd_metadata(fd).map_err(|_| ENOENT);
         }
         if let Some(pp) = self.proc_path(dirfd, &p) {
             if let Some(file) = self.procfs_open(&pp) {

@@ -1,0 +1,22 @@
+-- Files through the io and os libraries (no clocks).
+local f = assert(io.open("out.txt", "w"))
+for i = 1, 5 do f:write(("line %d %.2f\n"):format(i, i / 3)) end
+f:write("no newline")
+f:close()
+for l in io.lines("out.txt") do io.write("[", l, "]") end
+print()
+local f2 = assert(io.open("out.txt", "r"))
+print(f2:read("l"), f2:read("n"), f2:read(4), f2:seek("cur"), f2:seek("end"))
+f2:close()
+local a = assert(io.open("out.txt", "a")); a:write("\nappended\n"); a:close()
+local all = assert(io.open("out.txt")):read("a")
+print(#all, select(2, all:gsub("\n", "")))
+print(io.open("nosuch/file", "r"))
+print(os.rename("out.txt", "moved.txt"), os.remove("out.txt"))
+print(os.remove("moved.txt"), os.getenv("HOME"), os.getenv("NOSUCH"))
+local p = io.popen("echo from a pipe; exit 3")
+print(p:read("a"), p:close())
+print(os.execute("exit 2"))
+print(io.write("chained "):write("writes\n") == io.stdout)
+print(string.format("%.3f", os.difftime(10, 4)), os.date("!%Y-%m-%d %H:%M:%S", 86400 * 365))
+print(pcall(io.lines, "nosuch.txt"))

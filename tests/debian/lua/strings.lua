@@ -1,0 +1,21 @@
+-- String operations and patterns.
+local s = "The quick brown fox jumps over the lazy dog"
+print(#s, s:upper(), s:lower():rep(2, "|"))
+print(s:find("fox"), s:find("o", 20, true), s:match("(%a+) dog"))
+for w in s:gmatch("%a+") do io.write(w:sub(1, 1)) end
+print()
+print((s:gsub("(%w+)", "<%1>", 3)))
+print(s:gsub("o", { o = "0" }))
+print(("%5d|%-5s|%05.1f|%x|%q"):format(42, "ab", 3.14159, 255, "a\nb\"c"))
+print(string.format("%.17g %.3e %g %g %g", 0.1, 123456.789, 1e20, 2^53, -0.0))
+print(string.format("%a", 1.0), string.format("%10.4f", math.pi))
+print(tostring(1/0), tostring(-1/0), tostring(0/0) == tostring(0/0), math.huge)
+print(1e15, 1e16, 123.0, 7 // 2, 7.0 // 2, 7 % -3, -7 % 3, 2^-1, 10 / 4)
+print(math.maxinteger, math.mininteger, math.maxinteger + 1 == math.mininteger)
+print(tonumber("0x1p4"), tonumber("  12  "), tonumber("z", 36), tonumber("1e2"), tonumber("abc"))
+print(string.byte("ABC", 1, -1), string.char(72, 105), ("x"):rep(0) == "")
+print(table.concat({ 1, 2.5, "three" }, ", "), utf8.char(228, 8364), utf8.len("aä€"))
+print(string.pack(">I4", 0x01020304):byte(1, -1))
+print(string.unpack("<i2 d", string.pack("<i2 d", -2, 0.5)))
+print(math.floor(-3.5), math.ceil(-3.5), math.fmod(-7, 3), math.abs(-2^63) == 2^63)
+print(math.sqrt(2), math.sin(1), math.exp(1), math.log(100, 10), math.tointeger(3.0))

@@ -5,7 +5,7 @@
 //! The host keeps each space's [`AddressSpace`] coherent at launch
 //! boundaries, moving only pages that changed:
 //! - before a launch, pages the host wrote (`take_host_dirty`) are uploaded;
-//!   a changed mapping (`epoch`) rebuilds the table, keeping frames;
+//!   a changed mapping (`layout_version`) rebuilds the table, keeping frames;
 //! - during a launch, the device claims frames for first-touched pages and
 //!   logs every page it writes (once per launch, `PageEvent`);
 //! - after a launch, exactly the logged pages are downloaded.
@@ -30,7 +30,7 @@ pub(crate) type PageMap = HashMap<u64, (u32, u32)>;
 pub struct DevSpace {
     table: CudaSlice<Pte>,
     mask: u64,
-    /// The host space's epoch the table was built for.
+    /// The host space's layout version the table was built for.
     epoch: u64,
     /// The host's mirror of the table.
     pages: PageMap,
@@ -163,7 +163,7 @@ impl DevSpace {
     ) -> Result<(), CudaError> {
         let mut dirty = space.take_host_dirty();
         dirty.extend(extra);
-        let stale = this.as_ref().is_none_or(|d| d.epoch != space.epoch());
+        let stale = this.as_ref().is_none_or(|d| d.epoch != space.layout_version());
         let mut new_table = None;
         if stale {
             let (table, mask, pages) = DevSpace::build(space, this.take())?;
@@ -230,7 +230,7 @@ impl DevSpace {
                 *this = Some(DevSpace {
                     table: gpu.upload(&t)?,
                     mask,
-                    epoch: space.epoch(),
+                    epoch: space.layout_version(),
                     pages: std::mem::take(&mut pages),
                 });
             }

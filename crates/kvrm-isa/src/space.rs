@@ -220,6 +220,8 @@ pub struct AddressSpace {
     source: Option<Arc<dyn PageSource>>,
     /// Changes whenever a cached translation may have become wrong.
     epoch: u64,
+    /// See [`AddressSpace::layout_version`].
+    layout: u64,
     /// Upper bound on resident frames, so a guest cannot exhaust host memory.
     max_frames: usize,
     /// Contiguous backing of `[guest_base, guest_base + len)`, if any.
@@ -259,6 +261,7 @@ impl AddressSpace {
             stale: HashSet::new(),
             source: None,
             epoch: 0,
+            layout: 0,
             // 8 GiB of touched guest memory by default.
             max_frames: 2 * 1024 * 1024,
             contiguous: None,
@@ -361,6 +364,15 @@ impl AddressSpace {
 
     fn bump_epoch(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
+        self.layout = self.layout.wrapping_add(1);
+    }
+
+    /// Changes whenever the mappings change, new ones included (a backend
+    /// that mirrors the page table, as the CUDA one does, rebuilds it then;
+    /// `epoch` does not change on a plain `map`, which invalidates no
+    /// cached translation).
+    pub fn layout_version(&self) -> u64 {
+        self.layout
     }
 
     /// A copy-on-write clone (for `fork`): both spaces share every frame
@@ -379,6 +391,7 @@ impl AddressSpace {
             stale: HashSet::new(),
             source: None,
             epoch: 0,
+            layout: 0,
             max_frames: self.max_frames,
             contiguous: None,
         };
@@ -431,6 +444,7 @@ impl AddressSpace {
         }
         self.regions.insert(addr, (end, perms));
         self.merge_around(addr);
+        self.layout = self.layout.wrapping_add(1);
         Ok(())
     }
 
@@ -1008,6 +1022,20 @@ mod tests {
             0x0509,
             "brought in, then written"
         );
+    }
+
+    #[test]
+    fn layout_version_changes_with_every_mapping_change() {
+        let mut a = AddressSpace::new();
+        let v0 = a.layout_version();
+        a.map(0x1000, 0x1000, Perms::RW).unwrap();
+        let v1 = a.layout_version();
+        assert_ne!(v1, v0, "map");
+        a.protect(0x1000, 0x1000, Perms::R).unwrap();
+        let v2 = a.layout_version();
+        assert_ne!(v2, v1, "protect");
+        a.unmap(0x1000, 0x1000).unwrap();
+        assert_ne!(a.layout_version(), v2, "unmap");
     }
 
     #[test]

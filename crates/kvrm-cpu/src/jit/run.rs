@@ -69,6 +69,12 @@ impl Cpu {
         let block = kvrm_ir::lift_block(pc, max, |a| mem.fetch_u32(a).ok());
         let jit = self.jit.as_mut()?;
         match block {
+            // Mostly instructions the JIT hands back to the interpreter: the
+            // interpreter runs them faster than compiled calls into it.
+            Some(b) if 2 * b.fallbacks() > b.guest_len as usize => {
+                jit.give_up(pc);
+                None
+            }
             Some(b) => Some(jit.compile(b)),
             None => {
                 jit.give_up(pc);

@@ -94,6 +94,8 @@ pub struct JitStats {
     pub fallbacks_run: u64,
     /// Compiled block entries.
     pub blocks_run: u64,
+    /// Compiled block entries straight from another compiled block.
+    pub blocks_chained: u64,
     /// Blocks run by the interpreter (cold, or too long for the budget left).
     pub blocks_interpreted: u64,
     /// Compiled blocks dropped because their code page changed.
@@ -108,6 +110,7 @@ impl JitStats {
         self.fallbacks_compiled += other.fallbacks_compiled;
         self.fallbacks_run += other.fallbacks_run;
         self.blocks_run += other.blocks_run;
+        self.blocks_chained += other.blocks_chained;
         self.blocks_interpreted += other.blocks_interpreted;
         self.blocks_invalidated += other.blocks_invalidated;
     }
@@ -122,6 +125,10 @@ impl JitStats {
             ),
             ("jit interpreter fallbacks run", self.fallbacks_run),
             ("jit compiled block entries", self.blocks_run),
+            (
+                "jit ... of them chained from a compiled block",
+                self.blocks_chained,
+            ),
             ("jit interpreted block entries", self.blocks_interpreted),
             (
                 "jit code-cache hit rate (per mille)",
@@ -234,6 +241,14 @@ impl Jit {
     #[inline(always)]
     fn slot(pc: u64) -> usize {
         ((pc >> 2) as usize) & (FRONT - 1)
+    }
+
+    /// The compiled block at `pc` if the direct-mapped front holds it (the
+    /// chaining fast path: no hash lookup).
+    #[inline(always)]
+    pub(crate) fn lookup_front(&self, pc: u64) -> Option<Entry> {
+        let e = self.front[Self::slot(pc)];
+        (e.pc == pc && e.code.is_some()).then_some(e)
     }
 
     /// The compiled block at `pc`, if any.

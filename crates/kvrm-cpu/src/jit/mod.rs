@@ -8,9 +8,10 @@
 //!
 //! The code cache is keyed by guest pc, with a direct-mapped front for the
 //! dispatcher; compiled blocks chain to the next compiled block through that
-//! front without going back to the tiering dispatcher (`run.rs`). Blocks never cross a 4 KiB page, so the code-page tracking of
-//! `AddressSpace` (a write into code, unmap, mprotect) drops exactly the
-//! blocks of the pages it names. Dropped code is not freed (Cranelift's JIT
+//! front without going back to the tiering dispatcher (`run.rs`). Blocks
+//! never cross a 4 KiB page, so the code-page tracking of `AddressSpace` (a
+//! write into code, unmap, mprotect) drops exactly the blocks of the pages it
+//! names. Dropped code is not freed (Cranelift's JIT
 //! module frees only as a whole); a new module starts after `MAX_DEAD_BLOCKS`.
 
 use std::collections::HashMap;

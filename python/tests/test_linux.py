@@ -165,3 +165,8 @@ def test_run_releases_the_gil(elf):
         t.join()
     assert r.end == "cycle_limit"
     assert count[0] > 10_000, f"only {count[0]} Python iterations ran during run()"
+
+
+def test_run_on_the_jit():
+    r = kvrm.run(HELLO, ["kvrm"], engine="jit")
+    assert r.exit_code == 0 and r.stdout == kvrm.run(HELLO, ["kvrm"]).stdout

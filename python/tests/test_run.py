@@ -224,3 +224,16 @@ def test_ctrl_c_interrupts_wait_not_the_run():
     assert m.is_running()
     m.cancel()
     assert m.wait().stop_reason == "cancelled"
+
+
+def test_engine_jit_gives_the_interpreters_results():
+    results = []
+    for engine in ("interp", "jit"):
+        m = loaded(LONG_LOOP, engine=engine)
+        assert m.engine == engine
+        r = m.execute(LONG_LOOP_INSNS - 3)  # a budget that ends inside the loop
+        results.append((r.stop_reason, r.cycles_executed, m.pc,
+                        [m.get_register(i) for i in range(31)]))
+    assert results[0] == results[1]
+    with pytest.raises(ValueError):
+        kvrm.Machine(engine="fast")

@@ -12,7 +12,7 @@
 //! - `KVRM_GUEST_FILTER=SUBSTR`: only items whose name contains SUBSTR.
 //! - `KVRM_GUEST_TIMEOUT=SECONDS` (default 120) per item; `KVRM_TEST_JOBS=N` parallel items.
 //! - `KVRM_COUNTS_FILE=PATH`: append `SUITE PASSED FAILED SKIPPED` (see kvrm_testkit::counts).
-//! - `KVRM_JIT_VARIANTS=all`: the JIT pass (`kvrm run --engine jit`, suites `guest-jit` and
+//! - `KVRM_JIT_VARIANTS=all`: the JIT pass (`kvrm run --engine jit:2`, suites `guest-jit` and
 //!   `busybox-jit`) runs every guest variant, not only [`JIT_VARIANTS`].
 
 use std::fs;
@@ -72,10 +72,11 @@ pub struct Item {
 }
 
 impl Item {
-    /// The same run with `kvrm run --engine jit`.
+    /// The same run with `kvrm run --engine jit:2`: blocks are compiled on
+    /// their third run, so nearly all the code that runs is compiled code.
     pub fn on_jit(&self) -> Item {
         Item {
-            engine: Some("jit"),
+            engine: Some("jit:2"),
             ..self.clone()
         }
     }
@@ -358,7 +359,7 @@ pub fn run_suite(suite_name: &str, items: Vec<Item>, missing_hint: &str) {
     let root = repo_root();
     let suite_dir = root.join("tests").join(suite_name);
     let label = match items.first().and_then(|i| i.engine) {
-        Some(engine) => format!("{suite_name}-{engine}"),
+        Some(_) => format!("{suite_name}-jit"),
         None => suite_name.to_string(),
     };
     let suite = label.as_str();

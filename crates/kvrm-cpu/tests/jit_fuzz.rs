@@ -2,7 +2,10 @@
 //! (straight-line integer code, counted loops, forward branches, calls and
 //! returns, indirect branches, loads and stores with every addressing mode,
 //! stores into code that later runs, accesses that fault, and instructions
-//! the JIT hands to the interpreter), from a fixed seed.
+//! the JIT hands to the interpreter), from a fixed seed. Between steps the
+//! host sometimes unmaps the patch routine's page and maps new code there (as
+//! munmap and mmap do), so compiled and chained blocks of a page that went
+//! away must never run again.
 //!
 //! Both CPUs run the same program in steps of random budgets; after every
 //! step the stop, the instruction count, the whole state and all of memory
@@ -446,6 +449,15 @@ fn machine(words: &[u32], patch: &[u32], r: &mut Rng, mode: ExecMode) -> Cpu {
     cpu
 }
 
+/// Unmap the patch routine's page and map `routine` there anew.
+fn remap_patch(cpu: &mut Cpu, routine: &[u32]) {
+    let space: &mut AddressSpace = &mut cpu.mem;
+    space.unmap(PATCH, 0x1000).expect("unmap");
+    space.map(PATCH, 0x1000, Perms::RWX).expect("map");
+    let bytes: Vec<u8> = routine.iter().flat_map(|w| w.to_le_bytes()).collect();
+    cpu.load_program(&bytes, PATCH).expect("load");
+}
+
 fn memory(cpu: &Cpu) -> Vec<u8> {
     let mut out = vec![0u8; 0x4000 + (DATA_LEN + 0x1000) as usize];
     let (code, data) = out.split_at_mut(0x4000);
@@ -500,6 +512,13 @@ fn run_case(seed: u64, case: u64) -> Result<(u64, &'static str), String> {
         if a.stop != StopReason::CycleLimit {
             how = a.stop.kind_str();
             break;
+        }
+        if r.below(16) == 0 {
+            // add x0, x0, #imm; ret in a freshly mapped page.
+            let routine = [0x9100_0000 | ((r.below(4096) as u32) << 10), 0xd65f_03c0];
+            for cpu in [&mut interp, &mut jit] {
+                remap_patch(cpu, &routine);
+            }
         }
     }
     Ok((total, how))

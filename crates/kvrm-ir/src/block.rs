@@ -93,6 +93,11 @@ impl Block {
         &self.insts[v.0 as usize]
     }
 
+    /// Guest instructions of the block left to the interpreter.
+    pub fn fallbacks(&self) -> usize {
+        self.insts.iter().filter(|i| i.op == Op::Fallback).count()
+    }
+
     pub fn ty(&self, v: Value) -> Ty {
         self.inst(v).op.result()
     }

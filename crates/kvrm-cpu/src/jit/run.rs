@@ -1,4 +1,11 @@
 //! The JIT's run loop: dispatch by pc to compiled blocks, interpret the rest.
+//!
+//! Compiled blocks are chained: when one returns without a stop, the next pc
+//! (a direct branch's target or an indirect branch's) is looked up in the
+//! code cache's direct-mapped front, and if it is compiled and fits in the
+//! budget it is called at once, without going back through the tiering
+//! dispatcher. A store into code ends the chain, so the dispatcher drops the
+//! stale blocks before anything runs again.
 
 use kvrm_isa::StopReason;
 
@@ -39,7 +46,7 @@ impl Cpu {
             }
             let stop = match entry {
                 Some(e) if e.len as u64 <= left => {
-                    let (k, stop) = self.run_compiled(e.code, left);
+                    let (k, stop) = self.run_chain(e.code, left);
                     n += k;
                     stop
                 }
@@ -69,6 +76,12 @@ impl Cpu {
         let block = kvrm_ir::lift_block(pc, max, |a| mem.fetch_u32(a).ok());
         let jit = self.jit.as_mut()?;
         match block {
+            // Mostly instructions the JIT hands back to the interpreter: the
+            // interpreter runs them faster than compiled calls into it.
+            Some(b) if 2 * b.fallbacks() > b.guest_len as usize => {
+                jit.give_up(pc);
+                None
+            }
             Some(b) => Some(jit.compile(b)),
             None => {
                 jit.give_up(pc);
@@ -77,41 +90,63 @@ impl Cpu {
         }
     }
 
-    /// Run one compiled block; returns (instructions retired, stop).
-    fn run_compiled(
+    /// Run compiled blocks from `first`, chaining from each to the next
+    /// compiled one while the budget covers it; returns (instructions
+    /// retired, stop).
+    fn run_chain(
         &mut self,
-        code: Option<super::BlockFn>,
+        first: Option<super::BlockFn>,
         budget: u64,
     ) -> (u64, Option<StopReason>) {
-        let Some(code) = code else {
+        let Some(mut code) = first else {
             return (0, None);
         };
-        if let Some(j) = self.jit.as_mut() {
-            j.stats.blocks_run += 1;
-        }
-        let (tlb_read, tlb_write) = self.mem.tlb_arrays();
-        let cpu: *mut Cpu = self;
-        let mut ctx = JitCtx {
-            // SAFETY: a field address of a live `Cpu`, no reference made.
-            state: unsafe { std::ptr::addr_of_mut!((*cpu).state) },
-            tlb_read,
-            tlb_write,
-            cpu,
-            budget,
-            fault: 0,
-            scratch: [0; 2],
+        let mut done = 0u64;
+        let mut entries = 0u64;
+        let stop = loop {
+            entries += 1;
+            let (tlb_read, tlb_write) = self.mem.tlb_arrays();
+            let cpu: *mut Cpu = self;
+            let mut ctx = JitCtx {
+                // SAFETY: a field address of a live `Cpu`, no reference made.
+                state: unsafe { std::ptr::addr_of_mut!((*cpu).state) },
+                tlb_read,
+                tlb_write,
+                cpu,
+                budget: budget - done,
+                fault: 0,
+                scratch: [0; 2],
+            };
+            // SAFETY: `code` was compiled by `Jit::compile` for this signature
+            // and is still in the cache (invalidation happens only between
+            // blocks, in `run_jit`). It reads and writes the CPU only through
+            // `ctx`, whose pointers were derived from `self` just now and
+            // which is not used until the call returns.
+            let r = unsafe { code(&mut ctx) };
+            done += r & !STOP_BIT;
+            if r & STOP_BIT != 0 {
+                break Some(self.take_stop());
+            }
+            if self.mem.has_dirty_code() {
+                break None;
+            }
+            let pc = self.state.pc;
+            let Some(jit) = self.jit.as_mut() else {
+                break None;
+            };
+            match jit.lookup_front(pc) {
+                Some(e) if e.len as u64 <= budget - done => match e.code {
+                    Some(c) => code = c,
+                    None => break None,
+                },
+                _ => break None,
+            }
         };
-        // SAFETY: `code` was compiled by `Jit::compile` for this signature and
-        // is still in the cache (invalidation happens only between blocks).
-        // It reads and writes the CPU only through `ctx`, whose pointers come
-        // from `self`, which is not used until the call returns.
-        let r = unsafe { code(&mut ctx) };
-        let k = r & !STOP_BIT;
-        if r & STOP_BIT != 0 {
-            (k, Some(self.take_stop()))
-        } else {
-            (k, None)
+        if let Some(j) = self.jit.as_mut() {
+            j.stats.blocks_run += entries;
+            j.stats.blocks_chained += entries - 1;
         }
+        (done, stop)
     }
 
     /// Interpret from pc to the next control transfer, page end, write into

@@ -145,6 +145,7 @@ pub mod nr {
     pub const RENAMEAT2: u64 = 276;
     pub const GETRANDOM: u64 = 278;
     pub const MEMBARRIER: u64 = 283;
+    pub const COPY_FILE_RANGE: u64 = 285;
     pub const STATX: u64 = 291;
     pub const RSEQ: u64 = 293;
     pub const CLONE3: u64 = 435;
@@ -562,6 +563,7 @@ impl LinuxProcess {
             }
             SIGALTSTACK => self.sys_sigaltstack(mem, a[0], a[1]),
             SENDFILE => self.sys_sendfile(mem, a[0], a[1], a[2], a[3]),
+            COPY_FILE_RANGE => self.sys_copy_file_range(mem, a),
             GETUID | GETEUID => Ok(self.uid as u64),
             GETGID | GETEGID => Ok(self.gid as u64),
             GETRESUID => self.sys_getres(mem, [a[0], a[1], a[2]], self.uid),

@@ -148,6 +148,8 @@ pub mod nr {
     pub const COPY_FILE_RANGE: u64 = 285;
     pub const STATX: u64 = 291;
     pub const RSEQ: u64 = 293;
+    pub const PIDFD_SEND_SIGNAL: u64 = 424;
+    pub const PIDFD_OPEN: u64 = 434;
     pub const CLONE3: u64 = 435;
     pub const CLOSE_RANGE: u64 = 436;
     pub const FACCESSAT2: u64 = 439;

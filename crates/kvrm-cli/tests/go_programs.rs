@@ -9,7 +9,8 @@
 //! plain run with qemu.
 //!
 //! The scratch directory holds `input.txt` and `bin/NAME` (the program, so that kvrm's
-//! --fs-root SCRATCH sees it at /bin/NAME; `spawn` and `pipes` find themselves on PATH).
+//! --fs-root SCRATCH sees it at /bin/NAME; `spawn`, `pipes`, `execself` and `pidfd` find
+//! themselves on PATH).
 //! qemu-user without binfmt_misc cannot run an AArch64 child, so under qemu PATH starts with
 //! wrappers of those names that run them under qemu.
 //!
@@ -53,7 +54,7 @@ const fn case(name: &'static str, args: &'static [&'static str]) -> Case {
 }
 
 /// Programs that run themselves as children, found on PATH by their name.
-const SELF_SPAWNING: [&str; 2] = ["spawn", "pipes"];
+const SELF_SPAWNING: [&str; 4] = ["spawn", "pipes", "execself", "pidfd"];
 
 const CASES: &[Case] = &[
     case("hello", &[]),
@@ -68,6 +69,8 @@ const CASES: &[Case] = &[
     case("stress", &[]),
     case("spawn", &[]),
     case("pipes", &[]),
+    case("execself", &[]),
+    case("pidfd", &[]),
     Case {
         env: &[("GO_TEST_VAR", "go value")],
         stdin: "from stdin\n",

@@ -28,6 +28,7 @@ use crate::abi::signal::*;
 use crate::syscalls::{Deterministic, LinuxProcess, ProcessExit, SyscallOutcome};
 
 mod futex;
+mod pidfd;
 mod sigframe;
 mod signal;
 mod sockets;
@@ -247,6 +248,8 @@ pub struct Kernel {
     /// How top-level processes other than the first ended (nobody waits
     /// for them).
     pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
+    /// Descriptors that refer to processes (pidfd.rs).
+    pub(crate) pidfds: Vec<pidfd::PidFd>,
 }
 
 impl Kernel {
@@ -286,6 +289,7 @@ impl Kernel {
             rng,
             counts: BTreeMap::new(),
             orphan_exits: BTreeMap::new(),
+            pidfds: Vec::new(),
         }
     }
 

@@ -68,6 +68,8 @@ impl Kernel {
             }
             WAIT4 => self.sys_wait4(tid, a),
             WAITID => self.sys_waitid(tid, a),
+            PIDFD_OPEN => self.sys_pidfd_open(pid, a),
+            PIDFD_SEND_SIGNAL => self.sys_pidfd_send_signal(pid, a),
             KILL => self.sys_kill(pid, a[0] as i32, a[1]).into(),
             TKILL => self.sys_tgkill(pid, None, a[0] as i32, a[1]).into(),
             TGKILL => self
@@ -126,6 +128,10 @@ impl Kernel {
     fn sys_clone(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
         // arm64: clone(flags, newsp, parent_tidptr, tls, child_tidptr).
         let (flags, newsp, ptid, tls, ctid) = (a[0], a[1], a[2], a[3], a[4]);
+        // CLONE_PIDFD stores the pidfd where CLONE_PARENT_SETTID would store the tid.
+        if flags & CLONE_PIDFD != 0 && flags & (CLONE_PARENT_SETTID | CLONE_THREAD) != 0 {
+            return Outcome::errno(EINVAL);
+        }
         if self.threads.len() >= self.config.max_tasks {
             return Outcome::errno(EAGAIN);
         }
@@ -158,7 +164,7 @@ impl Kernel {
             }
             parent_space
         } else {
-            if flags & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PIDFD) != 0 {
+            if flags & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND) != 0 {
                 return Outcome::errno(EINVAL);
             }
             // CLONE_VM without a thread (vfork, posix_spawn): the child runs
@@ -199,6 +205,21 @@ impl Kernel {
                 .is_err()
         {
             return Outcome::errno(EFAULT);
+        }
+        if flags & CLONE_PIDFD != 0 {
+            // Installed after the child copied the table: only the parent has it.
+            let fd = match self.new_pidfd(pid, child, false) {
+                Ok(fd) => fd as i32,
+                Err(e) => return Outcome::errno(e),
+            };
+            if self
+                .engine
+                .space_mut(parent_space)
+                .write_bytes(ptid, &fd.to_le_bytes())
+                .is_err()
+            {
+                return Outcome::errno(EFAULT);
+            }
         }
         if flags & CLONE_CHILD_SETTID != 0 {
             let _ = self
@@ -346,6 +367,7 @@ impl Kernel {
         let threads = std::mem::take(&mut p.threads);
         let (space, ppid, vfork_parent) = (p.space, p.ppid, p.vfork_parent.take());
         self.merge_counts(pid);
+        self.pidfds_ended(pid);
         for t in threads {
             self.drop_thread(t);
         }
@@ -458,7 +480,14 @@ impl Kernel {
     }
 
     fn sys_waitid(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
-        let (idtype, id, infop, options) = (a[0], a[1] as i32 as i64, a[2], a[3]);
+        let (mut idtype, mut id, infop, options) = (a[0], a[1] as i32 as i64, a[2], a[3]);
+        if idtype == super::pidfd::P_PIDFD {
+            match self.pidfd_process(self.threads[&tid].pid, a[1]) {
+                Ok(Some(target)) => (idtype, id) = (1, target as i64),
+                Ok(None) => return Outcome::errno(ECHILD),
+                Err(e) => return Outcome::errno(e),
+            }
+        }
         if options & WEXITED == 0
             || options & !(WNOHANG | WEXITED | 2 | 8 | WNOWAIT | 0xe000_0000) != 0
         {

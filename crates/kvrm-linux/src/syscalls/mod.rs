@@ -151,8 +151,11 @@ pub mod nr {
     pub const RENAMEAT2: u64 = 276;
     pub const GETRANDOM: u64 = 278;
     pub const MEMBARRIER: u64 = 283;
+    pub const COPY_FILE_RANGE: u64 = 285;
     pub const STATX: u64 = 291;
     pub const RSEQ: u64 = 293;
+    pub const PIDFD_SEND_SIGNAL: u64 = 424;
+    pub const PIDFD_OPEN: u64 = 434;
     pub const CLONE3: u64 = 435;
     pub const CLOSE_RANGE: u64 = 436;
     pub const FACCESSAT2: u64 = 439;
@@ -593,6 +596,7 @@ impl LinuxProcess {
             }
             SIGALTSTACK => self.sys_sigaltstack(mem, a[0], a[1]),
             SENDFILE => self.sys_sendfile(mem, a[0], a[1], a[2], a[3]),
+            COPY_FILE_RANGE => self.sys_copy_file_range(mem, a),
             GETUID | GETEUID => Ok(self.uid as u64),
             GETGID | GETEGID => Ok(self.gid as u64),
             GETRESUID => self.sys_getres(mem, [a[0], a[1], a[2]], self.uid),

@@ -90,6 +90,8 @@ summary=$(
   suite_line oracle "oracle cases"
   suite_line guest "guest runs"
   suite_line busybox "busybox runs"
+  suite_line guest-jit "guest runs on the JIT"
+  suite_line busybox-jit "busybox runs on the JIT"
   suite_line go "go runs"
   suite_line debian "debian runs"
   rust_line

@@ -591,6 +591,8 @@ mod one_kernel_tests {
             max_processes: None,
             quiet: true,
             backend: BackendChoice::Cpu,
+            net: false,
+            engine: kvrm_cpu::ExecMode::Interp,
         }
     }
 

@@ -163,7 +163,9 @@ impl DevSpace {
     ) -> Result<(), CudaError> {
         let mut dirty = space.take_host_dirty();
         dirty.extend(extra);
-        let stale = this.as_ref().is_none_or(|d| d.epoch != space.layout_version());
+        let stale = this
+            .as_ref()
+            .is_none_or(|d| d.epoch != space.layout_version());
         let mut new_table = None;
         if stale {
             let (table, mask, pages) = DevSpace::build(space, this.take())?;

@@ -263,20 +263,10 @@ impl CudaEngine {
         }
         let mut devs = Vec::with_capacity(space_list.len());
         for &sid in &space_list {
-            let slot = self.spaces[sid as usize]
-                .as_mut()
-                .expect("kvrm: no such address space");
-            let extra = std::mem::take(&mut slot.extra_dirty);
-            DevSpace::sync_before(
-                &mut slot.dev,
-                &self.gpu,
-                &mut self.pool,
-                &mut slot.cpu.mem,
-                extra,
-                &mut self.traffic,
-            )?;
+            self.sync_space(SpaceId(sid))?;
             devs.push(
-                slot.dev
+                self.space_slot(SpaceId(sid))
+                    .dev
                     .as_ref()
                     .map(|d| d.dev(&self.gpu))
                     .unwrap_or_default(),

@@ -130,7 +130,7 @@ impl CudaEngine {
 
     /// Upload the host's pending writes to `space`'s device copy (building
     /// its table if it has none).
-    fn sync_space(&mut self, space: SpaceId) -> Result<(), CudaError> {
+    pub(super) fn sync_space(&mut self, space: SpaceId) -> Result<(), CudaError> {
         let slot = self.spaces[space.0 as usize]
             .as_mut()
             .expect("kvrm: no such address space");

@@ -1,5 +1,6 @@
 """Shared guest programs. Every encoding comes from aarch64-linux-gnu-as; the
 assembly is in the comment beside it."""
+import signal
 import struct
 
 import pytest
@@ -46,6 +47,17 @@ VECTORS = words(0x6F05E541, 0x9E670002, 0xD4200000)
 SMALL = words(0xD28000A0, 0x91000400, 0xD4200000)
 # movz x0, #7
 MOVZ_X0_7 = 0xD28000E0
+
+
+@pytest.fixture(autouse=True)
+def _python_ctrl_c():
+    """Python's own Ctrl-C handler for every test. A shell that starts a
+    command in the background (`cmd &`) hands it SIGINT ignored, and Python
+    then keeps it ignored: the tests of Ctrl-C need the handler a terminal
+    user has."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture

@@ -19,13 +19,17 @@
 //! (KVRM_REQUIRE_GUESTS=1: fails instead). KVRM_SKIP_GUESTS=1 skips it, KVRM_GUEST_FILTER=SUBSTR
 //! selects cases, KVRM_GUEST_TIMEOUT=SECONDS bounds each run (default 180).
 
+#[allow(dead_code)] // shared with the Debian-package suites
+mod sysroot;
+
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use sysroot::{env_flag, repo_root, run, Outcome};
 
 /// One case: a program of tests/go/build, its arguments, extra environment and stdin.
 struct Case {
@@ -98,17 +102,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repository root")
-}
-
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).map(|v| v == "1").unwrap_or(false)
-}
-
 /// The directory of built programs, building them if one is missing; `Err(reason)` when the
 /// suite cannot run.
 fn programs() -> Result<PathBuf, String> {
@@ -143,69 +136,6 @@ fn programs() -> Result<PathBuf, String> {
     Ok(build)
 }
 
-#[derive(Debug, PartialEq, Eq)]
-struct Outcome {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    status: i32,
-}
-
-fn run(mut cmd: Command, stdin: &str, timeout: Duration) -> Result<Outcome, String> {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("{cmd:?}: {e}"))?;
-    let mut input = child.stdin.take().expect("piped stdin");
-    let stdin = stdin.as_bytes().to_vec();
-    let in_t = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let mut out_pipe = child.stdout.take().expect("piped stdout");
-    let mut err_pipe = child.stderr.take().expect("piped stderr");
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out_pipe.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err_pipe.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(st);
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let _ = in_t.join();
-    let stdout = out_t.join().unwrap_or_default();
-    let stderr = err_t.join().unwrap_or_default();
-    let status = status.ok_or_else(|| format!("timed out after {}s", timeout.as_secs()))?;
-    use std::os::unix::process::ExitStatusExt;
-    let status = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-    let stderr = stderr
-        .split_inclusive(|&b| b == b'\n')
-        .filter(|l| !l.starts_with(b"qemu: uncaught target signal"))
-        .flatten()
-        .copied()
-        .collect();
-    Ok(Outcome {
-        stdout,
-        stderr,
-        status,
-    })
-}
-
-/// A fresh scratch directory: `input.txt` and the program as `bin/PROG`.
 fn fresh_scratch(dir: &Path, prog: &Path) -> Result<PathBuf, String> {
     let _ = fs::remove_dir_all(dir);
     let bin = dir.join("bin");

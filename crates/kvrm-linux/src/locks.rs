@@ -31,7 +31,7 @@ use kvrm_isa::AddressSpace;
 use crate::abi::errno::*;
 use crate::fd::LockFile;
 use crate::kernel::{Kernel, Outcome, Wait};
-use crate::syscalls::{nr, LinuxProcess, SysResult};
+use crate::syscalls::{last_errno, nr, LinuxProcess, SysResult};
 use crate::Pid;
 
 /// fcntl commands (asm-generic/fcntl.h).
@@ -179,12 +179,6 @@ fn with_table<T>(f: impl FnOnce(&mut HashMap<(u64, u64), FileLocks>) -> T) -> T 
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     f(g.get_or_insert_with(HashMap::new))
-}
-
-fn last_errno() -> i64 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(EIO as i32) as i64
 }
 
 /// The host file (device, inode) of a host descriptor.

@@ -32,7 +32,8 @@ pub(super) enum Special {
     Exe,
 }
 
-pub(super) fn last_errno() -> i64 {
+/// The host's errno of the call that just failed, as a guest errno.
+pub(crate) fn last_errno() -> i64 {
     std::io::Error::last_os_error()
         .raw_os_error()
         .map(|e| e as i64)

@@ -15,6 +15,7 @@ use crate::sandbox::{Sandbox, PATH_MAX};
 mod fd_paths;
 mod fifo;
 mod files;
+pub(crate) use files::last_errno;
 mod misc;
 mod mm;
 pub mod numbers;

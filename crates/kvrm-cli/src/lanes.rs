@@ -576,23 +576,9 @@ mod one_kernel_tests {
 
     fn opts(program: &str, args: &[&str]) -> ElfRunOptions {
         ElfRunOptions {
-            program: fixture(program),
             args: args.iter().map(|a| a.to_string()).collect(),
-            env_set: vec![],
-            env_unset: vec![],
-            fs_root: Some(fixture("")),
-            lib_prefix: None,
-            stats: false,
-            max_instructions: None,
-            trace: false,
-            deterministic: false,
-            seed: 0,
-            memory_limit: None,
-            max_processes: None,
             quiet: true,
-            backend: BackendChoice::Cpu,
-            net: false,
-            engine: kvrm_cpu::ExecMode::Interp,
+            ..ElfRunOptions::for_tests(fixture(program))
         }
     }
 

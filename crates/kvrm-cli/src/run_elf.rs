@@ -51,6 +51,30 @@ pub struct ElfRunOptions {
 }
 
 impl ElfRunOptions {
+    /// Defaults for unit tests: the CPU interpreter, fixtures as the root.
+    #[cfg(test)]
+    pub(crate) fn for_tests(program: PathBuf) -> ElfRunOptions {
+        ElfRunOptions {
+            program: program.clone(),
+            args: vec![],
+            env_set: vec![],
+            env_unset: vec![],
+            fs_root: program.parent().map(std::path::Path::to_path_buf),
+            lib_prefix: None,
+            stats: false,
+            max_instructions: None,
+            trace: false,
+            deterministic: false,
+            seed: 0,
+            memory_limit: None,
+            max_processes: None,
+            quiet: false,
+            backend: BackendChoice::Cpu,
+            net: false,
+            engine: kvrm_cpu::ExecMode::Interp,
+        }
+    }
+
     /// These options for lane `lane` of a `--lanes` run: `{lane}` in the
     /// guest's arguments and in `-E` values becomes the lane index.
     pub fn for_lane(&self, lane: usize) -> ElfRunOptions {
@@ -279,25 +303,7 @@ mod tests {
     }
 
     fn opts(program: PathBuf) -> ElfRunOptions {
-        ElfRunOptions {
-            program,
-            args: vec![],
-            env_set: vec![],
-            env_unset: vec![],
-            fs_root: Some(fixture("")),
-            lib_prefix: None,
-            stats: false,
-            max_instructions: None,
-            trace: false,
-            deterministic: false,
-            seed: 0,
-            memory_limit: None,
-            max_processes: None,
-            quiet: false,
-            backend: BackendChoice::Cpu,
-            net: false,
-            engine: kvrm_cpu::ExecMode::Interp,
-        }
+        ElfRunOptions::for_tests(program)
     }
 
     #[test]

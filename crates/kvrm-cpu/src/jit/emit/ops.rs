@@ -144,6 +144,18 @@ impl Emitter<'_> {
         f(&mut self.b, p, q)
     }
 
+    /// Signed overflow of `r = p + q` (or `p - q` when `sub`), in the sign
+    /// bit: the operands agree in sign (differ, for a subtraction) and the
+    /// result's sign differs from `p`'s.
+    fn overflow_bits(&mut self, p: ir::Value, q: ir::Value, r: ir::Value, sub: bool) -> ir::Value {
+        let (d, e) = if sub {
+            (self.b.ins().bxor(p, q), self.b.ins().bxor(p, r))
+        } else {
+            (self.b.ins().bxor(p, r), self.b.ins().bxor(q, r))
+        };
+        self.b.ins().band(d, e)
+    }
+
     /// NZCV of AddWithCarry(p, q, 0) or (p, NOT q, 1), 64-bit.
     fn flags64(&mut self, sub: bool, p: ir::Value, q: ir::Value) -> ir::Value {
         let r = if sub {
@@ -161,15 +173,7 @@ impl Emitter<'_> {
             self.b.ins().icmp(IntCC::UnsignedLessThan, r, p)
         };
         let c = self.b2i(c);
-        let v = if sub {
-            let d = self.b.ins().bxor(p, q);
-            let e = self.b.ins().bxor(p, r);
-            self.b.ins().band(d, e)
-        } else {
-            let d = self.b.ins().bxor(p, r);
-            let e = self.b.ins().bxor(q, r);
-            self.b.ins().band(d, e)
-        };
+        let v = self.overflow_bits(p, q, r, sub);
         let v = self.b.ins().ushr_imm_s(v, 63);
         self.flags_pack(n, z, c, v)
     }
@@ -193,15 +197,7 @@ impl Emitter<'_> {
         } else {
             self.b.ins().ushr_imm_s(wide, 32)
         };
-        let v = if sub {
-            let d = self.b.ins().bxor(p, q);
-            let e = self.b.ins().bxor(p, r);
-            self.b.ins().band(d, e)
-        } else {
-            let d = self.b.ins().bxor(p, r);
-            let e = self.b.ins().bxor(q, r);
-            self.b.ins().band(d, e)
-        };
+        let v = self.overflow_bits(p, q, r, sub);
         let v = self.b.ins().ushr_imm_s(v, 31);
         let v = self.b.ins().band_imm_s(v, 1);
         self.flags_pack(n, z, c, v)

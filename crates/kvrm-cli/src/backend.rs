@@ -5,6 +5,7 @@
 //! GPU lane, which the CPU interpreter outruns about 200 times (300 M vs
 //! 1.5 M instructions/s), so a single program under `auto` runs on the CPU.
 
+use kvrm_cpu::ExecMode;
 use kvrm_cuda::CudaEngine;
 
 /// From this many lanes `--backend auto` runs them on a GPU when one is usable.
@@ -49,6 +50,16 @@ fn one_line(e: &kvrm_cuda::CudaError) -> String {
         .join("; ")
 }
 
+/// The CUDA engine, translating hot blocks to CUDA C under `--engine jit`
+/// (the GPU's JIT: same threshold, counted in entries of a block).
+fn cuda_engine(exec: ExecMode) -> Result<CudaEngine, kvrm_cuda::CudaError> {
+    let mut e = CudaEngine::new()?;
+    if let ExecMode::Jit { threshold } = exec {
+        e.set_translation(Some(threshold))?;
+    }
+    Ok(e)
+}
+
 /// Open the backend for a run of `lanes` lanes. `gpu_fits`: the run can go
 /// on the GPU under `auto` (false where only the CPU backend does what was
 /// asked). `--backend cuda` with no usable GPU is an error; `auto` that
@@ -58,14 +69,15 @@ pub fn open(
     lanes: usize,
     gpu_fits: bool,
     quiet: bool,
+    exec: ExecMode,
 ) -> anyhow::Result<Backend> {
     match choice {
         BackendChoice::Cpu => Ok(Backend::Cpu),
-        BackendChoice::Cuda => match CudaEngine::new() {
+        BackendChoice::Cuda => match cuda_engine(exec) {
             Ok(e) => Ok(Backend::Cuda(Box::new(e))),
             Err(e) => anyhow::bail!("CUDA backend unavailable: {}", one_line(&e)),
         },
-        BackendChoice::Auto if gpu_fits && lanes >= AUTO_GPU_MIN_LANES => match CudaEngine::new() {
+        BackendChoice::Auto if gpu_fits && lanes >= AUTO_GPU_MIN_LANES => match cuda_engine(exec) {
             Ok(e) => Ok(Backend::Cuda(Box::new(e))),
             Err(e) => {
                 if !quiet {

@@ -160,7 +160,7 @@ fn measure(
 
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let lanes = args.lanes as usize;
-    let mut backend = crate::backend::open(args.backend, lanes, true, args.quiet)?;
+    let mut backend = crate::backend::open(args.backend, lanes, true, args.quiet, args.engine)?;
     let iterations = args.iterations.unwrap_or(match backend {
         Backend::Cpu => 50_000_000,
         Backend::Cuda(_) => 200_000,

@@ -28,7 +28,7 @@ pub struct RawRunOptions {
 
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
     let image = read_image(opts)?;
-    match crate::backend::open(opts.backend, 1, true, false)? {
+    match crate::backend::open(opts.backend, 1, true, false, opts.engine)? {
         Backend::Cpu => {
             let mut engine = CpuEngine::with_exec_mode(opts.engine);
             let printer = opts.trace.then(|| crate::trace::install(&mut engine));

@@ -219,7 +219,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     init_logging(opts.quiet);
     let spec = opts.program_spec()?;
     let config = opts.kernel_config();
-    let backend = crate::backend::open(opts.backend, 1, true, opts.quiet)?;
+    let backend = crate::backend::open(opts.backend, 1, true, opts.quiet, opts.engine)?;
     let (engine, tracer): (Box<dyn Engine>, _) = match backend {
         Backend::Cpu => {
             let mut engine = CpuEngine::with_exec_mode(opts.engine);

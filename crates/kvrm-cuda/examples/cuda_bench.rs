@@ -3,7 +3,7 @@
 //! same loop with a `str` to a per-lane address. Lanes share one address
 //! space (as threads do), each with its own registers and store slot.
 //!
-//! Usage: cuda_bench [LANES...]   (default 1 1024 16896 135168)
+//! Usage: cuda_bench [--jit] [LANES...]   (default 1 1024 16896 135168)
 
 use std::time::Instant;
 
@@ -57,7 +57,20 @@ fn main() {
             return;
         }
     };
-    println!("device: {}", engine.device_name());
+    // `--jit`: hot blocks translated to CUDA C (picked during the warm-up).
+    let jit = std::env::args().any(|a| a == "--jit");
+    if jit {
+        engine.set_translation(Some(16)).expect("translation");
+    }
+    println!(
+        "device: {}{}",
+        engine.device_name(),
+        if jit {
+            " (hot blocks translated to CUDA C)"
+        } else {
+            ""
+        }
+    );
     println!("| program | lanes | instructions/lane | seconds | aggregate IPS | per-lane IPS |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (name, words) in programs() {
@@ -78,9 +91,22 @@ fn main() {
                     engine.add_machine(sid, s)
                 })
                 .collect();
-            // Warm-up launch (kernel load, first touch of the pages).
+            // Warm-up launch (kernel load, first touch of the pages; with
+            // --jit long enough for the loop to be translated).
             let mut out = Vec::new();
             engine.run(&ids[..1], 10, &mut out);
+            if jit {
+                let mut s = CpuState::new();
+                s.pc = CODE;
+                s.x[1] = u64::MAX;
+                s.x[2] = DATA;
+                let warm = engine.add_machine(sid, s);
+                for _ in 0..3 {
+                    engine.run(&[warm], 1 << 20, &mut out);
+                }
+                engine.wait_for_translation().expect("translation");
+                engine.remove_machine(warm);
+            }
             for &m in &ids[..1] {
                 let s = engine.state_mut(m);
                 s.pc = CODE;

@@ -9,7 +9,7 @@
 //! - async: `start` returns at once, `progress` is polled from pinned host
 //!   memory until the launch is done, `wait` collects.
 //!
-//! Usage: cuda_modes [ITERATIONS] [CYCLES_PER_BATCH]   (default 3,000,000 and 1,000,000)
+//! Usage: cuda_modes [--jit] [ITERATIONS] [CYCLES_PER_BATCH]   (default 3,000,000 and 1,000,000)
 
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,9 @@ fn machine(engine: &mut CudaEngine, words: &[u32], iterations: u64) -> MachineId
 }
 
 fn main() {
+    // `--jit`: translate the hot blocks to CUDA C first (the warm-up runs
+    // long enough for the engine to pick them).
+    let jit = std::env::args().any(|a| a == "--jit");
     let mut args = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse::<u64>().ok());
@@ -63,13 +66,32 @@ fn main() {
             return;
         }
     };
-    println!("device: {}", engine.device_name());
+    if jit {
+        engine.set_translation(Some(16)).expect("translation");
+    }
+    println!(
+        "device: {}{}",
+        engine.device_name(),
+        if jit {
+            " (hot blocks translated to CUDA C)"
+        } else {
+            ""
+        }
+    );
     println!("| program | mode | instructions | seconds | instructions/s |");
     println!("| --- | --- | ---: | ---: | ---: |");
     for (name, words) in programs() {
         // Warm the decode memo and the kernel.
-        let warm = machine(&mut engine, &words, 1000);
-        engine.run(&[warm], u64::MAX, &mut Vec::new());
+        let warm = machine(&mut engine, &words, if jit { 2_000_000 } else { 1000 });
+        let mut out = Vec::new();
+        loop {
+            out.clear();
+            engine.run(&[warm], 1 << 20, &mut out);
+            if out[0].stop != StopReason::CycleLimit {
+                break;
+            }
+        }
+        engine.wait_for_translation().expect("translation");
         for mode in ["standard", "continuous", "mega", "async"] {
             let m = machine(&mut engine, &words, iterations);
             let mut out = Vec::new();
@@ -116,6 +138,13 @@ fn main() {
                     polls.0,
                     polls.1.as_secs_f64() * 1e6 / polls.0.max(1) as f64
                 );
+            }
+        }
+    }
+    if jit {
+        for (k, v) in engine.stats() {
+            if k.starts_with("cuda jit") {
+                println!("{k}: {v}");
             }
         }
     }

@@ -22,6 +22,7 @@ typedef unsigned char u8;
 #define STOP_UNDEFINED 4
 #define STOP_NEEDS_HOST 5
 #define STOP_NEED_FRAMES 6
+#define STOP_CODE_WRITE 7
 
 #define ACCESS_READ 0
 #define ACCESS_WRITE 1
@@ -98,6 +99,16 @@ struct Lane {
     // The stop being recorded.
     u32 stop_kind, stop_aux;
     u64 stop_addr;
+    // Pages holding translated blocks (open-addressing set of page + 1, or
+    // null): a store to one ends the lane after its instruction
+    // (STOP_CODE_WRITE) so the host can drop the blocks before they run stale.
+    const u64 *tb_pages;
+    u32 tb_mask;
+    u32 code_write;
+    u64 code_page;
+    // Where a long-running translated loop reports progress (interp.cu).
+    u64 *progress;
+    volatile u64 *host_progress;
 };
 
 __device__ __forceinline__ u32 bits(u32 w, u32 lo, u32 len) { return (w >> lo) & ((1u << len) - 1u); }
@@ -234,6 +245,16 @@ __device__ u8 *translate_slow(Lane &L, u64 page, u32 access, u64 addr) {
     return L.pool + (u64)frame * KVRM_PAGE_SIZE;
 }
 
+// Is `page` one the translated blocks were built from?
+__device__ __forceinline__ bool is_tb_page(const Lane &L, u64 page) {
+    if (!L.tb_pages) return false;
+    for (u32 i = (u32)page_hash(page) & L.tb_mask;; i = (i + 1) & L.tb_mask) {
+        u64 k = L.tb_pages[i];
+        if (k == page + 1) return true;
+        if (k == 0) return false;
+    }
+}
+
 // The frame bytes of the page holding `addr` for `access`, or 0 (stop recorded).
 __device__ __forceinline__ u8 *translate(Lane &L, u64 addr, u32 access, u64 fault_addr) {
     u64 page = addr >> KVRM_PAGE_SHIFT;
@@ -246,7 +267,16 @@ __device__ __forceinline__ u8 *translate(Lane &L, u64 addr, u32 access, u64 faul
     if (access == ACCESS_WRITE) {
         if (page == L.wpage) return L.wbase;
         u8 *b = translate_slow(L, page, access, fault_addr);
-        if (b) { L.wpage = page; L.wbase = b; }
+        if (b) {
+            if (is_tb_page(L, page)) {
+                // Not cached: every store to this page must be seen.
+                L.code_write = 1;
+                L.code_page = page;
+            } else {
+                L.wpage = page;
+                L.wbase = b;
+            }
+        }
         return b;
     }
     if (page == L.xpage) return L.xbase;

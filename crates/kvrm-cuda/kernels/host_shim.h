@@ -46,6 +46,7 @@ static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long 
     unsigned long long o = *p; *p = o + v; return o;
 }
 static inline void __threadfence_system() {}
+static inline void __threadfence() {}
 static inline unsigned atomicExch(unsigned *p, unsigned v) { unsigned o = *p; *p = v; return o; }
 static inline unsigned atomicCAS(unsigned *p, unsigned c, unsigned v) {
     unsigned o = *p;

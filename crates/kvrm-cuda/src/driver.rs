@@ -14,7 +14,7 @@ use cudarc::nvrtc::{CompileOptions, Ptx};
 use kvrm_isa::CpuState;
 
 use crate::error::CudaError;
-use crate::layout::{Control, LaneStop, PageEvent, Pte, SpaceDev};
+use crate::layout::{Control, Hot, LaneStop, PageEvent, Pte, SpaceDev};
 
 /// `CpuState` as the kernel sees it (`KvrmCpuState`, same bytes).
 #[repr(transparent)]
@@ -32,6 +32,8 @@ unsafe impl DeviceRepr for PageEvent {}
 unsafe impl ValidAsZeroBits for PageEvent {}
 unsafe impl DeviceRepr for Control {}
 unsafe impl ValidAsZeroBits for Control {}
+unsafe impl DeviceRepr for Hot {}
+unsafe impl ValidAsZeroBits for Hot {}
 unsafe impl DeviceRepr for LaneStop {}
 unsafe impl ValidAsZeroBits for LaneStop {}
 
@@ -101,7 +103,7 @@ pub struct Gpu {
     arch: &'static str,
 }
 
-/// The arguments of the `kvrm_run` kernel (see `kernels/interp.cu`).
+/// The arguments of the `kvrm_run` kernel (see `kernels/run.cu`).
 pub struct RunArgs<'a> {
     pub states: &'a mut CudaSlice<DevState>,
     pub lane_machine: &'a CudaSlice<u32>,
@@ -119,6 +121,12 @@ pub struct RunArgs<'a> {
     pub progress: &'a mut CudaSlice<u64>,
     /// The same total mirrored into host-mapped memory ([`HostCounter`]).
     pub host_progress: &'a HostCounter,
+    /// Translated blocks: which may run (one byte each), and the pages they
+    /// came from (a hash set of page + 1 with `tb_mask + 1` slots); `None`
+    /// when the module has no blocks.
+    pub tb: Option<(&'a CudaSlice<u8>, &'a CudaSlice<u64>, u32)>,
+    /// Entry counts of untranslated block starts, or `None`.
+    pub hot: Option<&'a CudaSlice<Hot>>,
 }
 
 /// One `u64` in pinned host memory that kernels store into while they run
@@ -328,6 +336,11 @@ impl Gpu {
             shared_mem_bytes: 0,
         };
         let host_progress = a.host_progress.device_addr();
+        let (tb_enabled, tb_pages, tb_mask) = match a.tb {
+            Some((e, p, m)) => (self.address(e), self.address(p), m),
+            None => (0, 0, 0),
+        };
+        let hot = a.hot.map_or(0, |h| self.address(h));
         let mut b = self.stream.launch_builder(f);
         b.arg(a.states)
             .arg(a.lane_machine)
@@ -342,9 +355,13 @@ impl Gpu {
             .arg(a.stops)
             .arg(&a.gen)
             .arg(a.progress)
-            .arg(&host_progress);
+            .arg(&host_progress)
+            .arg(&tb_enabled)
+            .arg(&tb_pages)
+            .arg(&tb_mask)
+            .arg(&hot);
         // SAFETY: the argument list matches `kvrm_run`'s parameters in
-        // kernels/interp.cu one for one (types and order); every buffer is
+        // kernels/run.cu one for one (types and order); every buffer is
         // sized for `nlanes` lanes by the caller (engine.rs).
         unsafe { b.launch(cfg) }.map_err(drv("launch"))?;
         Ok(())

@@ -25,7 +25,9 @@ use crate::kernels;
 use crate::layout::*;
 
 mod export;
+mod jit;
 pub use export::DeviceRange;
+use jit::Translator;
 
 /// Frames in a fresh pool (64 MiB); it doubles when the device runs out.
 const INITIAL_FRAMES: u32 = 16 * 1024;
@@ -108,6 +110,8 @@ pub struct CudaEngine {
     progress: CudaSlice<u64>,
     host_progress: HostCounter,
     running: Option<AsyncRun>,
+    /// Hot blocks translated to CUDA C (`set_translation`), or `None`.
+    translator: Option<Translator>,
 }
 
 fn slot_take<T>(slots: &mut Vec<Option<T>>, free: &mut Vec<u32>, value: T) -> u32 {
@@ -207,7 +211,28 @@ impl CudaEngine {
             progress,
             host_progress,
             running: None,
+            translator: None,
         })
+    }
+
+    /// Translate blocks entered `threshold` times or more to CUDA C and run
+    /// them compiled (the GPU's `--engine jit`); `None` turns it off. Results
+    /// are the interpreter's, instruction counts included.
+    pub fn set_translation(&mut self, threshold: Option<u32>) -> Result<(), CudaError> {
+        self.translator = match threshold {
+            Some(t) => Some(Translator::new(&self.gpu, t)?),
+            None => None,
+        };
+        Ok(())
+    }
+
+    /// Wait until a translation compile in flight (if any) is done and its
+    /// blocks are in use: benchmarks call it to measure the steady state.
+    pub fn wait_for_translation(&mut self) -> Result<(), CudaError> {
+        match self.translator.as_mut() {
+            Some(t) => t.finish_compile(&self.gpu),
+            None => Ok(()),
+        }
     }
 
     /// The device's name.
@@ -261,6 +286,18 @@ impl CudaEngine {
             });
             lane_space.push(idx);
         }
+        if let Some(t) = self.translator.as_mut() {
+            let spaces: Vec<(u32, &AddressSpace, &[u64])> = space_list
+                .iter()
+                .map(|&sid| {
+                    let slot = self.spaces[sid as usize]
+                        .as_ref()
+                        .expect("kvrm: no such address space");
+                    (sid, &*slot.cpu.mem, &slot.extra_dirty[..])
+                })
+                .collect();
+            t.prepare_launch(&self.gpu, &spaces)?;
+        }
         let mut devs = Vec::with_capacity(space_list.len());
         for &sid in &space_list {
             self.sync_space(SpaceId(sid))?;
@@ -294,8 +331,13 @@ impl CudaEngine {
         let mut d_stops = self.gpu.zeros::<LaneStop>(n)?;
         self.gpu.write(&mut self.progress, 0, &[0])?;
         self.host_progress.set(0);
+        let func = self
+            .translator
+            .as_ref()
+            .and_then(|t| t.function())
+            .unwrap_or(&self.func);
         self.gpu.launch_run(
-            &self.func,
+            func,
             RunArgs {
                 states: &mut d_states,
                 lane_machine: &d_machine,
@@ -311,6 +353,8 @@ impl CudaEngine {
                 gen: self.gen,
                 progress: &mut self.progress,
                 host_progress: &self.host_progress,
+                tb: self.translator.as_ref().and_then(|t| t.launch_args()),
+                hot: self.translator.as_ref().and_then(|t| t.hot_table()),
             },
         )?;
         self.stats.launches += 1;
@@ -500,6 +544,14 @@ impl CudaEngine {
                     self.launch(&lanes)?
                 }
             };
+            let sid = self.machine(pending[0].0).space;
+            if let Some(t) = self.translator.as_mut() {
+                let retired: u64 = stops.iter().map(|s| s.retired).sum();
+                let slot = self.spaces[sid.0 as usize]
+                    .as_ref()
+                    .expect("kvrm: no such address space");
+                t.after_launch(&self.gpu, retired, &slot.cpu.mem)?;
+            }
             let mut next = Vec::new();
             let mut need_frames = false;
             for (&(m, left, done), s) in pending.iter().zip(&stops) {
@@ -514,6 +566,16 @@ impl CudaEngine {
                         self.stats.frame_stops += 1;
                         next.push((m, left, done));
                         continue;
+                    }
+                    None if s.kind == STOP_CODE_WRITE => {
+                        if let Some(t) = self.translator.as_mut() {
+                            t.code_written(s.addr);
+                        }
+                        if left > 0 {
+                            next.push((m, left, done));
+                            continue;
+                        }
+                        StopReason::CycleLimit
                     }
                     None => {
                         // STOP_NEEDS_HOST
@@ -631,6 +693,9 @@ impl Engine for CudaEngine {
         let slot = self.spaces.get_mut(space.0 as usize)?.take()?;
         self.free_spaces.push(space.0);
         self.exports.remove(&space.0);
+        if let Some(t) = self.translator.as_mut() {
+            t.forget_space(space.0);
+        }
         // Its device frames are not reused (the pool only grows).
         Some(slot.cpu.mem.into_space())
     }
@@ -706,6 +771,15 @@ impl Engine for CudaEngine {
             ("cuda frame pool grows", self.pool.grows),
             ("cuda kernel from disk cache", self.stats.ptx_cached),
         ];
+        if let Some(t) = &self.translator {
+            v.extend([
+                ("cuda jit blocks", t.stats.blocks),
+                ("cuda jit compiles", t.stats.compiles),
+                ("cuda jit compile ms", t.stats.compile_ms),
+                ("cuda jit code-page writes", t.stats.code_writes),
+                ("cuda jit failed compiles", t.stats.failed),
+            ]);
+        }
         for (&id, &n) in &self.stats.fallbacks {
             let name = self
                 .fallback_names

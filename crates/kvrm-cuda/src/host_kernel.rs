@@ -16,7 +16,7 @@ use crate::engine::lane_stop_reason;
 use crate::kernels::kernel_source;
 use crate::layout::*;
 
-type RunFn = unsafe extern "C" fn(
+pub(crate) type RunFn = unsafe extern "C" fn(
     *mut CpuState,
     *const u32,
     u32,
@@ -31,6 +31,10 @@ type RunFn = unsafe extern "C" fn(
     u32,
     *mut u64,
     *mut u64,
+    *const u8,
+    *const u64,
+    u32,
+    *mut Hot,
 );
 
 const WRAPPER: &str = r#"
@@ -38,27 +42,35 @@ extern "C" void kvrm_run_host(KvrmCpuState *states, const u32 *lane_machine, u32
                               const u32 *lane_space, const KvrmSpaceDev *spaces, u8 *pool,
                               KvrmControl *ctl, KvrmPageEvent *events, u64 *decode_cache,
                               const u64 *budgets, KvrmLaneStop *stops, u32 gen,
-                              u64 *progress, volatile u64 *host_progress) {
+                              u64 *progress, volatile u64 *host_progress,
+                              const u8 *tb_enabled, const u64 *tb_pages, u32 tb_mask,
+                              KvrmHot *hot) {
     blockDim.x = 1;
     threadIdx.x = 0;
     for (u32 i = 0; i < nlanes; i++) {
         blockIdx.x = i;
         kvrm_run(states, lane_machine, nlanes, lane_space, spaces, pool, ctl, events,
-                 decode_cache, budgets, stops, gen, progress, host_progress);
+                 decode_cache, budgets, stops, gen, progress, host_progress, tb_enabled,
+                 tb_pages, tb_mask, hot);
     }
 }
 "#;
 
 /// Build the host library; `None` (with the reason printed) without a compiler.
 fn build_library() -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("kvrm-host-kernel-{}", std::process::id()));
+    build_library_from(&kernel_source(), "plain")
+}
+
+/// Build `kernel` (a kernel source) as a host library named after `tag`.
+pub(crate) fn build_library_from(kernel: &str, tag: &str) -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("kvrm-host-kernel-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).ok()?;
     let src = dir.join("kernel.cpp");
     let lib = dir.join("libkvrm_kernel.so");
     let text = format!(
         "{}\n{}\n{}",
         include_str!("../kernels/host_shim.h"),
-        kernel_source(),
+        kernel,
         WRAPPER
     );
     std::fs::write(&src, text).ok()?;
@@ -177,6 +189,10 @@ fn host_compiled_kernels_match_oracle_fixtures() {
                 stops.as_mut_ptr(),
                 1,
                 &mut progress,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+                0,
                 std::ptr::null_mut(),
             )
         };

@@ -26,6 +26,9 @@ pub const KERNEL_FILES: &[(&str, &str)] = &[
     ("interp.cu", include_str!("../kernels/interp.cu")),
 ];
 
+/// The kernel's main loop; it comes after the translated blocks.
+const RUN_FILE: (&str, &str) = ("run.cu", include_str!("../kernels/run.cu"));
+
 /// The class of each instruction, by the header's `KVRM_OP_<name>` ids, so
 /// the kernel dispatches by class whatever order the header lists entries in.
 fn class_map() -> String {
@@ -46,6 +49,12 @@ fn class_map() -> String {
 
 /// The whole translation unit NVRTC compiles.
 pub fn kernel_source() -> String {
+    kernel_source_with(&crate::translate::emit_module(&[]))
+}
+
+/// The kernel with `blocks` (CUDA C from [`crate::translate::emit_module`])
+/// between the interpreter and its main loop.
+pub fn kernel_source_with(blocks: &str) -> String {
     let mut src = kvrm_isa::cuda_header::cuda_header();
     src.push('\n');
     src.push_str(&class_map());
@@ -53,6 +62,10 @@ pub fn kernel_source() -> String {
         let _ = writeln!(src, "\n// ----- {name} -----");
         src.push_str(text);
     }
+    src.push_str("\n// ----- translated blocks -----\n");
+    src.push_str(blocks);
+    let _ = writeln!(src, "\n// ----- {} -----", RUN_FILE.0);
+    src.push_str(RUN_FILE.1);
     src
 }
 
@@ -84,15 +97,24 @@ fn cache_dir() -> Option<PathBuf> {
 /// PTX of the interpreter for `arch`, from the disk cache or NVRTC.
 /// Returns the PTX and whether it came from the cache.
 pub fn interpreter_ptx(arch: &'static str, device: &str) -> Result<(String, bool), CudaError> {
-    let src = kernel_source();
-    let key = fnv1a(&[&src, "-std=c++17 --device-int128", arch, device]);
+    module_ptx(&kernel_source(), arch, device)
+}
+
+/// PTX for the kernel source `src` (from the disk cache if it was compiled
+/// before for this device); the flag says whether it came from the cache.
+pub fn module_ptx(
+    src: &str,
+    arch: &'static str,
+    device: &str,
+) -> Result<(String, bool), CudaError> {
+    let key = fnv1a(&[src, "-std=c++17 --device-int128", arch, device]);
     let path = cache_dir().map(|d| d.join(format!("kvrm-interp-{key:016x}.ptx")));
     if let Some(p) = &path {
         if let Ok(ptx) = std::fs::read_to_string(p) {
             return Ok((ptx, true));
         }
     }
-    let ptx = driver::compile_ptx(&src, arch, "kvrm_interp.cu")?;
+    let ptx = driver::compile_ptx(src, arch, "kvrm_interp.cu")?;
     if let Some(p) = &path {
         // The cache is an optimisation: failing to write it is not an error.
         if let Some(dir) = p.parent() {

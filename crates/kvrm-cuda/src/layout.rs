@@ -67,6 +67,20 @@ pub const STOP_FAULT: u32 = 3;
 pub const STOP_UNDEFINED: u32 = 4;
 pub const STOP_NEEDS_HOST: u32 = 5;
 pub const STOP_NEED_FRAMES: u32 = 6;
+/// A store hit a page holding translated blocks (`addr`: the page number).
+pub const STOP_CODE_WRITE: u32 = 7;
+
+/// Entries of the device's hot-block table (`HOT_BITS` in interp.cu).
+pub const HOT_ENTRIES: usize = 1 << 12;
+
+/// Entries into an untranslated block start (`KvrmHot`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hot {
+    pub pc: u64,
+    pub count: u32,
+    pub pad: u32,
+}
 
 const _: () = {
     assert!(size_of::<Pte>() == 32);
@@ -74,6 +88,7 @@ const _: () = {
     assert!(size_of::<PageEvent>() == 24);
     assert!(size_of::<Control>() == 16);
     assert!(size_of::<LaneStop>() == 32);
+    assert!(size_of::<Hot>() == 16);
 };
 
 /// The device's page hash (`page_hash` in common.cuh).

@@ -42,8 +42,11 @@ pub mod engine;
 pub mod error;
 #[cfg(test)]
 mod host_kernel;
+#[cfg(test)]
+mod host_translate;
 pub mod kernels;
 pub mod layout;
+pub mod translate;
 
 pub use engine::{CudaEngine, DeviceRange};
 pub use error::CudaError;

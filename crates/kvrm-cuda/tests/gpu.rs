@@ -6,6 +6,7 @@ use kvrm_cuda::CudaEngine;
 use kvrm_isa::{AddressSpace, CpuState, Engine, Machine, MachineStop, StopReason};
 use kvrm_testkit::{case_files, check_case, load_cases, prepare_case, CASE_BUDGET};
 
+#[allow(dead_code)]
 #[path = "support/random_programs.rs"]
 mod random_programs;
 

@@ -134,19 +134,27 @@ pub fn generate(seed: u64, count: usize) -> Vec<Program> {
 
 /// A space with the program and data, and a machine at its start.
 pub fn install(engine: &mut dyn Engine, p: &Program) -> (SpaceId, MachineId) {
+    install_at(engine, p, CODE)
+}
+
+/// As [`install`], with the code at `code` (below `DATA`).
+pub fn install_at(engine: &mut dyn Engine, p: &Program, code: u64) -> (SpaceId, MachineId) {
     let mut space = AddressSpace::flat(MEM).expect("map");
     let data: Vec<u8> = (0..DATA)
         .map(|a| (a.wrapping_mul(131) ^ (a >> 8)) as u8)
         .collect();
     space.write_bytes_force(DATA, &data).expect("data");
-    let code: Vec<u8> = p.words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    space.write_bytes_force(CODE, &code).expect("code");
+    let bytes: Vec<u8> = p.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let at = code;
+    space.write_bytes_force(at, &bytes).expect("code");
     space
         .write_bytes_force(RO_PAGE, &[0x5a; 0x1000])
         .expect("ro");
     space.protect(RO_PAGE, 0x1000, Perms::R).expect("protect");
     let sid = engine.add_space(space);
-    let m = engine.add_machine(sid, p.state);
+    let mut state = p.state;
+    state.pc = code;
+    let m = engine.add_machine(sid, state);
     (sid, m)
 }
 

@@ -1,0 +1,100 @@
+// The kernel: one lane (machine) per CUDA thread. Each lane fetches, decodes
+// and executes (interp.cu) until it stops or has retired its budget, then
+// writes its state and a KvrmLaneStop back. Where the host has translated
+// hot blocks into CUDA C (crates/kvrm-cuda/src/translate.rs; the generated
+// kvrm_tb_dispatch comes between interp.cu and this file), a lane at a block
+// start runs the block instead, while it fits in the budget.
+
+extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states, const u32 *lane_machine, u32 nlanes,
+                                    const u32 *lane_space, const KvrmSpaceDev *spaces, u8 *pool,
+                                    KvrmControl *ctl, KvrmPageEvent *events, u64 *decode_cache,
+                                    const u64 *budgets, KvrmLaneStop *stops, u32 gen,
+                                    u64 *progress, volatile u64 *host_progress,
+                                    const u8 *tb_enabled, const u64 *tb_pages, u32 tb_mask,
+                                    KvrmHot *hot) {
+    u32 i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= nlanes) return;
+    u32 m = lane_machine[i];
+    KvrmCpuState st = states[m];
+    Lane L;
+    L.s = &st;
+    L.space_id = lane_space[i];
+    L.space = &spaces[L.space_id];
+    L.pool = pool;
+    L.ctl = ctl;
+    L.events = events;
+    L.gen = gen;
+    L.rpage = L.wpage = L.xpage = ~0ull;
+    L.rbase = L.wbase = L.xbase = 0;
+    L.stop_kind = STOP_CYCLE_LIMIT;
+    L.stop_aux = 0;
+    L.stop_addr = 0;
+    L.tb_pages = tb_pages;
+    L.tb_mask = tb_mask;
+    L.code_write = 0;
+    L.code_page = 0;
+    L.progress = progress;
+    L.host_progress = host_progress;
+    u64 budget = budgets[i], retired = 0, reported = 0;
+    // At a block boundary (a jump target, a fall-through after a branch, a
+    // block exit): where a translated block may start.
+    bool boundary = true;
+    while (retired < budget) {
+        if (retired - reported >= PROGRESS_STEP) {
+            report_progress(progress, host_progress, retired - reported);
+            reported = retired;
+        }
+        u64 pc = st.pc;
+        if (boundary) {
+            if (tb_enabled) {
+                int r = kvrm_tb_dispatch(L, pc, retired, budget, reported, tb_enabled);
+                if (r == TB_STOP) break;
+                if (r == TB_EXIT) {
+                    if (L.code_write) {
+                        stop_with(L, STOP_CODE_WRITE, 0, L.code_page);
+                        break;
+                    }
+                    continue;
+                }
+            }
+            if (hot) count_hot(hot, pc);
+        }
+        boundary = false;
+        if (pc & 3) {
+            fault(L, pc, ACCESS_EXECUTE, FAULT_ALIGNMENT);
+            break;
+        }
+        u8 *code = translate(L, pc, ACCESS_EXECUTE, pc);
+        if (!code) break;
+        u32 w = *(const u32 *)(code + (pc & (KVRM_PAGE_SIZE - 1)));
+        u32 id = decode(decode_cache, w);
+        int flow = execute(L, id, w);
+        if (flow == FLOW_NEXT) {
+            st.pc = pc + 4;
+            retired++;
+            boundary = id != 0xffff && kvrm_op_class(id) == KVRM_CLASS_branch_sys;
+        } else if (flow == FLOW_JUMP) {
+            retired++;
+            boundary = true;
+        } else {
+            if (flow == FLOW_STOP_RETIRED) retired++;
+            break;
+        }
+        if (L.code_write) {
+            stop_with(L, STOP_CODE_WRITE, 0, L.code_page);
+            break;
+        }
+    }
+    report_progress(progress, host_progress, retired - reported);
+    if (retired >= budget && L.stop_kind == STOP_CYCLE_LIMIT) {
+        L.stop_aux = 0;
+    }
+    states[m] = st;
+    KvrmLaneStop s;
+    s.kind = L.stop_kind;
+    s.aux = L.stop_aux;
+    s.addr = L.stop_addr;
+    s.retired = retired;
+    s.pad = 0;
+    stops[i] = s;
+}

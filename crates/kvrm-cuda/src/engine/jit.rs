@@ -1,0 +1,348 @@
+//! Hot blocks translated to CUDA C (`--engine jit` on the CUDA backend).
+//!
+//! The kernel counts entries into block starts it has no translation for
+//! (`count_hot` in interp.cu). Every [`CHECK_EVERY`] device instructions the
+//! engine reads those counts, lifts the blocks entered at least
+//! `threshold` times to the IR (`kvrm-ir`, the CPU JIT's), writes them as
+//! CUDA C ([`crate::translate`]) and compiles the interpreter again with the
+//! blocks in it (NVRTC, cached on disk like the interpreter) on a host
+//! thread: a compile takes tens of seconds, and lanes keep running on the
+//! current module meanwhile. The first launch after the compile finished
+//! loads the new module.
+//!
+//! A block runs only where its code is unchanged: before a launch, each
+//! space of the launch is checked (every word of every block executable and
+//! equal to the word translated) whenever its layout changed, the host wrote
+//! one of the blocks' pages, or the block list changed; a block runs in a
+//! launch only if it holds in all of the launch's spaces. A device store to
+//! a block's page stops the lane after that instruction (STOP_CODE_WRITE):
+//! the blocks of that page are dropped and the page is never translated
+//! again.
+
+use std::collections::{HashMap, HashSet};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use cudarc::driver::{CudaFunction, CudaSlice};
+use kvrm_ir::{lift_block, opt, Block};
+use kvrm_isa::space::PAGE_SHIFT;
+use kvrm_isa::AddressSpace;
+
+use crate::driver::Gpu;
+use crate::error::CudaError;
+use crate::kernels;
+use crate::layout::{page_hash, Hot, HOT_ENTRIES};
+use crate::translate;
+
+/// Device instructions between two looks at the hot counts.
+const CHECK_EVERY: u64 = 1 << 20;
+/// Guest instructions in one block at most.
+const MAX_BLOCK_INSNS: u32 = 64;
+/// Blocks in one module at most (each is a function NVRTC compiles).
+const MAX_BLOCKS: usize = 4096;
+/// Blocks added by one translation round at most.
+const MAX_NEW_PER_ROUND: usize = 512;
+
+/// One translated block.
+#[derive(Clone)]
+struct TbBlock {
+    ir: Block,
+    /// The instruction words it was built from, from `ir.start`.
+    words: Vec<u32>,
+    /// False once a store hit its page: it never runs again.
+    live: bool,
+}
+
+impl TbBlock {
+    fn pages(&self) -> impl Iterator<Item = u64> + '_ {
+        let first = self.ir.start >> PAGE_SHIFT;
+        let last = (self.ir.start + 4 * self.words.len().max(1) as u64 - 1) >> PAGE_SHIFT;
+        first..=last
+    }
+
+    /// Is the block's code, as translated, executable in `space`?
+    fn holds_in(&self, space: &AddressSpace) -> bool {
+        self.words.iter().enumerate().all(|(i, &w)| {
+            let pc = self.ir.start + 4 * i as u64;
+            space.perms_at(pc).is_some_and(|p| p.exec()) && space.read_u32(pc) == Ok(w)
+        })
+    }
+}
+
+/// Counters for `--stats`.
+#[derive(Default, Clone, Copy)]
+pub(super) struct JitStats {
+    pub blocks: u64,
+    pub compiles: u64,
+    pub compile_ms: u64,
+    pub code_writes: u64,
+    pub failed: u64,
+}
+
+/// A compile in flight.
+struct Staged {
+    blocks: Vec<TbBlock>,
+    started: Instant,
+    compile: JoinHandle<Result<String, CudaError>>,
+}
+
+pub(super) struct Translator {
+    threshold: u32,
+    hot: CudaSlice<Hot>,
+    blocks: Vec<TbBlock>,
+    /// Pcs tried in this round or before, with the code found there.
+    tried: HashSet<(u64, Vec<u32>)>,
+    /// Pages a device store hit: never translated from again.
+    volatile_pages: HashSet<u64>,
+    /// The module with the blocks, once there are any.
+    func: Option<CudaFunction>,
+    enabled: Option<CudaSlice<u8>>,
+    last_enabled: Vec<u8>,
+    pages: Option<(CudaSlice<u64>, u32)>,
+    /// Pages the live blocks come from.
+    block_pages: HashSet<u64>,
+    /// Per space id: (layout version, does each block hold there).
+    verdicts: HashMap<u32, (u64, Vec<bool>)>,
+    since_check: u64,
+    /// Set when a compile failed: translation stays off.
+    broken: bool,
+    /// A module being compiled on a host thread, with its blocks.
+    staged: Option<Staged>,
+    pub stats: JitStats,
+}
+
+impl Translator {
+    pub fn new(gpu: &Gpu, threshold: u32) -> Result<Self, CudaError> {
+        Ok(Translator {
+            threshold: threshold.max(1),
+            hot: gpu.zeros::<Hot>(HOT_ENTRIES)?,
+            blocks: Vec::new(),
+            tried: HashSet::new(),
+            volatile_pages: HashSet::new(),
+            func: None,
+            enabled: None,
+            last_enabled: Vec::new(),
+            pages: None,
+            block_pages: HashSet::new(),
+            verdicts: HashMap::new(),
+            since_check: 0,
+            broken: false,
+            staged: None,
+            stats: JitStats::default(),
+        })
+    }
+
+    /// The module to launch, if blocks were translated.
+    pub fn function(&self) -> Option<&CudaFunction> {
+        self.func.as_ref()
+    }
+
+    pub fn hot_table(&self) -> Option<&CudaSlice<Hot>> {
+        (!self.broken).then_some(&self.hot)
+    }
+
+    /// Forget what is known about `space` (it was removed or replaced).
+    pub fn forget_space(&mut self, space: u32) {
+        self.verdicts.remove(&space);
+    }
+
+    /// Before a launch: re-check the spaces whose code may have changed and
+    /// upload which blocks may run. `spaces` are (id, space, extra pages
+    /// the host wrote) of the launch.
+    pub fn prepare_launch(
+        &mut self,
+        gpu: &Gpu,
+        spaces: &[(u32, &AddressSpace, &[u64])],
+    ) -> Result<(), CudaError> {
+        if self.func.is_none() {
+            return Ok(());
+        }
+        let mut enabled: Vec<u8> = self.blocks.iter().map(|b| b.live as u8).collect();
+        for &(id, space, extra) in spaces {
+            let touched = self
+                .block_pages
+                .iter()
+                .any(|&p| space.is_host_dirty(p) || extra.contains(&p));
+            let current = self.verdicts.get(&id).is_some_and(|(v, ok)| {
+                *v == space.layout_version() && ok.len() == self.blocks.len()
+            });
+            if touched || !current {
+                let ok = self.blocks.iter().map(|b| b.holds_in(space)).collect();
+                self.verdicts.insert(id, (space.layout_version(), ok));
+            }
+            let (_, ok) = &self.verdicts[&id];
+            for (e, &holds) in enabled.iter_mut().zip(ok) {
+                *e &= holds as u8;
+            }
+        }
+        if enabled != self.last_enabled {
+            if let Some(d) = self.enabled.as_mut() {
+                gpu.write(d, 0, &enabled)?;
+            }
+            self.last_enabled = enabled;
+        }
+        Ok(())
+    }
+
+    /// The launch arguments for the blocks, if there are any.
+    pub fn launch_args(&self) -> Option<(&CudaSlice<u8>, &CudaSlice<u64>, u32)> {
+        match (&self.func, &self.enabled, &self.pages) {
+            (Some(_), Some(e), Some((p, mask))) => Some((e, p, *mask)),
+            _ => None,
+        }
+    }
+
+    /// A device store hit `page`: drop its blocks for good.
+    pub fn code_written(&mut self, page: u64) {
+        self.stats.code_writes += 1;
+        self.volatile_pages.insert(page);
+        let staged = self.staged.iter_mut().flat_map(|s| s.blocks.iter_mut());
+        for b in self.blocks.iter_mut().chain(staged) {
+            if b.live && b.pages().any(|p| p == page) {
+                b.live = false;
+            }
+        }
+        // Forces the enabled flags to be uploaded again.
+        self.last_enabled.clear();
+    }
+
+    /// After a launch that retired `retired` device instructions: install
+    /// a module whose compile finished, or translate the blocks that became
+    /// hot, reading code from `space`, and start compiling them.
+    pub fn after_launch(
+        &mut self,
+        gpu: &Gpu,
+        retired: u64,
+        space: &AddressSpace,
+    ) -> Result<(), CudaError> {
+        if self.broken {
+            return Ok(());
+        }
+        if self
+            .staged
+            .as_ref()
+            .is_some_and(|s| s.compile.is_finished())
+        {
+            return self.install(gpu);
+        }
+        self.since_check += retired;
+        if self.staged.is_some() || self.since_check < CHECK_EVERY {
+            return Ok(());
+        }
+        self.since_check = 0;
+        let mut hot = vec![Hot::default(); HOT_ENTRIES];
+        gpu.read(&self.hot, 0, &mut hot)?;
+        gpu.write(&mut self.hot, 0, &vec![Hot::default(); HOT_ENTRIES])?;
+        let mut candidates: Vec<(u32, u64)> = hot
+            .iter()
+            .filter(|h| h.count >= self.threshold)
+            .map(|h| (h.count, h.pc))
+            .collect();
+        candidates.sort_unstable_by(|a, b| b.cmp(a));
+        let mut blocks: Vec<TbBlock> = self.blocks.iter().filter(|b| b.live).cloned().collect();
+        let before = blocks.len();
+        for (_, pc) in candidates {
+            if blocks.len() - before == MAX_NEW_PER_ROUND || blocks.len() == MAX_BLOCKS {
+                break;
+            }
+            // A pc can hold other code in other spaces: one block per code.
+            let Some(b) = self.lift(space, pc) else {
+                continue;
+            };
+            if self.tried.insert((pc, b.words.clone())) {
+                blocks.push(b);
+            }
+        }
+        if blocks.len() == before {
+            return Ok(());
+        }
+        let irs: Vec<Block> = blocks.iter().map(|b| b.ir.clone()).collect();
+        let src = kernels::kernel_source_with(&translate::emit_module(&irs));
+        let (arch, device) = (gpu.arch(), gpu.name().to_string());
+        let compile = std::thread::Builder::new()
+            .name("kvrm-nvrtc".into())
+            .spawn(move || kernels::module_ptx(&src, arch, &device).map(|(ptx, _)| ptx))
+            .map_err(|e| CudaError::Driver(format!("start the NVRTC thread: {e}")))?;
+        self.staged = Some(Staged {
+            blocks,
+            started: Instant::now(),
+            compile,
+        });
+        Ok(())
+    }
+
+    fn lift(&self, space: &AddressSpace, pc: u64) -> Option<TbBlock> {
+        let mut words = Vec::new();
+        let fetch = |a: u64| {
+            if a & 3 != 0 || self.volatile_pages.contains(&(a >> PAGE_SHIFT)) {
+                return None;
+            }
+            if !space.perms_at(a).is_some_and(|p| p.exec()) {
+                return None;
+            }
+            let w = space.read_u32(a).ok()?;
+            words.push(w);
+            Some(w)
+        };
+        let mut ir = lift_block(pc, MAX_BLOCK_INSNS, fetch)?;
+        if ir.fallbacks() >= ir.guest_len as usize {
+            return None; // nothing to gain over the interpreter
+        }
+        words.truncate(ir.guest_len as usize);
+        opt::optimize(&mut ir);
+        Some(TbBlock {
+            ir,
+            words,
+            live: true,
+        })
+    }
+
+    /// Wait for a compile in flight and install its module.
+    pub fn finish_compile(&mut self, gpu: &Gpu) -> Result<(), CudaError> {
+        if self.staged.is_some() {
+            self.install(gpu)?;
+        }
+        Ok(())
+    }
+
+    /// Load the module of the finished compile and make its blocks the
+    /// ones that run (those a store hit meanwhile stay off).
+    fn install(&mut self, gpu: &Gpu) -> Result<(), CudaError> {
+        let staged = self.staged.take().expect("a staged compile");
+        let ptx = staged
+            .compile
+            .join()
+            .unwrap_or_else(|_| Err(CudaError::Compile("the NVRTC thread panicked".into())));
+        let func = match ptx.and_then(|ptx| gpu.load_function(&ptx, "kvrm_run")) {
+            Ok(f) => f,
+            Err(e) => {
+                // A translator bug must not stop the guest: keep interpreting.
+                self.broken = true;
+                self.stats.failed += 1;
+                eprintln!("kvrm: CUDA block translation disabled: {e}");
+                return Ok(());
+            }
+        };
+        self.stats.compiles += 1;
+        self.stats.compile_ms += staged.started.elapsed().as_millis() as u64;
+        self.blocks = staged.blocks;
+        self.stats.blocks = self.blocks.len() as u64;
+        self.block_pages = self.blocks.iter().flat_map(|b| b.pages()).collect();
+        // The page set: open addressing, at most half full.
+        let cap = (self.block_pages.len() * 2).next_power_of_two().max(16);
+        let mut set = vec![0u64; cap];
+        for &p in &self.block_pages {
+            let mut i = (page_hash(p) as usize) & (cap - 1);
+            while set[i] != 0 {
+                i = (i + 1) & (cap - 1);
+            }
+            set[i] = p + 1;
+        }
+        self.pages = Some((gpu.upload(&set)?, (cap - 1) as u32));
+        self.enabled = Some(gpu.zeros::<u8>(self.blocks.len().max(1))?);
+        self.last_enabled.clear();
+        self.verdicts.clear();
+        self.func = Some(func);
+        Ok(())
+    }
+}

@@ -1326,6 +1326,90 @@ mod tests {
         assert_eq!(b.read_u64(0x1008).unwrap(), 0, "the child does not see it");
     }
 
+    /// Heap memory standing in for a host shared mapping.
+    struct Heap {
+        mem: Box<[std::cell::UnsafeCell<u8>]>,
+        pages: u64,
+        ok_below: std::sync::atomic::AtomicU64,
+    }
+    // SAFETY: test memory, accessed by one thread.
+    unsafe impl Sync for Heap {}
+    // SAFETY: `mem` holds `pages` pages for the object's lifetime. (Heap
+    // memory is not page aligned; the tests do not need it.)
+    unsafe impl SharedBacking for Heap {
+        fn base(&self) -> *mut u8 {
+            self.mem.as_ptr() as *mut u8
+        }
+        fn pages(&self) -> u64 {
+            self.pages
+        }
+        fn prepare_page(&self, i: u64) -> bool {
+            i < self.ok_below.load(Ordering::Relaxed)
+        }
+    }
+    fn heap(pages: u64) -> Arc<Heap> {
+        Arc::new(Heap {
+            mem: (0..pages * PAGE_SIZE)
+                .map(|_| std::cell::UnsafeCell::new(0))
+                .collect(),
+            pages,
+            ok_below: AtomicU64::new(pages),
+        })
+    }
+
+    #[test]
+    fn shared_pages_stay_shared_across_fork() {
+        let h = heap(4);
+        let mut a = AddressSpace::new();
+        a.map(0x10000, 0x3000, Perms::RW).unwrap();
+        a.write_u64(0x10000, 5).unwrap();
+        a.attach_shared(0x10000, 0x3000, h.clone(), 1).unwrap();
+        assert_eq!(
+            a.read_u64(0x10000).unwrap(),
+            0,
+            "attached pages are the backing's"
+        );
+        a.write_u64(0x10008, 7).unwrap();
+        // SAFETY: page 1 of the backing, one thread.
+        assert_eq!(unsafe { *h.base().add(PAGE_SIZE as usize + 8) }, 7);
+        let mut b = a.fork();
+        b.write_u64(0x11000, 9).unwrap();
+        assert_eq!(
+            a.read_u64(0x11000).unwrap(),
+            9,
+            "the parent sees the child's store"
+        );
+        a.write_u64(0x11008, 3).unwrap();
+        assert_eq!(b.read_u64(0x11008).unwrap(), 3, "and the other way round");
+        // Unmapping the middle page keeps the rest attached at the right offsets.
+        a.unmap(0x11000, 0x1000).unwrap();
+        let pieces = a.shared_pieces(0x10000, 0x13000);
+        assert_eq!(pieces.len(), 2);
+        assert_eq!((pieces[1].start, pieces[1].first), (0x12000, 3));
+        b.write_u64(0x12000, 11).unwrap();
+        assert_eq!(a.read_u64(0x12000).unwrap(), 11);
+    }
+
+    #[test]
+    fn refused_shared_pages_are_bus_errors() {
+        let h = heap(2);
+        let mut a = AddressSpace::new();
+        a.map(0x10000, 0x2000, Perms::RW).unwrap();
+        a.attach_shared(0x10000, 0x2000, h.clone(), 0).unwrap();
+        a.write_u64(0x11000, 1).unwrap();
+        h.ok_below.store(1, Ordering::Relaxed);
+        shared_pages_changed();
+        let e = a
+            .frame_index(0x11, Access::Read, 0x11000, false)
+            .unwrap_err();
+        assert_eq!(e.kind, FaultKind::Bus);
+        assert!(a.frame_index(0x10, Access::Read, 0x10000, false).is_ok());
+        assert!(
+            a.attach_shared(0x10000, 0x3000, h.clone(), 0).is_err(),
+            "past the backing's end"
+        );
+    }
+
     #[test]
     fn host_writes_are_tracked() {
         let mut a = AddressSpace::flat(0x4000).unwrap();

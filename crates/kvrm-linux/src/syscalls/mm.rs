@@ -14,6 +14,9 @@ const PAGE_MASK: u64 = PAGE_SIZE - 1;
 /// Highest user address + 1 (48-bit virtual addresses).
 const USER_TOP: u64 = 1 << 48;
 
+/// A backing and its first page, for pages that continue a shared mapping.
+type SharedTail = (Arc<dyn SharedBacking>, u64);
+
 fn page_up(len: u64) -> Option<u64> {
     len.checked_add(PAGE_MASK).map(|l| l & !PAGE_MASK)
 }
@@ -402,7 +405,7 @@ impl LinuxProcess {
         start: u64,
         end: u64,
         extra: u64,
-    ) -> Result<Option<(Arc<dyn SharedBacking>, u64)>, i64> {
+    ) -> Result<Option<SharedTail>, i64> {
         let Some(last) = mem.shared_pieces(start, end).pop() else {
             return Ok(None);
         };

@@ -110,6 +110,10 @@ impl HostShared {
         writable: bool,
     ) -> Result<Arc<Self>, i64> {
         let st = fstat(raw)?;
+        if st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_rdev == libc::makedev(1, 5) {
+            // /dev/zero: shared anonymous memory, as on Linux.
+            return Self::anonymous(pages);
+        }
         if st.st_mode & libc::S_IFMT != libc::S_IFREG {
             return Err(ENODEV);
         }
@@ -168,15 +172,16 @@ impl HostShared {
     }
 
     /// Replace the file pages past the end of a file of `size` bytes by
-    /// anonymous memory (a host access there would be a host SIGBUS).
-    fn detach_beyond(&self, size: u64) -> Result<(), i64> {
+    /// anonymous memory (a host access there would be a host SIGBUS). Says
+    /// whether any page was file-backed before.
+    fn detach_beyond(&self, size: u64) -> Result<bool, i64> {
         let Some(f) = &self.file else {
-            return Ok(());
+            return Ok(false);
         };
         let from = self.pages_within(f, size);
         let mut detached = lock(&f.detached_from);
         if from >= *detached {
-            return Ok(());
+            return Ok(false);
         }
         // SAFETY: the range lies inside our own mapping (`from < pages`); it
         // is replaced in place, so the memory stays valid for every holder.
@@ -194,7 +199,7 @@ impl HostShared {
             return Err(ENOMEM);
         }
         *detached = from;
-        Ok(())
+        Ok(true)
     }
 
     /// Map the file again over detached pages that are inside a file of
@@ -304,8 +309,8 @@ unsafe impl SharedBacking for HostShared {
 
 /// A guest changed the size of the file open as host descriptor `raw`
 /// (`ftruncate`, `open` with `O_TRUNC`): pages of shared mappings past its new
-/// end stop being file-backed, and every space resolves its shared pages
-/// again (an access past the end is a bus error).
+/// end stop being file-backed, and if there were any, every space resolves
+/// its shared pages again (an access past the end is a bus error).
 pub(crate) fn file_resized(raw: RawFd) {
     let live: Vec<Arc<HostShared>> = {
         let mut files = lock(&FILES);
@@ -322,8 +327,7 @@ pub(crate) fn file_resized(raw: RawFd) {
     for s in live {
         if let Some(f) = &s.file {
             if f.dev == st.st_dev && f.ino == st.st_ino {
-                let _ = s.detach_beyond(st.st_size as u64);
-                changed = true;
+                changed |= s.detach_beyond(st.st_size as u64).unwrap_or(true);
             }
         }
     }

@@ -4,7 +4,8 @@
  * mapping; mremap growing and moving a shared mapping; msync; the file's contents after munmap;
  * a second, independent mapping of the same file sees the first one's stores; MAP_PRIVATE
  * stores stay private; an access past the end of a shrunk file is SIGBUS; a shared mapping of a
- * read-only descriptor cannot be made writable. */
+ * read-only descriptor cannot be made writable; shared anonymous memory (and /dev/zero mapped
+ * MAP_SHARED) stays shared across fork. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -197,6 +198,22 @@ int main(void)
         waitpid(pid, &st, 0);
     }
     printf("shared counter: %ld\n", *cnt);
+
+    /* MAP_SHARED of /dev/zero is shared anonymous memory */
+    int z = open("/dev/zero", O_RDWR);
+    volatile int *zm = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, z, 0);
+    if ((void *)zm == MAP_FAILED) {
+        perror("mmap /dev/zero");
+        return 1;
+    }
+    pid = fork();
+    if (pid == 0) {
+        zm[5] = 555;
+        _exit(0);
+    }
+    waitpid(pid, &st, 0);
+    printf("/dev/zero mapping: %d %d\n", zm[0], zm[5]);
+    close(z);
     close(fd);
     close(ro);
     unlink("data.bin");

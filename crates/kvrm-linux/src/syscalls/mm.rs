@@ -1,4 +1,5 @@
-//! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.
+//! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync. `MAP_SHARED`
+//! mappings are backed by host shared memory (`crate::shared`).
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! /usr/local/bin): Lua scripts (strings and patterns, string.format of floats, tables and
 //! metatables, closures, coroutines, error/pcall, files and popen), and sqlite with a rollback
 //! journal and in WAL mode with several processes at once (a reader's snapshot kept open while
-//! another process writes). Each case is compared with qemu-aarch64 (harness: sysroot/mod.rs).
+//! another process writes; two processes writing at once through the MAP_SHARED wal-index). Each case is compared with qemu-aarch64 (harness: sysroot/mod.rs).
 
 mod sysroot;
 
@@ -25,6 +25,7 @@ const FILES: &[(&str, &str)] = &[
     file!("lua", "io.lua"),
     file!("sqlite", "journal.sql"),
     file!("sqlite", "wal.sh"),
+    file!("sqlite", "wal_concurrent.sh"),
     ("bad.lua", "local x = = 1\n"),
     ("people.csv", "name,age\nann,31\nbob,27\ncyd,45\n"),
 ];
@@ -52,6 +53,7 @@ const CASES: &[Case] = &[
     ),
     case("sqlite_journal", SQLITE, &["db"], include_str!("../../../tests/debian/sqlite/journal.sql")),
     case("sqlite_wal", "usr/bin/dash", &["wal.sh"], ""),
+    case("sqlite_wal_concurrent", "usr/bin/dash", &["wal_concurrent.sh"], ""),
     case(
         "sqlite_csv",
         SQLITE,

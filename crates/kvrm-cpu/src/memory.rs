@@ -107,6 +107,7 @@ impl CpuMemory {
     /// Flush the TLBs if the mappings changed since they were filled.
     #[inline(always)]
     pub fn sync_epoch(&mut self) {
+        self.space.sync_shared();
         if self.space.epoch() != self.epoch {
             self.epoch = self.space.epoch();
             self.flush_tlb();

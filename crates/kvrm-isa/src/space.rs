@@ -27,11 +27,18 @@
 //! run) and pages the backend marked stale (read through its
 //! [`PageSource`] until the host writes them).
 //!
+//! A range can instead be backed by a [`SharedBacking`]
+//! ([`AddressSpace::attach_shared`]): memory owned outside the space (for
+//! Linux `MAP_SHARED`, a host mapping of the file or of shared anonymous
+//! memory). Its pages are never copied: `fork` shares them, and every space
+//! that attaches the same backing sees every store at once.
+//!
 //! Pages that a backend decoded code from are tracked: a write to one, or an
 //! unmap or protect of it, records the page as dirty code
 //! ([`AddressSpace::take_dirty_code`]) so the decoded instructions are dropped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::stop::{Access, FaultKind, MemFault};
@@ -122,6 +129,86 @@ pub trait PageSource: Send + Sync {
 pub fn page_of(addr: u64) -> u64 {
     addr >> PAGE_SHIFT
 }
+
+/// Memory owned outside any address space that backs shared mappings
+/// (Linux `MAP_SHARED`): every space that attaches it reads and writes the
+/// same bytes, and `fork` shares it instead of copying.
+///
+/// # Safety
+///
+/// [`SharedBacking::base`] must point at `pages() * PAGE_SIZE` page-aligned
+/// bytes that stay readable and writable by this process (no host fault, not
+/// freed, not moved) for as long as the object lives. Other parties (other
+/// spaces, host processes) may change the bytes at any time; a space only
+/// copies them in and out, as hardware memory shared between processes.
+pub unsafe trait SharedBacking: Send + Sync {
+    /// Host address of page 0.
+    fn base(&self) -> *mut u8;
+    /// Number of pages.
+    fn pages(&self) -> u64;
+    /// May the guest access page `i` now? `false` (a file page past the end
+    /// of the file) makes the access a bus error. Called when a space first
+    /// resolves the page, and again after [`shared_pages_changed`].
+    fn prepare_page(&self, _i: u64) -> bool {
+        true
+    }
+    /// May the pages become writable (a file opened for writing)?
+    fn writable(&self) -> bool {
+        true
+    }
+    /// A backing for `pages` more pages that continue this one (growing a
+    /// shared mapping in place), if there can be one.
+    fn following(&self, _pages: u64) -> Option<Arc<dyn SharedBacking>> {
+        None
+    }
+    /// Write pages `[first, first+pages)` back to their file (msync); `false`
+    /// if the host failed.
+    fn sync(&self, _first: u64, _pages: u64) -> bool {
+        true
+    }
+}
+
+/// One attached range: guest pages `[start, end)` are backing pages
+/// `first..`.
+#[derive(Clone)]
+struct SharedRange {
+    end: u64,
+    backing: Arc<dyn SharedBacking>,
+    first: u64,
+}
+
+/// A piece of a shared mapping, as listed by [`AddressSpace::shared_pieces`].
+#[derive(Clone)]
+pub struct SharedPiece {
+    pub start: u64,
+    pub end: u64,
+    pub backing: Arc<dyn SharedBacking>,
+    /// Backing page of `start`.
+    pub first: u64,
+}
+
+/// A resolved shared page: the host address of its bytes (kept alive by
+/// `_backing`).
+#[derive(Clone)]
+struct SharedSlot {
+    host: usize,
+    page: u64,
+    _backing: Arc<dyn SharedBacking>,
+}
+
+static SHARED_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Some shared backing changed which of its pages may be accessed (a file
+/// shrank): every space resolves its shared pages again before its next
+/// access through [`AddressSpace::frame_index`] or
+/// [`AddressSpace::sync_shared`].
+pub fn shared_pages_changed() {
+    SHARED_GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Frame indices in `[SHARED_BASE, CONTIGUOUS_BASE)` name resolved shared
+/// pages (index - base = slot); ordinary frames stay below.
+const SHARED_BASE: u32 = 1 << 30;
 
 fn zero_frame() -> Arc<Frame> {
     Arc::new([0u8; PAGE_SIZE as usize])
@@ -226,6 +313,13 @@ pub struct AddressSpace {
     max_frames: usize,
     /// Contiguous backing of `[guest_base, guest_base + len)`, if any.
     contiguous: Option<Arc<ContiguousMemory>>,
+    /// Shared ranges by start address (inside mapped regions).
+    shared: BTreeMap<u64, SharedRange>,
+    /// Resolved shared pages (indices `SHARED_BASE + i` in `page_frame`).
+    shared_slots: Vec<Option<SharedSlot>>,
+    free_shared: Vec<u32>,
+    /// `SHARED_GENERATION` when the slots were resolved.
+    shared_gen: u64,
 }
 
 impl Default for AddressSpace {
@@ -265,6 +359,10 @@ impl AddressSpace {
             // 8 GiB of touched guest memory by default.
             max_frames: 2 * 1024 * 1024,
             contiguous: None,
+            shared: BTreeMap::new(),
+            shared_slots: Vec::new(),
+            free_shared: Vec::new(),
+            shared_gen: SHARED_GENERATION.load(Ordering::Relaxed),
         }
     }
 
@@ -337,7 +435,14 @@ impl AddressSpace {
         if let Some(idx) = self.contiguous_index(page) {
             return self.contiguous_frame(idx);
         }
-        self.page_frame.get(&page).and_then(|&i| self.frame(i))
+        if let Some(&i) = self.page_frame.get(&page) {
+            return self.frame(i);
+        }
+        // A shared page no access resolved yet: its bytes are the backing's.
+        let (r, i) = self.shared_page(page)?;
+        // SAFETY: `i < pages()` (checked by `attach_shared`); the range holds
+        // the backing alive (the `SharedBacking` contract).
+        Some(unsafe { &*(r.backing.base().add((i << PAGE_SHIFT) as usize) as *const Frame) })
     }
 
     /// One flat read/write/execute region at address 0 (raw programs).
@@ -394,6 +499,11 @@ impl AddressSpace {
             layout: 0,
             max_frames: self.max_frames,
             contiguous: None,
+            // Shared pages stay shared: the child resolves the same host bytes.
+            shared: self.shared.clone(),
+            shared_slots: self.shared_slots.clone(),
+            free_shared: self.free_shared.clone(),
+            shared_gen: self.shared_gen,
         };
         // The contiguous backing is this space's alone: the child gets copies
         // of its non-zero pages as ordinary frames.
@@ -529,8 +639,209 @@ impl AddressSpace {
                 self.release_frames(start, r_end);
             }
         }
+        self.detach_shared(addr, end);
         self.bump_epoch();
         Ok(())
+    }
+
+    // ----- shared ranges ---------------------------------------------------
+
+    /// Back the mapped range `[addr, addr+len)` with `backing`'s pages from
+    /// `first` on (replacing whatever the pages held). The range must be
+    /// mapped and the backing must have the pages.
+    pub fn attach_shared(
+        &mut self,
+        addr: u64,
+        len: u64,
+        backing: Arc<dyn SharedBacking>,
+        first: u64,
+    ) -> Result<(), MapError> {
+        let end = Self::check_range(addr, len)?;
+        if !self.fully_mapped(addr, end) {
+            return Err(MapError::NotMapped { start: addr, end });
+        }
+        let pages = (end - addr) >> PAGE_SHIFT;
+        if first.checked_add(pages).is_none_or(|e| e > backing.pages()) {
+            return Err(MapError::NoSpace(len));
+        }
+        if self.contiguous.is_some() {
+            // The contiguous backing shadows every page of its window.
+            return Err(MapError::Overlap { start: addr, end });
+        }
+        self.release_frames(addr, end);
+        self.detach_shared(addr, end);
+        self.shared.insert(
+            addr,
+            SharedRange {
+                end,
+                backing,
+                first,
+            },
+        );
+        self.bump_epoch();
+        Ok(())
+    }
+
+    /// The shared pieces of `[start, end)`, in address order, clipped to it.
+    pub fn shared_pieces(&self, start: u64, end: u64) -> Vec<SharedPiece> {
+        let from = self
+            .shared
+            .range(..=start)
+            .next_back()
+            .map_or(start, |(&s, _)| s);
+        self.shared
+            .range(from..end)
+            .filter(|(_, r)| r.end > start)
+            .map(|(&s, r)| {
+                let lo = s.max(start);
+                SharedPiece {
+                    start: lo,
+                    end: r.end.min(end),
+                    backing: r.backing.clone(),
+                    first: r.first + ((lo - s) >> PAGE_SHIFT),
+                }
+            })
+            .collect()
+    }
+
+    /// Forget the shared ranges over `[start, end)` (their resolved pages
+    /// are released by the caller).
+    fn detach_shared(&mut self, start: u64, end: u64) {
+        if self.shared.is_empty() {
+            return;
+        }
+        for p in self.shared_pieces(start, end) {
+            let Some((&s, _)) = self.shared.range(..=p.start).next_back() else {
+                continue;
+            };
+            let Some(r) = self.shared.remove(&s) else {
+                continue;
+            };
+            if s < p.start {
+                let mut left = r.clone();
+                left.end = p.start;
+                self.shared.insert(s, left);
+            }
+            if p.end < r.end {
+                let right = SharedRange {
+                    end: r.end,
+                    backing: r.backing.clone(),
+                    first: r.first + ((p.end - s) >> PAGE_SHIFT),
+                };
+                self.shared.insert(p.end, right);
+            }
+        }
+    }
+
+    /// The shared range holding `page` and the backing page number.
+    fn shared_page(&self, page: u64) -> Option<(&SharedRange, u64)> {
+        let addr = page << PAGE_SHIFT;
+        let (&s, r) = self.shared.range(..=addr).next_back()?;
+        (addr < r.end).then(|| (r, r.first + ((addr - s) >> PAGE_SHIFT)))
+    }
+
+    /// If some backing changed which pages may be accessed since this space
+    /// resolved its shared pages, drop them (they are resolved again on the
+    /// next access) and move the epoch (cached translations go).
+    #[inline]
+    pub fn sync_shared(&mut self) {
+        let gen = SHARED_GENERATION.load(Ordering::Relaxed);
+        if gen == self.shared_gen {
+            return;
+        }
+        self.shared_gen = gen;
+        if self.shared_slots.is_empty() {
+            return;
+        }
+        let pages: Vec<u64> = self.shared_slots.iter().flatten().map(|s| s.page).collect();
+        for page in pages {
+            if let Some(idx) = self.page_frame.remove(&page) {
+                self.free_slot(idx);
+            }
+        }
+        self.bump_epoch();
+    }
+
+    /// Free frame slot `idx` (an ordinary frame or a shared slot).
+    fn free_slot(&mut self, idx: u32) {
+        if idx >= SHARED_BASE {
+            let i = idx - SHARED_BASE;
+            if let Some(slot) = self.shared_slots.get_mut(i as usize) {
+                *slot = None;
+                self.free_shared.push(i);
+            }
+        } else {
+            self.frames[idx as usize] = None;
+            self.free_frames.push(idx);
+        }
+    }
+
+    /// Resolve shared `page` to a slot; `None` if it is not shared, a bus
+    /// fault if its backing refuses it.
+    fn resolve_shared(
+        &mut self,
+        page: u64,
+        access: Access,
+        addr: u64,
+    ) -> Option<Result<u32, MemFault>> {
+        let (r, i) = self.shared_page(page)?;
+        let backing = r.backing.clone();
+        if !backing.prepare_page(i) {
+            return Some(Err(fault(addr, access, FaultKind::Bus)));
+        }
+        // SAFETY: `i < backing.pages()` (checked by `attach_shared`); the
+        // pointer is only formed here and dereferenced through `frame`.
+        let host = unsafe { backing.base().add((i << PAGE_SHIFT) as usize) } as usize;
+        let slot = SharedSlot {
+            host,
+            page,
+            _backing: backing,
+        };
+        let i = match self.free_shared.pop() {
+            Some(i) => {
+                self.shared_slots[i as usize] = Some(slot);
+                i
+            }
+            None => {
+                if self.shared_slots.len() >= (CONTIGUOUS_BASE - SHARED_BASE) as usize {
+                    return Some(Err(fault(addr, access, FaultKind::Unmapped)));
+                }
+                self.shared_slots.push(Some(slot));
+                (self.shared_slots.len() - 1) as u32
+            }
+        };
+        let idx = SHARED_BASE + i;
+        self.page_frame.insert(page, idx);
+        Some(Ok(idx))
+    }
+
+    #[inline]
+    fn shared_frame_ptr(&self, idx: u32) -> Option<*mut Frame> {
+        let i = idx.checked_sub(SHARED_BASE)?;
+        let slot = self.shared_slots.get(i as usize)?.as_ref()?;
+        Some(slot.host as *mut Frame)
+    }
+
+    /// An index at or above `frames.len()`: a shared slot or a contiguous page.
+    #[inline]
+    fn outside_frame(&self, idx: u32) -> Option<&Frame> {
+        if idx >= CONTIGUOUS_BASE {
+            return self.contiguous_frame(idx);
+        }
+        // SAFETY: the slot's backing keeps the page alive and accessible
+        // (the `SharedBacking` contract); other spaces may change the bytes,
+        // as another CPU would.
+        self.shared_frame_ptr(idx).map(|p| unsafe { &*p })
+    }
+
+    #[inline]
+    fn outside_frame_mut(&mut self, idx: u32) -> Option<&mut Frame> {
+        if idx >= CONTIGUOUS_BASE {
+            return self.contiguous_frame_mut(idx);
+        }
+        // SAFETY: as `outside_frame`; shared pages are written in place
+        // (never copy-on-write).
+        self.shared_frame_ptr(idx).map(|p| unsafe { &mut *p })
     }
 
     fn release_frames(&mut self, start: u64, end: u64) {
@@ -569,8 +880,7 @@ impl AddressSpace {
 
     fn release_page(&mut self, page: u64) {
         if let Some(frame) = self.page_frame.remove(&page) {
-            self.frames[frame as usize] = None;
-            self.free_frames.push(frame);
+            self.free_slot(frame);
         }
         if self.code_pages.remove(&page) {
             self.dirty_code.push(page);
@@ -674,6 +984,7 @@ impl AddressSpace {
             self.check_access(page << PAGE_SHIFT, access)
                 .map_err(|f| fault(addr, f.access, f.kind))?;
         }
+        self.sync_shared();
         if self.stale.contains(&page) {
             self.bring_in(page);
         }
@@ -682,11 +993,18 @@ impl AddressSpace {
         }
         let idx = match self.page_frame.get(&page) {
             Some(&f) => f,
+            None if !self.shared.is_empty() && self.shared_page(page).is_some() => {
+                return self.resolve_shared(page, access, addr).unwrap_or(Err(fault(
+                    addr,
+                    access,
+                    FaultKind::Unmapped,
+                )));
+            }
             None => {
                 let idx = match self.free_frames.pop() {
                     Some(f) => f,
                     None => {
-                        if self.frames.len() >= self.max_frames {
+                        if self.frames.len() >= self.max_frames.min(SHARED_BASE as usize) {
                             // Out of the host memory budget: report as unmapped.
                             return Err(fault(addr, access, FaultKind::Unmapped));
                         }
@@ -700,7 +1018,7 @@ impl AddressSpace {
             }
         };
         if access == Access::Write {
-            if let Some(f) = self.frames[idx as usize].as_mut() {
+            if let Some(Some(f)) = self.frames.get_mut(idx as usize) {
                 Arc::make_mut(f);
             }
         }
@@ -712,7 +1030,7 @@ impl AddressSpace {
     pub fn frame(&self, idx: u32) -> Option<&Frame> {
         match self.frames.get(idx as usize) {
             Some(slot) => slot.as_deref(),
-            None => self.contiguous_frame(idx),
+            None => self.outside_frame(idx),
         }
     }
 
@@ -720,7 +1038,7 @@ impl AddressSpace {
     #[inline(always)]
     pub fn frame_mut(&mut self, idx: u32) -> Option<&mut Frame> {
         if idx as usize >= self.frames.len() {
-            return self.contiguous_frame_mut(idx);
+            return self.outside_frame_mut(idx);
         }
         Arc::get_mut(self.frames.get_mut(idx as usize)?.as_mut()?)
     }
@@ -794,7 +1112,19 @@ impl AddressSpace {
             return;
         }
         if let Some(&idx) = self.page_frame.get(&page) {
-            self.frames[idx as usize] = Some(Arc::new(buf));
+            if idx >= SHARED_BASE {
+                if let Some(f) = self.outside_frame_mut(idx) {
+                    *f = buf;
+                }
+            } else {
+                self.frames[idx as usize] = Some(Arc::new(buf));
+            }
+        } else if self.shared_page(page).is_some() {
+            if let Some(Ok(idx)) = self.resolve_shared(page, Access::Write, page << PAGE_SHIFT) {
+                if let Some(f) = self.outside_frame_mut(idx) {
+                    *f = buf;
+                }
+            }
         } else if let Some(idx) = self.free_frames.pop() {
             self.frames[idx as usize] = Some(Arc::new(buf));
             self.page_frame.insert(page, idx);
@@ -994,6 +1324,90 @@ mod tests {
         assert_eq!(a.read_u64(0x1000).unwrap(), 1, "the parent keeps its page");
         assert_eq!(b.read_u64(0x1000).unwrap(), 2);
         assert_eq!(b.read_u64(0x1008).unwrap(), 0, "the child does not see it");
+    }
+
+    /// Heap memory standing in for a host shared mapping.
+    struct Heap {
+        mem: Box<[std::cell::UnsafeCell<u8>]>,
+        pages: u64,
+        ok_below: std::sync::atomic::AtomicU64,
+    }
+    // SAFETY: test memory, accessed by one thread.
+    unsafe impl Sync for Heap {}
+    // SAFETY: `mem` holds `pages` pages for the object's lifetime. (Heap
+    // memory is not page aligned; the tests do not need it.)
+    unsafe impl SharedBacking for Heap {
+        fn base(&self) -> *mut u8 {
+            self.mem.as_ptr() as *mut u8
+        }
+        fn pages(&self) -> u64 {
+            self.pages
+        }
+        fn prepare_page(&self, i: u64) -> bool {
+            i < self.ok_below.load(Ordering::Relaxed)
+        }
+    }
+    fn heap(pages: u64) -> Arc<Heap> {
+        Arc::new(Heap {
+            mem: (0..pages * PAGE_SIZE)
+                .map(|_| std::cell::UnsafeCell::new(0))
+                .collect(),
+            pages,
+            ok_below: AtomicU64::new(pages),
+        })
+    }
+
+    #[test]
+    fn shared_pages_stay_shared_across_fork() {
+        let h = heap(4);
+        let mut a = AddressSpace::new();
+        a.map(0x10000, 0x3000, Perms::RW).unwrap();
+        a.write_u64(0x10000, 5).unwrap();
+        a.attach_shared(0x10000, 0x3000, h.clone(), 1).unwrap();
+        assert_eq!(
+            a.read_u64(0x10000).unwrap(),
+            0,
+            "attached pages are the backing's"
+        );
+        a.write_u64(0x10008, 7).unwrap();
+        // SAFETY: page 1 of the backing, one thread.
+        assert_eq!(unsafe { *h.base().add(PAGE_SIZE as usize + 8) }, 7);
+        let mut b = a.fork();
+        b.write_u64(0x11000, 9).unwrap();
+        assert_eq!(
+            a.read_u64(0x11000).unwrap(),
+            9,
+            "the parent sees the child's store"
+        );
+        a.write_u64(0x11008, 3).unwrap();
+        assert_eq!(b.read_u64(0x11008).unwrap(), 3, "and the other way round");
+        // Unmapping the middle page keeps the rest attached at the right offsets.
+        a.unmap(0x11000, 0x1000).unwrap();
+        let pieces = a.shared_pieces(0x10000, 0x13000);
+        assert_eq!(pieces.len(), 2);
+        assert_eq!((pieces[1].start, pieces[1].first), (0x12000, 3));
+        b.write_u64(0x12000, 11).unwrap();
+        assert_eq!(a.read_u64(0x12000).unwrap(), 11);
+    }
+
+    #[test]
+    fn refused_shared_pages_are_bus_errors() {
+        let h = heap(2);
+        let mut a = AddressSpace::new();
+        a.map(0x10000, 0x2000, Perms::RW).unwrap();
+        a.attach_shared(0x10000, 0x2000, h.clone(), 0).unwrap();
+        a.write_u64(0x11000, 1).unwrap();
+        h.ok_below.store(1, Ordering::Relaxed);
+        shared_pages_changed();
+        let e = a
+            .frame_index(0x11, Access::Read, 0x11000, false)
+            .unwrap_err();
+        assert_eq!(e.kind, FaultKind::Bus);
+        assert!(a.frame_index(0x10, Access::Read, 0x10000, false).is_ok());
+        assert!(
+            a.attach_shared(0x10000, 0x3000, h.clone(), 0).is_err(),
+            "past the backing's end"
+        );
     }
 
     #[test]

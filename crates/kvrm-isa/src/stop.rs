@@ -29,6 +29,9 @@ pub enum FaultKind {
     Permission,
     /// An access that the architecture requires to be aligned was not.
     Alignment,
+    /// The page is mapped but has no backing (a shared file page past the
+    /// end of the file): Linux's SIGBUS.
+    Bus,
 }
 
 impl FaultKind {
@@ -37,6 +40,7 @@ impl FaultKind {
             FaultKind::Unmapped => "unmapped",
             FaultKind::Permission => "permission",
             FaultKind::Alignment => "alignment",
+            FaultKind::Bus => "bus error",
         }
     }
 }

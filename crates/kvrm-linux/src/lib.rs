@@ -19,6 +19,7 @@ pub mod kernel;
 mod locks;
 mod procfs;
 pub mod sandbox;
+mod shared;
 pub mod stack;
 pub mod syscalls;
 
@@ -222,7 +223,7 @@ pub fn signal_for_stop(stop: &StopReason) -> Option<i32> {
     use abi::signal::*;
     match stop {
         StopReason::Fault {
-            kind: FaultKind::Alignment,
+            kind: FaultKind::Alignment | FaultKind::Bus,
             ..
         } => Some(SIGBUS),
         StopReason::Fault { .. } => Some(SIGSEGV),

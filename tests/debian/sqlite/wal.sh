@@ -1,6 +1,5 @@
-# A WAL database used by one process after another (kvrm's MAP_SHARED file mappings are
-# private to a process, so processes that have the database open at the same time would not
-# see each other's wal-index: README). One process gets its 40 transactions through a fifo.
+# A WAL database used by one process after another. One process gets its 40 transactions
+# through a fifo (wal_concurrent.sh: two processes at once).
 sqlite3 db 'pragma journal_mode=wal; create table acct(id integer primary key, bal integer);
   create table log(i integer); create index log_i on log(i);
   insert into acct(bal) values (100), (100), (100), (100)'

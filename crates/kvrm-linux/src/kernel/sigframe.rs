@@ -23,6 +23,7 @@ pub(crate) const SI_TKILL: i32 = -6;
 pub(crate) const SEGV_MAPERR: i32 = 1;
 const SEGV_ACCERR: i32 = 2;
 const BUS_ADRALN: i32 = 1;
+const BUS_ADRERR: i32 = 2;
 const ILL_ILLOPC: i32 = 1;
 const TRAP_BRKPT: i32 = 1;
 const CLD_EXITED: i32 = 1;
@@ -139,6 +140,7 @@ pub(crate) fn fault_info(stop: &StopReason) -> Option<SigInfo> {
     Some(match *stop {
         StopReason::Fault { addr, kind, .. } => match kind {
             FaultKind::Alignment => SigInfo::fault(SIGBUS, BUS_ADRALN, addr),
+            FaultKind::Bus => SigInfo::fault(SIGBUS, BUS_ADRERR, addr),
             FaultKind::Permission => SigInfo::fault(SIGSEGV, SEGV_ACCERR, addr),
             FaultKind::Unmapped => SigInfo::fault(SIGSEGV, SEGV_MAPERR, addr),
         },

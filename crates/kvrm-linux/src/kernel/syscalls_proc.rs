@@ -56,7 +56,7 @@ impl Kernel {
         }
         Some(match n {
             CLONE => self.sys_clone(tid, a),
-            CLONE3 => Outcome::errno(ENOSYS),
+            CLONE3 => self.sys_clone3(tid, a),
             EXECVE => self.sys_execve(tid, a),
             EXIT => {
                 self.exit_thread(tid, a[0] as i32 & 0xff);
@@ -129,7 +129,123 @@ impl Kernel {
         // arm64: clone(flags, newsp, parent_tidptr, tls, child_tidptr).
         let (flags, newsp, ptid, tls, ctid) = (a[0], a[1], a[2], a[3], a[4]);
         // CLONE_PIDFD stores the pidfd where CLONE_PARENT_SETTID would store the tid.
-        if flags & CLONE_PIDFD != 0 && flags & (CLONE_PARENT_SETTID | CLONE_THREAD) != 0 {
+        if flags & CLONE_PIDFD != 0 && flags & CLONE_PARENT_SETTID != 0 {
+            return Outcome::errno(EINVAL);
+        }
+        let args = CloneArgs {
+            flags: flags & !0xff,
+            exit_signal: flags & 0xff,
+            stack: newsp,
+            parent_tid: ptid,
+            child_tid: ctid,
+            pidfd: ptid,
+            tls,
+        };
+        self.clone_task(tid, args)
+    }
+
+    /// clone3(args, size): the arguments in a `struct clone_args`.
+    fn sys_clone3(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
+        /// `struct clone_args` of version 0 (up to `tls`) and as known here
+        /// (up to `cgroup`).
+        const SIZE_VER0: u64 = 64;
+        const SIZE_KNOWN: usize = 88;
+        const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+        const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+        /// Flags clone(2) knows (all but the exit signal byte).
+        const LEGACY: u64 = 0xffff_ff00;
+        const CLONE_DETACHED: u64 = 0x0040_0000;
+        const CLONE_PARENT: u64 = 0x8000;
+        let (uargs, size) = (a[0], a[1]);
+        if size > kvrm_isa::PAGE_SIZE {
+            return Outcome::errno(E2BIG);
+        }
+        if size < SIZE_VER0 {
+            return Outcome::errno(EINVAL);
+        }
+        let pid = self.threads[&tid].pid;
+        let space = self.procs[&pid].space;
+        let mut raw = vec![0u8; size as usize];
+        if self
+            .engine
+            .space_mut(space)
+            .read_bytes(uargs, &mut raw)
+            .is_err()
+        {
+            return Outcome::errno(EFAULT);
+        }
+        // Fields a newer kernel knows must be zero here.
+        if raw.len() > SIZE_KNOWN && raw[SIZE_KNOWN..].iter().any(|&b| b != 0) {
+            return Outcome::errno(E2BIG);
+        }
+        raw.resize(raw.len().max(SIZE_KNOWN), 0);
+        let field = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&raw[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(b)
+        };
+        let (flags, pidfd, child_tid, parent_tid, exit_signal) =
+            (field(0), field(1), field(2), field(3), field(4));
+        let (stack, stack_size, tls, set_tid, set_tid_size, cgroup) =
+            (field(5), field(6), field(7), field(8), field(9), field(10));
+        if set_tid_size > 32
+            || (set_tid == 0 && set_tid_size > 0)
+            || (set_tid != 0 && set_tid_size == 0)
+            || exit_signal > 64
+            || (flags & CLONE_INTO_CGROUP != 0
+                && (cgroup > i32::MAX as u64 || (size as usize) < SIZE_KNOWN))
+        {
+            return Outcome::errno(EINVAL);
+        }
+        if flags & !(LEGACY | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) != 0
+            || flags & CLONE_DETACHED != 0
+            || (flags & CLONE_SIGHAND != 0 && flags & CLONE_CLEAR_SIGHAND != 0)
+            || (flags & (CLONE_THREAD | CLONE_PARENT) != 0 && exit_signal != 0)
+            || (stack == 0) != (stack_size == 0)
+        {
+            return Outcome::errno(EINVAL);
+        }
+        if set_tid_size > 0 {
+            // Choosing the child's pid needs CAP_SYS_ADMIN.
+            return Outcome::errno(EPERM);
+        }
+        if flags & CLONE_INTO_CGROUP != 0 {
+            // No cgroups here: the descriptor names none.
+            return Outcome::errno(EBADF);
+        }
+        let args = CloneArgs {
+            flags: flags & LEGACY,
+            exit_signal,
+            stack: stack.wrapping_add(stack_size),
+            parent_tid,
+            child_tid,
+            pidfd,
+            tls,
+        };
+        let clear_handlers = flags & CLONE_CLEAR_SIGHAND != 0;
+        let out = self.clone_task(tid, args);
+        if clear_handlers {
+            if let Outcome::Return(child) = out {
+                if let Some(p) = self.procs.get_mut(&(child as Pid)) {
+                    p.linux.reset_handled_signals();
+                }
+            }
+        }
+        out
+    }
+
+    /// clone and clone3: a new thread (`CLONE_THREAD`) or process.
+    fn clone_task(&mut self, tid: Pid, args: CloneArgs) -> Outcome {
+        let CloneArgs {
+            flags,
+            exit_signal,
+            stack: newsp,
+            parent_tid: ptid,
+            child_tid: ctid,
+            pidfd: pidfd_ptr,
+            tls,
+        } = args;
+        if flags & CLONE_PIDFD != 0 && flags & CLONE_THREAD != 0 {
             return Outcome::errno(EINVAL);
         }
         if self.threads.len() >= self.config.max_tasks {
@@ -186,7 +302,7 @@ impl Kernel {
                 space,
                 threads: vec![child],
                 exit: None,
-                exit_signal: (flags & 0xff) as i32,
+                exit_signal: exit_signal as i32,
                 vfork_parent: (flags & CLONE_VFORK != 0).then_some(tid),
                 signals: Default::default(),
                 nice: p.nice,
@@ -215,7 +331,7 @@ impl Kernel {
             if self
                 .engine
                 .space_mut(parent_space)
-                .write_bytes(ptid, &fd.to_le_bytes())
+                .write_bytes(pidfd_ptr, &fd.to_le_bytes())
                 .is_err()
             {
                 return Outcome::errno(EFAULT);
@@ -232,7 +348,24 @@ impl Kernel {
         }
         Outcome::Return(child as u64)
     }
+}
 
+/// What clone and clone3 ask for.
+struct CloneArgs {
+    /// CLONE_* flags (without the exit signal).
+    flags: u64,
+    /// Signal to the parent when the child ends.
+    exit_signal: u64,
+    /// The child's stack pointer (0: the parent's).
+    stack: u64,
+    parent_tid: u64,
+    child_tid: u64,
+    /// Where CLONE_PIDFD stores the descriptor.
+    pidfd: u64,
+    tls: u64,
+}
+
+impl Kernel {
     fn insert_thread(&mut self, tid: Pid, pid: Pid, m: kvrm_isa::MachineId, mask: u64, ctid: u64) {
         self.threads.insert(
             tid,

@@ -943,6 +943,7 @@ impl LinuxProcess {
         if unsafe { libc::ftruncate(raw, len as i64) } < 0 {
             return Err(last_errno());
         }
+        crate::shared::file_resized(raw);
         Ok(0)
     }
 

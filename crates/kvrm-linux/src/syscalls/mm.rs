@@ -1,14 +1,22 @@
-//! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.
+//! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync. `MAP_SHARED`
+//! mappings are backed by host shared memory (`crate::shared`).
 
+use std::sync::Arc;
+
+use kvrm_isa::space::SharedBacking;
 use kvrm_isa::{AddressSpace, Perms, PAGE_SIZE};
 
 use super::{LinuxProcess, SysResult};
 use crate::abi::{errno::*, layout, mman::*};
 use crate::fd::LockFile;
+use crate::shared::HostShared;
 
 const PAGE_MASK: u64 = PAGE_SIZE - 1;
 /// Highest user address + 1 (48-bit virtual addresses).
 const USER_TOP: u64 = 1 << 48;
+
+/// A backing and its first page, for pages that continue a shared mapping.
+type SharedTail = (Arc<dyn SharedBacking>, u64);
 
 fn page_up(len: u64) -> Option<u64> {
     len.checked_add(PAGE_MASK).map(|l| l & !PAGE_MASK)
@@ -91,25 +99,27 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         let anon = flags & MAP_ANONYMOUS != 0;
-        // File contents first, so a bad descriptor changes no mapping.
+        let shared = ty != MAP_PRIVATE;
+        // File contents (or the shared backing) first, so a bad descriptor
+        // changes no mapping.
+        let mut backing: Option<Arc<dyn SharedBacking>> = None;
         let contents = if anon {
+            if shared {
+                backing = Some(HostShared::anonymous(len / PAGE_SIZE)?);
+            }
             None
         } else {
             if off.checked_add(len).is_none() {
                 return Err(EOVERFLOW);
             }
-            if ty != MAP_PRIVATE && prot & PROT_WRITE != 0 {
-                let f = self.fds.get(fd)?;
-                if f.lock_file().status & crate::abi::open::O_ACCMODE != crate::abi::open::O_RDWR {
-                    return Err(EACCES);
-                }
-                if self.warned.insert(u64::MAX) {
-                    tracing::warn!(
-                        "writable MAP_SHARED file mapping: changes are not written back"
-                    );
-                }
+            if shared {
+                backing = self.shared_file(fd, off, len, prot)?;
             }
-            Some(self.read_fd_at(fd, off, len as usize)?)
+            if backing.is_some() {
+                None
+            } else {
+                Some(self.read_fd_at(fd, off, len as usize)?)
+            }
         };
         let fixed = flags & MAP_FIXED != 0;
         let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
@@ -145,8 +155,85 @@ impl LinuxProcess {
                 return Err(ENOMEM);
             }
         }
+        if let Some(b) = backing {
+            if mem.attach_shared(base, len, b, 0).is_err() {
+                let _ = mem.unmap(base, len);
+                return Err(ENOMEM);
+            }
+        }
         self.name_mapping(base, len, (!anon).then_some((fd, off)));
         Ok(base)
+    }
+
+    /// The backing of a `MAP_SHARED` mapping of `len` bytes of file `fd` from
+    /// `off`; `None` for files that are not regular files (their bytes are
+    /// copied, as for a private mapping).
+    fn shared_file(
+        &self,
+        fd: u64,
+        off: u64,
+        len: u64,
+        prot: u64,
+    ) -> Result<Option<Arc<dyn SharedBacking>>, i64> {
+        use crate::abi::open::{O_ACCMODE, O_PATH, O_RDWR, O_WRONLY};
+        let f = self.fds.get(fd)?;
+        let f = f.lock_file();
+        if f.status & O_PATH != 0 {
+            return Err(EBADF);
+        }
+        if f.is_dir {
+            return Err(ENODEV);
+        }
+        let mode = f.status & O_ACCMODE;
+        if mode == O_WRONLY {
+            return Err(EACCES);
+        }
+        let writable = mode == O_RDWR;
+        if prot & PROT_WRITE != 0 && !writable {
+            return Err(EACCES);
+        }
+        match HostShared::file(f.host.raw(), off, len / PAGE_SIZE, writable) {
+            Ok(b) => Ok(Some(b)),
+            Err(ENODEV) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// msync: write shared file pages of the range back to the file.
+    pub(crate) fn sys_msync(
+        &mut self,
+        mem: &mut AddressSpace,
+        addr: u64,
+        len: u64,
+        flags: u64,
+    ) -> SysResult {
+        const MS_ASYNC: u64 = 1;
+        const MS_INVALIDATE: u64 = 2;
+        const MS_SYNC: u64 = 4;
+        if addr & PAGE_MASK != 0
+            || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+            || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
+        {
+            return Err(EINVAL);
+        }
+        let len = page_up(len).ok_or(ENOMEM)?;
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = addr.checked_add(len).ok_or(ENOMEM)?;
+        if !mem.fully_mapped(addr, end) {
+            return Err(ENOMEM);
+        }
+        // Stores are in the host page cache already; MS_SYNC also asks the
+        // host to write them to the disk.
+        if flags & MS_SYNC != 0 {
+            for p in mem.shared_pieces(addr, end) {
+                if !p.backing.sync(p.first, (p.end - p.start) / PAGE_SIZE) {
+                    return Err(EIO);
+                }
+            }
+        }
+        Ok(0)
     }
 
     pub(crate) fn sys_munmap(&mut self, mem: &mut AddressSpace, addr: u64, len: u64) -> SysResult {
@@ -180,6 +267,15 @@ impl LinuxProcess {
         let end = addr.checked_add(len).ok_or(ENOMEM)?;
         if !mem.fully_mapped(addr, end) {
             return Err(ENOMEM);
+        }
+        if perms.write()
+            && mem
+                .shared_pieces(addr, end)
+                .iter()
+                .any(|p| !p.backing.writable())
+        {
+            // A shared mapping of a file not open for writing.
+            return Err(EACCES);
         }
         mem.protect(addr, len, perms).map_err(|_| ENOMEM)?;
         Ok(0)
@@ -226,8 +322,12 @@ impl LinuxProcess {
             let grow_end = old.checked_add(new_len).ok_or(ENOMEM)?;
             if grow_end <= USER_TOP && !mem.overlaps(old_end, grow_end) {
                 let tail = mem.perms_at(old_end - 1).unwrap_or(perms);
+                let more = Self::shared_tail(mem, old, old_end, new_len - old_len)?;
                 mem.map(old_end, new_len - old_len, tail)
                     .map_err(|_| ENOMEM)?;
+                if let Some((b, first)) = more {
+                    let _ = mem.attach_shared(old_end, new_len - old_len, b, first);
+                }
                 return Ok(old);
             }
             if flags & MREMAP_MAYMOVE == 0 {
@@ -255,6 +355,13 @@ impl LinuxProcess {
             .into_iter()
             .filter(|r| r.end > old && r.start < old + keep)
             .collect();
+        // Shared pieces move as they are (the same backing at the new address).
+        let shared = mem.shared_pieces(old, old + keep);
+        let more = if new_len > keep {
+            Self::shared_tail(mem, old, old + keep, new_len - keep)?
+        } else {
+            None
+        };
         mem.map(dest, new_len, Perms::RW).map_err(|_| ENOMEM)?;
         let mut buf = vec![0u8; PAGE_SIZE as usize];
         for r in &regions {
@@ -265,11 +372,18 @@ impl LinuxProcess {
             }
             let mut a = s;
             while a < e {
-                if mem.read_bytes(a, &mut buf).is_ok() {
+                let in_shared = shared.iter().any(|p| (p.start..p.end).contains(&a));
+                if !in_shared && mem.read_bytes(a, &mut buf).is_ok() {
                     let _ = mem.write_bytes_force(dest + (a - old), &buf);
                 }
                 a += PAGE_SIZE;
             }
+        }
+        for p in shared {
+            let _ = mem.attach_shared(dest + (p.start - old), p.end - p.start, p.backing, p.first);
+        }
+        if let Some((b, first)) = more {
+            let _ = mem.attach_shared(dest + keep, new_len - keep, b, first);
         }
         for r in &regions {
             let s = r.start.max(old);
@@ -282,6 +396,32 @@ impl LinuxProcess {
         }
         mem.unmap(old, old_len).map_err(|_| EINVAL)?;
         Ok(dest)
+    }
+
+    /// Growing a mapping whose last page `[.., end)` is shared: the backing
+    /// of `extra` more bytes that continue it (the next pages of the file,
+    /// or new shared anonymous memory).
+    fn shared_tail(
+        mem: &AddressSpace,
+        start: u64,
+        end: u64,
+        extra: u64,
+    ) -> Result<Option<SharedTail>, i64> {
+        let Some(last) = mem.shared_pieces(start, end).pop() else {
+            return Ok(None);
+        };
+        if last.end != end {
+            return Ok(None);
+        }
+        let next = last.first + (last.end - last.start) / PAGE_SIZE;
+        if last.backing.pages() - next >= extra / PAGE_SIZE {
+            // The mapping was shrunk before: its backing still has the pages.
+            return Ok(Some((last.backing, next)));
+        }
+        last.backing
+            .following(extra / PAGE_SIZE)
+            .map(|b| Some((b, 0)))
+            .ok_or(ENOMEM)
     }
 
     pub(crate) fn sys_madvise(
@@ -311,11 +451,17 @@ impl LinuxProcess {
                 .into_iter()
                 .filter(|r| r.end > addr && r.start < end)
                 .collect();
+            // Shared pages keep their contents (they are the file's or
+            // other processes' as well).
+            let shared = mem.shared_pieces(addr, end);
             for r in regions {
                 let s = r.start.max(addr);
                 let e = r.end.min(end);
                 let _ = mem.unmap(s, e - s);
                 let _ = mem.map(s, e - s, r.perms);
+            }
+            for p in shared {
+                let _ = mem.attach_shared(p.start, p.end - p.start, p.backing, p.first);
             }
         }
         Ok(0)

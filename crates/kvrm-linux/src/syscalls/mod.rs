@@ -586,7 +586,7 @@ impl LinuxProcess {
             MREMAP => self.sys_mremap(mem, a[0], a[1], a[2], a[3], a[4]),
             MADVISE => self.sys_madvise(mem, a[0], a[1], a[2]),
             MINCORE => self.sys_mincore(mem, a[0], a[1], a[2]),
-            MSYNC => Ok(0),
+            MSYNC => self.sys_msync(mem, a[0], a[1], a[2]),
             MEMBARRIER => Ok(0),
             // Process, signals, time, information.
             RSEQ => Err(ENOSYS),

@@ -193,6 +193,9 @@ impl LinuxProcess {
         if raw < 0 {
             return Err(last_errno());
         }
+        if flags & O_TRUNC != 0 {
+            crate::shared::file_resized(raw);
+        }
         // SAFETY: `raw` was just opened and is owned by nobody else.
         let owned = unsafe { OwnedFd::from_raw_fd(raw) };
         let is_dir = with_file(raw, |f| f.metadata().map(|m| m.is_dir()).unwrap_or(false));

@@ -240,6 +240,18 @@ impl LinuxProcess {
         })
     }
 
+    /// Signal handlers go back to the default; ignored signals stay ignored
+    /// (execve, clone3's CLONE_CLEAR_SIGHAND).
+    pub(crate) fn reset_handled_signals(&mut self) {
+        for act in self.sig.actions.iter_mut() {
+            if act[0] != SIG_IGN {
+                *act = [SIG_DFL, 0, 0, 0];
+            } else {
+                *act = [SIG_IGN, 0, 0, 0];
+            }
+        }
+    }
+
     /// The process side of a successful execve: close-on-exec descriptors,
     /// signal handlers back to default, a fresh heap and name.
     pub(crate) fn commit_exec(&mut self, img: &NewImage) {
@@ -248,14 +260,7 @@ impl LinuxProcess {
         self.brk_start = img.brk_start;
         self.brk_cur = img.brk_start;
         self.mmap_top = layout::MMAP_TOP;
-        for act in self.sig.actions.iter_mut() {
-            // Handlers go back to the default; ignored signals stay ignored.
-            if act[0] != SIG_IGN {
-                *act = [SIG_DFL, 0, 0, 0];
-            } else {
-                *act = [SIG_IGN, 0, 0, 0];
-            }
-        }
+        self.reset_handled_signals();
         self.sig.altstack = (0, SS_DISABLE, 0);
         let base = img.host.file_name().map(|n| n.as_encoded_bytes().to_vec());
         let name = match img.path.rsplit(|&b| b == b'/').next() {

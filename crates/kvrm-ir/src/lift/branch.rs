@@ -1,6 +1,7 @@
 //! Branches: B, BL, B.cond/BC.cond, CBZ/CBNZ, TBZ/TBNZ, BR/BLR/RET. Each
-//! ends the block. Semantics as `kvrm_cpu::exec::branch_sys`; everything else
-//! of that class (SVC, BRK, system instructions, barriers) uses the fallback.
+//! ends the block. Semantics as `kvrm_cpu::exec::branch_sys`. NOP and the
+//! other hints (which execute as NOP) are nothing; everything else of that
+//! class (SVC, BRK, system instructions, barriers) uses the fallback.
 
 use kvrm_isa::decode::{bit, bits, rd, rn, sign_extend};
 
@@ -13,6 +14,9 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     let rel = |imm: u32, len: u32| pc.wrapping_add((sign_extend(imm as u64, len) << 2) as u64);
     let next = pc.wrapping_add(4);
     match name {
+        // Hints (BTI, PAC hints, ...) and barriers: nothing on one machine
+        // that runs alone, as in the interpreter.
+        "NOP" | "HINT" | "DSB" | "DMB" | "SB" => return Lifted::Next,
         "B" | "BL" => {
             if name == "BL" {
                 let link = l.c(next);

@@ -313,6 +313,10 @@ fn fp_insn(r: &mut Rng) -> u32 {
                 (sf << 31) | base | (rmode << 19) | (op << 16) | (n << 5) | dreg(r)
             }
         }
+        // MRS of FPCR, FPSR, NZCV, TPIDR_EL0
+        11 if r.bit() == 0 => {
+            r.pick(&[0xd53b_4400u32, 0xd53b_4420, 0xd53b_4200, 0xd53b_d040]) | dreg(r)
+        }
         // FMOV between general and FP registers
         _ => {
             let sf = ft;
@@ -407,6 +411,18 @@ fn fp_load_store(r: &mut Rng) -> u32 {
     ]);
     let v = 1 << 26;
     match r.below(5) {
+        4 if r.bit() == 0 => {
+            // LD1 (one register), with post-index (immediate or Xm = x18)
+            let post = r.bit();
+            let m = if r.bit() == 1 { 31 } else { 18 };
+            0x0c40_7000
+                | (r.bit() << 30)
+                | (post << 23)
+                | ((post * m) << 16)
+                | ((r.below(4) as u32) << 10)
+                | (n << 5)
+                | t
+        }
         4 => {
             // LD1R, LD1R (post-index, immediate or Xm = x18)
             let post = r.bit();
@@ -708,6 +724,7 @@ fn machine(words: &[u32], patch: &[u32], r: &mut Rng, mode: ExecMode) -> Cpu {
         _ => r.below(32) << 22,
     };
     cpu.state.fpsr = r.below(4) << 3;
+    cpu.state.tpidr_el0 = r.next();
     cpu.state.pc = CODE;
     cpu.set_exec_mode(mode);
     cpu

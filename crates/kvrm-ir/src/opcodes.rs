@@ -96,6 +96,8 @@ opcodes! {
     SetReg: Void(Reg, U64);
     GetNzcv: Nzcv();
     SetNzcv: Void(Nzcv);
+    /// System register `Imm` (a `SYS_*` number) as MRS reads it.
+    GetSys: U64(Imm);
     /// SIMD&FP register V`Reg` (128 bits).
     GetVec: U128(Reg);
     SetVec: Void(Reg, U128);
@@ -230,6 +232,11 @@ impl Op {
             )
     }
 }
+
+/// `GetSys` register numbers.
+pub const SYS_TPIDR_EL0: u64 = 0;
+pub const SYS_FPCR: u64 = 1;
+pub const SYS_FPSR: u64 = 2;
 
 /// Zero- or sign-extension of a loaded value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

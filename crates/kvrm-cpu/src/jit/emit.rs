@@ -35,6 +35,15 @@ pub const STOP_BIT: u64 = 1 << 63;
 const OFF_PC: i32 = 256;
 const OFF_NZCV: i32 = 264;
 const OFF_V: i32 = 320;
+const OFF_FPCR: i32 = 272;
+const OFF_FPSR: i32 = 280;
+const OFF_TPIDR: i32 = 288;
+const _: () = {
+    use kvrm_isa::CpuState;
+    assert!(std::mem::offset_of!(CpuState, fpcr) == OFF_FPCR as usize);
+    assert!(std::mem::offset_of!(CpuState, fpsr) == OFF_FPSR as usize);
+    assert!(std::mem::offset_of!(CpuState, tpidr_el0) == OFF_TPIDR as usize);
+};
 const _: () = assert!(std::mem::offset_of!(kvrm_isa::CpuState, v) == OFF_V as usize);
 
 #[derive(Clone, Copy)]
@@ -372,6 +381,15 @@ impl Emitter<'_> {
             Op::Exec => {
                 self.exec_v(a[0].imm(), a[1].imm() as u32);
                 Val::None
+            }
+            Op::GetSys => {
+                let off = match a[0].imm() {
+                    kvrm_ir::opcodes::SYS_FPCR => OFF_FPCR,
+                    kvrm_ir::opcodes::SYS_FPSR => OFF_FPSR,
+                    _ => OFF_TPIDR,
+                };
+                let t = MemFlagsData::trusted();
+                Val::One(self.b.ins().load(types::I64, t, self.state, off))
             }
             Op::GetVec => {
                 let off = OFF_V + 16 * a[0].reg() as i32;

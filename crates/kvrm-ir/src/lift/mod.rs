@@ -20,6 +20,8 @@ mod ldst;
 mod simd;
 mod simd_ldst;
 
+pub use branch::{FPCR_WRITABLE, FPSR_WRITABLE};
+
 /// What lifting one instruction did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Lifted {

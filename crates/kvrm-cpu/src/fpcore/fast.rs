@@ -183,7 +183,7 @@ pub fn try_fast_fma_d(addend: u64, a: u64, b: u64, rmode: u32, fl: &mut u32) -> 
     let r = x.mul_add(y, z);
     let bits = r.to_bits();
     let er = exp_field::<D>(bits);
-    if er < 2 || er >= D::EMAX - 1 {
+    if !(2..D::EMAX - 1).contains(&er) {
         return None;
     }
     let p = x * y;

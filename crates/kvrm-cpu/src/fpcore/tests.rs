@@ -224,7 +224,11 @@ fn fast_fma_matches_exact_path() {
     use fast::try_fast_fma_d;
     let mut rng = Rng(0x5eed_f00d_0000_0001);
     let mut hits = 0u32;
-    let cases = 600_000u32;
+    // KVRM_FMA_CASES=n for a longer run.
+    let cases: u32 = std::env::var("KVRM_FMA_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600_000);
     for i in 0..cases {
         let fpcr = ((i as u64 & 3) << 22) | (((i as u64 >> 2) & 3) << 24);
         let c = Ctx::new::<D>(fpcr);
@@ -254,4 +258,5 @@ fn fast_fma_matches_exact_path() {
         }
     }
     assert!(hits > cases / 20, "fast path taken {hits} times");
+    println!("{cases} FMA cases, fast path taken {hits} times");
 }

@@ -6,7 +6,8 @@
 #   benches/compare-qemu.sh [RUNS]        (default 5 runs each, after one warm-up round)
 #
 # Programs: benches/guest/build/{tight_loop,store_loop} (benches/guest/build.sh), the -O2
-# builds of tests/guest sha256, interp, mathlib, vectorize (scripts/build-guests.sh), and
+# builds of tests/guest sha256, interp, mathlib, vectorize (scripts/build-guests.sh), the six
+# workloads of benches/workloads (benches/workloads/build.sh), and
 # CoreMark when its source is in benches/coremark/ (EEMBC's repository, not shipped with
 # kvrm: it is built here with aarch64-linux-gnu-gcc -O2 -static; otherwise skipped).
 # KVRM (default target/release/kvrm) and QEMU (default qemu-aarch64) choose the binaries.
@@ -29,6 +30,11 @@ for p in sha256 interp mathlib vectorize; do
   else
     echo "skip $p-O2: run scripts/build-guests.sh" >&2
   fi
+done
+# The six workloads of the "faster than qemu" issue (benches/workloads/build.sh).
+[ -x benches/workloads/build/sha256 ] || benches/workloads/build.sh
+for p in sha256 qsort matmul strconv memops bytecode; do
+  programs+=("benches/workloads/build/$p")
 done
 COREMARK_ITERATIONS=${COREMARK_ITERATIONS:-20000}
 if [ -f benches/coremark/core_main.c ]; then

@@ -177,18 +177,25 @@ impl CpuMemory {
         Ok(())
     }
 
-    #[cold]
-    fn write_slow(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
-        let last = addr.checked_add(bytes.len() as u64 - 1).ok_or(MemFault {
+    /// The fault a write of `len` bytes at `addr` would raise, if any (the
+    /// check `write` makes before writing anything).
+    pub fn check_write(&self, addr: u64, len: u64) -> Result<(), MemFault> {
+        let last = addr.checked_add(len - 1).ok_or(MemFault {
             addr,
             access: Access::Write,
             kind: FaultKind::Unmapped,
         })?;
-        // Check every page first, so a faulting write changes nothing.
         for page in page_of(addr)..=page_of(last) {
             let a = (page << 12).max(addr);
             self.space.check_access(a, Access::Write)?;
         }
+        Ok(())
+    }
+
+    #[cold]
+    fn write_slow(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
+        // Check every page first, so a faulting write changes nothing.
+        self.check_write(addr, bytes.len() as u64)?;
         let mut done = 0usize;
         while done < bytes.len() {
             let a = addr + done as u64;

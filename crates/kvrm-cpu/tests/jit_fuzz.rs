@@ -1,8 +1,10 @@
 //! Differential fuzzer: the JIT against the interpreter on random programs
 //! (straight-line integer code, counted loops, forward branches, calls and
 //! returns, indirect branches, loads and stores with every addressing mode,
-//! stores into code that later runs, accesses that fault, and instructions
-//! the JIT hands to the interpreter), from a fixed seed. Between steps the
+//! stores into code that later runs, accesses that fault, instructions the
+//! JIT hands to the interpreter, and scalar FP / Advanced SIMD instructions
+//! and SIMD&FP loads and stores on operands that include NaNs, infinities,
+//! denormals and zeros under random FPCR modes), from a fixed seed. Between steps the
 //! host sometimes unmaps the patch routine's page and maps new code there (as
 //! munmap and mmap do), so compiled and chained blocks of a page that went
 //! away must never run again.
@@ -69,7 +71,10 @@ fn sreg(r: &mut Rng) -> u32 {
 fn random_insn(r: &mut Rng) -> u32 {
     let sf = r.bit();
     let (d, n, m) = (dreg(r), sreg(r), sreg(r));
-    match r.below(22) {
+    match r.below(30) {
+        22..=25 => fp_insn(r),
+        26 | 27 => simd_insn(r),
+        28 | 29 => fp_load_store(r),
         0 => {
             // add/sub (immediate), flags or not; rd = sp only without flags
             let s = r.bit();
@@ -244,6 +249,265 @@ fn random_insn(r: &mut Rng) -> u32 {
         }
         _ => load_store(r),
     }
+}
+
+/// A SIMD&FP register (a few, so results feed later instructions).
+fn vreg(r: &mut Rng) -> u32 {
+    if r.below(4) == 0 {
+        r.below(32) as u32
+    } else {
+        r.below(6) as u32
+    }
+}
+
+/// A scalar floating-point instruction on single or double precision.
+fn fp_insn(r: &mut Rng) -> u32 {
+    let ft = r.bit();
+    let (d, n, m) = (vreg(r), vreg(r), vreg(r));
+    let base = 0x1e20_0000 | (ft << 22);
+    match r.below(12) {
+        // FMUL FDIV FADD FSUB FMAX FMIN FMAXNM FMINNM FNMUL
+        0..=2 => base | (m << 16) | ((r.below(9) as u32) << 12) | (0b10 << 10) | (n << 5) | d,
+        // FMADD FMSUB FNMADD FNMSUB
+        3 | 4 => {
+            0x1f00_0000
+                | (ft << 22)
+                | (r.bit() << 21)
+                | (m << 16)
+                | (r.bit() << 15)
+                | (vreg(r) << 10)
+                | (n << 5)
+                | d
+        }
+        // FMOV FABS FNEG FSQRT, FCVT to the other precision, FRINT*
+        5 => {
+            let op = r.pick(&[0u32, 1, 2, 3, 4 + (ft ^ 1), 8, 9, 10, 11, 12, 14, 15]);
+            base | (op << 15) | (0b10000 << 10) | (n << 5) | d
+        }
+        // FCMP, FCMPE, with zero
+        6 => base | (m << 16) | (0b1000 << 10) | (n << 5) | (r.below(4) as u32) << 3,
+        // FCCMP, FCCMPE
+        7 => {
+            base | (m << 16)
+                | ((r.below(16) as u32) << 12)
+                | (0b01 << 10)
+                | (n << 5)
+                | (r.bit() << 4)
+                | r.below(16) as u32
+        }
+        // FCSEL
+        8 => base | (m << 16) | ((r.below(16) as u32) << 12) | (0b11 << 10) | (n << 5) | d,
+        // FMOV (immediate)
+        9 => base | ((r.below(256) as u32) << 13) | (0b100 << 10) | d,
+        // SCVTF, UCVTF (general), FCVT{N,P,M,Z}{S,U}, FCVTA{S,U}
+        10 => {
+            let sf = r.bit();
+            if r.bit() == 0 {
+                (sf << 31) | base | (0b01 << 17) | (r.bit() << 16) | (sreg(r) << 5) | d
+            } else {
+                let (rmode, op) = if r.bit() == 0 {
+                    (r.below(4) as u32, r.bit())
+                } else {
+                    (0, 4 | r.bit())
+                };
+                (sf << 31) | base | (rmode << 19) | (op << 16) | (n << 5) | dreg(r)
+            }
+        }
+        // MRS of FPCR, FPSR, NZCV, TPIDR_EL0
+        11 if r.bit() == 0 => {
+            r.pick(&[0xd53b_4400u32, 0xd53b_4420, 0xd53b_4200, 0xd53b_d040]) | dreg(r)
+        }
+        // FMOV between general and FP registers
+        _ => {
+            let sf = ft;
+            if r.bit() == 0 {
+                (sf << 31) | base | (0b111 << 16) | (sreg(r) << 5) | d
+            } else {
+                (sf << 31) | base | (0b110 << 16) | (n << 5) | dreg(r)
+            }
+        }
+    }
+}
+
+/// An Advanced SIMD instruction: integer and FP vector arithmetic, across
+/// lanes, MOVI, DUP, UMOV.
+fn simd_insn(r: &mut Rng) -> u32 {
+    let q = r.bit();
+    let (d, n, m) = (vreg(r), vreg(r), vreg(r));
+    let size = r.below(4) as u32;
+    let size = if size == 3 && q == 0 { 2 } else { size };
+    let three = |base: u32, size: u32| base | (q << 30) | (size << 22) | (m << 16) | (n << 5) | d;
+    match r.below(15) {
+        0 => three(0x0e20_8400, size),              // ADD
+        1 => three(0x2e20_8400, size),              // SUB
+        2 => three(0x0e20_1c00, r.below(4) as u32), // AND BIC ORR ORN
+        3 => three(0x2e20_1c00, r.below(4) as u32), // EOR BSL BIT BIF
+        4 => three(0x2e20_8c00, size),              // CMEQ
+        5 => three(
+            r.pick(&[0x0e20_3400u32, 0x2e20_3400, 0x0e20_3c00, 0x2e20_3c00]),
+            size,
+        ), // CMGT CMHI CMGE CMHS
+        6 => {
+            // ADDV, UMAXV, UMINV (not on 64-bit or 4x32-bit-in-64)
+            let size = r.below(2) as u32;
+            r.pick(&[0x0e31_b800u32, 0x2e30_a800, 0x2e31_a800])
+                | (q << 30)
+                | (size << 22)
+                | (n << 5)
+                | d
+        }
+        7 => {
+            // MOVI (8-bit, 64-bit bytes mask)
+            let op = r.bit();
+            let imm = r.below(256) as u32;
+            0x0f00_e400 | (q << 30) | (op << 29) | ((imm >> 5) << 16) | ((imm & 31) << 5) | d
+        }
+        8 => {
+            // DUP (general)
+            let imm5 = r.pick(&[1u32, 2, 4, 8]) | ((r.below(2) as u32) << 4);
+            let q = if imm5 & 8 != 0 { 1 } else { q };
+            0x0e00_0c00 | (q << 30) | (imm5 << 16) | (sreg(r) << 5) | d
+        }
+        9 => {
+            // UMOV
+            let imm5 = r.pick(&[1u32, 2, 4, 8]);
+            let q = (imm5 == 8) as u32;
+            let imm5 = imm5 | ((r.below(2) as u32) << 4);
+            0x0e00_3c00 | (q << 30) | (imm5 << 16) | (n << 5) | dreg(r)
+        }
+        10 => {
+            three(
+                r.pick(&[
+                    0x0e20_d400u32,
+                    0x0ea0_d400,
+                    0x2e20_dc00,
+                    0x0e20_cc00,
+                    0x2e20_fc00,
+                ]),
+                0,
+            ) | (r.bit() << 22) & !((q ^ 1) << 22)
+        } // FADD FSUB FMUL FMLA FDIV
+        11 => 0x0f00_0400 | (q << 30) | ((r.below(32) as u32 | 8) << 16) | (n << 5) | d, // SSHR-family shifts
+        12 => three(r.pick(&[0x0e00_3800u32, 0x0e00_7800, 0x4e00_1800]), size), // ZIP1 ZIP2 UZP1
+        _ => 0x0e20_5800 | (q << 30) | (n << 5) | d,                            // CNT
+    }
+}
+
+/// LDR/STR/LDUR/STUR/pre/post/register offset and LDP/STP of B..Q registers.
+fn fp_load_store(r: &mut Rng) -> u32 {
+    let n = r.pick(&PTR_REGS);
+    let t = vreg(r);
+    let (size, opc) = r.pick(&[
+        (0u32, 0u32),
+        (0, 1),
+        (1, 0),
+        (1, 1),
+        (2, 0),
+        (2, 1),
+        (3, 0),
+        (3, 1),
+        (0, 2),
+        (0, 3),
+    ]);
+    let v = 1 << 26;
+    match r.below(5) {
+        4 if r.bit() == 0 => {
+            // LD1 (one register), with post-index (immediate or Xm = x18)
+            let post = r.bit();
+            let m = if r.bit() == 1 { 31 } else { 18 };
+            0x0c40_7000
+                | (r.bit() << 30)
+                | (post << 23)
+                | ((post * m) << 16)
+                | ((r.below(4) as u32) << 10)
+                | (n << 5)
+                | t
+        }
+        4 => {
+            // LD1R, LD1R (post-index, immediate or Xm = x18)
+            let post = r.bit();
+            let m = if r.bit() == 1 { 31 } else { 18 };
+            0x0d40_c000
+                | (r.bit() << 30)
+                | (post << 23)
+                | ((post * m) << 16)
+                | ((r.below(4) as u32) << 10)
+                | (n << 5)
+                | t
+        }
+        0 => {
+            (size << 30)
+                | (0b111 << 27)
+                | v
+                | (0b01 << 24)
+                | (opc << 22)
+                | ((r.below(64) as u32) << 10)
+                | (n << 5)
+                | t
+        }
+        1 => {
+            let imm9 = (r.below(512) as u32) & 0x1ff;
+            let imm9 = if r.bit() == 1 { imm9 & 0x3f } else { imm9 };
+            (size << 30)
+                | (0b111 << 27)
+                | v
+                | (opc << 22)
+                | (imm9 << 12)
+                | (r.pick(&[0u32, 1, 3]) << 10)
+                | (n << 5)
+                | t
+        }
+        2 => {
+            (size << 30)
+                | (0b111 << 27)
+                | v
+                | (opc << 22)
+                | (1 << 21)
+                | (18 << 16)
+                | (r.pick(&[2u32, 3, 6, 7]) << 13)
+                | (r.bit() << 12)
+                | (0b10 << 10)
+                | (n << 5)
+                | t
+        }
+        _ => {
+            let opc = r.below(3) as u32;
+            let mode = r.pick(&[0u32, 1, 2, 3]);
+            let imm7 = (r.below(16) as u32).wrapping_sub(8) & 0x7f;
+            (opc << 30)
+                | (0b101 << 27)
+                | v
+                | (mode << 23)
+                | (r.bit() << 22)
+                | (imm7 << 15)
+                | (vreg(r) << 10)
+                | (n << 5)
+                | t
+        }
+    }
+}
+
+/// A random FP operand of `bits` (32 or 64): specials, denormals, normals.
+fn fp_value(r: &mut Rng, double: bool) -> u64 {
+    let (sign, exp_max, frac_bits) = if double {
+        (1u64 << 63, 0x7ffu64, 52)
+    } else {
+        (1u64 << 31, 0xffu64, 23)
+    };
+    let frac = r.next() & ((1u64 << frac_bits) - 1);
+    let s = if r.bit() == 1 { sign } else { 0 };
+    let exp = match r.below(10) {
+        0 => 0,                         // zero or denormal
+        1 => exp_max,                   // infinity or NaN
+        2 => r.pick(&[1, exp_max - 1]), // the ends of the range
+        _ => (exp_max >> 1) - 4 + r.below(9),
+    };
+    let frac = match r.below(6) {
+        0 => 0,
+        1 => 1 << (frac_bits - 1),
+        _ => frac,
+    };
+    s | (exp << frac_bits) | frac
 }
 
 fn load_store(r: &mut Rng) -> u32 {
@@ -444,6 +708,23 @@ fn machine(words: &[u32], patch: &[u32], r: &mut Rng, mode: ExecMode) -> Cpu {
     cpu.state.x[21] = 1 + r.below(8);
     cpu.state.x[18] = r.below(64);
     cpu.state.nzcv = (r.below(16)) << 28;
+    for v in cpu.state.v.iter_mut() {
+        *v = match r.below(3) {
+            0 => [fp_value(r, true), fp_value(r, true)],
+            1 => {
+                let lo = fp_value(r, false) | (fp_value(r, false) << 32);
+                [lo, fp_value(r, false) | (fp_value(r, false) << 32)]
+            }
+            _ => [r.next(), r.next()],
+        };
+    }
+    // RMode (bits 22-23), FZ (24), DN (25), AHP (26); FPSR: a few flags.
+    cpu.state.fpcr = match r.below(3) {
+        0 => 0,
+        _ => r.below(32) << 22,
+    };
+    cpu.state.fpsr = r.below(4) << 3;
+    cpu.state.tpidr_el0 = r.next();
     cpu.state.pc = CODE;
     cpu.set_exec_mode(mode);
     cpu

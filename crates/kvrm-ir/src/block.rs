@@ -173,6 +173,9 @@ impl fmt::Display for Block {
             for (k, a) in kinds.iter().zip(inst.args.iter()) {
                 match (k, a) {
                     (_, Arg::Val(v)) => write!(f, " v{}", v.0)?,
+                    (_, Arg::Reg(r)) if matches!(inst.op, Op::GetVec | Op::SetVec) => {
+                        write!(f, " q{r}")?
+                    }
                     (_, Arg::Reg(31)) => write!(f, " sp")?,
                     (_, Arg::Reg(r)) => write!(f, " x{r}")?,
                     (Kind::Imm, Arg::Imm(m))

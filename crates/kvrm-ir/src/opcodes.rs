@@ -10,7 +10,10 @@
 //! - `Nzcv` values hold the four flags in architectural position (bits 31..28)
 //!   and zero elsewhere, exactly as `CpuState::nzcv` does;
 //! - `Reg` arguments name X0..X30, and 31 is SP (the lifter turns XZR into
-//!   constants and dropped writes).
+//!   constants and dropped writes); for `GetVec`/`SetVec` they name V0..V31;
+//! - SIMD&FP registers are not cached by backends: `GetVec`/`SetVec` read and
+//!   write the state, and the helper opcodes below (`Exec`, `Fp*`) read FPCR
+//!   and OR their exception flags into FPSR there.
 
 /// Type of an IR value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -93,6 +96,11 @@ opcodes! {
     SetReg: Void(Reg, U64);
     GetNzcv: Nzcv();
     SetNzcv: Void(Nzcv);
+    /// System register `Imm` (a `SYS_*` number) as MRS reads it.
+    GetSys: U64(Imm);
+    /// SIMD&FP register V`Reg` (128 bits).
+    GetVec: U128(Reg);
+    SetVec: Void(Reg, U128);
     // ----- constants ------------------------------------------------------------
     Const: U64(Imm);
     ConstU1: U1(Imm);
@@ -157,6 +165,24 @@ opcodes! {
     Lo128: U64(U128);
     Hi128: U64(U128);
     Pack128: U128(U64, U64);
+    /// Check that `Imm` bytes at the address may be written, stopping with
+    /// the fault otherwise (a multi-access store that must be all-or-nothing).
+    ProbeWrite: Void(Imm, U64);
+    // ----- floating point (helpers: exact soft-float, FPCR from the state) ----
+    /// FCVT{N,P,M,Z,A}{S,U} to a general register: the instruction word `Imm`
+    /// applied to the low 64 bits of its source; sets FPSR flags.
+    FpToInt: U64(Imm, U64);
+    /// SCVTF/UCVTF from a general register: word `Imm` applied to Xn's value;
+    /// the result is the scalar's bits (zero-extended).
+    FpFromInt: U64(Imm, U64);
+    /// FCMP/FCMPE (word `Imm`) of two scalars' bits (the second ignored for
+    /// the compare-with-zero forms): the NZCV result.
+    FpCmp: Nzcv(Imm, U64, U64);
+    /// Run the instruction (pc, word) with the interpreter's handler: an
+    /// instruction that reads and writes only SIMD&FP registers, FPCR and
+    /// FPSR (general registers, flags and memory stay in the block). It stops
+    /// the guest (Undefined) only for a reserved encoding.
+    Exec: Void(Imm, Imm);
     // ----- control -----------------------------------------------------------
     /// Interpret the instruction (pc, word) with the reference interpreter:
     /// it may read and write any state, fault, jump or stop.
@@ -180,7 +206,13 @@ impl Op {
     pub fn may_exit(self) -> bool {
         matches!(
             self,
-            Op::Load | Op::Load128 | Op::Store | Op::Store128 | Op::Fallback
+            Op::Load
+                | Op::Load128
+                | Op::Store
+                | Op::Store128
+                | Op::Fallback
+                | Op::ProbeWrite
+                | Op::Exec
         )
     }
 
@@ -188,9 +220,23 @@ impl Op {
     pub fn has_side_effect(self) -> bool {
         self.may_exit()
             || self.is_terminator()
-            || matches!(self, Op::Mark | Op::SetReg | Op::SetNzcv)
+            || matches!(
+                self,
+                Op::Mark
+                    | Op::SetReg
+                    | Op::SetNzcv
+                    | Op::SetVec
+                    | Op::FpToInt
+                    | Op::FpFromInt
+                    | Op::FpCmp
+            )
     }
 }
+
+/// `GetSys` register numbers.
+pub const SYS_TPIDR_EL0: u64 = 0;
+pub const SYS_FPCR: u64 = 1;
+pub const SYS_FPSR: u64 = 2;
 
 /// Zero- or sign-extension of a loaded value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

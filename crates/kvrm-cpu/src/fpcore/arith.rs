@@ -257,7 +257,18 @@ fn fused<T: Fmt>(
 }
 
 /// FPMulAdd: addend + op1 * op2 with one rounding.
+#[inline(always)]
 pub fn muladd<T: Fmt>(addend: u64, op1: u64, op2: u64, c: &Ctx, fl: &mut u32) -> u64 {
+    if T::N == 64 {
+        if let Some(r) = fast::try_fast_fma_d(addend, op1, op2, c.rmode, fl) {
+            return r;
+        }
+    }
+    muladd_exact::<T>(addend, op1, op2, c, fl)
+}
+
+/// FPMulAdd without the host fast path.
+pub fn muladd_exact<T: Fmt>(addend: u64, op1: u64, op2: u64, c: &Ctx, fl: &mut u32) -> u64 {
     let ua = unpack::<T>(addend, c.fz, fl);
     let u1 = unpack::<T>(op1, c.fz, fl);
     let u2 = unpack::<T>(op2, c.fz, fl);

@@ -3,6 +3,9 @@
 //! exact error term (TwoSum, an FMA residual, or an exact f64 product for
 //! single precision) give the inexact flag and the correction for the directed
 //! rounding modes. Anything else returns `None` and takes the exact path.
+//! The fused multiply-add ([`try_fast_fma_d`]) gets the sign of its rounding
+//! error from an exact residual made of error-free transformations, and gives
+//! up when that sign is not evident.
 
 use super::*;
 
@@ -143,4 +146,66 @@ fn fast_s<const K: u32>(a: u64, b: u64, rmode: u32, fl: &mut u32) -> Option<u64>
         return None;
     }
     Some(directed::<S>(bits, err, rmode, fl))
+}
+
+/// TwoSum: `s + e` is exactly `a + b` (no overflow).
+#[inline(always)]
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// FPMulAdd on doubles (`addend + a * b`, one rounding) by the host FMA, when
+/// the three operands are normal, the product's exact error term is a
+/// double (exponents not too small), nothing overflows and the result is a
+/// normal away from the ends of the range. The rounding error V - r of the
+/// host result r is then exactly w + u + g + h, four doubles from error-free
+/// transformations (the product as p + p_lo, TwoSum of the addend and p,
+/// TwoSum of that sum and -r, TwoSum of the two error terms); its sign is the
+/// sign of the largest term when that term outweighs twice the others
+/// (otherwise `None`: the exact path decides).
+#[inline(always)]
+pub fn try_fast_fma_d(addend: u64, a: u64, b: u64, rmode: u32, fl: &mut u32) -> Option<u64> {
+    let (ea, eb, ec) = (exp_field::<D>(a), exp_field::<D>(b), exp_field::<D>(addend));
+    // Normal operands; |addend| < 2^1022; the product's lowest bit is at
+    // least 2^(ea+eb-2150) >= 2^-1050 (so its error term is exact) and the
+    // product is below 2^1021.
+    let lim = D::EMAX - 2;
+    if ea == 0 || eb == 0 || ec == 0 || ea >= lim || eb >= lim || ec >= lim {
+        return None;
+    }
+    let ep = ea + eb;
+    if !(1100..=3000).contains(&ep) {
+        return None;
+    }
+    let (x, y, z) = (f64::from_bits(a), f64::from_bits(b), f64::from_bits(addend));
+    let r = x.mul_add(y, z);
+    let bits = r.to_bits();
+    let er = exp_field::<D>(bits);
+    if !(2..D::EMAX - 1).contains(&er) {
+        return None;
+    }
+    let p = x * y;
+    let p_lo = x.mul_add(y, -p);
+    let (s, t) = two_sum(z, p);
+    let (w, u) = two_sum(s, -r);
+    let (g, h) = two_sum(t, p_lo);
+    let terms = [w, u, g, h];
+    let err = if terms.iter().all(|&v| v == 0.0) {
+        0
+    } else {
+        let mut big = 0;
+        for k in 1..4 {
+            if terms[k].abs() > terms[big].abs() {
+                big = k;
+            }
+        }
+        let rest: f64 = (0..4).filter(|&k| k != big).map(|k| terms[k].abs()).sum();
+        if terms[big].abs() <= 2.0 * rest {
+            return None;
+        }
+        sign_of(terms[big])
+    };
+    Some(directed::<D>(bits, err, rmode, fl))
 }

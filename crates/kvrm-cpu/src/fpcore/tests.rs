@@ -215,3 +215,48 @@ fn fast_path_matches_exact_path() {
     }
     assert!(hits > 1_000_000, "fast path taken {hits} times");
 }
+
+/// The host FMA fast path agrees with the exact FPMulAdd (result and flags)
+/// in every rounding mode and with FZ, including addends that nearly cancel
+/// the product and exact products.
+#[test]
+fn fast_fma_matches_exact_path() {
+    use fast::try_fast_fma_d;
+    let mut rng = Rng(0x5eed_f00d_0000_0001);
+    let mut hits = 0u32;
+    // KVRM_FMA_CASES=n for a longer run.
+    let cases: u32 = std::env::var("KVRM_FMA_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600_000);
+    for i in 0..cases {
+        let fpcr = ((i as u64 & 3) << 22) | (((i as u64 >> 2) & 3) << 24);
+        let c = Ctx::new::<D>(fpcr);
+        let (a, b) = match i % 4 {
+            // Short mantissas: exact products.
+            0 => (rng.f64() & !((1 << 40) - 1), rng.f64() & !((1 << 40) - 1)),
+            _ => (rng.f64(), rng.f64()),
+        };
+        let d = match i % 5 {
+            // Near cancellation: -(a*b) with its low bits perturbed.
+            0 | 1 => {
+                let p = -(f64::from_bits(a) * f64::from_bits(b));
+                p.to_bits() ^ (rng.next() & ((1 << (i % 50)) - 1))
+            }
+            _ => rng.f64(),
+        };
+        let mut f1 = 0;
+        if let Some(r) = try_fast_fma_d(d, a, b, c.rmode, &mut f1) {
+            hits += 1;
+            let mut f2 = 0;
+            let want = muladd_exact::<D>(d, a, b, &c, &mut f2);
+            assert_eq!(
+                (r, f1),
+                (want, f2),
+                "{d:#x} + {a:#x} * {b:#x} fpcr={fpcr:#x}"
+            );
+        }
+    }
+    assert!(hits > cases / 20, "fast path taken {hits} times");
+    println!("{cases} FMA cases, fast path taken {hits} times");
+}

@@ -34,6 +34,17 @@ pub const STOP_BIT: u64 = 1 << 63;
 
 const OFF_PC: i32 = 256;
 const OFF_NZCV: i32 = 264;
+const OFF_V: i32 = 320;
+const OFF_FPCR: i32 = 272;
+const OFF_FPSR: i32 = 280;
+const OFF_TPIDR: i32 = 288;
+const _: () = {
+    use kvrm_isa::CpuState;
+    assert!(std::mem::offset_of!(CpuState, fpcr) == OFF_FPCR as usize);
+    assert!(std::mem::offset_of!(CpuState, fpsr) == OFF_FPSR as usize);
+    assert!(std::mem::offset_of!(CpuState, tpidr_el0) == OFF_TPIDR as usize);
+};
+const _: () = assert!(std::mem::offset_of!(kvrm_isa::CpuState, v) == OFF_V as usize);
 
 #[derive(Clone, Copy)]
 enum Val {
@@ -48,6 +59,10 @@ struct Sigs {
     write: SigRef,
     write128: SigRef,
     fallback: SigRef,
+    /// (ctx, a, b) -> u64
+    call3: SigRef,
+    /// (ctx, a, b, c) -> u64
+    call4: SigRef,
 }
 
 /// Where an exit leaves pc.
@@ -117,6 +132,8 @@ pub fn translate(
         write: func.import_signature(sig(call_conv, 5)),
         write128: func.import_signature(sig(call_conv, 5)),
         fallback: func.import_signature(sig(call_conv, 2)),
+        call3: func.import_signature(sig(call_conv, 3)),
+        call4: func.import_signature(sig(call_conv, 4)),
     };
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
@@ -183,7 +200,12 @@ pub fn translate(
         dirty: if self_loop { all_set } else { 0 },
         body,
         sigs,
-        fallbacks: Vec::with_capacity(blk.insts.iter().filter(|i| i.op == Op::Fallback).count()),
+        fallbacks: Vec::with_capacity(
+            blk.insts
+                .iter()
+                .filter(|i| matches!(i.op, Op::Fallback | Op::Exec))
+                .count(),
+        ),
         k: 0,
         pc: blk.start,
         store_in_insn: false,
@@ -356,6 +378,54 @@ impl Emitter<'_> {
                 self.fallback(a[0].imm(), a[1].imm() as u32);
                 Val::None
             }
+            Op::Exec => {
+                self.exec_v(a[0].imm(), a[1].imm() as u32);
+                Val::None
+            }
+            Op::GetSys => {
+                let off = match a[0].imm() {
+                    kvrm_ir::opcodes::SYS_FPCR => OFF_FPCR,
+                    kvrm_ir::opcodes::SYS_FPSR => OFF_FPSR,
+                    _ => OFF_TPIDR,
+                };
+                let t = MemFlagsData::trusted();
+                Val::One(self.b.ins().load(types::I64, t, self.state, off))
+            }
+            Op::GetVec => {
+                let off = OFF_V + 16 * a[0].reg() as i32;
+                let t = MemFlagsData::trusted();
+                let lo = self.b.ins().load(types::I64, t, self.state, off);
+                let hi = self.b.ins().load(types::I64, t, self.state, off + 8);
+                Val::Two(lo, hi)
+            }
+            Op::SetVec => {
+                let off = OFF_V + 16 * a[0].reg() as i32;
+                let (lo, hi) = self.pair(a[1]);
+                let t = MemFlagsData::trusted();
+                self.b.ins().store(t, lo, self.state, off);
+                self.b.ins().store(t, hi, self.state, off + 8);
+                Val::None
+            }
+            Op::FpToInt | Op::FpFromInt => {
+                let f = if inst.op == Op::FpToInt {
+                    helpers::fp_to_int as *const ()
+                } else {
+                    helpers::fp_from_int as *const ()
+                };
+                let w = self.iconst(a[0].imm());
+                let x = self.v(a[1]);
+                Val::One(self.call(self.sigs.call3, f, &[w, x]))
+            }
+            Op::FpCmp => {
+                let w = self.iconst(a[0].imm());
+                let (x, y) = (self.v(a[1]), self.v(a[2]));
+                let f = helpers::fp_cmp as *const ();
+                Val::One(self.call(self.sigs.call4, f, &[w, x, y]))
+            }
+            Op::ProbeWrite => {
+                self.probe_write(a[0].imm() as u8, self.v(a[1]));
+                Val::None
+            }
             Op::ExitTo => {
                 let to = a[0].imm();
                 if to == self.blk.start {
@@ -462,6 +532,59 @@ impl Emitter<'_> {
         self.b.switch_to_block(cont);
         self.dirty = 0;
         self.reload_state();
+    }
+
+    /// Call helper `f(ctx, args...)`, returning its result.
+    fn call(&mut self, sig: SigRef, f: *const (), args: &[ir::Value]) -> ir::Value {
+        let f = self.iconst(f as u64);
+        let mut all = vec![self.ctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call)[0]
+    }
+
+    /// `Op::Exec`: the interpreter's handler on the state, the block's general
+    /// registers and flags kept in place (the handler touches neither).
+    fn exec_v(&mut self, pc: u64, word: u32) {
+        debug_assert!(self.fallbacks.len() < self.fallbacks.capacity());
+        self.fallbacks.push(FallbackInfo {
+            exec: handler_for(word),
+            word,
+            pc,
+        });
+        let info = self.fallbacks.last().expect("just pushed");
+        let ptr = self.iconst(info as *const FallbackInfo as u64);
+        let f = self.iconst(helpers::exec_v as *const () as u64);
+        let call = self
+            .b
+            .ins()
+            .call_indirect(self.sigs.fallback, f, &[self.ctx, ptr]);
+        let st = self.b.inst_results(call)[0];
+        let cont = self.b.create_block();
+        let out = self.b.create_block();
+        self.b.set_cold_block(out);
+        self.b.ins().brif(st, out, &[], cont, &[]);
+        self.b.switch_to_block(out);
+        // A reserved encoding stopped the guest here (pc set by the helper).
+        self.exit(ExitPc::Set, self.k, true, true);
+        self.b.switch_to_block(cont);
+    }
+
+    /// `Op::ProbeWrite`: inline TLB check, the helper on a miss.
+    fn probe_write(&mut self, size: u8, addr: ir::Value) {
+        let (_, ok, _) = self.tlb(self.tlb_write, addr, size);
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(ok, join, &[], slow, &[]);
+        self.b.switch_to_block(slow);
+        let pc = self.iconst(self.pc);
+        let sz = self.iconst(size as u64);
+        let f = helpers::probe_write as *const ();
+        let st = self.call(self.sigs.read, f, &[addr, sz, pc]);
+        self.side_exit(st, ExitPc::Set, self.k, true, true);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
     }
 
     /// The inline TLB lookup: (entry address, hit-and-fits flag, page offset).

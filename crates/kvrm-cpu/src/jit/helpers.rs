@@ -9,7 +9,7 @@
 
 use kvrm_isa::{CpuState, MemFault};
 
-use crate::exec::{ExecFn, Flow};
+use crate::exec::{fp, ExecFn, Flow};
 use crate::memory::TlbEntry;
 use crate::Cpu;
 
@@ -145,6 +145,9 @@ pub extern "C" fn fallback(ctx: *mut JitCtx, info: *const FallbackInfo) -> u64 {
     cpu.state.pc = info.pc;
     if let Some(j) = cpu.jit.as_mut() {
         j.stats.fallbacks_run += 1;
+        if j.profile.is_some() {
+            j.profile_word(info.word, 0);
+        }
     }
     match (info.exec)(cpu, info.word) {
         Flow::Next => {
@@ -159,4 +162,69 @@ pub extern "C" fn fallback(ctx: *mut JitCtx, info: *const FallbackInfo) -> u64 {
         Flow::StopRetired => FB_STOP_RETIRED,
         Flow::Stop => FB_STOP,
     }
+}
+
+/// Probe a write of `size` bytes (all-or-nothing multi-access stores).
+pub extern "C" fn probe_write(ctx: *mut JitCtx, addr: u64, size: u64, pc: u64) -> u64 {
+    // SAFETY: as `read`.
+    let (ctx, cpu) = unsafe { parts(ctx) };
+    match cpu.mem.check_write(addr, size) {
+        Ok(()) => ST_OK,
+        Err(f) => {
+            fault(ctx, cpu, pc, f);
+            ST_FAULT
+        }
+    }
+}
+
+/// Run an instruction that touches only SIMD&FP registers, FPCR and FPSR
+/// (`Op::Exec`): general registers and flags stay in the block. Returns
+/// `ST_OK`, or `FB_STOP` (a reserved encoding: Undefined).
+pub extern "C" fn exec_v(ctx: *mut JitCtx, info: *const FallbackInfo) -> u64 {
+    // SAFETY: as `fallback`.
+    let (_, cpu) = unsafe { parts(ctx) };
+    let info = unsafe { &*info };
+    cpu.state.pc = info.pc;
+    match (info.exec)(cpu, info.word) {
+        Flow::Next => ST_OK,
+        Flow::StopRetired => FB_STOP_RETIRED,
+        Flow::Jump => FB_JUMP,
+        Flow::Stop => FB_STOP,
+    }
+}
+
+/// # Safety
+/// `ctx` comes from `Cpu::run_jit`; only the state is touched.
+unsafe fn state<'a>(ctx: *mut JitCtx) -> &'a mut CpuState {
+    &mut *(*ctx).state
+}
+
+/// `Op::FpToInt`: FCVT*S/U (word `w`) of the bits `x` to a general register.
+pub extern "C" fn fp_to_int(ctx: *mut JitCtx, w: u64, x: u64) -> u64 {
+    // SAFETY: as `read`.
+    let s = unsafe { state(ctx) };
+    let mut fl = 0;
+    let r = fp::to_int_value(w as u32, x, s.fpcr, &mut fl).unwrap_or(0);
+    s.fpsr |= fl as u64;
+    r
+}
+
+/// `Op::FpFromInt`: SCVTF/UCVTF (word `w`) of the general register value `x`.
+pub extern "C" fn fp_from_int(ctx: *mut JitCtx, w: u64, x: u64) -> u64 {
+    // SAFETY: as `read`.
+    let s = unsafe { state(ctx) };
+    let mut fl = 0;
+    let r = fp::from_int_value(w as u32, x, 0, s.fpcr, &mut fl).unwrap_or(0);
+    s.fpsr |= fl as u64;
+    r
+}
+
+/// `Op::FpCmp`: FCMP/FCMPE (word `w`): the NZCV value.
+pub extern "C" fn fp_cmp(ctx: *mut JitCtx, w: u64, a: u64, b: u64) -> u64 {
+    // SAFETY: as `read`.
+    let s = unsafe { state(ctx) };
+    let mut fl = 0;
+    let r = fp::fcmp_value(w as u32, a, b, s.fpcr, &mut fl).unwrap_or(0);
+    s.fpsr |= fl as u64;
+    r
 }

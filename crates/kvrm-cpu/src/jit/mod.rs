@@ -191,6 +191,35 @@ pub struct Jit {
     heat: HashMap<u64, u32>,
     dead: usize,
     pub stats: JitStats,
+    /// `KVRM_JIT_PROFILE`: per instruction name, (fallbacks run from compiled
+    /// code, instructions interpreted), printed when the JIT is dropped.
+    pub(crate) profile: Option<HashMap<&'static str, [u64; 2]>>,
+}
+
+impl Jit {
+    /// Count one instruction word for the profile (`which`: 0 fallback, 1 interpreted).
+    pub(crate) fn profile_word(&mut self, word: u32, which: usize) {
+        if let Some(p) = self.profile.as_mut() {
+            let name = kvrm_isa::decode::decode_a64(word)
+                .map(|id| kvrm_isa::decode::table().name(id))
+                .unwrap_or("(undefined)");
+            p.entry(name).or_insert([0; 2])[which] += 1;
+        }
+    }
+}
+
+impl Jit {
+    fn print_profile(&mut self) {
+        let Some(p) = self.profile.take() else {
+            return;
+        };
+        let mut v: Vec<_> = p.into_iter().collect();
+        v.sort_by_key(|(_, c)| std::cmp::Reverse(c[0] + c[1]));
+        eprintln!("kvrm jit profile: instruction, fallbacks from compiled code, interpreted");
+        for (name, c) in v.iter().take(40) {
+            eprintln!("  {name:<24} {:>12} {:>12}", c[0], c[1]);
+        }
+    }
 }
 
 /// The host ISA, built once per process.
@@ -233,6 +262,7 @@ impl Jit {
             heat: HashMap::new(),
             dead: 0,
             stats: JitStats::default(),
+            profile: std::env::var_os("KVRM_JIT_PROFILE").map(|_| HashMap::new()),
         }
     }
 
@@ -324,7 +354,7 @@ impl Jit {
         // `extern "C" fn(*mut JitCtx) -> u64` on this host's calling convention.
         let code: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
         self.stats.blocks_compiled += 1;
-        self.stats.fallbacks_compiled += fallbacks.len() as u64;
+        self.stats.fallbacks_compiled += block.fallbacks() as u64;
         self.stats.compile_time += t0.elapsed();
         let len = block.guest_len;
         self.blocks.insert(
@@ -392,6 +422,7 @@ impl Jit {
 
 impl Drop for Jit {
     fn drop(&mut self) {
+        self.print_profile();
         self.blocks.clear();
         if let Some(old) = self.module.take() {
             // SAFETY: the cache is empty and no block runs while the Jit is dropped.

@@ -153,7 +153,13 @@ impl Cpu {
     /// code, stop, or `max` instructions.
     fn interpret_block(&mut self, max: u64) -> (u64, Option<StopReason>) {
         let mut k = 0;
+        let profile = self.jit.as_ref().is_some_and(|j| j.profile.is_some());
         while k < max {
+            if profile {
+                if let (Ok(w), Some(j)) = (self.mem.fetch_u32(self.state.pc), self.jit.as_mut()) {
+                    j.profile_word(w, 1);
+                }
+            }
             match self.step() {
                 Flow::Next => {
                     k += 1;

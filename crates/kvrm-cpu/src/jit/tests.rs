@@ -150,3 +150,46 @@ fn compile_cost_probe() {
         cpu.jit_stats()
     );
 }
+
+/// The lifter's MRS masks are the interpreter's.
+#[test]
+fn lifted_mrs_masks_match_the_interpreter() {
+    use crate::exec::branch_sys::sysreg;
+    assert_eq!(kvrm_ir::lift::FPCR_WRITABLE, sysreg::FPCR_WRITABLE);
+    assert_eq!(kvrm_ir::lift::FPSR_WRITABLE, sysreg::FPSR_WRITABLE);
+}
+
+/// SIMD&FP loads, FP arithmetic (an `Exec`), a conversion helper and FPSR
+/// flags in a compiled loop give the interpreter's state.
+#[test]
+fn fp_loop_matches_the_interpreter() {
+    let words = [
+        0xfd40_0020, // ldr d0, [x1]
+        0x1e62_2801, // fadd d1, d0, d2
+        0x1e61_0822, // fmul d2, d1, d1
+        0x9e78_0043, // fcvtzs x3, d2
+        0xfd00_0422, // str d2, [x1, #8]
+        0xf100_0400, // subs x0, x0, #1
+        0x54ff_ff41, // b.ne 0
+        BRK,
+    ];
+    let mut states = Vec::new();
+    for mode in [ExecMode::Interp, ExecMode::Jit { threshold: 0 }] {
+        let mut cpu = cpu_with(&words, mode);
+        cpu.state.x[0] = 20;
+        cpu.state.x[1] = 0x8000;
+        cpu.mem.write_u64(0x8000, 0.1f64.to_bits()).expect("data");
+        cpu.state.v[2] = [1.5f64.to_bits(), 0];
+        let r = cpu.run(1000);
+        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
+        assert_eq!(r.instructions, 20 * 7, "BRK does not retire");
+        if mode != ExecMode::Interp {
+            let s = cpu.jit_stats().expect("jit");
+            assert_eq!(s.fallbacks_run, 0, "{s:?}");
+            assert!(s.blocks_compiled >= 1);
+        }
+        states.push((cpu.state, cpu.mem.read_u64(0x8008).expect("data")));
+    }
+    assert_ne!(states[0].0.fpsr, 0, "inexact raised");
+    assert_eq!(states[0], states[1]);
+}

@@ -1,18 +1,23 @@
 //! Branches: B, BL, B.cond/BC.cond, CBZ/CBNZ, TBZ/TBNZ, BR/BLR/RET. Each
-//! ends the block. Semantics as `kvrm_cpu::exec::branch_sys`; everything else
-//! of that class (SVC, BRK, system instructions, barriers) uses the fallback.
+//! ends the block. Semantics as `kvrm_cpu::exec::branch_sys`. NOP and the
+//! other hints (which execute as NOP) are nothing; everything else of that
+//! class (SVC, BRK, system instructions, barriers) uses the fallback.
 
 use kvrm_isa::decode::{bit, bits, rd, rn, sign_extend};
 
 use super::{Lifted, Lifter};
 use crate::block::Arg;
-use crate::opcodes::Op;
+use crate::opcodes::{Op, SYS_FPCR, SYS_FPSR, SYS_TPIDR_EL0};
 
 pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     let pc = l.pc;
     let rel = |imm: u32, len: u32| pc.wrapping_add((sign_extend(imm as u64, len) << 2) as u64);
     let next = pc.wrapping_add(4);
     match name {
+        // Hints (BTI, PAC hints, ...) and barriers: nothing on one machine
+        // that runs alone, as in the interpreter.
+        "NOP" | "HINT" | "DSB" | "DMB" | "SB" => return Lifted::Next,
+        "MRS" => return mrs(l, w),
         "B" | "BL" => {
             if name == "BL" {
                 let link = l.c(next);
@@ -65,3 +70,33 @@ fn exit_cond(l: &mut Lifter, c: crate::block::Value, taken: u64, not_taken: u64)
         &[Arg::Val(c), Arg::Imm(taken), Arg::Imm(not_taken)],
     );
 }
+
+/// MRS of the registers user code reads often: TPIDR_EL0, FPCR, FPSR
+/// (masked to their writable bits, as the interpreter keeps them) and NZCV.
+fn mrs(l: &mut Lifter, w: u32) -> Lifted {
+    let key = bits(w, 5, 15);
+    let sys = |op0: u32, op1: u32, crn: u32, crm: u32, op2: u32| {
+        ((op0 - 2) << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
+    };
+    let v = if key == sys(3, 3, 13, 0, 2) {
+        l.b.push(Op::GetSys, &[Arg::Imm(SYS_TPIDR_EL0)])
+    } else if key == sys(3, 3, 4, 4, 0) {
+        let v = l.b.push(Op::GetSys, &[Arg::Imm(SYS_FPCR)]);
+        l.bin_c(Op::And, v, FPCR_WRITABLE)
+    } else if key == sys(3, 3, 4, 4, 1) {
+        let v = l.b.push(Op::GetSys, &[Arg::Imm(SYS_FPSR)]);
+        l.bin_c(Op::And, v, FPSR_WRITABLE)
+    } else if key == sys(3, 3, 4, 2, 0) {
+        let f = l.nzcv();
+        l.bin_c(Op::And, f, 0xf000_0000)
+    } else {
+        return Lifted::No;
+    };
+    l.set_x(rd(w), v);
+    Lifted::Next
+}
+
+/// FPCR bits software can set (AHP, DN, FZ, RMode, FZ16), as the interpreter.
+pub const FPCR_WRITABLE: u64 = 0x07c8_0000;
+/// FPSR bits: QC, IDC and the cumulative IXC..IOC flags.
+pub const FPSR_WRITABLE: u64 = (1 << 27) | (1 << 7) | 0x1f;

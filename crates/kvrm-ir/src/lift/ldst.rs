@@ -3,12 +3,13 @@
 //! sign extensions) and pairs (LDP/STP/LDPSW/LDNP/STNP). Semantics, including
 //! the CONSTRAINED UNPREDICTABLE choices, as `kvrm_cpu::exec::ldst`: the
 //! access comes before the writeback, so a fault changes no register. SIMD&FP
-//! and literal forms use the fallback.
+//! registers (B, H, S, D, Q) have the same forms; a scalar load zeroes the
+//! rest of the register. Literal forms use the fallback.
 
 use kvrm_isa::decode::{bit, bits, rd, rm, rn, rt2, sign_extend};
 
 use super::{Lifted, Lifter};
-use crate::block::Value;
+use crate::block::{Arg, Value};
 use crate::opcodes::{Extend, MemOp, Op};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,19 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
         (Mode::Simm, format!("{}R{}", &name[..2], &name[4..]))
     } else if let Some((mode, base)) = mode_of(name) {
         (mode, base.to_string())
-    } else if matches!(name, "STNP_w" | "LDNP_w" | "STNP_x" | "LDNP_x") {
+    } else if matches!(
+        name,
+        "STNP_w"
+            | "LDNP_w"
+            | "STNP_x"
+            | "LDNP_x"
+            | "STNP_s"
+            | "LDNP_s"
+            | "STNP_d"
+            | "LDNP_d"
+            | "STNP_q"
+            | "LDNP_q"
+    ) {
         (Mode::Off, name.replace("NP", "P"))
     } else {
         return Lifted::No;
@@ -76,10 +89,23 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
         if mode == Mode::Off {
             return Lifted::No;
         }
-        single(l, w, mode, store, MemOp::new(size, extend));
+        single(l, w, mode, store, MemOp::new(size, extend), false);
+        return Lifted::Next;
+    }
+    if let Some((store, size)) = fp_single_op(&base) {
+        if mode == Mode::Off {
+            return Lifted::No;
+        }
+        single(l, w, mode, store, MemOp::new(size, Extend::Zero), true);
         return Lifted::Next;
     }
     match base.as_str() {
+        "STP_s" | "LDP_s" | "STP_d" | "LDP_d" | "STP_q" | "LDP_q"
+            if matches!(mode, Mode::Off | Mode::Pre | Mode::Post) =>
+        {
+            fp_pair(l, w, mode, &base);
+            Lifted::Next
+        }
         "STP_w" | "LDP_w" | "LDPSW" | "STP_x" | "LDP_x"
             if matches!(mode, Mode::Off | Mode::Pre | Mode::Post) =>
         {
@@ -90,7 +116,26 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     }
 }
 
-fn single(l: &mut Lifter, w: u32, mode: Mode, store: bool, m: MemOp) {
+/// (store?, size) of a SIMD&FP single operation.
+fn fp_single_op(base: &str) -> Option<(bool, u8)> {
+    let (store, r) = base.split_once('_')?;
+    let store = match store {
+        "STR" => true,
+        "LDR" => false,
+        _ => return None,
+    };
+    let size = match r {
+        "b" => 1,
+        "h" => 2,
+        "s" => 4,
+        "d" => 8,
+        "q" => 16,
+        _ => return None,
+    };
+    Some((store, size))
+}
+
+fn single(l: &mut Lifter, w: u32, mode: Mode, store: bool, m: MemOp, fp: bool) {
     let scale = m.size.trailing_zeros() as u64;
     let t = rd(w);
     let n = rn(w);
@@ -116,7 +161,19 @@ fn single(l: &mut Lifter, w: u32, mode: Mode, store: bool, m: MemOp) {
             l.bin(Op::Add, base, off)
         }
     };
-    if store {
+    if fp {
+        if store {
+            let v = l.get_vec(t);
+            let v = if m.size == 16 { v } else { l.un(Op::Lo128, v) };
+            l.store(m, addr, v);
+        } else if m.size == 16 {
+            let v = l.load(m, addr);
+            l.set_vec(t, v);
+        } else {
+            let v = l.load(m, addr);
+            l.set_vscalar(t, v);
+        }
+    } else if store {
         // Stored before any writeback (rt == rn stores the old base).
         let v = l.x(t);
         l.store(m, addr, v);
@@ -191,6 +248,75 @@ fn pair(l: &mut Lifter, w: u32, mode: Mode, base: &str) {
             };
             l.set_x(t2, hi);
             l.set_x(t, lo);
+        }
+    }
+    writeback(l, mode, n, addr, off);
+}
+
+/// LDP/STP/LDNP/STNP of S, D and Q registers: one access of the whole pair
+/// (so a fault changes nothing); a load writes Vt first, then Vt2.
+fn fp_pair(l: &mut Lifter, w: u32, mode: Mode, base: &str) {
+    let t = rd(w);
+    let t2 = rt2(w);
+    let n = rn(w);
+    let scale = match base.as_bytes()[4] {
+        b's' => 2,
+        b'd' => 3,
+        _ => 4,
+    };
+    let off = (sign_extend(bits(w, 15, 7) as u64, 7) << scale) as u64;
+    let b = l.xsp(n);
+    let addr = if mode == Mode::Post {
+        b
+    } else {
+        l.bin_c(Op::Add, b, off)
+    };
+    let store = base.starts_with("ST");
+    match (store, scale) {
+        (true, 2) => {
+            let lo = l.vlo(t);
+            let lo = l.un(Op::Zext32, lo);
+            let hi = l.vlo(t2);
+            let hi = l.bin_c(Op::Shl, hi, 32);
+            let v = l.bin(Op::Or, lo, hi);
+            l.store(MemOp::new(8, Extend::Zero), addr, v);
+        }
+        (true, 3) => {
+            let lo = l.vlo(t);
+            let hi = l.vlo(t2);
+            let v = l.bin(Op::Pack128, lo, hi);
+            l.store(MemOp::new(16, Extend::Zero), addr, v);
+        }
+        (true, _) => {
+            // 32 bytes: checked first, then written as two halves that can
+            // no longer fault.
+            l.b.push(Op::ProbeWrite, &[Arg::Imm(32), Arg::Val(addr)]);
+            let a = l.get_vec(t);
+            l.store(MemOp::new(16, Extend::Zero), addr, a);
+            let a2 = l.bin_c(Op::Add, addr, 16);
+            let c = l.get_vec(t2);
+            l.store(MemOp::new(16, Extend::Zero), a2, c);
+        }
+        (false, 2) => {
+            let v = l.load(MemOp::new(8, Extend::Zero), addr);
+            let lo = l.un(Op::Zext32, v);
+            let hi = l.bin_c(Op::Lshr, v, 32);
+            l.set_vscalar(t, lo);
+            l.set_vscalar(t2, hi);
+        }
+        (false, 3) => {
+            let v = l.load(MemOp::new(16, Extend::Zero), addr);
+            let lo = l.un(Op::Lo128, v);
+            let hi = l.un(Op::Hi128, v);
+            l.set_vscalar(t, lo);
+            l.set_vscalar(t2, hi);
+        }
+        (false, _) => {
+            let a = l.load(MemOp::new(16, Extend::Zero), addr);
+            let a2 = l.bin_c(Op::Add, addr, 16);
+            let c = l.load(MemOp::new(16, Extend::Zero), a2);
+            l.set_vec(t, a);
+            l.set_vec(t2, c);
         }
     }
     writeback(l, mode, n, addr, off);

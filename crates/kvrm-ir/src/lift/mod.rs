@@ -15,7 +15,12 @@ use crate::opcodes::{MemOp, Op};
 mod branch;
 mod dp_imm;
 mod dp_reg;
+mod fp;
 mod ldst;
+mod simd;
+mod simd_ldst;
+
+pub use branch::{FPCR_WRITABLE, FPSR_WRITABLE};
 
 /// What lifting one instruction did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,11 +79,26 @@ pub fn lift_block(
     }
 }
 
+/// The encoding table's class of an instruction name ("" if none).
+fn class_of(name: &str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static BY_NAME: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    let m = BY_NAME.get_or_init(|| {
+        let mut m = HashMap::new();
+        for (class, entries) in kvrm_isa::table::CLASSES {
+            for e in entries.iter() {
+                m.insert(e.name, *class);
+            }
+        }
+        m
+    });
+    m.get(name).copied().unwrap_or("")
+}
+
 /// An instruction of the branch / exception / system class.
 fn is_system(name: &str) -> bool {
-    kvrm_isa::table::CLASSES
-        .iter()
-        .any(|(class, entries)| *class == "branch_sys" && entries.iter().any(|e| e.name == name))
+    class_of(name) == "branch_sys"
 }
 
 fn lift_one(l: &mut Lifter, name: &str, w: u32) -> Lifted {
@@ -94,7 +114,12 @@ fn lift_one(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     if r != Lifted::No {
         return r;
     }
-    ldst::lift(l, name, w)
+    match class_of(name) {
+        "ldst" => ldst::lift(l, name, w),
+        "fp" => fp::lift(l, name, w),
+        "simd_ldst" => simd_ldst::lift(l, name, w),
+        class => simd::lift(l, class, name, w),
+    }
 }
 
 /// The block under construction and the pc of the instruction being lifted.
@@ -184,6 +209,27 @@ impl Lifter {
         };
         self.b
             .push(op, &[Arg::Imm(m.encode()), Arg::Val(addr), Arg::Val(v)]);
+    }
+
+    /// The low 64 bits of Vn.
+    pub fn vlo(&mut self, n: u32) -> Value {
+        let v = self.b.push(Op::GetVec, &[Arg::Reg(n as u8)]);
+        self.un(Op::Lo128, v)
+    }
+
+    /// Write a scalar (already zero-extended) to Vd, clearing the upper bits.
+    pub fn set_vscalar(&mut self, d: u32, v: Value) {
+        let z = self.c(0);
+        let q = self.bin(Op::Pack128, v, z);
+        self.set_vec(d, q);
+    }
+
+    pub fn set_vec(&mut self, d: u32, v: Value) {
+        self.b.push(Op::SetVec, &[Arg::Reg(d as u8), Arg::Val(v)]);
+    }
+
+    pub fn get_vec(&mut self, n: u32) -> Value {
+        self.b.push(Op::GetVec, &[Arg::Reg(n as u8)])
     }
 
     pub fn exit_to(&mut self, pc: u64) {

@@ -29,10 +29,10 @@ fn tight_loop_lifts_without_fallbacks_and_flags_fold_to_one() {
 
 #[test]
 fn unknown_instructions_fall_back_and_blocks_end_at_the_page() {
-    // fadd d0, d1, d2 (not lifted), then nops to the end of the page.
+    // adc x2, x1, x1 (not lifted), then nops to the end of the page.
     let b = lift_block(0x1ff8, 64, |pc| {
         Some(if pc == 0x1ff8 {
-            0x1e62_2820
+            0x9a01_0022
         } else {
             0xd503_201f
         })
@@ -79,4 +79,37 @@ fn loads_stores_and_pairs_lift() {
         .filter(|i| matches!(i.op, Op::Store | Op::Store128))
         .count();
     assert_eq!((loads, stores), (3, 2), "{b}");
+}
+
+#[test]
+fn fp_and_simd_lift_without_fallbacks() {
+    // ldr q0, [x1]; ldp d1, d2, [x1, #16]; fadd d3, d1, d2; fmov x4, d3;
+    // scvtf d5, x4; fcmp d5, d3; fcsel d6, d5, d3, gt; add v0.4s, v0.4s, v0.4s;
+    // umov w7, v0.s[1]; stp q0, q0, [x1, #32]; str s6, [x1], #4; ret
+    let words = [
+        0x3dc0_0020,
+        0x6d41_0821,
+        0x1e62_2823,
+        0x9e66_0064,
+        0x9e62_0085,
+        0x1e63_20a0,
+        0x1e63_cca6,
+        0x4ea0_8400,
+        0x0e0c_3c07,
+        0xad01_0020,
+        0xbc00_4426,
+        0xd65f_03c0,
+    ];
+    let b = lift_words(&words);
+    assert_eq!(b.guest_len, words.len() as u32);
+    assert_eq!(b.fallbacks(), 0, "{b}");
+    let count = |op| b.insts.iter().filter(|i| i.op == op).count();
+    assert_eq!(count(Op::Exec), 2, "fadd and add (vector): {b}");
+    assert_eq!(
+        count(Op::FpToInt) + count(Op::FpFromInt) + count(Op::FpCmp),
+        2,
+        "{b}"
+    );
+    assert_eq!(count(Op::ProbeWrite), 1, "{b}");
+    assert_eq!(verify(&b), Ok(()), "{b}");
 }

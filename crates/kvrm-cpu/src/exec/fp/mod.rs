@@ -233,7 +233,7 @@ fn fcmp(cpu: &mut Cpu, w: u32) -> Flow {
     let b = if bit(w, 3) { 0 } else { vlo(cpu, rm(w)) };
     let fpcr = cpu.state.fpcr;
     let mut fl = 0;
-    match by_ftype!(bits(w, 22, 2), cmp_t::<T>(a, b, bit(w, 4), fpcr, &mut fl)) {
+    match fcmp_value(w, a, b, fpcr, &mut fl) {
         Some(nzcv) => {
             cpu.state.nzcv = nzcv;
             raise(cpu, fl);
@@ -241,6 +241,13 @@ fn fcmp(cpu: &mut Cpu, w: u32) -> Flow {
         }
         None => cpu.undefined(w),
     }
+}
+
+/// FCMP/FCMPE `w` of the operand bits `a`, `b` (`b` ignored by the forms
+/// that compare with zero): the NZCV value; `None` for a reserved type.
+pub fn fcmp_value(w: u32, a: u64, b: u64, fpcr: u64, fl: &mut u32) -> Option<u64> {
+    let b = if bit(w, 3) { 0 } else { b };
+    by_ftype!(bits(w, 22, 2), cmp_t::<T>(a, b, bit(w, 4), fpcr, fl))
 }
 
 /// FCCMP, FCCMPE.
@@ -341,20 +348,26 @@ fn from_fixed_t<T: Fmt>(
 
 /// FCVT{N,P,M,Z,A}{S,U} (scalar, to a general register).
 fn cvt_to_int(cpu: &mut Cpu, w: u32) -> Flow {
+    let x = vlo(cpu, rn(w));
+    let fpcr = cpu.state.fpcr;
+    let mut fl = 0;
+    let r = to_int_value(w, x, fpcr, &mut fl);
+    finish::<true>(cpu, w, r, fl)
+}
+
+/// The result of FCVT{N,P,M,Z,A}{S,U} `w` (to a general register) on the
+/// operand bits `x`; `None` for a reserved type.
+pub fn to_int_value(w: u32, x: u64, fpcr: u64, fl: &mut u32) -> Option<u64> {
     let size = if bit(w, 31) { 64 } else { 32 };
     let rmode = if bits(w, 17, 2) == 2 {
         RA
     } else {
         [RN, RP, RM, RZ][bits(w, 19, 2) as usize]
     };
-    let x = vlo(cpu, rn(w));
-    let fpcr = cpu.state.fpcr;
-    let mut fl = 0;
-    let r = by_ftype!(
+    by_ftype!(
         bits(w, 22, 2),
-        to_fixed_t::<T>(x, 0, bit(w, 16), size, rmode, fpcr, &mut fl)
-    );
-    finish::<true>(cpu, w, r, fl)
+        to_fixed_t::<T>(x, 0, bit(w, 16), size, rmode, fpcr, fl)
+    )
 }
 
 /// FCVTZS, FCVTZU (scalar, fixed-point).
@@ -397,15 +410,21 @@ fn cvt_from_fixed(cpu: &mut Cpu, w: u32) -> Flow {
 }
 
 fn cvt_from_gen(cpu: &mut Cpu, w: u32, fbits: u32) -> Flow {
-    let size = if bit(w, 31) { 64 } else { 32 };
     let v = cpu.state.xr(rn(w));
     let fpcr = cpu.state.fpcr;
     let mut fl = 0;
-    let r = by_ftype!(
-        bits(w, 22, 2),
-        from_fixed_t::<T>(v, fbits, bit(w, 16), size, fpcr, &mut fl)
-    );
+    let r = from_int_value(w, v, fbits, fpcr, &mut fl);
     finish::<false>(cpu, w, r, fl)
+}
+
+/// The result bits of SCVTF/UCVTF `w` on the general register value `v`
+/// with `fbits` fraction bits; `None` for a reserved type.
+pub fn from_int_value(w: u32, v: u64, fbits: u32, fpcr: u64, fl: &mut u32) -> Option<u64> {
+    let size = if bit(w, 31) { 64 } else { 32 };
+    by_ftype!(
+        bits(w, 22, 2),
+        from_fixed_t::<T>(v, fbits, bit(w, 16), size, fpcr, fl)
+    )
 }
 
 /// FMOV between general and FP registers (incl. the top half V.D[1]).

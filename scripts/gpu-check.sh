@@ -128,6 +128,10 @@ if [ "${GPU_SKIP_TESTS:-0}" != 1 ]; then
     run bench timeout 120 "$bin/kvrm" bench --backend cuda --lanes 1024 --repeat 1 || true
     # The four execution modes on one lane, and the async mode's latencies.
     if run bench timeout 240 "$bin/cuda_modes"; then verdict bench 1 cuda_modes; else verdict bench 0 cuda_modes; fi
+    # The same with hot blocks translated to CUDA C (--engine jit on cuda; each
+    # run compiles the kernel with its blocks, 25-30 s, cached on disk).
+    if run bench timeout 240 "$bin/cuda_modes" --jit; then verdict bench 1 "cuda_modes --jit"; else verdict bench 0 "cuda_modes --jit"; fi
+    if run bench timeout 240 "$bin/cuda_bench" --jit 1 1024 16896 135168; then verdict bench 1 "cuda_bench --jit"; else verdict bench 0 "cuda_bench --jit"; fi
     # The Python package on the CUDA backend (device views with PyTorch and CuPy).
     if run python pip install -q --no-deps --target "$OUT/site" "$bin"/py/kvrm-*.whl &&
         run python env PYTHONPATH="$OUT/site" python3 -m pytest -q -p no:cacheprovider -rs \

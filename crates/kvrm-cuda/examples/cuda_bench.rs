@@ -71,6 +71,7 @@ fn main() {
             ""
         }
     );
+    let mut wrong = 0;
     println!("| program | lanes | instructions/lane | seconds | aggregate IPS | per-lane IPS |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (name, words) in programs() {
@@ -129,6 +130,7 @@ fn main() {
                 total as f64 / secs / n as f64,
                 if ok { "" } else { " WRONG RESULT" }
             );
+            wrong += !ok as u32;
             for m in ids {
                 engine.remove_machine(m);
             }
@@ -137,5 +139,9 @@ fn main() {
     }
     for (k, v) in engine.stats() {
         println!("  {k}: {v}");
+    }
+    if wrong > 0 {
+        eprintln!("cuda_bench: {wrong} runs gave a wrong result");
+        std::process::exit(1);
     }
 }

@@ -83,7 +83,9 @@ fn translated_blocks_match_the_interpreter_on_random_programs() {
             let fetch = |a: u64| space.read_u32(a).ok();
             if let Some(mut b) = lift_block(at + 4 * k, 16, fetch) {
                 opt::optimize(&mut b);
-                blocks.push(b);
+                if crate::translate::supported(&b) {
+                    blocks.push(b);
+                }
             }
         }
         ids.push((c, d));

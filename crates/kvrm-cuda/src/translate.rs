@@ -319,7 +319,26 @@ impl Emitter<'_> {
     }
 }
 
-/// The CUDA C function for block number `n`.
+/// Can this block be written as CUDA C? Not yet: the SIMD&FP opcodes
+/// (vector registers, soft-float helpers, `Exec`), which the device runs
+/// through the interpreter or the host; such blocks stay interpreted.
+pub fn supported(b: &Block) -> bool {
+    b.insts.iter().all(|i| {
+        !matches!(
+            i.op,
+            Op::GetVec
+                | Op::SetVec
+                | Op::GetSys
+                | Op::ProbeWrite
+                | Op::FpToInt
+                | Op::FpFromInt
+                | Op::FpCmp
+                | Op::Exec
+        )
+    })
+}
+
+/// The CUDA C function for block number `n` (a [`supported`] block).
 pub fn emit_block(n: usize, b: &Block) -> String {
     let (used, set) = footprint(b);
     let mut e = Emitter {

@@ -26,7 +26,7 @@ use std::time::Instant;
 use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_ir::{lift_block, opt, Block};
 use kvrm_isa::space::PAGE_SHIFT;
-use kvrm_isa::AddressSpace;
+use kvrm_isa::{decode_a64, table, AddressSpace};
 
 use crate::driver::Gpu;
 use crate::error::CudaError;
@@ -285,10 +285,17 @@ impl Translator {
             Some(w)
         };
         let mut ir = lift_block(pc, MAX_BLOCK_INSNS, fetch)?;
-        if ir.fallbacks() >= ir.guest_len as usize {
-            return None; // nothing to gain over the interpreter
+        if ir.fallbacks() >= ir.guest_len as usize || !translate::supported(&ir) {
+            return None; // nothing to gain over the interpreter, or not yet
         }
         words.truncate(ir.guest_len as usize);
+        // Barriers are nothing in the IR (one host thread runs a space on the
+        // CPU), but lanes of a shared space run at once: keep them interpreted.
+        let barrier =
+            |w: u32| decode_a64(w).is_some_and(|id| matches!(table().name(id), "DMB" | "DSB"));
+        if words.iter().any(|&w| barrier(w)) {
+            return None;
+        }
         opt::optimize(&mut ir);
         Some(TbBlock {
             ir,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use kvrm_cpu::CpuEngine;
 use kvrm_isa::space::{PAGE_SHIFT, PAGE_SIZE};
-use kvrm_isa::{Access, CpuState, Engine};
+use kvrm_isa::{Access, AddressSpace, CpuState, Engine};
 use kvrm_testkit::{case_files, check_case, load_cases, prepare_case, CASE_BUDGET};
 
 use crate::devmem::DevSpace;
@@ -97,9 +97,27 @@ pub(crate) fn build_library_from(kernel: &str, tag: &str) -> Option<PathBuf> {
 }
 
 /// One lane's device view of a case's space: page table and frames.
-struct HostSpace {
-    table: Vec<Pte>,
-    mask: u64,
+pub(crate) struct HostSpace {
+    pub table: Vec<Pte>,
+    pub mask: u64,
+}
+
+/// Copy the frames `lane` has in `pool` into `space` (the host copy).
+pub(crate) fn copy_back(lane: &HostSpace, pool: &[u8], space: &mut AddressSpace) {
+    for pte in lane
+        .table
+        .iter()
+        .filter(|t| t.key != 0 && t.frame != NO_FRAME)
+    {
+        let page = pte.key - 1;
+        let off = pte.frame as usize * PAGE_SIZE as usize;
+        let idx = space
+            .frame_index(page, Access::Write, page << PAGE_SHIFT, true)
+            .expect("mapped");
+        if let Some(f) = space.frame_mut(idx) {
+            f.copy_from_slice(&pool[off..off + PAGE_SIZE as usize]);
+        }
+    }
 }
 
 #[test]
@@ -205,20 +223,7 @@ fn host_compiled_kernels_match_oracle_fixtures() {
                 continue;
             };
             *e.state_mut(p.machine) = states[i];
-            let space = e.space_mut(p.space);
-            for pte in spaces[i].table.iter().filter(|t| t.key != 0) {
-                if pte.frame == NO_FRAME {
-                    continue;
-                }
-                let page = pte.key - 1;
-                let off = pte.frame as usize * PAGE_SIZE as usize;
-                let idx = space
-                    .frame_index(page, Access::Write, page << PAGE_SHIFT, true)
-                    .expect("mapped");
-                if let Some(f) = space.frame_mut(idx) {
-                    f.copy_from_slice(&pool[off..off + PAGE_SIZE as usize]);
-                }
-            }
+            copy_back(&spaces[i], &pool, e.space_mut(p.space));
             checked += 1;
             if let Err(report) = check_case(&e, p, c, &stop) {
                 file_failed += 1;

@@ -9,11 +9,11 @@
 use kvrm_cpu::CpuEngine;
 use kvrm_ir::{lift_block, opt};
 use kvrm_isa::space::{PAGE_SHIFT, PAGE_SIZE};
-use kvrm_isa::{Access, AddressSpace, CpuState, Engine, MachineId, SpaceId, StopReason};
+use kvrm_isa::{AddressSpace, CpuState, Engine, MachineId, SpaceId, StopReason};
 
 use crate::devmem::DevSpace;
 use crate::engine::lane_stop_reason;
-use crate::host_kernel::{build_library_from, RunFn};
+use crate::host_kernel::{build_library_from, copy_back, HostSpace, RunFn};
 use crate::kernels::kernel_source_with;
 use crate::layout::*;
 use crate::translate::emit_module;
@@ -28,32 +28,8 @@ const PROGRAMS: usize = 64;
 const SPACING: u64 = 0x100;
 const SEED: u64 = 0x7472_616e;
 
-/// The device image of one lane: its page table and frames in a shared pool.
-struct Lane {
-    table: Vec<Pte>,
-    mask: u64,
-}
-
-/// Copy the frames of `lane` into `space` (the host copy).
-fn copy_back(lane: &Lane, pool: &[u8], space: &mut AddressSpace) {
-    for pte in lane
-        .table
-        .iter()
-        .filter(|t| t.key != 0 && t.frame != NO_FRAME)
-    {
-        let page = pte.key - 1;
-        let off = pte.frame as usize * PAGE_SIZE as usize;
-        let idx = space
-            .frame_index(page, Access::Write, page << PAGE_SHIFT, true)
-            .expect("mapped");
-        if let Some(f) = space.frame_mut(idx) {
-            f.copy_from_slice(&pool[off..off + PAGE_SIZE as usize]);
-        }
-    }
-}
-
 /// Give every page of `space` a frame in `pool` holding its bytes.
-fn image(space: &AddressSpace, pool: &mut Vec<u8>) -> Lane {
+fn image(space: &AddressSpace, pool: &mut Vec<u8>) -> HostSpace {
     let (mut table, mask, _) = DevSpace::build(space, None).expect("table");
     for pte in table.iter_mut().filter(|t| t.key != 0) {
         let page = pte.key - 1;
@@ -64,7 +40,7 @@ fn image(space: &AddressSpace, pool: &mut Vec<u8>) -> Lane {
         pte.frame = (pool.len() / PAGE_SIZE as usize) as u32;
         pool.extend_from_slice(&buf);
     }
-    Lane { table, mask }
+    HostSpace { table, mask }
 }
 
 #[test]

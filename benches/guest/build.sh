@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p build
-for s in tight_loop store_loop; do
+for s in tight_loop store_loop syscall_loop; do
   aarch64-linux-gnu-gcc -nostdlib -static -o "build/$s" "$s.S"
 done

@@ -487,8 +487,9 @@ impl Emitter<'_> {
         self.exit(ExitPc::Const(self.blk.start), 0, false, true);
     }
 
-    fn fallback(&mut self, pc: u64, word: u32) {
-        self.write_back();
+    /// Call `helper(ctx, info)` for the instruction (pc, word) with the
+    /// interpreter's handler in `info`; returns the helper's status.
+    fn call_handler(&mut self, helper: *const (), pc: u64, word: u32) -> ir::Value {
         debug_assert!(self.fallbacks.len() < self.fallbacks.capacity());
         self.fallbacks.push(FallbackInfo {
             exec: handler_for(word),
@@ -497,12 +498,17 @@ impl Emitter<'_> {
         });
         let info = self.fallbacks.last().expect("just pushed");
         let ptr = self.iconst(info as *const FallbackInfo as u64);
-        let f = self.iconst(helpers::fallback as *const () as u64);
+        let f = self.iconst(helper as u64);
         let call = self
             .b
             .ins()
             .call_indirect(self.sigs.fallback, f, &[self.ctx, ptr]);
-        let st = self.b.inst_results(call)[0];
+        self.b.inst_results(call)[0]
+    }
+
+    fn fallback(&mut self, pc: u64, word: u32) {
+        self.write_back();
+        let st = self.call_handler(helpers::fallback as *const (), pc, word);
         // Any status but ST_OK leaves; the state is already exact.
         let cont = self.b.create_block();
         let out = self.b.create_block();
@@ -546,20 +552,7 @@ impl Emitter<'_> {
     /// `Op::Exec`: the interpreter's handler on the state, the block's general
     /// registers and flags kept in place (the handler touches neither).
     fn exec_v(&mut self, pc: u64, word: u32) {
-        debug_assert!(self.fallbacks.len() < self.fallbacks.capacity());
-        self.fallbacks.push(FallbackInfo {
-            exec: handler_for(word),
-            word,
-            pc,
-        });
-        let info = self.fallbacks.last().expect("just pushed");
-        let ptr = self.iconst(info as *const FallbackInfo as u64);
-        let f = self.iconst(helpers::exec_v as *const () as u64);
-        let call = self
-            .b
-            .ins()
-            .call_indirect(self.sigs.fallback, f, &[self.ctx, ptr]);
-        let st = self.b.inst_results(call)[0];
+        let st = self.call_handler(helpers::exec_v as *const (), pc, word);
         let cont = self.b.create_block();
         let out = self.b.create_block();
         self.b.set_cold_block(out);

@@ -216,14 +216,9 @@ impl LinuxProcess {
         {
             return Err(EINVAL);
         }
-        let len = page_up(len).ok_or(ENOMEM)?;
-        if len == 0 {
+        let Some(end) = mapped_range_end(mem, addr, len)? else {
             return Ok(0);
-        }
-        let end = addr.checked_add(len).ok_or(ENOMEM)?;
-        if !mem.fully_mapped(addr, end) {
-            return Err(ENOMEM);
-        }
+        };
         // Stores are in the host page cache already; MS_SYNC also asks the
         // host to write them to the disk.
         if flags & MS_SYNC != 0 {
@@ -260,14 +255,9 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         let perms = prot_perms(prot)?;
-        let len = page_up(len).ok_or(ENOMEM)?;
-        if len == 0 {
+        let Some(end) = mapped_range_end(mem, addr, len)? else {
             return Ok(0);
-        }
-        let end = addr.checked_add(len).ok_or(ENOMEM)?;
-        if !mem.fully_mapped(addr, end) {
-            return Err(ENOMEM);
-        }
+        };
         if perms.write()
             && mem
                 .shared_pieces(addr, end)
@@ -466,6 +456,21 @@ impl LinuxProcess {
         }
         Ok(0)
     }
+}
+
+/// The end of the whole pages from `addr` that cover `len` bytes, which must
+/// all be mapped (ENOMEM otherwise, as msync and mprotect answer); `None`
+/// for an empty range.
+fn mapped_range_end(mem: &AddressSpace, addr: u64, len: u64) -> Result<Option<u64>, i64> {
+    let len = page_up(len).ok_or(ENOMEM)?;
+    if len == 0 {
+        return Ok(None);
+    }
+    let end = addr.checked_add(len).ok_or(ENOMEM)?;
+    if !mem.fully_mapped(addr, end) {
+        return Err(ENOMEM);
+    }
+    Ok(Some(end))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 # (python/tests) against the installed copy. Prints pytest's summary line and
 # exits non-zero when a test fails or none ran.
 #   KVRM_PY_VENV=DIR   where to make the virtualenv (default target/py-venv)
+#   KVRM_PY_PROFILE=P  the Cargo profile of the wheel (default release; test.sh uses ci)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=$(realpath -m "${KVRM_PY_VENV:-target/py-venv}")
@@ -25,7 +26,7 @@ PY="$VENV/bin/python"
 "$PY" -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" numpy pytest tqdm mypy
 
 echo "test-python: building the wheel" >&2
-(cd python && "$VENV/bin/maturin" build --release --quiet --interpreter "$PY" --out "$WHEELS")
+(cd python && "$VENV/bin/maturin" build --profile "${KVRM_PY_PROFILE:-release}" --quiet --interpreter "$PY" --out "$WHEELS")
 "$PY" -m pip install -q --disable-pip-version-check "$WHEELS"/kvrm-*.whl
 
 # Run from a folder where python/kvrm (the source tree) cannot shadow the

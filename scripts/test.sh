@@ -44,7 +44,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # --no-fail-fast: every test binary runs, so every count is there.
 set +e
-cargo test --release --no-fail-fast "${shift_args[@]}" 2>&1 | tee "$log"
+# The `ci` profile (Cargo.toml): release optimisation without LTO, so it builds fast.
+cargo test --profile "${KVRM_TEST_PROFILE:-ci}" --no-fail-fast "${shift_args[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
@@ -71,7 +72,7 @@ trap 'rm -f "$log" "$pylog"' EXIT
 py_status=0
 if [ "${KVRM_SKIP_PYTHON:-0}" != 1 ] && command -v python3 >/dev/null; then
   set +e
-  scripts/test-python.sh 2>&1 | tee "$pylog"
+  KVRM_PY_PROFILE="${KVRM_PY_PROFILE:-${KVRM_TEST_PROFILE:-ci}}" scripts/test-python.sh 2>&1 | tee "$pylog"
   py_status=${PIPESTATUS[0]}
   set -e
 fi

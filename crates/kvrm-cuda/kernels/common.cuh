@@ -13,6 +13,8 @@ typedef unsigned char u8;
 #define KVRM_PAGE_SHIFT 12
 #define KVRM_PAGE_SIZE 4096ull
 #define KVRM_NO_FRAME 0xffffffffu
+// A page table entry's frame while one lane claims it (never seen by the host).
+#define KVRM_CLAIMING 0xfffffffeu
 
 // Stop kinds (crates/kvrm-cuda/src/layout.rs: StopKind).
 #define STOP_CYCLE_LIMIT 0
@@ -73,6 +75,9 @@ struct KvrmControl {
     u32 frames_cap;    // frames in the pool
     u32 events_next;   // events written (may exceed events_cap: then lost)
     u32 events_cap;
+    u32 free_next;     // entries of free_list taken (may exceed free_count)
+    u32 free_count;
+    const u32 *free_list; // frames the host freed, reused before the pool's end
 };
 
 // Why a lane stopped (crates/kvrm-cuda/src/layout.rs: LaneStop).
@@ -224,20 +229,34 @@ __device__ u8 *translate_slow(Lane &L, u64 page, u32 access, u64 addr) {
         return 0;
     }
     u32 frame = *(volatile u32 *)&e->frame;
-    if (frame == KVRM_NO_FRAME) {
-        // First touch: claim a zeroed frame from the pool.
-        u32 f = atomicAdd(&L.ctl->frames_next, 1u);
-        if (f >= L.ctl->frames_cap) {
-            stop_with(L, STOP_NEED_FRAMES, 0, addr);
-            return 0;
-        }
-        u32 old = atomicCAS(&e->frame, KVRM_NO_FRAME, f);
-        if (old == KVRM_NO_FRAME) {
-            frame = f;
+    while (frame == KVRM_NO_FRAME || frame == KVRM_CLAIMING) {
+        // First touch: one lane claims a zeroed frame from the pool while the
+        // page's other lanes wait for it. (Each claiming for itself wasted a
+        // frame per losing lane: 135,168 lanes on one page emptied the pool.)
+        if (frame == KVRM_NO_FRAME &&
+            atomicCAS(&e->frame, KVRM_NO_FRAME, KVRM_CLAIMING) == KVRM_NO_FRAME) {
+            u32 f;
+            u32 k = L.ctl->free_count ? atomicAdd(&L.ctl->free_next, 1u) : ~0u;
+            if (k < L.ctl->free_count) {
+                // A freed frame still holds its last page: clear it.
+                f = L.ctl->free_list[k];
+                u64 *p = (u64 *)(L.pool + (u64)f * KVRM_PAGE_SIZE);
+                for (u32 j = 0; j < KVRM_PAGE_SIZE / 8; j++) p[j] = 0;
+            } else {
+                f = atomicAdd(&L.ctl->frames_next, 1u);
+                if (f >= L.ctl->frames_cap) {
+                    atomicExch(&e->frame, KVRM_NO_FRAME);
+                    stop_with(L, STOP_NEED_FRAMES, 0, addr);
+                    return 0;
+                }
+            }
             log_event(L, f, page, 0);
-        } else {
-            frame = old; // another lane won; frame f stays unused (zero)
+            __threadfence();
+            atomicExch(&e->frame, f);
+            frame = f;
+            break;
         }
+        frame = *(volatile u32 *)&e->frame;
     }
     if (access == ACCESS_WRITE && *(volatile u32 *)&e->gen != L.gen) {
         if (atomicExch(&e->gen, L.gen) != L.gen) log_event(L, frame, page, 1);
@@ -387,5 +406,5 @@ __device__ __forceinline__ void store_le(u8 *b, u32 n, u64 v) {
 static_assert(sizeof(KvrmPte) == 32, "KvrmPte");
 static_assert(sizeof(KvrmSpaceDev) == 16, "KvrmSpaceDev");
 static_assert(sizeof(KvrmPageEvent) == 24, "KvrmPageEvent");
-static_assert(sizeof(KvrmControl) == 16, "KvrmControl");
+static_assert(sizeof(KvrmControl) == 32, "KvrmControl");
 static_assert(sizeof(KvrmLaneStop) == 32, "KvrmLaneStop");

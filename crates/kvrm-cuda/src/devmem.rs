@@ -49,6 +49,14 @@ pub struct FramePool {
     pub retired: Vec<CudaSlice<u8>>,
     /// Device pointers into `frames` exist outside the engine.
     pub exported: bool,
+    /// Frames no page uses any more (a removed space's, an unmapped page's),
+    /// handed out before the pool's end: by `alloc` from the back, by the
+    /// device from the front of its copy `free_dev`.
+    free: Vec<u32>,
+    free_dev: Option<CudaSlice<u32>>,
+    /// `free` changed since `free_dev` was written.
+    free_changed: bool,
+    pub recycled: u64,
 }
 
 impl FramePool {
@@ -60,6 +68,10 @@ impl FramePool {
             grows: 0,
             retired: Vec::new(),
             exported: false,
+            free: Vec::new(),
+            free_dev: None,
+            free_changed: false,
+            recycled: 0,
         })
     }
 
@@ -81,7 +93,59 @@ impl FramePool {
         Ok(())
     }
 
+    /// Frames to reuse. Not while device pointers into the pool are out: a
+    /// view of an unmapped range must not start showing another page.
+    pub fn release(&mut self, frames: impl IntoIterator<Item = u32>) {
+        if self.exported {
+            return;
+        }
+        let before = self.free.len();
+        self.free.extend(
+            frames
+                .into_iter()
+                .filter(|&f| f != NO_FRAME && f < self.cap),
+        );
+        self.free_changed |= self.free.len() != before;
+    }
+
+    /// The free list for a launch: (device address, entries), uploaded if it
+    /// changed.
+    pub fn free_list_for_launch(&mut self, gpu: &Gpu) -> Result<(u64, u32), CudaError> {
+        if self.free.is_empty() {
+            return Ok((0, 0));
+        }
+        if self.free_changed || self.free_dev.is_none() {
+            let fits = self
+                .free_dev
+                .as_ref()
+                .is_some_and(|d| d.len() >= self.free.len());
+            if !fits {
+                self.free_dev = Some(gpu.zeros(self.free.len().next_power_of_two())?);
+            }
+            let dev = self.free_dev.as_mut().expect("allocated above");
+            gpu.write(dev, 0, &self.free)?;
+            self.free_changed = false;
+        }
+        let dev = self.free_dev.as_ref().expect("uploaded above");
+        Ok((gpu.address(dev), self.free.len() as u32))
+    }
+
+    /// The device took the first `taken` entries of the list it was given.
+    pub fn taken_by_launch(&mut self, taken: u32, count: u32) {
+        let n = taken.min(count) as usize;
+        if n > 0 {
+            self.free.drain(..n);
+            self.recycled += n as u64;
+            self.free_changed = true;
+        }
+    }
+
     fn alloc(&mut self, gpu: &Gpu) -> Result<u32, CudaError> {
+        if let Some(f) = self.free.pop() {
+            self.free_changed = true;
+            self.recycled += 1;
+            return Ok(f);
+        }
         if self.next >= self.cap {
             self.grow(gpu, 1)?;
         }
@@ -112,7 +176,7 @@ impl DevSpace {
     pub(crate) fn build(
         space: &AddressSpace,
         old: Option<DevSpace>,
-    ) -> Result<(Vec<Pte>, u64, PageMap), CudaError> {
+    ) -> Result<(Vec<Pte>, u64, PageMap, Vec<u32>), CudaError> {
         let regions = space.regions();
         let npages: u64 = regions
             .iter()
@@ -126,7 +190,7 @@ impl DevSpace {
         let cap = (npages * 2).next_power_of_two().max(16);
         let mask = cap - 1;
         let mut table = vec![Pte::default(); cap as usize];
-        let old_pages = old.map(|o| o.pages).unwrap_or_default();
+        let mut old_pages = old.map(|o| o.pages).unwrap_or_default();
         let mut pages = HashMap::with_capacity(npages as usize);
         for r in &regions {
             for page in (r.start >> PAGE_SHIFT)..(r.end >> PAGE_SHIFT) {
@@ -134,7 +198,7 @@ impl DevSpace {
                 while table[slot as usize].key != 0 {
                     slot = (slot + 1) & mask;
                 }
-                let frame = old_pages.get(&page).map_or(NO_FRAME, |&(_, f)| f);
+                let frame = old_pages.remove(&page).map_or(NO_FRAME, |(_, f)| f);
                 table[slot as usize] = Pte {
                     key: page + 1,
                     frame,
@@ -145,7 +209,9 @@ impl DevSpace {
                 pages.insert(page, (slot as u32, frame));
             }
         }
-        Ok((table, mask, pages))
+        // The frames of pages no longer mapped.
+        let dropped = old_pages.into_values().map(|(_, f)| f).collect();
+        Ok((table, mask, pages, dropped))
     }
 
     /// Make the device copy current before a launch: rebuild the table if
@@ -168,7 +234,8 @@ impl DevSpace {
             .is_none_or(|d| d.epoch != space.layout_version());
         let mut new_table = None;
         if stale {
-            let (table, mask, pages) = DevSpace::build(space, this.take())?;
+            let (table, mask, pages, dropped) = DevSpace::build(space, this.take())?;
+            pool.release(dropped);
             // A page that kept its frame may have been unmapped and mapped
             // again meanwhile (then it reads as zeros): upload every kept
             // page from the host copy, which is current between launches.
@@ -338,6 +405,11 @@ impl DevSpace {
         gpu.write(&mut self.table, 0, &table)?;
         traffic.table_builds += 1;
         Ok(())
+    }
+
+    /// Every frame the space's pages hold.
+    pub fn frames(&self) -> impl Iterator<Item = u32> + '_ {
+        self.pages.values().map(|&(_, f)| f)
     }
 
     /// Every mapped page (for a host step whose writes cannot be bounded).

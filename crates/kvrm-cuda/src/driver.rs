@@ -11,19 +11,12 @@ use cudarc::driver::{
     LaunchConfig, PinnedHostSlice, PushKernelArg, ValidAsZeroBits,
 };
 use cudarc::nvrtc::{CompileOptions, Ptx};
-use kvrm_isa::CpuState;
 
 use crate::error::CudaError;
 use crate::layout::{Control, Hot, LaneStop, PageEvent, Pte, SpaceDev};
 
-/// `CpuState` as the kernel sees it (`KvrmCpuState`, same bytes).
-#[repr(transparent)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct DevState(pub CpuState);
-
 // SAFETY: plain `#[repr(C)]` integer structs with no padding invariants;
 // all-zero bytes are valid values.
-unsafe impl DeviceRepr for DevState {}
 unsafe impl DeviceRepr for Pte {}
 unsafe impl ValidAsZeroBits for Pte {}
 unsafe impl DeviceRepr for SpaceDev {}
@@ -104,33 +97,27 @@ pub struct Gpu {
 }
 
 /// The arguments of the `kvrm_run` kernel (see `kernels/run.cu`).
+/// The kernel's arguments. The per-launch arrays are device addresses inside
+/// the engine's launch arena (engine/arena.rs), which outlives the launch.
 pub struct RunArgs<'a> {
-    pub states: &'a mut CudaSlice<DevState>,
-    pub lane_machine: &'a CudaSlice<u32>,
+    pub states: u64,
+    pub lane_machine: u64,
     pub nlanes: u32,
-    pub lane_space: &'a CudaSlice<u32>,
-    pub spaces: &'a CudaSlice<SpaceDev>,
+    pub lane_space: u64,
+    pub spaces: u64,
     pub pool: &'a mut CudaSlice<u8>,
-    pub control: &'a mut CudaSlice<Control>,
+    pub control: u64,
     pub events: &'a mut CudaSlice<PageEvent>,
     pub decode_cache: &'a mut CudaSlice<u64>,
-    pub budgets: &'a CudaSlice<u64>,
-    pub stops: &'a mut CudaSlice<LaneStop>,
+    pub budgets: u64,
+    pub stops: u64,
     pub gen: u32,
-    /// Instructions retired in this launch, all lanes (device counter).
-    pub progress: &'a mut CudaSlice<u64>,
-    /// The same total mirrored into host-mapped memory ([`HostCounter`]).
+    pub progress: u64,
     pub host_progress: &'a HostCounter,
-    /// Translated blocks: which may run (one byte each), and the pages they
-    /// came from (a hash set of page + 1 with `tb_mask + 1` slots); `None`
-    /// when the module has no blocks.
     pub tb: Option<(&'a CudaSlice<u8>, &'a CudaSlice<u64>, u32)>,
-    /// Entry counts of untranslated block starts, or `None`.
     pub hot: Option<&'a CudaSlice<Hot>>,
 }
 
-/// One `u64` in pinned host memory that kernels store into while they run
-/// and the host reads without synchronising (`poll()` of an async run).
 pub struct HostCounter {
     _mem: PinnedHostSlice<u64>,
     ptr: *mut u64,
@@ -342,27 +329,28 @@ impl Gpu {
         };
         let hot = a.hot.map_or(0, |h| self.address(h));
         let mut b = self.stream.launch_builder(f);
-        b.arg(a.states)
-            .arg(a.lane_machine)
+        b.arg(&a.states)
+            .arg(&a.lane_machine)
             .arg(&a.nlanes)
-            .arg(a.lane_space)
-            .arg(a.spaces)
+            .arg(&a.lane_space)
+            .arg(&a.spaces)
             .arg(a.pool)
-            .arg(a.control)
+            .arg(&a.control)
             .arg(a.events)
             .arg(a.decode_cache)
-            .arg(a.budgets)
-            .arg(a.stops)
+            .arg(&a.budgets)
+            .arg(&a.stops)
             .arg(&a.gen)
-            .arg(a.progress)
+            .arg(&a.progress)
             .arg(&host_progress)
             .arg(&tb_enabled)
             .arg(&tb_pages)
             .arg(&tb_mask)
             .arg(&hot);
         // SAFETY: the argument list matches `kvrm_run`'s parameters in
-        // kernels/run.cu one for one (types and order); every buffer is
-        // sized for `nlanes` lanes by the caller (engine.rs).
+        // kernels/run.cu one for one (types and order; the u64 addresses are
+        // its pointers); every array is sized for `nlanes` lanes by the
+        // caller (engine.rs, in its live launch arena).
         unsafe { b.launch(cfg) }.map_err(drv("launch"))?;
         Ok(())
     }

@@ -19,13 +19,15 @@ use kvrm_isa::{
 };
 
 use crate::devmem::{self, DevSpace, FramePool, Traffic};
-use crate::driver::{DevState, Gpu, HostCounter, RunArgs};
+use crate::driver::{Gpu, HostCounter, RunArgs};
 use crate::error::CudaError;
 use crate::kernels;
 use crate::layout::*;
 
+mod arena;
 mod export;
 mod jit;
+use arena::ArenaLayout;
 pub use export::DeviceRange;
 use jit::Translator;
 
@@ -65,15 +67,8 @@ struct Stats {
 struct InFlight {
     lanes: Vec<(MachineId, u64)>,
     space_list: Vec<u32>,
-    d_states: CudaSlice<DevState>,
-    d_stops: CudaSlice<LaneStop>,
-    /// Inputs the kernel reads, alive until it is done.
-    _inputs: (
-        CudaSlice<u32>,
-        CudaSlice<u32>,
-        CudaSlice<SpaceDev>,
-        CudaSlice<u64>,
-    ),
+    /// Where its arrays are in the launch arena.
+    layout: ArenaLayout,
     done: CudaEvent,
 }
 
@@ -96,7 +91,10 @@ pub struct CudaEngine {
     machines: Vec<Option<MachineSlot>>,
     free_machines: Vec<u32>,
     pool: FramePool,
-    control: CudaSlice<Control>,
+    /// The per-launch arrays (engine/arena.rs) on the device, and the host
+    /// bytes they are packed in and read back to.
+    arena: CudaSlice<u8>,
+    arena_host: Vec<u8>,
     events: CudaSlice<PageEvent>,
     decode_cache: CudaSlice<u64>,
     gen: u32,
@@ -105,9 +103,8 @@ pub struct CudaEngine {
     fallback_names: HashMap<u16, &'static str>,
     /// Ranges of guest memory handed out as device memory, per space id.
     exports: HashMap<u32, Vec<(u64, u64)>>,
-    /// Instructions retired by the launch in flight (device counter) and
-    /// its mirror in pinned host memory.
-    progress: CudaSlice<u64>,
+    /// The pinned host mirror of the launch's retired-instruction counter
+    /// (the device counter is in the arena).
     host_progress: HostCounter,
     running: Option<AsyncRun>,
     /// Hot blocks translated to CUDA C (`set_translation`), or `None`.
@@ -184,10 +181,9 @@ impl CudaEngine {
         let (ptx, cached) = kernels::interpreter_ptx(gpu.arch(), gpu.name())?;
         let func = gpu.load_function(&ptx, "kvrm_run")?;
         let pool = FramePool::new(&gpu, INITIAL_FRAMES)?;
-        let control = gpu.zeros::<Control>(1)?;
+        let arena = gpu.zeros::<u8>(ArenaLayout::new(1, 1).total)?;
         let events = gpu.zeros::<PageEvent>(EVENT_CAP as usize)?;
         let decode_cache = gpu.zeros::<u64>(DECODE_CACHE)?;
-        let progress = gpu.zeros::<u64>(1)?;
         let host_progress = gpu.host_counter()?;
         Ok(CudaEngine {
             gpu,
@@ -197,7 +193,8 @@ impl CudaEngine {
             machines: Vec::new(),
             free_machines: Vec::new(),
             pool,
-            control,
+            arena,
+            arena_host: Vec::new(),
             events,
             decode_cache,
             gen: 0,
@@ -208,7 +205,6 @@ impl CudaEngine {
             },
             fallback_names: HashMap::new(),
             exports: HashMap::new(),
-            progress,
             host_progress,
             running: None,
             translator: None,
@@ -310,48 +306,57 @@ impl CudaEngine {
             );
         }
         self.gen = self.gen.wrapping_add(1).max(1);
+        let (free_list, free_count) = self.pool.free_list_for_launch(&self.gpu)?;
         let control = Control {
             frames_next: self.pool.next,
             frames_cap: self.pool.cap,
             events_next: 0,
             events_cap: EVENT_CAP,
+            free_next: 0,
+            free_count,
+            free_list,
         };
-        self.gpu.write(&mut self.control, 0, &[control])?;
-        let states: Vec<DevState> = lanes
-            .iter()
-            .map(|&(m, _)| DevState(self.machine(m).state))
-            .collect();
         let n = lanes.len();
-        let mut d_states = self.gpu.upload(&states)?;
-        let d_machine = self.gpu.upload(&(0..n as u32).collect::<Vec<u32>>())?;
-        let d_lane_space = self.gpu.upload(&lane_space)?;
-        let d_spaces = self.gpu.upload(&devs)?;
+        let layout = ArenaLayout::new(n, devs.len());
         let budgets: Vec<u64> = lanes.iter().map(|&(_, b)| b).collect();
-        let d_budgets = self.gpu.upload(&budgets)?;
-        let mut d_stops = self.gpu.zeros::<LaneStop>(n)?;
-        self.gpu.write(&mut self.progress, 0, &[0])?;
+        let mut host = std::mem::take(&mut self.arena_host);
+        layout.pack(
+            &mut host,
+            &control,
+            lanes.iter().map(|&(m, _)| self.machine(m).state),
+            &budgets,
+            &lane_space,
+            &devs,
+        );
+        if self.arena.len() < layout.total {
+            self.arena = self.gpu.zeros::<u8>(layout.total.next_power_of_two())?;
+        }
+        let written = self.gpu.write(&mut self.arena, 0, &host);
+        self.arena_host = host;
+        written?;
         self.host_progress.set(0);
         let func = self
             .translator
             .as_ref()
             .and_then(|t| t.function())
             .unwrap_or(&self.func);
+        let base = self.gpu.address(&self.arena);
         self.gpu.launch_run(
             func,
             RunArgs {
-                states: &mut d_states,
-                lane_machine: &d_machine,
+                states: base + layout.states as u64,
+                lane_machine: base + layout.lane_machine as u64,
                 nlanes: n as u32,
-                lane_space: &d_lane_space,
-                spaces: &d_spaces,
+                lane_space: base + layout.lane_space as u64,
+                spaces: base + layout.spaces as u64,
                 pool: &mut self.pool.frames,
-                control: &mut self.control,
+                control: base,
                 events: &mut self.events,
                 decode_cache: &mut self.decode_cache,
-                budgets: &d_budgets,
-                stops: &mut d_stops,
+                budgets: base + layout.budgets as u64,
+                stops: base + layout.stops as u64,
                 gen: self.gen,
-                progress: &mut self.progress,
+                progress: base + layout.progress as u64,
                 host_progress: &self.host_progress,
                 tb: self.translator.as_ref().and_then(|t| t.launch_args()),
                 hot: self.translator.as_ref().and_then(|t| t.hot_table()),
@@ -363,9 +368,7 @@ impl CudaEngine {
         Ok(InFlight {
             lanes: lanes.to_vec(),
             space_list,
-            d_states,
-            d_stops,
-            _inputs: (d_machine, d_lane_space, d_spaces, d_budgets),
+            layout,
             done,
         })
     }
@@ -376,24 +379,25 @@ impl CudaEngine {
         let InFlight {
             lanes,
             space_list,
-            d_states,
-            d_stops,
+            layout,
             ..
         } = flight;
-        let n = lanes.len();
         let lanes = &lanes[..];
 
-        let mut stops = vec![LaneStop::default(); n];
-        self.gpu.read(&d_stops, 0, &mut stops)?;
-        let mut out_states = vec![DevState::default(); n];
-        self.gpu.read(&d_states, 0, &mut out_states)?;
-        for (&(m, _), s) in lanes.iter().zip(&out_states) {
-            self.machine_mut(m).state = s.0;
+        let mut host = std::mem::take(&mut self.arena_host);
+        host.resize(layout.download, 0);
+        let read = self.gpu.read(&self.arena, 0, &mut host[..layout.download]);
+        let (ctl, stops, out_states) = layout.unpack(&host[..layout.download]);
+        self.arena_host = host;
+        read?;
+        for (&(m, _), s) in lanes.iter().zip(out_states) {
+            self.machine_mut(m).state = s;
         }
-        let mut ctl = [Control::default()];
-        self.gpu.read(&self.control, 0, &mut ctl)?;
+        let ctl = [ctl];
         // Claims past the pool's end were refused; the counter may overshoot.
         self.pool.next = ctl[0].frames_next.min(self.pool.cap);
+        self.pool
+            .taken_by_launch(ctl[0].free_next, ctl[0].free_count);
         let logged = ctl[0].events_next.min(EVENT_CAP) as usize;
         let mut events = vec![PageEvent::default(); logged];
         self.gpu.read(&self.events, 0, &mut events)?;
@@ -696,7 +700,9 @@ impl Engine for CudaEngine {
         if let Some(t) = self.translator.as_mut() {
             t.forget_space(space.0);
         }
-        // Its device frames are not reused (the pool only grows).
+        if let Some(d) = slot.dev.as_ref() {
+            self.pool.release(d.frames());
+        }
         Some(slot.cpu.mem.into_space())
     }
 
@@ -769,6 +775,7 @@ impl Engine for CudaEngine {
             ("cuda page tables built", self.traffic.table_builds),
             ("cuda frames in use", self.pool.next as u64),
             ("cuda frame pool grows", self.pool.grows),
+            ("cuda frames reused", self.pool.recycled),
             ("cuda kernel from disk cache", self.stats.ptx_cached),
         ];
         if let Some(t) = &self.translator {

@@ -153,7 +153,7 @@ fn host_compiled_kernels_match_oracle_fixtures() {
         let mut spaces: Vec<HostSpace> = Vec::new();
         for p in &prepared {
             let space = e.space_mut(p.space);
-            let (mut table, mask, _) = DevSpace::build(space, None).expect("table");
+            let (mut table, mask, _, _) = DevSpace::build(space, None).expect("table");
             for pte in table.iter_mut().filter(|t| t.key != 0) {
                 let page = pte.key - 1;
                 let mut buf = vec![0u8; PAGE_SIZE as usize];
@@ -185,6 +185,7 @@ fn host_compiled_kernels_match_oracle_fixtures() {
             frames_cap: cap,
             events_next: 0,
             events_cap: 0,
+            ..Control::default()
         };
         let mut decode_cache = vec![0u64; 1 << 16];
         let mut stops = vec![LaneStop::default(); n];

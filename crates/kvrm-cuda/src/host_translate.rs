@@ -30,7 +30,7 @@ const SEED: u64 = 0x7472_616e;
 
 /// Give every page of `space` a frame in `pool` holding its bytes.
 fn image(space: &AddressSpace, pool: &mut Vec<u8>) -> HostSpace {
-    let (mut table, mask, _) = DevSpace::build(space, None).expect("table");
+    let (mut table, mask, _, _) = DevSpace::build(space, None).expect("table");
     for pte in table.iter_mut().filter(|t| t.key != 0) {
         let page = pte.key - 1;
         let mut buf = vec![0u8; PAGE_SIZE as usize];
@@ -116,6 +116,7 @@ fn translated_blocks_match_the_interpreter_on_random_programs() {
                 frames_cap: used + 8,
                 events_next: 0,
                 events_cap: 0,
+                ..Control::default()
             };
             let mut decode_cache = vec![0u64; 1 << 16];
             let mut stop = LaneStop::default();

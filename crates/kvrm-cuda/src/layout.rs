@@ -3,6 +3,8 @@
 
 use core::mem::size_of;
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 /// Frame index meaning "no frame yet" (the page reads as zeros).
 pub const NO_FRAME: u32 = u32::MAX;
 
@@ -21,7 +23,7 @@ pub struct Pte {
 
 /// One address space on the device (`KvrmSpaceDev`).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, IntoBytes, FromBytes, Immutable, KnownLayout)]
 pub struct SpaceDev {
     pub table: u64,
     pub mask: u64,
@@ -41,17 +43,22 @@ pub struct PageEvent {
 
 /// Launch-wide counters (`KvrmControl`).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, IntoBytes, FromBytes, Immutable, KnownLayout)]
 pub struct Control {
     pub frames_next: u32,
     pub frames_cap: u32,
     pub events_next: u32,
     pub events_cap: u32,
+    /// Entries of the free list the device took (may exceed `free_count`).
+    pub free_next: u32,
+    pub free_count: u32,
+    /// Device address of the free list (frames to reuse first), or 0.
+    pub free_list: u64,
 }
 
 /// Why a lane stopped (`KvrmLaneStop`).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, IntoBytes, FromBytes, Immutable, KnownLayout)]
 pub struct LaneStop {
     pub kind: u32,
     pub aux: u32,
@@ -86,7 +93,7 @@ const _: () = {
     assert!(size_of::<Pte>() == 32);
     assert!(size_of::<SpaceDev>() == 16);
     assert!(size_of::<PageEvent>() == 24);
-    assert!(size_of::<Control>() == 16);
+    assert!(size_of::<Control>() == 32);
     assert!(size_of::<LaneStop>() == 32);
     assert!(size_of::<Hot>() == 16);
 };

@@ -301,3 +301,65 @@ fn async_run_reports_progress_and_matches_a_synchronous_run() {
     assert_eq!(sync_out[0].instructions, 3 * iterations);
     assert!(engine.wait(&mut out).is_err(), "nothing left to wait for");
 }
+
+fn stat(e: &CudaEngine, name: &str) -> u64 {
+    e.stats()
+        .into_iter()
+        .find(|(k, _)| *k == name)
+        .map_or(0, |(_, v)| v)
+}
+
+/// Thousands of lanes first-touch the same pages at once: each page gets one
+/// frame (racing lanes used to claim one each), and the frames of removed
+/// spaces are reused, so the pool stays the size of one round.
+#[test]
+fn frames_are_claimed_once_per_page_and_reused_after_a_space_goes() {
+    let Some(mut engine) = cuda() else { return };
+    const LANES: u64 = 8192;
+    const DATA: u64 = 0x10000;
+    let program: [u32; 4] = [
+        0xf8216840, // str x0, [x2, x1]
+        0xf8616843, // ldr x3, [x2, x1]
+        0xd4200020, // brk #1
+        0xd503201f, // nop
+    ];
+    let code: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+    for round in 0..12u64 {
+        let mut space = AddressSpace::flat(DATA + 8 * LANES).expect("map");
+        space.write_bytes_force(0x1000, &code).expect("load");
+        let sid = engine.add_space(space);
+        let ids: Vec<_> = (0..LANES)
+            .map(|i| {
+                let mut s = CpuState::new();
+                s.pc = 0x1000;
+                s.x[0] = i * 3 + round;
+                s.x[1] = 8 * i;
+                s.x[2] = DATA;
+                engine.add_machine(sid, s)
+            })
+            .collect();
+        let mut out = Vec::new();
+        engine.run(&ids, 100, &mut out);
+        assert_eq!(out.len(), ids.len());
+        for (i, (&m, s)) in ids.iter().zip(&out).enumerate() {
+            assert!(matches!(s.stop, StopReason::Halted { .. }), "{:?}", s.stop);
+            assert_eq!(engine.state(m).x[3], i as u64 * 3 + round);
+        }
+        let mut b = [0u8; 8];
+        engine
+            .space(sid)
+            .read_bytes(DATA + 8 * (LANES - 1), &mut b)
+            .expect("read");
+        assert_eq!(u64::from_le_bytes(b), (LANES - 1) * 3 + round);
+        for m in ids {
+            engine.remove_machine(m);
+        }
+        engine.remove_space(sid);
+    }
+    print_stats(&engine);
+    // One round touches 16 data pages and the code page.
+    let in_use = stat(&engine, "cuda frames in use");
+    assert!(in_use <= 2 * 17, "{in_use} frames in use after 12 rounds");
+    assert!(stat(&engine, "cuda frames reused") >= 11 * 16);
+    assert_eq!(stat(&engine, "cuda relaunches for frames"), 0);
+}

@@ -44,8 +44,19 @@ pub const FPCR_FZ: u64 = 1 << 24;
 pub const FPCR_RMODE_SHIFT: u32 = 22;
 pub const FPCR_FZ16: u64 = 1 << 19;
 
+// The byte traits let a backend ship states to a device as plain bytes.
 #[repr(C, align(16))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    zerocopy::IntoBytes,
+    zerocopy::FromBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
 pub struct CpuState {
     pub x: [u64; 31],
     pub sp: u64,

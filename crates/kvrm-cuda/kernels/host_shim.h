@@ -13,7 +13,7 @@
 #define __align__(n) alignas(n)
 
 struct KvrmDim3 { unsigned x, y, z; };
-static KvrmDim3 threadIdx, blockIdx, blockDim;
+static KvrmDim3 threadIdx, blockIdx, blockDim, gridDim;
 
 static inline int __popc(unsigned x) { return __builtin_popcount(x); }
 static inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }

@@ -5,6 +5,18 @@
 // kvrm_tb_dispatch comes between interp.cu and this file), a lane at a block
 // start runs the block instead, while it fits in the budget.
 
+// Copies frames `frames[0..n)` of the pool one after another into `out`, so
+// the pages a launch wrote come home in one device-to-host copy.
+extern "C" __global__ void kvrm_gather_frames(const u8 *pool, const u32 *frames, u32 n, u8 *out) {
+    const u64 per_frame = KVRM_PAGE_SIZE / 8;
+    u64 words = (u64)n * per_frame;
+    for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < words;
+         i += (u64)gridDim.x * blockDim.x) {
+        const u64 *src = (const u64 *)(pool + (u64)frames[i / per_frame] * KVRM_PAGE_SIZE);
+        ((u64 *)out)[i] = src[i % per_frame];
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states, const u32 *lane_machine, u32 nlanes,
                                     const u32 *lane_space, const KvrmSpaceDev *spaces, u8 *pool,
                                     KvrmControl *ctl, KvrmPageEvent *events, u64 *decode_cache,

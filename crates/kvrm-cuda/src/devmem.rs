@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use cudarc::driver::CudaSlice;
+use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_isa::space::{page_of, PAGE_SHIFT, PAGE_SIZE};
 use kvrm_isa::{Access, AddressSpace, CpuState};
 
@@ -57,6 +57,8 @@ pub struct FramePool {
     /// `free` changed since `free_dev` was written.
     free_changed: bool,
     pub recycled: u64,
+    /// Where `download_pages` gathers pages on the device.
+    staging: Option<CudaSlice<u8>>,
 }
 
 impl FramePool {
@@ -72,6 +74,7 @@ impl FramePool {
             free_dev: None,
             free_changed: false,
             recycled: 0,
+            staging: None,
         })
     }
 
@@ -445,24 +448,52 @@ impl DevSpace {
     }
 }
 
-/// Copy device page `page` (in `frame`) into the host's `space`.
-pub fn download_page(
+/// Copy device pages into the host spaces, as `(space index, page,
+/// frame)`. One or two are read one by one; more are gathered on the device
+/// (`kvrm_gather_frames`) and come home in one copy: a launch of many lanes
+/// writes thousands of pages, and a read each was most of its time.
+pub fn download_pages(
     gpu: &Gpu,
-    pool: &FramePool,
-    space: &mut AddressSpace,
-    page: u64,
-    frame: u32,
+    pool: &mut FramePool,
+    gather: &CudaFunction,
+    items: &[(usize, u64, u32)],
+    spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
     traffic: &mut Traffic,
 ) -> Result<(), CudaError> {
-    let mut buf = vec![0u8; PAGE_SIZE as usize];
-    gpu.read(&pool.frames, frame as usize * PAGE_SIZE as usize, &mut buf)?;
-    let addr = page << PAGE_SHIFT;
-    if let Ok(idx) = space.frame_index(page, Access::Write, addr, true) {
-        if let Some(f) = space.frame_mut(idx) {
-            f.copy_from_slice(&buf);
+    let page_bytes = PAGE_SIZE as usize;
+    let mut host = vec![0u8; items.len() * page_bytes];
+    if items.len() <= 2 {
+        for (&(_, _, frame), buf) in items.iter().zip(host.chunks_mut(page_bytes)) {
+            gpu.read(&pool.frames, frame as usize * page_bytes, buf)?;
         }
-        space.note_write(page);
-        traffic.pages_down += 1;
+    } else {
+        let frames: Vec<u32> = items.iter().map(|i| i.2).collect();
+        let d_frames = gpu.upload(&frames)?;
+        if pool.staging.as_ref().is_none_or(|s| s.len() < host.len()) {
+            pool.staging = Some(gpu.zeros(host.len().next_power_of_two())?);
+        }
+        let staging = pool.staging.as_mut().expect("allocated above");
+        gpu.gather_frames(
+            gather,
+            &pool.frames,
+            &d_frames,
+            frames.len() as u32,
+            staging,
+        )?;
+        gpu.read(staging, 0, &mut host)?;
+    }
+    for (&(si, page, _), bytes) in items.iter().zip(host.chunks(page_bytes)) {
+        let Some((_, space)) = spaces.get_mut(si) else {
+            continue;
+        };
+        let addr = page << PAGE_SHIFT;
+        if let Ok(idx) = space.frame_index(page, Access::Write, addr, true) {
+            if let Some(f) = space.frame_mut(idx) {
+                f.copy_from_slice(bytes);
+            }
+            space.note_write(page);
+            traffic.pages_down += 1;
+        }
     }
     Ok(())
 }
@@ -471,7 +502,8 @@ pub fn download_page(
 /// are downloaded. `spaces[i]` is the space the kernel knew as index `i`.
 pub fn apply_events(
     gpu: &Gpu,
-    pool: &FramePool,
+    pool: &mut FramePool,
+    gather: &CudaFunction,
     events: &[PageEvent],
     spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
     traffic: &mut Traffic,
@@ -481,12 +513,12 @@ pub fn apply_events(
             d.note_claim(e.page, e.frame);
         }
     }
-    for e in events.iter().filter(|e| e.kind == 1) {
-        if let Some((_, space)) = spaces.get_mut(e.space as usize) {
-            download_page(gpu, pool, space, e.page, e.frame, traffic)?;
-        }
-    }
-    Ok(())
+    let written: Vec<(usize, u64, u32)> = events
+        .iter()
+        .filter(|e| e.kind == 1)
+        .map(|e| (e.space as usize, e.page, e.frame))
+        .collect();
+    download_pages(gpu, pool, gather, &written, spaces, traffic)
 }
 
 /// Pages an instruction executed on the host may have written, or `None`

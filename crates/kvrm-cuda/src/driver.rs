@@ -194,11 +194,30 @@ impl Gpu {
     }
 
     pub fn load_function(&self, ptx: &str, name: &str) -> Result<CudaFunction, CudaError> {
+        Ok(self.load_functions(ptx, &[name])?.remove(0))
+    }
+
+    /// Several functions of one module (loaded, and so JIT-compiled, once).
+    pub fn load_functions(
+        &self,
+        ptx: &str,
+        names: &[&str],
+    ) -> Result<Vec<CudaFunction>, CudaError> {
         let module = self
             .ctx
             .load_module(Ptx::from_src(ptx))
             .map_err(drv("load module"))?;
-        let f = module.load_function(name).map_err(drv("load function"))?;
+        names
+            .iter()
+            .map(|name| {
+                let f = module.load_function(name).map_err(drv("load function"))?;
+                Gpu::prefer_l1(&f);
+                Ok(f)
+            })
+            .collect()
+    }
+
+    fn prefer_l1(f: &CudaFunction) {
         // The interpreter uses no shared memory: give L1 the whole carveout
         // (lane states live in local memory, cached there). A hint only.
         let _ = f.set_attribute(
@@ -208,7 +227,30 @@ impl Gpu {
         let _ = f.set_function_cache_config(
             cudarc::driver::sys::CUfunc_cache_enum::CU_FUNC_CACHE_PREFER_L1,
         );
-        Ok(f)
+    }
+
+    /// `kvrm_gather_frames` (kernels/run.cu): frames `frames[0..n)` of
+    /// `pool` into `out`, one after another.
+    pub fn gather_frames(
+        &self,
+        f: &CudaFunction,
+        pool: &CudaSlice<u8>,
+        frames: &CudaSlice<u32>,
+        n: u32,
+        out: &mut CudaSlice<u8>,
+    ) -> Result<(), CudaError> {
+        let cfg = LaunchConfig {
+            grid_dim: (n.saturating_mul(4).clamp(1, 4096), 1, 1),
+            block_dim: (128, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let mut b = self.stream.launch_builder(f);
+        b.arg(pool).arg(frames).arg(&n).arg(out);
+        // SAFETY: matches `kvrm_gather_frames`' parameters; the caller sizes
+        // `frames` for `n` entries of frames inside `pool`, and `out` for `n`
+        // pages.
+        unsafe { b.launch(cfg) }.map_err(drv("launch gather"))?;
+        Ok(())
     }
 
     pub fn zeros<T: DeviceRepr + ValidAsZeroBits>(

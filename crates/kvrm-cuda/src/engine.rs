@@ -86,6 +86,8 @@ struct AsyncRun {
 pub struct CudaEngine {
     gpu: Gpu,
     func: CudaFunction,
+    /// `kvrm_gather_frames`, from the interpreter's module.
+    gather: CudaFunction,
     spaces: Vec<Option<SpaceSlot>>,
     free_spaces: Vec<u32>,
     machines: Vec<Option<MachineSlot>>,
@@ -179,7 +181,9 @@ impl CudaEngine {
     pub fn on_device(ordinal: usize) -> Result<Self, CudaError> {
         let gpu = Gpu::open(ordinal)?;
         let (ptx, cached) = kernels::interpreter_ptx(gpu.arch(), gpu.name())?;
-        let func = gpu.load_function(&ptx, "kvrm_run")?;
+        let mut funcs = gpu.load_functions(&ptx, &["kvrm_run", "kvrm_gather_frames"])?;
+        let gather = funcs.pop().expect("two functions");
+        let func = funcs.pop().expect("two functions");
         let pool = FramePool::new(&gpu, INITIAL_FRAMES)?;
         let arena = gpu.zeros::<u8>(ArenaLayout::new(1, 1).total)?;
         let events = gpu.zeros::<PageEvent>(EVENT_CAP as usize)?;
@@ -188,6 +192,7 @@ impl CudaEngine {
         Ok(CudaEngine {
             gpu,
             func,
+            gather,
             spaces: Vec::new(),
             free_spaces: Vec::new(),
             machines: Vec::new(),
@@ -417,23 +422,29 @@ impl CudaEngine {
                 .collect();
             if ctl[0].events_next > EVENT_CAP {
                 // The log overflowed: re-read every table, download every frame.
-                for (dev, space) in refs.iter_mut() {
+                let mut all = Vec::new();
+                for (i, (dev, _)) in refs.iter_mut().enumerate() {
                     if let Some(d) = dev.as_mut() {
-                        for (page, frame) in d.reload(&self.gpu)? {
-                            devmem::download_page(
-                                &self.gpu,
-                                &self.pool,
-                                space,
-                                page,
-                                frame,
-                                &mut self.traffic,
-                            )?;
-                        }
+                        all.extend(d.reload(&self.gpu)?.into_iter().map(|(p, f)| (i, p, f)));
                     }
                 }
-                Ok(())
+                devmem::download_pages(
+                    &self.gpu,
+                    &mut self.pool,
+                    &self.gather,
+                    &all,
+                    &mut refs,
+                    &mut self.traffic,
+                )
             } else {
-                devmem::apply_events(&self.gpu, &self.pool, &events, &mut refs, &mut self.traffic)
+                devmem::apply_events(
+                    &self.gpu,
+                    &mut self.pool,
+                    &self.gather,
+                    &events,
+                    &mut refs,
+                    &mut self.traffic,
+                )
             }
         })();
         for (sid, slot) in space_list.iter().zip(taken) {

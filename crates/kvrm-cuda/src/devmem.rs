@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_isa::space::{page_of, PAGE_SHIFT, PAGE_SIZE};
-use kvrm_isa::{Access, AddressSpace, CpuState};
+use kvrm_isa::{Access, AddressSpace, CpuState, Perms};
 
 use crate::driver::Gpu;
 use crate::error::CudaError;
@@ -59,6 +59,14 @@ pub struct FramePool {
     pub recycled: u64,
     /// Where `download_pages` gathers pages on the device.
     staging: Option<CudaSlice<u8>>,
+    /// Read-only pages are stored once per content, whichever spaces map
+    /// them: N lanes running one program share its code and rodata frames
+    /// (less memory, and one copy in the GPU's caches). Content hash ->
+    /// frames with that hash.
+    by_content: HashMap<u64, Vec<u32>>,
+    /// Shared frame -> (spaces' pages using it, its bytes).
+    shared: HashMap<u32, (u32, Box<[u8]>)>,
+    pub shared_hits: u64,
 }
 
 impl FramePool {
@@ -75,6 +83,9 @@ impl FramePool {
             free_changed: false,
             recycled: 0,
             staging: None,
+            by_content: HashMap::new(),
+            shared: HashMap::new(),
+            shared_hits: 0,
         })
     }
 
@@ -99,16 +110,57 @@ impl FramePool {
     /// Frames to reuse. Not while device pointers into the pool are out: a
     /// view of an unmapped range must not start showing another page.
     pub fn release(&mut self, frames: impl IntoIterator<Item = u32>) {
-        if self.exported {
-            return;
+        for f in frames {
+            if f == NO_FRAME || f >= self.cap || !self.unshare(f) || self.exported {
+                continue;
+            }
+            self.free.push(f);
+            self.free_changed = true;
         }
-        let before = self.free.len();
-        self.free.extend(
-            frames
-                .into_iter()
-                .filter(|&f| f != NO_FRAME && f < self.cap),
-        );
-        self.free_changed |= self.free.len() != before;
+    }
+
+    /// Drop one user of frame `f`; true when nobody uses it any more.
+    fn unshare(&mut self, f: u32) -> bool {
+        let Some(entry) = self.shared.get_mut(&f) else {
+            return true; // a private frame
+        };
+        entry.0 -= 1;
+        if entry.0 > 0 {
+            return false;
+        }
+        let (_, bytes) = self.shared.remove(&f).expect("looked up above");
+        let hash = content_hash(&bytes);
+        if let Some(list) = self.by_content.get_mut(&hash) {
+            list.retain(|&g| g != f);
+            if list.is_empty() {
+                self.by_content.remove(&hash);
+            }
+        }
+        true
+    }
+
+    pub fn is_shared(&self, f: u32) -> bool {
+        self.shared.contains_key(&f)
+    }
+
+    /// A frame holding `bytes` for one more read-only page: an existing one
+    /// with the same content, or a fresh one (then `true`: upload `bytes`).
+    fn share(&mut self, gpu: &Gpu, bytes: &[u8]) -> Result<(u32, bool), CudaError> {
+        let hash = content_hash(bytes);
+        if let Some(list) = self.by_content.get(&hash) {
+            for &f in list {
+                let entry = self.shared.get_mut(&f).expect("listed frames are shared");
+                if *entry.1 == *bytes {
+                    entry.0 += 1;
+                    self.shared_hits += 1;
+                    return Ok((f, false));
+                }
+            }
+        }
+        let f = self.alloc(gpu)?;
+        self.by_content.entry(hash).or_default().push(f);
+        self.shared.insert(f, (1, bytes.into()));
+        Ok((f, true))
     }
 
     /// The free list for a launch: (device address, entries), uploaded if it
@@ -155,6 +207,13 @@ impl FramePool {
         self.next += 1;
         Ok(self.next - 1)
     }
+}
+
+/// FNV-1a over the page (only picks candidates: equal bytes decide).
+fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Counters of page traffic.
@@ -274,16 +333,37 @@ impl DevSpace {
                 },
                 Err(_) => continue,
             };
-            let frame = if frame == NO_FRAME {
-                if bytes.iter().all(|&b| b == 0) {
-                    continue;
+            let perms = space.perms_at(addr).unwrap_or(Perms::NONE);
+            let zero = bytes.iter().all(|&b| b == 0);
+            // Shared frames are never written: a read-only page takes the
+            // frame of its (new) content; a page made writable gets its own.
+            // (Not while views of the pool are out: they need frames in place.)
+            let new_frame = if !perms.write() && !(zero && frame == NO_FRAME) && !pool.exported {
+                pool.release([frame]);
+                let (f, fresh) = pool.share(gpu, &bytes)?;
+                if fresh {
+                    uploads.push((f, bytes));
                 }
-                let f = pool.alloc(gpu)?;
-                pages.insert(page, (slot, f));
+                f
+            } else if frame == NO_FRAME || pool.is_shared(frame) {
+                pool.release([frame]);
+                if zero {
+                    NO_FRAME
+                } else {
+                    let f = pool.alloc(gpu)?;
+                    uploads.push((f, bytes));
+                    f
+                }
+            } else {
+                uploads.push((frame, bytes));
+                continue;
+            };
+            if new_frame != frame {
+                pages.insert(page, (slot, new_frame));
                 let pte = Pte {
                     key: page + 1,
-                    frame: f,
-                    perms: space.perms_at(addr).map_or(0, |p| p.0 as u32),
+                    frame: new_frame,
+                    perms: perms.0 as u32,
                     gen: 0,
                     pad: [0; 3],
                 };
@@ -291,11 +371,7 @@ impl DevSpace {
                     Some(t) => t[slot as usize] = pte,
                     None => pte_updates.push((slot, pte)),
                 }
-                f
-            } else {
-                frame
-            };
-            uploads.push((frame, bytes));
+            }
         }
         match table.take() {
             Some(t) => {

@@ -787,6 +787,10 @@ impl Engine for CudaEngine {
             ("cuda frames in use", self.pool.next as u64),
             ("cuda frame pool grows", self.pool.grows),
             ("cuda frames reused", self.pool.recycled),
+            (
+                "cuda read-only pages sharing a frame",
+                self.pool.shared_hits,
+            ),
             ("cuda kernel from disk cache", self.stats.ptx_cached),
         ];
         if let Some(t) = &self.translator {

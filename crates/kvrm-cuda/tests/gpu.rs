@@ -3,7 +3,7 @@
 
 use kvrm_cpu::CpuEngine;
 use kvrm_cuda::CudaEngine;
-use kvrm_isa::{AddressSpace, CpuState, Engine, Machine, MachineStop, StopReason};
+use kvrm_isa::{AddressSpace, CpuState, Engine, Machine, MachineStop, Perms, StopReason};
 use kvrm_testkit::{case_files, check_case, load_cases, prepare_case, CASE_BUDGET};
 
 #[allow(dead_code)]
@@ -362,4 +362,68 @@ fn frames_are_claimed_once_per_page_and_reused_after_a_space_goes() {
     assert!(in_use <= 2 * 17, "{in_use} frames in use after 12 rounds");
     assert!(stat(&engine, "cuda frames reused") >= 11 * 16);
     assert_eq!(stat(&engine, "cuda relaunches for frames"), 0);
+}
+
+/// Read-only pages with equal bytes share one device frame across spaces;
+/// a page with other bytes gets its own, and a page made writable leaves
+/// the shared frame (a store there is seen by no other space).
+#[test]
+fn read_only_pages_share_frames_by_content() {
+    let Some(mut engine) = cuda() else { return };
+    const SPACES: u64 = 32;
+    let code: Vec<u8> = [
+        0xf9400083u32, // 0x1000: ldr x3, [x4]
+        0xd4200020,    //         brk #1
+        0xf9000085,    // 0x1008: str x5, [x4]
+        0xf9400083,    //         ldr x3, [x4]
+        0xd4200020,    //         brk #1
+    ]
+    .iter()
+    .flat_map(|w| w.to_le_bytes())
+    .collect();
+    let common = 0x5151_5151_5151_5151u64;
+    let mut lanes = Vec::new();
+    for k in 0..SPACES {
+        let mut space = AddressSpace::flat(0x10000).expect("map");
+        space.write_bytes_force(0x1000, &code).expect("code");
+        let value = if k == 0 { 7 } else { common };
+        space
+            .write_bytes_force(0x2000, &value.to_le_bytes())
+            .expect("rodata");
+        space.protect(0x1000, 0x1000, Perms::RX).expect("rx");
+        space.protect(0x2000, 0x1000, Perms::R).expect("r");
+        let sid = engine.add_space(space);
+        let mut s = CpuState::new();
+        s.pc = 0x1000;
+        s.x[4] = 0x2000;
+        s.x[5] = 1000 + k;
+        lanes.push((sid, engine.add_machine(sid, s)));
+    }
+    let ids: Vec<_> = lanes.iter().map(|&(_, m)| m).collect();
+    let mut out = Vec::new();
+    engine.run(&ids, 100, &mut out);
+    for (k, &m) in ids.iter().enumerate() {
+        let want = if k == 0 { 7 } else { common };
+        assert_eq!(engine.state(m).x[3], want, "space {k}");
+    }
+    print_stats(&engine);
+    assert!(stat(&engine, "cuda read-only pages sharing a frame") >= 2 * (SPACES - 2));
+    // Space 1 makes its rodata writable and stores there; space 2 still
+    // reads the shared bytes.
+    let (s1, m1) = lanes[1];
+    engine
+        .space_mut(s1)
+        .protect(0x2000, 0x1000, Perms::RW)
+        .expect("rw");
+    for &m in &ids[1..3] {
+        let st = engine.state_mut(m);
+        st.pc = if m == m1 { 0x1008 } else { 0x1000 };
+    }
+    out.clear();
+    engine.run(&ids[1..3], 100, &mut out);
+    assert_eq!(engine.state(m1).x[3], 1001);
+    assert_eq!(engine.state(ids[2]).x[3], common);
+    let mut b = [0u8; 8];
+    engine.space(s1).read_bytes(0x2000, &mut b).expect("read");
+    assert_eq!(u64::from_le_bytes(b), 1001);
 }

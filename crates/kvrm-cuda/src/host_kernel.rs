@@ -57,7 +57,7 @@ extern "C" void kvrm_run_host(KvrmCpuState *states, const u32 *lane_machine, u32
 "#;
 
 /// Build the host library; `None` (with the reason printed) without a compiler.
-fn build_library() -> Option<PathBuf> {
+pub(crate) fn build_library() -> Option<PathBuf> {
     build_library_from(&kernel_source(), "plain")
 }
 

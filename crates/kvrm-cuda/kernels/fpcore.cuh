@@ -6,7 +6,9 @@
 // CPU backend computes them, on the device and in host C++ alike (no
 // hardware FP). Operands and results are bits in the low bits of a u64;
 // flags are OR-ed into *fl (FPSR bit positions). No 128-bit division is used
-// (division and square root are bitwise), so nothing needs a libcall.
+// (division and square root are bitwise), so nothing needs a libcall. The
+// operations are __noinline__: the scalar, vector, pairwise and by-element
+// handlers share one copy of each instead of inlining it into every switch.
 
 typedef unsigned __int128 u128; // as in simd_perm.cuh (a repeated typedef is legal)
 typedef __int128 i128;
@@ -260,7 +262,7 @@ __device__ u64 fp_add_nums(const Fmt &T, const Up &a, const Up &b, const FpCtx &
 }
 
 // FPAdd, or FPSub with neg_b.
-__device__ u64 fp_add_sub(const Fmt &T, u64 a, u64 b, bool neg_b, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_add_sub(const Fmt &T, u64 a, u64 b, bool neg_b, const FpCtx &c, u32 *fl) {
     Up ua = fp_unpack(T, a, c.fz, fl);
     Up ub = fp_unpack(T, b, c.fz, fl);
     u64 r;
@@ -280,7 +282,7 @@ __device__ u64 fp_add_sub(const Fmt &T, u64 a, u64 b, bool neg_b, const FpCtx &c
 }
 
 // FPMul, or FPMulX with x (infinity times zero is 2.0).
-__device__ u64 fp_mul(const Fmt &T, u64 a, u64 b, bool x, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_mul(const Fmt &T, u64 a, u64 b, bool x, const FpCtx &c, u32 *fl) {
     Up ua = fp_unpack(T, a, c.fz, fl);
     Up ub = fp_unpack(T, b, c.fz, fl);
     u64 r;
@@ -298,7 +300,7 @@ __device__ u64 fp_mul(const Fmt &T, u64 a, u64 b, bool x, const FpCtx &c, u32 *f
 
 // FPDiv. The quotient of the normalised significands comes from a restoring
 // (bitwise) division: 64 quotient bits plus a sticky remainder bit.
-__device__ u64 fp_div(const Fmt &T, u64 a, u64 b, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_div(const Fmt &T, u64 a, u64 b, const FpCtx &c, u32 *fl) {
     Up ua = fp_unpack(T, a, c.fz, fl);
     Up ub = fp_unpack(T, b, c.fz, fl);
     u64 r;
@@ -333,7 +335,7 @@ __device__ u64 fp_div(const Fmt &T, u64 a, u64 b, const FpCtx &c, u32 *fl) {
 }
 
 // FPSqrt. Integer square root digit by digit (floor, and whether exact).
-__device__ u64 fp_sqrt(const Fmt &T, u64 a, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_sqrt(const Fmt &T, u64 a, const FpCtx &c, u32 *fl) {
     Up ua = fp_unpack(T, a, c.fz, fl);
     if (ua.nan()) return fp_process_nan(T, a, ua.ty, c.dn, fl);
     if (ua.ty == TY_ZERO) return T.zero(ua.sign);
@@ -362,7 +364,7 @@ __device__ u64 fp_sqrt(const Fmt &T, u64 a, const FpCtx &c, u32 *fl) {
 }
 
 // Round (-1)^sp * mp * 2^ep + (-1)^sa * ma * 2^ea (both nonzero), times 2^adj.
-__device__ u64 fp_fused(const Fmt &T, bool sp, i32 ep, u128 mp, bool sa, i32 ea, u128 ma, i32 adj,
+__device__ __noinline__ u64 fp_fused(const Fmt &T, bool sp, i32 ep, u128 mp, bool sa, i32 ea, u128 ma, i32 adj,
                         const FpCtx &c, u32 *fl) {
     i32 lp = clz128(mp) - 2, la = clz128(ma) - 2;
     u128 xp = mp << lp, ya = ma << la;
@@ -423,7 +425,7 @@ __device__ __noinline__ u64 fp_muladd(const Fmt &T, u64 addend, u64 op1, u64 op2
 }
 
 // FPRecipStepFused (2 - a*b) and, with rsqrt, FPRSqrtStepFused ((3 - a*b) / 2).
-__device__ u64 fp_step_fused(const Fmt &T, u64 a, u64 b, bool rsqrt, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_step_fused(const Fmt &T, u64 a, u64 b, bool rsqrt, const FpCtx &c, u32 *fl) {
     a ^= T.sgn();
     Up u1 = fp_unpack(T, a, c.fz, fl);
     Up u2 = fp_unpack(T, b, c.fz, fl);
@@ -445,7 +447,7 @@ __device__ __forceinline__ i64 fp_key(const Fmt &T, u64 x, const Up &u) {
 }
 
 // FPMax / FPMin.
-__device__ u64 fp_max_min(const Fmt &T, u64 a, u64 b, bool is_max, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_max_min(const Fmt &T, u64 a, u64 b, bool is_max, const FpCtx &c, u32 *fl) {
     Up ua = fp_unpack(T, a, c.fz, fl);
     Up ub = fp_unpack(T, b, c.fz, fl);
     u64 r;
@@ -485,7 +487,7 @@ __device__ u64 fp_compare(const Fmt &T, u64 a, u64 b, bool signal, const FpCtx &
 #define CMP_GT 2u
 
 // FPCompareEQ / GE / GT (abs: FACGE / FACGT): all ones or zero.
-__device__ u64 fp_compare_mask(const Fmt &T, u64 a, u64 b, u32 op, bool abs, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_compare_mask(const Fmt &T, u64 a, u64 b, u32 op, bool abs, const FpCtx &c, u32 *fl) {
     if (abs) {
         a &= T.abs();
         b &= T.abs();
@@ -550,7 +552,7 @@ __device__ __noinline__ u64 fp_binop(const Fmt &T, u32 op, u64 a, u64 b, const F
 // ---- FPToFixed, FixedToFP, FPRoundInt(N), FPConvert, FPToFixedJS
 
 // FPToFixed: x times 2^fbits to a bits-wide (32/64) integer, saturating.
-__device__ u64 fp_to_fixed(const Fmt &T, u64 x, u32 fbits, bool uns, u32 bits, u32 rmode, const FpCtx &c,
+__device__ __noinline__ u64 fp_to_fixed(const Fmt &T, u64 x, u32 fbits, bool uns, u32 bits, u32 rmode, const FpCtx &c,
                            u32 *fl) {
     Up u = fp_unpack(T, x, c.fz, fl);
     i128 max = uns ? ((i128)1 << bits) - 1 : ((i128)1 << (bits - 1)) - 1;
@@ -591,7 +593,7 @@ __device__ u64 fp_to_fixed(const Fmt &T, u64 x, u32 fbits, bool uns, u32 bits, u
 }
 
 // FixedToFP: a bits-wide integer divided by 2^fbits, rounded to T.
-__device__ u64 fp_from_fixed(const Fmt &T, u64 v, u32 fbits, bool uns, u32 bits, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_from_fixed(const Fmt &T, u64 v, u32 fbits, bool uns, u32 bits, const FpCtx &c, u32 *fl) {
     if (bits == 32) v &= 0xffffffffull;
     bool sign = false;
     u64 mag = v;
@@ -605,7 +607,7 @@ __device__ u64 fp_from_fixed(const Fmt &T, u64 v, u32 fbits, bool uns, u32 bits,
 }
 
 // FPRoundInt (exact: FRINTX's IXC).
-__device__ u64 fp_round_int(const Fmt &T, u64 x, u32 rmode, bool exact, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_round_int(const Fmt &T, u64 x, u32 rmode, bool exact, const FpCtx &c, u32 *fl) {
     Up u = fp_unpack(T, x, c.fz, fl);
     if (u.nan()) return fp_process_nan(T, x, u.ty, c.dn, fl);
     if (u.ty == TY_INF) return T.infs(u.sign);
@@ -622,7 +624,7 @@ __device__ u64 fp_round_int(const Fmt &T, u64 x, u32 rmode, bool exact, const Fp
 
 // FPRoundIntN (FRINT32*/FRINT64*): out of the intsize-bit signed range, a
 // NaN or an infinity becomes -2^(intsize-1) with IOC.
-__device__ u64 fp_round_int_n(const Fmt &T, u64 x, u32 rmode, u32 intsize, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_round_int_n(const Fmt &T, u64 x, u32 rmode, u32 intsize, const FpCtx &c, u32 *fl) {
     Up u = fp_unpack(T, x, c.fz, fl);
     u64 big_neg = T.sgn() | ((u64)(T.bias() + (i32)intsize - 1) << T.f);
     if (u.nan() || u.ty == TY_INF) {
@@ -746,7 +748,7 @@ __device__ __forceinline__ u64 rsqrt_estimate(u64 a) {
 }
 
 // FPRecipEstimate (FRECPE).
-__device__ u64 fp_recip_est(const Fmt &T, u64 x, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_recip_est(const Fmt &T, u64 x, const FpCtx &c, u32 *fl) {
     Up u = fp_unpack(T, x, c.fz, fl);
     bool sign = u.sign;
     if (u.nan()) return fp_process_nan(T, x, u.ty, c.dn, fl);
@@ -789,7 +791,7 @@ __device__ u64 fp_recip_est(const Fmt &T, u64 x, const FpCtx &c, u32 *fl) {
 }
 
 // FPRSqrtEstimate (FRSQRTE).
-__device__ u64 fp_rsqrt_est(const Fmt &T, u64 x, const FpCtx &c, u32 *fl) {
+__device__ __noinline__ u64 fp_rsqrt_est(const Fmt &T, u64 x, const FpCtx &c, u32 *fl) {
     Up u = fp_unpack(T, x, c.fz, fl);
     if (u.nan()) return fp_process_nan(T, x, u.ty, c.dn, fl);
     if (u.ty == TY_ZERO) {

@@ -299,7 +299,8 @@ __device__ __noinline__ u64 fp_mul(const Fmt &T, u64 a, u64 b, bool x, const FpC
 }
 
 // FPDiv. The quotient of the normalised significands comes from a restoring
-// (bitwise) division: 64 quotient bits plus a sticky remainder bit.
+// (bitwise) division: k quotient bits (64 for double, 32 are plenty for
+// single and half) plus a sticky remainder bit.
 __device__ __noinline__ u64 fp_div(const Fmt &T, u64 a, u64 b, const FpCtx &c, u32 *fl) {
     Up ua = fp_unpack(T, a, c.fz, fl);
     Up ub = fp_unpack(T, b, c.fz, fl);
@@ -318,10 +319,11 @@ __device__ __noinline__ u64 fp_div(const Fmt &T, u64 a, u64 b, const FpCtx &c, u
     if (ua.ty == TY_ZERO || ub.ty == TY_INF) return T.zero(sign);
     i32 la = __clzll(ua.mant), lb = __clzll(ub.mant);
     u64 na = ua.mant << la, nb = ub.mant << lb;
-    // q = floor(na * 2^63 / nb), in (2^62, 2^64).
+    // q = floor(na * 2^(k-1) / nb), in (2^(k-2), 2^k).
+    int k = T.f > 32 ? 64 : 32;
     u64 rem = na, q = 0;
     bool carry = false;
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < k; i++) {
         q <<= 1;
         if (carry || rem >= nb) {
             rem -= nb;
@@ -330,7 +332,7 @@ __device__ __noinline__ u64 fp_div(const Fmt &T, u64 a, u64 b, const FpCtx &c, u
         carry = (rem >> 63) != 0;
         rem <<= 1;
     }
-    i32 exp = (ua.exp - la) - (ub.exp - lb) - 63;
+    i32 exp = (ua.exp - la) - (ub.exp - lb) - (k - 1);
     return fp_round(T, sign, exp, (u128)(q | (u64)(rem != 0 || carry)), c, fl);
 }
 
@@ -344,12 +346,14 @@ __device__ __noinline__ u64 fp_sqrt(const Fmt &T, u64 a, const FpCtx &c, u32 *fl
         return T.dnan();
     }
     if (ua.ty == TY_INF) return T.inf();
+    // The significand widened to 125-126 bits for double, 61-62 for single
+    // and half (a root of half the width, at least F + 2 bits).
     u128 m = ua.mant;
-    i32 sh = clz128(m) - 2;
+    i32 sh = clz128(m) - (T.f > 32 ? 2 : 66);
     if ((ua.exp - sh) & 1) sh -= 1;
     m <<= sh;
-    u128 op = m, res = 0, one = (u128)1 << 126;
-    while (one > op) one >>= 2;
+    // The highest power of four not above m, then one root bit per step.
+    u128 op = m, res = 0, one = (u128)1 << ((127 - clz128(m)) & ~1);
     while (one != 0) {
         if (op >= res + one) {
             op -= res + one;

@@ -18,6 +18,7 @@ pub const KERNEL_FILES: &[(&str, &str)] = &[
     ("branch_sys.cuh", include_str!("../kernels/branch_sys.cuh")),
     ("ldst.cuh", include_str!("../kernels/ldst.cuh")),
     ("atomics.cuh", include_str!("../kernels/atomics.cuh")),
+    ("fpcore.cuh", include_str!("../kernels/fpcore.cuh")),
     ("fp.cuh", include_str!("../kernels/fp.cuh")),
     ("simd_perm.cuh", include_str!("../kernels/simd_perm.cuh")),
     ("simd_int.cuh", include_str!("../kernels/simd_int.cuh")),

@@ -41,6 +41,8 @@ pub mod driver;
 pub mod engine;
 pub mod error;
 #[cfg(test)]
+mod host_fp;
+#[cfg(test)]
 mod host_kernel;
 #[cfg(test)]
 mod host_translate;

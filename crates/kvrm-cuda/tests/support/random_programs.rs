@@ -1,7 +1,7 @@
 //! Random programs for the CPU-vs-CUDA differential test: table entries of
-//! every class (FP and much of SIMD exercise the host fallback) with random
-//! operand bits, branch offsets kept short and memory
-//! bases pointing into a data area, a read-only page and unmapped space.
+//! every class (whatever the kernels lack exercises the host fallback) with
+//! random operand bits, branch offsets kept short and memory bases pointing
+//! into a data area, a read-only page and unmapped space.
 
 use kvrm_isa::table::CLASSES;
 use kvrm_isa::{decode_a64, AddressSpace, CpuState, Engine, MachineId, Perms, SpaceId};

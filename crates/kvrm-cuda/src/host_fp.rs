@@ -193,7 +193,7 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
     let mut dev = CpuEngine::new(); // steps lanes that need the host
     let dms = machines(&mut dev, &programs);
     let mut pool: Vec<u8> = Vec::new();
-    let (mut table, mask, _) =
+    let (mut table, mask, _, _) =
         DevSpace::build(dev.space(kvrm_isa::SpaceId(0)), None).expect("table");
     for pte in table.iter_mut().filter(|t| t.key != 0) {
         let page = pte.key - 1;
@@ -228,6 +228,7 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
             frames_cap: used + 8,
             events_next: 0,
             events_cap: 0,
+            ..Control::default()
         };
         let mut progress = 0u64;
         // SAFETY: every pointer is to a live buffer sized for `n` lanes over

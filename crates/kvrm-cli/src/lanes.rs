@@ -76,6 +76,7 @@ impl LaneStatus {
             RunEnd::Crashed { signal, .. } => LaneStatus::Signal(signal),
             RunEnd::CycleLimit => LaneStatus::InstructionLimit,
             RunEnd::Deadlock => LaneStatus::Deadlock,
+            RunEnd::DebugStop { stop } => LaneStatus::Error(stop.to_string()),
         }
     }
 }

@@ -239,6 +239,8 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     }
     let _ = std::io::stdout().flush();
     match summary.end {
+        // Asked for with --break/--watch: reported even with --quiet.
+        RunEnd::DebugStop { stop } => eprintln!("kvrm: {stop}"),
         _ if opts.quiet => {}
         RunEnd::Crashed { .. } => {}
         RunEnd::CycleLimit => {
@@ -255,7 +257,8 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     if opts.stats {
         eprint!("{}", kvrm_linux::format_stats(&summary, &kernel));
     }
-    if kernel.live_processes() > 0 && summary.end != RunEnd::CycleLimit {
+    let stopped = matches!(summary.end, RunEnd::CycleLimit | RunEnd::DebugStop { .. });
+    if kernel.live_processes() > 0 && !stopped {
         if kernel.engine().name() == "cpu" {
             finish_in_background(&mut kernel, summary.end.status());
         } else {

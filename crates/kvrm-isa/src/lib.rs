@@ -19,4 +19,4 @@ pub use decode::{decode_a64, table, Encoding, InsnId};
 pub use engine::{Engine, Machine, MachineId, MachineStop, RunResult, SpaceId};
 pub use space::{AddressSpace, MapError, Perms, Region, PAGE_SIZE};
 pub use state::CpuState;
-pub use stop::{Access, FaultKind, MemFault, StopReason};
+pub use stop::{watch_hit, Access, FaultKind, MemFault, StopReason, WatchKind, Watchpoint};

@@ -14,7 +14,7 @@ use cudarc::nvrtc::{CompileOptions, Ptx};
 use kvrm_isa::CpuState;
 
 use crate::error::CudaError;
-use crate::layout::{Control, Hot, LaneStop, PageEvent, Pte, SpaceDev};
+use crate::layout::{Control, DebugDev, Hot, LaneStop, PageEvent, Pte, SpaceDev, TraceRec, Watch};
 
 /// `CpuState` as the kernel sees it (`KvrmCpuState`, same bytes).
 #[repr(transparent)]
@@ -35,6 +35,12 @@ unsafe impl ValidAsZeroBits for Control {}
 unsafe impl DeviceRepr for Hot {}
 unsafe impl ValidAsZeroBits for Hot {}
 unsafe impl DeviceRepr for LaneStop {}
+unsafe impl DeviceRepr for Watch {}
+unsafe impl ValidAsZeroBits for Watch {}
+unsafe impl DeviceRepr for TraceRec {}
+unsafe impl ValidAsZeroBits for TraceRec {}
+unsafe impl DeviceRepr for DebugDev {}
+unsafe impl ValidAsZeroBits for DebugDev {}
 unsafe impl ValidAsZeroBits for LaneStop {}
 
 /// Is libcuda loadable?
@@ -127,6 +133,8 @@ pub struct RunArgs<'a> {
     pub tb: Option<(&'a CudaSlice<u8>, &'a CudaSlice<u64>, u32)>,
     /// Entry counts of untranslated block starts, or `None`.
     pub hot: Option<&'a CudaSlice<Hot>>,
+    /// Breakpoints, watchpoints and the trace ring (`KvrmDebug`), or `None`.
+    pub debug: Option<&'a CudaSlice<DebugDev>>,
 }
 
 /// One `u64` in pinned host memory that kernels store into while they run
@@ -341,6 +349,7 @@ impl Gpu {
             None => (0, 0, 0),
         };
         let hot = a.hot.map_or(0, |h| self.address(h));
+        let dbg = a.debug.map_or(0, |d| self.address(d));
         let mut b = self.stream.launch_builder(f);
         b.arg(a.states)
             .arg(a.lane_machine)
@@ -359,7 +368,8 @@ impl Gpu {
             .arg(&tb_enabled)
             .arg(&tb_pages)
             .arg(&tb_mask)
-            .arg(&hot);
+            .arg(&hot)
+            .arg(&dbg);
         // SAFETY: the argument list matches `kvrm_run`'s parameters in
         // kernels/run.cu one for one (types and order); every buffer is
         // sized for `nlanes` lanes by the caller (engine.rs).

@@ -93,6 +93,12 @@ pub trait Engine: Send {
     fn set_watchpoints(&mut self, _watch: &[Watchpoint]) -> bool {
         false
     }
+
+    /// Why the last run stopped machines with [`StopReason::EngineError`]
+    /// (one line: the cause, the machines and their pcs), once.
+    fn take_error(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// The outcome of one [`Machine::run`] call.

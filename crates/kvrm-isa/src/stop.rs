@@ -91,6 +91,10 @@ pub enum StopReason {
     /// and in the watched range) and has not executed: no register or memory
     /// changed. The next run steps over it.
     Watchpoint { pc: u64, addr: u64, access: Access },
+    /// The engine itself failed (a GPU driver or kernel error): the machine
+    /// stopped at `pc`, its state that of the last completed step;
+    /// [`crate::Engine::take_error`] says why.
+    EngineError { pc: u64 },
 }
 
 impl StopReason {
@@ -104,6 +108,7 @@ impl StopReason {
             StopReason::Undefined { .. } => "undefined",
             StopReason::Breakpoint { .. } => "breakpoint",
             StopReason::Watchpoint { .. } => "watchpoint",
+            StopReason::EngineError { .. } => "engine_error",
         }
     }
 
@@ -157,6 +162,7 @@ impl fmt::Display for StopReason {
                 "watchpoint: {} of {addr:#x} at pc {pc:#x}",
                 access.as_str()
             ),
+            StopReason::EngineError { pc } => write!(f, "engine error at pc {pc:#x}"),
         }
     }
 }

@@ -307,6 +307,10 @@ impl Kernel {
         self.engine.as_ref()
     }
 
+    pub fn engine_mut(&mut self) -> &mut dyn Engine {
+        self.engine.as_mut()
+    }
+
     /// Instructions retired so far, all threads.
     pub fn instructions(&self) -> u64 {
         self.instructions

@@ -441,7 +441,7 @@ fn trace_stops_before_the_breakpoint() {
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 4, "{err}");
     assert!(lines[0].contains("mov x0, #0x5") && lines[0].ends_with("x0=0x5"));
-    assert!(lines[2].starts_with("0x0000000008: f9000040  str x0, [x2]"));
+    assert!(lines[2].starts_with("0x000000000008: f9000040  str x0, [x2]"));
     assert!(lines[3].ends_with("x3=0x5"), "{}", lines[3]);
     assert!(!err.contains("add x0"), "the add did not run: {err}");
 }
@@ -457,9 +457,10 @@ fn elf_breakpoints_by_address_and_symbol() {
     let out = kvrm(&["run", "--break", &second, &exe]);
     assert_eq!(out.status.code(), Some(126), "{out:?}");
     assert_eq!(stderr(&out), format!("kvrm: breakpoint at pc {second}\n"));
-    let out = kvrm(&["run", "-q", "--break", "_start", &exe]);
-    assert_eq!(out.status.code(), Some(126), "{out:?}");
-    assert_eq!(stderr(&out), format!("kvrm: breakpoint at pc {entry:#x}\n"));
+    // exit42 has no symbol table: a name is an error.
+    let out = kvrm(&["run", "--break", "_start", &exe]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stderr(&out).contains("no symbol"), "{}", stderr(&out));
     // Not reached (past the exit): the guest's own status.
     let out = kvrm(&["run", "--break", "0x10", &exe]);
     assert_eq!(out.status.code(), Some(42), "{out:?}");
@@ -542,4 +543,44 @@ fn cuda_trace_and_modes_without_a_gpu_are_clean_errors() {
         assert!(!err.contains("panicked"), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
+}
+
+/// `--break SYMBOL` on a non-PIE program with a symbol table (assembled here
+/// with aarch64-linux-gnu-gcc; skipped without it).
+#[test]
+fn elf_breakpoint_on_a_symbol() {
+    let dir = std::env::temp_dir().join(format!("kvrm-cli-sym-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("mark.S");
+    let exe = dir.join("mark");
+    std::fs::write(
+        &src,
+        ".global _start\n.text\n_start:\n movz x0, #42\nmark:\n movz x8, #94\n svc #0\n",
+    )
+    .unwrap();
+    let built = Command::new("aarch64-linux-gnu-gcc")
+        .args(["-nostdlib", "-static", "-no-pie", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output();
+    match built {
+        Ok(o) if o.status.success() => {}
+        other => {
+            println!("skipped: cannot build with aarch64-linux-gnu-gcc: {other:?}");
+            return;
+        }
+    }
+    let bytes = std::fs::read(&exe).unwrap();
+    let entry = u64::from_le_bytes(bytes[24..32].try_into().unwrap());
+    let exe = exe.to_str().unwrap();
+    // `mark` is the second instruction of _start (the entry point).
+    let out = kvrm(&["run", "-q", "--break", "mark", exe]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    assert_eq!(
+        stderr(&out),
+        format!("kvrm: breakpoint at pc {:#x}\n", entry + 4)
+    );
+    let out = kvrm(&["run", "--break", "_start", exe]);
+    assert_eq!(stderr(&out), format!("kvrm: breakpoint at pc {entry:#x}\n"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -39,9 +39,8 @@ pub struct CpuEngine {
     /// engine's users that hold it by value).
     removed_jit_stats: Box<crate::JitStats>,
     /// Breakpoints and watchpoints of every space (the checked interpreter
-    /// loop runs while any is set, in JIT mode too).
-    breakpoints: Vec<u64>,
-    watchpoints: Vec<Watchpoint>,
+    /// loop runs while any is set, in JIT mode too); boxed, as above.
+    debug: Box<(Vec<u64>, Vec<Watchpoint>)>,
 }
 
 impl CpuEngine {
@@ -134,8 +133,8 @@ impl Engine for CpuEngine {
     fn add_space(&mut self, space: AddressSpace) -> SpaceId {
         let mut cpu = Cpu::new(space);
         cpu.set_exec_mode(self.mode);
-        cpu.set_breakpoints(&self.breakpoints);
-        cpu.set_watchpoints(&self.watchpoints);
+        cpu.set_breakpoints(&self.debug.0);
+        cpu.set_watchpoints(&self.debug.1);
         let id = take_slot(&mut self.spaces, &mut self.free_spaces, cpu);
         if self.users.len() <= id as usize {
             self.users.resize(id as usize + 1, 0);
@@ -215,7 +214,7 @@ impl Engine for CpuEngine {
     }
 
     fn set_breakpoints(&mut self, pcs: &[u64]) -> bool {
-        self.breakpoints = pcs.to_vec();
+        self.debug.0 = pcs.to_vec();
         for cpu in self.spaces.iter_mut().flatten() {
             cpu.set_breakpoints(pcs);
         }
@@ -223,7 +222,7 @@ impl Engine for CpuEngine {
     }
 
     fn set_watchpoints(&mut self, watch: &[Watchpoint]) -> bool {
-        self.watchpoints = watch.to_vec();
+        self.debug.1 = watch.to_vec();
         for cpu in self.spaces.iter_mut().flatten() {
             cpu.set_watchpoints(watch);
         }

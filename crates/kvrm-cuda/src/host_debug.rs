@@ -56,7 +56,7 @@ impl HostLane<'_> {
     /// Launch until the lane stops (not at a budget of `budget`).
     fn run_to_stop(&mut self, budget: u64) -> (StopReason, u64) {
         let mut pool = Vec::new();
-        let (mut table, mask, _) = DevSpace::build(&mut self.space, None).expect("table");
+        let (mut table, mask, _) = DevSpace::build(&self.space, None).expect("table");
         for pte in table.iter_mut().filter(|t| t.key != 0) {
             let page = pte.key - 1;
             let mut buf = vec![0u8; PAGE_SIZE as usize];

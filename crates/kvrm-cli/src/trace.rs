@@ -117,7 +117,10 @@ mod tests {
     fn lines_list_the_registers_written() {
         let w = [RegWrite::X(1, 2), RegWrite::Nzcv(0x6000_0000)];
         let line = format_line(0x40, 0x91000421, &w);
-        assert!(line.starts_with("0x0000000040: 91000421  add x1, x1, #0x1"));
+        assert!(
+            line.starts_with("0x000000000040: 91000421  add x1, x1, #0x1"),
+            "{line}"
+        );
         assert!(line.ends_with(" x1=0x2 nzcv=0x6"), "{line}");
         assert!(!format_line(0, 0xd4200000, &[]).ends_with(' '));
     }

@@ -39,6 +39,13 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// CUDA backend: how runs are issued (standard, continuous, mega, async; see
+    /// `kvrm run --help`). The CPU backend has standard only.
+    #[arg(long, value_enum, default_value_t = crate::mode::RunMode::Standard)]
+    mode: crate::mode::RunMode,
+    /// --mode continuous: instructions per run (default 1,000,000).
+    #[arg(long, value_name = "N")]
+    batch: Option<u64>,
 }
 
 struct Measurement {
@@ -77,6 +84,7 @@ fn sample(
     lanes: usize,
     backend: &mut Backend,
     exec: kvrm_cpu::ExecMode,
+    mode: (crate::mode::RunMode, u64),
 ) -> anyhow::Result<f64> {
     let program = bench.program(iterations);
     let one_cpu = || -> anyhow::Result<f64> {
@@ -113,8 +121,11 @@ fn sample(
             }
             let mut stops: Vec<MachineStop> = Vec::with_capacity(lanes);
             let start = Instant::now();
-            engine.run(&machines, u64::MAX, &mut stops);
+            crate::mode::run_cuda(engine, &machines, u64::MAX, mode.0, mode.1, &mut stops)?;
             let secs = start.elapsed().as_secs_f64();
+            if let Some(e) = engine.take_error() {
+                anyhow::bail!("{e}");
+            }
             let mut total = 0;
             for s in &stops {
                 check(bench, iterations, &s.stop, s.instructions)?;
@@ -143,10 +154,11 @@ fn measure(
     lanes: usize,
     backend: &mut Backend,
     exec: kvrm_cpu::ExecMode,
+    mode: (crate::mode::RunMode, u64),
 ) -> anyhow::Result<Measurement> {
     let mut samples = Vec::with_capacity(repeat);
     for _ in 0..repeat.max(1) {
-        samples.push(sample(bench, iterations, lanes, backend, exec)?);
+        samples.push(sample(bench, iterations, lanes, backend, exec, mode)?);
     }
     samples.sort_by(f64::total_cmp);
     Ok(Measurement {
@@ -161,6 +173,13 @@ fn measure(
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let lanes = args.lanes as usize;
     let mut backend = crate::backend::open(args.backend, lanes, true, args.quiet, args.engine)?;
+    if args.mode != crate::mode::RunMode::Standard && matches!(backend, Backend::Cpu) {
+        anyhow::bail!(
+            "--mode {} needs the CUDA backend (--backend cuda); the CPU backend runs standard only",
+            args.mode.name()
+        );
+    }
+    let mode = (args.mode, args.batch.unwrap_or(crate::mode::DEFAULT_BATCH));
     let iterations = args.iterations.unwrap_or(match backend {
         Backend::Cpu => 50_000_000,
         Backend::Cuda(_) => 200_000,
@@ -174,6 +193,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             lanes,
             &mut backend,
             args.engine,
+            mode,
         )?,
         measure(
             Microbench::StoreLoop,
@@ -182,6 +202,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             lanes,
             &mut backend,
             args.engine,
+            mode,
         )?,
     ];
     let metal = |b: Microbench| match b {
@@ -197,6 +218,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                     "backend": name,
                     "lanes": lanes,
                     "engine": args.engine.name(),
+                    "mode": args.mode.name(),
                     "instructions": m.instructions,
                     "median_ips": m.median_ips.round(),
                     "min_ips": m.min_ips.round(),

@@ -76,6 +76,7 @@ impl LaneStatus {
             RunEnd::Crashed { signal, .. } => LaneStatus::Signal(signal),
             RunEnd::CycleLimit => LaneStatus::InstructionLimit,
             RunEnd::Deadlock => LaneStatus::Deadlock,
+            RunEnd::DebugStop { stop } => LaneStatus::Error(stop.to_string()),
         }
     }
 }
@@ -400,10 +401,10 @@ pub fn run_raw_lanes(opts: &RawRunOptions, lo: &LaneOptions) -> anyhow::Result<E
     let (results, engine) = match backend {
         Backend::Cpu => {
             let (results, threads) = on_all_cores(lo.lanes, |_| -> anyhow::Result<_> {
-                let mut cpu = Machine::new(
-                    CpuEngine::with_exec_mode(opts.engine),
-                    raw::flat_memory(opts)?,
-                );
+                let mut engine = CpuEngine::with_exec_mode(opts.engine);
+                engine.set_breakpoints(&opts.breakpoints);
+                engine.set_watchpoints(&opts.watchpoints);
+                let mut cpu = Machine::new(engine, raw::flat_memory(opts)?);
                 raw::load(opts, &image, cpu.memory_mut())?;
                 cpu.set_pc(opts.entry);
                 let r = cpu.run(opts.max_instructions);
@@ -414,6 +415,8 @@ pub fn run_raw_lanes(opts: &RawRunOptions, lo: &LaneOptions) -> anyhow::Result<E
         }
         Backend::Cuda(mut engine) => {
             let name = format!("cuda backend, {}", engine.device_name());
+            engine.set_breakpoints(&opts.breakpoints);
+            engine.set_watchpoints(&opts.watchpoints);
             let mut machines: Vec<MachineId> = Vec::with_capacity(lo.lanes);
             for _ in 0..lo.lanes {
                 let space = engine.add_space(raw::flat_memory(opts)?);
@@ -424,8 +427,18 @@ pub fn run_raw_lanes(opts: &RawRunOptions, lo: &LaneOptions) -> anyhow::Result<E
             }
             let launched = Instant::now();
             let mut stops: Vec<MachineStop> = Vec::with_capacity(lo.lanes);
-            engine.run(&machines, opts.max_instructions, &mut stops);
+            crate::mode::run_cuda(
+                &mut engine,
+                &machines,
+                opts.max_instructions,
+                opts.mode,
+                opts.batch,
+                &mut stops,
+            )?;
             let elapsed = launched.elapsed();
+            if let Some(e) = engine.take_error() {
+                eprintln!("kvrm: {e}");
+            }
             let results = machines
                 .iter()
                 .map(|&m| {

@@ -3,6 +3,7 @@
 mod backend;
 mod bench;
 mod lanes;
+mod mode;
 mod raw;
 mod run_elf;
 mod trace;
@@ -172,6 +173,25 @@ struct RunArgs {
     /// With --lanes: write each lane's DIR/lane-<i>.stdout, .stderr and .status.
     #[arg(long, value_name = "DIR", requires = "lanes")]
     out: Option<PathBuf>,
+    /// Stop before executing the instruction at ADDR (decimal or 0x-hex; for a non-PIE ELF
+    /// program also a symbol name). Repeatable. The stop is reported with its pc and kvrm
+    /// exits with status 126; the instruction has not executed.
+    #[arg(long = "break", value_name = "ADDR")]
+    breakpoints: Vec<String>,
+    /// Stop before a load or store (atomics and SIMD included) touches one of LEN bytes
+    /// (default 8) at ADDR; r: reads, w: writes (default), rw: both. Repeatable. The stop
+    /// is reported with pc, address and access; kvrm exits with status 126.
+    #[arg(long = "watch", value_name = "ADDR[:LEN][:r|w|rw]", value_parser = parse_watch)]
+    watchpoints: Vec<kvrm_isa::Watchpoint>,
+    /// CUDA backend, raw images: how runs are issued (the Metal system's modes). standard:
+    /// one run to the stop; continuous: runs of --batch instructions in a host loop; mega:
+    /// one launch for the whole budget (as standard on this engine); async: start the
+    /// launch, poll its progress from the host, wait. The CPU backend has standard only.
+    #[arg(long, value_enum, default_value_t = mode::RunMode::Standard)]
+    mode: mode::RunMode,
+    /// --mode continuous: instructions per run (default 1,000,000).
+    #[arg(long, value_name = "N", value_parser = parse_u64)]
+    batch: Option<u64>,
     /// ELF: let guests open AF_INET and AF_INET6 sockets on the host's network (without
     /// it socket() refuses them with EACCES; AF_UNIX sockets always work, inside --fs-root).
     #[arg(long)]
@@ -237,6 +257,34 @@ impl RunArgs {
         if self.lanes.is_some() && self.trace {
             return Some("--trace does not apply to --lanes runs".into());
         }
+        let debug = !self.breakpoints.is_empty() || !self.watchpoints.is_empty();
+        if self.raw.is_none() && self.lanes.is_some() && debug {
+            return Some("--break and --watch do not apply to --lanes runs of ELF programs".into());
+        }
+        if self.mode != mode::RunMode::Standard {
+            if self.raw.is_none() {
+                return Some(format!(
+                    "--mode {} applies to --raw images (and kvrm bench), not to ELF programs",
+                    self.mode.name()
+                ));
+            }
+            if self.backend == BackendChoice::Cpu {
+                return Some(format!(
+                    "--mode {} needs the CUDA backend (--backend cuda); the CPU backend runs standard only",
+                    self.mode.name()
+                ));
+            }
+        }
+        if self.batch.is_some() && self.mode != mode::RunMode::Continuous {
+            return Some("--batch applies to --mode continuous only".into());
+        }
+        if self.raw.is_some() {
+            if let Some(b) = self.breakpoints.iter().find(|b| parse_u64(b).is_err()) {
+                return Some(format!(
+                    "--break {b}: raw images need a number (decimal or 0x-hex)"
+                ));
+            }
+        }
         None
     }
 }
@@ -250,6 +298,36 @@ fn parse_u64(s: &str) -> Result<u64, String> {
         t.parse::<u64>()
     };
     parsed.map_err(|_| format!("`{s}` is not a number (decimal or 0x-hex)"))
+}
+
+/// `--watch ADDR[:LEN][:r|w|rw]`: LEN defaults to 8 bytes, the kind to w.
+fn parse_watch(s: &str) -> Result<kvrm_isa::Watchpoint, String> {
+    use kvrm_isa::WatchKind;
+    let mut parts = s.split(':');
+    let addr = parse_u64(parts.next().unwrap_or(""))?;
+    let (mut len, mut kind) = (8u64, WatchKind::Write);
+    let mut rest: Vec<&str> = parts.collect();
+    if let Some(&last) = rest.last() {
+        let k = match last {
+            "r" => Some(WatchKind::Read),
+            "w" => Some(WatchKind::Write),
+            "rw" | "wr" => Some(WatchKind::ReadWrite),
+            _ => None,
+        };
+        if let Some(k) = k {
+            kind = k;
+            rest.pop();
+        }
+    }
+    match rest[..] {
+        [] => {}
+        [l] => len = parse_u64(l)?,
+        _ => return Err(format!("`{s}`: expected ADDR[:LEN][:r|w|rw]")),
+    }
+    if len == 0 {
+        return Err(format!("`{s}`: LEN must be at least 1"));
+    }
+    Ok(kvrm_isa::Watchpoint { addr, len, kind })
 }
 
 /// `--engine interp|jit`.
@@ -333,6 +411,14 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
             stats: args.stats,
             backend: args.backend,
             engine: args.engine,
+            breakpoints: args
+                .breakpoints
+                .iter()
+                .map(|b| parse_u64(b).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()?,
+            watchpoints: args.watchpoints.clone(),
+            mode: args.mode,
+            batch: args.batch.unwrap_or(mode::DEFAULT_BATCH),
         };
         return match lanes {
             Some(l) => lanes::run_raw_lanes(&opts, &l),
@@ -359,6 +445,8 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         backend: args.backend,
         net: args.net,
         engine: args.engine,
+        breakpoints: args.breakpoints,
+        watchpoints: args.watchpoints,
     };
     match lanes {
         Some(l) => lanes::run_elf_lanes(&opts, &l),
@@ -376,6 +464,22 @@ mod tests {
         assert_eq!(parse_u64("0x1000"), Ok(4096));
         assert_eq!(parse_u64("0x10_0000"), Ok(0x100000));
         assert!(parse_u64("12k").is_err());
+    }
+
+    #[test]
+    fn watch_specs_parse() {
+        use kvrm_isa::{WatchKind, Watchpoint};
+        let w = |addr, len, kind| Watchpoint { addr, len, kind };
+        assert_eq!(parse_watch("0x8000"), Ok(w(0x8000, 8, WatchKind::Write)));
+        assert_eq!(parse_watch("0x8000:4"), Ok(w(0x8000, 4, WatchKind::Write)));
+        assert_eq!(parse_watch("0x8000:r"), Ok(w(0x8000, 8, WatchKind::Read)));
+        assert_eq!(
+            parse_watch("4096:16:rw"),
+            Ok(w(4096, 16, WatchKind::ReadWrite))
+        );
+        assert!(parse_watch("0x8000:0").is_err());
+        assert!(parse_watch("0x8000:4:x").is_err());
+        assert!(parse_watch("sym").is_err());
     }
 
     #[test]

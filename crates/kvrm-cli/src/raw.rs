@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use kvrm_cpu::CpuEngine;
 use kvrm_isa::space::DEFAULT_RAW_MEMORY;
-use kvrm_isa::{AddressSpace, CpuState, Machine, RunResult, StopReason};
+use kvrm_isa::{AddressSpace, CpuState, Engine, Machine, RunResult, StopReason, Watchpoint};
 
 use crate::backend::{Backend, BackendChoice};
 
@@ -24,6 +24,14 @@ pub struct RawRunOptions {
     pub backend: BackendChoice,
     /// Interpreter or JIT (CPU backend).
     pub engine: kvrm_cpu::ExecMode,
+    /// `--break`: stop before these pcs.
+    pub breakpoints: Vec<u64>,
+    /// `--watch`: stop before accesses to these ranges.
+    pub watchpoints: Vec<Watchpoint>,
+    /// `--mode`: how the CUDA backend issues the run.
+    pub mode: crate::mode::RunMode,
+    /// `--batch`: instructions per run of `--mode continuous`.
+    pub batch: u64,
 }
 
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
@@ -31,6 +39,8 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
     match crate::backend::open(opts.backend, 1, true, false, opts.engine)? {
         Backend::Cpu => {
             let mut engine = CpuEngine::with_exec_mode(opts.engine);
+            engine.set_breakpoints(&opts.breakpoints);
+            engine.set_watchpoints(&opts.watchpoints);
             let printer = opts.trace.then(|| crate::trace::install(&mut engine));
             let mut cpu = Machine::new(engine, flat_memory(opts)?);
             load(opts, &image, cpu.memory_mut())?;
@@ -42,15 +52,32 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
             let stats = kvrm_isa::Engine::stats(&cpu.engine);
             Ok(finish(opts, &result, cpu.state(), &stats))
         }
-        Backend::Cuda(_) if opts.trace => {
-            anyhow::bail!("--trace runs on the CPU backend only (--backend cpu)")
-        }
         Backend::Cuda(engine) => {
-            let mut gpu = Machine::new(*engine, flat_memory(opts)?);
+            let mut engine = *engine;
+            engine.set_breakpoints(&opts.breakpoints);
+            engine.set_watchpoints(&opts.watchpoints);
+            let printer = opts.trace.then(|| crate::trace::install_cuda(&mut engine));
+            let mut gpu = Machine::new(engine, flat_memory(opts)?);
             load(opts, &image, gpu.memory_mut())?;
             gpu.set_pc(opts.entry);
-            let result = gpu.run(opts.max_instructions);
-            let stats = kvrm_isa::Engine::stats(&gpu.engine);
+            let (result, mode_stats) = crate::mode::run_one(
+                &mut gpu.engine,
+                gpu.id,
+                opts.max_instructions,
+                opts.mode,
+                opts.batch,
+            )?;
+            if let Some(p) = printer {
+                p.finish(None);
+            }
+            if let Some(e) = gpu.engine.take_error() {
+                eprintln!("kvrm: {e}");
+            }
+            let mut stats = kvrm_isa::Engine::stats(&gpu.engine);
+            stats.push(("cuda mode runs", mode_stats.runs));
+            if opts.mode == crate::mode::RunMode::Async {
+                stats.push(("cuda async progress polls", mode_stats.polls));
+            }
             Ok(finish(opts, &result, gpu.state(), &stats))
         }
     }
@@ -114,10 +141,16 @@ pub fn report(opts: &RawRunOptions, result: &RunResult, state: &CpuState) -> Str
     }
 }
 
-/// A raw run's exit status: 1 for a fault or an undefined instruction, else 0.
+/// A raw run's exit status: 1 for a fault, an undefined instruction or an
+/// engine error, 126 for a breakpoint or watchpoint (as an ELF run), else 0.
 pub fn exit_status(stop: &StopReason) -> i32 {
     match stop {
-        StopReason::Fault { .. } | StopReason::Undefined { .. } => 1,
+        StopReason::Fault { .. }
+        | StopReason::Undefined { .. }
+        | StopReason::EngineError { .. } => 1,
+        StopReason::Breakpoint { .. } | StopReason::Watchpoint { .. } => {
+            kvrm_linux::DEBUG_STOP_STATUS
+        }
         _ => 0,
     }
 }
@@ -144,6 +177,9 @@ fn json_report(r: &RunResult, s: &CpuState) -> serde_json::Value {
         StopReason::Undefined { encoding, .. } => v["encoding"] = encoding.into(),
         StopReason::Syscall { imm } => v["svc_imm"] = imm.into(),
         StopReason::Halted { imm, .. } => v["imm"] = imm.into(),
+        StopReason::Watchpoint { addr, access, .. } => {
+            v["watch"] = serde_json::json!({ "addr": addr, "access": access.as_str() });
+        }
         _ => {}
     }
     v

@@ -48,6 +48,10 @@ pub struct ElfRunOptions {
     pub net: bool,
     /// `--engine`: interpreter or JIT.
     pub engine: kvrm_cpu::ExecMode,
+    /// `--break`: stop before these pcs (numbers or symbols of the program).
+    pub breakpoints: Vec<String>,
+    /// `--watch`: stop before accesses to these ranges.
+    pub watchpoints: Vec<kvrm_isa::Watchpoint>,
 }
 
 impl ElfRunOptions {
@@ -72,6 +76,8 @@ impl ElfRunOptions {
             backend: BackendChoice::Cpu,
             net: false,
             engine: kvrm_cpu::ExecMode::Interp,
+            breakpoints: vec![],
+            watchpoints: vec![],
         }
     }
 
@@ -219,26 +225,38 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     init_logging(opts.quiet);
     let spec = opts.program_spec()?;
     let config = opts.kernel_config();
+    let breakpoints = opts
+        .breakpoints
+        .iter()
+        .map(|b| resolve_address(&opts.program, b))
+        .collect::<anyhow::Result<Vec<u64>>>()?;
     let backend = crate::backend::open(opts.backend, 1, true, opts.quiet, opts.engine)?;
-    let (engine, tracer): (Box<dyn Engine>, _) = match backend {
+    let (mut engine, tracer): (Box<dyn Engine>, _) = match backend {
         Backend::Cpu => {
             let mut engine = CpuEngine::with_exec_mode(opts.engine);
             let tracer = opts.trace.then(|| crate::trace::install(&mut engine));
             (Box::new(engine), tracer)
         }
-        Backend::Cuda(_) if opts.trace => {
-            anyhow::bail!("--trace runs on the CPU backend only (--backend cpu)")
+        Backend::Cuda(mut engine) => {
+            let tracer = opts.trace.then(|| crate::trace::install_cuda(&mut engine));
+            (engine, tracer)
         }
-        Backend::Cuda(engine) => (engine, None),
     };
+    engine.set_breakpoints(&breakpoints);
+    engine.set_watchpoints(&opts.watchpoints);
     let mut kernel = Kernel::new(engine, config);
     kvrm_linux::spawn(&mut kernel, &spec)?;
     let summary = kernel.run();
     if let Some(t) = tracer {
         t.finish(None);
     }
+    if let Some(e) = kernel.engine_mut().take_error() {
+        eprintln!("kvrm: {e}");
+    }
     let _ = std::io::stdout().flush();
     match summary.end {
+        // Asked for with --break/--watch: reported even with --quiet.
+        RunEnd::DebugStop { stop } => eprintln!("kvrm: {stop}"),
         _ if opts.quiet => {}
         RunEnd::Crashed { .. } => {}
         RunEnd::CycleLimit => {
@@ -255,7 +273,8 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     if opts.stats {
         eprint!("{}", kvrm_linux::format_stats(&summary, &kernel));
     }
-    if kernel.live_processes() > 0 && summary.end != RunEnd::CycleLimit {
+    let stopped = matches!(summary.end, RunEnd::CycleLimit | RunEnd::DebugStop { .. });
+    if kernel.live_processes() > 0 && !stopped {
         if kernel.engine().name() == "cpu" {
             finish_in_background(&mut kernel, summary.end.status());
         } else {
@@ -273,6 +292,33 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
         Some(sig) => Exit::Signal(sig),
         None => Exit::Code(summary.end.status()),
     })
+}
+
+/// A `--break` address: a number (decimal or 0x-hex), or the name of a
+/// symbol of a non-PIE `program` (its address in the file is where it runs).
+pub fn resolve_address(program: &std::path::Path, s: &str) -> anyhow::Result<u64> {
+    if let Ok(v) = crate::parse_u64(s) {
+        return Ok(v);
+    }
+    use object::{Object, ObjectKind, ObjectSymbol};
+    let data = std::fs::read(program)
+        .map_err(|e| anyhow::anyhow!("--break {s}: cannot read {}: {e}", program.display()))?;
+    let file = object::File::parse(&*data)
+        .map_err(|e| anyhow::anyhow!("--break {s}: {}: {e}", program.display()))?;
+    anyhow::ensure!(
+        file.kind() == ObjectKind::Executable,
+        "--break {s}: symbols only for non-PIE executables (give the address)"
+    );
+    file.symbols()
+        .chain(file.dynamic_symbols())
+        .find(|sym| sym.name() == Ok(s) && sym.address() != 0)
+        .map(|sym| sym.address())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--break {s}: not a number and no symbol of {}",
+                program.display()
+            )
+        })
 }
 
 /// The first guest process ended but others still run (a background job

@@ -4,7 +4,8 @@ use std::io::{BufWriter, Stderr, Write};
 use std::sync::{Arc, Mutex};
 
 use kvrm_cpu::CpuEngine;
-use kvrm_isa::CpuState;
+use kvrm_cuda::CudaEngine;
+use kvrm_isa::{reg_writes, CpuState, RegWrite, TraceEntry};
 use yaxpeax_arch::{Decoder, U8Reader};
 use yaxpeax_arm::armv8::a64::InstDecoder;
 
@@ -37,34 +38,19 @@ impl TracePrinter {
             return;
         };
         let after = after.unwrap_or(&p.before);
-        let mut line = format!(
-            "{:#014x}: {:08x}  {:<36}",
-            p.before.pc,
-            p.word,
-            disassemble(p.word)
-        );
-        let b = &p.before;
-        for i in 0..31 {
-            if b.x[i] != after.x[i] {
-                line.push_str(&format!(" x{i}={:#x}", after.x[i]));
-            }
-        }
-        if b.sp != after.sp {
-            line.push_str(&format!(" sp={:#x}", after.sp));
-        }
-        if b.nzcv != after.nzcv {
-            line.push_str(&format!(" nzcv={:#x}", after.nzcv >> 28));
-        }
-        for i in 0..32 {
-            if b.v[i] != after.v[i] {
-                line.push_str(&format!(" v{i}={:#x}", after.vreg(i as u32)));
-            }
-        }
-        if b.fpsr != after.fpsr {
-            line.push_str(&format!(" fpsr={:#x}", after.fpsr));
-        }
-        let _ = writeln!(self.out, "{}", line.trim_end());
+        let line = format_line(p.before.pc, p.word, &reg_writes(&p.before, after));
+        let _ = writeln!(self.out, "{line}");
     }
+}
+
+/// One trace line: pc, encoding, disassembly, the registers written.
+pub fn format_line(pc: u64, word: u32, writes: &[RegWrite]) -> String {
+    let mut line = format!("{pc:#014x}: {word:08x}  {:<36}", disassemble(word));
+    for w in writes {
+        line.push(' ');
+        line.push_str(&w.to_string());
+    }
+    line.trim_end().to_string()
 }
 
 /// Shared handle to the printer installed in a CPU.
@@ -101,6 +87,22 @@ pub fn install(engine: &mut CpuEngine) -> TraceHandle {
     TraceHandle(printer)
 }
 
+/// Print the CUDA engine's trace (its per-lane trace rings, read after each
+/// launch) to stderr in the same format.
+pub fn install_cuda(engine: &mut CudaEngine) -> TraceHandle {
+    let printer = Arc::new(Mutex::new(TracePrinter {
+        pending: None,
+        out: BufWriter::new(std::io::stderr()),
+    }));
+    let p = printer.clone();
+    engine.set_trace(Some(Box::new(move |_, e: &TraceEntry| {
+        let mut p = p.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let line = format_line(e.pc, e.word, &e.writes);
+        let _ = writeln!(p.out, "{line}");
+    })));
+    TraceHandle(printer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +111,17 @@ mod tests {
     fn disassembles_a64() {
         assert_eq!(disassemble(0x91000421), "add x1, x1, #0x1");
         assert!(disassemble(0xd4200000).starts_with("brk"));
+    }
+
+    #[test]
+    fn lines_list_the_registers_written() {
+        let w = [RegWrite::X(1, 2), RegWrite::Nzcv(0x6000_0000)];
+        let line = format_line(0x40, 0x91000421, &w);
+        assert!(
+            line.starts_with("0x000000000040: 91000421  add x1, x1, #0x1"),
+            "{line}"
+        );
+        assert!(line.ends_with(" x1=0x2 nzcv=0x6"), "{line}");
+        assert!(!format_line(0, 0xd4200000, &[]).ends_with(' '));
     }
 }

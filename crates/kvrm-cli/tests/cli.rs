@@ -365,3 +365,222 @@ fn engine_switch() {
     assert!(out.status.success(), "{out:?}");
     assert!(stdout(&out).contains("jit"), "{}", stdout(&out));
 }
+
+/// 0x00 movz x0, #5; 0x04 movz x2, #0x8000; 0x08 str x0, [x2];
+/// 0x0c ldr x3, [x2]; 0x10 add x0, x0, #1; 0x14 brk #0
+const STORE_LOAD: [u32; 6] = [
+    0xd280_00a0,
+    0xd290_0002,
+    0xf900_0040,
+    0xf940_0043,
+    0x9100_0400,
+    BRK_0,
+];
+
+#[test]
+fn raw_breakpoints_and_watchpoints_stop_with_status_126() {
+    let f = raw_file("debug.bin", &STORE_LOAD);
+    let raw = f.to_str().unwrap();
+    // Before the add at 0x10: four instructions ran, x0 is still 5.
+    let out = kvrm(&["run", "--raw", raw, "--json", "--break", "0x10"]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["stop"], "breakpoint");
+    assert_eq!(v["message"], "breakpoint at pc 0x10");
+    assert_eq!(v["pc"], 0x10);
+    assert_eq!(v["cycles"], 4);
+    assert_eq!(v["x"][0], 5);
+    assert_eq!(v["x"][3], 5);
+    // The 8-byte store at 0x8000 touches 0x8004: stops before it.
+    let out = kvrm(&["run", "--raw", raw, "--json", "--watch", "0x8004:4:w"]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["stop"], "watchpoint");
+    assert_eq!(v["pc"], 8);
+    assert_eq!(v["cycles"], 2);
+    assert_eq!(v["watch"]["addr"], 0x8004);
+    assert_eq!(v["watch"]["access"], "write");
+    // A read watchpoint: the load at 0xc, in the text report.
+    let out = kvrm(&["run", "--raw", raw, "--watch", "0x8000:r"]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    assert!(
+        stdout(&out).starts_with("stop: watchpoint: read of 0x8000 at pc 0xc\n"),
+        "{}",
+        stdout(&out)
+    );
+    // Watched bytes nobody touches, a breakpoint never reached: a normal halt.
+    let out = kvrm(&[
+        "run",
+        "--raw",
+        raw,
+        "--watch",
+        "0x9000:8:rw",
+        "--break",
+        "0x100",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(stdout(&out).starts_with("stop: halted"), "{}", stdout(&out));
+    // Both: the watchpoint at 0x8 comes first.
+    let out = kvrm(&["run", "--raw", raw, "--break", "0x10", "--watch", "0x8000"]);
+    assert!(stdout(&out).starts_with("stop: watchpoint: write of 0x8000 at pc 0x8\n"));
+}
+
+#[test]
+fn trace_stops_before_the_breakpoint() {
+    let f = raw_file("debug_trace.bin", &STORE_LOAD);
+    let out = kvrm(&[
+        "run",
+        "--raw",
+        f.to_str().unwrap(),
+        "--trace",
+        "--break",
+        "0x10",
+    ]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(lines[0].contains("mov x0, #0x5") && lines[0].ends_with("x0=0x5"));
+    assert!(lines[2].starts_with("0x000000000008: f9000040  str x0, [x2]"));
+    assert!(lines[3].ends_with("x3=0x5"), "{}", lines[3]);
+    assert!(!err.contains("add x0"), "the add did not run: {err}");
+}
+
+#[test]
+fn elf_breakpoints_by_address_and_symbol() {
+    let exe = asm_program("exit42");
+    // e_entry of the ELF header (offset 24): exit42's _start.
+    let bytes = std::fs::read(&exe).unwrap();
+    let entry = u64::from_le_bytes(bytes[24..32].try_into().unwrap());
+    // The second instruction (movz x8, #94).
+    let second = format!("{:#x}", entry + 4);
+    let out = kvrm(&["run", "--break", &second, &exe]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    assert_eq!(stderr(&out), format!("kvrm: breakpoint at pc {second}\n"));
+    // exit42 has no symbol table: a name is an error.
+    let out = kvrm(&["run", "--break", "_start", &exe]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stderr(&out).contains("no symbol"), "{}", stderr(&out));
+    // Not reached (past the exit): the guest's own status.
+    let out = kvrm(&["run", "--break", "0x10", &exe]);
+    assert_eq!(out.status.code(), Some(42), "{out:?}");
+    let out = kvrm(&["run", "--break", "no_such_symbol", &exe]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stderr(&out).contains("no_such_symbol"), "{}", stderr(&out));
+}
+
+#[test]
+fn debug_and_mode_options_are_checked() {
+    let f = raw_file("modes.bin", &STORE_LOAD);
+    let raw = f.to_str().unwrap();
+    let exe = asm_program("exit42");
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["run", "--raw", raw, "--backend", "cpu", "--mode", "async"],
+            "--mode async needs the CUDA backend",
+        ),
+        (
+            &["run", "--mode", "continuous", &exe],
+            "--mode continuous applies to --raw images",
+        ),
+        (
+            &["run", "--raw", raw, "--batch", "10"],
+            "--batch applies to --mode continuous",
+        ),
+        (
+            &["run", "--raw", raw, "--break", "main"],
+            "raw images need a number",
+        ),
+        (
+            &["run", "--raw", raw, "--watch", "0x8000:0"],
+            "LEN must be at least 1",
+        ),
+        (
+            &["run", "--raw", raw, "--watch", "0x8000:4:x"],
+            "ADDR[:LEN][:r|w|rw]",
+        ),
+    ];
+    for (args, msg) in cases {
+        let out = kvrm(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(stderr(&out).contains(msg), "{args:?}: {}", stderr(&out));
+    }
+    // The CPU backend's own mode is accepted.
+    let out = kvrm(&[
+        "run",
+        "--raw",
+        raw,
+        "--backend",
+        "cpu",
+        "--mode",
+        "standard",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = kvrm(&["run", "--help"]);
+    for word in ["--break", "--watch", "--mode", "continuous", "async"] {
+        assert!(stdout(&out).contains(word), "help lacks {word}");
+    }
+}
+
+#[test]
+fn cuda_trace_and_modes_without_a_gpu_are_clean_errors() {
+    let f = raw_file("cuda.bin", &STORE_LOAD);
+    let raw = f.to_str().unwrap();
+    for extra in [
+        &["--trace"][..],
+        &["--mode", "async"],
+        &["--mode", "continuous"],
+    ] {
+        let mut args = vec!["run", "--raw", raw, "--backend", "cuda"];
+        args.extend_from_slice(extra);
+        let out = kvrm(&args);
+        if out.status.success() {
+            println!("a GPU is present: {extra:?} ran");
+            continue;
+        }
+        let err = stderr(&out);
+        assert!(!err.contains("CPU backend only"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+/// `--break SYMBOL` on a non-PIE program with a symbol table (assembled here
+/// with aarch64-linux-gnu-gcc; skipped without it).
+#[test]
+fn elf_breakpoint_on_a_symbol() {
+    let dir = std::env::temp_dir().join(format!("kvrm-cli-sym-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("mark.S");
+    let exe = dir.join("mark");
+    std::fs::write(
+        &src,
+        ".global _start\n.text\n_start:\n movz x0, #42\nmark:\n movz x8, #94\n svc #0\n",
+    )
+    .unwrap();
+    let built = Command::new("aarch64-linux-gnu-gcc")
+        .args(["-nostdlib", "-static", "-no-pie", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output();
+    match built {
+        Ok(o) if o.status.success() => {}
+        other => {
+            println!("skipped: cannot build with aarch64-linux-gnu-gcc: {other:?}");
+            return;
+        }
+    }
+    let bytes = std::fs::read(&exe).unwrap();
+    let entry = u64::from_le_bytes(bytes[24..32].try_into().unwrap());
+    let exe = exe.to_str().unwrap();
+    // `mark` is the second instruction of _start (the entry point).
+    let out = kvrm(&["run", "-q", "--break", "mark", exe]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    assert_eq!(
+        stderr(&out),
+        format!("kvrm: breakpoint at pc {:#x}\n", entry + 4)
+    );
+    let out = kvrm(&["run", "--break", "_start", exe]);
+    assert_eq!(stderr(&out), format!("kvrm: breakpoint at pc {entry:#x}\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,13 +7,18 @@
 //! every instruction is atomic with respect to the other machines, which keeps
 //! exclusives and LSE atomics atomic between guest threads.
 
-use kvrm_isa::{AddressSpace, CpuState, Engine, MachineId, MachineStop, SpaceId, StopReason};
+use kvrm_isa::{
+    AddressSpace, CpuState, Engine, MachineId, MachineStop, SpaceId, StopReason, Watchpoint,
+};
 
 use crate::{Cpu, ExecMode};
 
 struct MachineSlot {
     state: CpuState,
     space: SpaceId,
+    /// Where this machine last stopped on a breakpoint or watchpoint (its
+    /// next run steps over it).
+    resume_pc: Option<u64>,
 }
 
 /// Many machines interpreted on the host.
@@ -33,6 +38,9 @@ pub struct CpuEngine {
     /// JIT counters of spaces already removed (boxed: kept small for the
     /// engine's users that hold it by value).
     removed_jit_stats: Box<crate::JitStats>,
+    /// Breakpoints and watchpoints of every space (the checked interpreter
+    /// loop runs while any is set, in JIT mode too); boxed, as above.
+    debug: Box<(Vec<u64>, Vec<Watchpoint>)>,
 }
 
 impl CpuEngine {
@@ -125,6 +133,8 @@ impl Engine for CpuEngine {
     fn add_space(&mut self, space: AddressSpace) -> SpaceId {
         let mut cpu = Cpu::new(space);
         cpu.set_exec_mode(self.mode);
+        cpu.set_breakpoints(&self.debug.0);
+        cpu.set_watchpoints(&self.debug.1);
         let id = take_slot(&mut self.spaces, &mut self.free_spaces, cpu);
         if self.users.len() <= id as usize {
             self.users.resize(id as usize + 1, 0);
@@ -157,7 +167,11 @@ impl Engine for CpuEngine {
 
     fn add_machine(&mut self, space: SpaceId, state: CpuState) -> MachineId {
         self.users[space.0 as usize] += 1;
-        let slot = MachineSlot { state, space };
+        let slot = MachineSlot {
+            state,
+            space,
+            resume_pc: None,
+        };
         MachineId(take_slot(&mut self.machines, &mut self.free_machines, slot))
     }
 
@@ -199,6 +213,22 @@ impl Engine for CpuEngine {
         self.jit_totals().map(|s| s.lines()).unwrap_or_default()
     }
 
+    fn set_breakpoints(&mut self, pcs: &[u64]) -> bool {
+        self.debug.0 = pcs.to_vec();
+        for cpu in self.spaces.iter_mut().flatten() {
+            cpu.set_breakpoints(pcs);
+        }
+        true
+    }
+
+    fn set_watchpoints(&mut self, watch: &[Watchpoint]) -> bool {
+        self.debug.1 = watch.to_vec();
+        for cpu in self.spaces.iter_mut().flatten() {
+            cpu.set_watchpoints(watch);
+        }
+        true
+    }
+
     fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>) {
         for &m in machines {
             let Some(slot) = self.machines[m.0 as usize].as_mut() else {
@@ -214,7 +244,9 @@ impl Engine for CpuEngine {
             if self.tracer.is_some() {
                 cpu.set_tracer(self.tracer.take());
             }
+            cpu.resume_pc = slot.resume_pc;
             let r = cpu.run_for(budget);
+            slot.resume_pc = r.stop.debug_pc();
             if let Some(t) = cpu.take_tracer() {
                 self.tracer = Some(t);
             }

@@ -76,6 +76,11 @@ pub struct Cpu {
     /// What CNTVCT_EL0 reads in a deterministic run (virtual time, fixed for
     /// the slice); `None`: host time.
     pub virtual_counter: Option<u64>,
+    /// Breakpoint pcs (sorted; empty: none).
+    breakpoints: Vec<u64>,
+    /// The pc of the last breakpoint or watchpoint stop: a run that starts
+    /// there steps over it (executes that instruction without the checks).
+    pub resume_pc: Option<u64>,
 }
 
 impl Cpu {
@@ -95,7 +100,31 @@ impl Cpu {
             tracer: None,
             jit: None,
             virtual_counter: None,
+            breakpoints: Vec::new(),
+            resume_pc: None,
         }
+    }
+
+    /// Stop before executing an instruction at any of `pcs`
+    /// ([`StopReason::Breakpoint`]); empty: none. While breakpoints or
+    /// watchpoints are set, the interpreter's checked loop runs (the JIT is
+    /// not used).
+    pub fn set_breakpoints(&mut self, pcs: &[u64]) {
+        let mut v = pcs.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        self.breakpoints = v;
+    }
+
+    /// Stop before a data access to watched memory
+    /// ([`StopReason::Watchpoint`]); empty: none.
+    pub fn set_watchpoints(&mut self, list: &[kvrm_isa::Watchpoint]) {
+        self.mem.set_watchpoints(list);
+    }
+
+    /// Are breakpoints or watchpoints set?
+    pub fn debugging(&self) -> bool {
+        !self.breakpoints.is_empty() || self.mem.watching()
     }
 
     /// Choose the interpreter or the JIT (dropping any compiled code).
@@ -157,6 +186,9 @@ impl Cpu {
     #[cold]
     pub fn fault(&mut self, f: MemFault) -> Flow {
         let pc = self.state.pc;
+        if let Some((addr, access)) = self.mem.take_watch_hit() {
+            return self.stop(StopReason::Watchpoint { pc, addr, access });
+        }
         self.stop(StopReason::fault(f, pc))
     }
 
@@ -298,11 +330,14 @@ impl Cpu {
     pub fn run_for(&mut self, max: u64) -> RunResult {
         let start = Instant::now();
         let mut retired = 0u64;
-        let stop = if self.tracer.is_some() {
+        let stop = if self.tracer.is_some() || self.debugging() {
+            // Breakpoints and watchpoints: the checked loop, never the JIT.
             self.run_traced(max, &mut retired)
         } else if self.jit.is_some() {
+            self.resume_pc = None;
             self.run_jit(max, &mut retired)
         } else {
+            self.resume_pc = None;
             self.run_fast(max, &mut retired)
         };
         RunResult {
@@ -398,14 +433,25 @@ impl Cpu {
         stop
     }
 
+    /// The checked loop: the tracer, breakpoints and watchpoints.
     fn run_traced(&mut self, max: u64, retired: &mut u64) -> StopReason {
         let mut tracer = self.tracer.take();
         let mut n = 0u64;
         self.mem.sync_epoch();
+        // Resuming from a breakpoint or watchpoint stop: step over it.
+        let step_over = self.resume_pc.take() == Some(self.state.pc);
         let stop = loop {
             if n >= max {
                 break StopReason::CycleLimit;
             }
+            let armed = !(step_over && n == 0);
+            if armed && !self.breakpoints.is_empty() {
+                let pc = self.state.pc;
+                if self.breakpoints.binary_search(&pc).is_ok() {
+                    break StopReason::Breakpoint { pc };
+                }
+            }
+            self.mem.arm_watchpoints(armed);
             if let Some(t) = tracer.as_mut() {
                 let word = self.mem.fetch_u32(self.state.pc).unwrap_or(0);
                 t(&self.state, word);
@@ -422,6 +468,9 @@ impl Cpu {
                 self.drop_dirty_code();
             }
         };
+        // Host accesses between runs are not watched.
+        self.mem.arm_watchpoints(false);
+        self.resume_pc = stop.debug_pc();
         self.tracer = tracer;
         *retired = n;
         stop

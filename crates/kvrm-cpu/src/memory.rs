@@ -12,7 +12,7 @@
 use std::ops::{Deref, DerefMut};
 
 use kvrm_isa::space::{page_of, PAGE_MASK};
-use kvrm_isa::{Access, AddressSpace, FaultKind, MemFault, PAGE_SIZE};
+use kvrm_isa::{watch_hit, Access, AddressSpace, FaultKind, MemFault, Watchpoint, PAGE_SIZE};
 
 pub(crate) const TLB_ENTRIES: usize = 256;
 const INVALID_TAG: u64 = u64::MAX;
@@ -54,6 +54,17 @@ pub struct CpuMemory {
     tlb_read: Box<[TlbEntry; TLB_ENTRIES]>,
     tlb_write: Box<[TlbEntry; TLB_ENTRIES]>,
     epoch: u64,
+    /// Watchpoints, or `None`. While set, the TLBs are not filled, so every
+    /// data access takes the slow paths, which check them.
+    watch: Option<Box<WatchState>>,
+}
+
+struct WatchState {
+    list: Vec<Watchpoint>,
+    /// Checks apply (off for the instruction a run steps over).
+    armed: bool,
+    /// The access that hit: (lowest watched address, access).
+    hit: Option<(u64, Access)>,
 }
 
 impl Deref for CpuMemory {
@@ -77,7 +88,60 @@ impl CpuMemory {
             tlb_read: Box::new([EMPTY_TLB; TLB_ENTRIES]),
             tlb_write: Box::new([EMPTY_TLB; TLB_ENTRIES]),
             epoch,
+            watch: None,
         }
+    }
+
+    /// Watch guest memory (an empty list removes the watchpoints): a data
+    /// access that hits fails with a [`MemFault`] and is recorded, for
+    /// [`Self::take_watch_hit`].
+    pub fn set_watchpoints(&mut self, list: &[Watchpoint]) {
+        self.flush_tlb();
+        self.watch = (!list.is_empty()).then(|| {
+            Box::new(WatchState {
+                list: list.to_vec(),
+                armed: false,
+                hit: None,
+            })
+        });
+    }
+
+    /// Are watchpoints set?
+    pub fn watching(&self) -> bool {
+        self.watch.is_some()
+    }
+
+    /// Check the watchpoints on the next accesses (`false`: step over them)
+    /// and forget any earlier hit.
+    pub fn arm_watchpoints(&mut self, armed: bool) {
+        if let Some(w) = self.watch.as_deref_mut() {
+            w.armed = armed;
+            w.hit = None;
+        }
+    }
+
+    /// The watchpoint hit by the access that failed last, if one did.
+    pub fn take_watch_hit(&mut self) -> Option<(u64, Access)> {
+        self.watch.as_deref_mut().and_then(|w| w.hit.take())
+    }
+
+    /// Record and refuse an access of `len` bytes at `addr` that hits a
+    /// watchpoint.
+    #[inline]
+    fn check_watch(&mut self, addr: u64, len: u64, access: Access) -> Result<(), MemFault> {
+        if let Some(w) = self.watch.as_deref_mut() {
+            if w.armed {
+                if let Some(a) = watch_hit(&w.list, addr, len, access) {
+                    w.hit = Some((a, access));
+                    return Err(MemFault {
+                        addr: a,
+                        access,
+                        kind: FaultKind::Unmapped,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The address space, without the TLBs.
@@ -156,6 +220,9 @@ impl CpuMemory {
                 kind: FaultKind::Unmapped,
             });
         }
+        // A watchpoint stops before the access, as the device does.
+        self.check_watch(addr, out.len() as u64, Access::Read)?;
+        let fill = self.watch.is_none();
         let mut done = 0usize;
         while done < out.len() {
             let a = addr + done as u64;
@@ -165,12 +232,14 @@ impl CpuMemory {
             let idx = self.space.frame_index(page, Access::Read, a, false)?;
             if let Some(f) = self.space.frame(idx) {
                 out[done..done + n].copy_from_slice(&f[off..off + n]);
-                let host = f.as_ptr() as usize;
-                self.tlb_read[tlb_slot(page)] = TlbEntry {
-                    tag: page,
-                    host,
-                    frame: idx,
-                };
+                if fill {
+                    let host = f.as_ptr() as usize;
+                    self.tlb_read[tlb_slot(page)] = TlbEntry {
+                        tag: page,
+                        host,
+                        frame: idx,
+                    };
+                }
             }
             done += n;
         }
@@ -194,8 +263,11 @@ impl CpuMemory {
 
     #[cold]
     fn write_slow(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
+        // A watchpoint stops before the access, as the device does.
+        self.check_watch(addr, bytes.len() as u64, Access::Write)?;
         // Check every page first, so a faulting write changes nothing.
         self.check_write(addr, bytes.len() as u64)?;
+        let fill = self.watch.is_none();
         let mut done = 0usize;
         while done < bytes.len() {
             let a = addr + done as u64;
@@ -215,7 +287,7 @@ impl CpuMemory {
             }
             if let Some(f) = self.space.frame_mut(idx) {
                 f[off..off + n].copy_from_slice(&bytes[done..done + n]);
-                if !code {
+                if !code && fill {
                     let host = f.as_mut_ptr() as usize;
                     self.tlb_write[slot] = TlbEntry {
                         tag: page,

@@ -76,6 +76,7 @@ __device__ int exec_atomic_rmw(Lane &L, u32 w, u32 op) {
     u32 size = 1u << bits(w, 30, 2);
     u64 addr = xsp(L, f_rn(w));
     if (misaligned(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
+    if (watched(L, addr, size, ACCESS_READ)) return FLOW_STOP;
     u8 *r = translate(L, addr, ACCESS_READ, addr);
     if (!r) return FLOW_STOP;
     u64 mask = ~0ull >> (64 - 8 * size);
@@ -83,6 +84,9 @@ __device__ int exec_atomic_rmw(Lane &L, u32 w, u32 op) {
     u64 v = (op == AOP_CAS ? xr(L, t) : xr(L, s)) & mask;
     u64 cmp = xr(L, s) & mask;
     u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
+    if (L.nwatch && (op != AOP_CAS || load_le(r + off, size) == cmp) &&
+        watched(L, addr, size, ACCESS_WRITE))
+        return FLOW_STOP; // a CAS whose compare fails writes nothing
     u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
     u64 old;
     if (!wp) {
@@ -184,11 +188,14 @@ __device__ int exec_casp(Lane &L, u32 w) {
             if (!mem_write(L, addr, 16, b)) return FLOW_STOP;
         }
     } else {
+        if (watched(L, addr, 8, ACCESS_READ)) return FLOW_STOP;
         u8 *r = translate(L, addr, ACCESS_READ, addr);
         if (!r) return FLOW_STOP;
         u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
         u64 cmp = (cl & 0xffffffffull) | (ch << 32);
         u64 nv = (nl & 0xffffffffull) | (nh << 32);
+        if (L.nwatch && load_le(r + off, 8) == cmp && watched(L, addr, 8, ACCESS_WRITE))
+            return FLOW_STOP;
         u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
         u64 old;
         if (!wp) {

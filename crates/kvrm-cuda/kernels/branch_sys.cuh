@@ -117,6 +117,7 @@ __device__ int exec_msr(Lane &L, u32 w) {
 // DC ZVA: zero the 64-byte block holding Xt (one aligned access, all or nothing).
 __device__ int exec_dc_zva(Lane &L, u32 w) {
     u64 a = xr(L, f_rd(w)) & ~63ull;
+    if (watched(L, a, 64, ACCESS_WRITE)) return FLOW_STOP;
     u8 *b = translate(L, a, ACCESS_WRITE, a);
     if (!b) return FLOW_STOP;
     u64 *p = (u64 *)(b + (a & (KVRM_PAGE_SIZE - 1)));
@@ -126,6 +127,7 @@ __device__ int exec_dc_zva(Lane &L, u32 w) {
 // DC CVA* / IC IVAU: nothing to maintain, but the address must be readable.
 __device__ int exec_cache_maintenance(Lane &L, u32 w) {
     u64 a = xr(L, f_rd(w));
+    if (watched(L, a, 1, ACCESS_READ)) return FLOW_STOP;
     return translate(L, a, ACCESS_READ, a) ? FLOW_NEXT : FLOW_STOP;
 }
 

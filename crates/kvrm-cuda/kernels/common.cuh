@@ -25,6 +25,8 @@ typedef unsigned char u8;
 #define STOP_NEEDS_HOST 5
 #define STOP_NEED_FRAMES 6
 #define STOP_CODE_WRITE 7
+#define STOP_BREAKPOINT 8  // addr = pc
+#define STOP_WATCHPOINT 9  // aux = access, addr = lowest watched address accessed
 
 #define ACCESS_READ 0
 #define ACCESS_WRITE 1
@@ -89,6 +91,52 @@ struct KvrmLaneStop {
     u64 pad;
 };
 
+// A watched range (crates/kvrm-cuda/src/layout.rs: Watch): kind bit 0 =
+// reads, bit 1 = writes.
+struct KvrmWatch {
+    u64 addr;
+    u64 len;
+    u32 kind;
+    u32 pad;
+};
+
+// One register an instruction wrote, for the trace ring: reg 0-30 = x0-x30,
+// 31 = sp, 32 = nzcv, 33 = fpsr, 64 + i = v<i> (lo, hi).
+struct KvrmTraceWrite {
+    u32 reg;
+    u32 pad;
+    u64 lo;
+    u64 hi;
+};
+#define TRACE_WRITES 6
+
+// One executed instruction (crates/kvrm-cuda/src/layout.rs: TraceRec):
+// nwrites may exceed TRACE_WRITES (then only the first ones are kept).
+struct KvrmTraceRec {
+    u64 pc;
+    u32 word;
+    u32 nwrites;
+    KvrmTraceWrite w[TRACE_WRITES];
+};
+
+// Debugging inputs of a launch (null when none: one test per instruction).
+// Breakpoints stop a lane before the instruction at a listed pc; watchpoints
+// stop it before a data access that touches a watched byte (the instruction
+// does not execute). step_over[lane] != 0: the lane's first instruction runs
+// unchecked (it resumes from a breakpoint or watchpoint stop). trace: per
+// lane, trace_cap records, trace_count[lane] of them written (a ring).
+struct KvrmDebug {
+    const u64 *bps;
+    const KvrmWatch *watch;
+    const u8 *step_over;
+    KvrmTraceRec *trace;
+    u32 *trace_count;
+    u32 nbps;
+    u32 nwatch;
+    u32 trace_cap;
+    u32 pad;
+};
+
 // Everything one lane works with.
 struct Lane {
     KvrmCpuState *s;
@@ -114,6 +162,9 @@ struct Lane {
     // Where a long-running translated loop reports progress (interp.cu).
     u64 *progress;
     volatile u64 *host_progress;
+    // Watchpoints checked on data accesses (nwatch 0: none, or stepping over).
+    const KvrmWatch *watch;
+    u32 nwatch;
 };
 
 __device__ __forceinline__ u32 bits(u32 w, u32 lo, u32 len) { return (w >> lo) & ((1u << len) - 1u); }
@@ -191,6 +242,32 @@ __device__ __forceinline__ int fault(Lane &L, u64 addr, u32 access, u32 kind) {
 }
 
 // ----- guest memory ----------------------------------------------------------
+
+// Does an access of `n` bytes at `addr` touch a watched byte? Then the lane
+// stops (STOP_WATCHPOINT, the lowest such address) before the access.
+__device__ __noinline__ bool watch_slow(Lane &L, u64 addr, u64 n, u32 access) {
+    u32 want = access == ACCESS_READ ? 1u : 2u;
+    u64 last = addr + (n - 1);
+    if (last < addr) last = ~0ull;
+    bool hit = false;
+    u64 best = 0;
+    for (u32 i = 0; i < L.nwatch; i++) {
+        const KvrmWatch &w = L.watch[i];
+        if (!(w.kind & want) || w.len == 0) continue;
+        u64 wlast = w.addr + (w.len - 1);
+        if (wlast < w.addr) wlast = ~0ull;
+        if (addr <= wlast && w.addr <= last) {
+            u64 a = addr > w.addr ? addr : w.addr;
+            if (!hit || a < best) best = a;
+            hit = true;
+        }
+    }
+    if (hit) stop_with(L, STOP_WATCHPOINT, access, best);
+    return hit;
+}
+__device__ __forceinline__ bool watched(Lane &L, u64 addr, u64 n, u32 access) {
+    return L.nwatch != 0 && n != 0 && watch_slow(L, addr, n, access);
+}
 
 __device__ __forceinline__ u64 page_hash(u64 page) { return (page * 0x9e3779b97f4a7c15ull) >> 20; }
 
@@ -308,6 +385,7 @@ __device__ __forceinline__ u8 *translate(Lane &L, u64 addr, u32 access, u64 faul
 // pages; a fault leaves `out` partly written but changes no guest state.
 __device__ bool mem_read(Lane &L, u64 addr, u32 n, u8 *out, u32 access = ACCESS_READ) {
     if (n == 0) return true;
+    if (watched(L, addr, n, ACCESS_READ)) return false;
     if (addr + (u64)(n - 1) < addr) {
         fault(L, addr, access, FAULT_UNMAPPED);
         return false;
@@ -332,6 +410,7 @@ __device__ bool mem_read(Lane &L, u64 addr, u32 n, u8 *out, u32 access = ACCESS_
 // faulting write changes nothing.
 __device__ bool mem_write(Lane &L, u64 addr, u32 n, const u8 *in) {
     if (n == 0) return true;
+    if (watched(L, addr, n, ACCESS_WRITE)) return false;
     u64 last = addr + (u64)(n - 1);
     if (last < addr) {
         fault(L, addr, ACCESS_WRITE, FAULT_UNMAPPED);
@@ -356,6 +435,7 @@ __device__ bool mem_write(Lane &L, u64 addr, u32 n, const u8 *in) {
 
 // Typed little-endian accesses of 1, 2, 4 or 8 bytes (aligned ones in one access).
 __device__ __forceinline__ bool ld(Lane &L, u64 addr, u32 size, u64 *v) {
+    if (watched(L, addr, size, ACCESS_READ)) return false;
     u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
     if ((addr & (size - 1)) == 0) {
         u8 *b = translate(L, addr, ACCESS_READ, addr);
@@ -377,6 +457,7 @@ __device__ __forceinline__ bool ld(Lane &L, u64 addr, u32 size, u64 *v) {
 }
 
 __device__ __forceinline__ bool st(Lane &L, u64 addr, u32 size, u64 v) {
+    if (watched(L, addr, size, ACCESS_WRITE)) return false;
     if ((addr & (size - 1)) == 0) {
         u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
         u8 *b = translate(L, addr, ACCESS_WRITE, addr);
@@ -408,3 +489,6 @@ static_assert(sizeof(KvrmSpaceDev) == 16, "KvrmSpaceDev");
 static_assert(sizeof(KvrmPageEvent) == 24, "KvrmPageEvent");
 static_assert(sizeof(KvrmControl) == 32, "KvrmControl");
 static_assert(sizeof(KvrmLaneStop) == 32, "KvrmLaneStop");
+static_assert(sizeof(KvrmWatch) == 24, "KvrmWatch");
+static_assert(sizeof(KvrmTraceRec) == 160, "KvrmTraceRec");
+static_assert(sizeof(KvrmDebug) == 56, "KvrmDebug");

@@ -93,3 +93,37 @@ __device__ __forceinline__ void count_hot(KvrmHot *hot, u64 pc) {
     atomicAdd(&hot[h].count, 1u);
 }
 
+
+// Is `pc` one of the breakpoints?
+__device__ __noinline__ bool is_breakpoint(const u64 *bps, u32 n, u64 pc) {
+    for (u32 k = 0; k < n; k++)
+        if (bps[k] == pc) return true;
+    return false;
+}
+
+__device__ __forceinline__ void trace_write(KvrmTraceRec *r, u32 reg, u64 lo, u64 hi) {
+    if (r->nwrites < TRACE_WRITES) {
+        KvrmTraceWrite &t = r->w[r->nwrites];
+        t.reg = reg;
+        t.pad = 0;
+        t.lo = lo;
+        t.hi = hi;
+    }
+    r->nwrites++;
+}
+
+// Record an instruction and the registers it changed, in the order the
+// CLI's --trace prints them (x, sp, nzcv, v, fpsr).
+__device__ __noinline__ void trace_record(KvrmTraceRec *r, u64 pc, u32 w, const KvrmCpuState &b,
+                                          const KvrmCpuState &a) {
+    r->pc = pc;
+    r->word = w;
+    r->nwrites = 0;
+    for (u32 k = 0; k < 31; k++)
+        if (a.x[k] != b.x[k]) trace_write(r, k, a.x[k], 0);
+    if (a.sp != b.sp) trace_write(r, 31, a.sp, 0);
+    if (a.nzcv != b.nzcv) trace_write(r, 32, a.nzcv, 0);
+    for (u32 k = 0; k < 32; k++)
+        if (a.v[k][0] != b.v[k][0] || a.v[k][1] != b.v[k][1]) trace_write(r, 64 + k, a.v[k][0], a.v[k][1]);
+    if (a.fpsr != b.fpsr) trace_write(r, 33, a.fpsr, 0);
+}

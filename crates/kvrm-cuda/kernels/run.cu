@@ -23,7 +23,7 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
                                     const u64 *budgets, KvrmLaneStop *stops, u32 gen,
                                     u64 *progress, volatile u64 *host_progress,
                                     const u8 *tb_enabled, const u64 *tb_pages, u32 tb_mask,
-                                    KvrmHot *hot) {
+                                    KvrmHot *hot, const KvrmDebug *dbg) {
     u32 i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes) return;
     u32 m = lane_machine[i];
@@ -47,6 +47,23 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     L.code_page = 0;
     L.progress = progress;
     L.host_progress = host_progress;
+    L.watch = 0;
+    L.nwatch = 0;
+    // Debugging (breakpoints, watchpoints, trace): the host turns translated
+    // blocks off while any is set, so only this loop runs.
+    u32 nbps = 0, nwatch = 0, tcap = 0, tn = 0;
+    bool step_over = false;
+    KvrmTraceRec *trace = 0;
+    if (dbg) {
+        nbps = dbg->nbps;
+        nwatch = dbg->nwatch;
+        L.watch = dbg->watch;
+        step_over = dbg->step_over && dbg->step_over[i];
+        if (dbg->trace && dbg->trace_cap) {
+            tcap = dbg->trace_cap;
+            trace = dbg->trace + (u64)i * tcap;
+        }
+    }
     u64 budget = budgets[i], retired = 0, reported = 0;
     // At a block boundary (a jump target, a fall-through after a branch, a
     // block exit): where a translated block may start.
@@ -72,6 +89,17 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
             if (hot) count_hot(hot, pc);
         }
         boundary = false;
+        KvrmCpuState before;
+        if (dbg) {
+            // The instruction a run resumes at steps over its checks.
+            bool armed = !(step_over && retired == 0);
+            if (armed && nbps && is_breakpoint(dbg->bps, nbps, pc)) {
+                stop_with(L, STOP_BREAKPOINT, 0, pc);
+                break;
+            }
+            L.nwatch = armed ? nwatch : 0;
+            if (trace) before = st;
+        }
         if (pc & 3) {
             fault(L, pc, ACCESS_EXECUTE, FAULT_ALIGNMENT);
             break;
@@ -81,6 +109,13 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
         u32 w = *(const u32 *)(code + (pc & (KVRM_PAGE_SIZE - 1)));
         u32 id = decode(decode_cache, w);
         int flow = execute(L, id, w);
+        // Traced: every instruction the CPU backend's tracer sees (those that
+        // stop the lane included), not the ones the host or a relaunch runs.
+        if (trace && !(flow == FLOW_STOP &&
+                       (L.stop_kind == STOP_NEEDS_HOST || L.stop_kind == STOP_NEED_FRAMES))) {
+            trace_record(&trace[tn % tcap], pc, w, before, st);
+            tn++;
+        }
         if (flow == FLOW_NEXT) {
             st.pc = pc + 4;
             retired++;
@@ -101,6 +136,7 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     if (retired >= budget && L.stop_kind == STOP_CYCLE_LIMIT) {
         L.stop_aux = 0;
     }
+    if (trace) dbg->trace_count[i] = tn;
     states[m] = st;
     KvrmLaneStop s;
     s.kind = L.stop_kind;

@@ -13,7 +13,7 @@ use cudarc::driver::{
 use cudarc::nvrtc::{CompileOptions, Ptx};
 
 use crate::error::CudaError;
-use crate::layout::{Control, Hot, LaneStop, PageEvent, Pte, SpaceDev};
+use crate::layout::{Control, DebugDev, Hot, LaneStop, PageEvent, Pte, SpaceDev, TraceRec, Watch};
 
 // SAFETY: plain `#[repr(C)]` integer structs with no padding invariants;
 // all-zero bytes are valid values.
@@ -28,6 +28,12 @@ unsafe impl ValidAsZeroBits for Control {}
 unsafe impl DeviceRepr for Hot {}
 unsafe impl ValidAsZeroBits for Hot {}
 unsafe impl DeviceRepr for LaneStop {}
+unsafe impl DeviceRepr for Watch {}
+unsafe impl ValidAsZeroBits for Watch {}
+unsafe impl DeviceRepr for TraceRec {}
+unsafe impl ValidAsZeroBits for TraceRec {}
+unsafe impl DeviceRepr for DebugDev {}
+unsafe impl ValidAsZeroBits for DebugDev {}
 unsafe impl ValidAsZeroBits for LaneStop {}
 
 /// Is libcuda loadable?
@@ -116,6 +122,8 @@ pub struct RunArgs<'a> {
     pub host_progress: &'a HostCounter,
     pub tb: Option<(&'a CudaSlice<u8>, &'a CudaSlice<u64>, u32)>,
     pub hot: Option<&'a CudaSlice<Hot>>,
+    /// Breakpoints, watchpoints and the trace ring (`KvrmDebug`), or `None`.
+    pub debug: Option<&'a CudaSlice<DebugDev>>,
 }
 
 pub struct HostCounter {
@@ -370,6 +378,7 @@ impl Gpu {
             None => (0, 0, 0),
         };
         let hot = a.hot.map_or(0, |h| self.address(h));
+        let dbg = a.debug.map_or(0, |d| self.address(d));
         let mut b = self.stream.launch_builder(f);
         b.arg(&a.states)
             .arg(&a.lane_machine)
@@ -388,7 +397,8 @@ impl Gpu {
             .arg(&tb_enabled)
             .arg(&tb_pages)
             .arg(&tb_mask)
-            .arg(&hot);
+            .arg(&hot)
+            .arg(&dbg);
         // SAFETY: the argument list matches `kvrm_run`'s parameters in
         // kernels/run.cu one for one (types and order; the u64 addresses are
         // its pointers); every array is sized for `nlanes` lanes by the

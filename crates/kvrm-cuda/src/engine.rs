@@ -14,8 +14,8 @@ use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice};
 use kvrm_cpu::Cpu;
 use kvrm_isa::table::CLASSES;
 use kvrm_isa::{
-    decode_a64, table, Access, AddressSpace, CpuState, Engine, FaultKind, MachineId, MachineStop,
-    SpaceId, StopReason,
+    decode_a64, reg_writes, table, Access, AddressSpace, CpuState, Engine, FaultKind, MachineId,
+    MachineStop, RegWrite, SpaceId, StopReason, TraceEntry, WatchKind, Watchpoint,
 };
 
 use crate::devmem::{self, DevSpace, FramePool, Traffic};
@@ -37,6 +37,9 @@ const INITIAL_FRAMES: u32 = 16 * 1024;
 const EVENT_CAP: u32 = 1 << 20;
 /// Entries of the device decode memo (`DECODE_CACHE_BITS` in interp.cu).
 const DECODE_CACHE: usize = 1 << 16;
+/// Instructions per launch while tracing: the trace ring holds one more
+/// record per lane (the instruction a lane stops on), so none is lost.
+const TRACE_CHUNK: u64 = 4096;
 
 struct SpaceSlot {
     /// The host copy of the space, inside the interpreter that runs host steps.
@@ -50,6 +53,18 @@ struct SpaceSlot {
 struct MachineSlot {
     state: CpuState,
     space: SpaceId,
+    /// Where this machine last stopped on a breakpoint or watchpoint: its
+    /// next instruction there runs without the checks (steps over it).
+    resume_pc: Option<u64>,
+}
+
+/// Device buffers of a launch's `KvrmDebug`, alive until it is done.
+struct DebugBufs {
+    args: CudaSlice<DebugDev>,
+    _bps: CudaSlice<u64>,
+    _watch: CudaSlice<Watch>,
+    _step_over: CudaSlice<u8>,
+    trace: Option<(CudaSlice<TraceRec>, CudaSlice<u32>)>,
 }
 
 #[derive(Default)]
@@ -69,6 +84,7 @@ struct InFlight {
     space_list: Vec<u32>,
     /// Where its arrays are in the launch arena.
     layout: ArenaLayout,
+    debug: Option<DebugBufs>,
     done: CudaEvent,
 }
 
@@ -81,6 +97,9 @@ struct AsyncRun {
     /// Stops of machines that needed no launch (zero budget).
     early: Vec<MachineStop>,
 }
+
+/// Receives trace records: the machine and one executed instruction.
+pub type TraceSink = Box<dyn FnMut(MachineId, &TraceEntry) + Send>;
 
 /// Many machines on one GPU.
 pub struct CudaEngine {
@@ -111,6 +130,14 @@ pub struct CudaEngine {
     running: Option<AsyncRun>,
     /// Hot blocks translated to CUDA C (`set_translation`), or `None`.
     translator: Option<Translator>,
+    /// Breakpoints and watchpoints (translated blocks do not run while any
+    /// is set, nor while tracing).
+    breakpoints: Vec<u64>,
+    watchpoints: Vec<Watchpoint>,
+    /// Where the per-lane trace rings' records go (`set_trace`), or `None`.
+    trace_sink: Option<TraceSink>,
+    /// The first device error of a run (`Engine::take_error`).
+    error: Option<String>,
 }
 
 fn slot_take<T>(slots: &mut Vec<Option<T>>, free: &mut Vec<u32>, value: T) -> u32 {
@@ -156,8 +183,38 @@ pub(crate) fn lane_stop_reason(s: &LaneStop, pc: u64) -> Option<StopReason> {
             pc,
             encoding: s.aux,
         },
+        STOP_BREAKPOINT => StopReason::Breakpoint { pc },
+        STOP_WATCHPOINT => StopReason::Watchpoint {
+            pc,
+            addr: s.addr,
+            access: if s.aux & 0xff == 1 {
+                Access::Write
+            } else {
+                Access::Read
+            },
+        },
         _ => return None,
     })
+}
+
+/// A trace ring record as a [`TraceEntry`].
+pub(crate) fn trace_entry(r: &TraceRec) -> TraceEntry {
+    let n = (r.nwrites as usize).min(TRACE_WRITES);
+    let writes = r.w[..n]
+        .iter()
+        .map(|w| match w.reg {
+            0..=30 => RegWrite::X(w.reg as u8, w.lo),
+            31 => RegWrite::Sp(w.lo),
+            32 => RegWrite::Nzcv(w.lo),
+            33 => RegWrite::Fpsr(w.lo),
+            r => RegWrite::V((r - 64) as u8, (w.lo as u128) | ((w.hi as u128) << 64)),
+        })
+        .collect();
+    TraceEntry {
+        pc: r.pc,
+        word: r.word,
+        writes,
+    }
 }
 
 /// The class (table file) of a decode id.
@@ -213,7 +270,118 @@ impl CudaEngine {
             host_progress,
             running: None,
             translator: None,
+            breakpoints: Vec::new(),
+            watchpoints: Vec::new(),
+            trace_sink: None,
+            error: None,
         })
+    }
+
+    /// Trace every instruction each lane executes (pc, encoding, registers
+    /// written): the kernel fills a ring per lane, read after each launch,
+    /// and `sink` gets each machine's records in order (those a host step
+    /// ran included). While on, launches run at most 4096 instructions per
+    /// lane (the ring holds them all) and translated blocks do not run.
+    /// `None` turns it off.
+    pub fn set_trace(&mut self, sink: Option<TraceSink>) {
+        self.trace_sink = sink;
+    }
+
+    fn tracing(&self) -> bool {
+        self.trace_sink.is_some()
+    }
+
+    /// Breakpoints, watchpoints or the trace: the checked kernel loop only.
+    fn debugging(&self) -> bool {
+        self.tracing() || !self.breakpoints.is_empty() || !self.watchpoints.is_empty()
+    }
+
+    /// The `KvrmDebug` of a launch of `lanes`, or `None` when not debugging.
+    fn debug_bufs(&self, lanes: &[(MachineId, u64)]) -> Result<Option<DebugBufs>, CudaError> {
+        if !self.debugging() {
+            return Ok(None);
+        }
+        let watch: Vec<Watch> = self
+            .watchpoints
+            .iter()
+            .map(|w| Watch {
+                addr: w.addr,
+                len: w.len,
+                kind: match w.kind {
+                    WatchKind::Read => 1,
+                    WatchKind::Write => 2,
+                    WatchKind::ReadWrite => 3,
+                },
+                pad: 0,
+            })
+            .collect();
+        let step_over: Vec<u8> = lanes
+            .iter()
+            .map(|&(m, _)| {
+                let slot = self.machine(m);
+                u8::from(slot.resume_pc == Some(slot.state.pc))
+            })
+            .collect();
+        let bps = self.gpu.upload(&self.breakpoints)?;
+        let d_watch = self.gpu.upload(&watch)?;
+        let d_step = self.gpu.upload(&step_over)?;
+        let cap = if self.tracing() {
+            TRACE_CHUNK as u32 + 1
+        } else {
+            0
+        };
+        let trace = if self.tracing() {
+            Some((
+                self.gpu.zeros::<TraceRec>(lanes.len() * cap as usize)?,
+                self.gpu.zeros::<u32>(lanes.len())?,
+            ))
+        } else {
+            None
+        };
+        let args = DebugDev {
+            bps: self.gpu.address(&bps),
+            watch: self.gpu.address(&d_watch),
+            step_over: self.gpu.address(&d_step),
+            trace: trace.as_ref().map_or(0, |t| self.gpu.address(&t.0)),
+            trace_count: trace.as_ref().map_or(0, |t| self.gpu.address(&t.1)),
+            nbps: self.breakpoints.len() as u32,
+            nwatch: watch.len() as u32,
+            trace_cap: cap,
+            pad: 0,
+        };
+        Ok(Some(DebugBufs {
+            args: self.gpu.upload(&[args])?,
+            _bps: bps,
+            _watch: d_watch,
+            _step_over: d_step,
+            trace,
+        }))
+    }
+
+    /// Append what the trace rings of a launch recorded to the machines'
+    /// traces.
+    fn collect_trace(
+        &mut self,
+        lanes: &[(MachineId, u64)],
+        bufs: &DebugBufs,
+    ) -> Result<(), CudaError> {
+        let Some((recs, counts)) = &bufs.trace else {
+            return Ok(());
+        };
+        let cap = TRACE_CHUNK as usize + 1;
+        let mut n = vec![0u32; lanes.len()];
+        self.gpu.read(counts, 0, &mut n)?;
+        let mut all = vec![TraceRec::default(); lanes.len() * cap];
+        self.gpu.read(recs, 0, &mut all)?;
+        if let Some(sink) = self.trace_sink.as_mut() {
+            for (i, &(m, _)) in lanes.iter().enumerate() {
+                let count = (n[i] as usize).min(cap);
+                for r in &all[i * cap..i * cap + count] {
+                    sink(m, &trace_entry(r));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Translate blocks entered `threshold` times or more to CUDA C and run
@@ -323,7 +491,12 @@ impl CudaEngine {
         };
         let n = lanes.len();
         let layout = ArenaLayout::new(n, devs.len());
-        let budgets: Vec<u64> = lanes.iter().map(|&(_, b)| b).collect();
+        let chunk = if self.tracing() {
+            TRACE_CHUNK
+        } else {
+            u64::MAX
+        };
+        let budgets: Vec<u64> = lanes.iter().map(|&(_, b)| b.min(chunk)).collect();
         let mut host = std::mem::take(&mut self.arena_host);
         layout.pack(
             &mut host,
@@ -340,11 +513,10 @@ impl CudaEngine {
         self.arena_host = host;
         written?;
         self.host_progress.set(0);
-        let func = self
-            .translator
-            .as_ref()
-            .and_then(|t| t.function())
-            .unwrap_or(&self.func);
+        let debug = self.debug_bufs(lanes)?;
+        // Debugging runs the plain interpreter: translated blocks have no checks.
+        let translator = self.translator.as_ref().filter(|_| debug.is_none());
+        let func = translator.and_then(|t| t.function()).unwrap_or(&self.func);
         let base = self.gpu.address(&self.arena);
         self.gpu.launch_run(
             func,
@@ -363,8 +535,9 @@ impl CudaEngine {
                 gen: self.gen,
                 progress: base + layout.progress as u64,
                 host_progress: &self.host_progress,
-                tb: self.translator.as_ref().and_then(|t| t.launch_args()),
-                hot: self.translator.as_ref().and_then(|t| t.hot_table()),
+                tb: translator.and_then(|t| t.launch_args()),
+                hot: translator.and_then(|t| t.hot_table()),
+                debug: debug.as_ref().map(|d| &d.args),
             },
         )?;
         self.stats.launches += 1;
@@ -374,6 +547,7 @@ impl CudaEngine {
             lanes: lanes.to_vec(),
             space_list,
             layout,
+            debug,
             done,
         })
     }
@@ -385,6 +559,7 @@ impl CudaEngine {
             lanes,
             space_list,
             layout,
+            debug,
             ..
         } = flight;
         let lanes = &lanes[..];
@@ -397,6 +572,9 @@ impl CudaEngine {
         read?;
         for (&(m, _), s) in lanes.iter().zip(out_states) {
             self.machine_mut(m).state = s;
+        }
+        if let Some(d) = &debug {
+            self.collect_trace(lanes, d)?;
         }
         let ctl = [ctl];
         // Claims past the pool's end were refused; the counter may overshoot.
@@ -471,11 +649,15 @@ impl CudaEngine {
             Box::leak(format!("cuda host fallback {name}").into_boxed_str())
         });
         let class = class_of(id);
+        let resume_pc = self.machine(m).resume_pc;
         let slot = self.space_slot_mut(sid);
         let footprint = devmem::host_write_footprint(class, encoding, &state);
         slot.cpu.state = state;
+        // The host copy has the same breakpoints and watchpoints.
+        slot.cpu.resume_pc = resume_pc;
         let r = slot.cpu.run_for(1);
         let after = slot.cpu.state;
+        let resume_pc = slot.cpu.resume_pc;
         match footprint {
             Some(pages) => slot.extra_dirty.extend(pages),
             None => {
@@ -486,6 +668,17 @@ impl CudaEngine {
             }
         }
         self.machine_mut(m).state = after;
+        self.machine_mut(m).resume_pc = if r.instructions > 0 { None } else { resume_pc };
+        if let Some(sink) = self.trace_sink.as_mut() {
+            if r.stop.debug_pc().is_none() {
+                let e = TraceEntry {
+                    pc: state.pc,
+                    word: encoding,
+                    writes: reg_writes(&state, &after),
+                };
+                sink(m, &e);
+            }
+        }
         self.stats.host_instructions += r.instructions;
         r.stop
     }
@@ -574,7 +767,15 @@ impl CudaEngine {
                 let mut done = done + s.retired;
                 self.stats.device_instructions += s.retired;
                 let pc = self.machine(m).state.pc;
+                if s.retired > 0 {
+                    self.machine_mut(m).resume_pc = None;
+                }
                 let stop = match lane_stop_reason(s, pc) {
+                    // A launch shortened for the trace ring: go on.
+                    Some(StopReason::CycleLimit) if left > 0 => {
+                        next.push((m, left, done));
+                        continue;
+                    }
                     Some(stop) => stop,
                     None if s.kind == STOP_NEED_FRAMES => {
                         need_frames = true;
@@ -606,6 +807,9 @@ impl CudaEngine {
                         stop
                     }
                 };
+                if let Some(pc) = stop.debug_pc() {
+                    self.machine_mut(m).resume_pc = Some(pc);
+                }
                 out.push(MachineStop {
                     machine: m,
                     stop,
@@ -689,8 +893,11 @@ impl Engine for CudaEngine {
     }
 
     fn add_space(&mut self, space: AddressSpace) -> SpaceId {
+        let mut cpu = Cpu::new(space);
+        cpu.set_breakpoints(&self.breakpoints);
+        cpu.set_watchpoints(&self.watchpoints);
         let slot = SpaceSlot {
-            cpu: Cpu::new(space),
+            cpu,
             dev: None,
             extra_dirty: Vec::new(),
             users: 0,
@@ -727,7 +934,11 @@ impl Engine for CudaEngine {
 
     fn add_machine(&mut self, space: SpaceId, state: CpuState) -> MachineId {
         self.space_slot_mut(space).users += 1;
-        let slot = MachineSlot { state, space };
+        let slot = MachineSlot {
+            state,
+            space,
+            resume_pc: None,
+        };
         MachineId(slot_take(&mut self.machines, &mut self.free_machines, slot))
     }
 
@@ -764,11 +975,57 @@ impl Engine for CudaEngine {
     }
 
     fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>) {
+        let first = out.len();
         if let Err(e) = self.try_run(machines, budget, out) {
-            // The device failed after it was opened: there is no stop reason
-            // for that, and the guest memory it held is gone.
-            panic!("kvrm-cuda: {e}");
+            // The device failed after it was opened: every machine of the
+            // run that has no stop yet stops with `EngineError` at its pc
+            // (the state of the last launch that completed); the cause is
+            // kept for `take_error`.
+            let stopped: Vec<MachineId> = out[first..].iter().map(|s| s.machine).collect();
+            let mut lanes = Vec::new();
+            for &m in machines {
+                let Some(Some(slot)) = self.machines.get(m.0 as usize) else {
+                    continue;
+                };
+                if stopped.contains(&m) {
+                    continue;
+                }
+                let pc = slot.state.pc;
+                lanes.push(format!("machine {} at pc {pc:#x}", m.0));
+                out.push(MachineStop {
+                    machine: m,
+                    stop: StopReason::EngineError { pc },
+                    instructions: 0,
+                });
+            }
+            let msg = format!(
+                "CUDA device error: {}; stopped {} lane(s): {}",
+                e.to_string().lines().next().unwrap_or(""),
+                lanes.len(),
+                lanes.join(", ")
+            );
+            self.error.get_or_insert(msg);
         }
+    }
+
+    fn take_error(&mut self) -> Option<String> {
+        self.error.take()
+    }
+
+    fn set_breakpoints(&mut self, pcs: &[u64]) -> bool {
+        self.breakpoints = pcs.to_vec();
+        for slot in self.spaces.iter_mut().flatten() {
+            slot.cpu.set_breakpoints(pcs);
+        }
+        true
+    }
+
+    fn set_watchpoints(&mut self, watch: &[Watchpoint]) -> bool {
+        self.watchpoints = watch.to_vec();
+        for slot in self.spaces.iter_mut().flatten() {
+            slot.cpu.set_watchpoints(watch);
+        }
+        true
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {

@@ -254,6 +254,7 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
                 std::ptr::null(),
                 0,
                 std::ptr::null_mut(),
+                std::ptr::null(),
             )
         };
         let mut next = Vec::new();

@@ -35,6 +35,7 @@ pub(crate) type RunFn = unsafe extern "C" fn(
     *const u64,
     u32,
     *mut Hot,
+    *const DebugDev,
 );
 
 const WRAPPER: &str = r#"
@@ -44,14 +45,14 @@ extern "C" void kvrm_run_host(KvrmCpuState *states, const u32 *lane_machine, u32
                               const u64 *budgets, KvrmLaneStop *stops, u32 gen,
                               u64 *progress, volatile u64 *host_progress,
                               const u8 *tb_enabled, const u64 *tb_pages, u32 tb_mask,
-                              KvrmHot *hot) {
+                              KvrmHot *hot, const KvrmDebug *dbg) {
     blockDim.x = 1;
     threadIdx.x = 0;
     for (u32 i = 0; i < nlanes; i++) {
         blockIdx.x = i;
         kvrm_run(states, lane_machine, nlanes, lane_space, spaces, pool, ctl, events,
                  decode_cache, budgets, stops, gen, progress, host_progress, tb_enabled,
-                 tb_pages, tb_mask, hot);
+                 tb_pages, tb_mask, hot, dbg);
     }
 }
 "#;
@@ -213,6 +214,7 @@ fn host_compiled_kernels_match_oracle_fixtures() {
                 std::ptr::null(),
                 0,
                 std::ptr::null_mut(),
+                std::ptr::null(),
             )
         };
         let (mut file_failed, mut file_host) = (0, 0);

@@ -146,6 +146,7 @@ fn translated_blocks_match_the_interpreter_on_random_programs() {
                     page_set.as_ptr(),
                     63,
                     std::ptr::null_mut(),
+                    std::ptr::null(),
                 )
             };
             copy_back(&lane, &pool, dev.space_mut(ds));

@@ -77,6 +77,62 @@ pub const STOP_NEED_FRAMES: u32 = 6;
 /// A store hit a page holding translated blocks (`addr`: the page number).
 pub const STOP_CODE_WRITE: u32 = 7;
 
+/// A breakpoint stopped the lane before the instruction at its pc.
+pub const STOP_BREAKPOINT: u32 = 8;
+/// A watchpoint stopped the lane before an access (`aux`: access, `addr`:
+/// the lowest watched address accessed).
+pub const STOP_WATCHPOINT: u32 = 9;
+
+/// A watched range (`KvrmWatch`): kind bit 0 = reads, bit 1 = writes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Watch {
+    pub addr: u64,
+    pub len: u64,
+    pub kind: u32,
+    pub pad: u32,
+}
+
+/// Registers kept per trace record (`TRACE_WRITES`).
+pub const TRACE_WRITES: usize = 6;
+
+/// One register an instruction wrote (`KvrmTraceWrite`): reg 0-30 = x0-x30,
+/// 31 = sp, 32 = nzcv, 33 = fpsr, 64 + i = v<i>.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TraceWrite {
+    pub reg: u32,
+    pub pad: u32,
+    pub lo: u64,
+    pub hi: u64,
+}
+
+/// One traced instruction (`KvrmTraceRec`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TraceRec {
+    pub pc: u64,
+    pub word: u32,
+    /// Registers written; only the first `TRACE_WRITES` are in `w`.
+    pub nwrites: u32,
+    pub w: [TraceWrite; TRACE_WRITES],
+}
+
+/// The debugging inputs of a launch (`KvrmDebug`): device addresses.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DebugDev {
+    pub bps: u64,
+    pub watch: u64,
+    pub step_over: u64,
+    pub trace: u64,
+    pub trace_count: u64,
+    pub nbps: u32,
+    pub nwatch: u32,
+    pub trace_cap: u32,
+    pub pad: u32,
+}
+
 /// Entries of the device's hot-block table (`HOT_BITS` in interp.cu).
 pub const HOT_ENTRIES: usize = 1 << 12;
 
@@ -96,6 +152,9 @@ const _: () = {
     assert!(size_of::<Control>() == 32);
     assert!(size_of::<LaneStop>() == 32);
     assert!(size_of::<Hot>() == 16);
+    assert!(size_of::<Watch>() == 24);
+    assert!(size_of::<TraceRec>() == 160);
+    assert!(size_of::<DebugDev>() == 56);
 };
 
 /// The device's page hash (`page_hash` in common.cuh).

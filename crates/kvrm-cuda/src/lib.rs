@@ -41,6 +41,8 @@ pub mod driver;
 pub mod engine;
 pub mod error;
 #[cfg(test)]
+mod host_debug;
+#[cfg(test)]
 mod host_fp;
 #[cfg(test)]
 mod host_kernel;
@@ -50,5 +52,5 @@ pub mod kernels;
 pub mod layout;
 pub mod translate;
 
-pub use engine::{CudaEngine, DeviceRange};
+pub use engine::{CudaEngine, DeviceRange, TraceSink};
 pub use error::CudaError;

@@ -427,3 +427,151 @@ fn read_only_pages_share_frames_by_content() {
     engine.space(s1).read_bytes(0x2000, &mut b).expect("read");
     assert_eq!(u64::from_le_bytes(b), 1001);
 }
+
+/// The debugging program: 0x00 movz x0, #5; 0x04 movz x2, #0x8000;
+/// 0x08 str x0, [x2]; 0x0c ldr x3, [x2]; 0x10 add x0, x0, #1;
+/// 0x14 cmp x0, #8; 0x18 b.ne 0x08; 0x1c brk #0 (stores 5, 6, 7 at 0x8000).
+const DEBUG_PROGRAM: [u32; 8] = [
+    0xd280_00a0,
+    0xd290_0002,
+    0xf900_0040,
+    0xf940_0043,
+    0x9100_0400,
+    0xf100_201f,
+    0x54ff_ff81,
+    0xd420_0000,
+];
+
+fn debug_machine<E: Engine>(engine: E) -> Machine<E> {
+    let mut m = Machine::new(engine, AddressSpace::flat(0x10000).unwrap());
+    let bytes: Vec<u8> = DEBUG_PROGRAM.iter().flat_map(|w| w.to_le_bytes()).collect();
+    m.load_program(&bytes, 0).unwrap();
+    m
+}
+
+/// Breakpoints and watchpoints stop a GPU lane where the CPU backend stops,
+/// with the same state and memory, with and without translated blocks.
+#[test]
+fn gpu_breakpoints_and_watchpoints_match_the_cpu() {
+    use kvrm_isa::{Access, WatchKind, Watchpoint};
+    for jit in [false, true] {
+        let Some(mut engine) = cuda() else { return };
+        if jit {
+            engine.set_translation(Some(1)).expect("translation");
+        }
+        let bps = [0x10u64];
+        let watches = [
+            Watchpoint {
+                addr: 0x8004,
+                len: 4,
+                kind: WatchKind::Write,
+            },
+            Watchpoint {
+                addr: 0x8000,
+                len: 1,
+                kind: WatchKind::Read,
+            },
+        ];
+        assert!(engine.set_breakpoints(&bps));
+        assert!(engine.set_watchpoints(&watches));
+        let mut gpu = debug_machine(engine);
+        let mut cpu = debug_machine(CpuEngine::new());
+        cpu.engine.set_breakpoints(&bps);
+        cpu.engine.set_watchpoints(&watches);
+        // Per iteration (3): the store, the load, the add; then BRK.
+        let mut expected = Vec::new();
+        for _ in 0..3 {
+            expected.push(StopReason::Watchpoint {
+                pc: 8,
+                addr: 0x8004,
+                access: Access::Write,
+            });
+            expected.push(StopReason::Watchpoint {
+                pc: 0xc,
+                addr: 0x8000,
+                access: Access::Read,
+            });
+            expected.push(StopReason::Breakpoint { pc: 0x10 });
+        }
+        for (k, want) in expected.iter().enumerate() {
+            let c = cpu.run(1000);
+            let g = gpu.run(1000);
+            assert_eq!(c.stop, *want, "cpu, stop {k}");
+            assert_eq!(g.stop, *want, "gpu (jit {jit}), stop {k}");
+            assert_eq!(g.instructions, c.instructions, "stop {k}");
+            assert_eq!(gpu.state(), cpu.state(), "stop {k}");
+            assert_eq!(
+                gpu.memory().read_u64(0x8000).unwrap(),
+                cpu.memory().read_u64(0x8000).unwrap()
+            );
+        }
+        let g = gpu.run(1000);
+        assert!(
+            matches!(g.stop, StopReason::Halted { pc: 0x1c, .. }),
+            "{g:?}"
+        );
+        assert_eq!(gpu.reg(0), 8);
+        // Removed: the program runs through.
+        gpu.engine.set_breakpoints(&[]);
+        gpu.engine.set_watchpoints(&[]);
+        gpu.set_pc(0);
+        let g = gpu.run(1000);
+        assert!(matches!(g.stop, StopReason::Halted { pc: 0x1c, .. }));
+        assert_eq!(g.instructions, 2 + 3 * 5);
+        print_stats(&gpu.engine);
+    }
+}
+
+/// The GPU trace ring holds what the CPU backend's tracer sees, across
+/// launches (the oracle program of 1,000,000+ instructions is too long:
+/// a loop of 5,000 iterations spans several 4096-instruction launches).
+#[test]
+fn gpu_trace_matches_the_cpu_tracer() {
+    use kvrm_isa::{reg_writes, TraceEntry};
+    use std::sync::{Arc, Mutex};
+    let Some(mut engine) = cuda() else { return };
+    let got: Arc<Mutex<Vec<TraceEntry>>> = Arc::default();
+    let g2 = got.clone();
+    engine.set_trace(Some(Box::new(move |_, e: &TraceEntry| {
+        g2.lock().unwrap().push(e.clone());
+    })));
+    // x0 counts to 5000 (cmp x0, #5000 is not encodable: compare x0 with x4).
+    let mut program = DEBUG_PROGRAM;
+    program[5] = 0xeb04_001f; // cmp x0, x4
+    let load = |m: &mut dyn FnMut(&[u8])| {
+        let bytes: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+        m(&bytes)
+    };
+    let mut gpu = Machine::new(engine, AddressSpace::flat(0x10000).unwrap());
+    load(&mut |b| gpu.load_program(b, 0).unwrap());
+    gpu.set_reg(4, 5000);
+
+    let seen: Arc<Mutex<Vec<(CpuState, u32)>>> = Arc::default();
+    let s2 = seen.clone();
+    let mut ce = CpuEngine::new();
+    ce.set_tracer(Some(Box::new(move |st: &CpuState, w: u32| {
+        s2.lock().unwrap().push((*st, w));
+    })));
+    let mut cpu = Machine::new(ce, AddressSpace::flat(0x10000).unwrap());
+    load(&mut |b| cpu.load_program(b, 0).unwrap());
+    cpu.set_reg(4, 5000);
+
+    let c = cpu.run(1_000_000);
+    let g = gpu.run(1_000_000);
+    assert_eq!(g.stop, c.stop);
+    let mut states = seen.lock().unwrap().clone();
+    states.push((*cpu.state(), 0));
+    let want: Vec<TraceEntry> = states
+        .windows(2)
+        .map(|p| TraceEntry {
+            pc: p[0].0.pc,
+            word: p[0].1,
+            writes: reg_writes(&p[0].0, &p[1].0),
+        })
+        .collect();
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), want.len());
+    if let Some(k) = got.iter().zip(&want).position(|(a, b)| a != b) {
+        panic!("trace differs at {k}: gpu {:?}, cpu {:?}", got[k], want[k]);
+    }
+}

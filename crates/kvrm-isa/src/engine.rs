@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::space::AddressSpace;
 use crate::state::CpuState;
-use crate::stop::{MemFault, StopReason};
+use crate::stop::{MemFault, StopReason, Watchpoint};
 
 /// An address space owned by an engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,6 +74,30 @@ pub trait Engine: Send {
     /// Counters for `--stats` (name, value), backend specific.
     fn stats(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
+    }
+
+    /// Stop any machine about to execute an instruction at one of `pcs`
+    /// ([`StopReason::Breakpoint`], the instruction not executed); an empty
+    /// list removes them. A run of a machine that last stopped on a
+    /// breakpoint or watchpoint and still has that pc steps over it: the
+    /// first instruction executes without the checks. Returns `false` if
+    /// this engine has no breakpoints (the default).
+    fn set_breakpoints(&mut self, _pcs: &[u64]) -> bool {
+        false
+    }
+
+    /// Stop any machine about to access watched memory
+    /// ([`StopReason::Watchpoint`], the instruction not executed); an empty
+    /// list removes them. Resuming steps over it as for breakpoints. Returns
+    /// `false` if this engine has no watchpoints (the default).
+    fn set_watchpoints(&mut self, _watch: &[Watchpoint]) -> bool {
+        false
+    }
+
+    /// Why the last run stopped machines with [`StopReason::EngineError`]
+    /// (one line: the cause, the machines and their pcs), once.
+    fn take_error(&mut self) -> Option<String> {
+        None
     }
 }
 

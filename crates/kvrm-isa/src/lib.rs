@@ -14,9 +14,11 @@ pub mod space;
 pub mod state;
 pub mod stop;
 pub mod table;
+pub mod trace;
 
 pub use decode::{decode_a64, table, Encoding, InsnId};
 pub use engine::{Engine, Machine, MachineId, MachineStop, RunResult, SpaceId};
 pub use space::{AddressSpace, MapError, Perms, Region, PAGE_SIZE};
 pub use state::CpuState;
-pub use stop::{Access, FaultKind, MemFault, StopReason};
+pub use stop::{watch_hit, Access, FaultKind, MemFault, StopReason, WatchKind, Watchpoint};
+pub use trace::{reg_writes, RegWrite, TraceEntry};

@@ -24,7 +24,7 @@ pub mod stack;
 pub mod syscalls;
 
 pub use elf::{load_elf, ElfError, LoadedElf};
-pub use kernel::{Kernel, KernelConfig, Pid, RunEnd, RunSummary};
+pub use kernel::{Kernel, KernelConfig, Pid, RunEnd, RunSummary, DEBUG_STOP_STATUS};
 pub use sandbox::Sandbox;
 pub use stack::{ProcessImage, StackInfo};
 pub use syscalls::{

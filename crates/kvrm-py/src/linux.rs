@@ -226,6 +226,7 @@ fn to_py(py: Python<'_>, r: Result<RawRun, Failure>) -> PyResult<CompletedRun> {
             (Some(-signal), "signaled", Some(signal), stop.to_string())
         }
         RunEnd::CycleLimit => (None, "cycle_limit", None, String::new()),
+        RunEnd::DebugStop { stop } => (None, stop.kind_str(), None, stop.to_string()),
         RunEnd::Deadlock => (
             None,
             "deadlock",

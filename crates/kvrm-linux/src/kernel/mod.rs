@@ -166,6 +166,10 @@ pub(crate) struct Process {
     pub nice: i32,
 }
 
+/// The status of a run that ended on a breakpoint or watchpoint (after 124,
+/// the instruction limit, and 125, a deadlock).
+pub const DEBUG_STOP_STATUS: i32 = 126;
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunEnd {
@@ -179,6 +183,10 @@ pub enum RunEnd {
     /// Every thread waits for something that cannot happen (a futex nobody
     /// will wake, a child that will never exit...).
     Deadlock,
+    /// A guest thread stopped on a breakpoint or a watchpoint
+    /// ([`kvrm_isa::Engine::set_breakpoints`]); the run ends there, every
+    /// process as it was (none is killed).
+    DebugStop { stop: StopReason },
 }
 
 impl RunEnd {
@@ -190,6 +198,7 @@ impl RunEnd {
             RunEnd::Crashed { signal, .. } => 128 + signal,
             RunEnd::CycleLimit => 124,
             RunEnd::Deadlock => 125,
+            RunEnd::DebugStop { .. } => DEBUG_STOP_STATUS,
         }
     }
 }
@@ -296,6 +305,10 @@ impl Kernel {
     /// The engine the guests run on.
     pub fn engine(&self) -> &dyn Engine {
         self.engine.as_ref()
+    }
+
+    pub fn engine_mut(&mut self) -> &mut dyn Engine {
+        self.engine.as_mut()
     }
 
     /// Instructions retired so far, all threads.
@@ -606,6 +619,11 @@ impl Kernel {
             match s.stop {
                 StopReason::Syscall { .. } => self.syscall(tid),
                 StopReason::CycleLimit => {}
+                StopReason::Breakpoint { .. } | StopReason::Watchpoint { .. } => {
+                    if self.init_end.is_none() {
+                        self.init_end = Some(RunEnd::DebugStop { stop: s.stop });
+                    }
+                }
                 stop => {
                     if self.take_fault_signal(tid, &stop) {
                         continue; // the guest's handler runs

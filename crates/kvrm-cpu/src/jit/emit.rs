@@ -668,6 +668,9 @@ impl Emitter<'_> {
     }
 
     /// The inline TLB lookup: (entry address, hit-and-fits flag, page offset).
+    /// One compare checks both: the entry's tag (the page of `addr`, which
+    /// selects the slot) must equal the page of the access's last byte, which
+    /// differs from the first's when the access crosses the page.
     fn tlb(
         &mut self,
         table: ir::Value,
@@ -684,12 +687,13 @@ impl Emitter<'_> {
             .ins()
             .load(types::I64, MemFlagsData::trusted(), entry, 0);
         let off = self.b.ins().band_imm_s(addr, 0xfff);
-        let hit = self.b.ins().icmp(IntCC::Equal, tag, page);
-        let fits = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, off, 4096 - size as i64);
-        let ok = self.b.ins().band(hit, fits);
+        let last = if size > 1 {
+            let end = self.b.ins().iadd_imm_s(addr, size as i64 - 1);
+            self.b.ins().ushr_imm_s(end, 12)
+        } else {
+            page
+        };
+        let ok = self.b.ins().icmp(IntCC::Equal, tag, last);
         (entry, ok, off)
     }
 

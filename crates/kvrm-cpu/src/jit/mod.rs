@@ -15,6 +15,7 @@
 //! module frees only as a whole); a new module starts after `MAX_DEAD_BLOCKS`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -152,6 +153,30 @@ impl JitStats {
     }
 }
 
+/// A hasher for guest pcs and page numbers (the default SipHash showed in
+/// profiles of the dispatcher): a multiply, whose low bits (the bucket) vary
+/// with the low bits of the key and whose high bits mix all of them.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct PcHasher(u64);
+
+impl Hasher for PcHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ (v >> 2) ^ (v << 62)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type PcMap<V> = HashMap<u64, V, BuildHasherDefault<PcHasher>>;
+
 /// Longest block, in guest instructions.
 const MAX_BLOCK: u32 = 64;
 pub(crate) const FRONT: usize = 4096;
@@ -205,9 +230,9 @@ pub struct Jit {
     front: Box<[Entry; FRONT]>,
     /// The trampoline into compiled code, built with the module.
     enter: Option<EnterFn>,
-    blocks: HashMap<u64, Compiled>,
-    by_page: HashMap<u64, Vec<u64>>,
-    heat: HashMap<u64, u32>,
+    blocks: PcMap<Compiled>,
+    by_page: PcMap<Vec<u64>>,
+    heat: PcMap<u32>,
     dead: usize,
     pub stats: JitStats,
     /// `KVRM_JIT_PROFILE`: per instruction name, (fallbacks run from compiled
@@ -311,9 +336,9 @@ impl Jit {
             fctx: FunctionBuilderContext::new(),
             front: Box::new(std::array::from_fn(no_entry)),
             enter: None,
-            blocks: HashMap::new(),
-            by_page: HashMap::new(),
-            heat: HashMap::new(),
+            blocks: PcMap::default(),
+            by_page: PcMap::default(),
+            heat: PcMap::default(),
             dead: 0,
             stats: JitStats::default(),
             profile: std::env::var_os("KVRM_JIT_PROFILE").map(|_| HashMap::new()),

@@ -45,7 +45,7 @@ impl Cpu {
                 entry = self.compile_block(pc);
             }
             let stop = match entry {
-                Some(e) if e.len as u64 <= left => {
+                Some(e) if e.len <= left => {
                     let (k, stop) = self.run_chain(e.code, left);
                     n += k;
                     stop

@@ -11,6 +11,10 @@
 # CoreMark when its source is in benches/coremark/ (EEMBC's repository, not shipped with
 # kvrm: it is built here with aarch64-linux-gnu-gcc -O2 -static; otherwise skipped).
 # KVRM (default target/release/kvrm) and QEMU (default qemu-aarch64) choose the binaries.
+# CPU=1 measures CPU time (user + system, /usr/bin/time) instead of wall time: on a machine
+# loaded by other jobs it is the figure the load disturbs least. NO_INTERP=1 skips the
+# interpreter (its column shows ~0). ONLY="sha256 qsort" keeps the programs whose file name
+# is listed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -52,9 +56,17 @@ else
   echo "skip CoreMark: no source in benches/coremark/ (git clone https://github.com/eembc/coremark benches/coremark)" >&2
 fi
 
-# Seconds of wall time of one run (stdout and stderr discarded).
+# Seconds of wall time (CPU time with CPU=1) of one run (stdout and stderr discarded).
 wall() {
   local t0 t1
+  if [ "${CPU:-0}" = 1 ]; then
+    local f
+    f=$(mktemp)
+    /usr/bin/time -f "%U + %S" -o "$f" "$@" >/dev/null 2>&1 || true
+    tail -1 "$f" | bc -l
+    rm -f "$f"
+    return
+  fi
   t0=$(date +%s.%N)
   "$@" >/dev/null 2>&1 || true
   t1=$(date +%s.%N)
@@ -66,7 +78,11 @@ median() { sort -g | awk '{v[NR]=$1} END {m=int((NR+1)/2); if (NR%2) print v[m];
 printf '%-32s %12s %12s %12s %10s %10s\n' program interp jit qemu jit/qemu interp/qemu
 for p in "${programs[@]}"; do
   name=$(basename "$p")
+  if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $name "* ]]; then
+    continue
+  fi
   cmds=("$KVRM run --engine interp $p" "$KVRM run --engine jit $p" "$QEMU $p")
+  [ "${NO_INTERP:-0}" = 1 ] && cmds[0]=true
   declare -a samples=("" "" "")
   for round in $(seq 0 "$RUNS"); do
     for i in 0 1 2; do

@@ -387,7 +387,13 @@ fn simd_insn(r: &mut Rng) -> u32 {
                 0,
             ) | (r.bit() << 22) & !((q ^ 1) << 22)
         } // FADD FSUB FMUL FMLA FDIV
-        11 => 0x0f00_0400 | (q << 30) | ((r.below(32) as u32 | 8) << 16) | (n << 5) | d, // SSHR-family shifts
+        11 => {
+            // Shifts by immediate of every element size: SSHR USHR, SSRA
+            // USRA, SRI (U = 0: unallocated), SHL SLI.
+            let op = r.pick(&[0b00000u32, 0b00010, 0b01000, 0b01010]);
+            let immhb = r.below(120) as u32 + 8;
+            0x0f00_0400 | (q << 30) | (r.bit() << 29) | (immhb << 16) | (op << 11) | (n << 5) | d
+        }
         12 => three(r.pick(&[0x0e00_3800u32, 0x0e00_7800, 0x4e00_1800]), size), // ZIP1 ZIP2 UZP1
         _ => 0x0e20_5800 | (q << 30) | (n << 5) | d,                            // CNT
     }

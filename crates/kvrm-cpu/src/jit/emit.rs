@@ -13,7 +13,10 @@
 //! instruction boundary, so modified code is decoded again.
 //!
 //! A block whose exit targets its own start loops inside the function while
-//! another iteration fits in `ctx.budget`.
+//! another iteration fits in `ctx.budget`. Other exits chain: the block looks
+//! the new pc up in the code cache's front and tail-calls the compiled block
+//! there if its length fits in the budget left (`ctx.budget` lowered by what
+//! this block retired); otherwise it returns to the dispatcher.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -31,6 +34,19 @@ mod ops;
 
 /// Set in a block's return value when the guest stopped (`Cpu::take_stop`).
 pub const STOP_BIT: u64 = 1 << 63;
+
+/// `super::Entry`'s layout.
+const ENTRY_PC: i32 = 0;
+const ENTRY_CODE: i32 = 8;
+const ENTRY_LEN: i32 = 16;
+const ENTRY_SIZE: i64 = 24;
+const _: () = {
+    use super::Entry;
+    assert!(std::mem::offset_of!(Entry, pc) == ENTRY_PC as usize);
+    assert!(std::mem::offset_of!(Entry, code) == ENTRY_CODE as usize);
+    assert!(std::mem::offset_of!(Entry, len) == ENTRY_LEN as usize);
+    assert!(std::mem::size_of::<Entry>() == ENTRY_SIZE as usize);
+};
 
 const OFF_PC: i32 = 256;
 const OFF_NZCV: i32 = 264;
@@ -63,6 +79,8 @@ struct Sigs {
     call3: SigRef,
     /// (ctx, a, b, c) -> u64
     call4: SigRef,
+    /// A block (`tail` convention), for chaining.
+    block: SigRef,
 }
 
 /// Where an exit leaves pc.
@@ -116,6 +134,8 @@ struct Emitter<'a> {
     k: u32,
     pc: u64,
     store_in_insn: bool,
+    /// The block stores to memory (a chained exit checks `code_written`).
+    has_store: bool,
 }
 
 /// Translate `blk` into `func`; returns the fallback records the code points to.
@@ -134,6 +154,7 @@ pub fn translate(
         fallback: func.import_signature(sig(call_conv, 2)),
         call3: func.import_signature(sig(call_conv, 3)),
         call4: func.import_signature(sig(call_conv, 4)),
+        block: func.import_signature(signature(CallConv::Tail)),
     };
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
@@ -209,6 +230,10 @@ pub fn translate(
         k: 0,
         pc: blk.start,
         store_in_insn: false,
+        has_store: blk
+            .insts
+            .iter()
+            .any(|i| matches!(i.op, Op::Store | Op::Store128)),
     };
     e.reload_state();
     e.b.ins().jump(body, &[]);
@@ -277,24 +302,80 @@ impl Emitter<'_> {
 
     /// Leave the block from the current position.
     fn exit(&mut self, pc: ExitPc, retired: u32, stop: bool, write_back: bool) {
+        self.exit_chain(pc, retired, stop, write_back, false);
+    }
+
+    /// Leave the block; with `chain`, go straight on to the compiled block
+    /// at the new pc when the front holds it and the budget covers it.
+    fn exit_chain(&mut self, pc: ExitPc, retired: u32, stop: bool, write_back: bool, chain: bool) {
         if write_back {
             self.write_back();
         }
         let t = MemFlagsData::trusted();
-        match pc {
+        let target = match pc {
             ExitPc::Const(p) => {
                 let p = self.b.ins().iconst(types::I64, p as i64);
                 self.b.ins().store(t, p, self.state, OFF_PC);
+                Some(p)
             }
             ExitPc::Dyn(p) => {
                 self.b.ins().store(t, p, self.state, OFF_PC);
+                Some(p)
             }
-            ExitPc::Set => {}
-        }
+            ExitPc::Set => None,
+        };
         let n = self.b.use_var(self.n);
         let extra = retired as u64 | if stop { STOP_BIT } else { 0 };
         let r = self.b.ins().iadd_imm_s(n, extra as i64);
+        match target {
+            Some(p) if chain && !stop => self.chain(p, r),
+            _ => {
+                self.b.ins().return_(&[r]);
+            }
+        }
+    }
+
+    /// Tail-call the compiled block at `p` if the front holds it and its
+    /// length fits in what is left of the budget after `r` instructions;
+    /// else return `r`. The state is exact (written back, pc stored).
+    fn chain(&mut self, p: ir::Value, r: ir::Value) {
+        let t = MemFlagsData::trusted();
+        let front = self
+            .b
+            .ins()
+            .load(types::I64, t, self.ctx, helpers::CTX_FRONT);
+        let s = self.b.ins().ushr_imm_s(p, 2);
+        let s = self.b.ins().band_imm_s(s, (super::FRONT - 1) as i64);
+        let s = self.b.ins().imul_imm_s(s, ENTRY_SIZE);
+        let e = self.b.ins().iadd(front, s);
+        let epc = self.b.ins().load(types::I64, t, e, ENTRY_PC);
+        let len = self.b.ins().load(types::I64, t, e, ENTRY_LEN);
+        let left = self.b.ins().isub(self.budget, r);
+        let hit = self.b.ins().icmp(IntCC::Equal, epc, p);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, len, left);
+        let mut ok = self.b.ins().band(hit, fits);
+        if self.has_store {
+            let cw = self.b.use_var(self.code_written);
+            let clean = self.b.ins().icmp_imm_s(IntCC::Equal, cw, 0);
+            ok = self.b.ins().band(ok, clean);
+        }
+        let go = self.b.create_block();
+        let ret = self.b.create_block();
+        self.b.ins().brif(ok, go, &[], ret, &[]);
+        self.b.switch_to_block(ret);
         self.b.ins().return_(&[r]);
+        self.b.switch_to_block(go);
+        let code = self.b.ins().load(types::I64, t, e, ENTRY_CODE);
+        self.b.ins().store(t, left, self.ctx, helpers::CTX_BUDGET);
+        let c = self
+            .b
+            .ins()
+            .load(types::I64, t, self.ctx, helpers::CTX_CHAINED);
+        let c = self.b.ins().iadd_imm_s(c, 1);
+        self.b.ins().store(t, c, self.ctx, helpers::CTX_CHAINED);
+        self.b
+            .ins()
+            .return_call_indirect(self.sigs.block, code, &[self.ctx]);
     }
 
     /// Branch to a new block that exits if `cond`, else continue here.
@@ -431,7 +512,7 @@ impl Emitter<'_> {
                 if to == self.blk.start {
                     self.loop_back();
                 } else {
-                    self.exit(ExitPc::Const(to), self.k + 1, false, true);
+                    self.exit_chain(ExitPc::Const(to), self.k + 1, false, true, true);
                 }
                 Val::None
             }
@@ -450,19 +531,25 @@ impl Emitter<'_> {
                     let out = self.b.create_block();
                     self.b.ins().brif(cond, again, &[], out, &[]);
                     self.b.switch_to_block(out);
-                    self.exit(ExitPc::Const(other), self.k + 1, false, true);
+                    self.exit_chain(ExitPc::Const(other), self.k + 1, false, true, true);
                     self.b.switch_to_block(again);
                     self.loop_back();
                 } else {
-                    let (tv, fv) = (self.iconst(t), self.iconst(f));
-                    let pc = self.b.ins().select(c, tv, fv);
-                    self.exit(ExitPc::Dyn(pc), self.k + 1, false, true);
+                    // Two exits, each with a constant target (a constant
+                    // front slot to chain through).
+                    let taken = self.b.create_block();
+                    let not = self.b.create_block();
+                    self.b.ins().brif(c, taken, &[], not, &[]);
+                    self.b.switch_to_block(taken);
+                    self.exit_chain(ExitPc::Const(t), self.k + 1, false, true, true);
+                    self.b.switch_to_block(not);
+                    self.exit_chain(ExitPc::Const(f), self.k + 1, false, true, true);
                 }
                 Val::None
             }
             Op::ExitIndirect => {
                 let pc = self.v(a[0]);
-                self.exit(ExitPc::Dyn(pc), self.k + 1, false, true);
+                self.exit_chain(ExitPc::Dyn(pc), self.k + 1, false, true, true);
                 Val::None
             }
             _ => Val::One(self.pure(inst.op, &a)),
@@ -581,6 +668,9 @@ impl Emitter<'_> {
     }
 
     /// The inline TLB lookup: (entry address, hit-and-fits flag, page offset).
+    /// One compare checks both: the entry's tag (the page of `addr`, which
+    /// selects the slot) must equal the page of the access's last byte, which
+    /// differs from the first's when the access crosses the page.
     fn tlb(
         &mut self,
         table: ir::Value,
@@ -597,12 +687,13 @@ impl Emitter<'_> {
             .ins()
             .load(types::I64, MemFlagsData::trusted(), entry, 0);
         let off = self.b.ins().band_imm_s(addr, 0xfff);
-        let hit = self.b.ins().icmp(IntCC::Equal, tag, page);
-        let fits = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, off, 4096 - size as i64);
-        let ok = self.b.ins().band(hit, fits);
+        let last = if size > 1 {
+            let end = self.b.ins().iadd_imm_s(addr, size as i64 - 1);
+            self.b.ins().ushr_imm_s(end, 12)
+        } else {
+            page
+        };
+        let ok = self.b.ins().icmp(IntCC::Equal, tag, last);
         (entry, ok, off)
     }
 

@@ -20,12 +20,18 @@ pub struct JitCtx {
     pub tlb_read: *const TlbEntry,
     pub tlb_write: *const TlbEntry,
     pub cpu: *mut Cpu,
-    /// Instructions the block may retire (self-loops stop before exceeding it).
+    /// Instructions the block may retire (self-loops stop before exceeding
+    /// it); a block that chains to the next lowers it by what it retired.
     pub budget: u64,
     /// Set by a helper that stopped the guest with a fault.
     pub fault: u64,
     /// 16-byte loads from the slow path.
     pub scratch: [u64; 2],
+    /// The code cache's direct-mapped front (`[Entry; FRONT]`), read by
+    /// blocks to chain to the next one.
+    pub front: *const super::Entry,
+    /// Blocks entered by chaining from another block in this call.
+    pub chained: u64,
 }
 
 pub const CTX_STATE: i32 = 0;
@@ -34,6 +40,8 @@ pub const CTX_TLB_WRITE: i32 = 16;
 pub const CTX_BUDGET: i32 = 32;
 pub const CTX_FAULT: i32 = 40;
 pub const CTX_SCRATCH: i32 = 48;
+pub const CTX_FRONT: i32 = 64;
+pub const CTX_CHAINED: i32 = 72;
 const _: () = {
     assert!(std::mem::offset_of!(JitCtx, state) == CTX_STATE as usize);
     assert!(std::mem::offset_of!(JitCtx, tlb_read) == CTX_TLB_READ as usize);
@@ -41,6 +49,8 @@ const _: () = {
     assert!(std::mem::offset_of!(JitCtx, budget) == CTX_BUDGET as usize);
     assert!(std::mem::offset_of!(JitCtx, fault) == CTX_FAULT as usize);
     assert!(std::mem::offset_of!(JitCtx, scratch) == CTX_SCRATCH as usize);
+    assert!(std::mem::offset_of!(JitCtx, front) == CTX_FRONT as usize);
+    assert!(std::mem::offset_of!(JitCtx, chained) == CTX_CHAINED as usize);
 };
 
 /// A fallback instruction, kept alive by its compiled block.

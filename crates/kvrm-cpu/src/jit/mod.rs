@@ -15,13 +15,15 @@
 //! module frees only as a whole); a new module starts after `MAX_DEAD_BLOCKS`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
-use cranelift_frontend::FunctionBuilderContext;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 use kvrm_ir::opt::optimize;
@@ -151,25 +153,65 @@ impl JitStats {
     }
 }
 
+/// A hasher for guest pcs and page numbers (the default SipHash showed in
+/// profiles of the dispatcher): a multiply, whose low bits (the bucket) vary
+/// with the low bits of the key and whose high bits mix all of them.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct PcHasher(u64);
+
+impl Hasher for PcHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ (v >> 2) ^ (v << 62)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type PcMap<V> = HashMap<u64, V, BuildHasherDefault<PcHasher>>;
+
 /// Longest block, in guest instructions.
 const MAX_BLOCK: u32 = 64;
-const FRONT: usize = 4096;
+pub(crate) const FRONT: usize = 4096;
 const MAX_DEAD_BLOCKS: usize = 20_000;
 
+/// A compiled block: `fn(*mut JitCtx) -> u64` in Cranelift's `tail` calling
+/// convention (so blocks can tail-call the next one); entered from Rust only
+/// through [`Jit::enter`]'s trampoline.
 pub(crate) type BlockFn = unsafe extern "C" fn(*mut JitCtx) -> u64;
 
+/// The trampoline: `enter(ctx, block)` calls the block with the `tail`
+/// convention and returns its result.
+pub(crate) type EnterFn = unsafe extern "C" fn(*mut JitCtx, BlockFn) -> u64;
+
+/// A slot of the direct-mapped front; compiled code reads it (offsets in
+/// `emit::ENTRY_*`).
 #[derive(Clone, Copy)]
+#[repr(C)]
 pub(crate) struct Entry {
     pub pc: u64,
     pub code: Option<BlockFn>,
-    pub len: u32,
+    pub len: u64,
 }
 
-const NO_ENTRY: Entry = Entry {
-    pc: 1,
-    code: None,
-    len: 0,
-};
+const _: () = assert!(std::mem::size_of::<Entry>() == 24);
+
+/// The empty entry of slot `i`: its pc maps to another slot, so no lookup in
+/// slot `i` ever matches it (compiled code checks only the pc).
+const fn no_entry(i: usize) -> Entry {
+    Entry {
+        pc: (((i + 1) & (FRONT - 1)) as u64) << 2,
+        code: None,
+        len: 0,
+    }
+}
 
 struct Compiled {
     code: BlockFn,
@@ -186,9 +228,11 @@ pub struct Jit {
     ctx: Option<Context>,
     fctx: FunctionBuilderContext,
     front: Box<[Entry; FRONT]>,
-    blocks: HashMap<u64, Compiled>,
-    by_page: HashMap<u64, Vec<u64>>,
-    heat: HashMap<u64, u32>,
+    /// The trampoline into compiled code, built with the module.
+    enter: Option<EnterFn>,
+    blocks: PcMap<Compiled>,
+    by_page: PcMap<Vec<u64>>,
+    heat: PcMap<u32>,
     dead: usize,
     pub stats: JitStats,
     /// `KVRM_JIT_PROFILE`: per instruction name, (fallbacks run from compiled
@@ -231,6 +275,8 @@ fn host_isa() -> OwnedTargetIsa {
         let _ = flags.set("opt_level", "speed");
         let _ = flags.set("use_colocated_libcalls", "false");
         let _ = flags.set("is_pic", "false");
+        // Cranelift's tail calls (block chaining) need frame pointers.
+        let _ = flags.set("preserve_frame_pointers", "true");
         // The IR verifier costs a fifth of compile time; kvrm_ir verifies
         // its own blocks and the fuzzer and oracle tests check the code.
         let _ = flags.set("enable_verifier", "false");
@@ -242,11 +288,43 @@ fn host_isa() -> OwnedTargetIsa {
     .clone()
 }
 
-fn new_module() -> JITModule {
-    JITModule::new(JITBuilder::with_isa(
+/// A new module and its trampoline `enter(ctx, block)`.
+fn new_module(fctx: &mut FunctionBuilderContext) -> (JITModule, EnterFn) {
+    let mut module = JITModule::new(JITBuilder::with_isa(
         host_isa(),
         cranelift_module::default_libcall_names(),
-    ))
+    ));
+    let call_conv = module.isa().default_call_conv();
+    let mut ctx = module.make_context();
+    let mut sig = emit::signature(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    ctx.func.signature = sig.clone();
+    {
+        let mut b = FunctionBuilder::new(&mut ctx.func, fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        b.seal_block(blk);
+        let (c, code) = (b.block_params(blk)[0], b.block_params(blk)[1]);
+        let tail = b.import_signature(emit::signature(CallConv::Tail));
+        let call = b.ins().call_indirect(tail, code, &[c]);
+        let r = b.inst_results(call)[0];
+        b.ins().return_(&[r]);
+        b.finalize(module.isa().frontend_config());
+    }
+    let id = module
+        .declare_function("kvrm_enter", Linkage::Local, &sig)
+        .unwrap_or_else(|e| panic!("kvrm jit: declare enter: {e}"));
+    module
+        .define_function(id, &mut ctx)
+        .unwrap_or_else(|e| panic!("kvrm jit: compile enter: {e:?}"));
+    module
+        .finalize_definitions()
+        .unwrap_or_else(|e| panic!("kvrm jit: finalize enter: {e}"));
+    let ptr = module.get_finalized_function(id);
+    // SAFETY: built just above with the host's C convention and this signature.
+    let enter = unsafe { std::mem::transmute::<*const u8, EnterFn>(ptr) };
+    (module, enter)
 }
 
 impl Jit {
@@ -256,10 +334,11 @@ impl Jit {
             module: None,
             ctx: None,
             fctx: FunctionBuilderContext::new(),
-            front: Box::new([NO_ENTRY; FRONT]),
-            blocks: HashMap::new(),
-            by_page: HashMap::new(),
-            heat: HashMap::new(),
+            front: Box::new(std::array::from_fn(no_entry)),
+            enter: None,
+            blocks: PcMap::default(),
+            by_page: PcMap::default(),
+            heat: PcMap::default(),
             dead: 0,
             stats: JitStats::default(),
             profile: std::env::var_os("KVRM_JIT_PROFILE").map(|_| HashMap::new()),
@@ -275,12 +354,9 @@ impl Jit {
         ((pc >> 2) as usize) & (FRONT - 1)
     }
 
-    /// The compiled block at `pc` if the direct-mapped front holds it (the
-    /// chaining fast path: no hash lookup).
-    #[inline(always)]
-    pub(crate) fn lookup_front(&self, pc: u64) -> Option<Entry> {
-        let e = self.front[Self::slot(pc)];
-        (e.pc == pc && e.code.is_some()).then_some(e)
+    /// The trampoline and the front, for `run_chain`.
+    pub(crate) fn entry_points(&self) -> Option<(EnterFn, *const Entry)> {
+        Some((self.enter?, self.front.as_ptr()))
     }
 
     /// The compiled block at `pc`, if any.
@@ -294,7 +370,7 @@ impl Jit {
         let e = Entry {
             pc,
             code: Some(c.code),
-            len: c.len,
+            len: c.len as u64,
         };
         self.front[Self::slot(pc)] = e;
         Some(e)
@@ -322,11 +398,16 @@ impl Jit {
         if self.dead > MAX_DEAD_BLOCKS {
             self.reset();
         }
-        let module = self.module.get_or_insert_with(new_module);
+        if self.module.is_none() {
+            let (module, enter) = new_module(&mut self.fctx);
+            self.module = Some(module);
+            self.enter = Some(enter);
+        }
+        let module = self.module.as_mut().expect("just made");
         let ctx = self.ctx.get_or_insert_with(|| module.make_context());
         let call_conv = module.isa().default_call_conv();
         module.clear_context(ctx);
-        ctx.func.signature = emit::signature(call_conv);
+        ctx.func.signature = emit::signature(CallConv::Tail);
         let frontend = module.isa().frontend_config();
         let fallbacks = emit::translate(&mut ctx.func, &mut self.fctx, &block, call_conv, frontend);
         let name = format!("b{:x}_{}", block.start, self.stats.blocks_compiled);
@@ -372,7 +453,7 @@ impl Jit {
         let e = Entry {
             pc: block.start,
             code: Some(code),
-            len,
+            len: len as u64,
         };
         self.front[Self::slot(block.start)] = e;
         e
@@ -389,9 +470,9 @@ impl Jit {
                 self.dead += 1;
             }
             self.heat.remove(&pc);
-            let s = &mut self.front[Self::slot(pc)];
-            if s.pc == pc {
-                *s = NO_ENTRY;
+            let i = Self::slot(pc);
+            if self.front[i].pc == pc {
+                self.front[i] = no_entry(i);
             }
         }
     }
@@ -409,6 +490,7 @@ impl Jit {
     fn reset(&mut self) {
         self.invalidate_all();
         self.ctx = None;
+        self.enter = None;
         if let Some(old) = self.module.take() {
             // SAFETY: every block of the old module was dropped from the cache
             // above and none is on the stack (compilation happens between blocks).

@@ -1,11 +1,11 @@
 //! The JIT's run loop: dispatch by pc to compiled blocks, interpret the rest.
 //!
-//! Compiled blocks are chained: when one returns without a stop, the next pc
-//! (a direct branch's target or an indirect branch's) is looked up in the
-//! code cache's direct-mapped front, and if it is compiled and fits in the
-//! budget it is called at once, without going back through the tiering
-//! dispatcher. A store into code ends the chain, so the dispatcher drops the
-//! stale blocks before anything runs again.
+//! Compiled blocks are chained: at an exit without a stop, the block looks
+//! the next pc (a direct branch's target or an indirect branch's) up in the
+//! code cache's direct-mapped front itself, and if it is compiled and fits in
+//! the budget tail-calls it, without coming back to Rust. A store into code
+//! ends the chain, so the dispatcher drops the stale blocks before anything
+//! runs again.
 
 use kvrm_isa::StopReason;
 
@@ -45,7 +45,7 @@ impl Cpu {
                 entry = self.compile_block(pc);
             }
             let stop = match entry {
-                Some(e) if e.len as u64 <= left => {
+                Some(e) if e.len <= left => {
                     let (k, stop) = self.run_chain(e.code, left);
                     n += k;
                     stop
@@ -90,63 +90,50 @@ impl Cpu {
         }
     }
 
-    /// Run compiled blocks from `first`, chaining from each to the next
-    /// compiled one while the budget covers it; returns (instructions
-    /// retired, stop).
+    /// Run compiled blocks from `first`; each chains to the next compiled
+    /// one itself (a tail call through the front) while the budget covers
+    /// it. Returns (instructions retired, stop).
     fn run_chain(
         &mut self,
         first: Option<super::BlockFn>,
         budget: u64,
     ) -> (u64, Option<StopReason>) {
-        let Some(mut code) = first else {
+        let (Some(code), Some((enter, front))) =
+            (first, self.jit.as_ref().and_then(|j| j.entry_points()))
+        else {
             return (0, None);
         };
-        let mut done = 0u64;
-        let mut entries = 0u64;
-        let stop = loop {
-            entries += 1;
-            let (tlb_read, tlb_write) = self.mem.tlb_arrays();
-            let cpu: *mut Cpu = self;
-            let mut ctx = JitCtx {
-                // SAFETY: a field address of a live `Cpu`, no reference made.
-                state: unsafe { std::ptr::addr_of_mut!((*cpu).state) },
-                tlb_read,
-                tlb_write,
-                cpu,
-                budget: budget - done,
-                fault: 0,
-                scratch: [0; 2],
-            };
-            // SAFETY: `code` was compiled by `Jit::compile` for this signature
-            // and is still in the cache (invalidation happens only between
-            // blocks, in `run_jit`). It reads and writes the CPU only through
-            // `ctx`, whose pointers were derived from `self` just now and
-            // which is not used until the call returns.
-            let r = unsafe { code(&mut ctx) };
-            done += r & !STOP_BIT;
-            if r & STOP_BIT != 0 {
-                break Some(self.take_stop());
-            }
-            if self.mem.has_dirty_code() {
-                break None;
-            }
-            let pc = self.state.pc;
-            let Some(jit) = self.jit.as_mut() else {
-                break None;
-            };
-            match jit.lookup_front(pc) {
-                Some(e) if e.len as u64 <= budget - done => match e.code {
-                    Some(c) => code = c,
-                    None => break None,
-                },
-                _ => break None,
-            }
+        let (tlb_read, tlb_write) = self.mem.tlb_arrays();
+        let cpu: *mut Cpu = self;
+        let mut ctx = JitCtx {
+            // SAFETY: a field address of a live `Cpu`, no reference made.
+            state: unsafe { std::ptr::addr_of_mut!((*cpu).state) },
+            tlb_read,
+            tlb_write,
+            cpu,
+            budget,
+            fault: 0,
+            scratch: [0; 2],
+            front,
+            chained: 0,
         };
+        // SAFETY: `code` was compiled by `Jit::compile` for the trampoline's
+        // block signature and is still in the cache, as is every block the
+        // chain reaches through the front (invalidation happens only between
+        // calls, in `run_jit`; a store into code ends the chain). The code
+        // reads and writes the CPU only through `ctx`, whose pointers were
+        // derived from `self` just now and which is not used until the call
+        // returns.
+        let r = unsafe { enter(&mut ctx, code) };
+        let done = (budget - ctx.budget) + (r & !STOP_BIT);
         if let Some(j) = self.jit.as_mut() {
-            j.stats.blocks_run += entries;
-            j.stats.blocks_chained += entries - 1;
+            j.stats.blocks_run += 1 + ctx.chained;
+            j.stats.blocks_chained += ctx.chained;
         }
-        (done, stop)
+        if r & STOP_BIT != 0 {
+            return (done, Some(self.take_stop()));
+        }
+        (done, None)
     }
 
     /// Interpret from pc to the next control transfer, page end, write into

@@ -3,12 +3,15 @@
 //! (and FPCR/FPSR) is an `Exec` of the interpreter's handler, run from the
 //! compiled block without leaving it; the copies between general and SIMD&FP
 //! registers (DUP, INS, UMOV from or to a general register) are lifted; SMOV
-//! uses the fallback.
+//! uses the fallback. The bitwise operations, ADD/SUB and the shifts by
+//! immediate (SHL, USHR, SSHR, SRI, SLI, USRA, SSRA) are lifted to 64-bit
+//! integer operations on the two halves of the register (lanes in a half by
+//! masking: no carry or shift crosses a lane).
 
-use kvrm_isa::decode::{bits, rd, rn};
+use kvrm_isa::decode::{bits, rd, rm, rn};
 
 use super::{Lifted, Lifter};
-use crate::block::Arg;
+use crate::block::{Arg, Value};
 use crate::opcodes::Op;
 
 pub(crate) fn lift(l: &mut Lifter, class: &str, name: &str, w: u32) -> Lifted {
@@ -20,6 +23,11 @@ pub(crate) fn lift(l: &mut Lifter, class: &str, name: &str, w: u32) -> Lifted {
         "DUP_gen" => return dup_gen(l, w),
         "INS_gen" => return ins_gen(l, w),
         "SMOV" => return Lifted::No,
+        "AND_v" | "BIC_v" | "ORR_v" | "ORN_v" | "EOR_v" => return logic(l, name, w),
+        "ADD_v" | "SUB_v" => return add_sub(l, name == "SUB_v", w),
+        "SHL_vi" | "USHR_vi" | "SSHR_vi" | "SRI_vi" | "SLI_vi" | "USRA_vi" | "SSRA_vi" => {
+            return shift_imm(l, name, w)
+        }
         _ => {}
     }
     let pc = l.pc;
@@ -121,4 +129,228 @@ fn ins_gen(l: &mut Lifter, w: u32) -> Lifted {
     };
     l.set_vec(d, v);
     Lifted::Next
+}
+
+/// `b` repeated in every `esize`-bit lane of 64 bits.
+fn repl(b: u64, esize: u32) -> u64 {
+    if esize == 64 {
+        return b;
+    }
+    let mut r = 0;
+    let mut i = 0;
+    while i < 64 {
+        r |= b << i;
+        i += esize;
+    }
+    r
+}
+
+/// The halves of Vn: (lo, hi).
+fn halves(l: &mut Lifter, n: u32) -> (Value, Value) {
+    let v = l.get_vec(n);
+    (l.un(Op::Lo128, v), l.un(Op::Hi128, v))
+}
+
+/// Vd = (lo, hi), the high half zero unless `q`.
+fn put(l: &mut Lifter, d: u32, q: bool, lo: Value, hi: Value) {
+    let hi = if q { hi } else { l.c(0) };
+    let v = l.bin(Op::Pack128, lo, hi);
+    l.set_vec(d, v);
+}
+
+/// AND, BIC, ORR, ORN, EOR (vector).
+fn logic(l: &mut Lifter, name: &str, w: u32) -> Lifted {
+    let q = bits(w, 30, 1) == 1;
+    let (a, b) = (halves(l, rn(w)), halves(l, rm(w)));
+    let mut out = [a.0; 2];
+    for (i, (x, y)) in [(a.0, b.0), (a.1, b.1)].into_iter().enumerate() {
+        if i == 1 && !q {
+            break;
+        }
+        out[i] = match name {
+            "AND_v" => l.bin(Op::And, x, y),
+            "BIC_v" => {
+                let ny = l.un(Op::Not, y);
+                l.bin(Op::And, x, ny)
+            }
+            "ORR_v" => l.bin(Op::Or, x, y),
+            "ORN_v" => {
+                let ny = l.un(Op::Not, y);
+                l.bin(Op::Or, x, ny)
+            }
+            _ => l.bin(Op::Xor, x, y),
+        };
+    }
+    put(l, rd(w), q, out[0], out[1]);
+    Lifted::Next
+}
+
+/// Lane-wise `x + y` (or `x - y`) of `esize`-bit lanes in 64 bits.
+fn lanes_add(l: &mut Lifter, sub: bool, esize: u32, x: Value, y: Value) -> Value {
+    if esize == 64 {
+        return l.bin(if sub { Op::Sub } else { Op::Add }, x, y);
+    }
+    let h = repl(1 << (esize - 1), esize);
+    // Add the low bits of every lane (no carry out of a lane), then the top
+    // bits without carry: ((x & !H) + (y & !H)) ^ ((x ^ y) & H); for the
+    // difference ((x | H) - (y & !H)) ^ ((x ^ !y) & H).
+    let yl = l.bin_c(Op::And, y, !h);
+    if sub {
+        let xh = l.bin_c(Op::Or, x, h);
+        let d = l.bin(Op::Sub, xh, yl);
+        let ny = l.un(Op::Not, y);
+        let t = l.bin(Op::Xor, x, ny);
+        let t = l.bin_c(Op::And, t, h);
+        l.bin(Op::Xor, d, t)
+    } else {
+        let xl = l.bin_c(Op::And, x, !h);
+        let s = l.bin(Op::Add, xl, yl);
+        let t = l.bin(Op::Xor, x, y);
+        let t = l.bin_c(Op::And, t, h);
+        l.bin(Op::Xor, s, t)
+    }
+}
+
+/// ADD, SUB (vector).
+fn add_sub(l: &mut Lifter, sub: bool, w: u32) -> Lifted {
+    let q = bits(w, 30, 1) == 1;
+    let size = bits(w, 22, 2);
+    if size == 3 && !q {
+        return Lifted::No; // reserved
+    }
+    let esize = 8 << size;
+    let (a, b) = (halves(l, rn(w)), halves(l, rm(w)));
+    let lo = lanes_add(l, sub, esize, a.0, b.0);
+    let hi = if q {
+        lanes_add(l, sub, esize, a.1, b.1)
+    } else {
+        lo
+    };
+    put(l, rd(w), q, lo, hi);
+    Lifted::Next
+}
+
+/// Lanes of `x` shifted right by `s` (1..=esize), logically or
+/// arithmetically.
+fn lanes_shr(l: &mut Lifter, signed: bool, esize: u32, s: u32, x: Value) -> Value {
+    let ones = if esize == 64 {
+        u64::MAX
+    } else {
+        (1u64 << esize) - 1
+    };
+    if signed {
+        let s = s.min(esize - 1);
+        if esize == 64 {
+            return l.bin_c(Op::Ashr, x, s as u64);
+        }
+        if s == 0 {
+            return x;
+        }
+        let u = l.bin_c(Op::Lshr, x, s as u64);
+        let u = l.bin_c(Op::And, u, repl(ones >> s, esize));
+        // 1 in bit 0 of every negative lane, times the lane's fill bits.
+        let sg = l.bin_c(Op::Lshr, x, esize as u64 - 1);
+        let sg = l.bin_c(Op::And, sg, repl(1, esize));
+        let fill = l.bin_c(Op::Mul, sg, ones & !(ones >> s));
+        return l.bin(Op::Or, u, fill);
+    }
+    if s >= esize {
+        return l.c(0);
+    }
+    let u = l.bin_c(Op::Lshr, x, s as u64);
+    if esize == 64 {
+        u
+    } else {
+        l.bin_c(Op::And, u, repl(ones >> s, esize))
+    }
+}
+
+/// Lanes of `x` shifted left by `s` (0..esize).
+fn lanes_shl(l: &mut Lifter, esize: u32, s: u32, x: Value) -> Value {
+    if s == 0 {
+        return x;
+    }
+    let u = l.bin_c(Op::Shl, x, s as u64);
+    if esize == 64 {
+        return u;
+    }
+    let ones = (1u64 << esize) - 1;
+    l.bin_c(Op::And, u, repl((ones << s) & ones, esize))
+}
+
+/// SHL, USHR, SSHR, SRI, SLI, USRA, SSRA (vector, by immediate).
+fn shift_imm(l: &mut Lifter, name: &str, w: u32) -> Lifted {
+    let q = bits(w, 30, 1) == 1;
+    let immh = bits(w, 19, 4);
+    let immb = bits(w, 16, 3);
+    if immh == 0 || (immh >> 3 == 1 && !q) {
+        return Lifted::No; // another encoding, or reserved
+    }
+    let esize = 8u32 << (31 - immh.leading_zeros());
+    let imm = (immh << 3) | immb;
+    let left = matches!(name, "SHL_vi" | "SLI_vi");
+    let s = if left { imm - esize } else { 2 * esize - imm };
+    let ones = if esize == 64 {
+        u64::MAX
+    } else {
+        (1u64 << esize) - 1
+    };
+    let d = rd(w);
+    let x = halves(l, rn(w));
+    let acc = matches!(name, "SRI_vi" | "SLI_vi" | "USRA_vi" | "SSRA_vi");
+    let dv = if acc { halves(l, d) } else { x };
+    let sh = Shift {
+        name,
+        esize,
+        s,
+        ones,
+    };
+    let lo = sh.half(l, x.0, dv.0);
+    let hi = if q { sh.half(l, x.1, dv.1) } else { lo };
+    put(l, d, q, lo, hi);
+    Lifted::Next
+}
+
+/// A shift by immediate of `esize`-bit lanes by `s`.
+struct Shift<'a> {
+    name: &'a str,
+    esize: u32,
+    s: u32,
+    ones: u64,
+}
+
+impl Shift<'_> {
+    /// One 64-bit half: `x` the source's, `d` the destination's (read by
+    /// the accumulating and inserting forms).
+    fn half(&self, l: &mut Lifter, x: Value, d: Value) -> Value {
+        let (esize, s, ones) = (self.esize, self.s, self.ones);
+        match self.name {
+            "SHL_vi" => lanes_shl(l, esize, s, x),
+            "USHR_vi" => lanes_shr(l, false, esize, s, x),
+            "SSHR_vi" => lanes_shr(l, true, esize, s, x),
+            "USRA_vi" | "SSRA_vi" => {
+                let t = lanes_shr(l, self.name == "SSRA_vi", esize, s, x);
+                lanes_add(l, false, esize, d, t)
+            }
+            "SRI_vi" => {
+                if s >= esize {
+                    d
+                } else {
+                    let t = lanes_shr(l, false, esize, s, x);
+                    let keep = l.bin_c(Op::And, d, repl(ones & !(ones >> s), esize));
+                    l.bin(Op::Or, keep, t)
+                }
+            }
+            _ => {
+                // SLI: keep the low s bits of every lane of Vd.
+                let t = lanes_shl(l, esize, s, x);
+                if s == 0 {
+                    t
+                } else {
+                    let keep = l.bin_c(Op::And, d, repl(ones >> (esize - s), esize));
+                    l.bin(Op::Or, keep, t)
+                }
+            }
+        }
+    }
 }

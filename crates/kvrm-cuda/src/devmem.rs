@@ -338,7 +338,8 @@ impl DevSpace {
             // Shared frames are never written: a read-only page takes the
             // frame of its (new) content; a page made writable gets its own.
             // (Not while views of the pool are out: they need frames in place.)
-            let new_frame = if !perms.write() && !(zero && frame == NO_FRAME) && !pool.exported {
+            let shareable = !perms.write() && !pool.exported;
+            let new_frame = if shareable && !(zero && frame == NO_FRAME) {
                 pool.release([frame]);
                 let (f, fresh) = pool.share(gpu, &bytes)?;
                 if fresh {

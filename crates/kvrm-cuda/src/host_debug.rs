@@ -6,15 +6,14 @@
 use std::sync::{Arc, Mutex};
 
 use kvrm_cpu::CpuEngine;
-use kvrm_isa::space::{PAGE_SHIFT, PAGE_SIZE};
+use kvrm_isa::space::PAGE_SIZE;
 use kvrm_isa::{
     reg_writes, Access, AddressSpace, CpuState, Engine, Machine, StopReason, TraceEntry, WatchKind,
     Watchpoint,
 };
 
-use crate::devmem::DevSpace;
 use crate::engine::{lane_stop_reason, trace_entry};
-use crate::host_kernel::{build_library_from, copy_back, HostSpace, RunFn};
+use crate::host_kernel::{build_library_from, copy_back, image, RunFn};
 use crate::kernels::kernel_source;
 use crate::layout::*;
 
@@ -56,17 +55,7 @@ impl HostLane<'_> {
     /// Launch until the lane stops (not at a budget of `budget`).
     fn run_to_stop(&mut self, budget: u64) -> (StopReason, u64) {
         let mut pool = Vec::new();
-        let (mut table, mask, _, _) = DevSpace::build(&self.space, None).expect("table");
-        for pte in table.iter_mut().filter(|t| t.key != 0) {
-            let page = pte.key - 1;
-            let mut buf = vec![0u8; PAGE_SIZE as usize];
-            self.space
-                .read_bytes(page << PAGE_SHIFT, &mut buf)
-                .expect("mapped");
-            pte.frame = (pool.len() / PAGE_SIZE as usize) as u32;
-            pool.extend_from_slice(&buf);
-        }
-        let mut lane = HostSpace { table, mask };
+        let mut lane = image(&self.space, &mut pool);
         let used = (pool.len() / PAGE_SIZE as usize) as u32;
         pool.resize((used as usize + 8) * PAGE_SIZE as usize, 0);
         let devs = [SpaceDev {

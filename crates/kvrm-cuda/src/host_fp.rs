@@ -8,13 +8,12 @@
 //! and no lane may need the host.
 
 use kvrm_cpu::CpuEngine;
-use kvrm_isa::space::{PAGE_SHIFT, PAGE_SIZE};
+use kvrm_isa::space::PAGE_SIZE;
 use kvrm_isa::table::CLASSES;
 use kvrm_isa::{decode_a64, AddressSpace, CpuState, Engine, MachineId, StopReason};
 
-use crate::devmem::DevSpace;
 use crate::engine::lane_stop_reason;
-use crate::host_kernel::{build_library, HostSpace, RunFn};
+use crate::host_kernel::{build_library, image, RunFn};
 use crate::layout::*;
 
 const PROGRAMS: usize = 12000;
@@ -193,18 +192,7 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
     let mut dev = CpuEngine::new(); // steps lanes that need the host
     let dms = machines(&mut dev, &programs);
     let mut pool: Vec<u8> = Vec::new();
-    let (mut table, mask, _, _) =
-        DevSpace::build(dev.space(kvrm_isa::SpaceId(0)), None).expect("table");
-    for pte in table.iter_mut().filter(|t| t.key != 0) {
-        let page = pte.key - 1;
-        let mut buf = vec![0u8; PAGE_SIZE as usize];
-        dev.space(kvrm_isa::SpaceId(0))
-            .read_bytes(page << PAGE_SHIFT, &mut buf)
-            .expect("mapped");
-        pte.frame = (pool.len() / PAGE_SIZE as usize) as u32;
-        pool.extend_from_slice(&buf);
-    }
-    let mut lane_space = HostSpace { table, mask };
+    let mut lane_space = image(dev.space(kvrm_isa::SpaceId(0)), &mut pool);
     let used = (pool.len() / PAGE_SIZE as usize) as u32;
     pool.resize((used as usize + 8) * PAGE_SIZE as usize, 0);
     let devs = [SpaceDev {

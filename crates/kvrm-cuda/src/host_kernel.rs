@@ -103,6 +103,21 @@ pub(crate) struct HostSpace {
     pub mask: u64,
 }
 
+/// Give every page of `space` a frame in `pool` holding its bytes.
+pub(crate) fn image(space: &AddressSpace, pool: &mut Vec<u8>) -> HostSpace {
+    let (mut table, mask, _, _) = DevSpace::build(space, None).expect("table");
+    for pte in table.iter_mut().filter(|t| t.key != 0) {
+        let page = pte.key - 1;
+        let mut buf = vec![0u8; PAGE_SIZE as usize];
+        space
+            .read_bytes(page << PAGE_SHIFT, &mut buf)
+            .expect("mapped");
+        pte.frame = (pool.len() / PAGE_SIZE as usize) as u32;
+        pool.extend_from_slice(&buf);
+    }
+    HostSpace { table, mask }
+}
+
 /// Copy the frames `lane` has in `pool` into `space` (the host copy).
 pub(crate) fn copy_back(lane: &HostSpace, pool: &[u8], space: &mut AddressSpace) {
     for pte in lane

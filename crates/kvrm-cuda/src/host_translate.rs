@@ -9,11 +9,10 @@
 use kvrm_cpu::CpuEngine;
 use kvrm_ir::{lift_block, opt};
 use kvrm_isa::space::{PAGE_SHIFT, PAGE_SIZE};
-use kvrm_isa::{AddressSpace, CpuState, Engine, MachineId, SpaceId, StopReason};
+use kvrm_isa::{CpuState, Engine, MachineId, SpaceId, StopReason};
 
-use crate::devmem::DevSpace;
 use crate::engine::lane_stop_reason;
-use crate::host_kernel::{build_library_from, copy_back, HostSpace, RunFn};
+use crate::host_kernel::{build_library_from, copy_back, image, RunFn};
 use crate::kernels::kernel_source_with;
 use crate::layout::*;
 use crate::translate::emit_module;
@@ -27,21 +26,6 @@ mod random_programs;
 const PROGRAMS: usize = 64;
 const SPACING: u64 = 0x100;
 const SEED: u64 = 0x7472_616e;
-
-/// Give every page of `space` a frame in `pool` holding its bytes.
-fn image(space: &AddressSpace, pool: &mut Vec<u8>) -> HostSpace {
-    let (mut table, mask, _, _) = DevSpace::build(space, None).expect("table");
-    for pte in table.iter_mut().filter(|t| t.key != 0) {
-        let page = pte.key - 1;
-        let mut buf = vec![0u8; PAGE_SIZE as usize];
-        space
-            .read_bytes(page << PAGE_SHIFT, &mut buf)
-            .expect("mapped");
-        pte.frame = (pool.len() / PAGE_SIZE as usize) as u32;
-        pool.extend_from_slice(&buf);
-    }
-    HostSpace { table, mask }
-}
 
 #[test]
 fn translated_blocks_match_the_interpreter_on_random_programs() {

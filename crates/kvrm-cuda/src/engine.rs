@@ -156,6 +156,20 @@ fn slot_take<T>(slots: &mut Vec<Option<T>>, free: &mut Vec<u32>, value: T) -> u3
 /// The stop reason of a lane record, or `None` for the kinds the engine
 /// handles itself (needs host, out of frames). `pc` is the lane's pc after
 /// the launch.
+/// A watchpoint as the kernel reads it (`KvrmWatch`).
+pub(crate) fn watch_dev(w: &Watchpoint) -> Watch {
+    Watch {
+        addr: w.addr,
+        len: w.len,
+        kind: match w.kind {
+            WatchKind::Read => 1,
+            WatchKind::Write => 2,
+            WatchKind::ReadWrite => 3,
+        },
+        pad: 0,
+    }
+}
+
 pub(crate) fn lane_stop_reason(s: &LaneStop, pc: u64) -> Option<StopReason> {
     Some(match s.kind {
         STOP_CYCLE_LIMIT => StopReason::CycleLimit,
@@ -301,20 +315,7 @@ impl CudaEngine {
         if !self.debugging() {
             return Ok(None);
         }
-        let watch: Vec<Watch> = self
-            .watchpoints
-            .iter()
-            .map(|w| Watch {
-                addr: w.addr,
-                len: w.len,
-                kind: match w.kind {
-                    WatchKind::Read => 1,
-                    WatchKind::Write => 2,
-                    WatchKind::ReadWrite => 3,
-                },
-                pad: 0,
-            })
-            .collect();
+        let watch: Vec<Watch> = self.watchpoints.iter().map(watch_dev).collect();
         let step_over: Vec<u8> = lanes
             .iter()
             .map(|&(m, _)| {

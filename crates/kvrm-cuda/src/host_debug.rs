@@ -12,7 +12,7 @@ use kvrm_isa::{
     Watchpoint,
 };
 
-use crate::engine::{lane_stop_reason, trace_entry};
+use crate::engine::{lane_stop_reason, trace_entry, watch_dev};
 use crate::host_kernel::{build_library_from, copy_back, image, RunFn};
 use crate::kernels::kernel_source;
 use crate::layout::*;
@@ -145,19 +145,6 @@ fn with_lane(tag: &str, f: impl FnOnce(&RunFn)) {
     drop(library);
     if let Some(dir) = lib.parent() {
         let _ = std::fs::remove_dir_all(dir);
-    }
-}
-
-fn watch_dev(w: &Watchpoint) -> Watch {
-    Watch {
-        addr: w.addr,
-        len: w.len,
-        kind: match w.kind {
-            WatchKind::Read => 1,
-            WatchKind::Write => 2,
-            WatchKind::ReadWrite => 3,
-        },
-        pad: 0,
     }
 }
 

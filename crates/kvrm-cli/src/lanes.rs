@@ -283,7 +283,12 @@ fn elf_lanes_one_kernel(
     lanes: usize,
     stats: bool,
 ) -> anyhow::Result<(Vec<LaneStatus>, u64)> {
-    raise_open_files(3 * lanes as u64 + 256)?;
+    // Descriptors: lanes share one for /dev/null (stdin without input, the
+    // discarded output of lanes past 0); --out files are each lane's own.
+    let own_files = if io.out.is_some() { 2 } else { 0 } + u64::from(io.stdin.is_some());
+    raise_open_files(lanes, own_files)?;
+    let null_in = kvrm_linux::stdio_file(open_null(false)?);
+    let null_out = kvrm_linux::stdio_file(open_null(true)?);
     let mut config = opts.kernel_config();
     config.quiet = true;
     // The limits are per lane, as when each lane has a kernel of its own.
@@ -296,9 +301,17 @@ fn elf_lanes_one_kernel(
     for lane in 0..lanes {
         let spec = opts.for_lane(lane).program_spec()?;
         let pid = kvrm_linux::spawn(&mut kernel, &spec).with_context(|| format!("lane {lane}"))?;
-        kernel.set_stdio(pid, 0, io.stdin()?);
-        kernel.set_stdio(pid, 1, io.output(lane, 1)?);
-        kernel.set_stdio(pid, 2, io.output(lane, 2)?);
+        match io.stdin {
+            Some(_) => kernel.set_stdio(pid, 0, io.stdin()?),
+            None => kernel.set_stdio_file(pid, 0, null_in.clone()),
+        }
+        for fd in [1, 2] {
+            if io.out.is_none() && lane > 0 {
+                kernel.set_stdio_file(pid, fd, null_out.clone());
+            } else {
+                kernel.set_stdio(pid, fd, io.output(lane, fd)?);
+            }
+        }
         pids.push(pid);
     }
     let summary = kernel.run();
@@ -317,9 +330,20 @@ fn elf_lanes_one_kernel(
     Ok((statuses, kernel.instructions()))
 }
 
-/// Allow at least `want` open descriptors (each lane of a one-kernel run
-/// holds its stdin, stdout and stderr).
-fn raise_open_files(want: u64) -> anyhow::Result<()> {
+/// /dev/null, for reading or for writing.
+fn open_null(write: bool) -> anyhow::Result<OwnedFd> {
+    let f = File::options()
+        .read(!write)
+        .write(write)
+        .open("/dev/null")
+        .context("cannot open /dev/null")?;
+    Ok(f.into())
+}
+
+/// Allow the open descriptors of `lanes` lanes holding `per_lane` each,
+/// and some to spare for the guests' own files.
+fn raise_open_files(lanes: usize, per_lane: u64) -> anyhow::Result<()> {
+    let want = per_lane * lanes as u64 + 256;
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -337,8 +361,8 @@ fn raise_open_files(want: u64) -> anyhow::Result<()> {
     }
     anyhow::ensure!(
         lim.rlim_cur >= want,
-        "{} lanes need about {want} open files; the hard limit is {} (ulimit -Hn)",
-        (want - 256) / 3,
+        "{lanes} lanes need about {want} open files ({per_lane} each for --out and stdin); \
+         the hard limit is {} (ulimit -Hn)",
         lim.rlim_max
     );
     Ok(())

@@ -9,6 +9,7 @@
 //! pool grows. Results are the CPU backend's, bit for bit.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
 use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice};
 use kvrm_cpu::Cpu;
@@ -76,6 +77,14 @@ struct Stats {
     frame_stops: u64,
     ptx_cached: u64,
     fallbacks: BTreeMap<u16, u64>,
+    /// Host time before a launch (page sync, state upload, queueing).
+    prepare: Duration,
+    /// ... of it syncing the spaces' device copies (tables, uploads).
+    sync: Duration,
+    /// Waiting for launches to finish (the kernel's time, seen from the host).
+    kernel_wait: Duration,
+    /// Host time after a launch (states, page events, downloads).
+    finish: Duration,
 }
 
 /// A launch queued on the device and not yet collected.
@@ -444,6 +453,7 @@ impl CudaEngine {
     /// Sync the spaces `lanes` run in, upload their states and queue the
     /// kernel; it runs while the host goes on.
     fn launch_begin(&mut self, lanes: &[(MachineId, u64)]) -> Result<InFlight, CudaError> {
+        let t0 = Instant::now();
         // The spaces of this launch, numbered for the kernel.
         let mut space_index: HashMap<u32, u32> = HashMap::new();
         let mut space_list: Vec<u32> = Vec::new();
@@ -469,6 +479,7 @@ impl CudaEngine {
             t.prepare_launch(&self.gpu, &spaces)?;
         }
         let mut devs = Vec::with_capacity(space_list.len());
+        let t_sync = Instant::now();
         for &sid in &space_list {
             self.sync_space(SpaceId(sid))?;
             devs.push(
@@ -479,6 +490,7 @@ impl CudaEngine {
                     .unwrap_or_default(),
             );
         }
+        self.stats.sync += t_sync.elapsed();
         self.gen = self.gen.wrapping_add(1).max(1);
         let (free_list, free_count) = self.pool.free_list_for_launch(&self.gpu)?;
         let control = Control {
@@ -544,6 +556,7 @@ impl CudaEngine {
         self.stats.launches += 1;
         self.stats.lanes += n as u64;
         let done = self.gpu.mark()?;
+        self.stats.prepare += t0.elapsed();
         Ok(InFlight {
             lanes: lanes.to_vec(),
             space_list,
@@ -567,7 +580,11 @@ impl CudaEngine {
 
         let mut host = std::mem::take(&mut self.arena_host);
         host.resize(layout.download, 0);
+        let t0 = Instant::now();
+        // Waits for the kernel (same stream).
         let read = self.gpu.read(&self.arena, 0, &mut host[..layout.download]);
+        let t1 = Instant::now();
+        self.stats.kernel_wait += t1 - t0;
         let (ctl, stops, out_states) = layout.unpack(&host[..layout.download]);
         self.arena_host = host;
         read?;
@@ -629,6 +646,7 @@ impl CudaEngine {
         for (sid, slot) in space_list.iter().zip(taken) {
             self.spaces[*sid as usize] = slot;
         }
+        self.stats.finish += t1.elapsed();
         result?;
         Ok(stops)
     }
@@ -1029,6 +1047,10 @@ impl Engine for CudaEngine {
         true
     }
 
+    fn runs_side_by_side(&self) -> bool {
+        true
+    }
+
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let mut v = vec![
             ("cuda launches", self.stats.launches),
@@ -1050,6 +1072,26 @@ impl Engine for CudaEngine {
                 self.pool.shared_hits,
             ),
             ("cuda kernel from disk cache", self.stats.ptx_cached),
+            (
+                "cuda host time before launches (us)",
+                self.stats.prepare.as_micros() as u64,
+            ),
+            (
+                "cuda ... of it syncing page tables and pages (us)",
+                self.stats.sync.as_micros() as u64,
+            ),
+            (
+                "cuda ... of that building page tables (us)",
+                self.traffic.build_time.as_micros() as u64,
+            ),
+            (
+                "cuda wait for kernels (us)",
+                self.stats.kernel_wait.as_micros() as u64,
+            ),
+            (
+                "cuda host time after launches (us)",
+                self.stats.finish.as_micros() as u64,
+            ),
         ];
         if let Some(t) = &self.translator {
             v.extend([

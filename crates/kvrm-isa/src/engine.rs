@@ -67,6 +67,13 @@ pub trait Engine: Send {
     /// stop per machine to `out`, in any order.
     fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>);
 
+    /// Does one `run` advance its machines side by side (a GPU launch), so
+    /// that a longer budget costs no machine its turn? The kernel then
+    /// lengthens slices while no machine needs it, saving round trips.
+    fn runs_side_by_side(&self) -> bool {
+        false
+    }
+
     /// Deterministic runs: what the generic timer (CNTVCT_EL0) reads during
     /// the next `run`, in nanoseconds; `None` for the host's time.
     fn set_virtual_counter(&mut self, _ticks: Option<u64>) {}

@@ -294,6 +294,9 @@ impl Drop for ContiguousMemory {
 pub struct AddressSpace {
     /// start -> (end, perms); non-overlapping, page aligned.
     regions: BTreeMap<u64, (u64, Perms)>,
+    /// Bytes of accessible regions, kept with every layout change (the
+    /// memory limit asks for it per process on every mapping call).
+    committed: u64,
     /// Frame slots; `None` is free (listed in `free_frames`).
     frames: Vec<Option<Arc<Frame>>>,
     free_frames: Vec<u32>,
@@ -346,6 +349,7 @@ impl AddressSpace {
     pub fn new() -> Self {
         AddressSpace {
             regions: BTreeMap::new(),
+            committed: 0,
             frames: Vec::new(),
             free_frames: Vec::new(),
             page_frame: HashMap::new(),
@@ -469,7 +473,18 @@ impl AddressSpace {
 
     fn bump_epoch(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
+        self.layout_changed();
+    }
+
+    /// The regions changed: a new layout version, the committed bytes again.
+    fn layout_changed(&mut self) {
         self.layout = self.layout.wrapping_add(1);
+        self.committed = self
+            .regions
+            .iter()
+            .filter(|(_, &(_, p))| p != Perms::NONE)
+            .map(|(&s, &(e, _))| e - s)
+            .sum();
     }
 
     /// Changes whenever the mappings change, new ones included (a backend
@@ -487,6 +502,7 @@ impl AddressSpace {
         self.bump_epoch();
         let mut child = AddressSpace {
             regions: self.regions.clone(),
+            committed: self.committed,
             frames: self.frames.clone(),
             free_frames: self.free_frames.clone(),
             page_frame: self.page_frame.clone(),
@@ -527,11 +543,7 @@ impl AddressSpace {
 
     /// Bytes mapped with any permission (what `mmap` commits).
     pub fn committed_bytes(&self) -> u64 {
-        self.regions
-            .iter()
-            .filter(|(_, &(_, p))| p != Perms::NONE)
-            .map(|(&s, &(e, _))| e - s)
-            .sum()
+        self.committed
     }
 
     // ----- mapping -------------------------------------------------------
@@ -554,7 +566,7 @@ impl AddressSpace {
         }
         self.regions.insert(addr, (end, perms));
         self.merge_around(addr);
-        self.layout = self.layout.wrapping_add(1);
+        self.layout_changed();
         Ok(())
     }
 
@@ -1450,6 +1462,33 @@ mod tests {
         assert_ne!(v2, v1, "protect");
         a.unmap(0x1000, 0x1000).unwrap();
         assert_ne!(a.layout_version(), v2, "unmap");
+    }
+
+    #[test]
+    fn committed_bytes_follow_every_mapping_change() {
+        let mut a = AddressSpace::new();
+        let sum = |a: &AddressSpace| -> u64 {
+            a.regions()
+                .iter()
+                .filter(|r| r.perms != Perms::NONE)
+                .map(|r| r.end - r.start)
+                .sum()
+        };
+        a.map(0x1000, 0x4000, Perms::RW).unwrap();
+        assert_eq!(a.committed_bytes(), 0x4000);
+        a.map(0x8000, 0x2000, Perms::NONE).unwrap();
+        assert_eq!(a.committed_bytes(), 0x4000);
+        a.protect(0x8000, 0x1000, Perms::R).unwrap();
+        assert_eq!(a.committed_bytes(), 0x5000);
+        a.protect(0x2000, 0x1000, Perms::NONE).unwrap();
+        assert_eq!(a.committed_bytes(), 0x4000);
+        a.unmap(0x3000, 0x7000).unwrap();
+        assert_eq!(a.committed_bytes(), sum(&a));
+        let mut b = a.fork();
+        assert_eq!(b.committed_bytes(), a.committed_bytes());
+        b.map_fixed(0x1000, 0x1000, Perms::NONE).unwrap();
+        assert_eq!(b.committed_bytes(), sum(&b));
+        assert_eq!(a.committed_bytes(), sum(&a));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Run a static AArch64 Linux executable on the CPU engine:
 //! `cargo run -p kvrm-linux --example run -- PROGRAM [ARGS...]`.
 //! Prints `--stats`-like numbers to stderr when KVRM_STATS is set.
+//! KVRM_LANES=N spawns N copies in one kernel (the GPU's `--lanes` layout),
+//! to profile the kernel's own cost per process.
 
 use kvrm_cpu::CpuEngine;
 use kvrm_linux::{format_stats, spawn, Kernel, KernelConfig, ProgramSpec, RunEnd};
@@ -24,9 +26,15 @@ fn main() {
         lib_prefix: None,
     };
     let mut kernel = Kernel::new(Box::new(CpuEngine::new()), KernelConfig::default());
-    if let Err(e) = spawn(&mut kernel, &spec) {
-        eprintln!("run: {e}");
-        std::process::exit(1);
+    let lanes: usize = std::env::var("KVRM_LANES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    for _ in 0..lanes {
+        if let Err(e) = spawn(&mut kernel, &spec) {
+            eprintln!("run: {e}");
+            std::process::exit(1);
+        }
     }
     let s = kernel.run();
     if let RunEnd::Crashed { stop, signal } = s.end {

@@ -28,7 +28,8 @@ pub use kernel::{Kernel, KernelConfig, Pid, RunEnd, RunSummary, DEBUG_STOP_STATU
 pub use sandbox::Sandbox;
 pub use stack::{ProcessImage, StackInfo};
 pub use syscalls::{
-    syscall_name, syscall_number, LinuxProcess, ProcessConfig, ProcessExit, SyscallOutcome,
+    stdio_file, syscall_name, syscall_number, LinuxProcess, ProcessConfig, ProcessExit,
+    SyscallOutcome,
 };
 
 /// Why a program could not be started.
@@ -250,6 +251,12 @@ pub fn format_stats(summary: &RunSummary, kernel: &Kernel) -> String {
     for (nr, name, count) in counts {
         s.push_str(&format!("kvrm:   {name:<20} {count:>10}  (#{nr})\n"));
     }
+    let (engine, stops) = kernel.host_times();
+    s.push_str(&format!(
+        "kvrm: time in the engine's runs (ms): {}\nkvrm: time servicing their stops (ms): {}\n",
+        engine.as_millis(),
+        stops.as_millis()
+    ));
     for (name, v) in kernel.engine().stats() {
         s.push_str(&format!("kvrm: {name}: {v}\n"));
     }

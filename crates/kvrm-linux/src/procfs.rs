@@ -632,17 +632,22 @@ impl Kernel {
         if !is_emulated(&norm) {
             return None;
         }
-        Some(Arc::new(self.proc_snapshot()))
+        // Only the process the path names: a snapshot of every process per
+        // call made start-up quadratic in the processes (glibc reads
+        // /proc/self/exe; 4096 GPU lanes are 4096 processes).
+        let named = split_proc(&norm, t.pid).and_then(|(pid, _)| pid);
+        Some(Arc::new(self.proc_snapshot(named)))
     }
 
-    /// What /proc shows now.
-    pub(crate) fn proc_snapshot(&self) -> ProcSnapshot {
+    /// What /proc shows now: the memory figures and process `pid`, if any.
+    pub(crate) fn proc_snapshot(&self, pid: Option<u32>) -> ProcSnapshot {
         let mut snap = ProcSnapshot {
             memory_limit: self.config.memory_limit,
             memory_used: self.config.memory_limit.saturating_sub(self.commit_room()),
             procs: BTreeMap::new(),
         };
-        for (&pid, p) in &self.procs {
+        let named = pid.and_then(|pid| self.procs.get_key_value(&pid));
+        if let Some((&pid, p)) = named {
             let mut info = p.linux.proc_info_self();
             info.pid = pid;
             info.ppid = p.ppid;

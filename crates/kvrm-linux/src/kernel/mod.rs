@@ -44,6 +44,9 @@ const SLICE: u64 = 20_000;
 const DETERMINISTIC_SLICE: u64 = 10_000;
 /// With one runnable thread and nothing to watch, check back this often.
 const LONE_SLICE: u64 = 5_000_000;
+/// Longest slice of an engine that runs its machines side by side: about a
+/// second of a GPU lane, the latency of a signal from the host.
+const SIDE_BY_SIDE_SLICE: u64 = 1_000_000;
 
 /// How the kernel runs guests.
 #[derive(Debug, Clone)]
@@ -80,6 +83,15 @@ impl Default for KernelConfig {
             net: false,
         }
     }
+}
+
+/// The committed bytes of each live space and their sum, kept between
+/// calls; `valid` false: sum them again.
+#[derive(Default)]
+pub(crate) struct CommitCache {
+    pub(crate) valid: bool,
+    total: u64,
+    per_space: HashMap<SpaceId, u64>,
 }
 
 /// The default memory limit: the host's physical memory (so a guest cannot
@@ -247,6 +259,14 @@ pub struct Kernel {
     pub(crate) next_pid: Pid,
     /// Instructions retired by every thread so far.
     pub(crate) instructions: u64,
+    /// Host time in the engine's runs and in servicing their stops (--stats).
+    pub(crate) time_in_engine: Duration,
+    pub(crate) time_in_stops: Duration,
+    /// Committed bytes of the live processes' spaces (the memory limit).
+    pub(crate) commit: std::cell::RefCell<CommitCache>,
+    /// The slice of a side-by-side engine: doubled after each round in
+    /// which no machine stopped for the kernel, halved after one with stops.
+    side_slice: u64,
     start: Instant,
     /// Deterministic runs: virtual nanoseconds added by skipped sleeps.
     pub(crate) skipped_ns: u64,
@@ -293,6 +313,10 @@ impl Kernel {
             init_end: None,
             next_pid,
             instructions: 0,
+            side_slice: SLICE,
+            commit: Default::default(),
+            time_in_engine: Duration::ZERO,
+            time_in_stops: Duration::ZERO,
             start: Instant::now(),
             skipped_ns: 0,
             rng,
@@ -407,6 +431,15 @@ impl Kernel {
         }
     }
 
+    /// Give process `pid` the open file description `file` (made with
+    /// [`crate::stdio_file`]) as descriptor `fd`: processes given the same
+    /// one share a host descriptor and its offset, as after a fork.
+    pub fn set_stdio_file(&mut self, pid: Pid, fd: u32, file: crate::fd::FileRef) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.linux.set_stdio_file(fd, file);
+        }
+    }
+
     pub(crate) fn alloc_pid(&mut self) -> Pid {
         loop {
             let pid = self.next_pid;
@@ -443,6 +476,7 @@ impl Kernel {
     ) -> Pid {
         let pid = self.alloc_pid();
         let space = self.engine.add_space(space);
+        self.commit_spaces_changed();
         let machine = self.engine.add_machine(space, state);
         linux.pid = pid;
         let (pgid, sid) = if self.config.deterministic {
@@ -577,6 +611,8 @@ impl Kernel {
             DETERMINISTIC_SLICE
         } else if runnable.len() == 1 && !waiting {
             LONE_SLICE
+        } else if self.engine.runs_side_by_side() && !waiting {
+            self.side_slice
         } else {
             SLICE
         };
@@ -601,8 +637,20 @@ impl Kernel {
                 }
             }
         } else {
+            let t0 = Instant::now();
             self.engine.run(&runnable, slice, &mut stops);
+            let t1 = Instant::now();
             self.handle_stops(&stops);
+            self.time_in_engine += t1 - t0;
+            self.time_in_stops += t1.elapsed();
+            // Lanes that stopped waited for the whole launch: shorter
+            // launches while they do, longer ones while none does.
+            let quiet = stops.iter().all(|s| s.stop == StopReason::CycleLimit);
+            self.side_slice = if quiet {
+                (self.side_slice * 2).min(SIDE_BY_SIDE_SLICE)
+            } else {
+                (self.side_slice / 2).max(SLICE)
+            };
         }
         if waiting {
             self.poll_waiters(Duration::ZERO);
@@ -725,7 +773,15 @@ impl Kernel {
     /// A syscall of the process's own Linux layer (files, memory, ...).
     fn linux_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let now_ns = self.now().as_nanos() as u64;
-        let room = self.commit_room();
+        // Only the mapping calls charge the memory limit; the room is a sum
+        // over every process, so the others get none (a call that charged
+        // anyway would fail with ENOMEM, not pass the limit).
+        use crate::syscalls::nr::{BRK, MMAP, MREMAP};
+        let room = if matches!(nr, BRK | MMAP | MREMAP) {
+            self.commit_room()
+        } else {
+            0
+        };
         let procfs = self.procfs_snapshot_for(tid, nr, a);
         let Some(t) = self.threads.get(&tid) else {
             return;
@@ -743,7 +799,8 @@ impl Kernel {
         p.linux.procfs = procfs;
         let out = p.linux.syscall(space, nr, a);
         p.linux.procfs = None;
-        let mask = p.linux.sig.mask;
+        let (space_id, mask) = (p.space, p.linux.sig.mask);
+        self.commit_changed(space_id);
         if let Some(t) = self.threads.get_mut(&tid) {
             t.sigmask = mask;
         }
@@ -754,21 +811,45 @@ impl Kernel {
         self.after_linux_call(tid, nr);
     }
 
+    /// Host time in the engine's runs and in servicing their stops.
+    pub fn host_times(&self) -> (Duration, Duration) {
+        (self.time_in_engine, self.time_in_stops)
+    }
+
     /// Bytes the guests may still map under the memory limit.
     pub(crate) fn commit_room(&self) -> u64 {
-        let mut spaces: Vec<SpaceId> = self
-            .procs
-            .values()
-            .filter(|p| p.exit.is_none())
-            .map(|p| p.space)
-            .collect();
-        spaces.sort_unstable();
-        spaces.dedup();
-        let used: u64 = spaces
-            .iter()
-            .map(|&s| self.engine.space(s).committed_bytes())
-            .sum();
-        self.config.memory_limit.saturating_sub(used)
+        let mut c = self.commit.borrow_mut();
+        if !c.valid {
+            c.per_space.clear();
+            for p in self.procs.values().filter(|p| p.exit.is_none()) {
+                let bytes = self.engine.space(p.space).committed_bytes();
+                c.per_space.insert(p.space, bytes);
+            }
+            c.total = c.per_space.values().sum();
+            c.valid = true;
+        }
+        self.config.memory_limit.saturating_sub(c.total)
+    }
+
+    /// `space` may have mapped or unmapped memory: update the committed
+    /// total by its change (the sum over thousands of processes per call
+    /// was quadratic in them).
+    pub(crate) fn commit_changed(&self, space: SpaceId) {
+        let now = self.engine.space(space).committed_bytes();
+        let c = &mut *self.commit.borrow_mut();
+        match c.per_space.get_mut(&space) {
+            Some(old) if c.valid => {
+                let before = std::mem::replace(old, now);
+                c.total = c.total - before + now;
+            }
+            _ => c.valid = false,
+        }
+    }
+
+    /// The set of live spaces changed (spawn, fork, exec, exit): the next
+    /// [`Self::commit_room`] sums them again.
+    pub(crate) fn commit_spaces_changed(&self) {
+        self.commit.borrow_mut().valid = false;
     }
 
     // ----- waiting -----------------------------------------------------------

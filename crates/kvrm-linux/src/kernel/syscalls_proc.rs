@@ -288,6 +288,7 @@ impl Kernel {
             let space = if flags & CLONE_VM != 0 {
                 parent_space
             } else {
+                self.commit_spaces_changed();
                 self.engine.fork_space(parent_space)
             };
             let det = self.det_for_new_process();
@@ -403,6 +404,7 @@ impl Kernel {
         }
         let mut t = self.threads.remove(&tid).expect("kvrm: no such thread");
         let new_space = self.engine.add_space(std::mem::take(&mut img.space));
+        self.commit_spaces_changed();
         self.engine.set_machine_space(t.machine, new_space);
         crate::stack::init_registers(self.engine.state_mut(t.machine), img.entry, img.sp);
         t.clear_child_tid = 0;
@@ -442,6 +444,7 @@ impl Kernel {
             .any(|p| p.exit.is_none() && p.space == space);
         if !used {
             self.engine.remove_space(space);
+            self.commit_spaces_changed();
         }
     }
 
@@ -490,6 +493,7 @@ impl Kernel {
             return;
         }
         p.exit = Some(exit);
+        self.commit.get_mut().valid = false; // a space fewer to count
         if let ProcessExit::Signaled(sig) = exit {
             if let Some(name) = core_signal_name(sig).filter(|_| !self.config.quiet) {
                 // As qemu-user reports it (each guest process is one of its own).

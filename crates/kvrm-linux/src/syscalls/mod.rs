@@ -294,6 +294,15 @@ fn host_nofile_limit() -> [u64; 2] {
     [r.rlim_cur, r.rlim_max]
 }
 
+/// An open file description for a guest's standard descriptor, on `host`.
+pub fn stdio_file(host: std::os::fd::OwnedFd) -> crate::fd::FileRef {
+    let status = host_status_flags(std::os::fd::AsRawFd::as_raw_fd(&host)).unwrap_or(0);
+    std::sync::Arc::new(std::sync::Mutex::new(OpenFile::new(
+        HostFd::Owned(host),
+        status,
+    )))
+}
+
 impl LinuxProcess {
     /// A process whose descriptors 0-2 are the host's stdin, stdout, stderr.
     pub fn new(cfg: ProcessConfig) -> std::io::Result<Self> {
@@ -429,14 +438,16 @@ impl LinuxProcess {
     /// Make guest descriptor `fd` (0, 1 or 2 usually) refer to the host
     /// descriptor `host` instead of the host's own stdin/stdout/stderr.
     pub fn set_stdio(&mut self, fd: u32, host: std::os::fd::OwnedFd) {
-        let status = host_status_flags(std::os::fd::AsRawFd::as_raw_fd(&host)).unwrap_or(0);
+        self.set_stdio_file(fd, stdio_file(host));
+    }
+
+    /// Make guest descriptor `fd` (0-2) an open file description that other
+    /// processes may share (one host descriptor for many lanes).
+    pub fn set_stdio_file(&mut self, fd: u32, file: crate::fd::FileRef) {
         self.fds.set(
             fd as usize,
             FdEntry {
-                file: std::sync::Arc::new(std::sync::Mutex::new(OpenFile::new(
-                    HostFd::Owned(host),
-                    status,
-                ))),
+                file,
                 cloexec: false,
             },
         );

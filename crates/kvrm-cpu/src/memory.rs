@@ -17,31 +17,76 @@ use kvrm_isa::{watch_hit, Access, AddressSpace, FaultKind, MemFault, Watchpoint,
 pub(crate) const TLB_ENTRIES: usize = 256;
 const INVALID_TAG: u64 = u64::MAX;
 
-/// One TLB entry. `host` is the address of the frame's bytes, for the JIT's
-/// inline lookup (the layout is part of the JIT's contract: tag at 0, host at
-/// 8). It stays valid while the entry does: frames are freed only by unmap,
-/// which moves the epoch, and a copy-on-write copy of a page drops the page's
-/// read entry (`write_slow`).
+/// One TLB entry: the page's tag and, for the JIT's inline lookup, `addend`,
+/// the host address of the page's frame minus the page's guest address (so
+/// the host address of guest byte `a` is `addend + a`, one add). The layout
+/// is part of the JIT's contract: tag at 0, addend at 8, 16 bytes (a shift
+/// indexes it). The host address stays valid while the entry does: frames
+/// are freed only by unmap, which moves the epoch, and a copy-on-write copy
+/// of a page drops the page's read entry (`write_slow`). The interpreter
+/// uses the frame index, kept beside the entries in [`Tlb::frame`].
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub(crate) struct TlbEntry {
     tag: u64,
-    host: usize,
-    frame: u32,
+    addend: u64,
 }
 
 pub(crate) const TLB_ENTRY_SIZE: usize = std::mem::size_of::<TlbEntry>();
 const _: () = {
     assert!(std::mem::offset_of!(TlbEntry, tag) == 0);
-    assert!(std::mem::offset_of!(TlbEntry, host) == 8);
-    assert!(TLB_ENTRY_SIZE == 24);
+    assert!(std::mem::offset_of!(TlbEntry, addend) == 8);
+    assert!(TLB_ENTRY_SIZE == 16);
 };
 
 const EMPTY_TLB: TlbEntry = TlbEntry {
     tag: INVALID_TAG,
-    host: 0,
-    frame: 0,
+    addend: 0,
 };
+
+/// A direct-mapped TLB: entries and, in a separate array (the JIT's entries
+/// stay 16 bytes), their frame indices.
+struct Tlb {
+    entry: [TlbEntry; TLB_ENTRIES],
+    frame: [u32; TLB_ENTRIES],
+}
+
+impl Tlb {
+    fn new() -> Box<Tlb> {
+        Box::new(Tlb {
+            entry: [EMPTY_TLB; TLB_ENTRIES],
+            frame: [0; TLB_ENTRIES],
+        })
+    }
+
+    /// The frame index cached for `page`, if any.
+    #[inline(always)]
+    fn lookup(&self, page: u64) -> Option<u32> {
+        let slot = tlb_slot(page);
+        (self.entry[slot].tag == page).then(|| self.frame[slot])
+    }
+
+    fn fill(&mut self, page: u64, frame: u32, host: *const u8) {
+        let slot = tlb_slot(page);
+        self.entry[slot] = TlbEntry {
+            tag: page,
+            addend: (host as u64).wrapping_sub(page << 12),
+        };
+        self.frame[slot] = frame;
+    }
+
+    /// Forget `page`.
+    fn drop_page(&mut self, page: u64) {
+        let slot = tlb_slot(page);
+        if self.entry[slot].tag == page {
+            self.entry[slot] = EMPTY_TLB;
+        }
+    }
+
+    fn flush(&mut self) {
+        self.entry.fill(EMPTY_TLB);
+    }
+}
 
 #[inline(always)]
 fn tlb_slot(page: u64) -> usize {
@@ -51,8 +96,8 @@ fn tlb_slot(page: u64) -> usize {
 /// An address space with the interpreter's TLBs.
 pub struct CpuMemory {
     space: AddressSpace,
-    tlb_read: Box<[TlbEntry; TLB_ENTRIES]>,
-    tlb_write: Box<[TlbEntry; TLB_ENTRIES]>,
+    tlb_read: Box<Tlb>,
+    tlb_write: Box<Tlb>,
     epoch: u64,
     /// Watchpoints, or `None`. While set, the TLBs are not filled, so every
     /// data access takes the slow paths, which check them.
@@ -85,8 +130,8 @@ impl CpuMemory {
         let epoch = space.epoch();
         CpuMemory {
             space,
-            tlb_read: Box::new([EMPTY_TLB; TLB_ENTRIES]),
-            tlb_write: Box::new([EMPTY_TLB; TLB_ENTRIES]),
+            tlb_read: Tlb::new(),
+            tlb_write: Tlb::new(),
             epoch,
             watch: None,
         }
@@ -160,12 +205,12 @@ impl CpuMemory {
     /// The read and write TLB arrays (`TLB_ENTRIES` entries each), for the
     /// JIT's inline lookup.
     pub(crate) fn tlb_arrays(&self) -> (*const TlbEntry, *const TlbEntry) {
-        (self.tlb_read.as_ptr(), self.tlb_write.as_ptr())
+        (self.tlb_read.entry.as_ptr(), self.tlb_write.entry.as_ptr())
     }
 
     pub fn flush_tlb(&mut self) {
-        self.tlb_read.fill(EMPTY_TLB);
-        self.tlb_write.fill(EMPTY_TLB);
+        self.tlb_read.flush();
+        self.tlb_write.flush();
     }
 
     /// Flush the TLBs if the mappings changed since they were filled.
@@ -183,9 +228,8 @@ impl CpuMemory {
     pub fn read<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
         let off = (addr & PAGE_MASK) as usize;
         let page = page_of(addr);
-        let e = self.tlb_read[tlb_slot(page)];
-        if e.tag == page && off + N <= PAGE_SIZE as usize {
-            if let Some(frame) = self.space.frame(e.frame) {
+        if off + N <= PAGE_SIZE as usize {
+            if let Some(frame) = self.tlb_read.lookup(page).and_then(|i| self.space.frame(i)) {
                 let mut out = [0u8; N];
                 out.copy_from_slice(&frame[off..off + N]);
                 return Ok(out);
@@ -201,11 +245,12 @@ impl CpuMemory {
     pub fn write<const N: usize>(&mut self, addr: u64, bytes: [u8; N]) -> Result<(), MemFault> {
         let off = (addr & PAGE_MASK) as usize;
         let page = page_of(addr);
-        let e = self.tlb_write[tlb_slot(page)];
-        if e.tag == page && off + N <= PAGE_SIZE as usize {
-            if let Some(frame) = self.space.frame_mut(e.frame) {
-                frame[off..off + N].copy_from_slice(&bytes);
-                return Ok(());
+        if off + N <= PAGE_SIZE as usize {
+            if let Some(idx) = self.tlb_write.lookup(page) {
+                if let Some(frame) = self.space.frame_mut(idx) {
+                    frame[off..off + N].copy_from_slice(&bytes);
+                    return Ok(());
+                }
             }
         }
         self.write_slow(addr, &bytes)
@@ -233,12 +278,7 @@ impl CpuMemory {
             if let Some(f) = self.space.frame(idx) {
                 out[done..done + n].copy_from_slice(&f[off..off + n]);
                 if fill {
-                    let host = f.as_ptr() as usize;
-                    self.tlb_read[tlb_slot(page)] = TlbEntry {
-                        tag: page,
-                        host,
-                        frame: idx,
-                    };
+                    self.tlb_read.fill(page, idx, f.as_ptr());
                 }
             }
             done += n;
@@ -277,10 +317,7 @@ impl CpuMemory {
             let idx = self.space.frame_index(page, Access::Write, a, false)?;
             // The write may have copied a shared frame: the read entry's host
             // address would name the old copy.
-            let slot = tlb_slot(page);
-            if self.tlb_read[slot].tag == page {
-                self.tlb_read[slot] = EMPTY_TLB;
-            }
+            self.tlb_read.drop_page(page);
             let code = self.space.is_code_page(page);
             if code {
                 self.space.note_write(page);
@@ -288,12 +325,7 @@ impl CpuMemory {
             if let Some(f) = self.space.frame_mut(idx) {
                 f[off..off + n].copy_from_slice(&bytes[done..done + n]);
                 if !code && fill {
-                    let host = f.as_mut_ptr() as usize;
-                    self.tlb_write[slot] = TlbEntry {
-                        tag: page,
-                        host,
-                        frame: idx,
-                    };
+                    self.tlb_write.fill(page, idx, f.as_mut_ptr());
                 }
             }
             done += n;
@@ -321,11 +353,7 @@ impl CpuMemory {
     /// entry goes).
     pub fn fetch_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
         let w = self.space.fetch_u32(addr)?;
-        let page = page_of(addr);
-        let slot = tlb_slot(page);
-        if self.tlb_write[slot].tag == page {
-            self.tlb_write[slot] = EMPTY_TLB;
-        }
+        self.tlb_write.drop_page(page_of(addr));
         Ok(w)
     }
 

@@ -1,22 +1,28 @@
 //! IR block to Cranelift function `extern "C" fn(*mut JitCtx) -> u64`.
 //!
 //! Guest registers the block mentions live in Cranelift variables: loaded
-//! from the state at entry and after every fallback (which may change any),
+//! from the state at entry and after every fallback (which may change any)
+//! when the code after that point may read them before writing them,
 //! stored back at every exit and before every fallback. Every exit returns
 //! the number of instructions retired in this call, with [`STOP_BIT`] set when
 //! a helper stopped the guest (fault, or a fallback's stop); state and pc are
 //! then exactly the interpreter's at that instruction.
 //!
 //! Loads and stores look the address up in the TLB inline (tag compare, page
-//! offset fits, host address + offset) and call a helper on a miss. A store
+//! offset fits, entry's addend + address) and call a helper on a miss. A store
 //! that the helper reports as a write into code ends the block at the next
 //! instruction boundary, so modified code is decoded again.
 //!
 //! A block whose exit targets its own start loops inside the function while
-//! another iteration fits in `ctx.budget`. Other exits chain: the block looks
-//! the new pc up in the code cache's front and tail-calls the compiled block
-//! there if its length fits in the budget left (`ctx.budget` lowered by what
-//! this block retired); otherwise it returns to the dispatcher.
+//! another iteration fits in its budget (a parameter). Other exits chain: the
+//! block looks the new pc up in the code cache's front and tail-calls the
+//! compiled block there, passing the budget left, if its length fits in it;
+//! otherwise it stores its own budget in `ctx.budget` and returns to the
+//! dispatcher.
+//!
+//! Memory slow paths call their helpers through `preserve_all` trampolines
+//! (see `super::Trampolines`), so the fast paths around them need no
+//! callee-saved registers or spills.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -70,10 +76,8 @@ enum Val {
 }
 
 struct Sigs {
-    read: SigRef,
-    read128: SigRef,
-    write: SigRef,
-    write128: SigRef,
+    /// The slow-path trampolines, by [`helpers::Slow`].
+    slow: [SigRef; 5],
     fallback: SigRef,
     /// (ctx, a, b) -> u64
     call3: SigRef,
@@ -99,6 +103,21 @@ pub fn signature(call_conv: CallConv) -> Signature {
     s
 }
 
+/// A block: `(ctx, budget) -> retired` in the `tail` convention.
+pub fn block_signature() -> Signature {
+    sig(CallConv::Tail, 2)
+}
+
+/// A slow-path trampoline: `(ctx, a1, .., an)`, nothing returned (the
+/// result is left in `ctx.ret`), every register preserved.
+pub fn trampoline_signature(n: usize) -> Signature {
+    let mut s = Signature::new(CallConv::PreserveAll);
+    for _ in 0..n + 1 {
+        s.params.push(AbiParam::new(types::I64));
+    }
+    s
+}
+
 fn sig(call_conv: CallConv, params: usize) -> Signature {
     let mut s = Signature::new(call_conv);
     for _ in 0..params {
@@ -113,9 +132,10 @@ struct Emitter<'a> {
     blk: &'a IrBlock,
     ctx: ir::Value,
     state: ir::Value,
-    tlb_read: ir::Value,
-    tlb_write: ir::Value,
+    /// Instructions this block may retire (passed in a register from block
+    /// to block, stored in the context on return).
     budget: ir::Value,
+    tramps: super::Trampolines,
     regs: [Option<Variable>; 32],
     nzcv: Option<Variable>,
     /// Instructions retired by earlier iterations of a self-loop.
@@ -133,6 +153,8 @@ struct Emitter<'a> {
     /// Index and pc of the guest instruction being emitted.
     k: u32,
     pc: u64,
+    /// The block branches back to its start (loops inside the function).
+    self_loop: bool,
     store_in_insn: bool,
     /// The block stores to memory (a chained exit checks `code_written`).
     has_store: bool,
@@ -145,28 +167,26 @@ pub fn translate(
     blk: &IrBlock,
     call_conv: CallConv,
     frontend: TargetFrontendConfig,
+    tramps: super::Trampolines,
 ) -> Vec<FallbackInfo> {
     let sigs = Sigs {
-        read: func.import_signature(sig(call_conv, 4)),
-        read128: func.import_signature(sig(call_conv, 3)),
-        write: func.import_signature(sig(call_conv, 5)),
-        write128: func.import_signature(sig(call_conv, 5)),
+        slow: helpers::slow_paths().map(|(_, n)| func.import_signature(trampoline_signature(n))),
         fallback: func.import_signature(sig(call_conv, 2)),
         call3: func.import_signature(sig(call_conv, 3)),
         call4: func.import_signature(sig(call_conv, 4)),
-        block: func.import_signature(signature(CallConv::Tail)),
+        block: func.import_signature(block_signature()),
     };
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let ctx = b.block_params(entry)[0];
+    let (ctx, budget) = {
+        let p = b.block_params(entry);
+        (p[0], p[1])
+    };
     let t = MemFlagsData::trusted();
     let state = b.ins().load(types::I64, t, ctx, helpers::CTX_STATE);
-    let tlb_read = b.ins().load(types::I64, t, ctx, helpers::CTX_TLB_READ);
-    let tlb_write = b.ins().load(types::I64, t, ctx, helpers::CTX_TLB_WRITE);
-    let budget = b.ins().load(types::I64, t, ctx, helpers::CTX_BUDGET);
 
     let mut regs = [None; 32];
     let mut nzcv = None;
@@ -209,9 +229,8 @@ pub fn translate(
         blk,
         ctx,
         state,
-        tlb_read,
-        tlb_write,
         budget,
+        tramps,
         regs,
         nzcv,
         n,
@@ -229,13 +248,14 @@ pub fn translate(
         ),
         k: 0,
         pc: blk.start,
+        self_loop,
         store_in_insn: false,
         has_store: blk
             .insts
             .iter()
             .any(|i| matches!(i.op, Op::Store | Op::Store128)),
     };
-    e.reload_state();
+    e.reload_state(0);
     e.b.ins().jump(body, &[]);
     e.b.switch_to_block(body);
     let mut first = true;
@@ -261,10 +281,41 @@ impl Emitter<'_> {
         8 * r as i32
     }
 
-    /// Load every register the block mentions (and the flags) from the state.
-    fn reload_state(&mut self) {
+    /// Registers (bit 32: the flags) that instructions `from..` may read
+    /// before writing them: the ones to load from the state there. A
+    /// self-loop needs every register it mentions, since its back edge and
+    /// the exits of a later iteration see the values from this point.
+    fn live_in(&self, from: usize) -> u64 {
+        if self.self_loop {
+            return u64::MAX;
+        }
+        let (mut read, mut written) = (0u64, 0u64);
+        for inst in &self.blk.insts[from..] {
+            let bit = match inst.op {
+                Op::GetReg | Op::SetReg => 1u64 << inst.args[0].reg(),
+                Op::GetNzcv | Op::SetNzcv => 1 << 32,
+                // The state is written back and reloaded there.
+                Op::Fallback => break,
+                _ => continue,
+            };
+            if matches!(inst.op, Op::GetReg | Op::GetNzcv) {
+                read |= bit & !written;
+            } else {
+                written |= bit;
+            }
+        }
+        read
+    }
+
+    /// Load the registers (and the flags) that instructions `from..` read
+    /// before writing them from the state.
+    fn reload_state(&mut self, from: usize) {
+        let live = self.live_in(from);
         let t = MemFlagsData::trusted();
         for r in 0..32 {
+            if live & (1 << r) == 0 {
+                continue;
+            }
             if let Some(v) = self.regs[r] {
                 let x = self
                     .b
@@ -273,7 +324,7 @@ impl Emitter<'_> {
                 self.b.def_var(v, x);
             }
         }
-        if let Some(v) = self.nzcv {
+        if let Some(v) = self.nzcv.filter(|_| live & (1 << 32) != 0) {
             let x = self.b.ins().load(types::I64, t, self.state, OFF_NZCV);
             self.b.def_var(v, x);
         }
@@ -329,10 +380,18 @@ impl Emitter<'_> {
         let r = self.b.ins().iadd_imm_s(n, extra as i64);
         match target {
             Some(p) if chain && !stop => self.chain(p, r),
-            _ => {
-                self.b.ins().return_(&[r]);
-            }
+            _ => self.ret(r),
         }
+    }
+
+    /// Return `r` to `enter`, leaving the budget this block was given in the
+    /// context.
+    fn ret(&mut self, r: ir::Value) {
+        let t = MemFlagsData::trusted();
+        self.b
+            .ins()
+            .store(t, self.budget, self.ctx, helpers::CTX_BUDGET);
+        self.b.ins().return_(&[r]);
     }
 
     /// Tail-call the compiled block at `p` if the front holds it and its
@@ -363,10 +422,9 @@ impl Emitter<'_> {
         let ret = self.b.create_block();
         self.b.ins().brif(ok, go, &[], ret, &[]);
         self.b.switch_to_block(ret);
-        self.b.ins().return_(&[r]);
+        self.ret(r);
         self.b.switch_to_block(go);
         let code = self.b.ins().load(types::I64, t, e, ENTRY_CODE);
-        self.b.ins().store(t, left, self.ctx, helpers::CTX_BUDGET);
         let c = self
             .b
             .ins()
@@ -375,7 +433,7 @@ impl Emitter<'_> {
         self.b.ins().store(t, c, self.ctx, helpers::CTX_CHAINED);
         self.b
             .ins()
-            .return_call_indirect(self.sigs.block, code, &[self.ctx]);
+            .return_call_indirect(self.sigs.block, code, &[self.ctx, left]);
     }
 
     /// Branch to a new block that exits if `cond`, else continue here.
@@ -456,7 +514,7 @@ impl Emitter<'_> {
             Op::Hi128 => Val::One(self.pair(a[0]).1),
             Op::Pack128 => Val::Two(self.v(a[0]), self.v(a[1])),
             Op::Fallback => {
-                self.fallback(a[0].imm(), a[1].imm() as u32);
+                self.fallback(a[0].imm(), a[1].imm() as u32, i + 1);
                 Val::None
             }
             Op::Exec => {
@@ -593,7 +651,9 @@ impl Emitter<'_> {
         self.b.inst_results(call)[0]
     }
 
-    fn fallback(&mut self, pc: u64, word: u32) {
+    /// Interpret the instruction; `next`: the index of the IR instruction
+    /// after this one.
+    fn fallback(&mut self, pc: u64, word: u32, next: usize) {
         self.write_back();
         let st = self.call_handler(helpers::fallback as *const (), pc, word);
         // Any status but ST_OK leaves; the state is already exact.
@@ -621,10 +681,22 @@ impl Emitter<'_> {
         let n = self.b.use_var(self.n);
         let r = self.b.ins().iadd(n, retired);
         let r = self.b.ins().bor(r, bit);
-        self.b.ins().return_(&[r]);
+        self.ret(r);
         self.b.switch_to_block(cont);
         self.dirty = 0;
-        self.reload_state();
+        self.reload_state(next);
+    }
+
+    /// Call the memory slow path `which(ctx, args...)` through its
+    /// `preserve_all` trampoline; returns its result.
+    fn slow_call(&mut self, which: helpers::Slow, args: &[ir::Value]) -> ir::Value {
+        let i = which as usize;
+        let tramp = self.iconst(self.tramps.code[i]);
+        let mut all = vec![self.ctx];
+        all.extend_from_slice(args);
+        self.b.ins().call_indirect(self.sigs.slow[i], tramp, &all);
+        let t = MemFlagsData::trusted();
+        self.b.ins().load(types::I64, t, self.ctx, helpers::CTX_RET)
     }
 
     /// Call helper `f(ctx, args...)`, returning its result.
@@ -652,7 +724,7 @@ impl Emitter<'_> {
 
     /// `Op::ProbeWrite`: inline TLB check, the helper on a miss.
     fn probe_write(&mut self, size: u8, addr: ir::Value) {
-        let (_, ok, _) = self.tlb(self.tlb_write, addr, size);
+        let (_, ok) = self.tlb(true, addr, size);
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.set_cold_block(slow);
@@ -660,54 +732,57 @@ impl Emitter<'_> {
         self.b.switch_to_block(slow);
         let pc = self.iconst(self.pc);
         let sz = self.iconst(size as u64);
-        let f = helpers::probe_write as *const ();
-        let st = self.call(self.sigs.read, f, &[addr, sz, pc]);
+        let st = self.slow_call(helpers::Slow::ProbeWrite, &[addr, sz, pc]);
         self.side_exit(st, ExitPc::Set, self.k, true, true);
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(join);
     }
 
-    /// The inline TLB lookup: (entry address, hit-and-fits flag, page offset).
-    /// One compare checks both: the entry's tag (the page of `addr`, which
-    /// selects the slot) must equal the page of the access's last byte, which
-    /// differs from the first's when the access crosses the page.
-    fn tlb(
-        &mut self,
-        table: ir::Value,
-        addr: ir::Value,
-        size: u8,
-    ) -> (ir::Value, ir::Value, ir::Value) {
-        let ins = self.b.ins();
-        let page = ins.ushr_imm_s(addr, 12);
-        let slot = self.b.ins().band_imm_s(page, (TLB_ENTRIES - 1) as i64);
-        let off_e = self.b.ins().imul_imm_s(slot, TLB_ENTRY_SIZE as i64);
-        let entry = self.b.ins().iadd(table, off_e);
-        let tag = self
+    /// The inline TLB lookup (`write`: the write TLB): (entry address,
+    /// hit-and-fits flag). One compare checks both: the entry's tag (the page
+    /// of `addr`, which selects the slot) must equal the page of the access's
+    /// last byte, which differs from the first's when the access crosses the
+    /// page. The table's address is loaded here rather than kept in a
+    /// register through the block (fewer registers live, no spills).
+    fn tlb(&mut self, write: bool, addr: ir::Value, size: u8) -> (ir::Value, ir::Value) {
+        const _: () = assert!(TLB_ENTRY_SIZE == 16);
+        let t = MemFlagsData::trusted();
+        let which = if write {
+            helpers::CTX_TLB_WRITE
+        } else {
+            helpers::CTX_TLB_READ
+        };
+        let table = self.b.ins().load(types::I64, t, self.ctx, which);
+        // The slot's byte offset, (page % TLB_ENTRIES) * 16, straight from
+        // the address.
+        let s = self.b.ins().ushr_imm_s(addr, 12 - 4);
+        let s = self
             .b
             .ins()
-            .load(types::I64, MemFlagsData::trusted(), entry, 0);
-        let off = self.b.ins().band_imm_s(addr, 0xfff);
-        let last = if size > 1 {
-            let end = self.b.ins().iadd_imm_s(addr, size as i64 - 1);
-            self.b.ins().ushr_imm_s(end, 12)
+            .band_imm_s(s, ((TLB_ENTRIES - 1) * TLB_ENTRY_SIZE) as i64);
+        let entry = self.b.ins().iadd(table, s);
+        let tag = self.b.ins().load(types::I64, t, entry, 0);
+        let end = if size > 1 {
+            self.b.ins().iadd_imm_s(addr, size as i64 - 1)
         } else {
-            page
+            addr
         };
+        let last = self.b.ins().ushr_imm_s(end, 12);
         let ok = self.b.ins().icmp(IntCC::Equal, tag, last);
-        (entry, ok, off)
+        (entry, ok)
     }
 
-    fn host_addr(&mut self, entry: ir::Value, off: ir::Value) -> ir::Value {
-        let host = self
-            .b
-            .ins()
-            .load(types::I64, MemFlagsData::trusted(), entry, 8);
-        self.b.ins().iadd(host, off)
+    /// The host address of `addr` from its TLB entry: the entry's addend plus
+    /// the address.
+    fn host_addr(&mut self, entry: ir::Value, addr: ir::Value) -> ir::Value {
+        let t = MemFlagsData::trusted();
+        let addend = self.b.ins().load(types::I64, t, entry, 8);
+        self.b.ins().iadd(addend, addr)
     }
 
     fn load(&mut self, m: MemOp, addr: ir::Value) -> Val {
         let guest = MemFlagsData::new().with_notrap();
-        let (entry, ok, off) = self.tlb(self.tlb_read, addr, m.size);
+        let (entry, ok) = self.tlb(false, addr, m.size);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
@@ -720,7 +795,7 @@ impl Emitter<'_> {
         self.b.ins().brif(ok, fast, &[], slow, &[]);
 
         self.b.switch_to_block(fast);
-        let p = self.host_addr(entry, off);
+        let p = self.host_addr(entry, addr);
         if wide {
             let lo = self.b.ins().load(types::I64, guest, p, 0);
             let hi = self.b.ins().load(types::I64, guest, p, 8);
@@ -747,12 +822,7 @@ impl Emitter<'_> {
         let pc = self.iconst(self.pc);
         let t = MemFlagsData::trusted();
         if wide {
-            let f = self.iconst(helpers::read128 as *const () as u64);
-            let call = self
-                .b
-                .ins()
-                .call_indirect(self.sigs.read128, f, &[self.ctx, addr, pc]);
-            let st = self.b.inst_results(call)[0];
+            let st = self.slow_call(helpers::Slow::Read128, &[addr, pc]);
             self.side_exit(st, ExitPc::Set, self.k, true, true);
             let lo = self
                 .b
@@ -766,13 +836,8 @@ impl Emitter<'_> {
                 .ins()
                 .jump(join, &[BlockArg::Value(lo), BlockArg::Value(hi)]);
         } else {
-            let f = self.iconst(helpers::read as *const () as u64);
-            let size = self.iconst(m.size as u64);
-            let call = self
-                .b
-                .ins()
-                .call_indirect(self.sigs.read, f, &[self.ctx, addr, size, pc]);
-            let x = self.b.inst_results(call)[0];
+            let pc = self.iconst(helpers::pc_size(self.pc, m.size));
+            let x = self.slow_call(helpers::Slow::Read, &[addr, pc]);
             let faulted = self
                 .b
                 .ins()
@@ -809,7 +874,7 @@ impl Emitter<'_> {
     fn store(&mut self, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
         self.store_in_insn = true;
         let guest = MemFlagsData::new().with_notrap();
-        let (entry, ok, off) = self.tlb(self.tlb_write, addr, m.size);
+        let (entry, ok) = self.tlb(true, addr, m.size);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
@@ -817,7 +882,7 @@ impl Emitter<'_> {
         self.b.ins().brif(ok, fast, &[], slow, &[]);
 
         self.b.switch_to_block(fast);
-        let p = self.host_addr(entry, off);
+        let p = self.host_addr(entry, addr);
         match (m.size, hi) {
             (16, Some(hi)) => {
                 self.b.ins().store(guest, x, p, 0);
@@ -840,22 +905,13 @@ impl Emitter<'_> {
 
         self.b.switch_to_block(slow);
         let pc = self.iconst(self.pc);
-        let call = match hi {
-            Some(hi) => {
-                let f = self.iconst(helpers::write128 as *const () as u64);
-                self.b
-                    .ins()
-                    .call_indirect(self.sigs.write128, f, &[self.ctx, addr, x, hi, pc])
-            }
+        let st = match hi {
+            Some(hi) => self.slow_call(helpers::Slow::Write128, &[addr, x, hi, pc]),
             None => {
-                let f = self.iconst(helpers::write as *const () as u64);
-                let size = self.iconst(m.size as u64);
-                self.b
-                    .ins()
-                    .call_indirect(self.sigs.write, f, &[self.ctx, addr, x, size, pc])
+                let pc = self.iconst(helpers::pc_size(self.pc, m.size));
+                self.slow_call(helpers::Slow::Write, &[addr, x, pc])
             }
         };
-        let st = self.b.inst_results(call)[0];
         let faulted = self
             .b
             .ins()

@@ -20,8 +20,9 @@ pub struct JitCtx {
     pub tlb_read: *const TlbEntry,
     pub tlb_write: *const TlbEntry,
     pub cpu: *mut Cpu,
-    /// Instructions the block may retire (self-loops stop before exceeding
-    /// it); a block that chains to the next lowers it by what it retired.
+    /// Instructions the first block may retire (self-loops stop before
+    /// exceeding it); blocks pass what is left to the next one in a register,
+    /// and the block that returns stores the budget it was given here.
     pub budget: u64,
     /// Set by a helper that stopped the guest with a fault.
     pub fault: u64,
@@ -32,6 +33,9 @@ pub struct JitCtx {
     pub front: *const super::Entry,
     /// Blocks entered by chaining from another block in this call.
     pub chained: u64,
+    /// The result of a helper called through a slow-path trampoline
+    /// (`preserve_all` calls return nothing).
+    pub ret: u64,
 }
 
 pub const CTX_STATE: i32 = 0;
@@ -42,6 +46,7 @@ pub const CTX_FAULT: i32 = 40;
 pub const CTX_SCRATCH: i32 = 48;
 pub const CTX_FRONT: i32 = 64;
 pub const CTX_CHAINED: i32 = 72;
+pub const CTX_RET: i32 = 80;
 const _: () = {
     assert!(std::mem::offset_of!(JitCtx, state) == CTX_STATE as usize);
     assert!(std::mem::offset_of!(JitCtx, tlb_read) == CTX_TLB_READ as usize);
@@ -51,6 +56,7 @@ const _: () = {
     assert!(std::mem::offset_of!(JitCtx, scratch) == CTX_SCRATCH as usize);
     assert!(std::mem::offset_of!(JitCtx, front) == CTX_FRONT as usize);
     assert!(std::mem::offset_of!(JitCtx, chained) == CTX_CHAINED as usize);
+    assert!(std::mem::offset_of!(JitCtx, ret) == CTX_RET as usize);
 };
 
 /// A fallback instruction, kept alive by its compiled block.
@@ -87,12 +93,43 @@ fn fault(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, f: MemFault) {
     ctx.fault = 1;
 }
 
-/// Read `size` (1, 2, 4, 8) bytes zero-extended; on a fault stop the guest
+/// The memory slow paths, called by compiled code through trampolines
+/// (`super::Trampolines`), in the order of [`Slow`], with their argument
+/// counts after `ctx`.
+pub fn slow_paths() -> [(u64, usize); 5] {
+    [
+        (read as *const () as u64, 2),
+        (write as *const () as u64, 3),
+        (read128 as *const () as u64, 2),
+        (write128 as *const () as u64, 4),
+        (probe_write as *const () as u64, 3),
+    ]
+}
+
+/// A memory slow path (an index into [`slow_paths`]).
+#[derive(Clone, Copy)]
+pub enum Slow {
+    Read,
+    Write,
+    Read128,
+    Write128,
+    ProbeWrite,
+}
+
+/// An instruction's pc with log2 of an access size (1, 2, 4, 8) in its low
+/// two bits (always zero in a pc): one argument instead of two, so fewer
+/// argument registers are taken at the call.
+pub fn pc_size(pc: u64, size: u8) -> u64 {
+    pc | size.trailing_zeros() as u64
+}
+
+/// Read `1 << (pc_size & 3)` bytes zero-extended; on a fault stop the guest
 /// and set `ctx.fault`.
-pub extern "C" fn read(ctx: *mut JitCtx, addr: u64, size: u64, pc: u64) -> u64 {
+pub extern "C" fn read(ctx: *mut JitCtx, addr: u64, pc_size: u64) -> u64 {
     // SAFETY: called only by compiled blocks with their context.
     let (ctx, cpu) = unsafe { parts(ctx) };
-    match cpu.mem.read_sized(addr, size as u32) {
+    let (pc, size) = (pc_size & !3, 1u32 << (pc_size & 3));
+    match cpu.mem.read_sized(addr, size) {
         Ok(v) => v,
         Err(f) => {
             fault(ctx, cpu, pc, f);
@@ -128,11 +165,12 @@ fn store_status(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, r: Result<(), MemFault
     }
 }
 
-/// Write the low `size` bytes of `value`.
-pub extern "C" fn write(ctx: *mut JitCtx, addr: u64, value: u64, size: u64, pc: u64) -> u64 {
+/// Write the low `1 << (pc_size & 3)` bytes of `value`.
+pub extern "C" fn write(ctx: *mut JitCtx, addr: u64, value: u64, pc_size: u64) -> u64 {
     // SAFETY: as `read`.
     let (ctx, cpu) = unsafe { parts(ctx) };
-    let r = cpu.mem.write_sized(addr, size as u32, value);
+    let (pc, size) = (pc_size & !3, 1u32 << (pc_size & 3));
+    let r = cpu.mem.write_sized(addr, size, value);
     store_status(ctx, cpu, pc, r)
 }
 

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder};
-use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -182,13 +182,15 @@ const MAX_BLOCK: u32 = 64;
 pub(crate) const FRONT: usize = 4096;
 const MAX_DEAD_BLOCKS: usize = 20_000;
 
-/// A compiled block: `fn(*mut JitCtx) -> u64` in Cranelift's `tail` calling
-/// convention (so blocks can tail-call the next one); entered from Rust only
-/// through [`Jit::enter`]'s trampoline.
+/// A compiled block: `fn(ctx, budget) -> u64` in Cranelift's `tail` calling
+/// convention (so blocks can tail-call the next one, passing the budget left
+/// in a register, not through memory); entered from Rust only through the
+/// `enter` trampoline.
 pub(crate) type BlockFn = unsafe extern "C" fn(*mut JitCtx) -> u64;
 
 /// The trampoline: `enter(ctx, block)` calls the block with the `tail`
-/// convention and returns its result.
+/// convention (budget `ctx.budget`) and returns its result; the block that
+/// returns leaves the budget it was given in `ctx.budget`.
 pub(crate) type EnterFn = unsafe extern "C" fn(*mut JitCtx, BlockFn) -> u64;
 
 /// A slot of the direct-mapped front; compiled code reads it (offsets in
@@ -230,6 +232,7 @@ pub struct Jit {
     front: Box<[Entry; FRONT]>,
     /// The trampoline into compiled code, built with the module.
     enter: Option<EnterFn>,
+    tramps: Trampolines,
     blocks: PcMap<Compiled>,
     by_page: PcMap<Vec<u64>>,
     heat: PcMap<u32>,
@@ -288,17 +291,44 @@ fn host_isa() -> OwnedTargetIsa {
     .clone()
 }
 
-/// A new module and its trampoline `enter(ctx, block)`.
-fn new_module(fctx: &mut FunctionBuilderContext) -> (JITModule, EnterFn) {
+/// Addresses of the slow-path trampolines, built with each module, one per
+/// [`helpers::Slow`]: `tramp(ctx, a1, .., an)` (Cranelift's `preserve_all`
+/// convention, which clobbers no register) calls the `extern "C"` helper
+/// `(ctx, a1, .., an) -> u64` and leaves its result in `ctx.ret`. Blocks call
+/// memory slow paths through them, so values stay in caller-saved registers
+/// across the (cold) call instead of forcing callee-saved registers, which
+/// every block entry would have to save and restore.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Trampolines {
+    pub code: [u64; 5],
+}
+
+/// Compile `ctx`'s function as `name` and return its id.
+fn define(module: &mut JITModule, ctx: &mut Context, name: &str) -> cranelift_module::FuncId {
+    let id = module
+        .declare_function(name, Linkage::Local, &ctx.func.signature)
+        .unwrap_or_else(|e| panic!("kvrm jit: declare {name}: {e}"));
+    module
+        .define_function(id, ctx)
+        .unwrap_or_else(|e| panic!("kvrm jit: compile {name}: {e:?}"));
+    id
+}
+
+/// A new module, its entry trampoline `enter(ctx, block)` and the slow-path
+/// trampolines.
+fn new_module(fctx: &mut FunctionBuilderContext) -> (JITModule, EnterFn, Trampolines) {
     let mut module = JITModule::new(JITBuilder::with_isa(
         host_isa(),
         cranelift_module::default_libcall_names(),
     ));
     let call_conv = module.isa().default_call_conv();
+    let frontend = module.isa().frontend_config();
+    let t = cranelift_codegen::ir::MemFlagsData::trusted();
     let mut ctx = module.make_context();
+    // enter(ctx, block): block(ctx, ctx.budget) in the `tail` convention.
     let mut sig = emit::signature(call_conv);
     sig.params.push(AbiParam::new(types::I64));
-    ctx.func.signature = sig.clone();
+    ctx.func.signature = sig;
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, fctx);
         let blk = b.create_block();
@@ -306,25 +336,50 @@ fn new_module(fctx: &mut FunctionBuilderContext) -> (JITModule, EnterFn) {
         b.switch_to_block(blk);
         b.seal_block(blk);
         let (c, code) = (b.block_params(blk)[0], b.block_params(blk)[1]);
-        let tail = b.import_signature(emit::signature(CallConv::Tail));
-        let call = b.ins().call_indirect(tail, code, &[c]);
+        let budget = b.ins().load(types::I64, t, c, helpers::CTX_BUDGET);
+        let tail = b.import_signature(emit::block_signature());
+        let call = b.ins().call_indirect(tail, code, &[c, budget]);
         let r = b.inst_results(call)[0];
         b.ins().return_(&[r]);
-        b.finalize(module.isa().frontend_config());
+        b.finalize(frontend);
     }
-    let id = module
-        .declare_function("kvrm_enter", Linkage::Local, &sig)
-        .unwrap_or_else(|e| panic!("kvrm jit: declare enter: {e}"));
-    module
-        .define_function(id, &mut ctx)
-        .unwrap_or_else(|e| panic!("kvrm jit: compile enter: {e:?}"));
+    let enter_id = define(&mut module, &mut ctx, "kvrm_enter");
+    let mut tramp_ids = Vec::new();
+    for (i, (helper_addr, n)) in helpers::slow_paths().into_iter().enumerate() {
+        module.clear_context(&mut ctx);
+        ctx.func.signature = emit::trampoline_signature(n);
+        let mut b = FunctionBuilder::new(&mut ctx.func, fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        b.seal_block(blk);
+        let p = b.block_params(blk).to_vec();
+        let c = p[0];
+        let f = b.ins().iconst(types::I64, helper_addr as i64);
+        let mut helper = cranelift_codegen::ir::Signature::new(call_conv);
+        for _ in 0..=n {
+            helper.params.push(AbiParam::new(types::I64));
+        }
+        helper.returns.push(AbiParam::new(types::I64));
+        let helper = b.import_signature(helper);
+        let call = b.ins().call_indirect(helper, f, &p);
+        let r = b.inst_results(call)[0];
+        b.ins().store(t, r, c, helpers::CTX_RET);
+        b.ins().return_(&[]);
+        b.finalize(frontend);
+        tramp_ids.push(define(&mut module, &mut ctx, &format!("kvrm_slow{i}")));
+    }
     module
         .finalize_definitions()
-        .unwrap_or_else(|e| panic!("kvrm jit: finalize enter: {e}"));
-    let ptr = module.get_finalized_function(id);
+        .unwrap_or_else(|e| panic!("kvrm jit: finalize trampolines: {e}"));
+    let ptr = module.get_finalized_function(enter_id);
     // SAFETY: built just above with the host's C convention and this signature.
     let enter = unsafe { std::mem::transmute::<*const u8, EnterFn>(ptr) };
-    (module, enter)
+    let mut tramps = Trampolines::default();
+    for (i, id) in tramp_ids.into_iter().enumerate() {
+        tramps.code[i] = module.get_finalized_function(id) as u64;
+    }
+    (module, enter, tramps)
 }
 
 impl Jit {
@@ -336,6 +391,7 @@ impl Jit {
             fctx: FunctionBuilderContext::new(),
             front: Box::new(std::array::from_fn(no_entry)),
             enter: None,
+            tramps: Trampolines::default(),
             blocks: PcMap::default(),
             by_page: PcMap::default(),
             heat: PcMap::default(),
@@ -399,17 +455,25 @@ impl Jit {
             self.reset();
         }
         if self.module.is_none() {
-            let (module, enter) = new_module(&mut self.fctx);
+            let (module, enter, tramps) = new_module(&mut self.fctx);
             self.module = Some(module);
             self.enter = Some(enter);
+            self.tramps = tramps;
         }
         let module = self.module.as_mut().expect("just made");
         let ctx = self.ctx.get_or_insert_with(|| module.make_context());
         let call_conv = module.isa().default_call_conv();
         module.clear_context(ctx);
-        ctx.func.signature = emit::signature(CallConv::Tail);
+        ctx.func.signature = emit::block_signature();
         let frontend = module.isa().frontend_config();
-        let fallbacks = emit::translate(&mut ctx.func, &mut self.fctx, &block, call_conv, frontend);
+        let fallbacks = emit::translate(
+            &mut ctx.func,
+            &mut self.fctx,
+            &block,
+            call_conv,
+            frontend,
+            self.tramps,
+        );
         let name = format!("b{:x}_{}", block.start, self.stats.blocks_compiled);
         let id = module
             .declare_function(&name, Linkage::Local, &ctx.func.signature)
@@ -431,8 +495,8 @@ impl Jit {
             );
         }
         let ptr = module.get_finalized_function(id);
-        // SAFETY: the function was built with `emit::signature`, which is
-        // `extern "C" fn(*mut JitCtx) -> u64` on this host's calling convention.
+        // SAFETY: the function was built with `emit::block_signature`, which
+        // `BlockFn` stands for (called only through `enter`, which uses it).
         let code: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
         self.stats.blocks_compiled += 1;
         self.stats.fallbacks_compiled += block.fallbacks() as u64;

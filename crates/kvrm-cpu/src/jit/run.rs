@@ -116,6 +116,7 @@ impl Cpu {
             scratch: [0; 2],
             front,
             chained: 0,
+            ret: 0,
         };
         // SAFETY: `code` was compiled by `Jit::compile` for the trampoline's
         // block signature and is still in the cache, as is every block the

@@ -11,6 +11,7 @@
 //! - after a launch, exactly the logged pages are downloaded.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_isa::space::{page_of, PAGE_SHIFT, PAGE_SIZE};
@@ -24,7 +25,30 @@ use crate::layout::{page_hash, PageEvent, Pte, SpaceDev, NO_FRAME};
 const MAX_MAPPED_PAGES: u64 = 1 << 24;
 
 /// page -> (table slot, frame or `NO_FRAME`).
-pub(crate) type PageMap = HashMap<u64, (u32, u32)>;
+pub(crate) type PageMap = HashMap<u64, (u32, u32), BuildHasherDefault<PageHasher>>;
+
+/// A multiplicative hasher for page numbers: tables are rebuilt page by page
+/// for every lane's space, where SipHash was most of the build time.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct PageHasher(u64);
+
+impl Hasher for PageHasher {
+    fn finish(&self) -> u64 {
+        // The high bits of the product mix every bit of the key; the map
+        // takes its bucket from the low bits, so fold them down.
+        self.0 ^ (self.0 >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 /// The device copy of one address space's translations.
 pub struct DevSpace {
@@ -278,7 +302,7 @@ impl DevSpace {
         let mask = cap - 1;
         let mut table = vec![Pte::default(); cap as usize];
         let mut old_pages = old.map(|o| o.pages).unwrap_or_default();
-        let mut pages = HashMap::with_capacity(npages as usize);
+        let mut pages = PageMap::with_capacity_and_hasher(npages as usize, Default::default());
         for r in &regions {
             for page in (r.start >> PAGE_SHIFT)..(r.end >> PAGE_SHIFT) {
                 let mut slot = page_hash(page) & mask;

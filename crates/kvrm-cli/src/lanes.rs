@@ -629,6 +629,27 @@ mod one_kernel_tests {
     /// kernel, all in the same `Engine::run` calls), checked here on the CPU
     /// engine against lanes that each have a kernel of their own.
     #[test]
+    fn one_kernel_lanes_without_out_share_dev_null() {
+        // Without --out, lanes past 0 write to one shared /dev/null and all
+        // read one shared empty stdin; each still gets its own status.
+        for (program, want) in [
+            ("hello", LaneStatus::Exit(0)),
+            ("exit42", LaneStatus::Exit(42)),
+        ] {
+            let io = LaneIo::new(None, false).unwrap();
+            let (st, _) = elf_lanes_one_kernel(
+                Box::new(CpuEngine::new()),
+                &opts(program, &[]),
+                &io,
+                50,
+                false,
+            )
+            .unwrap();
+            assert_eq!(st, vec![want; 50], "{program}");
+        }
+    }
+
+    #[test]
     fn one_kernel_lanes_match_separate_kernels() {
         for (program, args) in [
             ("fork", &[][..]),

@@ -70,3 +70,55 @@ fn fork_wait_in_one_kernel() {
     assert_eq!(o.status(), 0, "{:?}", o.summary.end);
     assert_eq!(o.kernel.live_processes(), 0);
 }
+
+/// The memory limit counts every process of the kernel, as each maps: K
+/// copies of `mmap` (map one page, write it, unmap) under a limit with room
+/// for K pages all exit 0; with room for K - 1 pages, the round in which all
+/// of them map leaves one without (its mmap fails, its store faults).
+/// Expected values: qemu-aarch64 ./mmap -> "mmap ok\n", 0.
+#[test]
+fn memory_limit_counts_every_process() {
+    const K: usize = 4;
+    let committed = {
+        let mut probe = kernel(None);
+        (0..K)
+            .map(|_| {
+                let pid = spawn(&mut probe, &spec("mmap")).expect("spawn");
+                probe.space(pid).expect("space").committed_bytes()
+            })
+            .sum::<u64>()
+    };
+    let run_with_room = |pages: u64| -> Vec<Option<ProcessExit>> {
+        let mut k = Kernel::new(
+            Box::new(kvrm_cpu::CpuEngine::new()),
+            kvrm_linux::KernelConfig {
+                memory_limit: committed + pages * 4096,
+                ..Default::default()
+            },
+        );
+        let mut outs = Vec::new();
+        let pids: Vec<_> = (0..K)
+            .map(|_| {
+                let pid = spawn(&mut k, &spec("mmap")).expect("spawn");
+                let mut out = Capture::new();
+                out.attach(&mut k, pid, 1);
+                outs.push(out);
+                pid
+            })
+            .collect();
+        k.run();
+        k.run_rest();
+        pids.iter().map(|&p| k.exit_status(p)).collect()
+    };
+    let ok = run_with_room(K as u64);
+    assert!(
+        ok.iter().all(|e| *e == Some(ProcessExit::Exited(0))),
+        "room for every page: {ok:?}"
+    );
+    let short = run_with_room(K as u64 - 1);
+    let failed = short
+        .iter()
+        .filter(|e| **e != Some(ProcessExit::Exited(0)))
+        .count();
+    assert_eq!(failed, 1, "room for all pages but one: {short:?}");
+}

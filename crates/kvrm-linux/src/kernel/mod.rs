@@ -85,6 +85,16 @@ impl Default for KernelConfig {
     }
 }
 
+/// The side-by-side slice after a round: doubled when no machine stopped
+/// for the kernel (`quiet`), else halved, within [SLICE, SIDE_BY_SIDE_SLICE].
+fn next_side_slice(slice: u64, quiet: bool) -> u64 {
+    if quiet {
+        (slice * 2).min(SIDE_BY_SIDE_SLICE)
+    } else {
+        (slice / 2).max(SLICE)
+    }
+}
+
 /// The committed bytes of each live space and their sum, kept between
 /// calls; `valid` false: sum them again.
 #[derive(Default)]
@@ -646,11 +656,7 @@ impl Kernel {
             // Lanes that stopped waited for the whole launch: shorter
             // launches while they do, longer ones while none does.
             let quiet = stops.iter().all(|s| s.stop == StopReason::CycleLimit);
-            self.side_slice = if quiet {
-                (self.side_slice * 2).min(SIDE_BY_SIDE_SLICE)
-            } else {
-                (self.side_slice / 2).max(SLICE)
-            };
+            self.side_slice = next_side_slice(self.side_slice, quiet);
         }
         if waiting {
             self.poll_waiters(Duration::ZERO);
@@ -1058,5 +1064,29 @@ impl From<Result<u64, i64>> for Outcome {
             Ok(v) => Outcome::Return(v),
             Err(e) => Outcome::errno(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_by_side_slices_grow_while_quiet_and_shrink_on_stops() {
+        let mut s = SLICE;
+        let mut grown = vec![s];
+        while s < SIDE_BY_SIDE_SLICE {
+            s = next_side_slice(s, true);
+            grown.push(s);
+        }
+        // 20,000 doubles to the 1 M cap in six rounds, and stays there.
+        assert_eq!(grown.len(), 7, "{grown:?}");
+        assert_eq!(next_side_slice(s, true), SIDE_BY_SIDE_SLICE);
+        assert_eq!(next_side_slice(s, false), SIDE_BY_SIDE_SLICE / 2);
+        let mut t = s;
+        for _ in 0..10 {
+            t = next_side_slice(t, false);
+        }
+        assert_eq!(t, SLICE, "never below the plain slice");
     }
 }

@@ -298,9 +298,17 @@ fn elf_lanes_one_kernel(
     config.max_tasks = config.max_tasks.saturating_mul(lanes);
     let mut kernel = Kernel::new(engine, config);
     let mut pids = Vec::with_capacity(lanes);
+    // The program is loaded once; every lane whose program `{lane}` does not
+    // change starts on a copy-on-write copy of it.
+    let mut image: Option<kvrm_linux::LoadedImage> = None;
     for lane in 0..lanes {
         let spec = opts.for_lane(lane).program_spec()?;
-        let pid = kvrm_linux::spawn(&mut kernel, &spec).with_context(|| format!("lane {lane}"))?;
+        let pid = match image.as_mut().filter(|i| i.fits(&spec)) {
+            Some(i) => kvrm_linux::spawn_from(&mut kernel, i, &spec),
+            None => kvrm_linux::LoadedImage::load(&spec)
+                .and_then(|i| kvrm_linux::spawn_from(&mut kernel, image.insert(i), &spec)),
+        }
+        .with_context(|| format!("lane {lane}"))?;
         match io.stdin {
             Some(_) => kernel.set_stdio(pid, 0, io.stdin()?),
             None => kernel.set_stdio_file(pid, 0, null_in.clone()),

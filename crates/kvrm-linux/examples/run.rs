@@ -5,7 +5,9 @@
 //! to profile the kernel's own cost per process.
 
 use kvrm_cpu::CpuEngine;
-use kvrm_linux::{format_stats, spawn, Kernel, KernelConfig, ProgramSpec, RunEnd};
+use kvrm_linux::{
+    format_stats, spawn, spawn_from, Kernel, KernelConfig, LoadedImage, ProgramSpec, RunEnd,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,11 +32,23 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1);
-    for _ in 0..lanes {
-        if let Err(e) = spawn(&mut kernel, &spec) {
-            eprintln!("run: {e}");
-            std::process::exit(1);
-        }
+    let t0 = std::time::Instant::now();
+    let spawned = if lanes == 1 {
+        spawn(&mut kernel, &spec).map(|_| ())
+    } else {
+        LoadedImage::load(&spec).and_then(|mut image| {
+            (0..lanes).try_for_each(|_| spawn_from(&mut kernel, &mut image, &spec).map(|_| ()))
+        })
+    };
+    if let Err(e) = spawned {
+        eprintln!("run: {e}");
+        std::process::exit(1);
+    }
+    if std::env::var_os("KVRM_STATS").is_some() {
+        eprintln!(
+            "run: {lanes} processes spawned in {:.3} s",
+            t0.elapsed().as_secs_f64()
+        );
     }
     let s = kernel.run();
     if let RunEnd::Crashed { stop, signal } = s.end {

@@ -81,62 +81,129 @@ pub struct ProgramSpec {
 /// Load `spec` as the kernel's first process (or another top-level one):
 /// segments, stack, auxv, registers. Returns its guest pid.
 pub fn spawn(kernel: &mut Kernel, spec: &ProgramSpec) -> Result<Pid, LoadError> {
-    let root_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| LoadError::Root { path, source }
-    };
-    let mut sandbox = Sandbox::new(&spec.root).map_err(root_err(&spec.root))?;
-    if let Some(prefix) = &spec.lib_prefix {
-        sandbox = sandbox.with_prefix(prefix).map_err(root_err(prefix))?;
-    }
-    // An absolute program path missing on the host names a file in the guest's
-    // file system.
-    let mut exe = spec.exe.clone();
-    let mut exe_guest = None;
-    if exe.is_absolute() && !exe.exists() {
-        if let Ok(r) = sandbox.resolve("/", spec.exe.as_os_str().as_encoded_bytes(), true) {
-            if r.host.exists() {
-                exe = r.host;
-                exe_guest = Some(r.guest);
+    let mut image = LoadedImage::load(spec)?;
+    let space = std::mem::take(&mut image.space);
+    spawn_image(kernel, &image, space, spec)
+}
+
+/// A program loaded once for many processes (`kvrm run --lanes`): each
+/// [`spawn_from`] gives a new process a copy-on-write copy of the loaded
+/// segments and a stack of its own, instead of reading and loading the
+/// file again (thousands of lanes spent seconds doing that).
+pub struct LoadedImage {
+    /// The spec fields it was loaded for.
+    exe: PathBuf,
+    root: PathBuf,
+    lib_prefix: Option<PathBuf>,
+    sandbox: Sandbox,
+    /// The program and its dynamic loader, before any stack.
+    space: AddressSpace,
+    loaded: LoadedElf,
+    interp: Option<LoadedElf>,
+    exe_abs: PathBuf,
+    exe_link: Vec<u8>,
+}
+
+impl LoadedImage {
+    /// Read and load `spec`'s program (and its dynamic loader).
+    pub fn load(spec: &ProgramSpec) -> Result<Self, LoadError> {
+        let root_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LoadError::Root { path, source }
+        };
+        let mut sandbox = Sandbox::new(&spec.root).map_err(root_err(&spec.root))?;
+        if let Some(prefix) = &spec.lib_prefix {
+            sandbox = sandbox.with_prefix(prefix).map_err(root_err(prefix))?;
+        }
+        // An absolute program path missing on the host names a file in the
+        // guest's file system.
+        let mut exe = spec.exe.clone();
+        let mut exe_guest = None;
+        if exe.is_absolute() && !exe.exists() {
+            if let Ok(r) = sandbox.resolve("/", spec.exe.as_os_str().as_encoded_bytes(), true) {
+                if r.host.exists() {
+                    exe = r.host;
+                    exe_guest = Some(r.guest);
+                }
             }
         }
+        let data = std::fs::read(&exe).map_err(|source| LoadError::Read {
+            path: spec.exe.clone(),
+            source,
+        })?;
+        let mut space = AddressSpace::new();
+        let loaded = load_elf(&data, &mut space).map_err(|source| LoadError::Elf {
+            path: spec.exe.clone(),
+            source,
+        })?;
+        let interp = match &loaded.interp {
+            None => None,
+            Some(ipath) => {
+                let ierr = |why: String| LoadError::Interpreter {
+                    path: spec.exe.clone(),
+                    interp: ipath.clone(),
+                    why,
+                };
+                let r = sandbox
+                    .resolve("/", ipath.as_bytes(), true)
+                    .map_err(|e| ierr(format!("errno {e}")))?;
+                let idata = std::fs::read(&r.host).map_err(|e| ierr(e.to_string()))?;
+                Some(
+                    elf::load_interpreter(&idata, &mut space, ipath).map_err(|source| {
+                        LoadError::Elf {
+                            path: r.host.clone(),
+                            source,
+                        }
+                    })?,
+                )
+            }
+        };
+        let exe_abs = std::fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
+        let exe_link = exe_guest
+            .or_else(|| sandbox.guest_path_of(&exe_abs))
+            .map(String::into_bytes)
+            .unwrap_or_else(|| exe_abs.as_os_str().as_encoded_bytes().to_vec());
+        Ok(LoadedImage {
+            exe: spec.exe.clone(),
+            root: spec.root.clone(),
+            lib_prefix: spec.lib_prefix.clone(),
+            sandbox,
+            space,
+            loaded,
+            interp,
+            exe_abs,
+            exe_link,
+        })
     }
-    let data = std::fs::read(&exe).map_err(|source| LoadError::Read {
-        path: spec.exe.clone(),
-        source,
-    })?;
-    let mut space = AddressSpace::new();
-    let loaded = load_elf(&data, &mut space).map_err(|source| LoadError::Elf {
-        path: spec.exe.clone(),
-        source,
-    })?;
-    let interp = match &loaded.interp {
-        None => None,
-        Some(ipath) => {
-            let ierr = |why: String| LoadError::Interpreter {
-                path: spec.exe.clone(),
-                interp: ipath.clone(),
-                why,
-            };
-            let r = sandbox
-                .resolve("/", ipath.as_bytes(), true)
-                .map_err(|e| ierr(format!("errno {e}")))?;
-            let idata = std::fs::read(&r.host).map_err(|e| ierr(e.to_string()))?;
-            Some(
-                elf::load_interpreter(&idata, &mut space, ipath).map_err(|source| {
-                    LoadError::Elf {
-                        path: r.host.clone(),
-                        source,
-                    }
-                })?,
-            )
-        }
-    };
-    let exe_abs = std::fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
-    let exe_link = exe_guest
-        .or_else(|| sandbox.guest_path_of(&exe_abs))
-        .map(String::into_bytes)
-        .unwrap_or_else(|| exe_abs.as_os_str().as_encoded_bytes().to_vec());
+
+    /// Was it loaded from the program, root and prefix `spec` names?
+    pub fn fits(&self, spec: &ProgramSpec) -> bool {
+        self.exe == spec.exe && self.root == spec.root && self.lib_prefix == spec.lib_prefix
+    }
+}
+
+/// Start `spec` (whose program, root and prefix `image` was loaded from, see
+/// [`LoadedImage::fits`]; its argv, environment and cwd are its own) as a new
+/// top-level process on a copy-on-write copy of `image`.
+pub fn spawn_from(
+    kernel: &mut Kernel,
+    image: &mut LoadedImage,
+    spec: &ProgramSpec,
+) -> Result<Pid, LoadError> {
+    debug_assert!(image.fits(spec));
+    let space = image.space.fork();
+    spawn_image(kernel, image, space, spec)
+}
+
+/// The process of `spec` on `space` (holding `image`'s segments): stack,
+/// auxv, registers, its Linux layer.
+fn spawn_image(
+    kernel: &mut Kernel,
+    image: &LoadedImage,
+    mut space: AddressSpace,
+    spec: &ProgramSpec,
+) -> Result<Pid, LoadError> {
+    let sandbox = &image.sandbox;
     let cwd = match &spec.cwd {
         Some(c) => sandbox
             .resolve("/", c.as_bytes(), true)
@@ -150,12 +217,15 @@ pub fn spawn(kernel: &mut Kernel, spec: &ProgramSpec) -> Result<Pid, LoadError> 
     let mut proc = LinuxProcess::new(ProcessConfig {
         root: sandbox.root().to_path_buf(),
         lib_prefix: sandbox.prefix().map(Path::to_path_buf),
-        exe_host: exe_abs,
-        exe_link,
+        exe_host: image.exe_abs.clone(),
+        exe_link: image.exe_link.clone(),
         cwd,
-        brk_start: loaded.brk_start,
+        brk_start: image.loaded.brk_start,
     })
-    .map_err(root_err(&spec.root))?;
+    .map_err(|source| LoadError::Root {
+        path: spec.root.clone(),
+        source,
+    })?;
     proc.det = kernel.det_for_new_process();
     let random = match kernel.seeded_random() {
         Some(r) => r,
@@ -173,19 +243,13 @@ pub fn spawn(kernel: &mut Kernel, spec: &ProgramSpec) -> Result<Pid, LoadError> 
         uid: proc.uid,
         gid: proc.gid,
     };
-    let info =
-        stack::setup_stack(&mut space, &loaded, interp.as_ref(), &img).map_err(LoadError::Stack)?;
+    let (loaded, interp) = (&image.loaded, image.interp.as_ref());
+    let info = stack::setup_stack(&mut space, loaded, interp, &img).map_err(LoadError::Stack)?;
     let mut state = CpuState::new();
-    let entry = interp.as_ref().map_or(loaded.entry, |i| i.entry);
+    let entry = interp.map_or(loaded.entry, |i| i.entry);
     stack::init_registers(&mut state, entry, info.sp);
     proc.args_range = info.args;
-    proc.map_names = procfs_names(
-        &loaded,
-        interp.as_ref(),
-        &proc.exe_link,
-        &sandbox,
-        &loaded.interp,
-    );
+    proc.map_names = procfs_names(loaded, interp, &proc.exe_link, sandbox, &loaded.interp);
     Ok(kernel.add_process(space, state, proc))
 }
 

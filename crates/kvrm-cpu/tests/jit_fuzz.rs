@@ -337,7 +337,7 @@ fn simd_insn(r: &mut Rng) -> u32 {
     let size = r.below(4) as u32;
     let size = if size == 3 && q == 0 { 2 } else { size };
     let three = |base: u32, size: u32| base | (q << 30) | (size << 22) | (m << 16) | (n << 5) | d;
-    match r.below(15) {
+    match r.below(16) {
         0 => three(0x0e20_8400, size),              // ADD
         1 => three(0x2e20_8400, size),              // SUB
         2 => three(0x0e20_1c00, r.below(4) as u32), // AND BIC ORR ORN
@@ -395,7 +395,28 @@ fn simd_insn(r: &mut Rng) -> u32 {
             0x0f00_0400 | (q << 30) | (r.bit() << 29) | (immhb << 16) | (op << 11) | (n << 5) | d
         }
         12 => three(r.pick(&[0x0e00_3800u32, 0x0e00_7800, 0x4e00_1800]), size), // ZIP1 ZIP2 UZP1
-        _ => 0x0e20_5800 | (q << 30) | (n << 5) | d,                            // CNT
+        13 if r.bit() == 0 => {
+            // USHLL SSHLL (UXTL SXTL), any shift; SHLL
+            if r.bit() == 0 {
+                let immh = r.pick(&[1u32, 2, 4]);
+                let immhb = (immh << 3) | r.below(8 << (31 - immh.leading_zeros())) as u32;
+                0x0f00_a400 | (q << 30) | (r.bit() << 29) | (immhb << 16) | (n << 5) | d
+            } else {
+                0x2e21_3800 | (q << 30) | ((r.below(3) as u32) << 22) | (n << 5) | d
+            }
+        }
+        13 => {
+            // INS (element), DUP (scalar)
+            let size = r.below(4) as u32;
+            let imm5 = (1 << size) | ((r.below(16) as u32) << (size + 1)) & 0x1f;
+            if r.bit() == 0 {
+                let imm4 = ((r.below(16) as u32) << size) & 0xf;
+                0x6e00_0400 | (imm5 << 16) | (imm4 << 11) | (n << 5) | d
+            } else {
+                0x5e00_0400 | (imm5 << 16) | (n << 5) | d
+            }
+        }
+        _ => 0x0e20_5800 | (q << 30) | (n << 5) | d, // CNT
     }
 }
 
@@ -418,10 +439,13 @@ fn fp_load_store(r: &mut Rng) -> u32 {
     let v = 1 << 26;
     match r.below(5) {
         4 if r.bit() == 0 => {
-            // LD1 (one register), with post-index (immediate or Xm = x18)
+            // LD1 (one to four registers), LD2, LD3, LD4 (multiple
+            // structures), with post-index (immediate or Xm = x18)
             let post = r.bit();
             let m = if r.bit() == 1 { 31 } else { 18 };
-            0x0c40_7000
+            let opcode = r.pick(&[0u32, 2, 4, 6, 7, 8, 10]);
+            0x0c40_0000
+                | (opcode << 12)
                 | (r.bit() << 30)
                 | (post << 23)
                 | ((post * m) << 16)

@@ -2,8 +2,9 @@
 //! classes): every instruction that reads and writes only SIMD&FP registers
 //! (and FPCR/FPSR) is an `Exec` of the interpreter's handler, run from the
 //! compiled block without leaving it; the copies between general and SIMD&FP
-//! registers (DUP, INS, UMOV from or to a general register) are lifted; SMOV
-//! uses the fallback. The bitwise operations, ADD/SUB and the shifts by
+//! registers (DUP, INS, UMOV from or to a general register), the element
+//! moves INS (element) and DUP (scalar), and the widening USHLL, SSHLL and
+//! SHLL are lifted; SMOV uses the fallback. The bitwise operations, ADD/SUB and the shifts by
 //! immediate (SHL, USHR, SSHR, SRI, SLI, USRA, SSRA) are lifted to 64-bit
 //! integer operations on the two halves of the register (lanes in a half by
 //! masking: no carry or shift crosses a lane).
@@ -28,6 +29,10 @@ pub(crate) fn lift(l: &mut Lifter, class: &str, name: &str, w: u32) -> Lifted {
         "SHL_vi" | "USHR_vi" | "SSHR_vi" | "SRI_vi" | "SLI_vi" | "USRA_vi" | "SSRA_vi" => {
             return shift_imm(l, name, w)
         }
+        "USHLL_vi" | "SSHLL_vi" => return shll_imm(l, name == "SSHLL_vi", w),
+        "SHLL_v" => return shll(l, w),
+        "INS_elem" => return ins_elem(l, w),
+        "DUP_scalar" => return dup_scalar(l, w),
         _ => {}
     }
     let pc = l.pc;
@@ -104,6 +109,57 @@ fn ins_gen(l: &mut Lifter, w: u32) -> Lifted {
     let Some((size, index)) = imm5(w) else {
         return Lifted::No;
     };
+    let x = l.x(rn(w));
+    insert(l, rd(w), size, index, x);
+    Lifted::Next
+}
+
+/// Element `index` (of 8 << `size` bits) of Vn, zero-extended.
+fn element(l: &mut Lifter, n: u32, size: u32, index: u32) -> Value {
+    let esize = 8u32 << size;
+    let bit0 = index * esize;
+    let v = l.get_vec(n);
+    let half = if bit0 >= 64 {
+        l.un(Op::Hi128, v)
+    } else {
+        l.un(Op::Lo128, v)
+    };
+    let sh = (bit0 % 64) as u64;
+    let x = if sh != 0 {
+        l.bin_c(Op::Lshr, half, sh)
+    } else {
+        half
+    };
+    if sh + esize as u64 >= 64 {
+        x
+    } else {
+        l.bin_c(Op::And, x, (1u64 << esize) - 1)
+    }
+}
+
+/// INS Vd.T[i], Vn.T[j] (MOV element): the other elements are kept.
+fn ins_elem(l: &mut Lifter, w: u32) -> Lifted {
+    let Some((size, dst)) = imm5(w) else {
+        return Lifted::No;
+    };
+    let src = bits(w, 11, 4) >> size;
+    let x = element(l, rn(w), size, src);
+    insert(l, rd(w), size, dst, x);
+    Lifted::Next
+}
+
+/// DUP Vd, Vn.T[i] (scalar; MOV to a scalar): the element, zero-extended.
+fn dup_scalar(l: &mut Lifter, w: u32) -> Lifted {
+    let Some((size, index)) = imm5(w) else {
+        return Lifted::No;
+    };
+    let x = element(l, rn(w), size, index);
+    l.set_vscalar(rd(w), x);
+    Lifted::Next
+}
+
+/// Vd.T[index] = the low bits of `x` (elements of 8 << `size` bits).
+fn insert(l: &mut Lifter, d: u32, size: u32, index: u32, x: Value) {
     let esize = 8u32 << size;
     let bit0 = index * esize;
     let ones = if esize == 64 {
@@ -112,8 +168,6 @@ fn ins_gen(l: &mut Lifter, w: u32) -> Lifted {
         (1u64 << esize) - 1
     };
     let sh = (bit0 % 64) as u64;
-    let d = rd(w);
-    let x = l.x(rn(w));
     let x = l.bin_c(Op::And, x, ones);
     let x = if sh != 0 { l.bin_c(Op::Shl, x, sh) } else { x };
     let v = l.get_vec(d);
@@ -128,7 +182,6 @@ fn ins_gen(l: &mut Lifter, w: u32) -> Lifted {
         l.bin(Op::Pack128, other, keep)
     };
     l.set_vec(d, v);
-    Lifted::Next
 }
 
 /// `b` repeated in every `esize`-bit lane of 64 bits.
@@ -353,4 +406,79 @@ impl Shift<'_> {
             }
         }
     }
+}
+
+/// The low 32 bits of `x` as 64 bits of lanes twice as wide as `esize`
+/// (8, 16 or 32), each zero- or sign-extended.
+fn widen(l: &mut Lifter, signed: bool, esize: u32, x: Value) -> Value {
+    let x = match esize {
+        32 => l.un(Op::Zext32, x),
+        16 => {
+            let t = l.bin_c(Op::Shl, x, 16);
+            let t = l.bin(Op::Or, x, t);
+            l.bin_c(Op::And, t, 0x0000_ffff_0000_ffff)
+        }
+        _ => {
+            let t = l.bin_c(Op::Shl, x, 16);
+            let t = l.bin(Op::Or, x, t);
+            let t = l.bin_c(Op::And, t, 0x0000_ffff_0000_ffff);
+            let u = l.bin_c(Op::Shl, t, 8);
+            let u = l.bin(Op::Or, t, u);
+            l.bin_c(Op::And, u, 0x00ff_00ff_00ff_00ff)
+        }
+    };
+    if !signed {
+        return x;
+    }
+    // 1 in bit 0 of every wide lane whose narrow value is negative, times
+    // the lane's upper half.
+    let sg = l.bin_c(Op::Lshr, x, esize as u64 - 1);
+    let sg = l.bin_c(Op::And, sg, repl(1, 2 * esize));
+    let fill = l.bin_c(Op::Mul, sg, ((1u64 << esize) - 1) << esize);
+    l.bin(Op::Or, x, fill)
+}
+
+/// The widening of the low (`q` = 0) or high half of Vn, each lane then
+/// shifted left by `s`: (lo, hi) of the result.
+fn widen_shift(l: &mut Lifter, w: u32, signed: bool, esize: u32, s: u32) -> (Value, Value) {
+    let q = bits(w, 30, 1) == 1;
+    let (lo, hi) = halves(l, rn(w));
+    let src = if q { hi } else { lo };
+    let top = l.bin_c(Op::Lshr, src, 32);
+    let bottom = if esize == 32 {
+        src // widen zero-extends
+    } else {
+        l.un(Op::Zext32, src)
+    };
+    let mut out = [src; 2];
+    for (i, x) in [bottom, top].into_iter().enumerate() {
+        let x = widen(l, signed, esize, x);
+        out[i] = lanes_shl(l, 2 * esize, s, x);
+    }
+    (out[0], out[1])
+}
+
+/// USHLL, SSHLL (UXTL, SXTL), and the "2" forms on the high half.
+fn shll_imm(l: &mut Lifter, signed: bool, w: u32) -> Lifted {
+    let immh = bits(w, 19, 4);
+    if immh == 0 || immh & 8 != 0 {
+        return Lifted::No; // another encoding, or reserved
+    }
+    let esize = 8u32 << (31 - immh.leading_zeros());
+    let s = bits(w, 16, 7) - esize;
+    let (lo, hi) = widen_shift(l, w, signed, esize, s);
+    put(l, rd(w), true, lo, hi);
+    Lifted::Next
+}
+
+/// SHLL, SHLL2: widen and shift left by the element size.
+fn shll(l: &mut Lifter, w: u32) -> Lifted {
+    let size = bits(w, 22, 2);
+    if size == 3 {
+        return Lifted::No; // reserved
+    }
+    let esize = 8u32 << size;
+    let (lo, hi) = widen_shift(l, w, false, esize, esize);
+    put(l, rd(w), true, lo, hi);
+    Lifted::Next
 }

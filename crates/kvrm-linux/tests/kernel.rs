@@ -100,7 +100,7 @@ fn memory_limit_counts_every_process() {
         let pids: Vec<_> = (0..K)
             .map(|_| {
                 let pid = spawn(&mut k, &spec("mmap")).expect("spawn");
-                let mut out = Capture::new();
+                let out = Capture::new();
                 out.attach(&mut k, pid, 1);
                 outs.push(out);
                 pid

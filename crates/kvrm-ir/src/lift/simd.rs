@@ -57,26 +57,7 @@ fn umov(l: &mut Lifter, w: u32) -> Lifted {
     if (size == 3) != (q == 1) {
         return Lifted::No;
     }
-    let esize = 8u32 << size;
-    let bit0 = index * esize;
-    let v = l.b.push(Op::GetVec, &[Arg::Reg(rn(w) as u8)]);
-    let half = if bit0 >= 64 {
-        l.un(Op::Hi128, v)
-    } else {
-        l.un(Op::Lo128, v)
-    };
-    let sh = (bit0 % 64) as u64;
-    let x = if sh != 0 {
-        l.bin_c(Op::Lshr, half, sh)
-    } else {
-        half
-    };
-    let x = match size {
-        0 => l.un(Op::Zext8, x),
-        1 => l.un(Op::Zext16, x),
-        2 => l.un(Op::Zext32, x),
-        _ => x,
-    };
+    let x = element(l, rn(w), size, index);
     l.set_x(rd(w), x);
     Lifted::Next
 }

@@ -55,7 +55,12 @@ const _: () = {
 };
 
 const OFF_PC: i32 = 256;
-const OFF_NZCV: i32 = 264;
+/// Where the lazy flags live: (kind, a, b).
+const FLAG_OFFS: [i32; 3] = [
+    helpers::CTX_FLAG_KIND,
+    helpers::CTX_FLAG_A,
+    helpers::CTX_FLAG_B,
+];
 const OFF_V: i32 = 320;
 const OFF_FPCR: i32 = 272;
 const OFF_FPSR: i32 = 280;
@@ -73,11 +78,14 @@ enum Val {
     None,
     One(ir::Value),
     Two(ir::Value, ir::Value),
+    /// Flags read from before the block (or a fallback): lazy, (kind, a, b)
+    /// as in `JitCtx`, the kind known only at run time.
+    Flags([ir::Value; 3]),
 }
 
 struct Sigs {
     /// The slow-path trampolines, by [`helpers::Slow`].
-    slow: [SigRef; 5],
+    slow: [SigRef; 6],
     fallback: SigRef,
     /// (ctx, a, b) -> u64
     call3: SigRef,
@@ -137,11 +145,11 @@ struct Emitter<'a> {
     budget: ir::Value,
     tramps: super::Trampolines,
     regs: [Option<Variable>; 32],
-    nzcv: Option<Variable>,
+    /// The lazy flags (kind, a, b: see `JitCtx::flag_kind`), if the block
+    /// reads or writes them.
+    flags: Option<[Variable; 3]>,
     /// Instructions retired by earlier iterations of a self-loop.
     n: Variable,
-    /// Set when a store of this instruction wrote into code.
-    code_written: Variable,
     vals: Vec<Val>,
     /// Registers (bit 32: NZCV) possibly changed since the state was last exact.
     dirty: u64,
@@ -155,9 +163,9 @@ struct Emitter<'a> {
     pc: u64,
     /// The block branches back to its start (loops inside the function).
     self_loop: bool,
+    /// The instruction being emitted stores to memory: before the next one
+    /// (or a chained exit) the block checks `JitCtx::code_written`.
     store_in_insn: bool,
-    /// The block stores to memory (a chained exit checks `code_written`).
-    has_store: bool,
 }
 
 /// Translate `blk` into `func`; returns the fallback records the code points to.
@@ -189,7 +197,7 @@ pub fn translate(
     let state = b.ins().load(types::I64, t, ctx, helpers::CTX_STATE);
 
     let mut regs = [None; 32];
-    let mut nzcv = None;
+    let mut flags = None;
     let mut all_set = 0u64;
     let mut self_loop = false;
     for inst in &blk.insts {
@@ -204,8 +212,8 @@ pub fn translate(
                 }
             }
             Op::GetNzcv | Op::SetNzcv => {
-                if nzcv.is_none() {
-                    nzcv = Some(b.declare_var(types::I64));
+                if flags.is_none() {
+                    flags = Some([(); 3].map(|_| b.declare_var(types::I64)));
                 }
                 if inst.op == Op::SetNzcv {
                     all_set |= 1 << 32;
@@ -220,7 +228,6 @@ pub fn translate(
         }
     }
     let n = b.declare_var(types::I64);
-    let code_written = b.declare_var(types::I8);
     let zero = b.ins().iconst(types::I64, 0);
     b.def_var(n, zero);
     let body = b.create_block();
@@ -232,9 +239,8 @@ pub fn translate(
         budget,
         tramps,
         regs,
-        nzcv,
+        flags,
         n,
-        code_written,
         vals: vec![Val::None; blk.insts.len()],
         // A loop's back edge brings every register the block sets.
         dirty: if self_loop { all_set } else { 0 },
@@ -250,10 +256,6 @@ pub fn translate(
         pc: blk.start,
         self_loop,
         store_in_insn: false,
-        has_store: blk
-            .insts
-            .iter()
-            .any(|i| matches!(i.op, Op::Store | Op::Store128)),
     };
     e.reload_state(0);
     e.b.ins().jump(body, &[]);
@@ -324,15 +326,17 @@ impl Emitter<'_> {
                 self.b.def_var(v, x);
             }
         }
-        if let Some(v) = self.nzcv.filter(|_| live & (1 << 32) != 0) {
-            let x = self.b.ins().load(types::I64, t, self.state, OFF_NZCV);
-            self.b.def_var(v, x);
+        if let Some(vars) = self.flags.filter(|_| live & (1 << 32) != 0) {
+            for (v, off) in vars.into_iter().zip(FLAG_OFFS) {
+                let x = self.b.ins().load(types::I64, t, self.ctx, off);
+                self.b.def_var(v, x);
+            }
         }
-        let z = self.b.ins().iconst(types::I8, 0);
-        self.b.def_var(self.code_written, z);
     }
 
-    /// Store the registers and flags changed since the state was last exact.
+    /// Store the registers changed since the state was last exact, and the
+    /// lazy flags if the block set them (into the context: see
+    /// `JitCtx::flag_kind`).
     fn write_back(&mut self) {
         let t = MemFlagsData::trusted();
         for r in 0..32 {
@@ -344,9 +348,11 @@ impl Emitter<'_> {
             }
         }
         if self.dirty & (1 << 32) != 0 {
-            if let Some(v) = self.nzcv {
-                let x = self.b.use_var(v);
-                self.b.ins().store(t, x, self.state, OFF_NZCV);
+            if let Some(vars) = self.flags {
+                for (v, off) in vars.into_iter().zip(FLAG_OFFS) {
+                    let x = self.b.use_var(v);
+                    self.b.ins().store(t, x, self.ctx, off);
+                }
             }
         }
     }
@@ -362,17 +368,9 @@ impl Emitter<'_> {
         if write_back {
             self.write_back();
         }
-        let t = MemFlagsData::trusted();
         let target = match pc {
-            ExitPc::Const(p) => {
-                let p = self.b.ins().iconst(types::I64, p as i64);
-                self.b.ins().store(t, p, self.state, OFF_PC);
-                Some(p)
-            }
-            ExitPc::Dyn(p) => {
-                self.b.ins().store(t, p, self.state, OFF_PC);
-                Some(p)
-            }
+            ExitPc::Const(p) => Some(self.b.ins().iconst(types::I64, p as i64)),
+            ExitPc::Dyn(p) => Some(p),
             ExitPc::Set => None,
         };
         let n = self.b.use_var(self.n);
@@ -380,8 +378,18 @@ impl Emitter<'_> {
         let r = self.b.ins().iadd_imm_s(n, extra as i64);
         match target {
             Some(p) if chain && !stop => self.chain(p, r),
-            _ => self.ret(r),
+            Some(p) => self.ret_at(p, r),
+            None => self.ret(r),
         }
+    }
+
+    /// Return `r` with the guest at `pc`. (Compiled code keeps the state's
+    /// pc only where it leaves to Rust: every block knows its own pc, and
+    /// helpers are passed theirs.)
+    fn ret_at(&mut self, pc: ir::Value, r: ir::Value) {
+        let t = MemFlagsData::trusted();
+        self.b.ins().store(t, pc, self.state, OFF_PC);
+        self.ret(r);
     }
 
     /// Return `r` to `enter`, leaving the budget this block was given in the
@@ -396,7 +404,7 @@ impl Emitter<'_> {
 
     /// Tail-call the compiled block at `p` if the front holds it and its
     /// length fits in what is left of the budget after `r` instructions;
-    /// else return `r`. The state is exact (written back, pc stored).
+    /// else return `r` at `p`. The registers are written back.
     fn chain(&mut self, p: ir::Value, r: ir::Value) {
         let t = MemFlagsData::trusted();
         let front = self
@@ -413,24 +421,18 @@ impl Emitter<'_> {
         let hit = self.b.ins().icmp(IntCC::Equal, epc, p);
         let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, len, left);
         let mut ok = self.b.ins().band(hit, fits);
-        if self.has_store {
-            let cw = self.b.use_var(self.code_written);
-            let clean = self.b.ins().icmp_imm_s(IntCC::Equal, cw, 0);
+        if self.store_in_insn {
+            let written = self.code_written();
+            let clean = self.b.ins().icmp_imm_s(IntCC::Equal, written, 0);
             ok = self.b.ins().band(ok, clean);
         }
         let go = self.b.create_block();
         let ret = self.b.create_block();
         self.b.ins().brif(ok, go, &[], ret, &[]);
         self.b.switch_to_block(ret);
-        self.ret(r);
+        self.ret_at(p, r);
         self.b.switch_to_block(go);
         let code = self.b.ins().load(types::I64, t, e, ENTRY_CODE);
-        let c = self
-            .b
-            .ins()
-            .load(types::I64, t, self.ctx, helpers::CTX_CHAINED);
-        let c = self.b.ins().iadd_imm_s(c, 1);
-        self.b.ins().store(t, c, self.ctx, helpers::CTX_CHAINED);
         self.b
             .ins()
             .return_call_indirect(self.sigs.block, code, &[self.ctx, left]);
@@ -450,10 +452,21 @@ impl Emitter<'_> {
     fn mark(&mut self) {
         if self.store_in_insn {
             // The previous instruction stored into code: end before this one.
-            let c = self.b.use_var(self.code_written);
+            let c = self.code_written();
             self.side_exit(c, ExitPc::Const(self.pc), self.k, false, true);
             self.store_in_insn = false;
         }
+    }
+
+    /// Nonzero when a store since compiled code was entered wrote into a
+    /// page holding code (set by the store slow path: the write TLB never
+    /// holds such pages). Kept in the context rather than in a variable so
+    /// that loops carry one value less.
+    fn code_written(&mut self) -> ir::Value {
+        let t = MemFlagsData::trusted();
+        self.b
+            .ins()
+            .load(types::I64, t, self.ctx, helpers::CTX_CODE_WRITTEN)
     }
 
     fn v(&self, a: Arg) -> ir::Value {
@@ -476,6 +489,14 @@ impl Emitter<'_> {
 
     fn emit(&mut self, i: usize, inst: &kvrm_ir::Inst) {
         let a = inst.args;
+        if !matches!(inst.op, Op::SetNzcv | Op::CondHolds) {
+            // Any other reader of earlier flags takes them packed.
+            for v in inst.values() {
+                if let Val::Flags(lazy) = self.vals[v.0 as usize] {
+                    self.vals[v.0 as usize] = Val::One(self.materialize(lazy));
+                }
+            }
+        }
         let out = match inst.op {
             Op::Mark | Op::Nop => Val::None,
             Op::GetReg => {
@@ -489,12 +510,24 @@ impl Emitter<'_> {
                 self.dirty |= 1 << r;
                 Val::None
             }
-            Op::GetNzcv => Val::One(self.b.use_var(self.nzcv.expect("declared"))),
+            Op::GetNzcv => {
+                let vars = self.flags.expect("declared");
+                Val::Flags(vars.map(|v| self.b.use_var(v)))
+            }
             Op::SetNzcv => {
-                let x = self.v(a[0]);
-                self.b.def_var(self.nzcv.expect("declared"), x);
+                let lazy = self.lazy_flags(a[0]);
+                let vars = self.flags.expect("declared");
+                for (v, x) in vars.into_iter().zip(lazy) {
+                    self.b.def_var(v, x);
+                }
                 self.dirty |= 1 << 32;
                 Val::None
+            }
+            Op::CondHolds if matches!(self.vals[a[1].val().0 as usize], Val::Flags(_)) => {
+                let Val::Flags(lazy) = self.vals[a[1].val().0 as usize] else {
+                    unreachable!()
+                };
+                Val::One(self.cond_lazy(a[0].imm(), lazy))
             }
             Op::Const | Op::ConstNzcv => Val::One(self.iconst(a[0].imm())),
             Op::ConstU1 => Val::One(self.b.ins().iconst(types::I8, a[0].imm() as i64 & 1)),
@@ -917,14 +950,8 @@ impl Emitter<'_> {
             .ins()
             .icmp_imm_s(IntCC::Equal, st, helpers::ST_FAULT as i64);
         self.side_exit(faulted, ExitPc::Set, self.k, true, true);
-        // ST_CODE: finish this instruction, then leave at the next boundary.
-        let code = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, st, helpers::ST_CODE as i64);
-        let prev = self.b.use_var(self.code_written);
-        let now = self.b.ins().bor(prev, code);
-        self.b.def_var(self.code_written, now);
+        // A write into code (`ctx.code_written` set): finish this
+        // instruction, then leave at the next boundary.
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(join);
     }

@@ -31,11 +31,20 @@ pub struct JitCtx {
     /// The code cache's direct-mapped front (`[Entry; FRONT]`), read by
     /// blocks to chain to the next one.
     pub front: *const super::Entry,
-    /// Blocks entered by chaining from another block in this call.
-    pub chained: u64,
+    /// The flags, lazily: a kind (`FLAGS_*`) and two operands, from which
+    /// [`nzcv_of`] computes NZCV. A block that sets the flags stores the
+    /// operands of the operation here rather than packing NZCV at every exit;
+    /// `CpuState::nzcv` is exact only when compiled code returns (and around
+    /// fallbacks, which interpret with it).
+    pub flag_kind: u64,
+    pub flag_a: u64,
+    pub flag_b: u64,
     /// The result of a helper called through a slow-path trampoline
     /// (`preserve_all` calls return nothing).
     pub ret: u64,
+    /// Set by a store slow path that wrote into a page holding code: the
+    /// block ends after the instruction and does not chain.
+    pub code_written: u64,
 }
 
 pub const CTX_STATE: i32 = 0;
@@ -45,8 +54,11 @@ pub const CTX_BUDGET: i32 = 32;
 pub const CTX_FAULT: i32 = 40;
 pub const CTX_SCRATCH: i32 = 48;
 pub const CTX_FRONT: i32 = 64;
-pub const CTX_CHAINED: i32 = 72;
-pub const CTX_RET: i32 = 80;
+pub const CTX_FLAG_KIND: i32 = 72;
+pub const CTX_FLAG_A: i32 = 80;
+pub const CTX_FLAG_B: i32 = 88;
+pub const CTX_RET: i32 = 96;
+pub const CTX_CODE_WRITTEN: i32 = 104;
 const _: () = {
     assert!(std::mem::offset_of!(JitCtx, state) == CTX_STATE as usize);
     assert!(std::mem::offset_of!(JitCtx, tlb_read) == CTX_TLB_READ as usize);
@@ -55,9 +67,47 @@ const _: () = {
     assert!(std::mem::offset_of!(JitCtx, fault) == CTX_FAULT as usize);
     assert!(std::mem::offset_of!(JitCtx, scratch) == CTX_SCRATCH as usize);
     assert!(std::mem::offset_of!(JitCtx, front) == CTX_FRONT as usize);
-    assert!(std::mem::offset_of!(JitCtx, chained) == CTX_CHAINED as usize);
+    assert!(std::mem::offset_of!(JitCtx, flag_kind) == CTX_FLAG_KIND as usize);
+    assert!(std::mem::offset_of!(JitCtx, flag_a) == CTX_FLAG_A as usize);
+    assert!(std::mem::offset_of!(JitCtx, flag_b) == CTX_FLAG_B as usize);
     assert!(std::mem::offset_of!(JitCtx, ret) == CTX_RET as usize);
+    assert!(std::mem::offset_of!(JitCtx, code_written) == CTX_CODE_WRITTEN as usize);
 };
+
+/// Lazy flags: NZCV is the operand `a` itself.
+pub const FLAGS_PACKED: u64 = 0;
+/// Lazy flags: NZCV of `a + b` (AddWithCarry(a, b, 0)).
+pub const FLAGS_ADD: u64 = 1;
+/// Lazy flags: NZCV of `a - b` (AddWithCarry(a, NOT b, 1)).
+pub const FLAGS_SUB: u64 = 2;
+/// Lazy flags: N and Z of the result `a`, C = V = 0.
+pub const FLAGS_LOGIC: u64 = 3;
+
+/// NZCV of lazy flags (`FLAGS_*`). A 32-bit operation is recorded with its
+/// operands (or result) shifted left by 32: the 64-bit sum, difference,
+/// carry and signed overflow of the shifted values are those of the 32-bit
+/// operation, so one 64-bit rule serves both widths.
+pub fn nzcv_of(kind: u64, a: u64, b: u64) -> u64 {
+    let (r, c, v) = match kind {
+        FLAGS_ADD => {
+            let r = a.wrapping_add(b);
+            (r, r < a, ((a ^ r) & (b ^ r)) >> 63 != 0)
+        }
+        FLAGS_SUB => {
+            let r = a.wrapping_sub(b);
+            (r, a >= b, ((a ^ b) & (a ^ r)) >> 63 != 0)
+        }
+        FLAGS_LOGIC => (a, false, false),
+        _ => return a,
+    };
+    (r >> 63) << 31 | ((r == 0) as u64) << 30 | (c as u64) << 29 | (v as u64) << 28
+}
+
+/// The slow path of compiled code that reads lazy flags of a kind it does
+/// not know: `ctx.ret` = NZCV.
+pub extern "C" fn nzcv_slow(_ctx: *mut JitCtx, kind: u64, a: u64, b: u64) -> u64 {
+    nzcv_of(kind, a, b)
+}
 
 /// A fallback instruction, kept alive by its compiled block.
 pub struct FallbackInfo {
@@ -96,13 +146,14 @@ fn fault(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, f: MemFault) {
 /// The memory slow paths, called by compiled code through trampolines
 /// (`super::Trampolines`), in the order of [`Slow`], with their argument
 /// counts after `ctx`.
-pub fn slow_paths() -> [(u64, usize); 5] {
+pub fn slow_paths() -> [(u64, usize); 6] {
     [
         (read as *const () as u64, 2),
         (write as *const () as u64, 3),
         (read128 as *const () as u64, 2),
         (write128 as *const () as u64, 4),
         (probe_write as *const () as u64, 3),
+        (nzcv_slow as *const () as u64, 3),
     ]
 }
 
@@ -114,6 +165,7 @@ pub enum Slow {
     Read128,
     Write128,
     ProbeWrite,
+    Nzcv,
 }
 
 /// An instruction's pc with log2 of an access size (1, 2, 4, 8) in its low
@@ -156,7 +208,10 @@ pub extern "C" fn read128(ctx: *mut JitCtx, addr: u64, pc: u64) -> u64 {
 
 fn store_status(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, r: Result<(), MemFault>) -> u64 {
     match r {
-        Ok(()) if cpu.mem.has_dirty_code() => ST_CODE,
+        Ok(()) if cpu.mem.has_dirty_code() => {
+            ctx.code_written = 1;
+            ST_CODE
+        }
         Ok(()) => ST_OK,
         Err(f) => {
             fault(ctx, cpu, pc, f);
@@ -185,12 +240,20 @@ pub extern "C" fn write128(ctx: *mut JitCtx, addr: u64, lo: u64, hi: u64, pc: u6
 }
 
 /// Interpret one instruction. The block has written every register and the
-/// flags back to the state before the call and reloads them after.
+/// lazy flags back before the call and reloads them after; the interpreter
+/// sees the flags packed in the state, and they are left packed.
 pub extern "C" fn fallback(ctx: *mut JitCtx, info: *const FallbackInfo) -> u64 {
     // SAFETY: as `read`; `info` is owned by the block that is running.
-    let (_, cpu) = unsafe { parts(ctx) };
+    let (ctx, cpu) = unsafe { parts(ctx) };
     let info = unsafe { &*info };
     cpu.state.pc = info.pc;
+    cpu.state.nzcv = nzcv_of(ctx.flag_kind, ctx.flag_a, ctx.flag_b);
+    let flow = run_fallback(cpu, info);
+    (ctx.flag_kind, ctx.flag_a) = (FLAGS_PACKED, cpu.state.nzcv);
+    flow
+}
+
+fn run_fallback(cpu: &mut Cpu, info: &FallbackInfo) -> u64 {
     if let Some(j) = cpu.jit.as_mut() {
         j.stats.fallbacks_run += 1;
         if j.profile.is_some() {

@@ -96,12 +96,14 @@ pub struct JitStats {
     pub fallbacks_compiled: u64,
     /// Fallbacks executed.
     pub fallbacks_run: u64,
-    /// Compiled block entries.
+    /// Entries into compiled code from the dispatcher (compiled blocks then
+    /// chain to each other without coming back, uncounted).
     pub blocks_run: u64,
-    /// Compiled block entries straight from another compiled block.
-    pub blocks_chained: u64,
     /// Blocks run by the interpreter (cold, or too long for the budget left).
     pub blocks_interpreted: u64,
+    /// Guest instructions retired by compiled code and by the interpreter.
+    pub insns_compiled: u64,
+    pub insns_interpreted: u64,
     /// Compiled blocks dropped because their code page changed.
     pub blocks_invalidated: u64,
 }
@@ -114,8 +116,9 @@ impl JitStats {
         self.fallbacks_compiled += other.fallbacks_compiled;
         self.fallbacks_run += other.fallbacks_run;
         self.blocks_run += other.blocks_run;
-        self.blocks_chained += other.blocks_chained;
         self.blocks_interpreted += other.blocks_interpreted;
+        self.insns_compiled += other.insns_compiled;
+        self.insns_interpreted += other.insns_interpreted;
         self.blocks_invalidated += other.blocks_invalidated;
     }
 
@@ -128,27 +131,26 @@ impl JitStats {
                 self.compile_time.as_micros() as u64,
             ),
             ("jit interpreter fallbacks run", self.fallbacks_run),
-            ("jit compiled block entries", self.blocks_run),
             (
-                "jit ... of them chained from a compiled block",
-                self.blocks_chained,
+                "jit compiled code entered from the dispatcher",
+                self.blocks_run,
             ),
-            ("jit interpreted block entries", self.blocks_interpreted),
+            ("jit blocks interpreted", self.blocks_interpreted),
             (
-                "jit code-cache hit rate (per mille)",
+                "jit code-cache hit rate: instructions run compiled (per mille)",
                 (self.hit_rate() * 1000.0).round() as u64,
             ),
             ("jit blocks invalidated", self.blocks_invalidated),
         ]
     }
 
-    /// Share of block entries that ran compiled code.
+    /// Share of guest instructions that ran compiled.
     pub fn hit_rate(&self) -> f64 {
-        let all = self.blocks_run + self.blocks_interpreted;
+        let all = self.insns_compiled + self.insns_interpreted;
         if all == 0 {
             0.0
         } else {
-            self.blocks_run as f64 / all as f64
+            self.insns_compiled as f64 / all as f64
         }
     }
 }
@@ -300,7 +302,7 @@ fn host_isa() -> OwnedTargetIsa {
 /// every block entry would have to save and restore.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Trampolines {
-    pub code: [u64; 5],
+    pub code: [u64; 6],
 }
 
 /// Compile `ctx`'s function as `name` and return its id.

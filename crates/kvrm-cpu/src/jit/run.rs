@@ -10,7 +10,7 @@
 use kvrm_isa::StopReason;
 
 use super::emit::STOP_BIT;
-use super::helpers::JitCtx;
+use super::helpers::{self, JitCtx};
 use super::Jit;
 use crate::{Cpu, Flow};
 
@@ -51,10 +51,11 @@ impl Cpu {
                     stop
                 }
                 _ => {
+                    let (k, stop) = self.interpret_block(left);
                     if let Some(j) = self.jit.as_mut() {
                         j.stats.blocks_interpreted += 1;
+                        j.stats.insns_interpreted += k;
                     }
-                    let (k, stop) = self.interpret_block(left);
                     n += k;
                     stop
                 }
@@ -115,8 +116,11 @@ impl Cpu {
             fault: 0,
             scratch: [0; 2],
             front,
-            chained: 0,
+            flag_kind: helpers::FLAGS_PACKED,
+            flag_a: self.state.nzcv,
+            flag_b: 0,
             ret: 0,
+            code_written: 0,
         };
         // SAFETY: `code` was compiled by `Jit::compile` for the trampoline's
         // block signature and is still in the cache, as is every block the
@@ -127,9 +131,10 @@ impl Cpu {
         // returns.
         let r = unsafe { enter(&mut ctx, code) };
         let done = (budget - ctx.budget) + (r & !STOP_BIT);
+        self.state.nzcv = helpers::nzcv_of(ctx.flag_kind, ctx.flag_a, ctx.flag_b);
         if let Some(j) = self.jit.as_mut() {
-            j.stats.blocks_run += 1 + ctx.chained;
-            j.stats.blocks_chained += ctx.chained;
+            j.stats.blocks_run += 1;
+            j.stats.insns_compiled += done;
         }
         if r & STOP_BIT != 0 {
             return (done, Some(self.take_stop()));

@@ -193,3 +193,47 @@ fn fp_loop_matches_the_interpreter() {
     assert_ne!(states[0].0.fpsr, 0, "inexact raised");
     assert_eq!(states[0], states[1]);
 }
+
+/// Lazy flags (`helpers::nzcv_of`) give the interpreter's NZCV for 64-bit
+/// operands and for 32-bit ones recorded shifted left by 32.
+#[test]
+fn lazy_flags_match_the_interpreter() {
+    use super::helpers::{nzcv_of, FLAGS_ADD, FLAGS_LOGIC, FLAGS_PACKED, FLAGS_SUB};
+    use crate::exec::add_with_carry;
+    let edges = [0u64, 1, 2, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 1 << 32];
+    let mut vals: Vec<u64> = edges
+        .iter()
+        .flat_map(|&e| [e, e.wrapping_neg(), e ^ (1 << 63), e | (1 << 63)])
+        .collect();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        vals.push(x);
+    }
+    for &a in &vals {
+        for &b in &vals {
+            for sf in [true, false] {
+                let (sh, mask) = if sf { (0, u64::MAX) } else { (32, 0xffff_ffff) };
+                let (a, b) = (a & mask, b & mask);
+                let (_, add) = add_with_carry(a, b, false, sf);
+                let (_, sub) = add_with_carry(a, !b & mask, true, sf);
+                assert_eq!(
+                    nzcv_of(FLAGS_ADD, a << sh, b << sh),
+                    add,
+                    "{a:#x} + {b:#x} {sf}"
+                );
+                assert_eq!(
+                    nzcv_of(FLAGS_SUB, a << sh, b << sh),
+                    sub,
+                    "{a:#x} - {b:#x} {sf}"
+                );
+                let top = if sf { 63 } else { 31 };
+                let logic = ((a >> top) & 1) << 31 | ((a == 0) as u64) << 30;
+                assert_eq!(nzcv_of(FLAGS_LOGIC, a << sh, 0), logic, "{a:#x} {sf}");
+            }
+        }
+        assert_eq!(nzcv_of(FLAGS_PACKED, a & 0xf000_0000, a), a & 0xf000_0000);
+    }
+}

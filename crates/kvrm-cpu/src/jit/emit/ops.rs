@@ -2,10 +2,11 @@
 //! each is `kvrm_ir::opt::eval_pure`; values are I64, U1 is I8 (0/1).
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{self, types, InstBuilder};
+use cranelift_codegen::ir::{self, types, BlockArg, InstBuilder};
 use kvrm_ir::{Arg, Op};
 
-use super::Emitter;
+use super::super::helpers::{self, FLAGS_ADD, FLAGS_LOGIC, FLAGS_PACKED, FLAGS_SUB};
+use super::{Emitter, Val};
 
 impl Emitter<'_> {
     pub(super) fn pure(&mut self, op: Op, a: &[Arg; 3]) -> ir::Value {
@@ -213,6 +214,13 @@ impl Emitter<'_> {
             Op::SubFlags32 => false,
             _ => return None,
         };
+        let (p, q) = (self.v(def.args[0]), self.v(def.args[1]));
+        self.compare(cond, p, q, wide)
+    }
+
+    /// Condition `cond` on the flags of `p - q` (32-bit unless `wide`) as
+    /// one host compare; `None` for VS/VC.
+    fn compare(&mut self, cond: u64, p: ir::Value, q: ir::Value, wide: bool) -> Option<ir::Value> {
         let cc = match cond & 15 {
             0 => IntCC::Equal,
             1 => IntCC::NotEqual,
@@ -226,7 +234,6 @@ impl Emitter<'_> {
             13 => IntCC::SignedLessThanOrEqual,
             4 | 5 => {
                 // MI / PL: the sign of the difference.
-                let (p, q) = (self.v(def.args[0]), self.v(def.args[1]));
                 let d = self.b.ins().isub(p, q);
                 let d = if wide {
                     d
@@ -243,12 +250,106 @@ impl Emitter<'_> {
             14 | 15 => return Some(self.b.ins().iconst(types::I8, 1)),
             _ => return None,
         };
-        let (mut p, mut q) = (self.v(def.args[0]), self.v(def.args[1]));
+        let (mut p, mut q) = (p, q);
         if !wide {
             p = self.b.ins().ireduce(types::I32, p);
             q = self.b.ins().ireduce(types::I32, q);
         }
         Some(self.b.ins().icmp(cc, p, q))
+    }
+
+    /// The lazy form (kind, a, b: see `JitCtx::flag_kind`) of the flags
+    /// value `f`: the operands of the operation that set them, so that an
+    /// exit stores two values instead of packing NZCV.
+    pub(super) fn lazy_flags(&mut self, f: Arg) -> [ir::Value; 3] {
+        if let Val::Flags(lazy) = self.vals[f.val().0 as usize] {
+            return lazy;
+        }
+        let def = *self.blk.inst(f.val());
+        let (kind, a, b) = match def.op {
+            Op::AddFlags | Op::SubFlags | Op::AddFlags32 | Op::SubFlags32 => {
+                let (mut p, mut q) = (self.v(def.args[0]), self.v(def.args[1]));
+                if matches!(def.op, Op::AddFlags32 | Op::SubFlags32) {
+                    p = self.b.ins().ishl_imm_s(p, 32);
+                    q = self.b.ins().ishl_imm_s(q, 32);
+                }
+                let sub = matches!(def.op, Op::SubFlags | Op::SubFlags32);
+                (if sub { FLAGS_SUB } else { FLAGS_ADD }, p, q)
+            }
+            Op::LogicFlags | Op::LogicFlags32 => {
+                let mut r = self.v(def.args[0]);
+                if def.op == Op::LogicFlags32 {
+                    r = self.b.ins().ishl_imm_s(r, 32);
+                }
+                (FLAGS_LOGIC, r, self.iconst(0))
+            }
+            _ => (FLAGS_PACKED, self.v(f), self.iconst(0)),
+        };
+        [self.iconst(kind), a, b]
+    }
+
+    /// NZCV of lazy flags whose kind is known only at run time: packed
+    /// ones as they are, the others through a slow path.
+    pub(super) fn materialize(&mut self, [kind, a, b]: [ir::Value; 3]) -> ir::Value {
+        let packed = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, kind, FLAGS_PACKED as i64);
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I64);
+        self.b
+            .ins()
+            .brif(packed, join, &[BlockArg::Value(a)], slow, &[]);
+        self.b.switch_to_block(slow);
+        let r = self.slow_call(helpers::Slow::Nzcv, &[kind, a, b]);
+        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
+    }
+
+    /// Condition `cond` on lazy flags: one host compare of the operands
+    /// when they are a subtraction's (or a logical result's, compared with
+    /// zero, for conditions without C), else on the packed flags.
+    pub(super) fn cond_lazy(&mut self, cond: u64, lazy: [ir::Value; 3]) -> ir::Value {
+        let [kind, a, b] = lazy;
+        let uses_c = matches!((cond >> 1) & 7, 1 | 4);
+        let direct = if matches!((cond >> 1) & 7, 3 | 7) {
+            None // VS/VC, AL/NV
+        } else if uses_c {
+            Some(
+                self.b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, kind, FLAGS_SUB as i64),
+            )
+        } else {
+            // A logical result `a` with b = 0 has the N and Z of `a - 0`
+            // and V = 0 alike.
+            const _: () = assert!(FLAGS_LOGIC == FLAGS_SUB + 1);
+            Some(
+                self.b
+                    .ins()
+                    .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, kind, FLAGS_SUB as i64),
+            )
+        };
+        let Some(direct) = direct else {
+            let f = self.materialize(lazy);
+            return self.cond_holds(cond, f);
+        };
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I8);
+        self.b.ins().brif(direct, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let c = self.compare(cond, a, b, true).expect("not VS/VC");
+        self.b.ins().jump(join, &[BlockArg::Value(c)]);
+        self.b.switch_to_block(slow);
+        let f = self.materialize(lazy);
+        let c = self.cond_holds(cond, f);
+        self.b.ins().jump(join, &[BlockArg::Value(c)]);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
     }
 
     /// `ConditionHolds(cond)` as an I8 0/1.

@@ -91,8 +91,10 @@ summary=$(
   suite_line oracle "oracle cases"
   suite_line guest "guest runs"
   suite_line busybox "busybox runs"
-  suite_line guest-jit "guest runs on the JIT"
-  suite_line busybox-jit "busybox runs on the JIT"
+  suite_line guest-interp "guest runs on the interpreter"
+  suite_line busybox-interp "busybox runs on the interpreter"
+  suite_line guest-jit "guest runs on the JIT (jit:2)"
+  suite_line busybox-jit "busybox runs on the JIT (jit:2)"
   suite_line go "go runs"
   suite_line debian "debian runs"
   rust_line

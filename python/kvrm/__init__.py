@@ -59,7 +59,7 @@ def _is_per_lane_list(value):
 
 def run(path, args=(), env=None, stdin=b"", fs_root=".", backend="auto", *,
         max_cycles=None, deterministic=False, seed=0, memory_limit=None,
-        engine="interp"):
+        engine="jit"):
     """Run the static Linux AArch64 executable ``path`` under kvrm's Linux
     kernel and return a ``CompletedRun`` (``exit_code``, ``stdout``,
     ``stderr``, ``instructions``, ``ips``, ...), like ``subprocess.run``.
@@ -69,8 +69,9 @@ def run(path, args=(), env=None, stdin=b"", fs_root=".", backend="auto", *,
     host folder the guest sees as ``/`` (its working directory is ``/``).
     ``exit_code`` is negative when a signal killed the program (``-11`` for
     SIGSEGV), None at the ``max_cycles`` limit or a deadlock (see ``end``).
-    ``engine`` is how the CPU backend runs guest code: ``"interp"`` or
-    ``"jit"`` (hot blocks compiled; the same results and instruction counts).
+    ``engine`` is how the CPU backend runs guest code: ``"jit"`` (the
+    default: hot blocks compiled, cold code interpreted) or ``"interp"``; the
+    same results and instruction counts either way.
     Raises ``FileNotFoundError``, ``BadElf`` or ``BackendUnavailable``.
     Releases the GIL.
     """
@@ -82,7 +83,7 @@ def run(path, args=(), env=None, stdin=b"", fs_root=".", backend="auto", *,
 
 def run_lanes(path, n, args=(), stdin=b"", env=None, fs_root=".", backend="auto", *,
               max_cycles=None, deterministic=False, seed=0, memory_limit=None,
-              engine="interp"):
+              engine="jit"):
     """Run ``n`` independent copies ("lanes") of the program at ``path`` and
     return one ``CompletedRun`` per lane, in lane order. ``args`` and
     ``stdin`` are the same for every lane, or per lane: a function of the

@@ -181,7 +181,7 @@ def run(
     deterministic: bool = False,
     seed: int = 0,
     memory_limit: Optional[int] = None,
-    engine: Literal["interp", "jit"] = "interp",
+    engine: Literal["interp", "jit"] = "jit",
 ) -> CompletedRun:
     """Run the static Linux AArch64 executable ``path`` under kvrm's Linux
     kernel, like ``subprocess.run`` with captured output.
@@ -192,8 +192,8 @@ def run(
     stops it after that many instructions; ``deterministic`` gives fixed
     thread interleaving, a virtual clock and randomness from ``seed``;
     ``memory_limit`` caps its mappings (bytes); ``engine`` is how the CPU
-    backend runs guest code (``"interp"``, or ``"jit"``: hot blocks compiled,
-    the same results and instruction counts). Processes it leaves running
+    backend runs guest code (``"jit"``, the default: hot blocks compiled; or
+    ``"interp"``; the same results and instruction counts). Processes it leaves running
     end with it. Raises ``FileNotFoundError``, ``BadElf``,
     ``BackendUnavailable``. Releases the GIL.
     """
@@ -214,7 +214,7 @@ def run_lanes(
     deterministic: bool = False,
     seed: int = 0,
     memory_limit: Optional[int] = None,
-    engine: Literal["interp", "jit"] = "interp",
+    engine: Literal["interp", "jit"] = "jit",
 ) -> List[CompletedRun]:
     """Run ``n`` independent copies ("lanes") of ``path``; one result per
     lane, in lane order. ``args`` / ``stdin`` are the same for every lane, a
@@ -260,7 +260,7 @@ class DeviceArray:
 class Machine:
     """An ARM64 machine: registers, memory, and ways to run it.
 
-    ``Machine(backend="auto", *, memory_size=16 MiB, cycles_per_batch=1_000_000, engine="interp")``
+    ``Machine(backend="auto", *, memory_size=16 MiB, cycles_per_batch=1_000_000, engine="jit")``
 
     A new machine has flat read/write/execute memory of ``memory_size`` bytes
     at address 0 (``memory_size=0``: none; ``map()`` some) and all registers
@@ -270,8 +270,8 @@ class Machine:
     or NVRTC); ``machine.backend`` says which one runs. ``memory_view`` is a
     NumPy array on the CPU backend and a ``DeviceArray`` (CUDA array
     interface, DLPack) on the CUDA backend.
-    ``engine`` is how the CPU backend runs guest code: ``"interp"`` or
-    ``"jit"`` (hot blocks compiled; the same results).
+    ``engine`` is how the CPU backend runs guest code: ``"jit"`` (the
+    default: hot blocks compiled) or ``"interp"``; the same results.
 
     Runs (``execute``, ``execute_continuous``, ``execute_mega``, ``step``,
     ``wait``) release the GIL. While a run holds the machine, other methods
@@ -285,7 +285,7 @@ class Machine:
         *,
         memory_size: int = 16777216,
         cycles_per_batch: int = 1000000,
-        engine: Literal["interp", "jit"] = "interp",
+        engine: Literal["interp", "jit"] = "jit",
     ) -> Machine: ...
     @property
     def backend(self) -> str:

@@ -12,8 +12,10 @@
 //! - `KVRM_GUEST_FILTER=SUBSTR`: only items whose name contains SUBSTR.
 //! - `KVRM_GUEST_TIMEOUT=SECONDS` (default 120) per item; `KVRM_TEST_JOBS=N` parallel items.
 //! - `KVRM_COUNTS_FILE=PATH`: append `SUITE PASSED FAILED SKIPPED` (see kvrm_testkit::counts).
-//! - `KVRM_JIT_VARIANTS=all`: the JIT pass (`kvrm run --engine jit:2`, suites `guest-jit` and
-//!   `busybox-jit`) runs every guest variant, not only [`JIT_VARIANTS`].
+//! - `KVRM_JIT_VARIANTS=all`: the second and third passes (`kvrm run --engine interp`, suites
+//!   `guest-interp` and `busybox-interp`; `--engine jit:2`, suites `guest-jit` and `busybox-jit`)
+//!   run every guest variant, not only [`JIT_VARIANTS`]. The first pass runs the default engine
+//!   (the JIT, compiling blocks after 1000 runs).
 
 use std::fs;
 use std::io::Read;
@@ -27,10 +29,11 @@ use kvrm_testkit::counts;
 
 /// Guest build variants, in the order they are reported.
 pub const GUEST_VARIANTS: &[&str] = &["O0", "O2", "O3", "musl-O2", "dyn-O2"];
-/// Guest variants the JIT pass runs by default (every busybox case runs on both engines).
+/// Guest variants the interpreter and `jit:2` passes run by default (every busybox case runs
+/// in every pass).
 pub const JIT_VARIANTS: &[&str] = &["O2", "dyn-O2"];
 
-/// Whether the JIT pass runs guest variant `v`.
+/// Whether the interpreter and `jit:2` passes run guest variant `v`.
 pub fn jit_runs_variant(v: &str) -> bool {
     std::env::var("KVRM_JIT_VARIANTS").is_ok_and(|s| s == "all") || JIT_VARIANTS.contains(&v)
 }
@@ -77,6 +80,14 @@ impl Item {
     pub fn on_jit(&self) -> Item {
         Item {
             engine: Some("jit:2"),
+            ..self.clone()
+        }
+    }
+
+    /// The same run on the interpreter alone (`kvrm run --engine interp`).
+    pub fn on_interp(&self) -> Item {
+        Item {
+            engine: Some("interp"),
             ..self.clone()
         }
     }
@@ -353,13 +364,14 @@ fn first_difference(what: &str, expected: &[u8], actual: &[u8]) -> String {
     format!("{what} differs")
 }
 
-/// Runs the items of one suite and panics with every mismatch. Items on the JIT
-/// are reported (and counted) as the suite `SUITE-jit`.
+/// Runs the items of one suite and panics with every mismatch. Items with an
+/// explicit engine are reported (and counted) as the suite `SUITE-jit`
+/// (`jit:N`) or `SUITE-interp`.
 pub fn run_suite(suite_name: &str, items: Vec<Item>, missing_hint: &str) {
     let root = repo_root();
     let suite_dir = root.join("tests").join(suite_name);
     let label = match items.first().and_then(|i| i.engine) {
-        Some(_) => format!("{suite_name}-jit"),
+        Some(e) => format!("{suite_name}-{}", e.split(':').next().unwrap_or(e)),
         None => suite_name.to_string(),
     };
     let suite = label.as_str();

@@ -50,11 +50,28 @@ fn one_line(e: &kvrm_cuda::CudaError) -> String {
         .join("; ")
 }
 
+/// The CPU backend's engine: `--engine`, else the JIT (faster than the
+/// interpreter on every program measured, with the same results and counts;
+/// cold code is interpreted, so short runs start as fast).
+pub fn cpu_mode(exec: Option<ExecMode>) -> ExecMode {
+    exec.unwrap_or(ExecMode::JIT)
+}
+
+/// The engine `backend` runs with: `--engine`, else its default (the JIT on
+/// the CPU; the interpreter kernel on the GPU, whose JIT is opt-in while its
+/// NVRTC compile takes seconds).
+pub fn mode_for(backend: &Backend, exec: Option<ExecMode>) -> ExecMode {
+    match backend {
+        Backend::Cpu => cpu_mode(exec),
+        Backend::Cuda(_) => exec.unwrap_or(ExecMode::Interp),
+    }
+}
+
 /// The CUDA engine, translating hot blocks to CUDA C under `--engine jit`
 /// (the GPU's JIT: same threshold, counted in entries of a block).
-fn cuda_engine(exec: ExecMode) -> Result<CudaEngine, kvrm_cuda::CudaError> {
+fn cuda_engine(exec: Option<ExecMode>) -> Result<CudaEngine, kvrm_cuda::CudaError> {
     let mut e = CudaEngine::new()?;
-    if let ExecMode::Jit { threshold } = exec {
+    if let Some(ExecMode::Jit { threshold }) = exec {
         e.set_translation(Some(threshold))?;
     }
     Ok(e)
@@ -69,7 +86,7 @@ pub fn open(
     lanes: usize,
     gpu_fits: bool,
     quiet: bool,
-    exec: ExecMode,
+    exec: Option<ExecMode>,
 ) -> anyhow::Result<Backend> {
     match choice {
         BackendChoice::Cpu => Ok(Backend::Cpu),

@@ -30,9 +30,10 @@ pub struct BenchArgs {
     /// No note when auto falls back to the CPU.
     #[arg(long, short = 'q')]
     quiet: bool,
-    /// How the CPU backend runs guest code: `interp` or `jit`.
-    #[arg(long, value_name = "ENGINE", default_value = "interp", value_parser = crate::parse_engine)]
-    engine: kvrm_cpu::ExecMode,
+    /// How guest code runs: `interp` or `jit` (default: `jit` on the CPU backend, `interp`
+    /// on CUDA).
+    #[arg(long, value_name = "ENGINE", value_parser = crate::parse_engine)]
+    engine: Option<kvrm_cpu::ExecMode>,
     /// Runs per benchmark; the median is reported.
     #[arg(long, default_value_t = 5)]
     repeat: usize,
@@ -185,6 +186,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         Backend::Cuda(_) => 200_000,
     });
     let name = backend.name();
+    let engine = crate::backend::mode_for(&backend, args.engine);
     let results = [
         measure(
             Microbench::TightLoop,
@@ -192,7 +194,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             args.repeat,
             lanes,
             &mut backend,
-            args.engine,
+            engine,
             mode,
         )?,
         measure(
@@ -201,7 +203,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             args.repeat,
             lanes,
             &mut backend,
-            args.engine,
+            engine,
             mode,
         )?,
     ];
@@ -217,7 +219,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                     "benchmark": m.bench.name(),
                     "backend": name,
                     "lanes": lanes,
-                    "engine": args.engine.name(),
+                    "engine": engine.name(),
                     "mode": args.mode.name(),
                     "instructions": m.instructions,
                     "median_ips": m.median_ips.round(),
@@ -233,7 +235,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     println!(
         "backend: {name} ({}), {lanes} lane(s) ({} runs each, {iterations} iterations per run and lane; \
          median [min..max] of the aggregate)",
-        args.engine,
+        engine,
         args.repeat
     );
     for m in &results {

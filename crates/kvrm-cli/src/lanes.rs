@@ -245,7 +245,12 @@ fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatu
         let spec = o.program_spec()?;
         let mut config = o.kernel_config();
         config.quiet = true; // a lane's end is in its status, not on kvrm's stderr
-        let mut kernel = Kernel::new(Box::new(CpuEngine::with_exec_mode(opts.engine)), config);
+        let mut kernel = Kernel::new(
+            Box::new(CpuEngine::with_exec_mode(crate::backend::cpu_mode(
+                opts.engine,
+            ))),
+            config,
+        );
         stop_signals_end_kvrm();
         let pid = kvrm_linux::spawn(&mut kernel, &spec)?;
         kernel.set_stdio(pid, 0, io.stdin()?);
@@ -433,7 +438,7 @@ pub fn run_raw_lanes(opts: &RawRunOptions, lo: &LaneOptions) -> anyhow::Result<E
     let (results, engine) = match backend {
         Backend::Cpu => {
             let (results, threads) = on_all_cores(lo.lanes, |_| -> anyhow::Result<_> {
-                let mut engine = CpuEngine::with_exec_mode(opts.engine);
+                let mut engine = CpuEngine::with_exec_mode(crate::backend::cpu_mode(opts.engine));
                 engine.set_breakpoints(&opts.breakpoints);
                 engine.set_watchpoints(&opts.watchpoints);
                 let mut cpu = Machine::new(engine, raw::flat_memory(opts)?);

@@ -147,10 +147,12 @@ struct RunArgs {
     /// is virtual (advanced by instructions retired), getrandom and AT_RANDOM come from --seed.
     #[arg(long)]
     deterministic: bool,
-    /// How the CPU runs guest code: `interp` (the interpreter) or `jit` (hot blocks compiled
-    /// with Cranelift, the rest interpreted; same results and instruction counts).
-    #[arg(long, value_name = "ENGINE", default_value = "interp", value_parser = parse_engine)]
-    engine: kvrm_cpu::ExecMode,
+    /// How guest code runs: `interp` (the interpreter) or `jit` (hot blocks compiled, the
+    /// rest interpreted; same results and instruction counts); `jit:N` compiles blocks that
+    /// ran N times. Default: `jit` on the CPU backend, `interp` on CUDA (whose JIT compiles
+    /// through NVRTC, in seconds).
+    #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
+    engine: Option<kvrm_cpu::ExecMode>,
     /// ELF: the random seed of --deterministic runs.
     #[arg(long, value_name = "N", value_parser = parse_u64, requires = "deterministic")]
     seed: Option<u64>,

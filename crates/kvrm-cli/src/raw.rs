@@ -23,7 +23,7 @@ pub struct RawRunOptions {
     /// `--backend`: the engine that runs the image.
     pub backend: BackendChoice,
     /// Interpreter or JIT (CPU backend).
-    pub engine: kvrm_cpu::ExecMode,
+    pub engine: Option<kvrm_cpu::ExecMode>,
     /// `--break`: stop before these pcs.
     pub breakpoints: Vec<u64>,
     /// `--watch`: stop before accesses to these ranges.
@@ -38,7 +38,7 @@ pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
     let image = read_image(opts)?;
     match crate::backend::open(opts.backend, 1, true, false, opts.engine)? {
         Backend::Cpu => {
-            let mut engine = CpuEngine::with_exec_mode(opts.engine);
+            let mut engine = CpuEngine::with_exec_mode(crate::backend::cpu_mode(opts.engine));
             engine.set_breakpoints(&opts.breakpoints);
             engine.set_watchpoints(&opts.watchpoints);
             let printer = opts.trace.then(|| crate::trace::install(&mut engine));

@@ -47,7 +47,7 @@ pub struct ElfRunOptions {
     /// `--net`: AF_INET and AF_INET6 sockets reach the host's network.
     pub net: bool,
     /// `--engine`: interpreter or JIT.
-    pub engine: kvrm_cpu::ExecMode,
+    pub engine: Option<kvrm_cpu::ExecMode>,
     /// `--break`: stop before these pcs (numbers or symbols of the program).
     pub breakpoints: Vec<String>,
     /// `--watch`: stop before accesses to these ranges.
@@ -75,7 +75,7 @@ impl ElfRunOptions {
             quiet: false,
             backend: BackendChoice::Cpu,
             net: false,
-            engine: kvrm_cpu::ExecMode::Interp,
+            engine: None,
             breakpoints: vec![],
             watchpoints: vec![],
         }
@@ -233,7 +233,7 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
     let backend = crate::backend::open(opts.backend, 1, true, opts.quiet, opts.engine)?;
     let (mut engine, tracer): (Box<dyn Engine>, _) = match backend {
         Backend::Cpu => {
-            let mut engine = CpuEngine::with_exec_mode(opts.engine);
+            let mut engine = CpuEngine::with_exec_mode(crate::backend::cpu_mode(opts.engine));
             let tracer = opts.trace.then(|| crate::trace::install(&mut engine));
             (Box::new(engine), tracer)
         }

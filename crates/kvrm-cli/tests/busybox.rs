@@ -29,9 +29,16 @@ fn busybox_applets() {
     run_suite("busybox", items(), "run scripts/fetch-busybox.sh");
 }
 
-/// Every applet again with `--engine jit`.
+/// Every applet again with `--engine jit:2` (nearly all code compiled).
 #[test]
 fn busybox_applets_on_the_jit() {
     let items = items().iter().map(Item::on_jit).collect();
+    run_suite("busybox", items, "run scripts/fetch-busybox.sh");
+}
+
+/// Every applet again on the interpreter alone (the default is the JIT).
+#[test]
+fn busybox_applets_on_the_interpreter() {
+    let items = items().iter().map(Item::on_interp).collect();
     run_suite("busybox", items, "run scripts/fetch-busybox.sh");
 }

@@ -53,14 +53,27 @@ fn guest_programs() {
     run_suite("guest", items, MISSING_HINT);
 }
 
-/// The same programs with `--engine jit` (the O2 and dyn-O2 variants; all with
-/// KVRM_JIT_VARIANTS=all): the same outputs as under qemu-aarch64.
+/// The same programs with `--engine jit:2`, nearly all code compiled (the O2
+/// and dyn-O2 variants; all with KVRM_JIT_VARIANTS=all): the same outputs as
+/// under qemu-aarch64.
 #[test]
 fn guest_programs_on_the_jit() {
     let items = items()
         .into_iter()
         .filter(|(v, _)| jit_runs_variant(v))
         .map(|(_, i)| i.on_jit())
+        .collect();
+    run_suite("guest", items, MISSING_HINT);
+}
+
+/// The same programs on the interpreter alone (the default engine is the
+/// JIT); the variants as above.
+#[test]
+fn guest_programs_on_the_interpreter() {
+    let items = items()
+        .into_iter()
+        .filter(|(v, _)| jit_runs_variant(v))
+        .map(|(_, i)| i.on_interp())
         .collect();
     run_suite("guest", items, MISSING_HINT);
 }

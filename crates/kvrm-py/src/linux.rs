@@ -345,7 +345,7 @@ fn fsencode_all(items: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
 /// Native half of `kvrm.run` / `kvrm.run_lanes`: `lanes` is a list of
 /// (argv, stdin bytes); `env` a list of b"NAME=VALUE".
 #[pyfunction]
-#[pyo3(signature = (path, lanes, env, fs_root, backend, max_cycles, deterministic, seed, memory_limit, engine = "interp"))]
+#[pyo3(signature = (path, lanes, env, fs_root, backend, max_cycles, deterministic, seed, memory_limit, engine = "jit"))]
 #[allow(clippy::too_many_arguments)]
 pub fn _run_lanes(
     py: Python<'_>,

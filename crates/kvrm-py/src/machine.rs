@@ -467,7 +467,7 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
 
 /// An ARM64 machine: registers, memory, and ways to run it.
 ///
-/// ``Machine(backend="auto", *, memory_size=16 MiB, cycles_per_batch=1_000_000, engine="interp")``
+/// ``Machine(backend="auto", *, memory_size=16 MiB, cycles_per_batch=1_000_000, engine="jit")``
 ///
 /// A new machine has flat read/write/execute memory of ``memory_size`` bytes
 /// at address 0 (``memory_size=0``: no memory; ``map()`` some), all registers
@@ -476,8 +476,8 @@ pub fn finish(py: Python<'_>, o: Outcome) -> PyResult<ExecutionResult> {
 /// ``BackendUnavailable``, with the reason, where there is no driver, GPU or
 /// NVRTC); ``machine.backend`` says which one runs. Zero-copy views are
 /// CPU-only for now. ``engine`` is how the CPU backend runs guest code:
-/// ``"interp"`` (the interpreter) or ``"jit"`` (hot blocks compiled; the
-/// same results and instruction counts). ``CPU``, ``ContinuousCPU`` and
+/// ``"jit"`` (the default: hot blocks compiled) or ``"interp"`` (the
+/// interpreter); the same results and instruction counts. ``CPU``, ``ContinuousCPU`` and
 /// ``AsyncCPU`` are this class under the Metal system's names.
 #[pyclass(name = "Machine", module = "kvrm", weakref, subclass)]
 pub struct PyMachine {
@@ -544,8 +544,8 @@ impl PyMachine {
 impl PyMachine {
     #[new]
     #[pyo3(
-        signature = (backend = "auto", *, memory_size = DEFAULT_RAW_MEMORY, cycles_per_batch = DEFAULT_BATCH, engine = "interp"),
-        text_signature = "(backend='auto', *, memory_size=16777216, cycles_per_batch=1000000, engine='interp')"
+        signature = (backend = "auto", *, memory_size = DEFAULT_RAW_MEMORY, cycles_per_batch = DEFAULT_BATCH, engine = "jit"),
+        text_signature = "(backend='auto', *, memory_size=16777216, cycles_per_batch=1000000, engine='jit')"
     )]
     fn new(backend: &str, memory_size: u64, cycles_per_batch: u64, engine: &str) -> PyResult<Self> {
         let engine = crate::backend::parse_engine(engine)?;

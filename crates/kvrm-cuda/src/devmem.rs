@@ -1307,6 +1307,58 @@ mod tests {
         }
     }
 
+    /// Host cost of a mapping change in a CoreMark-like space (code, data,
+    /// heap, an 8 MiB stack): a rebuild against an in-place update.
+    /// `cargo test --release -p kvrm-cuda table_update_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn table_update_cost() {
+        let mut a = space(&[
+            (0x400, 0x410, Perms::RX),
+            (0x410, 0x418, Perms::RW),
+            (0x7fff_f800, 0x8000_0000, Perms::RW),
+        ]);
+        let n = 2000u64;
+        let mut dev = DevSpace {
+            table: None,
+            host: PageTable::for_regions(&a.regions()).unwrap(),
+            epoch: 0,
+            regions: a.regions(),
+        };
+        let t0 = std::time::Instant::now();
+        for i in 0..n {
+            a.map(pages(0x418 + i), pages(1), Perms::RW).unwrap();
+            let (_, _, host, _) = DevSpace::build(&a, Some(dev)).unwrap();
+            dev = DevSpace {
+                table: None,
+                host,
+                epoch: 0,
+                regions: a.regions(),
+            };
+        }
+        let rebuild = t0.elapsed() / n as u32;
+        let t0 = std::time::Instant::now();
+        let mut ptes = 0;
+        for i in n..2 * n {
+            a.map(pages(0x418 + i), pages(1), Perms::RW).unwrap();
+            let new = a.regions();
+            dev.host.update(&dev.regions, &new, &a.take_released());
+            dev.regions = new;
+            ptes += dev
+                .host
+                .take_changes()
+                .iter()
+                .map(|r| r.len())
+                .sum::<usize>();
+        }
+        let update = t0.elapsed() / n as u32;
+        println!(
+            "per brk: rebuild {rebuild:?} (+ {} entries up), update {update:?} ({} entries up)",
+            dev.host.cap(),
+            ptes as u64 / n
+        );
+    }
+
     #[test]
     fn region_diff_steps_over_regions_not_pages() {
         let r = |s: u64, e: u64, p| Region {

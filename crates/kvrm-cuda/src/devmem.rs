@@ -59,6 +59,8 @@ pub struct FramePool {
     pub recycled: u64,
     /// Where `download_pages` gathers pages on the device.
     staging: Option<CudaSlice<u8>>,
+    /// Where `download_pages` receives them on the host.
+    download_buf: Vec<u8>,
     /// Read-only pages are stored once per content, whichever spaces map
     /// them: N lanes running one program share its code and rodata frames
     /// (less memory, and one copy in the GPU's caches). Content hash ->
@@ -83,6 +85,7 @@ impl FramePool {
             free_changed: false,
             recycled: 0,
             staging: None,
+            download_buf: Vec::new(),
             by_content: HashMap::new(),
             shared: HashMap::new(),
             shared_hits: 0,
@@ -926,7 +929,12 @@ pub fn download_pages(
     traffic: &mut Traffic,
 ) -> Result<(), CudaError> {
     let page_bytes = PAGE_SIZE as usize;
-    let mut host = vec![0u8; items.len() * page_bytes];
+    // Kept between launches: a fresh buffer of a launch's pages (hundreds
+    // of MiB for thousands of lanes) cost a page fault per page, about as
+    // much host time as the copy.
+    let mut host = std::mem::take(&mut pool.download_buf);
+    host.clear();
+    host.resize(items.len() * page_bytes, 0);
     if items.len() <= 2 {
         for (&(_, _, frame), buf) in items.iter().zip(host.chunks_mut(page_bytes)) {
             gpu.read(&pool.frames, frame as usize * page_bytes, buf)?;
@@ -959,6 +967,10 @@ pub fn download_pages(
             space.note_write(page);
             traffic.pages_down += 1;
         }
+    }
+    // (Not a one-off giant one, as after the event log overflowed.)
+    if host.capacity() <= 1 << 30 {
+        pool.download_buf = host;
     }
     Ok(())
 }

@@ -401,8 +401,8 @@ impl PageTable {
         }
     }
 
-    /// Every page of `regions`, none with a frame.
-    pub(crate) fn for_regions(regions: &[Region]) -> Result<PageTable, CudaError> {
+    /// The pages `regions` map, if the device table can hold them.
+    fn count_pages(regions: &[Region]) -> Result<u64, CudaError> {
         let npages: u64 = regions
             .iter()
             .map(|r| (r.end - r.start) >> PAGE_SHIFT)
@@ -412,7 +412,12 @@ impl PageTable {
                 "address space maps {npages} pages; the device table holds at most {MAX_MAPPED_PAGES}"
             )));
         }
-        let mut t = PageTable::with_room(npages);
+        Ok(npages)
+    }
+
+    /// Every page of `regions`, none with a frame.
+    pub(crate) fn for_regions(regions: &[Region]) -> Result<PageTable, CudaError> {
+        let mut t = PageTable::with_room(PageTable::count_pages(regions)?);
         for r in regions {
             for page in (r.start >> PAGE_SHIFT)..(r.end >> PAGE_SHIFT) {
                 t.insert(page, NO_FRAME, r.perms.0 as u32);
@@ -678,6 +683,7 @@ impl DevSpace {
             Some(d) if d.epoch == version => d,
             Some(d) => {
                 let regions = space.regions();
+                PageTable::count_pages(&regions)?;
                 let up = d.host.update(&d.regions, &regions, &released);
                 pool.release(up.dropped);
                 dirty.extend(up.refill);
@@ -687,10 +693,10 @@ impl DevSpace {
                         dirty.push(page);
                     }
                 }
-                for r in &regions {
-                    for piece in space.shared_pieces(r.start, r.end) {
-                        dirty.extend(page_of(piece.start)..page_of(piece.end));
-                    }
+                // MAP_SHARED pages go up again, as they did when every
+                // layout change re-sent every page (others write them).
+                for piece in space.shared_pieces(0, u64::MAX) {
+                    dirty.extend(page_of(piece.start)..page_of(piece.end));
                 }
                 d.regions = regions;
                 d.epoch = version;

@@ -5,16 +5,17 @@
 //! The host keeps each space's [`AddressSpace`] coherent at launch
 //! boundaries, moving only pages that changed:
 //! - before a launch, pages the host wrote (`take_host_dirty`) are uploaded;
-//!   a changed mapping (`layout_version`) rebuilds the table, keeping frames;
+//!   a changed mapping (`layout_version`) updates the table in place: the
+//!   old and new region lists are diffed, only entries of changed ranges
+//!   are written and only those go up ([`PageTable`]);
 //! - during a launch, the device claims frames for first-touched pages and
 //!   logs every page it writes (once per launch, `PageEvent`);
 //! - after a launch, exactly the logged pages are downloaded.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use cudarc::driver::{CudaFunction, CudaSlice};
-use kvrm_isa::space::{page_of, PAGE_SHIFT, PAGE_SIZE};
+use kvrm_isa::space::{page_of, Region, PAGE_SHIFT, PAGE_SIZE};
 use kvrm_isa::{Access, AddressSpace, CpuState, Perms};
 
 use crate::driver::Gpu;
@@ -24,40 +25,15 @@ use crate::layout::{page_hash, PageEvent, Pte, SpaceDev, NO_FRAME};
 /// Pages a space may map before the device table refuses it (64 GiB).
 const MAX_MAPPED_PAGES: u64 = 1 << 24;
 
-/// page -> (table slot, frame or `NO_FRAME`).
-pub(crate) type PageMap = HashMap<u64, (u32, u32), BuildHasherDefault<PageHasher>>;
-
-/// A multiplicative hasher for page numbers: tables are rebuilt page by page
-/// for every lane's space, where SipHash was most of the build time.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct PageHasher(u64);
-
-impl Hasher for PageHasher {
-    fn finish(&self) -> u64 {
-        // The high bits of the product mix every bit of the key; the map
-        // takes its bucket from the low bits, so fold them down.
-        self.0 ^ (self.0 >> 29)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
 /// The device copy of one address space's translations.
 pub struct DevSpace {
-    table: CudaSlice<Pte>,
-    mask: u64,
-    /// The host space's layout version the table was built for.
-    epoch: u64,
+    /// Allocated at the first upload, again when the table is rehashed.
+    table: Option<CudaSlice<Pte>>,
     /// The host's mirror of the table.
-    pages: PageMap,
+    host: PageTable,
+    /// The host space's layout version and regions the table is for.
+    epoch: u64,
+    regions: Vec<Region>,
 }
 
 /// The frame pool and its allocation counter.
@@ -83,6 +59,8 @@ pub struct FramePool {
     pub recycled: u64,
     /// Where `download_pages` gathers pages on the device.
     staging: Option<CudaSlice<u8>>,
+    /// Where `download_pages` receives them on the host.
+    download_buf: Vec<u8>,
     /// Read-only pages are stored once per content, whichever spaces map
     /// them: N lanes running one program share its code and rodata frames
     /// (less memory, and one copy in the GPU's caches). Content hash ->
@@ -107,6 +85,7 @@ impl FramePool {
             free_changed: false,
             recycled: 0,
             staging: None,
+            download_buf: Vec::new(),
             by_content: HashMap::new(),
             shared: HashMap::new(),
             shared_hits: 0,
@@ -268,27 +247,162 @@ fn content_hash(bytes: &[u8]) -> u64 {
 pub struct Traffic {
     pub pages_up: u64,
     pub pages_down: u64,
+    /// Tables built from scratch (a space's first launch).
     pub table_builds: u64,
-    /// Host time building page tables.
+    /// Tables brought up to date with changed mappings, in place.
+    pub table_updates: u64,
+    /// Table entries sent to the device.
+    pub ptes_up: u64,
+    /// Host time building and updating page tables.
     pub build_time: std::time::Duration,
 }
 
-impl DevSpace {
-    /// The kernel's view of this space.
-    pub fn dev(&self, gpu: &Gpu) -> SpaceDev {
-        SpaceDev {
-            table: gpu.address(&self.table),
-            mask: self.mask,
+/// Key of a removed entry. It matches no page (page numbers are below
+/// 2^52) and is not 0, so the kernel's probe (`translate_slow`, which stops
+/// only at key 0) goes on past it as past any other page's entry.
+const TOMBSTONE: u64 = u64::MAX;
+
+/// Table runs closer than this many slots go up as one copy (a copy costs
+/// about as much as a few KiB more of it).
+const RUN_GAP: usize = 128;
+/// More runs than this go up as one copy from the first to the last.
+const MAX_RUNS: usize = 4;
+
+/// One slot of [`PageTable`]: a [`Pte`] without the device's `gen`.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct Slot {
+    pub key: u64,
+    pub frame: u32,
+    pub perms: u32,
+}
+
+impl Slot {
+    fn is_live(&self) -> bool {
+        self.key != 0 && self.key != TOMBSTONE
+    }
+}
+
+/// A page range whose mapping differs between two region lists: its
+/// permissions before and after (`None`: unmapped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Change {
+    pages: (u64, u64),
+    old: Option<Perms>,
+    new: Option<Perms>,
+}
+
+/// The page ranges where `old` and `new` (sorted, non-overlapping region
+/// lists, as [`AddressSpace::regions`] gives) differ: one step per region
+/// boundary, never one per page.
+fn diff_regions(old: &[Region], new: &[Region]) -> Vec<Change> {
+    let mut cuts: Vec<u64> = old
+        .iter()
+        .chain(new)
+        .flat_map(|r| [r.start, r.end])
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    // The permissions of `list` at `addr`; `at` only moves forward.
+    fn perms(list: &[Region], at: &mut usize, addr: u64) -> Option<Perms> {
+        while list.get(*at).is_some_and(|r| r.end <= addr) {
+            *at += 1;
+        }
+        list.get(*at).filter(|r| r.start <= addr).map(|r| r.perms)
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out: Vec<Change> = Vec::new();
+    for w in cuts.windows(2) {
+        let (o, n) = (perms(old, &mut i, w[0]), perms(new, &mut j, w[0]));
+        if o == n {
+            continue;
+        }
+        let pages = (w[0] >> PAGE_SHIFT, w[1] >> PAGE_SHIFT);
+        match out.last_mut() {
+            Some(c) if c.pages.1 == pages.0 && c.old == o && c.new == n => c.pages.1 = pages.1,
+            _ => out.push(Change {
+                pages,
+                old: o,
+                new: n,
+            }),
+        }
+    }
+    out
+}
+
+/// `regions` without the address ranges `holes`.
+fn cut_out(regions: &[Region], holes: &[(u64, u64)]) -> Vec<Region> {
+    let mut out = regions.to_vec();
+    for &(lo, hi) in holes {
+        out = out
+            .into_iter()
+            .flat_map(|r| {
+                if r.end <= lo || r.start >= hi {
+                    return vec![r];
+                }
+                let left = Region {
+                    end: lo,
+                    ..r.clone()
+                };
+                let right = Region {
+                    start: hi,
+                    ..r.clone()
+                };
+                [left, right]
+                    .into_iter()
+                    .filter(|p| p.start < p.end)
+                    .collect()
+            })
+            .collect();
+    }
+    out
+}
+
+/// What [`PageTable::update`] left to the caller.
+#[derive(Debug, Default)]
+pub(crate) struct Update {
+    /// Frames of pages no longer mapped, or released and mapped again.
+    pub dropped: Vec<u32>,
+    /// Pages of released ranges that had a frame and are mapped again (now
+    /// without one). The host copy says what they hold: zeros if they were
+    /// released indeed, their old bytes if the bounded release log only
+    /// covered them.
+    pub refill: Vec<u64>,
+    /// Pages that kept their frame under new permissions.
+    pub reprotected: Vec<u64>,
+}
+
+/// The host mirror of one space's device page table, laid out and probed
+/// as the kernel does (`translate_slow`): open addressing with linear
+/// probing from `page_hash`, keyed by page + 1, 0 an empty slot. Removed
+/// entries become tombstones (emptied when they end a probe run); live
+/// entries and tombstones stay within half the slots, past that the table
+/// is rehashed. The slots written since the last upload are listed, so
+/// only they go to the device.
+pub(crate) struct PageTable {
+    slots: Vec<Slot>,
+    mask: u64,
+    /// Slots not empty (live or tombstone).
+    used: usize,
+    live: usize,
+    /// Slots written since `take_changes`; `None`: the whole table (new).
+    changed: Option<Vec<u32>>,
+}
+
+impl PageTable {
+    /// An empty table with room for `pages` pages.
+    fn with_room(pages: u64) -> PageTable {
+        let cap = (pages * 2).next_power_of_two().max(16);
+        PageTable {
+            slots: vec![Slot::default(); cap as usize],
+            mask: cap - 1,
+            used: 0,
+            live: 0,
+            changed: None,
         }
     }
 
-    /// The table for every mapped page of `space` (host side), keeping the
-    /// frames of pages that `old` already had.
-    pub(crate) fn build(
-        space: &AddressSpace,
-        old: Option<DevSpace>,
-    ) -> Result<(Vec<Pte>, u64, PageMap, Vec<u32>), CudaError> {
-        let regions = space.regions();
+    /// The pages `regions` map, if the device table can hold them.
+    fn count_pages(regions: &[Region]) -> Result<u64, CudaError> {
         let npages: u64 = regions
             .iter()
             .map(|r| (r.end - r.start) >> PAGE_SHIFT)
@@ -298,38 +412,260 @@ impl DevSpace {
                 "address space maps {npages} pages; the device table holds at most {MAX_MAPPED_PAGES}"
             )));
         }
-        let cap = (npages * 2).next_power_of_two().max(16);
-        let mask = cap - 1;
-        let mut table = vec![Pte::default(); cap as usize];
-        let mut old_pages = old.map(|o| o.pages).unwrap_or_default();
-        let mut pages = PageMap::with_capacity_and_hasher(npages as usize, Default::default());
-        for r in &regions {
-            for page in (r.start >> PAGE_SHIFT)..(r.end >> PAGE_SHIFT) {
-                let mut slot = page_hash(page) & mask;
-                while table[slot as usize].key != 0 {
-                    slot = (slot + 1) & mask;
-                }
-                let frame = old_pages.remove(&page).map_or(NO_FRAME, |(_, f)| f);
-                table[slot as usize] = Pte {
-                    key: page + 1,
-                    frame,
-                    perms: r.perms.0 as u32,
-                    gen: 0,
-                    pad: [0; 3],
-                };
-                pages.insert(page, (slot as u32, frame));
-            }
-        }
-        // The frames of pages no longer mapped.
-        let dropped = old_pages.into_values().map(|(_, f)| f).collect();
-        Ok((table, mask, pages, dropped))
+        Ok(npages)
     }
 
-    /// Make the device copy current before a launch: rebuild the table if
-    /// the mappings changed, then upload the pages the host wrote (all-zero
-    /// pages without a frame stay without one: the device zero-fills on
-    /// first touch). Newly allocated frames are consecutive, so a load of
-    /// many pages is a few large copies.
+    /// Every page of `regions`, none with a frame.
+    pub(crate) fn for_regions(regions: &[Region]) -> Result<PageTable, CudaError> {
+        let mut t = PageTable::with_room(PageTable::count_pages(regions)?);
+        for r in regions {
+            for page in (r.start >> PAGE_SHIFT)..(r.end >> PAGE_SHIFT) {
+                t.insert(page, NO_FRAME, r.perms.0 as u32);
+            }
+        }
+        Ok(t)
+    }
+
+    pub(crate) fn mask(&self) -> u64 {
+        self.mask
+    }
+
+    fn cap(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The slot holding `page`.
+    fn find(&self, page: u64) -> Option<usize> {
+        let mut i = page_hash(page) & self.mask;
+        loop {
+            match self.slots[i as usize].key {
+                k if k == page + 1 => return Some(i as usize),
+                0 => return None,
+                _ => i = (i + 1) & self.mask,
+            }
+        }
+    }
+
+    /// `page`'s entry, if mapped.
+    pub(crate) fn get(&self, page: u64) -> Option<Slot> {
+        self.find(page).map(|i| self.slots[i])
+    }
+
+    /// Every mapped page and its entry.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u64, Slot)> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.is_live())
+            .map(|s| (s.key - 1, *s))
+    }
+
+    fn write(&mut self, i: usize, slot: Slot) {
+        self.slots[i] = slot;
+        if let Some(c) = self.changed.as_mut() {
+            c.push(i as u32);
+        }
+    }
+
+    /// Give mapped `page` a frame and permissions.
+    pub(crate) fn set(&mut self, page: u64, frame: u32, perms: u32) {
+        if let Some(i) = self.find(page) {
+            self.write(
+                i,
+                Slot {
+                    frame,
+                    perms,
+                    ..self.slots[i]
+                },
+            );
+        }
+    }
+
+    /// Record a frame the device already stored for `page` (nothing to upload).
+    pub(crate) fn note_frame(&mut self, page: u64, frame: u32) {
+        if let Some(i) = self.find(page) {
+            self.slots[i].frame = frame;
+        }
+    }
+
+    /// Map `page`, which must not be mapped.
+    fn insert(&mut self, page: u64, frame: u32, perms: u32) {
+        debug_assert!(self.find(page).is_none(), "page {page:#x} mapped twice");
+        self.reserve(1);
+        let mut i = page_hash(page) & self.mask;
+        while self.slots[i as usize].is_live() {
+            i = (i + 1) & self.mask;
+        }
+        if self.slots[i as usize].key == 0 {
+            self.used += 1;
+        }
+        self.live += 1;
+        let key = page + 1;
+        self.write(i as usize, Slot { key, frame, perms });
+    }
+
+    /// Unmap `page`; its frame if it was mapped.
+    fn remove(&mut self, page: u64) -> Option<u32> {
+        let i = self.find(page)?;
+        let frame = self.slots[i].frame;
+        self.live -= 1;
+        let tomb = Slot {
+            key: TOMBSTONE,
+            frame: NO_FRAME,
+            perms: 0,
+        };
+        self.write(i, tomb);
+        // A tombstone just before an empty slot is on no probe's way to a
+        // live entry: empty it, and the tombstones before it.
+        let mask = self.mask as usize;
+        let mut j = i;
+        while self.slots[(j + 1) & mask].key == 0 && self.slots[j].key == TOMBSTONE {
+            self.write(j, Slot::default());
+            self.used -= 1;
+            j = j.wrapping_sub(1) & mask;
+        }
+        Some(frame)
+    }
+
+    /// Room for `more` inserts within half the slots, rehashing (into a
+    /// fresh table, uploaded whole) if needed.
+    fn reserve(&mut self, more: usize) {
+        if (self.used + more) * 2 <= self.cap() {
+            return;
+        }
+        let mut t = PageTable::with_room((self.live + more) as u64);
+        for (page, s) in self.entries() {
+            t.insert(page, s.frame, s.perms);
+        }
+        *self = t;
+    }
+
+    /// Follow the mapping from `old` to `new` regions, the address ranges
+    /// `released` (unmapped meanwhile, maybe mapped again) starting over
+    /// without frames. Only pages in changed ranges are visited.
+    pub(crate) fn update(
+        &mut self,
+        old: &[Region],
+        new: &[Region],
+        released: &[(u64, u64)],
+    ) -> Update {
+        let mut out = Update::default();
+        // Released ranges first: out of the table, then in again below if
+        // they are mapped now.
+        let kept = cut_out(old, released);
+        for c in diff_regions(old, &kept) {
+            for page in c.pages.0..c.pages.1 {
+                if let Some(f) = self.remove(page).filter(|&f| f != NO_FRAME) {
+                    out.dropped.push(f);
+                    out.refill.push(page);
+                }
+            }
+        }
+        let changes = diff_regions(&kept, new);
+        let inserts: u64 = changes
+            .iter()
+            .filter(|c| c.old.is_none())
+            .map(|c| c.pages.1 - c.pages.0)
+            .sum();
+        self.reserve(inserts as usize);
+        for c in changes {
+            for page in c.pages.0..c.pages.1 {
+                match (c.old, c.new) {
+                    (Some(_), None) => {
+                        out.dropped
+                            .extend(self.remove(page).filter(|&f| f != NO_FRAME));
+                    }
+                    (None, Some(p)) => self.insert(page, NO_FRAME, p.0 as u32),
+                    (Some(_), Some(p)) => {
+                        let Some(s) = self.get(page) else { continue };
+                        self.set(page, s.frame, p.0 as u32);
+                        if s.frame != NO_FRAME {
+                            out.reprotected.push(page);
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        out.refill.retain(|&p| self.find(p).is_some());
+        out
+    }
+
+    /// The slot ranges written since the last call, few and coalesced (the
+    /// whole table after a rebuild).
+    fn take_changes(&mut self) -> Vec<std::ops::Range<usize>> {
+        let Some(mut slots) = self.changed.replace(Vec::new()) else {
+            return std::iter::once(0..self.cap()).collect();
+        };
+        slots.sort_unstable();
+        slots.dedup();
+        let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+        for s in slots.into_iter().map(|s| s as usize) {
+            match runs.last_mut() {
+                Some(r) if s < r.end + RUN_GAP => r.end = s + 1,
+                _ => runs.push(s..s + 1),
+            }
+        }
+        if runs.len() > MAX_RUNS {
+            let (lo, hi) = (runs[0].start, runs[runs.len() - 1].end);
+            runs = std::iter::once(lo..hi).collect();
+        }
+        runs
+    }
+
+    /// The device entries of slots `range`.
+    pub(crate) fn ptes(&self, range: std::ops::Range<usize>) -> Vec<Pte> {
+        self.slots[range]
+            .iter()
+            .map(|s| Pte {
+                key: s.key,
+                frame: s.frame,
+                perms: s.perms,
+                gen: 0,
+                pad: [0; 3],
+            })
+            .collect()
+    }
+}
+
+impl DevSpace {
+    /// The kernel's view of this space (after a sync).
+    pub fn dev(&self, gpu: &Gpu) -> SpaceDev {
+        SpaceDev {
+            table: self.table.as_ref().map_or(0, |t| gpu.address(t)),
+            mask: self.host.mask(),
+        }
+    }
+
+    /// The table for every mapped page of `space` from scratch, keeping the
+    /// frames of pages that `old` already had: (device entries, mask, host
+    /// mirror, frames of `old`'s pages no longer mapped). The reference the
+    /// in-place updates are tested against, and the host-compiled kernels'
+    /// tables.
+    #[cfg(test)]
+    pub(crate) fn build(
+        space: &AddressSpace,
+        old: Option<DevSpace>,
+    ) -> Result<(Vec<Pte>, u64, PageTable, Vec<u32>), CudaError> {
+        let mut host = PageTable::for_regions(&space.regions())?;
+        let mut dropped = Vec::new();
+        for (page, s) in old.iter().flat_map(|o| o.host.entries()) {
+            match host.get(page) {
+                Some(_) => host.note_frame(page, s.frame),
+                None if s.frame != NO_FRAME => dropped.push(s.frame),
+                None => {}
+            }
+        }
+        Ok((host.ptes(0..host.cap()), host.mask(), host, dropped))
+    }
+
+    /// Make the device copy current before a launch: bring the table up to
+    /// date with the mappings (only the entries of changed ranges), then
+    /// upload the pages whose device copy may differ from the host's: pages
+    /// the host wrote, MAP_SHARED pages (other processes write them), and
+    /// read-only pages made writable while in a shared frame. A page that
+    /// was unmapped and mapped again starts without a frame (the device
+    /// zero-fills on first touch), as do all-zero pages. Newly allocated
+    /// frames are consecutive, so a load of many pages is a few large copies.
     pub fn sync_before(
         this: &mut Option<DevSpace>,
         gpu: &Gpu,
@@ -340,40 +676,64 @@ impl DevSpace {
     ) -> Result<(), CudaError> {
         let mut dirty = space.take_host_dirty();
         dirty.extend(extra);
-        let stale = this
-            .as_ref()
-            .is_none_or(|d| d.epoch != space.layout_version());
-        let mut new_table = None;
-        if stale {
-            let t0 = std::time::Instant::now();
-            let (table, mask, pages, dropped) = DevSpace::build(space, this.take())?;
-            traffic.build_time += t0.elapsed();
-            pool.release(dropped);
-            // A page that kept its frame may have been unmapped and mapped
-            // again meanwhile (then it reads as zeros): upload every kept
-            // page from the host copy, which is current between launches.
-            dirty.extend(
-                pages
-                    .iter()
-                    .filter(|(_, &(_, f))| f != NO_FRAME)
-                    .map(|(&p, _)| p),
-            );
-            new_table = Some((table, mask, pages));
-            traffic.table_builds += 1;
-        }
+        let released = space.take_released();
+        let version = space.layout_version();
+        let t0 = std::time::Instant::now();
+        let d = match this {
+            Some(d) if d.epoch == version => d,
+            Some(d) => {
+                let regions = space.regions();
+                PageTable::count_pages(&regions)?;
+                let up = d.host.update(&d.regions, &regions, &released);
+                pool.release(up.dropped);
+                dirty.extend(up.refill);
+                for page in up.reprotected {
+                    let s = d.host.get(page).expect("reprotected pages are mapped");
+                    if Perms(s.perms as u8).write() && pool.is_shared(s.frame) {
+                        dirty.push(page);
+                    }
+                }
+                // MAP_SHARED pages go up again, as they did when every
+                // layout change re-sent every page (others write them).
+                for piece in space.shared_pieces(0, u64::MAX) {
+                    dirty.extend(page_of(piece.start)..page_of(piece.end));
+                }
+                d.regions = regions;
+                d.epoch = version;
+                traffic.table_updates += 1;
+                d
+            }
+            None => {
+                let regions = space.regions();
+                traffic.table_builds += 1;
+                this.insert(DevSpace {
+                    table: None,
+                    host: PageTable::for_regions(&regions)?,
+                    epoch: version,
+                    regions,
+                })
+            }
+        };
+        traffic.build_time += t0.elapsed();
         dirty.sort_unstable();
         dirty.dedup();
-        let (mut table, mask, mut pages) = match new_table.take() {
-            Some((t, mask, pages)) => (Some(t), mask, pages),
-            None => match this.as_mut() {
-                Some(d) => (None, d.mask, std::mem::take(&mut d.pages)),
-                None => return Ok(()),
-            },
-        };
-        let mut uploads: Vec<(u32, Vec<u8>)> = Vec::new();
-        let mut pte_updates: Vec<(u32, Pte)> = Vec::new();
-        for page in dirty {
-            let Some(&(slot, frame)) = pages.get(&page) else {
+        let uploads = d.place_pages(gpu, pool, space, dirty)?;
+        d.upload_table(gpu, traffic)?;
+        upload_frames(gpu, pool, uploads, traffic)
+    }
+
+    /// Give each of `pages` (those mapped) a frame holding the host's bytes:
+    /// the (frame, bytes) to upload.
+    fn place_pages(
+        &mut self,
+        gpu: &Gpu,
+        pool: &mut FramePool,
+        space: &mut AddressSpace,
+        pages: Vec<u64>,
+    ) -> Result<Vec<(u32, Vec<u8>)>, CudaError> {
+        let mut uploads = Vec::new();
+        for page in pages {
+            let Some(Slot { frame, .. }) = self.host.get(page) else {
                 continue; // no longer mapped
             };
             let addr = page << PAGE_SHIFT;
@@ -411,66 +771,36 @@ impl DevSpace {
                 continue;
             };
             if new_frame != frame {
-                pages.insert(page, (slot, new_frame));
-                let pte = Pte {
-                    key: page + 1,
-                    frame: new_frame,
-                    perms: perms.0 as u32,
-                    gen: 0,
-                    pad: [0; 3],
-                };
-                match table.as_mut() {
-                    Some(t) => t[slot as usize] = pte,
-                    None => pte_updates.push((slot, pte)),
-                }
+                self.host.set(page, new_frame, perms.0 as u32);
             }
         }
-        match table.take() {
-            Some(t) => {
-                *this = Some(DevSpace {
-                    table: gpu.upload(&t)?,
-                    mask,
-                    epoch: space.layout_version(),
-                    pages: std::mem::take(&mut pages),
-                });
-            }
-            None => {
-                if let Some(d) = this.as_mut() {
-                    for (slot, pte) in pte_updates {
-                        gpu.write(&mut d.table, slot as usize, &[pte])?;
-                    }
-                    d.pages = std::mem::take(&mut pages);
+        Ok(uploads)
+    }
+
+    /// Send the table entries written since the last upload (the whole
+    /// table when it is new or was rehashed).
+    fn upload_table(&mut self, gpu: &Gpu, traffic: &mut Traffic) -> Result<(), CudaError> {
+        let runs = self.host.take_changes();
+        match self.table.as_mut() {
+            Some(t) if t.len() == self.host.cap() => {
+                for r in runs {
+                    traffic.ptes_up += r.len() as u64;
+                    gpu.write(t, r.start, &self.host.ptes(r))?;
                 }
             }
-        }
-        // Coalesce consecutive frames into one copy each.
-        uploads.sort_unstable_by_key(|u| u.0);
-        let mut i = 0;
-        while i < uploads.len() {
-            let mut j = i + 1;
-            while j < uploads.len() && uploads[j].0 == uploads[j - 1].0 + 1 {
-                j += 1;
+            _ => {
+                traffic.ptes_up += self.host.cap() as u64;
+                self.table = Some(gpu.upload(&self.host.ptes(0..self.host.cap()))?);
             }
-            let mut run = Vec::with_capacity((j - i) * PAGE_SIZE as usize);
-            for u in &uploads[i..j] {
-                run.extend_from_slice(&u.1);
-            }
-            gpu.write(
-                &mut pool.frames,
-                uploads[i].0 as usize * PAGE_SIZE as usize,
-                &run,
-            )?;
-            traffic.pages_up += (j - i) as u64;
-            i = j;
         }
         Ok(())
     }
 
     /// The device frame of `page`, if it has one.
     pub fn frame_of(&self, page: u64) -> Option<u32> {
-        self.pages
-            .get(&page)
-            .map(|&(_, f)| f)
+        self.host
+            .get(page)
+            .map(|s| s.frame)
             .filter(|&f| f != NO_FRAME)
     }
 
@@ -487,17 +817,17 @@ impl DevSpace {
         space: &mut AddressSpace,
         traffic: &mut Traffic,
     ) -> Result<(), CudaError> {
-        let mut pages: Vec<u64> = self.pages.keys().copied().collect();
-        pages.sort_unstable();
-        let Some(&first) = pages.first() else {
+        let mut pages: Vec<(u64, Slot)> = self.host.entries().collect();
+        pages.sort_unstable_by_key(|p| p.0);
+        let Some(&(_, first)) = pages.first() else {
             return Ok(());
         };
-        let base = self.pages[&first].1;
+        let base = first.frame;
         let in_order = base != NO_FRAME
             && pages
                 .iter()
                 .enumerate()
-                .all(|(i, p)| self.pages[p].1 == base.wrapping_add(i as u32));
+                .all(|(i, p)| p.1.frame == base.wrapping_add(i as u32));
         if in_order {
             return Ok(());
         }
@@ -511,7 +841,7 @@ impl DevSpace {
         let base = pool.next;
         pool.next += n;
         let mut image = vec![0u8; pages.len() * PAGE_SIZE as usize];
-        for (i, &page) in pages.iter().enumerate() {
+        for (i, &(page, _)) in pages.iter().enumerate() {
             let addr = page << PAGE_SHIFT;
             if let Ok(idx) = space.frame_index(page, Access::Read, addr, true) {
                 if let Some(f) = space.frame(idx) {
@@ -521,59 +851,75 @@ impl DevSpace {
         }
         gpu.write(&mut pool.frames, base as usize * PAGE_SIZE as usize, &image)?;
         traffic.pages_up += n as u64;
-        let mut table = vec![Pte::default(); self.mask as usize + 1];
-        for (i, &page) in pages.iter().enumerate() {
-            let e = self.pages.get_mut(&page).expect("page listed above");
-            e.1 = base + i as u32;
-            table[e.0 as usize] = Pte {
-                key: page + 1,
-                frame: e.1,
-                perms: space.perms_at(page << PAGE_SHIFT).map_or(0, |p| p.0 as u32),
-                gen: 0,
-                pad: [0; 3],
-            };
+        for (i, &(page, s)) in pages.iter().enumerate() {
+            self.host.set(page, base + i as u32, s.perms);
         }
-        gpu.write(&mut self.table, 0, &table)?;
-        traffic.table_builds += 1;
-        Ok(())
+        self.upload_table(gpu, traffic)
     }
 
     /// Every frame the space's pages hold.
     pub fn frames(&self) -> impl Iterator<Item = u32> + '_ {
-        self.pages.values().map(|&(_, f)| f)
+        self.host.entries().map(|(_, s)| s.frame)
     }
 
     /// Every mapped page (for a host step whose writes cannot be bounded).
     pub fn mapped_pages(&self) -> Vec<u64> {
-        self.pages.keys().copied().collect()
+        self.host.entries().map(|(p, _)| p).collect()
     }
 
     /// Record a frame the device claimed for `page`.
     pub fn note_claim(&mut self, page: u64, frame: u32) {
-        if let Some(e) = self.pages.get_mut(&page) {
-            e.1 = frame;
-        }
+        self.host.note_frame(page, frame);
     }
 
     /// Re-read the whole table (after the event log overflowed) and return
     /// every page that has a frame.
     pub fn reload(&mut self, gpu: &Gpu) -> Result<Vec<(u64, u32)>, CudaError> {
-        let mut table = vec![Pte::default(); self.mask as usize + 1];
-        gpu.read(&self.table, 0, &mut table)?;
+        let Some(dev) = self.table.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let mut table = vec![Pte::default(); dev.len()];
+        gpu.read(dev, 0, &mut table)?;
         let mut out = Vec::new();
-        for e in &table {
-            if e.key != 0 {
-                let page = e.key - 1;
-                if let Some(m) = self.pages.get_mut(&page) {
-                    m.1 = e.frame;
-                }
-                if e.frame != NO_FRAME {
-                    out.push((page, e.frame));
-                }
+        for e in table.iter().filter(|e| e.key != 0 && e.key != TOMBSTONE) {
+            let page = e.key - 1;
+            self.host.note_frame(page, e.frame);
+            if e.frame != NO_FRAME {
+                out.push((page, e.frame));
             }
         }
         Ok(out)
     }
+}
+
+/// Copy `uploads` (frame, bytes) to the pool, consecutive frames in one
+/// copy each.
+fn upload_frames(
+    gpu: &Gpu,
+    pool: &mut FramePool,
+    mut uploads: Vec<(u32, Vec<u8>)>,
+    traffic: &mut Traffic,
+) -> Result<(), CudaError> {
+    uploads.sort_unstable_by_key(|u| u.0);
+    let mut i = 0;
+    while i < uploads.len() {
+        let mut j = i + 1;
+        while j < uploads.len() && uploads[j].0 == uploads[j - 1].0 + 1 {
+            j += 1;
+        }
+        let mut run = Vec::with_capacity((j - i) * PAGE_SIZE as usize);
+        for u in &uploads[i..j] {
+            run.extend_from_slice(&u.1);
+        }
+        gpu.write(
+            &mut pool.frames,
+            uploads[i].0 as usize * PAGE_SIZE as usize,
+            &run,
+        )?;
+        traffic.pages_up += (j - i) as u64;
+        i = j;
+    }
+    Ok(())
 }
 
 /// Copy device pages into the host spaces, as `(space index, page,
@@ -589,7 +935,12 @@ pub fn download_pages(
     traffic: &mut Traffic,
 ) -> Result<(), CudaError> {
     let page_bytes = PAGE_SIZE as usize;
-    let mut host = vec![0u8; items.len() * page_bytes];
+    // Kept between launches: a fresh buffer of a launch's pages (hundreds
+    // of MiB for thousands of lanes) cost a page fault per page, about as
+    // much host time as the copy.
+    let mut host = std::mem::take(&mut pool.download_buf);
+    host.clear();
+    host.resize(items.len() * page_bytes, 0);
     if items.len() <= 2 {
         for (&(_, _, frame), buf) in items.iter().zip(host.chunks_mut(page_bytes)) {
             gpu.read(&pool.frames, frame as usize * page_bytes, buf)?;
@@ -622,6 +973,10 @@ pub fn download_pages(
             space.note_write(page);
             traffic.pages_down += 1;
         }
+    }
+    // (Not a one-off giant one, as after the event log overflowed.)
+    if host.capacity() <= 1 << 30 {
+        pool.download_buf = host;
     }
     Ok(())
 }
@@ -700,6 +1055,360 @@ mod tests {
         );
         assert_eq!(host_write_footprint("fp", 0x1e22_0000, &s), Some(vec![]));
         assert_eq!(host_write_footprint("ldst", 0xf900_0000, &s), None);
+    }
+
+    /// The kernel's lookup (`translate_slow` in kernels/common.cuh).
+    fn device_lookup(table: &[Pte], mask: u64, page: u64) -> Option<Pte> {
+        let mut i = page_hash(page) & mask;
+        loop {
+            let e = table[i as usize];
+            if e.key == page + 1 {
+                return Some(e);
+            }
+            if e.key == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// One space, its host mirror of the table and the device's copy of it
+    /// (kept by the uploads `take_changes` asks for), and the frames the
+    /// "device" claimed, to check every step against a fresh build.
+    struct Harness {
+        space: AddressSpace,
+        regions: Vec<Region>,
+        table: PageTable,
+        device: Vec<Pte>,
+        frames: HashMap<u64, u32>,
+        next_frame: u32,
+        /// Page ranges unmapped since the last sync.
+        unmapped: Vec<(u64, u64)>,
+    }
+
+    /// Pages the tests map below (all of them are checked).
+    const SPAN: u64 = 0x400;
+
+    impl Harness {
+        fn new(space: AddressSpace) -> Harness {
+            let regions = space.regions();
+            let mut h = Harness {
+                table: PageTable::for_regions(&regions).unwrap(),
+                space,
+                regions,
+                device: Vec::new(),
+                frames: HashMap::new(),
+                next_frame: 0,
+                unmapped: Vec::new(),
+            };
+            h.upload();
+            h
+        }
+
+        fn upload(&mut self) {
+            let runs = self.table.take_changes();
+            if self.device.len() != self.table.cap() {
+                assert!(
+                    runs.len() == 1 && runs[0] == (0..self.table.cap()),
+                    "a new table goes whole"
+                );
+                self.device = self.table.ptes(0..self.table.cap());
+            } else {
+                for r in runs {
+                    let ptes = self.table.ptes(r.clone());
+                    self.device[r].copy_from_slice(&ptes);
+                }
+            }
+        }
+
+        /// The device claims a frame for `page` (as a first touch does).
+        fn claim(&mut self, page: u64) {
+            let mask = self.table.mask();
+            let mut i = page_hash(page) & mask;
+            while self.device[i as usize].key != page + 1 {
+                i = (i + 1) & mask;
+            }
+            let f = self.next_frame;
+            self.next_frame += 1;
+            self.device[i as usize].frame = f;
+            self.table.note_frame(page, f);
+            self.frames.insert(page, f);
+        }
+
+        /// What `sync_before` does to the table after a mapping change;
+        /// refilled pages get fresh frames, as from the host copy.
+        fn sync(&mut self) -> Update {
+            let released = self.space.take_released();
+            let new = self.space.regions();
+            let up = self.table.update(&self.regions, &new, &released);
+            self.regions = new;
+            let mut expect_dropped: Vec<u32> = Vec::new();
+            let unmapped = std::mem::take(&mut self.unmapped);
+            self.frames.retain(|&page, &mut f| {
+                let mapped = self.space.perms_at(page << PAGE_SHIFT).is_some();
+                let gone = !mapped || up.refill.contains(&page);
+                let released = unmapped.iter().any(|r| (r.0..r.1).contains(&page));
+                assert!(
+                    gone || !released,
+                    "page {page:#x} was unmapped, kept its frame"
+                );
+                if gone {
+                    expect_dropped.push(f);
+                }
+                !gone
+            });
+            let mut dropped = up.dropped.clone();
+            dropped.sort_unstable();
+            expect_dropped.sort_unstable();
+            assert_eq!(dropped, expect_dropped, "frames of unmapped pages");
+            for &page in &up.refill {
+                let s = self.table.get(page).expect("refilled pages are mapped");
+                assert_eq!(s.frame, NO_FRAME);
+                let f = self.next_frame;
+                self.next_frame += 1;
+                self.table.set(page, f, s.perms);
+                self.frames.insert(page, f);
+            }
+            self.upload();
+            self.check();
+            up
+        }
+
+        /// Host mirror and device copy agree with a fresh build for every
+        /// page, mapped or not; frames are where they were put.
+        fn check(&self) {
+            let (fresh, mask, ..) = DevSpace::build(&self.space, None).unwrap();
+            assert_eq!(self.table.live, self.table.entries().count());
+            assert!(self.table.used * 2 <= self.table.cap(), "load within half");
+            for page in 0..SPAN {
+                let want = device_lookup(&fresh, mask, page).map(|e| e.perms);
+                let dev = device_lookup(&self.device, self.table.mask(), page);
+                let host = self.table.get(page);
+                assert_eq!(dev.map(|e| e.perms), want, "device, page {page:#x}");
+                assert_eq!(host.map(|e| e.perms), want, "host, page {page:#x}");
+                if want.is_some() {
+                    let frame = self.frames.get(&page).copied().unwrap_or(NO_FRAME);
+                    assert_eq!(dev.map(|e| e.frame), Some(frame), "page {page:#x}");
+                    assert_eq!(host.map(|e| e.frame), Some(frame), "page {page:#x}");
+                }
+            }
+        }
+    }
+
+    fn space(ranges: &[(u64, u64, Perms)]) -> AddressSpace {
+        let mut a = AddressSpace::new();
+        for &(start, end, p) in ranges {
+            a.map(start << PAGE_SHIFT, (end - start) << PAGE_SHIFT, p)
+                .unwrap();
+        }
+        a.take_released();
+        a
+    }
+
+    fn pages(p: u64) -> u64 {
+        p << PAGE_SHIFT
+    }
+
+    #[test]
+    fn table_update_inserts_removes_and_reprotects() {
+        let mut h = Harness::new(space(&[(0x10, 0x20, Perms::RX), (0x40, 0x60, Perms::RW)]));
+        h.check();
+        for p in [0x10, 0x18, 0x40, 0x41, 0x5f] {
+            h.claim(p);
+        }
+        // Insert: a heap grows next to the data (the regions merge).
+        h.space.map(pages(0x60), pages(8), Perms::RW).unwrap();
+        let up = h.sync();
+        assert!(up.dropped.is_empty() && up.refill.is_empty());
+        // Remove: part of the data goes, and frames with it.
+        h.space.unmap(pages(0x41), pages(0x10)).unwrap();
+        let up = h.sync();
+        assert_eq!(up.dropped.len(), 1, "page 0x41's frame");
+        // Permission change: only framed pages are reported.
+        h.space.protect(pages(0x10), pages(0x10), Perms::R).unwrap();
+        let up = h.sync();
+        assert_eq!(up.reprotected, vec![0x10, 0x18]);
+        assert!(up.dropped.is_empty());
+    }
+
+    #[test]
+    fn table_update_remaps_the_same_pages() {
+        let mut h = Harness::new(space(&[(0x10, 0x30, Perms::RW)]));
+        h.claim(0x12);
+        h.claim(0x20);
+        let before = h.space.regions();
+        h.space.unmap(pages(0x10), pages(0x8)).unwrap();
+        h.space.map(pages(0x10), pages(0x8), Perms::RW).unwrap();
+        assert_eq!(h.space.regions(), before, "the region list cannot tell");
+        let up = h.sync();
+        assert_eq!(up.refill, vec![0x12], "released, mapped again");
+        assert_eq!(
+            h.table.get(0x20).map(|s| s.frame),
+            h.frames.get(&0x20).copied()
+        );
+    }
+
+    #[test]
+    fn table_update_grows_and_stays_small_when_unchanged() {
+        let mut h = Harness::new(space(&[(0x10, 0x14, Perms::RW)]));
+        let cap = h.table.cap();
+        h.space.map(pages(0x100), pages(0x200), Perms::RW).unwrap();
+        h.sync();
+        assert!(h.table.cap() > cap, "grown");
+        // One page more: one entry goes up, not the table.
+        h.space.map(pages(0x300), pages(1), Perms::RW).unwrap();
+        let released = h.space.take_released();
+        let new = h.space.regions();
+        h.table.update(&h.regions, &new, &released);
+        h.regions = new;
+        let runs = h.table.take_changes();
+        assert_eq!(runs.iter().map(|r| r.len()).sum::<usize>(), 1);
+        for r in runs {
+            let ptes = h.table.ptes(r.clone());
+            h.device[r].copy_from_slice(&ptes);
+        }
+        h.check();
+        // Shrinking leaves tombstones; growing again rehashes within bounds.
+        for round in 0..4u64 {
+            h.space.unmap(pages(0x100), pages(0x200)).unwrap();
+            h.sync();
+            h.space
+                .map(pages(0x100 + round), pages(0x1f0), Perms::RW)
+                .unwrap();
+            h.sync();
+        }
+    }
+
+    #[test]
+    fn table_updates_follow_random_mapping_changes() {
+        // A small LCG: reproducible without a dependency.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let perms = [Perms::R, Perms::RW, Perms::RX, Perms::NONE];
+        let mut h = Harness::new(space(&[(0x80, 0x100, Perms::RW)]));
+        for step in 0..300 {
+            // Many changes between syncs now and then (the release log merges).
+            let ops = if step % 50 == 0 { 80 } else { 1 + next(4) };
+            for _ in 0..ops {
+                let start = next(SPAN - 0x40);
+                let len = 1 + next(0x40);
+                let p = perms[next(4) as usize];
+                match next(4) {
+                    0 => {
+                        let _ = h.space.map(pages(start), pages(len), p);
+                    }
+                    1 => {
+                        h.space.unmap(pages(start), pages(len)).unwrap();
+                        h.unmapped.push((start, start + len));
+                    }
+                    2 => {
+                        let _ = h.space.protect(pages(start), pages(len), p);
+                    }
+                    _ => {
+                        h.space.map_fixed(pages(start), pages(len), p).unwrap();
+                        h.unmapped.push((start, start + len));
+                    }
+                }
+            }
+            h.sync();
+            for _ in 0..4 {
+                let page = next(SPAN);
+                if h.table.get(page).is_some_and(|s| s.frame == NO_FRAME) {
+                    h.claim(page);
+                }
+            }
+        }
+    }
+
+    /// Host cost of a mapping change in a CoreMark-like space (code, data,
+    /// heap, an 8 MiB stack): a rebuild against an in-place update.
+    /// `cargo test --release -p kvrm-cuda table_update_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn table_update_cost() {
+        let mut a = space(&[
+            (0x400, 0x410, Perms::RX),
+            (0x410, 0x418, Perms::RW),
+            (0x7fff_f800, 0x8000_0000, Perms::RW),
+        ]);
+        let n = 2000u64;
+        let mut dev = DevSpace {
+            table: None,
+            host: PageTable::for_regions(&a.regions()).unwrap(),
+            epoch: 0,
+            regions: a.regions(),
+        };
+        let t0 = std::time::Instant::now();
+        for i in 0..n {
+            a.map(pages(0x418 + i), pages(1), Perms::RW).unwrap();
+            let (_, _, host, _) = DevSpace::build(&a, Some(dev)).unwrap();
+            dev = DevSpace {
+                table: None,
+                host,
+                epoch: 0,
+                regions: a.regions(),
+            };
+        }
+        let rebuild = t0.elapsed() / n as u32;
+        let t0 = std::time::Instant::now();
+        let mut ptes = 0;
+        for i in n..2 * n {
+            a.map(pages(0x418 + i), pages(1), Perms::RW).unwrap();
+            let new = a.regions();
+            dev.host.update(&dev.regions, &new, &a.take_released());
+            dev.regions = new;
+            ptes += dev
+                .host
+                .take_changes()
+                .iter()
+                .map(|r| r.len())
+                .sum::<usize>();
+        }
+        let update = t0.elapsed() / n as u32;
+        println!(
+            "per brk: rebuild {rebuild:?} (+ {} entries up), update {update:?} ({} entries up)",
+            dev.host.cap(),
+            ptes as u64 / n
+        );
+    }
+
+    #[test]
+    fn region_diff_steps_over_regions_not_pages() {
+        let r = |s: u64, e: u64, p| Region {
+            start: pages(s),
+            end: pages(e),
+            perms: p,
+        };
+        // An 8 MiB stack that did not change is not in the diff.
+        let old = [r(0x10, 0x20, Perms::RX), r(0x1000, 0x1800, Perms::RW)];
+        let new = [
+            r(0x10, 0x18, Perms::RX),
+            r(0x18, 0x20, Perms::R),
+            r(0x1000, 0x1800, Perms::RW),
+            r(0x2000, 0x2001, Perms::RW),
+        ];
+        let d = diff_regions(&old, &new);
+        assert_eq!(
+            d,
+            vec![
+                Change {
+                    pages: (0x18, 0x20),
+                    old: Some(Perms::RX),
+                    new: Some(Perms::R)
+                },
+                Change {
+                    pages: (0x2000, 0x2001),
+                    old: None,
+                    new: Some(Perms::RW)
+                },
+            ]
+        );
+        assert_eq!(cut_out(&old, &[(pages(0x12), pages(0x14))]).len(), 3);
     }
 
     #[test]

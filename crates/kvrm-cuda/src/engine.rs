@@ -1064,6 +1064,8 @@ impl Engine for CudaEngine {
             ("cuda pages uploaded", self.traffic.pages_up),
             ("cuda pages downloaded", self.traffic.pages_down),
             ("cuda page tables built", self.traffic.table_builds),
+            ("cuda page tables updated", self.traffic.table_updates),
+            ("cuda page table entries uploaded", self.traffic.ptes_up),
             ("cuda frames in use", self.pool.next as u64),
             ("cuda frame pool grows", self.pool.grows),
             ("cuda frames reused", self.pool.recycled),

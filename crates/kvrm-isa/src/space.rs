@@ -308,6 +308,8 @@ pub struct AddressSpace {
     /// Pages whose current contents live with the backend's `source`.
     stale: HashSet<u64>,
     source: Option<Arc<dyn PageSource>>,
+    /// See [`AddressSpace::take_released`].
+    released: Vec<(u64, u64)>,
     /// Changes whenever a cached translation may have become wrong.
     epoch: u64,
     /// See [`AddressSpace::layout_version`].
@@ -358,6 +360,7 @@ impl AddressSpace {
             host_dirty: BTreeSet::new(),
             stale: HashSet::new(),
             source: None,
+            released: Vec::new(),
             epoch: 0,
             layout: 0,
             // 8 GiB of touched guest memory by default.
@@ -511,6 +514,7 @@ impl AddressSpace {
             host_dirty: self.page_frame.keys().copied().collect(),
             stale: HashSet::new(),
             source: None,
+            released: Vec::new(),
             epoch: 0,
             layout: 0,
             max_frames: self.max_frames,
@@ -857,6 +861,7 @@ impl AddressSpace {
     }
 
     fn release_frames(&mut self, start: u64, end: u64) {
+        self.note_released(start, end);
         let (first, last) = (page_of(start), page_of(end));
         // Contiguous pages are not in `page_frame`: zero them here, so a later
         // mapping of the range reads as zeros.
@@ -1108,6 +1113,28 @@ impl AddressSpace {
     /// Pages written through the host API since the last call, in order.
     pub fn take_host_dirty(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.host_dirty).into_iter().collect()
+    }
+
+    /// Address ranges whose pages lost their contents (unmapped, or given a
+    /// shared backing) since the last call. A backend that mirrors pages
+    /// needs them: a range unmapped and mapped again leaves the region list
+    /// as it was, yet reads as zeros. Ranges may overlap or cover more than
+    /// was released (the log is bounded), never less.
+    pub fn take_released(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.released)
+    }
+
+    fn note_released(&mut self, start: u64, end: u64) {
+        /// Past this many ranges the log is one range covering them all
+        /// (a space no backend takes the log from stays small).
+        const RELEASED_LOG: usize = 64;
+        if self.released.len() >= RELEASED_LOG {
+            let lo = self.released.iter().map(|r| r.0).min().unwrap_or(start);
+            let hi = self.released.iter().map(|r| r.1).max().unwrap_or(end);
+            self.released = vec![(lo.min(start), hi.max(end))];
+        } else {
+            self.released.push((start, end));
+        }
     }
 
     fn bring_in(&mut self, page: u64) {
@@ -1428,6 +1455,24 @@ mod tests {
         a.write_u32(0x1ffe, 7).unwrap();
         assert_eq!(a.take_host_dirty(), vec![1, 2]);
         assert!(a.take_host_dirty().is_empty());
+    }
+
+    #[test]
+    fn released_ranges_are_logged_and_bounded() {
+        let mut a = AddressSpace::flat(0x100000).unwrap();
+        a.unmap(0x3000, 0x2000).unwrap();
+        a.map(0x3000, 0x2000, Perms::RW).unwrap();
+        assert_eq!(a.take_released(), vec![(0x3000, 0x5000)]);
+        assert!(a.take_released().is_empty());
+        for i in 0..100u64 {
+            a.unmap(0x1000 * i, 0x1000).unwrap();
+        }
+        let log = a.take_released();
+        assert!(log.len() <= 64, "bounded");
+        for i in 0..100u64 {
+            let p = 0x1000 * i;
+            assert!(log.iter().any(|&(s, e)| s <= p && p + 0x1000 <= e));
+        }
     }
 
     #[test]

@@ -137,6 +137,9 @@ fn sig(call_conv: CallConv, params: usize) -> Signature {
 
 struct Emitter<'a> {
     b: FunctionBuilder<'a>,
+    /// The guest blocks of the function (the first is its entry) and the
+    /// one being emitted.
+    region: &'a [IrBlock],
     blk: &'a IrBlock,
     ctx: ir::Value,
     state: ir::Value,
@@ -148,12 +151,14 @@ struct Emitter<'a> {
     /// The lazy flags (kind, a, b: see `JitCtx::flag_kind`), if the block
     /// reads or writes them.
     flags: Option<[Variable; 3]>,
-    /// Instructions retired by earlier iterations of a self-loop.
+    /// Instructions retired by the guest blocks run before this one in this
+    /// call (earlier iterations of a loop, other blocks of the region).
     n: Variable,
     vals: Vec<Val>,
     /// Registers (bit 32: NZCV) possibly changed since the state was last exact.
     dirty: u64,
-    body: ir::Block,
+    /// The Cranelift block of each guest block.
+    bodies: Vec<ir::Block>,
     sigs: Sigs,
     /// Allocated for every fallback of the block up front: the code holds
     /// addresses of its elements, so it must never reallocate.
@@ -161,18 +166,21 @@ struct Emitter<'a> {
     /// Index and pc of the guest instruction being emitted.
     k: u32,
     pc: u64,
-    /// The block branches back to its start (loops inside the function).
-    self_loop: bool,
+    /// Some block branches to a block of the region (the function has
+    /// internal edges: loops or a region of several blocks).
+    internal: bool,
     /// The instruction being emitted stores to memory: before the next one
     /// (or a chained exit) the block checks `JitCtx::code_written`.
     store_in_insn: bool,
 }
 
-/// Translate `blk` into `func`; returns the fallback records the code points to.
+/// Translate `region` into `func`: its first block is the entry; a branch
+/// from one of its blocks to the start of another (or the same) is a jump
+/// inside the function. Returns the fallback records the code points to.
 pub fn translate(
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
-    blk: &IrBlock,
+    region: &[IrBlock],
     call_conv: CallConv,
     frontend: TargetFrontendConfig,
     tramps: super::Trampolines,
@@ -198,42 +206,40 @@ pub fn translate(
 
     let mut regs = [None; 32];
     let mut flags = None;
-    let mut all_set = 0u64;
-    let mut self_loop = false;
-    for inst in &blk.insts {
+    let mut internal = false;
+    let member = |pc: Arg| region.iter().any(|m| Arg::Imm(m.start) == pc);
+    for inst in region.iter().flat_map(|blk| &blk.insts) {
         match inst.op {
             Op::GetReg | Op::SetReg => {
                 let r = inst.args[0].reg() as usize;
                 if regs[r].is_none() {
                     regs[r] = Some(b.declare_var(types::I64));
                 }
-                if inst.op == Op::SetReg {
-                    all_set |= 1 << r;
-                }
             }
             Op::GetNzcv | Op::SetNzcv => {
                 if flags.is_none() {
                     flags = Some([(); 3].map(|_| b.declare_var(types::I64)));
                 }
-                if inst.op == Op::SetNzcv {
-                    all_set |= 1 << 32;
-                }
             }
-            Op::ExitTo => self_loop |= inst.args[0] == Arg::Imm(blk.start),
-            Op::ExitCond => {
-                self_loop |=
-                    inst.args[1] == Arg::Imm(blk.start) || inst.args[2] == Arg::Imm(blk.start)
-            }
+            Op::ExitTo => internal |= member(inst.args[0]),
+            Op::ExitCond => internal |= member(inst.args[1]) || member(inst.args[2]),
             _ => {}
         }
     }
     let n = b.declare_var(types::I64);
     let zero = b.ins().iconst(types::I64, 0);
     b.def_var(n, zero);
-    let body = b.create_block();
+    let bodies = region.iter().map(|_| b.create_block()).collect();
+    let dirty_in = dirty_at_starts(region);
+    let fallbacks = region
+        .iter()
+        .flat_map(|blk| &blk.insts)
+        .filter(|i| matches!(i.op, Op::Fallback | Op::Exec))
+        .count();
     let mut e = Emitter {
         b,
-        blk,
+        region,
+        blk: &region[0],
         ctx,
         state,
         budget,
@@ -241,41 +247,96 @@ pub fn translate(
         regs,
         flags,
         n,
-        vals: vec![Val::None; blk.insts.len()],
-        // A loop's back edge brings every register the block sets.
-        dirty: if self_loop { all_set } else { 0 },
-        body,
+        vals: Vec::new(),
+        dirty: 0,
+        bodies,
         sigs,
-        fallbacks: Vec::with_capacity(
-            blk.insts
-                .iter()
-                .filter(|i| matches!(i.op, Op::Fallback | Op::Exec))
-                .count(),
-        ),
+        fallbacks: Vec::with_capacity(fallbacks),
         k: 0,
-        pc: blk.start,
-        self_loop,
+        pc: region[0].start,
+        internal,
         store_in_insn: false,
     };
     e.reload_state(0);
-    e.b.ins().jump(body, &[]);
-    e.b.switch_to_block(body);
-    let mut first = true;
-    for (i, inst) in blk.insts.iter().enumerate() {
-        if inst.op == Op::Mark {
-            if !first {
-                e.k += 1;
+    e.b.ins().jump(e.bodies[0], &[]);
+    for (bi, blk) in region.iter().enumerate() {
+        e.b.switch_to_block(e.bodies[bi]);
+        e.blk = blk;
+        e.vals = vec![Val::None; blk.insts.len()];
+        e.k = 0;
+        e.pc = blk.start;
+        e.store_in_insn = false;
+        e.dirty = dirty_in[bi];
+        let mut first = true;
+        for (i, inst) in blk.insts.iter().enumerate() {
+            if inst.op == Op::Mark {
+                if !first {
+                    e.k += 1;
+                }
+                first = false;
+                e.pc = inst.args[0].imm();
+                e.mark();
+                continue;
             }
-            first = false;
-            e.pc = inst.args[0].imm();
-            e.mark();
-            continue;
+            e.emit(i, inst);
         }
-        e.emit(i, inst);
     }
     e.b.seal_all_blocks();
     e.b.finalize(frontend);
     e.fallbacks
+}
+
+/// For each block of `region`, the registers (bit 32: the flags) that may
+/// differ from the state when it starts: those set on some path from the
+/// function's entry (where the state is exact) or from the last fallback
+/// (which leaves it exact), so exits store only those.
+fn dirty_at_starts(region: &[IrBlock]) -> Vec<u64> {
+    // Per block: what it leaves dirty on top of what it got (`add`), and
+    // whether a fallback made the state exact on the way (`reset`).
+    let summary: Vec<(u64, bool)> = region
+        .iter()
+        .map(|blk| {
+            let (mut add, mut reset) = (0u64, false);
+            for inst in &blk.insts {
+                match inst.op {
+                    Op::SetReg => add |= 1 << inst.args[0].reg(),
+                    Op::SetNzcv => add |= 1 << 32,
+                    Op::Fallback => (add, reset) = (0, true),
+                    _ => {}
+                }
+            }
+            (add, reset)
+        })
+        .collect();
+    let succs: Vec<Vec<usize>> = region
+        .iter()
+        .map(|blk| {
+            let targets = blk.insts.last().map_or(&[][..], |t| match t.op {
+                Op::ExitTo => &t.args[..1],
+                Op::ExitCond => &t.args[1..3],
+                _ => &[],
+            });
+            targets
+                .iter()
+                .filter_map(|&pc| region.iter().position(|m| Arg::Imm(m.start) == pc))
+                .collect()
+        })
+        .collect();
+    let mut dirty_in = vec![0u64; region.len()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (j, &(add, reset)) in summary.iter().enumerate() {
+            let out = add | if reset { 0 } else { dirty_in[j] };
+            for &s in &succs[j] {
+                if dirty_in[s] | out != dirty_in[s] {
+                    dirty_in[s] |= out;
+                    changed = true;
+                }
+            }
+        }
+    }
+    dirty_in
 }
 
 impl Emitter<'_> {
@@ -284,11 +345,11 @@ impl Emitter<'_> {
     }
 
     /// Registers (bit 32: the flags) that instructions `from..` may read
-    /// before writing them: the ones to load from the state there. A
-    /// self-loop needs every register it mentions, since its back edge and
-    /// the exits of a later iteration see the values from this point.
+    /// before writing them: the ones to load from the state there. With
+    /// internal edges, every register the region mentions, since a later
+    /// block or iteration sees the values from this point.
     fn live_in(&self, from: usize) -> u64 {
-        if self.self_loop {
+        if self.internal {
             return u64::MAX;
         }
         let (mut read, mut written) = (0u64, 0u64);
@@ -599,43 +660,20 @@ impl Emitter<'_> {
                 Val::None
             }
             Op::ExitTo => {
-                let to = a[0].imm();
-                if to == self.blk.start {
-                    self.loop_back();
-                } else {
-                    self.exit_chain(ExitPc::Const(to), self.k + 1, false, true, true);
-                }
+                self.goto(a[0].imm());
                 Val::None
             }
             Op::ExitCond => {
+                // Each side a jump inside the region or an exit with a
+                // constant target (a constant front slot to chain through).
                 let c = self.v(a[0]);
-                let (t, f) = (a[1].imm(), a[2].imm());
-                let start = self.blk.start;
-                if t == start || f == start {
-                    let (lp, other, cond) = if t == start {
-                        (t, f, c)
-                    } else {
-                        (f, t, self.b.ins().bxor_imm_s(c, 1))
-                    };
-                    let _ = lp;
-                    let again = self.b.create_block();
-                    let out = self.b.create_block();
-                    self.b.ins().brif(cond, again, &[], out, &[]);
-                    self.b.switch_to_block(out);
-                    self.exit_chain(ExitPc::Const(other), self.k + 1, false, true, true);
-                    self.b.switch_to_block(again);
-                    self.loop_back();
-                } else {
-                    // Two exits, each with a constant target (a constant
-                    // front slot to chain through).
-                    let taken = self.b.create_block();
-                    let not = self.b.create_block();
-                    self.b.ins().brif(c, taken, &[], not, &[]);
-                    self.b.switch_to_block(taken);
-                    self.exit_chain(ExitPc::Const(t), self.k + 1, false, true, true);
-                    self.b.switch_to_block(not);
-                    self.exit_chain(ExitPc::Const(f), self.k + 1, false, true, true);
-                }
+                let taken = self.b.create_block();
+                let not = self.b.create_block();
+                self.b.ins().brif(c, taken, &[], not, &[]);
+                self.b.switch_to_block(taken);
+                self.goto(a[1].imm());
+                self.b.switch_to_block(not);
+                self.goto(a[2].imm());
                 Val::None
             }
             Op::ExitIndirect => {
@@ -648,21 +686,30 @@ impl Emitter<'_> {
         self.vals[i] = out;
     }
 
-    /// Another iteration if it fits in the budget, else leave at the start.
-    fn loop_back(&mut self) {
+    /// Leave the block, which retired all its instructions, for `to`: a
+    /// jump to its code if it is a block of the region, else an exit.
+    fn goto(&mut self, to: u64) {
+        match self.region.iter().position(|m| m.start == to) {
+            Some(j) => self.jump_within(j),
+            None => self.exit_chain(ExitPc::Const(to), self.k + 1, false, true, true),
+        }
+    }
+
+    /// Go on to block `j` of the region if all of it fits in the budget,
+    /// else leave at its start.
+    fn jump_within(&mut self, j: usize) {
         let n = self.b.use_var(self.n);
-        let len = self.blk.guest_len as i64;
-        let n2 = self.b.ins().iadd_imm_s(n, len);
+        let n2 = self.b.ins().iadd_imm_s(n, self.blk.guest_len as i64);
         self.b.def_var(self.n, n2);
-        let next_end = self.b.ins().iadd_imm_s(n2, len);
+        let next_end = self.b.ins().iadd_imm_s(n2, self.region[j].guest_len as i64);
         let fits = self
             .b
             .ins()
             .icmp(IntCC::UnsignedLessThanOrEqual, next_end, self.budget);
         let out = self.b.create_block();
-        self.b.ins().brif(fits, self.body, &[], out, &[]);
+        self.b.ins().brif(fits, self.bodies[j], &[], out, &[]);
         self.b.switch_to_block(out);
-        self.exit(ExitPc::Const(self.blk.start), 0, false, true);
+        self.exit(ExitPc::Const(self.region[j].start), 0, false, true);
     }
 
     /// Call `helper(ctx, info)` for the instruction (pc, word) with the

@@ -181,6 +181,12 @@ type PcMap<V> = HashMap<u64, V, BuildHasherDefault<PcHasher>>;
 
 /// Longest block, in guest instructions.
 const MAX_BLOCK: u32 = 64;
+/// Most guest blocks compiled into one function (a region: a hot block and
+/// the warm blocks it branches to in its page, and theirs), and most guest
+/// instructions in them: branches between them are jumps that keep
+/// registers and flags in host registers.
+pub(crate) const MAX_REGION_BLOCKS: usize = 8;
+pub(crate) const MAX_REGION_INSNS: u32 = 192;
 pub(crate) const FRONT: usize = 4096;
 const MAX_DEAD_BLOCKS: usize = 20_000;
 
@@ -444,15 +450,26 @@ impl Jit {
         *h > self.threshold
     }
 
+    /// Whether the block at `pc` ran often enough to be compiled into the
+    /// region of a hot block that branches to it: a quarter of the
+    /// threshold (at least once), so that both sides of a hot branch join.
+    pub(crate) fn warm(&self, pc: u64) -> bool {
+        self.heat
+            .get(&pc)
+            .is_some_and(|&h| h != u32::MAX && h >= (self.threshold / 4).max(1))
+    }
+
     /// Never try `pc` again (its first instruction cannot be fetched).
     pub(crate) fn give_up(&mut self, pc: u64) {
         self.heat.insert(pc, u32::MAX);
     }
 
-    /// Compile the block lifted at `block.start`.
-    pub(crate) fn compile(&mut self, mut block: kvrm_ir::Block) -> Entry {
+    /// Compile the region lifted at `region[0].start` (see `emit::translate`).
+    pub(crate) fn compile(&mut self, mut region: Vec<kvrm_ir::Block>) -> Entry {
         let t0 = Instant::now();
-        optimize(&mut block);
+        for block in region.iter_mut() {
+            optimize(block);
+        }
         if self.dead > MAX_DEAD_BLOCKS {
             self.reset();
         }
@@ -471,11 +488,12 @@ impl Jit {
         let fallbacks = emit::translate(
             &mut ctx.func,
             &mut self.fctx,
-            &block,
+            &region,
             call_conv,
             frontend,
             self.tramps,
         );
+        let block = &region[0];
         let name = format!("b{:x}_{}", block.start, self.stats.blocks_compiled);
         let id = module
             .declare_function(&name, Linkage::Local, &ctx.func.signature)
@@ -490,18 +508,17 @@ impl Jit {
             .unwrap_or_else(|e| panic!("kvrm jit: finalize {name}: {e}"));
         if dump {
             let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone());
-            eprintln!(
-                "{block}\n{}\n{}",
-                ctx.func.display(),
-                vcode.unwrap_or_default()
-            );
+            for b in &region {
+                eprintln!("{b}");
+            }
+            eprintln!("{}\n{}", ctx.func.display(), vcode.unwrap_or_default());
         }
         let ptr = module.get_finalized_function(id);
         // SAFETY: the function was built with `emit::block_signature`, which
         // `BlockFn` stands for (called only through `enter`, which uses it).
         let code: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
         self.stats.blocks_compiled += 1;
-        self.stats.fallbacks_compiled += block.fallbacks() as u64;
+        self.stats.fallbacks_compiled += region.iter().map(|b| b.fallbacks() as u64).sum::<u64>();
         self.stats.compile_time += t0.elapsed();
         let len = block.guest_len;
         self.blocks.insert(

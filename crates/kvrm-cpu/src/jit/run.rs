@@ -71,24 +71,49 @@ impl Cpu {
         stop
     }
 
+    /// Compile the block at `pc` with the warm blocks it reaches by direct
+    /// branches in its page (breadth first, see `MAX_REGION_*`).
     fn compile_block(&mut self, pc: u64) -> Option<super::Entry> {
         let max = Jit::MAX_BLOCK;
         let mem = &mut self.mem;
-        let block = kvrm_ir::lift_block(pc, max, |a| mem.fetch_u32(a).ok());
+        let first = kvrm_ir::lift_block(pc, max, |a| mem.fetch_u32(a).ok());
         let jit = self.jit.as_mut()?;
-        match block {
+        let first = match first {
             // Mostly instructions the JIT hands back to the interpreter: the
             // interpreter runs them faster than compiled calls into it.
-            Some(b) if 2 * b.fallbacks() > b.guest_len as usize => {
-                jit.give_up(pc);
-                None
+            Some(b) if !worth_compiling(&b) => None,
+            b => b,
+        };
+        let Some(first) = first else {
+            jit.give_up(pc);
+            return None;
+        };
+        let mut insns = first.guest_len;
+        let mut region = vec![first];
+        let mut next = 0;
+        while next < region.len() {
+            for to in static_targets(&region[next]) {
+                if region.len() >= super::MAX_REGION_BLOCKS {
+                    break;
+                }
+                if to >> 12 != pc >> 12
+                    || region.iter().any(|b| b.start == to)
+                    || !self.jit.as_ref().is_some_and(|j| j.warm(to))
+                {
+                    continue;
+                }
+                let mem = &mut self.mem;
+                let Some(b) = kvrm_ir::lift_block(to, max, |a| mem.fetch_u32(a).ok()) else {
+                    continue;
+                };
+                if worth_compiling(&b) && insns + b.guest_len <= super::MAX_REGION_INSNS {
+                    insns += b.guest_len;
+                    region.push(b);
+                }
             }
-            Some(b) => Some(jit.compile(b)),
-            None => {
-                jit.give_up(pc);
-                None
-            }
+            next += 1;
         }
+        Some(self.jit.as_mut()?.compile(region))
     }
 
     /// Run compiled blocks from `first`; each chains to the next compiled
@@ -166,5 +191,31 @@ impl Cpu {
             }
         }
         (k, None)
+    }
+}
+
+/// Not mostly instructions the JIT hands back to the interpreter (which
+/// runs those faster than compiled calls into it).
+fn worth_compiling(b: &kvrm_ir::Block) -> bool {
+    2 * b.fallbacks() <= b.guest_len as usize
+}
+
+/// The constant targets of a block's last instruction.
+fn static_targets(b: &kvrm_ir::Block) -> Vec<u64> {
+    use kvrm_ir::{Arg, Op};
+    let Some(last) = b.insts.last() else {
+        return Vec::new();
+    };
+    let imm = |a: Arg| match a {
+        Arg::Imm(pc) => Some(pc),
+        _ => None,
+    };
+    match last.op {
+        Op::ExitTo => imm(last.args[0]).into_iter().collect(),
+        Op::ExitCond => [last.args[1], last.args[2]]
+            .into_iter()
+            .filter_map(imm)
+            .collect(),
+        _ => Vec::new(),
     }
 }

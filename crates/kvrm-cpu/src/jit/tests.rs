@@ -237,3 +237,52 @@ fn lazy_flags_match_the_interpreter() {
         assert_eq!(nzcv_of(FLAGS_PACKED, a & 0xf000_0000, a), a & 0xf000_0000);
     }
 }
+
+/// A loop of several blocks (an if/else inside: one region, jumps between
+/// its blocks) stopped by every budget from 1 to past its end: state,
+/// flags and counts equal the interpreter's at each stop, and running on
+/// from there finishes alike.
+#[test]
+fn region_loops_stop_exactly_at_every_budget() {
+    let words = [
+        0xd280_0149, // 0x00 mov x9, #10
+        0xf100_093f, // 0x04 L: cmp x9, #2
+        0x5400_0068, // 0x08 b.hi A
+        0x9100_0421, // 0x0c add x1, x1, #1
+        0x1400_0002, // 0x10 b J
+        0x9100_0842, // 0x14 A: add x2, x2, #2
+        0xf100_0529, // 0x18 J: subs x9, x9, #1
+        0x54ff_ff41, // 0x1c b.ne L
+        BRK,         // 0x20
+    ];
+    let total = {
+        let mut cpu = cpu_with(&words, ExecMode::Interp);
+        cpu.run(1000).instructions
+    };
+    for threshold in [0, 1, 3] {
+        // Warm every block up first, so that the region holds them all.
+        for budget in 1..=total + 1 {
+            let mut jit = cpu_with(&words, ExecMode::Jit { threshold });
+            let mut interp = cpu_with(&words, ExecMode::Interp);
+            for _ in 0..2 {
+                jit.run(total);
+                jit.state = interp.state.clone();
+            }
+            let (a, b) = (jit.run(budget), interp.run(budget));
+            assert_eq!(a.stop, b.stop, "budget {budget}");
+            assert_eq!(a.instructions, b.instructions, "budget {budget}");
+            assert_eq!(jit.state, interp.state, "budget {budget}");
+            let (a, b) = (jit.run(1000), interp.run(1000));
+            assert_eq!((a.stop, a.instructions), (b.stop, b.instructions));
+            assert_eq!(jit.state, interp.state, "after budget {budget}");
+        }
+        let mut jit = cpu_with(&words, ExecMode::Jit { threshold });
+        for _ in 0..3 {
+            jit.state = kvrm_isa::CpuState::new();
+            jit.run(1000);
+        }
+        let s = jit.jit_stats().expect("jit");
+        assert!(s.blocks_compiled >= 1, "{s:?}");
+        assert_eq!((jit.state.x[1], jit.state.x[2]), (2, 16));
+    }
+}

@@ -216,10 +216,8 @@ pub fn translate(
                     regs[r] = Some(b.declare_var(types::I64));
                 }
             }
-            Op::GetNzcv | Op::SetNzcv => {
-                if flags.is_none() {
-                    flags = Some([(); 3].map(|_| b.declare_var(types::I64)));
-                }
+            Op::GetNzcv | Op::SetNzcv if flags.is_none() => {
+                flags = Some([(); 3].map(|_| b.declare_var(types::I64)));
             }
             Op::ExitTo => internal |= member(inst.args[0]),
             Op::ExitCond => internal |= member(inst.args[1]) || member(inst.args[2]),

@@ -266,7 +266,7 @@ fn region_loops_stop_exactly_at_every_budget() {
             let mut interp = cpu_with(&words, ExecMode::Interp);
             for _ in 0..2 {
                 jit.run(total);
-                jit.state = interp.state.clone();
+                jit.state = interp.state;
             }
             let (a, b) = (jit.run(budget), interp.run(budget));
             assert_eq!(a.stop, b.stop, "budget {budget}");

@@ -4,6 +4,8 @@
 //! space (as threads do), each with its own registers and store slot.
 //!
 //! Usage: cuda_bench [--jit] [LANES...]   (default 1 1024 16896 135168)
+//! Instructions per lane: 2e9 / lanes within 30,000..3,000,000, or
+//! `KVRM_BENCH_PER_LANE`.
 
 use std::time::Instant;
 
@@ -77,7 +79,10 @@ fn main() {
     for (name, words) in programs() {
         let body = (words.len() - 1) as u64;
         for &n in &lanes {
-            let per_lane: u64 = (2_000_000_000 / n as u64).clamp(30_000, 3_000_000);
+            let per_lane: u64 = std::env::var("KVRM_BENCH_PER_LANE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or((2_000_000_000 / n as u64).clamp(30_000, 3_000_000));
             let iterations = per_lane / body;
             let mut space = AddressSpace::flat(DATA + 8 * n as u64 + 0x1000).expect("map");
             let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();

@@ -87,14 +87,15 @@ python_line() {
       } }
     END { printf "python tests: %d passed, %d failed, %d skipped\n", p, f, k }' "$pylog"
 }
+# Labels hold no ':' or ',' (the total below splits on them).
 summary=$(
   suite_line oracle "oracle cases"
   suite_line guest "guest runs"
   suite_line busybox "busybox runs"
   suite_line guest-interp "guest runs on the interpreter"
   suite_line busybox-interp "busybox runs on the interpreter"
-  suite_line guest-jit "guest runs on the JIT (jit:2)"
-  suite_line busybox-jit "busybox runs on the JIT (jit:2)"
+  suite_line guest-jit "guest runs on the JIT compiling at 2 runs"
+  suite_line busybox-jit "busybox runs on the JIT compiling at 2 runs"
   suite_line go "go runs"
   suite_line debian "debian runs"
   rust_line

@@ -64,7 +64,15 @@ pub(crate) fn build_library() -> Option<PathBuf> {
 
 /// Build `kernel` (a kernel source) as a host library named after `tag`.
 pub(crate) fn build_library_from(kernel: &str, tag: &str) -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("kvrm-host-kernel-{}-{tag}", std::process::id()));
+    // A directory per call: tests in one process build their libraries at
+    // the same time, and a compiler writing a library another test has
+    // loaded would change code under it.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "kvrm-host-kernel-{}-{tag}-{call}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).ok()?;
     let src = dir.join("kernel.cpp");
     let lib = dir.join("libkvrm_kernel.so");

@@ -58,22 +58,22 @@ fn guest_programs() {
 /// under qemu-aarch64.
 #[test]
 fn guest_programs_on_the_jit() {
-    let items = items()
-        .into_iter()
-        .filter(|(v, _)| jit_runs_variant(v))
-        .map(|(_, i)| i.on_jit())
-        .collect();
-    run_suite("guest", items, MISSING_HINT);
+    run_second_pass(Item::on_jit);
 }
 
 /// The same programs on the interpreter alone (the default engine is the
 /// JIT); the variants as above.
 #[test]
 fn guest_programs_on_the_interpreter() {
+    run_second_pass(Item::on_interp);
+}
+
+/// The variants of `jit_runs_variant`, each item with the engine `engine` sets.
+fn run_second_pass(engine: fn(&Item) -> Item) {
     let items = items()
         .into_iter()
         .filter(|(v, _)| jit_runs_variant(v))
-        .map(|(_, i)| i.on_interp())
+        .map(|(_, i)| engine(&i))
         .collect();
     run_suite("guest", items, MISSING_HINT);
 }

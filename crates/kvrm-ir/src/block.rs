@@ -93,6 +93,26 @@ impl Block {
         &self.insts[v.0 as usize]
     }
 
+    /// The constant targets of the block's terminator (none for an
+    /// indirect branch).
+    pub fn static_targets(&self) -> Vec<u64> {
+        let Some(last) = self.insts.last() else {
+            return Vec::new();
+        };
+        let targets = match last.op {
+            Op::ExitTo => &last.args[..1],
+            Op::ExitCond => &last.args[1..3],
+            _ => &[],
+        };
+        targets
+            .iter()
+            .filter_map(|a| match a {
+                Arg::Imm(pc) => Some(*pc),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Guest instructions of the block left to the interpreter.
     pub fn fallbacks(&self) -> usize {
         self.insts.iter().filter(|i| i.op == Op::Fallback).count()

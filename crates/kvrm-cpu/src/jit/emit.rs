@@ -309,14 +309,9 @@ fn dirty_at_starts(region: &[IrBlock]) -> Vec<u64> {
     let succs: Vec<Vec<usize>> = region
         .iter()
         .map(|blk| {
-            let targets = blk.insts.last().map_or(&[][..], |t| match t.op {
-                Op::ExitTo => &t.args[..1],
-                Op::ExitCond => &t.args[1..3],
-                _ => &[],
-            });
-            targets
-                .iter()
-                .filter_map(|&pc| region.iter().position(|m| Arg::Imm(m.start) == pc))
+            blk.static_targets()
+                .into_iter()
+                .filter_map(|pc| region.iter().position(|m| m.start == pc))
                 .collect()
         })
         .collect();
@@ -582,12 +577,10 @@ impl Emitter<'_> {
                 self.dirty |= 1 << 32;
                 Val::None
             }
-            Op::CondHolds if matches!(self.vals[a[1].val().0 as usize], Val::Flags(_)) => {
-                let Val::Flags(lazy) = self.vals[a[1].val().0 as usize] else {
-                    unreachable!()
-                };
-                Val::One(self.cond_lazy(a[0].imm(), lazy))
-            }
+            Op::CondHolds => match self.vals[a[1].val().0 as usize] {
+                Val::Flags(lazy) => Val::One(self.cond_lazy(a[0].imm(), lazy)),
+                _ => Val::One(self.pure(inst.op, &a)),
+            },
             Op::Const | Op::ConstNzcv => Val::One(self.iconst(a[0].imm())),
             Op::ConstU1 => Val::One(self.b.ins().iconst(types::I8, a[0].imm() as i64 & 1)),
             Op::Load | Op::Load128 => self.load(MemOp::decode(a[0].imm()), self.v(a[1])),

@@ -92,7 +92,7 @@ impl Cpu {
         let mut region = vec![first];
         let mut next = 0;
         while next < region.len() {
-            for to in static_targets(&region[next]) {
+            for to in region[next].static_targets() {
                 if region.len() >= super::MAX_REGION_BLOCKS {
                     break;
                 }
@@ -198,24 +198,4 @@ impl Cpu {
 /// runs those faster than compiled calls into it).
 fn worth_compiling(b: &kvrm_ir::Block) -> bool {
     2 * b.fallbacks() <= b.guest_len as usize
-}
-
-/// The constant targets of a block's last instruction.
-fn static_targets(b: &kvrm_ir::Block) -> Vec<u64> {
-    use kvrm_ir::{Arg, Op};
-    let Some(last) = b.insts.last() else {
-        return Vec::new();
-    };
-    let imm = |a: Arg| match a {
-        Arg::Imm(pc) => Some(pc),
-        _ => None,
-    };
-    match last.op {
-        Op::ExitTo => imm(last.args[0]).into_iter().collect(),
-        Op::ExitCond => [last.args[1], last.args[2]]
-            .into_iter()
-            .filter_map(imm)
-            .collect(),
-        _ => Vec::new(),
-    }
 }

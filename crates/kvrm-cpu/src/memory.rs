@@ -19,9 +19,13 @@ const INVALID_TAG: u64 = u64::MAX;
 
 /// One TLB entry: the page's tag and, for the JIT's inline lookup, `addend`,
 /// the host address of the page's frame minus the page's guest address (so
-/// the host address of guest byte `a` is `addend + a`, one add). The layout
-/// is part of the JIT's contract: tag at 0, addend at 8, 16 bytes (a shift
-/// indexes it). The host address stays valid while the entry does: frames
+/// the host address of guest byte `a` is `addend + a`, one add), and
+/// `flat_tag`: the tag again if the page lies in the space's window (its
+/// addend is the window's, [`CpuMemory::flat_addend`]), else invalid. With a
+/// window the JIT checks `flat_tag` and adds the window's addend, which it
+/// holds already: the host address no longer waits for the entry's load.
+/// The layout is part of the JIT's contract: tag at 0, addend at 8, flat tag
+/// at 16, 32 bytes (a shift indexes it). The host address stays valid while the entry does: frames
 /// are freed only by unmap, which moves the epoch, and a copy-on-write copy
 /// of a page drops the page's read entry (`write_slow`). The interpreter
 /// uses the frame index, kept beside the entries in [`Tlb::frame`].
@@ -30,22 +34,27 @@ const INVALID_TAG: u64 = u64::MAX;
 pub(crate) struct TlbEntry {
     tag: u64,
     addend: u64,
+    flat_tag: u64,
+    _pad: u64,
 }
 
 pub(crate) const TLB_ENTRY_SIZE: usize = std::mem::size_of::<TlbEntry>();
 const _: () = {
     assert!(std::mem::offset_of!(TlbEntry, tag) == 0);
     assert!(std::mem::offset_of!(TlbEntry, addend) == 8);
-    assert!(TLB_ENTRY_SIZE == 16);
+    assert!(std::mem::offset_of!(TlbEntry, flat_tag) == 16);
+    assert!(TLB_ENTRY_SIZE == 32);
 };
 
 const EMPTY_TLB: TlbEntry = TlbEntry {
     tag: INVALID_TAG,
     addend: 0,
+    flat_tag: INVALID_TAG,
+    _pad: 0,
 };
 
 /// A direct-mapped TLB: entries and, in a separate array (the JIT's entries
-/// stay 16 bytes), their frame indices.
+/// stay 32 bytes), their frame indices.
 struct Tlb {
     entry: [TlbEntry; TLB_ENTRIES],
     frame: [u32; TLB_ENTRIES],
@@ -66,11 +75,18 @@ impl Tlb {
         (self.entry[slot].tag == page).then(|| self.frame[slot])
     }
 
-    fn fill(&mut self, page: u64, frame: u32, host: *const u8) {
+    fn fill(&mut self, page: u64, frame: u32, host: *const u8, flat_addend: Option<u64>) {
         let slot = tlb_slot(page);
+        let addend = (host as u64).wrapping_sub(page << 12);
         self.entry[slot] = TlbEntry {
             tag: page,
-            addend: (host as u64).wrapping_sub(page << 12),
+            addend,
+            flat_tag: if flat_addend == Some(addend) {
+                page
+            } else {
+                INVALID_TAG
+            },
+            _pad: 0,
         };
         self.frame[slot] = frame;
     }
@@ -93,12 +109,20 @@ fn tlb_slot(page: u64) -> usize {
     (page as usize) & (TLB_ENTRIES - 1)
 }
 
+fn flat_addend_of(space: &AddressSpace) -> Option<u64> {
+    let c = space.contiguous()?;
+    Some((c.as_ptr() as u64).wrapping_sub(c.guest_base()))
+}
+
 /// An address space with the interpreter's TLBs.
 pub struct CpuMemory {
     space: AddressSpace,
     tlb_read: Box<Tlb>,
     tlb_write: Box<Tlb>,
     epoch: u64,
+    /// The addend of every page in the space's contiguous backing (a window,
+    /// or a host view's memory), if it has one.
+    flat_addend: Option<u64>,
     /// Watchpoints, or `None`. While set, the TLBs are not filled, so every
     /// data access takes the slow paths, which check them.
     watch: Option<Box<WatchState>>,
@@ -128,13 +152,31 @@ impl DerefMut for CpuMemory {
 impl CpuMemory {
     pub fn new(space: AddressSpace) -> Self {
         let epoch = space.epoch();
+        let flat_addend = flat_addend_of(&space);
         CpuMemory {
             space,
             tlb_read: Tlb::new(),
             tlb_write: Tlb::new(),
             epoch,
+            flat_addend,
             watch: None,
         }
+    }
+
+    /// Give the space a window (see [`AddressSpace::attach_window`]) if it
+    /// can have one; the TLBs start again.
+    pub fn attach_window(&mut self) {
+        if self.flat_addend.is_none() && self.space.attach_window() {
+            self.flat_addend = flat_addend_of(&self.space);
+            self.epoch = self.space.epoch();
+            self.flush_tlb();
+        }
+    }
+
+    /// Host address minus guest address for every page of the space's
+    /// contiguous backing, if it has one.
+    pub fn flat_addend(&self) -> Option<u64> {
+        self.flat_addend
     }
 
     /// Watch guest memory (an empty list removes the watchpoints): a data
@@ -199,6 +241,7 @@ impl CpuMemory {
     pub fn replace_space(&mut self, space: AddressSpace) -> AddressSpace {
         self.flush_tlb();
         self.epoch = space.epoch();
+        self.flat_addend = flat_addend_of(&space);
         std::mem::replace(&mut self.space, space)
     }
 
@@ -219,6 +262,7 @@ impl CpuMemory {
         self.space.sync_shared();
         if self.space.epoch() != self.epoch {
             self.epoch = self.space.epoch();
+            self.flat_addend = flat_addend_of(&self.space);
             self.flush_tlb();
         }
     }
@@ -278,7 +322,7 @@ impl CpuMemory {
             if let Some(f) = self.space.frame(idx) {
                 out[done..done + n].copy_from_slice(&f[off..off + n]);
                 if fill {
-                    self.tlb_read.fill(page, idx, f.as_ptr());
+                    self.tlb_read.fill(page, idx, f.as_ptr(), self.flat_addend);
                 }
             }
             done += n;
@@ -325,7 +369,8 @@ impl CpuMemory {
             if let Some(f) = self.space.frame_mut(idx) {
                 f[off..off + n].copy_from_slice(&bytes[done..done + n]);
                 if !code && fill {
-                    self.tlb_write.fill(page, idx, f.as_mut_ptr());
+                    self.tlb_write
+                        .fill(page, idx, f.as_mut_ptr(), self.flat_addend);
                 }
             }
             done += n;

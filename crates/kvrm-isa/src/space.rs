@@ -19,6 +19,13 @@
 //! array without copying (the Python package's NumPy views). Its pages are
 //! never shared copy-on-write: a fork copies them into ordinary frames.
 //!
+//! [`AddressSpace::attach_window`] gives any space such a backing for the
+//! whole guest range below [`WINDOW_END`]: a reservation of host address
+//! space (no memory is committed until a page is touched), so that guest
+//! byte `a` lives at host address `window + a`. The CPU backend's JIT then
+//! computes a host address with one add instead of reading it from a TLB
+//! entry. Shared ranges keep their own backing inside the window.
+//!
 //! Backends keep their fast paths outside this type: the CPU backend's TLBs
 //! cache frame indices ([`AddressSpace::frame_index`]) and are flushed when
 //! [`AddressSpace::epoch`] changes (every unmap, protect or fork). For a
@@ -38,7 +45,7 @@
 //! ([`AddressSpace::take_dirty_code`]) so the decoded instructions are dropped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::stop::{Access, FaultKind, MemFault};
@@ -46,6 +53,17 @@ use crate::stop::{Access, FaultKind, MemFault};
 pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
 pub const PAGE_MASK: u64 = PAGE_SIZE - 1;
+
+/// The guest addresses a window covers, `[0, WINDOW_END)`: the 39-bit user
+/// address space of an arm64 Linux kernel built with 39-bit virtual addresses
+/// (kvrm's Linux layer lays processes out in it).
+pub const WINDOW_END: u64 = 1 << 39;
+
+/// Most windows alive at once in this process (32 TiB of the host's 128 TiB
+/// of address space, so the host's own allocations always find room); later
+/// spaces keep their frames.
+const MAX_WINDOWS: usize = 64;
+static WINDOWS: AtomicUsize = AtomicUsize::new(0);
 
 /// Default size of the flat memory used for raw programs (16 MiB, as the
 /// Metal system had).
@@ -233,6 +251,9 @@ pub struct ContiguousMemory {
     len: usize,
     /// Guest address of the first byte.
     guest_base: u64,
+    /// A reservation (`mmap`, pages committed on first touch, returned with
+    /// `madvise`) rather than a heap allocation.
+    reserved: bool,
 }
 
 // The allocation is plain bytes; access rules are documented above.
@@ -255,7 +276,67 @@ impl ContiguousMemory {
             ptr,
             len,
             guest_base,
+            reserved: false,
         })
+    }
+
+    /// A reservation of `len` bytes of host address space, read and write,
+    /// with no memory committed (`MAP_NORESERVE`); `None` if the host refuses
+    /// (address space exhausted, or strict overcommit).
+    fn reserve(guest_base: u64, len: usize) -> Option<Self> {
+        use rustix::mm::{mmap_anonymous, MapFlags, ProtFlags};
+        assert!(len > 0 && len.is_multiple_of(PAGE_SIZE as usize));
+        if WINDOWS.fetch_add(1, Ordering::Relaxed) >= MAX_WINDOWS {
+            WINDOWS.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        // SAFETY: a new anonymous private mapping at an address the kernel
+        // picks; it aliases nothing.
+        let mapped = unsafe {
+            mmap_anonymous(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::NORESERVE,
+            )
+        };
+        let Some(ptr) = mapped.ok().and_then(|p| std::ptr::NonNull::new(p.cast())) else {
+            WINDOWS.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        };
+        Some(ContiguousMemory {
+            ptr,
+            len,
+            guest_base,
+            reserved: true,
+        })
+    }
+
+    /// Zero pages `[first, end)` of the allocation (`end <= pages()`); a
+    /// reservation gives their memory back to the host.
+    fn zero_pages(&self, first: u64, end: u64) {
+        if first >= end {
+            return;
+        }
+        if self.reserved {
+            use rustix::mm::{madvise, Advice};
+            let len = ((end - first) << PAGE_SHIFT) as usize;
+            // SAFETY: in bounds (the caller's check against `pages()`);
+            // private anonymous pages read as zeros after `DONTNEED`.
+            let done = unsafe { madvise(self.frame_ptr(first).cast(), len, Advice::LinuxDontNeed) };
+            if done.is_ok() {
+                return;
+            }
+        }
+        for i in first..end {
+            // SAFETY: in bounds, as above.
+            unsafe { (*self.frame_ptr(i)).fill(0) };
+        }
+    }
+
+    /// Is this a window made by [`AddressSpace::attach_window`]?
+    pub fn is_window(&self) -> bool {
+        self.reserved
     }
 
     /// Host address of guest address [`Self::guest_base`].
@@ -286,6 +367,13 @@ impl ContiguousMemory {
 
 impl Drop for ContiguousMemory {
     fn drop(&mut self) {
+        if self.reserved {
+            // SAFETY: mapped in `reserve` with this length; nothing refers to
+            // it any more (the last `Arc` is going).
+            let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+            WINDOWS.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
         // SAFETY: allocated in `new` with this layout.
         unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Self::layout(self.len)) }
     }
@@ -318,6 +406,11 @@ pub struct AddressSpace {
     max_frames: usize,
     /// Contiguous backing of `[guest_base, guest_base + len)`, if any.
     contiguous: Option<Arc<ContiguousMemory>>,
+    /// Pages of a window (see [`Self::attach_window`]) that an access
+    /// reached: the only ones that may be non-zero.
+    window_pages: HashSet<u64>,
+    /// `attach_window` failed once: do not ask the host again.
+    window_refused: bool,
     /// Shared ranges by start address (inside mapped regions).
     shared: BTreeMap<u64, SharedRange>,
     /// Resolved shared pages (indices `SHARED_BASE + i` in `page_frame`).
@@ -366,6 +459,8 @@ impl AddressSpace {
             // 8 GiB of touched guest memory by default.
             max_frames: 2 * 1024 * 1024,
             contiguous: None,
+            window_pages: HashSet::new(),
+            window_refused: false,
             shared: BTreeMap::new(),
             shared_slots: Vec::new(),
             free_shared: Vec::new(),
@@ -413,12 +508,52 @@ impl AddressSpace {
         }
     }
 
-    /// The frame index of `page` in the contiguous backing, if it lies there.
+    /// The frame index of `page` in the contiguous backing, if it lies there
+    /// (and is not part of a shared range, which keeps its own backing).
     #[inline]
     fn contiguous_index(&self, page: u64) -> Option<u32> {
         let c = self.contiguous.as_ref()?;
         let i = page.checked_sub(page_of(c.guest_base))?;
-        (i < c.pages()).then_some(CONTIGUOUS_BASE + i as u32)
+        if i >= c.pages() || (!self.shared.is_empty() && self.shared_page(page).is_some()) {
+            return None;
+        }
+        Some(CONTIGUOUS_BASE + i as u32)
+    }
+
+    /// Back every page below [`WINDOW_END`] with one reservation of host
+    /// address space (see the module documentation), moving the pages that
+    /// hold data into it; true if the space has a window now. A space that
+    /// already has a contiguous backing of another kind, or whose host
+    /// refused the reservation once, keeps its frames.
+    pub fn attach_window(&mut self) -> bool {
+        if let Some(c) = &self.contiguous {
+            return c.reserved;
+        }
+        if self.window_refused || self.source.is_some() {
+            return false;
+        }
+        let Some(window) = ContiguousMemory::reserve(0, WINDOW_END as usize) else {
+            self.window_refused = true;
+            return false;
+        };
+        let moved: Vec<(u64, u32)> = self
+            .page_frame
+            .iter()
+            .filter(|&(&page, &idx)| page < page_of(WINDOW_END) && idx < SHARED_BASE)
+            .map(|(&page, &idx)| (page, idx))
+            .collect();
+        for (page, idx) in moved {
+            if let Some(Some(f)) = self.frames.get(idx as usize) {
+                // SAFETY: `page` is below WINDOW_END, so inside the new window.
+                unsafe { *window.frame_ptr(page) = **f };
+            }
+            self.page_frame.remove(&page);
+            self.free_slot(idx);
+            self.window_pages.insert(page);
+        }
+        self.contiguous = Some(Arc::new(window));
+        self.bump_epoch();
+        true
     }
 
     #[inline]
@@ -465,7 +600,7 @@ impl AddressSpace {
     }
 
     pub fn resident_pages(&self) -> usize {
-        self.page_frame.len()
+        self.page_frame.len() + self.window_pages.len()
     }
 
     /// Changes whenever translations cached outside may be wrong.
@@ -519,6 +654,8 @@ impl AddressSpace {
             layout: 0,
             max_frames: self.max_frames,
             contiguous: None,
+            window_pages: HashSet::new(),
+            window_refused: false,
             // Shared pages stay shared: the child resolves the same host bytes.
             shared: self.shared.clone(),
             shared_slots: self.shared_slots.clone(),
@@ -529,7 +666,19 @@ impl AddressSpace {
         // of its non-zero pages as ordinary frames.
         if let Some(c) = self.contiguous.clone() {
             let first = page_of(c.guest_base);
-            for i in 0..c.pages() {
+            // A window is mostly untouched reservation: only the pages an
+            // access reached can hold data.
+            let pages: Vec<u64> = if c.reserved {
+                let mut v: Vec<u64> = self.window_pages.iter().map(|p| p - first).collect();
+                v.sort_unstable();
+                v
+            } else {
+                (0..c.pages()).collect()
+            };
+            for i in pages {
+                if self.shared_page(first + i).is_some() {
+                    continue;
+                }
                 let Some(f) = self.contiguous_frame(CONTIGUOUS_BASE + i as u32) else {
                     continue;
                 };
@@ -680,8 +829,8 @@ impl AddressSpace {
         if first.checked_add(pages).is_none_or(|e| e > backing.pages()) {
             return Err(MapError::NoSpace(len));
         }
-        if self.contiguous.is_some() {
-            // The contiguous backing shadows every page of its window.
+        if self.contiguous.as_ref().is_some_and(|c| !c.reserved) {
+            // A host view's backing shadows every page of its range.
             return Err(MapError::Overlap { start: addr, end });
         }
         self.release_frames(addr, end);
@@ -868,9 +1017,15 @@ impl AddressSpace {
         if let Some(c) = &self.contiguous {
             let base = page_of(c.guest_base);
             let (lo, hi) = (first.max(base), last.min(base + c.pages()));
-            for page in lo..hi {
-                // SAFETY: in bounds (clamped above); `&mut self` is held.
-                unsafe { (*c.frame_ptr(page - base)).fill(0) };
+            c.zero_pages(lo.saturating_sub(base), hi.saturating_sub(base));
+            if c.reserved && lo < hi {
+                if ((hi - lo) as usize) < self.window_pages.len() {
+                    for page in lo..hi {
+                        self.window_pages.remove(&page);
+                    }
+                } else {
+                    self.window_pages.retain(|p| !(lo..hi).contains(p));
+                }
             }
         }
         let tracked = self.page_frame.len() + self.code_pages.len() + self.stale.len();
@@ -1006,6 +1161,9 @@ impl AddressSpace {
             self.bring_in(page);
         }
         if let Some(idx) = self.contiguous_index(page) {
+            if self.contiguous.as_ref().is_some_and(|c| c.reserved) {
+                self.window_pages.insert(page);
+            }
             return Ok(idx);
         }
         let idx = match self.page_frame.get(&page) {
@@ -1148,6 +1306,7 @@ impl AddressSpace {
             if let Some(f) = self.contiguous_frame_mut(idx) {
                 *f = buf;
             }
+            self.window_pages.insert(page);
             return;
         }
         if let Some(&idx) = self.page_frame.get(&page) {
@@ -1658,6 +1817,53 @@ mod tests {
         );
         drop(m);
         assert_eq!(c.len(), 0x4000, "the backing outlives the space");
+    }
+
+    #[test]
+    fn a_window_holds_the_pages_at_their_guest_offsets() {
+        let mut m = AddressSpace::new();
+        m.map(0x40_0000, 0x3000, Perms::RWX).unwrap();
+        m.map(WINDOW_END - 0x2000, 0x2000, Perms::RW).unwrap();
+        m.write_u64(0x40_0ff8, 0x1122_3344_5566_7788).unwrap();
+        m.fetch_u32(0x40_2000).unwrap();
+        let epoch = m.epoch();
+        if !m.attach_window() {
+            eprintln!("skipped: the host refused a window's reservation");
+            return;
+        }
+        assert_ne!(m.epoch(), epoch, "cached translations must go");
+        let c = m.contiguous().unwrap().clone();
+        assert!(c.is_window());
+        assert_eq!((c.guest_base(), c.len() as u64), (0, WINDOW_END));
+        // SAFETY: no engine runs in `m`; in bounds.
+        let at = |a: u64| unsafe { *c.as_ptr().add(a as usize) };
+        assert_eq!(at(0x40_0ff8), 0x88, "data moved to its guest offset");
+        assert_eq!(m.read_u64(0x40_0ff8).unwrap(), 0x1122_3344_5566_7788);
+        m.write_u64(WINDOW_END - 8, 7).unwrap();
+        assert_eq!(at(WINDOW_END - 8), 7);
+        assert_eq!(m.resident_pages(), 2, "the pages written");
+        // Code tracking is by page, whatever backs it.
+        m.write_u8(0x40_2000, 1).unwrap();
+        assert_eq!(m.take_dirty_code(), vec![0x402]);
+        // A fork gets copies; the window stays the parent's.
+        let mut child = m.fork();
+        assert!(child.contiguous().is_none());
+        child.write_u64(0x40_0ff8, 1).unwrap();
+        assert_eq!(m.read_u64(0x40_0ff8).unwrap(), 0x1122_3344_5566_7788);
+        assert_eq!(child.read_u64(WINDOW_END - 8).unwrap(), 7);
+        // Unmapped pages read as zeros when mapped again.
+        m.unmap(0x40_0000, 0x1000).unwrap();
+        m.map(0x40_0000, 0x1000, Perms::RW).unwrap();
+        assert_eq!(m.read_u64(0x40_0ff8).unwrap(), 0);
+        assert_eq!(at(0x40_0ff8), 0);
+        // A shared range inside the window keeps its own backing.
+        let h = heap(1);
+        m.attach_shared(0x40_1000, 0x1000, h.clone(), 0).unwrap();
+        m.write_u64(0x40_1000, 5).unwrap();
+        // SAFETY: page 0 of the backing, one thread.
+        assert_eq!(unsafe { *h.base() }, 5);
+        assert_eq!(at(0x40_1000), 0, "not the window's page");
+        assert!(m.attach_window(), "attaching again keeps the window");
     }
 
     #[test]

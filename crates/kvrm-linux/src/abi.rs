@@ -160,9 +160,16 @@ pub mod signal {
 
 /// Address-space layout of a guest process.
 pub mod layout {
-    /// One past the highest stack byte: fixed, below 2^47. (The arm64 kernel
-    /// puts the stack top just below 2^48, randomized; guests do not rely on it.)
-    pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+    /// One past the highest user address: the guest sees the 39-bit virtual
+    /// address space of an arm64 kernel built with `ARM64_VA_BITS_39` (as
+    /// Raspberry Pi and Android kernels are), which the CPU backend's window
+    /// covers ([`kvrm_isa::space::WINDOW_END`]). Mappings asked for above it
+    /// are refused or placed below, as that kernel does.
+    pub const USER_TOP: u64 = kvrm_isa::space::WINDOW_END;
+    /// One past the highest stack byte: fixed, a page below the top (the
+    /// signal trampoline page). A kernel randomizes it; guests do not rely
+    /// on it.
+    pub const STACK_TOP: u64 = USER_TOP - 0x1000;
     /// Size of the (fixed, non-growing) main stack.
     pub const STACK_SIZE: u64 = 8 * 1024 * 1024;
     /// mmap allocates top-down below this address (a gap below the stack).
@@ -170,7 +177,8 @@ pub mod layout {
     /// mmap never allocates below this address.
     pub const MMAP_MIN: u64 = 0x1_0000;
     /// Load base of static-pie (ET_DYN) executables.
-    pub const PIE_BASE: u64 = 0x5555_5555_0000;
+    /// (Two thirds of the address space, as the kernel's `ELF_ET_DYN_BASE`.)
+    pub const PIE_BASE: u64 = 0x55_5555_0000;
     /// The value of AT_MINSIGSTKSZ (a signal frame without SVE fits).
     pub const MIN_SIGSTKSZ: u64 = 5120;
 }

@@ -3,10 +3,11 @@
 //! Guest registers the block mentions live in Cranelift variables: loaded
 //! from the state at entry and after every fallback (which may change any)
 //! when the code after that point may read them before writing them,
-//! stored back at every exit and before every fallback. Every exit returns
-//! the number of instructions retired in this call, with [`STOP_BIT`] set when
-//! a helper stopped the guest (fault, or a fallback's stop); state and pc are
-//! then exactly the interpreter's at that instruction.
+//! stored back at every exit and before every fallback. A block is given
+//! the number of instructions it may retire (its budget) and every exit
+//! returns what is left of it, with [`STOP_BIT`] set when a helper stopped
+//! the guest (fault, or a fallback's stop); state and pc are then exactly
+//! the interpreter's at that instruction.
 //!
 //! Loads and stores look the address up in the TLB inline (tag compare, page
 //! offset fits, entry's addend + address) and call a helper on a miss. A store
@@ -17,8 +18,7 @@
 //! another iteration fits in its budget (a parameter). Other exits chain: the
 //! block looks the new pc up in the code cache's front and tail-calls the
 //! compiled block there, passing the budget left, if its length fits in it;
-//! otherwise it stores its own budget in `ctx.budget` and returns to the
-//! dispatcher.
+//! otherwise it returns to the dispatcher.
 //!
 //! Memory slow paths call their helpers through `preserve_all` trampolines
 //! (see `super::Trampolines`), so the fast paths around them need no
@@ -111,7 +111,7 @@ pub fn signature(call_conv: CallConv) -> Signature {
     s
 }
 
-/// A block: `(ctx, budget) -> retired` in the `tail` convention.
+/// A block: `(ctx, budget) -> budget left` in the `tail` convention.
 pub fn block_signature() -> Signature {
     sig(CallConv::Tail, 2)
 }
@@ -143,17 +143,15 @@ struct Emitter<'a> {
     blk: &'a IrBlock,
     ctx: ir::Value,
     state: ir::Value,
-    /// Instructions this block may retire (passed in a register from block
-    /// to block, stored in the context on return).
-    budget: ir::Value,
     tramps: super::Trampolines,
     regs: [Option<Variable>; 32],
     /// The lazy flags (kind, a, b: see `JitCtx::flag_kind`), if the block
     /// reads or writes them.
     flags: Option<[Variable; 3]>,
-    /// Instructions retired by the guest blocks run before this one in this
-    /// call (earlier iterations of a loop, other blocks of the region).
-    n: Variable,
+    /// The budget left when the current guest block started: the function's
+    /// budget less the instructions of the guest blocks run before it in
+    /// this call (earlier iterations of a loop, other blocks of the region).
+    rem: Variable,
     vals: Vec<Val>,
     /// Registers (bit 32: NZCV) possibly changed since the state was last exact.
     dirty: u64,
@@ -172,6 +170,9 @@ struct Emitter<'a> {
     /// The instruction being emitted stores to memory: before the next one
     /// (or a chained exit) the block checks `JitCtx::code_written`.
     store_in_insn: bool,
+    /// The space has a window (`JitCtx::flat_addend`): loads and stores
+    /// check the entries' flat tags and add the window's addend.
+    flat: bool,
 }
 
 /// Translate `region` into `func`: its first block is the entry; a branch
@@ -184,6 +185,7 @@ pub fn translate(
     call_conv: CallConv,
     frontend: TargetFrontendConfig,
     tramps: super::Trampolines,
+    flat: bool,
 ) -> Vec<FallbackInfo> {
     let sigs = Sigs {
         slow: helpers::slow_paths().map(|(_, n)| func.import_signature(trampoline_signature(n))),
@@ -224,9 +226,8 @@ pub fn translate(
             _ => {}
         }
     }
-    let n = b.declare_var(types::I64);
-    let zero = b.ins().iconst(types::I64, 0);
-    b.def_var(n, zero);
+    let rem = b.declare_var(types::I64);
+    b.def_var(rem, budget);
     let bodies = region.iter().map(|_| b.create_block()).collect();
     let dirty_in = dirty_at_starts(region);
     let fallbacks = region
@@ -240,11 +241,10 @@ pub fn translate(
         blk: &region[0],
         ctx,
         state,
-        budget,
         tramps,
         regs,
         flags,
-        n,
+        rem,
         vals: Vec::new(),
         dirty: 0,
         bodies,
@@ -254,6 +254,7 @@ pub fn translate(
         pc: region[0].start,
         internal,
         store_in_insn: false,
+        flat,
     };
     e.reload_state(0);
     e.b.ins().jump(e.bodies[0], &[]);
@@ -427,9 +428,13 @@ impl Emitter<'_> {
             ExitPc::Dyn(p) => Some(p),
             ExitPc::Set => None,
         };
-        let n = self.b.use_var(self.n);
-        let extra = retired as u64 | if stop { STOP_BIT } else { 0 };
-        let r = self.b.ins().iadd_imm_s(n, extra as i64);
+        let rem = self.b.use_var(self.rem);
+        let left = self.b.ins().iadd_imm_s(rem, -i64::from(retired));
+        let r = if stop {
+            self.b.ins().bor_imm_s(left, STOP_BIT as i64)
+        } else {
+            left
+        };
         match target {
             Some(p) if chain && !stop => self.chain(p, r),
             Some(p) => self.ret_at(p, r),
@@ -446,20 +451,15 @@ impl Emitter<'_> {
         self.ret(r);
     }
 
-    /// Return `r` to `enter`, leaving the budget this block was given in the
-    /// context.
+    /// Return `r` (the budget left, maybe with [`STOP_BIT`]) to `enter`.
     fn ret(&mut self, r: ir::Value) {
-        let t = MemFlagsData::trusted();
-        self.b
-            .ins()
-            .store(t, self.budget, self.ctx, helpers::CTX_BUDGET);
         self.b.ins().return_(&[r]);
     }
 
     /// Tail-call the compiled block at `p` if the front holds it and its
-    /// length fits in what is left of the budget after `r` instructions;
-    /// else return `r` at `p`. The registers are written back.
-    fn chain(&mut self, p: ir::Value, r: ir::Value) {
+    /// length fits in `left`, the budget left; else return `left` at `p`.
+    /// The registers are written back.
+    fn chain(&mut self, p: ir::Value, left: ir::Value) {
         let t = MemFlagsData::trusted();
         let front = self
             .b
@@ -471,7 +471,6 @@ impl Emitter<'_> {
         let e = self.b.ins().iadd(front, s);
         let epc = self.b.ins().load(types::I64, t, e, ENTRY_PC);
         let len = self.b.ins().load(types::I64, t, e, ENTRY_LEN);
-        let left = self.b.ins().isub(self.budget, r);
         let hit = self.b.ins().icmp(IntCC::Equal, epc, p);
         let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, len, left);
         let mut ok = self.b.ins().band(hit, fits);
@@ -484,7 +483,7 @@ impl Emitter<'_> {
         let ret = self.b.create_block();
         self.b.ins().brif(ok, go, &[], ret, &[]);
         self.b.switch_to_block(ret);
-        self.ret_at(p, r);
+        self.ret_at(p, left);
         self.b.switch_to_block(go);
         let code = self.b.ins().load(types::I64, t, e, ENTRY_CODE);
         self.b
@@ -689,14 +688,14 @@ impl Emitter<'_> {
     /// Go on to block `j` of the region if all of it fits in the budget,
     /// else leave at its start.
     fn jump_within(&mut self, j: usize) {
-        let n = self.b.use_var(self.n);
-        let n2 = self.b.ins().iadd_imm_s(n, self.blk.guest_len as i64);
-        self.b.def_var(self.n, n2);
-        let next_end = self.b.ins().iadd_imm_s(n2, self.region[j].guest_len as i64);
-        let fits = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, next_end, self.budget);
+        let rem = self.b.use_var(self.rem);
+        let rem = self.b.ins().iadd_imm_s(rem, -i64::from(self.blk.guest_len));
+        self.b.def_var(self.rem, rem);
+        let fits = self.b.ins().icmp_imm_s(
+            IntCC::UnsignedGreaterThanOrEqual,
+            rem,
+            i64::from(self.region[j].guest_len),
+        );
         let out = self.b.create_block();
         self.b.ins().brif(fits, self.bodies[j], &[], out, &[]);
         self.b.switch_to_block(out);
@@ -749,8 +748,8 @@ impl Emitter<'_> {
         );
         let stopped = self.b.ins().uextend(types::I64, stopped);
         let bit = self.b.ins().ishl_imm_s(stopped, 63);
-        let n = self.b.use_var(self.n);
-        let r = self.b.ins().iadd(n, retired);
+        let rem = self.b.use_var(self.rem);
+        let r = self.b.ins().isub(rem, retired);
         let r = self.b.ins().bor(r, bit);
         self.ret(r);
         self.b.switch_to_block(cont);
@@ -813,10 +812,11 @@ impl Emitter<'_> {
     /// hit-and-fits flag). One compare checks both: the entry's tag (the page
     /// of `addr`, which selects the slot) must equal the page of the access's
     /// last byte, which differs from the first's when the access crosses the
-    /// page. The table's address is loaded here rather than kept in a
-    /// register through the block (fewer registers live, no spills).
+    /// page. With a window the flat tag is compared instead (see
+    /// `host_addr`). The table's address is loaded here rather than kept in
+    /// a register through the block (fewer registers live, no spills).
     fn tlb(&mut self, write: bool, addr: ir::Value, size: u8) -> (ir::Value, ir::Value) {
-        const _: () = assert!(TLB_ENTRY_SIZE == 16);
+        const _: () = assert!(TLB_ENTRY_SIZE == 32);
         let t = MemFlagsData::trusted();
         let which = if write {
             helpers::CTX_TLB_WRITE
@@ -824,15 +824,18 @@ impl Emitter<'_> {
             helpers::CTX_TLB_READ
         };
         let table = self.b.ins().load(types::I64, t, self.ctx, which);
-        // The slot's byte offset, (page % TLB_ENTRIES) * 16, straight from
+        // The slot's byte offset, (page % TLB_ENTRIES) * 32, straight from
         // the address.
-        let s = self.b.ins().ushr_imm_s(addr, 12 - 4);
+        let s = self.b.ins().ushr_imm_s(addr, 12 - 5);
         let s = self
             .b
             .ins()
             .band_imm_s(s, ((TLB_ENTRIES - 1) * TLB_ENTRY_SIZE) as i64);
         let entry = self.b.ins().iadd(table, s);
-        let tag = self.b.ins().load(types::I64, t, entry, 0);
+        let tag = self
+            .b
+            .ins()
+            .load(types::I64, t, entry, if self.flat { 16 } else { 0 });
         let end = if size > 1 {
             self.b.ins().iadd_imm_s(addr, size as i64 - 1)
         } else {
@@ -844,10 +847,20 @@ impl Emitter<'_> {
     }
 
     /// The host address of `addr` from its TLB entry: the entry's addend plus
-    /// the address.
+    /// the address. With a window, the window's addend, which every entry
+    /// with a matching flat tag has: the address does not wait for the
+    /// entry's load (the tag check only decides a predicted branch), so a
+    /// load costs one add more than the host's.
     fn host_addr(&mut self, entry: ir::Value, addr: ir::Value) -> ir::Value {
         let t = MemFlagsData::trusted();
-        let addend = self.b.ins().load(types::I64, t, entry, 8);
+        let addend = if self.flat {
+            let r = t.with_readonly();
+            self.b
+                .ins()
+                .load(types::I64, r, self.ctx, helpers::CTX_FLAT_ADDEND)
+        } else {
+            self.b.ins().load(types::I64, t, entry, 8)
+        };
         self.b.ins().iadd(addend, addr)
     }
 

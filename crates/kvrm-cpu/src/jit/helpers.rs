@@ -20,9 +20,9 @@ pub struct JitCtx {
     pub tlb_read: *const TlbEntry,
     pub tlb_write: *const TlbEntry,
     pub cpu: *mut Cpu,
-    /// Instructions the first block may retire (self-loops stop before
-    /// exceeding it); blocks pass what is left to the next one in a register,
-    /// and the block that returns stores the budget it was given here.
+    /// Instructions the first block may retire (loops stop before exceeding
+    /// it); blocks pass what is left to the next one in a register, and the
+    /// block that returns returns it.
     pub budget: u64,
     /// Set by a helper that stopped the guest with a fault.
     pub fault: u64,
@@ -45,6 +45,9 @@ pub struct JitCtx {
     /// Set by a store slow path that wrote into a page holding code: the
     /// block ends after the instruction and does not chain.
     pub code_written: u64,
+    /// Host minus guest address of every page in the space's window (TLB
+    /// entries whose flat tag matches), or 0 without a window.
+    pub flat_addend: u64,
 }
 
 pub const CTX_STATE: i32 = 0;
@@ -59,6 +62,7 @@ pub const CTX_FLAG_A: i32 = 80;
 pub const CTX_FLAG_B: i32 = 88;
 pub const CTX_RET: i32 = 96;
 pub const CTX_CODE_WRITTEN: i32 = 104;
+pub const CTX_FLAT_ADDEND: i32 = 112;
 const _: () = {
     assert!(std::mem::offset_of!(JitCtx, state) == CTX_STATE as usize);
     assert!(std::mem::offset_of!(JitCtx, tlb_read) == CTX_TLB_READ as usize);
@@ -72,6 +76,7 @@ const _: () = {
     assert!(std::mem::offset_of!(JitCtx, flag_b) == CTX_FLAG_B as usize);
     assert!(std::mem::offset_of!(JitCtx, ret) == CTX_RET as usize);
     assert!(std::mem::offset_of!(JitCtx, code_written) == CTX_CODE_WRITTEN as usize);
+    assert!(std::mem::offset_of!(JitCtx, flat_addend) == CTX_FLAT_ADDEND as usize);
 };
 
 /// Lazy flags: NZCV is the operand `a` itself.

@@ -277,6 +277,27 @@ impl Jit {
     }
 }
 
+/// `KVRM_JIT_PERFMAP`: name a compiled function for `perf report`, in the
+/// file `/tmp/perf-<pid>.map` that perf reads for code it cannot map.
+fn perf_map(addr: u64, size: usize, name: &str) {
+    use std::io::Write;
+    let path = format!("/tmp/perf-{}.map", std::process::id());
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{addr:x} {size:x} {name}");
+    }
+    if std::env::var_os("KVRM_JIT_PERFMAP").is_some_and(|v| v == "code") {
+        let dir = format!("/tmp/kvrm-jit-{}", std::process::id());
+        let _ = std::fs::create_dir_all(&dir);
+        // SAFETY: `addr` is the start of a finalized function of `size` bytes.
+        let code = unsafe { std::slice::from_raw_parts(addr as *const u8, size) };
+        let _ = std::fs::write(format!("{dir}/{name}.bin"), code);
+    }
+}
+
 /// The host ISA, built once per process.
 fn host_isa() -> OwnedTargetIsa {
     static ISA: OnceLock<OwnedTargetIsa> = OnceLock::new();
@@ -465,7 +486,8 @@ impl Jit {
     }
 
     /// Compile the region lifted at `region[0].start` (see `emit::translate`).
-    pub(crate) fn compile(&mut self, mut region: Vec<kvrm_ir::Block>) -> Entry {
+    /// `flat`: the space has a window (see `emit::translate`).
+    pub(crate) fn compile(&mut self, mut region: Vec<kvrm_ir::Block>, flat: bool) -> Entry {
         let t0 = Instant::now();
         for block in region.iter_mut() {
             optimize(block);
@@ -492,6 +514,7 @@ impl Jit {
             call_conv,
             frontend,
             self.tramps,
+            flat,
         );
         let block = &region[0];
         let name = format!("b{:x}_{}", block.start, self.stats.blocks_compiled);
@@ -514,6 +537,10 @@ impl Jit {
             eprintln!("{}\n{}", ctx.func.display(), vcode.unwrap_or_default());
         }
         let ptr = module.get_finalized_function(id);
+        if std::env::var_os("KVRM_JIT_PERFMAP").is_some() {
+            let size = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+            perf_map(ptr as u64, size, &name);
+        }
         // SAFETY: the function was built with `emit::block_signature`, which
         // `BlockFn` stands for (called only through `enter`, which uses it).
         let code: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };

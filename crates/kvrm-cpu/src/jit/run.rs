@@ -18,6 +18,8 @@ impl Cpu {
     /// Run until a stop or until `max` instructions retired, compiling hot
     /// blocks. Same stops, states and counts as `run_fast`.
     pub(crate) fn run_jit(&mut self, max: u64, retired: &mut u64) -> StopReason {
+        // Compiled loads and stores are cheapest in a window.
+        self.mem.attach_window();
         self.mem.sync_epoch();
         // Host writes between runs may have replaced frames (copy-on-write):
         // the TLBs' host addresses are refilled from the space.
@@ -113,7 +115,8 @@ impl Cpu {
             }
             next += 1;
         }
-        Some(self.jit.as_mut()?.compile(region))
+        let flat = self.mem.flat_addend().is_some();
+        Some(self.jit.as_mut()?.compile(region, flat))
     }
 
     /// Run compiled blocks from `first`; each chains to the next compiled
@@ -146,6 +149,7 @@ impl Cpu {
             flag_b: 0,
             ret: 0,
             code_written: 0,
+            flat_addend: self.mem.flat_addend().unwrap_or(0),
         };
         // SAFETY: `code` was compiled by `Jit::compile` for the trampoline's
         // block signature and is still in the cache, as is every block the
@@ -155,7 +159,7 @@ impl Cpu {
         // derived from `self` just now and which is not used until the call
         // returns.
         let r = unsafe { enter(&mut ctx, code) };
-        let done = (budget - ctx.budget) + (r & !STOP_BIT);
+        let done = budget - (r & !STOP_BIT);
         self.state.nzcv = helpers::nzcv_of(ctx.flag_kind, ctx.flag_a, ctx.flag_b);
         if let Some(j) = self.jit.as_mut() {
             j.stats.blocks_run += 1;

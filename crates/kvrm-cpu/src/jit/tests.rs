@@ -1,5 +1,6 @@
 //! JIT unit tests: compiled blocks against the interpreter on small programs.
 
+use kvrm_isa::space::SharedBacking;
 use kvrm_isa::StopReason;
 
 use crate::{Cpu, ExecMode};
@@ -285,4 +286,69 @@ fn region_loops_stop_exactly_at_every_budget() {
         assert!(s.blocks_compiled >= 1, "{s:?}");
         assert_eq!((jit.state.x[1], jit.state.x[2]), (2, 16));
     }
+}
+
+/// Heap memory standing in for a `MAP_SHARED` mapping.
+struct SharedHeap(Box<[std::cell::UnsafeCell<u8>]>);
+// SAFETY: test memory, used by one thread at a time.
+unsafe impl Sync for SharedHeap {}
+// SAFETY: `0` holds one page for the object's lifetime.
+unsafe impl SharedBacking for SharedHeap {
+    fn base(&self) -> *mut u8 {
+        self.0.as_ptr() as *mut u8
+    }
+    fn pages(&self) -> u64 {
+        1
+    }
+    fn prepare_page(&self, _: u64) -> bool {
+        true
+    }
+}
+
+#[test]
+fn compiled_accesses_reach_window_and_shared_pages_alike() {
+    // loop: ldr x4,[x1]; add x4,x4,#1; str x4,[x1]; ldr x5,[x2];
+    //       add x5,x5,x4; str x5,[x2]; subs x3,x3,#1; b.ne loop; brk
+    let words = [
+        0xf940_0024,
+        0x9100_0484,
+        0xf900_0024,
+        0xf940_0045,
+        0x8b04_00a5,
+        0xf900_0045,
+        0xf100_0463,
+        0x54ff_ff21,
+        BRK,
+    ];
+    let run = |mode: ExecMode| {
+        let mut cpu = cpu_with(&words, mode);
+        let heap = std::sync::Arc::new(SharedHeap(
+            (0..4096).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+        ));
+        cpu.mem
+            .attach_shared(0x9000, 0x1000, heap.clone(), 0)
+            .expect("attach");
+        cpu.state.x[1] = 0x8008;
+        cpu.state.x[2] = 0x9010;
+        cpu.state.x[3] = 500;
+        let r = cpu.run(100_000);
+        // SAFETY: the run is over; in bounds.
+        let shared = u64::from_le_bytes(std::array::from_fn(|i| unsafe {
+            *heap.base().add(0x10 + i)
+        }));
+        (r, cpu.state.x, cpu.mem.read_u64(0x8008).unwrap(), shared)
+    };
+    let want = run(ExecMode::Interp);
+    let got = run(ExecMode::Jit { threshold: 0 });
+    assert_ne!(
+        want.0.stop,
+        StopReason::CycleLimit,
+        "the loop ends at the brk"
+    );
+    assert_eq!(got.0.stop, want.0.stop);
+    assert_eq!(got.0.instructions, want.0.instructions);
+    assert_eq!(got.1, want.1);
+    assert_eq!((got.2, got.3), (want.2, want.3));
+    assert_eq!(want.2, 500, "x4 counted every iteration");
+    assert_eq!(want.3, 500 * 501 / 2, "the shared page summed them");
 }

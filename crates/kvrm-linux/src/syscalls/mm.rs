@@ -12,8 +12,7 @@ use crate::fd::LockFile;
 use crate::shared::HostShared;
 
 const PAGE_MASK: u64 = PAGE_SIZE - 1;
-/// Highest user address + 1 (48-bit virtual addresses).
-const USER_TOP: u64 = 1 << 48;
+use crate::abi::layout::USER_TOP;
 
 /// A backing and its first page, for pages that continue a shared mapping.
 type SharedTail = (Arc<dyn SharedBacking>, u64);

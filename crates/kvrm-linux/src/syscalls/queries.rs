@@ -58,7 +58,7 @@ impl LinuxProcess {
         let pages = len.div_ceil(PAGE_SIZE);
         if addr
             .checked_add(pages * PAGE_SIZE)
-            .is_none_or(|e| e > 1 << 48)
+            .is_none_or(|e| e > crate::abi::layout::USER_TOP)
         {
             return Err(ENOMEM);
         }

@@ -942,9 +942,16 @@ impl Emitter<'_> {
             Extend::Sign64 => self.sext(x, bits),
             Extend::Sign32 => {
                 let s = self.sext(x, bits);
-                self.b.ins().band_imm_s(s, 0xffff_ffff)
+                self.zext32(s)
             }
         })
+    }
+
+    /// The low 32 bits of `x`, zero-extended: a 32-bit move on the host
+    /// (a 64-bit AND with 0xffff_ffff needs its mask from memory).
+    pub(super) fn zext32(&mut self, x: ir::Value) -> ir::Value {
+        let low = self.b.ins().ireduce(types::I32, x);
+        self.b.ins().uextend(types::I64, low)
     }
 
     fn sext(&mut self, x: ir::Value, bits: u32) -> ir::Value {

@@ -13,11 +13,16 @@
 //! write into code, unmap, mprotect) drops exactly the blocks of the pages it
 //! names. Dropped code is not freed (Cranelift's JIT
 //! module frees only as a whole); a new module starts after `MAX_DEAD_BLOCKS`.
+//!
+//! With the default threshold, regions are compiled on a background thread
+//! (`compiler.rs`) while the dispatcher goes on interpreting them; lower
+//! thresholds (`jit:N` below 100, as tests use) compile at once.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder};
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -26,8 +31,10 @@ use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
-use kvrm_ir::opt::optimize;
 
+use compiler::{Built, Compiler, Job};
+
+mod compiler;
 pub(crate) mod emit;
 pub(crate) mod helpers;
 mod run;
@@ -197,8 +204,7 @@ const MAX_DEAD_BLOCKS: usize = 20_000;
 pub(crate) type BlockFn = unsafe extern "C" fn(*mut JitCtx) -> u64;
 
 /// The trampoline: `enter(ctx, block)` calls the block with the `tail`
-/// convention (budget `ctx.budget`) and returns its result; the block that
-/// returns leaves the budget it was given in `ctx.budget`.
+/// convention (budget `ctx.budget`) and returns its result, the budget left.
 pub(crate) type EnterFn = unsafe extern "C" fn(*mut JitCtx, BlockFn) -> u64;
 
 /// A slot of the direct-mapped front; compiled code reads it (offsets in
@@ -230,17 +236,29 @@ struct Compiled {
     _fallbacks: Vec<FallbackInfo>,
 }
 
+/// Thresholds from this one up compile on the background thread: blocks that
+/// hot can be interpreted a little longer while they compile.
+const BACKGROUND_THRESHOLD: u32 = 100;
+
+/// Heat of a block whose region is being compiled in the background.
+const QUEUED: u32 = u32::MAX - 1;
+
 /// The JIT state of one `Cpu`.
 pub struct Jit {
     threshold: u32,
-    /// Created on the first compilation (many CPUs never compile).
-    module: Option<JITModule>,
-    ctx: Option<Context>,
-    fctx: FunctionBuilderContext,
+    compiler: Arc<Mutex<Compiler>>,
+    /// Compile on the background thread; `results` receives its work.
+    background: bool,
+    results: Option<(Sender<Built>, Receiver<Built>)>,
+    /// Regions queued and not yet received.
+    pending: usize,
+    /// The other blocks of each queued region (by its start) that wait
+    /// for it (heat `QUEUED`).
+    waiting: PcMap<Vec<u64>>,
+    /// Counts calls that may drop code (pages invalidated, reset): a region
+    /// lifted before the count moved may hold stale code.
+    invalidations: u64,
     front: Box<[Entry; FRONT]>,
-    /// The trampoline into compiled code, built with the module.
-    enter: Option<EnterFn>,
-    tramps: Trampolines,
     blocks: PcMap<Compiled>,
     by_page: PcMap<Vec<u64>>,
     heat: PcMap<u32>,
@@ -343,9 +361,28 @@ fn define(module: &mut JITModule, ctx: &mut Context, name: &str) -> cranelift_mo
     id
 }
 
-/// A new module, its entry trampoline `enter(ctx, block)` and the slow-path
-/// trampolines.
-fn new_module(fctx: &mut FunctionBuilderContext) -> (JITModule, EnterFn, Trampolines) {
+/// The entry trampoline and the slow-path trampolines, shared by every
+/// block of the process.
+pub(crate) struct SharedEntry {
+    pub enter: EnterFn,
+    pub tramps: Trampolines,
+}
+
+/// The trampolines, built once in a module of their own that lives as long
+/// as the process.
+pub(crate) fn shared_entry() -> &'static SharedEntry {
+    static SHARED: OnceLock<SharedEntry> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let (module, enter, tramps) = trampolines(&mut FunctionBuilderContext::new());
+        // Never freed: every compiled block calls into it.
+        std::mem::forget(module);
+        SharedEntry { enter, tramps }
+    })
+}
+
+/// A new module with the entry trampoline `enter(ctx, block)` and the
+/// slow-path trampolines.
+fn trampolines(fctx: &mut FunctionBuilderContext) -> (JITModule, EnterFn, Trampolines) {
     let mut module = JITModule::new(JITBuilder::with_isa(
         host_isa(),
         cranelift_module::default_libcall_names(),
@@ -415,12 +452,13 @@ impl Jit {
     pub fn new(threshold: u32) -> Self {
         Jit {
             threshold,
-            module: None,
-            ctx: None,
-            fctx: FunctionBuilderContext::new(),
+            compiler: Arc::new(Mutex::new(Compiler::new())),
+            background: threshold >= BACKGROUND_THRESHOLD,
+            results: None,
+            pending: 0,
+            waiting: PcMap::default(),
+            invalidations: 0,
             front: Box::new(std::array::from_fn(no_entry)),
-            enter: None,
-            tramps: Trampolines::default(),
             blocks: PcMap::default(),
             by_page: PcMap::default(),
             heat: PcMap::default(),
@@ -441,7 +479,7 @@ impl Jit {
 
     /// The trampoline and the front, for `run_chain`.
     pub(crate) fn entry_points(&self) -> Option<(EnterFn, *const Entry)> {
-        Some((self.enter?, self.front.as_ptr()))
+        Some((shared_entry().enter, self.front.as_ptr()))
     }
 
     /// The compiled block at `pc`, if any.
@@ -464,8 +502,8 @@ impl Jit {
     /// Count an execution of the block at `pc`; true when it is hot.
     pub(crate) fn is_hot(&mut self, pc: u64) -> bool {
         let h = self.heat.entry(pc).or_insert(0);
-        if *h == u32::MAX {
-            return false; // could not be compiled
+        if *h >= QUEUED {
+            return false; // being compiled, or could not be
         }
         *h += 1;
         *h > self.threshold
@@ -485,92 +523,118 @@ impl Jit {
         self.heat.insert(pc, u32::MAX);
     }
 
-    /// Compile the region lifted at `region[0].start` (see `emit::translate`).
-    /// `flat`: the space has a window (see `emit::translate`).
-    pub(crate) fn compile(&mut self, mut region: Vec<kvrm_ir::Block>, flat: bool) -> Entry {
-        let t0 = Instant::now();
-        for block in region.iter_mut() {
-            optimize(block);
-        }
-        if self.dead > MAX_DEAD_BLOCKS {
+    /// Compile the region lifted at `region[0].start` (see `emit::translate`;
+    /// `flat`: the space has a window). At once, returning its entry, or on
+    /// the background thread (the entry arrives through [`Self::poll`]).
+    pub(crate) fn compile(&mut self, region: Vec<kvrm_ir::Block>, flat: bool) -> Option<Entry> {
+        if self.dead > MAX_DEAD_BLOCKS && self.pending == 0 {
             self.reset();
         }
-        if self.module.is_none() {
-            let (module, enter, tramps) = new_module(&mut self.fctx);
-            self.module = Some(module);
-            self.enter = Some(enter);
-            self.tramps = tramps;
-        }
-        let module = self.module.as_mut().expect("just made");
-        let ctx = self.ctx.get_or_insert_with(|| module.make_context());
-        let call_conv = module.isa().default_call_conv();
-        module.clear_context(ctx);
-        ctx.func.signature = emit::block_signature();
-        let frontend = module.isa().frontend_config();
-        let fallbacks = emit::translate(
-            &mut ctx.func,
-            &mut self.fctx,
-            &region,
-            call_conv,
-            frontend,
-            self.tramps,
-            flat,
-        );
-        let block = &region[0];
-        let name = format!("b{:x}_{}", block.start, self.stats.blocks_compiled);
-        let id = module
-            .declare_function(&name, Linkage::Local, &ctx.func.signature)
-            .unwrap_or_else(|e| panic!("kvrm jit: declare {name}: {e}"));
-        let dump = std::env::var_os("KVRM_JIT_DUMP").is_some();
-        ctx.want_disasm = dump;
-        module
-            .define_function(id, ctx)
-            .unwrap_or_else(|e| panic!("kvrm jit: compile {name}: {e:?}\n{block}"));
-        module
-            .finalize_definitions()
-            .unwrap_or_else(|e| panic!("kvrm jit: finalize {name}: {e}"));
-        if dump {
-            let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone());
-            for b in &region {
-                eprintln!("{b}");
+        let token = self.invalidations;
+        if self.background {
+            let start = region[0].start;
+            // The region's other blocks wait for it rather than queue
+            // regions of their own meanwhile.
+            let members: Vec<u64> = region[1..]
+                .iter()
+                .map(|b| b.start)
+                .filter(|pc| self.heat.get(pc).is_none_or(|&h| h < QUEUED))
+                .collect();
+            let reply = self.results.get_or_insert_with(channel).0.clone();
+            let job = Job {
+                compiler: self.compiler.clone(),
+                region,
+                flat,
+                token,
+                reply,
+            };
+            match compiler::submit(job) {
+                Ok(()) => {
+                    self.pending += 1;
+                    self.heat.insert(start, QUEUED);
+                    for &pc in &members {
+                        self.heat.insert(pc, QUEUED);
+                    }
+                    self.waiting.insert(start, members);
+                    return None;
+                }
+                // No compile thread: compile here from now on.
+                Err(job) => {
+                    self.background = false;
+                    return self.compile(job.region, flat);
+                }
             }
-            eprintln!("{}\n{}", ctx.func.display(), vcode.unwrap_or_default());
         }
-        let ptr = module.get_finalized_function(id);
-        if std::env::var_os("KVRM_JIT_PERFMAP").is_some() {
-            let size = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
-            perf_map(ptr as u64, size, &name);
+        let built = self
+            .compiler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .compile(region, flat, token);
+        Some(self.install(built))
+    }
+
+    /// Install the regions the background thread finished.
+    #[inline]
+    pub(crate) fn poll(&mut self) {
+        if self.pending == 0 {
+            return;
         }
-        // SAFETY: the function was built with `emit::block_signature`, which
-        // `BlockFn` stands for (called only through `enter`, which uses it).
-        let code: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
+        while let Some(built) = self.results.as_ref().and_then(|(_, rx)| rx.try_recv().ok()) {
+            self.pending -= 1;
+            let members = self.waiting.remove(&built.start).unwrap_or_default();
+            if built.token == self.invalidations {
+                // Warm: regions compiled later take them in; hot again if
+                // entered often from outside this one.
+                for pc in members {
+                    self.heat.insert(pc, self.threshold / 2);
+                }
+                self.install(built);
+            } else {
+                // Lifted from code that has changed since: drop it, and let
+                // its blocks count their way back up.
+                self.dead += 1;
+                self.heat.remove(&built.start);
+                for pc in members {
+                    self.heat.remove(&pc);
+                }
+            }
+        }
+    }
+
+    fn install(&mut self, built: Built) -> Entry {
         self.stats.blocks_compiled += 1;
-        self.stats.fallbacks_compiled += region.iter().map(|b| b.fallbacks() as u64).sum::<u64>();
-        self.stats.compile_time += t0.elapsed();
-        let len = block.guest_len;
+        self.stats.fallbacks_compiled += built.fallbacks_compiled;
+        self.stats.compile_time += built.time;
+        // Hot, and no longer queued: regions compiled later take it in.
+        self.heat.insert(
+            built.start,
+            self.threshold.saturating_add(1).min(QUEUED - 1),
+        );
         self.blocks.insert(
-            block.start,
+            built.start,
             Compiled {
-                code,
-                len,
-                _fallbacks: fallbacks,
+                code: built.code,
+                len: built.len,
+                _fallbacks: built.fallbacks,
             },
         );
         self.by_page
-            .entry(block.start >> 12)
+            .entry(built.start >> 12)
             .or_default()
-            .push(block.start);
+            .push(built.start);
         let e = Entry {
-            pc: block.start,
-            code: Some(code),
-            len: len as u64,
+            pc: built.start,
+            code: Some(built.code),
+            len: built.len as u64,
         };
-        self.front[Self::slot(block.start)] = e;
+        self.front[Self::slot(built.start)] = e;
         e
     }
 
     /// Drop the blocks built from `page` (its code changed or went away).
     pub(crate) fn invalidate_page(&mut self, page: u64) {
+        // Regions being compiled may come from this page.
+        self.invalidations += 1;
         let Some(pcs) = self.by_page.remove(&page) else {
             return;
         };
@@ -599,13 +663,14 @@ impl Jit {
     /// this is called between blocks).
     fn reset(&mut self) {
         self.invalidate_all();
-        self.ctx = None;
-        self.enter = None;
-        if let Some(old) = self.module.take() {
-            // SAFETY: every block of the old module was dropped from the cache
-            // above and none is on the stack (compilation happens between blocks).
-            unsafe { old.free_memory() };
-        }
+        self.invalidations += 1;
+        // Every block of the old module was dropped from the cache above,
+        // none is on the stack (compilation happens between blocks) and none
+        // is on its way (no region is pending).
+        self.compiler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .reset();
         self.dead = 0;
     }
 
@@ -615,11 +680,9 @@ impl Jit {
 impl Drop for Jit {
     fn drop(&mut self) {
         self.print_profile();
+        // The code goes with the last holder of the compiler (this `Jit`, or
+        // the compile thread finishing a region of it).
         self.blocks.clear();
-        if let Some(old) = self.module.take() {
-            // SAFETY: the cache is empty and no block runs while the Jit is dropped.
-            unsafe { old.free_memory() };
-        }
     }
 }
 

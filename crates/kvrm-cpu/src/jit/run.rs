@@ -42,6 +42,7 @@ impl Cpu {
                     None => continue,
                 }
             };
+            jit.poll();
             let mut entry = jit.lookup(pc);
             if entry.is_none() && jit.is_hot(pc) {
                 entry = self.compile_block(pc);
@@ -116,7 +117,7 @@ impl Cpu {
             next += 1;
         }
         let flat = self.mem.flat_addend().is_some();
-        Some(self.jit.as_mut()?.compile(region, flat))
+        self.jit.as_mut()?.compile(region, flat)
     }
 
     /// Run compiled blocks from `first`; each chains to the next compiled
@@ -132,6 +133,8 @@ impl Cpu {
         else {
             return (0, None);
         };
+        // Blocks return the budget left with `STOP_BIT` beside it.
+        let budget = budget.min(STOP_BIT - 1);
         let (tlb_read, tlb_write) = self.mem.tlb_arrays();
         let cpu: *mut Cpu = self;
         let mut ctx = JitCtx {

@@ -37,6 +37,23 @@ fn tight_loop_compiles_and_counts_exactly() {
 }
 
 #[test]
+fn an_unbounded_budget_runs_to_the_stop() {
+    let iters = 100_000u64;
+    let prog = kvrm_isa::programs::Microbench::TightLoop.program(iters);
+    for threshold in [0, 1000] {
+        let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");
+        cpu.load_program(&prog, 0).expect("load");
+        cpu.set_exec_mode(ExecMode::Jit { threshold });
+        let r = cpu.run(u64::MAX);
+        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
+        assert_eq!(
+            r.instructions,
+            kvrm_isa::programs::Microbench::TightLoop.instructions(iters)
+        );
+    }
+}
+
+#[test]
 fn budget_stops_are_exact_in_loops() {
     let words = [0x9100_0421, 0x17ff_ffff]; // add x1,x1,#1; b .-4
     let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });

@@ -71,13 +71,13 @@ impl Emitter<'_> {
                 let p = x(self, 0);
                 self.b.ins().bswap(p)
             }
-            Op::Zext8 | Op::Zext16 | Op::Zext32 => {
+            Op::Zext32 => {
                 let p = x(self, 0);
-                let mask = match op {
-                    Op::Zext8 => 0xff,
-                    Op::Zext16 => 0xffff,
-                    _ => 0xffff_ffff,
-                };
+                self.zext32(p)
+            }
+            Op::Zext8 | Op::Zext16 => {
+                let p = x(self, 0);
+                let mask = if op == Op::Zext8 { 0xff } else { 0xffff };
                 self.b.ins().band_imm_s(p, mask)
             }
             Op::Sext8 | Op::Sext16 | Op::Sext32 => {
@@ -115,7 +115,7 @@ impl Emitter<'_> {
                 let (r, top) = if op == Op::LogicFlags {
                     (r, 63)
                 } else {
-                    (self.b.ins().band_imm_s(r, 0xffff_ffff), 31)
+                    (self.zext32(r), 31)
                 };
                 let n = self.b.ins().ushr_imm_s(r, top);
                 let n = self.b.ins().band_imm_s(n, 1);
@@ -181,14 +181,14 @@ impl Emitter<'_> {
 
     /// The 32-bit flags, from the low halves.
     fn flags32(&mut self, sub: bool, p: ir::Value, q: ir::Value) -> ir::Value {
-        let p = self.b.ins().band_imm_s(p, 0xffff_ffff);
-        let q = self.b.ins().band_imm_s(q, 0xffff_ffff);
+        let p = self.zext32(p);
+        let q = self.zext32(q);
         let wide = if sub {
             self.b.ins().isub(p, q)
         } else {
             self.b.ins().iadd(p, q)
         };
-        let r = self.b.ins().band_imm_s(wide, 0xffff_ffff);
+        let r = self.zext32(wide);
         let n = self.b.ins().ushr_imm_s(r, 31);
         let z = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
         let z = self.b2i(z);

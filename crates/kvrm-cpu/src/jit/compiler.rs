@@ -1,0 +1,184 @@
+//! Where regions become machine code: a [`Compiler`] (a Cranelift module and
+//! its contexts) per `Jit`, used on the dispatcher's thread or by the compile
+//! thread, which serves every `Jit` of the process in turn.
+//!
+//! With a background compiler the dispatcher hands a lifted region to the
+//! compile thread and goes on interpreting; it installs the code when it
+//! arrives, unless code pages changed since the region was lifted (the
+//! result is then dropped and the block counts its way back up). Guest
+//! results do not depend on when code arrives: compiled code and the
+//! interpreter give the same states and counts.
+
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module};
+use kvrm_ir::opt::optimize;
+
+use super::helpers::FallbackInfo;
+use super::{emit, host_isa, perf_map, shared_entry, BlockFn};
+
+/// A compiled region, on its way to the code cache.
+pub(crate) struct Built {
+    /// Guest pc of the region's first block and its length in instructions.
+    pub start: u64,
+    pub len: u32,
+    pub code: BlockFn,
+    /// Pointed to by the code.
+    pub fallbacks: Vec<FallbackInfo>,
+    pub fallbacks_compiled: u64,
+    pub time: Duration,
+    /// The `Jit`'s invalidation count when the region was lifted.
+    pub token: u64,
+}
+
+/// A Cranelift module for one `Jit`'s blocks, and the contexts reused for
+/// each compilation. Dropping it frees the code: only when no block of it
+/// can run (its `Jit` is gone).
+pub(crate) struct Compiler {
+    module: Option<JITModule>,
+    ctx: Option<Context>,
+    fctx: FunctionBuilderContext,
+    /// Functions compiled, for their names.
+    count: u64,
+}
+
+impl Compiler {
+    pub fn new() -> Self {
+        Compiler {
+            module: None,
+            ctx: None,
+            fctx: FunctionBuilderContext::new(),
+            count: 0,
+        }
+    }
+
+    /// Optimise and compile `region` (its first block is the entry; see
+    /// `emit::translate`).
+    pub fn compile(&mut self, mut region: Vec<kvrm_ir::Block>, flat: bool, token: u64) -> Built {
+        let t0 = Instant::now();
+        for block in region.iter_mut() {
+            optimize(block);
+        }
+        let module = self.module.get_or_insert_with(|| {
+            JITModule::new(JITBuilder::with_isa(
+                host_isa(),
+                cranelift_module::default_libcall_names(),
+            ))
+        });
+        let ctx = self.ctx.get_or_insert_with(|| module.make_context());
+        let call_conv = module.isa().default_call_conv();
+        module.clear_context(ctx);
+        ctx.func.signature = emit::block_signature();
+        let frontend = module.isa().frontend_config();
+        let fallbacks = emit::translate(
+            &mut ctx.func,
+            &mut self.fctx,
+            &region,
+            call_conv,
+            frontend,
+            shared_entry().tramps,
+            flat,
+        );
+        let block = &region[0];
+        let name = format!("b{:x}_{}", block.start, self.count);
+        self.count += 1;
+        let id = module
+            .declare_function(&name, Linkage::Local, &ctx.func.signature)
+            .unwrap_or_else(|e| panic!("kvrm jit: declare {name}: {e}"));
+        let dump = std::env::var_os("KVRM_JIT_DUMP").is_some();
+        ctx.want_disasm = dump;
+        module
+            .define_function(id, ctx)
+            .unwrap_or_else(|e| panic!("kvrm jit: compile {name}: {e:?}\n{block}"));
+        module
+            .finalize_definitions()
+            .unwrap_or_else(|e| panic!("kvrm jit: finalize {name}: {e}"));
+        if dump {
+            let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone());
+            for b in &region {
+                eprintln!("{b}");
+            }
+            eprintln!("{}\n{}", ctx.func.display(), vcode.unwrap_or_default());
+        }
+        let ptr = module.get_finalized_function(id);
+        if std::env::var_os("KVRM_JIT_PERFMAP").is_some() {
+            let size = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+            perf_map(ptr as u64, size, &name);
+        }
+        // SAFETY: the function was built with `emit::block_signature`, which
+        // `BlockFn` stands for (called only through `enter`, which uses it).
+        let code: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
+        Built {
+            start: block.start,
+            len: block.guest_len,
+            code,
+            fallbacks,
+            fallbacks_compiled: region.iter().map(|b| b.fallbacks() as u64).sum(),
+            time: t0.elapsed(),
+            token,
+        }
+    }
+
+    /// Free all code compiled so far and start a new module. The caller
+    /// guarantees that none of it runs again.
+    pub fn reset(&mut self) {
+        self.ctx = None;
+        if let Some(old) = self.module.take() {
+            // SAFETY: the caller's guarantee.
+            unsafe { old.free_memory() };
+        }
+    }
+}
+
+impl Drop for Compiler {
+    fn drop(&mut self) {
+        // No block of this module can run: its `Jit` is gone.
+        self.reset();
+    }
+}
+
+/// A region for the compile thread, and where to send the result.
+pub(crate) struct Job {
+    pub compiler: Arc<Mutex<Compiler>>,
+    pub region: Vec<kvrm_ir::Block>,
+    pub flat: bool,
+    pub token: u64,
+    pub reply: Sender<Built>,
+}
+
+/// Queue `job` for the compile thread (started on first use); gives it back
+/// if there is no such thread (the host refused to start one).
+pub(crate) fn submit(job: Job) -> Result<(), Job> {
+    static QUEUE: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = channel::<Job>();
+        std::thread::Builder::new()
+            .name("kvrm-jit".into())
+            .spawn(move || {
+                for job in rx {
+                    let built = job
+                        .compiler
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .compile(job.region, job.flat, job.token);
+                    // The `Jit` may be gone: its code is then dropped here.
+                    let _ = job.reply.send(built);
+                }
+            })
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    match queue {
+        Some(q) => q
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|e| e.0),
+        None => Err(job),
+    }
+}

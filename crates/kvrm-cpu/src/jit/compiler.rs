@@ -9,6 +9,7 @@
 //! results do not depend on when code arrives: compiled code and the
 //! interpreter give the same states and counts.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -149,6 +150,9 @@ pub(crate) struct Job {
     pub flat: bool,
     pub token: u64,
     pub reply: Sender<Built>,
+    /// Counts the results sent on `reply` (read without touching the
+    /// channel by a dispatcher waiting for one).
+    pub sent: Arc<AtomicUsize>,
 }
 
 /// Queue `job` for the compile thread (started on first use); gives it back
@@ -167,7 +171,9 @@ pub(crate) fn submit(job: Job) -> Result<(), Job> {
                         .unwrap_or_else(|p| p.into_inner())
                         .compile(job.region, job.flat, job.token);
                     // The `Jit` may be gone: its code is then dropped here.
-                    let _ = job.reply.send(built);
+                    if job.reply.send(built).is_ok() {
+                        job.sent.fetch_add(1, Ordering::Release);
+                    }
                 }
             })
             .ok()

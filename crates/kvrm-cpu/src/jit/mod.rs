@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -252,6 +253,9 @@ pub struct Jit {
     results: Option<(Sender<Built>, Receiver<Built>)>,
     /// Regions queued and not yet received.
     pending: usize,
+    /// Results the compile thread sent, and how many of them were received.
+    sent: Arc<AtomicUsize>,
+    received: usize,
     /// The other blocks of each queued region (by its start) that wait
     /// for it (heat `QUEUED`).
     waiting: PcMap<Vec<u64>>,
@@ -456,6 +460,8 @@ impl Jit {
             background: threshold >= BACKGROUND_THRESHOLD,
             results: None,
             pending: 0,
+            sent: Arc::new(AtomicUsize::new(0)),
+            received: 0,
             waiting: PcMap::default(),
             invalidations: 0,
             front: Box::new(std::array::from_fn(no_entry)),
@@ -547,6 +553,7 @@ impl Jit {
                 flat,
                 token,
                 reply,
+                sent: self.sent.clone(),
             };
             match compiler::submit(job) {
                 Ok(()) => {
@@ -576,11 +583,12 @@ impl Jit {
     /// Install the regions the background thread finished.
     #[inline]
     pub(crate) fn poll(&mut self) {
-        if self.pending == 0 {
+        if self.pending == 0 || self.sent.load(Ordering::Acquire) == self.received {
             return;
         }
         while let Some(built) = self.results.as_ref().and_then(|(_, rx)| rx.try_recv().ok()) {
             self.pending -= 1;
+            self.received += 1;
             let members = self.waiting.remove(&built.start).unwrap_or_default();
             if built.token == self.invalidations {
                 // Warm: regions compiled later take them in; hot again if

@@ -5,17 +5,13 @@
 //! With a background compiler the dispatcher hands a lifted region to the
 //! compile thread and goes on interpreting; it installs the code when it
 //! arrives, unless code pages changed since the region was lifted (the
-//! result is then dropped and the block counts its way back up). A region
-//! is compiled twice: first quickly (Cranelift without optimisation), so
-//! that the interpreter stops running it soon, then optimised, replacing
-//! the quick code; quick jobs go first. Guest results do not depend on when
-//! code arrives: compiled code and the interpreter give the same states and
-//! counts.
+//! result is then dropped and the block counts its way back up). Guest
+//! results do not depend on when code arrives: compiled code and the
+//! interpreter give the same states and counts.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::Sender;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::Context;
@@ -39,18 +35,13 @@ pub(crate) struct Built {
     pub time: Duration,
     /// The `Jit`'s invalidation count when the region was lifted.
     pub token: u64,
-    /// The first, unoptimised tier: `region` comes back for the second.
-    pub quick: bool,
-    pub flat: bool,
-    pub region: Vec<kvrm_ir::Block>,
 }
 
 /// A Cranelift module for one `Jit`'s blocks, and the contexts reused for
 /// each compilation. Dropping it frees the code: only when no block of it
 /// can run (its `Jit` is gone).
 pub(crate) struct Compiler {
-    /// The optimised tier's module and the quick tier's.
-    modules: [Option<JITModule>; 2],
+    module: Option<JITModule>,
     ctx: Option<Context>,
     fctx: FunctionBuilderContext,
     /// Functions compiled, for their names.
@@ -60,7 +51,7 @@ pub(crate) struct Compiler {
 impl Compiler {
     pub fn new() -> Self {
         Compiler {
-            modules: [None, None],
+            module: None,
             ctx: None,
             fctx: FunctionBuilderContext::new(),
             count: 0,
@@ -68,21 +59,15 @@ impl Compiler {
     }
 
     /// Optimise and compile `region` (its first block is the entry; see
-    /// `emit::translate`); `quick`: the first tier.
-    pub fn compile(
-        &mut self,
-        mut region: Vec<kvrm_ir::Block>,
-        flat: bool,
-        token: u64,
-        quick: bool,
-    ) -> Built {
+    /// `emit::translate`).
+    pub fn compile(&mut self, mut region: Vec<kvrm_ir::Block>, flat: bool, token: u64) -> Built {
         let t0 = Instant::now();
         for block in region.iter_mut() {
             optimize(block);
         }
-        let module = self.modules[usize::from(quick)].get_or_insert_with(|| {
+        let module = self.module.get_or_insert_with(|| {
             JITModule::new(JITBuilder::with_isa(
-                host_isa(quick),
+                host_isa(),
                 cranelift_module::default_libcall_names(),
             ))
         });
@@ -101,12 +86,7 @@ impl Compiler {
             flat,
         );
         let block = &region[0];
-        let name = format!(
-            "b{:x}_{}{}",
-            block.start,
-            self.count,
-            if quick { "q" } else { "" }
-        );
+        let name = format!("b{:x}_{}", block.start, self.count);
         self.count += 1;
         let id = module
             .declare_function(&name, Linkage::Local, &ctx.func.signature)
@@ -134,19 +114,14 @@ impl Compiler {
         // SAFETY: the function was built with `emit::block_signature`, which
         // `BlockFn` stands for (called only through `enter`, which uses it).
         let code: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
-        let (start, len) = (block.start, block.guest_len);
-        let fallbacks_compiled = region.iter().map(|b| b.fallbacks() as u64).sum();
         Built {
-            start,
-            len,
+            start: block.start,
+            len: block.guest_len,
             code,
             fallbacks,
-            fallbacks_compiled,
+            fallbacks_compiled: region.iter().map(|b| b.fallbacks() as u64).sum(),
             time: t0.elapsed(),
             token,
-            quick,
-            flat,
-            region: if quick { region } else { Vec::new() },
         }
     }
 
@@ -154,7 +129,7 @@ impl Compiler {
     /// guarantees that none of it runs again.
     pub fn reset(&mut self) {
         self.ctx = None;
-        for old in self.modules.iter_mut().filter_map(Option::take) {
+        if let Some(old) = self.module.take() {
             // SAFETY: the caller's guarantee.
             unsafe { old.free_memory() };
         }
@@ -174,63 +149,42 @@ pub(crate) struct Job {
     pub region: Vec<kvrm_ir::Block>,
     pub flat: bool,
     pub token: u64,
-    pub quick: bool,
     pub reply: Sender<Built>,
     /// Counts the results sent on `reply` (read without touching the
     /// channel by a dispatcher waiting for one).
     pub sent: Arc<AtomicUsize>,
 }
 
-/// Jobs for the compile thread: quick ones first.
-#[derive(Default)]
-struct Queue {
-    jobs: Mutex<[VecDeque<Job>; 2]>,
-    ready: Condvar,
-}
-
-impl Queue {
-    fn take(&self) -> Job {
-        let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if let Some(job) = jobs[1].pop_front().or_else(|| jobs[0].pop_front()) {
-                return job;
-            }
-            jobs = self.ready.wait(jobs).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
-
 /// Queue `job` for the compile thread (started on first use); gives it back
 /// if there is no such thread (the host refused to start one).
 pub(crate) fn submit(job: Job) -> Result<(), Job> {
-    static QUEUE: OnceLock<Option<Arc<Queue>>> = OnceLock::new();
+    static QUEUE: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
-        let queue = Arc::new(Queue::default());
-        let q = queue.clone();
+        let (tx, rx) = channel::<Job>();
         std::thread::Builder::new()
             .name("kvrm-jit".into())
-            .spawn(move || loop {
-                let job = q.take();
-                let built = job
-                    .compiler
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .compile(job.region, job.flat, job.token, job.quick);
-                // The `Jit` may be gone: its code is then dropped here.
-                if job.reply.send(built).is_ok() {
-                    job.sent.fetch_add(1, Ordering::Release);
+            .spawn(move || {
+                for job in rx {
+                    let built = job
+                        .compiler
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .compile(job.region, job.flat, job.token);
+                    // The `Jit` may be gone: its code is then dropped here.
+                    if job.reply.send(built).is_ok() {
+                        job.sent.fetch_add(1, Ordering::Release);
+                    }
                 }
             })
             .ok()
-            .map(|_| queue)
+            .map(|_| Mutex::new(tx))
     });
     match queue {
-        Some(q) => {
-            let tier = usize::from(job.quick);
-            q.jobs.lock().unwrap_or_else(|p| p.into_inner())[tier].push_back(job);
-            q.ready.notify_one();
-            Ok(())
-        }
+        Some(q) => q
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|e| e.0),
         None => Err(job),
     }
 }

@@ -264,8 +264,6 @@ pub struct Jit {
     invalidations: u64,
     front: Box<[Entry; FRONT]>,
     blocks: PcMap<Compiled>,
-    /// Blocks replaced by their optimised tier (kept until a reset).
-    retired: Vec<Compiled>,
     by_page: PcMap<Vec<u64>>,
     heat: PcMap<u32>,
     dead: usize,
@@ -322,35 +320,26 @@ fn perf_map(addr: u64, size: usize, name: &str) {
     }
 }
 
-/// The host ISA, built once per process: `quick` for the first tier of a
-/// background compilation (no optimisation, single-pass register
-/// allocation: about three times faster to compile, about half as fast to
-/// run), else the optimising one.
-fn host_isa(quick: bool) -> OwnedTargetIsa {
-    static ISA: [OnceLock<OwnedTargetIsa>; 2] = [OnceLock::new(), OnceLock::new()];
-    ISA[usize::from(quick)]
-        .get_or_init(|| {
-            let mut flags = settings::builder();
-            // Fixed names and values of this Cranelift version.
-            if quick {
-                let _ = flags.set("opt_level", "none");
-                let _ = flags.set("regalloc_algorithm", "single_pass");
-            } else {
-                let _ = flags.set("opt_level", "speed");
-            }
-            let _ = flags.set("use_colocated_libcalls", "false");
-            let _ = flags.set("is_pic", "false");
-            // Cranelift's tail calls (block chaining) need frame pointers.
-            let _ = flags.set("preserve_frame_pointers", "true");
-            // The IR verifier costs a fifth of compile time; kvrm_ir verifies
-            // its own blocks and the fuzzer and oracle tests check the code.
-            let _ = flags.set("enable_verifier", "false");
-            cranelift_native::builder()
-                .unwrap_or_else(|m| panic!("kvrm jit: host not supported by Cranelift: {m}"))
-                .finish(settings::Flags::new(flags))
-                .unwrap_or_else(|e| panic!("kvrm jit: {e}"))
-        })
-        .clone()
+/// The host ISA, built once per process.
+fn host_isa() -> OwnedTargetIsa {
+    static ISA: OnceLock<OwnedTargetIsa> = OnceLock::new();
+    ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        // Fixed names and values of this Cranelift version.
+        let _ = flags.set("opt_level", "speed");
+        let _ = flags.set("use_colocated_libcalls", "false");
+        let _ = flags.set("is_pic", "false");
+        // Cranelift's tail calls (block chaining) need frame pointers.
+        let _ = flags.set("preserve_frame_pointers", "true");
+        // The IR verifier costs a fifth of compile time; kvrm_ir verifies
+        // its own blocks and the fuzzer and oracle tests check the code.
+        let _ = flags.set("enable_verifier", "false");
+        cranelift_native::builder()
+            .unwrap_or_else(|m| panic!("kvrm jit: host not supported by Cranelift: {m}"))
+            .finish(settings::Flags::new(flags))
+            .unwrap_or_else(|e| panic!("kvrm jit: {e}"))
+    })
+    .clone()
 }
 
 /// Addresses of the slow-path trampolines, built with each module, one per
@@ -399,7 +388,7 @@ pub(crate) fn shared_entry() -> &'static SharedEntry {
 /// slow-path trampolines.
 fn trampolines(fctx: &mut FunctionBuilderContext) -> (JITModule, EnterFn, Trampolines) {
     let mut module = JITModule::new(JITBuilder::with_isa(
-        host_isa(false),
+        host_isa(),
         cranelift_module::default_libcall_names(),
     ));
     let call_conv = module.isa().default_call_conv();
@@ -477,7 +466,6 @@ impl Jit {
             invalidations: 0,
             front: Box::new(std::array::from_fn(no_entry)),
             blocks: PcMap::default(),
-            retired: Vec::new(),
             by_page: PcMap::default(),
             heat: PcMap::default(),
             dead: 0,
@@ -558,7 +546,15 @@ impl Jit {
                 .map(|b| b.start)
                 .filter(|pc| self.heat.get(pc).is_none_or(|&h| h < QUEUED))
                 .collect();
-            let job = self.job(region, flat, true);
+            let reply = self.results.get_or_insert_with(channel).0.clone();
+            let job = Job {
+                compiler: self.compiler.clone(),
+                region,
+                flat,
+                token,
+                reply,
+                sent: self.sent.clone(),
+            };
             match compiler::submit(job) {
                 Ok(()) => {
                     self.pending += 1;
@@ -580,21 +576,8 @@ impl Jit {
             .compiler
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .compile(region, flat, token, false);
+            .compile(region, flat, token);
         Some(self.install(built))
-    }
-
-    /// A job for the compile thread, replying to this `Jit`.
-    fn job(&mut self, region: Vec<kvrm_ir::Block>, flat: bool, quick: bool) -> Job {
-        Job {
-            compiler: self.compiler.clone(),
-            region,
-            flat,
-            token: self.invalidations,
-            quick,
-            reply: self.results.get_or_insert_with(channel).0.clone(),
-            sent: self.sent.clone(),
-        }
     }
 
     /// Install the regions the background thread finished.
@@ -603,19 +586,9 @@ impl Jit {
         if self.pending == 0 || self.sent.load(Ordering::Acquire) == self.received {
             return;
         }
-        while let Some(mut built) = self.results.as_ref().and_then(|(_, rx)| rx.try_recv().ok()) {
+        while let Some(built) = self.results.as_ref().and_then(|(_, rx)| rx.try_recv().ok()) {
             self.pending -= 1;
             self.received += 1;
-            if !built.quick {
-                // The optimised code of an installed region replaces its
-                // quick code, unless the region's code changed meanwhile.
-                if built.token == self.invalidations && self.blocks.contains_key(&built.start) {
-                    self.install(built);
-                } else {
-                    self.dead += 1;
-                }
-                continue;
-            }
             let members = self.waiting.remove(&built.start).unwrap_or_default();
             if built.token == self.invalidations {
                 // Warm: regions compiled later take them in; hot again if
@@ -623,13 +596,7 @@ impl Jit {
                 for pc in members {
                     self.heat.insert(pc, self.threshold / 2);
                 }
-                let region = std::mem::take(&mut built.region);
-                let flat = built.flat;
                 self.install(built);
-                let job = self.job(region, flat, false);
-                if compiler::submit(job).is_ok() {
-                    self.pending += 1;
-                }
             } else {
                 // Lifted from code that has changed since: drop it, and let
                 // its blocks count their way back up.
@@ -651,7 +618,7 @@ impl Jit {
             built.start,
             self.threshold.saturating_add(1).min(QUEUED - 1),
         );
-        let old = self.blocks.insert(
+        self.blocks.insert(
             built.start,
             Compiled {
                 code: built.code,
@@ -659,12 +626,6 @@ impl Jit {
                 _fallbacks: built.fallbacks,
             },
         );
-        if let Some(old) = old {
-            // Replaced by its optimised tier: its code stays until the next
-            // reset, so does what it points to.
-            self.retired.push(old);
-            self.dead += 1;
-        }
         self.by_page
             .entry(built.start >> 12)
             .or_default()
@@ -718,7 +679,6 @@ impl Jit {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .reset();
-        self.retired.clear();
         self.dead = 0;
     }
 

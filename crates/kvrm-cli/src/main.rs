@@ -148,8 +148,8 @@ struct RunArgs {
     #[arg(long)]
     deterministic: bool,
     /// How guest code runs: `interp` (the interpreter) or `jit` (hot blocks compiled, the
-    /// rest interpreted; same results and instruction counts); `jit:N` compiles blocks that
-    /// ran N times. Default: `jit` on the CPU backend, `interp` on CUDA (whose JIT compiles
+    /// rest interpreted, compiled on a background thread; same results and instruction
+    /// counts); `jit:N` compiles blocks that ran N times (below 100: at once). Default: `jit` on the CPU backend, `interp` on CUDA (whose JIT compiles
     /// through NVRTC, in seconds).
     #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
     engine: Option<kvrm_cpu::ExecMode>,

@@ -369,3 +369,29 @@ fn compiled_accesses_reach_window_and_shared_pages_alike() {
     assert_eq!(want.2, 500, "x4 counted every iteration");
     assert_eq!(want.3, 500 * 501 / 2, "the shared page summed them");
 }
+
+#[test]
+fn background_compilation_changes_no_result() {
+    // add x1, x1, #1; subs x2, x2, #1; b.ne .-8; brk
+    let words = [0x9100_0421, 0xf100_0442, 0x54ff_ffc1, BRK];
+    let mut jit = cpu_with(&words, ExecMode::JIT);
+    let mut interp = cpu_with(&words, ExecMode::Interp);
+    jit.state.x[2] = 1 << 40;
+    interp.state.x[2] = 1 << 40;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // The compiled loop arrives from the compile thread while it runs.
+    while jit.jit_stats().expect("jit").blocks_compiled < 1 {
+        let (a, b) = (jit.run(100_000), interp.run(100_000));
+        assert_eq!((a.stop, a.instructions), (b.stop, b.instructions));
+        assert_eq!(jit.state, interp.state);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no compiled code arrived: {:?}",
+            jit.jit_stats()
+        );
+    }
+    let (a, b) = (jit.run(1_000_001), interp.run(1_000_001));
+    assert_eq!((a.stop, a.instructions), (b.stop, b.instructions));
+    assert_eq!(jit.state, interp.state);
+    assert!(jit.jit_stats().expect("jit").insns_compiled > 0);
+}

@@ -21,7 +21,7 @@ use cranelift_module::{Linkage, Module};
 use kvrm_ir::opt::optimize;
 
 use super::helpers::FallbackInfo;
-use super::{emit, host_isa, perf_map, shared_entry, BlockFn};
+use super::{emit, host_isa, perf_map, BlockFn};
 
 /// A compiled region, on its way to the code cache.
 pub(crate) struct Built {
@@ -82,7 +82,6 @@ impl Compiler {
             &region,
             call_conv,
             frontend,
-            shared_entry().tramps,
             flat,
         );
         let block = &region[0];

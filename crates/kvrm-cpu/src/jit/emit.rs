@@ -1,9 +1,14 @@
 //! IR block to Cranelift function `extern "C" fn(*mut JitCtx) -> u64`.
 //!
-//! Guest registers the block mentions live in Cranelift variables: loaded
-//! from the state at entry and after every fallback (which may change any)
-//! when the code after that point may read them before writing them,
-//! stored back at every exit and before every fallback. A block is given
+//! Inside a guest block, registers live in Cranelift variables, loaded from
+//! the state where first read (again after a fallback, which may change
+//! any) and stored back at every exit and before every fallback if set.
+//! Between the guest blocks of a region, a register stays in a host
+//! register only if the block jumped to reads it before writing it and the
+//! region sets it (a block parameter); the jump stores the other changed
+//! registers and the flags. Loops thus carry just what they read, which
+//! keeps their registers out of stack slots; registers the region never
+//! sets are read from the state at each use. A block is given
 //! the number of instructions it may retire (its budget) and every exit
 //! returns what is left of it, with [`STOP_BIT`] set when a helper stopped
 //! the guest (fault, or a fallback's stop); state and pc are then exactly
@@ -143,7 +148,6 @@ struct Emitter<'a> {
     blk: &'a IrBlock,
     ctx: ir::Value,
     state: ir::Value,
-    tramps: super::Trampolines,
     regs: [Option<Variable>; 32],
     /// The lazy flags (kind, a, b: see `JitCtx::flag_kind`), if the block
     /// reads or writes them.
@@ -164,15 +168,24 @@ struct Emitter<'a> {
     /// Index and pc of the guest instruction being emitted.
     k: u32,
     pc: u64,
-    /// Some block branches to a block of the region (the function has
-    /// internal edges: loops or a region of several blocks).
-    internal: bool,
+    /// Per guest block, the registers it receives in host registers
+    /// (block parameters, in ascending order) from the blocks that jump to
+    /// it: those it reads before writing and that the region sets. Every
+    /// other register is in the state at a block's start.
+    carried: Vec<u64>,
+    /// Registers whose variables hold their values in the current guest
+    /// block (received, set, or loaded there); the others are read from the
+    /// state.
+    here: u64,
     /// The instruction being emitted stores to memory: before the next one
     /// (or a chained exit) the block checks `JitCtx::code_written`.
     store_in_insn: bool,
     /// The space has a window (`JitCtx::flat_addend`): loads and stores
     /// check the entries' flat tags and add the window's addend.
     flat: bool,
+    /// The flag variables were defined in the current guest block (flags
+    /// from before it are read from the context).
+    flags_here: bool,
 }
 
 /// Translate `region` into `func`: its first block is the entry; a branch
@@ -184,7 +197,6 @@ pub fn translate(
     region: &[IrBlock],
     call_conv: CallConv,
     frontend: TargetFrontendConfig,
-    tramps: super::Trampolines,
     flat: bool,
 ) -> Vec<FallbackInfo> {
     let sigs = Sigs {
@@ -208,11 +220,12 @@ pub fn translate(
 
     let mut regs = [None; 32];
     let mut flags = None;
-    let mut internal = false;
-    let member = |pc: Arg| region.iter().any(|m| Arg::Imm(m.start) == pc);
     for inst in region.iter().flat_map(|blk| &blk.insts) {
         match inst.op {
-            Op::GetReg | Op::SetReg => {
+            // Registers the region never sets are read from the state at
+            // each use (it holds them: only a fallback writes them, straight
+            // into the state).
+            Op::SetReg => {
                 let r = inst.args[0].reg() as usize;
                 if regs[r].is_none() {
                     regs[r] = Some(b.declare_var(types::I64));
@@ -221,15 +234,30 @@ pub fn translate(
             Op::GetNzcv | Op::SetNzcv if flags.is_none() => {
                 flags = Some([(); 3].map(|_| b.declare_var(types::I64)));
             }
-            Op::ExitTo => internal |= member(inst.args[0]),
-            Op::ExitCond => internal |= member(inst.args[1]) || member(inst.args[2]),
             _ => {}
         }
     }
+    let set_in_region = (0..32)
+        .filter(|&r| regs[r].is_some())
+        .fold(0u64, |m, r| m | 1 << r);
+    let carried: Vec<u64> = region
+        .iter()
+        .map(|blk| read_before_write(blk) & set_in_region)
+        .collect();
     let rem = b.declare_var(types::I64);
     b.def_var(rem, budget);
-    let bodies = region.iter().map(|_| b.create_block()).collect();
-    let dirty_in = dirty_at_starts(region);
+    let bodies: Vec<ir::Block> = region
+        .iter()
+        .zip(&carried)
+        .map(|(_, &c)| {
+            let blk = b.create_block();
+            for _ in 0..c.count_ones() {
+                b.append_block_param(blk, types::I64);
+            }
+            blk
+        })
+        .collect();
+    let dirty_in = dirty_at_starts(region, &carried);
     let fallbacks = region
         .iter()
         .flat_map(|blk| &blk.insts)
@@ -241,7 +269,6 @@ pub fn translate(
         blk: &region[0],
         ctx,
         state,
-        tramps,
         regs,
         flags,
         rem,
@@ -252,12 +279,15 @@ pub fn translate(
         fallbacks: Vec::with_capacity(fallbacks),
         k: 0,
         pc: region[0].start,
-        internal,
+        carried,
+        here: 0,
         store_in_insn: false,
         flat,
+        flags_here: false,
     };
-    e.reload_state(0);
-    e.b.ins().jump(e.bodies[0], &[]);
+    // The entry block passes the first block its registers from the state.
+    let args = e.carried_args(0);
+    e.b.ins().jump(e.bodies[0], &args);
     for (bi, blk) in region.iter().enumerate() {
         e.b.switch_to_block(e.bodies[bi]);
         e.blk = blk;
@@ -266,6 +296,13 @@ pub fn translate(
         e.pc = blk.start;
         e.store_in_insn = false;
         e.dirty = dirty_in[bi];
+        e.flags_here = false;
+        e.here = e.carried[bi];
+        let params = e.b.block_params(e.bodies[bi]).to_vec();
+        for (r, x) in bits(e.carried[bi]).zip(params) {
+            let v = e.regs[r].expect("carried registers are set in the region");
+            e.b.def_var(v, x);
+        }
         let mut first = true;
         for (i, inst) in blk.insts.iter().enumerate() {
             if inst.op == Op::Mark {
@@ -285,11 +322,33 @@ pub fn translate(
     e.fallbacks
 }
 
-/// For each block of `region`, the registers (bit 32: the flags) that may
-/// differ from the state when it starts: those set on some path from the
+/// The registers `blk` may read before writing them (before its first
+/// fallback, which reloads what it needs).
+fn read_before_write(blk: &IrBlock) -> u64 {
+    let (mut read, mut written) = (0u64, 0u64);
+    for inst in &blk.insts {
+        match inst.op {
+            Op::GetReg => read |= (1 << inst.args[0].reg()) & !written,
+            Op::SetReg => written |= 1 << inst.args[0].reg(),
+            Op::Fallback => break,
+            _ => {}
+        }
+    }
+    read
+}
+
+/// The indices of the set bits of `m` below 32 (registers), ascending.
+fn bits(m: u64) -> impl Iterator<Item = usize> {
+    (0..32).filter(move |r| m & (1 << r) != 0)
+}
+
+/// For each block of `region`, the registers that may differ from the state
+/// when it starts: carried ones (`carried`) set on some path from the
 /// function's entry (where the state is exact) or from the last fallback
-/// (which leaves it exact), so exits store only those.
-fn dirty_at_starts(region: &[IrBlock]) -> Vec<u64> {
+/// (which leaves it exact), so exits store only those. A jump inside the
+/// region stores the dirty registers its target does not receive, and the
+/// flags (never carried).
+fn dirty_at_starts(region: &[IrBlock], carried: &[u64]) -> Vec<u64> {
     // Per block: what it leaves dirty on top of what it got (`add`), and
     // whether a fallback made the state exact on the way (`reset`).
     let summary: Vec<(u64, bool)> = region
@@ -299,7 +358,6 @@ fn dirty_at_starts(region: &[IrBlock]) -> Vec<u64> {
             for inst in &blk.insts {
                 match inst.op {
                     Op::SetReg => add |= 1 << inst.args[0].reg(),
-                    Op::SetNzcv => add |= 1 << 32,
                     Op::Fallback => (add, reset) = (0, true),
                     _ => {}
                 }
@@ -323,6 +381,7 @@ fn dirty_at_starts(region: &[IrBlock]) -> Vec<u64> {
         for (j, &(add, reset)) in summary.iter().enumerate() {
             let out = add | if reset { 0 } else { dirty_in[j] };
             for &s in &succs[j] {
+                let out = out & carried[s];
                 if dirty_in[s] | out != dirty_in[s] {
                     dirty_in[s] |= out;
                     changed = true;
@@ -338,55 +397,37 @@ impl Emitter<'_> {
         8 * r as i32
     }
 
-    /// Registers (bit 32: the flags) that instructions `from..` may read
-    /// before writing them: the ones to load from the state there. With
-    /// internal edges, every register the region mentions, since a later
-    /// block or iteration sees the values from this point.
-    fn live_in(&self, from: usize) -> u64 {
-        if self.internal {
-            return u64::MAX;
-        }
-        let (mut read, mut written) = (0u64, 0u64);
-        for inst in &self.blk.insts[from..] {
-            let bit = match inst.op {
-                Op::GetReg | Op::SetReg => 1u64 << inst.args[0].reg(),
-                Op::GetNzcv | Op::SetNzcv => 1 << 32,
-                // The state is written back and reloaded there.
-                Op::Fallback => break,
-                _ => continue,
-            };
-            if matches!(inst.op, Op::GetReg | Op::GetNzcv) {
-                read |= bit & !written;
-            } else {
-                written |= bit;
-            }
-        }
-        read
+    /// After a fallback: the state is exact, so every register and the
+    /// flags are read from it again where used.
+    fn reload_state(&mut self) {
+        self.here = 0;
+        self.flags_here = false;
     }
 
-    /// Load the registers (and the flags) that instructions `from..` read
-    /// before writing them from the state.
-    fn reload_state(&mut self, from: usize) {
-        let live = self.live_in(from);
+    /// The current value of register `r`: its variable where it holds it,
+    /// else loaded from the state (and kept in the variable for later uses
+    /// in this guest block).
+    fn reg(&mut self, r: usize) -> ir::Value {
+        if self.here & (1 << r) != 0 {
+            return self.b.use_var(self.regs[r].expect("declared"));
+        }
         let t = MemFlagsData::trusted();
-        for r in 0..32 {
-            if live & (1 << r) == 0 {
-                continue;
-            }
-            if let Some(v) = self.regs[r] {
-                let x = self
-                    .b
-                    .ins()
-                    .load(types::I64, t, self.state, Self::reg_off(r));
-                self.b.def_var(v, x);
-            }
+        let x = self
+            .b
+            .ins()
+            .load(types::I64, t, self.state, Self::reg_off(r));
+        if let Some(v) = self.regs[r] {
+            self.b.def_var(v, x);
+            self.here |= 1 << r;
         }
-        if let Some(vars) = self.flags.filter(|_| live & (1 << 32) != 0) {
-            for (v, off) in vars.into_iter().zip(FLAG_OFFS) {
-                let x = self.b.ins().load(types::I64, t, self.ctx, off);
-                self.b.def_var(v, x);
-            }
-        }
+        x
+    }
+
+    /// The values block `j` receives, in its parameters' order.
+    fn carried_args(&mut self, j: usize) -> Vec<BlockArg> {
+        bits(self.carried[j])
+            .map(|r| BlockArg::Value(self.reg(r)))
+            .collect()
     }
 
     /// Store the registers changed since the state was last exact, and the
@@ -552,19 +593,25 @@ impl Emitter<'_> {
         }
         let out = match inst.op {
             Op::Mark | Op::Nop => Val::None,
-            Op::GetReg => {
-                let r = a[0].reg() as usize;
-                Val::One(self.b.use_var(self.regs[r].expect("declared")))
-            }
+            Op::GetReg => Val::One(self.reg(a[0].reg() as usize)),
             Op::SetReg => {
                 let r = a[0].reg() as usize;
                 let x = self.v(a[1]);
                 self.b.def_var(self.regs[r].expect("declared"), x);
+                self.here |= 1 << r;
                 self.dirty |= 1 << r;
                 Val::None
             }
             Op::GetNzcv => {
                 let vars = self.flags.expect("declared");
+                if !self.flags_here {
+                    let t = MemFlagsData::trusted();
+                    for (v, off) in vars.into_iter().zip(FLAG_OFFS) {
+                        let x = self.b.ins().load(types::I64, t, self.ctx, off);
+                        self.b.def_var(v, x);
+                    }
+                    self.flags_here = true;
+                }
                 Val::Flags(vars.map(|v| self.b.use_var(v)))
             }
             Op::SetNzcv => {
@@ -573,6 +620,7 @@ impl Emitter<'_> {
                 for (v, x) in vars.into_iter().zip(lazy) {
                     self.b.def_var(v, x);
                 }
+                self.flags_here = true;
                 self.dirty |= 1 << 32;
                 Val::None
             }
@@ -598,7 +646,7 @@ impl Emitter<'_> {
             Op::Hi128 => Val::One(self.pair(a[0]).1),
             Op::Pack128 => Val::Two(self.v(a[0]), self.v(a[1])),
             Op::Fallback => {
-                self.fallback(a[0].imm(), a[1].imm() as u32, i + 1);
+                self.fallback(a[0].imm(), a[1].imm() as u32);
                 Val::None
             }
             Op::Exec => {
@@ -660,8 +708,11 @@ impl Emitter<'_> {
                 let taken = self.b.create_block();
                 let not = self.b.create_block();
                 self.b.ins().brif(c, taken, &[], not, &[]);
+                // What one side loads from the state is not there on the other.
+                let here = self.here;
                 self.b.switch_to_block(taken);
                 self.goto(a[1].imm());
+                self.here = here;
                 self.b.switch_to_block(not);
                 self.goto(a[2].imm());
                 Val::None
@@ -688,6 +739,14 @@ impl Emitter<'_> {
     /// Go on to block `j` of the region if all of it fits in the budget,
     /// else leave at its start.
     fn jump_within(&mut self, j: usize) {
+        // The registers block `j` does not receive, and the flags, go
+        // through the state: loops then carry only what they read, and
+        // guest code seldom reads flags set in another block.
+        let saved = self.dirty;
+        self.dirty &= !self.carried[j];
+        self.write_back();
+        self.dirty = saved & self.carried[j];
+        let args = self.carried_args(j);
         let rem = self.b.use_var(self.rem);
         let rem = self.b.ins().iadd_imm_s(rem, -i64::from(self.blk.guest_len));
         self.b.def_var(self.rem, rem);
@@ -697,9 +756,10 @@ impl Emitter<'_> {
             i64::from(self.region[j].guest_len),
         );
         let out = self.b.create_block();
-        self.b.ins().brif(fits, self.bodies[j], &[], out, &[]);
+        self.b.ins().brif(fits, self.bodies[j], &args, out, &[]);
         self.b.switch_to_block(out);
         self.exit(ExitPc::Const(self.region[j].start), 0, false, true);
+        self.dirty = saved;
     }
 
     /// Call `helper(ctx, info)` for the instruction (pc, word) with the
@@ -723,7 +783,7 @@ impl Emitter<'_> {
 
     /// Interpret the instruction; `next`: the index of the IR instruction
     /// after this one.
-    fn fallback(&mut self, pc: u64, word: u32, next: usize) {
+    fn fallback(&mut self, pc: u64, word: u32) {
         self.write_back();
         let st = self.call_handler(helpers::fallback as *const (), pc, word);
         // Any status but ST_OK leaves; the state is already exact.
@@ -754,14 +814,20 @@ impl Emitter<'_> {
         self.ret(r);
         self.b.switch_to_block(cont);
         self.dirty = 0;
-        self.reload_state(next);
+        self.reload_state();
     }
 
     /// Call the memory slow path `which(ctx, args...)` through its
     /// `preserve_all` trampoline; returns its result.
     fn slow_call(&mut self, which: helpers::Slow, args: &[ir::Value]) -> ir::Value {
         let i = which as usize;
-        let tramp = self.iconst(self.tramps.code[i]);
+        // Loaded on the slow path itself: a constant would be hoisted out of
+        // loops and kept in a register or a stack slot on the fast path.
+        let t = MemFlagsData::trusted();
+        let tramp = self
+            .b
+            .ins()
+            .load(types::I64, t, self.ctx, helpers::CTX_SLOW + 8 * i as i32);
         let mut all = vec![self.ctx];
         all.extend_from_slice(args);
         self.b.ins().call_indirect(self.sigs.slow[i], tramp, &all);

@@ -48,6 +48,10 @@ pub struct JitCtx {
     /// Host minus guest address of every page in the space's window (TLB
     /// entries whose flat tag matches), or 0 without a window.
     pub flat_addend: u64,
+    /// The slow-path trampolines (`super::Trampolines`): compiled code loads
+    /// their addresses on the (cold) slow path, where a constant would be
+    /// hoisted out of loops and held in a register or stack slot.
+    pub slow: [u64; 6],
 }
 
 pub const CTX_STATE: i32 = 0;
@@ -63,6 +67,7 @@ pub const CTX_FLAG_B: i32 = 88;
 pub const CTX_RET: i32 = 96;
 pub const CTX_CODE_WRITTEN: i32 = 104;
 pub const CTX_FLAT_ADDEND: i32 = 112;
+pub const CTX_SLOW: i32 = 120;
 const _: () = {
     assert!(std::mem::offset_of!(JitCtx, state) == CTX_STATE as usize);
     assert!(std::mem::offset_of!(JitCtx, tlb_read) == CTX_TLB_READ as usize);
@@ -77,6 +82,7 @@ const _: () = {
     assert!(std::mem::offset_of!(JitCtx, ret) == CTX_RET as usize);
     assert!(std::mem::offset_of!(JitCtx, code_written) == CTX_CODE_WRITTEN as usize);
     assert!(std::mem::offset_of!(JitCtx, flat_addend) == CTX_FLAT_ADDEND as usize);
+    assert!(std::mem::offset_of!(JitCtx, slow) == CTX_SLOW as usize);
 };
 
 /// Lazy flags: NZCV is the operand `a` itself.

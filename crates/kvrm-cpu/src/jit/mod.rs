@@ -195,7 +195,7 @@ const MAX_BLOCK: u32 = 64;
 /// registers and flags in host registers.
 pub(crate) const MAX_REGION_BLOCKS: usize = 8;
 pub(crate) const MAX_REGION_INSNS: u32 = 192;
-pub(crate) const FRONT: usize = 4096;
+pub(crate) const FRONT: usize = 32768;
 const MAX_DEAD_BLOCKS: usize = 20_000;
 
 /// A compiled block: `fn(ctx, budget) -> u64` in Cranelift's `tail` calling

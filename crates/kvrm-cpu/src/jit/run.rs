@@ -153,6 +153,7 @@ impl Cpu {
             ret: 0,
             code_written: 0,
             flat_addend: self.mem.flat_addend().unwrap_or(0),
+            slow: super::shared_entry().tramps.code,
         };
         // SAFETY: `code` was compiled by `Jit::compile` for the trampoline's
         // block signature and is still in the cache, as is every block the

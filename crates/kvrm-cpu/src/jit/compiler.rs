@@ -9,9 +9,9 @@
 //! results do not depend on when code arrives: compiled code and the
 //! interpreter give the same states and counts.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::Context;
@@ -152,38 +152,69 @@ pub(crate) struct Job {
     /// Counts the results sent on `reply` (read without touching the
     /// channel by a dispatcher waiting for one).
     pub sent: Arc<AtomicUsize>,
+    /// Executions of the region's blocks while it waits (the dispatcher
+    /// counts them): the compile thread takes the most executed job first,
+    /// so a hot loop does not wait behind start-up code.
+    pub heat: Arc<AtomicU32>,
+}
+
+/// The jobs waiting for the compile thread.
+struct Queue {
+    jobs: Mutex<Vec<Job>>,
+    ready: Condvar,
+}
+
+impl Queue {
+    /// The next job: the most executed one, the oldest among equals.
+    fn take(&self) -> Job {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let best = jobs
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, j)| (j.heat.load(Ordering::Relaxed), std::cmp::Reverse(*i)))
+                .map(|(i, _)| i);
+            if let Some(i) = best {
+                return jobs.remove(i);
+            }
+            jobs = self.ready.wait(jobs).unwrap_or_else(|p| p.into_inner());
+        }
+    }
 }
 
 /// Queue `job` for the compile thread (started on first use); gives it back
 /// if there is no such thread (the host refused to start one).
 pub(crate) fn submit(job: Job) -> Result<(), Job> {
-    static QUEUE: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+    static QUEUE: OnceLock<Option<Arc<Queue>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
-        let (tx, rx) = channel::<Job>();
+        let queue = Arc::new(Queue {
+            jobs: Mutex::new(Vec::new()),
+            ready: Condvar::new(),
+        });
+        let served = queue.clone();
         std::thread::Builder::new()
             .name("kvrm-jit".into())
-            .spawn(move || {
-                for job in rx {
-                    let built = job
-                        .compiler
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .compile(job.region, job.flat, job.token);
-                    // The `Jit` may be gone: its code is then dropped here.
-                    if job.reply.send(built).is_ok() {
-                        job.sent.fetch_add(1, Ordering::Release);
-                    }
+            .spawn(move || loop {
+                let job = served.take();
+                let built = job
+                    .compiler
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .compile(job.region, job.flat, job.token);
+                // The `Jit` may be gone: its code is then dropped here.
+                if job.reply.send(built).is_ok() {
+                    job.sent.fetch_add(1, Ordering::Release);
                 }
             })
             .ok()
-            .map(|_| Mutex::new(tx))
+            .map(|_| queue)
     });
     match queue {
-        Some(q) => q
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send(job)
-            .map_err(|e| e.0),
+        Some(q) => {
+            q.jobs.lock().unwrap_or_else(|p| p.into_inner()).push(job);
+            q.ready.notify_one();
+            Ok(())
+        }
         None => Err(job),
     }
 }

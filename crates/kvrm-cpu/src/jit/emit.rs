@@ -15,7 +15,9 @@
 //! the interpreter's at that instruction.
 //!
 //! Loads and stores look the address up in the TLB inline (tag compare, page
-//! offset fits, entry's addend + address) and call a helper on a miss. A store
+//! offset fits, entry's addend + address) and call a helper on a miss. In a
+//! window, accesses of a guest block at constant offsets from one base
+//! share one check of all their bytes (`MemGroup`). A store
 //! that the helper reports as a write into code ends the block at the next
 //! instruction boundary, so modified code is decoded again.
 //!
@@ -186,6 +188,89 @@ struct Emitter<'a> {
     /// The flag variables were defined in the current guest block (flags
     /// from before it are read from the context).
     flags_here: bool,
+    /// The current guest block's access groups, and each instruction's.
+    groups: Vec<MemGroup>,
+    group_of: Vec<Option<usize>>,
+}
+
+/// Accesses of one guest block to one page that one TLB check covers: the
+/// loads (or the stores) at constant offsets from one base value with no
+/// fallback between them, as a function's stack accesses or an unrolled
+/// copy loop make, spanning at most a page (the check fails, and each
+/// access takes its slow path, when they straddle two).
+#[derive(Clone, Copy)]
+struct MemGroup {
+    base: kvrm_ir::Value,
+    /// Offset of the first byte from the base, and the bytes covered.
+    lo: i64,
+    len: u64,
+    /// The check, once made: (entry, ok).
+    check: Option<(ir::Value, ir::Value)>,
+}
+
+/// The access groups of `blk` (groups of one access are left out), and the
+/// group of each instruction.
+fn mem_groups(blk: &IrBlock) -> (Vec<MemGroup>, Vec<Option<usize>>) {
+    use std::collections::BTreeMap;
+    // The base and constant offset of an address value.
+    let split = |v: kvrm_ir::Value| -> (kvrm_ir::Value, i64) {
+        let def = &blk.insts[v.0 as usize];
+        if def.op == Op::Add {
+            for (x, k) in [(def.args[0], def.args[1]), (def.args[1], def.args[0])] {
+                if let (Arg::Val(x), Arg::Val(k)) = (x, k) {
+                    let kdef = &blk.insts[k.0 as usize];
+                    if kdef.op == Op::Const {
+                        return (x, kdef.args[0].imm() as i64);
+                    }
+                }
+            }
+        }
+        (v, 0)
+    };
+    // (base, is a store, segment between fallbacks) -> (inst, offset, size)
+    let mut by_base: BTreeMap<(u32, bool, usize), Vec<(usize, i64, u8)>> = BTreeMap::new();
+    let mut segment = 0;
+    for (i, inst) in blk.insts.iter().enumerate() {
+        match inst.op {
+            Op::Fallback => segment += 1,
+            Op::Load | Op::Load128 | Op::Store | Op::Store128 => {
+                let size = MemOp::decode(inst.args[0].imm()).size;
+                let write = matches!(inst.op, Op::Store | Op::Store128);
+                let (base, off) = split(inst.args[1].val());
+                by_base
+                    .entry((base.0, write, segment))
+                    .or_default()
+                    .push((i, off, size));
+            }
+            _ => {}
+        }
+    }
+    let mut groups = Vec::new();
+    let mut group_of = vec![None; blk.insts.len()];
+    for ((base, _, _), members) in by_base {
+        if members.len() < 2 {
+            continue;
+        }
+        let lo = members.iter().map(|m| m.1).min().unwrap_or(0);
+        let hi = members
+            .iter()
+            .map(|m| m.1.saturating_add(i64::from(m.2)))
+            .max();
+        let len = hi.unwrap_or(lo).saturating_sub(lo);
+        if !(1..=4096).contains(&len) {
+            continue;
+        }
+        for m in &members {
+            group_of[m.0] = Some(groups.len());
+        }
+        groups.push(MemGroup {
+            base: kvrm_ir::Value(base),
+            lo,
+            len: len as u64,
+            check: None,
+        });
+    }
+    (groups, group_of)
 }
 
 /// Translate `region` into `func`: its first block is the entry; a branch
@@ -284,6 +369,8 @@ pub fn translate(
         store_in_insn: false,
         flat,
         flags_here: false,
+        groups: Vec::new(),
+        group_of: Vec::new(),
     };
     // The entry block passes the first block its registers from the state.
     let args = e.carried_args(0);
@@ -297,6 +384,15 @@ pub fn translate(
         e.store_in_insn = false;
         e.dirty = dirty_in[bi];
         e.flags_here = false;
+        // Only in a window: there every page keeps its host address while
+        // compiled code runs, whatever the TLB holds by the group's later
+        // accesses (elsewhere a slow path may replace the entry, or a
+        // copy-on-write the frame, in between).
+        (e.groups, e.group_of) = if flat {
+            mem_groups(blk)
+        } else {
+            Default::default()
+        };
         e.here = e.carried[bi];
         let params = e.b.block_params(e.bodies[bi]).to_vec();
         for (r, x) in bits(e.carried[bi]).zip(params) {
@@ -630,16 +726,16 @@ impl Emitter<'_> {
             },
             Op::Const | Op::ConstNzcv => Val::One(self.iconst(a[0].imm())),
             Op::ConstU1 => Val::One(self.b.ins().iconst(types::I8, a[0].imm() as i64 & 1)),
-            Op::Load | Op::Load128 => self.load(MemOp::decode(a[0].imm()), self.v(a[1])),
+            Op::Load | Op::Load128 => self.load(i, MemOp::decode(a[0].imm()), self.v(a[1])),
             Op::Store => {
                 let (addr, x) = (self.v(a[1]), self.v(a[2]));
-                self.store(MemOp::decode(a[0].imm()), addr, x, None);
+                self.store(i, MemOp::decode(a[0].imm()), addr, x, None);
                 Val::None
             }
             Op::Store128 => {
                 let addr = self.v(a[1]);
                 let (lo, hi) = self.pair(a[2]);
-                self.store(MemOp::decode(a[0].imm()), addr, lo, Some(hi));
+                self.store(i, MemOp::decode(a[0].imm()), addr, lo, Some(hi));
                 Val::None
             }
             Op::Lo128 => Val::One(self.pair(a[0]).0),
@@ -860,7 +956,7 @@ impl Emitter<'_> {
 
     /// `Op::ProbeWrite`: inline TLB check, the helper on a miss.
     fn probe_write(&mut self, size: u8, addr: ir::Value) {
-        let (_, ok) = self.tlb(true, addr, size);
+        let (_, ok) = self.tlb(true, addr, u64::from(size));
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.set_cold_block(slow);
@@ -881,7 +977,32 @@ impl Emitter<'_> {
     /// page. With a window the flat tag is compared instead (see
     /// `host_addr`). The table's address is loaded here rather than kept in
     /// a register through the block (fewer registers live, no spills).
-    fn tlb(&mut self, write: bool, addr: ir::Value, size: u8) -> (ir::Value, ir::Value) {
+    /// The TLB check of the access of instruction `i`: `(entry, ok)`, `ok`
+    /// when the fast path may access `size` bytes at `addr` through `entry`.
+    /// An access of a group (see [`mem_groups`]) takes its group's check,
+    /// made once at the group's first access for all of its bytes.
+    fn check(
+        &mut self,
+        i: usize,
+        write: bool,
+        addr: ir::Value,
+        size: u8,
+    ) -> (ir::Value, ir::Value) {
+        let Some(g) = self.group_of.get(i).copied().flatten() else {
+            return self.tlb(write, addr, u64::from(size));
+        };
+        if let Some(done) = self.groups[g].check {
+            return done;
+        }
+        let MemGroup { base, lo, len, .. } = self.groups[g];
+        let base = self.v(Arg::Val(base));
+        let first = self.b.ins().iadd_imm_s(base, lo);
+        let done = self.tlb(write, first, len);
+        self.groups[g].check = Some(done);
+        done
+    }
+
+    fn tlb(&mut self, write: bool, addr: ir::Value, size: u64) -> (ir::Value, ir::Value) {
         const _: () = assert!(TLB_ENTRY_SIZE == 32);
         let t = MemFlagsData::trusted();
         let which = if write {
@@ -930,9 +1051,9 @@ impl Emitter<'_> {
         self.b.ins().iadd(addend, addr)
     }
 
-    fn load(&mut self, m: MemOp, addr: ir::Value) -> Val {
+    fn load(&mut self, i: usize, m: MemOp, addr: ir::Value) -> Val {
         let guest = MemFlagsData::new().with_notrap();
-        let (entry, ok) = self.tlb(false, addr, m.size);
+        let (entry, ok) = self.check(i, false, addr, m.size);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
@@ -1028,10 +1149,10 @@ impl Emitter<'_> {
         self.b.ins().sshr_imm_s(s, 64 - bits as i64)
     }
 
-    fn store(&mut self, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
+    fn store(&mut self, i: usize, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
         self.store_in_insn = true;
         let guest = MemFlagsData::new().with_notrap();
-        let (entry, ok) = self.tlb(true, addr, m.size);
+        let (entry, ok) = self.check(i, true, addr, m.size);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();

@@ -15,12 +15,13 @@
 //! module frees only as a whole); a new module starts after `MAX_DEAD_BLOCKS`.
 //!
 //! With the default threshold, regions are compiled on a background thread
-//! (`compiler.rs`) while the dispatcher goes on interpreting them; lower
+//! (`compiler.rs`), the most executed waiting region first, while the
+//! dispatcher goes on interpreting them; lower
 //! thresholds (`jit:N` below 100, as tests use) compile at once.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -259,6 +260,10 @@ pub struct Jit {
     /// The other blocks of each queued region (by its start) that wait
     /// for it (heat `QUEUED`).
     waiting: PcMap<Vec<u64>>,
+    /// For every block of a queued region, the region's count of
+    /// executions while it waits: the compile thread takes the most
+    /// executed region first.
+    queued_heat: PcMap<Arc<AtomicU32>>,
     /// Counts calls that may drop code (pages invalidated, reset): a region
     /// lifted before the count moved may hold stale code.
     invalidations: u64,
@@ -463,8 +468,15 @@ impl Jit {
             sent: Arc::new(AtomicUsize::new(0)),
             received: 0,
             waiting: PcMap::default(),
+            queued_heat: PcMap::default(),
             invalidations: 0,
-            front: Box::new(std::array::from_fn(no_entry)),
+            // Built in place: the array is too large to pass through the stack.
+            front: (0..FRONT)
+                .map(no_entry)
+                .collect::<Vec<_>>()
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("FRONT entries")),
             blocks: PcMap::default(),
             by_page: PcMap::default(),
             heat: PcMap::default(),
@@ -509,7 +521,12 @@ impl Jit {
     pub(crate) fn is_hot(&mut self, pc: u64) -> bool {
         let h = self.heat.entry(pc).or_insert(0);
         if *h >= QUEUED {
-            return false; // being compiled, or could not be
+            // Being compiled (counted, for the compile thread's order),
+            // or could not be.
+            if let Some(c) = self.queued_heat.get(&pc) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+            return false;
         }
         *h += 1;
         *h > self.threshold
@@ -547,7 +564,9 @@ impl Jit {
                 .filter(|pc| self.heat.get(pc).is_none_or(|&h| h < QUEUED))
                 .collect();
             let reply = self.results.get_or_insert_with(channel).0.clone();
+            let heat = Arc::new(AtomicU32::new(0));
             let job = Job {
+                heat: heat.clone(),
                 compiler: self.compiler.clone(),
                 region,
                 flat,
@@ -559,8 +578,10 @@ impl Jit {
                 Ok(()) => {
                     self.pending += 1;
                     self.heat.insert(start, QUEUED);
+                    self.queued_heat.insert(start, heat.clone());
                     for &pc in &members {
                         self.heat.insert(pc, QUEUED);
+                        self.queued_heat.insert(pc, heat.clone());
                     }
                     self.waiting.insert(start, members);
                     return None;
@@ -590,6 +611,10 @@ impl Jit {
             self.pending -= 1;
             self.received += 1;
             let members = self.waiting.remove(&built.start).unwrap_or_default();
+            self.queued_heat.remove(&built.start);
+            for pc in &members {
+                self.queued_heat.remove(pc);
+            }
             if built.token == self.invalidations {
                 // Warm: regions compiled later take them in; hot again if
                 // entered often from outside this one.

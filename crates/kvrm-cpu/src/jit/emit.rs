@@ -227,8 +227,11 @@ fn mem_groups(blk: &IrBlock) -> (Vec<MemGroup>, Vec<Option<usize>>) {
         }
         (v, 0)
     };
-    // (base, is a store, segment between fallbacks) -> (inst, offset, size)
-    let mut by_base: BTreeMap<(u32, bool, usize), Vec<(usize, i64, u8)>> = BTreeMap::new();
+    /// (base, is a store, segment between fallbacks)
+    type Key = (u32, bool, usize);
+    /// (instruction, offset, size)
+    type Access = (usize, i64, u8);
+    let mut by_base: BTreeMap<Key, Vec<Access>> = BTreeMap::new();
     let mut segment = 0;
     for (i, inst) in blk.insts.iter().enumerate() {
         match inst.op {

@@ -15,20 +15,24 @@ fn cpu_with(words: &[u32], mode: ExecMode) -> Cpu {
     cpu
 }
 
+/// Run the tight-loop microbenchmark of `iters` iterations at `threshold`
+/// with `budget`, checking that it halts after exactly its instructions.
+fn run_tight_loop(iters: u64, threshold: u32, budget: u64) -> Cpu {
+    let bench = kvrm_isa::programs::Microbench::TightLoop;
+    let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");
+    cpu.load_program(&bench.program(iters), 0).expect("load");
+    cpu.set_exec_mode(ExecMode::Jit { threshold });
+    let r = cpu.run(budget);
+    assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
+    assert_eq!(r.instructions, bench.instructions(iters));
+    cpu
+}
+
 #[test]
 fn tight_loop_compiles_and_counts_exactly() {
     let iters = 1000u64;
-    let prog = kvrm_isa::programs::Microbench::TightLoop.program(iters);
     for threshold in [0, 3] {
-        let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");
-        cpu.load_program(&prog, 0).expect("load");
-        cpu.set_exec_mode(ExecMode::Jit { threshold });
-        let r = cpu.run(10_000_000);
-        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
-        assert_eq!(
-            r.instructions,
-            kvrm_isa::programs::Microbench::TightLoop.instructions(iters)
-        );
+        let cpu = run_tight_loop(iters, threshold, 10_000_000);
         assert_eq!(cpu.state.x[1], iters);
         assert_eq!(cpu.state.x[0], 0);
         let s = cpu.jit_stats().expect("jit");
@@ -38,18 +42,8 @@ fn tight_loop_compiles_and_counts_exactly() {
 
 #[test]
 fn an_unbounded_budget_runs_to_the_stop() {
-    let iters = 100_000u64;
-    let prog = kvrm_isa::programs::Microbench::TightLoop.program(iters);
     for threshold in [0, 1000] {
-        let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");
-        cpu.load_program(&prog, 0).expect("load");
-        cpu.set_exec_mode(ExecMode::Jit { threshold });
-        let r = cpu.run(u64::MAX);
-        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
-        assert_eq!(
-            r.instructions,
-            kvrm_isa::programs::Microbench::TightLoop.instructions(iters)
-        );
+        run_tight_loop(100_000, threshold, u64::MAX);
     }
 }
 

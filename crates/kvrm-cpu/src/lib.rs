@@ -347,9 +347,8 @@ impl Cpu {
         }
     }
 
-    /// The hot loop: look the code page up once and hold it, then run slots
-    /// of that page until control leaves it, the budget is spent or code was
-    /// modified (semantic functions never touch the code cache).
+    /// The hot loop: runs of slots of one code page (`run_page`) until a
+    /// stop or until `max` instructions have retired.
     fn run_fast(&mut self, max: u64, retired: &mut u64) -> StopReason {
         let mut n = 0u64;
         self.mem.sync_epoch();
@@ -357,80 +356,96 @@ impl Cpu {
             // Memory changed between runs (a loader, mmap, mprotect).
             self.drop_dirty_code();
         }
-        let stop = 'outer: loop {
+        let stop = loop {
             if n >= max {
                 break StopReason::CycleLimit;
             }
-            let mut pc = self.state.pc;
-            let idx = match self.page_for(pc) {
-                Ok(i) => i as usize,
-                Err(_) => break self.take_stop(),
-            };
-            let Some(mut page) = self.code_pages[idx].take() else {
-                break StopReason::Undefined { pc, encoding: 0 };
-            };
-            let mut stop = None;
-            loop {
-                let i = ((pc >> 2) as usize) % SLOTS_PER_PAGE;
-                let mut slot = page[i];
-                if !slot.decoded {
-                    match self.decode_at(pc) {
-                        Ok(s) => {
-                            page[i] = s;
-                            slot = s;
-                        }
-                        Err(_) => {
-                            stop = Some(self.take_stop());
-                            break;
-                        }
-                    }
-                }
-                match (slot.exec)(self, slot.word) {
-                    Flow::Next => {
-                        n += 1;
-                        pc = pc.wrapping_add(4);
-                        self.state.pc = pc;
-                        if pc & 0xfff == 0 {
-                            break;
-                        }
-                    }
-                    Flow::Jump => {
-                        n += 1;
-                        let target = self.state.pc;
-                        // Modified code is picked up at control transfers and
-                        // at ISB (which jumps to pc + 4): the architecture only
-                        // guarantees that modified instructions are fetched
-                        // after a context synchronisation event.
-                        if (target ^ pc) >> 12 != 0 || target & 3 != 0 || self.mem.has_dirty_code()
-                        {
-                            break;
-                        }
-                        pc = target;
-                    }
-                    Flow::StopRetired => {
-                        n += 1;
-                        stop = Some(self.take_stop());
-                        break;
-                    }
-                    Flow::Stop => {
-                        stop = Some(self.take_stop());
-                        break;
-                    }
-                }
-                if n >= max {
-                    break;
-                }
-            }
-            self.code_pages[idx] = Some(page);
+            let (k, stop) = self.run_page::<false>(max - n);
+            n += k;
             if self.mem.has_dirty_code() {
                 self.drop_dirty_code();
             }
             if let Some(reason) = stop {
-                break 'outer reason;
+                break reason;
             }
         };
         *retired = n;
         stop
+    }
+
+    /// Look the code page of pc up once and hold it, then run its slots
+    /// until control leaves the page, `max` instructions have retired, the
+    /// guest stops, or code was modified (semantic functions never touch
+    /// the code cache); with `ONE_BLOCK`, also at the first control
+    /// transfer and right after a write into code (the JIT's dispatcher
+    /// interprets a block at a time). Returns the instructions retired.
+    pub(crate) fn run_page<const ONE_BLOCK: bool>(
+        &mut self,
+        max: u64,
+    ) -> (u64, Option<StopReason>) {
+        let mut n = 0u64;
+        let mut pc = self.state.pc;
+        let idx = match self.page_for(pc) {
+            Ok(i) => i as usize,
+            Err(_) => return (0, Some(self.take_stop())),
+        };
+        let Some(mut page) = self.code_pages[idx].take() else {
+            return (0, Some(StopReason::Undefined { pc, encoding: 0 }));
+        };
+        let mut stop = None;
+        while n < max {
+            let i = ((pc >> 2) as usize) % SLOTS_PER_PAGE;
+            let mut slot = page[i];
+            if !slot.decoded {
+                match self.decode_at(pc) {
+                    Ok(s) => {
+                        page[i] = s;
+                        slot = s;
+                    }
+                    Err(_) => {
+                        stop = Some(self.take_stop());
+                        break;
+                    }
+                }
+            }
+            match (slot.exec)(self, slot.word) {
+                Flow::Next => {
+                    n += 1;
+                    pc = pc.wrapping_add(4);
+                    self.state.pc = pc;
+                    if pc & 0xfff == 0 || (ONE_BLOCK && self.mem.has_dirty_code()) {
+                        break;
+                    }
+                }
+                Flow::Jump => {
+                    n += 1;
+                    let target = self.state.pc;
+                    // Modified code is picked up at control transfers and
+                    // at ISB (which jumps to pc + 4): the architecture only
+                    // guarantees that modified instructions are fetched
+                    // after a context synchronisation event.
+                    if ONE_BLOCK
+                        || (target ^ pc) >> 12 != 0
+                        || target & 3 != 0
+                        || self.mem.has_dirty_code()
+                    {
+                        break;
+                    }
+                    pc = target;
+                }
+                Flow::StopRetired => {
+                    n += 1;
+                    stop = Some(self.take_stop());
+                    break;
+                }
+                Flow::Stop => {
+                    stop = Some(self.take_stop());
+                    break;
+                }
+            }
+        }
+        self.code_pages[idx] = Some(page);
+        (n, stop)
     }
 
     /// The checked loop: the tracer, breakpoints and watchpoints.

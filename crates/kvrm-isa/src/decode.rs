@@ -194,6 +194,37 @@ pub const fn sign_extend(value: u64, len: u32) -> i64 {
     ((value << shift) as i64) >> shift
 }
 
+/// `AdvSIMDExpandImm` for the integer cmode values (cmode 1111 is FMOV).
+#[inline]
+pub fn adv_simd_expand_imm(op: bool, cmode: u32, imm8: u64) -> u64 {
+    let rep2 = |x: u64| x | (x << 32);
+    let rep4 = |x: u64| x * 0x0001_0001_0001_0001;
+    match cmode >> 1 {
+        0..=3 => rep2(imm8 << (8 * (cmode >> 1))),
+        4 | 5 => rep4(imm8 << (8 * ((cmode >> 1) & 1))),
+        6 => {
+            if cmode & 1 == 0 {
+                rep2((imm8 << 8) | 0xff)
+            } else {
+                rep2((imm8 << 16) | 0xffff)
+            }
+        }
+        _ => {
+            if op {
+                let mut r = 0u64;
+                for i in 0..8 {
+                    if (imm8 >> i) & 1 != 0 {
+                        r |= 0xff << (8 * i);
+                    }
+                }
+                r
+            } else {
+                imm8 * 0x0101_0101_0101_0101
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

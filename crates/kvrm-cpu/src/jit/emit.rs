@@ -45,6 +45,13 @@ use crate::memory::{TLB_ENTRIES, TLB_ENTRY_SIZE};
 
 mod ops;
 
+/// Flags of loads of context fields that stay the same while compiled
+/// code runs (table addresses, the window's addend): Cranelift may merge
+/// them and move them out of loops.
+fn fixed() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
 /// Set in a block's return value when the guest stopped (`Cpu::take_stop`).
 pub const STOP_BIT: u64 = 1 << 63;
 
@@ -1013,7 +1020,7 @@ impl Emitter<'_> {
         } else {
             helpers::CTX_TLB_READ
         };
-        let table = self.b.ins().load(types::I64, t, self.ctx, which);
+        let table = self.b.ins().load(types::I64, fixed(), self.ctx, which);
         // The slot's byte offset, (page % TLB_ENTRIES) * 32, straight from
         // the address.
         let s = self.b.ins().ushr_imm_s(addr, 12 - 5);
@@ -1044,10 +1051,9 @@ impl Emitter<'_> {
     fn host_addr(&mut self, entry: ir::Value, addr: ir::Value) -> ir::Value {
         let t = MemFlagsData::trusted();
         let addend = if self.flat {
-            let r = t.with_readonly();
             self.b
                 .ins()
-                .load(types::I64, r, self.ctx, helpers::CTX_FLAT_ADDEND)
+                .load(types::I64, fixed(), self.ctx, helpers::CTX_FLAT_ADDEND)
         } else {
             self.b.ins().load(types::I64, t, entry, 8)
         };

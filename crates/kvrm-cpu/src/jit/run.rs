@@ -178,13 +178,15 @@ impl Cpu {
     /// Interpret from pc to the next control transfer, page end, write into
     /// code, stop, or `max` instructions.
     fn interpret_block(&mut self, max: u64) -> (u64, Option<StopReason>) {
-        let mut k = 0;
         let profile = self.jit.as_ref().is_some_and(|j| j.profile.is_some());
+        if !profile {
+            return self.run_page::<true>(max);
+        }
+        let mut k = 0;
+        // KVRM_JIT_PROFILE: count every interpreted instruction.
         while k < max {
-            if profile {
-                if let (Ok(w), Some(j)) = (self.mem.fetch_u32(self.state.pc), self.jit.as_mut()) {
-                    j.profile_word(w, 1);
-                }
+            if let (Ok(w), Some(j)) = (self.mem.fetch_u32(self.state.pc), self.jit.as_mut()) {
+                j.profile_word(w, 1);
             }
             match self.step() {
                 Flow::Next => {

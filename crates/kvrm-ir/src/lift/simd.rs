@@ -7,7 +7,8 @@
 //! SHLL are lifted; SMOV uses the fallback. The bitwise operations, ADD/SUB and the shifts by
 //! immediate (SHL, USHR, SSHR, SRI, SLI, USRA, SSRA) are lifted to 64-bit
 //! integer operations on the two halves of the register (lanes in a half by
-//! masking: no carry or shift crosses a lane).
+//! masking: no carry or shift crosses a lane), and so are CMEQ, CMHS, CMHI,
+//! SHRN and the MOVI/MVNI immediates, which glibc's string functions use.
 
 use kvrm_isa::decode::{bits, rd, rm, rn};
 
@@ -33,6 +34,10 @@ pub(crate) fn lift(l: &mut Lifter, class: &str, name: &str, w: u32) -> Lifted {
         "SHLL_v" => return shll(l, w),
         "INS_elem" => return ins_elem(l, w),
         "DUP_scalar" => return dup_scalar(l, w),
+        "CMEQ_v" | "CMHS_v" | "CMHI_v" | "CMEQ_vz" => return compare(l, name, w),
+        "SHRN_vi" => return shrn(l, w),
+        "MOVI_32" | "MOVI_16" | "MOVI_msl" | "MOVI_8" | "MOVI_64" | "MVNI_32" | "MVNI_16"
+        | "MVNI_msl" => return movi(l, name, w),
         _ => {}
     }
     let pc = l.pc;
@@ -461,5 +466,131 @@ fn shll(l: &mut Lifter, w: u32) -> Lifted {
     let esize = 8u32 << size;
     let (lo, hi) = widen_shift(l, w, false, esize, esize);
     put(l, rd(w), true, lo, hi);
+    Lifted::Next
+}
+
+/// All ones in every `esize`-bit lane.
+fn lane_ones(esize: u32) -> u64 {
+    if esize == 64 {
+        u64::MAX
+    } else {
+        (1u64 << esize) - 1
+    }
+}
+
+/// CMEQ, CMHS, CMHI (vector) and CMEQ (vector, zero).
+fn compare(l: &mut Lifter, name: &str, w: u32) -> Lifted {
+    let q = bits(w, 30, 1) == 1;
+    let size = bits(w, 22, 2);
+    if size == 3 && !q {
+        return Lifted::No; // reserved
+    }
+    let esize = 8 << size;
+    let a = halves(l, rn(w));
+    let b = if name == "CMEQ_vz" {
+        let z = l.c(0);
+        (z, z)
+    } else {
+        halves(l, rm(w))
+    };
+    let lo = lanes_cmp(l, name, esize, a.0, b.0);
+    let hi = if q {
+        lanes_cmp(l, name, esize, a.1, b.1)
+    } else {
+        lo
+    };
+    put(l, rd(w), q, lo, hi);
+    Lifted::Next
+}
+
+/// All ones in the `esize`-bit lanes where `x` is equal to `y` (CMEQ),
+/// unsigned higher or same (CMHS) or higher (CMHI), zeros in the others.
+fn lanes_cmp(l: &mut Lifter, name: &str, esize: u32, x: Value, y: Value) -> Value {
+    let h = repl(1 << (esize - 1), esize);
+    // The top bit of a lane is set where the comparison fails.
+    let fails = match name {
+        "CMHS_v" => borrows(l, esize, x, y),
+        "CMHI_v" => {
+            let b = borrows(l, esize, y, x);
+            l.un(Op::Not, b)
+        }
+        _ => {
+            // x ^ y is nonzero: adding the low bits to all ones below the
+            // top bit carries into it (and never out of the lane).
+            let z = l.bin(Op::Xor, x, y);
+            let t = l.bin_c(Op::And, z, !h);
+            let t = l.bin_c(Op::Add, t, !h);
+            l.bin(Op::Or, t, z)
+        }
+    };
+    let holds = l.bin_c(Op::And, fails, h);
+    let holds = l.bin_c(Op::Xor, holds, h);
+    let holds = l.bin_c(Op::Lshr, holds, u64::from(esize - 1));
+    l.bin_c(Op::Mul, holds, lane_ones(esize))
+}
+
+/// The top bit of every `esize`-bit lane set where `x < y` (unsigned): the
+/// borrow out of the lane's subtraction (Hacker's Delight 2-12).
+fn borrows(l: &mut Lifter, esize: u32, x: Value, y: Value) -> Value {
+    let d = lanes_add(l, true, esize, x, y);
+    let nx = l.un(Op::Not, x);
+    let both = l.bin(Op::And, nx, y);
+    let either = l.bin(Op::Or, nx, y);
+    let either = l.bin(Op::And, either, d);
+    l.bin(Op::Or, both, either)
+}
+
+/// SHRN, SHRN2: the lanes of Vn shifted right and narrowed to half their
+/// width, into the low half of Vd (the high half cleared) or, for SHRN2,
+/// its high half (the low half kept).
+fn shrn(l: &mut Lifter, w: u32) -> Lifted {
+    let q = bits(w, 30, 1) == 1;
+    let immh = bits(w, 19, 4);
+    if immh == 0 || immh & 8 != 0 {
+        return Lifted::No; // another encoding, or reserved
+    }
+    let esize = 8u32 << (31 - immh.leading_zeros());
+    let s = 2 * esize - bits(w, 16, 7);
+    let (a_lo, a_hi) = halves(l, rn(w));
+    let lo = narrow(l, esize, s, a_lo);
+    let hi = narrow(l, esize, s, a_hi);
+    let hi = l.bin_c(Op::Shl, hi, 32);
+    let r = l.bin(Op::Or, lo, hi);
+    if q {
+        let (kept, _) = halves(l, rd(w));
+        put(l, rd(w), true, kept, r);
+    } else {
+        put(l, rd(w), false, r, r);
+    }
+    Lifted::Next
+}
+
+/// The `2 * esize`-bit lanes of `x` shifted right by `s` and cut to their
+/// low `esize` bits, packed into the low 32 bits.
+fn narrow(l: &mut Lifter, esize: u32, s: u32, x: Value) -> Value {
+    let x = lanes_shr(l, false, 2 * esize, s, x);
+    let mut x = l.bin_c(Op::And, x, repl(lane_ones(esize), 2 * esize));
+    // Fields of `f` bits every `2f` bits: fold each pair into one.
+    let mut f = esize;
+    while 2 * f < 64 {
+        let t = l.bin_c(Op::Lshr, x, u64::from(f));
+        let t = l.bin(Op::Or, x, t);
+        x = l.bin_c(Op::And, t, repl(lane_ones(2 * f), 4 * f));
+        f *= 2;
+    }
+    x
+}
+
+/// MOVI and MVNI: Vd = the expanded immediate (inverted for MVNI), the
+/// high half cleared unless Q.
+fn movi(l: &mut Lifter, name: &str, w: u32) -> Lifted {
+    let q = bits(w, 30, 1) == 1;
+    let op = bits(w, 29, 1) == 1;
+    let cmode = bits(w, 12, 4);
+    let imm8 = u64::from((bits(w, 16, 3) << 5) | bits(w, 5, 5));
+    let imm = kvrm_isa::decode::adv_simd_expand_imm(op, cmode, imm8);
+    let imm = if name.starts_with("MVNI") { !imm } else { imm };
+    let c = l.c(imm);
+    put(l, rd(w), q, c, c);
     Lifted::Next
 }

@@ -145,44 +145,13 @@ pub(super) fn shift_s<const K: u32>(cpu: &mut Cpu, w: u32) -> Flow {
     Flow::Next
 }
 
-/// `AdvSIMDExpandImm` for the integer cmode values (cmode 1111 is FMOV).
-#[inline(always)]
-fn expand_imm(op: bool, cmode: u32, imm8: u64) -> u64 {
-    let rep2 = |x: u64| x | (x << 32);
-    let rep4 = |x: u64| x * 0x0001_0001_0001_0001;
-    match cmode >> 1 {
-        0..=3 => rep2(imm8 << (8 * (cmode >> 1))),
-        4 | 5 => rep4(imm8 << (8 * ((cmode >> 1) & 1))),
-        6 => {
-            if cmode & 1 == 0 {
-                rep2((imm8 << 8) | 0xff)
-            } else {
-                rep2((imm8 << 16) | 0xffff)
-            }
-        }
-        _ => {
-            if op {
-                let mut r = 0u64;
-                for i in 0..8 {
-                    if (imm8 >> i) & 1 != 0 {
-                        r |= 0xff << (8 * i);
-                    }
-                }
-                r
-            } else {
-                imm8 * 0x0101_0101_0101_0101
-            }
-        }
-    }
-}
-
 /// MOVI / MVNI / ORR (vector, immediate) / BIC (vector, immediate).
 pub(super) fn mod_imm(cpu: &mut Cpu, w: u32) -> Flow {
     let q = bit(w, 30);
     let op = bit(w, 29);
     let cmode = bits(w, 12, 4);
     let imm8 = ((bits(w, 16, 3) << 5) | bits(w, 5, 5)) as u64;
-    let imm = expand_imm(op, cmode, imm8);
+    let imm = kvrm_isa::decode::adv_simd_expand_imm(op, cmode, imm8);
     // ORR / BIC: cmode 0xx1 or 10x1.
     let logical = cmode & 1 == 1 && cmode < 0b1100;
     // MVNI: op = 1 and cmode 0xx0, 10x0, 110x.

@@ -209,13 +209,30 @@ impl Emitter<'_> {
     /// other flags and for VS/VC.
     fn cond_of_compare(&mut self, cond: u64, flags: Arg) -> Option<ir::Value> {
         let def = *self.blk.inst(flags.val());
-        let wide = match def.op {
-            Op::SubFlags => true,
-            Op::SubFlags32 => false,
-            _ => return None,
-        };
-        let (p, q) = (self.v(def.args[0]), self.v(def.args[1]));
-        self.compare(cond, p, q, wide)
+        let wide = matches!(def.op, Op::SubFlags | Op::LogicFlags | Op::AddFlags);
+        match def.op {
+            Op::SubFlags | Op::SubFlags32 => {
+                let (p, q) = (self.v(def.args[0]), self.v(def.args[1]));
+                self.compare(cond, p, q, wide)
+            }
+            Op::LogicFlags | Op::LogicFlags32 => {
+                // C = V = 0: HS, HI and VS never hold, LO, LS and VC
+                // always; the others are N and Z of the result, those of
+                // `r - 0`.
+                if matches!((cond >> 1) & 7, 1 | 3 | 4) {
+                    return Some(self.b.ins().iconst(types::I8, (cond & 1) as i64));
+                }
+                let (r, zero) = (self.v(def.args[0]), self.iconst(0));
+                self.compare(cond, r, zero, wide)
+            }
+            Op::AddFlags | Op::AddFlags32 if matches!((cond >> 1) & 7, 0 | 2) => {
+                // EQ, NE, MI, PL: Z and N of the sum.
+                let (p, q) = (self.v(def.args[0]), self.v(def.args[1]));
+                let (r, zero) = (self.b.ins().iadd(p, q), self.iconst(0));
+                self.compare(cond, r, zero, wide)
+            }
+            _ => None,
+        }
     }
 
     /// Condition `cond` on the flags of `p - q` (32-bit unless `wide`) as

@@ -203,8 +203,8 @@ struct Emitter<'a> {
 /// Accesses of one guest block to one page that one TLB check covers: the
 /// loads (or the stores) at constant offsets from one base value with no
 /// fallback between them, as a function's stack accesses or an unrolled
-/// copy loop make, spanning at most a page (the check fails, and each
-/// access takes its slow path, when they straddle two).
+/// copy loop make, spanning at most a page (when they straddle two, the
+/// check fails and each access makes its own).
 #[derive(Clone, Copy)]
 struct MemGroup {
     base: kvrm_ir::Value,
@@ -1012,6 +1012,35 @@ impl Emitter<'_> {
         done
     }
 
+    /// Branch to `fast` if access `i` passes its check, else to `slow`
+    /// (made cold); returns the TLB entry for `host_addr`. An access whose
+    /// group check failed (the group's bytes straddle two pages, as a
+    /// stack frame may) checks itself before taking the slow path.
+    fn branch_checked(
+        &mut self,
+        i: usize,
+        write: bool,
+        addr: ir::Value,
+        size: u8,
+        fast: ir::Block,
+        slow: ir::Block,
+    ) -> ir::Value {
+        self.b.set_cold_block(slow);
+        let (entry, ok) = self.check(i, write, addr, size);
+        if self.group_of.get(i).copied().flatten().is_none() {
+            self.b.ins().brif(ok, fast, &[], slow, &[]);
+            return entry;
+        }
+        let own = self.b.create_block();
+        self.b.set_cold_block(own);
+        self.b.ins().brif(ok, fast, &[], own, &[]);
+        self.b.switch_to_block(own);
+        // In a window the host address does not depend on the entry.
+        let (_, ok) = self.tlb(write, addr, u64::from(size));
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        entry
+    }
+
     fn tlb(&mut self, write: bool, addr: ir::Value, size: u64) -> (ir::Value, ir::Value) {
         const _: () = assert!(TLB_ENTRY_SIZE == 32);
         let t = MemFlagsData::trusted();
@@ -1062,7 +1091,6 @@ impl Emitter<'_> {
 
     fn load(&mut self, i: usize, m: MemOp, addr: ir::Value) -> Val {
         let guest = MemFlagsData::new().with_notrap();
-        let (entry, ok) = self.check(i, false, addr, m.size);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
@@ -1071,8 +1099,7 @@ impl Emitter<'_> {
         if wide {
             self.b.append_block_param(join, types::I64);
         }
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        let entry = self.branch_checked(i, false, addr, m.size, fast, slow);
 
         self.b.switch_to_block(fast);
         let p = self.host_addr(entry, addr);
@@ -1161,12 +1188,10 @@ impl Emitter<'_> {
     fn store(&mut self, i: usize, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
         self.store_in_insn = true;
         let guest = MemFlagsData::new().with_notrap();
-        let (entry, ok) = self.check(i, true, addr, m.size);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        let entry = self.branch_checked(i, true, addr, m.size, fast, slow);
 
         self.b.switch_to_block(fast);
         let p = self.host_addr(entry, addr);

@@ -365,6 +365,52 @@ fn compiled_accesses_reach_window_and_shared_pages_alike() {
 }
 
 #[test]
+fn access_groups_straddling_pages_match_the_interpreter() {
+    // loop: stp x1,x2,[x0,#-16]; stp x3,x4,[x0]; ldp x5,x6,[x0,#-16];
+    //       ldp x7,x8,[x0]; add x1,x1,#1; subs x9,x9,#1; b.ne loop; brk
+    let words = [
+        0xa93f_0801,
+        0xa900_1003,
+        0xa97f_1805,
+        0xa940_2007,
+        0x9100_0421,
+        0xf100_0529,
+        0x54ff_ff41,
+        BRK,
+    ];
+    // The pairs at x0 - 16 and x0 share one check, which fails with x0 on
+    // a page boundary: each access then checks itself. At 0x10000 the
+    // second page is unmapped, so the second store faults after the first
+    // one wrote.
+    for base in [0x9000u64, 0x10000] {
+        let run = |mode: ExecMode| {
+            let mut cpu = cpu_with(&words, mode);
+            cpu.state.x[0] = base;
+            cpu.state.x[1..5].copy_from_slice(&[11, 22, 33, 44]);
+            cpu.state.x[9] = 300;
+            let r = cpu.run(100_000);
+            let below = [
+                cpu.mem.read_u64(base - 16).unwrap(),
+                cpu.mem.read_u64(base - 8).unwrap(),
+            ];
+            (r.stop, r.instructions, cpu.state.x, cpu.state.pc, below)
+        };
+        let want = run(ExecMode::Interp);
+        assert_eq!(run(ExecMode::Jit { threshold: 0 }), want, "x0 = {base:#x}");
+        if base == 0x10000 {
+            assert!(
+                matches!(want.0, StopReason::Fault { pc: 4, .. }),
+                "{want:?}"
+            );
+            assert_eq!(want.4, [11, 22], "the first pair was stored");
+        } else {
+            assert_eq!(want.2[7..9], [33, 44]);
+            assert_eq!(want.4, [310, 22], "the last iteration's pair");
+        }
+    }
+}
+
+#[test]
 fn background_compilation_changes_no_result() {
     // add x1, x1, #1; subs x2, x2, #1; b.ne .-8; brk
     let words = [0x9100_0421, 0xf100_0442, 0x54ff_ffc1, BRK];

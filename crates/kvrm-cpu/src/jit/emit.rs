@@ -46,8 +46,8 @@ use crate::memory::{TLB_ENTRIES, TLB_ENTRY_SIZE};
 mod ops;
 
 /// Flags of loads of context fields that stay the same while compiled
-/// code runs (table addresses, the window's addend): Cranelift may merge
-/// them and move them out of loops.
+/// code runs (the TLB tables' addresses): Cranelift may merge them and
+/// move them out of loops.
 fn fixed() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
@@ -1080,9 +1080,12 @@ impl Emitter<'_> {
     fn host_addr(&mut self, entry: ir::Value, addr: ir::Value) -> ir::Value {
         let t = MemFlagsData::trusted();
         let addend = if self.flat {
+            // Not movable: kept in a register through loops, it measured
+            // no faster.
+            let r = t.with_readonly();
             self.b
                 .ins()
-                .load(types::I64, fixed(), self.ctx, helpers::CTX_FLAT_ADDEND)
+                .load(types::I64, r, self.ctx, helpers::CTX_FLAT_ADDEND)
         } else {
             self.b.ins().load(types::I64, t, entry, 8)
         };

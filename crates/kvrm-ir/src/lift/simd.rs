@@ -252,19 +252,33 @@ fn lanes_add(l: &mut Lifter, sub: bool, esize: u32, x: Value, y: Value) -> Value
 
 /// ADD, SUB (vector).
 fn add_sub(l: &mut Lifter, sub: bool, w: u32) -> Lifted {
+    lanewise(l, w, false, |l, esize, x, y| lanes_add(l, sub, esize, x, y))
+}
+
+/// `f(esize, x, y)` on each half of Vn and Vm (or zero, with `zero_m`),
+/// lanes of the size in bits 22-23, into Vd (the high half cleared unless
+/// Q).
+fn lanewise(
+    l: &mut Lifter,
+    w: u32,
+    zero_m: bool,
+    f: impl Fn(&mut Lifter, u32, Value, Value) -> Value,
+) -> Lifted {
     let q = bits(w, 30, 1) == 1;
     let size = bits(w, 22, 2);
     if size == 3 && !q {
         return Lifted::No; // reserved
     }
     let esize = 8 << size;
-    let (a, b) = (halves(l, rn(w)), halves(l, rm(w)));
-    let lo = lanes_add(l, sub, esize, a.0, b.0);
-    let hi = if q {
-        lanes_add(l, sub, esize, a.1, b.1)
+    let a = halves(l, rn(w));
+    let b = if zero_m {
+        let z = l.c(0);
+        (z, z)
     } else {
-        lo
+        halves(l, rm(w))
     };
+    let lo = f(l, esize, a.0, b.0);
+    let hi = if q { f(l, esize, a.1, b.1) } else { lo };
     put(l, rd(w), q, lo, hi);
     Lifted::Next
 }
@@ -480,27 +494,9 @@ fn lane_ones(esize: u32) -> u64 {
 
 /// CMEQ, CMHS, CMHI (vector) and CMEQ (vector, zero).
 fn compare(l: &mut Lifter, name: &str, w: u32) -> Lifted {
-    let q = bits(w, 30, 1) == 1;
-    let size = bits(w, 22, 2);
-    if size == 3 && !q {
-        return Lifted::No; // reserved
-    }
-    let esize = 8 << size;
-    let a = halves(l, rn(w));
-    let b = if name == "CMEQ_vz" {
-        let z = l.c(0);
-        (z, z)
-    } else {
-        halves(l, rm(w))
-    };
-    let lo = lanes_cmp(l, name, esize, a.0, b.0);
-    let hi = if q {
-        lanes_cmp(l, name, esize, a.1, b.1)
-    } else {
-        lo
-    };
-    put(l, rd(w), q, lo, hi);
-    Lifted::Next
+    lanewise(l, w, name == "CMEQ_vz", |l, esize, x, y| {
+        lanes_cmp(l, name, esize, x, y)
+    })
 }
 
 /// All ones in the `esize`-bit lanes where `x` is equal to `y` (CMEQ),

@@ -221,6 +221,11 @@ pub(crate) struct Entry {
 
 const _: () = assert!(std::mem::size_of::<Entry>() == 24);
 
+/// The length of a front entry for a pc that has no compiled block: above
+/// any budget (`run_chain` keeps budgets below `STOP_BIT`), so compiled
+/// code never chains to it. `install` replaces it.
+const NOT_COMPILED: u64 = u64::MAX;
+
 /// The empty entry of slot `i`: its pc maps to another slot, so no lookup in
 /// slot `i` ever matches it (compiled code checks only the pc).
 const fn no_entry(i: usize) -> Entry {
@@ -503,17 +508,27 @@ impl Jit {
     /// The compiled block at `pc`, if any.
     #[inline(always)]
     pub(crate) fn lookup(&mut self, pc: u64) -> Option<Entry> {
-        let e = self.front[Self::slot(pc)];
-        if e.pc == pc && e.code.is_some() {
-            return Some(e);
+        let i = Self::slot(pc);
+        let e = self.front[i];
+        if e.pc == pc {
+            // Compiled, or known not to be: the dispatcher interprets cold
+            // blocks without a hash lookup each time.
+            return e.code.is_some().then_some(e);
         }
-        let c = self.blocks.get(&pc)?;
+        let Some(c) = self.blocks.get(&pc) else {
+            self.front[i] = Entry {
+                pc,
+                code: None,
+                len: NOT_COMPILED,
+            };
+            return None;
+        };
         let e = Entry {
             pc,
             code: Some(c.code),
             len: c.len as u64,
         };
-        self.front[Self::slot(pc)] = e;
+        self.front[i] = e;
         Some(e)
     }
 
@@ -524,7 +539,8 @@ impl Jit {
             // Being compiled (counted, for the compile thread's order),
             // or could not be.
             if let Some(c) = self.queued_heat.get(&pc) {
-                c.fetch_add(1, Ordering::Relaxed);
+                // Only this thread writes it: no locked add.
+                c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
             }
             return false;
         }

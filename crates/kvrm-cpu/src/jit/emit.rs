@@ -52,6 +52,9 @@ fn fixed() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
+/// The flags' bit in `Emitter::dirty` (registers are bits 0-31).
+const FLAGS_DIRTY: u64 = 1 << 32;
+
 /// Set in a block's return value when the guest stopped (`Cpu::take_stop`).
 pub const STOP_BIT: u64 = 1 << 63;
 
@@ -182,6 +185,9 @@ struct Emitter<'a> {
     /// it: those it reads before writing and that the region sets. Every
     /// other register is in the state at a block's start.
     carried: Vec<u64>,
+    /// Per block of the region: it sets the flags before it can read them
+    /// or leave, so a jump to it need not store them.
+    flags_dead: Vec<bool>,
     /// Registers whose variables hold their values in the current guest
     /// block (received, set, or loaded there); the others are read from the
     /// state.
@@ -375,6 +381,7 @@ pub fn translate(
         k: 0,
         pc: region[0].start,
         carried,
+        flags_dead: region.iter().map(flags_dead_at_entry).collect(),
         here: 0,
         store_in_insn: false,
         flat,
@@ -441,6 +448,20 @@ fn read_before_write(blk: &IrBlock) -> u64 {
         }
     }
     read
+}
+
+/// Whether `blk` sets the flags before anything in it may read them or
+/// leave (a flag read, an access that may fault, a fallback, an exit).
+fn flags_dead_at_entry(blk: &IrBlock) -> bool {
+    for inst in &blk.insts {
+        match inst.op {
+            Op::SetNzcv => return true,
+            Op::GetNzcv => return false,
+            op if op.may_exit() || op.is_terminator() => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The indices of the set bits of `m` below 32 (registers), ascending.
@@ -549,7 +570,7 @@ impl Emitter<'_> {
                 }
             }
         }
-        if self.dirty & (1 << 32) != 0 {
+        if self.dirty & FLAGS_DIRTY != 0 {
             if let Some(vars) = self.flags {
                 for (v, off) in vars.into_iter().zip(FLAG_OFFS) {
                     let x = self.b.use_var(v);
@@ -727,7 +748,7 @@ impl Emitter<'_> {
                     self.b.def_var(v, x);
                 }
                 self.flags_here = true;
-                self.dirty |= 1 << 32;
+                self.dirty |= FLAGS_DIRTY;
                 Val::None
             }
             Op::CondHolds => match self.vals[a[1].val().0 as usize] {
@@ -849,7 +870,14 @@ impl Emitter<'_> {
         // through the state: loops then carry only what they read, and
         // guest code seldom reads flags set in another block.
         let saved = self.dirty;
-        self.dirty &= !self.carried[j];
+        // Flags block `j` overwrites before any use are stored only if
+        // the budget stops the jump.
+        let dead_flags = if self.flags_dead[j] {
+            saved & FLAGS_DIRTY
+        } else {
+            0
+        };
+        self.dirty &= !self.carried[j] & !dead_flags;
         self.write_back();
         self.dirty = saved & self.carried[j];
         let args = self.carried_args(j);
@@ -864,6 +892,7 @@ impl Emitter<'_> {
         let out = self.b.create_block();
         self.b.ins().brif(fits, self.bodies[j], &args, out, &[]);
         self.b.switch_to_block(out);
+        self.dirty |= dead_flags;
         self.exit(ExitPc::Const(self.region[j].start), 0, false, true);
         self.dirty = saved;
     }

@@ -14,7 +14,10 @@ use std::ops::{Deref, DerefMut};
 use kvrm_isa::space::{page_of, PAGE_MASK};
 use kvrm_isa::{watch_hit, Access, AddressSpace, FaultKind, MemFault, Watchpoint, PAGE_SIZE};
 
-pub(crate) const TLB_ENTRIES: usize = 256;
+/// Entries of each TLB: enough for a few MiB of working set (a copy
+/// between two 1 MiB buffers thrashed 256).
+pub(crate) const TLB_ENTRIES: usize = 1024;
+const _: () = assert!(TLB_ENTRIES.is_power_of_two() && TLB_ENTRIES <= 1 << 16);
 const INVALID_TAG: u64 = u64::MAX;
 
 /// One TLB entry: the page's tag and, for the JIT's inline lookup, `addend`,
@@ -58,6 +61,11 @@ const EMPTY_TLB: TlbEntry = TlbEntry {
 struct Tlb {
     entry: [TlbEntry; TLB_ENTRIES],
     frame: [u32; TLB_ENTRIES],
+    /// Slots filled since the last flush (up to `TLB_ENTRIES` of them; more
+    /// sets `overflow`): a flush between two runs, which every syscall
+    /// makes, clears just those.
+    filled: Vec<u16>,
+    overflow: bool,
 }
 
 impl Tlb {
@@ -65,6 +73,8 @@ impl Tlb {
         Box::new(Tlb {
             entry: [EMPTY_TLB; TLB_ENTRIES],
             frame: [0; TLB_ENTRIES],
+            filled: Vec::with_capacity(TLB_ENTRIES),
+            overflow: false,
         })
     }
 
@@ -78,6 +88,13 @@ impl Tlb {
     fn fill(&mut self, page: u64, frame: u32, host: *const u8, flat_addend: Option<u64>) {
         let slot = tlb_slot(page);
         let addend = (host as u64).wrapping_sub(page << 12);
+        if self.entry[slot].tag == INVALID_TAG {
+            if self.filled.len() < TLB_ENTRIES {
+                self.filled.push(slot as u16);
+            } else {
+                self.overflow = true;
+            }
+        }
         self.entry[slot] = TlbEntry {
             tag: page,
             addend,
@@ -100,7 +117,15 @@ impl Tlb {
     }
 
     fn flush(&mut self) {
-        self.entry.fill(EMPTY_TLB);
+        if self.overflow {
+            self.entry.fill(EMPTY_TLB);
+            self.overflow = false;
+        } else {
+            for &slot in &self.filled {
+                self.entry[slot as usize] = EMPTY_TLB;
+            }
+        }
+        self.filled.clear();
     }
 }
 

@@ -148,11 +148,7 @@ fn dup_scalar(l: &mut Lifter, w: u32) -> Lifted {
 fn insert(l: &mut Lifter, d: u32, size: u32, index: u32, x: Value) {
     let esize = 8u32 << size;
     let bit0 = index * esize;
-    let ones = if esize == 64 {
-        u64::MAX
-    } else {
-        (1u64 << esize) - 1
-    };
+    let ones = lane_ones(esize);
     let sh = (bit0 % 64) as u64;
     let x = l.bin_c(Op::And, x, ones);
     let x = if sh != 0 { l.bin_c(Op::Shl, x, sh) } else { x };
@@ -286,11 +282,7 @@ fn lanewise(
 /// Lanes of `x` shifted right by `s` (1..=esize), logically or
 /// arithmetically.
 fn lanes_shr(l: &mut Lifter, signed: bool, esize: u32, s: u32, x: Value) -> Value {
-    let ones = if esize == 64 {
-        u64::MAX
-    } else {
-        (1u64 << esize) - 1
-    };
+    let ones = lane_ones(esize);
     if signed {
         let s = s.min(esize - 1);
         if esize == 64 {
@@ -343,11 +335,7 @@ fn shift_imm(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     let imm = (immh << 3) | immb;
     let left = matches!(name, "SHL_vi" | "SLI_vi");
     let s = if left { imm - esize } else { 2 * esize - imm };
-    let ones = if esize == 64 {
-        u64::MAX
-    } else {
-        (1u64 << esize) - 1
-    };
+    let ones = lane_ones(esize);
     let d = rd(w);
     let x = halves(l, rn(w));
     let acc = matches!(name, "SRI_vi" | "SLI_vi" | "USRA_vi" | "SSRA_vi");

@@ -113,6 +113,25 @@ impl Block {
             .collect()
     }
 
+    /// Where the call that ends the block (BL, BLR) returns: the constant
+    /// it links into X30.
+    pub fn return_point(&self) -> Option<u64> {
+        let last = self.insts.last()?;
+        if !matches!(last.op, Op::ExitTo | Op::ExitIndirect) {
+            return None;
+        }
+        let link = self
+            .insts
+            .iter()
+            .rev()
+            .find(|i| i.op == Op::SetReg && i.args[0].reg() == 30)?;
+        match link.args[1] {
+            Arg::Val(v) => self.const_of(v),
+            Arg::Imm(k) => Some(k),
+            _ => None,
+        }
+    }
+
     /// Guest instructions of the block left to the interpreter.
     pub fn fallbacks(&self) -> usize {
         self.insts.iter().filter(|i| i.op == Op::Fallback).count()

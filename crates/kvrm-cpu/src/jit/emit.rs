@@ -188,6 +188,9 @@ struct Emitter<'a> {
     /// Per block of the region: it sets the flags before it can read them
     /// or leave, so a jump to it need not store them.
     flags_dead: Vec<bool>,
+    /// The blocks of the region that calls in it return to: an indirect
+    /// branch to one of them (a return) jumps there.
+    returns: Vec<usize>,
     /// Registers whose variables hold their values in the current guest
     /// block (received, set, or loaded there); the others are read from the
     /// state.
@@ -358,7 +361,8 @@ pub fn translate(
             blk
         })
         .collect();
-    let dirty_in = dirty_at_starts(region, &carried);
+    let returns = return_blocks(region);
+    let dirty_in = dirty_at_starts(region, &carried, &returns);
     let fallbacks = region
         .iter()
         .flat_map(|blk| &blk.insts)
@@ -382,6 +386,7 @@ pub fn translate(
         pc: region[0].start,
         carried,
         flags_dead: region.iter().map(flags_dead_at_entry).collect(),
+        returns,
         here: 0,
         store_in_insn: false,
         flat,
@@ -464,6 +469,28 @@ fn flags_dead_at_entry(blk: &IrBlock) -> bool {
     false
 }
 
+/// Most blocks an indirect branch compares its target with.
+const MAX_RETURN_BLOCKS: usize = 4;
+
+/// The blocks of `region` that calls in it return to (see
+/// `Emitter::returns`).
+fn return_blocks(region: &[IrBlock]) -> Vec<usize> {
+    let mut out: Vec<usize> = region
+        .iter()
+        .filter_map(|b| b.return_point())
+        .filter_map(|pc| region.iter().position(|m| m.start == pc))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out.truncate(MAX_RETURN_BLOCKS);
+    out
+}
+
+/// Whether `blk` ends in an indirect branch.
+fn ends_indirect(blk: &IrBlock) -> bool {
+    blk.insts.last().is_some_and(|i| i.op == Op::ExitIndirect)
+}
+
 /// The indices of the set bits of `m` below 32 (registers), ascending.
 fn bits(m: u64) -> impl Iterator<Item = usize> {
     (0..32).filter(move |r| m & (1 << r) != 0)
@@ -475,7 +502,7 @@ fn bits(m: u64) -> impl Iterator<Item = usize> {
 /// (which leaves it exact), so exits store only those. A jump inside the
 /// region stores the dirty registers its target does not receive, and the
 /// flags (never carried).
-fn dirty_at_starts(region: &[IrBlock], carried: &[u64]) -> Vec<u64> {
+fn dirty_at_starts(region: &[IrBlock], carried: &[u64], returns: &[usize]) -> Vec<u64> {
     // Per block: what it leaves dirty on top of what it got (`add`), and
     // whether a fallback made the state exact on the way (`reset`).
     let summary: Vec<(u64, bool)> = region
@@ -495,10 +522,15 @@ fn dirty_at_starts(region: &[IrBlock], carried: &[u64]) -> Vec<u64> {
     let succs: Vec<Vec<usize>> = region
         .iter()
         .map(|blk| {
-            blk.static_targets()
+            let mut s: Vec<usize> = blk
+                .static_targets()
                 .into_iter()
                 .filter_map(|pc| region.iter().position(|m| m.start == pc))
-                .collect()
+                .collect();
+            if ends_indirect(blk) {
+                s.extend_from_slice(returns);
+            }
+            s
         })
         .collect();
     let mut dirty_in = vec![0u64; region.len()];
@@ -846,6 +878,21 @@ impl Emitter<'_> {
             }
             Op::ExitIndirect => {
                 let pc = self.v(a[0]);
+                // A return to a block of the region jumps there.
+                let here = self.here;
+                for j in self.returns.clone() {
+                    let hit =
+                        self.b
+                            .ins()
+                            .icmp_imm_s(IntCC::Equal, pc, self.region[j].start as i64);
+                    let to = self.b.create_block();
+                    let other = self.b.create_block();
+                    self.b.ins().brif(hit, to, &[], other, &[]);
+                    self.b.switch_to_block(to);
+                    self.jump_within(j);
+                    self.here = here;
+                    self.b.switch_to_block(other);
+                }
                 self.exit_chain(ExitPc::Dyn(pc), self.k + 1, false, true, true);
                 Val::None
             }

@@ -95,7 +95,11 @@ impl Cpu {
         let mut region = vec![first];
         let mut next = 0;
         while next < region.len() {
-            for to in region[next].static_targets() {
+            // The block a call returns to joins too: a return to it from
+            // a callee in the region is a jump (see `emit`).
+            let mut targets = region[next].static_targets();
+            targets.extend(region[next].return_point());
+            for to in targets {
                 if region.len() >= super::MAX_REGION_BLOCKS {
                     break;
                 }

@@ -435,3 +435,44 @@ fn background_compilation_changes_no_result() {
     assert_eq!(jit.state, interp.state);
     assert!(jit.jit_stats().expect("jit").insns_compiled > 0);
 }
+
+#[test]
+fn returns_into_the_region_match_the_interpreter() {
+    // loop: bl f; add x1,x1,#1; subs x9,x9,#1; b.ne loop; brk
+    // f:    add x2,x2,x1; ret
+    // The call's return block joins the region, and the callee's RET jumps
+    // to it inside the region; every budget stops at the same place.
+    let words = [
+        0x9400_0005,
+        0x9100_0421,
+        0xf100_0529,
+        0x54ff_ffa1,
+        BRK,
+        0x8b01_0042,
+        0xd65f_03c0,
+    ];
+    let run = |mode: ExecMode, budget: u64| {
+        let mut cpu = cpu_with(&words, mode);
+        cpu.state.x[9] = 50;
+        let mut stops = Vec::new();
+        loop {
+            let r = cpu.run(budget);
+            stops.push((r.instructions, cpu.state.pc));
+            if r.stop != StopReason::CycleLimit {
+                return (r.stop, stops, cpu.state.x);
+            }
+        }
+    };
+    for budget in [1, 2, 3, 5, 7, 1_000] {
+        let want = run(ExecMode::Interp, budget);
+        assert_eq!(
+            want.2[2],
+            (0..50).sum::<u64>(),
+            "x2 sums x1 before each add"
+        );
+        for threshold in [0, 2] {
+            let got = run(ExecMode::Jit { threshold }, budget);
+            assert_eq!(got, want, "budget {budget}, threshold {threshold}");
+        }
+    }
+}

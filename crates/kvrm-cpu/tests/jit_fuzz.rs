@@ -778,8 +778,9 @@ fn memory(cpu: &Cpu) -> Vec<u8> {
     out
 }
 
-/// Run one case; returns the instructions executed and how it stopped, or a report.
-fn run_case(seed: u64, case: u64) -> Result<(u64, &'static str), String> {
+/// Run one case; returns the instructions executed, how it stopped and the
+/// regions recompiled optimized, or a report.
+fn run_case(seed: u64, case: u64) -> Result<(u64, &'static str, u64), String> {
     let mut r = Rng(seed ^ case.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let (words, patch) = program(&mut r);
     let threshold = r.pick(&[0u32, 1, 2, 5]);
@@ -832,7 +833,8 @@ fn run_case(seed: u64, case: u64) -> Result<(u64, &'static str), String> {
             }
         }
     }
-    Ok((total, how))
+    let upgraded = jit.jit_stats().map_or(0, |s| s.blocks_upgraded);
+    Ok((total, how, upgraded))
 }
 
 #[test]
@@ -846,17 +848,20 @@ fn jit_matches_interpreter_on_random_programs() {
         .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
         .unwrap_or(0x5eed_1e55);
     let mut insns = 0;
+    let mut upgraded = 0;
     let mut stops = std::collections::BTreeMap::new();
     for case in 0..cases {
         match run_case(seed, case) {
-            Ok((n, how)) => {
+            Ok((n, how, u)) => {
                 insns += n;
+                upgraded += u;
                 *stops.entry(how).or_insert(0) += 1;
             }
             Err(report) => panic!("{report}"),
         }
     }
     println!(
-        "{cases} fuzz cases, {insns} instructions, JIT and interpreter agree; stops {stops:?}"
+        "{cases} fuzz cases, {insns} instructions, {upgraded} regions recompiled optimized, \
+         JIT and interpreter agree; stops {stops:?}"
     );
 }

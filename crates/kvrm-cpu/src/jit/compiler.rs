@@ -9,7 +9,7 @@
 //! results do not depend on when code arrives: compiled code and the
 //! interpreter give the same states and counts.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use cranelift_module::{Linkage, Module};
 use kvrm_ir::opt::optimize;
 
 use super::helpers::FallbackInfo;
-use super::{emit, host_isa, perf_map, BlockFn};
+use super::{emit, host_isa, perf_map, BlockFn, Tier};
 
 /// A compiled region, on its way to the code cache.
 pub(crate) struct Built {
@@ -35,13 +35,17 @@ pub(crate) struct Built {
     pub time: Duration,
     /// The `Jit`'s invalidation count when the region was lifted.
     pub token: u64,
+    pub tier: Tier,
+    /// Counted by quick code (see `Compiled::counter`).
+    pub counter: Option<Box<AtomicU64>>,
 }
 
-/// A Cranelift module for one `Jit`'s blocks, and the contexts reused for
-/// each compilation. Dropping it frees the code: only when no block of it
-/// can run (its `Jit` is gone).
+/// Cranelift modules for one `Jit`'s blocks (one per tier: the optimisation
+/// level is the module's), and the contexts reused for each compilation.
+/// Dropping it frees the code: only when no block of it can run (its `Jit`
+/// is gone).
 pub(crate) struct Compiler {
-    module: Option<JITModule>,
+    modules: [Option<JITModule>; 2],
     ctx: Option<Context>,
     fctx: FunctionBuilderContext,
     /// Functions compiled, for their names.
@@ -51,7 +55,7 @@ pub(crate) struct Compiler {
 impl Compiler {
     pub fn new() -> Self {
         Compiler {
-            module: None,
+            modules: [None, None],
             ctx: None,
             fctx: FunctionBuilderContext::new(),
             count: 0,
@@ -60,17 +64,25 @@ impl Compiler {
 
     /// Optimise and compile `region` (its first block is the entry; see
     /// `emit::translate`).
-    pub fn compile(&mut self, mut region: Vec<kvrm_ir::Block>, flat: bool, token: u64) -> Built {
+    pub fn compile(
+        &mut self,
+        mut region: Vec<kvrm_ir::Block>,
+        flat: bool,
+        tier: Tier,
+        token: u64,
+    ) -> Built {
         let t0 = Instant::now();
         for block in region.iter_mut() {
             optimize(block);
         }
-        let module = self.module.get_or_insert_with(|| {
+        let optimize = tier == Tier::Optimized;
+        let module = self.modules[optimize as usize].get_or_insert_with(|| {
             JITModule::new(JITBuilder::with_isa(
-                host_isa(),
+                host_isa(optimize),
                 cranelift_module::default_libcall_names(),
             ))
         });
+        let counter = (!optimize).then(|| Box::new(AtomicU64::new(0)));
         let ctx = self.ctx.get_or_insert_with(|| module.make_context());
         let call_conv = module.isa().default_call_conv();
         module.clear_context(ctx);
@@ -83,6 +95,7 @@ impl Compiler {
             call_conv,
             frontend,
             flat,
+            counter.as_ref().map(|c| c.as_ptr() as u64),
         );
         let block = &region[0];
         let name = format!("b{:x}_{}", block.start, self.count);
@@ -121,6 +134,8 @@ impl Compiler {
             fallbacks_compiled: region.iter().map(|b| b.fallbacks() as u64).sum(),
             time: t0.elapsed(),
             token,
+            tier,
+            counter,
         }
     }
 
@@ -128,7 +143,7 @@ impl Compiler {
     /// guarantees that none of it runs again.
     pub fn reset(&mut self) {
         self.ctx = None;
-        if let Some(old) = self.module.take() {
+        for old in self.modules.iter_mut().filter_map(Option::take) {
             // SAFETY: the caller's guarantee.
             unsafe { old.free_memory() };
         }
@@ -147,6 +162,7 @@ pub(crate) struct Job {
     pub compiler: Arc<Mutex<Compiler>>,
     pub region: Vec<kvrm_ir::Block>,
     pub flat: bool,
+    pub tier: Tier,
     pub token: u64,
     pub reply: Sender<Built>,
     /// Counts the results sent on `reply` (read without touching the
@@ -165,14 +181,22 @@ struct Queue {
 }
 
 impl Queue {
-    /// The next job: the most executed one, the oldest among equals.
+    /// The next job: a quick one before any upgrade (code that is
+    /// interpreted meanwhile before code that runs slower), the most
+    /// executed, the oldest among equals.
     fn take(&self) -> Job {
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             let best = jobs
                 .iter()
                 .enumerate()
-                .max_by_key(|(i, j)| (j.heat.load(Ordering::Relaxed), std::cmp::Reverse(*i)))
+                .max_by_key(|(i, j)| {
+                    (
+                        std::cmp::Reverse(j.tier),
+                        j.heat.load(Ordering::Relaxed),
+                        std::cmp::Reverse(*i),
+                    )
+                })
                 .map(|(i, _)| i);
             if let Some(i) = best {
                 return jobs.remove(i);
@@ -200,7 +224,7 @@ pub(crate) fn submit(job: Job) -> Result<(), Job> {
                     .compiler
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .compile(job.region, job.flat, job.token);
+                    .compile(job.region, job.flat, job.tier, job.token);
                 // The `Jit` may be gone: its code is then dropped here.
                 if job.reply.send(built).is_ok() {
                     job.sent.fetch_add(1, Ordering::Release);

@@ -191,6 +191,11 @@ struct Emitter<'a> {
     /// The blocks of the region that calls in it return to: an indirect
     /// branch to one of them (a return) jumps there.
     returns: Vec<usize>,
+    /// Index in the region of the guest block being emitted.
+    bi: usize,
+    /// Quick code: the address of the region's count of entries and
+    /// back-edges taken (see `Tier`).
+    counter: Option<u64>,
     /// Registers whose variables hold their values in the current guest
     /// block (received, set, or loaded there); the others are read from the
     /// state.
@@ -302,6 +307,7 @@ pub fn translate(
     call_conv: CallConv,
     frontend: TargetFrontendConfig,
     flat: bool,
+    counter: Option<u64>,
 ) -> Vec<FallbackInfo> {
     let sigs = Sigs {
         slow: helpers::slow_paths().map(|(_, n)| func.import_signature(trampoline_signature(n))),
@@ -387,6 +393,8 @@ pub fn translate(
         carried,
         flags_dead: region.iter().map(flags_dead_at_entry).collect(),
         returns,
+        bi: 0,
+        counter,
         here: 0,
         store_in_insn: false,
         flat,
@@ -395,11 +403,13 @@ pub fn translate(
         group_of: Vec::new(),
     };
     // The entry block passes the first block its registers from the state.
+    e.count();
     let args = e.carried_args(0);
     e.b.ins().jump(e.bodies[0], &args);
     for (bi, blk) in region.iter().enumerate() {
         e.b.switch_to_block(e.bodies[bi]);
         e.blk = blk;
+        e.bi = bi;
         e.vals = vec![Val::None; blk.insts.len()];
         e.k = 0;
         e.pc = blk.start;
@@ -927,6 +937,9 @@ impl Emitter<'_> {
         self.dirty &= !self.carried[j] & !dead_flags;
         self.write_back();
         self.dirty = saved & self.carried[j];
+        if j <= self.bi {
+            self.count();
+        }
         let args = self.carried_args(j);
         let rem = self.b.use_var(self.rem);
         let rem = self.b.ins().iadd_imm_s(rem, -i64::from(self.blk.guest_len));
@@ -942,6 +955,17 @@ impl Emitter<'_> {
         self.dirty |= dead_flags;
         self.exit(ExitPc::Const(self.region[j].start), 0, false, true);
         self.dirty = saved;
+    }
+
+    /// Quick code: count an entry or a back-edge taken.
+    fn count(&mut self) {
+        if let Some(addr) = self.counter {
+            let t = MemFlagsData::trusted();
+            let at = self.iconst(addr);
+            let n = self.b.ins().load(types::I64, t, at, 0);
+            let n = self.b.ins().iadd_imm_s(n, 1);
+            self.b.ins().store(t, n, at, 0);
+        }
     }
 
     /// Call `helper(ctx, info)` for the instruction (pc, word) with the

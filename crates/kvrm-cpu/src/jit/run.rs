@@ -11,7 +11,7 @@ use kvrm_isa::StopReason;
 
 use super::emit::STOP_BIT;
 use super::helpers::{self, JitCtx};
-use super::Jit;
+use super::{Jit, Tier};
 use crate::{Cpu, Flow};
 
 impl Cpu {
@@ -34,6 +34,12 @@ impl Cpu {
             }
             let pc = self.state.pc;
             let left = max - n;
+            if let Some(jit) = self.jit.as_mut() {
+                jit.poll();
+                for start in jit.due_upgrades() {
+                    self.compile_block(start, Tier::Optimized);
+                }
+            }
             let Some(jit) = self.jit.as_mut() else {
                 let (k, stop) = self.interpret_block(left);
                 n += k;
@@ -42,10 +48,9 @@ impl Cpu {
                     None => continue,
                 }
             };
-            jit.poll();
             let mut entry = jit.lookup(pc);
             if entry.is_none() && jit.is_hot(pc) {
-                entry = self.compile_block(pc);
+                entry = self.compile_block(pc, Tier::Quick);
             }
             let stop = match entry {
                 Some(e) if e.len <= left => {
@@ -75,8 +80,9 @@ impl Cpu {
     }
 
     /// Compile the block at `pc` with the warm blocks it reaches by direct
-    /// branches in its page (breadth first, see `MAX_REGION_*`).
-    fn compile_block(&mut self, pc: u64) -> Option<super::Entry> {
+    /// branches in its page (breadth first, see `MAX_REGION_*`); for
+    /// `Tier::Optimized`, to replace its quick code.
+    fn compile_block(&mut self, pc: u64, tier: Tier) -> Option<super::Entry> {
         let max = Jit::MAX_BLOCK;
         let mem = &mut self.mem;
         let first = kvrm_ir::lift_block(pc, max, |a| mem.fetch_u32(a).ok());
@@ -88,7 +94,10 @@ impl Cpu {
             b => b,
         };
         let Some(first) = first else {
-            jit.give_up(pc);
+            if tier == Tier::Quick {
+                jit.give_up(pc);
+            }
+            // (An upgrade that cannot be lifted keeps the quick code.)
             return None;
         };
         let mut insns = first.guest_len;
@@ -121,7 +130,7 @@ impl Cpu {
             next += 1;
         }
         let flat = self.mem.flat_addend().is_some();
-        self.jit.as_mut()?.compile(region, flat)
+        self.jit.as_mut()?.compile(region, flat, tier)
     }
 
     /// Run compiled blocks from `first`; each chains to the next compiled

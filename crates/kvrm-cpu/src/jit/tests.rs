@@ -476,3 +476,54 @@ fn returns_into_the_region_match_the_interpreter() {
         }
     }
 }
+
+#[test]
+fn regions_recompiled_optimized_match_the_interpreter() {
+    // loop: bl f; add x1,x1,#1; subs x9,x9,#1; b.ne loop; brk
+    // f:    eor x2,x2,x1; ret
+    // Enough iterations for the quick region's count to pass the upgrade
+    // count of every threshold tried:
+    // small budgets bring the dispatcher back often enough to replace it
+    // in the middle of the loop, and every stop matches the interpreter.
+    let words = [
+        0x9400_0005,
+        0x9100_0421,
+        0xf100_0529,
+        0x54ff_ffa1,
+        BRK,
+        0xca01_0042,
+        0xd65f_03c0,
+    ];
+    let iters = 3 * super::UPGRADE_PER_THRESHOLD * 1000;
+    let run = |mode: ExecMode, budget: u64| {
+        let mut cpu = cpu_with(&words, mode);
+        cpu.state.x[9] = iters;
+        let mut stops = 0u64;
+        let mut at = 0u64;
+        loop {
+            let r = cpu.run(budget);
+            stops += 1;
+            // A digest of every stop's place.
+            at = at
+                .wrapping_mul(31)
+                .wrapping_add(cpu.state.pc ^ r.instructions);
+            if r.stop != StopReason::CycleLimit {
+                let upgraded = cpu.jit_stats().map_or(0, |s| s.blocks_upgraded);
+                return ((r.stop, stops, at, cpu.state.x), upgraded);
+            }
+        }
+    };
+    for budget in [5, 13, 1_000, u64::MAX] {
+        let (want, _) = run(ExecMode::Interp, budget);
+        assert_eq!(want.3[1], iters);
+        for threshold in [0, 2, 1000] {
+            let (got, upgraded) = run(ExecMode::Jit { threshold }, budget);
+            assert_eq!(got, want, "budget {budget}, threshold {threshold}");
+            // (At 1000 both compilations happen in the background: when
+            // they arrive depends on the host.)
+            if budget < 100 && threshold < 1000 {
+                assert!(upgraded >= 1, "budget {budget}: no region upgraded");
+            }
+        }
+    }
+}

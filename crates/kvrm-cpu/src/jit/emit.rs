@@ -639,7 +639,11 @@ impl Emitter<'_> {
             ExitPc::Set => None,
         };
         let rem = self.b.use_var(self.rem);
-        let left = self.b.ins().iadd_imm_s(rem, -i64::from(retired));
+        let left = if retired == 0 {
+            rem
+        } else {
+            self.b.ins().iadd_imm_s(rem, -i64::from(retired))
+        };
         let r = if stop {
             self.b.ins().bor_imm_s(left, STOP_BIT as i64)
         } else {

@@ -1,7 +1,8 @@
 //! Constant folding: an operation whose value arguments are all constants
 //! becomes a constant ([`eval_pure`] is the reference meaning of every pure
-//! opcode); `x op 0` identities and address arithmetic `(x + a) + b` fold; a
-//! conditional exit on a constant becomes a direct one.
+//! opcode); identities (`x op 0`, `0 op x`, `x & !0`, `x * 1`, a zero
+//! extension of a value already that narrow) and address arithmetic
+//! `(x + a) + b` fold; a conditional exit on a constant becomes a direct one.
 
 use crate::block::{Arg, Block, Inst, Value};
 use crate::opcodes::{Op, Ty};
@@ -155,6 +156,25 @@ pub fn const_fold(b: &mut Block) {
                 b.replace_uses(Value(i as u32), inst.args[0].val());
                 b.insts[i] = Inst::NOP;
             }
+            Op::Add | Op::Or | Op::Xor if consts[0] == Some(0) => {
+                b.replace_uses(Value(i as u32), inst.args[1].val());
+                b.insts[i] = Inst::NOP;
+            }
+            Op::And | Op::Mul if consts[1] == Some(if op == Op::And { u64::MAX } else { 1 }) => {
+                b.replace_uses(Value(i as u32), inst.args[0].val());
+                b.insts[i] = Inst::NOP;
+            }
+            Op::And | Op::Mul if consts[0] == Some(if op == Op::And { u64::MAX } else { 1 }) => {
+                b.replace_uses(Value(i as u32), inst.args[1].val());
+                b.insts[i] = Inst::NOP;
+            }
+            Op::Zext8 | Op::Zext16 | Op::Zext32 => {
+                let x = inst.args[0].val();
+                if zero_extended_from(b, x).is_some_and(|n| n <= zext_bytes(op)) {
+                    b.replace_uses(Value(i as u32), x);
+                    b.insts[i] = Inst::NOP;
+                }
+            }
             Op::Add => {
                 // (x + a) + b -> x + (a + b): addressing after an add.
                 let (x, k) = (inst.args[0].val(), consts[1]);
@@ -179,6 +199,26 @@ pub fn const_fold(b: &mut Block) {
             }
             _ => {}
         }
+    }
+}
+
+/// Bytes kept by a zero extension.
+fn zext_bytes(op: Op) -> u64 {
+    match op {
+        Op::Zext8 => 1,
+        Op::Zext16 => 2,
+        _ => 4,
+    }
+}
+
+/// The width in bytes that `v` is known to be zero-extended from: a load of
+/// that size (loads zero-extend) or a zero extension.
+fn zero_extended_from(b: &Block, v: Value) -> Option<u64> {
+    let def = b.insts[v.0 as usize];
+    match def.op {
+        Op::Load => Some(def.args[0].imm()),
+        Op::Zext8 | Op::Zext16 | Op::Zext32 => Some(zext_bytes(def.op)),
+        _ => None,
     }
 }
 
@@ -219,6 +259,41 @@ mod tests {
         assert_eq!(b.const_of(b.insts[a2.0 as usize].args[1].val()), Some(13));
         assert_eq!(b.insts.last().map(|i| i.op), Some(Op::ExitTo));
         assert_eq!(b.insts.last().map(|i| i.args[0]), Some(Arg::Imm(0x40)));
+        crate::opt::dead_code_elimination(&mut b);
+        assert_eq!(crate::opt::verify(&b), Ok(()));
+    }
+
+    #[test]
+    fn folds_identities_with_the_constant_first_and_narrow_extensions() {
+        let mut b = Block::new(0);
+        b.push(Op::Mark, &[Arg::Imm(0)]);
+        let x = b.push(Op::GetReg, &[Arg::Reg(1)]);
+        let zero = b.push(Op::Const, &[Arg::Imm(0)]);
+        let ones = b.push(Op::Const, &[Arg::Imm(u64::MAX)]);
+        let one = b.push(Op::Const, &[Arg::Imm(1)]);
+        let or = b.push(Op::Or, &[Arg::Val(zero), Arg::Val(x)]); // mov x, x1
+        let and = b.push(Op::And, &[Arg::Val(ones), Arg::Val(or)]);
+        let mul = b.push(Op::Mul, &[Arg::Val(and), Arg::Val(one)]);
+        let byte = b.push(Op::Load, &[Arg::Imm(1), Arg::Val(mul)]);
+        let w = b.push(Op::Zext32, &[Arg::Val(byte)]);
+        let wide = b.push(Op::Load, &[Arg::Imm(8), Arg::Val(w)]);
+        let kept = b.push(Op::Zext16, &[Arg::Val(wide)]);
+        let sub = b.push(Op::Sub, &[Arg::Val(zero), Arg::Val(kept)]); // neg: not an identity
+        b.push(Op::SetReg, &[Arg::Reg(2), Arg::Val(sub)]);
+        b.push(Op::ExitTo, &[Arg::Imm(4)]);
+        const_fold(&mut b);
+        assert_eq!(b.insts[byte.0 as usize].args[1], Arg::Val(x), "{b}");
+        assert_eq!(b.insts[wide.0 as usize].args[1], Arg::Val(byte), "{b}");
+        assert_eq!(
+            b.insts[kept.0 as usize].op,
+            Op::Zext16,
+            "an 8-byte load is wider"
+        );
+        assert_eq!(
+            b.insts[sub.0 as usize].args[0],
+            Arg::Val(zero),
+            "0 - x stays"
+        );
         crate::opt::dead_code_elimination(&mut b);
         assert_eq!(crate::opt::verify(&b), Ok(()));
     }

@@ -278,6 +278,10 @@ const MIN_UPGRADE: u64 = 64;
 /// Dispatcher iterations between looks at the quick regions' counters.
 const UPGRADE_SCAN: u32 = 256;
 
+/// Most upgrades queued at once: each holds its lifted region until the
+/// compile thread takes it, after every quick job.
+const MAX_UPGRADES_QUEUED: usize = 4;
+
 /// Thresholds from this one up compile on the background thread: blocks that
 /// hot can be interpreted a little longer while they compile.
 const BACKGROUND_THRESHOLD: u32 = 100;
@@ -315,6 +319,8 @@ pub struct Jit {
     quick: Vec<u64>,
     /// Count at which a quick region is recompiled optimized.
     upgrade_at: u64,
+    /// Upgrades queued for the compile thread and not yet received.
+    upgrades_queued: usize,
     /// Dispatcher iterations until the next look at `quick`.
     scan_in: u32,
     dead: usize,
@@ -530,6 +536,7 @@ impl Jit {
             heat: PcMap::default(),
             quick: Vec::new(),
             upgrade_at: (UPGRADE_PER_THRESHOLD * u64::from(threshold)).max(MIN_UPGRADE),
+            upgrades_queued: 0,
             scan_in: UPGRADE_SCAN,
             dead: 0,
             stats: JitStats::default(),
@@ -639,6 +646,7 @@ impl Jit {
             };
             if compiler::submit(job).is_ok() {
                 self.pending += 1;
+                self.upgrades_queued += 1;
             }
             return None;
         }
@@ -690,31 +698,42 @@ impl Jit {
         Some(self.install(built))
     }
 
-    /// The starts of the quick regions due for optimized code (every
-    /// `UPGRADE_SCAN` calls; empty in between).
+    /// The starts of the quick regions due for optimized code, the most
+    /// counted first, as many as the queue takes (every `UPGRADE_SCAN`
+    /// calls; empty in between).
     pub(crate) fn due_upgrades(&mut self) -> Vec<u64> {
         if self.scan_in > 0 {
             self.scan_in -= 1;
             return Vec::new();
         }
         self.scan_in = UPGRADE_SCAN;
+        let room = MAX_UPGRADES_QUEUED.saturating_sub(self.upgrades_queued);
         let mut due = Vec::new();
         let (blocks, upgrade_at) = (&mut self.blocks, self.upgrade_at);
         // Regions dropped or already optimized leave the list.
         self.quick.retain(|pc| {
-            let Some(c) = blocks.get_mut(pc) else {
+            let Some(c) = blocks.get(pc) else {
                 return false;
             };
             let Some(count) = &c.counter else {
                 return false;
             };
-            if !c.upgrading && count.load(Ordering::Relaxed) >= upgrade_at {
-                c.upgrading = true;
-                due.push(*pc);
+            let n = count.load(Ordering::Relaxed);
+            if !c.upgrading && n >= upgrade_at {
+                due.push((n, *pc));
             }
             true
         });
-        due
+        due.sort_unstable_by(|a, b| b.cmp(a));
+        due.truncate(room);
+        due.into_iter()
+            .map(|(_, pc)| {
+                if let Some(c) = self.blocks.get_mut(&pc) {
+                    c.upgrading = true;
+                }
+                pc
+            })
+            .collect()
     }
 
     /// Install the regions the background thread finished.
@@ -727,6 +746,7 @@ impl Jit {
             self.pending -= 1;
             self.received += 1;
             if built.tier == Tier::Optimized {
+                self.upgrades_queued -= 1;
                 self.install_upgrade(built);
                 continue;
             }

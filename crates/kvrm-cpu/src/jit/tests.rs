@@ -436,21 +436,25 @@ fn background_compilation_changes_no_result() {
     assert!(jit.jit_stats().expect("jit").insns_compiled > 0);
 }
 
-#[test]
-fn returns_into_the_region_match_the_interpreter() {
-    // loop: bl f; add x1,x1,#1; subs x9,x9,#1; b.ne loop; brk
-    // f:    add x2,x2,x1; ret
-    // The call's return block joins the region, and the callee's RET jumps
-    // to it inside the region; every budget stops at the same place.
-    let words = [
+/// loop: bl f; add x1,x1,#1; subs x9,x9,#1; b.ne loop; brk
+/// f:    `body` (on x2 and x1); ret
+fn call_loop(body: u32) -> [u32; 7] {
+    [
         0x9400_0005,
         0x9100_0421,
         0xf100_0529,
         0x54ff_ffa1,
         BRK,
-        0x8b01_0042,
+        body,
         0xd65f_03c0,
-    ];
+    ]
+}
+
+#[test]
+fn returns_into_the_region_match_the_interpreter() {
+    // The call's return block joins the region, and the callee's RET jumps
+    // to it inside the region; every budget stops at the same place.
+    let words = call_loop(0x8b01_0042); // add x2,x2,x1
     let run = |mode: ExecMode, budget: u64| {
         let mut cpu = cpu_with(&words, mode);
         cpu.state.x[9] = 50;
@@ -479,21 +483,11 @@ fn returns_into_the_region_match_the_interpreter() {
 
 #[test]
 fn regions_recompiled_optimized_match_the_interpreter() {
-    // loop: bl f; add x1,x1,#1; subs x9,x9,#1; b.ne loop; brk
-    // f:    eor x2,x2,x1; ret
     // Enough iterations for the quick region's count to pass the upgrade
-    // count of every threshold tried:
-    // small budgets bring the dispatcher back often enough to replace it
-    // in the middle of the loop, and every stop matches the interpreter.
-    let words = [
-        0x9400_0005,
-        0x9100_0421,
-        0xf100_0529,
-        0x54ff_ffa1,
-        BRK,
-        0xca01_0042,
-        0xd65f_03c0,
-    ];
+    // count of every threshold tried: small budgets bring the dispatcher
+    // back often enough to replace it in the middle of the loop, and every
+    // stop matches the interpreter.
+    let words = call_loop(0xca01_0042); // eor x2,x2,x1
     let iters = 3 * super::UPGRADE_PER_THRESHOLD * 1000;
     let run = |mode: ExecMode, budget: u64| {
         let mut cpu = cpu_with(&words, mode);

@@ -120,10 +120,13 @@ impl Block {
         if !matches!(last.op, Op::ExitTo | Op::ExitIndirect) {
             return None;
         }
+        // The link is set by the block's last guest instruction: no `Mark`
+        // after it.
         let link = self
             .insts
             .iter()
             .rev()
+            .take_while(|i| i.op != Op::Mark)
             .find(|i| i.op == Op::SetReg && i.args[0].reg() == 30)?;
         match link.args[1] {
             Arg::Val(v) => self.const_of(v),

@@ -632,24 +632,6 @@ impl Jit {
             }
         }
         let token = self.invalidations;
-        if self.background && tier == Tier::Optimized {
-            // The quick code runs meanwhile; nothing waits for this.
-            let job = Job {
-                heat: Arc::new(AtomicU32::new(0)),
-                compiler: self.compiler.clone(),
-                region,
-                flat,
-                tier,
-                token,
-                reply: self.results.get_or_insert_with(channel).0.clone(),
-                sent: self.sent.clone(),
-            };
-            if compiler::submit(job).is_ok() {
-                self.pending += 1;
-                self.upgrades_queued += 1;
-            }
-            return None;
-        }
         if self.background {
             let start = region[0].start;
             // The region's other blocks wait for it rather than queue
@@ -671,6 +653,14 @@ impl Jit {
                 reply,
                 sent: self.sent.clone(),
             };
+            if tier == Tier::Optimized {
+                // The quick code runs meanwhile: nothing waits for this.
+                if compiler::submit(job).is_ok() {
+                    self.pending += 1;
+                    self.upgrades_queued += 1;
+                }
+                return None;
+            }
             match compiler::submit(job) {
                 Ok(()) => {
                     self.pending += 1;
@@ -701,12 +691,19 @@ impl Jit {
     /// The starts of the quick regions due for optimized code, the most
     /// counted first, as many as the queue takes (every `UPGRADE_SCAN`
     /// calls; empty in between).
+    #[inline]
     pub(crate) fn due_upgrades(&mut self) -> Vec<u64> {
         if self.scan_in > 0 {
             self.scan_in -= 1;
             return Vec::new();
         }
         self.scan_in = UPGRADE_SCAN;
+        self.scan_quick()
+    }
+
+    /// See [`Self::due_upgrades`].
+    #[cold]
+    fn scan_quick(&mut self) -> Vec<u64> {
         let room = MAX_UPGRADES_QUEUED.saturating_sub(self.upgrades_queued);
         let mut due = Vec::new();
         let (blocks, upgrade_at) = (&mut self.blocks, self.upgrade_at);

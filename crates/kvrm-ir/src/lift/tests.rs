@@ -114,3 +114,17 @@ fn fp_and_simd_lift_without_fallbacks() {
     assert_eq!(count(Op::ProbeWrite), 1, "{b}");
     assert_eq!(verify(&b), Ok(()), "{b}");
 }
+
+#[test]
+fn return_points_are_the_links_of_calls_that_end_blocks() {
+    // add x1,x1,#1; bl +0x40: returns to 0x1008.
+    assert_eq!(
+        lift_words(&[0x9100_0421, 0x9400_0010]).return_point(),
+        Some(0x1008)
+    );
+    // mov x30,#5; b +0x40: X30 is set, but not by a call that ends the block.
+    assert_eq!(lift_words(&[0xd280_00be, 0x1400_0010]).return_point(), None);
+    // blr x3: returns to 0x1004; ret x30: no return point.
+    assert_eq!(lift_words(&[0xd63f_0060]).return_point(), Some(0x1004));
+    assert_eq!(lift_words(&[0xd65f_03c0]).return_point(), None);
+}

@@ -515,3 +515,17 @@ pub fn fill_random(buf: &mut [u8]) {
         done += r as usize;
     }
 }
+
+/// `set*id` for a guest with the one identity `current`: each requested id
+/// (a 32-bit value; -1 leaves it) must already be `current`, else EPERM.
+pub(crate) fn set_ids(requested: &[u64], current: u32) -> SysResult {
+    let keeps = |&r: &u64| {
+        let r = r as u32;
+        r == u32::MAX || r == current
+    };
+    if requested.iter().all(keeps) {
+        Ok(0)
+    } else {
+        Err(EPERM)
+    }
+}

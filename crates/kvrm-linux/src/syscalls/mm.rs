@@ -266,7 +266,8 @@ impl LinuxProcess {
             // A shared mapping of a file not open for writing.
             return Err(EACCES);
         }
-        mem.protect(addr, len, perms).map_err(|_| ENOMEM)?;
+        // The length as the kernel takes it, whole pages.
+        mem.protect(addr, end - addr, perms).map_err(|_| ENOMEM)?;
         Ok(0)
     }
 

@@ -111,15 +111,23 @@ pub mod nr {
     pub const RT_SIGPENDING: u64 = 136;
     pub const SETPRIORITY: u64 = 140;
     pub const GETPRIORITY: u64 = 141;
+    pub const SETREGID: u64 = 143;
+    pub const SETGID: u64 = 144;
+    pub const SETREUID: u64 = 145;
+    pub const SETUID: u64 = 146;
     pub const SETRESUID: u64 = 147;
     pub const GETRESUID: u64 = 148;
+    pub const SETRESGID: u64 = 149;
     pub const GETRESGID: u64 = 150;
+    pub const SETFSUID: u64 = 151;
+    pub const SETFSGID: u64 = 152;
     pub const TIMES: u64 = 153;
     pub const SETPGID: u64 = 154;
     pub const GETPGID: u64 = 155;
     pub const GETSID: u64 = 156;
     pub const SETSID: u64 = 157;
     pub const GETGROUPS: u64 = 158;
+    pub const SETGROUPS: u64 = 159;
     pub const UNAME: u64 = 160;
     pub const GETRLIMIT: u64 = 163;
     pub const SETRLIMIT: u64 = 164;
@@ -613,7 +621,21 @@ impl LinuxProcess {
             GETGID | GETEGID => Ok(self.gid as u64),
             GETRESUID => self.sys_getres(mem, [a[0], a[1], a[2]], self.uid),
             GETRESGID => self.sys_getres(mem, [a[0], a[1], a[2]], self.gid),
-            SETRESUID => Err(EPERM),
+            // The guest keeps one identity (real = effective = saved, no
+            // supplementary groups): setting an id to what it is succeeds, as
+            // posix_spawn's POSIX_SPAWN_RESETIDS does; changing it is refused.
+            SETUID => misc::set_ids(&[a[0]], self.uid),
+            SETREUID => misc::set_ids(&[a[0], a[1]], self.uid),
+            SETRESUID => misc::set_ids(&[a[0], a[1], a[2]], self.uid),
+            SETGID => misc::set_ids(&[a[0]], self.gid),
+            SETREGID => misc::set_ids(&[a[0], a[1]], self.gid),
+            SETRESGID => misc::set_ids(&[a[0], a[1], a[2]], self.gid),
+            // These return the previous id whether or not they change it.
+            SETFSUID => Ok(u64::from(self.uid)),
+            SETFSGID => Ok(u64::from(self.gid)),
+            // Clearing the (empty) list, as root does before dropping ids.
+            SETGROUPS if a[0] == 0 && self.uid == 0 => Ok(0),
+            SETGROUPS => Err(EPERM),
             GETGROUPS => Ok(0),
             UNAME => self.sys_uname(mem, a[0]),
             SYSINFO => self.sys_sysinfo(mem, a[0]),

@@ -148,6 +148,16 @@ pub fn page_of(addr: u64) -> u64 {
     addr >> PAGE_SHIFT
 }
 
+/// The object behind shared pages, as process-shared futexes name a word
+/// (Linux keys them by the inode or the shared memory, and the offset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SharedObject {
+    /// Memory of its own, told apart by the host address of its first page.
+    Memory(usize),
+    /// A file, by device and inode.
+    File { dev: u64, ino: u64 },
+}
+
 /// Memory owned outside any address space that backs shared mappings
 /// (Linux `MAP_SHARED`): every space that attaches it reads and writes the
 /// same bytes, and `fork` shares it instead of copying.
@@ -183,6 +193,11 @@ pub unsafe trait SharedBacking: Send + Sync {
     /// if the host failed.
     fn sync(&self, _first: u64, _pages: u64) -> bool {
         true
+    }
+    /// The object these pages show and its byte offset of page 0: by
+    /// default memory of their own.
+    fn object(&self) -> (SharedObject, u64) {
+        (SharedObject::Memory(self.base() as usize), 0)
     }
 }
 
@@ -845,6 +860,19 @@ impl AddressSpace {
         );
         self.bump_epoch();
         Ok(())
+    }
+
+    /// Where the byte at `addr` lives when a shared mapping shows it: its
+    /// object and byte offset there, the same in every space and mapping
+    /// that shows the byte.
+    pub fn shared_location(&self, addr: u64) -> Option<(SharedObject, u64)> {
+        let (&start, r) = self.shared.range(..=addr).next_back()?;
+        if addr >= r.end {
+            return None;
+        }
+        let (object, base) = r.backing.object();
+        let page = r.first + ((addr - start) >> PAGE_SHIFT);
+        Some((object, base + page * PAGE_SIZE + (addr & PAGE_MASK)))
     }
 
     /// The shared pieces of `[start, end)`, in address order, clipped to it.

@@ -19,7 +19,7 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, Weak};
 
-use kvrm_isa::space::{shared_pages_changed, SharedBacking};
+use kvrm_isa::space::{shared_pages_changed, SharedBacking, SharedObject};
 use kvrm_isa::PAGE_SIZE;
 
 use crate::abi::errno::*;
@@ -271,6 +271,20 @@ unsafe impl SharedBacking for HostShared {
 
     fn writable(&self) -> bool {
         self.file.as_ref().is_none_or(|f| f.writable)
+    }
+
+    fn object(&self) -> (SharedObject, u64) {
+        match &self.file {
+            // The same file mapped twice (by two processes, say) is one object.
+            Some(f) => (
+                SharedObject::File {
+                    dev: f.dev,
+                    ino: f.ino,
+                },
+                f.offset,
+            ),
+            None => (SharedObject::Memory(self.base as usize), 0),
+        }
     }
 
     fn following(&self, pages: u64) -> Option<Arc<dyn SharedBacking>> {

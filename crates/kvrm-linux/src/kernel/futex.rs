@@ -1,5 +1,9 @@
-//! futex: wait queues keyed by (address space, guest address), and the
-//! robust-list cleanup of a dying thread.
+//! futex: wait queues keyed by the futex word, and the robust-list cleanup of
+//! a dying thread. A private futex, or one in memory of one process, is the
+//! word's address in its space; a process-shared one (no
+//! `FUTEX_PRIVATE_FLAG`) in a shared mapping is the word's place in the
+//! mapped object, so processes that map it at different addresses, or that
+//! `fork` handed it to, wait and wake on the same word.
 //!
 //! The engine runs one machine at a time, so comparing the futex word and
 //! going to sleep is atomic with respect to every other guest thread: no
@@ -7,6 +11,7 @@
 
 use std::time::Duration;
 
+use kvrm_isa::space::SharedObject;
 use kvrm_isa::SpaceId;
 
 use super::{Kernel, Outcome, Pid, Wait};
@@ -20,6 +25,7 @@ const FUTEX_CMP_REQUEUE: u64 = 4;
 const FUTEX_WAKE_OP: u64 = 5;
 const FUTEX_WAIT_BITSET: u64 = 9;
 const FUTEX_WAKE_BITSET: u64 = 10;
+const FUTEX_PRIVATE_FLAG: u64 = 128;
 const FUTEX_CLOCK_REALTIME: u64 = 256;
 
 const FUTEX_WAITERS: u32 = 0x8000_0000;
@@ -28,12 +34,32 @@ const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 /// Robust-list entries walked at most (the kernel's ROBUST_LIST_LIMIT).
 const ROBUST_LIST_LIMIT: usize = 2048;
 
+/// The word a futex waiter waits on (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FutexKey {
+    Private { space: SpaceId, addr: u64 },
+    Shared { object: SharedObject, offset: u64 },
+}
+
 impl Kernel {
+    /// The key of the word at `addr` of `space`; `shared`: a process-shared
+    /// futex (one in a shared mapping is then keyed by its place there).
+    pub(crate) fn futex_key(&self, space: SpaceId, addr: u64, shared: bool) -> FutexKey {
+        if shared {
+            if let Some((object, offset)) = self.engine.space(space).shared_location(addr) {
+                return FutexKey::Shared { object, offset };
+            }
+        }
+        FutexKey::Private { space, addr }
+    }
+
     pub(crate) fn sys_futex(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
         let (uaddr, op, val, timeout, uaddr2, val3) = (a[0], a[1], a[2], a[3], a[4], a[5]);
         let pid = self.threads[&tid].pid;
         let space = self.procs[&pid].space;
         let cmd = op & 0x7f;
+        let shared = op & FUTEX_PRIVATE_FLAG == 0;
+        let key = self.futex_key(space, uaddr, shared);
         let read = |k: &Kernel, addr: u64| {
             if addr & 3 != 0 {
                 return Err(EINVAL);
@@ -76,8 +102,7 @@ impl Kernel {
                     }
                 };
                 Outcome::Wait(Wait::Futex {
-                    space,
-                    addr: uaddr,
+                    key,
                     bitset,
                     deadline,
                 })
@@ -91,7 +116,7 @@ impl Kernel {
                 if bitset == 0 {
                     return Outcome::errno(EINVAL);
                 }
-                Outcome::Return(self.futex_wake(space, uaddr, val as usize, bitset))
+                Outcome::Return(self.futex_wake(key, val as usize, bitset))
             }
             FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
                 if cmd == FUTEX_CMP_REQUEUE {
@@ -101,16 +126,20 @@ impl Kernel {
                         Err(e) => return Outcome::errno(e),
                     }
                 }
-                let woken = self.futex_wake(space, uaddr, val as usize, u32::MAX);
+                let woken = self.futex_wake(key, val as usize, u32::MAX);
                 // The fourth argument is a count here, not a timeout.
-                let moved = self.futex_requeue(space, uaddr, uaddr2, timeout as usize);
+                let to = self.futex_key(space, uaddr2, shared);
+                let moved = self.futex_requeue(key, to, timeout as usize);
                 Outcome::Return(if cmd == FUTEX_CMP_REQUEUE {
                     woken + moved
                 } else {
                     woken
                 })
             }
-            FUTEX_WAKE_OP => self.futex_wake_op(space, uaddr, uaddr2, val, timeout, val3 as u32),
+            FUTEX_WAKE_OP => {
+                let key2 = self.futex_key(space, uaddr2, shared);
+                self.futex_wake_op(space, [key, key2], uaddr2, [val, timeout], val3 as u32)
+            }
             _ => Outcome::errno(ENOSYS),
         }
     }
@@ -125,15 +154,15 @@ impl Kernel {
         Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
     }
 
-    /// Wake up to `n` threads waiting on (space, addr) whose bitset meets
-    /// `bitset`; returns how many.
-    pub(crate) fn futex_wake(&mut self, space: SpaceId, addr: u64, n: usize, bitset: u32) -> u64 {
+    /// Wake up to `n` threads waiting on `key` whose bitset meets `bitset`;
+    /// returns how many.
+    pub(crate) fn futex_wake(&mut self, key: FutexKey, n: usize, bitset: u32) -> u64 {
         let woken: Vec<Pid> = self
             .threads
             .iter()
             .filter(|(_, t)| {
-                matches!(t.wait, Some(Wait::Futex { space: s, addr: a, bitset: b, .. })
-                    if s == space && a == addr && b & bitset != 0)
+                matches!(t.wait, Some(Wait::Futex { key: k, bitset: b, .. })
+                    if k == key && b & bitset != 0)
             })
             .map(|(&tid, _)| tid)
             .take(n)
@@ -148,15 +177,15 @@ impl Kernel {
     }
 
     /// Move up to `n` waiters from `from` to `to`; returns how many.
-    fn futex_requeue(&mut self, space: SpaceId, from: u64, to: u64, n: usize) -> u64 {
+    fn futex_requeue(&mut self, from: FutexKey, to: FutexKey, n: usize) -> u64 {
         let mut moved = 0;
         for t in self.threads.values_mut() {
             if moved == n {
                 break;
             }
-            if let Some(Wait::Futex { space: s, addr, .. }) = t.wait.as_mut() {
-                if *s == space && *addr == from {
-                    *addr = to;
+            if let Some(Wait::Futex { key, .. }) = t.wait.as_mut() {
+                if *key == from {
+                    *key = to;
                     moved += 1;
                 }
             }
@@ -164,13 +193,15 @@ impl Kernel {
         moved as u64
     }
 
+    /// FUTEX_WAKE_OP: change the word at `uaddr2`, wake `counts[0]` waiters
+    /// of `keys[0]` and, if the old word meets the encoded condition,
+    /// `counts[1]` of `keys[1]` (the word at `uaddr2`).
     fn futex_wake_op(
         &mut self,
         space: SpaceId,
-        uaddr: u64,
+        keys: [FutexKey; 2],
         uaddr2: u64,
-        n1: u64,
-        n2: u64,
+        counts: [u64; 2],
         encoded: u32,
     ) -> Outcome {
         let op = (encoded >> 28) & 0xf;
@@ -198,7 +229,7 @@ impl Kernel {
         if mem.write_bytes(uaddr2, &new.to_le_bytes()).is_err() {
             return Outcome::errno(EFAULT);
         }
-        let mut woken = self.futex_wake(space, uaddr, n1 as usize, u32::MAX);
+        let mut woken = self.futex_wake(keys[0], counts[0] as usize, u32::MAX);
         let (o, c) = (old as i32, cmparg as i32);
         let hit = match cmp {
             0 => o == c,
@@ -210,7 +241,7 @@ impl Kernel {
             _ => return Outcome::errno(ENOSYS),
         };
         if hit {
-            woken += self.futex_wake(space, uaddr2, n2 as usize, u32::MAX);
+            woken += self.futex_wake(keys[1], counts[1] as usize, u32::MAX);
         }
         Outcome::Return(woken)
     }
@@ -253,7 +284,9 @@ impl Kernel {
             }
             let nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
             if mem.write_bytes(word, &nv.to_le_bytes()).is_ok() && v & FUTEX_WAITERS != 0 {
-                self.futex_wake(space, word, 1, u32::MAX);
+                // As Linux, a process-shared wake.
+                let key = self.futex_key(space, word, true);
+                self.futex_wake(key, 1, u32::MAX);
             }
         }
     }

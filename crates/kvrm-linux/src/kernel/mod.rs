@@ -132,10 +132,9 @@ pub(crate) enum Wait {
     },
     /// wait4 / waitid: call again when a child changes state.
     Child,
-    /// futex wait on (space, address); 0 when woken, ETIMEDOUT at the deadline.
+    /// futex wait on a word; 0 when woken, ETIMEDOUT at the deadline.
     Futex {
-        space: SpaceId,
-        addr: u64,
+        key: futex::FutexKey,
         bitset: u32,
         deadline: Option<Duration>,
     },

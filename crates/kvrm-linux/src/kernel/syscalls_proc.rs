@@ -476,7 +476,9 @@ impl Kernel {
                     .write_bytes(t.clear_child_tid, &[0; 4])
                     .is_ok()
             {
-                self.futex_wake(space, t.clear_child_tid, 1, u32::MAX);
+                // As Linux, a process-shared wake.
+                let key = self.futex_key(space, t.clear_child_tid, true);
+                self.futex_wake(key, 1, u32::MAX);
             }
             return;
         }

@@ -18,12 +18,20 @@
 //! 2. Otherwise (a relative path, nothing there, or a directory) the path is
 //!    resolved inside the root. Directories therefore always come from the root:
 //!    listing `/lib`, `chdir` and creating files never see the prefix.
+//!
+//! `/dev/shm` (POSIX shared memory and named semaphores: `shm_open`,
+//! `sem_open`, Python's multiprocessing) is, unless the root has a `dev/shm`
+//! of its own, a private host directory of the sandbox's, made on first use
+//! and removed when the last process holding the sandbox goes: the guest's
+//! processes share it, nothing else sees it.
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::abi::errno::*;
 
@@ -60,6 +68,84 @@ pub struct Sandbox {
     root: PathBuf,
     /// The read-only library prefix (`-L`), searched first for absolute paths.
     prefix: Option<PathBuf>,
+    /// The private `/dev/shm` (module documentation), shared by the clones
+    /// that forked processes hold.
+    shm: Arc<ShmDir>,
+}
+
+/// The guest's `/dev/shm`.
+const SHM: &str = "/dev/shm";
+
+/// The host directory behind the guest's `/dev/shm`, once made (`None`: the
+/// host refused; the guest then sees no `/dev/shm`).
+#[derive(Debug, Default)]
+struct ShmDir(OnceLock<Option<PathBuf>>);
+
+impl ShmDir {
+    fn get(&self) -> Option<&Path> {
+        self.0
+            .get_or_init(|| {
+                // Memory, as the guest expects of /dev/shm, where the host has it.
+                let parent = Path::new(SHM);
+                let parent = if parent.is_dir() {
+                    parent.to_path_buf()
+                } else {
+                    std::env::temp_dir()
+                };
+                static MADE: AtomicU32 = AtomicU32::new(0);
+                for _ in 0..16 {
+                    let n = MADE.fetch_add(1, Ordering::Relaxed);
+                    let dir = parent.join(format!("kvrm-shm-{}-{n}", std::process::id()));
+                    let made = std::os::unix::fs::DirBuilderExt::mode(
+                        &mut std::fs::DirBuilder::new(),
+                        0o700,
+                    )
+                    .create(&dir);
+                    if made.is_ok() {
+                        return dir.canonicalize().ok();
+                    }
+                }
+                None
+            })
+            .as_deref()
+    }
+}
+
+impl Drop for ShmDir {
+    fn drop(&mut self) {
+        if let Some(Some(dir)) = self.0.get() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// `path` relative to `base` (absolute), normalized without looking at any
+/// file: `.` and `..` applied, no trailing slash.
+fn lexical(base: &str, path: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let start: &[u8] = if path.first() == Some(&b'/') {
+        b""
+    } else {
+        base.as_bytes()
+    };
+    for c in start
+        .split(|&b| b == b'/')
+        .chain(path.split(|&b| b == b'/'))
+    {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = Vec::new();
+    for c in parts {
+        out.push(b'/');
+        out.extend_from_slice(c);
+    }
+    out
 }
 
 /// The errno for a host I/O error (Linux hosts share the guest's numbers).
@@ -92,7 +178,11 @@ impl Sandbox {
                 format!("{} is not a directory", root.display()),
             ));
         }
-        Ok(Sandbox { root, prefix: None })
+        Ok(Sandbox {
+            root,
+            prefix: None,
+            shm: Arc::default(),
+        })
     }
 
     /// This sandbox with `prefix` (an existing directory) as its read-only
@@ -123,6 +213,19 @@ impl Sandbox {
     /// if it is inside.
     pub fn guest_path_of(&self, host: &Path) -> Option<String> {
         let host = host.canonicalize().ok()?;
+        if let Some(rest) = self
+            .shm
+            .0
+            .get()
+            .and_then(|d| host.strip_prefix(d.as_ref()?).ok())
+        {
+            let mut g = String::from(SHM);
+            if !rest.as_os_str().is_empty() {
+                g.push('/');
+                g.push_str(&rest.to_string_lossy());
+            }
+            return Some(g);
+        }
         let rel = host
             .strip_prefix(&self.root)
             .ok()
@@ -146,6 +249,9 @@ impl Sandbox {
         if path.len() >= PATH_MAX {
             return Err(ENAMETOOLONG);
         }
+        if let Some(r) = self.resolve_shm(base, path, follow_last) {
+            return r;
+        }
         if let (Some(prefix), Some(b'/')) = (&self.prefix, path.first()) {
             if let Ok(mut r) = Self::resolve_in(prefix, base, path, follow_last) {
                 if std::fs::symlink_metadata(&r.host).is_ok_and(|m| !m.is_dir()) {
@@ -155,6 +261,33 @@ impl Sandbox {
             }
         }
         Self::resolve_in(&self.root, base, path, follow_last)
+    }
+
+    /// `path` in the private `/dev/shm`, if it names it or something in it
+    /// and the root has no `dev/shm` of its own.
+    fn resolve_shm(
+        &self,
+        base: &str,
+        path: &[u8],
+        follow_last: bool,
+    ) -> Option<Result<Resolved, i64>> {
+        let full = lexical(base, path);
+        let rest = full.strip_prefix(SHM.as_bytes())?;
+        if !(rest.is_empty() || rest.starts_with(b"/")) || self.root.join("dev/shm").is_dir() {
+            return None;
+        }
+        let Some(dir) = self.shm.get() else {
+            return Some(Err(ENOENT));
+        };
+        let rest = if rest.is_empty() { &b"/"[..] } else { rest };
+        Some(Self::resolve_in(dir, "/", rest, follow_last).map(|mut r| {
+            r.guest = if r.guest == "/" {
+                SHM.to_string()
+            } else {
+                format!("{SHM}{}", r.guest)
+            };
+            r
+        }))
     }
 
     fn resolve_in(
@@ -388,5 +521,56 @@ mod tests {
             Some("/a/b/file")
         );
         assert_eq!(sb.guest_path_of(root.parent().unwrap()), None);
+    }
+
+    #[test]
+    fn dev_shm_is_private_shared_by_clones_and_removed_with_the_last() {
+        let (_t, sb, root) = setup();
+        let r = sb.resolve("/", b"/dev/shm/sem.x", true).unwrap();
+        assert_eq!(r.guest, "/dev/shm/sem.x");
+        let dir = r.host.parent().unwrap().to_path_buf();
+        assert!(dir.is_dir() && !dir.starts_with(&root));
+        std::fs::write(&r.host, b"x").unwrap();
+        // Relative, through `..`, and from a clone (a forked process): the same file.
+        let child = sb.clone();
+        assert_eq!(
+            child.resolve("/dev", b"shm/./sem.x", true).unwrap().host,
+            r.host
+        );
+        assert_eq!(
+            child
+                .resolve("/a", b"../dev/shm/../shm/sem.x", true)
+                .unwrap()
+                .host,
+            r.host
+        );
+        let d = sb.resolve("/", b"/dev/shm", true).unwrap();
+        assert_eq!((d.host, d.guest.as_str()), (dir.clone(), "/dev/shm"));
+        assert_eq!(sb.guest_path_of(&r.host).as_deref(), Some("/dev/shm/sem.x"));
+        // `..` leaves it; other paths under /dev are the root's.
+        assert_eq!(
+            sb.resolve("/dev/shm", b"..", true).unwrap().host,
+            root.join("dev")
+        );
+        assert_eq!(sb.resolve("/", b"/dev/shmx/f", true), Err(ENOENT));
+        // Another sandbox (another run, or another lane) has its own.
+        let other = Sandbox::new(&root).unwrap();
+        assert_ne!(
+            other.resolve("/", b"/dev/shm/sem.x", true).unwrap().host,
+            r.host
+        );
+        drop(other);
+        drop(sb);
+        assert!(dir.is_dir(), "the clone still holds it");
+        drop(child);
+        assert!(!dir.exists(), "removed with the last holder");
+    }
+
+    #[test]
+    fn a_root_with_its_own_dev_shm_keeps_it() {
+        let (_t, sb, root) = setup();
+        std::fs::create_dir_all(root.join("dev/shm")).unwrap();
+        let r = sb.resolve("/", b"/dev/shm/f", true).unwrap();
+        assert_eq!(r.host, root.join("dev/shm/f"));
     }
 }

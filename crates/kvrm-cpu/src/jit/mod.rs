@@ -690,14 +690,20 @@ impl Jit {
 
     /// The starts of the quick regions due for optimized code, the most
     /// counted first, as many as the queue takes (every `UPGRADE_SCAN`
-    /// calls; empty in between).
+    /// calls, or as many calls as there are quick regions, whichever is
+    /// more; empty in between).
     #[inline]
     pub(crate) fn due_upgrades(&mut self) -> Vec<u64> {
         if self.scan_in > 0 {
             self.scan_in -= 1;
             return Vec::new();
         }
-        self.scan_in = UPGRADE_SCAN;
+        // A scan looks at every quick region: on average at most one look
+        // per call, however large the program (a Python runs thousands).
+        self.scan_in = UPGRADE_SCAN.max(self.quick.len().try_into().unwrap_or(u32::MAX));
+        if self.upgrades_queued >= MAX_UPGRADES_QUEUED {
+            return Vec::new();
+        }
         self.scan_quick()
     }
 
@@ -721,8 +727,12 @@ impl Jit {
             }
             true
         });
-        due.sort_unstable_by(|a, b| b.cmp(a));
+        // The `room` most counted, without sorting all that are due.
+        if due.len() > room && room > 0 {
+            due.select_nth_unstable_by(room - 1, |a, b| b.cmp(a));
+        }
         due.truncate(room);
+        due.sort_unstable_by(|a, b| b.cmp(a));
         due.into_iter()
             .map(|(_, pc)| {
                 if let Some(c) = self.blocks.get_mut(&pc) {

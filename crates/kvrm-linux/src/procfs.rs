@@ -30,6 +30,8 @@ pub(crate) struct ProcInfo {
     pub sid: u32,
     pub threads: usize,
     pub zombie: bool,
+    /// The process reading the file: running ('R'), as Linux shows it.
+    pub running: bool,
     pub comm: Vec<u8>,
     pub exe: Vec<u8>,
     pub cwd: String,
@@ -249,6 +251,8 @@ fn maps(p: &ProcInfo) -> String {
 fn state(p: &ProcInfo) -> (char, &'static str) {
     if p.zombie {
         ('Z', "Z (zombie)")
+    } else if p.running {
+        ('R', "R (running)")
     } else {
         ('S', "S (sleeping)")
     }
@@ -434,10 +438,11 @@ impl LinuxProcess {
                 _ => return None,
             });
         };
-        let p = match self.proc_info(pid) {
+        let mut p = match self.proc_info(pid) {
             Ok(p) => p,
             Err(e) => return Some(Err(e)),
         };
+        p.running = pid == self.pid;
         Some(match rest {
             "maps" => Ok(maps(&p).into_bytes()),
             "stat" => Ok(stat(&p).into_bytes()),
@@ -703,6 +708,23 @@ mod tests {
         let f = cpu_features();
         assert!(f.starts_with("fp asimd"), "{f}");
         assert!(f.contains("atomics"));
+    }
+
+    #[test]
+    fn the_reader_is_running_others_sleep_or_are_zombies() {
+        // (Linux's letters; qemu-user prints 0 there, so no oracle test.)
+        let field = |p: &ProcInfo| stat(p).split(' ').nth(2).map(str::to_owned);
+        let mut p = ProcInfo {
+            pid: 7,
+            comm: b"x".to_vec(),
+            ..ProcInfo::default()
+        };
+        assert_eq!(field(&p).as_deref(), Some("S"));
+        p.running = true;
+        assert_eq!(field(&p).as_deref(), Some("R"));
+        assert!(status(&p).contains("State:\tR (running)"));
+        p.zombie = true;
+        assert_eq!(field(&p).as_deref(), Some("Z"));
     }
 
     #[test]

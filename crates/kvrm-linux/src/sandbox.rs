@@ -249,6 +249,21 @@ impl Sandbox {
         if path.len() >= PATH_MAX {
             return Err(ENAMETOOLONG);
         }
+        let r = self.resolve_guest(base, path, follow_last);
+        if path.first() == Some(&b'/')
+            && !r
+                .as_ref()
+                .is_ok_and(|r| std::fs::symlink_metadata(&r.host).is_ok())
+        {
+            if let Some(alias) = self.resolve_host_alias(path, follow_last) {
+                return alias;
+            }
+        }
+        r
+    }
+
+    /// See [`Self::resolve`]: the guest path, without the host alias.
+    fn resolve_guest(&self, base: &str, path: &[u8], follow_last: bool) -> Result<Resolved, i64> {
         if let Some(r) = self.resolve_shm(base, path, follow_last) {
             return r;
         }
@@ -261,6 +276,33 @@ impl Sandbox {
             }
         }
         Self::resolve_in(&self.root, base, path, follow_last)
+    }
+
+    /// An absolute path that names nothing in the guest but starts with the
+    /// root's (or the prefix's) host path: what is there. The user names a
+    /// program by its host path (`kvrm run --fs-root R R/usr/bin/gcc`, as with
+    /// qemu's `-L`) and it finds its own files through that path (gcc its
+    /// `cc1`, Python its library and `sys.executable`); qemu finds them on the
+    /// host. Nothing outside the root (or prefix) becomes reachable.
+    fn resolve_host_alias(&self, path: &[u8], follow_last: bool) -> Option<Result<Resolved, i64>> {
+        let full = lexical("/", path);
+        let under = |dir: &Path| -> Option<Vec<u8>> {
+            let rest = full.strip_prefix(dir.as_os_str().as_bytes())?;
+            match rest {
+                [] => Some(b"/".to_vec()),
+                [b'/', ..] if dir != Path::new("/") => Some(rest.to_vec()),
+                _ => None,
+            }
+        };
+        if let Some(rest) = under(&self.root) {
+            return Some(self.resolve_guest("/", &rest, follow_last));
+        }
+        let prefix = self.prefix.as_ref()?;
+        let rest = under(prefix)?;
+        let mut r = Self::resolve_in(prefix, "/", &rest, follow_last).ok()?;
+        std::fs::symlink_metadata(&r.host).ok()?;
+        r.overlay = true;
+        Some(Ok(r))
     }
 
     /// `path` in the private `/dev/shm`, if it names it or something in it
@@ -572,5 +614,34 @@ mod tests {
         std::fs::create_dir_all(root.join("dev/shm")).unwrap();
         let r = sb.resolve("/", b"/dev/shm/f", true).unwrap();
         assert_eq!(r.host, root.join("dev/shm/f"));
+    }
+
+    #[test]
+    fn the_roots_host_path_names_what_is_inside_it() {
+        let (_t, sb, root) = setup();
+        let mut host = root.as_os_str().as_bytes().to_vec();
+        host.extend_from_slice(b"/a/b/file");
+        let r = sb.resolve("/", &host, true).unwrap();
+        assert_eq!(
+            (r.host, r.guest.as_str()),
+            (root.join("a/b/file"), "/a/b/file")
+        );
+        let r = sb.resolve("/", root.as_os_str().as_bytes(), true).unwrap();
+        assert_eq!(r.host, root);
+        // Nothing above the root: `..` stays inside, as for any guest path.
+        let mut up = root.as_os_str().as_bytes().to_vec();
+        up.extend_from_slice(b"/../secret");
+        assert!(
+            sb.resolve("/", &up, true).is_ok_and(|r| !r.host.exists())
+                || sb.resolve("/", &up, true).is_err()
+        );
+        // A path that exists in the guest wins over the alias.
+        let guest_copy = root.join(root.strip_prefix("/").unwrap()).join("a/b");
+        std::fs::create_dir_all(&guest_copy).unwrap();
+        std::fs::write(guest_copy.join("file"), b"guest's").unwrap();
+        assert_eq!(
+            sb.resolve("/", &host, true).unwrap().host,
+            guest_copy.join("file")
+        );
     }
 }

@@ -120,8 +120,8 @@ impl Drop for ShmDir {
 }
 
 /// `path` relative to `base` (absolute), normalized without looking at any
-/// file: `.` and `..` applied, no trailing slash.
-fn lexical(base: &str, path: &[u8]) -> Vec<u8> {
+/// file: `.` and `..` applied, no trailing slash (`""` for the root).
+pub(crate) fn lexical(base: &str, path: &[u8]) -> Vec<u8> {
     let mut parts: Vec<&[u8]> = Vec::new();
     let start: &[u8] = if path.first() == Some(&b'/') {
         b""
@@ -250,12 +250,8 @@ impl Sandbox {
             return Err(ENAMETOOLONG);
         }
         let r = self.resolve_guest(base, path, follow_last);
-        if path.first() == Some(&b'/')
-            && !r
-                .as_ref()
-                .is_ok_and(|r| std::fs::symlink_metadata(&r.host).is_ok())
-        {
-            if let Some(alias) = self.resolve_host_alias(path, follow_last) {
+        if path.first() == Some(&b'/') {
+            if let Some(alias) = self.resolve_host_alias(path, follow_last, &r) {
                 return alias;
             }
         }
@@ -284,7 +280,13 @@ impl Sandbox {
     /// qemu's `-L`) and it finds its own files through that path (gcc its
     /// `cc1`, Python its library and `sys.executable`); qemu finds them on the
     /// host. Nothing outside the root (or prefix) becomes reachable.
-    fn resolve_host_alias(&self, path: &[u8], follow_last: bool) -> Option<Result<Resolved, i64>> {
+    /// `literal`: `path` resolved as a guest path, which wins if it exists.
+    fn resolve_host_alias(
+        &self,
+        path: &[u8],
+        follow_last: bool,
+        literal: &Result<Resolved, i64>,
+    ) -> Option<Result<Resolved, i64>> {
         let full = lexical("/", path);
         let under = |dir: &Path| -> Option<Vec<u8>> {
             let rest = full.strip_prefix(dir.as_os_str().as_bytes())?;
@@ -294,11 +296,20 @@ impl Sandbox {
                 _ => None,
             }
         };
-        if let Some(rest) = under(&self.root) {
+        let (in_root, in_prefix) = (under(&self.root), self.prefix.as_deref().and_then(under));
+        // Only a path under the root's or prefix's host path costs a look
+        // at whether the guest has it.
+        if (in_root.is_none() && in_prefix.is_none())
+            || literal
+                .as_ref()
+                .is_ok_and(|r| std::fs::symlink_metadata(&r.host).is_ok())
+        {
+            return None;
+        }
+        if let Some(rest) = in_root {
             return Some(self.resolve_guest("/", &rest, follow_last));
         }
-        let prefix = self.prefix.as_ref()?;
-        let rest = under(prefix)?;
+        let (prefix, rest) = (self.prefix.as_ref()?, in_prefix?);
         let mut r = Self::resolve_in(prefix, "/", &rest, follow_last).ok()?;
         std::fs::symlink_metadata(&r.host).ok()?;
         r.overlay = true;

@@ -83,30 +83,7 @@ pub(super) fn cpath(p: &Path) -> Result<CString, i64> {
 
 /// Lexically normalize `path` against `base` (for special-path matching only).
 pub(super) fn lexical(base: &str, path: &[u8]) -> String {
-    let mut parts: Vec<&[u8]> = Vec::new();
-    let full: Vec<u8> = if path.first() == Some(&b'/') {
-        path.to_vec()
-    } else {
-        let mut v = base.as_bytes().to_vec();
-        v.push(b'/');
-        v.extend_from_slice(path);
-        v
-    };
-    for c in full.split(|&b| b == b'/') {
-        match c {
-            b"" | b"." => {}
-            b".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    let mut s = String::new();
-    for p in parts {
-        s.push('/');
-        s.push_str(&String::from_utf8_lossy(p));
-    }
-    s
+    String::from_utf8_lossy(&crate::sandbox::lexical(base, path)).into_owned()
 }
 
 /// Run `f` on a borrowed `File` for a raw host descriptor.

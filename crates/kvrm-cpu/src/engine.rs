@@ -144,8 +144,12 @@ impl Engine for CpuEngine {
     }
 
     fn fork_space(&mut self, space: SpaceId) -> SpaceId {
-        let child = self.cpu_mut(space).mem.fork();
-        self.add_space(child)
+        let (child, jit) = self.cpu_mut(space).fork_space();
+        let id = self.add_space(child);
+        if let Some(jit) = jit {
+            self.cpu_mut(id).adopt_jit(jit);
+        }
+        id
     }
 
     fn remove_space(&mut self, space: SpaceId) -> Option<AddressSpace> {

@@ -209,6 +209,38 @@ impl Cpu {
         self.release_code_pages(pages);
     }
 
+    /// A copy-on-write copy of this CPU's address space, for `fork`, and a
+    /// JIT for the child that starts with this one's compiled code (a forked
+    /// process runs the code its parent ran: without it every child would
+    /// interpret and compile its hot code again). The pages of that code are
+    /// tracked as code in the copy, so a write there drops the child's blocks.
+    pub fn fork_space(&mut self) -> (AddressSpace, Option<Box<jit::Jit>>) {
+        // Code written since the last dispatch must not pass to the child.
+        if self.mem.has_dirty_code() {
+            self.drop_dirty_code();
+        }
+        let mut child = self.mem.fork();
+        let jit = self.jit.as_ref().map(|j| Box::new(j.fork()));
+        if let Some(j) = &jit {
+            for page in j.code_pages() {
+                child.mark_code_page(page);
+            }
+        }
+        (child, jit)
+    }
+
+    /// Take `jit` (from [`Self::fork_space`]) as this CPU's JIT, if it runs
+    /// the JIT with the same threshold.
+    pub fn adopt_jit(&mut self, jit: Box<jit::Jit>) {
+        if self.exec_mode()
+            == (ExecMode::Jit {
+                threshold: jit.threshold(),
+            })
+        {
+            self.jit = Some(jit);
+        }
+    }
+
     #[cold]
     fn drop_dirty_code(&mut self) {
         let pages = self.mem.take_dirty_code();

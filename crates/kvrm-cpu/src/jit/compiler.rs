@@ -37,13 +37,13 @@ pub(crate) struct Built {
     pub token: u64,
     pub tier: Tier,
     /// Counted by quick code (see `Compiled::counter`).
-    pub counter: Option<Box<AtomicU64>>,
+    pub counter: Option<Arc<AtomicU64>>,
 }
 
 /// Cranelift modules for one `Jit`'s blocks (one per tier: the optimisation
 /// level is the module's), and the contexts reused for each compilation.
-/// Dropping it frees the code: only when no block of it can run (its `Jit`
-/// is gone).
+/// Dropping it frees the code: only when no block of it can run (its `Jit`,
+/// and those of processes forked from it that share it, are gone or reset).
 pub(crate) struct Compiler {
     modules: [Option<JITModule>; 2],
     ctx: Option<Context>,
@@ -82,7 +82,7 @@ impl Compiler {
                 cranelift_module::default_libcall_names(),
             ))
         });
-        let counter = (!optimize).then(|| Box::new(AtomicU64::new(0)));
+        let counter = (!optimize).then(|| Arc::new(AtomicU64::new(0)));
         let ctx = self.ctx.get_or_insert_with(|| module.make_context());
         let call_conv = module.isa().default_call_conv();
         module.clear_context(ctx);
@@ -138,22 +138,15 @@ impl Compiler {
             counter,
         }
     }
-
-    /// Free all code compiled so far and start a new module. The caller
-    /// guarantees that none of it runs again.
-    pub fn reset(&mut self) {
-        self.ctx = None;
-        for old in self.modules.iter_mut().filter_map(Option::take) {
-            // SAFETY: the caller's guarantee.
-            unsafe { old.free_memory() };
-        }
-    }
 }
 
 impl Drop for Compiler {
     fn drop(&mut self) {
-        // No block of this module can run: its `Jit` is gone.
-        self.reset();
+        for old in self.modules.iter_mut().filter_map(Option::take) {
+            // SAFETY: no block of these modules can run: every `Jit` that
+            // held them is gone or has moved to a new compiler (`Jit::reset`).
+            unsafe { old.free_memory() };
+        }
     }
 }
 

@@ -245,14 +245,16 @@ const fn no_entry(i: usize) -> Entry {
     }
 }
 
+#[derive(Clone)]
 struct Compiled {
     code: BlockFn,
     len: u32,
-    /// Pointed to by the code.
-    _fallbacks: Vec<FallbackInfo>,
+    /// Pointed to by the code (shared with the `Jit`s of forked processes,
+    /// which run the same code).
+    _fallbacks: Arc<Vec<FallbackInfo>>,
     /// A quick region's count of entries and back-edges taken (written by
     /// its code); `None` once optimized.
-    counter: Option<Box<AtomicU64>>,
+    counter: Option<Arc<AtomicU64>>,
     /// Being recompiled optimized.
     upgrading: bool,
 }
@@ -822,7 +824,7 @@ impl Jit {
             Compiled {
                 code: built.code,
                 len: built.len,
-                _fallbacks: built.fallbacks,
+                _fallbacks: Arc::new(built.fallbacks),
                 counter: built.counter,
                 upgrading: false,
             },
@@ -874,19 +876,50 @@ impl Jit {
         }
     }
 
-    /// Start a new module, freeing the code of every block (none is running:
-    /// this is called between blocks).
+    /// Start a new module; the old one's code is freed when its last holder
+    /// lets go (none of this `Jit`'s blocks runs it again: this is called
+    /// between blocks, and every block was dropped from the cache above; the
+    /// `Jit` of a forked process may still run it).
     fn reset(&mut self) {
         self.invalidate_all();
         self.invalidations += 1;
-        // Every block of the old module was dropped from the cache above,
-        // none is on the stack (compilation happens between blocks) and none
-        // is on its way (no region is pending).
-        self.compiler
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .reset();
+        self.compiler = Arc::new(Mutex::new(Compiler::new()));
         self.dead = 0;
+    }
+
+    /// The JIT of a process forked from this one's: it starts with every
+    /// region compiled so far (the same code, which the two share; the
+    /// child's space is a copy of this one, and `code_pages` must be
+    /// tracked there as code, so that a write to them in either process drops
+    /// that process's blocks only). Regions still being compiled are not
+    /// passed on: their blocks count again in the child.
+    pub(crate) fn fork(&self) -> Jit {
+        let mut child = Jit::new(self.threshold);
+        child.compiler = self.compiler.clone();
+        child.background = self.background;
+        child.front.copy_from_slice(&self.front[..]);
+        child.blocks = self
+            .blocks
+            .iter()
+            .map(|(&pc, c)| {
+                let mut c = c.clone();
+                c.upgrading = false;
+                (pc, c)
+            })
+            .collect();
+        child.by_page = self.by_page.clone();
+        child.heat = self
+            .heat
+            .iter()
+            .map(|(&pc, &h)| (pc, if h == QUEUED { self.threshold / 2 } else { h }))
+            .collect();
+        child.quick = self.quick.clone();
+        child
+    }
+
+    /// Pages holding compiled code (see [`Self::fork`]).
+    pub(crate) fn code_pages(&self) -> impl Iterator<Item = u64> + '_ {
+        self.by_page.keys().copied()
     }
 
     pub const MAX_BLOCK: u32 = MAX_BLOCK;

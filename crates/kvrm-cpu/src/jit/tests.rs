@@ -521,3 +521,75 @@ fn regions_recompiled_optimized_match_the_interpreter() {
         }
     }
 }
+
+/// A forked process starts with its parent's compiled code, and a write to
+/// that code in either process changes what that process runs only.
+#[test]
+fn forked_processes_inherit_compiled_code_and_keep_their_own_writes() {
+    const ADD: u32 = 0x8b01_0000; // add x0, x0, x1
+    const SUB: u32 = 0xcb01_0000; // sub x0, x0, x1
+    let program = [
+        ADD,
+        0xf100_0529, // subs x9, x9, #1
+        0x54ff_ffc1, // b.ne 0
+        0xb900_0043, // str w3, [x2]
+        BRK,
+    ];
+    // (parent x0, child x0 after the loop ran again in each) and the child's
+    // JIT counts, per mode.
+    let scenario = |mode: ExecMode| {
+        let mut parent = cpu_with(&program, mode);
+        parent.state.x[1] = 3;
+        parent.state.x[9] = 50;
+        parent.state.x[2] = 0x1000; // the store writes data first
+        let r = parent.run(1000);
+        assert!(
+            matches!(r.stop, StopReason::Halted { pc: 0x10, .. }),
+            "{:?}",
+            r.stop
+        );
+        let (space, jit) = parent.fork_space();
+        let mut child = Cpu::new(space);
+        child.set_exec_mode(mode);
+        if let Some(j) = jit {
+            child.adopt_jit(j);
+        }
+        child.state = parent.state;
+        // The child loops again on the inherited code, then patches its
+        // own loop to subtract and loops once more.
+        child.state.pc = 0;
+        child.state.x[9] = 20;
+        child.state.x[2] = 0;
+        child.state.x[3] = u64::from(SUB);
+        let r = child.run(1000);
+        assert!(
+            matches!(r.stop, StopReason::Halted { pc: 0x10, .. }),
+            "{:?}",
+            r.stop
+        );
+        let counts = child
+            .jit_stats()
+            .map(|s| (s.blocks_compiled, s.insns_compiled));
+        child.state.pc = 0;
+        child.state.x[9] = 10;
+        child.run(1000);
+        // The parent still adds.
+        parent.state.pc = 0;
+        parent.state.x[9] = 10;
+        parent.run(1000);
+        (parent.state.x[0], child.state.x[0], counts)
+    };
+    let (p, c, _) = scenario(ExecMode::Interp);
+    assert_eq!(
+        (p, c),
+        (3 * 60, 3 * 60),
+        "add 50 and 10 times / add 70, sub 10"
+    );
+    for threshold in [0, 2] {
+        let (jp, jc, counts) = scenario(ExecMode::Jit { threshold });
+        assert_eq!((jp, jc), (p, c), "threshold {threshold}");
+        let (compiled, run) = counts.expect("jit");
+        assert_eq!(compiled, 0, "the child compiled nothing before its write");
+        assert!(run >= 40, "the child ran its parent's code: {run}");
+    }
+}

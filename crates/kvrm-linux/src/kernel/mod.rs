@@ -150,7 +150,9 @@ pub(crate) enum Wait {
         set: u64,
         deadline: Option<Duration>,
     },
-    /// A lock another process holds (crate::locks): call again at the deadline.
+    /// Call again at the deadline, which is not a timeout: a lock another
+    /// process holds (crate::locks), a connect in progress, a FIFO opened for
+    /// writing whose reader has not come.
     Lock(Duration),
 }
 

@@ -921,11 +921,9 @@ impl Kernel {
                 fds: vec![(raw, libc::POLLIN)],
                 deadline: None,
             },
-            // Nothing to poll for a reader to come: look again soon.
-            FifoOpen::AwaitReader => Wait::Retry {
-                fds: Vec::new(),
-                deadline: Some(self.now() + Duration::from_millis(5)),
-            },
+            // Nothing to poll for a reader to come: look again soon (not a
+            // timeout: the open goes on waiting).
+            FifoOpen::AwaitReader => Wait::Lock(self.now() + Duration::from_millis(5)),
         };
         Some(Outcome::Wait(wait))
     }

@@ -650,7 +650,13 @@ impl Emitter<'_> {
             left
         };
         match target {
-            Some(p) if chain && !stop => self.chain(p, r),
+            Some(p) if chain && !stop => {
+                let known = match pc {
+                    ExitPc::Const(k) => Some(k),
+                    _ => None,
+                };
+                self.chain(p, known, r)
+            }
             Some(p) => self.ret_at(p, r),
             None => self.ret(r),
         }
@@ -670,21 +676,31 @@ impl Emitter<'_> {
         self.b.ins().return_(&[r]);
     }
 
-    /// Tail-call the compiled block at `p` if the front holds it and its
-    /// length fits in `left`, the budget left; else return `left` at `p`.
-    /// The registers are written back.
-    fn chain(&mut self, p: ir::Value, left: ir::Value) {
+    /// Tail-call the compiled block at `p` (`known` when it is a constant)
+    /// if the front holds it and its length fits in `left`, the budget
+    /// left; else return `left` at `p`. The registers are written back.
+    fn chain(&mut self, p: ir::Value, known: Option<u64>, left: ir::Value) {
         let t = MemFlagsData::trusted();
         let front = self
             .b
             .ins()
             .load(types::I64, t, self.ctx, helpers::CTX_FRONT);
-        let s = self.b.ins().ushr_imm_s(p, 2);
-        let s = self.b.ins().band_imm_s(s, (super::FRONT - 1) as i64);
-        let s = self.b.ins().imul_imm_s(s, ENTRY_SIZE);
-        let e = self.b.ins().iadd(front, s);
-        let epc = self.b.ins().load(types::I64, t, e, ENTRY_PC);
-        let len = self.b.ins().load(types::I64, t, e, ENTRY_LEN);
+        // A constant target's slot is an offset known now: quick code,
+        // which Cranelift does not simplify, computes nothing for it.
+        let (e, slot) = match known {
+            Some(k) => {
+                let slot = (k >> 2) as i64 & (super::FRONT as i64 - 1);
+                (front, (slot * ENTRY_SIZE) as i32)
+            }
+            None => {
+                let s = self.b.ins().ushr_imm_s(p, 2);
+                let s = self.b.ins().band_imm_s(s, (super::FRONT - 1) as i64);
+                let s = self.b.ins().imul_imm_s(s, ENTRY_SIZE);
+                (self.b.ins().iadd(front, s), 0)
+            }
+        };
+        let epc = self.b.ins().load(types::I64, t, e, slot + ENTRY_PC);
+        let len = self.b.ins().load(types::I64, t, e, slot + ENTRY_LEN);
         let hit = self.b.ins().icmp(IntCC::Equal, epc, p);
         let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, len, left);
         let mut ok = self.b.ins().band(hit, fits);
@@ -699,7 +715,7 @@ impl Emitter<'_> {
         self.b.switch_to_block(ret);
         self.ret_at(p, left);
         self.b.switch_to_block(go);
-        let code = self.b.ins().load(types::I64, t, e, ENTRY_CODE);
+        let code = self.b.ins().load(types::I64, t, e, slot + ENTRY_CODE);
         self.b
             .ins()
             .return_call_indirect(self.sigs.block, code, &[self.ctx, left]);

@@ -343,10 +343,15 @@ impl CpuMemory {
             let page = page_of(a);
             let off = (a & PAGE_MASK) as usize;
             let n = (PAGE_SIZE as usize - off).min(out.len() - done);
-            let idx = self.space.frame_index(page, Access::Read, a, false)?;
+            // A page the TLB holds (one side of an access that straddles
+            // two) needs no lookup in the space.
+            let (idx, hit) = match self.tlb_read.lookup(page) {
+                Some(idx) => (idx, true),
+                None => (self.space.frame_index(page, Access::Read, a, false)?, false),
+            };
             if let Some(f) = self.space.frame(idx) {
                 out[done..done + n].copy_from_slice(&f[off..off + n]);
-                if fill {
+                if fill && !hit {
                     self.tlb_read.fill(page, idx, f.as_ptr(), self.flat_addend);
                 }
             }
@@ -374,6 +379,9 @@ impl CpuMemory {
     fn write_slow(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
         // A watchpoint stops before the access, as the device does.
         self.check_watch(addr, bytes.len() as u64, Access::Write)?;
+        if self.write_through_tlb(addr, bytes) {
+            return Ok(());
+        }
         // Check every page first, so a faulting write changes nothing.
         self.check_write(addr, bytes.len() as u64)?;
         let fill = self.watch.is_none();
@@ -401,6 +409,31 @@ impl CpuMemory {
             done += n;
         }
         Ok(())
+    }
+
+    /// Write `bytes` at `addr` if the write TLB holds every page they
+    /// touch (an access that straddles two pages, both writable, private and
+    /// without code: what a write entry stands for); false, writing nothing,
+    /// otherwise.
+    fn write_through_tlb(&mut self, addr: u64, bytes: &[u8]) -> bool {
+        let Some(last) = addr.checked_add(bytes.len() as u64 - 1) else {
+            return false;
+        };
+        if (page_of(addr)..=page_of(last)).any(|p| self.tlb_write.lookup(p).is_none()) {
+            return false;
+        }
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let a = addr + done as u64;
+            let off = (a & PAGE_MASK) as usize;
+            let n = (PAGE_SIZE as usize - off).min(bytes.len() - done);
+            let idx = self.tlb_write.lookup(page_of(a)).expect("checked above");
+            if let Some(f) = self.space.frame_mut(idx) {
+                f[off..off + n].copy_from_slice(&bytes[done..done + n]);
+            }
+            done += n;
+        }
+        true
     }
 
     /// Read a byte string as the guest would.
@@ -488,6 +521,45 @@ impl CpuMemory {
             2 => self.write_u16(addr, v as u16),
             4 => self.write_u32(addr, v as u32),
             _ => self.write_u64(addr, v),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kvrm_isa::space::Perms;
+
+    /// An access that straddles two pages: through the TLB once both pages
+    /// are in it, and still all-or-nothing when the second page loses its
+    /// write permission (the protect flushes the TLB).
+    #[test]
+    fn straddling_accesses_use_the_tlb_and_stay_exact() {
+        for window in [false, true] {
+            let mut space = AddressSpace::new();
+            space.map(0x10000, 0x2000, Perms::RW).unwrap();
+            let mut mem = CpuMemory::new(space);
+            if window {
+                mem.attach_window();
+            }
+            mem.sync_epoch();
+            // Both pages in both TLBs.
+            mem.write_u64(0x10ff0, 1).unwrap();
+            mem.write_u64(0x11000, 2).unwrap();
+            assert_eq!(mem.read_u64(0x10ff0).unwrap(), 1);
+            assert_eq!(mem.read_u64(0x11000).unwrap(), 2);
+            let v = 0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100u128;
+            mem.write_u128(0x10ffc, v).unwrap();
+            assert_eq!(mem.read_u128(0x10ffc).unwrap(), v, "window {window}");
+            assert_eq!(mem.read_u32(0x10ffc).unwrap(), 0x0302_0100);
+            assert_eq!(mem.read_u32(0x11000).unwrap(), 0x0706_0504);
+
+            mem.protect(0x11000, 0x1000, Perms::R).unwrap();
+            mem.sync_epoch();
+            let e = mem.write_u128(0x10ffc, 0).unwrap_err();
+            assert_eq!(e.access, Access::Write);
+            // Nothing written, not even on the writable page.
+            assert_eq!(mem.read_u128(0x10ffc).unwrap(), v, "window {window}");
         }
     }
 }

@@ -379,11 +379,13 @@ impl CpuMemory {
     fn write_slow(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MemFault> {
         // A watchpoint stops before the access, as the device does.
         self.check_watch(addr, bytes.len() as u64, Access::Write)?;
-        if self.write_through_tlb(addr, bytes) {
-            return Ok(());
+        // Check every page first, so a faulting write changes nothing. Pages
+        // the write TLB holds (both sides of an access that straddles two,
+        // most often) are writable, private and hold no code: no check.
+        let last = addr.saturating_add(bytes.len() as u64 - 1);
+        if (page_of(addr)..=page_of(last)).any(|p| self.tlb_write.lookup(p).is_none()) {
+            self.check_write(addr, bytes.len() as u64)?;
         }
-        // Check every page first, so a faulting write changes nothing.
-        self.check_write(addr, bytes.len() as u64)?;
         let fill = self.watch.is_none();
         let mut done = 0usize;
         while done < bytes.len() {
@@ -391,6 +393,13 @@ impl CpuMemory {
             let page = page_of(a);
             let off = (a & PAGE_MASK) as usize;
             let n = (PAGE_SIZE as usize - off).min(bytes.len() - done);
+            if let Some(idx) = self.tlb_write.lookup(page) {
+                if let Some(f) = self.space.frame_mut(idx) {
+                    f[off..off + n].copy_from_slice(&bytes[done..done + n]);
+                }
+                done += n;
+                continue;
+            }
             let idx = self.space.frame_index(page, Access::Write, a, false)?;
             // The write may have copied a shared frame: the read entry's host
             // address would name the old copy.
@@ -409,31 +418,6 @@ impl CpuMemory {
             done += n;
         }
         Ok(())
-    }
-
-    /// Write `bytes` at `addr` if the write TLB holds every page they
-    /// touch (an access that straddles two pages, both writable, private and
-    /// without code: what a write entry stands for); false, writing nothing,
-    /// otherwise.
-    fn write_through_tlb(&mut self, addr: u64, bytes: &[u8]) -> bool {
-        let Some(last) = addr.checked_add(bytes.len() as u64 - 1) else {
-            return false;
-        };
-        if (page_of(addr)..=page_of(last)).any(|p| self.tlb_write.lookup(p).is_none()) {
-            return false;
-        }
-        let mut done = 0usize;
-        while done < bytes.len() {
-            let a = addr + done as u64;
-            let off = (a & PAGE_MASK) as usize;
-            let n = (PAGE_SIZE as usize - off).min(bytes.len() - done);
-            let idx = self.tlb_write.lookup(page_of(a)).expect("checked above");
-            if let Some(f) = self.space.frame_mut(idx) {
-                f[off..off + n].copy_from_slice(&bytes[done..done + n]);
-            }
-            done += n;
-        }
-        true
     }
 
     /// Read a byte string as the guest would.

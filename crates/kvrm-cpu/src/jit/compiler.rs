@@ -77,10 +77,13 @@ impl Compiler {
         }
         let optimize = tier == Tier::Optimized;
         let module = self.modules[optimize as usize].get_or_insert_with(|| {
-            JITModule::new(JITBuilder::with_isa(
+            let mut builder = JITBuilder::with_isa(
                 host_isa(optimize),
                 cranelift_module::default_libcall_names(),
-            ))
+            );
+            #[cfg(target_arch = "x86_64")]
+            builder.memory_provider(Box::new(super::code_memory::CodeMemory::new()));
+            JITModule::new(builder)
         });
         let counter = (!optimize).then(|| Arc::new(AtomicU64::new(0)));
         let ctx = self.ctx.get_or_insert_with(|| module.make_context());

@@ -38,6 +38,8 @@ use cranelift_module::{Linkage, Module};
 
 use compiler::{Built, Compiler, Job};
 
+#[cfg(target_arch = "x86_64")]
+mod code_memory;
 mod compiler;
 pub(crate) mod emit;
 pub(crate) mod helpers;

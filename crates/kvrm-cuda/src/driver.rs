@@ -69,25 +69,81 @@ pub fn compile_ptx(src: &str, arch: &'static str, name: &str) -> Result<String, 
     let res = catch("nvrtc", || cudarc::nvrtc::compile_ptx_with_opts(src, opts))?;
     match res {
         Ok(ptx) => Ok(ptx.to_src()),
-        Err(e) => {
-            let text = match &e {
-                cudarc::nvrtc::CompileError::CompileError { log, .. } => {
-                    log.to_string_lossy().into_owned()
-                }
-                other => other.to_string(),
-            };
-            let first: Vec<&str> = text
-                .lines()
-                .filter(|l| l.contains("error"))
-                .take(3)
-                .collect();
-            Err(CudaError::Compile(if first.is_empty() {
-                text.lines().next().unwrap_or("unknown").to_string()
-            } else {
-                first.join(" | ")
-            }))
-        }
+        Err(e) => Err(compile_error(&match &e {
+            cudarc::nvrtc::CompileError::CompileError { log, .. } => {
+                log.to_string_lossy().into_owned()
+            }
+            other => other.to_string(),
+        })),
     }
+}
+
+/// An NVRTC log as a one-line error: its first error lines.
+fn compile_error(text: &str) -> CudaError {
+    let first: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("error"))
+        .take(3)
+        .collect();
+    CudaError::Compile(if first.is_empty() {
+        text.lines().next().unwrap_or("unknown").to_string()
+    } else {
+        first.join(" | ")
+    })
+}
+
+/// The NVRTC options of [`compile_cubin`] besides the architecture:
+/// relocatable device code (the module is linked with another), and the
+/// optimisation passes spread over the host's cores.
+pub const CUBIN_OPTIONS: &str = "-std=c++17 --device-int128 -rdc=true --split-compile=0";
+
+/// Compile CUDA C++ with NVRTC to a relocatable cubin for `arch` (e.g.
+/// `sm_90`: a real architecture), for [`Gpu::link_function`].
+pub fn compile_cubin(src: &str, arch: &'static str, name: &str) -> Result<Vec<u8>, CudaError> {
+    use cudarc::nvrtc::{result, sys};
+    if !nvrtc_present() {
+        return Err(CudaError::NoNvrtc(
+            "libnvrtc not found (set LD_LIBRARY_PATH)".into(),
+        ));
+    }
+    let src = std::ffi::CString::new(src)
+        .map_err(|_| CudaError::Compile("the kernel source holds a NUL byte".into()))?;
+    let name = std::ffi::CString::new(name).expect("no NUL in a module name");
+    let mut options: Vec<String> = CUBIN_OPTIONS.split(' ').map(String::from).collect();
+    options.push(format!("-arch={arch}"));
+    catch("nvrtc", || {
+        let prog = result::create_program(&src, Some(&name))
+            .map_err(|e| CudaError::Compile(format!("create program: {e}")))?;
+        // SAFETY: `prog` was created just above and is destroyed once, at
+        // the end; `src` and `name` outlive it.
+        let out = unsafe {
+            match result::compile_program(prog, &options) {
+                Err(_) => {
+                    let log = result::get_program_log(prog).unwrap_or_default();
+                    let log = std::ffi::CStr::from_ptr(log.as_ptr()).to_string_lossy();
+                    Err(compile_error(&log))
+                }
+                Ok(()) => {
+                    let mut size = 0usize;
+                    let mut cubin = Vec::new();
+                    let got = sys::nvrtcGetCUBINSize(prog, &mut size)
+                        .result()
+                        .and_then(|()| {
+                            cubin.resize(size, 0u8);
+                            sys::nvrtcGetCUBIN(prog, cubin.as_mut_ptr().cast()).result()
+                        });
+                    match got {
+                        Ok(()) if size > 0 => Ok(cubin),
+                        Ok(()) => Err(CudaError::Compile("NVRTC made no cubin".into())),
+                        Err(e) => Err(CudaError::Compile(format!("get the cubin: {e}"))),
+                    }
+                }
+            }
+        };
+        // SAFETY: created above, not destroyed before.
+        let _ = unsafe { result::destroy_program(prog) };
+        out
+    })?
 }
 
 fn drv(what: &str) -> impl FnOnce(cudarc::driver::DriverError) -> CudaError + '_ {
@@ -223,6 +279,75 @@ impl Gpu {
                 Ok(f)
             })
             .collect()
+    }
+
+    /// Link relocatable cubins (from [`compile_cubin`]) into one module and
+    /// load its function `name`.
+    pub fn link_function(&self, cubins: &[&[u8]], name: &str) -> Result<CudaFunction, CudaError> {
+        use cudarc::driver::sys::{CUjitInputType, CUjit_option};
+        self.ctx.bind_to_thread().map_err(drv("bind the context"))?;
+        let mut log = vec![0u8; 8192];
+        let mut options = [
+            CUjit_option::CU_JIT_ERROR_LOG_BUFFER,
+            CUjit_option::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+        ];
+        let mut values = [log.as_mut_ptr().cast(), log.len() as *mut std::ffi::c_void];
+        let mut state: sys::CUlinkState = std::ptr::null_mut();
+        let check = |r: sys::CUresult, what: &str, log: &[u8]| -> Result<(), CudaError> {
+            if r == sys::CUresult::CUDA_SUCCESS {
+                return Ok(());
+            }
+            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+            let text = String::from_utf8_lossy(&log[..end]);
+            Err(CudaError::Driver(format!(
+                "link the translated blocks: {what}: {r:?} {}",
+                text.lines().next().unwrap_or("")
+            )))
+        };
+        // SAFETY: the options point at `log`, which outlives the link state;
+        // each image is a cubin NVRTC made, alive for the call that adds it;
+        // the linked image is copied out before the state is destroyed.
+        unsafe {
+            let r = sys::cuLinkCreate_v2(2, options.as_mut_ptr(), values.as_mut_ptr(), &mut state);
+            check(r, "create", &log)?;
+            let mut linked = Vec::new();
+            let mut result = Ok(());
+            for (i, cubin) in cubins.iter().enumerate() {
+                let name = std::ffi::CString::new(format!("module{i}")).expect("no NUL");
+                let r = sys::cuLinkAddData_v2(
+                    state,
+                    CUjitInputType::CU_JIT_INPUT_CUBIN,
+                    cubin.as_ptr() as *mut std::ffi::c_void,
+                    cubin.len(),
+                    name.as_ptr(),
+                    0,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                );
+                result = check(r, "add a module", &log);
+                if result.is_err() {
+                    break;
+                }
+            }
+            if result.is_ok() {
+                let mut out: *mut std::ffi::c_void = std::ptr::null_mut();
+                let mut size = 0usize;
+                let r = sys::cuLinkComplete(state, &mut out, &mut size);
+                result = check(r, "complete", &log);
+                if result.is_ok() {
+                    linked = std::slice::from_raw_parts(out as *const u8, size).to_vec();
+                }
+            }
+            let _ = sys::cuLinkDestroy(state);
+            result?;
+            let module = self
+                .ctx
+                .load_module(Ptx::from_binary(linked))
+                .map_err(drv("load the linked module"))?;
+            let f = module.load_function(name).map_err(drv("load function"))?;
+            Gpu::prefer_l1(&f);
+            Ok(f)
+        }
     }
 
     fn prefer_l1(f: &CudaFunction) {

@@ -260,7 +260,7 @@ impl CudaEngine {
 
     pub fn on_device(ordinal: usize) -> Result<Self, CudaError> {
         let gpu = Gpu::open(ordinal)?;
-        let (ptx, cached) = kernels::interpreter_ptx(gpu.arch(), gpu.name())?;
+        let (ptx, cached) = kernels::interpreter_ptx(gpu.arch())?;
         let mut funcs = gpu.load_functions(&ptx, &["kvrm_run", "kvrm_gather_frames"])?;
         let gather = funcs.pop().expect("two functions");
         let func = funcs.pop().expect("two functions");
@@ -1099,6 +1099,7 @@ impl Engine for CudaEngine {
             v.extend([
                 ("cuda jit blocks", t.stats.blocks),
                 ("cuda jit compiles", t.stats.compiles),
+                ("cuda jit blocks still compiling", t.compiling_blocks()),
                 ("cuda jit compile ms", t.stats.compile_ms),
                 ("cuda jit code-page writes", t.stats.code_writes),
                 ("cuda jit failed compiles", t.stats.failed),

@@ -13,7 +13,7 @@ use kvrm_isa::{CpuState, Engine, MachineId, SpaceId, StopReason};
 
 use crate::engine::lane_stop_reason;
 use crate::host_kernel::{build_library_from, copy_back, image, RunFn};
-use crate::kernels::kernel_source_with;
+use crate::kernels::{blocks_source, linked_interpreter_source};
 use crate::layout::*;
 use crate::translate::emit_module;
 
@@ -50,7 +50,14 @@ fn translated_blocks_match_the_interpreter_on_random_programs() {
         }
         ids.push((c, d));
     }
-    let Some(lib) = build_library_from(&kernel_source_with(&emit_module(&blocks)), "tb") else {
+    // The two modules the engine links on the GPU, here in one host library
+    // (they meet through the same C names).
+    let linked = format!(
+        "{}\n{}",
+        linked_interpreter_source(),
+        blocks_source(&emit_module(&blocks))
+    );
+    let Some(lib) = build_library_from(&linked, "tb") else {
         return;
     };
     // SAFETY: built just now from our own source; `kvrm_run_host` has the C

@@ -70,6 +70,64 @@ pub fn kernel_source_with(blocks: &str) -> String {
     src
 }
 
+/// What the interpreter of a linked build has in place of the blocks: the
+/// dispatcher comes from a block module compiled on its own
+/// ([`blocks_source`]), and the block module's fallbacks call back into
+/// this interpreter. The two meet through C names, since each module has its
+/// own copy of the types.
+const LINKED_INTERPRETER_GLUE: &str = r#"
+extern "C" __device__ int kvrm_tb_dispatch_linked(void *lane, u64 pc, u64 *retired, u64 budget,
+                                                  u64 *reported, const u8 *enabled);
+__device__ __forceinline__ int kvrm_tb_dispatch(Lane &L, u64 pc, u64 &retired, u64 budget,
+                                                u64 &reported, const u8 *enabled) {
+    return kvrm_tb_dispatch_linked(&L, pc, &retired, budget, &reported, enabled);
+}
+extern "C" __device__ __noinline__ int kvrm_execute_one_linked(void *lane, u32 id, u32 w) {
+    return execute_one(*(Lane *)lane, id, w);
+}
+"#;
+
+/// The interpreter of a linked build: compiled once (relocatable, to a
+/// cubin, cached on disk), then linked with each round's block module, so a
+/// round of translation compiles only its blocks.
+pub fn linked_interpreter_source() -> String {
+    kernel_source_with(LINKED_INTERPRETER_GLUE)
+}
+
+/// A block module for [`linked_interpreter_source`]: `blocks` (from
+/// [`crate::translate::emit_module`]) with the memory access code of
+/// `common.cuh`, all in a namespace of their own so nothing clashes with the
+/// interpreter's copy at link time; the interpreter runs their fallbacks.
+pub fn blocks_source(blocks: &str) -> String {
+    let mut src = String::from("namespace kvrm_blocks {\n");
+    src.push_str(&kvrm_isa::cuda_header::cuda_header());
+    let _ = writeln!(src, "\n// ----- {} -----", KERNEL_FILES[0].0);
+    src.push_str(KERNEL_FILES[0].1);
+    src.push_str(
+        r#"
+extern "C" __device__ int kvrm_execute_one_linked(void *lane, u32 id, u32 w);
+__device__ __forceinline__ int execute_one(Lane &L, u32 id, u32 w) {
+    return kvrm_execute_one_linked(&L, id, w);
+}
+// ----- translated blocks -----
+"#,
+    );
+    src.push_str(blocks);
+    src.push_str(
+        r#"
+} // namespace kvrm_blocks
+extern "C" __device__ int kvrm_tb_dispatch_linked(void *lane, kvrm_blocks::u64 pc,
+                                                  kvrm_blocks::u64 *retired, kvrm_blocks::u64 budget,
+                                                  kvrm_blocks::u64 *reported,
+                                                  const kvrm_blocks::u8 *enabled) {
+    return kvrm_blocks::kvrm_tb_dispatch(*(kvrm_blocks::Lane *)lane, pc, *retired, budget,
+                                         *reported, enabled);
+}
+"#,
+    );
+    src
+}
+
 /// FNV-1a, 64 bits: a stable hash for cache keys.
 fn fnv1a(parts: &[&str]) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64;
@@ -97,36 +155,57 @@ fn cache_dir() -> Option<PathBuf> {
 
 /// PTX of the interpreter for `arch`, from the disk cache or NVRTC.
 /// Returns the PTX and whether it came from the cache.
-pub fn interpreter_ptx(arch: &'static str, device: &str) -> Result<(String, bool), CudaError> {
-    module_ptx(&kernel_source(), arch, device)
+pub fn interpreter_ptx(arch: &'static str) -> Result<(String, bool), CudaError> {
+    module_ptx(&kernel_source(), arch)
 }
 
 /// PTX for the kernel source `src` (from the disk cache if it was compiled
-/// before for this device); the flag says whether it came from the cache.
-pub fn module_ptx(
-    src: &str,
-    arch: &'static str,
-    device: &str,
-) -> Result<(String, bool), CudaError> {
-    let key = fnv1a(&[src, "-std=c++17 --device-int128", arch, device]);
-    let path = cache_dir().map(|d| d.join(format!("kvrm-interp-{key:016x}.ptx")));
+/// before for this architecture, on any machine: the cache can be filled
+/// where no GPU is); the flag says whether it came from the cache.
+pub fn module_ptx(src: &str, arch: &'static str) -> Result<(String, bool), CudaError> {
+    let key = fnv1a(&[src, "-std=c++17 --device-int128", arch]);
+    let (bytes, cached) = cached(&format!("kvrm-interp-{key:016x}.ptx"), || {
+        driver::compile_ptx(src, arch, "kvrm_interp.cu").map(String::into_bytes)
+    })?;
+    let ptx = String::from_utf8(bytes)
+        .map_err(|_| CudaError::Compile("a cached PTX file is not text".into()))?;
+    Ok((ptx, cached))
+}
+
+/// A relocatable cubin for `src` on `arch` (from the disk cache if this
+/// source was compiled before for that architecture); the flag says whether
+/// it came from the cache.
+pub fn module_cubin(src: &str, arch: &'static str) -> Result<(Vec<u8>, bool), CudaError> {
+    let key = fnv1a(&[src, driver::CUBIN_OPTIONS, arch]);
+    cached(&format!("kvrm-{key:016x}.cubin"), || {
+        driver::compile_cubin(src, arch, "kvrm_module.cu")
+    })
+}
+
+/// The file `name` of the disk cache, or what `build` makes (then stored
+/// there); the flag says whether it came from the cache.
+fn cached(
+    name: &str,
+    build: impl FnOnce() -> Result<Vec<u8>, CudaError>,
+) -> Result<(Vec<u8>, bool), CudaError> {
+    let path = cache_dir().map(|d| d.join(name));
     if let Some(p) = &path {
-        if let Ok(ptx) = std::fs::read_to_string(p) {
-            return Ok((ptx, true));
+        if let Ok(bytes) = std::fs::read(p) {
+            return Ok((bytes, true));
         }
     }
-    let ptx = driver::compile_ptx(src, arch, "kvrm_interp.cu")?;
+    let bytes = build()?;
     if let Some(p) = &path {
         // The cache is an optimisation: failing to write it is not an error.
         if let Some(dir) = p.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, &ptx).is_ok() {
+        if std::fs::write(&tmp, &bytes).is_ok() {
             let _ = std::fs::rename(&tmp, p);
         }
     }
-    Ok((ptx, false))
+    Ok((bytes, false))
 }
 
 #[cfg(test)]
@@ -172,6 +251,47 @@ mod tests {
         match driver::compile_ptx(&kernel_source(), "sm_90", "kvrm_interp.cu") {
             Ok(ptx) => assert!(ptx.contains(".entry kvrm_run")),
             Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The two relocatable modules of a linked build compile for sm_90 when
+    /// libnvrtc is present: the interpreter, and blocks with a load, a
+    /// store, a flag-setting loop and a fallback (an SVC).
+    #[test]
+    fn linked_modules_compile_with_nvrtc() {
+        if !driver::nvrtc_present() {
+            println!(
+                "skipped: libnvrtc not found (pip install nvidia-cuda-nvrtc; LD_LIBRARY_PATH)"
+            );
+            return;
+        }
+        // ldr x1, [x2]; str x1, [x3, #8]; add x0, x0, #1; subs x4, x4, #1;
+        // b.ne start; svc #0
+        let words = [
+            0xf940_0041u32,
+            0xf900_0461,
+            0x9100_0400,
+            0xf100_0484,
+            0x54ff_ff81,
+            0xd400_0001,
+        ];
+        let fetch = |a: u64| words.get(((a - 0x1000) / 4) as usize).copied();
+        let blocks: Vec<_> = [0x1000, 0x1014]
+            .into_iter()
+            .map(|pc| kvrm_ir::lift_block(pc, 16, fetch).expect("lifts"))
+            .collect();
+        let src = blocks_source(&crate::translate::emit_module(&blocks));
+        let blocks =
+            driver::compile_cubin(&src, "sm_90", "blocks.cu").unwrap_or_else(|e| panic!("{e}"));
+        let interp = driver::compile_cubin(&linked_interpreter_source(), "sm_90", "interp.cu")
+            .unwrap_or_else(|e| panic!("{e}"));
+        // ELF images, each naming the symbol the other one needs.
+        for (cubin, name) in [
+            (&blocks, "kvrm_tb_dispatch_linked"),
+            (&interp, "kvrm_execute_one_linked"),
+        ] {
+            assert!(cubin.starts_with(b"\x7fELF"));
+            assert!(cubin.windows(name.len()).any(|w| w == name.as_bytes()));
         }
     }
 }

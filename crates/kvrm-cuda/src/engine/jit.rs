@@ -4,11 +4,13 @@
 //! (`count_hot` in interp.cu). Every [`CHECK_EVERY`] device instructions the
 //! engine reads those counts, lifts the blocks entered at least
 //! `threshold` times to the IR (`kvrm-ir`, the CPU JIT's), writes them as
-//! CUDA C ([`crate::translate`]) and compiles the interpreter again with the
-//! blocks in it (NVRTC, cached on disk like the interpreter) on a host
-//! thread: a compile takes tens of seconds, and lanes keep running on the
-//! current module meanwhile. The first launch after the compile finished
-//! loads the new module.
+//! CUDA C ([`crate::translate`]) and compiles them alone (NVRTC, to a
+//! relocatable cubin cached on disk) on a host thread, while lanes keep
+//! running on the current module. The first launch after the compile
+//! finished links them with a relocatable build of the interpreter
+//! (compiled once, on a host thread started with the translator, and cached
+//! on disk too) and loads the result: a round costs the compile of its
+//! blocks, not of the whole interpreter again.
 //!
 //! A block runs only where its code is unchanged: before a launch, each
 //! space of the launch is checked (every word of every block executable and
@@ -20,6 +22,7 @@
 //! again.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -79,11 +82,30 @@ pub(super) struct JitStats {
     pub failed: u64,
 }
 
-/// A compile in flight.
+/// The relocatable interpreter's cubin, once compiled (or why it is not).
+type LinkedInterpreter = Arc<OnceLock<Result<Arc<Vec<u8>>, CudaError>>>;
+
+/// The relocatable interpreter for `arch`: from the disk cache or NVRTC,
+/// once; callers while it compiles wait for it.
+fn linked_interpreter(
+    cell: &LinkedInterpreter,
+    arch: &'static str,
+) -> Result<Arc<Vec<u8>>, CudaError> {
+    cell.get_or_init(|| {
+        kernels::module_cubin(&kernels::linked_interpreter_source(), arch)
+            .map(|(cubin, _)| Arc::new(cubin))
+    })
+    .clone()
+}
+
+/// The two cubins to link: the relocatable interpreter and a round's blocks.
+type Cubins = (Arc<Vec<u8>>, Vec<u8>);
+
+/// A compile in flight: its blocks, and the cubins it makes.
 struct Staged {
     blocks: Vec<TbBlock>,
     started: Instant,
-    compile: JoinHandle<Result<String, CudaError>>,
+    compile: JoinHandle<Result<Cubins, CudaError>>,
 }
 
 pub(super) struct Translator {
@@ -108,11 +130,22 @@ pub(super) struct Translator {
     broken: bool,
     /// A module being compiled on a host thread, with its blocks.
     staged: Option<Staged>,
+    interpreter: LinkedInterpreter,
+    /// The thread compiling `interpreter` at start-up.
+    interpreter_compile: Option<JoinHandle<()>>,
     pub stats: JitStats,
 }
 
 impl Translator {
     pub fn new(gpu: &Gpu, threshold: u32) -> Result<Self, CudaError> {
+        // The interpreter to link blocks with compiles from the start (about
+        // a minute when it is not in the disk cache), before any block is hot.
+        let interpreter = LinkedInterpreter::default();
+        let (cell, arch) = (interpreter.clone(), gpu.arch());
+        let interpreter_compile = std::thread::Builder::new()
+            .name("kvrm-nvrtc-interp".into())
+            .spawn(move || drop(linked_interpreter(&cell, arch)))
+            .map_err(|e| CudaError::Driver(format!("start the NVRTC thread: {e}")))?;
         Ok(Translator {
             threshold: threshold.max(1),
             hot: gpu.zeros::<Hot>(HOT_ENTRIES)?,
@@ -128,8 +161,15 @@ impl Translator {
             since_check: 0,
             broken: false,
             staged: None,
+            interpreter,
+            interpreter_compile: Some(interpreter_compile),
             stats: JitStats::default(),
         })
+    }
+
+    /// Blocks of a compile still in flight (0 if none).
+    pub fn compiling_blocks(&self) -> u64 {
+        self.staged.as_ref().map_or(0, |s| s.blocks.len() as u64)
     }
 
     /// The module to launch, if blocks were translated.
@@ -257,11 +297,14 @@ impl Translator {
             return Ok(());
         }
         let irs: Vec<Block> = blocks.iter().map(|b| b.ir.clone()).collect();
-        let src = kernels::kernel_source_with(&translate::emit_module(&irs));
-        let (arch, device) = (gpu.arch(), gpu.name().to_string());
+        let src = kernels::blocks_source(&translate::emit_module(&irs));
+        let (arch, interpreter) = (gpu.arch(), self.interpreter.clone());
         let compile = std::thread::Builder::new()
             .name("kvrm-nvrtc".into())
-            .spawn(move || kernels::module_ptx(&src, arch, &device).map(|(ptx, _)| ptx))
+            .spawn(move || {
+                let (blocks, _) = kernels::module_cubin(&src, arch)?;
+                Ok((linked_interpreter(&interpreter, arch)?, blocks))
+            })
             .map_err(|e| CudaError::Driver(format!("start the NVRTC thread: {e}")))?;
         self.staged = Some(Staged {
             blocks,
@@ -316,11 +359,14 @@ impl Translator {
     /// ones that run (those a store hit meanwhile stay off).
     fn install(&mut self, gpu: &Gpu) -> Result<(), CudaError> {
         let staged = self.staged.take().expect("a staged compile");
-        let ptx = staged
+        let cubins = staged
             .compile
             .join()
             .unwrap_or_else(|_| Err(CudaError::Compile("the NVRTC thread panicked".into())));
-        let func = match ptx.and_then(|ptx| gpu.load_function(&ptx, "kvrm_run")) {
+        let linked = cubins.and_then(|(interpreter, blocks)| {
+            gpu.link_function(&[&interpreter, &blocks], "kvrm_run")
+        });
+        let func = match linked {
             Ok(f) => f,
             Err(e) => {
                 // A translator bug must not stop the guest: keep interpreting.
@@ -351,5 +397,18 @@ impl Translator {
         self.verdicts.clear();
         self.func = Some(func);
         Ok(())
+    }
+}
+
+impl Drop for Translator {
+    /// Waits for the NVRTC threads: a process that exits while one of them
+    /// is inside NVRTC crashes in the library's teardown.
+    fn drop(&mut self) {
+        if let Some(s) = self.staged.take() {
+            let _ = s.compile.join();
+        }
+        if let Some(t) = self.interpreter_compile.take() {
+            let _ = t.join();
+        }
     }
 }

@@ -13,7 +13,7 @@ use kvrm_isa::{CpuState, Engine, MachineId, SpaceId, StopReason};
 
 use crate::engine::lane_stop_reason;
 use crate::host_kernel::{build_library_from, copy_back, image, RunFn};
-use crate::kernels::{blocks_source, linked_interpreter_source};
+use crate::kernels::{blocks_source, dispatch_source, linked_interpreter_source};
 use crate::layout::*;
 use crate::translate::emit_module;
 
@@ -50,12 +50,16 @@ fn translated_blocks_match_the_interpreter_on_random_programs() {
         }
         ids.push((c, d));
     }
-    // The two modules the engine links on the GPU, here in one host library
-    // (they meet through the same C names).
+    // The modules the engine links on the GPU, here in one host library
+    // (they meet through the same C names): the interpreter, the blocks in
+    // two rounds, and the dispatcher that asks both.
+    let half = blocks.len() / 2;
     let linked = format!(
-        "{}\n{}",
+        "{}\n{}\n{}\n{}",
         linked_interpreter_source(),
-        blocks_source(&emit_module(&blocks))
+        blocks_source(&emit_module(&blocks[..half], 0), 0),
+        blocks_source(&emit_module(&blocks[half..], half), 1),
+        dispatch_source(2)
     );
     let Some(lib) = build_library_from(&linked, "tb") else {
         return;

@@ -50,7 +50,7 @@ fn class_map() -> String {
 
 /// The whole translation unit NVRTC compiles.
 pub fn kernel_source() -> String {
-    kernel_source_with(&crate::translate::emit_module(&[]))
+    kernel_source_with(&crate::translate::emit_module(&[], 0))
 }
 
 /// The kernel with `blocks` (CUDA C from [`crate::translate::emit_module`])
@@ -94,13 +94,16 @@ pub fn linked_interpreter_source() -> String {
     kernel_source_with(LINKED_INTERPRETER_GLUE)
 }
 
-/// A block module for [`linked_interpreter_source`]: `blocks` (from
-/// [`crate::translate::emit_module`]) with the memory access code of
-/// `common.cuh`, all in a namespace of their own so nothing clashes with the
-/// interpreter's copy at link time; the interpreter runs their fallbacks.
-pub fn blocks_source(blocks: &str) -> String {
-    let mut src = String::from("namespace kvrm_blocks {\n");
-    src.push_str(&kvrm_isa::cuda_header::cuda_header());
+/// Round `round`'s block module for [`linked_interpreter_source`]:
+/// `blocks` (from [`crate::translate::emit_module`]) with the memory access
+/// code of `common.cuh`, all in a namespace of the round's own so nothing
+/// clashes with the interpreter's copy or another round's at link time; the
+/// interpreter runs their fallbacks. Its dispatcher is the C function
+/// `kvrm_tb_dispatch_r<round>`, which [`dispatch_source`] calls.
+pub fn blocks_source(blocks: &str, round: usize) -> String {
+    let ns = format!("kvrm_blocks_r{round}");
+    let mut src = format!("namespace {ns} {{\n");
+    src.push_str(&header_without_decode_table());
     let _ = writeln!(src, "\n// ----- {} -----", KERNEL_FILES[0].0);
     src.push_str(KERNEL_FILES[0].1);
     src.push_str(
@@ -113,18 +116,57 @@ __device__ __forceinline__ int execute_one(Lane &L, u32 id, u32 w) {
 "#,
     );
     src.push_str(blocks);
-    src.push_str(
+    let _ = write!(
+        src,
         r#"
-} // namespace kvrm_blocks
-extern "C" __device__ int kvrm_tb_dispatch_linked(void *lane, kvrm_blocks::u64 pc,
-                                                  kvrm_blocks::u64 *retired, kvrm_blocks::u64 budget,
-                                                  kvrm_blocks::u64 *reported,
-                                                  const kvrm_blocks::u8 *enabled) {
-    return kvrm_blocks::kvrm_tb_dispatch(*(kvrm_blocks::Lane *)lane, pc, *retired, budget,
-                                         *reported, enabled);
-}
-"#,
+}} // namespace {ns}
+extern "C" __device__ int kvrm_tb_dispatch_r{round}(void *lane, unsigned long long pc,
+        unsigned long long *retired, unsigned long long budget, unsigned long long *reported,
+        const unsigned char *enabled) {{
+    return {ns}::kvrm_tb_dispatch(*({ns}::Lane *)lane, pc, *retired, budget, *reported, enabled);
+}}
+"#
     );
+    src
+}
+
+/// The generated header without its decode table: blocks do not decode,
+/// and a copy of the table (in constant memory) per linked block module
+/// would pass the 64 KiB of constant data a linked module may hold.
+fn header_without_decode_table() -> String {
+    let header = kvrm_isa::cuda_header::cuda_header();
+    let start = header
+        .find("__constant__ const KvrmDecodeEntry KVRM_DECODE")
+        .expect("the header has a decode table");
+    let end = start + header[start..].find("};\n").expect("the table ends") + 3;
+    format!("{}{}", &header[..start], &header[end..])
+}
+
+/// The module that ties `rounds` block modules to the interpreter: its
+/// `kvrm_tb_dispatch_linked` asks each round's dispatcher in turn, so a
+/// round compiles only the blocks that became hot since the one before.
+pub fn dispatch_source(rounds: usize) -> String {
+    const ARGS: &str = "void *lane, unsigned long long pc, unsigned long long *retired, \
+                        unsigned long long budget, unsigned long long *reported, \
+                        const unsigned char *enabled";
+    let mut src = String::new();
+    for r in 0..rounds {
+        let _ = writeln!(
+            src,
+            "extern \"C\" __device__ int kvrm_tb_dispatch_r{r}({ARGS});"
+        );
+    }
+    let _ = writeln!(
+        src,
+        "extern \"C\" __device__ int kvrm_tb_dispatch_linked({ARGS}) {{"
+    );
+    for r in 0..rounds {
+        let _ = writeln!(
+            src,
+            "    if (int f = kvrm_tb_dispatch_r{r}(lane, pc, retired, budget, reported, enabled)) return f;"
+        );
+    }
+    src.push_str("    return 0; // TB_NONE\n}\n");
     src
 }
 
@@ -280,14 +322,26 @@ mod tests {
             .into_iter()
             .map(|pc| kvrm_ir::lift_block(pc, 16, fetch).expect("lifts"))
             .collect();
-        let src = blocks_source(&crate::translate::emit_module(&blocks));
-        let blocks =
-            driver::compile_cubin(&src, "sm_90", "blocks.cu").unwrap_or_else(|e| panic!("{e}"));
-        let interp = driver::compile_cubin(&linked_interpreter_source(), "sm_90", "interp.cu")
-            .unwrap_or_else(|e| panic!("{e}"));
-        // ELF images, each naming the symbol the other one needs.
+        // Two rounds of one block each, and the module that ties them.
+        let compile = |src: &str| {
+            driver::compile_cubin(src, "sm_90", "module.cu").unwrap_or_else(|e| panic!("{e}"))
+        };
+        let round0 = compile(&blocks_source(
+            &crate::translate::emit_module(&blocks[..1], 0),
+            0,
+        ));
+        let round1 = compile(&blocks_source(
+            &crate::translate::emit_module(&blocks[1..], 1),
+            1,
+        ));
+        let top = compile(&dispatch_source(2));
+        assert!(!blocks_source("", 0).contains("__constant__"));
+        let interp = compile(&linked_interpreter_source());
+        // ELF images, each naming a symbol another one needs.
         for (cubin, name) in [
-            (&blocks, "kvrm_tb_dispatch_linked"),
+            (&round0, "kvrm_tb_dispatch_r0"),
+            (&round1, "kvrm_tb_dispatch_r1"),
+            (&top, "kvrm_tb_dispatch_linked"),
             (&interp, "kvrm_execute_one_linked"),
         ] {
             assert!(cubin.starts_with(b"\x7fELF"));

@@ -371,26 +371,29 @@ pub fn emit_block(n: usize, b: &Block) -> String {
 }
 
 /// The generated part of the kernel: the blocks and the dispatcher (with no
-/// blocks, a dispatcher that never finds one).
-pub fn emit_module(blocks: &[Block]) -> String {
+/// blocks, a dispatcher that never finds one). Block `i` of `blocks` is
+/// block `first + i` of the engine: its function's name and its index in
+/// the `enabled` flags.
+pub fn emit_module(blocks: &[Block], first: usize) -> String {
     let mut s = String::from(TB_HELPERS);
-    for (n, b) in blocks.iter().enumerate() {
-        s.push_str(&emit_block(n, b));
+    for (i, b) in blocks.iter().enumerate() {
+        s.push_str(&emit_block(first + i, b));
     }
     s.push_str("__device__ int kvrm_tb_dispatch(Lane &L, u64 pc, u64 &retired, u64 budget, u64 &reported, const u8 *enabled) {\n    switch (pc) {\n");
     // Blocks of one pc (different code in different spaces) share a case:
     // the first one enabled for this launch runs.
     let mut by_start: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
-    for (n, b) in blocks.iter().enumerate() {
-        by_start.entry(b.start).or_default().push(n);
+    for (i, b) in blocks.iter().enumerate() {
+        by_start.entry(b.start).or_default().push(i);
     }
-    for (start, ns) in by_start {
+    for (start, is) in by_start {
         let _ = write!(s, "    case 0x{start:x}ull:");
-        for n in ns {
+        for i in is {
+            let n = first + i;
             let _ = write!(
                 s,
                 " if (enabled[{n}]) return retired + {} <= budget ? kvrm_tb_{n}(L, retired, budget, reported) : TB_NONE;",
-                blocks[n].guest_len
+                blocks[i].guest_len
             );
         }
         s.push_str(" return TB_NONE;\n");

@@ -21,6 +21,7 @@
 //! the blocks of that page are dropped and the page is never translated
 //! again.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
@@ -28,7 +29,7 @@ use std::time::Instant;
 
 use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_ir::{lift_block, opt, Block};
-use kvrm_isa::space::PAGE_SHIFT;
+use kvrm_isa::space::{PAGE_SHIFT, PAGE_SIZE};
 use kvrm_isa::{decode_a64, table, AddressSpace};
 
 use crate::driver::Gpu;
@@ -54,6 +55,9 @@ struct TbBlock {
     words: Vec<u32>,
     /// False once a store hit its page: it never runs again.
     live: bool,
+    /// Its words equal the reference copies of its pages
+    /// (`Translator::reference_pages`).
+    matches_reference: bool,
 }
 
 impl TbBlock {
@@ -98,8 +102,13 @@ fn linked_interpreter(
     .clone()
 }
 
-/// The two cubins to link: the relocatable interpreter and a round's blocks.
-type Cubins = (Arc<Vec<u8>>, Vec<u8>);
+/// What a round links: the relocatable interpreter, the round's blocks (kept
+/// for the rounds after it) and the dispatcher of all rounds so far.
+struct Cubins {
+    interpreter: Arc<Vec<u8>>,
+    blocks: Arc<Vec<u8>>,
+    dispatch: Vec<u8>,
+}
 
 /// A compile in flight: its blocks, and the cubins it makes.
 struct Staged {
@@ -131,6 +140,10 @@ pub(super) struct Translator {
     /// A module being compiled on a host thread, with its blocks.
     staged: Option<Staged>,
     interpreter: LinkedInterpreter,
+    /// The block modules of the rounds installed so far, in order.
+    rounds: Vec<Arc<Vec<u8>>>,
+    /// A copy of each page blocks were built from, as first read.
+    reference_pages: HashMap<u64, Vec<u8>>,
     /// The thread compiling `interpreter` at start-up.
     interpreter_compile: Option<JoinHandle<()>>,
     pub stats: JitStats,
@@ -162,9 +175,53 @@ impl Translator {
             broken: false,
             staged: None,
             interpreter,
+            reference_pages: HashMap::new(),
+            rounds: Vec::new(),
             interpreter_compile: Some(interpreter_compile),
             stats: JitStats::default(),
         })
+    }
+
+    /// Keep a copy of each of `b`'s pages as `space` holds them (if none is
+    /// kept yet) and note whether `b`'s words are those of the copies.
+    fn note_reference(&mut self, space: &AddressSpace, b: &mut TbBlock) {
+        for p in b.pages() {
+            if let Entry::Vacant(slot) = self.reference_pages.entry(p) {
+                let mut copy = vec![0u8; PAGE_SIZE as usize];
+                if space.read_bytes(p << PAGE_SHIFT, &mut copy).is_ok() {
+                    slot.insert(copy);
+                }
+            }
+        }
+        b.matches_reference = b.words.iter().enumerate().all(|(i, &w)| {
+            let pc = b.ir.start + 4 * i as u64;
+            let off = (pc & (PAGE_SIZE - 1)) as usize;
+            self.reference_pages
+                .get(&(pc >> PAGE_SHIFT))
+                .is_some_and(|c| c[off..off + 4] == w.to_le_bytes())
+        });
+    }
+
+    /// Which blocks, from the `from`-th on, hold in `space`. A page that is executable there and
+    /// equal to its reference copy holds every block built from the copy's
+    /// words (spaces of one program: one comparison per page instead of a
+    /// lookup per word); any other block is checked word by word.
+    fn verdicts_in(&self, space: &AddressSpace, from: usize) -> Vec<bool> {
+        let mut same: HashMap<u64, bool> = HashMap::new();
+        let mut buf = vec![0u8; PAGE_SIZE as usize];
+        let mut page_same = |p: u64| {
+            *same.entry(p).or_insert_with(|| {
+                self.reference_pages.get(&p).is_some_and(|copy| {
+                    space.perms_at(p << PAGE_SHIFT).is_some_and(|m| m.exec())
+                        && space.read_bytes(p << PAGE_SHIFT, &mut buf).is_ok()
+                        && buf == *copy
+                })
+            })
+        };
+        self.blocks[from..]
+            .iter()
+            .map(|b| (b.matches_reference && b.pages().all(&mut page_same)) || b.holds_in(space))
+            .collect()
     }
 
     /// Blocks of a compile still in flight (0 if none).
@@ -203,12 +260,19 @@ impl Translator {
                 .block_pages
                 .iter()
                 .any(|&p| space.is_host_dirty(p) || extra.contains(&p));
-            let current = self.verdicts.get(&id).is_some_and(|(v, ok)| {
-                *v == space.layout_version() && ok.len() == self.blocks.len()
-            });
-            if touched || !current {
-                let ok = self.blocks.iter().map(|b| b.holds_in(space)).collect();
-                self.verdicts.insert(id, (space.layout_version(), ok));
+            // Verdicts still true for the space's layout: all of them, or
+            // those of the rounds before the latest (which adds blocks only).
+            let version = space.layout_version();
+            let known = match self.verdicts.get(&id) {
+                Some((v, ok)) if !touched && *v == version => ok.len(),
+                _ => 0,
+            };
+            if known < self.blocks.len() {
+                let fresh = self.verdicts_in(space, known);
+                let (v, ok) = self.verdicts.entry(id).or_default();
+                *v = version;
+                ok.truncate(known);
+                ok.extend(fresh);
             }
             let (_, ok) = &self.verdicts[&id];
             for (e, &holds) in enabled.iter_mut().zip(ok) {
@@ -279,31 +343,40 @@ impl Translator {
             .map(|h| (h.count, h.pc))
             .collect();
         candidates.sort_unstable_by(|a, b| b.cmp(a));
-        let mut blocks: Vec<TbBlock> = self.blocks.iter().filter(|b| b.live).cloned().collect();
-        let before = blocks.len();
+        let mut blocks: Vec<TbBlock> = Vec::new();
         for (_, pc) in candidates {
-            if blocks.len() - before == MAX_NEW_PER_ROUND || blocks.len() == MAX_BLOCKS {
+            if blocks.len() == MAX_NEW_PER_ROUND || self.blocks.len() + blocks.len() == MAX_BLOCKS {
                 break;
             }
             // A pc can hold other code in other spaces: one block per code.
-            let Some(b) = self.lift(space, pc) else {
+            let Some(mut b) = self.lift(space, pc) else {
                 continue;
             };
             if self.tried.insert((pc, b.words.clone())) {
+                self.note_reference(space, &mut b);
                 blocks.push(b);
             }
         }
-        if blocks.len() == before {
+        if blocks.is_empty() {
             return Ok(());
         }
+        // This round's blocks alone (numbered after the earlier rounds'), and
+        // the small module that asks every round's dispatcher.
         let irs: Vec<Block> = blocks.iter().map(|b| b.ir.clone()).collect();
-        let src = kernels::blocks_source(&translate::emit_module(&irs));
+        let round = self.rounds.len();
+        let src = kernels::blocks_source(&translate::emit_module(&irs, self.blocks.len()), round);
         let (arch, interpreter) = (gpu.arch(), self.interpreter.clone());
         let compile = std::thread::Builder::new()
             .name("kvrm-nvrtc".into())
             .spawn(move || {
                 let (blocks, _) = kernels::module_cubin(&src, arch)?;
-                Ok((linked_interpreter(&interpreter, arch)?, blocks))
+                let (dispatch, _) =
+                    kernels::module_cubin(&kernels::dispatch_source(round + 1), arch)?;
+                Ok(Cubins {
+                    interpreter: linked_interpreter(&interpreter, arch)?,
+                    blocks: Arc::new(blocks),
+                    dispatch,
+                })
             })
             .map_err(|e| CudaError::Driver(format!("start the NVRTC thread: {e}")))?;
         self.staged = Some(Staged {
@@ -344,6 +417,7 @@ impl Translator {
             ir,
             words,
             live: true,
+            matches_reference: false,
         })
     }
 
@@ -363,11 +437,18 @@ impl Translator {
             .compile
             .join()
             .unwrap_or_else(|_| Err(CudaError::Compile("the NVRTC thread panicked".into())));
-        let linked = cubins.and_then(|(interpreter, blocks)| {
-            gpu.link_function(&[&interpreter, &blocks], "kvrm_run")
+        let linked = cubins.and_then(|c| {
+            let mut modules: Vec<&[u8]> = vec![&c.interpreter];
+            modules.extend(self.rounds.iter().map(|r| r.as_slice()));
+            modules.extend([c.blocks.as_slice(), &c.dispatch]);
+            gpu.link_function(&modules, "kvrm_run")
+                .map(|f| (f, c.blocks))
         });
         let func = match linked {
-            Ok(f) => f,
+            Ok((f, blocks)) => {
+                self.rounds.push(blocks);
+                f
+            }
             Err(e) => {
                 // A translator bug must not stop the guest: keep interpreting.
                 self.broken = true;
@@ -378,9 +459,14 @@ impl Translator {
         };
         self.stats.compiles += 1;
         self.stats.compile_ms += staged.started.elapsed().as_millis() as u64;
-        self.blocks = staged.blocks;
+        self.blocks.extend(staged.blocks);
         self.stats.blocks = self.blocks.len() as u64;
-        self.block_pages = self.blocks.iter().flat_map(|b| b.pages()).collect();
+        self.block_pages = self
+            .blocks
+            .iter()
+            .filter(|b| b.live)
+            .flat_map(|b| b.pages())
+            .collect();
         // The page set: open addressing, at most half full.
         let cap = (self.block_pages.len() * 2).next_power_of_two().max(16);
         let mut set = vec![0u64; cap];
@@ -394,7 +480,6 @@ impl Translator {
         self.pages = Some((gpu.upload(&set)?, (cap - 1) as u32));
         self.enabled = Some(gpu.zeros::<u8>(self.blocks.len().max(1))?);
         self.last_enabled.clear();
-        self.verdicts.clear();
         self.func = Some(func);
         Ok(())
     }

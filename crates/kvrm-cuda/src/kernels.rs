@@ -296,9 +296,19 @@ mod tests {
         }
     }
 
-    /// The two relocatable modules of a linked build compile for sm_90 when
-    /// libnvrtc is present: the interpreter, and blocks with a load, a
-    /// store, a flag-setting loop and a fallback (an SVC).
+    /// Block modules carry no constant data: a linked module holds at most
+    /// 64 KiB of it, and every round's module is linked in.
+    #[test]
+    fn block_modules_hold_no_constant_data() {
+        let src = blocks_source(&crate::translate::emit_module(&[], 0), 3);
+        assert!(!src.contains("__constant__"));
+        assert!(src.contains("kvrm_tb_dispatch_r3("));
+        assert!(kernel_source().contains("__constant__ const KvrmDecodeEntry KVRM_DECODE"));
+    }
+
+    /// The relocatable modules of a linked build compile for sm_90 when
+    /// libnvrtc is present: the interpreter, two rounds of blocks (a load, a
+    /// store, a flag-setting loop; a fallback, an SVC) and their dispatcher.
     #[test]
     fn linked_modules_compile_with_nvrtc() {
         if !driver::nvrtc_present() {
@@ -335,7 +345,6 @@ mod tests {
             1,
         ));
         let top = compile(&dispatch_source(2));
-        assert!(!blocks_source("", 0).contains("__constant__"));
         let interp = compile(&linked_interpreter_source());
         // ELF images, each naming a symbol another one needs.
         for (cubin, name) in [

@@ -4,13 +4,15 @@
 //! (`count_hot` in interp.cu). Every [`CHECK_EVERY`] device instructions the
 //! engine reads those counts, lifts the blocks entered at least
 //! `threshold` times to the IR (`kvrm-ir`, the CPU JIT's), writes them as
-//! CUDA C ([`crate::translate`]) and compiles them alone (NVRTC, to a
-//! relocatable cubin cached on disk) on a host thread, while lanes keep
-//! running on the current module. The first launch after the compile
-//! finished links them with a relocatable build of the interpreter
-//! (compiled once, on a host thread started with the translator, and cached
-//! on disk too) and loads the result: a round costs the compile of its
-//! blocks, not of the whole interpreter again.
+//! CUDA C ([`crate::translate`]) and compiles that round's new blocks alone
+//! (NVRTC, to a relocatable cubin cached on disk) on a host thread, while
+//! lanes keep running on the current module. The first launch after the
+//! compile finished links them with the earlier rounds' cubins, a small
+//! module whose dispatcher asks each round's in turn, and a relocatable
+//! build of the interpreter (compiled once, on a host thread started with
+//! the translator, and cached on disk too), and loads the result: a round
+//! costs the compile of its new blocks, not of the interpreter or of the
+//! blocks before it.
 //!
 //! A block runs only where its code is unchanged: before a launch, each
 //! space of the launch is checked (every word of every block executable and
@@ -202,10 +204,11 @@ impl Translator {
         });
     }
 
-    /// Which blocks, from the `from`-th on, hold in `space`. A page that is executable there and
-    /// equal to its reference copy holds every block built from the copy's
-    /// words (spaces of one program: one comparison per page instead of a
-    /// lookup per word); any other block is checked word by word.
+    /// Which blocks, from the `from`-th on, hold in `space`. A page that is
+    /// executable there and equal to its reference copy holds every block
+    /// built from the copy's words (spaces of one program: one comparison
+    /// per page instead of a lookup per word); any other block is checked
+    /// word by word.
     fn verdicts_in(&self, space: &AddressSpace, from: usize) -> Vec<bool> {
         let mut same: HashMap<u64, bool> = HashMap::new();
         let mut buf = vec![0u8; PAGE_SIZE as usize];

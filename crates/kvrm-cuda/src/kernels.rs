@@ -281,13 +281,21 @@ mod tests {
         }
     }
 
-    /// Compiles the kernels for sm_90 when libnvrtc is present (no GPU needed).
-    #[test]
-    fn kernels_compile_with_nvrtc() {
-        if !driver::nvrtc_present() {
+    /// Is libnvrtc loadable? If not, says that the test skips.
+    fn nvrtc_or_skip() -> bool {
+        let present = driver::nvrtc_present();
+        if !present {
             println!(
                 "skipped: libnvrtc not found (pip install nvidia-cuda-nvrtc; LD_LIBRARY_PATH)"
             );
+        }
+        present
+    }
+
+    /// Compiles the kernels for sm_90 when libnvrtc is present (no GPU needed).
+    #[test]
+    fn kernels_compile_with_nvrtc() {
+        if !nvrtc_or_skip() {
             return;
         }
         match driver::compile_ptx(&kernel_source(), "sm_90", "kvrm_interp.cu") {
@@ -311,10 +319,7 @@ mod tests {
     /// store, a flag-setting loop; a fallback, an SVC) and their dispatcher.
     #[test]
     fn linked_modules_compile_with_nvrtc() {
-        if !driver::nvrtc_present() {
-            println!(
-                "skipped: libnvrtc not found (pip install nvidia-cuda-nvrtc; LD_LIBRARY_PATH)"
-            );
+        if !nvrtc_or_skip() {
             return;
         }
         // ldr x1, [x2]; str x1, [x3, #8]; add x0, x0, #1; subs x4, x4, #1;

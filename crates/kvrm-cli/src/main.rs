@@ -149,7 +149,8 @@ struct RunArgs {
     deterministic: bool,
     /// How guest code runs: `interp` (the interpreter) or `jit` (hot blocks compiled, the
     /// rest interpreted, compiled on a background thread; same results and instruction
-    /// counts); `jit:N` compiles blocks that ran N times (below 100: at once). Default:
+    /// counts); `jit:N` compiles blocks that ran N times (below 100: at once; on CUDA, N
+    /// times per lane of a launch). Default:
     /// `jit` on the CPU backend, `interp` on CUDA (whose JIT compiles through NVRTC, in
     /// seconds).
     #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]

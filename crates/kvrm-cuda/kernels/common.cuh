@@ -88,7 +88,7 @@ struct KvrmLaneStop {
     u32 aux;      // imm (halted/syscall), encoding (undefined/needs host), access|kind<<8 (fault)
     u64 addr;     // fault address; decode id for needs-host
     u64 retired;  // instructions retired in this launch
-    u64 pad;
+    u64 block_retired; // ... of them in translated blocks
 };
 
 // A watched range (crates/kvrm-cuda/src/layout.rs: Watch): kind bit 0 =

@@ -67,10 +67,20 @@ struct KvrmHot {
 };
 #define HOT_BITS 12
 
+// Lanes of a warp at the same pc (the usual case: lanes run one program)
+// add to its counter once, together: one atomic per warp instead of 32 on
+// one address. Counts stop near 2^31 instead of wrapping to small.
 __device__ __forceinline__ void count_hot(KvrmHot *hot, u64 pc) {
     u32 h = (u32)((pc >> 2) * 2654435761u) >> (32 - HOT_BITS);
+#ifdef __CUDA_ARCH__
+    u32 peers = __match_any_sync(__activemask(), pc);
+    if ((threadIdx.x & 31) != (u32)(__ffs(peers) - 1)) return;
+    u32 n = __popc(peers);
+#else
+    u32 n = 1;
+#endif
     if (hot[h].pc != pc) hot[h].pc = pc; // racy: a heuristic only
-    atomicAdd(&hot[h].count, 1u);
+    if (hot[h].count < 0x80000000u) atomicAdd(&hot[h].count, n);
 }
 
 

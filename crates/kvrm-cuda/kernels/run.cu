@@ -64,7 +64,7 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
             trace = dbg->trace + (u64)i * tcap;
         }
     }
-    u64 budget = budgets[i], retired = 0, reported = 0;
+    u64 budget = budgets[i], retired = 0, reported = 0, block_retired = 0;
     // At a block boundary (a jump target, a fall-through after a branch, a
     // block exit): where a translated block may start.
     bool boundary = true;
@@ -76,7 +76,9 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
         u64 pc = st.pc;
         if (boundary) {
             if (tb_enabled) {
+                u64 before = retired;
                 int r = kvrm_tb_dispatch(L, pc, retired, budget, reported, tb_enabled);
+                block_retired += retired - before;
                 if (r == TB_STOP) break;
                 if (r == TB_EXIT) {
                     if (L.code_write) {
@@ -143,6 +145,6 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     s.aux = L.stop_aux;
     s.addr = L.stop_addr;
     s.retired = retired;
-    s.pad = 0;
+    s.block_retired = block_retired;
     stops[i] = s;
 }

@@ -961,25 +961,68 @@ pub fn download_pages(
         )?;
         gpu.read(staging, 0, &mut host)?;
     }
-    for (&(si, page, _), bytes) in items.iter().zip(host.chunks(page_bytes)) {
-        let Some((_, space)) = spaces.get_mut(si) else {
-            continue;
-        };
-        let addr = page << PAGE_SHIFT;
-        if let Ok(idx) = space.frame_index(page, Access::Write, addr, true) {
-            if let Some(f) = space.frame_mut(idx) {
-                f.copy_from_slice(bytes);
-            }
-            space.note_write(page);
-            traffic.pages_down += 1;
-        }
-    }
+    traffic.pages_down += copy_into_spaces(items, &host, spaces);
     // (Not a one-off giant one, as after the event log overflowed.)
     if host.capacity() <= 1 << 30 {
         pool.download_buf = host;
     }
     Ok(())
 }
+
+/// Copy downloaded pages (`items[k]` is page `k` of `host`) into their
+/// host spaces; returns how many landed (a page unmapped meanwhile does
+/// not). Spaces are independent, so many of them (thousands of lanes) are
+/// filled by threads side by side: the copies and lookups were most of the
+/// host's time after a wide launch.
+fn copy_into_spaces(
+    items: &[(usize, u64, u32)],
+    host: &[u8],
+    spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
+) -> u64 {
+    let page_bytes = PAGE_SIZE as usize;
+    let mut per_space: Vec<Vec<(u64, &[u8])>> = vec![Vec::new(); spaces.len()];
+    for (&(si, page, _), bytes) in items.iter().zip(host.chunks(page_bytes)) {
+        if let Some(list) = per_space.get_mut(si) {
+            list.push((page, bytes));
+        }
+    }
+    let fill = |spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
+                lists: &[Vec<(u64, &[u8])>]| {
+        let mut landed = 0u64;
+        for ((_, space), list) in spaces.iter_mut().zip(lists) {
+            for &(page, bytes) in list {
+                let addr = page << PAGE_SHIFT;
+                if let Ok(idx) = space.frame_index(page, Access::Write, addr, true) {
+                    if let Some(f) = space.frame_mut(idx) {
+                        f.copy_from_slice(bytes);
+                    }
+                    space.note_write(page);
+                    landed += 1;
+                }
+            }
+        }
+        landed
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 || items.len() < PARALLEL_COPY_PAGES || spaces.len() < 2 {
+        return fill(spaces, &per_space);
+    }
+    let chunk = spaces.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = spaces
+            .chunks_mut(chunk)
+            .zip(per_space.chunks(chunk))
+            .map(|(s, l)| scope.spawn(move || fill(s, l)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a page copy thread panicked"))
+            .sum()
+    })
+}
+
+/// Downloaded pages from which [`copy_into_spaces`] uses threads.
+const PARALLEL_COPY_PAGES: usize = 1024;
 
 /// Apply the events of one launch: claims update the mirrors, written pages
 /// are downloaded. `spaces[i]` is the space the kernel knew as index `i`.

@@ -73,6 +73,8 @@ struct Stats {
     launches: u64,
     lanes: u64,
     device_instructions: u64,
+    /// ... of them in translated blocks.
+    block_instructions: u64,
     host_instructions: u64,
     frame_stops: u64,
     ptx_cached: u64,
@@ -777,7 +779,7 @@ impl CudaEngine {
                 let slot = self.spaces[sid.0 as usize]
                     .as_ref()
                     .expect("kvrm: no such address space");
-                t.after_launch(&self.gpu, retired, &slot.cpu.mem)?;
+                t.after_launch(&self.gpu, stops.len(), retired, &slot.cpu.mem)?;
             }
             let mut next = Vec::new();
             let mut need_frames = false;
@@ -785,6 +787,7 @@ impl CudaEngine {
                 let left = left - s.retired.min(left);
                 let mut done = done + s.retired;
                 self.stats.device_instructions += s.retired;
+                self.stats.block_instructions += s.block_retired;
                 let pc = self.machine(m).state.pc;
                 if s.retired > 0 {
                     self.machine_mut(m).resume_pc = None;
@@ -1056,6 +1059,10 @@ impl Engine for CudaEngine {
             ("cuda launches", self.stats.launches),
             ("cuda lanes launched", self.stats.lanes),
             ("cuda device instructions", self.stats.device_instructions),
+            (
+                "cuda ... of them in translated blocks",
+                self.stats.block_instructions,
+            ),
             (
                 "cuda host fallback instructions",
                 self.stats.host_instructions,

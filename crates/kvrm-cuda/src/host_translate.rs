@@ -15,7 +15,10 @@ use crate::engine::lane_stop_reason;
 use crate::host_kernel::{build_library_from, copy_back, image, RunFn};
 use crate::kernels::{blocks_source, dispatch_source, linked_interpreter_source};
 use crate::layout::*;
-use crate::translate::emit_module;
+use crate::translate::emit_blocks;
+
+/// How the engine declares blocks in a linked module.
+const INLINE: &str = "__forceinline__";
 
 #[allow(dead_code)]
 #[path = "../tests/support/random_programs.rs"]
@@ -52,14 +55,19 @@ fn translated_blocks_match_the_interpreter_on_random_programs() {
     }
     // The modules the engine links on the GPU, here in one host library
     // (they meet through the same C names): the interpreter, the blocks in
-    // two rounds, and the dispatcher that asks both.
+    // two rounds, and the dispatcher over both.
     let half = blocks.len() / 2;
+    let entries: Vec<(u64, u32)> = blocks.iter().map(|b| (b.start, b.guest_len)).collect();
     let linked = format!(
         "{}\n{}\n{}\n{}",
         linked_interpreter_source(),
-        blocks_source(&emit_module(&blocks[..half], 0), 0),
-        blocks_source(&emit_module(&blocks[half..], half), 1),
-        dispatch_source(2)
+        blocks_source(&emit_blocks(&blocks[..half], 0, INLINE), 0, 0..half),
+        blocks_source(
+            &emit_blocks(&blocks[half..], half, INLINE),
+            1,
+            half..blocks.len()
+        ),
+        dispatch_source(&entries)
     );
     let Some(lib) = build_library_from(&linked, "tb") else {
         return;

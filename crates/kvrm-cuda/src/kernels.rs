@@ -94,13 +94,14 @@ pub fn linked_interpreter_source() -> String {
     kernel_source_with(LINKED_INTERPRETER_GLUE)
 }
 
-/// Round `round`'s block module for [`linked_interpreter_source`]:
-/// `blocks` (from [`crate::translate::emit_module`]) with the memory access
-/// code of `common.cuh`, all in a namespace of the round's own so nothing
-/// clashes with the interpreter's copy or another round's at link time; the
-/// interpreter runs their fallbacks. Its dispatcher is the C function
-/// `kvrm_tb_dispatch_r<round>`, which [`dispatch_source`] calls.
-pub fn blocks_source(blocks: &str, round: usize) -> String {
+/// Round `round`'s block module for [`linked_interpreter_source`]: blocks
+/// `numbers` of the engine (CUDA C from [`crate::translate::emit_blocks`],
+/// declared `__forceinline__`) with the memory access code of `common.cuh`,
+/// all in a namespace of the round's own so nothing clashes with the
+/// interpreter's copy or another round's at link time; the interpreter runs
+/// their fallbacks. Block `n` is entered through the C function
+/// `kvrm_tb_entry_<n>`, which the dispatcher ([`dispatch_source`]) calls.
+pub fn blocks_source(blocks: &str, round: usize, numbers: std::ops::Range<usize>) -> String {
     let ns = format!("kvrm_blocks_r{round}");
     let mut src = format!("namespace {ns} {{\n");
     src.push_str(&header_without_decode_table());
@@ -116,19 +117,20 @@ __device__ __forceinline__ int execute_one(Lane &L, u32 id, u32 w) {
 "#,
     );
     src.push_str(blocks);
-    let _ = write!(
-        src,
-        r#"
-}} // namespace {ns}
-extern "C" __device__ int kvrm_tb_dispatch_r{round}(void *lane, unsigned long long pc,
-        unsigned long long *retired, unsigned long long budget, unsigned long long *reported,
-        const unsigned char *enabled) {{
-    return {ns}::kvrm_tb_dispatch(*({ns}::Lane *)lane, pc, *retired, budget, *reported, enabled);
-}}
-"#
-    );
+    let _ = writeln!(src, "\n}} // namespace {ns}");
+    for n in numbers {
+        let _ = writeln!(
+            src,
+            "extern \"C\" __device__ int kvrm_tb_entry_{n}({ENTRY_ARGS}) {{\n    \
+             return {ns}::kvrm_tb_{n}(*({ns}::Lane *)lane, *retired, budget, *reported);\n}}"
+        );
+    }
     src
 }
+
+/// The parameters of a block's C entry point.
+const ENTRY_ARGS: &str = "void *lane, unsigned long long *retired, unsigned long long budget, \
+                          unsigned long long *reported";
 
 /// The generated header without its decode table: blocks do not decode,
 /// and a copy of the table (in constant memory) per linked block module
@@ -142,31 +144,28 @@ fn header_without_decode_table() -> String {
     format!("{}{}", &header[..start], &header[end..])
 }
 
-/// The module that ties `rounds` block modules to the interpreter: its
-/// `kvrm_tb_dispatch_linked` asks each round's dispatcher in turn, so a
-/// round compiles only the blocks that became hot since the one before.
-pub fn dispatch_source(rounds: usize) -> String {
-    const ARGS: &str = "void *lane, unsigned long long pc, unsigned long long *retired, \
-                        unsigned long long budget, unsigned long long *reported, \
-                        const unsigned char *enabled";
-    let mut src = String::new();
-    for r in 0..rounds {
+/// The module that ties the block modules to the interpreter: its
+/// `kvrm_tb_dispatch_linked` is one `switch` over every block so far, given
+/// as (start, guest length) in engine order, calling their C entry points
+/// (in whichever round's module each is). Small: it is compiled again each
+/// round, while a round's block module holds only the blocks new in it.
+pub fn dispatch_source(blocks: &[(u64, u32)]) -> String {
+    let mut src = String::from("#define TB_NONE 0\n");
+    for n in 0..blocks.len() {
         let _ = writeln!(
             src,
-            "extern \"C\" __device__ int kvrm_tb_dispatch_r{r}({ARGS});"
+            "extern \"C\" __device__ int kvrm_tb_entry_{n}({ENTRY_ARGS});"
         );
     }
-    let _ = writeln!(
-        src,
-        "extern \"C\" __device__ int kvrm_tb_dispatch_linked({ARGS}) {{"
+    src.push_str(
+        "extern \"C\" __device__ int kvrm_tb_dispatch_linked(void *lane, unsigned long long pc, \
+         unsigned long long *retired_at, unsigned long long budget, unsigned long long *reported, \
+         const unsigned char *enabled) {\n    unsigned long long retired = *retired_at;\n",
     );
-    for r in 0..rounds {
-        let _ = writeln!(
-            src,
-            "    if (int f = kvrm_tb_dispatch_r{r}(lane, pc, retired, budget, reported, enabled)) return f;"
-        );
-    }
-    src.push_str("    return 0; // TB_NONE\n}\n");
+    src.push_str(&crate::translate::dispatch_switch(blocks, 0, |n| {
+        format!("kvrm_tb_entry_{n}(lane, retired_at, budget, reported)")
+    }));
+    src.push_str("}\n");
     src
 }
 
@@ -308,9 +307,13 @@ mod tests {
     /// 64 KiB of it, and every round's module is linked in.
     #[test]
     fn block_modules_hold_no_constant_data() {
-        let src = blocks_source(&crate::translate::emit_module(&[], 0), 3);
+        let src = blocks_source(
+            &crate::translate::emit_blocks(&[], 7, "__forceinline__"),
+            3,
+            7..7,
+        );
         assert!(!src.contains("__constant__"));
-        assert!(src.contains("kvrm_tb_dispatch_r3("));
+        assert!(src.contains("namespace kvrm_blocks_r3"));
         assert!(kernel_source().contains("__constant__ const KvrmDecodeEntry KVRM_DECODE"));
     }
 
@@ -341,20 +344,16 @@ mod tests {
         let compile = |src: &str| {
             driver::compile_cubin(src, "sm_90", "module.cu").unwrap_or_else(|e| panic!("{e}"))
         };
-        let round0 = compile(&blocks_source(
-            &crate::translate::emit_module(&blocks[..1], 0),
-            0,
-        ));
-        let round1 = compile(&blocks_source(
-            &crate::translate::emit_module(&blocks[1..], 1),
-            1,
-        ));
-        let top = compile(&dispatch_source(2));
+        let emit = |n: usize| crate::translate::emit_blocks(&blocks[n..=n], n, "__forceinline__");
+        let round0 = compile(&blocks_source(&emit(0), 0, 0..1));
+        let round1 = compile(&blocks_source(&emit(1), 1, 1..2));
+        let entries: Vec<(u64, u32)> = blocks.iter().map(|b| (b.start, b.guest_len)).collect();
+        let top = compile(&dispatch_source(&entries));
         let interp = compile(&linked_interpreter_source());
         // ELF images, each naming a symbol another one needs.
         for (cubin, name) in [
-            (&round0, "kvrm_tb_dispatch_r0"),
-            (&round1, "kvrm_tb_dispatch_r1"),
+            (&round0, "kvrm_tb_entry_0"),
+            (&round1, "kvrm_tb_entry_1"),
             (&top, "kvrm_tb_dispatch_linked"),
             (&interp, "kvrm_execute_one_linked"),
         ] {

@@ -64,7 +64,8 @@ pub struct LaneStop {
     pub aux: u32,
     pub addr: u64,
     pub retired: u64,
-    pub pad: u64,
+    /// ... of them in translated blocks.
+    pub block_retired: u64,
 }
 
 pub const STOP_CYCLE_LIMIT: u32 = 0;

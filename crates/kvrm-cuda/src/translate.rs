@@ -375,16 +375,41 @@ pub fn emit_block(n: usize, b: &Block) -> String {
 /// block `first + i` of the engine: its function's name and its index in
 /// the `enabled` flags.
 pub fn emit_module(blocks: &[Block], first: usize) -> String {
+    let mut s = emit_blocks(blocks, first, "__noinline__");
+    let entries: Vec<(u64, u32)> = blocks.iter().map(|b| (b.start, b.guest_len)).collect();
+    s.push_str("__device__ int kvrm_tb_dispatch(Lane &L, u64 pc, u64 &retired, u64 budget, u64 &reported, const u8 *enabled) {\n");
+    s.push_str(&dispatch_switch(&entries, first, |n| {
+        format!("kvrm_tb_{n}(L, retired, budget, reported)")
+    }));
+    s.push_str("}\n");
+    s
+}
+
+/// The blocks alone, numbered from `first`, each function declared
+/// `inline` (`__noinline__` where a dispatcher in the same module calls
+/// them, `__forceinline__` into a linked module's C entry point).
+pub fn emit_blocks(blocks: &[Block], first: usize, inline: &str) -> String {
     let mut s = String::from(TB_HELPERS);
     for (i, b) in blocks.iter().enumerate() {
-        s.push_str(&emit_block(first + i, b));
+        s.push_str(&emit_block(first + i, b).replacen("__noinline__", inline, 1));
     }
-    s.push_str("__device__ int kvrm_tb_dispatch(Lane &L, u64 pc, u64 &retired, u64 budget, u64 &reported, const u8 *enabled) {\n    switch (pc) {\n");
-    // Blocks of one pc (different code in different spaces) share a case:
-    // the first one enabled for this launch runs.
+    s
+}
+
+/// The body of a dispatcher: a `switch` on `pc` over blocks `first..` with
+/// these (start, guest length), running the first enabled block of the pc
+/// that fits in the budget; `call(n)` is the C expression that runs block
+/// `n`. Blocks of one pc (different code in different spaces) share a case.
+/// Uses `pc`, `retired` (a `u64` or `u64 &`), `budget` and `enabled`.
+pub fn dispatch_switch(
+    entries: &[(u64, u32)],
+    first: usize,
+    call: impl Fn(usize) -> String,
+) -> String {
+    let mut s = String::from("    switch (pc) {\n");
     let mut by_start: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
-    for (i, b) in blocks.iter().enumerate() {
-        by_start.entry(b.start).or_default().push(i);
+    for (i, &(start, _)) in entries.iter().enumerate() {
+        by_start.entry(start).or_default().push(i);
     }
     for (start, is) in by_start {
         let _ = write!(s, "    case 0x{start:x}ull:");
@@ -392,13 +417,14 @@ pub fn emit_module(blocks: &[Block], first: usize) -> String {
             let n = first + i;
             let _ = write!(
                 s,
-                " if (enabled[{n}]) return retired + {} <= budget ? kvrm_tb_{n}(L, retired, budget, reported) : TB_NONE;",
-                blocks[i].guest_len
+                " if (enabled[{n}]) return retired + {} <= budget ? {} : TB_NONE;",
+                entries[i].1,
+                call(n)
             );
         }
         s.push_str(" return TB_NONE;\n");
     }
-    s.push_str("    default: return TB_NONE;\n    }\n}\n");
+    s.push_str("    default: return TB_NONE;\n    }\n");
     s
 }
 

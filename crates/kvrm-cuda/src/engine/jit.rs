@@ -8,7 +8,8 @@
 //! (NVRTC, to a relocatable cubin cached on disk) on a host thread, while
 //! lanes keep running on the current module. The first launch after the
 //! compile finished links them with the earlier rounds' cubins, a small
-//! module whose dispatcher asks each round's in turn, and a relocatable
+//! module whose dispatcher (one `switch` over all blocks) calls each block's
+//! C entry point in whichever round's module it is, and a relocatable
 //! build of the interpreter (compiled once, on a host thread started with
 //! the translator, and cached on disk too), and loads the result: a round
 //! costs the compile of its new blocks, not of the interpreter or of the
@@ -137,6 +138,8 @@ pub(super) struct Translator {
     /// Per space id: (layout version, does each block hold there).
     verdicts: HashMap<u32, (u64, Vec<bool>)>,
     since_check: u64,
+    /// The most lanes of one launch since the last look at the counts.
+    lanes_since_check: u32,
     /// Set when a compile failed: translation stays off.
     broken: bool,
     /// A module being compiled on a host thread, with its blocks.
@@ -174,6 +177,7 @@ impl Translator {
             block_pages: HashSet::new(),
             verdicts: HashMap::new(),
             since_check: 0,
+            lanes_since_check: 0,
             broken: false,
             staged: None,
             interpreter,
@@ -313,12 +317,16 @@ impl Translator {
         self.last_enabled.clear();
     }
 
-    /// After a launch that retired `retired` device instructions: install
-    /// a module whose compile finished, or translate the blocks that became
-    /// hot, reading code from `space`, and start compiling them.
+    /// After a launch of `lanes` lanes that retired `retired` device
+    /// instructions: install a module whose compile finished, or translate
+    /// the blocks that became hot, reading code from `space`, and start
+    /// compiling them. The counts are summed over lanes, so a block is hot
+    /// when entered `threshold` times per lane (of the widest launch since
+    /// the last look): once per lane is not hot however many lanes run.
     pub fn after_launch(
         &mut self,
         gpu: &Gpu,
+        lanes: usize,
         retired: u64,
         space: &AddressSpace,
     ) -> Result<(), CudaError> {
@@ -333,16 +341,21 @@ impl Translator {
             return self.install(gpu);
         }
         self.since_check += retired;
+        self.lanes_since_check = self
+            .lanes_since_check
+            .max(lanes.min(u32::MAX as usize) as u32);
         if self.staged.is_some() || self.since_check < CHECK_EVERY {
             return Ok(());
         }
+        let hot_count = self.threshold.saturating_mul(self.lanes_since_check.max(1));
         self.since_check = 0;
+        self.lanes_since_check = 0;
         let mut hot = vec![Hot::default(); HOT_ENTRIES];
         gpu.read(&self.hot, 0, &mut hot)?;
         gpu.write(&mut self.hot, 0, &vec![Hot::default(); HOT_ENTRIES])?;
         let mut candidates: Vec<(u32, u64)> = hot
             .iter()
-            .filter(|h| h.count >= self.threshold)
+            .filter(|h| h.count >= hot_count)
             .map(|h| (h.count, h.pc))
             .collect();
         candidates.sort_unstable_by(|a, b| b.cmp(a));
@@ -364,17 +377,27 @@ impl Translator {
             return Ok(());
         }
         // This round's blocks alone (numbered after the earlier rounds'), and
-        // the small module that asks every round's dispatcher.
+        // the small module whose switch finds every block so far.
         let irs: Vec<Block> = blocks.iter().map(|b| b.ir.clone()).collect();
-        let round = self.rounds.len();
-        let src = kernels::blocks_source(&translate::emit_module(&irs, self.blocks.len()), round);
+        let (round, first) = (self.rounds.len(), self.blocks.len());
+        let src = kernels::blocks_source(
+            &translate::emit_blocks(&irs, first, "__forceinline__"),
+            round,
+            first..first + irs.len(),
+        );
+        let entries: Vec<(u64, u32)> = self
+            .blocks
+            .iter()
+            .chain(&blocks)
+            .map(|b| (b.ir.start, b.ir.guest_len))
+            .collect();
+        let dispatch_src = kernels::dispatch_source(&entries);
         let (arch, interpreter) = (gpu.arch(), self.interpreter.clone());
         let compile = std::thread::Builder::new()
             .name("kvrm-nvrtc".into())
             .spawn(move || {
                 let (blocks, _) = kernels::module_cubin(&src, arch)?;
-                let (dispatch, _) =
-                    kernels::module_cubin(&kernels::dispatch_source(round + 1), arch)?;
+                let (dispatch, _) = kernels::module_cubin(&dispatch_src, arch)?;
                 Ok(Cubins {
                     interpreter: linked_interpreter(&interpreter, arch)?,
                     blocks: Arc::new(blocks),

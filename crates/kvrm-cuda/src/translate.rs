@@ -338,8 +338,9 @@ pub fn supported(b: &Block) -> bool {
     })
 }
 
-/// The CUDA C function for block number `n` (a [`supported`] block).
-pub fn emit_block(n: usize, b: &Block) -> String {
+/// The CUDA C function for block number `n` (a [`supported`] block),
+/// declared `inline` (`__noinline__` or `__forceinline__`).
+fn emit_block(n: usize, b: &Block, inline: &str) -> String {
     let (used, set) = footprint(b);
     let mut e = Emitter {
         b,
@@ -352,7 +353,7 @@ pub fn emit_block(n: usize, b: &Block) -> String {
     };
     let _ = writeln!(
         e.out,
-        "// block {n}: {:#x}, {} instructions\n__device__ __noinline__ int kvrm_tb_{n}(Lane &L, u64 &retired, u64 budget, u64 &reported) {{\n    KvrmCpuState &S = *L.s;",
+        "// block {n}: {:#x}, {} instructions\n__device__ {inline} int kvrm_tb_{n}(Lane &L, u64 &retired, u64 budget, u64 &reported) {{\n    KvrmCpuState &S = *L.s;",
         b.start, b.guest_len
     );
     e.reload(true);
@@ -391,7 +392,7 @@ pub fn emit_module(blocks: &[Block], first: usize) -> String {
 pub fn emit_blocks(blocks: &[Block], first: usize, inline: &str) -> String {
     let mut s = String::from(TB_HELPERS);
     for (i, b) in blocks.iter().enumerate() {
-        s.push_str(&emit_block(first + i, b).replacen("__noinline__", inline, 1));
+        s.push_str(&emit_block(first + i, b, inline));
     }
     s
 }

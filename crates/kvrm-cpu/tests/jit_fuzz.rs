@@ -1,7 +1,7 @@
 //! Differential fuzzer: the JIT against the interpreter on random programs
 //! (straight-line integer code, counted loops, forward branches, calls and
 //! returns, indirect branches, loads and stores with every addressing mode,
-//! stores into code that later runs, accesses that fault, instructions the
+//! DC ZVA, stores into code that later runs, accesses that fault, instructions the
 //! JIT hands to the interpreter, and scalar FP / Advanced SIMD instructions
 //! and SIMD&FP loads and stores on operands that include NaNs, infinities,
 //! denormals and zeros under random FPCR modes), from a fixed seed. Between steps the
@@ -559,6 +559,11 @@ fn load_store(r: &mut Rng) -> u32 {
         (3, 0),
         (3, 1),
     ]);
+    if r.below(24) == 0 {
+        // DC ZVA: 64 zero bytes (into data, the read-only page past it, or
+        // unmapped address 0 when Xt is XZR).
+        return 0xd50b_7420 | n;
+    }
     let store = opc == 0;
     // Loads must not write a pointer; stores may read anything.
     let t = if store { t } else { dreg(r) };

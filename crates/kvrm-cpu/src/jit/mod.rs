@@ -237,6 +237,18 @@ const _: () = assert!(std::mem::size_of::<Entry>() == 24);
 /// code never chains to it. `install` replaces it.
 const NOT_COMPILED: u64 = u64::MAX;
 
+/// The length of a front entry for a pc without compiled code that keeps
+/// the pc's count of executions in its low 32 bits, in place of
+/// `Jit::heat`: the dispatcher counts an interpreted block in the slot it
+/// just looked up instead of in a hash map. Above any budget too.
+const HEAT_CACHED: u64 = 1 << 63;
+
+/// The count a front entry keeps (see [`HEAT_CACHED`]).
+#[inline(always)]
+fn cached_heat(e: &Entry) -> Option<u32> {
+    (e.code.is_none() && e.len >> 32 == HEAT_CACHED >> 32).then_some(e.len as u32)
+}
+
 /// The empty entry of slot `i`: its pc maps to another slot, so no lookup in
 /// slot `i` ever matches it (compiled code checks only the pc).
 const fn no_entry(i: usize) -> Entry {
@@ -318,6 +330,9 @@ pub struct Jit {
     front: Box<[Entry; FRONT]>,
     blocks: PcMap<Compiled>,
     by_page: PcMap<Vec<u64>>,
+    /// Executions of block starts without compiled code (or `QUEUED`, or
+    /// `u32::MAX`: never compiled); a front slot may hold a newer count
+    /// (`HEAT_CACHED`), which is written back when the slot changes hands.
     heat: PcMap<u32>,
     /// Starts of the regions installed with quick code.
     quick: Vec<u64>,
@@ -572,25 +587,70 @@ impl Jit {
             // blocks without a hash lookup each time.
             return e.code.is_some().then_some(e);
         }
-        let Some(c) = self.blocks.get(&pc) else {
-            self.front[i] = Entry {
+        let e = match self.blocks.get(&pc) {
+            Some(c) => Entry {
+                pc,
+                code: Some(c.code),
+                len: c.len as u64,
+            },
+            None => Entry {
                 pc,
                 code: None,
                 len: NOT_COMPILED,
-            };
-            return None;
+            },
         };
-        let e = Entry {
-            pc,
-            code: Some(c.code),
-            len: c.len as u64,
-        };
+        self.evict(i);
         self.front[i] = e;
-        Some(e)
+        e.code.is_some().then_some(e)
+    }
+
+    /// Before front slot `i` changes hands: write the count it keeps back.
+    #[inline]
+    fn evict(&mut self, i: usize) {
+        let old = self.front[i];
+        if let Some(h) = cached_heat(&old) {
+            self.heat.insert(old.pc, h);
+        }
+    }
+
+    /// Set the heat of `pc` (dropping a count its front slot keeps).
+    fn set_heat(&mut self, pc: u64, h: Option<u32>) {
+        match h {
+            Some(h) => self.heat.insert(pc, h),
+            None => self.heat.remove(&pc),
+        };
+        let i = Self::slot(pc);
+        if self.front[i].pc == pc && cached_heat(&self.front[i]).is_some() {
+            self.front[i].len = NOT_COMPILED;
+        }
+    }
+
+    /// The heat of `pc`, wherever it is kept.
+    fn heat_of(&self, pc: u64) -> Option<u32> {
+        let e = &self.front[Self::slot(pc)];
+        match cached_heat(e) {
+            Some(h) if e.pc == pc => Some(h),
+            _ => self.heat.get(&pc).copied(),
+        }
     }
 
     /// Count an execution of the block at `pc`; true when it is hot.
     pub(crate) fn is_hot(&mut self, pc: u64) -> bool {
+        // Counted in its front slot (`lookup` just filled it) while cold.
+        let i = Self::slot(pc);
+        let e = &mut self.front[i];
+        if e.pc == pc {
+            if let Some(h) = cached_heat(e) {
+                let h = h + 1;
+                if h <= self.threshold {
+                    e.len = HEAT_CACHED | u64::from(h);
+                    return false;
+                }
+                e.len = NOT_COMPILED;
+                self.heat.insert(pc, h);
+                return true;
+            }
+        }
         let h = self.heat.entry(pc).or_insert(0);
         if *h >= QUEUED {
             // Being compiled (counted, for the compile thread's order),
@@ -602,21 +662,28 @@ impl Jit {
             return false;
         }
         *h += 1;
-        *h > self.threshold
+        let h = *h;
+        if h > self.threshold {
+            return true;
+        }
+        let e = &mut self.front[i];
+        if e.pc == pc && e.code.is_none() {
+            e.len = HEAT_CACHED | u64::from(h);
+        }
+        false
     }
 
     /// Whether the block at `pc` ran often enough to be compiled into the
     /// region of a hot block that branches to it: a quarter of the
     /// threshold (at least once), so that both sides of a hot branch join.
     pub(crate) fn warm(&self, pc: u64) -> bool {
-        self.heat
-            .get(&pc)
-            .is_some_and(|&h| h != u32::MAX && h >= (self.threshold / 4).max(1))
+        self.heat_of(pc)
+            .is_some_and(|h| h != u32::MAX && h >= (self.threshold / 4).max(1))
     }
 
     /// Never try `pc` again (its first instruction cannot be fetched).
     pub(crate) fn give_up(&mut self, pc: u64) {
-        self.heat.insert(pc, u32::MAX);
+        self.set_heat(pc, Some(u32::MAX));
     }
 
     /// Compile the region lifted at `region[0].start` (see `emit::translate`;
@@ -643,7 +710,7 @@ impl Jit {
             let members: Vec<u64> = region[1..]
                 .iter()
                 .map(|b| b.start)
-                .filter(|pc| self.heat.get(pc).is_none_or(|&h| h < QUEUED))
+                .filter(|&pc| self.heat_of(pc).is_none_or(|h| h < QUEUED))
                 .collect();
             let reply = self.results.get_or_insert_with(channel).0.clone();
             let heat = Arc::new(AtomicU32::new(0));
@@ -668,10 +735,10 @@ impl Jit {
             match compiler::submit(job) {
                 Ok(()) => {
                     self.pending += 1;
-                    self.heat.insert(start, QUEUED);
+                    self.set_heat(start, Some(QUEUED));
                     self.queued_heat.insert(start, heat.clone());
                     for &pc in &members {
-                        self.heat.insert(pc, QUEUED);
+                        self.set_heat(pc, Some(QUEUED));
                         self.queued_heat.insert(pc, heat.clone());
                     }
                     self.waiting.insert(start, members);
@@ -770,16 +837,16 @@ impl Jit {
                 // Warm: regions compiled later take them in; hot again if
                 // entered often from outside this one.
                 for pc in members {
-                    self.heat.insert(pc, self.threshold / 2);
+                    self.set_heat(pc, Some(self.threshold / 2));
                 }
                 self.install(built);
             } else {
                 // Lifted from code that has changed since: drop it, and let
                 // its blocks count their way back up.
                 self.dead += 1;
-                self.heat.remove(&built.start);
+                self.set_heat(built.start, None);
                 for pc in members {
-                    self.heat.remove(&pc);
+                    self.set_heat(pc, None);
                 }
             }
         }
@@ -813,9 +880,9 @@ impl Jit {
         self.stats.fallbacks_compiled += built.fallbacks_compiled;
         self.stats.compile_time += built.time;
         // Hot, and no longer queued: regions compiled later take it in.
-        self.heat.insert(
+        self.set_heat(
             built.start,
-            self.threshold.saturating_add(1).min(QUEUED - 1),
+            Some(self.threshold.saturating_add(1).min(QUEUED - 1)),
         );
         match built.tier {
             Tier::Quick => self.quick.push(built.start),
@@ -846,7 +913,9 @@ impl Jit {
             code: Some(built.code),
             len: built.len as u64,
         };
-        self.front[Self::slot(built.start)] = e;
+        let i = Self::slot(built.start);
+        self.evict(i);
+        self.front[i] = e;
         e
     }
 
@@ -862,7 +931,7 @@ impl Jit {
                 self.stats.blocks_invalidated += 1;
                 self.dead += 1;
             }
-            self.heat.remove(&pc);
+            self.set_heat(pc, None);
             let i = Self::slot(pc);
             if self.front[i].pc == pc {
                 self.front[i] = no_entry(i);

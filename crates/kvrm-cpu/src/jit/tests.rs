@@ -593,3 +593,57 @@ fn forked_processes_inherit_compiled_code_and_keep_their_own_writes() {
         assert!(run >= 40, "the child ran its parent's code: {run}");
     }
 }
+
+/// A compiled DC ZVA loop (four zero stores per instruction) gives the
+/// interpreter's memory, state, counts and stops: at every budget, with a
+/// fault in its middle (a read-only page), and zeroing its own code.
+#[test]
+fn compiled_dc_zva_matches_the_interpreter() {
+    // loop: dc zva, x5; add x5, x5, #64; subs x2, x2, #1; b.ne loop; brk
+    let words = [0xd50b_7425, 0x9101_00a5, 0xf100_0442, 0x54ff_ffa1, BRK];
+    let block = kvrm_ir::lift_block(0, 64, |a| words.get(a as usize / 4).copied()).expect("lifted");
+    assert_eq!(block.fallbacks(), 0, "{block}");
+    assert_eq!(block.guest_len, 4, "{block}");
+    // (x5, x2, read-only page): aligned and unaligned starts, a run into a
+    // read-only page, one over the code itself.
+    let cases = [
+        (0x8000u64, 90u64, None),
+        (0x8000 + 13, 100, None),
+        (0x8000 + 63, 80, Some(0x9000u64)),
+        (0x20, 3, None),
+    ];
+    for (x5, x2, ro) in cases {
+        for threshold in [0, 2] {
+            for budget in [u64::MAX, 37, 1000] {
+                let mut cpus = [
+                    cpu_with(&words, ExecMode::Jit { threshold }),
+                    cpu_with(&words, ExecMode::Interp),
+                ];
+                for cpu in cpus.iter_mut() {
+                    cpu.mem.write_bytes(0x7000, &[0xaa; 0x4000]).expect("fill");
+                    if let Some(page) = ro {
+                        cpu.mem
+                            .protect(page, 0x1000, kvrm_isa::Perms::R)
+                            .expect("protect");
+                    }
+                    cpu.state.x[5] = x5;
+                    cpu.state.x[2] = x2;
+                }
+                for _ in 0..100 {
+                    let [jit, interp] = &mut cpus;
+                    let (a, b) = (jit.run(budget), interp.run(budget));
+                    let what = format!("x5 {x5:#x} x2 {x2} threshold {threshold} budget {budget}");
+                    assert_eq!((a.stop, a.instructions), (b.stop, b.instructions), "{what}");
+                    assert_eq!(jit.state, interp.state, "{what}");
+                    let (mut m1, mut m2) = (vec![0u8; 0x10000], vec![0u8; 0x10000]);
+                    jit.mem.read_bytes(0, &mut m1).expect("read");
+                    interp.mem.read_bytes(0, &mut m2).expect("read");
+                    assert!(m1 == m2, "{what}: memory differs");
+                    if a.stop != StopReason::CycleLimit {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

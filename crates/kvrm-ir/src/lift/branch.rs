@@ -1,13 +1,14 @@
 //! Branches: B, BL, B.cond/BC.cond, CBZ/CBNZ, TBZ/TBNZ, BR/BLR/RET. Each
 //! ends the block. Semantics as `kvrm_cpu::exec::branch_sys`. NOP and the
-//! other hints (which execute as NOP) are nothing; everything else of that
-//! class (SVC, BRK, system instructions, barriers) uses the fallback.
+//! other hints (which execute as NOP) are nothing; DC ZVA is four zero
+//! stores; everything else of that class (SVC, BRK, the other system
+//! instructions) uses the fallback.
 
 use kvrm_isa::decode::{bit, bits, rd, rn, sign_extend};
 
 use super::{Lifted, Lifter};
 use crate::block::Arg;
-use crate::opcodes::{Op, SYS_FPCR, SYS_FPSR, SYS_TPIDR_EL0};
+use crate::opcodes::{Extend, MemOp, Op, SYS_FPCR, SYS_FPSR, SYS_TPIDR_EL0};
 
 pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     let pc = l.pc;
@@ -18,6 +19,7 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
         // that runs alone, as in the interpreter.
         "NOP" | "HINT" | "DSB" | "DMB" | "SB" => return Lifted::Next,
         "MRS" => return mrs(l, w),
+        "DC_ZVA" => return dc_zva(l, w),
         "B" | "BL" => {
             if name == "BL" {
                 let link = l.c(next);
@@ -93,6 +95,30 @@ fn mrs(l: &mut Lifter, w: u32) -> Lifted {
         return Lifted::No;
     };
     l.set_x(rd(w), v);
+    Lifted::Next
+}
+
+/// Bytes DC ZVA zeroes: DCZID_EL0.BS = 4 (2^4 words), as the interpreter
+/// reports it.
+pub const ZVA_BYTES: u64 = 64;
+
+/// DC ZVA, Xt: zero the aligned 64-byte block holding Xt, as 16-byte stores
+/// of zero. The block lies in one page, so the first store faults exactly
+/// when the interpreter's single 64-byte write does (same address: the
+/// block's start), and then nothing was written.
+fn dc_zva(l: &mut Lifter, w: u32) -> Lifted {
+    let x = l.x(rd(w));
+    let base = l.bin_c(Op::And, x, !(ZVA_BYTES - 1));
+    let zero = l.c(0);
+    let z = l.bin(Op::Pack128, zero, zero);
+    for off in (0..ZVA_BYTES).step_by(16) {
+        let a = if off == 0 {
+            base
+        } else {
+            l.bin_c(Op::Add, base, off)
+        };
+        l.store(MemOp::new(16, Extend::Zero), a, z);
+    }
     Lifted::Next
 }
 

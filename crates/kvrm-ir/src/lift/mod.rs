@@ -20,7 +20,7 @@ mod ldst;
 mod simd;
 mod simd_ldst;
 
-pub use branch::{FPCR_WRITABLE, FPSR_WRITABLE};
+pub use branch::{FPCR_WRITABLE, FPSR_WRITABLE, ZVA_BYTES};
 
 /// What lifting one instruction did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,10 +15,6 @@ use crate::engine::lane_stop_reason;
 use crate::host_kernel::{build_library_from, copy_back, image, RunFn};
 use crate::kernels::{blocks_source, dispatch_source, linked_interpreter_source};
 use crate::layout::*;
-use crate::translate::emit_blocks;
-
-/// How the engine declares blocks in a linked module.
-const INLINE: &str = "__forceinline__";
 
 #[allow(dead_code)]
 #[path = "../tests/support/random_programs.rs"]
@@ -61,12 +57,8 @@ fn translated_blocks_match_the_interpreter_on_random_programs() {
     let linked = format!(
         "{}\n{}\n{}\n{}",
         linked_interpreter_source(),
-        blocks_source(&emit_blocks(&blocks[..half], 0, INLINE), 0, 0..half),
-        blocks_source(
-            &emit_blocks(&blocks[half..], half, INLINE),
-            1,
-            half..blocks.len()
-        ),
+        blocks_source(&blocks[..half], 0, 0),
+        blocks_source(&blocks[half..], half, 1),
         dispatch_source(&entries)
     );
     let Some(lib) = build_library_from(&linked, "tb") else {

@@ -94,14 +94,15 @@ pub fn linked_interpreter_source() -> String {
     kernel_source_with(LINKED_INTERPRETER_GLUE)
 }
 
-/// Round `round`'s block module for [`linked_interpreter_source`]: blocks
-/// `numbers` of the engine (CUDA C from [`crate::translate::emit_blocks`],
-/// declared `__forceinline__`) with the memory access code of `common.cuh`,
+/// Round `round`'s block module for [`linked_interpreter_source`]:
+/// `blocks`, numbered from `first` (as CUDA C from
+/// [`crate::translate::emit_blocks`], inlined into their entry points), with
+/// the memory access code of `common.cuh`,
 /// all in a namespace of the round's own so nothing clashes with the
 /// interpreter's copy or another round's at link time; the interpreter runs
 /// their fallbacks. Block `n` is entered through the C function
 /// `kvrm_tb_entry_<n>`, which the dispatcher ([`dispatch_source`]) calls.
-pub fn blocks_source(blocks: &str, round: usize, numbers: std::ops::Range<usize>) -> String {
+pub fn blocks_source(blocks: &[kvrm_ir::Block], first: usize, round: usize) -> String {
     let ns = format!("kvrm_blocks_r{round}");
     let mut src = format!("namespace {ns} {{\n");
     src.push_str(&header_without_decode_table());
@@ -116,9 +117,13 @@ __device__ __forceinline__ int execute_one(Lane &L, u32 id, u32 w) {
 // ----- translated blocks -----
 "#,
     );
-    src.push_str(blocks);
+    src.push_str(&crate::translate::emit_blocks(
+        blocks,
+        first,
+        "__forceinline__",
+    ));
     let _ = writeln!(src, "\n}} // namespace {ns}");
-    for n in numbers {
+    for n in first..first + blocks.len() {
         let _ = writeln!(
             src,
             "extern \"C\" __device__ int kvrm_tb_entry_{n}({ENTRY_ARGS}) {{\n    \
@@ -307,11 +312,7 @@ mod tests {
     /// 64 KiB of it, and every round's module is linked in.
     #[test]
     fn block_modules_hold_no_constant_data() {
-        let src = blocks_source(
-            &crate::translate::emit_blocks(&[], 7, "__forceinline__"),
-            3,
-            7..7,
-        );
+        let src = blocks_source(&[], 7, 3);
         assert!(!src.contains("__constant__"));
         assert!(src.contains("namespace kvrm_blocks_r3"));
         assert!(kernel_source().contains("__constant__ const KvrmDecodeEntry KVRM_DECODE"));
@@ -344,9 +345,8 @@ mod tests {
         let compile = |src: &str| {
             driver::compile_cubin(src, "sm_90", "module.cu").unwrap_or_else(|e| panic!("{e}"))
         };
-        let emit = |n: usize| crate::translate::emit_blocks(&blocks[n..=n], n, "__forceinline__");
-        let round0 = compile(&blocks_source(&emit(0), 0, 0..1));
-        let round1 = compile(&blocks_source(&emit(1), 1, 1..2));
+        let round0 = compile(&blocks_source(&blocks[..1], 0, 0));
+        let round1 = compile(&blocks_source(&blocks[1..], 1, 1));
         let entries: Vec<(u64, u32)> = blocks.iter().map(|b| (b.start, b.guest_len)).collect();
         let top = compile(&dispatch_source(&entries));
         let interp = compile(&linked_interpreter_source());

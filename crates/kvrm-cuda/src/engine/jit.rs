@@ -380,11 +380,7 @@ impl Translator {
         // the small module whose switch finds every block so far.
         let irs: Vec<Block> = blocks.iter().map(|b| b.ir.clone()).collect();
         let (round, first) = (self.rounds.len(), self.blocks.len());
-        let src = kernels::blocks_source(
-            &translate::emit_blocks(&irs, first, "__forceinline__"),
-            round,
-            first..first + irs.len(),
-        );
+        let src = kernels::blocks_source(&irs, first, round);
         let entries: Vec<(u64, u32)> = self
             .blocks
             .iter()

@@ -84,6 +84,15 @@ __device__ __forceinline__ void count_hot(KvrmHot *hot, u64 pc) {
 }
 
 
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+// The least of `x` over the lanes of `mask` (all of which call this).
+__device__ __forceinline__ u64 warp_min_u64(u32 mask, u64 x) {
+    u32 hi = __reduce_min_sync(mask, (u32)(x >> 32));
+    u32 lo = __reduce_min_sync(mask, (u32)(x >> 32) == hi ? (u32)x : 0xffffffffu);
+    return ((u64)hi << 32) | lo;
+}
+#endif
+
 // Is `pc` one of the breakpoints?
 __device__ __noinline__ bool is_breakpoint(const u64 *bps, u32 n, u64 pc) {
     for (u32 k = 0; k < n; k++)

@@ -23,8 +23,15 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
                                     const u64 *budgets, KvrmLaneStop *stops, u32 gen,
                                     u64 *progress, volatile u64 *host_progress,
                                     const u8 *tb_enabled, const u64 *tb_pages, u32 tb_mask,
-                                    KvrmHot *hot, const KvrmDebug *dbg) {
+                                    KvrmHot *hot, const KvrmDebug *dbg, u32 gate) {
     u32 i = blockIdx.x * blockDim.x + threadIdx.x;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    // The lanes of this warp that run (the warp votes below count them).
+    u32 warp = __ballot_sync(0xffffffffu, i < nlanes);
+    if (__popc(warp) < 2) gate = 0;
+#else
+    gate = 0;
+#endif
     if (i >= nlanes) return;
     u32 m = lane_machine[i];
     KvrmCpuState st = states[m];
@@ -68,7 +75,32 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     // At a block boundary (a jump target, a fall-through after a branch, a
     // block exit): where a translated block may start.
     bool boundary = true;
-    while (retired < budget) {
+    // The warp gate (`gate` > 0): at a block boundary a lane runs only if its
+    // pc is the lowest of the warp's running lanes, or it has sat out `gate`
+    // turns. Lanes of one program at different pcs would otherwise run their
+    // blocks one after another on every turn, for ever; this way the lanes
+    // behind catch up and the warp runs together again where paths join. The
+    // age bound keeps a lane spinning at a low pc from starving the others.
+    bool live = true;
+    u32 waited = 0;
+    for (;;) {
+        if (retired >= budget) live = false;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+        if (gate) {
+            if (!__any_sync(warp, live)) break;
+            u64 lowest = warp_min_u64(warp, live ? st.pc : ~0ull);
+            if (!live) continue;
+            if (boundary && st.pc != lowest && waited < gate) {
+                waited++;
+                continue;
+            }
+            waited = 0;
+        } else if (!live) {
+            break;
+        }
+#else
+        if (!live) break;
+#endif
         if (retired - reported >= PROGRESS_STEP) {
             report_progress(progress, host_progress, retired - reported);
             reported = retired;
@@ -79,11 +111,12 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
                 u64 before = retired;
                 int r = kvrm_tb_dispatch(L, pc, retired, budget, reported, tb_enabled);
                 block_retired += retired - before;
-                if (r == TB_STOP) break;
+                if (r == TB_STOP) { live = false; continue; }
                 if (r == TB_EXIT) {
                     if (L.code_write) {
                         stop_with(L, STOP_CODE_WRITE, 0, L.code_page);
-                        break;
+                        live = false;
+                        continue;
                     }
                     continue;
                 }
@@ -97,17 +130,19 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
             bool armed = !(step_over && retired == 0);
             if (armed && nbps && is_breakpoint(dbg->bps, nbps, pc)) {
                 stop_with(L, STOP_BREAKPOINT, 0, pc);
-                break;
+                live = false;
+                continue;
             }
             L.nwatch = armed ? nwatch : 0;
             if (trace) before = st;
         }
         if (pc & 3) {
             fault(L, pc, ACCESS_EXECUTE, FAULT_ALIGNMENT);
-            break;
+            live = false;
+            continue;
         }
         u8 *code = translate(L, pc, ACCESS_EXECUTE, pc);
-        if (!code) break;
+        if (!code) { live = false; continue; }
         u32 w = *(const u32 *)(code + (pc & (KVRM_PAGE_SIZE - 1)));
         u32 id = decode(decode_cache, w);
         int flow = execute(L, id, w);
@@ -127,11 +162,13 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
             boundary = true;
         } else {
             if (flow == FLOW_STOP_RETIRED) retired++;
-            break;
+            live = false;
+            continue;
         }
         if (L.code_write) {
             stop_with(L, STOP_CODE_WRITE, 0, L.code_page);
-            break;
+            live = false;
+            continue;
         }
     }
     report_progress(progress, host_progress, retired - reported);

@@ -180,6 +180,8 @@ pub struct RunArgs<'a> {
     pub hot: Option<&'a CudaSlice<Hot>>,
     /// Breakpoints, watchpoints and the trace ring (`KvrmDebug`), or `None`.
     pub debug: Option<&'a CudaSlice<DebugDev>>,
+    /// The warp gate's age bound (`kernels/run.cu`), 0 for none.
+    pub gate: u32,
 }
 
 pub struct HostCounter {
@@ -523,7 +525,8 @@ impl Gpu {
             .arg(&tb_pages)
             .arg(&tb_mask)
             .arg(&hot)
-            .arg(&dbg);
+            .arg(&dbg)
+            .arg(&a.gate);
         // SAFETY: the argument list matches `kvrm_run`'s parameters in
         // kernels/run.cu one for one (types and order; the u64 addresses are
         // its pointers); every array is sized for `nlanes` lanes by the

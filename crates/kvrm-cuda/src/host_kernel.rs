@@ -52,7 +52,7 @@ extern "C" void kvrm_run_host(KvrmCpuState *states, const u32 *lane_machine, u32
         blockIdx.x = i;
         kvrm_run(states, lane_machine, nlanes, lane_space, spaces, pool, ctl, events,
                  decode_cache, budgets, stops, gen, progress, host_progress, tb_enabled,
-                 tb_pages, tb_mask, hot, dbg);
+                 tb_pages, tb_mask, hot, dbg, 0u);
     }
 }
 "#;

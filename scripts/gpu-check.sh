@@ -98,6 +98,12 @@ for line in sys.stdin:
 fi
 
 bin=$(cd "$(dirname "$0")" && pwd)
+# The tests read the checkout's fixtures (tests/oracle/cases, python/tests): run from the
+# checkout that holds DIR, wherever the script was started from.
+root=$bin
+while [ "$root" != / ] && [ ! -d "$root/tests/oracle" ]; do root=$(dirname "$root"); done
+[ -d "$root/tests/oracle" ] || { echo "gpu-check: no checkout (tests/oracle) above $bin" >&2; exit 1; }
+cd "$root"
 OUT=${OUT:-/tmp/kvrm-gpu-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}

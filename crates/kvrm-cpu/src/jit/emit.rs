@@ -98,6 +98,11 @@ enum Val {
     /// Flags read from before the block (or a fallback): lazy, (kind, a, b)
     /// as in `JitCtx`, the kind known only at run time.
     Flags([ir::Value; 3]),
+    /// Flags of an operation of this block (`AddFlags` and the like), not
+    /// computed until an instruction needs them packed: setting NZCV keeps
+    /// the operands, and conditions compare them directly (fewer Cranelift
+    /// instructions to compile).
+    Deferred,
 }
 
 struct Sigs {
@@ -858,6 +863,15 @@ impl Emitter<'_> {
             .load(types::I64, t, self.ctx, helpers::CTX_CODE_WRITTEN)
     }
 
+    /// Compute deferred flags `a` (see `Val::Deferred`) here.
+    pub(super) fn force(&mut self, a: Arg) {
+        let i = a.val().0 as usize;
+        if matches!(self.vals[i], Val::Deferred) {
+            let def = *self.blk.inst(a.val());
+            self.vals[i] = Val::One(self.pure(def.op, &def.args));
+        }
+    }
+
     fn v(&self, a: Arg) -> ir::Value {
         match self.vals[a.val().0 as usize] {
             Val::One(v) => v,
@@ -884,6 +898,7 @@ impl Emitter<'_> {
                 if let Val::Flags(lazy) = self.vals[v.0 as usize] {
                     self.vals[v.0 as usize] = Val::One(self.materialize(lazy));
                 }
+                self.force(Arg::Val(v));
             }
         }
         let out = match inst.op {
@@ -935,6 +950,12 @@ impl Emitter<'_> {
                 Val::Flags(lazy) => Val::One(self.cond_lazy(a[0].imm(), lazy)),
                 _ => Val::One(self.pure(inst.op, &a)),
             },
+            Op::AddFlags
+            | Op::SubFlags
+            | Op::AddFlags32
+            | Op::SubFlags32
+            | Op::LogicFlags
+            | Op::LogicFlags32 => Val::Deferred,
             Op::Const | Op::ConstNzcv => Val::One(self.iconst(a[0].imm())),
             Op::ConstU1 => Val::One(self.b.ins().iconst(types::I8, a[0].imm() as i64 & 1)),
             Op::Load | Op::Load128 => self.load(i, MemOp::decode(a[0].imm()), self.v(a[1])),

@@ -98,6 +98,11 @@ enum Val {
     /// Flags read from before the block (or a fallback): lazy, (kind, a, b)
     /// as in `JitCtx`, the kind known only at run time.
     Flags([ir::Value; 3]),
+    /// Flags of an operation of this block (`AddFlags` and the like), not
+    /// computed until an instruction needs them packed: setting NZCV keeps
+    /// the operands, and conditions compare them directly (fewer Cranelift
+    /// instructions to compile).
+    Deferred,
 }
 
 struct Sigs {
@@ -171,6 +176,19 @@ struct Emitter<'a> {
     vals: Vec<Val>,
     /// Registers (bit 32: NZCV) possibly changed since the state was last exact.
     dirty: u64,
+    /// Quick code: every register write (and flags setting) is also stored
+    /// at once, so the state is always exact and exits store nothing. Fewer
+    /// Cranelift instructions than storing the dirty registers at every exit
+    /// (each load and store has one on its slow path), so it compiles
+    /// sooner.
+    through: bool,
+    /// Quick code: the shared exit of the slow paths' stops (its parameter
+    /// is the budget left), made when first used.
+    stop_exit: Option<ir::Block>,
+    /// Quick code: the shared exits that chain to the next pc or return at
+    /// a pc (parameters: the pc, the budget left), made when first used.
+    chain_exit: Option<ir::Block>,
+    pc_exit: Option<ir::Block>,
     /// The Cranelift block of each guest block.
     bodies: Vec<ir::Block>,
     sigs: Sigs,
@@ -368,7 +386,12 @@ pub fn translate(
         })
         .collect();
     let returns = return_blocks(region);
-    let dirty_in = dirty_at_starts(region, &carried, &returns);
+    let through = counter.is_some();
+    let dirty_in = if through {
+        vec![0; region.len()]
+    } else {
+        dirty_at_starts(region, &carried, &returns)
+    };
     let fallbacks = region
         .iter()
         .flat_map(|blk| &blk.insts)
@@ -385,6 +408,10 @@ pub fn translate(
         rem,
         vals: Vec::new(),
         dirty: 0,
+        through,
+        stop_exit: None,
+        chain_exit: None,
+        pc_exit: None,
         bodies,
         sigs,
         fallbacks: Vec::with_capacity(fallbacks),
@@ -444,6 +471,25 @@ pub fn translate(
             }
             e.emit(i, inst);
         }
+    }
+    if let Some(out) = e.chain_exit {
+        e.b.switch_to_block(out);
+        let (p, left) = (e.b.block_params(out)[0], e.b.block_params(out)[1]);
+        e.store_in_insn = false;
+        e.chain(p, None, left);
+    }
+    if let Some(out) = e.pc_exit {
+        e.b.switch_to_block(out);
+        let (p, left) = (e.b.block_params(out)[0], e.b.block_params(out)[1]);
+        let t = MemFlagsData::trusted();
+        e.b.ins().store(t, p, e.state, OFF_PC);
+        e.ret(left);
+    }
+    if let Some(out) = e.stop_exit {
+        e.b.switch_to_block(out);
+        let left = e.b.block_params(out)[0];
+        let r = e.b.ins().bor_imm_s(left, STOP_BIT as i64);
+        e.ret(r);
     }
     e.b.seal_all_blocks();
     e.b.finalize(frontend);
@@ -650,6 +696,12 @@ impl Emitter<'_> {
             left
         };
         match target {
+            Some(p) if chain && !stop && self.through && !self.store_in_insn => {
+                let out = self.shared_exit(true);
+                self.b
+                    .ins()
+                    .jump(out, &[BlockArg::Value(p), BlockArg::Value(r)]);
+            }
             Some(p) if chain && !stop => {
                 let known = match pc {
                     ExitPc::Const(k) => Some(k),
@@ -666,9 +718,37 @@ impl Emitter<'_> {
     /// pc only where it leaves to Rust: every block knows its own pc, and
     /// helpers are passed theirs.)
     fn ret_at(&mut self, pc: ir::Value, r: ir::Value) {
+        if self.through {
+            let out = self.shared_exit(false);
+            self.b
+                .ins()
+                .jump(out, &[BlockArg::Value(pc), BlockArg::Value(r)]);
+            return;
+        }
         let t = MemFlagsData::trusted();
         self.b.ins().store(t, pc, self.state, OFF_PC);
         self.ret(r);
+    }
+
+    /// Quick code's shared exit that chains (`chain`) or returns at a pc;
+    /// its parameters are the pc and the budget left.
+    fn shared_exit(&mut self, chain: bool) -> ir::Block {
+        let slot = if chain {
+            &mut self.chain_exit
+        } else {
+            &mut self.pc_exit
+        };
+        if let Some(b) = *slot {
+            return b;
+        }
+        let b = self.b.create_block();
+        *slot = Some(b);
+        self.b.append_block_param(b, types::I64);
+        self.b.append_block_param(b, types::I64);
+        if !chain {
+            self.b.set_cold_block(b);
+        }
+        b
     }
 
     /// Return `r` (the budget left, maybe with [`STOP_BIT`]) to `enter`.
@@ -732,6 +812,37 @@ impl Emitter<'_> {
         self.b.switch_to_block(cont);
     }
 
+    /// Leave with a stop (the pc set, `k` instructions retired) if `cond`,
+    /// as a slow path does on a fault; else continue here. Quick code
+    /// (whose state is exact) branches to one shared exit.
+    fn stop_if(&mut self, cond: ir::Value) {
+        if !self.through {
+            self.side_exit(cond, ExitPc::Set, self.k, true, true);
+            return;
+        }
+        let out = match self.stop_exit {
+            Some(out) => out,
+            None => {
+                let out = self.b.create_block();
+                self.b.append_block_param(out, types::I64);
+                self.b.set_cold_block(out);
+                self.stop_exit = Some(out);
+                out
+            }
+        };
+        let rem = self.b.use_var(self.rem);
+        let left = if self.k == 0 {
+            rem
+        } else {
+            self.b.ins().iadd_imm_s(rem, -i64::from(self.k))
+        };
+        let cont = self.b.create_block();
+        self.b
+            .ins()
+            .brif(cond, out, &[BlockArg::Value(left)], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
     fn mark(&mut self) {
         if self.store_in_insn {
             // The previous instruction stored into code: end before this one.
@@ -750,6 +861,15 @@ impl Emitter<'_> {
         self.b
             .ins()
             .load(types::I64, t, self.ctx, helpers::CTX_CODE_WRITTEN)
+    }
+
+    /// Compute deferred flags `a` (see `Val::Deferred`) here.
+    pub(super) fn force(&mut self, a: Arg) {
+        let i = a.val().0 as usize;
+        if matches!(self.vals[i], Val::Deferred) {
+            let def = *self.blk.inst(a.val());
+            self.vals[i] = Val::One(self.pure(def.op, &def.args));
+        }
     }
 
     fn v(&self, a: Arg) -> ir::Value {
@@ -778,6 +898,7 @@ impl Emitter<'_> {
                 if let Val::Flags(lazy) = self.vals[v.0 as usize] {
                     self.vals[v.0 as usize] = Val::One(self.materialize(lazy));
                 }
+                self.force(Arg::Val(v));
             }
         }
         let out = match inst.op {
@@ -788,7 +909,12 @@ impl Emitter<'_> {
                 let x = self.v(a[1]);
                 self.b.def_var(self.regs[r].expect("declared"), x);
                 self.here |= 1 << r;
-                self.dirty |= 1 << r;
+                if self.through {
+                    let t = MemFlagsData::trusted();
+                    self.b.ins().store(t, x, self.state, Self::reg_off(r));
+                } else {
+                    self.dirty |= 1 << r;
+                }
                 Val::None
             }
             Op::GetNzcv => {
@@ -810,13 +936,26 @@ impl Emitter<'_> {
                     self.b.def_var(v, x);
                 }
                 self.flags_here = true;
-                self.dirty |= FLAGS_DIRTY;
+                if self.through {
+                    let t = MemFlagsData::trusted();
+                    for (x, off) in lazy.into_iter().zip(FLAG_OFFS) {
+                        self.b.ins().store(t, x, self.ctx, off);
+                    }
+                } else {
+                    self.dirty |= FLAGS_DIRTY;
+                }
                 Val::None
             }
             Op::CondHolds => match self.vals[a[1].val().0 as usize] {
                 Val::Flags(lazy) => Val::One(self.cond_lazy(a[0].imm(), lazy)),
                 _ => Val::One(self.pure(inst.op, &a)),
             },
+            Op::AddFlags
+            | Op::SubFlags
+            | Op::AddFlags32
+            | Op::SubFlags32
+            | Op::LogicFlags
+            | Op::LogicFlags32 => Val::Deferred,
             Op::Const | Op::ConstNzcv => Val::One(self.iconst(a[0].imm())),
             Op::ConstU1 => Val::One(self.b.ins().iconst(types::I8, a[0].imm() as i64 & 1)),
             Op::Load | Op::Load128 => self.load(i, MemOp::decode(a[0].imm()), self.v(a[1])),
@@ -1095,7 +1234,7 @@ impl Emitter<'_> {
         let pc = self.iconst(self.pc);
         let sz = self.iconst(size as u64);
         let st = self.slow_call(helpers::Slow::ProbeWrite, &[addr, sz, pc]);
-        self.side_exit(st, ExitPc::Set, self.k, true, true);
+        self.stop_if(st);
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(join);
     }
@@ -1147,7 +1286,8 @@ impl Emitter<'_> {
     ) -> ir::Value {
         self.b.set_cold_block(slow);
         let (entry, ok) = self.check(i, write, addr, size);
-        if self.group_of.get(i).copied().flatten().is_none() {
+        // Quick code: a group's failed check takes the slow path.
+        if self.through || self.group_of.get(i).copied().flatten().is_none() {
             self.b.ins().brif(ok, fast, &[], slow, &[]);
             return entry;
         }
@@ -1253,7 +1393,7 @@ impl Emitter<'_> {
         let t = MemFlagsData::trusted();
         if wide {
             let st = self.slow_call(helpers::Slow::Read128, &[addr, pc]);
-            self.side_exit(st, ExitPc::Set, self.k, true, true);
+            self.stop_if(st);
             let lo = self
                 .b
                 .ins()
@@ -1272,7 +1412,7 @@ impl Emitter<'_> {
                 .b
                 .ins()
                 .load(types::I64, t, self.ctx, helpers::CTX_FAULT);
-            self.side_exit(faulted, ExitPc::Set, self.k, true, true);
+            self.stop_if(faulted);
             self.b.ins().jump(join, &[BlockArg::Value(x)]);
         }
 
@@ -1351,7 +1491,7 @@ impl Emitter<'_> {
             .b
             .ins()
             .icmp_imm_s(IntCC::Equal, st, helpers::ST_FAULT as i64);
-        self.side_exit(faulted, ExitPc::Set, self.k, true, true);
+        self.stop_if(faulted);
         // A write into code (`ctx.code_written` set): finish this
         // instruction, then leave at the next boundary.
         self.b.ins().jump(join, &[]);

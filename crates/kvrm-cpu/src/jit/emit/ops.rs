@@ -129,6 +129,7 @@ impl Emitter<'_> {
                 if let Some(c) = self.cond_of_compare(a[0].imm(), a[1]) {
                     return c;
                 }
+                self.force(a[1]);
                 let f = x(self, 1);
                 self.cond_holds(a[0].imm(), f)
             }

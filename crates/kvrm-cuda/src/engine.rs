@@ -559,6 +559,7 @@ impl CudaEngine {
         let translator = self.translator.as_ref().filter(|_| debug.is_none());
         let func = translator.and_then(|t| t.function()).unwrap_or(&self.func);
         let base = self.gpu.address(&self.arena);
+        let tb = translator.and_then(|t| t.launch_args());
         self.gpu.launch_run(
             func,
             RunArgs {
@@ -576,16 +577,13 @@ impl CudaEngine {
                 gen: self.gen,
                 progress: base + layout.progress as u64,
                 host_progress: &self.host_progress,
-                tb: translator.and_then(|t| t.launch_args()),
+                tb,
                 hot: translator.and_then(|t| t.hot_table()),
                 debug: debug.as_ref().map(|d| &d.args),
-                gate: self.warp_gate.unwrap_or(
-                    if translator.and_then(|t| t.launch_args()).is_some() {
-                        DEFAULT_WARP_GATE
-                    } else {
-                        0
-                    },
-                ),
+                // Lanes wait for each other only where blocks run.
+                gate: self
+                    .warp_gate
+                    .unwrap_or(if tb.is_some() { DEFAULT_WARP_GATE } else { 0 }),
             },
         )?;
         self.stats.launches += 1;

@@ -105,6 +105,17 @@ enum Val {
     Deferred,
 }
 
+/// Quick code's exits shared by a function's paths (`Emitter::shared_exit`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SharedExit {
+    /// Chain to the next pc.
+    Chain,
+    /// Return to the dispatcher at a pc.
+    AtPc,
+    /// A slow path's stop (the pc already set).
+    Stop,
+}
+
 struct Sigs {
     /// The slow-path trampolines, by [`helpers::Slow`].
     slow: [SigRef; 6],
@@ -697,7 +708,7 @@ impl Emitter<'_> {
         };
         match target {
             Some(p) if chain && !stop && self.through && !self.store_in_insn => {
-                let out = self.shared_exit(true);
+                let out = self.shared_exit(SharedExit::Chain);
                 self.b
                     .ins()
                     .jump(out, &[BlockArg::Value(p), BlockArg::Value(r)]);
@@ -719,7 +730,7 @@ impl Emitter<'_> {
     /// helpers are passed theirs.)
     fn ret_at(&mut self, pc: ir::Value, r: ir::Value) {
         if self.through {
-            let out = self.shared_exit(false);
+            let out = self.shared_exit(SharedExit::AtPc);
             self.b
                 .ins()
                 .jump(out, &[BlockArg::Value(pc), BlockArg::Value(r)]);
@@ -730,22 +741,25 @@ impl Emitter<'_> {
         self.ret(r);
     }
 
-    /// Quick code's shared exit that chains (`chain`) or returns at a pc;
-    /// its parameters are the pc and the budget left.
-    fn shared_exit(&mut self, chain: bool) -> ir::Block {
-        let slot = if chain {
-            &mut self.chain_exit
-        } else {
-            &mut self.pc_exit
+    /// Quick code's shared exit of `kind`, made when first used. Its
+    /// parameters: the pc and the budget left (`Chain`, `AtPc`), or the
+    /// budget left (`Stop`).
+    fn shared_exit(&mut self, kind: SharedExit) -> ir::Block {
+        let slot = match kind {
+            SharedExit::Chain => &mut self.chain_exit,
+            SharedExit::AtPc => &mut self.pc_exit,
+            SharedExit::Stop => &mut self.stop_exit,
         };
         if let Some(b) = *slot {
             return b;
         }
         let b = self.b.create_block();
         *slot = Some(b);
+        if kind != SharedExit::Stop {
+            self.b.append_block_param(b, types::I64);
+        }
         self.b.append_block_param(b, types::I64);
-        self.b.append_block_param(b, types::I64);
-        if !chain {
+        if kind != SharedExit::Chain {
             self.b.set_cold_block(b);
         }
         b
@@ -820,16 +834,7 @@ impl Emitter<'_> {
             self.side_exit(cond, ExitPc::Set, self.k, true, true);
             return;
         }
-        let out = match self.stop_exit {
-            Some(out) => out,
-            None => {
-                let out = self.b.create_block();
-                self.b.append_block_param(out, types::I64);
-                self.b.set_cold_block(out);
-                self.stop_exit = Some(out);
-                out
-            }
-        };
+        let out = self.shared_exit(SharedExit::Stop);
         let rem = self.b.use_var(self.rem);
         let left = if self.k == 0 {
             rem

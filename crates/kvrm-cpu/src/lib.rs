@@ -28,6 +28,9 @@ pub use jit::{ExecMode, JitStats};
 pub use memory::CpuMemory;
 
 const SLOTS_PER_PAGE: usize = 1024;
+/// Blocks the JIT's dispatcher lets the interpreter run in a row before
+/// it looks at the compile thread's results again.
+const MAX_INTERPRETED_RUN: u32 = 64;
 const CODE_TLB: usize = 64;
 /// `pc & !0xffc` always has bit 2 clear, so it never equals this tag (an
 /// unaligned pc in page 0 once matched the old tag 1 and ran a stale slot).
@@ -392,13 +395,13 @@ impl Cpu {
             if n >= max {
                 break StopReason::CycleLimit;
             }
-            let (k, stop) = self.run_page::<false>(max - n);
+            let (k, stopped) = self.run_page::<false>(max - n);
             n += k;
             if self.mem.has_dirty_code() {
                 self.drop_dirty_code();
             }
-            if let Some(reason) = stop {
-                break reason;
+            if stopped {
+                break self.take_stop();
             }
         };
         *retired = n;
@@ -408,23 +411,26 @@ impl Cpu {
     /// Look the code page of pc up once and hold it, then run its slots
     /// until control leaves the page, `max` instructions have retired, the
     /// guest stops, or code was modified (semantic functions never touch
-    /// the code cache); with `ONE_BLOCK`, also at the first control
-    /// transfer and right after a write into code (the JIT's dispatcher
-    /// interprets a block at a time). Returns the instructions retired.
-    pub(crate) fn run_page<const ONE_BLOCK: bool>(
-        &mut self,
-        max: u64,
-    ) -> (u64, Option<StopReason>) {
+    /// the code cache); with `ONE_BLOCK` (the JIT's dispatcher), also
+    /// right after a write into code and at a control transfer, unless the
+    /// JIT lets the block branched to run on interpreted
+    /// (`Jit::count_interpreted`, at most `MAX_INTERPRETED_RUN` in a row).
+    /// Returns the instructions retired and whether the guest stopped (the
+    /// reason is then [`Self::take_stop`]'s: a pair of scalars comes back in
+    /// registers, a `StopReason` through memory, read back at once).
+    pub(crate) fn run_page<const ONE_BLOCK: bool>(&mut self, max: u64) -> (u64, bool) {
         let mut n = 0u64;
         let mut pc = self.state.pc;
         let idx = match self.page_for(pc) {
             Ok(i) => i as usize,
-            Err(_) => return (0, Some(self.take_stop())),
+            Err(_) => return (0, true),
         };
         let Some(mut page) = self.code_pages[idx].take() else {
-            return (0, Some(StopReason::Undefined { pc, encoding: 0 }));
+            self.pending_stop = Some(StopReason::Undefined { pc, encoding: 0 });
+            return (0, true);
         };
-        let mut stop = None;
+        let mut stop = false;
+        let mut blocks = 0u32;
         while n < max {
             let i = ((pc >> 2) as usize) % SLOTS_PER_PAGE;
             let mut slot = page[i];
@@ -435,7 +441,7 @@ impl Cpu {
                         slot = s;
                     }
                     Err(_) => {
-                        stop = Some(self.take_stop());
+                        stop = true;
                         break;
                     }
                 }
@@ -456,22 +462,33 @@ impl Cpu {
                     // at ISB (which jumps to pc + 4): the architecture only
                     // guarantees that modified instructions are fetched
                     // after a context synchronisation event.
-                    if ONE_BLOCK
-                        || (target ^ pc) >> 12 != 0
-                        || target & 3 != 0
-                        || self.mem.has_dirty_code()
-                    {
+                    if (target ^ pc) >> 12 != 0 || target & 3 != 0 || self.mem.has_dirty_code() {
                         break;
+                    }
+                    // The JIT's dispatcher: go on with a block that stays
+                    // interpreted (counted as the dispatcher counts it), a
+                    // bounded number of times so that it soon sees code the
+                    // compile thread finished.
+                    if ONE_BLOCK {
+                        blocks += 1;
+                        if blocks > MAX_INTERPRETED_RUN
+                            || !self
+                                .jit
+                                .as_mut()
+                                .is_some_and(|j| j.count_interpreted(target))
+                        {
+                            break;
+                        }
                     }
                     pc = target;
                 }
                 Flow::StopRetired => {
                     n += 1;
-                    stop = Some(self.take_stop());
+                    stop = true;
                     break;
                 }
                 Flow::Stop => {
-                    stop = Some(self.take_stop());
+                    stop = true;
                     break;
                 }
             }

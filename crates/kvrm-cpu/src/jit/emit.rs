@@ -232,6 +232,9 @@ struct Emitter<'a> {
     /// The instruction being emitted stores to memory: before the next one
     /// (or a chained exit) the block checks `JitCtx::code_written`.
     store_in_insn: bool,
+    /// The instruction being emitted has changed the state or memory
+    /// already (see [`Emitter::misses_exit`]).
+    insn_effects: bool,
     /// The space has a window (`JitCtx::flat_addend`): loads and stores
     /// check the entries' flat tags and add the window's addend.
     flat: bool,
@@ -435,6 +438,7 @@ pub fn translate(
         counter,
         here: 0,
         store_in_insn: false,
+        insn_effects: false,
         flat,
         flags_here: false,
         groups: Vec::new(),
@@ -452,6 +456,7 @@ pub fn translate(
         e.k = 0;
         e.pc = blk.start;
         e.store_in_insn = false;
+        e.insn_effects = false;
         e.dirty = dirty_in[bi];
         e.flags_here = false;
         // Only in a window: there every page keeps its host address while
@@ -477,10 +482,12 @@ pub fn translate(
                 }
                 first = false;
                 e.pc = inst.args[0].imm();
+                e.insn_effects = false;
                 e.mark();
                 continue;
             }
             e.emit(i, inst);
+            e.insn_effects |= !changes_nothing(inst.op);
         }
     }
     if let Some(out) = e.chain_exit {
@@ -505,6 +512,65 @@ pub fn translate(
     e.b.seal_all_blocks();
     e.b.finalize(frontend);
     e.fallbacks
+}
+
+/// `op` changes neither the guest state nor memory (a guest instruction
+/// can still be started again after it).
+fn changes_nothing(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        Mark | Nop
+            | GetReg
+            | GetNzcv
+            | GetSys
+            | GetVec
+            | Const
+            | ConstU1
+            | ConstNzcv
+            | Add
+            | Sub
+            | Mul
+            | UMulH
+            | SMulH
+            | UDiv
+            | SDiv
+            | And
+            | Or
+            | Xor
+            | Not
+            | Shl
+            | Lshr
+            | Ashr
+            | Ror
+            | Ror32
+            | Clz
+            | Rbit
+            | Rev
+            | Zext8
+            | Zext16
+            | Zext32
+            | Sext8
+            | Sext16
+            | Sext32
+            | Eq
+            | Ne
+            | Select
+            | AddFlags
+            | SubFlags
+            | AddFlags32
+            | SubFlags32
+            | LogicFlags
+            | LogicFlags32
+            | CondHolds
+            | SelectNzcv
+            | Load
+            | Load128
+            | Lo128
+            | Hi128
+            | Pack128
+            | ProbeWrite
+    )
 }
 
 /// The registers `blk` may read before writing them (before its first
@@ -1271,7 +1337,20 @@ impl Emitter<'_> {
         let MemGroup { base, lo, len, .. } = self.groups[g];
         let base = self.v(Arg::Val(base));
         let first = self.b.ins().iadd_imm_s(base, lo);
-        let done = self.tlb(write, first, len);
+        let done = if self.through && self.flat && len > 1 {
+            // In a window the host address does not depend on the entry, so
+            // a group whose bytes straddle two pages (a stack frame often
+            // does) passes when both pages' entries hit: quick code then
+            // does not leave for every access of the group. (Optimized
+            // code checks such an access on its own instead: the second
+            // lookup would cost every group.)
+            let (entry, first_ok) = self.tlb(write, first, 1);
+            let last = self.b.ins().iadd_imm_s(first, len as i64 - 1);
+            let (_, last_ok) = self.tlb(write, last, 1);
+            (entry, self.b.ins().band(first_ok, last_ok))
+        } else {
+            self.tlb(write, first, len)
+        };
         self.groups[g].check = Some(done);
         done
     }
@@ -1357,39 +1436,91 @@ impl Emitter<'_> {
         self.b.ins().iadd(addend, addr)
     }
 
-    fn load(&mut self, i: usize, m: MemOp, addr: ir::Value) -> Val {
+    /// Quick code, when an access misses its check: leave to the
+    /// dispatcher at this instruction (the state is exact, nothing of the
+    /// instruction has happened), which interprets it, filling the TLB,
+    /// instead of calling a slow path. Far fewer Cranelift blocks and
+    /// instructions to compile. Not at the region's first instruction
+    /// (the dispatcher would enter the region there again, no further on)
+    /// nor after the instruction changed something (its second store).
+    fn misses_exit(&self) -> bool {
+        self.through && (self.bi, self.k) != (0, 0) && !self.insn_effects
+    }
+
+    /// Continue here if `ok`, else leave at this instruction (see
+    /// [`Self::misses_exit`]).
+    fn exit_unless(&mut self, ok: ir::Value) {
+        let out = self.shared_exit(SharedExit::AtPc);
+        let pc = self.iconst(self.pc);
+        let rem = self.b.use_var(self.rem);
+        let left = if self.k == 0 {
+            rem
+        } else {
+            self.b.ins().iadd_imm_s(rem, -i64::from(self.k))
+        };
+        let cont = self.b.create_block();
+        self.b.ins().brif(
+            ok,
+            cont,
+            &[],
+            out,
+            &[BlockArg::Value(pc), BlockArg::Value(left)],
+        );
+        self.b.switch_to_block(cont);
+    }
+
+    /// The fast path of a load: (value, high half of a 16-byte load).
+    fn load_fast(&mut self, entry: ir::Value, addr: ir::Value, size: u8) -> (ir::Value, ir::Value) {
         let guest = MemFlagsData::new().with_notrap();
+        let p = self.host_addr(entry, addr);
+        if size == 16 {
+            let lo = self.b.ins().load(types::I64, guest, p, 0);
+            let hi = self.b.ins().load(types::I64, guest, p, 8);
+            return (lo, hi);
+        }
+        let ty = match size {
+            1 => types::I8,
+            2 => types::I16,
+            4 => types::I32,
+            _ => types::I64,
+        };
+        let x = self.b.ins().load(ty, guest, p, 0);
+        let x = if ty == types::I64 {
+            x
+        } else {
+            self.b.ins().uextend(types::I64, x)
+        };
+        (x, x)
+    }
+
+    fn load(&mut self, i: usize, m: MemOp, addr: ir::Value) -> Val {
+        let wide = m.size == 16;
+        if self.misses_exit() {
+            let (entry, ok) = self.check(i, false, addr, m.size);
+            self.exit_unless(ok);
+            let (x, hi) = self.load_fast(entry, addr, m.size);
+            return if wide {
+                Val::Two(x, hi)
+            } else {
+                Val::One(self.extend(x, m))
+            };
+        }
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.append_block_param(join, types::I64);
-        let wide = m.size == 16;
         if wide {
             self.b.append_block_param(join, types::I64);
         }
         let entry = self.branch_checked(i, false, addr, m.size, fast, slow);
 
         self.b.switch_to_block(fast);
-        let p = self.host_addr(entry, addr);
+        let (x, hi) = self.load_fast(entry, addr, m.size);
         if wide {
-            let lo = self.b.ins().load(types::I64, guest, p, 0);
-            let hi = self.b.ins().load(types::I64, guest, p, 8);
             self.b
                 .ins()
-                .jump(join, &[BlockArg::Value(lo), BlockArg::Value(hi)]);
+                .jump(join, &[BlockArg::Value(x), BlockArg::Value(hi)]);
         } else {
-            let ty = match m.size {
-                1 => types::I8,
-                2 => types::I16,
-                4 => types::I32,
-                _ => types::I64,
-            };
-            let x = self.b.ins().load(ty, guest, p, 0);
-            let x = if ty == types::I64 {
-                x
-            } else {
-                self.b.ins().uextend(types::I64, x)
-            };
             self.b.ins().jump(join, &[BlockArg::Value(x)]);
         }
 
@@ -1426,16 +1557,20 @@ impl Emitter<'_> {
         if wide {
             return Val::Two(params[0], params[1]);
         }
-        let x = params[0];
+        Val::One(self.extend(params[0], m))
+    }
+
+    /// A loaded value `x` (zero-extended) extended as `m` says.
+    fn extend(&mut self, x: ir::Value, m: MemOp) -> ir::Value {
         let bits = m.size as u32 * 8;
-        Val::One(match m.extend {
+        match m.extend {
             Extend::Zero => x,
             Extend::Sign64 => self.sext(x, bits),
             Extend::Sign32 => {
                 let s = self.sext(x, bits);
                 self.zext32(s)
             }
-        })
+        }
     }
 
     /// The low 32 bits of `x`, zero-extended: a 32-bit move on the host
@@ -1453,17 +1588,18 @@ impl Emitter<'_> {
         self.b.ins().sshr_imm_s(s, 64 - bits as i64)
     }
 
-    fn store(&mut self, i: usize, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
-        self.store_in_insn = true;
+    /// The fast path of a store.
+    fn store_fast(
+        &mut self,
+        entry: ir::Value,
+        addr: ir::Value,
+        size: u8,
+        x: ir::Value,
+        hi: Option<ir::Value>,
+    ) {
         let guest = MemFlagsData::new().with_notrap();
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let entry = self.branch_checked(i, true, addr, m.size, fast, slow);
-
-        self.b.switch_to_block(fast);
         let p = self.host_addr(entry, addr);
-        match (m.size, hi) {
+        match (size, hi) {
             (16, Some(hi)) => {
                 self.b.ins().store(guest, x, p, 0);
                 self.b.ins().store(guest, hi, p, 8);
@@ -1481,6 +1617,25 @@ impl Emitter<'_> {
                 self.b.ins().store(guest, n, p, 0);
             }
         }
+    }
+
+    fn store(&mut self, i: usize, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
+        if self.misses_exit() {
+            // The write TLB never holds a page of code, so this store
+            // cannot write code: no `code_written` check follows.
+            let (entry, ok) = self.check(i, true, addr, m.size);
+            self.exit_unless(ok);
+            self.store_fast(entry, addr, m.size, x, hi);
+            return;
+        }
+        self.store_in_insn = true;
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let entry = self.branch_checked(i, true, addr, m.size, fast, slow);
+
+        self.b.switch_to_block(fast);
+        self.store_fast(entry, addr, m.size, x, hi);
         self.b.ins().jump(join, &[]);
 
         self.b.switch_to_block(slow);

@@ -148,6 +148,16 @@ unsafe fn parts<'a>(ctx: *mut JitCtx) -> (&'a mut JitCtx, &'a mut Cpu) {
     (ctx, cpu)
 }
 
+/// `parts` for the memory slow paths, which are counted.
+unsafe fn slow_parts<'a>(ctx: *mut JitCtx) -> (&'a mut JitCtx, &'a mut Cpu) {
+    // SAFETY: as `parts`, which the caller's contract covers.
+    let (ctx, cpu) = unsafe { parts(ctx) };
+    if let Some(j) = cpu.jit.as_mut() {
+        j.stats.memory_slow_paths += 1;
+    }
+    (ctx, cpu)
+}
+
 fn fault(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, f: MemFault) {
     cpu.state.pc = pc;
     cpu.fault(f);
@@ -190,7 +200,7 @@ pub fn pc_size(pc: u64, size: u8) -> u64 {
 /// and set `ctx.fault`.
 pub extern "C" fn read(ctx: *mut JitCtx, addr: u64, pc_size: u64) -> u64 {
     // SAFETY: called only by compiled blocks with their context.
-    let (ctx, cpu) = unsafe { parts(ctx) };
+    let (ctx, cpu) = unsafe { slow_parts(ctx) };
     let (pc, size) = (pc_size & !3, 1u32 << (pc_size & 3));
     match cpu.mem.read_sized(addr, size) {
         Ok(v) => v,
@@ -204,7 +214,7 @@ pub extern "C" fn read(ctx: *mut JitCtx, addr: u64, pc_size: u64) -> u64 {
 /// Read 16 bytes into `ctx.scratch`.
 pub extern "C" fn read128(ctx: *mut JitCtx, addr: u64, pc: u64) -> u64 {
     // SAFETY: as `read`.
-    let (ctx, cpu) = unsafe { parts(ctx) };
+    let (ctx, cpu) = unsafe { slow_parts(ctx) };
     match cpu.mem.read_u128(addr) {
         Ok(v) => {
             ctx.scratch = [v as u64, (v >> 64) as u64];
@@ -234,7 +244,7 @@ fn store_status(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, r: Result<(), MemFault
 /// Write the low `1 << (pc_size & 3)` bytes of `value`.
 pub extern "C" fn write(ctx: *mut JitCtx, addr: u64, value: u64, pc_size: u64) -> u64 {
     // SAFETY: as `read`.
-    let (ctx, cpu) = unsafe { parts(ctx) };
+    let (ctx, cpu) = unsafe { slow_parts(ctx) };
     let (pc, size) = (pc_size & !3, 1u32 << (pc_size & 3));
     let r = cpu.mem.write_sized(addr, size, value);
     store_status(ctx, cpu, pc, r)
@@ -243,7 +253,7 @@ pub extern "C" fn write(ctx: *mut JitCtx, addr: u64, value: u64, pc_size: u64) -
 /// Write 16 bytes (one access: a fault writes nothing).
 pub extern "C" fn write128(ctx: *mut JitCtx, addr: u64, lo: u64, hi: u64, pc: u64) -> u64 {
     // SAFETY: as `read`.
-    let (ctx, cpu) = unsafe { parts(ctx) };
+    let (ctx, cpu) = unsafe { slow_parts(ctx) };
     let r = cpu
         .mem
         .write_u128(addr, (lo as u128) | ((hi as u128) << 64));
@@ -289,7 +299,7 @@ fn run_fallback(cpu: &mut Cpu, info: &FallbackInfo) -> u64 {
 /// Probe a write of `size` bytes (all-or-nothing multi-access stores).
 pub extern "C" fn probe_write(ctx: *mut JitCtx, addr: u64, size: u64, pc: u64) -> u64 {
     // SAFETY: as `read`.
-    let (ctx, cpu) = unsafe { parts(ctx) };
+    let (ctx, cpu) = unsafe { slow_parts(ctx) };
     match cpu.mem.check_write(addr, size) {
         Ok(()) => ST_OK,
         Err(f) => {

@@ -121,6 +121,9 @@ pub struct JitStats {
     pub blocks_invalidated: u64,
     /// Regions compiled again optimized after running quick code.
     pub blocks_upgraded: u64,
+    /// Loads and stores of compiled code that took the slow path (a TLB
+    /// miss, a page of code, a fault).
+    pub memory_slow_paths: u64,
 }
 
 impl JitStats {
@@ -136,6 +139,7 @@ impl JitStats {
         self.insns_interpreted += other.insns_interpreted;
         self.blocks_invalidated += other.blocks_invalidated;
         self.blocks_upgraded += other.blocks_upgraded;
+        self.memory_slow_paths += other.memory_slow_paths;
     }
 
     /// The counters as `--stats` prints them (name, value).
@@ -158,6 +162,10 @@ impl JitStats {
             ),
             ("jit blocks invalidated", self.blocks_invalidated),
             ("jit blocks recompiled optimized", self.blocks_upgraded),
+            (
+                "jit loads and stores through the slow path",
+                self.memory_slow_paths,
+            ),
         ]
     }
 
@@ -243,10 +251,28 @@ const NOT_COMPILED: u64 = u64::MAX;
 /// just looked up instead of in a hash map. Above any budget too.
 const HEAT_CACHED: u64 = 1 << 63;
 
+/// The length of a front entry for a pc whose region waits for the compile
+/// thread (or that is never compiled): its low 32 bits count executions not
+/// yet added to the region's shared count (`Jit::queued_heat`), so that
+/// the dispatcher counts a waiting block without two hash lookups. Above
+/// any budget too.
+const QUEUED_CACHED: u64 = 0xc000_0000 << 32;
+
+/// Executions a [`QUEUED_CACHED`] entry counts before adding them to the
+/// region's shared count (which only orders the compile thread's queue).
+const QUEUED_FLUSH: u32 = 64;
+
 /// The count a front entry keeps (see [`HEAT_CACHED`]).
 #[inline(always)]
 fn cached_heat(e: &Entry) -> Option<u32> {
     (e.code.is_none() && e.len >> 32 == HEAT_CACHED >> 32).then_some(e.len as u32)
+}
+
+/// The executions a front entry of a waiting block keeps (see
+/// [`QUEUED_CACHED`]).
+#[inline(always)]
+fn cached_queued(e: &Entry) -> Option<u32> {
+    (e.code.is_none() && e.len >> 32 == QUEUED_CACHED >> 32).then_some(e.len as u32)
 }
 
 /// The empty entry of slot `i`: its pc maps to another slot, so no lookup in
@@ -611,6 +637,20 @@ impl Jit {
         if let Some(h) = cached_heat(&old) {
             self.heat.insert(old.pc, h);
         }
+        if let Some(n) = cached_queued(&old) {
+            self.add_queued_heat(old.pc, n);
+        }
+    }
+
+    /// Add `n` executions to the shared count of the region `pc` waits for.
+    fn add_queued_heat(&self, pc: u64, n: u32) {
+        if let Some(c) = self.queued_heat.get(&pc) {
+            // Only this thread writes it: no locked add.
+            c.store(
+                c.load(Ordering::Relaxed).saturating_add(n),
+                Ordering::Relaxed,
+            );
+        }
     }
 
     /// Set the heat of `pc` (dropping a count its front slot keeps).
@@ -620,7 +660,8 @@ impl Jit {
             None => self.heat.remove(&pc),
         };
         let i = Self::slot(pc);
-        if self.front[i].pc == pc && cached_heat(&self.front[i]).is_some() {
+        let e = &self.front[i];
+        if e.pc == pc && (cached_heat(e).is_some() || cached_queued(e).is_some()) {
             self.front[i].len = NOT_COMPILED;
         }
     }
@@ -650,14 +691,25 @@ impl Jit {
                 self.heat.insert(pc, h);
                 return true;
             }
+            if let Some(n) = cached_queued(e) {
+                let n = n + 1;
+                if n < QUEUED_FLUSH {
+                    e.len = QUEUED_CACHED | u64::from(n);
+                } else {
+                    e.len = QUEUED_CACHED;
+                    self.add_queued_heat(pc, n);
+                }
+                return false;
+            }
         }
         let h = self.heat.entry(pc).or_insert(0);
         if *h >= QUEUED {
             // Being compiled (counted, for the compile thread's order),
-            // or could not be.
-            if let Some(c) = self.queued_heat.get(&pc) {
-                // Only this thread writes it: no locked add.
-                c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            // or could not be: counted in the front slot from now on.
+            self.add_queued_heat(pc, 1);
+            let e = &mut self.front[i];
+            if e.pc == pc && e.code.is_none() {
+                e.len = QUEUED_CACHED;
             }
             return false;
         }
@@ -671,6 +723,32 @@ impl Jit {
             e.len = HEAT_CACHED | u64::from(h);
         }
         false
+    }
+
+    /// The interpreter reached the block at `pc` by a branch: count it as
+    /// the dispatcher would and say whether the interpreter may run it on
+    /// (true: no compiled code, not hot now, and its count kept in its
+    /// front slot), without going back to the dispatcher. Anything else
+    /// (compiled, just hot, a count to flush, a slot not filled) is left to
+    /// the dispatcher.
+    #[inline(always)]
+    pub(crate) fn count_interpreted(&mut self, pc: u64) -> bool {
+        let e = &mut self.front[Self::slot(pc)];
+        if e.pc != pc || e.code.is_some() {
+            return false;
+        }
+        let n = e.len as u32 + 1;
+        let tag = e.len & !u64::from(u32::MAX);
+        let keep = match tag {
+            HEAT_CACHED => n <= self.threshold,
+            QUEUED_CACHED => n < QUEUED_FLUSH,
+            _ => false,
+        };
+        if keep {
+            e.len = tag | u64::from(n);
+            self.stats.blocks_interpreted += 1;
+        }
+        keep
     }
 
     /// Whether the block at `pc` ran often enough to be compiled into the
@@ -969,6 +1047,12 @@ impl Jit {
         child.compiler = self.compiler.clone();
         child.background = self.background;
         child.front.copy_from_slice(&self.front[..]);
+        // The child's blocks of regions still queued here count again.
+        for e in child.front.iter_mut() {
+            if cached_queued(e).is_some() {
+                e.len = NOT_COMPILED;
+            }
+        }
         child.blocks = self
             .blocks
             .iter()

@@ -41,12 +41,12 @@ impl Cpu {
                 }
             }
             let Some(jit) = self.jit.as_mut() else {
-                let (k, stop) = self.interpret_block(left);
+                let (k, stopped) = self.interpret_block(left);
                 n += k;
-                match stop {
-                    Some(s) => break s,
-                    None => continue,
+                if stopped {
+                    break self.take_stop();
                 }
+                continue;
             };
             let mut entry = jit.lookup(pc);
             if entry.is_none() && jit.is_hot(pc) {
@@ -59,13 +59,13 @@ impl Cpu {
                     stop
                 }
                 _ => {
-                    let (k, stop) = self.interpret_block(left);
+                    let (k, stopped) = self.interpret_block(left);
                     if let Some(j) = self.jit.as_mut() {
                         j.stats.blocks_interpreted += 1;
                         j.stats.insns_interpreted += k;
                     }
                     n += k;
-                    stop
+                    stopped.then(|| self.take_stop())
                 }
             };
             if self.mem.has_dirty_code() {
@@ -188,9 +188,11 @@ impl Cpu {
         (done, None)
     }
 
-    /// Interpret from pc to the next control transfer, page end, write into
-    /// code, stop, or `max` instructions.
-    fn interpret_block(&mut self, max: u64) -> (u64, Option<StopReason>) {
+    /// Interpret from pc to the next control transfer (or further, see
+    /// `run_page`), page end, write into code, stop, or `max` instructions.
+    /// Returns the instructions retired and whether the guest stopped (see
+    /// `take_stop`).
+    fn interpret_block(&mut self, max: u64) -> (u64, bool) {
         let profile = self.jit.as_ref().is_some_and(|j| j.profile.is_some());
         if !profile {
             return self.run_page::<true>(max);
@@ -208,12 +210,12 @@ impl Cpu {
                         break;
                     }
                 }
-                Flow::Jump => return (k + 1, None),
-                Flow::StopRetired => return (k + 1, Some(self.take_stop())),
-                Flow::Stop => return (k, Some(self.take_stop())),
+                Flow::Jump => return (k + 1, false),
+                Flow::StopRetired => return (k + 1, true),
+                Flow::Stop => return (k, true),
             }
         }
-        (k, None)
+        (k, false)
     }
 }
 

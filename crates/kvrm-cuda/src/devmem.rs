@@ -688,12 +688,17 @@ impl DevSpace {
     /// was unmapped and mapped again starts without a frame (the device
     /// zero-fills on first touch), as do all-zero pages. Newly allocated
     /// frames are consecutive, so a load of many pages is a few large copies.
+    /// `stale`: the space's page source and the gather kernel, to read the
+    /// stale pages among those to upload in one copy first (a page
+    /// released and mapped again as far as the bounded release log knows,
+    /// say); without it they are read one by one.
     pub fn sync_before(
         this: &mut Option<DevSpace>,
         gpu: &Gpu,
         pool: &mut FramePool,
         space: &mut AddressSpace,
         extra: Vec<u64>,
+        stale: Option<(&CudaFunction, &DevicePages)>,
         traffic: &mut Traffic,
     ) -> Result<(), CudaError> {
         let mut dirty = space.take_host_dirty();
@@ -739,6 +744,11 @@ impl DevSpace {
         traffic.build_time += t0.elapsed();
         dirty.sort_unstable();
         dirty.dedup();
+        if let Some((gather, source)) = stale {
+            // (Frames released above still hold their pages: nothing is
+            // written to the pool before the uploads below.)
+            bring_in_pages(gpu, pool, gather, source, space, &dirty, traffic)?;
+        }
         let uploads = d.place_pages(gpu, pool, space, dirty)?;
         d.upload_table(gpu, traffic)?;
         upload_frames(gpu, pool, uploads, traffic)
@@ -994,6 +1004,38 @@ pub fn read_frames(
     let mut host = Vec::new();
     fetch_frames(gpu, pool, gather, frames, &mut host)?;
     Ok(host)
+}
+
+/// Read the stale ones among `pages` of `space` (whose page source is
+/// `source`) from the device in one gathered copy, instead of one round
+/// trip each when the host touches them.
+pub fn bring_in_pages(
+    gpu: &Gpu,
+    pool: &mut FramePool,
+    gather: &CudaFunction,
+    source: &DevicePages,
+    space: &mut AddressSpace,
+    pages: &[u64],
+    traffic: &mut Traffic,
+) -> Result<(), CudaError> {
+    let items: Vec<(u64, u32)> = pages
+        .iter()
+        .filter(|&&p| space.is_stale(p))
+        .filter_map(|&p| source.frame_of(p).map(|f| (p, f)))
+        .collect();
+    if items.is_empty() {
+        return Ok(());
+    }
+    let frames: Vec<u32> = items.iter().map(|&(_, f)| f).collect();
+    let bytes = read_frames(gpu, pool, gather, &frames)?;
+    for (&(page, _), chunk) in items.iter().zip(bytes.chunks_exact(PAGE_SIZE as usize)) {
+        if let Ok(frame) = chunk.try_into() {
+            space.supply_stale(page, frame);
+        }
+    }
+    traffic.pages_down += items.len() as u64;
+    traffic.pages_brought_in += items.len() as u64;
+    Ok(())
 }
 
 /// Copy device pages into the host spaces, as `(space index, page,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice};
 use kvrm_cpu::Cpu;
-use kvrm_isa::space::{Frame, PageSource, PAGE_SIZE};
+use kvrm_isa::space::PageSource;
 use kvrm_isa::table::CLASSES;
 use kvrm_isa::{
     decode_a64, reg_writes, table, Access, AddressSpace, CpuState, Engine, FaultKind, MachineId,
@@ -791,28 +791,20 @@ impl CudaEngine {
         let slot = self.spaces[space.0 as usize]
             .as_mut()
             .expect("kvrm: no such address space");
-        let Some(source) = slot.lazy_source() else {
+        if slot.lazy_source().is_none() {
             return Ok(()); // nothing stale here is the engine's
-        };
-        let pages: Vec<(u64, u32)> = slot
-            .cpu
-            .mem
-            .stale_pages()
-            .into_iter()
-            .filter_map(|p| source.frame_of(p).map(|f| (p, f)))
-            .collect();
-        if pages.is_empty() {
-            return Ok(());
         }
-        let frames: Vec<u32> = pages.iter().map(|&(_, f)| f).collect();
-        let bytes = devmem::read_frames(&self.gpu, &mut self.pool, &self.gather, &frames)?;
-        for (&(page, _), chunk) in pages.iter().zip(bytes.chunks_exact(PAGE_SIZE as usize)) {
-            let frame: &Frame = chunk.try_into().expect("chunks of a page");
-            slot.cpu.mem.supply_stale(page, frame);
-        }
-        self.traffic.pages_down += pages.len() as u64;
-        self.traffic.pages_brought_in += pages.len() as u64;
-        Ok(())
+        let source = slot.source.clone();
+        let pages = slot.cpu.mem.stale_pages();
+        devmem::bring_in_pages(
+            &self.gpu,
+            &mut self.pool,
+            &self.gather,
+            &source,
+            &mut slot.cpu.mem,
+            &pages,
+            &mut self.traffic,
+        )
     }
 
     fn try_run(

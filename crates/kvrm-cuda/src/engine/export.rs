@@ -152,6 +152,7 @@ impl CudaEngine {
             .expect("kvrm: no such address space");
         // A space replaced wholesale (`space_mut`) lost the source.
         slot.install_source();
+        let source = slot.lazy_source().map(|_| slot.source.clone());
         let extra = std::mem::take(&mut slot.extra_dirty);
         DevSpace::sync_before(
             &mut slot.dev,
@@ -159,6 +160,7 @@ impl CudaEngine {
             &mut self.pool,
             &mut slot.cpu.mem,
             extra,
+            source.as_deref().map(|s| (&self.gather, s)),
             &mut self.traffic,
         )
     }

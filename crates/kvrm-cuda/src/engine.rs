@@ -68,9 +68,11 @@ impl SpaceSlot {
         (installed && mem.contiguous().is_none()).then_some(&*self.source)
     }
 
-    /// Give the space the engine's page source, if it can take one.
-    fn install_source(&mut self) {
-        if self.cpu.mem.contiguous().is_none() && self.lazy_source().is_none() {
+    /// Give the space the engine's page source, if it can take one and
+    /// downloads are `lazy` (else every written page comes home after
+    /// each launch).
+    fn install_source(&mut self, lazy: bool) {
+        if lazy && self.cpu.mem.contiguous().is_none() && self.lazy_source().is_none() {
             let source: Arc<dyn PageSource> = self.source.clone();
             self.cpu.mem.set_page_source(Some(source));
         }
@@ -178,6 +180,10 @@ pub struct CudaEngine {
     /// The warp gate's age bound (`kernels/run.cu`; 0: off) for every
     /// launch, or `None`: [`DEFAULT_WARP_GATE`] where blocks are translated.
     warp_gate: Option<u32>,
+    /// Pages launches wrote stay on the device until the host touches
+    /// them (`page_source.rs`); `KVRM_CUDA_EAGER_DOWNLOADS=1` downloads
+    /// them all after each launch instead, for comparison.
+    lazy_downloads: bool,
 }
 
 /// How many turns a lane of a diverged warp waits at a block boundary for
@@ -343,6 +349,7 @@ impl CudaEngine {
             warp_gate: std::env::var("KVRM_CUDA_WARP_GATE")
                 .ok()
                 .and_then(|v| v.parse().ok()),
+            lazy_downloads: std::env::var("KVRM_CUDA_EAGER_DOWNLOADS").as_deref() != Ok("1"),
         })
     }
 
@@ -1041,7 +1048,7 @@ impl Engine for CudaEngine {
             users: 0,
             source: Arc::new(DevicePages::new(self.pool.memory.clone())),
         };
-        slot.install_source();
+        slot.install_source(self.lazy_downloads);
         SpaceId(slot_take(&mut self.spaces, &mut self.free_spaces, slot))
     }
 

@@ -151,7 +151,7 @@ impl CudaEngine {
             .as_mut()
             .expect("kvrm: no such address space");
         // A space replaced wholesale (`space_mut`) lost the source.
-        slot.install_source();
+        slot.install_source(self.lazy_downloads);
         let source = slot.lazy_source().map(|_| slot.source.clone());
         let extra = std::mem::take(&mut slot.extra_dirty);
         DevSpace::sync_before(

@@ -1070,17 +1070,25 @@ impl Engine for CudaEngine {
         if let Some(t) = self.translator.as_mut() {
             t.forget_space(space.0);
         }
+        let stale = slot.lazy_source().is_some() && !slot.cpu.mem.stale_pages().is_empty();
         if let Some(d) = slot.dev.as_ref() {
             let frames: Vec<u32> = d.frames().collect();
-            match slot.lazy_source() {
-                // Pages left on the device stay readable through the space's
-                // source: its frames are reused only once the space is
-                // dropped (most callers drop it at once).
-                Some(source) if !slot.cpu.mem.stale_pages().is_empty() => source.lease(frames),
-                _ => self.pool.release(frames),
+            if stale {
+                // Pages left on the device stay readable through the
+                // space's source: its frames are reused only once the space
+                // is dropped (most callers drop it at once).
+                slot.source.lease(frames);
+            } else {
+                self.pool.release(frames);
             }
         }
-        Some(slot.cpu.mem.into_space())
+        let mut mem = slot.cpu.mem.into_space();
+        if !stale {
+            // Nothing to read from the device: the space leaves without the
+            // source (a space with one gets no window on the CPU backend).
+            mem.set_page_source(None);
+        }
+        Some(mem)
     }
 
     fn space(&self, space: SpaceId) -> &AddressSpace {

@@ -10,9 +10,16 @@
 //!   are written and only those go up ([`PageTable`]);
 //! - during a launch, the device claims frames for first-touched pages and
 //!   logs every page it writes (once per launch, `PageEvent`);
-//! - after a launch, exactly the logged pages are downloaded.
+//! - after a launch, claims update the table mirrors, and the logged pages
+//!   are marked stale in the host space instead of downloaded: the space
+//!   reads one from the device ([`crate::page_source`]) only when the host
+//!   touches it. Pages others must see at once are still downloaded: those
+//!   of MAP_SHARED mappings (other processes, the host file) and every page
+//!   of a space whose memory the host views in place (a contiguous
+//!   backing) or that lacks the engine's page source.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_isa::space::{page_of, Region, PAGE_SHIFT, PAGE_SIZE};
@@ -21,6 +28,7 @@ use kvrm_isa::{Access, AddressSpace, CpuState, Perms};
 use crate::driver::Gpu;
 use crate::error::CudaError;
 use crate::layout::{page_hash, PageEvent, Pte, SpaceDev, NO_FRAME};
+use crate::page_source::{DevicePages, PoolMemory};
 
 /// Pages a space may map before the device table refuses it (64 GiB).
 const MAX_MAPPED_PAGES: u64 = 1 << 24;
@@ -38,7 +46,8 @@ pub struct DevSpace {
 
 /// The frame pool and its allocation counter.
 pub struct FramePool {
-    pub frames: CudaSlice<u8>,
+    /// The device allocation, shared with the spaces' page sources.
+    pub memory: Arc<PoolMemory>,
     pub cap: u32,
     /// First unused frame (the device continues from here).
     pub next: u32,
@@ -74,7 +83,9 @@ pub struct FramePool {
 impl FramePool {
     pub fn new(gpu: &Gpu, cap: u32) -> Result<Self, CudaError> {
         Ok(FramePool {
-            frames: gpu.zeros(cap as usize * PAGE_SIZE as usize)?,
+            memory: Arc::new(PoolMemory::new(
+                gpu.zeros(cap as usize * PAGE_SIZE as usize)?,
+            )),
             cap,
             next: 0,
             grows: 0,
@@ -100,8 +111,12 @@ impl FramePool {
         }
         let mut frames = gpu.zeros::<u8>(cap as usize * PAGE_SIZE as usize)?;
         let used = self.next.min(self.cap) as usize * PAGE_SIZE as usize;
-        gpu.copy(&self.frames, &mut frames, used)?;
-        let old = std::mem::replace(&mut self.frames, frames);
+        // Swapped under the lock: page sources read the new allocation from
+        // now on (same stream: after the copy).
+        let mut current = self.memory.lock();
+        gpu.copy(&current, &mut frames, used)?;
+        let old = std::mem::replace(&mut *current, frames);
+        drop(current);
         if self.exported {
             self.retired.push(old);
         }
@@ -246,7 +261,14 @@ fn content_hash(bytes: &[u8]) -> u64 {
 #[derive(Default, Clone, Copy)]
 pub struct Traffic {
     pub pages_up: u64,
+    /// Pages downloaded after launches and in batches (a space's stale
+    /// pages before a fork, an asynchronous run, an export); the page
+    /// sources count their own reads ([`PoolMemory::pages_read`]).
     pub pages_down: u64,
+    /// ... of them stale pages brought in in batches.
+    pub pages_brought_in: u64,
+    /// Pages launches wrote that were left on the device (marked stale).
+    pub pages_stale: u64,
     /// Tables built from scratch (a space's first launch).
     pub table_builds: u64,
     /// Tables brought up to date with changed mappings, in place.
@@ -666,12 +688,17 @@ impl DevSpace {
     /// was unmapped and mapped again starts without a frame (the device
     /// zero-fills on first touch), as do all-zero pages. Newly allocated
     /// frames are consecutive, so a load of many pages is a few large copies.
+    /// `stale`: the space's page source and the gather kernel, to read the
+    /// stale pages among those to upload in one copy first (a page
+    /// released and mapped again as far as the bounded release log knows,
+    /// say); without it they are read one by one.
     pub fn sync_before(
         this: &mut Option<DevSpace>,
         gpu: &Gpu,
         pool: &mut FramePool,
         space: &mut AddressSpace,
         extra: Vec<u64>,
+        stale: Option<(&CudaFunction, &DevicePages)>,
         traffic: &mut Traffic,
     ) -> Result<(), CudaError> {
         let mut dirty = space.take_host_dirty();
@@ -717,6 +744,11 @@ impl DevSpace {
         traffic.build_time += t0.elapsed();
         dirty.sort_unstable();
         dirty.dedup();
+        if let Some((gather, source)) = stale {
+            // (Frames released above still hold their pages: nothing is
+            // written to the pool before the uploads below.)
+            bring_in_pages(gpu, pool, gather, source, space, &dirty, traffic)?;
+        }
         let uploads = d.place_pages(gpu, pool, space, dirty)?;
         d.upload_table(gpu, traffic)?;
         upload_frames(gpu, pool, uploads, traffic)
@@ -849,7 +881,11 @@ impl DevSpace {
                 }
             }
         }
-        gpu.write(&mut pool.frames, base as usize * PAGE_SIZE as usize, &image)?;
+        gpu.write(
+            &mut pool.memory.lock(),
+            base as usize * PAGE_SIZE as usize,
+            &image,
+        )?;
         traffic.pages_up += n as u64;
         for (i, &(page, s)) in pages.iter().enumerate() {
             self.host.set(page, base + i as u32, s.perms);
@@ -912,7 +948,7 @@ fn upload_frames(
             run.extend_from_slice(&u.1);
         }
         gpu.write(
-            &mut pool.frames,
+            &mut pool.memory.lock(),
             uploads[i].0 as usize * PAGE_SIZE as usize,
             &run,
         )?;
@@ -922,10 +958,88 @@ fn upload_frames(
     Ok(())
 }
 
-/// Copy device pages into the host spaces, as `(space index, page,
-/// frame)`. One or two are read one by one; more are gathered on the device
+/// Read `frames` of the pool into `host`, one page each, in order. One or
+/// two are read one by one; more are gathered on the device
 /// (`kvrm_gather_frames`) and come home in one copy: a launch of many lanes
 /// writes thousands of pages, and a read each was most of its time.
+fn fetch_frames(
+    gpu: &Gpu,
+    pool: &mut FramePool,
+    gather: &CudaFunction,
+    frames: &[u32],
+    host: &mut Vec<u8>,
+) -> Result<(), CudaError> {
+    let page_bytes = PAGE_SIZE as usize;
+    host.clear();
+    host.resize(frames.len() * page_bytes, 0);
+    if frames.len() <= 2 {
+        let memory = pool.memory.lock();
+        for (&frame, buf) in frames.iter().zip(host.chunks_mut(page_bytes)) {
+            gpu.read(&memory, frame as usize * page_bytes, buf)?;
+        }
+        return Ok(());
+    }
+    let d_frames = gpu.upload(frames)?;
+    if pool.staging.as_ref().is_none_or(|s| s.len() < host.len()) {
+        pool.staging = Some(gpu.zeros(host.len().next_power_of_two())?);
+    }
+    let staging = pool.staging.as_mut().expect("allocated above");
+    gpu.gather_frames(
+        gather,
+        &pool.memory.lock(),
+        &d_frames,
+        frames.len() as u32,
+        staging,
+    )?;
+    gpu.read(staging, 0, host)
+}
+
+/// The bytes of `frames` of the pool, one page each, in order.
+pub fn read_frames(
+    gpu: &Gpu,
+    pool: &mut FramePool,
+    gather: &CudaFunction,
+    frames: &[u32],
+) -> Result<Vec<u8>, CudaError> {
+    let mut host = Vec::new();
+    fetch_frames(gpu, pool, gather, frames, &mut host)?;
+    Ok(host)
+}
+
+/// Read the stale ones among `pages` of `space` (whose page source is
+/// `source`) from the device in one gathered copy, instead of one round
+/// trip each when the host touches them.
+pub fn bring_in_pages(
+    gpu: &Gpu,
+    pool: &mut FramePool,
+    gather: &CudaFunction,
+    source: &DevicePages,
+    space: &mut AddressSpace,
+    pages: &[u64],
+    traffic: &mut Traffic,
+) -> Result<(), CudaError> {
+    let items: Vec<(u64, u32)> = pages
+        .iter()
+        .filter(|&&p| space.is_stale(p))
+        .filter_map(|&p| source.frame_of(p).map(|f| (p, f)))
+        .collect();
+    if items.is_empty() {
+        return Ok(());
+    }
+    let frames: Vec<u32> = items.iter().map(|&(_, f)| f).collect();
+    let bytes = read_frames(gpu, pool, gather, &frames)?;
+    for (&(page, _), chunk) in items.iter().zip(bytes.chunks_exact(PAGE_SIZE as usize)) {
+        if let Ok(frame) = chunk.try_into() {
+            space.supply_stale(page, frame);
+        }
+    }
+    traffic.pages_down += items.len() as u64;
+    traffic.pages_brought_in += items.len() as u64;
+    Ok(())
+}
+
+/// Copy device pages into the host spaces, as `(space index, page,
+/// frame)`.
 pub fn download_pages(
     gpu: &Gpu,
     pool: &mut FramePool,
@@ -934,35 +1048,17 @@ pub fn download_pages(
     spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
     traffic: &mut Traffic,
 ) -> Result<(), CudaError> {
-    let page_bytes = PAGE_SIZE as usize;
+    if items.is_empty() {
+        return Ok(());
+    }
     // Kept between launches: a fresh buffer of a launch's pages (hundreds
     // of MiB for thousands of lanes) cost a page fault per page, about as
     // much host time as the copy.
     let mut host = std::mem::take(&mut pool.download_buf);
-    host.clear();
-    host.resize(items.len() * page_bytes, 0);
-    if items.len() <= 2 {
-        for (&(_, _, frame), buf) in items.iter().zip(host.chunks_mut(page_bytes)) {
-            gpu.read(&pool.frames, frame as usize * page_bytes, buf)?;
-        }
-    } else {
-        let frames: Vec<u32> = items.iter().map(|i| i.2).collect();
-        let d_frames = gpu.upload(&frames)?;
-        if pool.staging.as_ref().is_none_or(|s| s.len() < host.len()) {
-            pool.staging = Some(gpu.zeros(host.len().next_power_of_two())?);
-        }
-        let staging = pool.staging.as_mut().expect("allocated above");
-        gpu.gather_frames(
-            gather,
-            &pool.frames,
-            &d_frames,
-            frames.len() as u32,
-            staging,
-        )?;
-        gpu.read(staging, 0, &mut host)?;
-    }
+    let frames: Vec<u32> = items.iter().map(|i| i.2).collect();
+    fetch_frames(gpu, pool, gather, &frames, &mut host)?;
     traffic.pages_down += copy_into_spaces(items, &host, spaces);
-    // (Not a one-off giant one, as after the event log overflowed.)
+    // (Not a one-off giant one.)
     if host.capacity() <= 1 << 30 {
         pool.download_buf = host;
     }
@@ -1024,27 +1120,80 @@ fn copy_into_spaces(
 /// Downloaded pages from which [`copy_into_spaces`] uses threads.
 const PARALLEL_COPY_PAGES: usize = 1024;
 
-/// Apply the events of one launch: claims update the mirrors, written pages
-/// are downloaded. `spaces[i]` is the space the kernel knew as index `i`.
-pub fn apply_events(
-    gpu: &Gpu,
-    pool: &mut FramePool,
-    gather: &CudaFunction,
+/// Apply the claims of one launch to the table mirrors; returns the pages
+/// written, as (space index, page, frame). `spaces[i]` is the space the
+/// kernel knew as index `i`.
+pub fn apply_claims(
     events: &[PageEvent],
     spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
-    traffic: &mut Traffic,
-) -> Result<(), CudaError> {
+) -> Vec<(usize, u64, u32)> {
     for e in events.iter().filter(|e| e.kind == 0) {
         if let Some((Some(d), _)) = spaces.get_mut(e.space as usize) {
             d.note_claim(e.page, e.frame);
         }
     }
-    let written: Vec<(usize, u64, u32)> = events
+    events
         .iter()
         .filter(|e| e.kind == 1)
         .map(|e| (e.space as usize, e.page, e.frame))
-        .collect();
-    download_pages(gpu, pool, gather, &written, spaces, traffic)
+        .collect()
+}
+
+/// Must the host copy of `page` be current as soon as a launch wrote it?
+/// MAP_SHARED pages: other processes and the host file see the host's
+/// bytes (the backing), not the device's.
+fn needs_download(space: &AddressSpace, page: u64) -> bool {
+    space.shared_location(page << PAGE_SHIFT).is_some()
+}
+
+/// Bring the host spaces up to date with the pages a launch wrote
+/// (`written`: space index, page, frame). `sources[i]` is space `i`'s page
+/// source if the space reads stale pages through it (else `None`: every
+/// page of it is downloaded now). Pages of a space with a source are marked
+/// stale, except those [`needs_download`] names; the rest are downloaded.
+/// Either way a written page's decoded code is dropped. Each source's cached
+/// pages go first (the device changed them).
+pub fn settle_written(
+    gpu: &Gpu,
+    pool: &mut FramePool,
+    gather: &CudaFunction,
+    written: &[(usize, u64, u32)],
+    spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
+    sources: &[Option<&DevicePages>],
+    traffic: &mut Traffic,
+) -> Result<(), CudaError> {
+    for s in sources.iter().flatten() {
+        s.forget_cached();
+    }
+    let mut eager = Vec::new();
+    let mut lazy: Vec<Vec<(u64, u32)>> = vec![Vec::new(); spaces.len()];
+    for &(si, page, frame) in written {
+        let Some((_, space)) = spaces.get(si) else {
+            continue;
+        };
+        let has_source = sources.get(si).is_some_and(|s| s.is_some());
+        if has_source && !needs_download(space, page) {
+            lazy[si].push((page, frame));
+        } else {
+            eager.push((si, page, frame));
+        }
+    }
+    for (si, pages) in lazy.iter().enumerate() {
+        let (Some(Some(source)), Some((_, space))) = (sources.get(si), spaces.get_mut(si)) else {
+            continue;
+        };
+        if pages.is_empty() {
+            continue;
+        }
+        // Frames first: a read may come as soon as the page is stale.
+        source.note_written(pages);
+        for &(page, _) in pages {
+            space.note_write(page);
+        }
+        space.mark_stale(pages.iter().map(|&(page, _)| page));
+        traffic.pages_stale += pages.len() as u64;
+    }
+    download_pages(gpu, pool, gather, &eager, spaces, traffic)
 }
 
 /// Pages an instruction executed on the host may have written, or `None`

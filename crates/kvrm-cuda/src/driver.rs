@@ -150,6 +150,31 @@ fn drv(what: &str) -> impl FnOnce(cudarc::driver::DriverError) -> CudaError + '_
     move |e| CudaError::Driver(format!("{what}: {e}"))
 }
 
+/// Copy `src[offset..offset + out.len()]` into `out` on the stream `src`
+/// belongs to, and wait for it: for callers on any thread that have no
+/// [`Gpu`] (the page sources; the copy binds the context to the thread).
+pub fn read_bytes(src: &CudaSlice<u8>, offset: usize, out: &mut [u8]) -> Result<(), CudaError> {
+    if offset
+        .checked_add(out.len())
+        .is_none_or(|end| end > src.len())
+    {
+        return Err(CudaError::Driver(format!(
+            "read of {} bytes at {offset:#x} past the allocation's {:#x}",
+            out.len(),
+            src.len()
+        )));
+    }
+    if out.is_empty() {
+        return Ok(());
+    }
+    let stream = src.stream().clone();
+    let view = src.slice(offset..offset + out.len());
+    stream
+        .memcpy_dtoh(&view, out)
+        .map_err(drv("copy to host"))?;
+    stream.synchronize().map_err(drv("synchronize"))
+}
+
 /// One GPU: a context and its stream.
 pub struct Gpu {
     ctx: Arc<CudaContext>,

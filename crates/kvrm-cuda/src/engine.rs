@@ -9,10 +9,12 @@
 //! pool grows. Results are the CPU backend's, bit for bit.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice};
 use kvrm_cpu::Cpu;
+use kvrm_isa::space::PageSource;
 use kvrm_isa::table::CLASSES;
 use kvrm_isa::{
     decode_a64, reg_writes, table, Access, AddressSpace, CpuState, Engine, FaultKind, MachineId,
@@ -24,6 +26,7 @@ use crate::driver::{Gpu, HostCounter, RunArgs};
 use crate::error::CudaError;
 use crate::kernels;
 use crate::layout::*;
+use crate::page_source::DevicePages;
 
 mod arena;
 mod export;
@@ -49,6 +52,31 @@ struct SpaceSlot {
     /// Pages a host step wrote, to upload before the next launch.
     extra_dirty: Vec<u64>,
     users: u32,
+    /// Where the space reads the pages launches left on the device.
+    source: Arc<DevicePages>,
+}
+
+impl SpaceSlot {
+    /// The space's page source, if stale pages are read through it: the
+    /// engine's own, and no contiguous backing (a host view of that memory
+    /// reads it in place, so it must hold the device's bytes at once).
+    fn lazy_source(&self) -> Option<&DevicePages> {
+        let mem = &self.cpu.mem;
+        let installed = mem
+            .page_source()
+            .is_some_and(|s| std::ptr::addr_eq(Arc::as_ptr(s), Arc::as_ptr(&self.source)));
+        (installed && mem.contiguous().is_none()).then_some(&*self.source)
+    }
+
+    /// Give the space the engine's page source, if it can take one and
+    /// downloads are `lazy` (else every written page comes home after
+    /// each launch).
+    fn install_source(&mut self, lazy: bool) {
+        if lazy && self.cpu.mem.contiguous().is_none() && self.lazy_source().is_none() {
+            let source: Arc<dyn PageSource> = self.source.clone();
+            self.cpu.mem.set_page_source(Some(source));
+        }
+    }
 }
 
 struct MachineSlot {
@@ -152,6 +180,10 @@ pub struct CudaEngine {
     /// The warp gate's age bound (`kernels/run.cu`; 0: off) for every
     /// launch, or `None`: [`DEFAULT_WARP_GATE`] where blocks are translated.
     warp_gate: Option<u32>,
+    /// Pages launches wrote stay on the device until the host touches
+    /// them (`page_source.rs`); `KVRM_CUDA_EAGER_DOWNLOADS=1` downloads
+    /// them all after each launch instead, for comparison.
+    lazy_downloads: bool,
 }
 
 /// How many turns a lane of a diverged warp waits at a block boundary for
@@ -317,6 +349,7 @@ impl CudaEngine {
             warp_gate: std::env::var("KVRM_CUDA_WARP_GATE")
                 .ok()
                 .and_then(|v| v.parse().ok()),
+            lazy_downloads: std::env::var("KVRM_CUDA_EAGER_DOWNLOADS").as_deref() != Ok("1"),
         })
     }
 
@@ -560,6 +593,7 @@ impl CudaEngine {
         let func = translator.and_then(|t| t.function()).unwrap_or(&self.func);
         let base = self.gpu.address(&self.arena);
         let tb = translator.and_then(|t| t.launch_args());
+        let mut pool_frames = self.pool.memory.lock();
         self.gpu.launch_run(
             func,
             RunArgs {
@@ -568,7 +602,7 @@ impl CudaEngine {
                 nlanes: n as u32,
                 lane_space: base + layout.lane_space as u64,
                 spaces: base + layout.spaces as u64,
-                pool: &mut self.pool.frames,
+                pool: &mut pool_frames,
                 control: base,
                 events: &mut self.events,
                 decode_cache: &mut self.decode_cache,
@@ -586,6 +620,7 @@ impl CudaEngine {
                     .unwrap_or(if tb.is_some() { DEFAULT_WARP_GATE } else { 0 }),
             },
         )?;
+        drop(pool_frames);
         self.stats.launches += 1;
         self.stats.lanes += n as u64;
         let done = self.gpu.mark()?;
@@ -600,7 +635,8 @@ impl CudaEngine {
     }
 
     /// Wait for a launch and bring its results home: lane states, stops,
-    /// and the pages the device wrote.
+    /// and the pages the device wrote (marked stale, or downloaded: see
+    /// [`devmem::settle_written`]).
     fn launch_end(&mut self, flight: InFlight) -> Result<Vec<LaneStop>, CudaError> {
         let InFlight {
             lanes,
@@ -642,6 +678,16 @@ impl CudaEngine {
             .map(|&sid| self.spaces[sid as usize].take())
             .collect();
         let result = (|| -> Result<(), CudaError> {
+            // Sources are shared handles: cloned, so the slots can lend
+            // their spaces mutably alongside.
+            let sources: Vec<Option<Arc<DevicePages>>> = taken
+                .iter()
+                .map(|s| {
+                    let s = s.as_ref().expect("space taken once");
+                    s.lazy_source().map(|_| s.source.clone())
+                })
+                .collect();
+            let sources: Vec<Option<&DevicePages>> = sources.iter().map(|s| s.as_deref()).collect();
             let mut refs: Vec<(&mut Option<DevSpace>, &mut AddressSpace)> = taken
                 .iter_mut()
                 .map(|s| {
@@ -649,32 +695,34 @@ impl CudaEngine {
                     (&mut s.dev, &mut *s.cpu.mem)
                 })
                 .collect();
-            if ctl[0].events_next > EVENT_CAP {
-                // The log overflowed: re-read every table, download every frame.
+            let written = if ctl[0].events_next > EVENT_CAP {
+                // The log overflowed: re-read every table; every page with a
+                // frame may have been written (but frames shared by content
+                // are read-only pages').
                 let mut all = Vec::new();
                 for (i, (dev, _)) in refs.iter_mut().enumerate() {
                     if let Some(d) = dev.as_mut() {
-                        all.extend(d.reload(&self.gpu)?.into_iter().map(|(p, f)| (i, p, f)));
+                        all.extend(
+                            d.reload(&self.gpu)?
+                                .into_iter()
+                                .filter(|&(_, f)| !self.pool.is_shared(f))
+                                .map(|(p, f)| (i, p, f)),
+                        );
                     }
                 }
-                devmem::download_pages(
-                    &self.gpu,
-                    &mut self.pool,
-                    &self.gather,
-                    &all,
-                    &mut refs,
-                    &mut self.traffic,
-                )
+                all
             } else {
-                devmem::apply_events(
-                    &self.gpu,
-                    &mut self.pool,
-                    &self.gather,
-                    &events,
-                    &mut refs,
-                    &mut self.traffic,
-                )
-            }
+                devmem::apply_claims(&events, &mut refs)
+            };
+            devmem::settle_written(
+                &self.gpu,
+                &mut self.pool,
+                &self.gather,
+                &written,
+                &mut refs,
+                &sources,
+                &mut self.traffic,
+            )
         })();
         for (sid, slot) in space_list.iter().zip(taken) {
             self.spaces[*sid as usize] = slot;
@@ -710,12 +758,20 @@ impl CudaEngine {
         let r = slot.cpu.run_for(1);
         let after = slot.cpu.state;
         let resume_pc = slot.cpu.resume_pc;
+        // A page still stale was not written: any host access to one
+        // brings it in first (the step's TLBs start empty after a launch
+        // marked pages stale, as the epoch moved). Its device copy is the
+        // current one, so it must not go up.
+        let mem = &slot.cpu.mem;
         match footprint {
-            Some(pages) => slot.extra_dirty.extend(pages),
+            Some(pages) => slot
+                .extra_dirty
+                .extend(pages.into_iter().filter(|&p| !mem.is_stale(p))),
             None => {
                 if let Some(d) = slot.dev.as_ref() {
                     let all = d.mapped_pages();
-                    slot.extra_dirty.extend(all);
+                    slot.extra_dirty
+                        .extend(all.into_iter().filter(|&p| !mem.is_stale(p)));
                 }
             }
         }
@@ -733,6 +789,29 @@ impl CudaEngine {
         }
         self.stats.host_instructions += r.instructions;
         r.stop
+    }
+
+    /// Read every stale page of `space` from the device, in one gathered
+    /// copy (a fork or an asynchronous run needs them all; page by page,
+    /// each would be a round trip).
+    fn bring_in_space(&mut self, space: SpaceId) -> Result<(), CudaError> {
+        let slot = self.spaces[space.0 as usize]
+            .as_mut()
+            .expect("kvrm: no such address space");
+        if slot.lazy_source().is_none() {
+            return Ok(()); // nothing stale here is the engine's
+        }
+        let source = slot.source.clone();
+        let pages = slot.cpu.mem.stale_pages();
+        devmem::bring_in_pages(
+            &self.gpu,
+            &mut self.pool,
+            &self.gather,
+            &source,
+            &mut slot.cpu.mem,
+            &pages,
+            &mut self.traffic,
+        )
     }
 
     fn try_run(
@@ -758,6 +837,10 @@ impl CudaEngine {
         budget: u64,
         out: &mut Vec<MachineStop>,
     ) -> Result<Vec<(MachineId, u64, u64)>, CudaError> {
+        if let Some(e) = self.pool.memory.take_error() {
+            // The host was served zeros for a page: nothing after is sound.
+            return Err(CudaError::Driver(format!("lazy page read: {e}")));
+        }
         let live: Vec<MachineId> = machines
             .iter()
             .copied()
@@ -893,6 +976,15 @@ impl CudaEngine {
         }
         let mut early = Vec::new();
         let pending = self.prepare_run(machines, budget, &mut early)?;
+        // The host may read the run's spaces while the launch changes
+        // their device pages: bring the stale ones home first, so reads
+        // see the pre-run memory (and do not wait for the launch).
+        let mut spaces: Vec<SpaceId> = pending.iter().map(|p| self.machine(p.0).space).collect();
+        spaces.sort_unstable_by_key(|s| s.0);
+        spaces.dedup();
+        for s in spaces {
+            self.bring_in_space(s)?;
+        }
         let flight = if pending.is_empty() {
             None
         } else {
@@ -949,17 +1041,24 @@ impl Engine for CudaEngine {
         let mut cpu = Cpu::new(space);
         cpu.set_breakpoints(&self.breakpoints);
         cpu.set_watchpoints(&self.watchpoints);
-        let slot = SpaceSlot {
+        let mut slot = SpaceSlot {
             cpu,
             dev: None,
             extra_dirty: Vec::new(),
             users: 0,
+            source: Arc::new(DevicePages::new(self.pool.memory.clone())),
         };
+        slot.install_source(self.lazy_downloads);
         SpaceId(slot_take(&mut self.spaces, &mut self.free_spaces, slot))
     }
 
     fn fork_space(&mut self, space: SpaceId) -> SpaceId {
-        // The host copy is current between runs, so the fork sees every page.
+        // The fork copies every page: the stale ones come home first, in
+        // one copy (else the fork reads them one by one). If that fails,
+        // the fork still reads them through the page source.
+        if let Err(e) = self.bring_in_space(space) {
+            self.error.get_or_insert(format!("CUDA device error: {e}"));
+        }
         let child = self.space_slot_mut(space).cpu.mem.fork();
         self.add_space(child)
     }
@@ -971,10 +1070,25 @@ impl Engine for CudaEngine {
         if let Some(t) = self.translator.as_mut() {
             t.forget_space(space.0);
         }
+        let stale = slot.lazy_source().is_some() && !slot.cpu.mem.stale_pages().is_empty();
         if let Some(d) = slot.dev.as_ref() {
-            self.pool.release(d.frames());
+            let frames: Vec<u32> = d.frames().collect();
+            if stale {
+                // Pages left on the device stay readable through the
+                // space's source: its frames are reused only once the space
+                // is dropped (most callers drop it at once).
+                slot.source.lease(frames);
+            } else {
+                self.pool.release(frames);
+            }
         }
-        Some(slot.cpu.mem.into_space())
+        let mut mem = slot.cpu.mem.into_space();
+        if !stale {
+            // Nothing to read from the device: the space leaves without the
+            // source (a space with one gets no window on the CPU backend).
+            mem.set_page_source(None);
+        }
+        Some(mem)
     }
 
     fn space(&self, space: SpaceId) -> &AddressSpace {
@@ -1100,7 +1214,18 @@ impl Engine for CudaEngine {
             ),
             ("cuda relaunches for frames", self.stats.frame_stops),
             ("cuda pages uploaded", self.traffic.pages_up),
-            ("cuda pages downloaded", self.traffic.pages_down),
+            (
+                "cuda pages downloaded",
+                self.traffic.pages_down + self.pool.memory.pages_read(),
+            ),
+            (
+                "cuda ... of them when the host touched them",
+                self.traffic.pages_brought_in + self.pool.memory.pages_read(),
+            ),
+            (
+                "cuda pages left on the device after launches",
+                self.traffic.pages_stale,
+            ),
             ("cuda page tables built", self.traffic.table_builds),
             ("cuda page tables updated", self.traffic.table_updates),
             ("cuda page table entries uploaded", self.traffic.ptes_up),
@@ -1172,6 +1297,74 @@ mod tests {
             first += entries.len();
         }
         assert_eq!(class_of(u16::MAX), "unknown");
+    }
+
+    /// Pages a launch wrote stay on the device until the host touches
+    /// them; every way the host can touch one sees the device's bytes.
+    /// Needs a GPU (skips without one).
+    #[test]
+    fn written_pages_are_read_when_touched() {
+        let Ok(mut engine) = CudaEngine::new() else {
+            println!("skipped: no CUDA device");
+            return;
+        };
+        let stat =
+            |e: &CudaEngine, name: &str| e.stats().iter().find(|s| s.0 == name).map_or(0, |s| s.1);
+        // movz x0, #5; movz x2, #0x8000; loop: str x0, [x2]; ldr x3, [x2];
+        // add x0, x0, #1; cmp x0, #8; b.ne loop; brk #0 (stores 5, 6, 7).
+        let program: [u32; 8] = [
+            0xd280_00a0,
+            0xd290_0002,
+            0xf900_0040,
+            0xf940_0043,
+            0x9100_0400,
+            0xf100_201f,
+            0x54ff_ff81,
+            0xd420_0000,
+        ];
+        let mut space = AddressSpace::flat(0x10000).unwrap();
+        let code: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+        space.write_bytes_force(0, &code).unwrap();
+        let sid = engine.add_space(space);
+        let m = engine.add_machine(sid, CpuState::new());
+        let mut out = Vec::new();
+        engine.run(&[m], 1000, &mut out);
+        assert!(engine.take_error().is_none());
+        assert_eq!(engine.state(m).x[0], 8);
+        assert!(engine.space(sid).is_stale(8), "left on the device");
+        assert!(stat(&engine, "cuda pages left on the device after launches") >= 1);
+        let touched = "cuda ... of them when the host touched them";
+        assert_eq!(stat(&engine, touched), 0);
+        assert_eq!(engine.space(sid).read_u64(0x8000).unwrap(), 7);
+        assert_eq!(engine.space(sid).read_u8(0x8001).unwrap(), 0);
+        assert_eq!(stat(&engine, touched), 1, "read once, then cached");
+        // A partial host write keeps the device's other bytes.
+        engine.space_mut(sid).write_u8(0x8008, 1).unwrap();
+        assert!(!engine.space(sid).is_stale(8));
+        assert_eq!(engine.space(sid).read_u64(0x8000).unwrap(), 7);
+        // Run again: the host's byte went up, the device's stores come back.
+        engine.state_mut(m).pc = 0;
+        out.clear();
+        engine.run(&[m], 1000, &mut out);
+        assert!(engine.space(sid).is_stale(8));
+        assert_eq!(engine.space(sid).read_u64(0x8000).unwrap(), 7);
+        assert_eq!(engine.space(sid).read_u8(0x8008).unwrap(), 1);
+        // A fork and a removed space see the device's bytes, the latter
+        // even after the engine is gone.
+        engine.state_mut(m).pc = 0;
+        out.clear();
+        engine.run(&[m], 1000, &mut out);
+        let child = engine.fork_space(sid);
+        assert_eq!(engine.space(child).read_u64(0x8000).unwrap(), 7);
+        engine.state_mut(m).pc = 0;
+        out.clear();
+        engine.run(&[m], 1000, &mut out);
+        engine.remove_machine(m);
+        let removed = engine.remove_space(sid).expect("a space");
+        assert!(removed.is_stale(8), "still on the device");
+        drop(engine);
+        assert_eq!(removed.read_u64(0x8000).unwrap(), 7);
+        assert_eq!(removed.read_u8(0x8008).unwrap(), 1);
     }
 
     #[test]

@@ -50,6 +50,7 @@ mod host_kernel;
 mod host_translate;
 pub mod kernels;
 pub mod layout;
+pub mod page_source;
 pub mod translate;
 
 pub use engine::{CudaEngine, DeviceRange, TraceSink};

@@ -1279,15 +1279,57 @@ impl AddressSpace {
     // ----- backends that keep memory elsewhere ------------------------------
 
     /// Serve stale pages from `source` (a GPU backend's device memory).
+    /// Pages stale under another source are read from it first, so none
+    /// is lost (setting the same source again changes nothing).
     pub fn set_page_source(&mut self, source: Option<Arc<dyn PageSource>>) {
-        self.source = source;
+        let same = match (&self.source, &source) {
+            (Some(a), Some(b)) => std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.bring_in_stale();
+            self.source = source;
+        }
+    }
+
+    /// The source stale pages are read from, if any.
+    pub fn page_source(&self) -> Option<&Arc<dyn PageSource>> {
+        self.source.as_ref()
     }
 
     /// The backend changed these pages: read them through the page source
-    /// until the host writes them.
+    /// until the host writes them. (Without a source this does nothing:
+    /// the backend must copy the pages in itself.) Moves the epoch: a
+    /// frame index cached outside (a TLB) would read the old host copy.
     pub fn mark_stale(&mut self, pages: impl IntoIterator<Item = u64>) {
         if self.source.is_some() {
+            let before = self.stale.len();
             self.stale.extend(pages);
+            if self.stale.len() != before {
+                self.epoch = self.epoch.wrapping_add(1);
+            }
+        }
+    }
+
+    /// Is `page` stale (its contents are the page source's)?
+    pub fn is_stale(&self, page: u64) -> bool {
+        self.stale.contains(&page)
+    }
+
+    /// Every stale page, in order.
+    pub fn stale_pages(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.stale.iter().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The backend read stale `page` itself (many pages in one copy):
+    /// install `bytes` as the page's contents, as reading it through the
+    /// source would. Nothing happens if the page is not stale.
+    pub fn supply_stale(&mut self, page: u64, bytes: &Frame) {
+        if self.stale.remove(&page) {
+            self.install_page(page, bytes);
         }
     }
 
@@ -1330,6 +1372,12 @@ impl AddressSpace {
         };
         let mut buf = [0u8; PAGE_SIZE as usize];
         src.read_page(page, &mut buf);
+        self.install_page(page, &buf);
+    }
+
+    /// Make `bytes` the host copy of `page` (a page brought in).
+    fn install_page(&mut self, page: u64, bytes: &Frame) {
+        let buf = *bytes;
         if let Some(idx) = self.contiguous_index(page) {
             if let Some(f) = self.contiguous_frame_mut(idx) {
                 *f = buf;
@@ -1680,6 +1728,40 @@ mod tests {
             0x0509,
             "brought in, then written"
         );
+    }
+
+    #[test]
+    fn stale_pages_move_the_epoch_and_can_be_supplied() {
+        struct Sevens;
+        impl PageSource for Sevens {
+            fn read_page(&self, _page: u64, out: &mut Frame) {
+                out.fill(7);
+            }
+        }
+        let mut a = AddressSpace::flat(0x4000).unwrap();
+        a.write_u8(0x2000, 1).unwrap();
+        let e = a.epoch();
+        a.mark_stale([2]);
+        assert_eq!(a.epoch(), e, "no source: nothing is stale");
+        let source: Arc<dyn PageSource> = Arc::new(Sevens);
+        a.set_page_source(Some(source.clone()));
+        a.mark_stale([1, 2]);
+        assert_ne!(a.epoch(), e, "cached frame indices must go");
+        assert!(a.is_stale(1) && a.is_stale(2));
+        assert_eq!(a.stale_pages(), vec![1, 2]);
+        a.supply_stale(2, &[9u8; PAGE_SIZE as usize]);
+        a.supply_stale(3, &[9u8; PAGE_SIZE as usize]);
+        assert!(!a.is_stale(2) && !a.is_stale(3));
+        assert_eq!(a.read_u8(0x2000).unwrap(), 9, "supplied bytes");
+        assert_eq!(a.read_u8(0x3000).unwrap(), 0, "not stale: untouched");
+        assert_eq!(a.take_host_dirty(), vec![2], "supplying is no host write");
+        // Setting the same source keeps page 1 stale; another one reads it
+        // from the old source first.
+        a.set_page_source(Some(source));
+        assert!(a.is_stale(1));
+        a.set_page_source(None);
+        assert!(!a.is_stale(1));
+        assert_eq!(a.read_u8(0x1000).unwrap(), 7, "brought in before");
     }
 
     #[test]

@@ -48,6 +48,8 @@ impl CudaEngine {
         // Earlier views may hold device writes the host copy lacks.
         self.refresh_exports(space)?;
         self.sync_space(space)?;
+        // The pages move to fresh frames, filled from the host copy.
+        self.bring_in_space(space)?;
         let slot = self.spaces[space.0 as usize]
             .as_mut()
             .expect("kvrm: no such address space");
@@ -67,7 +69,7 @@ impl CudaEngine {
             ranges.push((addr, end));
         }
         Ok(DeviceRange {
-            ptr: self.gpu.address(&self.pool.frames)
+            ptr: self.gpu.address(&self.pool.memory.lock())
                 + ((frame as u64) << PAGE_SHIFT)
                 + (addr & (PAGE_SIZE - 1)),
             len,
@@ -85,14 +87,25 @@ impl CudaEngine {
         let slot = self.spaces[space.0 as usize]
             .as_mut()
             .expect("kvrm: no such address space");
+        // Views may have changed pages the space's source has copies of.
+        slot.source.forget_cached();
         if let Some(dev) = slot.dev.as_ref() {
             let mem = &mut *slot.cpu.mem;
-            let mut pages: Vec<(u64, u32)> = ranges
+            let candidates: Vec<u64> = ranges
                 .iter()
                 .flat_map(|&(start, end)| page_of(start)..=page_of(end - 1))
                 .filter(|&p| !mem.is_host_dirty(p))
-                .filter_map(|p| dev.frame_of(p).map(|f| (p, f)))
                 .collect();
+            let mut pages: Vec<(u64, u32)> = Vec::new();
+            for p in candidates {
+                if mem.is_stale(p) {
+                    // Read from the device when touched: nothing to copy,
+                    // but a view may have written code there.
+                    mem.note_write(p);
+                } else if let Some(f) = dev.frame_of(p) {
+                    pages.push((p, f));
+                }
+            }
             pages.sort_unstable();
             pages.dedup();
             // Consecutive frames come back in one copy.
@@ -104,7 +117,7 @@ impl CudaEngine {
                 }
                 let mut buf = vec![0u8; (j - i) << PAGE_SHIFT];
                 self.gpu.read(
-                    &self.pool.frames,
+                    &self.pool.memory.lock(),
                     (pages[i].1 as usize) << PAGE_SHIFT,
                     &mut buf,
                 )?;
@@ -131,9 +144,15 @@ impl CudaEngine {
     /// Upload the host's pending writes to `space`'s device copy (building
     /// its table if it has none).
     pub(super) fn sync_space(&mut self, space: SpaceId) -> Result<(), CudaError> {
+        // Frames of removed spaces dropped since: free for new pages.
+        let returned = self.pool.memory.take_returned();
+        self.pool.release(returned);
         let slot = self.spaces[space.0 as usize]
             .as_mut()
             .expect("kvrm: no such address space");
+        // A space replaced wholesale (`space_mut`) lost the source.
+        slot.install_source(self.lazy_downloads);
+        let source = slot.lazy_source().map(|_| slot.source.clone());
         let extra = std::mem::take(&mut slot.extra_dirty);
         DevSpace::sync_before(
             &mut slot.dev,
@@ -141,6 +160,7 @@ impl CudaEngine {
             &mut self.pool,
             &mut slot.cpu.mem,
             extra,
+            source.as_deref().map(|s| (&self.gather, s)),
             &mut self.traffic,
         )
     }

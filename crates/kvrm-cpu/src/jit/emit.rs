@@ -1337,17 +1337,12 @@ impl Emitter<'_> {
         let MemGroup { base, lo, len, .. } = self.groups[g];
         let base = self.v(Arg::Val(base));
         let first = self.b.ins().iadd_imm_s(base, lo);
-        let done = if self.through && self.flat && len > 1 {
-            // In a window the host address does not depend on the entry, so
-            // a group whose bytes straddle two pages (a stack frame often
-            // does) passes when both pages' entries hit: quick code then
-            // does not leave for every access of the group. (Optimized
-            // code checks such an access on its own instead: the second
-            // lookup would cost every group.)
-            let (entry, first_ok) = self.tlb(write, first, 1);
-            let last = self.b.ins().iadd_imm_s(first, len as i64 - 1);
-            let (_, last_ok) = self.tlb(write, last, 1);
-            (entry, self.b.ins().band(first_ok, last_ok))
+        let done = if self.through && self.flat {
+            // A group whose bytes straddle two pages (a stack frame often
+            // does) passes: quick code does not leave at every access of
+            // it. (Optimized code checks such an access on its own instead:
+            // the second lookup would cost every group.)
+            self.tlb_pages(write, first, len)
         } else {
             self.tlb(write, first, len)
         };
@@ -1370,8 +1365,9 @@ impl Emitter<'_> {
     ) -> ir::Value {
         self.b.set_cold_block(slow);
         let (entry, ok) = self.check(i, write, addr, size);
+        let grouped = self.group_of.get(i).copied().flatten().is_some();
         // Quick code: a group's failed check takes the slow path.
-        if self.through || self.group_of.get(i).copied().flatten().is_none() {
+        if self.through || !(grouped || self.flat) {
             self.b.ins().brif(ok, fast, &[], slow, &[]);
             return entry;
         }
@@ -1379,10 +1375,31 @@ impl Emitter<'_> {
         self.b.set_cold_block(own);
         self.b.ins().brif(ok, fast, &[], own, &[]);
         self.b.switch_to_block(own);
-        // In a window the host address does not depend on the entry.
-        let (_, ok) = self.tlb(write, addr, u64::from(size));
+        // In a window the host address does not depend on the entry, and an
+        // access whose bytes straddle two pages (memcpy of unaligned data)
+        // passes when both pages' entries hit.
+        let (_, ok) = if self.flat {
+            self.tlb_pages(write, addr, u64::from(size))
+        } else {
+            self.tlb(write, addr, u64::from(size))
+        };
         self.b.ins().brif(ok, fast, &[], slow, &[]);
         entry
+    }
+
+    /// In a window: whether the pages of the first and the last of `size`
+    /// bytes at `addr` both have entries (`(first page's entry, ok)`), so
+    /// that an access or group that straddles them runs through the
+    /// window. (One page's entry the same as `tlb` when they do not
+    /// straddle.)
+    fn tlb_pages(&mut self, write: bool, addr: ir::Value, size: u64) -> (ir::Value, ir::Value) {
+        let (entry, first_ok) = self.tlb(write, addr, 1);
+        if size <= 1 {
+            return (entry, first_ok);
+        }
+        let last = self.b.ins().iadd_imm_s(addr, size as i64 - 1);
+        let (_, last_ok) = self.tlb(write, last, 1);
+        (entry, self.b.ins().band(first_ok, last_ok))
     }
 
     fn tlb(&mut self, write: bool, addr: ir::Value, size: u64) -> (ir::Value, ir::Value) {

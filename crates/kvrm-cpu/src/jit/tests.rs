@@ -422,6 +422,62 @@ fn access_groups_straddling_pages_match_the_interpreter() {
 }
 
 #[test]
+fn accesses_straddling_pages_match_the_interpreter() {
+    // loop: add x2,x2,#1; ldr x5,[x0]; add x5,x5,#1; str x5,[x1];
+    //       subs x9,x9,#1; b.ne loop; brk
+    // (The accesses are not the region's first instruction, where quick
+    // code takes the slow path rather than leave.)
+    let words = [
+        0x9100_0442,
+        0xf940_0005,
+        0x9100_04a5,
+        0xf900_0025,
+        0xf100_0529,
+        0x54ff_ff61,
+        BRK,
+    ];
+    // Each access straddles two pages. At 0xfffc the load's second page
+    // is past the end of memory: it faults before anything is written.
+    for (load, store) in [(0x9ffcu64, 0xbffa_u64), (0xfffc, 0xbffa)] {
+        // Then, once the loop's region has been upgraded, 1,000 more
+        // iterations (slow paths counted in them).
+        let run = |mode: ExecMode| {
+            let mut cpu = cpu_with(&words, mode);
+            cpu.state.x[0] = load;
+            cpu.state.x[1] = store;
+            cpu.state.x[9] = 1000;
+            let r = cpu.run(100_000);
+            let slow_before = cpu.jit_stats().map_or(0, |s| s.memory_slow_paths);
+            let mut second = None;
+            if matches!(r.stop, StopReason::Halted { .. }) {
+                (cpu.state.pc, cpu.state.x[9]) = (0, 1000);
+                let r = cpu.run(100_000);
+                second = Some((r.stop, r.instructions));
+            }
+            let stored = cpu.mem.read_u64(store).unwrap();
+            let slow = cpu.jit_stats().map(|s| s.memory_slow_paths - slow_before);
+            let result = (r.stop, r.instructions, second, cpu.state.x, cpu.state.pc);
+            ((result, stored), slow)
+        };
+        let (want, _) = run(ExecMode::Interp);
+        let (got, slow) = run(ExecMode::Jit { threshold: 0 });
+        assert_eq!(got, want, "load at {load:#x}");
+        if load == 0x9ffc {
+            assert_eq!(want.1, 1, "the loaded zero plus one");
+            // Optimized code checks both pages of a straddling access and
+            // goes through the window.
+            let slow = slow.expect("jit");
+            assert!(slow <= 8, "{slow} accesses took the slow path");
+        } else {
+            assert!(
+                matches!(want.0 .0, StopReason::Fault { pc: 4, .. }),
+                "{want:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn background_compilation_changes_no_result() {
     // add x1, x1, #1; subs x2, x2, #1; b.ne .-8; brk
     let words = [0x9100_0421, 0xf100_0442, 0x54ff_ffc1, BRK];

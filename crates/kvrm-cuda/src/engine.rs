@@ -1312,16 +1312,7 @@ mod tests {
             |e: &CudaEngine, name: &str| e.stats().iter().find(|s| s.0 == name).map_or(0, |s| s.1);
         // movz x0, #5; movz x2, #0x8000; loop: str x0, [x2]; ldr x3, [x2];
         // add x0, x0, #1; cmp x0, #8; b.ne loop; brk #0 (stores 5, 6, 7).
-        let program: [u32; 8] = [
-            0xd280_00a0,
-            0xd290_0002,
-            0xf900_0040,
-            0xf940_0043,
-            0x9100_0400,
-            0xf100_201f,
-            0x54ff_ff81,
-            0xd420_0000,
-        ];
+        let program = crate::host_debug::PROGRAM;
         let mut space = AddressSpace::flat(0x10000).unwrap();
         let code: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
         space.write_bytes_force(0, &code).unwrap();

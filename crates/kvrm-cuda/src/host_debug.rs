@@ -20,7 +20,7 @@ use crate::layout::*;
 /// 0x00 movz x0, #5; 0x04 movz x2, #0x8000; 0x08 str x0, [x2];
 /// 0x0c ldr x3, [x2]; 0x10 add x0, x0, #1; 0x14 cmp x0, #8; 0x18 b.ne 0x08;
 /// 0x1c brk #0: stores 5, 6, 7 at 0x8000, then halts with x0 = 8.
-const PROGRAM: [u32; 8] = [
+pub(crate) const PROGRAM: [u32; 8] = [
     0xd280_00a0,
     0xd290_0002,
     0xf900_0040,

@@ -901,12 +901,7 @@ impl Emitter<'_> {
             return;
         }
         let out = self.shared_exit(SharedExit::Stop);
-        let rem = self.b.use_var(self.rem);
-        let left = if self.k == 0 {
-            rem
-        } else {
-            self.b.ins().iadd_imm_s(rem, -i64::from(self.k))
-        };
+        let left = self.budget_left();
         let cont = self.b.create_block();
         self.b
             .ins()
@@ -1464,17 +1459,22 @@ impl Emitter<'_> {
         self.through && (self.bi, self.k) != (0, 0) && !self.insn_effects
     }
 
+    /// The budget left before the instruction being emitted.
+    fn budget_left(&mut self) -> ir::Value {
+        let rem = self.b.use_var(self.rem);
+        if self.k == 0 {
+            rem
+        } else {
+            self.b.ins().iadd_imm_s(rem, -i64::from(self.k))
+        }
+    }
+
     /// Continue here if `ok`, else leave at this instruction (see
     /// [`Self::misses_exit`]).
     fn exit_unless(&mut self, ok: ir::Value) {
         let out = self.shared_exit(SharedExit::AtPc);
         let pc = self.iconst(self.pc);
-        let rem = self.b.use_var(self.rem);
-        let left = if self.k == 0 {
-            rem
-        } else {
-            self.b.ins().iadd_imm_s(rem, -i64::from(self.k))
-        };
+        let left = self.budget_left();
         let cont = self.b.create_block();
         self.b.ins().brif(
             ok,

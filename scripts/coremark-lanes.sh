@@ -13,8 +13,9 @@
 # default 200), CPU_LANES (default 4 per host core), CPU_ITERS (default 200), PROCS (qemu
 # processes, default one per host core), QEMU_ITERS (default 2000), ENGINE (the GPU's
 # --engine, default jit:1000), LIMIT (seconds per run, default 300), CHECK (GPU lanes whose
-# CRC lines are compared with qemu's for the same seed, default 16) and CHECK_ITERS (their
-# iterations, default 100: enough for blocks to be translated and run).
+# CRC lines are compared with qemu's for the same seed, default 16), CHECK_ITERS (their
+# iterations, default 100: enough for blocks to be translated and run) and GPU (0: skip the
+# GPU runs, for the CPU backend and qemu alone).
 # Wall times are whole processes (start-up and the GPU's kernel load included); kvrm's own
 # summary line (lanes run, without start-up) is printed beside it.
 set -euo pipefail
@@ -48,6 +49,7 @@ ENGINE=${ENGINE:-jit:1000}
 LIMIT=${LIMIT:-300}
 CHECK=${CHECK:-16}
 CHECK_ITERS=${CHECK_ITERS:-100}
+GPU=${GPU:-1}
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 if [ -z "${KVRM_CUDA_CACHE:-}" ]; then
     export KVRM_CUDA_CACHE=/tmp/kvrm-kernel-cache
@@ -74,7 +76,9 @@ echo "qemu-aarch64 x $PROCS processes x $QEMU_ITERS: $(rate $((PROCS * QEMU_ITER
 
 # The GPU: LANES lanes in one kvrm process.
 t0=$(now)
-if timeout "$LIMIT" ./kvrm run --stats --backend cuda --engine "$ENGINE" --lanes "$LANES" \
+if [ "$GPU" = 0 ]; then
+    echo "GPU: skipped (GPU=0)"
+elif timeout "$LIMIT" ./kvrm run --stats --backend cuda --engine "$ENGINE" --lanes "$LANES" \
     --memory-limit 32M ./coremark '{lane}' $(args "$GPU_ITERS") > gpu.summary 2> gpu.stats; then
     t1=$(now)
     echo "GPU x $LANES lanes x $GPU_ITERS ($ENGINE): $(rate $((LANES * GPU_ITERS)) "$t0" "$t1")"
@@ -85,16 +89,18 @@ fi
 
 # The CPU backend: CPU_LANES lanes over all host cores.
 t0=$(now)
-if timeout "$LIMIT" ./kvrm run --backend cpu --lanes "$CPU_LANES" --memory-limit 32M \
-    ./coremark '{lane}' $(args "$CPU_ITERS") > cpu.summary 2>&1; then
+if timeout "$LIMIT" ./kvrm run --stats --backend cpu --lanes "$CPU_LANES" --memory-limit 32M \
+    ./coremark '{lane}' $(args "$CPU_ITERS") > cpu.summary 2> cpu.stats; then
     t1=$(now)
     echo "CPU backend x $CPU_LANES lanes x $CPU_ITERS: $(rate $((CPU_LANES * CPU_ITERS)) "$t0" "$t1")"
     echo "    kvrm: $(grep '^wall' cpu.summary)"
+    grep -E 'blocks compiled|reused|compile time' cpu.stats | sed 's/^/    /' || true
 else
     echo "CPU backend x $CPU_LANES lanes: failed or over ${LIMIT}s (status $?)"
 fi
 
 # Results: CHECK lanes on the GPU, each lane's CRC lines equal to qemu's for its seed.
+[ "$GPU" = 0 ] && exit 0
 qout=$(mktemp -d)
 for ((i = 0; i < CHECK; i++)); do
     timeout "$LIMIT" ./qemu-aarch64-static ./coremark "$i" $(args "$CHECK_ITERS") > "$qout/$i" 2>&1 &

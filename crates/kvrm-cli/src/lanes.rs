@@ -31,7 +31,8 @@ pub struct LaneOptions {
     pub out: Option<PathBuf>,
     pub backend: BackendChoice,
     pub quiet: bool,
-    /// `--stats`: the engine's counters on stderr (one-engine runs).
+    /// `--stats`: the engines' counters on stderr (the lanes' sums on the
+    /// CPU backend's Linux lanes).
     pub stats: bool,
 }
 
@@ -238,9 +239,17 @@ pub(crate) fn on_all_cores<T: Send>(
     (results, threads)
 }
 
-/// One lane of a Linux program on its own CPU kernel.
-fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatus, u64) {
-    let run = || -> anyhow::Result<(LaneStatus, u64)> {
+/// An engine's `--stats` counters.
+type EngineStats = Vec<(&'static str, u64)>;
+
+/// One lane of a Linux program on its own CPU kernel: its status, its
+/// instructions and its engine's counters.
+fn elf_lane_on_cpu(
+    opts: &ElfRunOptions,
+    io: &LaneIo,
+    lane: usize,
+) -> (LaneStatus, u64, EngineStats) {
+    let run = || -> anyhow::Result<(LaneStatus, u64, EngineStats)> {
         let o = opts.for_lane(lane);
         let spec = o.program_spec()?;
         let mut config = o.kernel_config();
@@ -261,9 +270,36 @@ fn elf_lane_on_cpu(opts: &ElfRunOptions, io: &LaneIo, lane: usize) -> (LaneStatu
             // Processes it left running write to the lane's files too.
             kernel.run_rest();
         }
-        Ok((LaneStatus::of_run_end(summary.end), kernel.instructions()))
+        Ok((
+            LaneStatus::of_run_end(summary.end),
+            kernel.instructions(),
+            kernel.engine().stats(),
+        ))
     };
-    run().unwrap_or_else(|e| (LaneStatus::Error(crate::error_chain(&e)), 0))
+    run().unwrap_or_else(|e| (LaneStatus::Error(crate::error_chain(&e)), 0, Vec::new()))
+}
+
+/// Print the counters of every lane's engine, summed (shares, which do not
+/// add up, as the mean of the lanes).
+fn print_lane_stats(lanes: &[EngineStats]) {
+    let mut total: Vec<(&'static str, u64)> = Vec::new();
+    for (name, v) in lanes.iter().flatten() {
+        match total.iter_mut().find(|(n, _)| n == name) {
+            Some((_, t)) => *t += v,
+            None => total.push((name, *v)),
+        }
+    }
+    for (name, v) in total {
+        if name.contains("per mille") {
+            let n = lanes
+                .iter()
+                .filter(|l| l.iter().any(|(m, _)| *m == name))
+                .count();
+            eprintln!("kvrm: {name}, mean of {n} lanes: {}", v / n.max(1) as u64);
+        } else {
+            eprintln!("kvrm: {name}, all lanes: {v}");
+        }
+    }
 }
 
 /// Ctrl-C and friends end kvrm, every lane with it. (Each kernel forwards
@@ -395,6 +431,10 @@ pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<E
             let (results, threads) =
                 on_all_cores(lo.lanes, |lane| elf_lane_on_cpu(opts, &io, lane));
             let instructions = results.iter().map(|r| r.1).sum();
+            if lo.stats {
+                let stats: Vec<EngineStats> = results.iter().map(|r| r.2.clone()).collect();
+                print_lane_stats(&stats);
+            }
             let statuses: Vec<LaneStatus> = results.into_iter().map(|r| r.0).collect();
             // A program that cannot start is one error, not N failed lanes.
             if let Some(LaneStatus::Error(e)) = statuses.first() {

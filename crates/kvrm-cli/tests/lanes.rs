@@ -154,6 +154,42 @@ fn cpu_lanes_give_what_a_single_run_gives() {
     lanes_match_single("asm-fork", &asm("fork"), &[], None);
 }
 
+/// `--stats` with CPU lanes: the engines' counters summed over the lanes.
+#[test]
+fn cpu_lane_stats_are_summed() {
+    let Some(p) = guest("sha256-O2") else {
+        return;
+    };
+    let cwd = scratch("stats");
+    let args = [
+        "run",
+        "--backend",
+        "cpu",
+        "--engine",
+        "jit:2",
+        "--lanes",
+        "4",
+        "--stats",
+    ];
+    let out = kvrm(&cwd, &[&args[..], &[p.to_str().unwrap()]].concat(), None);
+    assert!(out.status.success(), "{out:?}");
+    let err = text(&out.stderr);
+    let value = |name: &str| -> u64 {
+        err.lines()
+            .find_map(|l| l.strip_prefix(&format!("kvrm: {name}: ")))
+            .unwrap_or_else(|| panic!("no `{name}` in:\n{err}"))
+            .parse()
+            .expect("a count")
+    };
+    let compiled = value("jit blocks compiled, all lanes");
+    assert!(compiled >= 4, "every lane installs code:\n{err}");
+    let reused = value("jit of them reused, compiled before from the same code, all lanes");
+    assert!(reused <= compiled, "{err}");
+    let rate = "jit code-cache hit rate: instructions run compiled (per mille), mean of 4 lanes";
+    assert!(value(rate) <= 1000, "{err}");
+    let _ = std::fs::remove_dir_all(&cwd);
+}
+
 #[test]
 fn failing_lanes_are_reported_and_fail_the_run() {
     let Some(p) = guest("exitcode-O2") else {

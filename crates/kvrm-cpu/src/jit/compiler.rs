@@ -1,9 +1,11 @@
 //! Where regions become machine code: a [`Compiler`] (a Cranelift module and
 //! its contexts) per `Jit`, used on the dispatcher's thread or by the compile
-//! thread, which serves every `Jit` of the process in turn.
+//! threads, which serve every `Jit` of the process (one compile at a time
+//! per compiler; a job whose region another `Jit`'s job is compiling waits
+//! for it, to take that code from the shared cache, `shared.rs`).
 //!
 //! With a background compiler the dispatcher hands a lifted region to the
-//! compile thread and goes on interpreting; it installs the code when it
+//! compile threads and goes on interpreting; it installs the code when it
 //! arrives, unless code pages changed since the region was lifted (the
 //! result is then dropped and the block counts its way back up). Guest
 //! results do not depend on when code arrives: compiled code and the
@@ -21,6 +23,7 @@ use cranelift_module::{Linkage, Module};
 use kvrm_ir::opt::optimize;
 
 use super::helpers::FallbackInfo;
+use super::shared::{self, RegionKey, SharedRegion};
 use super::{emit, host_isa, perf_map, BlockFn, Tier};
 
 /// A compiled region, on its way to the code cache.
@@ -30,7 +33,7 @@ pub(crate) struct Built {
     pub len: u32,
     pub code: BlockFn,
     /// Pointed to by the code.
-    pub fallbacks: Vec<FallbackInfo>,
+    pub fallbacks: Arc<Vec<FallbackInfo>>,
     pub fallbacks_compiled: u64,
     pub time: Duration,
     /// The `Jit`'s invalidation count when the region was lifted.
@@ -38,12 +41,80 @@ pub(crate) struct Built {
     pub tier: Tier,
     /// Counted by quick code (see `Compiled::counter`).
     pub counter: Option<Arc<AtomicU64>>,
+    /// Owns the code.
+    pub module: Arc<Mutex<Compiler>>,
+    /// Compiled before, for this space or another (see `shared`).
+    pub reused: bool,
+}
+
+impl Built {
+    /// `region`, compiled before, for a region lifted at `token`.
+    pub fn reuse(region: SharedRegion, tier: Tier, token: u64) -> Built {
+        Built {
+            start: 0,
+            len: region.len,
+            code: region.code,
+            fallbacks: region.fallbacks,
+            fallbacks_compiled: region.fallbacks_compiled,
+            time: Duration::ZERO,
+            token,
+            tier,
+            counter: region.counter,
+            module: region.module,
+            reused: true,
+        }
+    }
+}
+
+/// The code of `region` (lifted at `token` from the code `key` names): the
+/// code compiled before from the same key if there is any, else compiled
+/// now by `compiler` and offered to the other spaces.
+pub(crate) fn build(
+    compiler: &Arc<Mutex<Compiler>>,
+    key: RegionKey,
+    region: Vec<kvrm_ir::Block>,
+    flat: bool,
+    tier: Tier,
+    token: u64,
+) -> Built {
+    let start = region[0].start;
+    // Spaces that queued the same code share one compile: code found for
+    // blocks that are all in this region, with the same words, is valid here.
+    let found = shared::find(tier, flat, start, |code| {
+        shared::blocks(code).all(|b| shared::blocks(&key.code).any(|own| own == b))
+    });
+    if let Some(found) = found {
+        return Built {
+            start,
+            ..Built::reuse(found, tier, token)
+        };
+    }
+    let built = compiler.lock().unwrap_or_else(|p| p.into_inner()).compile(
+        region,
+        flat,
+        tier,
+        token,
+        compiler.clone(),
+    );
+    shared::publish(
+        key,
+        &SharedRegion {
+            code: built.code,
+            len: built.len,
+            fallbacks: built.fallbacks.clone(),
+            fallbacks_compiled: built.fallbacks_compiled,
+            counter: built.counter.clone(),
+            module: compiler.clone(),
+        },
+    );
+    built
 }
 
 /// Cranelift modules for one `Jit`'s blocks (one per tier: the optimisation
 /// level is the module's), and the contexts reused for each compilation.
-/// Dropping it frees the code: only when no block of it can run (its `Jit`,
-/// and those of processes forked from it that share it, are gone or reset).
+/// Dropping it frees the code: only when no block of it can run (every
+/// `Jit` that installed one keeps it, as do the shared cache and a job
+/// compiling with it).
 pub(crate) struct Compiler {
     modules: [Option<JITModule>; 2],
     ctx: Option<Context>,
@@ -63,13 +134,15 @@ impl Compiler {
     }
 
     /// Optimise and compile `region` (its first block is the entry; see
-    /// `emit::translate`).
-    pub fn compile(
+    /// `emit::translate`); `me` is this compiler's handle, which the code
+    /// keeps.
+    fn compile(
         &mut self,
         mut region: Vec<kvrm_ir::Block>,
         flat: bool,
         tier: Tier,
         token: u64,
+        me: Arc<Mutex<Compiler>>,
     ) -> Built {
         let t0 = Instant::now();
         for block in region.iter_mut() {
@@ -133,12 +206,14 @@ impl Compiler {
             start: block.start,
             len: block.guest_len,
             code,
-            fallbacks,
+            fallbacks: Arc::new(fallbacks),
             fallbacks_compiled: region.iter().map(|b| b.fallbacks() as u64).sum(),
             time: t0.elapsed(),
             token,
             tier,
             counter,
+            module: me,
+            reused: false,
         }
     }
 }
@@ -147,7 +222,7 @@ impl Drop for Compiler {
     fn drop(&mut self) {
         for old in self.modules.iter_mut().filter_map(Option::take) {
             // SAFETY: no block of these modules can run: every `Jit` that
-            // held them is gone or has moved to a new compiler (`Jit::reset`).
+            // installed one holds this compiler while it may run it.
             unsafe { old.free_memory() };
         }
     }
@@ -156,6 +231,7 @@ impl Drop for Compiler {
 /// A region for the compile thread, and where to send the result.
 pub(crate) struct Job {
     pub compiler: Arc<Mutex<Compiler>>,
+    pub key: RegionKey,
     pub region: Vec<kvrm_ir::Block>,
     pub flat: bool,
     pub tier: Tier,
@@ -170,22 +246,49 @@ pub(crate) struct Job {
     pub heat: Arc<AtomicU32>,
 }
 
-/// The jobs waiting for the compile thread.
+/// The jobs waiting for the compile threads, and what they are compiling.
 struct Queue {
-    jobs: Mutex<Vec<Job>>,
+    state: Mutex<QueueState>,
     ready: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: Vec<Job>,
+    /// Jobs being compiled: their compiler (by address; one compile at a
+    /// time each) and their region's tier, window and start.
+    in_flight: Vec<(usize, (Tier, bool, u64))>,
+}
+
+impl Job {
+    fn compiler_id(&self) -> usize {
+        Arc::as_ptr(&self.compiler) as usize
+    }
+
+    fn region_id(&self) -> (Tier, bool, u64) {
+        (self.tier, self.flat, self.key.start())
+    }
 }
 
 impl Queue {
     /// The next job: a quick one before any upgrade (code that is
     /// interpreted meanwhile before code that runs slower), the most
-    /// executed, the oldest among equals.
+    /// executed, the oldest among equals; not one whose compiler is busy,
+    /// nor one whose region another space's job is compiling (it waits, to
+    /// find that code in the shared cache).
     fn take(&self) -> Job {
-        let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            let best = jobs
+            let st = &*state;
+            let best = st
+                .jobs
                 .iter()
                 .enumerate()
+                .filter(|(_, j)| {
+                    !st.in_flight
+                        .iter()
+                        .any(|&(c, r)| c == j.compiler_id() || r == j.region_id())
+                })
                 .max_by_key(|(i, j)| {
                     (
                         std::cmp::Reverse(j.tier),
@@ -195,43 +298,91 @@ impl Queue {
                 })
                 .map(|(i, _)| i);
             if let Some(i) = best {
-                return jobs.remove(i);
+                let job = state.jobs.remove(i);
+                state.in_flight.push((job.compiler_id(), job.region_id()));
+                return job;
             }
-            jobs = self.ready.wait(jobs).unwrap_or_else(|p| p.into_inner());
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// `job`, taken by [`Self::take`], is done.
+    fn done(&self, compiler: usize, region: (Tier, bool, u64)) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = state
+            .in_flight
+            .iter()
+            .position(|&f| f == (compiler, region))
+        {
+            state.in_flight.swap_remove(i);
+        }
+        drop(state);
+        // Jobs held back by this one may go now.
+        self.ready.notify_all();
+    }
+
+    /// Serve jobs, forever.
+    fn serve(&self) {
+        loop {
+            let job = self.take();
+            let (compiler, region) = (job.compiler_id(), job.region_id());
+            let built = build(
+                &job.compiler,
+                job.key,
+                job.region,
+                job.flat,
+                job.tier,
+                job.token,
+            );
+            // The `Jit` may be gone: its code is then dropped here.
+            if job.reply.send(built).is_ok() {
+                job.sent.fetch_add(1, Ordering::Release);
+            }
+            drop(job.compiler);
+            self.done(compiler, region);
         }
     }
 }
 
-/// Queue `job` for the compile thread (started on first use); gives it back
-/// if there is no such thread (the host refused to start one).
+/// Compile threads: one for every four host cores (one on small hosts, at
+/// most four). The dispatchers interpret while they wait, so a thread of
+/// its own pays only where cores would otherwise idle or where many spaces
+/// (`--lanes`, threads of a guest) wait for code at once.
+fn compile_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::env::var("KVRM_JIT_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cores / 4)
+        .clamp(1, 4)
+}
+
+/// Queue `job` for the compile threads (started on first use); gives it
+/// back if there is none (the host refused to start one).
 pub(crate) fn submit(job: Job) -> Result<(), Job> {
     static QUEUE: OnceLock<Option<Arc<Queue>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
         let queue = Arc::new(Queue {
-            jobs: Mutex::new(Vec::new()),
+            state: Mutex::new(QueueState::default()),
             ready: Condvar::new(),
         });
-        let served = queue.clone();
-        std::thread::Builder::new()
-            .name("kvrm-jit".into())
-            .spawn(move || loop {
-                let job = served.take();
-                let built = job
-                    .compiler
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .compile(job.region, job.flat, job.tier, job.token);
-                // The `Jit` may be gone: its code is then dropped here.
-                if job.reply.send(built).is_ok() {
-                    job.sent.fetch_add(1, Ordering::Release);
-                }
-            })
-            .ok()
-            .map(|_| queue)
+        let mut started = 0;
+        for i in 0..compile_threads() {
+            let served = queue.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("kvrm-jit-{i}"))
+                .spawn(move || served.serve());
+            started += thread.is_ok() as usize;
+        }
+        (started > 0).then_some(queue)
     });
     match queue {
         Some(q) => {
-            q.jobs.lock().unwrap_or_else(|p| p.into_inner()).push(job);
+            q.state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .jobs
+                .push(job);
             q.ready.notify_one();
             Ok(())
         }

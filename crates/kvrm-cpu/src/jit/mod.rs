@@ -16,10 +16,12 @@
 //! names. Dropped code is not freed (Cranelift's JIT
 //! module frees only as a whole); a new module starts after `MAX_DEAD_BLOCKS`.
 //!
-//! With the default threshold, regions are compiled on a background thread
+//! With the default threshold, regions are compiled on background threads
 //! (`compiler.rs`), the most executed waiting region first, while the
 //! dispatcher goes on interpreting them; lower
-//! thresholds (`jit:N` below 100, as tests use) compile at once.
+//! thresholds (`jit:N` below 100, as tests use) compile at once. Code
+//! compiled from the same instruction words is shared by every `Jit` of the
+//! process (`shared.rs`).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -37,6 +39,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 
 use compiler::{Built, Compiler, Job};
+use shared::RegionKey;
 
 #[cfg(target_arch = "x86_64")]
 mod code_memory;
@@ -44,6 +47,7 @@ mod compiler;
 pub(crate) mod emit;
 pub(crate) mod helpers;
 mod run;
+mod shared;
 
 use helpers::{FallbackInfo, JitCtx};
 
@@ -124,6 +128,9 @@ pub struct JitStats {
     /// Loads and stores of compiled code that took the slow path (a TLB
     /// miss, a page of code, a fault).
     pub memory_slow_paths: u64,
+    /// Of `blocks_compiled`, regions whose code was compiled before from
+    /// the same guest code, for this space or another, and reused.
+    pub regions_reused: u64,
 }
 
 impl JitStats {
@@ -140,12 +147,17 @@ impl JitStats {
         self.blocks_invalidated += other.blocks_invalidated;
         self.blocks_upgraded += other.blocks_upgraded;
         self.memory_slow_paths += other.memory_slow_paths;
+        self.regions_reused += other.regions_reused;
     }
 
     /// The counters as `--stats` prints them (name, value).
     pub fn lines(&self) -> Vec<(&'static str, u64)> {
         vec![
             ("jit blocks compiled", self.blocks_compiled),
+            (
+                "jit of them reused, compiled before from the same code",
+                self.regions_reused,
+            ),
             (
                 "jit compile time (us)",
                 self.compile_time.as_micros() as u64,
@@ -289,9 +301,11 @@ const fn no_entry(i: usize) -> Entry {
 struct Compiled {
     code: BlockFn,
     len: u32,
-    /// Pointed to by the code (shared with the `Jit`s of forked processes,
-    /// which run the same code).
+    /// Pointed to by the code (shared with the `Jit`s that run the same
+    /// code).
     _fallbacks: Arc<Vec<FallbackInfo>>,
+    /// Owns the code.
+    _module: Arc<Mutex<Compiler>>,
     /// A quick region's count of entries and back-edges taken (written by
     /// its code); `None` once optimized.
     counter: Option<Arc<AtomicU64>>,
@@ -304,7 +318,7 @@ struct Compiled {
 /// more host instructions), so it leaves the interpreter sooner; once its
 /// code has counted `Jit::upgrade_at` entries and back-edges it is compiled
 /// again with them, off the hot path like the first time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Tier {
     Quick,
     Optimized,
@@ -767,9 +781,12 @@ impl Jit {
     /// Compile the region lifted at `region[0].start` (see `emit::translate`;
     /// `flat`: the space has a window). At once, returning its entry, or on
     /// the background thread (the entry arrives through [`Self::poll`]).
+    /// `key` names the guest code the region was lifted from: code compiled
+    /// before from it, by any `Jit` of the process, is installed at once.
     pub(crate) fn compile(
         &mut self,
         region: Vec<kvrm_ir::Block>,
+        key: RegionKey,
         flat: bool,
         tier: Tier,
     ) -> Option<Entry> {
@@ -781,8 +798,8 @@ impl Jit {
             }
         }
         let token = self.invalidations;
+        let start = region[0].start;
         if self.background {
-            let start = region[0].start;
             // The region's other blocks wait for it rather than queue
             // regions of their own meanwhile.
             let members: Vec<u64> = region[1..]
@@ -795,6 +812,7 @@ impl Jit {
             let job = Job {
                 heat: heat.clone(),
                 compiler: self.compiler.clone(),
+                key,
                 region,
                 flat,
                 tier,
@@ -825,15 +843,34 @@ impl Jit {
                 // No compile thread: compile here from now on.
                 Err(job) => {
                     self.background = false;
-                    return self.compile(job.region, flat, tier);
+                    return self.compile(job.region, job.key, flat, tier);
                 }
             }
         }
-        let built = self
-            .compiler
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .compile(region, flat, tier, token);
+        let built = compiler::build(&self.compiler, key, region, flat, tier, token);
+        if tier == Tier::Optimized {
+            self.install_upgrade(built);
+            return None;
+        }
+        Some(self.install(built))
+    }
+
+    /// Install `found`, a region compiled before that starts at `start`,
+    /// as [`Self::compile`] installs a region it compiled.
+    pub(crate) fn install_found(
+        &mut self,
+        start: u64,
+        found: shared::SharedRegion,
+        tier: Tier,
+    ) -> Option<Entry> {
+        let built = Built {
+            start,
+            ..Built::reuse(found, tier, self.invalidations)
+        };
+        if tier == Tier::Optimized {
+            self.install_upgrade(built);
+            return None;
+        }
         Some(self.install(built))
     }
 
@@ -955,6 +992,7 @@ impl Jit {
 
     fn install(&mut self, built: Built) -> Entry {
         self.stats.blocks_compiled += 1;
+        self.stats.regions_reused += built.reused as u64;
         self.stats.fallbacks_compiled += built.fallbacks_compiled;
         self.stats.compile_time += built.time;
         // Hot, and no longer queued: regions compiled later take it in.
@@ -971,7 +1009,8 @@ impl Jit {
             Compiled {
                 code: built.code,
                 len: built.len,
-                _fallbacks: Arc::new(built.fallbacks),
+                _fallbacks: built.fallbacks,
+                _module: built.module,
                 counter: built.counter,
                 upgrading: false,
             },
@@ -1032,6 +1071,7 @@ impl Jit {
     fn reset(&mut self) {
         self.invalidate_all();
         self.invalidations += 1;
+        shared::forget(&self.compiler);
         self.compiler = Arc::new(Mutex::new(Compiler::new()));
         self.dead = 0;
     }

@@ -11,6 +11,7 @@ use kvrm_isa::StopReason;
 
 use super::emit::STOP_BIT;
 use super::helpers::{self, JitCtx};
+use super::shared::{self, RegionKey};
 use super::{Jit, Tier};
 use crate::{Cpu, Flow};
 
@@ -83,9 +84,25 @@ impl Cpu {
     /// branches in its page (breadth first, see `MAX_REGION_*`); for
     /// `Tier::Optimized`, to replace its quick code.
     fn compile_block(&mut self, pc: u64, tier: Tier) -> Option<super::Entry> {
-        let max = Jit::MAX_BLOCK;
+        let flat = self.mem.flat_addend().is_some();
         let mem = &mut self.mem;
-        let first = kvrm_ir::lift_block(pc, max, |a| mem.fetch_u32(a).ok());
+        let found = shared::find(tier, flat, pc, |code| {
+            shared::blocks(code).all(|(start, words)| {
+                (start..)
+                    .step_by(4)
+                    .zip(words)
+                    .all(|(a, &w)| mem.fetch_u32(a).ok() == Some(w))
+            })
+        });
+        if let Some(found) = found {
+            return self.jit.as_mut()?.install_found(pc, found, tier);
+        }
+        let max = Jit::MAX_BLOCK;
+        // The region's blocks and words: the key to code compiled before.
+        let mut key = RegionKey::new(tier, flat);
+        let mut words = Vec::new();
+        let mem = &mut self.mem;
+        let first = kvrm_ir::lift_block(pc, max, |a| fetch_word(mem, a, &mut words));
         let jit = self.jit.as_mut()?;
         let first = match first {
             // Mostly instructions the JIT hands back to the interpreter: the
@@ -101,6 +118,8 @@ impl Cpu {
             return None;
         };
         let mut insns = first.guest_len;
+        debug_assert_eq!(first.guest_len as usize, words.len());
+        key.push_block(pc, &words);
         let mut region = vec![first];
         let mut next = 0;
         while next < region.len() {
@@ -119,18 +138,21 @@ impl Cpu {
                     continue;
                 }
                 let mem = &mut self.mem;
-                let Some(b) = kvrm_ir::lift_block(to, max, |a| mem.fetch_u32(a).ok()) else {
+                words.clear();
+                let Some(b) = kvrm_ir::lift_block(to, max, |a| fetch_word(mem, a, &mut words))
+                else {
                     continue;
                 };
                 if worth_compiling(&b) && insns + b.guest_len <= super::MAX_REGION_INSNS {
                     insns += b.guest_len;
+                    debug_assert_eq!(b.guest_len as usize, words.len());
+                    key.push_block(to, &words);
                     region.push(b);
                 }
             }
             next += 1;
         }
-        let flat = self.mem.flat_addend().is_some();
-        self.jit.as_mut()?.compile(region, flat, tier)
+        self.jit.as_mut()?.compile(region, key, flat, tier)
     }
 
     /// Run compiled blocks from `first`; each chains to the next compiled
@@ -217,6 +239,14 @@ impl Cpu {
         }
         (k, false)
     }
+}
+
+/// The instruction word at `pc` for the lifter, kept in `words` (a block's
+/// words are the ones it fetched: it stops at the first it cannot fetch).
+fn fetch_word(mem: &mut crate::memory::CpuMemory, pc: u64, words: &mut Vec<u32>) -> Option<u32> {
+    let w = mem.fetch_u32(pc).ok();
+    words.extend(w);
+    w
 }
 
 /// Not mostly instructions the JIT hands back to the interpreter (which

@@ -714,3 +714,49 @@ fn compiled_dc_zva_matches_the_interpreter() {
         }
     }
 }
+
+/// Spaces share code compiled from the same instruction words, and only
+/// from them: a second space running the same program reuses the first
+/// one's regions; a third, whose loop adds another immediate at the same
+/// pcs, compiles its own and gets its own sum. Each matches the interpreter.
+#[test]
+fn compiled_code_is_shared_only_between_the_same_words() {
+    // movz x1,#0; movz x3,#1000; loop: add x1,x1,#step; subs x3,x3,#1;
+    // b.ne loop; brk
+    let program = |step: u32| {
+        vec![
+            0xd280_0001,
+            0xd280_0000 | (1000 << 5) | 3,
+            0x9100_0021 | (step << 10),
+            0xf100_0463,
+            0x54ff_ffc1,
+            BRK,
+        ]
+    };
+    let run = |step: u32, mode: ExecMode| {
+        let mut cpu = cpu_with(&program(step), mode);
+        let r = cpu.run(1_000_000);
+        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
+        (cpu, r.instructions)
+    };
+    let jit = ExecMode::Jit { threshold: 2 };
+    // Immediates no other test runs at these pcs.
+    for (first, other) in [(0x5a1, 0x5a3), (0x6b1, 0x6b2)] {
+        let (a, count) = run(first, jit);
+        let (b, count_b) = run(first, jit);
+        let (c, count_c) = run(other, jit);
+        for (cpu, n, step) in [
+            (&a, count, first),
+            (&b, count_b, first),
+            (&c, count_c, other),
+        ] {
+            let (want, want_n) = run(step, ExecMode::Interp);
+            assert_eq!(cpu.state.x, want.state.x, "step {step:#x}");
+            assert_eq!(n, want_n);
+            assert_eq!(cpu.state.x[1], 1000 * u64::from(step));
+        }
+        let reused = |cpu: &Cpu| cpu.jit_stats().expect("jit").regions_reused;
+        assert!(reused(&b) >= 1, "{:?}", b.jit_stats());
+        assert!(c.jit_stats().expect("jit").blocks_compiled > reused(&c));
+    }
+}

@@ -93,15 +93,67 @@ type Variants = Vec<(Arc<[u32]>, SharedRegion)>;
 
 struct Cache {
     regions: HashMap<(Tier, bool, u64), Variants>,
+    /// Instruction words held by the keys, and the most it may hold.
     words: usize,
+    max_words: usize,
 }
 
-static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| {
-    Mutex::new(Cache {
-        regions: HashMap::new(),
-        words: 0,
-    })
-});
+impl Cache {
+    fn new(max_words: usize) -> Self {
+        Cache {
+            regions: HashMap::new(),
+            words: 0,
+            max_words,
+        }
+    }
+
+    /// The regions at (tier, window, start), for [`find`].
+    fn variants(&self, tier: Tier, flat: bool, start: u64) -> Option<Variants> {
+        self.regions.get(&(tier, flat, start)).cloned()
+    }
+
+    fn publish(&mut self, key: RegionKey, region: &SharedRegion) {
+        if key.code.is_empty() {
+            return;
+        }
+        if self.words + key.code.len() > self.max_words {
+            self.regions.clear();
+            self.words = 0;
+        }
+        let variants = self
+            .regions
+            .entry((key.tier, key.flat, key.start()))
+            .or_default();
+        if variants.iter().any(|(code, _)| **code == key.code[..]) {
+            return;
+        }
+        if variants.len() >= MAX_VARIANTS {
+            let (old, _) = variants.remove(0);
+            self.words -= old.len();
+        }
+        self.words += key.code.len();
+        variants.push((key.code.into(), region.clone()));
+    }
+
+    fn forget(&mut self, compiler: &Arc<Mutex<Compiler>>) {
+        let mut dropped = 0;
+        for variants in self.regions.values_mut() {
+            variants.retain(|(code, r)| {
+                let keep = !Arc::ptr_eq(&r.module, compiler);
+                dropped += if keep { 0 } else { code.len() };
+                keep
+            });
+        }
+        self.regions.retain(|_, v| !v.is_empty());
+        self.words -= dropped;
+    }
+}
+
+static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| Mutex::new(Cache::new(MAX_WORDS)));
+
+fn cache() -> std::sync::MutexGuard<'static, Cache> {
+    CACHE.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// `KVRM_JIT_SHARE=0` turns sharing off (to compare).
 fn enabled() -> bool {
@@ -123,53 +175,109 @@ pub(crate) fn find(
     if !enabled() {
         return None;
     }
-    let variants = {
-        let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        cache.regions.get(&(tier, flat, start))?.clone()
-    };
+    // Checked without the lock: `matches` reads guest memory.
+    let variants = cache().variants(tier, flat, start)?;
     variants
         .into_iter()
         .find(|(code, _)| matches(code))
         .map(|(_, r)| r)
 }
 
-/// Offer `region`, compiled from `key`, to the other spaces.
+/// Offer `region`, compiled from `key`, to the other spaces (a key offered
+/// before keeps its first region).
 pub(crate) fn publish(key: RegionKey, region: &SharedRegion) {
-    if !enabled() || key.code.is_empty() {
-        return;
+    if enabled() {
+        cache().publish(key, region);
     }
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    if cache.words + key.code.len() > MAX_WORDS {
-        cache.regions.clear();
-        cache.words = 0;
-    }
-    let words = key.code.len();
-    let variants = cache
-        .regions
-        .entry((key.tier, key.flat, key.start()))
-        .or_default();
-    if variants.iter().any(|(code, _)| **code == key.code[..]) {
-        return;
-    }
-    if variants.len() >= MAX_VARIANTS {
-        variants.remove(0);
-    }
-    variants.push((key.code.into(), region.clone()));
-    cache.words += words;
 }
 
 /// Drop the regions `compiler` compiled (its `Jit` starts a new one to free
 /// dead code: the cache must not keep the old one alive).
 pub(crate) fn forget(compiler: &Arc<Mutex<Compiler>>) {
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    let mut dropped = 0;
-    for variants in cache.regions.values_mut() {
-        variants.retain(|(code, r)| {
-            let keep = !Arc::ptr_eq(&r.module, compiler);
-            dropped += if keep { 0 } else { code.len() };
-            keep
-        });
+    cache().forget(compiler);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" fn no_code(_: *mut super::super::JitCtx) -> u64 {
+        0
     }
-    cache.regions.retain(|_, v| !v.is_empty());
-    cache.words -= dropped;
+
+    fn region(module: &Arc<Mutex<Compiler>>) -> SharedRegion {
+        SharedRegion {
+            code: no_code,
+            len: 1,
+            fallbacks: Arc::new(Vec::new()),
+            fallbacks_compiled: 0,
+            counter: None,
+            module: module.clone(),
+        }
+    }
+
+    fn key(start: u64, words: &[u32]) -> RegionKey {
+        let mut k = RegionKey::new(Tier::Quick, true);
+        k.push_block(start, words);
+        k
+    }
+
+    #[test]
+    fn keys_list_their_blocks() {
+        let mut k = key(0x1_0000_1000, &[1, 2, 3]);
+        k.push_block(0x1_0000_1040, &[]);
+        k.push_block(0x1_0000_1080, &[7]);
+        let blocks: Vec<(u64, &[u32])> = blocks(&k.code).collect();
+        assert_eq!(
+            blocks,
+            [
+                (0x1_0000_1000, &[1, 2, 3][..]),
+                (0x1_0000_1040, &[][..]),
+                (0x1_0000_1080, &[7][..])
+            ]
+        );
+        assert_eq!(k.start(), 0x1_0000_1000);
+    }
+
+    #[test]
+    fn variants_are_capped_and_their_words_counted() {
+        let m = Arc::new(Mutex::new(Compiler::new()));
+        let mut cache = Cache::new(1 << 20);
+        for i in 0..MAX_VARIANTS as u32 + 3 {
+            cache.publish(key(0x1000, &[i, i]), &region(&m));
+        }
+        // The same key again keeps its first region.
+        cache.publish(key(0x1000, &[3, 3]), &region(&m));
+        let v = cache.variants(Tier::Quick, true, 0x1000).expect("variants");
+        assert_eq!(v.len(), MAX_VARIANTS);
+        // The oldest went: their words too.
+        assert_eq!(v[0].0[3], 3);
+        assert_eq!(cache.words, MAX_VARIANTS * 5);
+        assert!(cache.variants(Tier::Optimized, true, 0x1000).is_none());
+        assert!(cache.variants(Tier::Quick, false, 0x1000).is_none());
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_and_forgets_a_compiler() {
+        let (a, b) = (
+            Arc::new(Mutex::new(Compiler::new())),
+            Arc::new(Mutex::new(Compiler::new())),
+        );
+        let mut cache = Cache::new(20);
+        cache.publish(key(0x1000, &[1]), &region(&a));
+        cache.publish(key(0x2000, &[2]), &region(&b));
+        cache.publish(key(0x3000, &[3]), &region(&a));
+        assert_eq!(cache.words, 12);
+        cache.forget(&a);
+        assert_eq!(cache.words, 4);
+        assert!(cache.variants(Tier::Quick, true, 0x1000).is_none());
+        assert!(cache.variants(Tier::Quick, true, 0x2000).is_some());
+        // The cache holds `b` until it starts over.
+        assert_eq!(Arc::strong_count(&b), 2);
+        cache.publish(key(0x4000, &[0; 14]), &region(&a));
+        cache.publish(key(0x5000, &[0; 2]), &region(&a));
+        assert!(cache.variants(Tier::Quick, true, 0x2000).is_none());
+        assert_eq!(Arc::strong_count(&b), 1);
+        assert_eq!(cache.words, 5);
+    }
 }

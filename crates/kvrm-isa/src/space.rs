@@ -1710,16 +1710,19 @@ mod tests {
         }
     }
 
+    /// A page source whose every page holds one byte value.
+    struct Filled(u8);
+
+    impl PageSource for Filled {
+        fn read_page(&self, _page: u64, out: &mut Frame) {
+            out.fill(self.0);
+        }
+    }
+
     #[test]
     fn stale_pages_read_through_the_source() {
-        struct Fives;
-        impl PageSource for Fives {
-            fn read_page(&self, _page: u64, out: &mut Frame) {
-                out.fill(5);
-            }
-        }
         let mut a = AddressSpace::flat(0x4000).unwrap();
-        a.set_page_source(Some(Arc::new(Fives)));
+        a.set_page_source(Some(Arc::new(Filled(5))));
         a.mark_stale([1]);
         assert_eq!(a.read_u8(0x1234).unwrap(), 5);
         a.write_u8(0x1000, 9).unwrap();
@@ -1732,18 +1735,12 @@ mod tests {
 
     #[test]
     fn stale_pages_move_the_epoch_and_can_be_supplied() {
-        struct Sevens;
-        impl PageSource for Sevens {
-            fn read_page(&self, _page: u64, out: &mut Frame) {
-                out.fill(7);
-            }
-        }
         let mut a = AddressSpace::flat(0x4000).unwrap();
         a.write_u8(0x2000, 1).unwrap();
         let e = a.epoch();
         a.mark_stale([2]);
         assert_eq!(a.epoch(), e, "no source: nothing is stale");
-        let source: Arc<dyn PageSource> = Arc::new(Sevens);
+        let source: Arc<dyn PageSource> = Arc::new(Filled(7));
         a.set_page_source(Some(source.clone()));
         a.mark_stale([1, 2]);
         assert_ne!(a.epoch(), e, "cached frame indices must go");

@@ -15,7 +15,8 @@
 # --engine, default jit:1000), LIMIT (seconds per run, default 300), CHECK (GPU lanes whose
 # CRC lines are compared with qemu's for the same seed, default 16), CHECK_ITERS (their
 # iterations, default 100: enough for blocks to be translated and run) and GPU (0: skip the
-# GPU runs, for the CPU backend and qemu alone).
+# GPU runs, for the CPU backend and qemu alone); GPU_MODE (the GPU run's --mode, default
+# standard: how the kernel issues its launches).
 # Wall times are whole processes (start-up and the GPU's kernel load included); kvrm's own
 # summary line (lanes run, without start-up) is printed beside it.
 set -euo pipefail
@@ -50,6 +51,7 @@ LIMIT=${LIMIT:-300}
 CHECK=${CHECK:-16}
 CHECK_ITERS=${CHECK_ITERS:-100}
 GPU=${GPU:-1}
+GPU_MODE=${GPU_MODE:-standard}
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 if [ -z "${KVRM_CUDA_CACHE:-}" ]; then
     export KVRM_CUDA_CACHE=/tmp/kvrm-kernel-cache
@@ -78,10 +80,11 @@ echo "qemu-aarch64 x $PROCS processes x $QEMU_ITERS: $(rate $((PROCS * QEMU_ITER
 t0=$(now)
 if [ "$GPU" = 0 ]; then
     echo "GPU: skipped (GPU=0)"
-elif timeout "$LIMIT" ./kvrm run --stats --backend cuda --engine "$ENGINE" --lanes "$LANES" \
-    --memory-limit 32M ./coremark '{lane}' $(args "$GPU_ITERS") > gpu.summary 2> gpu.stats; then
+elif timeout "$LIMIT" ./kvrm run --stats --backend cuda --engine "$ENGINE" --mode "$GPU_MODE" \
+    --lanes "$LANES" --memory-limit 32M ./coremark '{lane}' $(args "$GPU_ITERS") > gpu.summary 2> gpu.stats; then
     t1=$(now)
-    echo "GPU x $LANES lanes x $GPU_ITERS ($ENGINE): $(rate $((LANES * GPU_ITERS)) "$t0" "$t1")"
+    echo "GPU x $LANES lanes x $GPU_ITERS ($ENGINE, --mode $GPU_MODE): $(rate $((LANES * GPU_ITERS)) "$t0" "$t1")"
+    grep -E '^kvrm: (mode|time in)' gpu.stats | sed 's/^/    /' || true
     echo "    kvrm: $(grep '^wall' gpu.summary); $(grep 'translated blocks' gpu.stats)"
 else
     echo "GPU x $LANES lanes ($ENGINE): failed or over ${LIMIT}s (status $?)"

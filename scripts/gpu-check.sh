@@ -22,7 +22,8 @@
 # overrides the benchmark's lane counts; GPU_GUESTS (names, e.g. "divide sorting")
 # the conformance programs; GPU_LANES (default 1024) the lane count; GPU_SKIP_TESTS=1
 # skips the kvrm-cuda tests and benchmark (only the `kvrm` checks run); GPU_BACKEND=cpu
-# runs the `kvrm` checks on the CPU backend (tries the script on a machine with no GPU).
+# runs the `kvrm` checks on the CPU backend (tries the script on a machine with no GPU;
+# GPU_BACKEND=auto there runs the launch-mode checks too, on the CPU in standard mode).
 # Here: GPU_GUESTS chooses which guest programs are copied (default: the list below).
 set -euo pipefail
 
@@ -35,6 +36,9 @@ threads_atomics threads_many proc_killed file_locks"
 # The --lanes checks: one program compared with a single CPU run, one with `{lane}`
 # in its arguments and environment compared with a CPU --lanes run.
 LANE_GUESTS="atomics args_env"
+# The kernel's launch modes (--mode continuous, mega, async) on ELF programs: threads,
+# processes, pipes between them, file locks.
+MODE_GUESTS="printf_int threads_mutex threads_barrier proc_killed file_locks proc_pipeline"
 
 if [ "${1:-}" != "--run" ]; then
     cd "$(dirname "$0")/.."
@@ -77,7 +81,7 @@ for line in sys.stdin:
     strip -o "$dest/kvrm" target/release/kvrm
     mkdir -p "$dest/guest/expected"
     copied=0
-    for name in ${GPU_GUESTS:-$DEFAULT_GUESTS} $LANE_GUESTS; do
+    for name in $(echo ${GPU_GUESTS:-$DEFAULT_GUESTS} $LANE_GUESTS $MODE_GUESTS | tr ' ' '\n' | sort -u); do
         bin=tests/guest/build/$name-O2
         if [ ! -f "$bin" ]; then
             echo "gpu-check: $bin missing (scripts/build-guests.sh); not copied" >&2
@@ -170,14 +174,16 @@ kvrm_run() { # kvrm run OPTIONS... PROGRAM ARGS..., at most 300 s
         -U LD_LIBRARY_PATH -U KVRM_CUDA_CACHE "$@"
 }
 
-echo "== conformance programs, kvrm run --backend $BACKEND" >> "$OUT/conformance.log"
-for name in ${GPU_GUESTS:-$DEFAULT_GUESTS}; do
+# conform NAME LABEL KVRM_OPTIONS...: run guest NAME-O2 with the options and --backend,
+# compare with qemu's output (stdout, stderr, status); one verdict in conformance.log.
+conform() {
+    local name=$1 label=$2; shift 2
     prog=$G/$name-O2
     exp=$G/expected/$name-O2
-    [ -f "$prog" ] || { verdict conformance 0 "$name-O2" "not copied (build-guests.sh here)"; continue; }
-    d=$work/conf-$name && mkdir -p "$d"
+    [ -f "$prog" ] || { verdict conformance 0 "$name-O2$label" "not copied (build-guests.sh here)"; return; }
+    d=$work/conf-$name && rm -rf "$d" && mkdir -p "$d"
     set +e
-    (cd "$d" && kvrm_run --quiet --backend "$BACKEND" "$prog" \
+    (cd "$d" && kvrm_run --quiet --backend "$BACKEND" "$@" "$prog" \
         < /dev/null > "$work/$name.stdout" 2> "$work/$name.stderr")
     code=$?
     set -e
@@ -192,8 +198,27 @@ for name in ${GPU_GUESTS:-$DEFAULT_GUESTS}; do
         why="stderr differs: $({ head -c 300 "$work/$name.stderr" || true; } | tr '\n' '|')"
     elif [ "$code" != "$(cat "$exp.status")" ]; then why="status $code, expected $(cat "$exp.status")"
     fi
-    if [ -z "$why" ]; then verdict conformance 1 "$name-O2 ($BACKEND)"; else verdict conformance 0 "$name-O2 ($BACKEND)" "$why"; fi
+    if [ -z "$why" ]; then verdict conformance 1 "$name-O2 ($BACKEND$label)"; else verdict conformance 0 "$name-O2 ($BACKEND$label)" "$why"; fi
+}
+
+echo "== conformance programs, kvrm run --backend $BACKEND" >> "$OUT/conformance.log"
+for name in ${GPU_GUESTS:-$DEFAULT_GUESTS}; do
+    conform "$name" ""
 done
+echo "== the launch modes on ELF programs" >> "$OUT/conformance.log"
+# (The CPU backend has standard only: with GPU_BACKEND=cpu these are not run.)
+[ "$BACKEND" = cpu ] && MODE_GUESTS=
+for name in $MODE_GUESTS; do
+    conform "$name" ", --mode continuous --batch 20000" --mode continuous --batch 20000
+    conform "$name" ", --mode mega" --mode mega
+    conform "$name" ", --mode async" --mode async
+done
+# What the async mode did (its --stats line) on the pipeline of processes.
+if [ -n "$MODE_GUESTS" ] && [ -f "$G/proc_pipeline-O2" ]; then
+    d=$work/async-stats && mkdir -p "$d"
+    (cd "$d" && kvrm_run --stats --backend "$BACKEND" --mode async "$G/proc_pipeline-O2" \
+        < /dev/null 2>&1 >/dev/null | grep -E "instructions in|mode async|time in" >> "$OUT/conformance.log") || true
+fi
 
 LANES=${GPU_LANES:-1024}
 # compare_lanes NAME DIR REF_DIR SAME: every lane of DIR against REF_DIR's lane-0 files

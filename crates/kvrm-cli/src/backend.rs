@@ -88,18 +88,36 @@ pub fn open(
     quiet: bool,
     exec: Option<ExecMode>,
 ) -> anyhow::Result<Backend> {
+    open_in_mode(choice, lanes, gpu_fits, quiet, exec, None)
+}
+
+/// [`open`] for a run in `--mode gpu_mode` (a mode other than standard, which
+/// only the GPU has): `auto` then takes the GPU for any number of lanes, and
+/// where there is none says that the run is standard on the CPU.
+pub fn open_in_mode(
+    choice: BackendChoice,
+    lanes: usize,
+    gpu_fits: bool,
+    quiet: bool,
+    exec: Option<ExecMode>,
+    gpu_mode: Option<&str>,
+) -> anyhow::Result<Backend> {
+    let wants_gpu = lanes >= AUTO_GPU_MIN_LANES || gpu_mode.is_some();
     match choice {
         BackendChoice::Cpu => Ok(Backend::Cpu),
         BackendChoice::Cuda => match cuda_engine(exec) {
             Ok(e) => Ok(Backend::Cuda(Box::new(e))),
             Err(e) => anyhow::bail!("CUDA backend unavailable: {}", one_line(&e)),
         },
-        BackendChoice::Auto if gpu_fits && lanes >= AUTO_GPU_MIN_LANES => match cuda_engine(exec) {
+        BackendChoice::Auto if gpu_fits && wants_gpu => match cuda_engine(exec) {
             Ok(e) => Ok(Backend::Cuda(Box::new(e))),
             Err(e) => {
                 if !quiet {
+                    let mode = gpu_mode
+                        .map(|m| format!(" in standard mode (--mode {m} needs a GPU)"))
+                        .unwrap_or_default();
                     eprintln!(
-                        "kvrm: no usable GPU ({}); running on the CPU backend",
+                        "kvrm: no usable GPU ({}); running on the CPU backend{mode}",
                         one_line(&e)
                     );
                 }

@@ -423,7 +423,14 @@ pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<E
     // The kernel's exact instruction limit runs one machine at a time, which
     // would take the lanes out of the shared launches: CPU only.
     let gpu_fits = opts.max_instructions.is_none();
-    let backend = crate::backend::open(lo.backend, lo.lanes, gpu_fits, lo.quiet, opts.engine)?;
+    let backend = crate::backend::open_in_mode(
+        lo.backend,
+        lo.lanes,
+        gpu_fits,
+        lo.quiet,
+        opts.engine,
+        opts.gpu_mode(),
+    )?;
     let io = LaneIo::new(lo.out.as_deref(), true)?;
     let start = Instant::now();
     let (statuses, instructions, engine) = match backend {
@@ -472,7 +479,14 @@ pub fn run_raw_lanes(opts: &RawRunOptions, lo: &LaneOptions) -> anyhow::Result<E
     let image = raw::read_image(opts)?;
     // A bad --memory-size or an image that does not fit is one error, not N.
     raw::load(opts, &image, &mut raw::flat_memory(opts)?)?;
-    let backend = crate::backend::open(lo.backend, lo.lanes, true, lo.quiet, opts.engine)?;
+    let backend = crate::backend::open_in_mode(
+        lo.backend,
+        lo.lanes,
+        true,
+        lo.quiet,
+        opts.engine,
+        opts.mode.gpu_only_name(),
+    )?;
     let io = LaneIo::new(lo.out.as_deref(), false)?;
     let start = Instant::now();
     let (results, engine) = match backend {

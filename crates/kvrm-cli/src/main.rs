@@ -187,10 +187,15 @@ struct RunArgs {
     /// is reported with pc, address and access; kvrm exits with status 126.
     #[arg(long = "watch", value_name = "ADDR[:LEN][:r|w|rw]", value_parser = parse_watch)]
     watchpoints: Vec<kvrm_isa::Watchpoint>,
-    /// CUDA backend, raw images: how runs are issued (the Metal system's modes). standard:
+    /// CUDA backend: how runs are issued (the Metal system's modes). Raw images: standard:
     /// one run to the stop; continuous: runs of --batch instructions in a host loop; mega:
     /// one launch for the whole budget (as standard on this engine); async: start the
-    /// launch, poll its progress from the host, wait. The CPU backend has standard only.
+    /// launch, poll its progress from the host, wait. ELF programs (the kernel's rounds):
+    /// standard: slices the scheduler picks; continuous: every round runs --batch
+    /// instructions per thread; mega: each round runs every thread to its next syscall
+    /// while none waits; async: rounds are started and not waited for, and waiting threads
+    /// of other processes are serviced while one is in flight. The CPU backend has
+    /// standard only.
     #[arg(long, value_enum, default_value_t = mode::RunMode::Standard)]
     mode: mode::RunMode,
     /// --mode continuous: instructions per run (default 1,000,000).
@@ -265,19 +270,11 @@ impl RunArgs {
         if self.raw.is_none() && self.lanes.is_some() && debug {
             return Some("--break and --watch do not apply to --lanes runs of ELF programs".into());
         }
-        if self.mode != mode::RunMode::Standard {
-            if self.raw.is_none() {
-                return Some(format!(
-                    "--mode {} applies to --raw images (and kvrm bench), not to ELF programs",
-                    self.mode.name()
-                ));
-            }
-            if self.backend == BackendChoice::Cpu {
-                return Some(format!(
-                    "--mode {} needs the CUDA backend (--backend cuda); the CPU backend runs standard only",
-                    self.mode.name()
-                ));
-            }
+        if self.mode != mode::RunMode::Standard && self.backend == BackendChoice::Cpu {
+            return Some(format!(
+                "--mode {} needs the CUDA backend (--backend cuda); the CPU backend runs standard only",
+                self.mode.name()
+            ));
         }
         if self.batch.is_some() && self.mode != mode::RunMode::Continuous {
             return Some("--batch applies to --mode continuous only".into());
@@ -451,6 +448,9 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         engine: args.engine,
         breakpoints: args.breakpoints,
         watchpoints: args.watchpoints,
+        launch: args
+            .mode
+            .for_kernel(args.batch.unwrap_or(mode::DEFAULT_BATCH)),
     };
     match lanes {
         Some(l) => lanes::run_elf_lanes(&opts, &l),

@@ -12,6 +12,9 @@
 //!   host polls `progress` (pinned host memory, no device sync) until the
 //!   launch is done, then `wait` finishes the run.
 //!
+//! ELF programs run in the kernel's rounds, which take the same four modes
+//! (`kvrm_linux::LaunchMode`).
+//!
 //! On the CPU backend only standard applies: the others are a usage error.
 
 use std::time::{Duration, Instant};
@@ -36,6 +39,21 @@ pub enum RunMode {
 }
 
 impl RunMode {
+    /// The kernel's launch mode for ELF programs (`batch`: `--batch`).
+    pub fn for_kernel(self, batch: u64) -> kvrm_linux::LaunchMode {
+        match self {
+            RunMode::Standard => kvrm_linux::LaunchMode::Standard,
+            RunMode::Continuous => kvrm_linux::LaunchMode::Continuous { batch },
+            RunMode::Mega => kvrm_linux::LaunchMode::Mega,
+            RunMode::Async => kvrm_linux::LaunchMode::Async,
+        }
+    }
+
+    /// The mode's name when only the GPU has it (not standard).
+    pub fn gpu_only_name(self) -> Option<&'static str> {
+        (self != RunMode::Standard).then(|| self.name())
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             RunMode::Standard => "standard",

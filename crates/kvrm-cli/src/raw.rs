@@ -36,7 +36,15 @@ pub struct RawRunOptions {
 
 pub fn run_raw(opts: &RawRunOptions) -> anyhow::Result<i32> {
     let image = read_image(opts)?;
-    match crate::backend::open(opts.backend, 1, true, false, opts.engine)? {
+    let backend = crate::backend::open_in_mode(
+        opts.backend,
+        1,
+        true,
+        false,
+        opts.engine,
+        opts.mode.gpu_only_name(),
+    )?;
+    match backend {
         Backend::Cpu => {
             let mut engine = CpuEngine::with_exec_mode(crate::backend::cpu_mode(opts.engine));
             engine.set_breakpoints(&opts.breakpoints);

@@ -52,6 +52,8 @@ pub struct ElfRunOptions {
     pub breakpoints: Vec<String>,
     /// `--watch`: stop before accesses to these ranges.
     pub watchpoints: Vec<kvrm_isa::Watchpoint>,
+    /// `--mode` (and `--batch`): how the kernel issues engine runs.
+    pub launch: kvrm_linux::LaunchMode,
 }
 
 impl ElfRunOptions {
@@ -78,7 +80,13 @@ impl ElfRunOptions {
             engine: None,
             breakpoints: vec![],
             watchpoints: vec![],
+            launch: kvrm_linux::LaunchMode::Standard,
         }
+    }
+
+    /// The `--mode` asked for, when it is one only the GPU has.
+    pub fn gpu_mode(&self) -> Option<&'static str> {
+        (self.launch != kvrm_linux::LaunchMode::Standard).then(|| self.launch.name())
     }
 
     /// These options for lane `lane` of a `--lanes` run: `{lane}` in the
@@ -125,6 +133,7 @@ impl ElfRunOptions {
             max_instructions: self.max_instructions,
             quiet: self.quiet,
             net: self.net,
+            launch: self.launch,
             ..KernelConfig::default()
         };
         if let Some(m) = self.memory_limit {
@@ -230,7 +239,14 @@ pub fn run_elf(opts: &ElfRunOptions) -> anyhow::Result<Exit> {
         .iter()
         .map(|b| resolve_address(&opts.program, b))
         .collect::<anyhow::Result<Vec<u64>>>()?;
-    let backend = crate::backend::open(opts.backend, 1, true, opts.quiet, opts.engine)?;
+    let backend = crate::backend::open_in_mode(
+        opts.backend,
+        1,
+        true,
+        opts.quiet,
+        opts.engine,
+        opts.gpu_mode(),
+    )?;
     let (mut engine, tracer): (Box<dyn Engine>, _) = match backend {
         Backend::Cpu => {
             let mut engine = CpuEngine::with_exec_mode(crate::backend::cpu_mode(opts.engine));

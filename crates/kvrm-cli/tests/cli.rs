@@ -487,8 +487,8 @@ fn debug_and_mode_options_are_checked() {
             "--mode async needs the CUDA backend",
         ),
         (
-            &["run", "--mode", "continuous", &exe],
-            "--mode continuous applies to --raw images",
+            &["run", "--backend", "cpu", "--mode", "mega", &exe],
+            "--mode mega needs the CUDA backend",
         ),
         (
             &["run", "--raw", raw, "--batch", "10"],
@@ -523,6 +523,12 @@ fn debug_and_mode_options_are_checked() {
         "standard",
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // ELF programs take every mode; `auto` without a GPU runs them on the
+    // CPU backend (standard), with a GPU on it in that mode.
+    for mode in ["standard", "continuous", "mega", "async"] {
+        let out = kvrm(&["run", "--mode", mode, &exe]);
+        assert_eq!(out.status.code(), Some(42), "{mode}: {out:?}");
+    }
     let out = kvrm(&["run", "--help"]);
     for word in ["--break", "--watch", "--mode", "continuous", "async"] {
         assert!(stdout(&out).contains(word), "help lacks {word}");
@@ -538,17 +544,21 @@ fn cuda_trace_and_modes_without_a_gpu_are_clean_errors() {
         &["--mode", "async"],
         &["--mode", "continuous"],
     ] {
-        let mut args = vec!["run", "--raw", raw, "--backend", "cuda"];
-        args.extend_from_slice(extra);
-        let out = kvrm(&args);
-        if out.status.success() {
-            println!("a GPU is present: {extra:?} ran");
-            continue;
+        let exe = asm_program("exit42");
+        for program in [&["--raw", raw][..], &[&exe]] {
+            let mut args = vec!["run", "--backend", "cuda"];
+            args.extend_from_slice(extra);
+            args.extend_from_slice(program);
+            let out = kvrm(&args);
+            if out.status.code() == Some(0) || out.status.code() == Some(42) {
+                println!("a GPU is present: {args:?} ran");
+                continue;
+            }
+            let err = stderr(&out);
+            assert!(!err.contains("CPU backend only"), "{err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
         }
-        let err = stderr(&out);
-        assert!(!err.contains("CPU backend only"), "{err}");
-        assert!(!err.contains("panicked"), "{err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
 

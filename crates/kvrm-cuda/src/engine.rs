@@ -167,6 +167,9 @@ pub struct CudaEngine {
     /// (the device counter is in the arena).
     host_progress: HostCounter,
     running: Option<AsyncRun>,
+    /// The machines of the run `Engine::start_run` began (for `wait_run`'s
+    /// failure stops).
+    started: Vec<MachineId>,
     /// Hot blocks translated to CUDA C (`set_translation`), or `None`.
     translator: Option<Translator>,
     /// Breakpoints and watchpoints (translated blocks do not run while any
@@ -339,6 +342,7 @@ impl CudaEngine {
             exports: HashMap::new(),
             host_progress,
             running: None,
+            started: Vec::new(),
             translator: None,
             breakpoints: Vec::new(),
             watchpoints: Vec::new(),
@@ -969,6 +973,18 @@ impl CudaEngine {
 /// states and memory are the pre-run ones until `wait` returns.
 impl CudaEngine {
     pub fn start(&mut self, machines: &[MachineId], budget: u64) -> Result<(), CudaError> {
+        self.start_launch(machines, budget, true)
+    }
+
+    /// [`Self::start`]; `bring_in`: read the run's stale pages home first,
+    /// for a host that reads the run's spaces while it is in flight (one
+    /// that promises not to, `Engine::start_run`, leaves them on the device).
+    fn start_launch(
+        &mut self,
+        machines: &[MachineId],
+        budget: u64,
+        bring_in: bool,
+    ) -> Result<(), CudaError> {
         if self.running.is_some() {
             return Err(CudaError::Driver(
                 "an asynchronous run is already in flight".into(),
@@ -976,14 +992,17 @@ impl CudaEngine {
         }
         let mut early = Vec::new();
         let pending = self.prepare_run(machines, budget, &mut early)?;
-        // The host may read the run's spaces while the launch changes
-        // their device pages: bring the stale ones home first, so reads
-        // see the pre-run memory (and do not wait for the launch).
-        let mut spaces: Vec<SpaceId> = pending.iter().map(|p| self.machine(p.0).space).collect();
-        spaces.sort_unstable_by_key(|s| s.0);
-        spaces.dedup();
-        for s in spaces {
-            self.bring_in_space(s)?;
+        if bring_in {
+            // The host may read the run's spaces while the launch changes
+            // their device pages: bring the stale ones home first, so reads
+            // see the pre-run memory (and do not wait for the launch).
+            let mut spaces: Vec<SpaceId> =
+                pending.iter().map(|p| self.machine(p.0).space).collect();
+            spaces.sort_unstable_by_key(|s| s.0);
+            spaces.dedup();
+            for s in spaces {
+                self.bring_in_space(s)?;
+            }
         }
         let flight = if pending.is_empty() {
             None
@@ -1020,6 +1039,43 @@ impl CudaEngine {
     /// Was a run started and not yet waited for?
     pub fn has_started_run(&self) -> bool {
         self.running.is_some()
+    }
+
+    /// The device failed after it was opened: every machine of the run
+    /// that has no stop in `out[first..]` stops with `EngineError` at its pc
+    /// (the state of the last launch that completed); the cause is kept
+    /// for `take_error`.
+    fn fail_run(
+        &mut self,
+        machines: &[MachineId],
+        first: usize,
+        out: &mut Vec<MachineStop>,
+        e: &CudaError,
+    ) {
+        let stopped: Vec<MachineId> = out[first..].iter().map(|s| s.machine).collect();
+        let mut lanes = Vec::new();
+        for &m in machines {
+            let Some(Some(slot)) = self.machines.get(m.0 as usize) else {
+                continue;
+            };
+            if stopped.contains(&m) {
+                continue;
+            }
+            let pc = slot.state.pc;
+            lanes.push(format!("machine {} at pc {pc:#x}", m.0));
+            out.push(MachineStop {
+                machine: m,
+                stop: StopReason::EngineError { pc },
+                instructions: 0,
+            });
+        }
+        let msg = format!(
+            "CUDA device error: {}; stopped {} lane(s): {}",
+            e.to_string().lines().next().unwrap_or(""),
+            lanes.len(),
+            lanes.join(", ")
+        );
+        self.error.get_or_insert(msg);
     }
 
     /// Finish the run `start` began: one stop per machine into `out`.
@@ -1144,34 +1200,34 @@ impl Engine for CudaEngine {
     fn run(&mut self, machines: &[MachineId], budget: u64, out: &mut Vec<MachineStop>) {
         let first = out.len();
         if let Err(e) = self.try_run(machines, budget, out) {
-            // The device failed after it was opened: every machine of the
-            // run that has no stop yet stops with `EngineError` at its pc
-            // (the state of the last launch that completed); the cause is
-            // kept for `take_error`.
-            let stopped: Vec<MachineId> = out[first..].iter().map(|s| s.machine).collect();
-            let mut lanes = Vec::new();
-            for &m in machines {
-                let Some(Some(slot)) = self.machines.get(m.0 as usize) else {
-                    continue;
-                };
-                if stopped.contains(&m) {
-                    continue;
-                }
-                let pc = slot.state.pc;
-                lanes.push(format!("machine {} at pc {pc:#x}", m.0));
-                out.push(MachineStop {
-                    machine: m,
-                    stop: StopReason::EngineError { pc },
-                    instructions: 0,
-                });
+            self.fail_run(machines, first, out, &e);
+        }
+    }
+
+    fn start_run(&mut self, machines: &[MachineId], budget: u64) -> bool {
+        match self.start_launch(machines, budget, false) {
+            Ok(()) => {
+                self.started = machines.to_vec();
+                true
             }
-            let msg = format!(
-                "CUDA device error: {}; stopped {} lane(s): {}",
-                e.to_string().lines().next().unwrap_or(""),
-                lanes.len(),
-                lanes.join(", ")
-            );
-            self.error.get_or_insert(msg);
+            // Not started: `run` reports the same failure as stops.
+            Err(_) => false,
+        }
+    }
+
+    fn run_progress(&self) -> u64 {
+        self.progress()
+    }
+
+    fn run_in_flight(&self) -> bool {
+        self.is_running()
+    }
+
+    fn wait_run(&mut self, out: &mut Vec<MachineStop>) {
+        let machines = std::mem::take(&mut self.started);
+        let first = out.len();
+        if let Err(e) = self.wait(out) {
+            self.fail_run(&machines, first, out, &e);
         }
     }
 

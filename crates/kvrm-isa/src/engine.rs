@@ -74,6 +74,31 @@ pub trait Engine: Send {
         false
     }
 
+    /// Start what [`Self::run`] would do and return without waiting for it,
+    /// where this engine can (a GPU launch runs while the host goes on).
+    /// `false`: it cannot (the default), nothing was started; call `run`.
+    /// While a run is in flight, the host may touch only machines and
+    /// address spaces outside it, until [`Self::wait_run`] returns.
+    fn start_run(&mut self, _machines: &[MachineId], _budget: u64) -> bool {
+        false
+    }
+
+    /// Instructions the run in flight has retired so far: a lower bound,
+    /// read without waiting for the engine (0 when none is in flight).
+    fn run_progress(&self) -> u64 {
+        0
+    }
+
+    /// Is the run [`Self::start_run`] began still executing?
+    fn run_in_flight(&self) -> bool {
+        false
+    }
+
+    /// Finish the run [`Self::start_run`] began: what `run` would have
+    /// appended to `out` (an engine failure stops machines with
+    /// [`StopReason::EngineError`], as in `run`).
+    fn wait_run(&mut self, _out: &mut Vec<MachineStop>) {}
+
     /// Deterministic runs: what the generic timer (CNTVCT_EL0) reads during
     /// the next `run`, in nanoseconds; `None` for the host's time.
     fn set_virtual_counter(&mut self, _ticks: Option<u64>) {}

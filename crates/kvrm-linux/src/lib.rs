@@ -24,7 +24,10 @@ pub mod stack;
 pub mod syscalls;
 
 pub use elf::{load_elf, ElfError, LoadedElf};
-pub use kernel::{Kernel, KernelConfig, Pid, RunEnd, RunSummary, DEBUG_STOP_STATUS};
+pub use kernel::{
+    Kernel, KernelConfig, LaunchMode, LaunchStats, Pid, RunEnd, RunSummary, DEBUG_STOP_STATUS,
+    MEGA_SLICE,
+};
 pub use sandbox::Sandbox;
 pub use stack::{ProcessImage, StackInfo};
 pub use syscalls::{
@@ -321,6 +324,18 @@ pub fn format_stats(summary: &RunSummary, kernel: &Kernel) -> String {
         engine.as_millis(),
         stops.as_millis()
     ));
+    let launch = kernel.launch_stats();
+    let mode = kernel.launch_mode();
+    if mode != LaunchMode::Standard {
+        s.push_str(&format!(
+            "kvrm: mode {}: {} engine runs, {} started asynchronously, {} progress reads in flight, {} waiting threads serviced in flight\n",
+            mode.name(),
+            launch.runs,
+            launch.started,
+            launch.polls,
+            launch.serviced_in_flight
+        ));
+    }
     for (name, v) in kernel.engine().stats() {
         s.push_str(&format!("kvrm: {name}: {v}\n"));
     }

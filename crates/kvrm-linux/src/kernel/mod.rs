@@ -17,9 +17,10 @@
 //! the rest to the process's [`LinuxProcess::syscall`] with the address space;
 //! the result goes to x0 and the thread is runnable again, or it waits.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::fd::{OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kvrm_isa::{CpuState, Engine, MachineId, MachineStop, SpaceId, StopReason};
@@ -28,6 +29,7 @@ use crate::abi::signal::*;
 use crate::syscalls::{Deterministic, LinuxProcess, ProcessExit, SyscallOutcome};
 
 mod futex;
+mod launch;
 mod pidfd;
 mod sigframe;
 mod signal;
@@ -37,6 +39,8 @@ mod timers;
 
 /// A guest process or thread id.
 pub type Pid = u32;
+
+pub use launch::{LaunchMode, LaunchStats, MEGA_SLICE};
 
 /// Instructions a thread runs before the next one gets its turn.
 const SLICE: u64 = 20_000;
@@ -69,6 +73,8 @@ pub struct KernelConfig {
     /// AF_INET and AF_INET6 sockets reach the host's network; without it
     /// `socket` refuses them with EACCES (AF_UNIX always works).
     pub net: bool,
+    /// How engine runs are issued (`--mode`).
+    pub launch: LaunchMode,
 }
 
 impl Default for KernelConfig {
@@ -81,6 +87,7 @@ impl Default for KernelConfig {
             max_instructions: None,
             quiet: false,
             net: false,
+            launch: LaunchMode::Standard,
         }
     }
 }
@@ -290,6 +297,10 @@ pub struct Kernel {
     pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
     /// Descriptors that refer to processes (pidfd.rs).
     pub(crate) pidfds: Vec<pidfd::PidFd>,
+    /// What the launch mode did (launch.rs).
+    launch_stats: LaunchStats,
+    /// `instructions`, readable from other host threads.
+    progress: Arc<AtomicU64>,
 }
 
 impl Kernel {
@@ -334,6 +345,8 @@ impl Kernel {
             counts: BTreeMap::new(),
             orphan_exits: BTreeMap::new(),
             pidfds: Vec::new(),
+            launch_stats: LaunchStats::default(),
+            progress: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -627,6 +640,9 @@ impl Kernel {
         } else {
             SLICE
         };
+        if !self.config.deterministic {
+            slice = self.mode_slice(slice, waiting);
+        }
         if self.config.deterministic {
             let now = self.now().as_nanos() as u64;
             self.engine.set_virtual_counter(Some(now));
@@ -641,7 +657,7 @@ impl Kernel {
                 }
                 slice = slice.min(left);
                 stops.clear();
-                self.engine.run(&[m], slice, &mut stops);
+                self.launch(&[m], slice, &mut stops);
                 self.handle_stops(&stops);
                 if self.init_end.is_some() {
                     return None;
@@ -649,7 +665,7 @@ impl Kernel {
             }
         } else {
             let t0 = Instant::now();
-            self.engine.run(&runnable, slice, &mut stops);
+            self.launch(&runnable, slice, &mut stops);
             let t1 = Instant::now();
             self.handle_stops(&stops);
             self.time_in_engine += t1 - t0;
@@ -666,6 +682,9 @@ impl Kernel {
     }
 
     fn handle_stops(&mut self, stops: &[MachineStop]) {
+        let retired: u64 = stops.iter().map(|s| s.instructions).sum();
+        self.progress
+            .store(self.instructions + retired, Ordering::Relaxed);
         for s in stops {
             self.instructions += s.instructions;
             let Some(&tid) = self.by_machine.get(&s.machine) else {
@@ -864,9 +883,22 @@ impl Kernel {
     /// Wake the waiters whose event happened, waiting at most `timeout` in
     /// the host's poll for a descriptor to become ready.
     fn poll_waiters(&mut self, timeout: Duration) {
+        self.poll_waiters_outside(timeout, &HashSet::new());
+    }
+
+    /// [`Self::poll_waiters`] for the threads whose address space is not
+    /// one of `busy` (those of a run in flight, which the host must not
+    /// touch until it is collected).
+    fn poll_waiters_outside(&mut self, timeout: Duration, busy: &HashSet<SpaceId>) {
         let mut polls: Vec<libc::pollfd> = Vec::new();
         let mut owners: Vec<Pid> = Vec::new();
+        let free = |engine: &dyn Engine, t: &Thread| {
+            busy.is_empty() || !busy.contains(&engine.machine_space(t.machine))
+        };
         for (&tid, t) in &self.threads {
+            if !free(&*self.engine, t) {
+                continue;
+            }
             if let Some(Wait::Retry { fds, .. }) = &t.wait {
                 for &(fd, events) in fds {
                     polls.push(libc::pollfd {
@@ -879,10 +911,15 @@ impl Kernel {
             }
         }
         if !polls.is_empty() || !timeout.is_zero() {
-            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+            // ppoll: waits shorter than a millisecond (a run in flight) too.
+            let ts = libc::timespec {
+                tv_sec: timeout.as_secs().min(i32::MAX as u64) as _,
+                tv_nsec: timeout.subsec_nanos() as _,
+            };
             // SAFETY: `polls` is a valid array of pollfd structures (it may be
-            // empty: then this is a sleep that a host signal interrupts).
-            unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, ms) };
+            // empty: then this is a sleep that a host signal interrupts);
+            // `ts` lives across the call; no signal mask is passed.
+            unsafe { libc::ppoll(polls.as_mut_ptr(), polls.len() as _, &ts, std::ptr::null()) };
         }
         let mut ready: Vec<Pid> = polls
             .iter()
@@ -893,6 +930,9 @@ impl Kernel {
         ready.dedup();
         let now = self.now();
         for (&tid, t) in &self.threads {
+            if !free(&*self.engine, t) {
+                continue;
+            }
             let due = match &t.wait {
                 Some(Wait::Retry {
                     deadline: Some(d), ..

@@ -21,10 +21,12 @@ from ._kvrm import (
     MachineBusy,
     MappingError,
     MemoryAccessError,
+    RunningProgram,
     Status,
     TraceEntry,
     UndefinedInstruction,
     _run_lanes,
+    _start,
     available_backends,
     disassemble,
 )
@@ -79,6 +81,24 @@ def run(path, args=(), env=None, stdin=b"", fs_root=".", backend="auto", *,
     return _run_lanes(path, [(argv, _stdin_bytes(stdin))], _env_list(env), fs_root,
                       backend, max_cycles, deterministic, seed, memory_limit,
                       engine)[0]
+
+
+def start(path, args=(), env=None, stdin=b"", fs_root=".", backend="auto", *,
+          max_cycles=None, deterministic=False, seed=0, memory_limit=None,
+          engine="jit"):
+    """Start ``kvrm.run``'s run in the background and return at once a
+    ``RunningProgram``: ``poll()`` reads the instructions retired so far and
+    ``is_running()`` asks whether it is still going, neither of them waiting
+    for the guest; ``wait()`` returns the ``CompletedRun`` (without the GIL).
+    The arguments are ``kvrm.run``'s. Python keeps its signal handlers
+    meanwhile (Ctrl-C raises KeyboardInterrupt here; the program goes on).
+    Raises ``ValueError`` for a bad argument and ``BackendUnavailable`` for
+    ``backend="cuda"`` without a GPU at once; a missing or bad program is
+    raised by ``wait()``.
+    """
+    argv = [path, *args]
+    return _start(path, [(argv, _stdin_bytes(stdin))], _env_list(env), fs_root,
+                  backend, max_cycles, deterministic, seed, memory_limit, engine)
 
 
 def run_lanes(path, n, args=(), stdin=b"", env=None, fs_root=".", backend="auto", *,
@@ -141,6 +161,7 @@ __all__ = [
     "MachineBusy",
     "MappingError",
     "MemoryAccessError",
+    "RunningProgram",
     "Status",
     "TraceEntry",
     "UndefinedInstruction",
@@ -149,4 +170,5 @@ __all__ = [
     "run",
     "run_elf",
     "run_lanes",
+    "start",
 ]

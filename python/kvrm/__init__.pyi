@@ -35,6 +35,7 @@ __all__ = [
     "MachineBusy",
     "MappingError",
     "MemoryAccessError",
+    "RunningProgram",
     "Status",
     "TraceEntry",
     "UndefinedInstruction",
@@ -43,6 +44,7 @@ __all__ = [
     "run",
     "run_elf",
     "run_lanes",
+    "start",
 ]
 
 DEFAULT_MEMORY_SIZE: int
@@ -200,6 +202,39 @@ def run(
 
 run_elf = run
 """The Metal system's later name of ``run``."""
+
+@final
+class RunningProgram:
+    """A Linux program running in the background (``start``)."""
+
+    def poll(self) -> int:
+        """Instructions retired so far, all guest threads and processes
+        together; never blocks."""
+    def is_running(self) -> bool:
+        """Is the program still running? Never blocks."""
+    def wait(self) -> CompletedRun:
+        """Wait for the program (without the GIL) and return what ``run``
+        would have; raises what ``run`` raises. Later calls return the same."""
+
+def start(
+    path: _StrPath,
+    args: Sequence[_Arg] = (),
+    env: Optional[Mapping[str, str]] = None,
+    stdin: Union[bytes, str, None] = b"",
+    fs_root: _StrPath = ".",
+    backend: Literal["auto", "cpu", "cuda"] = "auto",
+    *,
+    max_cycles: Optional[int] = None,
+    deterministic: bool = False,
+    seed: int = 0,
+    memory_limit: Optional[int] = None,
+    engine: Literal["interp", "jit"] = "jit",
+) -> RunningProgram:
+    """``run`` in the background: returns at once; ``poll()`` and
+    ``is_running()`` never wait for the guest, ``wait()`` returns the
+    ``CompletedRun``. Python keeps its signal handlers meanwhile.
+    ``BackendUnavailable`` (``backend="cuda"`` without a GPU) is raised at
+    once; a missing or bad program by ``wait()``."""
 
 def run_lanes(
     path: _StrPath,

@@ -170,3 +170,40 @@ def test_run_releases_the_gil(elf):
 def test_run_on_the_jit():
     r = kvrm.run(HELLO, ["kvrm"], engine="jit")
     assert r.exit_code == 0 and r.stdout == kvrm.run(HELLO, ["kvrm"]).stdout
+
+
+def test_start_runs_in_the_background(elf):
+    import signal
+    import time
+
+    python_handler = signal.getsignal(signal.SIGINT)
+    budget = 1_000_000_000
+    p = kvrm.start(elf("spin", SPIN_ELF), max_cycles=budget)
+    # Returned before the guest's billion instructions could be done.
+    assert p.is_running()
+    seen = [p.poll()]
+    while p.is_running():
+        seen.append(p.poll())
+        time.sleep(0.001)
+    assert seen == sorted(seen), "progress went backwards"
+    assert max(seen) <= budget
+    # Python's own Ctrl-C handler was put back while the guest ran.
+    assert signal.getsignal(signal.SIGINT) is python_handler
+    r = p.wait()
+    assert (r.end, r.instructions) == ("cycle_limit", budget)
+    assert p.poll() == budget and not p.is_running()
+    assert p.wait() is r  # later calls return the same result
+    assert "done" in repr(p)
+
+
+def test_start_feeds_stdin_and_collects_output(elf):
+    p = kvrm.start(elf("cat", CAT_ELF), stdin=b"in the background\n")
+    r = p.wait()
+    assert (r.exit_code, r.stdout, r.stderr) == (7, b"in the background\n", b"err\n")
+
+
+def test_start_reports_a_missing_program_at_wait(tmp_path):
+    p = kvrm.start(tmp_path / "missing")
+    for _ in range(2):
+        with pytest.raises(FileNotFoundError):
+            p.wait()

@@ -41,6 +41,8 @@ fn _kvrm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<views::DeviceArray>()?;
     m.add_class::<linux::CompletedRun>()?;
     m.add_function(wrap_pyfunction!(linux::_run_lanes, m)?)?;
+    m.add_function(wrap_pyfunction!(linux::_start, m)?)?;
+    m.add_class::<linux::RunningProgram>()?;
     m.add_function(wrap_pyfunction!(available_backends, m)?)?;
     m.add_function(wrap_pyfunction!(disassemble, m)?)?;
     m.add("KvrmError", py.get_type::<errors::KvrmError>())?;

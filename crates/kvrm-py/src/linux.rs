@@ -7,8 +7,8 @@
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use pyo3::exceptions::PyOSError;
@@ -148,6 +148,16 @@ fn drain(mut r: std::io::PipeReader) -> std::thread::JoinHandle<Vec<u8>> {
 
 /// Run one program to the end of its first process.
 fn run_one(common: &Common, lane: &Lane) -> Result<RawRun, Failure> {
+    run_one_with(common, lane, |_| {})
+}
+
+/// [`run_one`], calling `on_kernel` once the kernel exists (before the
+/// program is loaded).
+fn run_one_with(
+    common: &Common,
+    lane: &Lane,
+    on_kernel: impl FnOnce(&Kernel),
+) -> Result<RawRun, Failure> {
     let spec = ProgramSpec {
         exe: common.exe.clone(),
         argv: lane.argv.clone(),
@@ -160,6 +170,7 @@ fn run_one(common: &Common, lane: &Lane) -> Result<RawRun, Failure> {
         engine_for(common.kind, common.engine)?,
         common.config.clone(),
     );
+    on_kernel(&kernel);
     let pid = kvrm_linux::spawn(&mut kernel, &spec).map_err(Failure::Load)?;
     let (in_r, mut in_w) = std::io::pipe().map_err(Failure::Io)?;
     let (out_r, out_w) = std::io::pipe().map_err(Failure::Io)?;
@@ -360,6 +371,30 @@ pub fn _run_lanes(
     memory_limit: Option<u64>,
     engine: &str,
 ) -> PyResult<Vec<CompletedRun>> {
+    let (common, lanes) = parse_run(
+        path,
+        lanes,
+        env,
+        fs_root,
+        backend,
+        (max_cycles, deterministic, seed, memory_limit),
+        engine,
+    )?;
+    run_lanes(py, common, lanes)
+}
+
+/// The arguments of `_run_lanes` and `_start` as the runs' common part and
+/// lanes; `limits` is (max_cycles, deterministic, seed, memory_limit).
+fn parse_run(
+    path: &Bound<'_, PyAny>,
+    lanes: &Bound<'_, PyAny>,
+    env: &Bound<'_, PyAny>,
+    fs_root: &Bound<'_, PyAny>,
+    backend: &str,
+    limits: (Option<u64>, bool, u64, Option<u64>),
+    engine: &str,
+) -> PyResult<(Common, Vec<Lane>)> {
+    let (max_cycles, deterministic, seed, memory_limit) = limits;
     let engine = backend::parse_engine(engine)?;
     use std::os::unix::ffi::OsStringExt;
     let kind = BackendKind::parse(backend).ok_or_else(|| {
@@ -396,5 +431,131 @@ pub fn _run_lanes(
         kind,
         engine,
     };
-    run_lanes(py, common, lanes)
+    Ok((common, lanes))
+}
+
+/// Native half of `kvrm.start`: the one lane of `lanes` runs on a thread of
+/// its own; the call returns at once.
+#[pyfunction]
+#[pyo3(signature = (path, lanes, env, fs_root, backend, max_cycles, deterministic, seed, memory_limit, engine = "jit"))]
+#[allow(clippy::too_many_arguments)]
+pub fn _start(
+    path: &Bound<'_, PyAny>,
+    lanes: &Bound<'_, PyAny>,
+    env: &Bound<'_, PyAny>,
+    fs_root: &Bound<'_, PyAny>,
+    backend: &str,
+    max_cycles: Option<u64>,
+    deterministic: bool,
+    seed: u64,
+    memory_limit: Option<u64>,
+    engine: &str,
+) -> PyResult<RunningProgram> {
+    let (common, mut lanes) = parse_run(
+        path,
+        lanes,
+        env,
+        fs_root,
+        backend,
+        (max_cycles, deterministic, seed, memory_limit),
+        engine,
+    )?;
+    let lane = match (lanes.pop(), lanes.is_empty()) {
+        (Some(lane), true) => lane,
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "_start runs exactly one lane",
+            ))
+        }
+    };
+    if backend::resolve(common.kind) == BackendKind::Cuda {
+        // The reason now, not at wait().
+        backend::cuda_engine().map_err(BackendUnavailable::new_err)?;
+    }
+    let progress: Arc<OnceLock<Arc<AtomicU64>>> = Arc::default();
+    let slot = progress.clone();
+    let thread = std::thread::Builder::new()
+        .name("kvrm-start".into())
+        .spawn(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // The kernel takes over the host signals it forwards to
+                // guests; Python keeps them (Ctrl-C stays Python's while the
+                // program runs in the background): put its handlers back at
+                // once, one start at a time so no start saves another's.
+                static SIGNALS: Mutex<()> = Mutex::new(());
+                let lock = SIGNALS.lock().unwrap_or_else(|e| e.into_inner());
+                let guard = SignalGuard::save();
+                run_one_with(&common, &lane, move |kernel| {
+                    let _ = slot.set(kernel.progress_counter());
+                    drop(guard);
+                    drop(lock);
+                })
+            }))
+            .unwrap_or_else(|p| {
+                Err(Failure::Backend(format!(
+                    "internal error in kvrm: {}",
+                    crate::errors::panic_text(&p)
+                )))
+            })
+        })
+        .map_err(|e| PyOSError::new_err(format!("cannot start a thread: {e}")))?;
+    Ok(RunningProgram {
+        progress,
+        thread: Mutex::new(Some(thread)),
+        result: Mutex::new(None),
+    })
+}
+
+/// A Linux program running in the background (``kvrm.start``): ``poll()``
+/// and ``is_running()`` never block; ``wait()`` returns its ``CompletedRun``.
+#[pyclass(module = "kvrm", frozen)]
+pub struct RunningProgram {
+    /// The kernel's instruction counter, once the kernel exists.
+    progress: Arc<OnceLock<Arc<AtomicU64>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<Result<RawRun, Failure>>>>,
+    /// What `wait` returned (or raised), for later calls.
+    result: Mutex<Option<PyResult<Py<CompletedRun>>>>,
+}
+
+#[pymethods]
+impl RunningProgram {
+    /// Instructions retired so far, every guest thread and process together
+    /// (read from a counter the kernel updates; never blocks).
+    fn poll(&self) -> u64 {
+        self.progress.get().map_or(0, |p| p.load(Ordering::Relaxed))
+    }
+
+    /// Is the program still running?
+    fn is_running(&self) -> bool {
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner());
+        thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Wait for the program's first process to end (without the GIL) and
+    /// return its ``CompletedRun``; raises what ``kvrm.run`` raises.
+    /// Later calls return the same result.
+    fn wait(&self, py: Python<'_>) -> PyResult<Py<CompletedRun>> {
+        let mut result = self.result.lock().unwrap_or_else(|e| e.into_inner());
+        if result.is_none() {
+            let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let raw = match thread {
+                Some(t) => py.detach(|| t.join()).unwrap_or_else(|_| {
+                    Err(Failure::Backend(
+                        "internal error in kvrm: the run panicked".into(),
+                    ))
+                }),
+                None => Err(Failure::Backend("the run was already collected".into())),
+            };
+            *result = Some(to_py(py, raw).and_then(|r| Py::new(py, r)));
+        }
+        match result.as_ref().expect("set above") {
+            Ok(r) => Ok(r.clone_ref(py)),
+            Err(e) => Err(e.clone_ref(py)),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.is_running() { "running" } else { "done" };
+        format!("RunningProgram({state}, instructions={})", self.poll())
+    }
 }

@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::os::fd::OwnedFd;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use kvrm_cpu::CpuEngine;
@@ -13,7 +12,7 @@ use kvrm_isa::{AddressSpace, CpuState, Engine, MachineId, MachineStop, SpaceId};
 use kvrm_linux::{spawn, Kernel, KernelConfig, LaunchMode, ProcessExit, ProgramSpec, RunEnd};
 
 mod common;
-use common::{asm, Capture};
+use common::{asm, procs_spec, Capture};
 
 /// The CPU engine behind `start_run`: a started run is "in flight" for
 /// `flight` of host time and executes in `wait_run`. Its machines run side by
@@ -119,18 +118,9 @@ const MODES: [LaunchMode; 4] = [
 /// gives the host kernel's answers in every mode.
 #[test]
 fn every_mode_gives_the_host_kernels_answers() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/procs");
-    let expected = std::fs::read_to_string(dir.join("procs.expected")).unwrap();
     for mode in MODES {
         let root = tempfile::tempdir().unwrap();
-        let spec = ProgramSpec {
-            exe: dir.join("procs"),
-            argv: vec![b"procs".to_vec()],
-            envp: vec![b"HOME=/home/kvrm".to_vec()],
-            root: root.path().to_path_buf(),
-            cwd: Some("/".into()),
-            lib_prefix: None,
-        };
+        let (spec, expected) = procs_spec(root.path());
         let mut k = kernel(mode, Duration::ZERO);
         let pid = spawn(&mut k, &spec).expect("spawn");
         let mut out = Capture::new();

@@ -7,32 +7,21 @@
 //! and run natively, i.e. the host Linux kernel's answers; qemu-aarch64 agrees on every
 //! line up to the execve tests (it cannot execve an AArch64 program without binfmt_misc).
 
-use std::path::Path;
-
 use kvrm_linux::{spawn, ProgramSpec};
 
 mod common;
-use common::{asm, kernel, run_captured};
+use common::{asm, kernel, procs_spec, run_captured};
 
 #[test]
 fn fork_exec_wait_signals() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/procs");
     let root = tempfile::tempdir().unwrap();
-    let spec = ProgramSpec {
-        exe: dir.join("procs"),
-        argv: vec![b"procs".to_vec()],
-        envp: vec![b"HOME=/home/kvrm".to_vec()],
-        root: root.path().to_path_buf(),
-        cwd: Some("/".into()),
-        lib_prefix: None,
-    };
+    let (spec, expected) = procs_spec(root.path());
     // Was: "a forked guest must not return from run" (guest forks were host
     // forks). Now the one run returns once, with every guest process ended.
     let o = run_captured(&spec, Some(2_000_000_000));
     assert_eq!(o.kernel.live_processes(), 0, "guest processes left");
     let mut stdout = o.stdout_string();
     stdout.push_str(&format!("status {}\n", o.status()));
-    let expected = std::fs::read_to_string(dir.join("procs.expected")).unwrap();
     assert_eq!(stdout, expected);
 }
 

@@ -34,6 +34,24 @@ pub fn asm(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// tests/procs/procs (fork, exec, wait, signals; built by its build.sh) as
+/// the host kernel's answers were recorded: HOME set, started in `/` of
+/// `root`. Returns the spec and the expected stdout (a last `status N`
+/// line included).
+pub fn procs_spec(root: &Path) -> (ProgramSpec, String) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/procs");
+    let spec = ProgramSpec {
+        exe: dir.join("procs"),
+        argv: vec![b"procs".to_vec()],
+        envp: vec![b"HOME=/home/kvrm".to_vec()],
+        root: root.to_path_buf(),
+        cwd: Some("/".into()),
+        lib_prefix: None,
+    };
+    let expected = std::fs::read_to_string(dir.join("procs.expected")).unwrap();
+    (spec, expected)
+}
+
 /// A kernel on the CPU engine, limited to `max_instructions` (all guests).
 pub fn kernel(max_instructions: Option<u64>) -> Kernel {
     Kernel::new(

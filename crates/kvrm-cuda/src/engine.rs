@@ -167,9 +167,6 @@ pub struct CudaEngine {
     /// (the device counter is in the arena).
     host_progress: HostCounter,
     running: Option<AsyncRun>,
-    /// The machines of the run `Engine::start_run` began (for `wait_run`'s
-    /// failure stops).
-    started: Vec<MachineId>,
     /// Hot blocks translated to CUDA C (`set_translation`), or `None`.
     translator: Option<Translator>,
     /// Breakpoints and watchpoints (translated blocks do not run while any
@@ -342,7 +339,6 @@ impl CudaEngine {
             exports: HashMap::new(),
             host_progress,
             running: None,
-            started: Vec::new(),
             translator: None,
             breakpoints: Vec::new(),
             watchpoints: Vec::new(),
@@ -1205,14 +1201,8 @@ impl Engine for CudaEngine {
     }
 
     fn start_run(&mut self, machines: &[MachineId], budget: u64) -> bool {
-        match self.start_launch(machines, budget, false) {
-            Ok(()) => {
-                self.started = machines.to_vec();
-                true
-            }
-            // Not started: `run` reports the same failure as stops.
-            Err(_) => false,
-        }
+        // Not started: `run` reports the same failure as stops.
+        self.start_launch(machines, budget, false).is_ok()
     }
 
     fn run_progress(&self) -> u64 {
@@ -1224,7 +1214,12 @@ impl Engine for CudaEngine {
     }
 
     fn wait_run(&mut self, out: &mut Vec<MachineStop>) {
-        let machines = std::mem::take(&mut self.started);
+        // The machines that may need a failure stop (those that needed no
+        // launch already have theirs).
+        let machines: Vec<MachineId> = self
+            .running
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.pending.iter().map(|p| p.0).collect());
         let first = out.len();
         if let Err(e) = self.wait(out) {
             self.fail_run(&machines, first, out, &e);

@@ -12,8 +12,10 @@
 # Besides the kvrm-cuda tests and benchmark it checks the `kvrm` command there:
 # guest conformance programs (tests/guest, scripts/build-guests.sh must have built
 # them here) with `kvrm run --backend cuda` against tests/guest/expected (qemu's
-# output), and `kvrm run --lanes 1024 --backend cuda --out` lane by lane against a
-# CPU run of the same program.
+# output), in the four launch modes, and `kvrm run --lanes 1024 --backend cuda --out`
+# lane by lane against a CPU run of the same program; then the conformance suites,
+# tests/guest (the -O2 builds: static, musl, dynamic) and tests/busybox, through their
+# own test executables with KVRM_TEST_BACKEND=cuda (suites.log).
 #
 # The `run` tool sends the checkout its session started in: from another
 # worktree, pass DIR inside that checkout's ignored .gpu/ (e.g.
@@ -24,6 +26,8 @@
 # skips the kvrm-cuda tests and benchmark (only the `kvrm` checks run); GPU_BACKEND=cpu
 # runs the `kvrm` checks on the CPU backend (tries the script on a machine with no GPU;
 # GPU_BACKEND=auto there runs the launch-mode checks too, on the CPU in standard mode).
+# GPU_SUITES_ONLY=1 runs only the suites, GPU_SUITES=0 skips them; KVRM_GUEST_FILTER
+# (comma-separated substrings of case names) narrows them.
 # Here: GPU_GUESTS chooses which guest programs are copied (default: the list below).
 set -euo pipefail
 
@@ -39,6 +43,9 @@ LANE_GUESTS="atomics args_env"
 # The kernel's launch modes (--mode continuous, mega, async) on ELF programs: threads,
 # processes, pipes between them, file locks.
 MODE_GUESTS="printf_int threads_mutex threads_barrier proc_killed file_locks proc_pipeline"
+# Guest programs the suites leave out on the GPU: runs of over 40 M instructions, minutes
+# for one GPU lane's interpreter.
+SUITE_LONG="printf_float strings pipe_large"
 
 if [ "${1:-}" != "--run" ]; then
     cd "$(dirname "$0")/.."
@@ -93,10 +100,40 @@ for line in sys.stdin:
     done
     [ "$copied" -gt 0 ] || { echo "gpu-check: no guest programs built: run scripts/build-guests.sh" >&2; exit 1; }
     echo "copied kvrm and $copied guest programs"
+    # The conformance suites (tests/guest, tests/busybox) on the GPU: their test executables,
+    # and the binaries they run (the -O2 variants, static, musl and dynamic, but the few
+    # longest, which one GPU lane would take minutes over; busybox; the libraries the dynamic
+    # variants load). The cases and expected files are the checkout's own.
+    suite=$dest/suite
+    mkdir -p "$suite/guest-build" "$suite/sysroot/lib"
+    cargo test --release -p kvrm --test guest_programs --test busybox --no-run --message-format=json 2>/dev/null |
+        python3 -c '
+import json, sys, shutil
+for line in sys.stdin:
+    try: m = json.loads(line)
+    except ValueError: continue
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        shutil.copy(m["executable"], sys.argv[1] + "/suite-" + m["target"]["name"])
+        print("copied suite-" + m["target"]["name"])
+' "$dest"
+    strip "$dest"/suite-*
+    for f in tests/guest/build/*-O2; do
+        prog=${f##*/} && prog=${prog%-O2} && prog=${prog%-musl} && prog=${prog%-dyn}
+        case " $SUITE_LONG " in *" $prog "*) continue ;; esac
+        cp "$f" "$suite/guest-build/"
+    done
+    cp tests/busybox/build/busybox "$suite/" 2>/dev/null ||
+        echo "gpu-check: no busybox (scripts/fetch-busybox.sh); its suite will skip" >&2
+    for lib in ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libgcc_s.so.1; do
+        cp -L "${KVRM_DYN_SYSROOT:-/usr/aarch64-linux-gnu}/lib/$lib" "$suite/sysroot/lib/" ||
+            echo "gpu-check: no $lib for the dynamic guests" >&2
+    done
+    echo "copied the suites: $(ls "$suite/guest-build" | wc -l) guest binaries"
     cp scripts/gpu-check.sh "$dest/"
     du -sh "$dest"
     size=$(du -sm "$dest" | cut -f1)
-    [ "$size" -lt 64 ] || echo "gpu-check: warning: $dest is $size MiB, over the run tool's 64 MiB carry limit" >&2
+    [ "$size" -lt 64 ] ||
+        echo "gpu-check: $dest is $size MiB, over the run tool's 64 MiB carry limit: carry it compressed (tar -cf - -C $(dirname "$dest") $(basename "$dest") | xz -T0 > $dest.txz; about 18 MiB) and unpack it there first" >&2
     echo "now run there: bash $dest/gpu-check.sh --run   (run tool, carry [\"$dest\"])"
     exit 0
 fi
@@ -201,8 +238,12 @@ conform() {
     if [ -z "$why" ]; then verdict conformance 1 "$name-O2 ($BACKEND$label)"; else verdict conformance 0 "$name-O2 ($BACKEND$label)" "$why"; fi
 }
 
+# GPU_SUITES_ONLY=1: only the suites below (the conformance, mode and lane checks are skipped).
+if [ "${GPU_SUITES_ONLY:-0}" = 1 ]; then
+    DEFAULT_GUESTS= GPU_GUESTS= MODE_GUESTS= LANE_GUESTS=
+fi
 echo "== conformance programs, kvrm run --backend $BACKEND" >> "$OUT/conformance.log"
-for name in ${GPU_GUESTS:-$DEFAULT_GUESTS}; do
+for name in ${GPU_GUESTS-$DEFAULT_GUESTS}; do
     conform "$name" ""
 done
 echo "== the launch modes on ELF programs" >> "$OUT/conformance.log"
@@ -250,7 +291,9 @@ lanes_run() {
 }
 
 echo "== kvrm run --lanes $LANES --backend $BACKEND" >> "$OUT/lanes.log"
-if [ -f "$G/atomics-O2" ]; then
+if [ -z "$LANE_GUESTS" ]; then
+    : # (GPU_SUITES_ONLY)
+elif [ -f "$G/atomics-O2" ]; then
     set +e
     lanes_run atomics "$work/atomics-cpu" cpu 1 "$G/atomics-O2" >> "$OUT/lanes.log" 2>&1
     lanes_run atomics "$work/atomics-cuda" "$BACKEND" "$LANES" "$G/atomics-O2" >> "$OUT/lanes.log" 2>&1
@@ -261,7 +304,9 @@ if [ -f "$G/atomics-O2" ]; then
 else
     verdict lanes 0 "atomics-O2 lanes" "not copied"
 fi
-if [ -f "$G/args_env-O2" ]; then
+if [ -z "$LANE_GUESTS" ]; then
+    : # (GPU_SUITES_ONLY)
+elif [ -f "$G/args_env-O2" ]; then
     set +e
     lanes_run args_env "$work/args-cpu" cpu "$LANES" -E "KVRM_TEST_A=lane-{lane}" "$G/args_env-O2" "a{lane}" "{lane}b" >> "$OUT/lanes.log" 2>&1
     lanes_run args_env "$work/args-cuda" "$BACKEND" "$LANES" -E "KVRM_TEST_A=lane-{lane}" "$G/args_env-O2" "a{lane}" "{lane}b" >> "$OUT/lanes.log" 2>&1
@@ -272,6 +317,41 @@ if [ -f "$G/args_env-O2" ]; then
     else compare_lanes "args_env-O2 {lane}" "$work/args-cuda" "$work/args-cpu" 0; fi
 else
     verdict lanes 0 "args_env-O2 lanes" "not copied"
+fi
+
+# --- the conformance suites with --backend $BACKEND ------------------------------------
+# tests/guest and tests/busybox as `scripts/test.sh` runs them (every case: arguments, stdin,
+# environment, files, --fs-root), through their own test executables, against the expected
+# files recorded under qemu-aarch64. The binaries carried in $bin/suite go where the
+# executables look for them in this checkout. GPU_SUITES=0 skips them; SUITE_JOBS (default 8)
+# kvrm processes at once, SUITE_TIMEOUT (default 150) seconds each.
+if [ "${GPU_SUITES:-1}" = 1 ] && [ -d "$bin/suite" ]; then
+    mkdir -p tests/guest/build tests/busybox/build
+    cp -n "$bin"/suite/guest-build/* tests/guest/build/
+    if [ -f "$bin/suite/busybox" ]; then cp "$bin/suite/busybox" tests/busybox/build/; fi
+    # The executables run kvrm with a clean environment: this wrapper gives kvrm what it
+    # needs (the CUDA libraries, the kernel cache) and keeps them, and the PWD the shell
+    # exports, from the guest.
+    cat > "$work/kvrm-suite" <<EOF
+#!/bin/sh
+sub=\$1; shift
+exec env -u PWD LD_LIBRARY_PATH="$LD_LIBRARY_PATH" KVRM_CUDA_CACHE="$KVRM_CUDA_CACHE" "$KVRM" "\$sub" -U LD_LIBRARY_PATH -U KVRM_CUDA_CACHE "\$@"
+EOF
+    chmod +x "$work/kvrm-suite"
+    for t in "busybox busybox_applets" "guest_programs guest_programs"; do
+        set -- $t
+        exe=$bin/suite-$1
+        [ -x "$exe" ] || { verdict suites 0 "suite $1" "its test executable was not copied"; continue; }
+        echo "== $1 with --backend $BACKEND" >> "$OUT/suites.log"
+        if env KVRM_REPO_ROOT="$root" KVRM_TEST_RUNNER="$work/kvrm-suite" KVRM_TEST_BACKEND="$BACKEND" \
+            KVRM_DYN_SYSROOT="$bin/suite/sysroot" KVRM_TEST_JOBS="${SUITE_JOBS:-8}" \
+            KVRM_GUEST_TIMEOUT="${SUITE_TIMEOUT:-150}" KVRM_COUNTS_FILE="$work/counts.txt" \
+            "$exe" --exact "$2" --nocapture >> "$OUT/suites.log" 2>&1; then
+            verdict suites 1 "suite $1 ($BACKEND): $(tail -1 "$work/counts.txt" 2>/dev/null)"
+        else
+            verdict suites 0 "suite $1 ($BACKEND)" "$(tail -1 "$work/counts.txt" 2>/dev/null); suites.log"
+        fi
+    done
 fi
 rm -rf "$work" "$OUT/ptx-cache"
 echo "gpu-check: $passed passed, $failed failed" | tee -a "$OUT/lanes.log"

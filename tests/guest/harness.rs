@@ -9,13 +9,19 @@
 //!   Another value is used as the kvrm binary.
 //! - `KVRM_REQUIRE_GUESTS=1`: missing binaries fail instead of skipping.
 //! - `KVRM_SKIP_GUESTS=1`: skip the suite.
-//! - `KVRM_GUEST_FILTER=SUBSTR`: only items whose name contains SUBSTR.
+//! - `KVRM_GUEST_FILTER=SUBSTR[,SUBSTR...]`: only items whose name contains one of them.
 //! - `KVRM_GUEST_TIMEOUT=SECONDS` (default 120) per item; `KVRM_TEST_JOBS=N` parallel items.
 //! - `KVRM_COUNTS_FILE=PATH`: append `SUITE PASSED FAILED SKIPPED` (see kvrm_testkit::counts).
 //! - `KVRM_JIT_VARIANTS=all`: the second and third passes (`kvrm run --engine interp`, suites
 //!   `guest-interp` and `busybox-interp`; `--engine jit:2`, suites `guest-jit` and `busybox-jit`)
 //!   run every guest variant, not only [`JIT_VARIANTS`]. The first pass runs the default engine
 //!   (the JIT, compiling blocks after 1000 runs).
+//! - `KVRM_TEST_BACKEND=cuda` (or `cpu`, `auto`): `kvrm run --backend BACKEND` for every item
+//!   (scripts/gpu-check.sh runs the suites on the GPU this way); the suite's label gets the
+//!   backend's name. Unset: kvrm's default backend.
+//! - `KVRM_REPO_ROOT=DIR`: the checkout whose `tests/` holds the cases, expected files and
+//!   binaries (default: the one the test was built in; a test executable carried to another
+//!   machine needs it).
 
 use std::fs;
 use std::io::Read;
@@ -45,6 +51,13 @@ pub fn dyn_sysroot() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/aarch64-linux-gnu"))
 }
+/// `KVRM_TEST_BACKEND`: the backend every kvrm run of the suites names (None: the default).
+fn test_backend() -> Option<String> {
+    std::env::var("KVRM_TEST_BACKEND")
+        .ok()
+        .filter(|b| !b.is_empty())
+}
+
 /// The environment the guest starts with (before the case's -E/-U).
 pub const BASE_ENV: &[(&str, &str)] = &[("PATH", "/usr/bin:/bin"), ("HOME", "/home/kvrm")];
 
@@ -94,6 +107,9 @@ impl Item {
 }
 
 pub fn repo_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KVRM_REPO_ROOT").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
@@ -198,6 +214,9 @@ fn run_item(
         Runner::Kvrm(k) => {
             let mut c = Command::new(k);
             c.arg("run");
+            if let Some(backend) = test_backend() {
+                c.arg("--backend").arg(backend);
+            }
             if let Some(engine) = item.engine {
                 c.arg("--engine").arg(engine);
             }
@@ -370,15 +389,19 @@ fn first_difference(what: &str, expected: &[u8], actual: &[u8]) -> String {
 pub fn run_suite(suite_name: &str, items: Vec<Item>, missing_hint: &str) {
     let root = repo_root();
     let suite_dir = root.join("tests").join(suite_name);
-    let label = match items.first().and_then(|i| i.engine) {
+    let mut label = match items.first().and_then(|i| i.engine) {
         Some(e) => format!("{suite_name}-{}", e.split(':').next().unwrap_or(e)),
         None => suite_name.to_string(),
     };
+    if let Some(backend) = test_backend() {
+        label = format!("{label}-{backend}");
+    }
     let suite = label.as_str();
     let filter = std::env::var("KVRM_GUEST_FILTER").unwrap_or_default();
+    let filters: Vec<&str> = filter.split(',').collect();
     let items: Vec<Item> = items
         .into_iter()
-        .filter(|i| i.name.contains(&filter))
+        .filter(|i| filters.iter().any(|f| i.name.contains(f)))
         .collect();
     if env_flag("KVRM_SKIP_GUESTS") {
         eprintln!("SKIP {suite}: KVRM_SKIP_GUESTS=1");

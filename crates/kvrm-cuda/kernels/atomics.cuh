@@ -2,8 +2,18 @@
 // crates/kvrm-cpu/src/exec/atomics/. Natural alignment is required (no
 // FEAT_LSE2). LSE read-modify-writes and CAS of 1-8 bytes are real device
 // atomics (a compare-and-swap loop on the aligned 32- or 64-bit word that
-// holds them), so lanes sharing an address space see them atomically. The
-// exclusive monitor is the CPU backend's: (address, size) in the state.
+// holds them), so lanes sharing memory see them atomically.
+//
+// The exclusive monitor is the CPU backend's, (address, size) in the state,
+// and more where other machines may change the lane's memory as it runs
+// (threads of its address space, processes mapping its MAP_SHARED memory):
+// a store-exclusive whose load-exclusive ran in the same launch stores only
+// if memory still holds the value that load read (a device compare-and-swap),
+// and the host clears such lanes' monitors at every launch's end, as the CPU
+// backend does when it preempts a thread. (The 16-byte pair LDXP/STXP, like
+// the 16-byte CASP, is not yet atomic between lanes.) Acquire and exclusive
+// loads read past the SM's L1 (volatile), where a line another SM's lane
+// wrote since could be stale; release stores and barriers fence.
 
 #define AOP_ADD 0
 #define AOP_CLR 1
@@ -104,16 +114,51 @@ __device__ int exec_atomic_rmw(Lane &L, u32 w, u32 op) {
     return FLOW_NEXT;
 }
 
+// The naturally aligned `size` bytes at `addr`, read as an acquire or
+// exclusive load: volatile, so from the device's coherent L2 rather than a
+// line of this SM's L1 another SM's lane has written behind, then a fence so
+// that later accesses are not seen before it.
+__device__ bool ld_acquire(Lane &L, u64 addr, u32 size, u64 *v) {
+    if (watched(L, addr, size, ACCESS_READ)) return false;
+    u8 *b = translate(L, addr, ACCESS_READ, addr);
+    if (!b) return false;
+    const u8 *p = b + (addr & (KVRM_PAGE_SIZE - 1));
+    switch (size) {
+    case 1: *v = *(volatile const u8 *)p; break;
+    case 2: *v = *(volatile const u16 *)p; break;
+    case 4: *v = *(volatile const u32 *)p; break;
+    default: *v = *(volatile const u64 *)p; break;
+    }
+    __threadfence();
+    return true;
+}
+
+// A store-exclusive of `v` (1-8 bytes, aligned) whose load-exclusive read
+// `expect` in this launch: stores only if memory still holds `expect`.
+// `stored` says whether it did; false on a fault (recorded).
+__device__ bool st_exclusive(Lane &L, u64 addr, u32 size, u64 v, u64 expect, bool *stored) {
+    if (watched(L, addr, size, ACCESS_WRITE)) return false;
+    u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
+    if (!wp) return false;
+    u64 mask = ~0ull >> (64 - 8 * size);
+    u64 old = atomic_field(wp + (addr & (KVRM_PAGE_SIZE - 1)), size, AOP_CAS, v & mask,
+                           expect & mask);
+    *stored = old == (expect & mask);
+    return true;
+}
+
 __device__ int exec_ldxr(Lane &L, u32 w, bool exclusive) {
     u32 size = 1u << bits(w, 30, 2);
     u64 addr = xsp(L, f_rn(w));
     if (misaligned(L, addr, size, ACCESS_READ)) return FLOW_STOP;
     u64 v;
-    if (!ld(L, addr, size, &v)) return FLOW_STOP;
+    if (!ld_acquire(L, addr, size, &v)) return FLOW_STOP;
     set_xr(L, f_rd(w), v);
     if (exclusive) {
         L.s->excl_addr = addr;
         L.s->excl_size = size;
+        L.excl_val = v;
+        L.excl_known = true;
     }
     return FLOW_NEXT;
 }
@@ -123,9 +168,17 @@ __device__ int exec_stxr(Lane &L, u32 w, bool exclusive) {
     u64 addr = xsp(L, f_rn(w));
     if (misaligned(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
     bool pass = !exclusive || (L.s->excl_size == size && L.s->excl_addr == addr);
-    if (pass && !st(L, addr, size, xr(L, f_rd(w)))) return FLOW_STOP;
+    __threadfence(); // release: earlier accesses are seen first
+    if (pass) {
+        if (exclusive && L.shared && L.excl_known) {
+            if (!st_exclusive(L, addr, size, xr(L, f_rd(w)), L.excl_val, &pass)) return FLOW_STOP;
+        } else if (!st(L, addr, size, xr(L, f_rd(w)))) {
+            return FLOW_STOP;
+        }
+    }
     if (exclusive) {
         L.s->excl_size = 0;
+        L.excl_known = false;
         set_xr(L, f_rm(w), pass ? 0 : 1);
     }
     return FLOW_NEXT;
@@ -137,7 +190,13 @@ __device__ int exec_ldxp(Lane &L, u32 w) {
     u64 addr = xsp(L, f_rn(w));
     if (misaligned(L, addr, size, ACCESS_READ)) return FLOW_STOP;
     u8 b[16];
-    if (!mem_read(L, addr, size, b)) return FLOW_STOP;
+    if (wide) {
+        if (!mem_read(L, addr, size, b)) return FLOW_STOP;
+    } else {
+        u64 v;
+        if (!ld_acquire(L, addr, 8, &v)) return FLOW_STOP;
+        store_le(b, 8, v);
+    }
     u64 lo, hi;
     if (wide) { lo = load_le(b, 8); hi = load_le(b + 8, 8); }
     else { u64 v = load_le(b, 8); lo = v & 0xffffffffull; hi = v >> 32; }
@@ -145,6 +204,10 @@ __device__ int exec_ldxp(Lane &L, u32 w) {
     set_xr(L, f_rt2(w), hi);
     L.s->excl_addr = addr;
     L.s->excl_size = size;
+    // (Pairs of two words are one 8-byte value to compare; 16-byte pairs are
+    // stored without a compare.)
+    L.excl_val = wide ? 0 : load_le(b, 8);
+    L.excl_known = !wide;
     return FLOW_NEXT;
 }
 
@@ -154,14 +217,20 @@ __device__ int exec_stxp(Lane &L, u32 w) {
     u64 addr = xsp(L, f_rn(w));
     if (misaligned(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
     bool pass = L.s->excl_size == size && L.s->excl_addr == addr;
+    __threadfence(); // release
     if (pass) {
         u64 lo = xr(L, f_rd(w)), hi = xr(L, f_rt2(w));
         u8 b[16];
         if (wide) { store_le(b, 8, lo); store_le(b + 8, 8, hi); }
         else store_le(b, 8, (lo & 0xffffffffull) | (hi << 32));
-        if (!mem_write(L, addr, size, b)) return FLOW_STOP;
+        if (!wide && L.shared && L.excl_known) {
+            if (!st_exclusive(L, addr, 8, load_le(b, 8), L.excl_val, &pass)) return FLOW_STOP;
+        } else if (!mem_write(L, addr, size, b)) {
+            return FLOW_STOP;
+        }
     }
     L.s->excl_size = 0;
+    L.excl_known = false;
     set_xr(L, f_rm(w), pass ? 0 : 1);
     return FLOW_NEXT;
 }

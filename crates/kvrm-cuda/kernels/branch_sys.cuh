@@ -144,8 +144,10 @@ __device__ __forceinline__ int dispatch_branch_sys(Lane &L, u32 id, u32 w) {
     case KVRM_OP_SVC: return exec_svc(L, w);
     case KVRM_OP_HVC: case KVRM_OP_SMC: return undefined(L, w);
     case KVRM_OP_HLT: case KVRM_OP_BRK: return exec_halt(L, w);
-    case KVRM_OP_NOP: case KVRM_OP_HINT: case KVRM_OP_DSB: case KVRM_OP_DMB: case KVRM_OP_SB:
-        return FLOW_NEXT;
+    case KVRM_OP_NOP: case KVRM_OP_HINT: case KVRM_OP_SB: return FLOW_NEXT;
+    // Lanes sharing memory may run on other SMs: a barrier orders this lane's
+    // accesses for them.
+    case KVRM_OP_DSB: case KVRM_OP_DMB: __threadfence(); return FLOW_NEXT;
     case KVRM_OP_ISB: L.s->pc += 4; return FLOW_JUMP;
     case KVRM_OP_CLREX: L.s->excl_size = 0; return FLOW_NEXT;
     case KVRM_OP_CFINV: L.s->nzcv ^= NZCV_C; return FLOW_NEXT;

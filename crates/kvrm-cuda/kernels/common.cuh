@@ -165,6 +165,14 @@ struct Lane {
     // Watchpoints checked on data accesses (nwatch 0: none, or stepping over).
     const KvrmWatch *watch;
     u32 nwatch;
+    // What the last load-exclusive of this launch read (atomics.cuh): its
+    // store-exclusive stores only where memory still holds it, with a device
+    // compare-and-swap, so lanes sharing memory see LDXR/STXR pairs atomic.
+    u64 excl_val;
+    bool excl_known;
+    // Other machines may change this lane's memory as it runs (threads of its
+    // address space, processes mapping its MAP_SHARED memory).
+    bool shared;
 };
 
 __device__ __forceinline__ u32 bits(u32 w, u32 lo, u32 len) { return (w >> lo) & ((1u << len) - 1u); }

@@ -37,7 +37,10 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     KvrmCpuState st = states[m];
     Lane L;
     L.s = &st;
-    L.space_id = lane_space[i];
+    // (The top bit of a lane's space index: other machines may change the
+    // space's memory as the lane runs.)
+    L.space_id = lane_space[i] & 0x7fffffffu;
+    L.shared = lane_space[i] >> 31;
     L.space = &spaces[L.space_id];
     L.pool = pool;
     L.ctl = ctl;
@@ -56,6 +59,8 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     L.host_progress = host_progress;
     L.watch = 0;
     L.nwatch = 0;
+    L.excl_val = 0;
+    L.excl_known = false;
     // Debugging (breakpoints, watchpoints, trace): the host turns translated
     // blocks off while any is set, so only this loop runs.
     u32 nbps = 0, nwatch = 0, tcap = 0, tn = 0;

@@ -22,8 +22,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use cudarc::driver::{CudaFunction, CudaSlice};
+use kvrm_isa::space::SharedObject;
 use kvrm_isa::space::{page_of, Region, PAGE_SHIFT, PAGE_SIZE};
-use kvrm_isa::{Access, AddressSpace, CpuState, Perms};
+use kvrm_isa::{Access, AddressSpace, CpuState, FaultKind, Perms};
 
 use crate::driver::Gpu;
 use crate::error::CudaError;
@@ -42,6 +43,14 @@ pub struct DevSpace {
     /// The host space's layout version and regions the table is for.
     epoch: u64,
     regions: Vec<Region>,
+    /// The bytes of each MAP_SHARED page as it last went up: others change
+    /// those pages behind the space's dirty tracking (the host's `write` to
+    /// the file, other processes), so a page whose bytes differ goes up again.
+    shared_sent: HashMap<u64, Box<[u8]>>,
+    /// MAP_SHARED pages past the end of their file: in the device table
+    /// without access, so a lane touching one stops there, and the engine
+    /// reports a bus error (Linux's SIGBUS), as the host space does.
+    pub bus_pages: std::collections::HashSet<u64>,
 }
 
 /// The frame pool and its allocation counter.
@@ -78,6 +87,12 @@ pub struct FramePool {
     /// Shared frame -> (spaces' pages using it, its bytes).
     shared: HashMap<u32, (u32, Box<[u8]>)>,
     pub shared_hits: u64,
+    /// Frames of MAP_SHARED pages, one per shared location (object, page
+    /// offset) whatever spaces and mappings show it, with their users: lanes
+    /// of processes sharing memory, and two mappings of one file, see each
+    /// other's stores and atomics at once, as on the CPU.
+    by_location: HashMap<(SharedObject, u64), (u32, u32)>,
+    location_of: HashMap<u32, (SharedObject, u64)>,
 }
 
 impl FramePool {
@@ -100,7 +115,29 @@ impl FramePool {
             by_content: HashMap::new(),
             shared: HashMap::new(),
             shared_hits: 0,
+            by_location: HashMap::new(),
+            location_of: HashMap::new(),
         })
+    }
+
+    /// The frame of shared location `at` for a page whose frame is now
+    /// `current`: one more user unless it already is that frame.
+    fn at_location(
+        &mut self,
+        gpu: &Gpu,
+        at: (SharedObject, u64),
+        current: u32,
+    ) -> Result<u32, CudaError> {
+        if let Some((f, users)) = self.by_location.get_mut(&at) {
+            if *f != current {
+                *users += 1;
+            }
+            return Ok(*f);
+        }
+        let f = self.alloc(gpu)?;
+        self.by_location.insert(at, (f, 1));
+        self.location_of.insert(f, at);
+        Ok(f)
     }
 
     /// Double the pool (at least `min_free` free frames), keeping contents.
@@ -139,6 +176,20 @@ impl FramePool {
 
     /// Drop one user of frame `f`; true when nobody uses it any more.
     fn unshare(&mut self, f: u32) -> bool {
+        if let Some(at) = self.location_of.get(&f).copied() {
+            let users = &mut self
+                .by_location
+                .get_mut(&at)
+                .expect("located frames are listed")
+                .1;
+            *users -= 1;
+            if *users > 0 {
+                return false;
+            }
+            self.by_location.remove(&at);
+            self.location_of.remove(&f);
+            return true;
+        }
         let Some(entry) = self.shared.get_mut(&f) else {
             return true; // a private frame
         };
@@ -722,9 +773,16 @@ impl DevSpace {
                 }
                 // MAP_SHARED pages go up again, as they did when every
                 // layout change re-sent every page (others write them).
+                let mut still_shared = HashMap::new();
                 for piece in space.shared_pieces(0, u64::MAX) {
-                    dirty.extend(page_of(piece.start)..page_of(piece.end));
+                    for page in page_of(piece.start)..page_of(piece.end) {
+                        dirty.push(page);
+                        if let Some(sent) = d.shared_sent.remove(&page) {
+                            still_shared.insert(page, sent);
+                        }
+                    }
                 }
+                d.shared_sent = still_shared;
                 d.regions = regions;
                 d.epoch = version;
                 traffic.table_updates += 1;
@@ -738,9 +796,12 @@ impl DevSpace {
                     host: PageTable::for_regions(&regions)?,
                     epoch: version,
                     regions,
+                    shared_sent: HashMap::new(),
+                    bus_pages: Default::default(),
                 })
             }
         };
+        d.changed_shared_pages(space, &mut dirty);
         traffic.build_time += t0.elapsed();
         dirty.sort_unstable();
         dirty.dedup();
@@ -752,6 +813,40 @@ impl DevSpace {
         let uploads = d.place_pages(gpu, pool, space, dirty)?;
         d.upload_table(gpu, traffic)?;
         upload_frames(gpu, pool, uploads, traffic)
+    }
+
+    /// Add to `dirty` the MAP_SHARED pages whose host bytes differ from
+    /// those that last went up (and remember the new ones: they go up now),
+    /// and those newly past the end of their file.
+    fn changed_shared_pages(&mut self, space: &mut AddressSpace, dirty: &mut Vec<u64>) {
+        for piece in space.shared_pieces(0, u64::MAX) {
+            for page in page_of(piece.start)..page_of(piece.end) {
+                let addr = page << PAGE_SHIFT;
+                let bytes = match space.frame_index(page, Access::Read, addr, true) {
+                    Ok(idx) => match space.frame(idx) {
+                        Some(f) => f,
+                        None => continue,
+                    },
+                    Err(e) => {
+                        if e.kind == FaultKind::Bus && !self.bus_pages.contains(&page) {
+                            dirty.push(page);
+                        }
+                        continue;
+                    }
+                };
+                match self.shared_sent.get_mut(&page) {
+                    Some(sent) if sent[..] == bytes[..] => {}
+                    Some(sent) => {
+                        sent.copy_from_slice(&bytes[..]);
+                        dirty.push(page);
+                    }
+                    None => {
+                        self.shared_sent.insert(page, bytes[..].into());
+                        dirty.push(page);
+                    }
+                }
+            }
+        }
     }
 
     /// Give each of `pages` (those mapped) a frame holding the host's bytes:
@@ -774,9 +869,28 @@ impl DevSpace {
                     Some(f) => f.to_vec(),
                     None => continue,
                 },
+                Err(e) if e.kind == FaultKind::Bus => {
+                    // Past the end of its file: no access on the device.
+                    pool.release([frame]);
+                    self.host.set(page, NO_FRAME, 0);
+                    self.bus_pages.insert(page);
+                    continue;
+                }
                 Err(_) => continue,
             };
+            self.bus_pages.remove(&page);
             let perms = space.perms_at(addr).unwrap_or(Perms::NONE);
+            // A MAP_SHARED page takes its location's frame, zero or not (the
+            // device would claim a frame of its own for a zero page).
+            if let Some(at) = space.shared_location(addr).filter(|_| !pool.exported) {
+                let f = pool.at_location(gpu, at, frame)?;
+                if f != frame {
+                    pool.release([frame]);
+                    self.host.set(page, f, perms.0 as u32);
+                }
+                uploads.push((f, bytes));
+                continue;
+            }
             let zero = bytes.iter().all(|&b| b == 0);
             // Shared frames are never written: a read-only page takes the
             // frame of its (new) content; a page made writable gets its own.
@@ -1534,6 +1648,8 @@ mod tests {
             host: PageTable::for_regions(&a.regions()).unwrap(),
             epoch: 0,
             regions: a.regions(),
+            shared_sent: HashMap::new(),
+            bus_pages: Default::default(),
         };
         let t0 = std::time::Instant::now();
         for i in 0..n {
@@ -1544,6 +1660,8 @@ mod tests {
                 host,
                 epoch: 0,
                 regions: a.regions(),
+                shared_sent: HashMap::new(),
+                bus_pages: Default::default(),
             };
         }
         let rebuild = t0.elapsed() / n as u32;

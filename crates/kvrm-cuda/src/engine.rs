@@ -44,6 +44,8 @@ const DECODE_CACHE: usize = 1 << 16;
 /// Instructions per launch while tracing: the trace ring holds one more
 /// record per lane (the instruction a lane stops on), so none is lost.
 const TRACE_CHUNK: u64 = 4096;
+/// Set in a lane's space index when other machines share that space.
+const SHARED_SPACE: u32 = 1 << 31;
 
 struct SpaceSlot {
     /// The host copy of the space, inside the interpreter that runs host steps.
@@ -506,6 +508,51 @@ impl CudaEngine {
 
     /// Run `lanes` (machine, budget left) for one launch; returns each
     /// lane's stop record (states are written back into the machines).
+    /// A lane's permission fault on a page the device table denies because
+    /// it lies past the end of its file is a bus error, as on the host.
+    fn bus_fault(&self, m: MachineId, stop: StopReason) -> StopReason {
+        match stop {
+            StopReason::Fault {
+                addr,
+                access,
+                kind: FaultKind::Permission,
+                pc,
+            } if self
+                .space_slot(self.machine(m).space)
+                .dev
+                .as_ref()
+                .is_some_and(|d| d.bus_pages.contains(&kvrm_isa::space::page_of(addr))) =>
+            {
+                StopReason::Fault {
+                    addr,
+                    access,
+                    kind: FaultKind::Bus,
+                    pc,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The address spaces whose memory another machine may change while
+    /// one of their lanes runs (by space number): those two or more machines
+    /// use, and those with MAP_SHARED mappings (other processes map them).
+    fn spaces_shared(&self) -> HashMap<u32, bool> {
+        let mut users: HashMap<u32, u32> = HashMap::new();
+        for m in self.machines.iter().flatten() {
+            *users.entry(m.space.0).or_insert(0) += 1;
+        }
+        users
+            .into_iter()
+            .map(|(sid, n)| {
+                let mapped = self.spaces[sid as usize]
+                    .as_ref()
+                    .is_some_and(|s| !s.cpu.mem.shared_pieces(0, u64::MAX).is_empty());
+                (sid, n > 1 || mapped)
+            })
+            .collect()
+    }
+
     fn launch(&mut self, lanes: &[(MachineId, u64)]) -> Result<Vec<LaneStop>, CudaError> {
         let flight = self.launch_begin(lanes)?;
         self.launch_end(flight)
@@ -519,13 +566,18 @@ impl CudaEngine {
         let mut space_index: HashMap<u32, u32> = HashMap::new();
         let mut space_list: Vec<u32> = Vec::new();
         let mut lane_space = Vec::with_capacity(lanes.len());
+        let shared_spaces = self.spaces_shared();
         for &(m, _) in lanes {
             let sid = self.machine(m).space.0;
             let idx = *space_index.entry(sid).or_insert_with(|| {
                 space_list.push(sid);
                 (space_list.len() - 1) as u32
             });
-            lane_space.push(idx);
+            // The top bit tells the kernel that other machines share the
+            // space's memory: its exclusives then compare and swap
+            // (atomics.cuh).
+            let shared = shared_spaces.get(&sid).copied().unwrap_or(false);
+            lane_space.push(idx | if shared { SHARED_SPACE } else { 0 });
         }
         if let Some(t) = self.translator.as_mut() {
             let spaces: Vec<(u32, &AddressSpace, &[u64])> = space_list
@@ -657,8 +709,19 @@ impl CudaEngine {
         let (ctl, stops, out_states) = layout.unpack(&host[..layout.download]);
         self.arena_host = host;
         read?;
+        let shared_spaces = self.spaces_shared();
         for (&(m, _), s) in lanes.iter().zip(out_states) {
-            self.machine_mut(m).state = s;
+            let slot = self.machine_mut(m);
+            slot.state = s;
+            // Lanes of a shared space ran beside the others: the end of a
+            // launch is a preemption, which clears the exclusive monitor (as
+            // the CPU backend does), so a store-exclusive in a later launch
+            // cannot succeed across another lane's store it never saw.
+            if slot.state.excl_size != 0
+                && shared_spaces.get(&slot.space.0).copied().unwrap_or(false)
+            {
+                slot.state.excl_size = 0;
+            }
         }
         if let Some(d) = &debug {
             self.collect_trace(lanes, d)?;
@@ -906,7 +969,7 @@ impl CudaEngine {
                 if s.retired > 0 {
                     self.machine_mut(m).resume_pc = None;
                 }
-                let stop = match lane_stop_reason(s, pc) {
+                let stop = match lane_stop_reason(s, pc).map(|r| self.bus_fault(m, r)) {
                     // A launch shortened for the trace ring: go on.
                     Some(StopReason::CycleLimit) if left > 0 => {
                         next.push((m, left, done));

@@ -295,6 +295,7 @@ impl Kernel {
             let p = &self.procs[&pid];
             let mut linux = p.linux.fork_child(child, pid);
             linux.det = det;
+            linux.note_start();
             let proc = Process {
                 ppid: pid,
                 pgid: p.pgid,

@@ -569,7 +569,9 @@ impl LinuxProcess {
                 1 if f.dir_pos as i64 + off >= 0 => (f.dir_pos as i64 + off) as usize,
                 _ => return Err(EINVAL),
             };
-            if pos == 0 {
+            // Rewinding re-reads a host directory (an emulated /proc one
+            // keeps the listing it was opened with).
+            if pos == 0 && f.host_path.is_some() {
                 f.dir_entries = None;
             }
             f.dir_pos = pos;

@@ -272,6 +272,8 @@ pub struct LinuxProcess {
     pub(crate) net: bool,
     /// FIFOs opened for an openat that waited for the other end (fifo.rs).
     fifos: Vec<fifo::PendingFifo>,
+    /// CLOCK_BOOTTIME when the process was made (/proc/PID/stat starttime).
+    pub(crate) started_ns: u64,
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -392,6 +394,7 @@ impl LinuxProcess {
             args_range: (0, 0),
             net: false,
             fifos: Vec::new(),
+            started_ns: 0,
         })
     }
 
@@ -428,6 +431,15 @@ impl LinuxProcess {
             args_range: self.args_range,
             net: self.net,
             fifos: Vec::new(),
+            started_ns: 0,
+        }
+    }
+
+    /// The process starts now (after its clock is set up): keep the time for
+    /// /proc/PID/stat.
+    pub(crate) fn note_start(&mut self) {
+        if let Ok(t) = self.clock(7) {
+            self.started_ns = t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64;
         }
     }
 

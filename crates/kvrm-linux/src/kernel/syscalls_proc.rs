@@ -905,7 +905,11 @@ impl Kernel {
         let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
         let mem = self.engine.space_mut(p.space);
         let now = p.linux.poll_now(mem, fds, nfds);
-        self.poll_outcome(pid, now, tmo)
+        let out = self.poll_outcome(pid, now, tmo);
+        if matches!(out, Outcome::Return(0)) {
+            self.clear_poll_results(pid, nr::PPOLL, [fds, nfds, 0, 0, 0, 0]);
+        }
+        out
     }
 
     /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask).
@@ -913,7 +917,35 @@ impl Kernel {
         let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
         let mem = self.engine.space_mut(p.space);
         let now = p.linux.select_now(mem, a[0], [a[1], a[2], a[3]]);
-        self.poll_outcome(pid, now, a[4])
+        let out = self.poll_outcome(pid, now, a[4]);
+        if matches!(out, Outcome::Return(0)) {
+            self.clear_poll_results(pid, nr::PSELECT6, a);
+        }
+        out
+    }
+
+    /// ppoll or pselect6 (`n`, arguments `a`) returns 0, nothing ready: as on
+    /// Linux, every revents is 0 and the descriptor sets are empty (they held
+    /// the question until now; a call that waited returns at its timeout).
+    pub(crate) fn clear_poll_results(&mut self, pid: Pid, n: u64, a: [u64; 6]) {
+        let Some(p) = self.procs.get(&pid) else {
+            return;
+        };
+        let mem = self.engine.space_mut(p.space);
+        // The addresses were read successfully before: a failure here can
+        // only be a concurrent unmap, which Linux would report no better.
+        if n == nr::PPOLL {
+            for i in 0..a[1].min(1 << 20) {
+                let _ = mem.write_bytes(a[0] + i * 8 + 6, &[0, 0]);
+            }
+        } else if n == nr::PSELECT6 {
+            let zeros = vec![0u8; a[0].min(1024).div_ceil(64) as usize * 8];
+            for &set in &a[1..4] {
+                if set != 0 {
+                    let _ = mem.write_bytes(set, &zeros);
+                }
+            }
+        }
     }
 
     /// What ppoll and pselect6 do with what is ready now: return the count,

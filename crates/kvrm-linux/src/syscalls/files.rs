@@ -926,6 +926,31 @@ impl LinuxProcess {
         Ok(0)
     }
 
+    /// fallocate(fd, mode, offset, len) on the host file: the host checks the
+    /// mode and the file's kind; the guest's own access mode decides EBADF.
+    pub(crate) fn sys_fallocate(&mut self, fd: u64, mode: u64, off: u64, len: u64) -> SysResult {
+        let f = self.fds.get(fd)?;
+        let (raw, acc) = {
+            let f = f.lock_file();
+            if f.status & O_PATH != 0 {
+                return Err(EBADF);
+            }
+            (f.host.raw(), f.status & O_ACCMODE)
+        };
+        if (off as i64) < 0 || (len as i64) <= 0 {
+            return Err(EINVAL);
+        }
+        if acc == O_RDONLY {
+            return Err(EBADF);
+        }
+        // SAFETY: fallocate on a descriptor we hold.
+        if unsafe { libc::fallocate(raw, mode as i32, off as i64, len as i64) } < 0 {
+            return Err(last_errno());
+        }
+        crate::shared::file_resized(raw);
+        Ok(0)
+    }
+
     /// ppoll without waiting: fills in `revents` and returns how many are
     /// ready; when none is, the host descriptors and events to wait for (the
     /// kernel blocks the thread and calls this again).

@@ -55,6 +55,7 @@ pub mod nr {
     pub const STATFS: u64 = 43;
     pub const FSTATFS: u64 = 44;
     pub const FTRUNCATE: u64 = 46;
+    pub const FALLOCATE: u64 = 47;
     pub const FACCESSAT: u64 = 48;
     pub const CHDIR: u64 = 49;
     pub const FCHDIR: u64 = 50;
@@ -598,6 +599,7 @@ impl LinuxProcess {
             FCHOWNAT | FCHOWN => Ok(0),
             UTIMENSAT => self.sys_utimensat(mem, a[0], a[1], a[2], a[3]),
             FTRUNCATE => self.sys_ftruncate(a[0], a[1]),
+            FALLOCATE => self.sys_fallocate(a[0], a[1], a[2], a[3]),
             UMASK => {
                 let old = self.umask;
                 self.umask = (a[0] & 0o777) as u32;

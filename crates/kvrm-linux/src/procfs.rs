@@ -1,7 +1,9 @@
 //! /proc emulated from kvrm's own state: /proc/self and /proc/PID (guest
 //! pids) maps, stat, status, cmdline, comm, and the links exe, cwd, fd/N;
 //! /proc/cpuinfo from the features kvrm advertises; /proc/meminfo from the
-//! kernel's memory limit.
+//! kernel's memory limit; /proc/uptime from the guest's CLOCK_BOOTTIME; the
+//! directories /proc (the guest pids), /proc/PID, /proc/PID/task (its thread
+//! ids; task/TID shows the process's files), /proc/self/fd.
 //!
 //! A process's Linux layer does not see the other processes: before a call
 //! that names a /proc path, the kernel gives it a read-only snapshot
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use kvrm_isa::{Perms, PAGE_SIZE};
 
 use crate::abi::{errno::*, layout};
+use crate::fd::DirEnt;
 use crate::kernel::Kernel;
 use crate::syscalls::{nr, LinuxProcess};
 use crate::Pid;
@@ -47,6 +50,10 @@ pub(crate) struct ProcInfo {
     pub maps: Vec<(u64, u64, Perms, String, u64)>,
     pub brk: (u64, u64),
     pub args: (u64, u64),
+    /// Thread ids, the leader first (empty: the pid alone).
+    pub tids: Vec<u32>,
+    /// Start time: CLOCK_BOOTTIME nanoseconds.
+    pub started_ns: u64,
 }
 
 /// The /proc view the kernel gives a process's Linux layer.
@@ -55,6 +62,8 @@ pub(crate) struct ProcSnapshot {
     pub memory_limit: u64,
     pub memory_used: u64,
     pub procs: BTreeMap<u32, ProcInfo>,
+    /// Every guest pid: filled only for a call naming /proc itself.
+    pub pids: Vec<u32>,
 }
 
 /// A guest file mapping the process keeps the name of (for /proc/PID/maps).
@@ -288,8 +297,8 @@ fn stat(p: &ProcInfo) -> String {
         "20".into(),
         "0".into(), // priority, nice
         n(p.threads as u64),
-        "0".into(), // itrealvalue
-        "0".into(), // starttime
+        "0".into(),                   // itrealvalue
+        n(p.started_ns / 10_000_000), // starttime, in clock ticks (USER_HZ 100)
         n(vsize),
         n(rss),
         n(u64::MAX),
@@ -379,6 +388,65 @@ fn split_proc(path: &str, me: u32) -> Option<(Option<u32>, &str)> {
     Some((pid, if pid.is_some() { tail } else { rest }))
 }
 
+/// The files of a /proc/PID directory (and of its task/TID directories):
+/// name and d_type.
+const PID_DIR: [(&str, u8); 9] = [
+    ("cmdline", DT_REG),
+    ("comm", DT_REG),
+    ("cwd", DT_LNK),
+    ("exe", DT_LNK),
+    ("fd", DT_DIR),
+    ("maps", DT_REG),
+    ("stat", DT_REG),
+    ("status", DT_REG),
+    ("task", DT_DIR),
+];
+const DT_DIR: u8 = 4;
+const DT_REG: u8 = 8;
+const DT_LNK: u8 = 10;
+
+/// `rest` of a /proc/PID path with a leading `task/TID` of one of `p`'s
+/// threads taken off (a thread's files are shown as its process's), and
+/// whether it named a thread directory.
+fn thread_rest<'a>(p: &ProcInfo, rest: &'a str) -> Result<(&'a str, bool), i64> {
+    let Some(t) = rest.strip_prefix("task/") else {
+        return Ok((rest, false));
+    };
+    let (tid, tail) = t.split_once('/').unwrap_or((t, ""));
+    let tid: u32 = tid.parse().map_err(|_| ENOENT)?;
+    if tid == p.pid || p.tids.contains(&tid) {
+        Ok((tail, true))
+    } else {
+        Err(ENOENT)
+    }
+}
+
+/// `.` and `..` followed by `names`, as getdents64 lists them.
+fn dir_list(names: impl IntoIterator<Item = (String, u8)>) -> Vec<DirEnt> {
+    let mut v: Vec<DirEnt> = [".", ".."]
+        .iter()
+        .map(|n| DirEnt {
+            ino: 1,
+            dtype: DT_DIR,
+            name: n.as_bytes().to_vec(),
+        })
+        .collect();
+    for (i, (name, dtype)) in names.into_iter().enumerate() {
+        v.push(DirEnt {
+            ino: 2 + i as u64,
+            dtype,
+            name: name.into_bytes(),
+        });
+    }
+    v
+}
+
+/// /proc/uptime from the seconds since boot.
+fn uptime(boot: libc::timespec) -> String {
+    let cs = boot.tv_nsec / 10_000_000;
+    format!("{}.{cs:02} 0.00\n", boot.tv_sec)
+}
+
 /// Is `path` (lexically normalized) one kvrm answers itself?
 pub(crate) fn is_emulated(path: &str) -> bool {
     path.starts_with("/proc/") || path == "/proc"
@@ -435,6 +503,8 @@ impl LinuxProcess {
                     Some(s) => Ok(meminfo(s).into_bytes()),
                     None => Err(ENOENT),
                 },
+                "uptime" => self.clock(7).map(|t| uptime(t).into_bytes()),
+                "stat" => self.system_stat().map(String::into_bytes),
                 _ => return None,
             });
         };
@@ -443,6 +513,10 @@ impl LinuxProcess {
             Err(e) => return Some(Err(e)),
         };
         p.running = pid == self.pid;
+        let rest = match thread_rest(&p, rest) {
+            Ok((r, _)) => r,
+            Err(e) => return Some(Err(e)),
+        };
         Some(match rest {
             "maps" => Ok(maps(&p).into_bytes()),
             "stat" => Ok(stat(&p).into_bytes()),
@@ -457,6 +531,112 @@ impl LinuxProcess {
         })
     }
 
+    /// The entries of /proc directory `path` (lexically normalized), or None
+    /// when it is not a directory kvrm emulates (ENOENT for a missing pid or
+    /// thread).
+    pub(crate) fn procfs_dir(&self, path: &str) -> Option<Result<Vec<DirEnt>, i64>> {
+        if path == "/proc" {
+            let mut pids = self.procfs.as_ref().map_or(Vec::new(), |s| s.pids.clone());
+            if pids.is_empty() {
+                pids.push(self.pid);
+            }
+            let files = [
+                ("self", DT_LNK),
+                ("thread-self", DT_LNK),
+                ("cpuinfo", DT_REG),
+                ("meminfo", DT_REG),
+                ("uptime", DT_REG),
+                ("stat", DT_REG),
+            ];
+            let names = files
+                .iter()
+                .map(|&(n, t)| (n.to_string(), t))
+                .chain(pids.iter().map(|p| (p.to_string(), DT_DIR)));
+            return Some(Ok(dir_list(names)));
+        }
+        let (Some(pid), rest) = split_proc(path, self.pid)? else {
+            return None;
+        };
+        let p = match self.proc_info(pid) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let (rest, in_thread) = match thread_rest(&p, rest) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok(match rest {
+            "" => dir_list(
+                PID_DIR
+                    .iter()
+                    .filter(|(n, _)| !(in_thread && *n == "task"))
+                    .map(|&(n, t)| (n.to_string(), t)),
+            ),
+            "task" if !in_thread => {
+                let mut tids = p.tids.clone();
+                if tids.is_empty() {
+                    tids.push(p.pid);
+                }
+                dir_list(tids.iter().map(|t| (t.to_string(), DT_DIR)))
+            }
+            // Only the caller's own descriptors are known here.
+            "fd" if pid == self.pid => {
+                dir_list(self.fds.open_fds().map(|fd| (fd.to_string(), DT_LNK)))
+            }
+            "fd" => return Some(Err(EACCES)),
+            _ => return None,
+        }))
+    }
+
+    /// A host path whose metadata stands in for emulated /proc entry `path`
+    /// (a directory for a directory, a read-only file for a file), or None
+    /// when kvrm does not emulate it (an error for a missing one).
+    pub(crate) fn procfs_stand_in(&self, path: &str) -> Option<Result<&'static str, i64>> {
+        if let Some(d) = self.procfs_dir(path) {
+            return Some(d.map(|_| {
+                if path == "/proc" {
+                    "/proc"
+                } else if path.ends_with("/fd") {
+                    "/proc/self/fd"
+                } else if path.ends_with("/task") {
+                    "/proc/self/task"
+                } else {
+                    "/proc/self"
+                }
+            }));
+        }
+        self.procfs_file(path).map(|f| f.map(|_| "/proc/self/stat"))
+    }
+
+    /// /proc/stat: no time accounted (zero CPU times), the boot time from the
+    /// guest's clocks (CLOCK_REALTIME less CLOCK_BOOTTIME), the process count.
+    // time_t is not i64 on every host: keep the casts.
+    #[allow(clippy::unnecessary_cast)]
+    fn system_stat(&self) -> Result<String, i64> {
+        let (real, boot) = (self.clock(0)?, self.clock(7)?);
+        let btime =
+            real.tv_sec as i64 - boot.tv_sec as i64 - i64::from(real.tv_nsec < boot.tv_nsec);
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let zero = " 0 0 0 0 0 0 0 0 0 0";
+        let mut s = format!("cpu {zero}\n");
+        for i in 0..n {
+            let _ = writeln!(s, "cpu{i}{zero}");
+        }
+        let procs = self.procfs.as_ref().map_or(1, |p| p.pids.len().max(1));
+        let _ = write!(
+            s,
+            "intr 0\nctxt 0\nbtime {btime}\nprocesses {procs}\nprocs_running 1\n\
+             procs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
+        );
+        Ok(s)
+    }
+
+    /// For emulated /proc link `path` (exe, cwd, fd/N, self): a host link
+    /// whose own metadata stands in for it (lstat, the l- xattr calls).
+    pub(crate) fn procfs_link_stand_in(&self, path: &str) -> Option<&'static str> {
+        matches!(self.procfs_link(path), Some(Ok(_))).then_some("/proc/self/exe")
+    }
+
     /// Open /proc file `path` as an in-memory read-only file.
     pub(crate) fn procfs_open(&self, path: &str) -> Option<Result<OwnedFd, i64>> {
         let r = self.procfs_file(path)?;
@@ -465,6 +645,9 @@ impl LinuxProcess {
 
     /// readlink of a /proc link: exe, cwd, fd/N of the caller or a guest pid.
     pub(crate) fn procfs_link(&self, path: &str) -> Option<Result<Vec<u8>, i64>> {
+        if path == "/proc/self" {
+            return Some(Ok(self.pid.to_string().into_bytes()));
+        }
         let (Some(pid), rest) = split_proc(path, self.pid)? else {
             return None;
         };
@@ -481,10 +664,14 @@ impl LinuxProcess {
             Ok(p) => p,
             Err(e) => return Some(Err(e)),
         };
+        let rest = match thread_rest(&p, rest) {
+            Ok((r, _)) => r,
+            Err(e) => return Some(Err(e)),
+        };
         Some(match rest {
             "exe" => Ok(p.exe),
             "cwd" => Ok(p.cwd.into_bytes()),
-            "" | "maps" | "stat" | "status" | "cmdline" | "comm" => Err(EINVAL),
+            "" | "maps" | "stat" | "status" | "cmdline" | "comm" | "task" | "fd" => Err(EINVAL),
             _ => return None,
         })
     }
@@ -546,6 +733,7 @@ impl LinuxProcess {
             sigcatch: caught,
             brk: (self.brk_start, self.brk_cur),
             args: self.args_range,
+            started_ns: self.started_ns,
             ..ProcInfo::default()
         }
     }
@@ -623,6 +811,8 @@ impl Kernel {
             | nr::STATX
             | nr::FACCESSAT
             | nr::FACCESSAT2 => a[1],
+            // chdir; getxattr, lgetxattr, listxattr, llistxattr.
+            nr::CHDIR | 8 | 9 | 11 | 12 => a[0],
             _ => return None,
         };
         let t = self.threads.get(&tid)?;
@@ -641,7 +831,12 @@ impl Kernel {
         // call made start-up quadratic in the processes (glibc reads
         // /proc/self/exe; 4096 GPU lanes are 4096 processes).
         let named = split_proc(&norm, t.pid).and_then(|(pid, _)| pid);
-        Some(Arc::new(self.proc_snapshot(named)))
+        let mut snap = self.proc_snapshot(named);
+        if norm == "/proc" || norm == "/proc/stat" {
+            // A listing of /proc: every pid (their numbers only).
+            snap.pids = self.procs.keys().copied().collect();
+        }
+        Some(Arc::new(snap))
     }
 
     /// What /proc shows now: the memory figures and process `pid`, if any.
@@ -650,6 +845,7 @@ impl Kernel {
             memory_limit: self.config.memory_limit,
             memory_used: self.config.memory_limit.saturating_sub(self.commit_room()),
             procs: BTreeMap::new(),
+            pids: Vec::new(),
         };
         let named = pid.and_then(|pid| self.procs.get_key_value(&pid));
         if let Some((&pid, p)) = named {
@@ -659,6 +855,7 @@ impl Kernel {
             info.pgid = p.pgid;
             info.sid = p.sid;
             info.threads = p.threads.len().max(1);
+            info.tids = p.threads.clone();
             info.zombie = p.exit.is_some();
             let mem = self.engine.space(p.space);
             if p.exit.is_none() {

@@ -1077,7 +1077,14 @@ impl Kernel {
         if let Some(Wait::Retry { deadline, .. }) = t.wait.as_mut() {
             if expired {
                 t.wait = None;
+                let pid = t.pid;
                 self.set_return(tid, sockets::timed_out_result(nr));
+                if matches!(
+                    nr,
+                    crate::syscalls::nr::PPOLL | crate::syscalls::nr::PSELECT6
+                ) {
+                    self.clear_poll_results(pid, nr, a);
+                }
             } else {
                 *deadline = Some(old_deadline);
             }

@@ -99,6 +99,17 @@ impl Kernel {
             }
             FUTEX => self.sys_futex(tid, a),
             SCHED_YIELD => Outcome::Return(0),
+            SCHED_GETSCHEDULER | SCHED_GETPARAM | SCHED_GETATTR => {
+                self.sys_sched_get(tid, n, a).into()
+            }
+            SCHED_GET_PRIORITY_MAX | SCHED_GET_PRIORITY_MIN => {
+                // SCHED_FIFO and SCHED_RR: 1..99; OTHER, BATCH, IDLE, DEADLINE: 0.
+                match a[0] as i32 {
+                    1 | 2 => Outcome::Return(if n == SCHED_GET_PRIORITY_MAX { 99 } else { 1 }),
+                    0 | 3 | 5 | 6 => Outcome::Return(0),
+                    _ => Outcome::errno(EINVAL),
+                }
+            }
             NANOSLEEP => self.sys_sleep(pid, 1, 0, a[0]),
             CLOCK_NANOSLEEP => self.sys_sleep(pid, a[0], a[1], a[2]),
             RT_SIGSUSPEND => self.sys_rt_sigsuspend(tid, a[0], a[1]),
@@ -295,6 +306,7 @@ impl Kernel {
             let p = &self.procs[&pid];
             let mut linux = p.linux.fork_child(child, pid);
             linux.det = det;
+            linux.note_start();
             let proc = Process {
                 ppid: pid,
                 pgid: p.pgid,
@@ -809,6 +821,53 @@ impl Kernel {
         Ok(0)
     }
 
+    /// sched_getscheduler, sched_getparam, sched_getattr. Every guest thread
+    /// runs under SCHED_OTHER with priority 0 (kvrm has no way to set another
+    /// policy: sched_setscheduler and friends stay unimplemented); its nice
+    /// value is its process's (setpriority).
+    fn sys_sched_get(&mut self, me: Pid, n: u64, a: [u64; 6]) -> Result<u64, i64> {
+        use crate::syscalls::nr::{SCHED_GETATTR, SCHED_GETPARAM};
+        const SCHED_ATTR_SIZE_VER0: u64 = 48;
+        const SCHED_ATTR_SIZE: u64 = 56;
+        let pid = a[0] as i32;
+        let bad = match n {
+            SCHED_GETPARAM => a[1] == 0,
+            SCHED_GETATTR => {
+                a[1] == 0
+                    || a[2] > kvrm_isa::PAGE_SIZE
+                    || a[2] < SCHED_ATTR_SIZE_VER0
+                    || a[3] as u32 != 0
+            }
+            _ => false,
+        };
+        if pid < 0 || bad {
+            return Err(EINVAL);
+        }
+        let tid = if pid == 0 { me } else { pid as Pid };
+        let owner = self.threads.get(&tid).ok_or(ESRCH)?.pid;
+        let p = &self.procs[&owner];
+        let bytes = match n {
+            SCHED_GETPARAM => 0u32.to_le_bytes().to_vec(),
+            SCHED_GETATTR => {
+                let size = a[2].min(SCHED_ATTR_SIZE);
+                let mut attr = vec![0u8; SCHED_ATTR_SIZE as usize];
+                attr[0..4].copy_from_slice(&(size as u32).to_le_bytes());
+                // sched_policy 0 (SCHED_OTHER), sched_flags 0, then sched_nice.
+                attr[16..20].copy_from_slice(&p.nice.to_le_bytes());
+                attr.truncate(size as usize);
+                attr
+            }
+            _ => return Ok(0),
+        };
+        let caller = self.threads[&me].pid;
+        let space = self.procs[&caller].space;
+        self.engine
+            .space_mut(space)
+            .write_bytes(a[1], &bytes)
+            .map_err(|_| EFAULT)?;
+        Ok(0)
+    }
+
     // ----- calls that wait ---------------------------------------------------
 
     /// The guest's clock `clk` as a duration (for absolute sleeps).
@@ -846,7 +905,11 @@ impl Kernel {
         let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
         let mem = self.engine.space_mut(p.space);
         let now = p.linux.poll_now(mem, fds, nfds);
-        self.poll_outcome(pid, now, tmo)
+        let out = self.poll_outcome(pid, now, tmo);
+        if matches!(out, Outcome::Return(0)) {
+            self.clear_poll_results(pid, nr::PPOLL, [fds, nfds, 0, 0, 0, 0]);
+        }
+        out
     }
 
     /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask).
@@ -854,7 +917,35 @@ impl Kernel {
         let p = self.procs.get_mut(&pid).expect("kvrm: no such process");
         let mem = self.engine.space_mut(p.space);
         let now = p.linux.select_now(mem, a[0], [a[1], a[2], a[3]]);
-        self.poll_outcome(pid, now, a[4])
+        let out = self.poll_outcome(pid, now, a[4]);
+        if matches!(out, Outcome::Return(0)) {
+            self.clear_poll_results(pid, nr::PSELECT6, a);
+        }
+        out
+    }
+
+    /// ppoll or pselect6 (`n`, arguments `a`) returns 0, nothing ready: as on
+    /// Linux, every revents is 0 and the descriptor sets are empty (they held
+    /// the question until now; a call that waited returns at its timeout).
+    pub(crate) fn clear_poll_results(&mut self, pid: Pid, n: u64, a: [u64; 6]) {
+        let Some(p) = self.procs.get(&pid) else {
+            return;
+        };
+        let mem = self.engine.space_mut(p.space);
+        // The addresses were read successfully before: a failure here can
+        // only be a concurrent unmap, which Linux would report no better.
+        if n == nr::PPOLL {
+            for i in 0..a[1].min(1 << 20) {
+                let _ = mem.write_bytes(a[0] + i * 8 + 6, &[0, 0]);
+            }
+        } else if n == nr::PSELECT6 {
+            let zeros = vec![0u8; a[0].min(1024).div_ceil(64) as usize * 8];
+            for &set in &a[1..4] {
+                if set != 0 {
+                    let _ = mem.write_bytes(set, &zeros);
+                }
+            }
+        }
     }
 
     /// What ppoll and pselect6 do with what is ready now: return the count,

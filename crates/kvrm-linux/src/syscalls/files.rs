@@ -569,7 +569,9 @@ impl LinuxProcess {
                 1 if f.dir_pos as i64 + off >= 0 => (f.dir_pos as i64 + off) as usize,
                 _ => return Err(EINVAL),
             };
-            if pos == 0 {
+            // Rewinding re-reads a host directory (an emulated /proc one
+            // keeps the listing it was opened with).
+            if pos == 0 && f.host_path.is_some() {
                 f.dir_entries = None;
             }
             f.dir_pos = pos;
@@ -918,6 +920,31 @@ impl LinuxProcess {
             .map_err(|e| if e == EBADF { EINVAL } else { e })?;
         // SAFETY: ftruncate on a descriptor we hold.
         if unsafe { libc::ftruncate(raw, len as i64) } < 0 {
+            return Err(last_errno());
+        }
+        crate::shared::file_resized(raw);
+        Ok(0)
+    }
+
+    /// fallocate(fd, mode, offset, len) on the host file: the host checks the
+    /// mode and the file's kind; the guest's own access mode decides EBADF.
+    pub(crate) fn sys_fallocate(&mut self, fd: u64, mode: u64, off: u64, len: u64) -> SysResult {
+        let f = self.fds.get(fd)?;
+        let (raw, acc) = {
+            let f = f.lock_file();
+            if f.status & O_PATH != 0 {
+                return Err(EBADF);
+            }
+            (f.host.raw(), f.status & O_ACCMODE)
+        };
+        if (off as i64) < 0 || (len as i64) <= 0 {
+            return Err(EINVAL);
+        }
+        if acc == O_RDONLY {
+            return Err(EBADF);
+        }
+        // SAFETY: fallocate on a descriptor we hold.
+        if unsafe { libc::fallocate(raw, mode as i32, off as i64, len as i64) } < 0 {
             return Err(last_errno());
         }
         crate::shared::file_resized(raw);

@@ -55,6 +55,7 @@ pub mod nr {
     pub const STATFS: u64 = 43;
     pub const FSTATFS: u64 = 44;
     pub const FTRUNCATE: u64 = 46;
+    pub const FALLOCATE: u64 = 47;
     pub const FACCESSAT: u64 = 48;
     pub const CHDIR: u64 = 49;
     pub const FCHDIR: u64 = 50;
@@ -101,6 +102,11 @@ pub mod nr {
     pub const CLOCK_NANOSLEEP: u64 = 115;
     pub const SCHED_GETAFFINITY: u64 = 123;
     pub const SCHED_YIELD: u64 = 124;
+    pub const SCHED_GETSCHEDULER: u64 = 120;
+    pub const SCHED_GETPARAM: u64 = 121;
+    pub const SCHED_GET_PRIORITY_MAX: u64 = 125;
+    pub const SCHED_GET_PRIORITY_MIN: u64 = 126;
+    pub const SCHED_GETATTR: u64 = 275;
     pub const KILL: u64 = 129;
     pub const TKILL: u64 = 130;
     pub const TGKILL: u64 = 131;
@@ -272,6 +278,8 @@ pub struct LinuxProcess {
     pub(crate) net: bool,
     /// FIFOs opened for an openat that waited for the other end (fifo.rs).
     fifos: Vec<fifo::PendingFifo>,
+    /// CLOCK_BOOTTIME when the process was made (/proc/PID/stat starttime).
+    pub(crate) started_ns: u64,
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -392,6 +400,7 @@ impl LinuxProcess {
             args_range: (0, 0),
             net: false,
             fifos: Vec::new(),
+            started_ns: 0,
         })
     }
 
@@ -428,6 +437,15 @@ impl LinuxProcess {
             args_range: self.args_range,
             net: self.net,
             fifos: Vec::new(),
+            started_ns: 0,
+        }
+    }
+
+    /// The process starts now (after its clock is set up): keep the time for
+    /// /proc/PID/stat.
+    pub(crate) fn note_start(&mut self) {
+        if let Ok(t) = self.clock(7) {
+            self.started_ns = t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64;
         }
     }
 
@@ -581,6 +599,7 @@ impl LinuxProcess {
             FCHOWNAT | FCHOWN => Ok(0),
             UTIMENSAT => self.sys_utimensat(mem, a[0], a[1], a[2], a[3]),
             FTRUNCATE => self.sys_ftruncate(a[0], a[1]),
+            FALLOCATE => self.sys_fallocate(a[0], a[1], a[2], a[3]),
             UMASK => {
                 let old = self.umask;
                 self.umask = (a[0] & 0o777) as u32;

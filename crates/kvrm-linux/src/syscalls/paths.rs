@@ -150,6 +150,13 @@ impl LinuxProcess {
                 of.guest_path = Some(pp);
                 return self.install(of, cloexec);
             }
+            if let Some(list) = self.procfs_dir(&pp) {
+                list?;
+                if flags & (O_ACCMODE | O_CREAT | O_TRUNC) != 0 {
+                    return Err(EISDIR);
+                }
+                return self.open_procfs_dir(pp, flags, cloexec);
+            }
         }
         let (host_path, guest_path) = match self.special(dirfd, &path) {
             Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.to_string()),
@@ -210,6 +217,36 @@ impl LinuxProcess {
         self.install(of, cloexec)
     }
 
+    /// openat of emulated /proc directory `pp`: a host directory descriptor
+    /// standing in for it (fstat shows a directory) with the emulated listing.
+    fn open_procfs_dir(&mut self, pp: String, flags: u64, cloexec: bool) -> SysResult {
+        let host = self.procfs_stand_in(&pp).unwrap_or(Err(ENOENT))?;
+        let c = cpath(Path::new(host))?;
+        // SAFETY: a valid NUL-terminated path; the result is checked.
+        let raw = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if raw < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: just opened, owned by nobody else.
+        let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mut of = OpenFile::new(
+            HostFd::Owned(owned),
+            (flags & (O_NONBLOCK | O_PATH)) | O_LARGEFILE,
+        );
+        of.is_dir = true;
+        of.guest_path = Some(pp.clone());
+        let fd = self.install(of, cloexec)?;
+        // Listed once installed, so /proc/self/fd shows its own descriptor.
+        let list = self.procfs_dir(&pp).unwrap_or(Err(ENOENT))?;
+        self.fds.get(fd)?.lock_file().dir_entries = Some(list);
+        Ok(fd)
+    }
+
     /// Metadata for a stat-family call: `AT_EMPTY_PATH` with "" is the fd itself.
     fn stat_target(
         &self,
@@ -233,10 +270,20 @@ impl LinuxProcess {
             return self.fd_metadata(fd).map_err(|_| ENOENT);
         }
         if let Some(pp) = self.proc_path(dirfd, &p) {
+            // lstat of /proc/self (no trailing slash, which follows it): a link.
+            // lstat of an emulated link (not /proc/self/, which follows it).
+            if flags & AT_SYMLINK_NOFOLLOW != 0 && !p.ends_with(b"/") && !p.ends_with(b"/.") {
+                if let Some(host) = self.procfs_link_stand_in(&pp) {
+                    return std::fs::symlink_metadata(host).map_err(|e| host_errno(&e));
+                }
+            }
             if let Some(file) = self.procfs_open(&pp) {
                 return std::fs::File::from(file?)
                     .metadata()
                     .map_err(|e| host_errno(&e));
+            }
+            if let Some(host) = self.procfs_stand_in(&pp) {
+                return std::fs::metadata(host?).map_err(|e| host_errno(&e));
             }
         }
         let host = match self.special_host(dirfd, &p) {
@@ -336,6 +383,16 @@ impl LinuxProcess {
     }
 
     pub(crate) fn sys_chdir(&mut self, mem: &mut AddressSpace, path: u64) -> SysResult {
+        let p = read_path(mem, path)?;
+        if let Some(pp) = self.proc_path(AT_FDCWD as u64, &p) {
+            if let Some(host) = self.procfs_stand_in(&pp) {
+                if host? != "/proc/self/stat" {
+                    self.cwd = pp;
+                    return Ok(0);
+                }
+                return Err(ENOTDIR);
+            }
+        }
         let r = self.path_at(mem, AT_FDCWD as u64, path, true)?;
         let md = std::fs::metadata(&r.host).map_err(|e| host_errno(&e))?;
         if !md.is_dir() {
@@ -467,7 +524,11 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         let p = read_path(mem, path)?;
+        let stand_in = self
+            .proc_path(dirfd, &p)
+            .and_then(|pp| self.procfs_stand_in(&pp));
         let host = match self.special_host(dirfd, &p) {
+            _ if stand_in.is_some() => PathBuf::from(stand_in.unwrap_or(Err(ENOENT))?),
             Some(h) => h,
             None => {
                 if p.is_empty() && flags & AT_EMPTY_PATH != 0 {

@@ -56,6 +56,24 @@ impl LinuxProcess {
             return Ok(Host::Fd(f.lock_file().host.raw()));
         }
         let p = read_path(mem, arg)?;
+        // An emulated /proc entry: the host's /proc entry standing in for it
+        // (procfs has no extended attributes); never changed.
+        let base = if p.first() == Some(&b'/') {
+            ""
+        } else {
+            self.cwd.as_str()
+        };
+        let pp = super::files::lexical(base, &p);
+        let link = (target == Target::Link)
+            .then(|| self.procfs_link_stand_in(&pp))
+            .flatten();
+        if let Some(host) = link.map(Ok).or_else(|| self.procfs_stand_in(&pp)) {
+            let host = host?;
+            if modify {
+                return Err(EOPNOTSUPP);
+            }
+            return Ok(Host::Path(cpath(std::path::Path::new(host))?));
+        }
         let mut r = self.resolve_at(AT_FDCWD as u64, &p, target == Target::Path)?;
         if modify {
             r = r.writable()?;

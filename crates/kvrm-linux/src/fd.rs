@@ -53,6 +53,9 @@ pub struct OpenFile {
     pub pollable: Option<bool>,
     /// A socket (syscalls/socket.rs).
     pub socket: bool,
+    /// An emulated /proc file (an in-memory copy of its contents): its
+    /// metadata is a /proc file's (mode 0444, size 0), not the copy's.
+    pub procfs: bool,
 }
 
 impl OpenFile {
@@ -68,6 +71,7 @@ impl OpenFile {
             host_nonblock: false,
             pollable: None,
             socket: false,
+            procfs: false,
         }
     }
 }

@@ -448,6 +448,9 @@ fn uptime(boot: libc::timespec) -> String {
 }
 
 /// Is `path` (lexically normalized) one kvrm answers itself?
+/// The host file whose metadata stands in for an emulated /proc file's.
+pub(crate) const PROCFS_FILE_STAND_IN: &str = "/proc/self/stat";
+
 pub(crate) fn is_emulated(path: &str) -> bool {
     path.starts_with("/proc/") || path == "/proc"
 }
@@ -605,7 +608,8 @@ impl LinuxProcess {
                 }
             }));
         }
-        self.procfs_file(path).map(|f| f.map(|_| "/proc/self/stat"))
+        self.procfs_file(path)
+            .map(|f| f.map(|_| PROCFS_FILE_STAND_IN))
     }
 
     /// /proc/stat: no time accounted (zero CPU times), the boot time from the

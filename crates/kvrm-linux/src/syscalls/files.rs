@@ -16,6 +16,7 @@ use super::{check_writable, read_guest, write_guest, LinuxProcess, SysResult};
 use crate::abi::{errno::*, open::*, signal};
 use crate::fd::LockFile;
 use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
+use crate::procfs::PROCFS_FILE_STAND_IN;
 use crate::sandbox::host_errno;
 
 /// Largest count one read/write transfers (Linux MAX_RW_COUNT).
@@ -590,7 +591,14 @@ impl LinuxProcess {
 
     pub(crate) fn fd_metadata(&self, fd: u64) -> Result<Metadata, i64> {
         let f = self.fds.get(fd)?;
-        let raw = f.lock_file().host.raw();
+        let (raw, procfs) = {
+            let f = f.lock_file();
+            (f.host.raw(), f.procfs)
+        };
+        if procfs {
+            // Its contents are an in-memory copy; its metadata a /proc file's.
+            return std::fs::metadata(PROCFS_FILE_STAND_IN).map_err(|e| host_errno(&e));
+        }
         with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
     }
 

@@ -148,6 +148,7 @@ impl LinuxProcess {
                 }
                 let mut of = OpenFile::new(HostFd::Owned(file?), O_RDONLY | O_LARGEFILE);
                 of.guest_path = Some(pp);
+                of.procfs = true;
                 return self.install(of, cloexec);
             }
             if let Some(list) = self.procfs_dir(&pp) {
@@ -277,11 +278,7 @@ impl LinuxProcess {
                     return std::fs::symlink_metadata(host).map_err(|e| host_errno(&e));
                 }
             }
-            if let Some(file) = self.procfs_open(&pp) {
-                return std::fs::File::from(file?)
-                    .metadata()
-                    .map_err(|e| host_errno(&e));
-            }
+            // (A file's stand-in is a host /proc file: mode 0444, size 0.)
             if let Some(host) = self.procfs_stand_in(&pp) {
                 return std::fs::metadata(host?).map_err(|e| host_errno(&e));
             }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use cudarc::driver::{CudaEvent, CudaFunction, CudaSlice};
 use kvrm_cpu::Cpu;
-use kvrm_isa::space::PageSource;
+use kvrm_isa::space::{page_of, PageSource};
 use kvrm_isa::table::CLASSES;
 use kvrm_isa::{
     decode_a64, reg_writes, table, Access, AddressSpace, CpuState, Engine, FaultKind, MachineId,
@@ -44,7 +44,8 @@ const DECODE_CACHE: usize = 1 << 16;
 /// Instructions per launch while tracing: the trace ring holds one more
 /// record per lane (the instruction a lane stops on), so none is lost.
 const TRACE_CHUNK: u64 = 4096;
-/// Set in a lane's space index when other machines share that space.
+/// Set in a lane's space index when another machine may change that
+/// space's memory while the lane runs ([`SpaceSlot::memory_shared`]).
 const SHARED_SPACE: u32 = 1 << 31;
 
 struct SpaceSlot {
@@ -68,6 +69,13 @@ impl SpaceSlot {
             .page_source()
             .is_some_and(|s| std::ptr::addr_eq(Arc::as_ptr(s), Arc::as_ptr(&self.source)));
         (installed && mem.contiguous().is_none()).then_some(&*self.source)
+    }
+
+    /// Another machine may change the space's memory while one of its lanes
+    /// runs: two or more machines use it, or it maps MAP_SHARED memory
+    /// (other processes map it too).
+    fn memory_shared(&self) -> bool {
+        self.users > 1 || self.cpu.mem.has_shared_mappings()
     }
 
     /// Give the space the engine's page source, if it can take one and
@@ -506,8 +514,6 @@ impl CudaEngine {
             .expect("kvrm: no such machine")
     }
 
-    /// Run `lanes` (machine, budget left) for one launch; returns each
-    /// lane's stop record (states are written back into the machines).
     /// A lane's permission fault on a page the device table denies because
     /// it lies past the end of its file is a bus error, as on the host.
     fn bus_fault(&self, m: MachineId, stop: StopReason) -> StopReason {
@@ -521,7 +527,7 @@ impl CudaEngine {
                 .space_slot(self.machine(m).space)
                 .dev
                 .as_ref()
-                .is_some_and(|d| d.bus_pages.contains(&kvrm_isa::space::page_of(addr))) =>
+                .is_some_and(|d| d.bus_pages.contains(&page_of(addr))) =>
             {
                 StopReason::Fault {
                     addr,
@@ -534,25 +540,8 @@ impl CudaEngine {
         }
     }
 
-    /// The address spaces whose memory another machine may change while
-    /// one of their lanes runs (by space number): those two or more machines
-    /// use, and those with MAP_SHARED mappings (other processes map them).
-    fn spaces_shared(&self) -> HashMap<u32, bool> {
-        let mut users: HashMap<u32, u32> = HashMap::new();
-        for m in self.machines.iter().flatten() {
-            *users.entry(m.space.0).or_insert(0) += 1;
-        }
-        users
-            .into_iter()
-            .map(|(sid, n)| {
-                let mapped = self.spaces[sid as usize]
-                    .as_ref()
-                    .is_some_and(|s| !s.cpu.mem.shared_pieces(0, u64::MAX).is_empty());
-                (sid, n > 1 || mapped)
-            })
-            .collect()
-    }
-
+    /// Run `lanes` (machine, budget left) for one launch; returns each
+    /// lane's stop record (states are written back into the machines).
     fn launch(&mut self, lanes: &[(MachineId, u64)]) -> Result<Vec<LaneStop>, CudaError> {
         let flight = self.launch_begin(lanes)?;
         self.launch_end(flight)
@@ -566,7 +555,6 @@ impl CudaEngine {
         let mut space_index: HashMap<u32, u32> = HashMap::new();
         let mut space_list: Vec<u32> = Vec::new();
         let mut lane_space = Vec::with_capacity(lanes.len());
-        let shared_spaces = self.spaces_shared();
         for &(m, _) in lanes {
             let sid = self.machine(m).space.0;
             let idx = *space_index.entry(sid).or_insert_with(|| {
@@ -576,7 +564,7 @@ impl CudaEngine {
             // The top bit tells the kernel that other machines share the
             // space's memory: its exclusives then compare and swap
             // (atomics.cuh).
-            let shared = shared_spaces.get(&sid).copied().unwrap_or(false);
+            let shared = self.space_slot(SpaceId(sid)).memory_shared();
             lane_space.push(idx | if shared { SHARED_SPACE } else { 0 });
         }
         if let Some(t) = self.translator.as_mut() {
@@ -709,17 +697,15 @@ impl CudaEngine {
         let (ctl, stops, out_states) = layout.unpack(&host[..layout.download]);
         self.arena_host = host;
         read?;
-        let shared_spaces = self.spaces_shared();
         for (&(m, _), s) in lanes.iter().zip(out_states) {
+            let shared = self.space_slot(self.machine(m).space).memory_shared();
             let slot = self.machine_mut(m);
             slot.state = s;
             // Lanes of a shared space ran beside the others: the end of a
             // launch is a preemption, which clears the exclusive monitor (as
             // the CPU backend does), so a store-exclusive in a later launch
             // cannot succeed across another lane's store it never saw.
-            if slot.state.excl_size != 0
-                && shared_spaces.get(&slot.space.0).copied().unwrap_or(false)
-            {
+            if shared {
                 slot.state.excl_size = 0;
             }
         }

@@ -875,6 +875,11 @@ impl AddressSpace {
         Some((object, base + page * PAGE_SIZE + (addr & PAGE_MASK)))
     }
 
+    /// Does any shared mapping (`MAP_SHARED`) show memory in this space?
+    pub fn has_shared_mappings(&self) -> bool {
+        !self.shared.is_empty()
+    }
+
     /// The shared pieces of `[start, end)`, in address order, clipped to it.
     pub fn shared_pieces(&self, start: u64, end: u64) -> Vec<SharedPiece> {
         let from = self

@@ -17,6 +17,7 @@ use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
 use crate::abi::{at::*, errno::*, open::*};
 use crate::fd::LockFile;
 use crate::fd::{FdEntry, HostFd, OpenFile};
+use crate::procfs::PROCFS_FILE_STAND_IN;
 use crate::sandbox::{host_errno, Resolved};
 
 impl LinuxProcess {
@@ -383,7 +384,7 @@ impl LinuxProcess {
         let p = read_path(mem, path)?;
         if let Some(pp) = self.proc_path(AT_FDCWD as u64, &p) {
             if let Some(host) = self.procfs_stand_in(&pp) {
-                if host? != "/proc/self/stat" {
+                if host? != PROCFS_FILE_STAND_IN {
                     self.cwd = pp;
                     return Ok(0);
                 }
@@ -524,10 +525,10 @@ impl LinuxProcess {
         let stand_in = self
             .proc_path(dirfd, &p)
             .and_then(|pp| self.procfs_stand_in(&pp));
-        let host = match self.special_host(dirfd, &p) {
-            _ if stand_in.is_some() => PathBuf::from(stand_in.unwrap_or(Err(ENOENT))?),
-            Some(h) => h,
-            None => {
+        let host = match (stand_in, self.special_host(dirfd, &p)) {
+            (Some(emulated), _) => PathBuf::from(emulated?),
+            (None, Some(h)) => h,
+            (None, None) => {
                 if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
                     self.fd_metadata(dirfd)?;
                     return Ok(0);

@@ -56,6 +56,8 @@ pub struct OpenFile {
     /// An emulated /proc file (an in-memory copy of its contents): its
     /// metadata is a /proc file's (mode 0444, size 0), not the copy's.
     pub procfs: bool,
+    /// A timerfd: reads shorter than its 8-byte count fail without waiting.
+    pub timer: bool,
 }
 
 impl OpenFile {
@@ -72,6 +74,7 @@ impl OpenFile {
             pollable: None,
             socket: false,
             procfs: false,
+            timer: false,
         }
     }
 }

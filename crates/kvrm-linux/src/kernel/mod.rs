@@ -31,6 +31,7 @@ use crate::syscalls::{Deterministic, LinuxProcess, ProcessExit, SyscallOutcome};
 mod futex;
 mod launch;
 mod pidfd;
+mod sched;
 mod sigframe;
 mod signal;
 mod sockets;
@@ -174,6 +175,8 @@ pub(crate) struct Thread {
     pub retrying: bool,
     /// Pending signals of this thread, its sigaltstack.
     pub sig: signal::ThreadSignals,
+    /// Its scheduling policy and priority (sched_setscheduler).
+    pub sched: sched::Sched,
 }
 
 pub(crate) struct Process {
@@ -545,6 +548,7 @@ impl Kernel {
                 wait: None,
                 retrying: false,
                 sig: Default::default(),
+                sched: Default::default(),
             },
         );
         self.by_machine.insert(machine, pid);

@@ -102,6 +102,11 @@ impl Kernel {
             SCHED_GETSCHEDULER | SCHED_GETPARAM | SCHED_GETATTR => {
                 self.sys_sched_get(tid, n, a).into()
             }
+            SCHED_SETSCHEDULER | SCHED_SETPARAM | SCHED_SETATTR => {
+                self.sys_sched_set(tid, n, a).into()
+            }
+            SCHED_RR_GET_INTERVAL => self.sys_sched_rr_get_interval(tid, a).into(),
+            CAPGET => return self.capget_other(tid, a),
             SCHED_GET_PRIORITY_MAX | SCHED_GET_PRIORITY_MIN => {
                 // SCHED_FIFO and SCHED_RR: 1..99; OTHER, BATCH, IDLE, DEADLINE: 0.
                 match a[0] as i32 {
@@ -127,9 +132,19 @@ impl Kernel {
                 return self.linux_call_as(tid, n, [0, a[1], a[2], a[3], a[4], a[5]]);
             }
             FCNTL | FLOCK => return self.lock_call(pid, n, a),
+            // A timer descriptor refuses a read shorter than its count at
+            // once (EINVAL), ready or not.
+            READ if a[2] < 8 && self.procs.get(&pid)?.linux.is_timer(a[0]) => return None,
             READ | READV => return self.io_wait(pid, a[0], false),
             OPENAT => return self.fifo_open_wait(pid, a),
             WRITE | WRITEV => return self.io_wait(pid, a[0], true),
+            SPLICE | TEE | VMSPLICE => {
+                let (raw, events) = self.procs.get(&pid)?.linux.splice_would_block(n, a)?;
+                return Some(Outcome::Wait(Wait::Retry {
+                    fds: vec![(raw, events)],
+                    deadline: None,
+                }));
+            }
             _ => return None,
         })
     }
@@ -286,6 +301,7 @@ impl Kernel {
             }
             let m = self.engine.add_machine(parent_space, state);
             self.insert_thread(child, pid, m, sigmask, clear_tid);
+            self.inherit_sched(tid, child);
             if let Some(p) = self.procs.get_mut(&pid) {
                 p.threads.push(child);
             }
@@ -323,6 +339,7 @@ impl Kernel {
             self.procs.insert(child, proc);
             let m = self.engine.add_machine(space, state);
             self.insert_thread(child, child, m, sigmask, clear_tid);
+            self.inherit_sched(tid, child);
             space
         };
         let tid_bytes = child.to_le_bytes();
@@ -391,6 +408,7 @@ impl Kernel {
                 wait: None,
                 retrying: false,
                 sig: Default::default(),
+                sched: Default::default(),
             },
         );
         self.by_machine.insert(m, tid);
@@ -821,10 +839,9 @@ impl Kernel {
         Ok(0)
     }
 
-    /// sched_getscheduler, sched_getparam, sched_getattr. Every guest thread
-    /// runs under SCHED_OTHER with priority 0 (kvrm has no way to set another
-    /// policy: sched_setscheduler and friends stay unimplemented); its nice
-    /// value is its process's (setpriority).
+    /// sched_getscheduler, sched_getparam, sched_getattr: the policy and
+    /// priority the thread was given (kernel/sched.rs; kvrm's scheduler
+    /// itself treats every policy alike); the nice value is its process's.
     fn sys_sched_get(&mut self, me: Pid, n: u64, a: [u64; 6]) -> Result<u64, i64> {
         use crate::syscalls::nr::{SCHED_GETATTR, SCHED_GETPARAM};
         const SCHED_ATTR_SIZE_VER0: u64 = 48;
@@ -846,18 +863,21 @@ impl Kernel {
         let tid = if pid == 0 { me } else { pid as Pid };
         let owner = self.threads.get(&tid).ok_or(ESRCH)?.pid;
         let p = &self.procs[&owner];
+        let sched = self.threads[&tid].sched;
         let bytes = match n {
-            SCHED_GETPARAM => 0u32.to_le_bytes().to_vec(),
+            SCHED_GETPARAM => sched.priority.to_le_bytes().to_vec(),
             SCHED_GETATTR => {
                 let size = a[2].min(SCHED_ATTR_SIZE);
                 let mut attr = vec![0u8; SCHED_ATTR_SIZE as usize];
                 attr[0..4].copy_from_slice(&(size as u32).to_le_bytes());
-                // sched_policy 0 (SCHED_OTHER), sched_flags 0, then sched_nice.
+                attr[4..8].copy_from_slice(&sched.policy.to_le_bytes());
+                attr[8..16].copy_from_slice(&sched.attr_flags().to_le_bytes());
                 attr[16..20].copy_from_slice(&p.nice.to_le_bytes());
+                attr[20..24].copy_from_slice(&sched.priority.to_le_bytes());
                 attr.truncate(size as usize);
                 attr
             }
-            _ => return Ok(0),
+            _ => return Ok(sched.policy_word()),
         };
         let caller = self.threads[&me].pid;
         let space = self.procs[&caller].space;

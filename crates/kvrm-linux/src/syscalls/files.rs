@@ -240,7 +240,7 @@ impl LinuxProcess {
 
     /// A readable (`write == false`) or writable descriptor's host fd, plus whether it
     /// is a regular file.
-    fn io_fd(&self, fd: u64, write: bool) -> Result<(RawFd, bool), i64> {
+    pub(crate) fn io_fd(&self, fd: u64, write: bool) -> Result<(RawFd, bool), i64> {
         let f = self.fds.get(fd)?;
         let f = f.lock_file();
         if f.status & O_PATH != 0 {
@@ -749,6 +749,8 @@ impl LinuxProcess {
         const F_DUPFD_CLOEXEC: u64 = 1030;
         const F_SETPIPE_SZ: u64 = 1031;
         const F_GETPIPE_SZ: u64 = 1032;
+        const F_ADD_SEALS: u64 = 1033;
+        const F_GET_SEALS: u64 = 1034;
         let entry = self.fds.entry(fd)?.clone();
         match cmd {
             F_DUPFD | F_DUPFD_CLOEXEC => {
@@ -795,6 +797,16 @@ impl LinuxProcess {
             }
             F_GETLK | F_OFD_GETLK => Ok(0),
             F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => Ok(0),
+            // File seals (memfd_create): the host file's own.
+            F_ADD_SEALS | F_GET_SEALS => {
+                let raw = entry.file.lock_file().host.raw();
+                // SAFETY: a seal command with an integer argument.
+                let r = unsafe { libc::fcntl(raw, cmd as i32, arg as libc::c_int) };
+                if r < 0 {
+                    return Err(last_errno());
+                }
+                Ok(r as u64)
+            }
             F_GETPIPE_SZ => Ok(65536),
             F_SETPIPE_SZ => Ok(arg.max(4096)),
             _ => Err(EINVAL),

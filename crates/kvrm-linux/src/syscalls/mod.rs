@@ -12,9 +12,11 @@ use crate::abi::{errno::*, layout, signal};
 use crate::fd::{FdEntry, FdTable, HostFd, OpenFile};
 use crate::sandbox::{Sandbox, PATH_MAX};
 
+mod fd_kinds;
 mod fd_paths;
 mod fifo;
 mod files;
+pub(crate) mod knobs;
 pub(crate) use files::last_errno;
 mod misc;
 mod mm;
@@ -33,6 +35,7 @@ pub(crate) fn lexical_path(base: &str, path: &[u8]) -> String {
 pub(crate) use fifo::FifoOpen;
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
+pub(crate) use misc::timespec_bytes as misc_timespec_bytes;
 pub use numbers::{syscall_name, syscall_number};
 pub use process::{clone_flags, die_of_signal};
 
@@ -45,6 +48,9 @@ pub mod nr {
     pub const DUP3: u64 = 24;
     pub const FCNTL: u64 = 25;
     pub const IOCTL: u64 = 29;
+    pub const INOTIFY_INIT1: u64 = 26;
+    pub const INOTIFY_ADD_WATCH: u64 = 27;
+    pub const INOTIFY_RM_WATCH: u64 = 28;
     pub const FLOCK: u64 = 32;
     pub const MKNODAT: u64 = 33;
     pub const MKDIRAT: u64 = 34;
@@ -54,6 +60,7 @@ pub mod nr {
     pub const RENAMEAT: u64 = 38;
     pub const STATFS: u64 = 43;
     pub const FSTATFS: u64 = 44;
+    pub const TRUNCATE: u64 = 45;
     pub const FTRUNCATE: u64 = 46;
     pub const FALLOCATE: u64 = 47;
     pub const FACCESSAT: u64 = 48;
@@ -86,9 +93,15 @@ pub mod nr {
     pub const NEWFSTATAT: u64 = 79;
     pub const FSTAT: u64 = 80;
     pub const SENDFILE: u64 = 71;
+    pub const VMSPLICE: u64 = 75;
+    pub const SPLICE: u64 = 76;
+    pub const TEE: u64 = 77;
     pub const SYNC: u64 = 81;
     pub const FSYNC: u64 = 82;
     pub const FDATASYNC: u64 = 83;
+    pub const TIMERFD_CREATE: u64 = 85;
+    pub const TIMERFD_SETTIME: u64 = 86;
+    pub const TIMERFD_GETTIME: u64 = 87;
     pub const UTIMENSAT: u64 = 88;
     pub const EXIT: u64 = 93;
     pub const EXIT_GROUP: u64 = 94;
@@ -107,6 +120,21 @@ pub mod nr {
     pub const SCHED_GET_PRIORITY_MAX: u64 = 125;
     pub const SCHED_GET_PRIORITY_MIN: u64 = 126;
     pub const SCHED_GETATTR: u64 = 275;
+    pub const SCHED_SETPARAM: u64 = 118;
+    pub const SCHED_SETSCHEDULER: u64 = 119;
+    pub const SCHED_RR_GET_INTERVAL: u64 = 127;
+    pub const SCHED_SETATTR: u64 = 274;
+    pub const MLOCK: u64 = 228;
+    pub const MUNLOCK: u64 = 229;
+    pub const MLOCKALL: u64 = 230;
+    pub const MUNLOCKALL: u64 = 231;
+    pub const MLOCK2: u64 = 284;
+    pub const PERSONALITY: u64 = 92;
+    pub const CAPGET: u64 = 90;
+    pub const CAPSET: u64 = 91;
+    pub const SYNC_FILE_RANGE: u64 = 84;
+    pub const SYNCFS: u64 = 267;
+    pub const READAHEAD: u64 = 213;
     pub const KILL: u64 = 129;
     pub const TKILL: u64 = 130;
     pub const TGKILL: u64 = 131;
@@ -165,6 +193,7 @@ pub mod nr {
     pub const PRLIMIT64: u64 = 261;
     pub const RENAMEAT2: u64 = 276;
     pub const GETRANDOM: u64 = 278;
+    pub const MEMFD_CREATE: u64 = 279;
     pub const MEMBARRIER: u64 = 283;
     pub const COPY_FILE_RANGE: u64 = 285;
     pub const STATX: u64 = 291;
@@ -280,6 +309,8 @@ pub struct LinuxProcess {
     fifos: Vec<fifo::PendingFifo>,
     /// CLOCK_BOOTTIME when the process was made (/proc/PID/stat starttime).
     pub(crate) started_ns: u64,
+    /// Personality and capabilities (knobs.rs).
+    pub(crate) knobs: knobs::Knobs,
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -401,6 +432,7 @@ impl LinuxProcess {
             net: false,
             fifos: Vec::new(),
             started_ns: 0,
+            knobs: knobs::Knobs::for_uid(uid),
         })
     }
 
@@ -438,6 +470,7 @@ impl LinuxProcess {
             net: self.net,
             fifos: Vec::new(),
             started_ns: 0,
+            knobs: self.knobs,
         }
     }
 
@@ -598,6 +631,7 @@ impl LinuxProcess {
             FCHMOD => self.sys_fchmod(a[0], a[1]),
             FCHOWNAT | FCHOWN => Ok(0),
             UTIMENSAT => self.sys_utimensat(mem, a[0], a[1], a[2], a[3]),
+            TRUNCATE => self.sys_truncate(mem, a[0], a[1]),
             FTRUNCATE => self.sys_ftruncate(a[0], a[1]),
             FALLOCATE => self.sys_fallocate(a[0], a[1], a[2], a[3]),
             UMASK => {
@@ -636,6 +670,27 @@ impl LinuxProcess {
             SIGALTSTACK => self.sys_sigaltstack(mem, a[0], a[1]),
             SENDFILE => self.sys_sendfile(mem, a[0], a[1], a[2], a[3]),
             COPY_FILE_RANGE => self.sys_copy_file_range(mem, a),
+            SPLICE => self.sys_splice(mem, a),
+            TEE => self.sys_tee(a[0], a[1], a[2], a[3]),
+            VMSPLICE => self.sys_vmsplice(mem, a[0], a[1], a[2], a[3]),
+            MEMFD_CREATE => self.sys_memfd_create(mem, a[0], a[1]),
+            MLOCK => self.sys_mlock(mem, a[0], a[1], 0),
+            MLOCK2 => self.sys_mlock(mem, a[0], a[1], a[2]),
+            MUNLOCK => self.sys_munlock(mem, a[0], a[1]),
+            MLOCKALL => self.sys_mlockall(a[0]),
+            MUNLOCKALL => Ok(0),
+            PERSONALITY => self.sys_personality(a[0]),
+            CAPGET => self.sys_capget(mem, a[0], a[1], self.knobs.caps),
+            CAPSET => self.sys_capset(mem, a[0], a[1]),
+            SYNC_FILE_RANGE => self.sys_sync_file_range(a[0], a[1], a[2], a[3]),
+            SYNCFS => self.sys_syncfs(a[0]),
+            READAHEAD => self.sys_readahead(a[0], a[1], a[2]),
+            TIMERFD_CREATE => self.sys_timerfd_create(a[0], a[1]),
+            TIMERFD_SETTIME => self.sys_timerfd_settime(mem, a[0], a[1], a[2], a[3]),
+            TIMERFD_GETTIME => self.sys_timerfd_gettime(mem, a[0], a[1]),
+            INOTIFY_INIT1 => self.sys_inotify_init1(a[0]),
+            INOTIFY_ADD_WATCH => self.sys_inotify_add_watch(mem, a[0], a[1], a[2]),
+            INOTIFY_RM_WATCH => self.sys_inotify_rm_watch(a[0], a[1]),
             GETUID | GETEUID => Ok(self.uid as u64),
             GETGID | GETEGID => Ok(self.gid as u64),
             GETRESUID => self.sys_getres(mem, [a[0], a[1], a[2]], self.uid),

@@ -547,6 +547,30 @@ impl LinuxProcess {
         libc_done(unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), mode as i32, hflags) })
     }
 
+    /// truncate(path, length): on the host file, whose shared mappings then
+    /// see the new size as ftruncate's do.
+    pub(crate) fn sys_truncate(
+        &mut self,
+        mem: &mut AddressSpace,
+        path: u64,
+        len: u64,
+    ) -> SysResult {
+        if (len as i64) < 0 {
+            return Err(EINVAL);
+        }
+        let r = self.path_at(mem, AT_FDCWD as u64, path, true)?.writable()?;
+        if r.host.is_dir() {
+            return Err(EISDIR);
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&r.host)
+            .map_err(|e| host_errno(&e))?;
+        file.set_len(len).map_err(|e| host_errno(&e))?;
+        crate::shared::file_resized(std::os::fd::AsRawFd::as_raw_fd(&file));
+        Ok(0)
+    }
+
     pub(crate) fn sys_fchmodat(
         &mut self,
         mem: &mut AddressSpace,

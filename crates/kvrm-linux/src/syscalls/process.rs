@@ -262,6 +262,7 @@ impl LinuxProcess {
         self.mmap_top = layout::MMAP_TOP;
         self.reset_handled_signals();
         self.sig.altstack = (0, SS_DISABLE, 0);
+        self.knobs.caps = super::knobs::Knobs::caps_after_exec(self.uid);
         let base = img.host.file_name().map(|n| n.as_encoded_bytes().to_vec());
         let name = match img.path.rsplit(|&b| b == b'/').next() {
             Some(n) if !n.is_empty() => n.to_vec(),

@@ -1,0 +1,407 @@
+//! Descriptors of other kinds: memfd_create, timerfd, inotify, and moving
+//! bytes between descriptors without the guest's memory (splice, tee,
+//! vmsplice). Each is a host descriptor of the same kind, so reads, writes,
+//! poll, epoll, fstat, seals and MAP_SHARED mappings of it are the host's;
+//! what the guest names (paths, absolute clock times) is translated first.
+//! Their blocking reads wait in the kernel like a pipe's (kernel/syscalls_proc.rs).
+
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+use kvrm_isa::AddressSpace;
+
+use super::files::{cpath, last_errno};
+use super::misc::{host_clock, timespec_bytes};
+use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
+use crate::abi::{at::AT_FDCWD, errno::*, open::*};
+use crate::fd::{HostFd, LockFile, OpenFile};
+
+const MFD_CLOEXEC: u64 = 1;
+const MFD_ALLOW_SEALING: u64 = 2;
+const MFD_HUGETLB: u64 = 4;
+const MFD_NOEXEC_SEAL: u64 = 8;
+const MFD_EXEC: u64 = 0x10;
+/// MFD_HUGETLB's page size field (bits 26..31).
+const MFD_HUGE_SIZE: u64 = 0x3f << 26;
+/// Longest memfd name: NAME_MAX less the "memfd:" prefix.
+const MFD_NAME_MAX: usize = 249;
+
+const TFD_TIMER_ABSTIME: u64 = 1;
+const TFD_TIMER_CANCEL_ON_SET: u64 = 2;
+
+const IN_DONT_FOLLOW: u64 = 0x0200_0000;
+
+const SPLICE_F_ALL: u64 = 0xf;
+pub(crate) const SPLICE_F_NONBLOCK: u64 = 2;
+
+/// Largest count one transfer moves (Linux MAX_RW_COUNT).
+const MAX_RW: u64 = 0x7fff_f000;
+
+/// `r`, or the host errno when it is negative.
+fn host_result(r: isize) -> SysResult {
+    if r < 0 {
+        Err(last_errno())
+    } else {
+        Ok(r as u64)
+    }
+}
+
+/// Own a descriptor the host just created, or the host's errno.
+fn owned(raw: RawFd) -> Result<OwnedFd, i64> {
+    if raw < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: `raw` was just created by the host for us and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// An open file for a host descriptor that may have to wait (timerfd,
+/// inotify): non-blocking on the host, the kernel blocks the guest thread.
+fn waitable(fd: OwnedFd, guest_nonblock: bool) -> OpenFile {
+    let mut f = OpenFile::new(
+        HostFd::Owned(fd),
+        O_RDONLY | if guest_nonblock { O_NONBLOCK } else { 0 },
+    );
+    f.host_nonblock = true;
+    f.pollable = Some(true);
+    f
+}
+
+impl LinuxProcess {
+    /// memfd_create(name, flags): an anonymous host memory file. Its
+    /// /proc/self/fd link is the host's ("/memfd:NAME (deleted)").
+    pub(crate) fn sys_memfd_create(
+        &mut self,
+        mem: &mut AddressSpace,
+        name: u64,
+        flags: u64,
+    ) -> SysResult {
+        let known = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
+        let size_ok = flags & MFD_HUGETLB != 0 || flags & MFD_HUGE_SIZE == 0;
+        if flags & !(known | MFD_HUGE_SIZE) != 0 || !size_ok {
+            return Err(EINVAL);
+        }
+        let n = mem
+            .read_cstring(name, MFD_NAME_MAX + 1)
+            .map_err(|_| EFAULT)?;
+        if n.len() > MFD_NAME_MAX {
+            return Err(EINVAL);
+        }
+        let c = std::ffi::CString::new(n).map_err(|_| EINVAL)?;
+        let hflags = (flags & !MFD_CLOEXEC) as libc::c_uint | libc::MFD_CLOEXEC;
+        // SAFETY: a NUL-terminated name; the host checks the flags.
+        let fd = owned(unsafe { libc::memfd_create(c.as_ptr(), hflags) })?;
+        self.install(
+            OpenFile::new(HostFd::Owned(fd), O_RDWR | O_LARGEFILE),
+            flags & MFD_CLOEXEC != 0,
+        )
+    }
+
+    /// timerfd_create(clockid, flags): a host timer descriptor.
+    pub(crate) fn sys_timerfd_create(&mut self, clockid: u64, flags: u64) -> SysResult {
+        if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
+            return Err(EINVAL);
+        }
+        let hflags = libc::TFD_CLOEXEC | libc::TFD_NONBLOCK;
+        // SAFETY: plain integers; the host checks the clock id.
+        let fd = owned(unsafe { libc::timerfd_create(clockid as i32, hflags) })?;
+        let mut f = waitable(fd, flags & O_NONBLOCK != 0);
+        f.timer = true;
+        self.install(f, flags & O_CLOEXEC != 0)
+    }
+
+    /// Is `fd` a timerfd?
+    pub(crate) fn is_timer(&self, fd: u64) -> bool {
+        self.fds.get(fd).is_ok_and(|f| f.lock_file().timer)
+    }
+
+    /// The host descriptor of timer `fd` (the host refuses other kinds).
+    fn timer_fd(&self, fd: u64) -> Result<RawFd, i64> {
+        let f = self.fds.get(fd)?;
+        let raw = f.lock_file().host.raw();
+        Ok(raw)
+    }
+
+    /// timerfd_settime(fd, flags, new, old). An absolute time is on the
+    /// guest's clock, which a deterministic run makes virtual: it goes to
+    /// the host as the same distance from the host clock's now.
+    pub(crate) fn sys_timerfd_settime(
+        &mut self,
+        mem: &mut AddressSpace,
+        fd: u64,
+        flags: u64,
+        new: u64,
+        old: u64,
+    ) -> SysResult {
+        if flags & !(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET) != 0 {
+            return Err(EINVAL);
+        }
+        let raw = self.timer_fd(fd)?;
+        let b = read_guest(mem, new, 32)?;
+        let word = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+        let (mut vs, mut vns) = (word(16), word(24));
+        let spec_ok = |s: i64, ns: i64| s >= 0 && (0..1_000_000_000).contains(&ns);
+        if !spec_ok(word(0), word(8)) || !spec_ok(vs, vns) {
+            return Err(EINVAL);
+        }
+        if flags & TFD_TIMER_ABSTIME != 0 && self.det.is_some() && (vs, vns) != (0, 0) {
+            let clk = self.timer_clock(raw)?;
+            let guest = self.clock(clk)?;
+            let host = host_clock(clk)?;
+            let ns = |t: libc::timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
+            let at = (vs as i128 * 1_000_000_000 + vns as i128 - ns(guest) + ns(host)).max(1);
+            vs = (at / 1_000_000_000) as i64;
+            vns = (at % 1_000_000_000) as i64;
+        }
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: word(0) as _,
+                tv_nsec: word(8) as _,
+            },
+            it_value: libc::timespec {
+                tv_sec: vs as _,
+                tv_nsec: vns as _,
+            },
+        };
+        let mut prev = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+        };
+        // SAFETY: valid itimerspecs; the host checks the descriptor's kind.
+        host_result(
+            unsafe { libc::timerfd_settime(raw, flags as i32, &spec, &mut prev) } as isize,
+        )?;
+        if old != 0 {
+            write_guest(mem, old, &itimerspec_bytes(&prev))?;
+        }
+        Ok(0)
+    }
+
+    /// The clock of host timer `raw`, from its /proc fdinfo.
+    fn timer_clock(&self, raw: RawFd) -> Result<i32, i64> {
+        let info =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{raw}")).map_err(|_| EINVAL)?;
+        info.lines()
+            .find_map(|l| l.strip_prefix("clockid:"))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or(EINVAL)
+    }
+
+    /// timerfd_gettime(fd, cur): the time left and the interval (relative,
+    /// so the same on any clock).
+    pub(crate) fn sys_timerfd_gettime(
+        &mut self,
+        mem: &mut AddressSpace,
+        fd: u64,
+        cur: u64,
+    ) -> SysResult {
+        let raw = self.timer_fd(fd)?;
+        let mut now = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+        };
+        // SAFETY: a valid itimerspec to fill.
+        host_result(unsafe { libc::timerfd_gettime(raw, &mut now) } as isize)?;
+        write_guest(mem, cur, &itimerspec_bytes(&now))?;
+        Ok(0)
+    }
+
+    /// inotify_init1(flags): a host inotify descriptor.
+    pub(crate) fn sys_inotify_init1(&mut self, flags: u64) -> SysResult {
+        if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
+            return Err(EINVAL);
+        }
+        let hflags = libc::IN_CLOEXEC | libc::IN_NONBLOCK;
+        // SAFETY: plain flags.
+        let fd = owned(unsafe { libc::inotify_init1(hflags) })?;
+        let f = waitable(fd, flags & O_NONBLOCK != 0);
+        self.install(f, flags & O_CLOEXEC != 0)
+    }
+
+    /// inotify_add_watch(fd, path, mask): the guest path is resolved in the
+    /// root; events carry names relative to the watched directory, so they
+    /// read the same to the guest.
+    pub(crate) fn sys_inotify_add_watch(
+        &mut self,
+        mem: &mut AddressSpace,
+        fd: u64,
+        path: u64,
+        mask: u64,
+    ) -> SysResult {
+        let raw = self.fds.get(fd)?.lock_file().host.raw();
+        let p = read_path(mem, path)?;
+        let r = self.resolve_at(AT_FDCWD as u64, &p, mask & IN_DONT_FOLLOW == 0)?;
+        let c = cpath(&r.host)?;
+        // SAFETY: a NUL-terminated path; the host checks the descriptor and mask.
+        host_result(unsafe { libc::inotify_add_watch(raw, c.as_ptr(), mask as u32) } as isize)
+    }
+
+    pub(crate) fn sys_inotify_rm_watch(&mut self, fd: u64, wd: u64) -> SysResult {
+        let raw = self.fds.get(fd)?.lock_file().host.raw();
+        // SAFETY: plain integers.
+        host_result(unsafe { libc::inotify_rm_watch(raw, wd as i32) } as isize)
+    }
+
+    /// splice(in, off_in, out, off_out, len, flags) between the host
+    /// descriptors; the offsets are read from and written back to the guest.
+    pub(crate) fn sys_splice(&mut self, mem: &mut AddressSpace, a: [u64; 6]) -> SysResult {
+        let [fd_in, off_in, fd_out, off_out, len, flags] = a;
+        if flags & !SPLICE_F_ALL != 0 {
+            return Err(EINVAL);
+        }
+        let (raw_in, _) = self.io_fd(fd_in, false)?;
+        let (raw_out, _) = self.io_fd(fd_out, true)?;
+        let read_off = |addr: u64| -> Result<Option<i64>, i64> {
+            if addr == 0 {
+                return Ok(None);
+            }
+            let b = read_guest(mem, addr, 8)?;
+            Ok(Some(i64::from_le_bytes(b.try_into().unwrap_or_default())))
+        };
+        let (mut o_in, mut o_out) = (read_off(off_in)?, read_off(off_out)?);
+        let ptr = |o: &mut Option<i64>| o.as_mut().map_or(std::ptr::null_mut(), |v| v as *mut i64);
+        // SAFETY: the offsets point at locals or are null; the host checks
+        // the descriptors' kinds.
+        let r = unsafe {
+            libc::splice(
+                raw_in,
+                ptr(&mut o_in),
+                raw_out,
+                ptr(&mut o_out),
+                len.min(MAX_RW) as usize,
+                flags as u32,
+            )
+        };
+        let n = host_result(r)?;
+        for (addr, o) in [(off_in, o_in), (off_out, o_out)] {
+            if let Some(v) = o {
+                write_guest(mem, addr, &v.to_le_bytes())?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// tee(in, out, len, flags): both are pipes on the host too.
+    pub(crate) fn sys_tee(&mut self, fd_in: u64, fd_out: u64, len: u64, flags: u64) -> SysResult {
+        if flags & !SPLICE_F_ALL != 0 {
+            return Err(EINVAL);
+        }
+        let (raw_in, _) = self.io_fd(fd_in, false)?;
+        let (raw_out, _) = self.io_fd(fd_out, true)?;
+        // SAFETY: plain integers; the host checks that both are pipes.
+        host_result(unsafe { libc::tee(raw_in, raw_out, len.min(MAX_RW) as usize, flags as u32) })
+    }
+
+    /// vmsplice(fd, iov, nr, flags): guest memory into a pipe's write end
+    /// (a copy: the pages are not lent to the pipe), or out of its read end.
+    pub(crate) fn sys_vmsplice(
+        &mut self,
+        mem: &mut AddressSpace,
+        fd: u64,
+        iov: u64,
+        nr: u64,
+        flags: u64,
+    ) -> SysResult {
+        if flags & !SPLICE_F_ALL != 0 {
+            return Err(EINVAL);
+        }
+        let f = self.fds.get(fd)?;
+        let (raw, acc) = {
+            let f = f.lock_file();
+            (f.host.raw(), f.status & O_ACCMODE)
+        };
+        let is_pipe = super::files::with_file(raw, |h| {
+            use std::os::unix::fs::FileTypeExt;
+            h.metadata().is_ok_and(|m| m.file_type().is_fifo())
+        });
+        if !is_pipe {
+            return Err(EBADF);
+        }
+        match acc {
+            O_WRONLY => self.sys_writev(mem, fd, iov, nr, None),
+            O_RDONLY => self.sys_readv(mem, fd, iov, nr, None),
+            _ => Err(EBADF),
+        }
+    }
+
+    /// Would splice, tee or vmsplice (`n`, arguments `a`) wait for one of its
+    /// descriptors? Then the kernel makes the thread wait for it.
+    pub(crate) fn splice_would_block(&self, n: u64, a: [u64; 6]) -> Option<(RawFd, i16)> {
+        use super::nr::{SPLICE, TEE};
+        let is_pipe = |fd: u64| {
+            self.fds.get(fd).is_ok_and(|f| {
+                let raw = f.lock_file().host.raw();
+                super::files::with_file(raw, |h| {
+                    use std::os::unix::fs::FileTypeExt;
+                    h.metadata().is_ok_and(|m| m.file_type().is_fifo())
+                })
+            })
+        };
+        // Calls refused at once (bad flags or descriptors, no pipe, an offset
+        // on a pipe, zero bytes) do not wait.
+        let flags_at = if n == SPLICE { 5 } else { 3 };
+        if a[flags_at] & !SPLICE_F_ALL != 0 {
+            return None;
+        }
+        let usable = |fd: u64, write: bool| self.io_fd(fd, write).is_ok();
+        let (fd_in, fd_out, flags) = match n {
+            SPLICE => {
+                let (pin, pout) = (is_pipe(a[0]), is_pipe(a[2]));
+                let refused = !usable(a[0], false) || !usable(a[2], true);
+                if refused
+                    || a[4] == 0
+                    || !(pin || pout)
+                    || (pin && a[1] != 0)
+                    || (pout && a[3] != 0)
+                {
+                    return None;
+                }
+                (Some(a[0]), Some(a[2]), a[5])
+            }
+            TEE => {
+                if !usable(a[0], false) || !usable(a[1], true) || a[2] == 0 {
+                    return None;
+                }
+                if !is_pipe(a[0]) || !is_pipe(a[1]) {
+                    return None;
+                }
+                (Some(a[0]), Some(a[1]), a[3])
+            }
+            _ if a[2] == 0 || !is_pipe(a[0]) => return None,
+            _ => {
+                // vmsplice: the one descriptor, in its direction.
+                let acc = self.fds.get(a[0]).ok()?.lock_file().status & O_ACCMODE;
+                if acc == O_WRONLY {
+                    (None, Some(a[0]), a[3])
+                } else {
+                    (Some(a[0]), None, a[3])
+                }
+            }
+        };
+        if flags & SPLICE_F_NONBLOCK != 0 {
+            return None;
+        }
+        fd_in
+            .and_then(|fd| self.would_block(fd, false))
+            .or_else(|| fd_out.and_then(|fd| self.would_block(fd, true)))
+    }
+}
+
+/// A host itimerspec in the guest's layout (interval, then value).
+fn itimerspec_bytes(t: &libc::itimerspec) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    b[..16].copy_from_slice(&timespec_bytes(t.it_interval.tv_sec, t.it_interval.tv_nsec));
+    b[16..].copy_from_slice(&timespec_bytes(t.it_value.tv_sec, t.it_value.tv_nsec));
+    b
+}

@@ -40,6 +40,10 @@ pub mod errno {
     pub const EPIPE: i64 = 32;
     pub const EROFS: i64 = 30;
     pub const ELIBBAD: i64 = 80;
+    pub const EFBIG: i64 = 27;
+    pub const ENOSPC: i64 = 28;
+    pub const ENOMSG: i64 = 42;
+    pub const EIDRM: i64 = 43;
 }
 
 /// openat flags (arm64 values; O_DIRECTORY, O_NOFOLLOW and O_LARGEFILE differ from x86).

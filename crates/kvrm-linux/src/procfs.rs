@@ -508,6 +508,7 @@ impl LinuxProcess {
                 },
                 "uptime" => self.clock(7).map(|t| uptime(t).into_bytes()),
                 "stat" => self.system_stat().map(String::into_bytes),
+                "sysvipc/shm" | "sysvipc/sem" | "sysvipc/msg" => Ok(self.sysvipc_file(rest)),
                 _ => return None,
             });
         };

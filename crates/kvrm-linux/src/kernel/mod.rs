@@ -36,6 +36,7 @@ mod sigframe;
 mod signal;
 mod sockets;
 mod syscalls_proc;
+pub(crate) mod sysv_ipc;
 mod timers;
 
 /// A guest process or thread id.
@@ -162,6 +163,9 @@ pub(crate) enum Wait {
     /// process holds (crate::locks), a connect in progress, a FIFO opened for
     /// writing whose reader has not come.
     Lock(Duration),
+    /// semop, semtimedop, msgsnd, msgrcv: done when the object changes
+    /// (sysv_ipc/), EAGAIN at the deadline.
+    Ipc(Box<sysv_ipc::IpcWait>),
 }
 
 pub(crate) struct Thread {
@@ -302,6 +306,8 @@ pub struct Kernel {
     pub(crate) pidfds: Vec<pidfd::PidFd>,
     /// What the launch mode did (launch.rs).
     launch_stats: LaunchStats,
+    /// The System V IPC objects of every guest (sysv_ipc/).
+    pub(crate) ipc: sysv_ipc::IpcNamespace,
     /// `instructions`, readable from other host threads.
     progress: Arc<AtomicU64>,
 }
@@ -349,6 +355,7 @@ impl Kernel {
             orphan_exits: BTreeMap::new(),
             pidfds: Vec::new(),
             launch_stats: LaunchStats::default(),
+            ipc: Default::default(),
             progress: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -813,6 +820,7 @@ impl Kernel {
             0
         };
         let procfs = self.procfs_snapshot_for(tid, nr, a);
+        let sysvipc = procfs.as_ref().and_then(|_| self.sysvipc_proc_files());
         let Some(t) = self.threads.get(&tid) else {
             return;
         };
@@ -827,8 +835,10 @@ impl Kernel {
         }
         let space = self.engine.space_mut(p.space);
         p.linux.procfs = procfs;
+        p.linux.sysvipc = sysvipc;
         let out = p.linux.syscall(space, nr, a);
         p.linux.procfs = None;
+        p.linux.sysvipc = None;
         let (space_id, mask) = (p.space, p.linux.sig.mask);
         self.commit_changed(space_id);
         if let Some(t) = self.threads.get_mut(&tid) {
@@ -949,6 +959,7 @@ impl Kernel {
                 | Some(Wait::SignalIn {
                     deadline: Some(d), ..
                 }) => *d <= now,
+                Some(Wait::Ipc(w)) => w.deadline.is_some_and(|d| d <= now),
                 _ => false,
             };
             if due {
@@ -970,6 +981,7 @@ impl Kernel {
                 Some(Wait::Retry { deadline, .. }) => *deadline,
                 Some(Wait::Futex { deadline, .. }) => *deadline,
                 Some(Wait::SignalIn { deadline, .. }) => *deadline,
+                Some(Wait::Ipc(w)) => w.deadline,
                 Some(Wait::Sleep(d)) | Some(Wait::Lock(d)) => Some(*d),
                 _ => None,
             })
@@ -1059,6 +1071,8 @@ impl Kernel {
             }
             Wait::Sleep(_) => self.set_return(tid, 0),
             Wait::SignalIn { .. } => self.set_return(tid, (-crate::abi::errno::EAGAIN) as u64),
+            // Woken only at its deadline (completions end the wait directly).
+            Wait::Ipc(_) => self.set_return(tid, (-crate::abi::errno::EAGAIN) as u64),
         }
     }
 

@@ -54,6 +54,9 @@ impl Kernel {
         if let Some(o) = self.socket_call(tid, n, a) {
             return Some(o);
         }
+        if let Some(o) = self.sysv_ipc_call(tid, n, a) {
+            return Some(o);
+        }
         Some(match n {
             CLONE => self.sys_clone(tid, a),
             CLONE3 => self.sys_clone3(tid, a),
@@ -316,6 +319,7 @@ impl Kernel {
                 parent_space
             } else {
                 self.commit_spaces_changed();
+                self.shm_forked(pid, parent_space);
                 self.engine.fork_space(parent_space)
             };
             let det = self.det_for_new_process();
@@ -448,7 +452,7 @@ impl Kernel {
         p.linux.commit_exec(&img);
         p.signals.timers.retain(|t| t.id < 0); // POSIX timers end with exec
         let vfork_parent = p.vfork_parent.take();
-        self.release_space(old_space);
+        self.release_space(pid, old_space);
         if let Some(parent) = vfork_parent {
             self.wake_vfork(parent, pid);
         }
@@ -466,15 +470,18 @@ impl Kernel {
         Some(t)
     }
 
-    /// Drop an address space no live process runs in any more.
-    fn release_space(&mut self, space: SpaceId) {
+    /// Drop an address space no live process runs in any more (process
+    /// `pid` left it).
+    fn release_space(&mut self, pid: Pid, space: SpaceId) {
         let used = self
             .procs
             .values()
             .any(|p| p.exit.is_none() && p.space == space);
         if !used {
+            let detached = self.shm_space_ending(space);
             self.engine.remove_space(space);
             self.commit_spaces_changed();
+            self.shm_space_ended(pid, detached);
         }
     }
 
@@ -540,7 +547,10 @@ impl Kernel {
         for t in threads {
             self.drop_thread(t);
         }
-        self.release_space(space);
+        // SEM_UNDO adjustments once its threads are gone (none of them
+        // waits on a semaphore any more).
+        self.sem_process_exit(pid);
+        self.release_space(pid, space);
         if Some(pid) == self.init && self.init_end.is_none() {
             self.init_end = Some(super::RunEnd::Exited(exit));
         }

@@ -299,6 +299,8 @@ pub struct LinuxProcess {
     pub(crate) lock_owner: u64,
     /// What /proc shows, given by the kernel for calls that name /proc paths.
     pub(crate) procfs: Option<std::sync::Arc<crate::procfs::ProcSnapshot>>,
+    /// What /proc/sysvipc shows, given by the kernel with `procfs`.
+    pub(crate) sysvipc: Option<std::sync::Arc<crate::kernel::sysv_ipc::ProcFiles>>,
     /// Names of file mappings (/proc/PID/maps).
     pub(crate) map_names: Vec<crate::procfs::NamedMapping>,
     /// Where the argv strings are in guest memory (/proc/PID/cmdline).
@@ -427,6 +429,7 @@ impl LinuxProcess {
             det: None,
             lock_owner: crate::locks::new_owner(),
             procfs: None,
+            sysvipc: None,
             map_names: Vec::new(),
             args_range: (0, 0),
             net: false,
@@ -465,6 +468,7 @@ impl LinuxProcess {
             det: None,
             lock_owner: crate::locks::new_owner(),
             procfs: None,
+            sysvipc: None,
             map_names: self.map_names.clone(),
             args_range: self.args_range,
             net: self.net,

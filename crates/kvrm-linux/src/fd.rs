@@ -58,6 +58,9 @@ pub struct OpenFile {
     pub procfs: bool,
     /// A timerfd: reads shorter than its 8-byte count fail without waiting.
     pub timer: bool,
+    /// A signalfd and the signals it reads (the host descriptor is an
+    /// eventfd the kernel keeps readable while one of them is pending).
+    pub signalfd: Option<u64>,
 }
 
 impl OpenFile {
@@ -75,6 +78,7 @@ impl OpenFile {
             socket: false,
             procfs: false,
             timer: false,
+            signalfd: None,
         }
     }
 }

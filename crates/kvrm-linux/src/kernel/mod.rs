@@ -34,6 +34,7 @@ mod pidfd;
 mod sched;
 mod sigframe;
 mod signal;
+mod signalfd;
 mod sockets;
 mod syscalls_proc;
 pub(crate) mod sysv_ipc;
@@ -308,6 +309,9 @@ pub struct Kernel {
     launch_stats: LaunchStats,
     /// The System V IPC objects of every guest (sysv_ipc/).
     pub(crate) ipc: sysv_ipc::IpcNamespace,
+    /// Some guest made a signalfd: pending-signal changes update their
+    /// readiness (signalfd.rs).
+    pub(crate) signalfds_made: bool,
     /// `instructions`, readable from other host threads.
     progress: Arc<AtomicU64>,
 }
@@ -356,6 +360,7 @@ impl Kernel {
             pidfds: Vec::new(),
             launch_stats: LaunchStats::default(),
             ipc: Default::default(),
+            signalfds_made: false,
             progress: Arc::new(AtomicU64::new(0)),
         }
     }

@@ -79,7 +79,7 @@ impl SigQueue {
         true
     }
 
-    fn take(&mut self, sig: i32) -> Option<SigInfo> {
+    pub(super) fn take(&mut self, sig: i32) -> Option<SigInfo> {
         let i = self.queue.iter().position(|q| q.signo() == sig)?;
         let info = self.queue.remove(i);
         if !self.queue.iter().any(|q| q.signo() == sig) {
@@ -98,7 +98,7 @@ impl SigQueue {
 
 /// The signal Linux takes first from `set`: a synchronous one, else the
 /// lowest number.
-fn next_signal(set: u64) -> Option<i32> {
+pub(super) fn next_signal(set: u64) -> Option<i32> {
     let pick = if set & SYNCHRONOUS != 0 {
         set & SYNCHRONOUS
     } else {
@@ -199,6 +199,7 @@ impl Kernel {
         if !p.signals.pending.push(info) {
             return Err(EAGAIN);
         }
+        self.refresh_signalfds(pid);
         Ok(0)
     }
 
@@ -227,6 +228,7 @@ impl Kernel {
         if !t.sig.pending.push(info) {
             return Err(EAGAIN);
         }
+        self.refresh_signalfds(pid);
         Ok(0)
     }
 
@@ -493,6 +495,7 @@ impl Kernel {
                 .and_then(|p| p.signals.pending.take(sig))
         };
         let info = info.unwrap_or_else(|| SigInfo::new(sig, SI_KERNEL));
+        self.refresh_signalfds(pid);
         match act[0] {
             SIG_IGN => true,
             SIG_DFL if default_ignores(sig) => true,
@@ -652,6 +655,7 @@ impl Kernel {
             None
         };
         if let Some(info) = found {
+            self.refresh_signalfds(pid);
             if uinfo != 0
                 && self
                     .engine

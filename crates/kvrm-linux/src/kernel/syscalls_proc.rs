@@ -48,6 +48,9 @@ impl Kernel {
     pub(crate) fn process_call(&mut self, tid: Pid, n: u64, a: [u64; 6]) -> Option<Outcome> {
         use nr::*;
         let pid = self.threads.get(&tid)?.pid;
+        if let Some(o) = self.signalfd_call(tid, n, a) {
+            return Some(o);
+        }
         if let Some(o) = self.signal_call(tid, n, a) {
             return Some(o);
         }

@@ -1,4 +1,4 @@
-//! Descriptors of other kinds: memfd_create, timerfd, inotify, and moving
+//! Descriptors of other kinds: memfd_create, timerfd, signalfd, inotify, and moving
 //! bytes between descriptors without the guest's memory (splice, tee,
 //! vmsplice). Each is a host descriptor of the same kind, so reads, writes,
 //! poll, epoll, fstat, seals and MAP_SHARED mappings of it are the host's;
@@ -215,6 +215,45 @@ impl LinuxProcess {
         host_result(unsafe { libc::timerfd_gettime(raw, &mut now) } as isize)?;
         write_guest(mem, cur, &itimerspec_bytes(&now))?;
         Ok(0)
+    }
+
+    /// signalfd4(fd, mask, size, flags): a new signalfd (fd -1) or a new
+    /// mask for an existing one. Its host side is an eventfd that the kernel
+    /// keeps readable while a signal of the mask is pending
+    /// (kernel/signalfd.rs), so poll and epoll see it as Linux's.
+    pub(crate) fn sys_signalfd4(
+        &mut self,
+        mem: &mut AddressSpace,
+        fd: u64,
+        mask: u64,
+        size: u64,
+        flags: u64,
+    ) -> SysResult {
+        const UNBLOCKABLE: u64 = (1 << (9 - 1)) | (1 << (19 - 1)); // SIGKILL, SIGSTOP
+        if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 || size != 8 {
+            return Err(EINVAL);
+        }
+        let set = read_guest(mem, mask, 8)?;
+        let set = u64::from_le_bytes(set.try_into().unwrap_or_default()) & !UNBLOCKABLE;
+        if fd as i32 != -1 {
+            let f = self.fds.get(fd)?;
+            let mut f = f.lock_file();
+            let Some(m) = f.signalfd.as_mut() else {
+                return Err(EINVAL);
+            };
+            *m = set;
+            return Ok(fd);
+        }
+        // SAFETY: creates a new descriptor that we own.
+        let ev = owned(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+        let mut f = waitable(ev, flags & O_NONBLOCK != 0);
+        f.signalfd = Some(set);
+        self.install(f, flags & O_CLOEXEC != 0)
+    }
+
+    /// The mask of signalfd `fd`, if it is one.
+    pub(crate) fn signalfd_mask(&self, fd: u64) -> Option<u64> {
+        self.fds.get(fd).ok()?.lock_file().signalfd
     }
 
     /// inotify_init1(flags): a host inotify descriptor.

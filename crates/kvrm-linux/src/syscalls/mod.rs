@@ -194,6 +194,7 @@ pub mod nr {
     pub const RENAMEAT2: u64 = 276;
     pub const GETRANDOM: u64 = 278;
     pub const MEMFD_CREATE: u64 = 279;
+    pub const SIGNALFD4: u64 = 74;
     pub const MEMBARRIER: u64 = 283;
     pub const COPY_FILE_RANGE: u64 = 285;
     pub const STATX: u64 = 291;

@@ -135,6 +135,27 @@ pub mod nr {
     pub const SYNC_FILE_RANGE: u64 = 84;
     pub const SYNCFS: u64 = 267;
     pub const READAHEAD: u64 = 213;
+    pub const UMOUNT2: u64 = 39;
+    pub const MOUNT: u64 = 40;
+    pub const PIVOT_ROOT: u64 = 41;
+    pub const CHROOT: u64 = 51;
+    pub const VHANGUP: u64 = 58;
+    pub const QUOTACTL: u64 = 60;
+    pub const ACCT: u64 = 89;
+    pub const UNSHARE: u64 = 97;
+    pub const KEXEC_LOAD: u64 = 104;
+    pub const INIT_MODULE: u64 = 105;
+    pub const DELETE_MODULE: u64 = 106;
+    pub const CLOCK_SETTIME: u64 = 112;
+    pub const REBOOT: u64 = 142;
+    pub const SETHOSTNAME: u64 = 161;
+    pub const SETDOMAINNAME: u64 = 162;
+    pub const SETTIMEOFDAY: u64 = 170;
+    pub const SWAPON: u64 = 224;
+    pub const SWAPOFF: u64 = 225;
+    pub const SETNS: u64 = 268;
+    pub const FINIT_MODULE: u64 = 273;
+    pub const KEXEC_FILE_LOAD: u64 = 294;
     pub const KILL: u64 = 129;
     pub const TKILL: u64 = 130;
     pub const TGKILL: u64 = 131;
@@ -665,6 +686,35 @@ impl LinuxProcess {
             MINCORE => self.sys_mincore(mem, a[0], a[1], a[2]),
             MSYNC => self.sys_msync(mem, a[0], a[1], a[2]),
             MEMBARRIER => Ok(0),
+            // Calls that change the machine as a whole (mounts, the root, the
+            // host name, the clock, swap, modules, reboot, namespaces): the
+            // sandbox refuses them as an unprivileged container does.
+            MOUNT | UMOUNT2 | PIVOT_ROOT | CHROOT | VHANGUP | QUOTACTL | ACCT | KEXEC_LOAD
+            | KEXEC_FILE_LOAD | INIT_MODULE | FINIT_MODULE | DELETE_MODULE | CLOCK_SETTIME
+            | REBOOT | SETHOSTNAME | SETDOMAINNAME | SETTIMEOFDAY | SWAPON | SWAPOFF | SETNS => {
+                Err(EPERM)
+            }
+            // unshare(0) changes nothing; new namespaces and private tables
+            // are refused like the calls above.
+            UNSHARE => {
+                use clone_flags::*;
+                // The namespaces: NEWTIME, NEWNS, NEWCGROUP, NEWUTS, NEWIPC,
+                // NEWUSER, NEWPID, NEWNET; and CLONE_SYSVSEM.
+                const NAMESPACES: u64 = 0x80 | 0x2_0000 | 0x7e00_0000;
+                const SYSVSEM: u64 = 0x4_0000;
+                const KNOWN: u64 = CLONE_THREAD
+                    | CLONE_FS
+                    | CLONE_SIGHAND
+                    | CLONE_VM
+                    | CLONE_FILES
+                    | SYSVSEM
+                    | NAMESPACES;
+                match a[0] {
+                    0 => Ok(0),
+                    f if f & !KNOWN != 0 => Err(EINVAL),
+                    _ => Err(EPERM),
+                }
+            }
             // Process, signals, time, information.
             RSEQ => Err(ENOSYS),
             RT_SIGACTION => self.sys_rt_sigaction(mem, a[0], a[1], a[2], a[3]),

@@ -63,7 +63,7 @@ impl Kernel {
         Some(match n {
             CLONE => self.sys_clone(tid, a),
             CLONE3 => self.sys_clone3(tid, a),
-            EXECVE => self.sys_execve(tid, a),
+            EXECVE | EXECVEAT => self.sys_execve(tid, n, a),
             EXIT => {
                 self.exit_thread(tid, a[0] as i32 & 0xff);
                 Outcome::Gone
@@ -421,7 +421,7 @@ impl Kernel {
         self.by_machine.insert(m, tid);
     }
 
-    fn sys_execve(&mut self, tid: Pid, a: [u64; 6]) -> Outcome {
+    fn sys_execve(&mut self, tid: Pid, n: u64, a: [u64; 6]) -> Outcome {
         let pid = self.threads[&tid].pid;
         let room = self.commit_room();
         let p = self
@@ -429,7 +429,13 @@ impl Kernel {
             .get_mut(&pid)
             .expect("kvrm: thread without process");
         p.linux.commit_room = room;
-        let mut img = match p.linux.prepare_exec(self.engine.space(p.space), a) {
+        let mem = self.engine.space(p.space);
+        let prepared = if n == nr::EXECVEAT {
+            p.linux.prepare_execveat(mem, a)
+        } else {
+            p.linux.prepare_exec(mem, a)
+        };
+        let mut img = match prepared {
             Ok(img) => img,
             Err(e) => return Outcome::errno(e),
         };

@@ -204,6 +204,7 @@ pub mod nr {
     pub const MREMAP: u64 = 216;
     pub const CLONE: u64 = 220;
     pub const EXECVE: u64 = 221;
+    pub const EXECVEAT: u64 = 281;
     pub const MMAP: u64 = 222;
     pub const FADVISE64: u64 = 223;
     pub const MPROTECT: u64 = 226;

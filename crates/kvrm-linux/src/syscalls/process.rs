@@ -118,6 +118,22 @@ impl LinuxProcess {
         }
         let (host, link) = if super::files::lexical(&self.cwd, path) == "/proc/self/exe" {
             (self.exe_host.clone(), self.exe_link.clone())
+        } else if let Some(fd) = self.fd_path_target(crate::abi::at::AT_FDCWD as u64, path) {
+            // /proc/self/fd/N, /dev/fd/N (fexecve): the file open as N,
+            // through the host's own /proc (a memfd has no other name).
+            let f = self.fds.get(fd).map_err(|_| ENOENT)?;
+            let f = f.lock_file();
+            if f.is_dir {
+                return Err(EACCES);
+            }
+            let host = std::path::PathBuf::from(format!("/proc/self/fd/{}", f.host.raw()));
+            let link = match &f.guest_path {
+                Some(g) => g.clone().into_bytes(),
+                None => std::fs::read_link(&host)
+                    .map(|l| l.into_os_string().into_encoded_bytes())
+                    .unwrap_or_default(),
+            };
+            (host, link)
         } else {
             let r = self.sandbox.resolve(&self.cwd, path, true)?;
             (r.host, r.guest.into_bytes())
@@ -183,6 +199,51 @@ impl LinuxProcess {
         a: [u64; 6],
     ) -> Result<NewImage, i64> {
         let path = read_path(mem, a[0])?;
+        self.prepare_exec_path(mem, path, a[1], a[2])
+    }
+
+    /// execveat(dirfd, path, argv, envp, flags): the program as a path of
+    /// its own, so execve's lookup does the rest. AT_EMPTY_PATH with an
+    /// empty path names the descriptor itself (fexecve): /proc/self/fd/N.
+    pub(crate) fn prepare_execveat(
+        &mut self,
+        mem: &AddressSpace,
+        a: [u64; 6],
+    ) -> Result<NewImage, i64> {
+        use crate::abi::at::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+        let (dirfd, flags) = (a[0], a[4]);
+        if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
+            return Err(EINVAL);
+        }
+        let p = read_path(mem, a[1])?;
+        let path = if p.is_empty() {
+            if flags & AT_EMPTY_PATH == 0 {
+                return Err(ENOENT);
+            }
+            self.fds.get(dirfd)?;
+            format!("/proc/self/fd/{dirfd}").into_bytes()
+        } else if p[0] == b'/' || dirfd as i32 as i64 == AT_FDCWD {
+            p
+        } else {
+            super::files::lexical(&self.base_dir(dirfd)?, &p).into_bytes()
+        };
+        if flags & AT_SYMLINK_NOFOLLOW != 0 {
+            let r = self.sandbox.resolve(&self.cwd, &path, false)?;
+            if std::fs::symlink_metadata(&r.host).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(ELOOP);
+            }
+        }
+        self.prepare_exec_path(mem, path, a[2], a[3])
+    }
+
+    fn prepare_exec_path(
+        &mut self,
+        mem: &AddressSpace,
+        path: Vec<u8>,
+        argv_at: u64,
+        envp_at: u64,
+    ) -> Result<NewImage, i64> {
+        let a = [0, argv_at, envp_at];
         let mut total = 0usize;
         let argv = read_string_array(mem, a[1], &mut total)?;
         let envp = read_string_array(mem, a[2], &mut total)?;

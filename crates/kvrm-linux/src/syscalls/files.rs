@@ -684,6 +684,17 @@ impl LinuxProcess {
         const FIONBIO: u64 = 0x5421;
         const FIONCLEX: u64 = 0x5450;
         const FIOCLEX: u64 = 0x5451;
+        const TIOCOUTQ: u64 = 0x5411;
+        const TIOCSWINSZ: u64 = 0x5414;
+        const TCSBRK: u64 = 0x5409;
+        const TCXONC: u64 = 0x540a;
+        const TCFLSH: u64 = 0x540b;
+        const TCSBRKP: u64 = 0x5425;
+        // struct termios2 (44 bytes): the same numbers on arm64 and x86-64.
+        const TCGETS2: u64 = 0x802c_542a;
+        const TCSETS2: u64 = 0x402c_542b;
+        const TCSETSW2: u64 = 0x402c_542c;
+        const TCSETSF2: u64 = 0x402c_542d;
         let entry = self.fds.entry_mut(fd)?;
         match req {
             FIOCLEX | FIONCLEX => {
@@ -705,12 +716,29 @@ impl LinuxProcess {
         let raw = entry.file.lock_file().host.raw();
         // SAFETY: isatty on a descriptor we hold.
         let tty = unsafe { libc::isatty(raw) } == 1;
+        if matches!(req, TCSBRK | TCXONC | TCFLSH | TCSBRKP) {
+            // Terminal control with an integer argument (tcdrain, tcflow,
+            // tcflush, tcsendbreak): nothing of the guest's memory.
+            if !tty {
+                return Err(ENOTTY);
+            }
+            // SAFETY: these requests take an int by value.
+            let r = unsafe { libc::ioctl(raw, req as _, arg as libc::c_int) };
+            if r < 0 {
+                return Err(last_errno());
+            }
+            return Ok(r as u64);
+        }
         let mut hbuf = [0u8; 64];
         let (size, to_guest) = match req {
             TCGETS => (36, true),
             TIOCGWINSZ => (8, true),
             TIOCGPGRP => (4, true),
             TCSETS | TCSETSW | TCSETSF => (36, false),
+            TCGETS2 => (44, true),
+            TCSETS2 | TCSETSW2 | TCSETSF2 => (44, false),
+            TIOCSWINSZ => (8, false),
+            TIOCOUTQ => (4, true),
             FIONREAD => (4, true),
             _ => return Err(ENOTTY),
         };
@@ -723,7 +751,7 @@ impl LinuxProcess {
             check_writable(mem, arg, size as u64)?;
         }
         // SAFETY: the request numbers above take a pointer to a buffer no larger
-        // than `hbuf` (termios 36 bytes, winsize 8, int 4).
+        // than `hbuf` (termios 36 bytes, termios2 44, winsize 8, int 4).
         let r = unsafe { libc::ioctl(raw, req as _, hbuf.as_mut_ptr()) };
         if r < 0 {
             return Err(last_errno());
@@ -1092,5 +1120,98 @@ impl LinuxProcess {
         let n = Self::host_read(raw, &mut buf, Some(offset as i64), true)?;
         buf.truncate(n as usize);
         Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    use kvrm_isa::{AddressSpace, Perms};
+
+    use super::*;
+
+    const BUF: u64 = 0x10000;
+
+    /// A process whose descriptor 3 is the terminal end of a host pty
+    /// (the host kernel is the oracle), and memory at BUF.
+    fn with_pty() -> Option<(LinuxProcess, AddressSpace, OwnedFd)> {
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: two descriptors to fill; no name, termios or size.
+        let r = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        if r != 0 {
+            eprintln!("skipped: the host gives no pty");
+            return None;
+        }
+        // SAFETY: both were just opened for us.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let mut p = LinuxProcess::new(crate::ProcessConfig {
+            root: "/".into(),
+            lib_prefix: None,
+            exe_host: "/bin/true".into(),
+            exe_link: b"/bin/true".to_vec(),
+            cwd: "/".into(),
+            brk_start: 0x100_0000,
+        })
+        .unwrap();
+        let mut space = AddressSpace::new();
+        space.map(BUF, 0x1000, Perms::RW).unwrap();
+        let fd = p
+            .install(OpenFile::new(HostFd::Owned(slave), O_RDWR), false)
+            .unwrap();
+        assert_eq!(fd, 3);
+        Some((p, space, master))
+    }
+
+    #[test]
+    fn terminal_ioctls_reach_the_host_terminal() {
+        const TIOCGWINSZ: u64 = 0x5413;
+        const TIOCSWINSZ: u64 = 0x5414;
+        const TCGETS: u64 = 0x5401;
+        const TCGETS2: u64 = 0x802c_542a;
+        const TCFLSH: u64 = 0x540b;
+        const TIOCOUTQ: u64 = 0x5411;
+        let Some((mut p, mut mem, _master)) = with_pty() else {
+            return;
+        };
+        // rows 33, cols 101, then pixel sizes.
+        let ws: Vec<u8> = [33u16, 101, 7, 9]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        mem.write_bytes(BUF, &ws).unwrap();
+        assert_eq!(p.sys_ioctl(&mut mem, 3, TIOCSWINSZ, BUF), Ok(0));
+        mem.write_bytes(BUF, &[0; 8]).unwrap();
+        assert_eq!(p.sys_ioctl(&mut mem, 3, TIOCGWINSZ, BUF), Ok(0));
+        let mut back = [0u8; 8];
+        mem.read_bytes(BUF, &mut back).unwrap();
+        assert_eq!(back.to_vec(), ws);
+        // termios2 starts with termios's four flag words.
+        assert_eq!(p.sys_ioctl(&mut mem, 3, TCGETS, BUF), Ok(0));
+        let mut t1 = [0u8; 16];
+        mem.read_bytes(BUF, &mut t1).unwrap();
+        assert_eq!(p.sys_ioctl(&mut mem, 3, TCGETS2, BUF + 0x100), Ok(0));
+        let mut t2 = [0u8; 16];
+        mem.read_bytes(BUF + 0x100, &mut t2).unwrap();
+        assert_eq!(t1, t2);
+        assert_eq!(p.sys_ioctl(&mut mem, 3, TCFLSH, 2), Ok(0)); // TCIOFLUSH
+        assert_eq!(p.sys_ioctl(&mut mem, 3, TCFLSH, 9), Err(EINVAL));
+        assert_eq!(p.sys_ioctl(&mut mem, 3, TIOCOUTQ, BUF), Ok(0));
+        // Not a terminal: ENOTTY, as Linux.
+        let (r, _w) = std::io::pipe().unwrap();
+        let fd = p
+            .install(OpenFile::new(HostFd::Owned(r.into()), O_RDONLY), false)
+            .unwrap();
+        assert_eq!(p.sys_ioctl(&mut mem, fd, TCFLSH, 0), Err(ENOTTY));
+        assert_eq!(p.sys_ioctl(&mut mem, fd, TIOCSWINSZ, BUF), Err(ENOTTY));
     }
 }

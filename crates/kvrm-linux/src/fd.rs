@@ -53,9 +53,10 @@ pub struct OpenFile {
     pub pollable: Option<bool>,
     /// A socket (syscalls/socket.rs).
     pub socket: bool,
-    /// An emulated /proc file (an in-memory copy of its contents): its
-    /// metadata is a /proc file's (mode 0444, size 0), not the copy's.
-    pub procfs: bool,
+    /// An emulated /proc or /sys file (an in-memory copy of its contents):
+    /// the host file whose metadata (stat, statfs) stands in for the copy's
+    /// (a /proc file: mode 0444, size 0).
+    pub emulated: Option<&'static str>,
 }
 
 impl OpenFile {
@@ -71,7 +72,7 @@ impl OpenFile {
             host_nonblock: false,
             pollable: None,
             socket: false,
-            procfs: false,
+            emulated: None,
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::abi::signal::*;
 use crate::syscalls::{Deterministic, LinuxProcess, ProcessExit, SyscallOutcome};
 
 mod futex;
+mod ioprio;
 mod launch;
 mod pidfd;
 mod sigframe;
@@ -174,6 +175,8 @@ pub(crate) struct Thread {
     pub retrying: bool,
     /// Pending signals of this thread, its sigaltstack.
     pub sig: signal::ThreadSignals,
+    /// The I/O priority ioprio_set gave it (ioprio.rs; 0: none).
+    pub ioprio: u16,
 }
 
 pub(crate) struct Process {
@@ -545,6 +548,7 @@ impl Kernel {
                 wait: None,
                 retrying: false,
                 sig: Default::default(),
+                ioprio: ioprio::host_ioprio(),
             },
         );
         self.by_machine.insert(machine, pid);

@@ -79,6 +79,8 @@ impl Kernel {
             GETTID => Outcome::Return(tid as u64),
             GETPPID => Outcome::Return(self.procs[&pid].ppid as u64),
             GETPGID | SETPGID | GETSID | SETSID => self.sys_pgrp(pid, n, a[0], a[1]).into(),
+            IOPRIO_GET => self.sys_ioprio_get(tid, a[0], a[1]).into(),
+            IOPRIO_SET => self.sys_ioprio_set(tid, a[0], a[1], a[2]).into(),
             GETPRIORITY | SETPRIORITY => self
                 .sys_priority(pid, n == SETPRIORITY, a[0] as i32, a[1] as i32, a[2] as i32)
                 .into(),
@@ -285,7 +287,7 @@ impl Kernel {
                 return Outcome::errno(EINVAL);
             }
             let m = self.engine.add_machine(parent_space, state);
-            self.insert_thread(child, pid, m, sigmask, clear_tid);
+            self.insert_thread((child, tid), pid, m, sigmask, clear_tid);
             if let Some(p) = self.procs.get_mut(&pid) {
                 p.threads.push(child);
             }
@@ -322,7 +324,7 @@ impl Kernel {
             };
             self.procs.insert(child, proc);
             let m = self.engine.add_machine(space, state);
-            self.insert_thread(child, child, m, sigmask, clear_tid);
+            self.insert_thread((child, tid), child, m, sigmask, clear_tid);
             space
         };
         let tid_bytes = child.to_le_bytes();
@@ -379,7 +381,16 @@ struct CloneArgs {
 }
 
 impl Kernel {
-    fn insert_thread(&mut self, tid: Pid, pid: Pid, m: kvrm_isa::MachineId, mask: u64, ctid: u64) {
+    /// A new thread `tid` of process `pid` made by thread `creator`.
+    fn insert_thread(
+        &mut self,
+        (tid, creator): (Pid, Pid),
+        pid: Pid,
+        m: kvrm_isa::MachineId,
+        mask: u64,
+        ctid: u64,
+    ) {
+        let ioprio = super::ioprio::inherited(self.threads[&creator].ioprio);
         self.threads.insert(
             tid,
             Thread {
@@ -391,6 +402,7 @@ impl Kernel {
                 wait: None,
                 retrying: false,
                 sig: Default::default(),
+                ioprio,
             },
         );
         self.by_machine.insert(m, tid);

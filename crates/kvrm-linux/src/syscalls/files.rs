@@ -16,7 +16,6 @@ use super::{check_writable, read_guest, write_guest, LinuxProcess, SysResult};
 use crate::abi::{errno::*, open::*, signal};
 use crate::fd::LockFile;
 use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
-use crate::procfs::PROCFS_FILE_STAND_IN;
 use crate::sandbox::host_errno;
 
 /// Largest count one read/write transfers (Linux MAX_RW_COUNT).
@@ -591,13 +590,13 @@ impl LinuxProcess {
 
     pub(crate) fn fd_metadata(&self, fd: u64) -> Result<Metadata, i64> {
         let f = self.fds.get(fd)?;
-        let (raw, procfs) = {
+        let (raw, emulated) = {
             let f = f.lock_file();
-            (f.host.raw(), f.procfs)
+            (f.host.raw(), f.emulated)
         };
-        if procfs {
+        if let Some(stand_in) = emulated {
             // Its contents are an in-memory copy; its metadata a /proc file's.
-            return std::fs::metadata(PROCFS_FILE_STAND_IN).map_err(|e| host_errno(&e));
+            return std::fs::metadata(stand_in).map_err(|e| host_errno(&e));
         }
         with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
     }

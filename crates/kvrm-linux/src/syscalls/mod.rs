@@ -115,6 +115,8 @@ pub mod nr {
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
     pub const RT_SIGPENDING: u64 = 136;
+    pub const IOPRIO_SET: u64 = 30;
+    pub const IOPRIO_GET: u64 = 31;
     pub const SETPRIORITY: u64 = 140;
     pub const GETPRIORITY: u64 = 141;
     pub const SETREGID: u64 = 143;

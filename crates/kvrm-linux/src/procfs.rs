@@ -58,6 +58,11 @@ pub(crate) struct ProcInfo {
     pub tids: Vec<u32>,
     /// Start time: CLOCK_BOOTTIME nanoseconds.
     pub started_ns: u64,
+    /// Bytes mlock and mlockall locked.
+    pub locked: u64,
+    /// Its open descriptors (another process's /proc/PID/fd; the caller
+    /// reads its own table).
+    pub fds: Vec<(u64, crate::fd::FileRef)>,
 }
 
 /// The /proc view the kernel gives a process's Linux layer.
@@ -446,6 +451,33 @@ fn stat(p: &ProcInfo) -> String {
     )
 }
 
+/// /proc/PID/statm (top's VIRT, RES and CODE; ps's vsz): in pages, total
+/// size, resident (mapped, accessible), shared (0: kvrm keeps no page
+/// cache), text (the first executable mapping), lib (0 since Linux 2.6),
+/// data (writable private mappings and the stack), dt (0).
+fn statm(p: &ProcInfo) -> String {
+    let pages = |m: &(u64, u64, Perms, String, u64)| (m.1 - m.0) / PAGE_SIZE;
+    let size: u64 = p.maps.iter().map(pages).sum();
+    let resident: u64 = p
+        .maps
+        .iter()
+        .filter(|m| m.2 != Perms::NONE)
+        .map(pages)
+        .sum();
+    let text = p
+        .maps
+        .iter()
+        .find(|m| m.2 .0 & Perms::X.0 != 0)
+        .map_or(0, pages);
+    let data: u64 = p
+        .maps
+        .iter()
+        .filter(|m| m.2 .0 & Perms::W.0 != 0 && m.2 .0 & Perms::X.0 == 0)
+        .map(pages)
+        .sum();
+    format!("{size} {resident} 0 {text} 0 {data} 0\n")
+}
+
 fn status(p: &ProcInfo) -> String {
     let kb = |b: u64| b / 1024;
     let vsize: u64 = p.maps.iter().map(|m| m.1 - m.0).sum();
@@ -458,7 +490,8 @@ fn status(p: &ProcInfo) -> String {
     format!(
         "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
          TracerPid:\t0\nUid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\nFDSize:\t1024\n\
-         Groups:\t\nVmPeak:\t{:8} kB\nVmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nThreads:\t{}\n\
+         Groups:\t\nVmPeak:\t{:8} kB\nVmSize:\t{:8} kB\nVmLck:\t{:8} kB\nVmRSS:\t{:8} kB\n\
+         Threads:\t{}\n\
          SigQ:\t0/63000\nSigPnd:\t0000000000000000\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
          SigIgn:\t{:016x}\nSigCgt:\t{:016x}\nCapInh:\t0000000000000000\n\
          CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\n\
@@ -471,6 +504,7 @@ fn status(p: &ProcInfo) -> String {
         p.ppid,
         kb(vsize),
         kb(vsize),
+        kb(p.locked),
         kb(rss),
         p.threads,
         p.sigpending,
@@ -497,7 +531,7 @@ fn split_proc(path: &str, me: u32) -> Option<(Option<u32>, &str)> {
 
 /// The files of a /proc/PID directory (and of its task/TID directories):
 /// name and d_type.
-const PID_DIR: [(&str, u8); 11] = [
+const PID_DIR: [(&str, u8); 12] = [
     ("cmdline", DT_REG),
     ("comm", DT_REG),
     ("cwd", DT_LNK),
@@ -507,6 +541,7 @@ const PID_DIR: [(&str, u8); 11] = [
     ("mountinfo", DT_REG),
     ("mounts", DT_REG),
     ("stat", DT_REG),
+    ("statm", DT_REG),
     ("status", DT_REG),
     ("task", DT_DIR),
 ];
@@ -663,6 +698,7 @@ impl LinuxProcess {
             "maps" => Ok(maps(&p).into_bytes()),
             "stat" => Ok(stat(&p).into_bytes()),
             "status" => Ok(status(&p).into_bytes()),
+            "statm" => Ok(statm(&p).into_bytes()),
             "cmdline" => Ok(p.cmdline.clone()),
             // Every guest process has the same root.
             "mounts" => Ok(crate::mounts::mounts(self.sandbox.root()).into_bytes()),
@@ -733,11 +769,12 @@ impl LinuxProcess {
                 }
                 dir_list(tids.iter().map(|t| (t.to_string(), DT_DIR)))
             }
-            // Only the caller's own descriptors are known here.
             "fd" if pid == self.pid => {
                 dir_list(self.fds.open_fds().map(|fd| (fd.to_string(), DT_LNK)))
             }
-            "fd" => return Some(Err(EACCES)),
+            // Another process's (as Linux, for its own user or root).
+            "fd" if p.uid != self.uid && self.uid != 0 => return Some(Err(EACCES)),
+            "fd" => dir_list(p.fds.iter().map(|(fd, _)| (fd.to_string(), DT_LNK))),
             _ => return None,
         }))
     }
@@ -830,11 +867,18 @@ impl LinuxProcess {
             Ok((r, _)) => r,
             Err(e) => return Some(Err(e)),
         };
+        if let Some(n) = rest.strip_prefix("fd/") {
+            if p.uid != self.uid && self.uid != 0 {
+                return Some(Err(EACCES));
+            }
+            let file = p.fds.iter().find(|(fd, _)| fd.to_string() == n);
+            return Some(file.map_or(Err(ENOENT), |(_, f)| self.file_link(f)));
+        }
         Some(match rest {
             "exe" => Ok(p.exe),
             "cwd" => Ok(p.cwd.into_bytes()),
-            "" | "maps" | "stat" | "status" | "cmdline" | "comm" | "task" | "fd" | "mounts"
-            | "mountinfo" => Err(EINVAL),
+            "" | "maps" | "stat" | "statm" | "status" | "cmdline" | "comm" | "task" | "fd"
+            | "mounts" | "mountinfo" => Err(EINVAL),
             _ => return None,
         })
     }
@@ -842,8 +886,12 @@ impl LinuxProcess {
     /// What /proc/self/fd/N names: the guest path it was opened by, else what
     /// the host says (pipe:[N], socket:[N], anon_inode:...).
     fn fd_link(&self, fd: u64) -> Result<Vec<u8>, i64> {
-        let f = self.fds.get(fd).map_err(|_| ENOENT)?;
-        let f = crate::fd::LockFile::lock_file(&*f);
+        self.file_link(&self.fds.get(fd).map_err(|_| ENOENT)?)
+    }
+
+    /// What a /proc/PID/fd/N link to open file `f` names (fd_link).
+    fn file_link(&self, f: &crate::fd::FileRef) -> Result<Vec<u8>, i64> {
+        let f = crate::fd::LockFile::lock_file(&**f);
         if let Some(g) = &f.guest_path {
             return Ok(g.clone().into_bytes());
         }
@@ -897,6 +945,7 @@ impl LinuxProcess {
             brk: (self.brk_start, self.brk_cur),
             args: self.args_range,
             started_ns: self.started_ns,
+            locked: self.mlocked.total(),
             ..ProcInfo::default()
         }
     }
@@ -1038,6 +1087,13 @@ impl Kernel {
                 if let Some(t) = self.threads.get(&leader) {
                     info.sigmask = t.sigmask;
                 }
+            }
+            if p.exit.is_none() {
+                let fds = &p.linux.fds;
+                info.fds = fds
+                    .open_fds()
+                    .filter_map(|fd| Some((fd, fds.get(fd).ok()?)))
+                    .collect();
             }
             snap.procs.insert(pid, info);
         }

@@ -81,6 +81,31 @@ impl CpuList {
         s
     }
 
+    /// Linux's mask format for `nbits` CPUs: hexadecimal, in comma-separated
+    /// groups of 32 bits, the most significant first and only as wide as
+    /// `nbits` needs ("3" for CPUs 0-1 of 2; "00000001,00000000" for CPU 32
+    /// of 64).
+    pub fn mask(&self, nbits: u32) -> String {
+        let nbits = nbits.max(1);
+        let words = nbits.div_ceil(32);
+        let mut s = String::new();
+        for w in (0..words).rev() {
+            let mut v = 0u32;
+            for b in 0..32 {
+                if self.contains(w * 32 + b) {
+                    v |= 1 << b;
+                }
+            }
+            if w == words - 1 {
+                let digits = ((nbits - 1) % 32 + 1).div_ceil(4) as usize;
+                let _ = write!(s, "{v:0digits$x}");
+            } else {
+                let _ = write!(s, ",{v:08x}");
+            }
+        }
+        s
+    }
+
     pub fn contains(&self, cpu: u32) -> bool {
         self.0.binary_search(&cpu).is_ok()
     }
@@ -169,18 +194,39 @@ fn cpu_number(name: &str, cpus: &Cpus) -> Option<u32> {
     (n.to_string() == name[3..] && cpus.possible.contains(n)).then_some(n)
 }
 
-/// The topology files of CPU `n`: each CPU a core of its own, one package.
-fn topology(n: u32, cpus: &Cpus) -> [(&'static str, String); 7] {
-    let all = cpus.online.format();
-    [
-        ("core_cpus_list", n.to_string()),
+/// The topology files of CPU `n`: each CPU a core (of one thread) of its
+/// own, every online CPU in one cluster, die and package; each set as a
+/// list and as a mask (lscpu counts threads and cores from the masks).
+fn topology(n: u32, cpus: &Cpus) -> Vec<(&'static str, String)> {
+    let nbits = cpus.possible.0.last().map_or(1, |&c| c + 1);
+    let own = CpuList(vec![n]);
+    let all = &cpus.online;
+    let mut files = vec![
         ("core_id", n.to_string()),
-        ("core_siblings_list", all.clone()),
-        ("package_cpus_list", all),
-        ("physical_package_id", "0".into()),
-        ("thread_siblings_list", n.to_string()),
         ("cluster_id", "0".into()),
-    ]
+        ("die_id", "0".into()),
+        ("physical_package_id", "0".into()),
+    ];
+    for (name, set) in [
+        ("thread_siblings", &own),
+        ("core_cpus", &own),
+        ("core_siblings", all),
+        ("cluster_cpus", all),
+        ("die_cpus", all),
+        ("package_cpus", all),
+    ] {
+        files.push((name, set.mask(nbits)));
+        let list: &'static str = match name {
+            "thread_siblings" => "thread_siblings_list",
+            "core_cpus" => "core_cpus_list",
+            "core_siblings" => "core_siblings_list",
+            "cluster_cpus" => "cluster_cpus_list",
+            "die_cpus" => "die_cpus_list",
+            _ => "package_cpus_list",
+        };
+        files.push((list, set.format()));
+    }
+    files
 }
 
 /// An entry of the emulated /sys: a directory's names (with d_type) or a
@@ -267,6 +313,13 @@ mod tests {
         assert_eq!(CpuList::parse("\n").unwrap().format(), "");
         assert_eq!(CpuList::first(1).format(), "0");
         assert!(CpuList::parse("3-1").is_none());
+        assert_eq!(CpuList::parse("0-1").unwrap().mask(2), "3");
+        assert_eq!(CpuList::parse("1").unwrap().mask(8), "02");
+        assert_eq!(
+            CpuList::parse("0,32").unwrap().mask(64),
+            "00000001,00000001"
+        );
+        assert_eq!(CpuList::parse("4").unwrap().mask(36), "0,00000010");
     }
 
     #[test]

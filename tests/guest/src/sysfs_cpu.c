@@ -2,7 +2,8 @@
  * possible, present and offline in the list format ("0-3,5"), online within present within
  * possible, offline the possible CPUs not online, kernel_max at least the highest possible
  * CPU, a cpuN directory for each possible CPU (listed, and stat says a directory) and none
- * past them; the counts agree with sysconf(_SC_NPROCESSORS_ONLN), the processor lines of
+ * past them, each online CPU's topology (thread and core siblings as masks and lists, as
+ * lscpu reads them); the counts agree with sysconf(_SC_NPROCESSORS_ONLN), the processor lines of
  * /proc/cpuinfo and sched_getaffinity (a subset of the online CPUs); statfs and fstatfs say
  * sysfs; "/sys/.." is the directory "/proc/.." is. Only properties are printed: under qemu-user /sys is the
  * host's. */
@@ -63,6 +64,75 @@ static int read_list(const char *path, unsigned char *set)
             return -1;
     }
     return count;
+}
+
+/* Read a CPU mask file ("3", "00000001,00000000") into `set`; the count, or -1. */
+static int read_mask(const char *path, unsigned char *set)
+{
+    char buf[4096];
+    memset(set, 0, MAXCPU);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0 || buf[n - 1] != '\n')
+        return -1;
+    int count = 0, bit = 0;
+    for (ssize_t i = n - 2; i >= 0; i--) {
+        char c = buf[i];
+        if (c == ',')
+            continue;
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return -1;
+        for (int b = 0; b < 4; b++, bit++)
+            if (v >> b & 1) {
+                if (bit >= MAXCPU)
+                    return -1;
+                set[bit] = 1;
+                count++;
+            }
+    }
+    return count;
+}
+
+/* The topology of each online CPU: thread_siblings and core_siblings as masks and as lists
+ * naming the same CPUs, the CPU among its thread siblings, thread siblings among its core
+ * siblings, core siblings online. */
+static int topology_ok(const unsigned char *online)
+{
+    static unsigned char a[MAXCPU], b[MAXCPU], threads[MAXCPU], cores[MAXCPU];
+    char path[256];
+    for (int c = 0; c < MAXCPU; c++) {
+        if (!online[c])
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/thread_siblings", c);
+        int na = read_mask(path, a);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", c);
+        int nb = read_list(path, threads);
+        if (na <= 0 || na != nb || memcmp(a, threads, MAXCPU) || !threads[c])
+            return 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/core_siblings", c);
+        na = read_mask(path, b);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/core_siblings_list", c);
+        nb = read_list(path, cores);
+        if (na <= 0 || na != nb || memcmp(b, cores, MAXCPU))
+            return 0;
+        for (int d = 0; d < MAXCPU; d++)
+            if ((threads[d] && !cores[d]) || (cores[d] && !online[d]))
+                return 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/physical_package_id", c);
+        FILE *f = fopen(path, "r");
+        int id = -1;
+        if (!f || fscanf(f, "%d", &id) != 1 || id < 0)
+            id = -1;
+        if (f)
+            fclose(f);
+        if (id < 0)
+            return 0;
+    }
+    return 1;
 }
 
 int main(void)
@@ -147,6 +217,8 @@ int main(void)
         closedir(d);
     }
     printf("listed: every cpuN %s, online/possible/present %s\n", yes(listed == npos), yes(files == 3));
+
+    printf("topology of each online CPU consistent: %s\n", yes(topology_ok(online)));
 
     if (stat("/sys/devices/system/cpu/online", &st) == 0)
         printf("online: regular file %s, mode %03o\n", yes(S_ISREG(st.st_mode)), (unsigned)(st.st_mode & 0777));

@@ -32,6 +32,7 @@ mod futex;
 mod ioprio;
 mod launch;
 mod pidfd;
+mod sched;
 mod sigframe;
 mod signal;
 mod sockets;
@@ -177,6 +178,10 @@ pub(crate) struct Thread {
     pub sig: signal::ThreadSignals,
     /// The I/O priority ioprio_set gave it (ioprio.rs; 0: none).
     pub ioprio: u16,
+    /// Its scheduling policy (sched.rs).
+    pub sched: sched::Sched,
+    /// The CPUs sched_setaffinity gave it (sched.rs; None: the host's mask).
+    pub affinity: Option<crate::sysfs::CpuList>,
 }
 
 pub(crate) struct Process {
@@ -549,6 +554,8 @@ impl Kernel {
                 retrying: false,
                 sig: Default::default(),
                 ioprio: ioprio::host_ioprio(),
+                sched: Default::default(),
+                affinity: None,
             },
         );
         self.by_machine.insert(machine, pid);
@@ -792,12 +799,6 @@ impl Kernel {
         if let Some(t) = self.threads.get(&tid) {
             self.engine.state_mut(t.machine).x[0] = v;
         }
-    }
-
-    /// A Linux-layer call with rewritten arguments, as a process call.
-    pub(crate) fn linux_call_as(&mut self, tid: Pid, nr: u64, a: [u64; 6]) -> Option<Outcome> {
-        self.linux_call(tid, nr, a);
-        Some(Outcome::Gone)
     }
 
     /// A syscall of the process's own Linux layer (files, memory, ...).

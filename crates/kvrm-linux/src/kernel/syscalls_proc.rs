@@ -79,6 +79,9 @@ impl Kernel {
             GETTID => Outcome::Return(tid as u64),
             GETPPID => Outcome::Return(self.procs[&pid].ppid as u64),
             GETPGID | SETPGID | GETSID | SETSID => self.sys_pgrp(pid, n, a[0], a[1]).into(),
+            // Another process's limits (a pid of the caller's own goes to its
+            // Linux layer as 0).
+            PRLIMIT64 if a[0] != 0 => self.sys_prlimit_pid(tid, a).into(),
             IOPRIO_GET => self.sys_ioprio_get(tid, a[0], a[1]).into(),
             IOPRIO_SET => self.sys_ioprio_set(tid, a[0], a[1], a[2]).into(),
             GETPRIORITY | SETPRIORITY => self
@@ -118,15 +121,9 @@ impl Kernel {
             PPOLL => self.sys_ppoll(pid, a[0], a[1], a[2]),
             PSELECT6 => self.sys_pselect6(pid, a),
             EPOLL_PWAIT => self.sys_epoll_pwait(pid, a),
-            SCHED_GETAFFINITY | SCHED_SETAFFINITY => {
-                // Any live thread or 0 (the caller); the Linux layer answers for it.
-                if a[0] != 0 && !self.threads.contains_key(&(a[0] as Pid)) {
-                    return Some(Outcome::errno(ESRCH));
-                }
-                if n == SCHED_SETAFFINITY {
-                    return Some(Outcome::Return(0));
-                }
-                return self.linux_call_as(tid, n, [0, a[1], a[2], a[3], a[4], a[5]]);
+            SCHED_GETAFFINITY | SCHED_SETAFFINITY => self.sys_sched_affinity(tid, n, a),
+            SCHED_SETSCHEDULER | SCHED_SETPARAM | SCHED_SETATTR => {
+                self.sys_sched_set(tid, n, a).into()
             }
             FCNTL | FLOCK => return self.lock_call(pid, n, a),
             READ | READV => return self.io_wait(pid, a[0], false),
@@ -305,6 +302,8 @@ impl Kernel {
                 self.engine.fork_space(parent_space)
             };
             let det = self.det_for_new_process();
+            // SCHED_RESET_ON_FORK: a negative nice value goes back to 0.
+            let reset_nice = self.threads[&tid].sched.forked().1;
             let p = &self.procs[&pid];
             let mut linux = p.linux.fork_child(child, pid);
             linux.det = det;
@@ -320,7 +319,7 @@ impl Kernel {
                 exit_signal: exit_signal as i32,
                 vfork_parent: (flags & CLONE_VFORK != 0).then_some(tid),
                 signals: Default::default(),
-                nice: p.nice,
+                nice: if reset_nice { p.nice.max(0) } else { p.nice },
             };
             self.procs.insert(child, proc);
             let m = self.engine.add_machine(space, state);
@@ -390,7 +389,10 @@ impl Kernel {
         mask: u64,
         ctid: u64,
     ) {
-        let ioprio = super::ioprio::inherited(self.threads[&creator].ioprio);
+        let parent = &self.threads[&creator];
+        let ioprio = super::ioprio::inherited(parent.ioprio);
+        let (sched, _) = parent.sched.forked();
+        let affinity = parent.affinity.clone();
         self.threads.insert(
             tid,
             Thread {
@@ -403,6 +405,8 @@ impl Kernel {
                 retrying: false,
                 sig: Default::default(),
                 ioprio,
+                sched,
+                affinity,
             },
         );
         self.by_machine.insert(m, tid);
@@ -760,6 +764,27 @@ impl Kernel {
         }
     }
 
+    /// prlimit64(pid, resource, new, old) naming a process by pid (any of
+    /// its threads): the same user's or, for root, anyone's.
+    fn sys_prlimit_pid(&mut self, me: Pid, a: [u64; 6]) -> Result<u64, i64> {
+        use crate::syscalls::{read_rlimit, write_rlimit};
+        let caller = self.threads[&me].pid;
+        let space = self.procs[&caller].space;
+        let new = read_rlimit(self.engine.space(space), a[1], a[2])?;
+        let target = match self.threads.get(&(a[0] as Pid)) {
+            Some(t) if (a[0] as i32) > 0 && self.procs[&t.pid].exit.is_none() => t.pid,
+            _ => return Err(ESRCH),
+        };
+        let uid = self.procs[&caller].linux.uid;
+        if uid != 0 && uid != self.procs[&target].linux.uid {
+            return Err(EPERM);
+        }
+        let p = self.procs.get_mut(&target).ok_or(ESRCH)?;
+        let was = p.linux.swap_rlimit(a[1], new, uid == 0)?;
+        write_rlimit(self.engine.space_mut(space), a[3], was)?;
+        Ok(0)
+    }
+
     /// getpriority/setpriority over guest processes (Linux keeps a nice value per
     /// thread; kvrm keeps one per process). getpriority returns 20 - nice, as the
     /// raw syscall does.
@@ -830,53 +855,6 @@ impl Kernel {
             }
             p.nice = nice;
         }
-        Ok(0)
-    }
-
-    /// sched_getscheduler, sched_getparam, sched_getattr. Every guest thread
-    /// runs under SCHED_OTHER with priority 0 (kvrm has no way to set another
-    /// policy: sched_setscheduler and friends stay unimplemented); its nice
-    /// value is its process's (setpriority).
-    fn sys_sched_get(&mut self, me: Pid, n: u64, a: [u64; 6]) -> Result<u64, i64> {
-        use crate::syscalls::nr::{SCHED_GETATTR, SCHED_GETPARAM};
-        const SCHED_ATTR_SIZE_VER0: u64 = 48;
-        const SCHED_ATTR_SIZE: u64 = 56;
-        let pid = a[0] as i32;
-        let bad = match n {
-            SCHED_GETPARAM => a[1] == 0,
-            SCHED_GETATTR => {
-                a[1] == 0
-                    || a[2] > kvrm_isa::PAGE_SIZE
-                    || a[2] < SCHED_ATTR_SIZE_VER0
-                    || a[3] as u32 != 0
-            }
-            _ => false,
-        };
-        if pid < 0 || bad {
-            return Err(EINVAL);
-        }
-        let tid = if pid == 0 { me } else { pid as Pid };
-        let owner = self.threads.get(&tid).ok_or(ESRCH)?.pid;
-        let p = &self.procs[&owner];
-        let bytes = match n {
-            SCHED_GETPARAM => 0u32.to_le_bytes().to_vec(),
-            SCHED_GETATTR => {
-                let size = a[2].min(SCHED_ATTR_SIZE);
-                let mut attr = vec![0u8; SCHED_ATTR_SIZE as usize];
-                attr[0..4].copy_from_slice(&(size as u32).to_le_bytes());
-                // sched_policy 0 (SCHED_OTHER), sched_flags 0, then sched_nice.
-                attr[16..20].copy_from_slice(&p.nice.to_le_bytes());
-                attr.truncate(size as usize);
-                attr
-            }
-            _ => return Ok(0),
-        };
-        let caller = self.threads[&me].pid;
-        let space = self.procs[&caller].space;
-        self.engine
-            .space_mut(space)
-            .write_bytes(a[1], &bytes)
-            .map_err(|_| EFAULT)?;
         Ok(0)
     }
 

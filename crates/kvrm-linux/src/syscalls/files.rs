@@ -86,6 +86,19 @@ pub(super) fn lexical(base: &str, path: &[u8]) -> String {
     String::from_utf8_lossy(&crate::sandbox::lexical(base, path)).into_owned()
 }
 
+/// The metadata of open file `f` (fstat).
+pub(crate) fn file_metadata(f: &crate::fd::FileRef) -> Result<Metadata, i64> {
+    let (raw, emulated) = {
+        let f = f.lock_file();
+        (f.host.raw(), f.emulated)
+    };
+    if let Some(stand_in) = emulated {
+        // Its contents are an in-memory copy; its metadata a /proc file's.
+        return std::fs::metadata(stand_in).map_err(|e| host_errno(&e));
+    }
+    with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
+}
+
 /// Run `f` on a borrowed `File` for a raw host descriptor.
 pub(super) fn with_file<T>(raw: RawFd, f: impl FnOnce(&File) -> T) -> T {
     // SAFETY: the File is never dropped, so the descriptor stays owned by its
@@ -589,16 +602,7 @@ impl LinuxProcess {
     }
 
     pub(crate) fn fd_metadata(&self, fd: u64) -> Result<Metadata, i64> {
-        let f = self.fds.get(fd)?;
-        let (raw, emulated) = {
-            let f = f.lock_file();
-            (f.host.raw(), f.emulated)
-        };
-        if let Some(stand_in) = emulated {
-            // Its contents are an in-memory copy; its metadata a /proc file's.
-            return std::fs::metadata(stand_in).map_err(|e| host_errno(&e));
-        }
-        with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
+        file_metadata(&self.fds.get(fd)?)
     }
 
     pub(crate) fn sys_fstat(&mut self, mem: &mut AddressSpace, fd: u64, buf: u64) -> SysResult {

@@ -61,6 +61,36 @@ fn utsname_field(s: &str) -> [u8; 65] {
     f
 }
 
+/// prlimit64's new limit at `addr` (0: none), for resource `res` (EINVAL
+/// past the known ones, EFAULT).
+pub(crate) fn read_rlimit(
+    mem: &AddressSpace,
+    res: u64,
+    addr: u64,
+) -> Result<Option<[u64; 2]>, i64> {
+    if res >= 16 {
+        return Err(EINVAL);
+    }
+    if addr == 0 {
+        return Ok(None);
+    }
+    let b = read_guest(mem, addr, 16)?;
+    let cur = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+    let max = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+    Ok(Some([cur, max]))
+}
+
+/// prlimit64's old limit to `addr` (0: not wanted).
+pub(crate) fn write_rlimit(mem: &mut AddressSpace, addr: u64, v: [u64; 2]) -> Result<(), i64> {
+    if addr != 0 {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&v[0].to_le_bytes());
+        b[8..].copy_from_slice(&v[1].to_le_bytes());
+        write_guest(mem, addr, &b)?;
+    }
+    Ok(())
+}
+
 impl LinuxProcess {
     /// The guest's view of clock `clk`: the host's, or in a deterministic run
     /// the virtual clock (wall clocks start at a fixed date).
@@ -293,6 +323,10 @@ impl LinuxProcess {
         }
     }
 
+    /// prlimit64 on this process: the limit read from `new` (0: none) set,
+    /// the old one written to `old` (0: not wanted). Another process's limits
+    /// go through the kernel (kernel/syscalls_proc.rs), which calls
+    /// [`Self::swap_rlimit`] on that process.
     pub(crate) fn sys_prlimit64(
         &mut self,
         mem: &mut AddressSpace,
@@ -304,37 +338,41 @@ impl LinuxProcess {
         if pid != 0 && pid as u32 != self.pid {
             return Err(ESRCH);
         }
+        let newv = read_rlimit(mem, res, new)?;
+        let was = self.swap_rlimit(res, newv, self.uid == 0)?;
+        write_rlimit(mem, old, was)?;
+        Ok(0)
+    }
+
+    /// Set resource `res`'s limit to `new` (if any), returning the old one.
+    /// Raising a hard limit needs privilege (`privileged`: uid 0 stands for
+    /// CAP_SYS_RESOURCE), and RLIMIT_NOFILE stays within fs.nr_open.
+    pub(crate) fn swap_rlimit(
+        &mut self,
+        res: u64,
+        new: Option<[u64; 2]>,
+        privileged: bool,
+    ) -> Result<[u64; 2], i64> {
+        /// fs.nr_open, Linux's default.
+        const NR_OPEN: u64 = 1 << 20;
         if res >= 16 {
             return Err(EINVAL);
         }
         let i = res as usize;
-        let newv = if new != 0 {
-            let b = read_guest(mem, new, 16)?;
-            let cur = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
-            let max = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+        let was = self.rlimits[i];
+        if let Some([cur, max]) = new {
             if cur > max {
                 return Err(EINVAL);
             }
-            if max > self.rlimits[i][1] {
+            if (max > was[1] && !privileged) || (i == 7 && max > NR_OPEN) {
                 return Err(EPERM);
             }
-            Some([cur, max])
-        } else {
-            None
-        };
-        if old != 0 {
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&self.rlimits[i][0].to_le_bytes());
-            b[8..].copy_from_slice(&self.rlimits[i][1].to_le_bytes());
-            write_guest(mem, old, &b)?;
-        }
-        if let Some(v) = newv {
-            self.rlimits[i] = v;
+            self.rlimits[i] = [cur, max];
             if i == 7 {
-                self.fds.limit = v[0].min(65536) as usize;
+                self.fds.limit = cur.min(65536) as usize;
             }
         }
-        Ok(0)
+        Ok(was)
     }
 
     fn host_cpu_times() -> (i64, i64, i64, i64) {
@@ -452,27 +490,24 @@ impl LinuxProcess {
         Ok(len as u64)
     }
 
-    pub(crate) fn sys_sched_getaffinity(
-        &mut self,
-        mem: &mut AddressSpace,
-        pid: u64,
-        len: u64,
-        mask: u64,
-    ) -> SysResult {
-        if pid != 0 && pid as u32 != self.pid {
-            return Err(ESRCH);
-        }
-        if len < 8 || len & 7 != 0 {
+    /// sched_getaffinity's answer before any sched_setaffinity (the kernel
+    /// keeps those, kernel/sched.rs): `len` checked as Linux checks it (a
+    /// multiple of 8 bytes, room for every possible CPU), then the host's
+    /// mask as qemu-user passes it through (Go sizes GOMAXPROCS from it,
+    /// glibc's nproc too), or one CPU in a deterministic run.
+    pub(crate) fn host_affinity(&self, len: u64) -> Result<Vec<u8>, i64> {
+        let nr_cpu_ids = self
+            .cpus()
+            .possible
+            .0
+            .last()
+            .map_or(1, |&c| u64::from(c) + 1);
+        if len * 8 < nr_cpu_ids || len & 7 != 0 {
             return Err(EINVAL);
         }
         if self.det.is_some() {
-            // Reproducible on any host: one CPU.
-            write_u64(mem, mask, 1)?;
-            return Ok(8);
+            return Ok(1u64.to_le_bytes().to_vec());
         }
-        // The host's CPUs, as qemu-user passes the call through: Go sizes
-        // GOMAXPROCS from it (runtime.NumCPU), glibc's nproc too, and
-        // /proc/cpuinfo lists as many.
         let mut buf = vec![0u8; len.min(8192) as usize];
         // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
         let n =
@@ -480,8 +515,8 @@ impl LinuxProcess {
         if n < 0 {
             return Err(super::files::last_errno());
         }
-        write_guest(mem, mask, &buf[..n as usize])?;
-        Ok(n as u64)
+        buf.truncate(n as usize);
+        Ok(buf)
     }
 
     pub(crate) fn sys_getres(

@@ -17,6 +17,7 @@ mod fifo;
 mod files;
 pub(crate) use files::last_errno;
 mod misc;
+mod mlock;
 mod mm;
 pub mod numbers;
 mod paths;
@@ -33,6 +34,7 @@ pub(crate) fn lexical_path(base: &str, path: &[u8]) -> String {
 pub(crate) use fifo::FifoOpen;
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
+pub(crate) use misc::{read_rlimit, write_rlimit};
 pub use numbers::{syscall_name, syscall_number};
 pub use process::{clone_flags, die_of_signal};
 
@@ -103,6 +105,9 @@ pub mod nr {
     pub const SCHED_GETAFFINITY: u64 = 123;
     pub const SCHED_YIELD: u64 = 124;
     pub const SCHED_GETSCHEDULER: u64 = 120;
+    pub const SCHED_SETATTR: u64 = 274;
+    pub const SCHED_SETSCHEDULER: u64 = 119;
+    pub const SCHED_SETPARAM: u64 = 118;
     pub const SCHED_GETPARAM: u64 = 121;
     pub const SCHED_GET_PRIORITY_MAX: u64 = 125;
     pub const SCHED_GET_PRIORITY_MIN: u64 = 126;
@@ -163,6 +168,11 @@ pub mod nr {
     pub const MSYNC: u64 = 227;
     pub const MINCORE: u64 = 232;
     pub const MADVISE: u64 = 233;
+    pub const MLOCK: u64 = 228;
+    pub const MUNLOCK: u64 = 229;
+    pub const MLOCKALL: u64 = 230;
+    pub const MUNLOCKALL: u64 = 231;
+    pub const MLOCK2: u64 = 284;
     pub const WAIT4: u64 = 260;
     pub const PRLIMIT64: u64 = 261;
     pub const RENAMEAT2: u64 = 276;
@@ -274,6 +284,8 @@ pub struct LinuxProcess {
     pub(crate) procfs: Option<std::sync::Arc<crate::procfs::ProcSnapshot>>,
     /// Names of file mappings (/proc/PID/maps).
     pub(crate) map_names: Vec<crate::procfs::NamedMapping>,
+    /// What mlock and mlockall locked (mlock.rs).
+    pub(crate) mlocked: mlock::MemLocks,
     /// Where the argv strings are in guest memory (/proc/PID/cmdline).
     pub(crate) args_range: (u64, u64),
     /// AF_INET and AF_INET6 sockets allowed (`KernelConfig::net`).
@@ -399,6 +411,7 @@ impl LinuxProcess {
             lock_owner: crate::locks::new_owner(),
             procfs: None,
             map_names: Vec::new(),
+            mlocked: Default::default(),
             args_range: (0, 0),
             net: false,
             fifos: Vec::new(),
@@ -436,6 +449,8 @@ impl LinuxProcess {
             lock_owner: crate::locks::new_owner(),
             procfs: None,
             map_names: self.map_names.clone(),
+            // Memory locks are not inherited.
+            mlocked: Default::default(),
             args_range: self.args_range,
             net: self.net,
             fifos: Vec::new(),
@@ -625,6 +640,11 @@ impl LinuxProcess {
             MPROTECT => self.sys_mprotect(mem, a[0], a[1], a[2]),
             MREMAP => self.sys_mremap(mem, a[0], a[1], a[2], a[3], a[4]),
             MADVISE => self.sys_madvise(mem, a[0], a[1], a[2]),
+            MLOCK => self.sys_mlock(mem, a[0], a[1], 0, true),
+            MLOCK2 => self.sys_mlock(mem, a[0], a[1], a[2], true),
+            MUNLOCK => self.sys_mlock(mem, a[0], a[1], 0, false),
+            MLOCKALL => self.sys_mlockall(mem, a[0]),
+            MUNLOCKALL => self.sys_munlockall(),
             MINCORE => self.sys_mincore(mem, a[0], a[1], a[2]),
             MSYNC => self.sys_msync(mem, a[0], a[1], a[2]),
             MEMBARRIER => Ok(0),
@@ -670,7 +690,6 @@ impl LinuxProcess {
             CLOCK_GETRES => self.sys_clock_getres(mem, a[0], a[1]),
             GETTIMEOFDAY => self.sys_gettimeofday(mem, a[0], a[1]),
             GETRANDOM => self.sys_getrandom(mem, a[0], a[1], a[2]),
-            SCHED_GETAFFINITY => self.sys_sched_getaffinity(mem, a[0], a[1], a[2]),
             GETCPU => {
                 for p in [a[0], a[1]] {
                     if p != 0 {

@@ -177,8 +177,8 @@ impl LinuxProcess {
         let path = read_path(mem, path)?;
         let host_flags = host_open_flags(flags);
         let cloexec = flags & O_CLOEXEC != 0;
-        if let Some(fd) = self.fd_path_target(dirfd, &path) {
-            return self.open_fd_path(fd, flags);
+        if let Some(file) = self.fd_path_target(dirfd, &path) {
+            return self.open_fd_path(file?, flags);
         }
         if let Some(pp) = self.proc_path(dirfd, &path) {
             if let Some(file) = self.procfs_open(&pp) {
@@ -306,8 +306,8 @@ impl LinuxProcess {
             }
             return self.fd_metadata(dirfd);
         }
-        if let Some(fd) = self.fd_path_target(dirfd, &p) {
-            return self.fd_metadata(fd).map_err(|_| ENOENT);
+        if let Some(file) = self.fd_path_target(dirfd, &p) {
+            return super::files::file_metadata(&file?).map_err(|_| ENOENT);
         }
         if let Some(pp) = self.proc_path(dirfd, &p) {
             // lstat of /proc/self (no trailing slash, which follows it): a link.

@@ -275,6 +275,7 @@ impl LinuxProcess {
         self.exe_link = img.link.clone();
         self.args_range = img.args;
         self.map_names = img.map_names.clone();
+        self.mlocked = Default::default();
     }
 
     pub(crate) fn sys_sendfile(

@@ -60,6 +60,9 @@ pub(crate) struct ProcInfo {
     pub started_ns: u64,
     /// Bytes mlock and mlockall locked.
     pub locked: u64,
+    /// Its CPU time, and its waited-for children's.
+    pub usage: crate::syscalls::Usage,
+    pub children_usage: crate::syscalls::Usage,
     /// Its open descriptors (another process's /proc/PID/fd; the caller
     /// reads its own table).
     pub fds: Vec<(u64, crate::fd::FileRef)>,
@@ -390,6 +393,8 @@ fn stat(p: &ProcInfo) -> String {
     let code = p.maps.iter().find(|m| m.2 .0 & Perms::X.0 != 0);
     let (sc, ec) = code.map_or((0, 0), |m| (m.0, m.1));
     let n = |v: u64| v.to_string();
+    // Clock ticks of USER_HZ (100 a second).
+    let ticks = |ns: u64| ns / 10_000_000;
     // Fields 4.. of fs/proc/array.c do_task_stat.
     let fields: Vec<String> = vec![
         n(p.ppid as u64),
@@ -402,10 +407,10 @@ fn stat(p: &ProcInfo) -> String {
         "0".into(),
         "0".into(),
         "0".into(), // minflt..cmajflt
-        "0".into(),
-        "0".into(),
-        "0".into(),
-        "0".into(), // utime..cstime
+        n(ticks(p.usage.user_ns)),
+        n(ticks(p.usage.sys_ns)),
+        n(ticks(p.children_usage.user_ns)),
+        n(ticks(p.children_usage.sys_ns)),
         "20".into(),
         "0".into(), // priority, nice
         n(p.threads as u64),
@@ -946,6 +951,8 @@ impl LinuxProcess {
             args: self.args_range,
             started_ns: self.started_ns,
             locked: self.mlocked.total(),
+            usage: self.usage,
+            children_usage: self.children_usage,
             ..ProcInfo::default()
         }
     }
@@ -1144,6 +1151,28 @@ mod tests {
         assert!(status(&p).contains("State:\tR (running)"));
         p.zombie = true;
         assert_eq!(field(&p).as_deref(), Some("Z"));
+    }
+
+    #[test]
+    fn stat_shows_cpu_time_in_clock_ticks() {
+        let p = ProcInfo {
+            pid: 3,
+            comm: b"x".to_vec(),
+            usage: crate::syscalls::Usage {
+                user_ns: 1_230_000_000,
+                sys_ns: 20_000_000,
+                maxrss_kb: 0,
+            },
+            children_usage: crate::syscalls::Usage {
+                user_ns: 50_000_000,
+                ..Default::default()
+            },
+            ..ProcInfo::default()
+        };
+        let s = stat(&p);
+        let f: Vec<&str> = s.split(' ').collect();
+        // utime, stime, cutime, cstime are fields 14..17.
+        assert_eq!(&f[13..17], ["123", "2", "5", "0"]);
     }
 
     #[test]

@@ -38,6 +38,7 @@ mod signal;
 mod sockets;
 mod syscalls_proc;
 mod timers;
+mod usage;
 
 /// A guest process or thread id.
 pub type Pid = u32;
@@ -182,6 +183,8 @@ pub(crate) struct Thread {
     pub sched: sched::Sched,
     /// The CPUs sched_setaffinity gave it (sched.rs; None: the host's mask).
     pub affinity: Option<crate::sysfs::CpuList>,
+    /// Its CPU time (usage.rs).
+    pub usage: crate::syscalls::Usage,
 }
 
 pub(crate) struct Process {
@@ -556,6 +559,7 @@ impl Kernel {
                 ioprio: ioprio::host_ioprio(),
                 sched: Default::default(),
                 affinity: None,
+                usage: Default::default(),
             },
         );
         self.by_machine.insert(machine, pid);
@@ -668,7 +672,9 @@ impl Kernel {
                 }
                 slice = slice.min(left);
                 stops.clear();
+                let t0 = Instant::now();
                 self.launch(&[m], slice, &mut stops);
+                self.account_run(&stops, t0.elapsed());
                 self.handle_stops(&stops);
                 if self.init_end.is_some() {
                     return None;
@@ -678,6 +684,7 @@ impl Kernel {
             let t0 = Instant::now();
             self.launch(&runnable, slice, &mut stops);
             let t1 = Instant::now();
+            self.account_run(&stops, t1 - t0);
             self.handle_stops(&stops);
             self.time_in_engine += t1 - t0;
             self.time_in_stops += t1.elapsed();
@@ -763,6 +770,15 @@ impl Kernel {
 
     /// Run syscall `nr` for `tid` and write its result, or make it wait.
     pub(crate) fn dispatch(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
+        let t0 = Instant::now();
+        if let Some(pid) = self.threads.get(&tid).map(|t| t.pid) {
+            self.note_rss(pid);
+        }
+        self.dispatch_call(tid, nr, a);
+        self.account_syscall(tid, t0.elapsed());
+    }
+
+    fn dispatch_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let retry = self.threads.get(&tid).is_some_and(|t| t.retrying);
         let out = self.process_call(tid, nr, a);
         if out.is_some() && !retry {
@@ -817,11 +833,12 @@ impl Kernel {
         let Some(t) = self.threads.get(&tid) else {
             return;
         };
-        let (pid, mask) = (t.pid, t.sigmask);
+        let (pid, mask, usage) = (t.pid, t.sigmask, t.usage);
         let Some(p) = self.procs.get_mut(&pid) else {
             return;
         };
         p.linux.sig.mask = mask;
+        p.linux.thread_usage = usage;
         p.linux.commit_room = room;
         if let Some(d) = p.linux.det.as_mut() {
             d.now_ns = now_ns;

@@ -407,6 +407,7 @@ impl Kernel {
                 ioprio,
                 sched,
                 affinity,
+                usage: Default::default(),
             },
         );
         self.by_machine.insert(m, tid);
@@ -531,6 +532,10 @@ impl Kernel {
             }
         }
         p.linux.release_resources();
+        self.note_rss(pid);
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
         let threads = std::mem::take(&mut p.threads);
         let (space, ppid, vfork_parent) = (p.space, p.ppid, p.vfork_parent.take());
         self.merge_counts(pid);
@@ -639,7 +644,14 @@ impl Kernel {
         {
             return Outcome::errno(EFAULT);
         }
-        if rusage != 0 && mem.write_bytes(rusage, &[0u8; 144]).is_err() {
+        let _ = mem;
+        let usage = self.child_usage(pid, c, true);
+        let mem = self.engine.space_mut(space);
+        if rusage != 0
+            && mem
+                .write_bytes(rusage, &crate::syscalls::rusage_bytes(&usage))
+                .is_err()
+        {
             return Outcome::errno(EFAULT);
         }
         self.procs.remove(&c);
@@ -701,10 +713,29 @@ impl Kernel {
         {
             return Outcome::errno(EFAULT);
         }
+        let ru = a[4];
         if let Some(c) = found {
+            let usage = self.child_usage(pid, c, options & WNOWAIT == 0);
+            if ru != 0
+                && self
+                    .engine
+                    .space_mut(space)
+                    .write_bytes(ru, &crate::syscalls::rusage_bytes(&usage))
+                    .is_err()
+            {
+                return Outcome::errno(EFAULT);
+            }
             if options & WNOWAIT == 0 {
                 self.procs.remove(&c);
             }
+        } else if ru != 0
+            && self
+                .engine
+                .space_mut(space)
+                .write_bytes(ru, &[0u8; 144])
+                .is_err()
+        {
+            return Outcome::errno(EFAULT);
         }
         Outcome::Return(0)
     }

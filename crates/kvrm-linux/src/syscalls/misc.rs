@@ -91,10 +91,36 @@ pub(crate) fn write_rlimit(mem: &mut AddressSpace, addr: u64, v: [u64; 2]) -> Re
     Ok(())
 }
 
+/// struct rusage (144 bytes): ru_utime and ru_stime as timevals, ru_maxrss
+/// in kB; the counters kvrm does not keep (faults, I/O, switches) 0.
+pub(crate) fn rusage_bytes(u: &super::Usage) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    let tv = |ns: u64| [ns / 1_000_000_000, ns % 1_000_000_000 / 1000];
+    let [us, uu] = tv(u.user_ns);
+    let [ss, su] = tv(u.sys_ns);
+    for (i, v) in [us, uu, ss, su, u.maxrss_kb].into_iter().enumerate() {
+        b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
 impl LinuxProcess {
     /// The guest's view of clock `clk`: the host's, or in a deterministic run
-    /// the virtual clock (wall clocks start at a fixed date).
+    /// the virtual clock (wall clocks start at a fixed date). The CPU-time
+    /// clocks are the process's and the calling thread's accounted time.
     pub(crate) fn clock(&self, clk: i32) -> Result<libc::timespec, i64> {
+        let cpu = match clk {
+            2 => Some(self.usage),
+            3 => Some(self.thread_usage),
+            _ => None,
+        };
+        if let Some(u) = cpu {
+            let ns = u.user_ns + u.sys_ns;
+            return Ok(libc::timespec {
+                tv_sec: (ns / 1_000_000_000) as _,
+                tv_nsec: (ns % 1_000_000_000) as _,
+            });
+        }
         let Some(det) = self.det else {
             return host_clock(clk);
         };
@@ -128,18 +154,6 @@ impl LinuxProcess {
     }
 
     /// CPU time used (user s, user µs, system s, system µs).
-    fn cpu_times(&self) -> (i64, i64, i64, i64) {
-        match self.det {
-            Some(d) => (
-                (d.now_ns / 1_000_000_000) as i64,
-                (d.now_ns % 1_000_000_000 / 1000) as i64,
-                0,
-                0,
-            ),
-            None => Self::host_cpu_times(),
-        }
-    }
-
     /// `sig` from the kernel itself for the calling thread (SIGPIPE on
     /// EPIPE): the virtual kernel queues it after the call (kernel/signal.rs).
     pub(crate) fn raise_default(&mut self, sig: i32) {
@@ -375,19 +389,6 @@ impl LinuxProcess {
         Ok(was)
     }
 
-    fn host_cpu_times() -> (i64, i64, i64, i64) {
-        // SAFETY: getrusage fills the struct it is given.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-        (
-            ru.ru_utime.tv_sec as i64,
-            ru.ru_utime.tv_usec as i64,
-            ru.ru_stime.tv_sec as i64,
-            ru.ru_stime.tv_usec as i64,
-        )
-    }
-
     pub(crate) fn sys_getrusage(
         &mut self,
         mem: &mut AddressSpace,
@@ -395,29 +396,34 @@ impl LinuxProcess {
         who: i32,
         buf: u64,
     ) -> SysResult {
-        if !(-1..=1).contains(&who) {
-            return Err(EINVAL);
-        }
-        let mut b = [0u8; 144];
-        if who != -1 {
-            let (us, uu, ss, su) = self.cpu_times();
-            for (i, v) in [us, uu, ss, su].into_iter().enumerate() {
-                b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        let u = match who {
+            0 => {
+                // The peak so far includes what is resident now.
+                let mut u = self.usage;
+                u.maxrss_kb = u.maxrss_kb.max(mem.resident_pages() as u64 * 4);
+                u
             }
-            let maxrss_kb = mem.resident_pages() as u64 * 4;
-            b[32..40].copy_from_slice(&maxrss_kb.to_le_bytes());
-        }
-        write_guest(mem, buf, &b)?;
+            -1 => self.children_usage,
+            1 => {
+                let mut u = self.thread_usage;
+                u.maxrss_kb = self.usage.maxrss_kb.max(mem.resident_pages() as u64 * 4);
+                u
+            }
+            _ => return Err(EINVAL),
+        };
+        write_guest(mem, buf, &rusage_bytes(&u))?;
         Ok(0)
     }
 
     pub(crate) fn sys_times(&mut self, mem: &mut AddressSpace, buf: u64) -> SysResult {
         if buf != 0 {
-            let (us, uu, ss, su) = self.cpu_times();
-            let ticks = |s: i64, u: i64| (s * 100 + u / 10_000) as u64;
+            // Clock ticks of USER_HZ (100 a second).
+            let ticks = |ns: u64| ns / 10_000_000;
             let mut b = [0u8; 32];
-            b[..8].copy_from_slice(&ticks(us, uu).to_le_bytes());
-            b[8..16].copy_from_slice(&ticks(ss, su).to_le_bytes());
+            b[..8].copy_from_slice(&ticks(self.usage.user_ns).to_le_bytes());
+            b[8..16].copy_from_slice(&ticks(self.usage.sys_ns).to_le_bytes());
+            b[16..24].copy_from_slice(&ticks(self.children_usage.user_ns).to_le_bytes());
+            b[24..32].copy_from_slice(&ticks(self.children_usage.sys_ns).to_le_bytes());
             write_guest(mem, buf, &b)?;
         }
         let now = self.clock(1)?;

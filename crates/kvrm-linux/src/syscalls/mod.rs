@@ -34,7 +34,7 @@ pub(crate) fn lexical_path(base: &str, path: &[u8]) -> String {
 pub(crate) use fifo::FifoOpen;
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
-pub(crate) use misc::{read_rlimit, write_rlimit};
+pub(crate) use misc::{read_rlimit, rusage_bytes, write_rlimit};
 pub use numbers::{syscall_name, syscall_number};
 pub use process::{clone_flags, die_of_signal};
 
@@ -294,6 +294,34 @@ pub struct LinuxProcess {
     fifos: Vec<fifo::PendingFifo>,
     /// CLOCK_BOOTTIME when the process was made (/proc/PID/stat starttime).
     pub(crate) started_ns: u64,
+    /// Its CPU time and peak memory, its waited-for children's (summed), and
+    /// the calling thread's (set by the kernel before each call).
+    pub(crate) usage: Usage,
+    pub(crate) children_usage: Usage,
+    pub(crate) thread_usage: Usage,
+}
+
+/// CPU time and peak memory accounted to a process or thread: getrusage,
+/// times, wait4's and waitid's rusage, /proc/PID/stat, the CPU-time clocks.
+/// The kernel adds to it (kernel/usage.rs): user time is the host time of
+/// the engine runs, shared among the threads that ran by the instructions
+/// each retired (in a deterministic run, one nanosecond per instruction);
+/// system time the host time of its syscalls (none in a deterministic run).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub user_ns: u64,
+    pub sys_ns: u64,
+    /// Peak resident memory (kB), as the kernel saw it at syscalls and exit.
+    pub maxrss_kb: u64,
+}
+
+impl Usage {
+    /// Add `o`'s times; keep the larger peak (how Linux sums children).
+    pub fn add(&mut self, o: &Usage) {
+        self.user_ns += o.user_ns;
+        self.sys_ns += o.sys_ns;
+        self.maxrss_kb = self.maxrss_kb.max(o.maxrss_kb);
+    }
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -416,6 +444,9 @@ impl LinuxProcess {
             net: false,
             fifos: Vec::new(),
             started_ns: 0,
+            usage: Usage::default(),
+            children_usage: Usage::default(),
+            thread_usage: Usage::default(),
         })
     }
 
@@ -455,6 +486,9 @@ impl LinuxProcess {
             net: self.net,
             fifos: Vec::new(),
             started_ns: 0,
+            usage: Usage::default(),
+            children_usage: Usage::default(),
+            thread_usage: Usage::default(),
         }
     }
 

@@ -1079,8 +1079,9 @@ impl Kernel {
             info.threads = p.threads.len().max(1);
             info.tids = p.threads.clone();
             info.zombie = p.exit.is_some();
-            let mem = self.engine.space(p.space);
+            // A zombie's address space is gone already.
             if p.exit.is_none() {
+                let mem = self.engine.space(p.space);
                 info.maps = named_regions(&mem.regions(), &p.linux.map_names, info.brk);
                 let (s, e) = info.args;
                 if e > s && e - s < (1 << 20) {

@@ -1,6 +1,7 @@
 /* Another process's descriptors through /proc/PID/fd, as fuser and lsof look at them: the
  * listing names its descriptors, readlink gives the file's path (and pipe:[N] for a pipe),
- * stat follows the link to the file, open reads the file anew; a missing descriptor is ENOENT.
+ * stat follows the link to the file, open reads the file anew; a missing descriptor is ENOENT;
+ * a zombie's /proc/PID/stat says Z.
  * And /proc/self/statm: seven numbers, its size in pages agreeing with VmSize in
  * /proc/self/status. (Not compared: resident with VmRSS, which under qemu-user grows with the
  * code qemu translates between the two reads.) */
@@ -111,6 +112,13 @@ int main(void)
 
     if (write(down[1], &c, 1) != 1)
         return 1;
+    /* The child exits: until it is waited for, /proc still shows it, a zombie. */
+    siginfo_t si;
+    waitid(P_PID, child, &si, WEXITED | WNOWAIT);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)child);
+    ssize_t zn = slurp(path, buf1, sizeof buf1);
+    char *close_paren = zn > 0 ? strrchr(buf1, ')') : NULL;
+    printf("a zombie's stat: %s\n", close_paren ? (close_paren[2] == 'Z' ? "state Z" : "another state") : "unreadable");
     waitpid(child, NULL, 0);
 
     ssize_t ns = slurp("/proc/self/statm", buf1, sizeof buf1);

@@ -57,6 +57,10 @@ pub struct OpenFile {
     /// the host file whose metadata (stat, statfs) stands in for the copy's
     /// (a /proc file: mode 0444, size 0).
     pub emulated: Option<&'static str>,
+    /// A timerfd (kernel/timerfd.rs): a host eventfd that refuses writes.
+    pub timerfd: bool,
+    /// An eventfd or timerfd: its reads and writes move one 8-byte counter.
+    pub counter: bool,
 }
 
 impl OpenFile {
@@ -73,6 +77,8 @@ impl OpenFile {
             pollable: None,
             socket: false,
             emulated: None,
+            timerfd: false,
+            counter: false,
         }
     }
 }

@@ -37,6 +37,7 @@ mod sigframe;
 mod signal;
 mod sockets;
 mod syscalls_proc;
+mod timerfd;
 mod timers;
 mod usage;
 
@@ -308,6 +309,8 @@ pub struct Kernel {
     pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
     /// Descriptors that refer to processes (pidfd.rs).
     pub(crate) pidfds: Vec<pidfd::PidFd>,
+    /// Every timerfd (timerfd.rs).
+    pub(crate) timerfds: Vec<timerfd::TimerFd>,
     /// What the launch mode did (launch.rs).
     launch_stats: LaunchStats,
     /// `instructions`, readable from other host threads.
@@ -356,6 +359,7 @@ impl Kernel {
             counts: BTreeMap::new(),
             orphan_exits: BTreeMap::new(),
             pidfds: Vec::new(),
+            timerfds: Vec::new(),
             launch_stats: LaunchStats::default(),
             progress: Arc::new(AtomicU64::new(0)),
         }
@@ -992,6 +996,7 @@ impl Kernel {
                 _ => None,
             })
             .chain(self.next_timer())
+            .chain(self.next_timerfd())
             .min()
     }
 

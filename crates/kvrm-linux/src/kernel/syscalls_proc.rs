@@ -82,6 +82,9 @@ impl Kernel {
             // Another process's limits (a pid of the caller's own goes to its
             // Linux layer as 0).
             PRLIMIT64 if a[0] != 0 => self.sys_prlimit_pid(tid, a).into(),
+            TIMERFD_CREATE => self.sys_timerfd_create(pid, a),
+            TIMERFD_SETTIME => self.sys_timerfd_time(pid, true, a),
+            TIMERFD_GETTIME => self.sys_timerfd_time(pid, false, a),
             IOPRIO_GET => self.sys_ioprio_get(tid, a[0], a[1]).into(),
             IOPRIO_SET => self.sys_ioprio_set(tid, a[0], a[1], a[2]).into(),
             GETPRIORITY | SETPRIORITY => self
@@ -126,6 +129,9 @@ impl Kernel {
                 self.sys_sched_set(tid, n, a).into()
             }
             FCNTL | FLOCK => return self.lock_call(pid, n, a),
+            // An eventfd or timerfd read or write of fewer than 8 bytes is
+            // EINVAL at once, never a wait.
+            READ | WRITE if a[2] < 8 && self.is_counter_fd(pid, a[0]) => return None,
             READ | READV => return self.io_wait(pid, a[0], false),
             OPENAT => return self.fifo_open_wait(pid, a),
             WRITE | WRITEV => return self.io_wait(pid, a[0], true),
@@ -1038,6 +1044,15 @@ impl Kernel {
             FifoOpen::AwaitReader => Wait::Lock(self.now() + Duration::from_millis(5)),
         };
         Some(Outcome::Wait(wait))
+    }
+
+    /// Is descriptor `fd` of process `pid` an eventfd or a timerfd?
+    fn is_counter_fd(&self, pid: Pid, fd: u64) -> bool {
+        use crate::fd::LockFile;
+        self.procs
+            .get(&pid)
+            .and_then(|p| p.linux.fds.get(fd).ok())
+            .is_some_and(|f| f.lock_file().counter)
     }
 
     fn io_wait(&mut self, pid: Pid, fd: u64, write: bool) -> Option<Outcome> {

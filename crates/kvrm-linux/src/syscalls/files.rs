@@ -262,6 +262,9 @@ impl LinuxProcess {
         if (write && acc == O_RDONLY) || (!write && acc == O_WRONLY) {
             return Err(EBADF);
         }
+        if write && f.timerfd {
+            return Err(EINVAL);
+        }
         if f.is_dir {
             return Err(if write { EBADF } else { EISDIR });
         }
@@ -752,6 +755,8 @@ impl LinuxProcess {
         const F_DUPFD_CLOEXEC: u64 = 1030;
         const F_SETPIPE_SZ: u64 = 1031;
         const F_GETPIPE_SZ: u64 = 1032;
+        const F_ADD_SEALS: u64 = 1033;
+        const F_GET_SEALS: u64 = 1034;
         let entry = self.fds.entry(fd)?.clone();
         match cmd {
             F_DUPFD | F_DUPFD_CLOEXEC => {
@@ -798,6 +803,17 @@ impl LinuxProcess {
             }
             F_GETLK | F_OFD_GETLK => Ok(0),
             F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => Ok(0),
+            // Seals of a memfd (the host's); an emulated /proc file's
+            // in-memory copy has none to show.
+            F_ADD_SEALS | F_GET_SEALS if entry.file.lock_file().emulated.is_none() => {
+                let raw = entry.file.lock_file().host.raw();
+                // SAFETY: a seal command on a descriptor we hold.
+                let r = unsafe { libc::fcntl(raw, cmd as i32, arg as libc::c_int) };
+                if r < 0 {
+                    return Err(last_errno());
+                }
+                Ok(r as u64)
+            }
             F_GETPIPE_SZ => Ok(65536),
             F_SETPIPE_SZ => Ok(arg.max(4096)),
             _ => Err(EINVAL),
@@ -897,7 +913,52 @@ impl LinuxProcess {
         let mut f = OpenFile::new(HostFd::Owned(fd), O_RDWR | (flags & O_NONBLOCK));
         f.host_nonblock = true;
         f.pollable = Some(true);
+        f.counter = true;
         self.install(f, flags & O_CLOEXEC != 0)
+    }
+
+    /// memfd_create(name, flags): an anonymous memory file, a host memfd (so
+    /// read, write, ftruncate, MAP_SHARED mappings, fcntl's seals and
+    /// /proc/self/fd work on it as on any file). Its name is checked as
+    /// Linux checks it (at most 249 bytes); the host judges the flags it
+    /// knows. /proc/self/fd/N and /proc/self/maps name it
+    /// "/memfd:NAME (deleted)", as Linux does.
+    pub(crate) fn sys_memfd_create(
+        &mut self,
+        mem: &mut AddressSpace,
+        name: u64,
+        flags: u64,
+    ) -> SysResult {
+        const MFD_CLOEXEC: u64 = 1;
+        const MFD_ALLOW_SEALING: u64 = 2;
+        const MFD_HUGETLB: u64 = 4;
+        const MFD_NOEXEC_SEAL: u64 = 8;
+        const MFD_EXEC: u64 = 0x10;
+        const MFD_HUGE_SIZES: u64 = 0x3f << 26;
+        let known = MFD_CLOEXEC
+            | MFD_ALLOW_SEALING
+            | MFD_HUGETLB
+            | MFD_NOEXEC_SEAL
+            | MFD_EXEC
+            | MFD_HUGE_SIZES;
+        if flags & !known != 0 || (flags & MFD_HUGETLB == 0 && flags & MFD_HUGE_SIZES != 0) {
+            return Err(EINVAL);
+        }
+        let n = mem.read_cstring(name, 250).map_err(|_| EFAULT)?;
+        if n.len() > 249 {
+            return Err(EINVAL);
+        }
+        let cname = std::ffi::CString::new(n.clone()).map_err(|_| EINVAL)?;
+        // SAFETY: a valid NUL-terminated name; the result is checked.
+        let raw = unsafe { libc::memfd_create(cname.as_ptr(), (flags | MFD_CLOEXEC) as u32) };
+        if raw < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: `raw` was just created and is ours.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mut of = OpenFile::new(HostFd::Owned(fd), O_RDWR | O_LARGEFILE);
+        of.guest_path = Some(format!("/memfd:{} (deleted)", String::from_utf8_lossy(&n)));
+        self.install(of, flags & MFD_CLOEXEC != 0)
     }
 
     /// The host descriptor of `fd` for calls that change the file's metadata:

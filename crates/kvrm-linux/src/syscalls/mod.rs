@@ -120,6 +120,10 @@ pub mod nr {
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
     pub const RT_SIGPENDING: u64 = 136;
+    pub const TIMERFD_CREATE: u64 = 85;
+    pub const TIMERFD_SETTIME: u64 = 86;
+    pub const TIMERFD_GETTIME: u64 = 87;
+    pub const MEMFD_CREATE: u64 = 279;
     pub const IOPRIO_SET: u64 = 30;
     pub const IOPRIO_GET: u64 = 31;
     pub const SETPRIORITY: u64 = 140;
@@ -633,6 +637,7 @@ impl LinuxProcess {
             }
             PIPE2 => self.sys_pipe2(mem, a[0], a[1]),
             EVENTFD2 => self.sys_eventfd2(a[0], a[1]),
+            MEMFD_CREATE => self.sys_memfd_create(mem, a[0], a[1]),
             GETCWD => self.sys_getcwd(mem, a[0], a[1]),
             CHDIR => self.sys_chdir(mem, a[0]),
             FCHDIR => self.sys_fchdir(a[0]),

@@ -404,7 +404,9 @@ impl CpuMemory {
             // The write may have copied a shared frame: the read entry's host
             // address would name the old copy.
             self.tlb_read.drop_page(page);
-            let code = self.space.is_code_page(page);
+            // Code here, or shared memory that holds code at another
+            // address (a JIT's writable view of its executable one).
+            let code = self.space.is_code_page(page) || self.space.is_shared_code(page);
             if code {
                 self.space.note_write(page);
             }
@@ -441,6 +443,11 @@ impl CpuMemory {
     pub fn fetch_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
         let w = self.space.fetch_u32(addr)?;
         self.tlb_write.drop_page(page_of(addr));
+        if self.space.take_shared_code_added() {
+            // Shared memory now holds code: other mappings of it may be in
+            // the write TLB, and their stores must reach write_slow.
+            self.tlb_write.flush();
+        }
         Ok(w)
     }
 

@@ -43,6 +43,12 @@
 //! Pages that a backend decoded code from are tracked: a write to one, or an
 //! unmap or protect of it, records the page as dirty code
 //! ([`AddressSpace::take_dirty_code`]) so the decoded instructions are dropped.
+//! A shared page that holds code is also tracked by what it shows (its
+//! object and page there): JITs that map their code memory twice, writable
+//! at one address and executable at another (Erlang's BEAM, through a
+//! memfd), write the code through the first and run it at the second, so a
+//! write through any mapping of that object page drops the code decoded at
+//! every address of this space that shows it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -406,6 +412,11 @@ pub struct AddressSpace {
     page_frame: HashMap<u64, u32>,
     code_pages: HashSet<u64>,
     dirty_code: Vec<u64>,
+    /// What the shared code pages show: object and page number there.
+    shared_code: HashSet<(SharedObject, u64)>,
+    /// A shared page became code since [`AddressSpace::take_shared_code_added`]:
+    /// a backend must stop writing other mappings of it without a check.
+    shared_code_added: bool,
     /// Pages written through the host API since `take_host_dirty`.
     host_dirty: BTreeSet<u64>,
     /// Pages whose current contents live with the backend's `source`.
@@ -465,6 +476,8 @@ impl AddressSpace {
             page_frame: HashMap::new(),
             code_pages: HashSet::new(),
             dirty_code: Vec::new(),
+            shared_code: HashSet::new(),
+            shared_code_added: false,
             host_dirty: BTreeSet::new(),
             stale: HashSet::new(),
             source: None,
@@ -661,6 +674,8 @@ impl AddressSpace {
             page_frame: self.page_frame.clone(),
             code_pages: HashSet::new(),
             dirty_code: Vec::new(),
+            shared_code: HashSet::new(),
+            shared_code_added: false,
             host_dirty: self.page_frame.keys().copied().collect(),
             stale: HashSet::new(),
             source: None,
@@ -1259,14 +1274,60 @@ impl AddressSpace {
 
     /// Record that `page` holds code a backend decoded.
     pub fn mark_code_page(&mut self, page: u64) {
-        self.code_pages.insert(page);
+        if self.code_pages.insert(page) && !self.shared.is_empty() {
+            if let Some(loc) = self.shared_object_page(page) {
+                self.shared_code.insert(loc);
+                self.shared_code_added = true;
+            }
+        }
     }
 
-    /// Note a guest write to `page` (drops its decoded code).
+    /// The object page shared page `page` shows, if it is shared.
+    fn shared_object_page(&self, page: u64) -> Option<(SharedObject, u64)> {
+        let (object, offset) = self.shared_location(page << PAGE_SHIFT)?;
+        Some((object, offset >> PAGE_SHIFT))
+    }
+
+    /// Does `page` show shared memory that holds code at some address of
+    /// this space (so writes to it must be seen, as to a code page)?
+    #[inline]
+    pub fn is_shared_code(&self, page: u64) -> bool {
+        !self.shared_code.is_empty()
+            && self
+                .shared_object_page(page)
+                .is_some_and(|loc| self.shared_code.contains(&loc))
+    }
+
+    /// Did a shared page become code since the last call? (A backend then
+    /// drops the write entries it cached for other mappings of it.)
+    pub fn take_shared_code_added(&mut self) -> bool {
+        std::mem::take(&mut self.shared_code_added)
+    }
+
+    /// Note a guest write to `page` (drops its decoded code, and that of
+    /// every page of this space showing the same shared memory).
     #[inline]
     pub fn note_write(&mut self, page: u64) {
         if self.code_pages.remove(&page) {
             self.dirty_code.push(page);
+        }
+        if self.shared_code.is_empty() {
+            return;
+        }
+        let Some(loc) = self.shared_object_page(page) else {
+            return;
+        };
+        if self.shared_code.remove(&loc) {
+            let aliases: Vec<u64> = self
+                .code_pages
+                .iter()
+                .copied()
+                .filter(|&p| self.shared_object_page(p) == Some(loc))
+                .collect();
+            for p in aliases {
+                self.code_pages.remove(&p);
+                self.dirty_code.push(p);
+            }
         }
     }
 
@@ -1898,6 +1959,35 @@ mod tests {
         m.write_u32(0x104, 0).unwrap();
         assert!(m.has_dirty_code());
         assert_eq!(m.take_dirty_code(), vec![0]);
+    }
+
+    #[test]
+    fn a_write_through_another_mapping_of_shared_code_drops_it() {
+        // A JIT's memfd mapped twice: writable at 0x10000, executable at
+        // 0x20000 (both show backing pages 0..2).
+        let h = heap(2);
+        let mut a = AddressSpace::new();
+        a.map(0x10000, 0x2000, Perms::RW).unwrap();
+        a.map(0x20000, 0x2000, Perms::RX).unwrap();
+        a.attach_shared(0x10000, 0x2000, h.clone(), 0).unwrap();
+        a.attach_shared(0x20000, 0x2000, h, 0).unwrap();
+        a.write_u32(0x11000, 0xd503201f).unwrap();
+        assert_eq!(a.fetch_u32(0x21000).unwrap(), 0xd503201f);
+        assert!(
+            a.take_shared_code_added(),
+            "a backend must drop its write entries"
+        );
+        assert!(a.is_shared_code(0x11), "the writable view shows code");
+        assert!(!a.is_shared_code(0x10), "its other page does not");
+        a.write_u32(0x10000, 0).unwrap();
+        assert!(!a.has_dirty_code());
+        a.write_u32(0x11004, 0).unwrap();
+        assert_eq!(
+            a.take_dirty_code(),
+            vec![0x21],
+            "the executable view's code goes"
+        );
+        assert!(!a.is_shared_code(0x11));
     }
 
     #[test]

@@ -53,11 +53,14 @@ pub struct OpenFile {
     pub pollable: Option<bool>,
     /// A socket (syscalls/socket.rs).
     pub socket: bool,
-    /// An emulated /proc file (an in-memory copy of its contents): its
-    /// metadata is a /proc file's (mode 0444, size 0), not the copy's.
-    pub procfs: bool,
-    /// A timerfd: reads shorter than its 8-byte count fail without waiting.
-    pub timer: bool,
+    /// An emulated /proc or /sys file (an in-memory copy of its contents):
+    /// the host file whose metadata (stat, statfs) stands in for the copy's
+    /// (a /proc file: mode 0444, size 0).
+    pub emulated: Option<&'static str>,
+    /// A timerfd (kernel/timerfd.rs): a host eventfd that refuses writes.
+    pub timerfd: bool,
+    /// An eventfd or timerfd: its reads and writes move one 8-byte counter.
+    pub counter: bool,
     /// A signalfd and the signals it reads (the host descriptor is an
     /// eventfd the kernel keeps readable while one of them is pending).
     pub signalfd: Option<u64>,
@@ -76,8 +79,9 @@ impl OpenFile {
             host_nonblock: false,
             pollable: None,
             socket: false,
-            procfs: false,
-            timer: false,
+            emulated: None,
+            timerfd: false,
+            counter: false,
             signalfd: None,
         }
     }

@@ -17,11 +17,13 @@ pub mod elf;
 pub mod fd;
 pub mod kernel;
 mod locks;
+mod mounts;
 mod procfs;
 pub mod sandbox;
 mod shared;
 pub mod stack;
 pub mod syscalls;
+mod sysfs;
 
 pub use elf::{load_elf, ElfError, LoadedElf};
 pub use kernel::{

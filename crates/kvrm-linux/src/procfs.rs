@@ -1,9 +1,12 @@
 //! /proc emulated from kvrm's own state: /proc/self and /proc/PID (guest
-//! pids) maps, stat, status, cmdline, comm, and the links exe, cwd, fd/N;
-//! /proc/cpuinfo from the features kvrm advertises; /proc/meminfo from the
-//! kernel's memory limit; /proc/uptime from the guest's CLOCK_BOOTTIME; the
-//! directories /proc (the guest pids), /proc/PID, /proc/PID/task (its thread
-//! ids; task/TID shows the process's files), /proc/self/fd.
+//! pids) maps, stat, status, cmdline, comm, mounts, mountinfo (mounts.rs),
+//! and the links exe, cwd, fd/N; /proc/cpuinfo from the features kvrm
+//! advertises and the guest's CPUs (sysfs.rs); /proc/meminfo and /proc/vmstat
+//! from the kernel's memory limit; /proc/uptime from the guest's
+//! CLOCK_BOOTTIME; /proc/loadavg; /proc/mounts; the directories /proc (the
+//! guest pids), /proc/PID, /proc/PID/task (its thread ids; task/TID shows the
+//! process's files), /proc/self/fd. The emulated /sys (sysfs.rs) goes through
+//! the same calls.
 //!
 //! A process's Linux layer does not see the other processes: before a call
 //! that names a /proc path, the kernel gives it a read-only snapshot
@@ -22,6 +25,7 @@ use crate::abi::{errno::*, layout};
 use crate::fd::DirEnt;
 use crate::kernel::Kernel;
 use crate::syscalls::{nr, LinuxProcess};
+use crate::sysfs::{self, Cpus, SysEntry, SYSFS_DIR_STAND_IN, SYSFS_FILE_STAND_IN};
 use crate::Pid;
 
 /// What /proc shows of one guest process.
@@ -54,6 +58,14 @@ pub(crate) struct ProcInfo {
     pub tids: Vec<u32>,
     /// Start time: CLOCK_BOOTTIME nanoseconds.
     pub started_ns: u64,
+    /// Bytes mlock and mlockall locked.
+    pub locked: u64,
+    /// Its CPU time, and its waited-for children's.
+    pub usage: crate::syscalls::Usage,
+    pub children_usage: crate::syscalls::Usage,
+    /// Its open descriptors (another process's /proc/PID/fd; the caller
+    /// reads its own table).
+    pub fds: Vec<(u64, crate::fd::FileRef)>,
 }
 
 /// The /proc view the kernel gives a process's Linux layer.
@@ -64,6 +76,10 @@ pub(crate) struct ProcSnapshot {
     pub procs: BTreeMap<u32, ProcInfo>,
     /// Every guest pid: filled only for a call naming /proc itself.
     pub pids: Vec<u32>,
+    /// Guest threads, runnable ones, the most recent pid (/proc/loadavg).
+    pub tasks: usize,
+    pub running: usize,
+    pub last_pid: u32,
 }
 
 /// A guest file mapping the process keeps the name of (for /proc/PID/maps).
@@ -190,10 +206,10 @@ pub fn cpu_features() -> String {
     names.join(" ")
 }
 
-fn cpuinfo() -> String {
-    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+/// /proc/cpuinfo: one entry per online CPU, by its number.
+fn cpuinfo(cpus: &Cpus) -> String {
     let mut s = String::new();
-    for i in 0..n {
+    for i in &cpus.online.0 {
         let _ = write!(
             s,
             "processor\t: {i}\nBogoMIPS\t: 100.00\nFeatures\t: {}\nCPU implementer\t: 0x00\n\
@@ -230,6 +246,105 @@ fn meminfo(snap: &ProcSnapshot) -> String {
         let _ = writeln!(s, "{:<16}{:>8} kB", format!("{k}:"), v);
     }
     s
+}
+
+/// /proc/vmstat: the page counts /proc/meminfo's figures give, every event
+/// counter 0 (kvrm counts no faults, reclaim or swapping).
+fn vmstat(snap: &ProcSnapshot) -> String {
+    let page = |b: u64| b / PAGE_SIZE;
+    let used = page(snap.memory_used);
+    let free = page(snap.memory_limit.saturating_sub(snap.memory_used));
+    let mut s = String::new();
+    for (k, v) in [
+        ("nr_free_pages", free),
+        ("nr_zone_inactive_anon", 0),
+        ("nr_zone_active_anon", used),
+        ("nr_zone_inactive_file", 0),
+        ("nr_zone_active_file", 0),
+        ("nr_zone_unevictable", 0),
+        ("nr_zone_write_pending", 0),
+        ("nr_mlock", 0),
+        ("nr_inactive_anon", 0),
+        ("nr_active_anon", used),
+        ("nr_inactive_file", 0),
+        ("nr_active_file", 0),
+        ("nr_unevictable", 0),
+        ("nr_slab_reclaimable", 0),
+        ("nr_slab_unreclaimable", 0),
+        ("nr_anon_pages", used),
+        ("nr_mapped", 0),
+        ("nr_file_pages", 0),
+        ("nr_dirty", 0),
+        ("nr_writeback", 0),
+        ("nr_shmem", 0),
+        ("nr_kernel_stack", 0),
+        ("nr_page_table_pages", 0),
+        ("nr_swapcached", 0),
+        ("nr_dirty_threshold", 0),
+        ("nr_dirty_background_threshold", 0),
+    ] {
+        let _ = writeln!(s, "{k} {v}");
+    }
+    for k in [
+        "pgpgin",
+        "pgpgout",
+        "pswpin",
+        "pswpout",
+        "pgalloc_normal",
+        "pgfree",
+        "pgactivate",
+        "pgdeactivate",
+        "pgfault",
+        "pgmajfault",
+        "pgrefill",
+        "pgsteal_kswapd",
+        "pgsteal_direct",
+        "pgscan_kswapd",
+        "pgscan_direct",
+        "pginodesteal",
+        "slabs_scanned",
+        "kswapd_inodesteal",
+        "pageoutrun",
+        "pgrotated",
+        "oom_kill",
+        "unevictable_pgs_culled",
+        "unevictable_pgs_scanned",
+        "thp_fault_alloc",
+    ] {
+        let _ = writeln!(s, "{k} 0");
+    }
+    s
+}
+
+/// /proc/loadavg: the host's load averages (which sysinfo reports too), the
+/// guest's runnable and total task counts and its most recent pid.
+// c_ulong is not u64 on every host: keep the cast.
+#[allow(clippy::unnecessary_cast)]
+fn loadavg(snap: &ProcSnapshot) -> String {
+    // SAFETY: sysinfo fills the struct it is given.
+    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { libc::sysinfo(&mut si) };
+    let load = |l: libc::c_ulong| {
+        // Fixed point with 16 fraction bits, shown with two decimals.
+        let l = l as u64;
+        let cents = ((l & 0xffff) * 100 + 0x8000) >> 16;
+        let (int, cents) = if cents >= 100 {
+            ((l >> 16) + 1, cents - 100)
+        } else {
+            (l >> 16, cents)
+        };
+        format!("{int}.{cents:02}")
+    };
+    format!(
+        "{} {} {} {}/{} {}\n",
+        load(si.loads[0]),
+        load(si.loads[1]),
+        load(si.loads[2]),
+        snap.running.max(1),
+        snap.tasks.max(1),
+        snap.last_pid
+    )
 }
 
 fn maps(p: &ProcInfo) -> String {
@@ -278,6 +393,8 @@ fn stat(p: &ProcInfo) -> String {
     let code = p.maps.iter().find(|m| m.2 .0 & Perms::X.0 != 0);
     let (sc, ec) = code.map_or((0, 0), |m| (m.0, m.1));
     let n = |v: u64| v.to_string();
+    // Clock ticks of USER_HZ (100 a second).
+    let ticks = |ns: u64| ns / 10_000_000;
     // Fields 4.. of fs/proc/array.c do_task_stat.
     let fields: Vec<String> = vec![
         n(p.ppid as u64),
@@ -290,10 +407,10 @@ fn stat(p: &ProcInfo) -> String {
         "0".into(),
         "0".into(),
         "0".into(), // minflt..cmajflt
-        "0".into(),
-        "0".into(),
-        "0".into(),
-        "0".into(), // utime..cstime
+        n(ticks(p.usage.user_ns)),
+        n(ticks(p.usage.sys_ns)),
+        n(ticks(p.children_usage.user_ns)),
+        n(ticks(p.children_usage.sys_ns)),
         "20".into(),
         "0".into(), // priority, nice
         n(p.threads as u64),
@@ -339,6 +456,33 @@ fn stat(p: &ProcInfo) -> String {
     )
 }
 
+/// /proc/PID/statm (top's VIRT, RES and CODE; ps's vsz): in pages, total
+/// size, resident (mapped, accessible), shared (0: kvrm keeps no page
+/// cache), text (the first executable mapping), lib (0 since Linux 2.6),
+/// data (writable private mappings and the stack), dt (0).
+fn statm(p: &ProcInfo) -> String {
+    let pages = |m: &(u64, u64, Perms, String, u64)| (m.1 - m.0) / PAGE_SIZE;
+    let size: u64 = p.maps.iter().map(pages).sum();
+    let resident: u64 = p
+        .maps
+        .iter()
+        .filter(|m| m.2 != Perms::NONE)
+        .map(pages)
+        .sum();
+    let text = p
+        .maps
+        .iter()
+        .find(|m| m.2 .0 & Perms::X.0 != 0)
+        .map_or(0, pages);
+    let data: u64 = p
+        .maps
+        .iter()
+        .filter(|m| m.2 .0 & Perms::W.0 != 0 && m.2 .0 & Perms::X.0 == 0)
+        .map(pages)
+        .sum();
+    format!("{size} {resident} 0 {text} 0 {data} 0\n")
+}
+
 fn status(p: &ProcInfo) -> String {
     let kb = |b: u64| b / 1024;
     let vsize: u64 = p.maps.iter().map(|m| m.1 - m.0).sum();
@@ -351,7 +495,8 @@ fn status(p: &ProcInfo) -> String {
     format!(
         "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
          TracerPid:\t0\nUid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\nFDSize:\t1024\n\
-         Groups:\t\nVmPeak:\t{:8} kB\nVmSize:\t{:8} kB\nVmRSS:\t{:8} kB\nThreads:\t{}\n\
+         Groups:\t\nVmPeak:\t{:8} kB\nVmSize:\t{:8} kB\nVmLck:\t{:8} kB\nVmRSS:\t{:8} kB\n\
+         Threads:\t{}\n\
          SigQ:\t0/63000\nSigPnd:\t0000000000000000\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
          SigIgn:\t{:016x}\nSigCgt:\t{:016x}\nCapInh:\t0000000000000000\n\
          CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\n\
@@ -364,6 +509,7 @@ fn status(p: &ProcInfo) -> String {
         p.ppid,
         kb(vsize),
         kb(vsize),
+        kb(p.locked),
         kb(rss),
         p.threads,
         p.sigpending,
@@ -390,14 +536,17 @@ fn split_proc(path: &str, me: u32) -> Option<(Option<u32>, &str)> {
 
 /// The files of a /proc/PID directory (and of its task/TID directories):
 /// name and d_type.
-const PID_DIR: [(&str, u8); 9] = [
+const PID_DIR: [(&str, u8); 12] = [
     ("cmdline", DT_REG),
     ("comm", DT_REG),
     ("cwd", DT_LNK),
     ("exe", DT_LNK),
     ("fd", DT_DIR),
     ("maps", DT_REG),
+    ("mountinfo", DT_REG),
+    ("mounts", DT_REG),
     ("stat", DT_REG),
+    ("statm", DT_REG),
     ("status", DT_REG),
     ("task", DT_DIR),
 ];
@@ -447,12 +596,27 @@ fn uptime(boot: libc::timespec) -> String {
     format!("{}.{cs:02} 0.00\n", boot.tv_sec)
 }
 
-/// Is `path` (lexically normalized) one kvrm answers itself?
 /// The host file whose metadata stands in for an emulated /proc file's.
 pub(crate) const PROCFS_FILE_STAND_IN: &str = "/proc/self/stat";
 
+/// Is `path` (lexically normalized) one kvrm answers itself (under /proc or
+/// /sys)?
 pub(crate) fn is_emulated(path: &str) -> bool {
-    path.starts_with("/proc/") || path == "/proc"
+    path.starts_with("/proc/") || path == "/proc" || sysfs::is_sys(path)
+}
+
+/// The host file whose metadata stands in for emulated file `path`'s.
+pub(crate) fn file_stand_in(path: &str) -> &'static str {
+    if sysfs::is_sys(path) {
+        SYSFS_FILE_STAND_IN
+    } else {
+        PROCFS_FILE_STAND_IN
+    }
+}
+
+/// Is host path `host` the stand-in of an emulated file (not a directory)?
+pub(crate) fn is_file_stand_in(host: &str) -> bool {
+    host == PROCFS_FILE_STAND_IN || host == SYSFS_FILE_STAND_IN
 }
 
 /// An in-memory read-only file holding `bytes`.
@@ -487,6 +651,11 @@ fn memfile(bytes: &[u8]) -> Result<OwnedFd, i64> {
 }
 
 impl LinuxProcess {
+    /// The CPUs this guest sees (sysfs.rs): one in a deterministic run.
+    pub(crate) fn cpus(&self) -> Cpus {
+        sysfs::guest_cpus(self.det.is_some())
+    }
+
     fn proc_info(&self, pid: u32) -> Result<ProcInfo, i64> {
         match self.procfs.as_ref().and_then(|s| s.procs.get(&pid)) {
             Some(p) => Ok(p.clone()),
@@ -498,14 +667,24 @@ impl LinuxProcess {
     /// The contents of /proc file `path` (lexically normalized), or None when
     /// it is not one kvrm emulates (ENOENT for a missing one).
     pub(crate) fn procfs_file(&self, path: &str) -> Option<Result<Vec<u8>, i64>> {
+        if sysfs::is_sys(path) {
+            return match sysfs::lookup(path, &self.cpus()) {
+                Some(SysEntry::File(b)) => Some(Ok(b)),
+                _ => None,
+            };
+        }
         let (pid, rest) = split_proc(path, self.pid)?;
+        let snap = |f: fn(&ProcSnapshot) -> String| match &self.procfs {
+            Some(s) => Ok(f(s).into_bytes()),
+            None => Err(ENOENT),
+        };
         let Some(pid) = pid else {
             return Some(match rest {
-                "cpuinfo" => Ok(cpuinfo().into_bytes()),
-                "meminfo" => match &self.procfs {
-                    Some(s) => Ok(meminfo(s).into_bytes()),
-                    None => Err(ENOENT),
-                },
+                "cpuinfo" => Ok(cpuinfo(&self.cpus()).into_bytes()),
+                "meminfo" => snap(meminfo),
+                "vmstat" => snap(vmstat),
+                "loadavg" => snap(loadavg),
+                "mounts" => Ok(crate::mounts::mounts(self.sandbox.root()).into_bytes()),
                 "uptime" => self.clock(7).map(|t| uptime(t).into_bytes()),
                 "stat" => self.system_stat().map(String::into_bytes),
                 "sysvipc/shm" | "sysvipc/sem" | "sysvipc/msg" => Ok(self.sysvipc_file(rest)),
@@ -525,7 +704,11 @@ impl LinuxProcess {
             "maps" => Ok(maps(&p).into_bytes()),
             "stat" => Ok(stat(&p).into_bytes()),
             "status" => Ok(status(&p).into_bytes()),
+            "statm" => Ok(statm(&p).into_bytes()),
             "cmdline" => Ok(p.cmdline.clone()),
+            // Every guest process has the same root.
+            "mounts" => Ok(crate::mounts::mounts(self.sandbox.root()).into_bytes()),
+            "mountinfo" => Ok(crate::mounts::mountinfo(self.sandbox.root()).into_bytes()),
             "comm" => {
                 let mut c = p.comm.clone();
                 c.push(b'\n');
@@ -539,6 +722,12 @@ impl LinuxProcess {
     /// when it is not a directory kvrm emulates (ENOENT for a missing pid or
     /// thread).
     pub(crate) fn procfs_dir(&self, path: &str) -> Option<Result<Vec<DirEnt>, i64>> {
+        if sysfs::is_sys(path) {
+            return match sysfs::lookup(path, &self.cpus()) {
+                Some(SysEntry::Dir(names)) => Some(Ok(dir_list(names))),
+                _ => None,
+            };
+        }
         if path == "/proc" {
             let mut pids = self.procfs.as_ref().map_or(Vec::new(), |s| s.pids.clone());
             if pids.is_empty() {
@@ -551,6 +740,9 @@ impl LinuxProcess {
                 ("meminfo", DT_REG),
                 ("uptime", DT_REG),
                 ("stat", DT_REG),
+                ("vmstat", DT_REG),
+                ("loadavg", DT_REG),
+                ("mounts", DT_REG),
             ];
             let names = files
                 .iter()
@@ -583,11 +775,12 @@ impl LinuxProcess {
                 }
                 dir_list(tids.iter().map(|t| (t.to_string(), DT_DIR)))
             }
-            // Only the caller's own descriptors are known here.
             "fd" if pid == self.pid => {
                 dir_list(self.fds.open_fds().map(|fd| (fd.to_string(), DT_LNK)))
             }
-            "fd" => return Some(Err(EACCES)),
+            // Another process's (as Linux, for its own user or root).
+            "fd" if p.uid != self.uid && self.uid != 0 => return Some(Err(EACCES)),
+            "fd" => dir_list(p.fds.iter().map(|(fd, _)| (fd.to_string(), DT_LNK))),
             _ => return None,
         }))
     }
@@ -596,6 +789,14 @@ impl LinuxProcess {
     /// (a directory for a directory, a read-only file for a file), or None
     /// when kvrm does not emulate it (an error for a missing one).
     pub(crate) fn procfs_stand_in(&self, path: &str) -> Option<Result<&'static str, i64>> {
+        if sysfs::is_sys(path) {
+            // Everything under /sys is answered here: a missing entry is
+            // ENOENT, whatever the root holds there.
+            return Some(sysfs::entry(path, &self.cpus()).map(|e| match e {
+                SysEntry::Dir(_) => SYSFS_DIR_STAND_IN,
+                SysEntry::File(_) => SYSFS_FILE_STAND_IN,
+            }));
+        }
         if let Some(d) = self.procfs_dir(path) {
             return Some(d.map(|_| {
                 if path == "/proc" {
@@ -621,10 +822,9 @@ impl LinuxProcess {
         let (real, boot) = (self.clock(0)?, self.clock(7)?);
         let btime =
             real.tv_sec as i64 - boot.tv_sec as i64 - i64::from(real.tv_nsec < boot.tv_nsec);
-        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
         let zero = " 0 0 0 0 0 0 0 0 0 0";
         let mut s = format!("cpu {zero}\n");
-        for i in 0..n {
+        for i in &self.cpus().online.0 {
             let _ = writeln!(s, "cpu{i}{zero}");
         }
         let procs = self.procfs.as_ref().map_or(1, |p| p.pids.len().max(1));
@@ -673,10 +873,18 @@ impl LinuxProcess {
             Ok((r, _)) => r,
             Err(e) => return Some(Err(e)),
         };
+        if let Some(n) = rest.strip_prefix("fd/") {
+            if p.uid != self.uid && self.uid != 0 {
+                return Some(Err(EACCES));
+            }
+            let file = p.fds.iter().find(|(fd, _)| fd.to_string() == n);
+            return Some(file.map_or(Err(ENOENT), |(_, f)| self.file_link(f)));
+        }
         Some(match rest {
             "exe" => Ok(p.exe),
             "cwd" => Ok(p.cwd.into_bytes()),
-            "" | "maps" | "stat" | "status" | "cmdline" | "comm" | "task" | "fd" => Err(EINVAL),
+            "" | "maps" | "stat" | "statm" | "status" | "cmdline" | "comm" | "task" | "fd"
+            | "mounts" | "mountinfo" => Err(EINVAL),
             _ => return None,
         })
     }
@@ -684,8 +892,12 @@ impl LinuxProcess {
     /// What /proc/self/fd/N names: the guest path it was opened by, else what
     /// the host says (pipe:[N], socket:[N], anon_inode:...).
     fn fd_link(&self, fd: u64) -> Result<Vec<u8>, i64> {
-        let f = self.fds.get(fd).map_err(|_| ENOENT)?;
-        let f = crate::fd::LockFile::lock_file(&*f);
+        self.file_link(&self.fds.get(fd).map_err(|_| ENOENT)?)
+    }
+
+    /// What a /proc/PID/fd/N link to open file `f` names (fd_link).
+    fn file_link(&self, f: &crate::fd::FileRef) -> Result<Vec<u8>, i64> {
+        let f = crate::fd::LockFile::lock_file(&**f);
         if let Some(g) = &f.guest_path {
             return Ok(g.clone().into_bytes());
         }
@@ -739,6 +951,9 @@ impl LinuxProcess {
             brk: (self.brk_start, self.brk_cur),
             args: self.args_range,
             started_ns: self.started_ns,
+            locked: self.mlocked.total(),
+            usage: self.usage,
+            children_usage: self.children_usage,
             ..ProcInfo::default()
         }
     }
@@ -851,6 +1066,9 @@ impl Kernel {
             memory_used: self.config.memory_limit.saturating_sub(self.commit_room()),
             procs: BTreeMap::new(),
             pids: Vec::new(),
+            tasks: self.threads.len(),
+            running: self.threads.values().filter(|t| t.wait.is_none()).count(),
+            last_pid: self.next_pid.saturating_sub(1),
         };
         let named = pid.and_then(|pid| self.procs.get_key_value(&pid));
         if let Some((&pid, p)) = named {
@@ -862,8 +1080,9 @@ impl Kernel {
             info.threads = p.threads.len().max(1);
             info.tids = p.threads.clone();
             info.zombie = p.exit.is_some();
-            let mem = self.engine.space(p.space);
+            // A zombie's address space is gone already.
             if p.exit.is_none() {
+                let mem = self.engine.space(p.space);
                 info.maps = named_regions(&mem.regions(), &p.linux.map_names, info.brk);
                 let (s, e) = info.args;
                 if e > s && e - s < (1 << 20) {
@@ -877,6 +1096,13 @@ impl Kernel {
                 if let Some(t) = self.threads.get(&leader) {
                     info.sigmask = t.sigmask;
                 }
+            }
+            if p.exit.is_none() {
+                let fds = &p.linux.fds;
+                info.fds = fds
+                    .open_fds()
+                    .filter_map(|fd| Some((fd, fds.get(fd).ok()?)))
+                    .collect();
             }
             snap.procs.insert(pid, info);
         }
@@ -927,6 +1153,28 @@ mod tests {
         assert!(status(&p).contains("State:\tR (running)"));
         p.zombie = true;
         assert_eq!(field(&p).as_deref(), Some("Z"));
+    }
+
+    #[test]
+    fn stat_shows_cpu_time_in_clock_ticks() {
+        let p = ProcInfo {
+            pid: 3,
+            comm: b"x".to_vec(),
+            usage: crate::syscalls::Usage {
+                user_ns: 1_230_000_000,
+                sys_ns: 20_000_000,
+                maxrss_kb: 0,
+            },
+            children_usage: crate::syscalls::Usage {
+                user_ns: 50_000_000,
+                ..Default::default()
+            },
+            ..ProcInfo::default()
+        };
+        let s = stat(&p);
+        let f: Vec<&str> = s.split(' ').collect();
+        // utime, stime, cutime, cstime are fields 14..17.
+        assert_eq!(&f[13..17], ["123", "2", "5", "0"]);
     }
 
     #[test]

@@ -751,7 +751,9 @@ impl Jit {
         if e.pc != pc || e.code.is_some() {
             return false;
         }
-        let n = e.len as u32 + 1;
+        // Wrapping: a NOT_COMPILED slot's low half is u32::MAX (its tag
+        // matches neither kind below, so the count is not kept).
+        let n = (e.len as u32).wrapping_add(1);
         let tag = e.len & !u64::from(u32::MAX);
         let keep = match tag {
             HEAT_CACHED => n <= self.threshold,

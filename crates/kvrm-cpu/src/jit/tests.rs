@@ -760,3 +760,47 @@ fn compiled_code_is_shared_only_between_the_same_words() {
         assert!(c.jit_stats().expect("jit").blocks_compiled > reused(&c));
     }
 }
+
+#[test]
+fn code_written_through_another_mapping_of_shared_memory_runs_anew() {
+    // A JIT that maps its code memory twice (Erlang's BEAM through a memfd):
+    // each iteration writes `movz w0, #x3` through the view at 0x9000 and
+    // calls the same memory at 0xa000, which must run the new instruction.
+    // loop: lsl x4,x3,#5; movz w5,#0x5280,lsl #16; orr w4,w4,w5; str w4,[x1];
+    //       blr x2; add x6,x6,x0; subs x3,x3,#1; b.ne loop; brk
+    let words = [
+        0xd37b_e864,
+        0x52aa_5005,
+        0x2a05_0084,
+        0xb900_0024,
+        0xd63f_0040,
+        0x8b00_00c6,
+        0xf100_0463,
+        0x54ff_ff21,
+        BRK,
+    ];
+    for mode in [ExecMode::Interp, ExecMode::Jit { threshold: 0 }] {
+        let mut cpu = cpu_with(&words, mode);
+        let heap = std::sync::Arc::new(SharedHeap(
+            (0..4096).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+        ));
+        for view in [0x9000, 0xa000] {
+            cpu.mem
+                .attach_shared(view, 0x1000, heap.clone(), 0)
+                .expect("attach");
+        }
+        // movz w0, #0; ret
+        cpu.mem.write_u32(0x9000, 0x5280_0000).unwrap();
+        cpu.mem.write_u32(0x9004, 0xd65f_03c0).unwrap();
+        cpu.state.x[1] = 0x9000;
+        cpu.state.x[2] = 0xa000;
+        cpu.state.x[3] = 50;
+        let r = cpu.run(100_000);
+        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
+        assert_eq!(
+            cpu.state.x[6],
+            50 * 51 / 2,
+            "{mode:?}: every call ran its new code"
+        );
+    }
+}

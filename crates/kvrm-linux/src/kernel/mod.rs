@@ -28,7 +28,9 @@ use kvrm_isa::{CpuState, Engine, MachineId, MachineStop, SpaceId, StopReason};
 use crate::abi::signal::*;
 use crate::syscalls::{Deterministic, LinuxProcess, ProcessExit, SyscallOutcome};
 
+mod caps;
 mod futex;
+mod ioprio;
 mod launch;
 mod pidfd;
 mod sched;
@@ -38,7 +40,9 @@ mod signalfd;
 mod sockets;
 mod syscalls_proc;
 pub(crate) mod sysv_ipc;
+mod timerfd;
 mod timers;
+mod usage;
 
 /// A guest process or thread id.
 pub type Pid = u32;
@@ -180,8 +184,14 @@ pub(crate) struct Thread {
     pub retrying: bool,
     /// Pending signals of this thread, its sigaltstack.
     pub sig: signal::ThreadSignals,
-    /// Its scheduling policy and priority (sched_setscheduler).
+    /// The I/O priority ioprio_set gave it (ioprio.rs; 0: none).
+    pub ioprio: u16,
+    /// Its scheduling policy (sched.rs).
     pub sched: sched::Sched,
+    /// The CPUs sched_setaffinity gave it (sched.rs; None: the host's mask).
+    pub affinity: Option<crate::sysfs::CpuList>,
+    /// Its CPU time (usage.rs).
+    pub usage: crate::syscalls::Usage,
 }
 
 pub(crate) struct Process {
@@ -305,6 +315,8 @@ pub struct Kernel {
     pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
     /// Descriptors that refer to processes (pidfd.rs).
     pub(crate) pidfds: Vec<pidfd::PidFd>,
+    /// Every timerfd (timerfd.rs).
+    pub(crate) timerfds: Vec<timerfd::TimerFd>,
     /// What the launch mode did (launch.rs).
     launch_stats: LaunchStats,
     /// The System V IPC objects of every guest (sysv_ipc/).
@@ -358,6 +370,7 @@ impl Kernel {
             counts: BTreeMap::new(),
             orphan_exits: BTreeMap::new(),
             pidfds: Vec::new(),
+            timerfds: Vec::new(),
             launch_stats: LaunchStats::default(),
             ipc: Default::default(),
             signalfds_made: false,
@@ -560,7 +573,10 @@ impl Kernel {
                 wait: None,
                 retrying: false,
                 sig: Default::default(),
+                ioprio: ioprio::host_ioprio(),
                 sched: Default::default(),
+                affinity: None,
+                usage: Default::default(),
             },
         );
         self.by_machine.insert(machine, pid);
@@ -673,7 +689,9 @@ impl Kernel {
                 }
                 slice = slice.min(left);
                 stops.clear();
+                let t0 = Instant::now();
                 self.launch(&[m], slice, &mut stops);
+                self.account_run(&stops, t0.elapsed());
                 self.handle_stops(&stops);
                 if self.init_end.is_some() {
                     return None;
@@ -683,6 +701,7 @@ impl Kernel {
             let t0 = Instant::now();
             self.launch(&runnable, slice, &mut stops);
             let t1 = Instant::now();
+            self.account_run(&stops, t1 - t0);
             self.handle_stops(&stops);
             self.time_in_engine += t1 - t0;
             self.time_in_stops += t1.elapsed();
@@ -768,6 +787,15 @@ impl Kernel {
 
     /// Run syscall `nr` for `tid` and write its result, or make it wait.
     pub(crate) fn dispatch(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
+        let t0 = Instant::now();
+        if let Some(pid) = self.threads.get(&tid).map(|t| t.pid) {
+            self.note_rss(pid);
+        }
+        self.dispatch_call(tid, nr, a);
+        self.account_syscall(tid, t0.elapsed());
+    }
+
+    fn dispatch_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let retry = self.threads.get(&tid).is_some_and(|t| t.retrying);
         let out = self.process_call(tid, nr, a);
         if out.is_some() && !retry {
@@ -806,12 +834,6 @@ impl Kernel {
         }
     }
 
-    /// A Linux-layer call with rewritten arguments, as a process call.
-    pub(crate) fn linux_call_as(&mut self, tid: Pid, nr: u64, a: [u64; 6]) -> Option<Outcome> {
-        self.linux_call(tid, nr, a);
-        Some(Outcome::Gone)
-    }
-
     /// A syscall of the process's own Linux layer (files, memory, ...).
     fn linux_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let now_ns = self.now().as_nanos() as u64;
@@ -829,11 +851,12 @@ impl Kernel {
         let Some(t) = self.threads.get(&tid) else {
             return;
         };
-        let (pid, mask) = (t.pid, t.sigmask);
+        let (pid, mask, usage) = (t.pid, t.sigmask, t.usage);
         let Some(p) = self.procs.get_mut(&pid) else {
             return;
         };
         p.linux.sig.mask = mask;
+        p.linux.thread_usage = usage;
         p.linux.commit_room = room;
         if let Some(d) = p.linux.det.as_mut() {
             d.now_ns = now_ns;
@@ -991,6 +1014,7 @@ impl Kernel {
                 _ => None,
             })
             .chain(self.next_timer())
+            .chain(self.next_timerfd())
             .min()
     }
 

@@ -1,11 +1,28 @@
-//! Scheduling policies: sched_setscheduler, sched_setparam, sched_setattr
-//! and sched_rr_get_interval. kvrm's scheduler gives every runnable thread
-//! the same slices whatever its policy (a guest cannot starve kvrm or the
-//! host), but each thread keeps the policy and priority it was given, with
-//! Linux's argument and permission checks, and the getters report them.
+//! Scheduling policies and CPU affinity, as chrt and taskset set them: kept
+//! per guest thread and reported back as Linux does (checked against it
+//! through qemu-user, which passes these calls to the host kernel). kvrm's own
+//! scheduler runs every runnable thread the same way whatever its policy, and
+//! runs guest threads on whichever host threads it has, whatever their mask:
+//! the values change what the calls report (and what a forked child or a new
+//! thread starts with), nothing else.
+//!
+//! - sched_setscheduler, sched_setparam, sched_setattr: SCHED_OTHER (0),
+//!   SCHED_BATCH (3) and SCHED_IDLE (5) take priority 0; SCHED_FIFO (1) and
+//!   SCHED_RR (2) priorities 1..99 and privilege (uid 0 here, or
+//!   RLIMIT_RTPRIO); SCHED_DEADLINE (6) valid runtime/deadline/period and
+//!   privilege. SCHED_RESET_ON_FORK (or SCHED_FLAG_RESET_ON_FORK) is kept
+//!   until the next call that sets a policy; a child forked with it leaves a
+//!   real-time or deadline policy for SCHED_OTHER and a negative nice value
+//!   for 0. sched_setattr also sets the nice value of the fair policies
+//!   (kvrm keeps one per process, as getpriority reports it).
+//! - sched_setaffinity: the mask is cut to the guest's online CPUs; nothing
+//!   left is EINVAL. sched_getaffinity reports it (the host's mask until one
+//!   is set). New threads and forked children start with their creator's.
 
-use super::{Kernel, Pid};
+use super::{Kernel, Outcome, Pid};
 use crate::abi::errno::*;
+use crate::syscalls::nr;
+use crate::sysfs::CpuList;
 
 const SCHED_OTHER: u32 = 0;
 const SCHED_FIFO: u32 = 1;
@@ -13,73 +30,110 @@ const SCHED_RR: u32 = 2;
 const SCHED_BATCH: u32 = 3;
 const SCHED_IDLE: u32 = 5;
 const SCHED_DEADLINE: u32 = 6;
-/// Or'ed into sched_setscheduler's policy (and reported by getscheduler).
 const SCHED_RESET_ON_FORK: u32 = 0x4000_0000;
 
-/// sched_attr.sched_flags.
-const SCHED_FLAG_RESET_ON_FORK: u64 = 0x01;
-const SCHED_FLAG_KEEP_POLICY: u64 = 0x08;
-const SCHED_FLAG_KEEP_PARAMS: u64 = 0x10;
-const SCHED_FLAG_ALL: u64 = 0x7f;
+const FLAG_RESET_ON_FORK: u64 = 0x01;
+const FLAG_KEEP_POLICY: u64 = 0x08;
+const FLAG_KEEP_PARAMS: u64 = 0x10;
+const FLAG_UTIL_CLAMP: u64 = 0x20 | 0x40;
+/// Every sched_flags bit Linux knows (SCHED_FLAG_ALL).
+const FLAGS_KNOWN: u64 = 0x7f;
 
-/// The first sched_attr (48 bytes) and the one with utilization clamps (56).
 const SCHED_ATTR_SIZE_VER0: u64 = 48;
-const SCHED_ATTR_SIZE: u64 = 56;
+const SCHED_ATTR_SIZE_VER1: u64 = 56;
+/// RLIMIT_RTPRIO's index in the process's limits.
+const RLIMIT_RTPRIO: usize = 14;
 
 /// Round-robin time slice (Linux's default, 100 ms) and the slice fair
 /// policies report (a few milliseconds, as a lightly loaded Linux does).
 const RR_INTERVAL_NS: u64 = 100_000_000;
 const FAIR_INTERVAL_NS: u64 = 3_000_000;
 
-/// A thread's scheduling policy.
-#[derive(Clone, Copy, Debug, Default)]
+/// A thread's scheduling policy and parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Sched {
     pub policy: u32,
-    /// 1..=99 under SCHED_FIFO and SCHED_RR, else 0.
+    /// Real-time priority (SCHED_FIFO, SCHED_RR), else 0.
     pub priority: u32,
-    /// Children start under SCHED_OTHER (a real-time policy is not inherited).
     pub reset_on_fork: bool,
+    /// SCHED_DEADLINE's runtime, deadline and period (ns).
+    pub dl: (u64, u64, u64),
 }
 
 impl Sched {
-    /// What sched_getscheduler returns.
-    pub(crate) fn policy_word(&self) -> u64 {
-        u64::from(
-            self.policy
-                | if self.reset_on_fork {
-                    SCHED_RESET_ON_FORK
-                } else {
-                    0
-                },
-        )
+    /// What a forked child starts with (and whether its nice value goes
+    /// back to 0 if negative).
+    pub(crate) fn forked(self) -> (Sched, bool) {
+        if !self.reset_on_fork {
+            return (self, false);
+        }
+        let mut s = self;
+        s.reset_on_fork = false;
+        if rt_or_dl(s.policy) {
+            s.policy = SCHED_OTHER;
+            s.priority = 0;
+            s.dl = (0, 0, 0);
+        }
+        (s, true)
     }
+}
 
-    /// sched_attr.sched_flags as sched_getattr reports them.
-    pub(crate) fn attr_flags(&self) -> u64 {
-        if self.reset_on_fork {
-            SCHED_FLAG_RESET_ON_FORK
-        } else {
-            0
+fn rt_or_dl(policy: u32) -> bool {
+    matches!(policy, SCHED_FIFO | SCHED_RR | SCHED_DEADLINE)
+}
+
+fn fair(policy: u32) -> bool {
+    matches!(policy, SCHED_OTHER | SCHED_BATCH | SCHED_IDLE)
+}
+
+/// What a set call asks for (struct sched_attr's fields).
+struct Request {
+    /// None: keep the current policy (sched_setparam, SCHED_FLAG_KEEP_POLICY).
+    policy: Option<u32>,
+    flags: u64,
+    nice: Option<i32>,
+    priority: u32,
+    dl: (u64, u64, u64),
+}
+
+/// Check `r` against thread state `cur`: the new state, or EINVAL.
+fn apply(cur: Sched, r: &Request) -> Result<Sched, i64> {
+    let (policy, reset) = match r.policy {
+        None => (cur.policy, cur.reset_on_fork),
+        Some(p) => {
+            if !matches!(
+                p,
+                SCHED_OTHER | SCHED_FIFO | SCHED_RR | SCHED_BATCH | SCHED_IDLE | SCHED_DEADLINE
+            ) {
+                return Err(EINVAL);
+            }
+            (p, r.flags & FLAG_RESET_ON_FORK != 0)
+        }
+    };
+    if r.flags & !FLAGS_KNOWN != 0 || r.priority > 99 {
+        return Err(EINVAL);
+    }
+    let rt = matches!(policy, SCHED_FIFO | SCHED_RR);
+    if rt != (r.priority != 0) {
+        return Err(EINVAL);
+    }
+    let (runtime, deadline, period) = r.dl;
+    if policy == SCHED_DEADLINE {
+        let period_ok = period == 0 || deadline <= period;
+        if deadline == 0 || runtime < 1024 || runtime > deadline || !period_ok {
+            return Err(EINVAL);
         }
     }
-}
-
-fn realtime(policy: u32) -> bool {
-    policy == SCHED_FIFO || policy == SCHED_RR
-}
-
-/// Linux's check of a policy and its priority (EINVAL).
-fn check_policy(policy: u32, priority: u32) -> Result<(), i64> {
-    let ok = match policy {
-        SCHED_OTHER | SCHED_BATCH | SCHED_IDLE | SCHED_DEADLINE => priority == 0,
-        SCHED_FIFO | SCHED_RR => (1..=99).contains(&priority),
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(EINVAL)
-    }
+    Ok(Sched {
+        policy,
+        priority: r.priority,
+        reset_on_fork: reset,
+        dl: if policy == SCHED_DEADLINE {
+            r.dl
+        } else {
+            (0, 0, 0)
+        },
+    })
 }
 
 fn le_u32(b: &[u8], at: usize) -> u32 {
@@ -91,177 +145,44 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
 }
 
 impl Kernel {
-    /// A new thread or process `child` of thread `parent` takes its policy;
-    /// with reset-on-fork a real-time policy becomes SCHED_OTHER.
-    pub(super) fn inherit_sched(&mut self, parent: Pid, child: Pid) {
-        let mut s = self
-            .threads
-            .get(&parent)
-            .map(|t| t.sched)
-            .unwrap_or_default();
-        if s.reset_on_fork {
-            if realtime(s.policy) {
-                s.policy = SCHED_OTHER;
-                s.priority = 0;
-            }
-            s.reset_on_fork = false;
-        }
-        if let Some(t) = self.threads.get_mut(&child) {
-            t.sched = s;
-        }
-    }
-
-    /// Guest bytes of the caller's space, or EFAULT.
-    fn read_caller(&mut self, me: Pid, addr: u64, len: usize) -> Result<Vec<u8>, i64> {
-        let space = self.procs[&self.threads[&me].pid].space;
+    /// Bytes from the caller's memory (EFAULT).
+    pub(super) fn read_caller(&self, me: Pid, addr: u64, len: usize) -> Result<Vec<u8>, i64> {
+        let pid = self.threads.get(&me).ok_or(ESRCH)?.pid;
         let mut b = vec![0u8; len];
         self.engine
-            .space(space)
+            .space(self.procs[&pid].space)
             .read_bytes(addr, &mut b)
             .map_err(|_| EFAULT)?;
         Ok(b)
     }
 
-    fn write_caller(&mut self, me: Pid, addr: u64, bytes: &[u8]) -> Result<(), i64> {
-        let space = self.procs[&self.threads[&me].pid].space;
+    /// Bytes into the caller's memory (EFAULT).
+    pub(super) fn write_caller(&mut self, me: Pid, addr: u64, bytes: &[u8]) -> Result<(), i64> {
+        let pid = self.threads.get(&me).ok_or(ESRCH)?.pid;
+        let space = self.procs[&pid].space;
         self.engine
             .space_mut(space)
             .write_bytes(addr, bytes)
             .map_err(|_| EFAULT)
     }
 
-    /// The thread a sched call names (0: the caller).
+    /// The live thread `pid` names for thread `me` (0: itself), ESRCH.
     fn sched_target(&self, me: Pid, pid: i32) -> Result<Pid, i64> {
         let tid = if pid == 0 { me } else { pid as Pid };
-        self.threads.get(&tid).map(|_| tid).ok_or(ESRCH)
+        match self.threads.get(&tid) {
+            Some(t) if self.procs.get(&t.pid).is_some_and(|p| p.exit.is_none()) => Ok(tid),
+            _ => Err(ESRCH),
+        }
     }
 
-    /// sched_setscheduler(pid, policy, param), sched_setparam(pid, param),
-    /// sched_setattr(pid, attr, flags).
-    pub(super) fn sys_sched_set(&mut self, me: Pid, n: u64, a: [u64; 6]) -> Result<u64, i64> {
-        use crate::syscalls::nr::{SCHED_SETATTR, SCHED_SETPARAM};
-        let root = self.procs[&self.threads[&me].pid].linux.uid == 0;
-        let pid = a[0] as i32;
-        match n {
-            SCHED_SETATTR => return self.sched_setattr(me, a, root),
-            SCHED_SETPARAM => {
-                if pid < 0 || a[1] == 0 {
-                    return Err(EINVAL);
-                }
-                let priority = le_u32(&self.read_caller(me, a[1], 4)?, 0);
-                let tid = self.sched_target(me, pid)?;
-                let cur = self.threads[&tid].sched;
-                check_policy(cur.policy, priority)?;
-                if realtime(cur.policy) && !root {
-                    return Err(EPERM);
-                }
-                self.threads.get_mut(&tid).ok_or(ESRCH)?.sched.priority = priority;
-            }
-            _ => {
-                // sched_setscheduler
-                let word = a[1] as i32;
-                if pid < 0 || a[2] == 0 || word < 0 {
-                    return Err(EINVAL);
-                }
-                let priority = le_u32(&self.read_caller(me, a[2], 4)?, 0);
-                let tid = self.sched_target(me, pid)?;
-                let policy = word as u32 & !SCHED_RESET_ON_FORK;
-                if policy == SCHED_DEADLINE {
-                    return Err(EINVAL); // only through sched_setattr
-                }
-                check_policy(policy, priority)?;
-                let leaves_idle =
-                    self.threads[&tid].sched.policy == SCHED_IDLE && policy != SCHED_IDLE;
-                if (realtime(policy) || leaves_idle) && !root {
-                    return Err(EPERM);
-                }
-                self.threads.get_mut(&tid).ok_or(ESRCH)?.sched = Sched {
-                    policy,
-                    priority,
-                    reset_on_fork: word as u32 & SCHED_RESET_ON_FORK != 0,
-                };
-            }
-        }
-        Ok(0)
-    }
-
-    fn sched_setattr(&mut self, me: Pid, a: [u64; 6], root: bool) -> Result<u64, i64> {
-        let pid = a[0] as i32;
-        if a[2] != 0 || a[1] == 0 || pid < 0 {
-            return Err(EINVAL);
-        }
-        let mut size = u64::from(le_u32(&self.read_caller(me, a[1], 4)?, 0));
-        if size == 0 {
-            size = SCHED_ATTR_SIZE_VER0;
-        }
-        let too_big = |this: &mut Self| -> Result<u64, i64> {
-            this.write_caller(me, a[1], &(SCHED_ATTR_SIZE as u32).to_le_bytes())?;
-            Err(E2BIG)
-        };
-        if !(SCHED_ATTR_SIZE_VER0..=kvrm_isa::PAGE_SIZE).contains(&size) {
-            return too_big(self);
-        }
-        let attr = self.read_caller(me, a[1], size as usize)?;
-        // A newer caller's larger struct is fine if what we do not know is zero.
-        if attr[SCHED_ATTR_SIZE.min(size) as usize..]
-            .iter()
-            .any(|&b| b != 0)
-        {
-            return too_big(self);
-        }
-        let mut attr = attr;
-        attr.resize(SCHED_ATTR_SIZE as usize, 0);
-        let word = le_u32(&attr, 4);
-        let flags = le_u64(&attr, 8);
-        let nice = (le_u32(&attr, 16) as i32).clamp(-20, 19);
-        let priority = le_u32(&attr, 20);
-        let (runtime, deadline, period) = (le_u64(&attr, 24), le_u64(&attr, 32), le_u64(&attr, 40));
-        if (word as i32) < 0 {
-            return Err(EINVAL);
-        }
-        let tid = self.sched_target(me, pid)?;
-        if flags & !SCHED_FLAG_ALL != 0 {
-            return Err(EINVAL);
-        }
-        let cur = self.threads[&tid].sched;
-        let policy = if flags & SCHED_FLAG_KEEP_POLICY != 0 {
-            cur.policy
-        } else {
-            word
-        };
-        check_policy(policy, priority)?;
-        if policy == SCHED_DEADLINE {
-            // Linux's admission rules: 0 < runtime (>= 1 µs) <= deadline <= period.
-            let valid = deadline != 0
-                && runtime >= 1 << 10
-                && runtime <= deadline
-                && (period == 0 || deadline <= period);
-            if !valid {
-                return Err(EINVAL);
-            }
-        }
-        // Leaving SCHED_IDLE raises priority: CAP_SYS_NICE too (RLIMIT_NICE is 0).
-        let leaves_idle = cur.policy == SCHED_IDLE && policy != SCHED_IDLE;
-        if (realtime(policy) || policy == SCHED_DEADLINE || leaves_idle) && !root {
+    /// May thread `me` change thread `target`'s scheduling (same user, or
+    /// root)? EPERM if not.
+    fn sched_may_change(&self, me: Pid, target: Pid) -> Result<(), i64> {
+        let uid = |t: Pid| self.procs[&self.threads[&t].pid].linux.uid;
+        if uid(me) != 0 && uid(me) != uid(target) {
             return Err(EPERM);
         }
-        let owner = self.threads[&tid].pid;
-        let fair = matches!(policy, SCHED_OTHER | SCHED_BATCH | SCHED_IDLE);
-        if fair && flags & SCHED_FLAG_KEEP_PARAMS == 0 {
-            let p = self.procs.get_mut(&owner).ok_or(ESRCH)?;
-            // Raising priority needs CAP_SYS_NICE (root here; RLIMIT_NICE is 0).
-            if nice < p.nice && !root {
-                return Err(EPERM);
-            }
-            p.nice = nice;
-        }
-        let t = self.threads.get_mut(&tid).ok_or(ESRCH)?;
-        t.sched.policy = policy;
-        if flags & SCHED_FLAG_KEEP_PARAMS == 0 {
-            t.sched.priority = priority;
-        }
-        t.sched.reset_on_fork = flags & SCHED_FLAG_RESET_ON_FORK != 0;
-        Ok(0)
+        Ok(())
     }
 
     /// sched_rr_get_interval(pid, tp): the slice of the thread's policy.
@@ -284,26 +205,282 @@ impl Kernel {
         Ok(0)
     }
 
-    /// capget naming another process: its capabilities, or ESRCH for a pid
-    /// that does not exist (after the header checks, as Linux orders them);
-    /// `None`: the caller's own, answered by the Linux layer.
-    pub(super) fn capget_other(&mut self, me: Pid, a: [u64; 6]) -> Option<super::Outcome> {
-        let hdr = self.read_caller(me, a[0], 8).ok()?;
-        let version = u32::from_le_bytes(hdr[..4].try_into().ok()?);
-        let pid = i32::from_le_bytes(hdr[4..].try_into().ok()?);
-        let caller = self.threads[&me].pid;
-        if pid <= 0 || pid as Pid == caller || a[1] == 0 {
-            return None;
-        }
-        if !crate::syscalls::knobs::cap_version_known(version) {
-            return None;
-        }
-        let Some(owner) = self.threads.get(&(pid as Pid)).map(|t| t.pid) else {
-            return Some(super::Outcome::errno(ESRCH));
+    /// sched_setscheduler(pid, policy, param), sched_setparam(pid, param),
+    /// sched_setattr(pid, attr, flags).
+    pub(crate) fn sys_sched_set(&mut self, me: Pid, n: u64, a: [u64; 6]) -> Result<u64, i64> {
+        let pid = a[0] as i32;
+        let (req, target) = match n {
+            nr::SCHED_SETSCHEDULER | nr::SCHED_SETPARAM => {
+                let param = if n == nr::SCHED_SETPARAM { a[1] } else { a[2] };
+                let raw_policy = a[1] as i32;
+                if param == 0 || pid < 0 || (n == nr::SCHED_SETSCHEDULER && raw_policy < 0) {
+                    return Err(EINVAL);
+                }
+                let priority = le_u32(&self.read_caller(me, param, 4)?, 0);
+                let target = self.sched_target(me, pid)?;
+                let policy = (n == nr::SCHED_SETSCHEDULER)
+                    .then_some(raw_policy as u32 & !SCHED_RESET_ON_FORK);
+                let flags = if raw_policy as u32 & SCHED_RESET_ON_FORK != 0 {
+                    FLAG_RESET_ON_FORK
+                } else {
+                    0
+                };
+                let req = Request {
+                    policy,
+                    flags,
+                    nice: None,
+                    priority,
+                    dl: (0, 0, 0),
+                };
+                (req, target)
+            }
+            _ => {
+                let (uattr, flags) = (a[1], a[2]);
+                if uattr == 0 || pid < 0 || flags as u32 != 0 {
+                    return Err(EINVAL);
+                }
+                let mut size = u64::from(le_u32(&self.read_caller(me, uattr, 4)?, 0));
+                if size == 0 {
+                    size = SCHED_ATTR_SIZE_VER0;
+                }
+                if !(SCHED_ATTR_SIZE_VER0..=kvrm_isa::PAGE_SIZE).contains(&size) {
+                    // Linux writes the size it knows back before E2BIG.
+                    let _ =
+                        self.write_caller(me, uattr, &(SCHED_ATTR_SIZE_VER1 as u32).to_le_bytes());
+                    return Err(E2BIG);
+                }
+                let attr = self.read_caller(me, uattr, size as usize)?;
+                if attr.len() > SCHED_ATTR_SIZE_VER1 as usize
+                    && attr[SCHED_ATTR_SIZE_VER1 as usize..]
+                        .iter()
+                        .any(|&b| b != 0)
+                {
+                    let _ =
+                        self.write_caller(me, uattr, &(SCHED_ATTR_SIZE_VER1 as u32).to_le_bytes());
+                    return Err(E2BIG);
+                }
+                let sflags = le_u64(&attr, 8);
+                if sflags & FLAG_UTIL_CLAMP != 0 && size < SCHED_ATTR_SIZE_VER1 {
+                    return Err(EINVAL);
+                }
+                let policy = le_u32(&attr, 4);
+                if (policy as i32) < 0 {
+                    return Err(EINVAL);
+                }
+                let target = self.sched_target(me, pid)?;
+                let mut req = Request {
+                    policy: (sflags & FLAG_KEEP_POLICY == 0).then_some(policy),
+                    flags: sflags,
+                    nice: Some((le_u32(&attr, 16) as i32).clamp(-20, 19)),
+                    priority: le_u32(&attr, 20),
+                    dl: (le_u64(&attr, 24), le_u64(&attr, 32), le_u64(&attr, 40)),
+                };
+                if sflags & FLAG_KEEP_PARAMS != 0 {
+                    let cur = self.threads[&target].sched;
+                    req.priority = cur.priority;
+                    req.dl = cur.dl;
+                }
+                (req, target)
+            }
         };
-        let caps = self.procs[&owner].linux.knobs.caps;
-        let p = self.procs.get_mut(&caller)?;
-        let mem = self.engine.space_mut(p.space);
-        Some(p.linux.sys_capget(mem, a[0], a[1], caps).into())
+        let cur = self.threads[&target].sched;
+        let new = apply(cur, &req)?;
+        self.sched_may_change(me, target)?;
+        let caller = self.threads[&me].pid;
+        let root = self.procs[&caller].linux.uid == 0;
+        let owner = self.threads[&target].pid;
+        if !root {
+            let rtprio = self.procs[&caller].linux.rlimits[RLIMIT_RTPRIO][0];
+            let rt = matches!(new.policy, SCHED_FIFO | SCHED_RR);
+            if new.policy == SCHED_DEADLINE
+                || (rt && u64::from(new.priority) > rtprio)
+                || (cur.reset_on_fork && !new.reset_on_fork)
+            {
+                return Err(EPERM);
+            }
+            // A lower nice value needs privilege (RLIMIT_NICE is 0 here).
+            if req
+                .nice
+                .is_some_and(|n| fair(new.policy) && n < self.procs[&owner].nice)
+            {
+                return Err(EPERM);
+            }
+        }
+        if let Some(nice) = req.nice.filter(|_| fair(new.policy)) {
+            if let Some(p) = self.procs.get_mut(&owner) {
+                p.nice = nice;
+            }
+        }
+        if let Some(t) = self.threads.get_mut(&target) {
+            t.sched = new;
+        }
+        Ok(0)
+    }
+
+    /// sched_getscheduler, sched_getparam, sched_getattr: the thread's
+    /// policy (with SCHED_RESET_ON_FORK), real-time priority, and for
+    /// sched_getattr its flags, nice value (its process's) and deadline
+    /// parameters.
+    pub(crate) fn sys_sched_get(&mut self, me: Pid, n: u64, a: [u64; 6]) -> Result<u64, i64> {
+        let pid = a[0] as i32;
+        let bad = match n {
+            nr::SCHED_GETPARAM => a[1] == 0,
+            nr::SCHED_GETATTR => {
+                a[1] == 0
+                    || a[2] > kvrm_isa::PAGE_SIZE
+                    || a[2] < SCHED_ATTR_SIZE_VER0
+                    || a[3] as u32 != 0
+            }
+            _ => false,
+        };
+        if pid < 0 || bad {
+            return Err(EINVAL);
+        }
+        let tid = if pid == 0 { me } else { pid as Pid };
+        let owner = self.threads.get(&tid).ok_or(ESRCH)?.pid;
+        let s = self.threads[&tid].sched;
+        let bytes = match n {
+            nr::SCHED_GETPARAM => s.priority.to_le_bytes().to_vec(),
+            nr::SCHED_GETATTR => {
+                let size = a[2].min(SCHED_ATTR_SIZE_VER1);
+                let mut attr = vec![0u8; SCHED_ATTR_SIZE_VER1 as usize];
+                attr[0..4].copy_from_slice(&(size as u32).to_le_bytes());
+                attr[4..8].copy_from_slice(&s.policy.to_le_bytes());
+                let flags = if s.reset_on_fork {
+                    FLAG_RESET_ON_FORK
+                } else {
+                    0
+                };
+                attr[8..16].copy_from_slice(&flags.to_le_bytes());
+                attr[16..20].copy_from_slice(&self.procs[&owner].nice.to_le_bytes());
+                attr[20..24].copy_from_slice(&s.priority.to_le_bytes());
+                attr[24..32].copy_from_slice(&s.dl.0.to_le_bytes());
+                attr[32..40].copy_from_slice(&s.dl.1.to_le_bytes());
+                attr[40..48].copy_from_slice(&s.dl.2.to_le_bytes());
+                attr.truncate(size as usize);
+                attr
+            }
+            _ => {
+                let reset = if s.reset_on_fork {
+                    SCHED_RESET_ON_FORK
+                } else {
+                    0
+                };
+                return Ok(u64::from(s.policy | reset));
+            }
+        };
+        self.write_caller(me, a[1], &bytes)?;
+        Ok(0)
+    }
+
+    /// sched_getaffinity(pid, len, mask) and sched_setaffinity(pid, len,
+    /// mask).
+    pub(crate) fn sys_sched_affinity(&mut self, me: Pid, n: u64, a: [u64; 6]) -> Outcome {
+        let r = if n == nr::SCHED_SETAFFINITY {
+            self.set_affinity(me, a)
+        } else {
+            self.get_affinity(me, a)
+        };
+        r.into()
+    }
+
+    fn set_affinity(&mut self, me: Pid, a: [u64; 6]) -> Result<u64, i64> {
+        let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
+        // Bits past the ones Linux keeps (NR_CPUS, at most 8192 here) are
+        // not read.
+        let bytes = self.read_caller(me, ptr, len.min(1024) as usize)?;
+        let target = self.sched_target(me, pid)?;
+        self.sched_may_change(me, target)?;
+        let caller = self.threads[&me].pid;
+        let online = self.procs[&caller].linux.cpus().online;
+        let set = CpuList(
+            online
+                .0
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    bytes
+                        .get(c as usize / 8)
+                        .is_some_and(|b| b >> (c % 8) & 1 != 0)
+                })
+                .collect(),
+        );
+        if set.0.is_empty() {
+            return Err(EINVAL);
+        }
+        if let Some(t) = self.threads.get_mut(&target) {
+            t.affinity = Some(set);
+        }
+        Ok(0)
+    }
+
+    fn get_affinity(&mut self, me: Pid, a: [u64; 6]) -> Result<u64, i64> {
+        let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
+        let target = self.sched_target(me, pid)?;
+        let caller = self.threads[&me].pid;
+        // The host's answer (its size, and its mask until one is set).
+        let mut bytes = self.procs[&caller].linux.host_affinity(len)?;
+        if let Some(set) = &self.threads[&target].affinity {
+            bytes.iter_mut().for_each(|b| *b = 0);
+            for &c in &set.0 {
+                if let Some(b) = bytes.get_mut(c as usize / 8) {
+                    *b |= 1 << (c % 8);
+                }
+            }
+        }
+        self.write_caller(me, ptr, &bytes)?;
+        Ok(bytes.len() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(policy: Option<u32>, priority: u32, flags: u64) -> Request {
+        Request {
+            policy,
+            flags,
+            nice: None,
+            priority,
+            dl: (0, 0, 0),
+        }
+    }
+
+    #[test]
+    fn policies_and_priorities_are_checked_as_linux_checks_them() {
+        let cur = Sched::default();
+        assert_eq!(
+            apply(cur, &req(Some(SCHED_BATCH), 0, 0)).map(|s| s.policy),
+            Ok(3)
+        );
+        assert_eq!(apply(cur, &req(Some(SCHED_BATCH), 1, 0)), Err(EINVAL));
+        assert_eq!(apply(cur, &req(Some(SCHED_FIFO), 0, 0)), Err(EINVAL));
+        assert_eq!(apply(cur, &req(Some(SCHED_RR), 100, 0)), Err(EINVAL));
+        assert_eq!(apply(cur, &req(Some(4), 0, 0)), Err(EINVAL));
+        assert_eq!(apply(cur, &req(Some(SCHED_OTHER), 0, 0x100)), Err(EINVAL));
+        assert_eq!(apply(cur, &req(Some(SCHED_DEADLINE), 0, 0)), Err(EINVAL));
+        let idle = apply(cur, &req(Some(SCHED_IDLE), 0, FLAG_RESET_ON_FORK)).unwrap();
+        assert!(idle.reset_on_fork);
+        // sched_setparam keeps the policy and the reset flag.
+        assert_eq!(apply(idle, &req(None, 0, 0)), Ok(idle));
+    }
+
+    #[test]
+    fn reset_on_fork_leaves_real_time_for_other() {
+        let rr = Sched {
+            policy: SCHED_RR,
+            priority: 5,
+            reset_on_fork: true,
+            dl: (0, 0, 0),
+        };
+        assert_eq!(rr.forked(), (Sched::default(), true));
+        let batch = Sched {
+            policy: SCHED_BATCH,
+            reset_on_fork: true,
+            ..Sched::default()
+        };
+        assert_eq!(batch.forked().0.policy, SCHED_BATCH);
+        assert!(!batch.forked().0.reset_on_fork);
     }
 }

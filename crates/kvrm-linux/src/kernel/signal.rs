@@ -430,6 +430,7 @@ impl Kernel {
     /// unblocked pending signals (run at the start of a scheduling round).
     pub(crate) fn signal_round(&mut self) {
         self.fire_timers();
+        self.fire_timerfds();
         // A default action may end a process and signal its parent (SIGCHLD),
         // a thread visited earlier: go round again while anything happened.
         for _ in 0..8 {

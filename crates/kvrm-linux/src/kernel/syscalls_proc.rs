@@ -85,6 +85,14 @@ impl Kernel {
             GETTID => Outcome::Return(tid as u64),
             GETPPID => Outcome::Return(self.procs[&pid].ppid as u64),
             GETPGID | SETPGID | GETSID | SETSID => self.sys_pgrp(pid, n, a[0], a[1]).into(),
+            // Another process's limits (a pid of the caller's own goes to its
+            // Linux layer as 0).
+            PRLIMIT64 if a[0] != 0 => self.sys_prlimit_pid(tid, a).into(),
+            TIMERFD_CREATE => self.sys_timerfd_create(pid, a),
+            TIMERFD_SETTIME => self.sys_timerfd_time(pid, true, a),
+            TIMERFD_GETTIME => self.sys_timerfd_time(pid, false, a),
+            IOPRIO_GET => self.sys_ioprio_get(tid, a[0], a[1]).into(),
+            IOPRIO_SET => self.sys_ioprio_set(tid, a[0], a[1], a[2]).into(),
             GETPRIORITY | SETPRIORITY => self
                 .sys_priority(pid, n == SETPRIORITY, a[0] as i32, a[1] as i32, a[2] as i32)
                 .into(),
@@ -108,9 +116,6 @@ impl Kernel {
             SCHED_GETSCHEDULER | SCHED_GETPARAM | SCHED_GETATTR => {
                 self.sys_sched_get(tid, n, a).into()
             }
-            SCHED_SETSCHEDULER | SCHED_SETPARAM | SCHED_SETATTR => {
-                self.sys_sched_set(tid, n, a).into()
-            }
             SCHED_RR_GET_INTERVAL => self.sys_sched_rr_get_interval(tid, a).into(),
             CAPGET => return self.capget_other(tid, a),
             SCHED_GET_PRIORITY_MAX | SCHED_GET_PRIORITY_MIN => {
@@ -127,20 +132,14 @@ impl Kernel {
             PPOLL => self.sys_ppoll(pid, a[0], a[1], a[2]),
             PSELECT6 => self.sys_pselect6(pid, a),
             EPOLL_PWAIT => self.sys_epoll_pwait(pid, a),
-            SCHED_GETAFFINITY | SCHED_SETAFFINITY => {
-                // Any live thread or 0 (the caller); the Linux layer answers for it.
-                if a[0] != 0 && !self.threads.contains_key(&(a[0] as Pid)) {
-                    return Some(Outcome::errno(ESRCH));
-                }
-                if n == SCHED_SETAFFINITY {
-                    return Some(Outcome::Return(0));
-                }
-                return self.linux_call_as(tid, n, [0, a[1], a[2], a[3], a[4], a[5]]);
+            SCHED_GETAFFINITY | SCHED_SETAFFINITY => self.sys_sched_affinity(tid, n, a),
+            SCHED_SETSCHEDULER | SCHED_SETPARAM | SCHED_SETATTR => {
+                self.sys_sched_set(tid, n, a).into()
             }
             FCNTL | FLOCK => return self.lock_call(pid, n, a),
-            // A timer descriptor refuses a read shorter than its count at
-            // once (EINVAL), ready or not.
-            READ if a[2] < 8 && self.procs.get(&pid)?.linux.is_timer(a[0]) => return None,
+            // An eventfd or timerfd read or write of fewer than 8 bytes is
+            // EINVAL at once, never a wait.
+            READ | WRITE if a[2] < 8 && self.is_counter_fd(pid, a[0]) => return None,
             READ | READV => return self.io_wait(pid, a[0], false),
             OPENAT => return self.fifo_open_wait(pid, a),
             WRITE | WRITEV => return self.io_wait(pid, a[0], true),
@@ -306,8 +305,7 @@ impl Kernel {
                 return Outcome::errno(EINVAL);
             }
             let m = self.engine.add_machine(parent_space, state);
-            self.insert_thread(child, pid, m, sigmask, clear_tid);
-            self.inherit_sched(tid, child);
+            self.insert_thread((child, tid), pid, m, sigmask, clear_tid);
             if let Some(p) = self.procs.get_mut(&pid) {
                 p.threads.push(child);
             }
@@ -326,6 +324,8 @@ impl Kernel {
                 self.engine.fork_space(parent_space)
             };
             let det = self.det_for_new_process();
+            // SCHED_RESET_ON_FORK: a negative nice value goes back to 0.
+            let reset_nice = self.threads[&tid].sched.forked().1;
             let p = &self.procs[&pid];
             let mut linux = p.linux.fork_child(child, pid);
             linux.det = det;
@@ -341,12 +341,11 @@ impl Kernel {
                 exit_signal: exit_signal as i32,
                 vfork_parent: (flags & CLONE_VFORK != 0).then_some(tid),
                 signals: Default::default(),
-                nice: p.nice,
+                nice: if reset_nice { p.nice.max(0) } else { p.nice },
             };
             self.procs.insert(child, proc);
             let m = self.engine.add_machine(space, state);
-            self.insert_thread(child, child, m, sigmask, clear_tid);
-            self.inherit_sched(tid, child);
+            self.insert_thread((child, tid), child, m, sigmask, clear_tid);
             space
         };
         let tid_bytes = child.to_le_bytes();
@@ -403,7 +402,19 @@ struct CloneArgs {
 }
 
 impl Kernel {
-    fn insert_thread(&mut self, tid: Pid, pid: Pid, m: kvrm_isa::MachineId, mask: u64, ctid: u64) {
+    /// A new thread `tid` of process `pid` made by thread `creator`.
+    fn insert_thread(
+        &mut self,
+        (tid, creator): (Pid, Pid),
+        pid: Pid,
+        m: kvrm_isa::MachineId,
+        mask: u64,
+        ctid: u64,
+    ) {
+        let parent = &self.threads[&creator];
+        let ioprio = super::ioprio::inherited(parent.ioprio);
+        let (sched, _) = parent.sched.forked();
+        let affinity = parent.affinity.clone();
         self.threads.insert(
             tid,
             Thread {
@@ -415,7 +426,10 @@ impl Kernel {
                 wait: None,
                 retrying: false,
                 sig: Default::default(),
-                sched: Default::default(),
+                ioprio,
+                sched,
+                affinity,
+                usage: Default::default(),
             },
         );
         self.by_machine.insert(m, tid);
@@ -549,6 +563,10 @@ impl Kernel {
             }
         }
         p.linux.release_resources();
+        self.note_rss(pid);
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
         let threads = std::mem::take(&mut p.threads);
         let (space, ppid, vfork_parent) = (p.space, p.ppid, p.vfork_parent.take());
         self.merge_counts(pid);
@@ -660,7 +678,14 @@ impl Kernel {
         {
             return Outcome::errno(EFAULT);
         }
-        if rusage != 0 && mem.write_bytes(rusage, &[0u8; 144]).is_err() {
+        let _ = mem;
+        let usage = self.child_usage(pid, c, true);
+        let mem = self.engine.space_mut(space);
+        if rusage != 0
+            && mem
+                .write_bytes(rusage, &crate::syscalls::rusage_bytes(&usage))
+                .is_err()
+        {
             return Outcome::errno(EFAULT);
         }
         self.procs.remove(&c);
@@ -722,10 +747,29 @@ impl Kernel {
         {
             return Outcome::errno(EFAULT);
         }
+        let ru = a[4];
         if let Some(c) = found {
+            let usage = self.child_usage(pid, c, options & WNOWAIT == 0);
+            if ru != 0
+                && self
+                    .engine
+                    .space_mut(space)
+                    .write_bytes(ru, &crate::syscalls::rusage_bytes(&usage))
+                    .is_err()
+            {
+                return Outcome::errno(EFAULT);
+            }
             if options & WNOWAIT == 0 {
                 self.procs.remove(&c);
             }
+        } else if ru != 0
+            && self
+                .engine
+                .space_mut(space)
+                .write_bytes(ru, &[0u8; 144])
+                .is_err()
+        {
+            return Outcome::errno(EFAULT);
         }
         Outcome::Return(0)
     }
@@ -783,6 +827,27 @@ impl Kernel {
                 Ok(me as u64)
             }
         }
+    }
+
+    /// prlimit64(pid, resource, new, old) naming a process by pid (any of
+    /// its threads): the same user's or, for root, anyone's.
+    fn sys_prlimit_pid(&mut self, me: Pid, a: [u64; 6]) -> Result<u64, i64> {
+        use crate::syscalls::{read_rlimit, write_rlimit};
+        let caller = self.threads[&me].pid;
+        let space = self.procs[&caller].space;
+        let new = read_rlimit(self.engine.space(space), a[1], a[2])?;
+        let target = match self.threads.get(&(a[0] as Pid)) {
+            Some(t) if (a[0] as i32) > 0 && self.procs[&t.pid].exit.is_none() => t.pid,
+            _ => return Err(ESRCH),
+        };
+        let uid = self.procs[&caller].linux.uid;
+        if uid != 0 && uid != self.procs[&target].linux.uid {
+            return Err(EPERM);
+        }
+        let p = self.procs.get_mut(&target).ok_or(ESRCH)?;
+        let was = p.linux.swap_rlimit(a[1], new, uid == 0)?;
+        write_rlimit(self.engine.space_mut(space), a[3], was)?;
+        Ok(0)
     }
 
     /// getpriority/setpriority over guest processes (Linux keeps a nice value per
@@ -855,55 +920,6 @@ impl Kernel {
             }
             p.nice = nice;
         }
-        Ok(0)
-    }
-
-    /// sched_getscheduler, sched_getparam, sched_getattr: the policy and
-    /// priority the thread was given (kernel/sched.rs; kvrm's scheduler
-    /// itself treats every policy alike); the nice value is its process's.
-    fn sys_sched_get(&mut self, me: Pid, n: u64, a: [u64; 6]) -> Result<u64, i64> {
-        use crate::syscalls::nr::{SCHED_GETATTR, SCHED_GETPARAM};
-        const SCHED_ATTR_SIZE_VER0: u64 = 48;
-        const SCHED_ATTR_SIZE: u64 = 56;
-        let pid = a[0] as i32;
-        let bad = match n {
-            SCHED_GETPARAM => a[1] == 0,
-            SCHED_GETATTR => {
-                a[1] == 0
-                    || a[2] > kvrm_isa::PAGE_SIZE
-                    || a[2] < SCHED_ATTR_SIZE_VER0
-                    || a[3] as u32 != 0
-            }
-            _ => false,
-        };
-        if pid < 0 || bad {
-            return Err(EINVAL);
-        }
-        let tid = if pid == 0 { me } else { pid as Pid };
-        let owner = self.threads.get(&tid).ok_or(ESRCH)?.pid;
-        let p = &self.procs[&owner];
-        let sched = self.threads[&tid].sched;
-        let bytes = match n {
-            SCHED_GETPARAM => sched.priority.to_le_bytes().to_vec(),
-            SCHED_GETATTR => {
-                let size = a[2].min(SCHED_ATTR_SIZE);
-                let mut attr = vec![0u8; SCHED_ATTR_SIZE as usize];
-                attr[0..4].copy_from_slice(&(size as u32).to_le_bytes());
-                attr[4..8].copy_from_slice(&sched.policy.to_le_bytes());
-                attr[8..16].copy_from_slice(&sched.attr_flags().to_le_bytes());
-                attr[16..20].copy_from_slice(&p.nice.to_le_bytes());
-                attr[20..24].copy_from_slice(&sched.priority.to_le_bytes());
-                attr.truncate(size as usize);
-                attr
-            }
-            _ => return Ok(sched.policy_word()),
-        };
-        let caller = self.threads[&me].pid;
-        let space = self.procs[&caller].space;
-        self.engine
-            .space_mut(space)
-            .write_bytes(a[1], &bytes)
-            .map_err(|_| EFAULT)?;
         Ok(0)
     }
 
@@ -1056,6 +1072,15 @@ impl Kernel {
             FifoOpen::AwaitReader => Wait::Lock(self.now() + Duration::from_millis(5)),
         };
         Some(Outcome::Wait(wait))
+    }
+
+    /// Is descriptor `fd` of process `pid` an eventfd or a timerfd?
+    fn is_counter_fd(&self, pid: Pid, fd: u64) -> bool {
+        use crate::fd::LockFile;
+        self.procs
+            .get(&pid)
+            .and_then(|p| p.linux.fds.get(fd).ok())
+            .is_some_and(|f| f.lock_file().counter)
     }
 
     fn io_wait(&mut self, pid: Pid, fd: u64, write: bool) -> Option<Outcome> {

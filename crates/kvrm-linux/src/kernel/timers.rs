@@ -123,7 +123,7 @@ impl Kernel {
     }
 
     /// The guest's clock `clk` now, as a duration (absolute timer settings).
-    fn timer_clock_now(&mut self, pid: Pid, clk: i32) -> Result<Duration, i64> {
+    pub(crate) fn timer_clock_now(&mut self, pid: Pid, clk: i32) -> Result<Duration, i64> {
         let now_ns = self.now().as_nanos() as u64;
         let p = self.procs.get_mut(&pid).ok_or(ESRCH)?;
         if let Some(d) = p.linux.det.as_mut() {

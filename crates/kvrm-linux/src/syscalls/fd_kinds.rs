@@ -1,8 +1,8 @@
-//! Descriptors of other kinds: memfd_create, timerfd, signalfd, inotify, and moving
+//! Descriptors of other kinds: signalfd, inotify, and moving
 //! bytes between descriptors without the guest's memory (splice, tee,
 //! vmsplice). Each is a host descriptor of the same kind, so reads, writes,
-//! poll, epoll, fstat, seals and MAP_SHARED mappings of it are the host's;
-//! what the guest names (paths, absolute clock times) is translated first.
+//! poll, epoll and fstat of it are the host's; the paths the guest names are
+//! translated first.
 //! Their blocking reads wait in the kernel like a pipe's (kernel/syscalls_proc.rs).
 
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
@@ -10,23 +10,9 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use kvrm_isa::AddressSpace;
 
 use super::files::{cpath, last_errno};
-use super::misc::{host_clock, timespec_bytes};
 use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
 use crate::abi::{at::AT_FDCWD, errno::*, open::*};
 use crate::fd::{HostFd, LockFile, OpenFile};
-
-const MFD_CLOEXEC: u64 = 1;
-const MFD_ALLOW_SEALING: u64 = 2;
-const MFD_HUGETLB: u64 = 4;
-const MFD_NOEXEC_SEAL: u64 = 8;
-const MFD_EXEC: u64 = 0x10;
-/// MFD_HUGETLB's page size field (bits 26..31).
-const MFD_HUGE_SIZE: u64 = 0x3f << 26;
-/// Longest memfd name: NAME_MAX less the "memfd:" prefix.
-const MFD_NAME_MAX: usize = 249;
-
-const TFD_TIMER_ABSTIME: u64 = 1;
-const TFD_TIMER_CANCEL_ON_SET: u64 = 2;
 
 const IN_DONT_FOLLOW: u64 = 0x0200_0000;
 
@@ -67,156 +53,6 @@ fn waitable(fd: OwnedFd, guest_nonblock: bool) -> OpenFile {
 }
 
 impl LinuxProcess {
-    /// memfd_create(name, flags): an anonymous host memory file. Its
-    /// /proc/self/fd link is the host's ("/memfd:NAME (deleted)").
-    pub(crate) fn sys_memfd_create(
-        &mut self,
-        mem: &mut AddressSpace,
-        name: u64,
-        flags: u64,
-    ) -> SysResult {
-        let known = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
-        let size_ok = flags & MFD_HUGETLB != 0 || flags & MFD_HUGE_SIZE == 0;
-        if flags & !(known | MFD_HUGE_SIZE) != 0 || !size_ok {
-            return Err(EINVAL);
-        }
-        let n = mem
-            .read_cstring(name, MFD_NAME_MAX + 1)
-            .map_err(|_| EFAULT)?;
-        if n.len() > MFD_NAME_MAX {
-            return Err(EINVAL);
-        }
-        let c = std::ffi::CString::new(n).map_err(|_| EINVAL)?;
-        let hflags = (flags & !MFD_CLOEXEC) as libc::c_uint | libc::MFD_CLOEXEC;
-        // SAFETY: a NUL-terminated name; the host checks the flags.
-        let fd = owned(unsafe { libc::memfd_create(c.as_ptr(), hflags) })?;
-        self.install(
-            OpenFile::new(HostFd::Owned(fd), O_RDWR | O_LARGEFILE),
-            flags & MFD_CLOEXEC != 0,
-        )
-    }
-
-    /// timerfd_create(clockid, flags): a host timer descriptor.
-    pub(crate) fn sys_timerfd_create(&mut self, clockid: u64, flags: u64) -> SysResult {
-        if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
-            return Err(EINVAL);
-        }
-        let hflags = libc::TFD_CLOEXEC | libc::TFD_NONBLOCK;
-        // SAFETY: plain integers; the host checks the clock id.
-        let fd = owned(unsafe { libc::timerfd_create(clockid as i32, hflags) })?;
-        let mut f = waitable(fd, flags & O_NONBLOCK != 0);
-        f.timer = true;
-        self.install(f, flags & O_CLOEXEC != 0)
-    }
-
-    /// Is `fd` a timerfd?
-    pub(crate) fn is_timer(&self, fd: u64) -> bool {
-        self.fds.get(fd).is_ok_and(|f| f.lock_file().timer)
-    }
-
-    /// The host descriptor of timer `fd` (the host refuses other kinds).
-    fn timer_fd(&self, fd: u64) -> Result<RawFd, i64> {
-        let f = self.fds.get(fd)?;
-        let raw = f.lock_file().host.raw();
-        Ok(raw)
-    }
-
-    /// timerfd_settime(fd, flags, new, old). An absolute time is on the
-    /// guest's clock, which a deterministic run makes virtual: it goes to
-    /// the host as the same distance from the host clock's now.
-    pub(crate) fn sys_timerfd_settime(
-        &mut self,
-        mem: &mut AddressSpace,
-        fd: u64,
-        flags: u64,
-        new: u64,
-        old: u64,
-    ) -> SysResult {
-        if flags & !(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET) != 0 {
-            return Err(EINVAL);
-        }
-        let raw = self.timer_fd(fd)?;
-        let b = read_guest(mem, new, 32)?;
-        let word = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
-        let (mut vs, mut vns) = (word(16), word(24));
-        let spec_ok = |s: i64, ns: i64| s >= 0 && (0..1_000_000_000).contains(&ns);
-        if !spec_ok(word(0), word(8)) || !spec_ok(vs, vns) {
-            return Err(EINVAL);
-        }
-        if flags & TFD_TIMER_ABSTIME != 0 && self.det.is_some() && (vs, vns) != (0, 0) {
-            let clk = self.timer_clock(raw)?;
-            let guest = self.clock(clk)?;
-            let host = host_clock(clk)?;
-            let ns = |t: libc::timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
-            let at = (vs as i128 * 1_000_000_000 + vns as i128 - ns(guest) + ns(host)).max(1);
-            vs = (at / 1_000_000_000) as i64;
-            vns = (at % 1_000_000_000) as i64;
-        }
-        let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: word(0) as _,
-                tv_nsec: word(8) as _,
-            },
-            it_value: libc::timespec {
-                tv_sec: vs as _,
-                tv_nsec: vns as _,
-            },
-        };
-        let mut prev = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-        };
-        // SAFETY: valid itimerspecs; the host checks the descriptor's kind.
-        host_result(
-            unsafe { libc::timerfd_settime(raw, flags as i32, &spec, &mut prev) } as isize,
-        )?;
-        if old != 0 {
-            write_guest(mem, old, &itimerspec_bytes(&prev))?;
-        }
-        Ok(0)
-    }
-
-    /// The clock of host timer `raw`, from its /proc fdinfo.
-    fn timer_clock(&self, raw: RawFd) -> Result<i32, i64> {
-        let info =
-            std::fs::read_to_string(format!("/proc/self/fdinfo/{raw}")).map_err(|_| EINVAL)?;
-        info.lines()
-            .find_map(|l| l.strip_prefix("clockid:"))
-            .and_then(|v| v.trim().parse().ok())
-            .ok_or(EINVAL)
-    }
-
-    /// timerfd_gettime(fd, cur): the time left and the interval (relative,
-    /// so the same on any clock).
-    pub(crate) fn sys_timerfd_gettime(
-        &mut self,
-        mem: &mut AddressSpace,
-        fd: u64,
-        cur: u64,
-    ) -> SysResult {
-        let raw = self.timer_fd(fd)?;
-        let mut now = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-        };
-        // SAFETY: a valid itimerspec to fill.
-        host_result(unsafe { libc::timerfd_gettime(raw, &mut now) } as isize)?;
-        write_guest(mem, cur, &itimerspec_bytes(&now))?;
-        Ok(0)
-    }
-
     /// signalfd4(fd, mask, size, flags): a new signalfd (fd -1) or a new
     /// mask for an existing one. Its host side is an eventfd that the kernel
     /// keeps readable while a signal of the mask is pending
@@ -435,12 +271,4 @@ impl LinuxProcess {
             .and_then(|fd| self.would_block(fd, false))
             .or_else(|| fd_out.and_then(|fd| self.would_block(fd, true)))
     }
-}
-
-/// A host itimerspec in the guest's layout (interval, then value).
-fn itimerspec_bytes(t: &libc::itimerspec) -> [u8; 32] {
-    let mut b = [0u8; 32];
-    b[..16].copy_from_slice(&timespec_bytes(t.it_interval.tv_sec, t.it_interval.tv_nsec));
-    b[16..].copy_from_slice(&timespec_bytes(t.it_value.tv_sec, t.it_value.tv_nsec));
-    b
 }

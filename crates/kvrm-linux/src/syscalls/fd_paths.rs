@@ -1,6 +1,7 @@
-//! Paths that name an open descriptor of the caller: /dev/fd/N (and /dev/stdin, /dev/stdout,
-//! /dev/stderr), /proc/self/fd/N, /proc/PID/fd/N for the caller's own pid. Opening one opens
-//! the file behind descriptor N anew, as Linux does (the host kernel reopens it through its own
+//! Paths that name an open descriptor: /dev/fd/N (and /dev/stdin, /dev/stdout, /dev/stderr),
+//! /proc/self/fd/N, /proc/PID/fd/N (the caller's own pid, or another guest process's, from the
+//! /proc snapshot the kernel gave: fuser and lsof stat those). Opening one opens the file
+//! behind descriptor N anew, as Linux does (the host kernel reopens it through its own
 //! /proc/self/fd), so bash's process substitution `<(...)` works.
 
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -10,37 +11,57 @@ use super::files::{host_open_flags, last_errno, lexical, with_file};
 use super::LinuxProcess;
 use super::SysResult;
 use crate::abi::{errno::*, open::*};
-use crate::fd::{HostFd, LockFile, OpenFile};
+use crate::fd::{FileRef, HostFd, LockFile, OpenFile};
 
 impl LinuxProcess {
-    /// The descriptor `path` (relative to `dirfd`) names, if it is one of these paths.
-    pub(crate) fn fd_path_target(&self, dirfd: u64, path: &[u8]) -> Option<u64> {
+    /// The open file `path` (relative to `dirfd`) names, if it is one of these paths
+    /// (ENOENT for a descriptor that is not open, EACCES for another user's process).
+    pub(crate) fn fd_path_target(&self, dirfd: u64, path: &[u8]) -> Option<Result<FileRef, i64>> {
         let base = if path.first() == Some(&b'/') {
             String::new()
         } else {
             self.base_dir(dirfd).ok()?
         };
         let p = lexical(&base, path);
+        let mut other = None;
         let n = match p.as_str() {
-            "/dev/stdin" => return Some(0),
-            "/dev/stdout" => return Some(1),
-            "/dev/stderr" => return Some(2),
+            "/dev/stdin" => "0",
+            "/dev/stdout" => "1",
+            "/dev/stderr" => "2",
             p => p.strip_prefix("/dev/fd/").or_else(|| {
                 let rest = p.strip_prefix("/proc/")?;
                 let (who, n) = rest.split_once("/fd/")?;
                 let me = who == "self" || who == "thread-self" || who == self.pid.to_string();
-                me.then_some(n)
+                if !me {
+                    other = Some(who.parse::<u32>().ok()?);
+                }
+                Some(n)
             })?,
         };
         // A name that is not a number is no descriptor (ENOENT from the caller's lookup).
-        Some(n.parse().unwrap_or(u64::MAX))
+        let Ok(n) = n.parse::<u64>() else {
+            return Some(Err(ENOENT));
+        };
+        let Some(pid) = other else {
+            return Some(self.fds.get(n).map_err(|_| ENOENT));
+        };
+        let p = self.procfs.as_ref()?.procs.get(&pid)?;
+        if p.uid != self.uid && self.uid != 0 {
+            return Some(Err(EACCES));
+        }
+        Some(
+            p.fds
+                .iter()
+                .find(|(fd, _)| *fd == n)
+                .map(|(_, f)| f.clone())
+                .ok_or(ENOENT),
+        )
     }
 
-    /// openat of a path naming descriptor `fd` (fd_path_target).
-    pub(crate) fn open_fd_path(&mut self, fd: u64, flags: u64) -> SysResult {
+    /// openat of a path naming open file `file` (fd_path_target).
+    pub(crate) fn open_fd_path(&mut self, file: FileRef, flags: u64) -> SysResult {
         let (raw, guest_path, host_path, is_dir) = {
-            let f = self.fds.get(fd).map_err(|_| ENOENT)?;
-            let f = f.lock_file();
+            let f = file.lock_file();
             (
                 f.host.raw(),
                 f.guest_path.clone(),

@@ -16,7 +16,6 @@ use super::{check_writable, read_guest, write_guest, LinuxProcess, SysResult};
 use crate::abi::{errno::*, open::*, signal};
 use crate::fd::LockFile;
 use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
-use crate::procfs::PROCFS_FILE_STAND_IN;
 use crate::sandbox::host_errno;
 
 /// Largest count one read/write transfers (Linux MAX_RW_COUNT).
@@ -85,6 +84,19 @@ pub(super) fn cpath(p: &Path) -> Result<CString, i64> {
 /// Lexically normalize `path` against `base` (for special-path matching only).
 pub(super) fn lexical(base: &str, path: &[u8]) -> String {
     String::from_utf8_lossy(&crate::sandbox::lexical(base, path)).into_owned()
+}
+
+/// The metadata of open file `f` (fstat).
+pub(crate) fn file_metadata(f: &crate::fd::FileRef) -> Result<Metadata, i64> {
+    let (raw, emulated) = {
+        let f = f.lock_file();
+        (f.host.raw(), f.emulated)
+    };
+    if let Some(stand_in) = emulated {
+        // Its contents are an in-memory copy; its metadata a /proc file's.
+        return std::fs::metadata(stand_in).map_err(|e| host_errno(&e));
+    }
+    with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
 }
 
 /// Run `f` on a borrowed `File` for a raw host descriptor.
@@ -249,6 +261,9 @@ impl LinuxProcess {
         let acc = f.status & O_ACCMODE;
         if (write && acc == O_RDONLY) || (!write && acc == O_WRONLY) {
             return Err(EBADF);
+        }
+        if write && f.timerfd {
+            return Err(EINVAL);
         }
         if f.is_dir {
             return Err(if write { EBADF } else { EISDIR });
@@ -590,16 +605,7 @@ impl LinuxProcess {
     }
 
     pub(crate) fn fd_metadata(&self, fd: u64) -> Result<Metadata, i64> {
-        let f = self.fds.get(fd)?;
-        let (raw, procfs) = {
-            let f = f.lock_file();
-            (f.host.raw(), f.procfs)
-        };
-        if procfs {
-            // Its contents are an in-memory copy; its metadata a /proc file's.
-            return std::fs::metadata(PROCFS_FILE_STAND_IN).map_err(|e| host_errno(&e));
-        }
-        with_file(raw, |h| h.metadata()).map_err(|e| host_errno(&e))
+        file_metadata(&self.fds.get(fd)?)
     }
 
     pub(crate) fn sys_fstat(&mut self, mem: &mut AddressSpace, fd: u64, buf: u64) -> SysResult {
@@ -825,10 +831,11 @@ impl LinuxProcess {
             }
             F_GETLK | F_OFD_GETLK => Ok(0),
             F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => Ok(0),
-            // File seals (memfd_create): the host file's own.
-            F_ADD_SEALS | F_GET_SEALS => {
+            // Seals of a memfd (the host's); an emulated /proc file's
+            // in-memory copy has none to show.
+            F_ADD_SEALS | F_GET_SEALS if entry.file.lock_file().emulated.is_none() => {
                 let raw = entry.file.lock_file().host.raw();
-                // SAFETY: a seal command with an integer argument.
+                // SAFETY: a seal command on a descriptor we hold.
                 let r = unsafe { libc::fcntl(raw, cmd as i32, arg as libc::c_int) };
                 if r < 0 {
                     return Err(last_errno());
@@ -934,7 +941,52 @@ impl LinuxProcess {
         let mut f = OpenFile::new(HostFd::Owned(fd), O_RDWR | (flags & O_NONBLOCK));
         f.host_nonblock = true;
         f.pollable = Some(true);
+        f.counter = true;
         self.install(f, flags & O_CLOEXEC != 0)
+    }
+
+    /// memfd_create(name, flags): an anonymous memory file, a host memfd (so
+    /// read, write, ftruncate, MAP_SHARED mappings, fcntl's seals and
+    /// /proc/self/fd work on it as on any file). Its name is checked as
+    /// Linux checks it (at most 249 bytes); the host judges the flags it
+    /// knows. /proc/self/fd/N and /proc/self/maps name it
+    /// "/memfd:NAME (deleted)", as Linux does.
+    pub(crate) fn sys_memfd_create(
+        &mut self,
+        mem: &mut AddressSpace,
+        name: u64,
+        flags: u64,
+    ) -> SysResult {
+        const MFD_CLOEXEC: u64 = 1;
+        const MFD_ALLOW_SEALING: u64 = 2;
+        const MFD_HUGETLB: u64 = 4;
+        const MFD_NOEXEC_SEAL: u64 = 8;
+        const MFD_EXEC: u64 = 0x10;
+        const MFD_HUGE_SIZES: u64 = 0x3f << 26;
+        let known = MFD_CLOEXEC
+            | MFD_ALLOW_SEALING
+            | MFD_HUGETLB
+            | MFD_NOEXEC_SEAL
+            | MFD_EXEC
+            | MFD_HUGE_SIZES;
+        if flags & !known != 0 || (flags & MFD_HUGETLB == 0 && flags & MFD_HUGE_SIZES != 0) {
+            return Err(EINVAL);
+        }
+        let n = mem.read_cstring(name, 250).map_err(|_| EFAULT)?;
+        if n.len() > 249 {
+            return Err(EINVAL);
+        }
+        let cname = std::ffi::CString::new(n.clone()).map_err(|_| EINVAL)?;
+        // SAFETY: a valid NUL-terminated name; the result is checked.
+        let raw = unsafe { libc::memfd_create(cname.as_ptr(), (flags | MFD_CLOEXEC) as u32) };
+        if raw < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: `raw` was just created and is ours.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mut of = OpenFile::new(HostFd::Owned(fd), O_RDWR | O_LARGEFILE);
+        of.guest_path = Some(format!("/memfd:{} (deleted)", String::from_utf8_lossy(&n)));
+        self.install(of, flags & MFD_CLOEXEC != 0)
     }
 
     /// The host descriptor of `fd` for calls that change the file's metadata:

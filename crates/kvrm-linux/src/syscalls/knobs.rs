@@ -1,20 +1,15 @@
 //! Calls that tune how the kernel treats a process or its files, with
 //! nothing for kvrm to do beyond Linux's checks and the state the guest can
-//! read back: mlock and friends (guest memory is never paged out by kvrm, so
-//! locking it changes nothing), personality, capget/capset, and the file hints
+//! read back: personality, capget/capset, and the file hints
 //! sync_file_range, syncfs and readahead (done on the host file).
 
 use std::os::fd::RawFd;
 
-use kvrm_isa::{AddressSpace, PAGE_SIZE};
+use kvrm_isa::AddressSpace;
 
 use super::files::last_errno;
 use super::{read_guest, write_guest, LinuxProcess, SysResult};
 use crate::abi::errno::*;
-
-const MCL_CURRENT: u64 = 1;
-const MCL_FUTURE: u64 = 2;
-const MCL_ONFAULT: u64 = 4;
 
 /// personality(0xffffffff) asks without setting.
 const PERSONALITY_QUERY: u64 = 0xffff_ffff;
@@ -58,51 +53,6 @@ impl Knobs {
 }
 
 impl LinuxProcess {
-    /// Is every page of `[addr, addr+len)` mapped (and, for `accessible`,
-    /// not PROT_NONE)? mlock's ENOMEM.
-    fn range_mapped(mem: &AddressSpace, addr: u64, len: u64, accessible: bool) -> Result<(), i64> {
-        if len == 0 {
-            return Ok(());
-        }
-        let start = addr & !(PAGE_SIZE - 1);
-        let end = addr.checked_add(len).ok_or(ENOMEM)?;
-        let mut page = start;
-        while page < end {
-            match mem.perms_at(page) {
-                Some(p) if !accessible || p.read() || p.write() || p.exec() => {}
-                _ => return Err(ENOMEM),
-            }
-            page += PAGE_SIZE;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn sys_mlock(
-        &mut self,
-        mem: &AddressSpace,
-        addr: u64,
-        len: u64,
-        flags: u64,
-    ) -> SysResult {
-        const MLOCK_ONFAULT: u64 = 1;
-        if flags & !MLOCK_ONFAULT != 0 {
-            return Err(EINVAL);
-        }
-        Self::range_mapped(mem, addr, len, true).map(|_| 0)
-    }
-
-    pub(crate) fn sys_munlock(&mut self, mem: &AddressSpace, addr: u64, len: u64) -> SysResult {
-        Self::range_mapped(mem, addr, len, false).map(|_| 0)
-    }
-
-    pub(crate) fn sys_mlockall(&mut self, flags: u64) -> SysResult {
-        let known = MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT;
-        if flags == 0 || flags & !known != 0 || flags == MCL_ONFAULT {
-            return Err(EINVAL);
-        }
-        Ok(0)
-    }
-
     /// personality(persona): the old persona; 0xffffffff only asks. kvrm's
     /// memory layout does not change with it (it is not randomized anyway).
     pub(crate) fn sys_personality(&mut self, persona: u64) -> SysResult {

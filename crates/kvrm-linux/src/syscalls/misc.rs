@@ -61,10 +61,66 @@ fn utsname_field(s: &str) -> [u8; 65] {
     f
 }
 
+/// prlimit64's new limit at `addr` (0: none), for resource `res` (EINVAL
+/// past the known ones, EFAULT).
+pub(crate) fn read_rlimit(
+    mem: &AddressSpace,
+    res: u64,
+    addr: u64,
+) -> Result<Option<[u64; 2]>, i64> {
+    if res >= 16 {
+        return Err(EINVAL);
+    }
+    if addr == 0 {
+        return Ok(None);
+    }
+    let b = read_guest(mem, addr, 16)?;
+    let cur = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+    let max = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+    Ok(Some([cur, max]))
+}
+
+/// prlimit64's old limit to `addr` (0: not wanted).
+pub(crate) fn write_rlimit(mem: &mut AddressSpace, addr: u64, v: [u64; 2]) -> Result<(), i64> {
+    if addr != 0 {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&v[0].to_le_bytes());
+        b[8..].copy_from_slice(&v[1].to_le_bytes());
+        write_guest(mem, addr, &b)?;
+    }
+    Ok(())
+}
+
+/// struct rusage (144 bytes): ru_utime and ru_stime as timevals, ru_maxrss
+/// in kB; the counters kvrm does not keep (faults, I/O, switches) 0.
+pub(crate) fn rusage_bytes(u: &super::Usage) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    let tv = |ns: u64| [ns / 1_000_000_000, ns % 1_000_000_000 / 1000];
+    let [us, uu] = tv(u.user_ns);
+    let [ss, su] = tv(u.sys_ns);
+    for (i, v) in [us, uu, ss, su, u.maxrss_kb].into_iter().enumerate() {
+        b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
 impl LinuxProcess {
     /// The guest's view of clock `clk`: the host's, or in a deterministic run
-    /// the virtual clock (wall clocks start at a fixed date).
+    /// the virtual clock (wall clocks start at a fixed date). The CPU-time
+    /// clocks are the process's and the calling thread's accounted time.
     pub(crate) fn clock(&self, clk: i32) -> Result<libc::timespec, i64> {
+        let cpu = match clk {
+            2 => Some(self.usage),
+            3 => Some(self.thread_usage),
+            _ => None,
+        };
+        if let Some(u) = cpu {
+            let ns = u.user_ns + u.sys_ns;
+            return Ok(libc::timespec {
+                tv_sec: (ns / 1_000_000_000) as _,
+                tv_nsec: (ns % 1_000_000_000) as _,
+            });
+        }
         let Some(det) = self.det else {
             return host_clock(clk);
         };
@@ -98,18 +154,6 @@ impl LinuxProcess {
     }
 
     /// CPU time used (user s, user µs, system s, system µs).
-    fn cpu_times(&self) -> (i64, i64, i64, i64) {
-        match self.det {
-            Some(d) => (
-                (d.now_ns / 1_000_000_000) as i64,
-                (d.now_ns % 1_000_000_000 / 1000) as i64,
-                0,
-                0,
-            ),
-            None => Self::host_cpu_times(),
-        }
-    }
-
     /// `sig` from the kernel itself for the calling thread (SIGPIPE on
     /// EPIPE): the virtual kernel queues it after the call (kernel/signal.rs).
     pub(crate) fn raise_default(&mut self, sig: i32) {
@@ -293,6 +337,10 @@ impl LinuxProcess {
         }
     }
 
+    /// prlimit64 on this process: the limit read from `new` (0: none) set,
+    /// the old one written to `old` (0: not wanted). Another process's limits
+    /// go through the kernel (kernel/syscalls_proc.rs), which calls
+    /// [`Self::swap_rlimit`] on that process.
     pub(crate) fn sys_prlimit64(
         &mut self,
         mem: &mut AddressSpace,
@@ -304,50 +352,41 @@ impl LinuxProcess {
         if pid != 0 && pid as u32 != self.pid {
             return Err(ESRCH);
         }
+        let newv = read_rlimit(mem, res, new)?;
+        let was = self.swap_rlimit(res, newv, self.uid == 0)?;
+        write_rlimit(mem, old, was)?;
+        Ok(0)
+    }
+
+    /// Set resource `res`'s limit to `new` (if any), returning the old one.
+    /// Raising a hard limit needs privilege (`privileged`: uid 0 stands for
+    /// CAP_SYS_RESOURCE), and RLIMIT_NOFILE stays within fs.nr_open.
+    pub(crate) fn swap_rlimit(
+        &mut self,
+        res: u64,
+        new: Option<[u64; 2]>,
+        privileged: bool,
+    ) -> Result<[u64; 2], i64> {
+        /// fs.nr_open, Linux's default.
+        const NR_OPEN: u64 = 1 << 20;
         if res >= 16 {
             return Err(EINVAL);
         }
         let i = res as usize;
-        let newv = if new != 0 {
-            let b = read_guest(mem, new, 16)?;
-            let cur = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
-            let max = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+        let was = self.rlimits[i];
+        if let Some([cur, max]) = new {
             if cur > max {
                 return Err(EINVAL);
             }
-            if max > self.rlimits[i][1] {
+            if (max > was[1] && !privileged) || (i == 7 && max > NR_OPEN) {
                 return Err(EPERM);
             }
-            Some([cur, max])
-        } else {
-            None
-        };
-        if old != 0 {
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&self.rlimits[i][0].to_le_bytes());
-            b[8..].copy_from_slice(&self.rlimits[i][1].to_le_bytes());
-            write_guest(mem, old, &b)?;
-        }
-        if let Some(v) = newv {
-            self.rlimits[i] = v;
+            self.rlimits[i] = [cur, max];
             if i == 7 {
-                self.fds.limit = v[0].min(65536) as usize;
+                self.fds.limit = cur.min(65536) as usize;
             }
         }
-        Ok(0)
-    }
-
-    fn host_cpu_times() -> (i64, i64, i64, i64) {
-        // SAFETY: getrusage fills the struct it is given.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-        (
-            ru.ru_utime.tv_sec as i64,
-            ru.ru_utime.tv_usec as i64,
-            ru.ru_stime.tv_sec as i64,
-            ru.ru_stime.tv_usec as i64,
-        )
+        Ok(was)
     }
 
     pub(crate) fn sys_getrusage(
@@ -357,29 +396,34 @@ impl LinuxProcess {
         who: i32,
         buf: u64,
     ) -> SysResult {
-        if !(-1..=1).contains(&who) {
-            return Err(EINVAL);
-        }
-        let mut b = [0u8; 144];
-        if who != -1 {
-            let (us, uu, ss, su) = self.cpu_times();
-            for (i, v) in [us, uu, ss, su].into_iter().enumerate() {
-                b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        let u = match who {
+            0 => {
+                // The peak so far includes what is resident now.
+                let mut u = self.usage;
+                u.maxrss_kb = u.maxrss_kb.max(mem.resident_pages() as u64 * 4);
+                u
             }
-            let maxrss_kb = mem.resident_pages() as u64 * 4;
-            b[32..40].copy_from_slice(&maxrss_kb.to_le_bytes());
-        }
-        write_guest(mem, buf, &b)?;
+            -1 => self.children_usage,
+            1 => {
+                let mut u = self.thread_usage;
+                u.maxrss_kb = self.usage.maxrss_kb.max(mem.resident_pages() as u64 * 4);
+                u
+            }
+            _ => return Err(EINVAL),
+        };
+        write_guest(mem, buf, &rusage_bytes(&u))?;
         Ok(0)
     }
 
     pub(crate) fn sys_times(&mut self, mem: &mut AddressSpace, buf: u64) -> SysResult {
         if buf != 0 {
-            let (us, uu, ss, su) = self.cpu_times();
-            let ticks = |s: i64, u: i64| (s * 100 + u / 10_000) as u64;
+            // Clock ticks of USER_HZ (100 a second).
+            let ticks = |ns: u64| ns / 10_000_000;
             let mut b = [0u8; 32];
-            b[..8].copy_from_slice(&ticks(us, uu).to_le_bytes());
-            b[8..16].copy_from_slice(&ticks(ss, su).to_le_bytes());
+            b[..8].copy_from_slice(&ticks(self.usage.user_ns).to_le_bytes());
+            b[8..16].copy_from_slice(&ticks(self.usage.sys_ns).to_le_bytes());
+            b[16..24].copy_from_slice(&ticks(self.children_usage.user_ns).to_le_bytes());
+            b[24..32].copy_from_slice(&ticks(self.children_usage.sys_ns).to_le_bytes());
             write_guest(mem, buf, &b)?;
         }
         let now = self.clock(1)?;
@@ -452,27 +496,24 @@ impl LinuxProcess {
         Ok(len as u64)
     }
 
-    pub(crate) fn sys_sched_getaffinity(
-        &mut self,
-        mem: &mut AddressSpace,
-        pid: u64,
-        len: u64,
-        mask: u64,
-    ) -> SysResult {
-        if pid != 0 && pid as u32 != self.pid {
-            return Err(ESRCH);
-        }
-        if len < 8 || len & 7 != 0 {
+    /// sched_getaffinity's answer before any sched_setaffinity (the kernel
+    /// keeps those, kernel/sched.rs): `len` checked as Linux checks it (a
+    /// multiple of 8 bytes, room for every possible CPU), then the host's
+    /// mask as qemu-user passes it through (Go sizes GOMAXPROCS from it,
+    /// glibc's nproc too), or one CPU in a deterministic run.
+    pub(crate) fn host_affinity(&self, len: u64) -> Result<Vec<u8>, i64> {
+        let nr_cpu_ids = self
+            .cpus()
+            .possible
+            .0
+            .last()
+            .map_or(1, |&c| u64::from(c) + 1);
+        if len * 8 < nr_cpu_ids || len & 7 != 0 {
             return Err(EINVAL);
         }
         if self.det.is_some() {
-            // Reproducible on any host: one CPU.
-            write_u64(mem, mask, 1)?;
-            return Ok(8);
+            return Ok(1u64.to_le_bytes().to_vec());
         }
-        // The host's CPUs, as qemu-user passes the call through: Go sizes
-        // GOMAXPROCS from it (runtime.NumCPU), glibc's nproc too, and
-        // /proc/cpuinfo lists as many.
         let mut buf = vec![0u8; len.min(8192) as usize];
         // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
         let n =
@@ -480,8 +521,8 @@ impl LinuxProcess {
         if n < 0 {
             return Err(super::files::last_errno());
         }
-        write_guest(mem, mask, &buf[..n as usize])?;
-        Ok(n as u64)
+        buf.truncate(n as usize);
+        Ok(buf)
     }
 
     pub(crate) fn sys_getres(

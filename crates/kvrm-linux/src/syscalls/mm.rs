@@ -161,6 +161,7 @@ impl LinuxProcess {
             }
         }
         self.name_mapping(base, len, (!anon).then_some((fd, off)));
+        self.mlocked.mapped(base, base + len);
         Ok(base)
     }
 
@@ -240,6 +241,7 @@ impl LinuxProcess {
         }
         mem.unmap(addr, len).map_err(|_| EINVAL)?;
         self.name_mapping(addr, len, None);
+        self.mlocked.unmapped(addr, addr + len);
         Ok(0)
     }
 

@@ -19,6 +19,7 @@ mod files;
 pub(crate) mod knobs;
 pub(crate) use files::last_errno;
 mod misc;
+mod mlock;
 mod mm;
 pub mod numbers;
 mod paths;
@@ -36,6 +37,7 @@ pub(crate) use fifo::FifoOpen;
 pub use misc::fill_random;
 pub(crate) use misc::read_timespec as misc_read_timespec;
 pub(crate) use misc::timespec_bytes as misc_timespec_bytes;
+pub(crate) use misc::{read_rlimit, rusage_bytes, write_rlimit};
 pub use numbers::{syscall_name, syscall_number};
 pub use process::{clone_flags, die_of_signal};
 
@@ -164,6 +166,8 @@ pub mod nr {
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
     pub const RT_SIGPENDING: u64 = 136;
+    pub const IOPRIO_SET: u64 = 30;
+    pub const IOPRIO_GET: u64 = 31;
     pub const SETPRIORITY: u64 = 140;
     pub const GETPRIORITY: u64 = 141;
     pub const SETREGID: u64 = 143;
@@ -326,6 +330,8 @@ pub struct LinuxProcess {
     pub(crate) sysvipc: Option<std::sync::Arc<crate::kernel::sysv_ipc::ProcFiles>>,
     /// Names of file mappings (/proc/PID/maps).
     pub(crate) map_names: Vec<crate::procfs::NamedMapping>,
+    /// What mlock and mlockall locked (mlock.rs).
+    pub(crate) mlocked: mlock::MemLocks,
     /// Where the argv strings are in guest memory (/proc/PID/cmdline).
     pub(crate) args_range: (u64, u64),
     /// AF_INET and AF_INET6 sockets allowed (`KernelConfig::net`).
@@ -336,6 +342,34 @@ pub struct LinuxProcess {
     pub(crate) started_ns: u64,
     /// Personality and capabilities (knobs.rs).
     pub(crate) knobs: knobs::Knobs,
+    /// Its CPU time and peak memory, its waited-for children's (summed), and
+    /// the calling thread's (set by the kernel before each call).
+    pub(crate) usage: Usage,
+    pub(crate) children_usage: Usage,
+    pub(crate) thread_usage: Usage,
+}
+
+/// CPU time and peak memory accounted to a process or thread: getrusage,
+/// times, wait4's and waitid's rusage, /proc/PID/stat, the CPU-time clocks.
+/// The kernel adds to it (kernel/usage.rs): user time is the host time of
+/// the engine runs, shared among the threads that ran by the instructions
+/// each retired (in a deterministic run, one nanosecond per instruction);
+/// system time the host time of its syscalls (none in a deterministic run).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub user_ns: u64,
+    pub sys_ns: u64,
+    /// Peak resident memory (kB), as the kernel saw it at syscalls and exit.
+    pub maxrss_kb: u64,
+}
+
+impl Usage {
+    /// Add `o`'s times; keep the larger peak (how Linux sums children).
+    pub fn add(&mut self, o: &Usage) {
+        self.user_ns += o.user_ns;
+        self.sys_ns += o.sys_ns;
+        self.maxrss_kb = self.maxrss_kb.max(o.maxrss_kb);
+    }
 }
 
 /// What a deterministic run gives the guest instead of the host's time and
@@ -454,11 +488,15 @@ impl LinuxProcess {
             procfs: None,
             sysvipc: None,
             map_names: Vec::new(),
+            mlocked: Default::default(),
             args_range: (0, 0),
             net: false,
             fifos: Vec::new(),
             started_ns: 0,
             knobs: knobs::Knobs::for_uid(uid),
+            usage: Usage::default(),
+            children_usage: Usage::default(),
+            thread_usage: Usage::default(),
         })
     }
 
@@ -493,11 +531,16 @@ impl LinuxProcess {
             procfs: None,
             sysvipc: None,
             map_names: self.map_names.clone(),
+            // Memory locks are not inherited.
+            mlocked: Default::default(),
             args_range: self.args_range,
             net: self.net,
             fifos: Vec::new(),
             started_ns: 0,
             knobs: self.knobs,
+            usage: Usage::default(),
+            children_usage: Usage::default(),
+            thread_usage: Usage::default(),
         }
     }
 
@@ -642,6 +685,7 @@ impl LinuxProcess {
             }
             PIPE2 => self.sys_pipe2(mem, a[0], a[1]),
             EVENTFD2 => self.sys_eventfd2(a[0], a[1]),
+            MEMFD_CREATE => self.sys_memfd_create(mem, a[0], a[1]),
             GETCWD => self.sys_getcwd(mem, a[0], a[1]),
             CHDIR => self.sys_chdir(mem, a[0]),
             FCHDIR => self.sys_fchdir(a[0]),
@@ -684,6 +728,11 @@ impl LinuxProcess {
             MPROTECT => self.sys_mprotect(mem, a[0], a[1], a[2]),
             MREMAP => self.sys_mremap(mem, a[0], a[1], a[2], a[3], a[4]),
             MADVISE => self.sys_madvise(mem, a[0], a[1], a[2]),
+            MLOCK => self.sys_mlock(mem, a[0], a[1], 0, true),
+            MLOCK2 => self.sys_mlock(mem, a[0], a[1], a[2], true),
+            MUNLOCK => self.sys_mlock(mem, a[0], a[1], 0, false),
+            MLOCKALL => self.sys_mlockall(mem, a[0]),
+            MUNLOCKALL => self.sys_munlockall(),
             MINCORE => self.sys_mincore(mem, a[0], a[1], a[2]),
             MSYNC => self.sys_msync(mem, a[0], a[1], a[2]),
             MEMBARRIER => Ok(0),
@@ -729,21 +778,12 @@ impl LinuxProcess {
             SPLICE => self.sys_splice(mem, a),
             TEE => self.sys_tee(a[0], a[1], a[2], a[3]),
             VMSPLICE => self.sys_vmsplice(mem, a[0], a[1], a[2], a[3]),
-            MEMFD_CREATE => self.sys_memfd_create(mem, a[0], a[1]),
-            MLOCK => self.sys_mlock(mem, a[0], a[1], 0),
-            MLOCK2 => self.sys_mlock(mem, a[0], a[1], a[2]),
-            MUNLOCK => self.sys_munlock(mem, a[0], a[1]),
-            MLOCKALL => self.sys_mlockall(a[0]),
-            MUNLOCKALL => Ok(0),
             PERSONALITY => self.sys_personality(a[0]),
             CAPGET => self.sys_capget(mem, a[0], a[1], self.knobs.caps),
             CAPSET => self.sys_capset(mem, a[0], a[1]),
             SYNC_FILE_RANGE => self.sys_sync_file_range(a[0], a[1], a[2], a[3]),
             SYNCFS => self.sys_syncfs(a[0]),
             READAHEAD => self.sys_readahead(a[0], a[1], a[2]),
-            TIMERFD_CREATE => self.sys_timerfd_create(a[0], a[1]),
-            TIMERFD_SETTIME => self.sys_timerfd_settime(mem, a[0], a[1], a[2], a[3]),
-            TIMERFD_GETTIME => self.sys_timerfd_gettime(mem, a[0], a[1]),
             INOTIFY_INIT1 => self.sys_inotify_init1(a[0]),
             INOTIFY_ADD_WATCH => self.sys_inotify_add_watch(mem, a[0], a[1], a[2]),
             INOTIFY_RM_WATCH => self.sys_inotify_rm_watch(a[0], a[1]),
@@ -779,7 +819,6 @@ impl LinuxProcess {
             CLOCK_GETRES => self.sys_clock_getres(mem, a[0], a[1]),
             GETTIMEOFDAY => self.sys_gettimeofday(mem, a[0], a[1]),
             GETRANDOM => self.sys_getrandom(mem, a[0], a[1], a[2]),
-            SCHED_GETAFFINITY => self.sys_sched_getaffinity(mem, a[0], a[1], a[2]),
             GETCPU => {
                 for p in [a[0], a[1]] {
                     if p != 0 {

@@ -17,8 +17,36 @@ use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
 use crate::abi::{at::*, errno::*, open::*};
 use crate::fd::LockFile;
 use crate::fd::{FdEntry, HostFd, OpenFile};
-use crate::procfs::PROCFS_FILE_STAND_IN;
 use crate::sandbox::{host_errno, Resolved};
+
+/// Does `path` (relative to guest directory `base`) pass through emulated
+/// /proc or /sys and end outside them (`/sys/..`, `..` from a cwd in /proc)?
+fn leaves_emulated(base: &str, path: &[u8]) -> bool {
+    if !path.split(|&b| b == b'/').any(|c| c == b"..") {
+        return false;
+    }
+    let start: &[u8] = if path.first() == Some(&b'/') {
+        b""
+    } else {
+        base.as_bytes()
+    };
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut inside = false;
+    for c in start
+        .split(|&b| b == b'/')
+        .chain(path.split(|&b| b == b'/'))
+    {
+        match c {
+            b"" | b"." => continue,
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+        inside |= matches!(parts.first(), Some(&b"proc") | Some(&b"sys"));
+    }
+    inside && !matches!(parts.first(), Some(&b"proc") | Some(&b"sys"))
+}
 
 impl LinuxProcess {
     fn special(&self, dirfd: u64, path: &[u8]) -> Option<Special> {
@@ -40,8 +68,8 @@ impl LinuxProcess {
         }
     }
 
-    /// `path` lexically normalized, when it is under /proc (emulated).
-    fn proc_path(&self, dirfd: u64, path: &[u8]) -> Option<String> {
+    /// `path` lexically normalized, when it is under /proc or /sys (emulated).
+    pub(crate) fn proc_path(&self, dirfd: u64, path: &[u8]) -> Option<String> {
         let base = if path.first() == Some(&b'/') {
             String::new()
         } else {
@@ -79,6 +107,16 @@ impl LinuxProcess {
         } else {
             self.base_dir(dirfd)?
         };
+        if leaves_emulated(&base, path) {
+            // Into /proc or /sys and out again with "..": those trees are
+            // kvrm's (the root need not hold them) and have no symbolic
+            // links on the way out, so the path is what it says lexically.
+            let mut out = crate::sandbox::lexical(&base, path);
+            if out.is_empty() {
+                out.push(b'/');
+            }
+            return self.sandbox.resolve("/", &out, follow);
+        }
         self.sandbox.resolve(&base, path, follow)
     }
 
@@ -139,8 +177,8 @@ impl LinuxProcess {
         let path = read_path(mem, path)?;
         let host_flags = host_open_flags(flags);
         let cloexec = flags & O_CLOEXEC != 0;
-        if let Some(fd) = self.fd_path_target(dirfd, &path) {
-            return self.open_fd_path(fd, flags);
+        if let Some(file) = self.fd_path_target(dirfd, &path) {
+            return self.open_fd_path(file?, flags);
         }
         if let Some(pp) = self.proc_path(dirfd, &path) {
             if let Some(file) = self.procfs_open(&pp) {
@@ -148,8 +186,8 @@ impl LinuxProcess {
                     return Err(EACCES);
                 }
                 let mut of = OpenFile::new(HostFd::Owned(file?), O_RDONLY | O_LARGEFILE);
+                of.emulated = Some(crate::procfs::file_stand_in(&pp));
                 of.guest_path = Some(pp);
-                of.procfs = true;
                 return self.install(of, cloexec);
             }
             if let Some(list) = self.procfs_dir(&pp) {
@@ -268,8 +306,8 @@ impl LinuxProcess {
             }
             return self.fd_metadata(dirfd);
         }
-        if let Some(fd) = self.fd_path_target(dirfd, &p) {
-            return self.fd_metadata(fd).map_err(|_| ENOENT);
+        if let Some(file) = self.fd_path_target(dirfd, &p) {
+            return super::files::file_metadata(&file?).map_err(|_| ENOENT);
         }
         if let Some(pp) = self.proc_path(dirfd, &p) {
             // lstat of /proc/self (no trailing slash, which follows it): a link.
@@ -384,7 +422,7 @@ impl LinuxProcess {
         let p = read_path(mem, path)?;
         if let Some(pp) = self.proc_path(AT_FDCWD as u64, &p) {
             if let Some(host) = self.procfs_stand_in(&pp) {
-                if host? != PROCFS_FILE_STAND_IN {
+                if !crate::procfs::is_file_stand_in(host?) {
                     self.cwd = pp;
                     return Ok(0);
                 }

@@ -118,11 +118,11 @@ impl LinuxProcess {
         }
         let (host, link) = if super::files::lexical(&self.cwd, path) == "/proc/self/exe" {
             (self.exe_host.clone(), self.exe_link.clone())
-        } else if let Some(fd) = self.fd_path_target(crate::abi::at::AT_FDCWD as u64, path) {
+        } else if let Some(file) = self.fd_path_target(crate::abi::at::AT_FDCWD as u64, path) {
             // /proc/self/fd/N, /dev/fd/N (fexecve): the file open as N,
             // through the host's own /proc (a memfd has no other name).
-            let f = self.fds.get(fd).map_err(|_| ENOENT)?;
-            let f = f.lock_file();
+            let file = file?;
+            let f = file.lock_file();
             if f.is_dir {
                 return Err(EACCES);
             }
@@ -337,6 +337,7 @@ impl LinuxProcess {
         self.exe_link = img.link.clone();
         self.args_range = img.args;
         self.map_names = img.map_names.clone();
+        self.mlocked = Default::default();
     }
 
     pub(crate) fn sys_sendfile(

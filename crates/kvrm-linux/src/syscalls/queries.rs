@@ -21,8 +21,16 @@ fn statfs_bytes(s: &libc::statfs) -> [u8; 120] {
 impl LinuxProcess {
     pub(crate) fn sys_statfs(&mut self, mem: &mut AddressSpace, path: u64, buf: u64) -> SysResult {
         let p = super::read_path(mem, path)?;
-        let r = self.resolve_at(AT_FDCWD as u64, &p, true)?;
-        let c = cpath(&r.host)?;
+        // An emulated /proc or /sys entry: the host file system of its
+        // stand-in (proc, sysfs), as df and `stat -f` expect there.
+        let host = match self
+            .proc_path(AT_FDCWD as u64, &p)
+            .and_then(|pp| self.procfs_stand_in(&pp))
+        {
+            Some(stand_in) => std::path::PathBuf::from(stand_in?),
+            None => self.resolve_at(AT_FDCWD as u64, &p, true)?.host,
+        };
+        let c = cpath(&host)?;
         // SAFETY: a valid path and a statfs the call fills.
         let mut st: libc::statfs = unsafe { std::mem::zeroed() };
         if unsafe { libc::statfs(c.as_ptr(), &mut st) } < 0 {
@@ -33,10 +41,24 @@ impl LinuxProcess {
     }
 
     pub(crate) fn sys_fstatfs(&mut self, mem: &mut AddressSpace, fd: u64, buf: u64) -> SysResult {
-        let raw = self.fds.get(fd)?.lock_file().host.raw();
+        let (raw, emulated) = {
+            let f = self.fds.get(fd)?;
+            let f = f.lock_file();
+            (f.host.raw(), f.emulated)
+        };
         // SAFETY: a descriptor this process holds and a statfs the call fills.
         let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstatfs(raw, &mut st) } < 0 {
+        let r = match emulated {
+            // An emulated file's in-memory copy: its stand-in's file system.
+            Some(stand_in) => {
+                let c = cpath(std::path::Path::new(stand_in))?;
+                // SAFETY: a valid path and a statfs the call fills.
+                unsafe { libc::statfs(c.as_ptr(), &mut st) }
+            }
+            // SAFETY: as above, for a descriptor.
+            None => unsafe { libc::fstatfs(raw, &mut st) },
+        };
+        if r < 0 {
             return Err(last_errno());
         }
         write_guest(mem, buf, &statfs_bytes(&st))?;

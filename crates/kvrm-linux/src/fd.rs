@@ -58,6 +58,11 @@ pub struct OpenFile {
     pub procfs: bool,
     /// A timerfd: reads shorter than its 8-byte count fail without waiting.
     pub timer: bool,
+    /// F_SETOWN / F_SETOWN_EX: who gets SIGIO for O_ASYNC (a pid, or a
+    /// process group as a negative number; 0: nobody).
+    pub owner: i64,
+    /// F_SETSIG: the signal O_ASYNC sends instead of SIGIO (0: SIGIO).
+    pub owner_sig: i32,
 }
 
 impl OpenFile {
@@ -75,6 +80,8 @@ impl OpenFile {
             socket: false,
             procfs: false,
             timer: false,
+            owner: 0,
+            owner_sig: 0,
         }
     }
 }

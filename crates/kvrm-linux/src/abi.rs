@@ -58,6 +58,8 @@ pub mod open {
     pub const O_TRUNC: u64 = 0o1000;
     pub const O_APPEND: u64 = 0o2000;
     pub const O_NONBLOCK: u64 = 0o4000;
+    /// FASYNC: SIGIO to the owner (F_SETOWN) when I/O becomes possible.
+    pub const O_ASYNC: u64 = 0o20000;
     pub const O_DIRECTORY: u64 = 0o40000;
     pub const O_NOFOLLOW: u64 = 0o100000;
     pub const O_LARGEFILE: u64 = 0o400000;
@@ -145,6 +147,7 @@ pub mod signal {
     pub const SIGVTALRM: i32 = 26;
     pub const SIGPROF: i32 = 27;
     pub const SIGWINCH: i32 = 28;
+    pub const SIGIO: i32 = 29;
     pub const NSIG: i32 = 64;
     pub const SIG_DFL: u64 = 0;
     pub const SIG_IGN: u64 = 1;

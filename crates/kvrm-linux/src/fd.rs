@@ -64,6 +64,11 @@ pub struct OpenFile {
     /// A signalfd and the signals it reads (the host descriptor is an
     /// eventfd the kernel keeps readable while one of them is pending).
     pub signalfd: Option<u64>,
+    /// F_SETOWN / F_SETOWN_EX: who gets SIGIO for O_ASYNC (a pid, or a
+    /// process group as a negative number; 0: nobody).
+    pub owner: i64,
+    /// F_SETSIG: the signal O_ASYNC sends instead of SIGIO (0: SIGIO).
+    pub owner_sig: i32,
 }
 
 impl OpenFile {
@@ -83,6 +88,8 @@ impl OpenFile {
             timerfd: false,
             counter: false,
             signalfd: None,
+            owner: 0,
+            owner_sig: 0,
         }
     }
 }

@@ -246,8 +246,10 @@ fn spawn_image(
         envp: spec.envp.clone(),
         execfn: spec.exe.as_os_str().as_encoded_bytes().to_vec(),
         random,
-        uid: proc.uid,
-        gid: proc.gid,
+        uid: proc.creds.ruid,
+        euid: proc.creds.euid,
+        gid: proc.creds.rgid,
+        egid: proc.creds.egid,
     };
     let (loaded, interp) = (&image.loaded, image.interp.as_ref());
     let info = stack::setup_stack(&mut space, loaded, interp, &img).map_err(LoadError::Stack)?;

@@ -18,8 +18,11 @@ pub struct ProcessImage {
     pub execfn: Vec<u8>,
     /// The 16 AT_RANDOM bytes.
     pub random: [u8; 16],
+    /// AT_UID, AT_EUID, AT_GID, AT_EGID.
     pub uid: u32,
+    pub euid: u32,
     pub gid: u32,
+    pub egid: u32,
 }
 
 /// Where things ended up.
@@ -91,9 +94,9 @@ pub fn setup_stack(
         (AT_FLAGS, 0),
         (AT_ENTRY, elf.entry),
         (AT_UID, img.uid as u64),
-        (AT_EUID, img.uid as u64),
+        (AT_EUID, img.euid as u64),
         (AT_GID, img.gid as u64),
-        (AT_EGID, img.gid as u64),
+        (AT_EGID, img.egid as u64),
         (AT_SECURE, 0),
         (AT_RANDOM, random),
         (AT_HWCAP2, kvrm_isa::features::HWCAP2),

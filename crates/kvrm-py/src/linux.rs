@@ -327,14 +327,23 @@ pub fn load_image(
     let mut random = [0u8; 16];
     kvrm_linux::syscalls::fill_random(&mut random);
     // SAFETY: plain queries of this process.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (uid, euid, gid, egid) = unsafe {
+        (
+            libc::getuid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getegid(),
+        )
+    };
     let img = kvrm_linux::ProcessImage {
         argv,
         envp,
         execfn: exe.as_os_str().as_encoded_bytes().to_vec(),
         random,
         uid,
+        euid,
         gid,
+        egid,
     };
     let info = kvrm_linux::stack::setup_stack(&mut space, &loaded, None, &img)
         .map_err(|f| KvrmError::new_err(format!("cannot build the initial stack: {f}")))?;

@@ -35,6 +35,7 @@ mod launch;
 mod pidfd;
 mod sched;
 mod sigframe;
+mod sigio;
 mod signal;
 mod signalfd;
 mod sockets;
@@ -272,11 +273,33 @@ impl RunSummary {
 
 /// Host signals that reach kvrm and go to the guest, one bit each.
 static HOST_SIGNALS: AtomicU64 = AtomicU64::new(0);
+/// Of those, the ones a process sent (kill, sigqueue; not a terminal):
+/// they go to the first guest process alone, as a kill of its pid would.
+static HOST_SIGNALS_SENT: AtomicU64 = AtomicU64::new(0);
+/// The sender of the last of each signal a process sent: pid | uid << 32.
+static HOST_SENDERS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
 
-extern "C" fn record_host_signal(sig: libc::c_int) {
-    if (1..=64).contains(&sig) {
-        HOST_SIGNALS.fetch_or(1u64 << (sig - 1), Ordering::Relaxed);
+extern "C" fn record_host_signal(
+    sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _ctx: *mut libc::c_void,
+) {
+    if !(1..=64).contains(&sig) {
+        return;
     }
+    let bit = 1u64 << (sig - 1);
+    // SAFETY: the host passes an SA_SIGINFO handler a valid siginfo (or null).
+    if let Some(info) = unsafe { info.as_ref() } {
+        // si_code <= 0: sent by a process (SI_USER, SI_QUEUE, SI_TKILL).
+        if info.si_code <= 0 {
+            // SAFETY: the kill fields are valid for these codes.
+            let (pid, uid) = unsafe { (info.si_pid(), info.si_uid()) };
+            HOST_SENDERS[(sig - 1) as usize]
+                .store(pid as u32 as u64 | (uid as u64) << 32, Ordering::Relaxed);
+            HOST_SIGNALS_SENT.fetch_or(bit, Ordering::Relaxed);
+        }
+    }
+    HOST_SIGNALS.fetch_or(bit, Ordering::Relaxed);
 }
 
 /// The signals a user or terminal sends kvrm that belong to the guest.
@@ -317,6 +340,8 @@ pub struct Kernel {
     pub(crate) pidfds: Vec<pidfd::PidFd>,
     /// Every timerfd (timerfd.rs).
     pub(crate) timerfds: Vec<timerfd::TimerFd>,
+    /// Descriptors with O_ASYNC and their last readiness (sigio.rs).
+    pub(crate) async_files: Vec<sigio::AsyncFile>,
     /// What the launch mode did (launch.rs).
     launch_stats: LaunchStats,
     /// The System V IPC objects of every guest (sysv_ipc/).
@@ -343,8 +368,10 @@ impl Kernel {
             libc::signal(libc::SIGPIPE, libc::SIG_IGN);
             for sig in FORWARDED {
                 let mut sa: libc::sigaction = std::mem::zeroed();
-                sa.sa_sigaction =
-                    record_host_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+                sa.sa_sigaction = record_host_signal
+                    as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
+                    as libc::sighandler_t;
+                sa.sa_flags = libc::SA_SIGINFO;
                 libc::sigemptyset(&mut sa.sa_mask);
                 libc::sigaction(sig, &sa, std::ptr::null_mut());
             }
@@ -371,6 +398,7 @@ impl Kernel {
             orphan_exits: BTreeMap::new(),
             pidfds: Vec::new(),
             timerfds: Vec::new(),
+            async_files: Vec::new(),
             launch_stats: LaunchStats::default(),
             ipc: Default::default(),
             signalfds_made: false,
@@ -643,6 +671,7 @@ impl Kernel {
     /// Returns how the run ends when it can go no further.
     fn step(&mut self) -> Option<RunEnd> {
         self.take_host_signals();
+        self.sync_async();
         self.signal_round();
         if self.threads.is_empty() && self.init_end.is_some() {
             return None; // a signal ended the last process
@@ -751,19 +780,32 @@ impl Kernel {
         }
     }
 
-    /// Host signals sent to kvrm go to the guest processes of the first
-    /// process's group, as a terminal would send them.
+    /// Host signals that reach kvrm go to the guest: those a terminal sends
+    /// (Ctrl-C) to the processes of the first process's group, as the
+    /// terminal sends them to its foreground group; those a process sends
+    /// (`kill PID`, another guest's kill through `kill_other_kernel`) to
+    /// the first process alone, whose guest pid is kvrm's host pid, with
+    /// the sender's pid and uid.
     fn take_host_signals(&mut self) {
         let bits = HOST_SIGNALS.swap(0, Ordering::Relaxed);
         if bits == 0 {
             return;
         }
-        let Some(pgid) = self.init.and_then(|i| self.procs.get(&i)).map(|p| p.pgid) else {
+        let sent = HOST_SIGNALS_SENT.swap(0, Ordering::Relaxed) & bits;
+        let Some((init, pgid)) = self
+            .init
+            .and_then(|i| self.procs.get(&i).map(|p| (i, p.pgid)))
+        else {
             return;
         };
         for sig in 1..=64 {
-            if bits & (1u64 << (sig - 1)) != 0 {
-                let _ = self.kill_group(pgid, sig);
+            let bit = 1u64 << (sig - 1);
+            if sent & bit != 0 && self.procs[&init].exit.is_none() {
+                let who = HOST_SENDERS[sig - 1].load(Ordering::Relaxed);
+                let info = signal::sender_info(sig as i32, who as u32, (who >> 32) as u32);
+                let _ = self.send_to_process(init, info);
+            } else if bits & bit != 0 {
+                let _ = self.kill_group(pgid, sig as u64);
             }
         }
     }
@@ -797,6 +839,10 @@ impl Kernel {
 
     fn dispatch_call(&mut self, tid: Pid, nr: u64, a: [u64; 6]) {
         let retry = self.threads.get(&tid).is_some_and(|t| t.retrying);
+        // The host checks file access as the guest would be checked.
+        if let Some(p) = self.threads.get(&tid).and_then(|t| self.procs.get(&t.pid)) {
+            crate::syscalls::creds::apply_to_host(&p.linux.creds);
+        }
         let out = self.process_call(tid, nr, a);
         if out.is_some() && !retry {
             *self.counts.entry(nr).or_insert(0) += 1;
@@ -876,6 +922,17 @@ impl Kernel {
             SyscallOutcome::Return(v) => self.set_return(tid, v),
             SyscallOutcome::Exit(e) => self.exit_process(pid, e),
         }
+        {
+            use crate::syscalls::nr::{FCNTL, IOCTL, READ, READV};
+            use crate::syscalls::socket::nr::{ACCEPT, ACCEPT4, RECVFROM, RECVMMSG, RECVMSG};
+            match nr {
+                FCNTL | IOCTL => self.note_async(pid, a[0]),
+                READ | READV | RECVFROM | RECVMSG | RECVMMSG | ACCEPT | ACCEPT4 => {
+                    self.resample_async(pid, a[0])
+                }
+                _ => {}
+            }
+        }
         self.after_linux_call(tid, nr);
     }
 
@@ -952,6 +1009,18 @@ impl Kernel {
                 }
             }
         }
+        // O_ASYNC descriptors not ready yet: a ready one ends the wait
+        // (sync_async then signals its owner); 0 owns none of them.
+        if !timeout.is_zero() {
+            for (fd, events) in self.async_poll_fds() {
+                polls.push(libc::pollfd {
+                    fd,
+                    events,
+                    revents: 0,
+                });
+                owners.push(0);
+            }
+        }
         if !polls.is_empty() || !timeout.is_zero() {
             // ppoll: waits shorter than a millisecond (a run in flight) too.
             let ts = libc::timespec {
@@ -966,9 +1035,10 @@ impl Kernel {
         let mut ready: Vec<Pid> = polls
             .iter()
             .zip(&owners)
-            .filter(|(p, _)| p.revents != 0)
+            .filter(|(p, &t)| p.revents != 0 && t != 0)
             .map(|(_, &t)| t)
             .collect();
+        self.sync_async();
         ready.dedup();
         let now = self.now();
         for (&tid, t) in &self.threads {
@@ -1032,6 +1102,7 @@ impl Kernel {
             .values()
             .any(|t| matches!(&t.wait, Some(Wait::Retry { fds, .. }) if !fds.is_empty()));
         let deadline = self.next_deadline();
+        let fds_waited = fds_waited || !self.async_poll_fds().is_empty();
         if !fds_waited && deadline.is_none() && !self.host_signal_may_come() {
             return false;
         }

@@ -124,6 +124,15 @@ impl SigInfo {
         s
     }
 
+    /// An O_ASYNC signal chosen with F_SETSIG: why (POLL_IN...), the
+    /// poll band and the descriptor.
+    pub fn poll(signo: i32, code: i32, band: i64, fd: i32) -> Self {
+        let mut s = Self::new(signo, code);
+        s.put64(16, band as u64);
+        s.put32(24, fd as u32);
+        s
+    }
+
     /// The address a fault signal reports (the sigcontext's fault_address).
     fn fault_address(&self) -> u64 {
         match self.signo() {

@@ -96,6 +96,27 @@ impl SigQueue {
     }
 }
 
+/// A signal from host process `pid` of user `uid` (a kill of kvrm): the
+/// siginfo a kill from a guest process would give.
+pub(crate) fn sender_info(sig: i32, pid: u32, uid: u32) -> SigInfo {
+    SigInfo::sender(sig, SI_USER, pid, uid)
+}
+
+/// Is host process `pid` another kvrm run of this very kvrm executable?
+fn same_kvrm(pid: i32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if pid <= 0 || pid as u32 == std::process::id() {
+        return false;
+    }
+    let (Ok(me), Ok(other)) = (
+        std::fs::metadata("/proc/self/exe"),
+        std::fs::metadata(format!("/proc/{pid}/exe")),
+    ) else {
+        return false;
+    };
+    me.dev() == other.dev() && me.ino() == other.ino()
+}
+
 /// The signal Linux takes first from `set`: a synchronous one, else the
 /// lowest number.
 pub(super) fn next_signal(set: u64) -> Option<i32> {
@@ -236,10 +257,10 @@ impl Kernel {
         if sig > NSIG as u64 {
             return Err(EINVAL);
         }
-        self.kill_group_info(pgid, SigInfo::new(sig as i32, SI_KERNEL))
+        self.kill_group_signal(pgid, SigInfo::new(sig as i32, SI_KERNEL))
     }
 
-    fn kill_group_info(&mut self, pgid: Pid, info: SigInfo) -> Result<u64, i64> {
+    pub(crate) fn kill_group_signal(&mut self, pgid: Pid, info: SigInfo) -> Result<u64, i64> {
         let members: Vec<Pid> = self
             .procs
             .iter()
@@ -260,7 +281,7 @@ impl Kernel {
         if !(1..=NSIG).contains(&sig) {
             return;
         }
-        let uid = self.procs.get(&ppid).map_or(0, |p| p.linux.uid);
+        let uid = self.procs.get(&child).map_or(0, |p| p.linux.creds.ruid);
         let _ = self.send_to_process(ppid, SigInfo::child(sig, exit, child, uid));
     }
 
@@ -268,11 +289,14 @@ impl Kernel {
         if sig > NSIG as u64 {
             return Err(EINVAL);
         }
-        let uid = self.procs.get(&me).map_or(0, |p| p.linux.uid);
+        let uid = self.procs.get(&me).map_or(0, |p| p.linux.creds.ruid);
         let info = SigInfo::sender(sig as i32, SI_USER, me, uid);
         match target {
+            t if t > 0 && !self.procs.contains_key(&(t as Pid)) => {
+                self.kill_other_kernel(t, sig as i32)
+            }
             t if t > 0 => self.send_to_process(t as Pid, info),
-            0 => self.kill_group_info(self.procs[&me].pgid, info),
+            0 => self.kill_group_signal(self.procs[&me].pgid, info),
             -1 => {
                 let all: Vec<Pid> = self
                     .procs
@@ -286,8 +310,31 @@ impl Kernel {
                 // The sender last: it may end itself.
                 self.send_to_process(me, info)
             }
-            t => self.kill_group_info(t.unsigned_abs(), info),
+            t => self.kill_group_signal(t.unsigned_abs(), info),
         }
+    }
+
+    /// kill(pid) of a pid that is none of this kernel's: the first guest
+    /// process of another kvrm run of the same kvrm binary has that kvrm's
+    /// host pid as its guest pid (so pid files work between them: `nginx
+    /// -s reload`, `pg_ctl stop`), and gets the signal as a host signal
+    /// (take_host_signals). Other host processes stay out of reach (ESRCH),
+    /// as in a pid namespace of its own; signals kvrm does not forward to
+    /// its guests cannot be sent there (EPERM).
+    fn kill_other_kernel(&mut self, target: i32, sig: i32) -> Result<u64, i64> {
+        if self.config.deterministic || !same_kvrm(target) {
+            return Err(ESRCH);
+        }
+        if sig != 0 && !super::FORWARDED.contains(&sig) {
+            return Err(EPERM);
+        }
+        // SAFETY: kill has no memory arguments.
+        if unsafe { libc::kill(target, sig) } < 0 {
+            return Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::ESRCH) as i64);
+        }
+        Ok(0)
     }
 
     pub(crate) fn sys_tgkill(
@@ -304,7 +351,7 @@ impl Kernel {
         if tgid.is_some_and(|g| g as Pid != t.pid) {
             return Err(ESRCH);
         }
-        let uid = self.procs.get(&me).map_or(0, |p| p.linux.uid);
+        let uid = self.procs.get(&me).map_or(0, |p| p.linux.creds.ruid);
         self.send_to_thread(tid as Pid, SigInfo::sender(sig as i32, SI_TKILL, me, uid))
     }
 
@@ -354,7 +401,7 @@ impl Kernel {
             return;
         };
         let raised = std::mem::take(&mut p.linux.sig.pending);
-        let uid = p.linux.uid;
+        let uid = p.linux.creds.ruid;
         for sig in 1..=NSIG {
             if raised & bit(sig) != 0 {
                 let _ = self.send_to_thread(tid, SigInfo::sender(sig, SI_USER, pid, uid));
@@ -642,19 +689,7 @@ impl Kernel {
         } else {
             None
         };
-        let own = t.sig.pending.set & set;
-        let shared = self.procs[&pid].signals.pending.set & set;
-        let found = if let Some(sig) = next_signal(own) {
-            self.threads
-                .get_mut(&tid)
-                .and_then(|t| t.sig.pending.take(sig))
-        } else if let Some(sig) = next_signal(shared) {
-            self.procs
-                .get_mut(&pid)
-                .and_then(|p| p.signals.pending.take(sig))
-        } else {
-            None
-        };
+        let found = self.dequeue_signal(tid, set);
         if let Some(info) = found {
             self.refresh_signalfds(pid);
             if uinfo != 0
@@ -672,6 +707,26 @@ impl Kernel {
             return Outcome::errno(EAGAIN);
         }
         Outcome::Wait(Wait::SignalIn { set, deadline })
+    }
+
+    /// Take the signal of `set` that thread `tid` would get first: its own
+    /// pending ones before its process's.
+    pub(crate) fn dequeue_signal(&mut self, tid: Pid, set: u64) -> Option<SigInfo> {
+        let t = self.threads.get(&tid)?;
+        let pid = t.pid;
+        let own = t.sig.pending.set & set;
+        let shared = self.procs.get(&pid)?.signals.pending.set & set;
+        if let Some(sig) = next_signal(own) {
+            self.threads
+                .get_mut(&tid)
+                .and_then(|t| t.sig.pending.take(sig))
+        } else if let Some(sig) = next_signal(shared) {
+            self.procs
+                .get_mut(&pid)
+                .and_then(|p| p.signals.pending.take(sig))
+        } else {
+            None
+        }
     }
 
     /// A thread of `pid` (or thread `only`) waits in rt_sigtimedwait for

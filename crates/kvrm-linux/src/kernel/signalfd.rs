@@ -11,7 +11,6 @@
 use std::os::fd::RawFd;
 
 use super::sigframe::SigInfo;
-use super::signal::next_signal;
 use super::{Kernel, Outcome, Pid, Wait};
 use crate::abi::{errno::*, open::O_NONBLOCK, signal::*};
 use crate::fd::LockFile;
@@ -149,19 +148,7 @@ impl Kernel {
         }
         let mut out = Vec::new();
         while out.len() + RECORD <= count {
-            let own = self.threads[&tid].sig.pending.set & mask;
-            let shared = self.procs[&pid].signals.pending.set & mask;
-            let info = if let Some(sig) = next_signal(own) {
-                self.threads
-                    .get_mut(&tid)
-                    .and_then(|t| t.sig.pending.take(sig))
-            } else if let Some(sig) = next_signal(shared) {
-                self.procs
-                    .get_mut(&pid)
-                    .and_then(|p| p.signals.pending.take(sig))
-            } else {
-                None
-            };
+            let info = self.dequeue_signal(tid, mask);
             let Some(info) = info else { break };
             out.extend_from_slice(&record(&info));
         }

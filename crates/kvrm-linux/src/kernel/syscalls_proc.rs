@@ -584,18 +584,28 @@ impl Kernel {
         if let Some(parent) = vfork_parent {
             self.wake_vfork(parent, pid);
         }
-        // Orphans get parent 1; orphaned zombies are gone.
+        // Orphans get the nearest live ancestor that is a subreaper, else
+        // parent 1; orphaned zombies are gone. Those that asked for a signal
+        // when their parent dies (PR_SET_PDEATHSIG) get it.
+        let reaper = self.reaper_of(pid);
         let children: Vec<Pid> = self
             .procs
             .iter()
             .filter(|(_, c)| c.ppid == pid)
             .map(|(&c, _)| c)
             .collect();
+        let uid = self.procs.get(&pid).map_or(0, |p| p.linux.creds.ruid);
         for c in children {
             if self.procs[&c].exit.is_some() {
                 self.procs.remove(&c);
-            } else if let Some(c) = self.procs.get_mut(&c) {
-                c.ppid = 1;
+            } else if let Some(cp) = self.procs.get_mut(&c) {
+                cp.ppid = reaper;
+                cp.linux.ppid = reaper;
+                let sig = cp.linux.knobs.pdeath_sig;
+                if sig != 0 {
+                    let info = super::sigframe::SigInfo::sender(sig, 0, pid, uid);
+                    let _ = self.send_to_process(c, info);
+                }
             }
         }
         let parent_alive = self.procs.get(&ppid).is_some_and(|pp| pp.exit.is_none());
@@ -622,6 +632,23 @@ impl Kernel {
         for t in waiting {
             self.wake(t);
         }
+    }
+
+    /// Who adopts the orphans of `pid`: its nearest live ancestor marked
+    /// with PR_SET_CHILD_SUBREAPER, else 1.
+    fn reaper_of(&self, pid: Pid) -> Pid {
+        let mut at = self.procs.get(&pid).map_or(1, |p| p.ppid);
+        // Parent links cannot loop, but stop after the table's size anyway.
+        for _ in 0..self.procs.len() {
+            let Some(p) = self.procs.get(&at) else {
+                break;
+            };
+            if p.exit.is_none() && p.linux.knobs.subreaper {
+                return at;
+            }
+            at = p.ppid;
+        }
+        1
     }
 
     // ----- waiting for children -------------------------------------------------
@@ -732,7 +759,7 @@ impl Kernel {
             info[..4].copy_from_slice(&SIGCHLD.to_le_bytes());
             info[8..12].copy_from_slice(&code.to_le_bytes());
             info[16..20].copy_from_slice(&(c as i32).to_le_bytes());
-            info[20..24].copy_from_slice(&self.procs[&pid].linux.uid.to_le_bytes());
+            info[20..24].copy_from_slice(&self.procs[&c].linux.creds.ruid.to_le_bytes());
             info[24..28].copy_from_slice(&status.to_le_bytes());
         } else if options & WNOHANG == 0 {
             return Outcome::Wait(Wait::Child);

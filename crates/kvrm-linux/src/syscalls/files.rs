@@ -701,8 +701,19 @@ impl LinuxProcess {
         const TCSETS2: u64 = 0x402c_542b;
         const TCSETSW2: u64 = 0x402c_542c;
         const TCSETSF2: u64 = 0x402c_542d;
+        const FIOASYNC: u64 = 0x5452;
         let entry = self.fds.entry_mut(fd)?;
         match req {
+            FIOASYNC => {
+                let v = mem.read_u32(arg).map_err(|_| EFAULT)?;
+                let mut f = entry.file.lock_file();
+                if v != 0 {
+                    f.status |= O_ASYNC;
+                } else {
+                    f.status &= !O_ASYNC;
+                }
+                return Ok(0);
+            }
             FIOCLEX | FIONCLEX => {
                 entry.cloexec = req == FIOCLEX;
                 return Ok(0);
@@ -768,7 +779,13 @@ impl LinuxProcess {
         Ok(r as u64)
     }
 
-    pub(crate) fn sys_fcntl(&mut self, fd: u64, cmd: u64, arg: u64) -> SysResult {
+    pub(crate) fn sys_fcntl(
+        &mut self,
+        mem: &mut AddressSpace,
+        fd: u64,
+        cmd: u64,
+        arg: u64,
+    ) -> SysResult {
         const F_DUPFD: u64 = 0;
         const F_GETFD: u64 = 1;
         const F_SETFD: u64 = 2;
@@ -777,6 +794,12 @@ impl LinuxProcess {
         const F_GETLK: u64 = 5;
         const F_SETLK: u64 = 6;
         const F_SETLKW: u64 = 7;
+        const F_SETOWN: u64 = 8;
+        const F_GETOWN: u64 = 9;
+        const F_SETSIG: u64 = 10;
+        const F_GETSIG: u64 = 11;
+        const F_SETOWN_EX: u64 = 15;
+        const F_GETOWN_EX: u64 = 16;
         const F_OFD_GETLK: u64 = 36;
         const F_OFD_SETLK: u64 = 37;
         const F_OFD_SETLKW: u64 = 38;
@@ -807,7 +830,9 @@ impl LinuxProcess {
             F_GETFL => Ok(entry.file.lock_file().status),
             F_SETFL => {
                 let mut f = entry.file.lock_file();
-                let changeable = O_APPEND | O_NONBLOCK;
+                // O_ASYNC stays the guest's: the kernel sends its SIGIO
+                // (kernel/sigio.rs), never the host.
+                let changeable = O_APPEND | O_NONBLOCK | O_ASYNC;
                 f.status = (f.status & !changeable) | (arg & changeable);
                 let keep_nonblock = f.host_nonblock;
                 if let HostFd::Owned(_) = f.host {
@@ -827,6 +852,47 @@ impl LinuxProcess {
                         }
                     }
                 }
+                Ok(0)
+            }
+            // The owner of O_ASYNC's signal: the guest's own pid or
+            // process group (kernel/sigio.rs sends it).
+            F_SETOWN => {
+                entry.file.lock_file().owner = arg as i32 as i64;
+                Ok(0)
+            }
+            F_GETOWN => Ok(entry.file.lock_file().owner as u64),
+            F_SETSIG => {
+                if arg > 64 {
+                    return Err(EINVAL);
+                }
+                entry.file.lock_file().owner_sig = arg as i32;
+                Ok(0)
+            }
+            F_GETSIG => Ok(entry.file.lock_file().owner_sig as u64),
+            F_SETOWN_EX => {
+                // struct f_owner_ex { int type; pid_t pid; }: a thread (0),
+                // a process (1) or a process group (2).
+                let b = read_guest(mem, arg, 8)?;
+                let ty = i32::from_le_bytes(b[..4].try_into().unwrap_or_default());
+                let pid = i32::from_le_bytes(b[4..].try_into().unwrap_or_default()) as i64;
+                let owner = match ty {
+                    0 | 1 => pid,
+                    2 => -pid,
+                    _ => return Err(EINVAL),
+                };
+                entry.file.lock_file().owner = owner;
+                Ok(0)
+            }
+            F_GETOWN_EX => {
+                let owner = entry.file.lock_file().owner;
+                let (ty, pid) = if owner < 0 {
+                    (2i32, -owner)
+                } else {
+                    (1, owner)
+                };
+                let mut b = ty.to_le_bytes().to_vec();
+                b.extend_from_slice(&(pid as i32).to_le_bytes());
+                write_guest(mem, arg, &b)?;
                 Ok(0)
             }
             F_GETLK | F_OFD_GETLK => Ok(0),

@@ -26,7 +26,25 @@ pub(crate) struct Knobs {
     pub personality: u32,
     /// Capability sets: effective, permitted, inheritable.
     pub caps: [u64; 3],
+    /// PR_SET_PDEATHSIG: the signal this process gets when its parent
+    /// ends (0: none). Not inherited by fork.
+    pub pdeath_sig: i32,
+    /// PR_SET_CHILD_SUBREAPER: orphaned descendants become its children
+    /// instead of init's. Not inherited by fork.
+    pub subreaper: bool,
+    /// PR_SET_KEEPCAPS: a change of uid away from root keeps the
+    /// permitted capabilities. Cleared by execve.
+    pub keepcaps: bool,
+    /// PR_SET_NO_NEW_PRIVS, inherited and never cleared.
+    pub no_new_privs: bool,
+    /// PR_SET_TIMERSLACK in nanoseconds.
+    pub timer_slack: u64,
+    /// PR_SET_THP_DISABLE.
+    pub thp_disable: bool,
 }
+
+/// Linux's default timer slack (50 µs).
+const DEFAULT_TIMER_SLACK: u64 = 50_000;
 
 /// Does capget/capset know header version `v`?
 pub(crate) fn cap_version_known(v: u32) -> bool {
@@ -38,16 +56,33 @@ impl Knobs {
     pub(crate) fn for_uid(uid: u32) -> Self {
         Knobs {
             personality: 0,
-            caps: Self::caps_after_exec(uid),
+            caps: Self::caps_after_exec(uid, uid),
+            pdeath_sig: 0,
+            subreaper: false,
+            keepcaps: false,
+            no_new_privs: false,
+            timer_slack: DEFAULT_TIMER_SLACK,
+            thp_disable: false,
         }
     }
 
-    /// The capabilities a program starts with (no file capabilities).
-    pub(crate) fn caps_after_exec(uid: u32) -> [u64; 3] {
-        if uid == 0 {
-            [CAP_ALL, CAP_ALL, 0]
-        } else {
-            [0; 3]
+    /// What a forked child keeps: everything but the parent-death signal
+    /// and the subreaper mark.
+    pub(crate) fn for_child(&self) -> Self {
+        Knobs {
+            pdeath_sig: 0,
+            subreaper: false,
+            ..*self
+        }
+    }
+
+    /// The capabilities a program starts with (no file capabilities): a
+    /// real or effective root gets them all, effective only as root.
+    pub(crate) fn caps_after_exec(ruid: u32, euid: u32) -> [u64; 3] {
+        match (ruid, euid) {
+            (_, 0) => [CAP_ALL, CAP_ALL, 0],
+            (0, _) => [0, CAP_ALL, 0],
+            _ => [0; 3],
         }
     }
 }

@@ -315,11 +315,85 @@ impl LinuxProcess {
         option: u64,
         arg2: u64,
     ) -> SysResult {
+        const PR_SET_PDEATHSIG: u64 = 1;
+        const PR_GET_PDEATHSIG: u64 = 2;
         const PR_GET_DUMPABLE: u64 = 3;
         const PR_SET_DUMPABLE: u64 = 4;
+        const PR_GET_KEEPCAPS: u64 = 7;
+        const PR_SET_KEEPCAPS: u64 = 8;
         const PR_SET_NAME: u64 = 15;
         const PR_GET_NAME: u64 = 16;
+        const PR_GET_SECCOMP: u64 = 21;
+        const PR_CAPBSET_READ: u64 = 23;
+        const PR_CAPBSET_DROP: u64 = 24;
+        const PR_SET_TIMERSLACK: u64 = 29;
+        const PR_GET_TIMERSLACK: u64 = 30;
+        const PR_SET_CHILD_SUBREAPER: u64 = 36;
+        const PR_GET_CHILD_SUBREAPER: u64 = 37;
+        const PR_SET_NO_NEW_PRIVS: u64 = 38;
+        const PR_GET_NO_NEW_PRIVS: u64 = 39;
+        const PR_SET_THP_DISABLE: u64 = 41;
+        const PR_GET_THP_DISABLE: u64 = 42;
+        /// Yama's "who may ptrace me": nothing traces guests here.
+        const PR_SET_PTRACER: u64 = 0x5961_6d61;
+        /// The last capability Linux 6.8 knows (CAP_CHECKPOINT_RESTORE).
+        const CAP_LAST_CAP: u64 = 40;
+        let k = &mut self.knobs;
         match option {
+            PR_SET_PDEATHSIG => {
+                if arg2 > 64 {
+                    return Err(EINVAL);
+                }
+                k.pdeath_sig = arg2 as i32;
+                Ok(0)
+            }
+            PR_GET_PDEATHSIG => {
+                let v = k.pdeath_sig;
+                write_guest(mem, arg2, &v.to_le_bytes())?;
+                Ok(0)
+            }
+            PR_GET_KEEPCAPS => Ok(k.keepcaps as u64),
+            PR_SET_KEEPCAPS if arg2 <= 1 => {
+                k.keepcaps = arg2 == 1;
+                Ok(0)
+            }
+            // No seccomp filter is ever installed (as under qemu-user,
+            // setting one is refused with EINVAL, the default case).
+            PR_GET_SECCOMP => Ok(0),
+            PR_CAPBSET_READ if arg2 <= CAP_LAST_CAP => Ok(1),
+            // The bounding set is not kept: dropping from it asks for
+            // CAP_SETPCAP and changes nothing kvrm checks.
+            PR_CAPBSET_DROP if arg2 <= CAP_LAST_CAP => {
+                if k.caps[0] & (1 << 8) == 0 {
+                    return Err(EPERM);
+                }
+                Ok(0)
+            }
+            PR_SET_TIMERSLACK => {
+                k.timer_slack = if arg2 == 0 { 50_000 } else { arg2 };
+                Ok(0)
+            }
+            PR_GET_TIMERSLACK => Ok(k.timer_slack),
+            PR_SET_CHILD_SUBREAPER => {
+                k.subreaper = arg2 != 0;
+                Ok(0)
+            }
+            PR_GET_CHILD_SUBREAPER => {
+                let v = k.subreaper as i32;
+                write_guest(mem, arg2, &v.to_le_bytes())?;
+                Ok(0)
+            }
+            PR_SET_NO_NEW_PRIVS if arg2 == 1 => {
+                k.no_new_privs = true;
+                Ok(0)
+            }
+            PR_GET_NO_NEW_PRIVS => Ok(k.no_new_privs as u64),
+            PR_SET_THP_DISABLE => {
+                k.thp_disable = arg2 != 0;
+                Ok(0)
+            }
+            PR_GET_THP_DISABLE => Ok(k.thp_disable as u64),
+            PR_SET_PTRACER => Ok(0),
             PR_SET_NAME => {
                 let s = mem.read_cstring(arg2, 15).map_err(|_| EFAULT)?;
                 self.comm = [0; 16];
@@ -524,18 +598,6 @@ impl LinuxProcess {
         buf.truncate(n as usize);
         Ok(buf)
     }
-
-    pub(crate) fn sys_getres(
-        &mut self,
-        mem: &mut AddressSpace,
-        ptrs: [u64; 3],
-        id: u32,
-    ) -> SysResult {
-        for p in ptrs {
-            write_u32(mem, p, id)?;
-        }
-        Ok(0)
-    }
 }
 
 /// Fill `buf` from the host's random source.
@@ -554,19 +616,5 @@ pub fn fill_random(buf: &mut [u8]) {
             break;
         }
         done += r as usize;
-    }
-}
-
-/// `set*id` for a guest with the one identity `current`: each requested id
-/// (a 32-bit value; -1 leaves it) must already be `current`, else EPERM.
-pub(crate) fn set_ids(requested: &[u64], current: u32) -> SysResult {
-    let keeps = |&r: &u64| {
-        let r = r as u32;
-        r == u32::MAX || r == current
-    };
-    if requested.iter().all(keeps) {
-        Ok(0)
-    } else {
-        Err(EPERM)
     }
 }

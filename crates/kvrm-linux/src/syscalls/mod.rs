@@ -12,6 +12,7 @@ use crate::abi::{errno::*, layout, signal};
 use crate::fd::{FdEntry, FdTable, HostFd, OpenFile};
 use crate::sandbox::{Sandbox, PATH_MAX};
 
+pub(crate) mod creds;
 mod fd_kinds;
 mod fd_paths;
 mod fifo;
@@ -311,8 +312,11 @@ pub struct LinuxProcess {
     pub(crate) exe_link: Vec<u8>,
     pub(crate) pid: u32,
     pub(crate) ppid: u32,
+    /// The effective user and group ids (`creds.euid`, `creds.egid`).
     pub(crate) uid: u32,
     pub(crate) gid: u32,
+    /// Every id and the supplementary groups (creds.rs).
+    pub(crate) creds: creds::Creds,
     pub(crate) comm: [u8; 16],
     counts: BTreeMap<u64, u64>,
     warned: HashSet<u64>,
@@ -456,7 +460,9 @@ impl LinuxProcess {
             *d = s;
         }
         // SAFETY: these libc calls take no arguments and cannot fail.
-        let (ppid, uid, gid) = unsafe { (libc::getppid(), libc::getuid(), libc::getgid()) };
+        let ppid = unsafe { libc::getppid() };
+        let creds = creds::Creds::of_host();
+        let (uid, gid) = (creds.euid, creds.egid);
         Ok(LinuxProcess {
             sandbox,
             fds,
@@ -478,6 +484,7 @@ impl LinuxProcess {
             ppid: ppid as u32,
             uid,
             gid,
+            creds,
             comm,
             counts: BTreeMap::new(),
             warned: HashSet::new(),
@@ -521,6 +528,7 @@ impl LinuxProcess {
             ppid,
             uid: self.uid,
             gid: self.gid,
+            creds: self.creds.clone(),
             comm: self.comm,
             counts: BTreeMap::new(),
             warned: self.warned.clone(),
@@ -537,7 +545,7 @@ impl LinuxProcess {
             net: self.net,
             fifos: Vec::new(),
             started_ns: 0,
-            knobs: self.knobs,
+            knobs: self.knobs.for_child(),
             usage: Usage::default(),
             children_usage: Usage::default(),
             thread_usage: Usage::default(),
@@ -671,7 +679,7 @@ impl LinuxProcess {
                     crate::locks::LockResult::WouldWait => Err(EAGAIN),
                 }
             }
-            FCNTL => self.sys_fcntl(a[0], a[1], a[2]),
+            FCNTL => self.sys_fcntl(mem, a[0], a[1], a[2]),
             FLOCK => match self.flock(a[0], a[1]) {
                 crate::locks::LockResult::Done(r) => r,
                 crate::locks::LockResult::WouldWait => Err(EAGAIN),
@@ -787,26 +795,22 @@ impl LinuxProcess {
             INOTIFY_INIT1 => self.sys_inotify_init1(a[0]),
             INOTIFY_ADD_WATCH => self.sys_inotify_add_watch(mem, a[0], a[1], a[2]),
             INOTIFY_RM_WATCH => self.sys_inotify_rm_watch(a[0], a[1]),
-            GETUID | GETEUID => Ok(self.uid as u64),
-            GETGID | GETEGID => Ok(self.gid as u64),
-            GETRESUID => self.sys_getres(mem, [a[0], a[1], a[2]], self.uid),
-            GETRESGID => self.sys_getres(mem, [a[0], a[1], a[2]], self.gid),
-            // The guest keeps one identity (real = effective = saved, no
-            // supplementary groups): setting an id to what it is succeeds, as
-            // posix_spawn's POSIX_SPAWN_RESETIDS does; changing it is refused.
-            SETUID => misc::set_ids(&[a[0]], self.uid),
-            SETREUID => misc::set_ids(&[a[0], a[1]], self.uid),
-            SETRESUID => misc::set_ids(&[a[0], a[1], a[2]], self.uid),
-            SETGID => misc::set_ids(&[a[0]], self.gid),
-            SETREGID => misc::set_ids(&[a[0], a[1]], self.gid),
-            SETRESGID => misc::set_ids(&[a[0], a[1], a[2]], self.gid),
-            // These return the previous id whether or not they change it.
-            SETFSUID => Ok(u64::from(self.uid)),
-            SETFSGID => Ok(u64::from(self.gid)),
-            // Clearing the (empty) list, as root does before dropping ids.
-            SETGROUPS if a[0] == 0 && self.uid == 0 => Ok(0),
-            SETGROUPS => Err(EPERM),
-            GETGROUPS => Ok(0),
+            GETUID => Ok(self.creds.ruid as u64),
+            GETEUID => Ok(self.creds.euid as u64),
+            GETGID => Ok(self.creds.rgid as u64),
+            GETEGID => Ok(self.creds.egid as u64),
+            GETRESUID => self.sys_getresids(mem, [a[0], a[1], a[2]], false),
+            GETRESGID => self.sys_getresids(mem, [a[0], a[1], a[2]], true),
+            SETUID => self.sys_setuids(&[a[0]]),
+            SETREUID => self.sys_setuids(&[a[0], a[1]]),
+            SETRESUID => self.sys_setuids(&[a[0], a[1], a[2]]),
+            SETGID => self.sys_setgids(&[a[0]]),
+            SETREGID => self.sys_setgids(&[a[0], a[1]]),
+            SETRESGID => self.sys_setgids(&[a[0], a[1], a[2]]),
+            SETFSUID => self.sys_setfsid(a[0], false),
+            SETFSGID => self.sys_setfsid(a[0], true),
+            SETGROUPS => self.sys_setgroups(mem, a[0], a[1]),
+            GETGROUPS => self.sys_getgroups(mem, a[0], a[1]),
             UNAME => self.sys_uname(mem, a[0]),
             SYSINFO => self.sys_sysinfo(mem, a[0]),
             PRCTL => self.sys_prctl(mem, a[0], a[1]),

@@ -276,8 +276,10 @@ impl LinuxProcess {
             envp,
             execfn: path.clone(),
             random,
-            uid: self.uid,
-            gid: self.gid,
+            uid: self.creds.ruid,
+            euid: self.creds.euid,
+            gid: self.creds.rgid,
+            egid: self.creds.egid,
         };
         let info =
             stack::setup_stack(&mut space, &loaded, interp.as_ref(), &pimg).map_err(|_| E2BIG)?;
@@ -323,7 +325,8 @@ impl LinuxProcess {
         self.mmap_top = layout::MMAP_TOP;
         self.reset_handled_signals();
         self.sig.altstack = (0, SS_DISABLE, 0);
-        self.knobs.caps = super::knobs::Knobs::caps_after_exec(self.uid);
+        self.knobs.caps = super::knobs::Knobs::caps_after_exec(self.creds.ruid, self.creds.euid);
+        self.knobs.keepcaps = false;
         let base = img.host.file_name().map(|n| n.as_encoded_bytes().to_vec());
         let name = match img.path.rsplit(|&b| b == b'/').next() {
             Some(n) if !n.is_empty() => n.to_vec(),

@@ -309,6 +309,34 @@ fn host_signals_run_guest_handlers() {
     assert_eq!(status.code(), Some(3));
 }
 
+/// A guest's kill never reaches a host process: a pid that is none of its
+/// kernel's is ESRCH even when another kvrm run has that number as its host
+/// pid (zsh waited forever for a reaped child whose pid was another kvrm's).
+#[test]
+fn guest_kill_stays_inside_its_kernel() {
+    use std::process::Stdio;
+    let busybox = format!(
+        "{}/../../tests/busybox/build/busybox",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if !std::path::Path::new(&busybox).exists() {
+        eprintln!("skipped: {busybox} not found");
+        return;
+    }
+    let mut other = Command::new(env!("CARGO_BIN_EXE_kvrm"))
+        .args(["run", &busybox, "sleep", "30"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("kvrm runs");
+    let pid = other.id().to_string();
+    for sig in ["-0", "-TERM"] {
+        let out = kvrm(&["run", &busybox, "kill", sig, &pid]);
+        assert_eq!(out.status.code(), Some(1), "kill {sig} {pid}: {out:?}");
+    }
+    let _ = other.kill();
+    let _ = other.wait();
+}
+
 /// `--engine jit` runs raw images and ELF programs with the same results as the
 /// interpreter, and `--stats` shows the JIT's counters; an unknown engine is a
 /// usage error. (`jit:1` compiles on the spot; the default `jit` compiles on a

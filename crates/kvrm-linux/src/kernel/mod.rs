@@ -783,9 +783,10 @@ impl Kernel {
     /// Host signals that reach kvrm go to the guest: those a terminal sends
     /// (Ctrl-C) to the processes of the first process's group, as the
     /// terminal sends them to its foreground group; those a process sends
-    /// (`kill PID`, another guest's kill through `kill_other_kernel`) to
-    /// the first process alone, whose guest pid is kvrm's host pid, with
-    /// the sender's pid and uid.
+    /// (`kill PID`) to the first process alone, whose guest pid is kvrm's
+    /// host pid, with the sender's pid and uid. (A guest's kill never
+    /// reaches the host: a pid that is none of its kernel's is ESRCH, even
+    /// when another host process has that number.)
     fn take_host_signals(&mut self) {
         let bits = HOST_SIGNALS.swap(0, Ordering::Relaxed);
         if bits == 0 {

@@ -102,21 +102,6 @@ pub(crate) fn sender_info(sig: i32, pid: u32, uid: u32) -> SigInfo {
     SigInfo::sender(sig, SI_USER, pid, uid)
 }
 
-/// Is host process `pid` another kvrm run of this very kvrm executable?
-fn same_kvrm(pid: i32) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    if pid <= 0 || pid as u32 == std::process::id() {
-        return false;
-    }
-    let (Ok(me), Ok(other)) = (
-        std::fs::metadata("/proc/self/exe"),
-        std::fs::metadata(format!("/proc/{pid}/exe")),
-    ) else {
-        return false;
-    };
-    me.dev() == other.dev() && me.ino() == other.ino()
-}
-
 /// The signal Linux takes first from `set`: a synchronous one, else the
 /// lowest number.
 pub(super) fn next_signal(set: u64) -> Option<i32> {
@@ -292,9 +277,6 @@ impl Kernel {
         let uid = self.procs.get(&me).map_or(0, |p| p.linux.creds.ruid);
         let info = SigInfo::sender(sig as i32, SI_USER, me, uid);
         match target {
-            t if t > 0 && !self.procs.contains_key(&(t as Pid)) => {
-                self.kill_other_kernel(t, sig as i32)
-            }
             t if t > 0 => self.send_to_process(t as Pid, info),
             0 => self.kill_group_signal(self.procs[&me].pgid, info),
             -1 => {
@@ -312,29 +294,6 @@ impl Kernel {
             }
             t => self.kill_group_signal(t.unsigned_abs(), info),
         }
-    }
-
-    /// kill(pid) of a pid that is none of this kernel's: the first guest
-    /// process of another kvrm run of the same kvrm binary has that kvrm's
-    /// host pid as its guest pid (so pid files work between them: `nginx
-    /// -s reload`, `pg_ctl stop`), and gets the signal as a host signal
-    /// (take_host_signals). Other host processes stay out of reach (ESRCH),
-    /// as in a pid namespace of its own; signals kvrm does not forward to
-    /// its guests cannot be sent there (EPERM).
-    fn kill_other_kernel(&mut self, target: i32, sig: i32) -> Result<u64, i64> {
-        if self.config.deterministic || !same_kvrm(target) {
-            return Err(ESRCH);
-        }
-        if sig != 0 && !super::FORWARDED.contains(&sig) {
-            return Err(EPERM);
-        }
-        // SAFETY: kill has no memory arguments.
-        if unsafe { libc::kill(target, sig) } < 0 {
-            return Err(std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::ESRCH) as i64);
-        }
-        Ok(0)
     }
 
     pub(crate) fn sys_tgkill(

@@ -18,6 +18,7 @@ PACKAGES=(
     sqlite3 libsqlite3-0 zlib1g
     bash-static zsh-static mksh sash
     zstd libzstd1 liblz4-1 xz-utils liblzma5 libstdc++6
+    bc dc lz4 datamash gettext-base
 )
 STAMP="$ROOT/.kvrm-packages"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then

@@ -275,6 +275,20 @@ fn help_explains_the_commands() {
     }
 }
 
+/// The busybox that scripts/fetch-busybox.sh fetched, or None (and a
+/// printed reason) when it has not been fetched.
+fn busybox() -> Option<String> {
+    let busybox = format!(
+        "{}/../../tests/busybox/build/busybox",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if !std::path::Path::new(&busybox).exists() {
+        eprintln!("skipped: {busybox} not found");
+        return None;
+    }
+    Some(busybox)
+}
+
 /// A signal sent to kvrm goes to the guest, whose own handler runs: busybox
 /// sh traps SIGTERM while it waits for a child (skipped without busybox:
 /// scripts/fetch-busybox.sh).
@@ -282,14 +296,7 @@ fn help_explains_the_commands() {
 fn host_signals_run_guest_handlers() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let busybox = format!(
-        "{}/../../tests/busybox/build/busybox",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if !std::path::Path::new(&busybox).exists() {
-        eprintln!("skipped: {busybox} not found");
-        return;
-    }
+    let Some(busybox) = busybox() else { return };
     let script = "trap 'echo trapped TERM; exit 3' TERM; echo ready; while :; do :; done";
     let mut child = Command::new(env!("CARGO_BIN_EXE_kvrm"))
         .args(["run", &busybox, "sh", "-c", script])
@@ -315,14 +322,7 @@ fn host_signals_run_guest_handlers() {
 #[test]
 fn guest_kill_stays_inside_its_kernel() {
     use std::process::Stdio;
-    let busybox = format!(
-        "{}/../../tests/busybox/build/busybox",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if !std::path::Path::new(&busybox).exists() {
-        eprintln!("skipped: {busybox} not found");
-        return;
-    }
+    let Some(busybox) = busybox() else { return };
     let mut other = Command::new(env!("CARGO_BIN_EXE_kvrm"))
         .args(["run", &busybox, "sleep", "30"])
         .stdout(Stdio::null())

@@ -1,5 +1,5 @@
 //! Stock Debian arm64 programs, dynamically linked (coreutils, grep, sed, gawk, dash, findutils,
-//! diffutils, sqlite3), from the sysroot scripts/fetch-debian-arm64.sh unpacks into
+//! diffutils, sqlite3, bc, dc, lz4, datamash, envsubst), from the sysroot scripts/fetch-debian-arm64.sh unpacks into
 //! tests/debian/build/sysroot, each case compared with qemu-aarch64 (stdout, stderr, exit
 //! status; the harness and its knobs are in sysroot/mod.rs).
 
@@ -143,6 +143,26 @@ const CASES: &[Case] = &[
                echo appended >> out.txt; tail -n 1 out.txt"],
         "",
     ),
+    // bc, dc, lz4, datamash, envsubst; nproc --all (glibc reads /sys/devices/system/cpu)
+    case("bc_math", "bc", &["-l"], "scale=30\n4*a(1)\n2^200\nsqrt(2)\ne(1)\nl(10)\n"),
+    case("bc_errors", "bc", &[], "1/0\n3+\nx=5\nx*x\n"),
+    case("dc_calc", "dc", &["-e", "2 64 ^ p 20 k 2 v p 7 3 % p [3 2 + p] x"], ""),
+    case(
+        "lz4_roundtrip",
+        "dash",
+        &["-c", "lz4 -q -9 people.txt p.lz4 && lz4 -t p.lz4 && lz4 -dc p.lz4 | cmp - people.txt && \
+               echo same; lz4 -dc nosuch.lz4; echo status=$?"],
+        "",
+    ),
+    case(
+        "datamash_groups",
+        "datamash",
+        &["-s", "-W", "-g", "1", "count", "1", "sum", "2", "mean", "2"],
+        "b 3\na 1\nb 4\na 2\nc 10\n",
+    ),
+    case("datamash_stats", "datamash", &["median", "1", "sstdev", "1", "q1", "1", "iqr", "1"], "10\n3\n250\n-4\n42\n7\n3\n"),
+    case("envsubst", "envsubst", &[], "home=$HOME tz=${TZ} none=[$NOPE]\n"),
+    case("nproc_all", "nproc", &["--all"], ""),
     // sqlite3 (rollback journal and WAL)
     case(
         "sqlite_memory",

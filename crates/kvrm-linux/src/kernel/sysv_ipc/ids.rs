@@ -282,6 +282,29 @@ impl<T> IdTable<T> {
         Ok((Self::id_of(i, &e.perm), e))
     }
 
+    /// The object an IPC_STAT (`by_index` false: `id` is an id) or *_STAT /
+    /// *_STAT_ANY (`by_index`: `id` is a table index) reports, and what the
+    /// call returns (0, or the object's id for the by-index ones). EACCES
+    /// without read permission, except for *_STAT_ANY (`any`).
+    pub(crate) fn for_stat(
+        &self,
+        c: &Caller,
+        id: i32,
+        by_index: bool,
+        any: bool,
+    ) -> Result<(u64, &Entry<T>), i64> {
+        let (ret, e) = if by_index {
+            let (full_id, e) = self.at_index(id)?;
+            (full_id as u64, e)
+        } else {
+            (0, self.get(id)?)
+        };
+        if !any && !e.perm.permits(c, READ) {
+            return Err(EACCES);
+        }
+        Ok((ret, e))
+    }
+
     /// The highest index in use (the *_INFO commands return it), 0 when
     /// the table is empty.
     pub(crate) fn max_index(&self) -> u64 {

@@ -753,18 +753,14 @@ impl Kernel {
             }
             IPC_STAT | SHM_STAT | SHM_STAT_ANY => {
                 let counts = self.shm_attach_counts();
-                let (full_id, e) = if cmd == IPC_STAT {
-                    (id, self.ipc.shm.get(id)?)
-                } else {
-                    self.ipc.shm.at_index(id)?
-                };
-                if cmd != SHM_STAT_ANY && !e.perm.permits(&c, READ) {
-                    return Err(EACCES);
-                }
+                let (ret, e) =
+                    self.ipc
+                        .shm
+                        .for_stat(&c, id, cmd != IPC_STAT, cmd == SHM_STAT_ANY)?;
                 let nattch = counts.get(&e.obj.object()).copied().unwrap_or(0);
                 let ds = e.obj.encode(&e.perm, nattch);
                 self.ipc_write(c.pid, buf, &ds)?;
-                Ok(if cmd == IPC_STAT { 0 } else { full_id as u64 })
+                Ok(ret)
             }
             IPC_SET => {
                 let raw = self.ipc_read(c.pid, buf, SHMID64_DS_SIZE)?;
@@ -892,17 +888,13 @@ impl Kernel {
                 Ok(self.ipc.sem.max_index())
             }
             IPC_STAT | SEM_STAT | SEM_STAT_ANY => {
-                let (full_id, e) = if cmd == IPC_STAT {
-                    (id, self.ipc.sem.get(id)?)
-                } else {
-                    self.ipc.sem.at_index(id)?
-                };
-                if cmd != SEM_STAT_ANY && !e.perm.permits(&c, READ) {
-                    return Err(EACCES);
-                }
+                let (ret, e) =
+                    self.ipc
+                        .sem
+                        .for_stat(&c, id, cmd != IPC_STAT, cmd == SEM_STAT_ANY)?;
                 let ds = e.obj.encode(&e.perm);
                 self.ipc_write(c.pid, arg, &ds)?;
-                Ok(if cmd == IPC_STAT { 0 } else { full_id as u64 })
+                Ok(ret)
             }
             GETALL | GETVAL | GETPID | GETNCNT | GETZCNT | SETALL => {
                 self.semctl_values(c, id, semnum, cmd, arg)
@@ -1279,17 +1271,13 @@ impl Kernel {
                 Ok(self.ipc.msg.max_index())
             }
             IPC_STAT | MSG_STAT | MSG_STAT_ANY => {
-                let (full_id, e) = if cmd == IPC_STAT {
-                    (id, self.ipc.msg.get(id)?)
-                } else {
-                    self.ipc.msg.at_index(id)?
-                };
-                if cmd != MSG_STAT_ANY && !e.perm.permits(&c, READ) {
-                    return Err(EACCES);
-                }
+                let (ret, e) =
+                    self.ipc
+                        .msg
+                        .for_stat(&c, id, cmd != IPC_STAT, cmd == MSG_STAT_ANY)?;
                 let ds = e.obj.encode(&e.perm);
                 self.ipc_write(c.pid, buf, &ds)?;
-                Ok(if cmd == IPC_STAT { 0 } else { full_id as u64 })
+                Ok(ret)
             }
             IPC_SET => {
                 let raw = self.ipc_read(c.pid, buf, MSQID64_DS_SIZE)?;

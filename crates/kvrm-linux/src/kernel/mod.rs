@@ -530,6 +530,19 @@ impl Kernel {
         }
     }
 
+    /// `len` bytes of process `pid`'s memory at `addr` (EFAULT; ESRCH for
+    /// no such process).
+    pub(crate) fn proc_read(&self, pid: Pid, addr: u64, len: usize) -> Result<Vec<u8>, i64> {
+        let space = self.procs.get(&pid).ok_or(crate::abi::errno::ESRCH)?.space;
+        crate::syscalls::read_guest(self.engine.space(space), addr, len)
+    }
+
+    /// Write `bytes` into process `pid`'s memory at `addr` (EFAULT, ESRCH).
+    pub(crate) fn proc_write(&mut self, pid: Pid, addr: u64, bytes: &[u8]) -> Result<(), i64> {
+        let space = self.procs.get(&pid).ok_or(crate::abi::errno::ESRCH)?.space;
+        crate::syscalls::write_guest(self.engine.space_mut(space), addr, bytes)
+    }
+
     /// The clock of waits and deadlines: host time since the start, or the
     /// virtual clock of a deterministic run.
     pub(crate) fn now(&self) -> Duration {

@@ -145,25 +145,14 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
 }
 
 impl Kernel {
-    /// Bytes from the caller's memory (EFAULT).
+    /// Bytes from the memory of thread `me`'s process (EFAULT).
     pub(super) fn read_caller(&self, me: Pid, addr: u64, len: usize) -> Result<Vec<u8>, i64> {
-        let pid = self.threads.get(&me).ok_or(ESRCH)?.pid;
-        let mut b = vec![0u8; len];
-        self.engine
-            .space(self.procs[&pid].space)
-            .read_bytes(addr, &mut b)
-            .map_err(|_| EFAULT)?;
-        Ok(b)
+        self.proc_read(self.threads.get(&me).ok_or(ESRCH)?.pid, addr, len)
     }
 
-    /// Bytes into the caller's memory (EFAULT).
+    /// Bytes into the memory of thread `me`'s process (EFAULT).
     pub(super) fn write_caller(&mut self, me: Pid, addr: u64, bytes: &[u8]) -> Result<(), i64> {
-        let pid = self.threads.get(&me).ok_or(ESRCH)?.pid;
-        let space = self.procs[&pid].space;
-        self.engine
-            .space_mut(space)
-            .write_bytes(addr, bytes)
-            .map_err(|_| EFAULT)
+        self.proc_write(self.threads.get(&me).ok_or(ESRCH)?.pid, addr, bytes)
     }
 
     /// The live thread `pid` names for thread `me` (0: itself), ESRCH.

@@ -267,6 +267,16 @@ impl<T> IdTable<T> {
         self.slots.get_mut(&i).ok_or(EINVAL)
     }
 
+    /// The object of `id` for a call that changes or removes it (IPC_SET,
+    /// IPC_RMID): EPERM unless `c` owns or made it, or is privileged.
+    pub(crate) fn changeable(&mut self, c: &Caller, id: i32) -> Result<&mut Entry<T>, i64> {
+        let e = self.get_mut(id)?;
+        if !e.perm.may_change(c) {
+            return Err(EPERM);
+        }
+        Ok(e)
+    }
+
     /// Take the object of `id` out of the table (its id is never valid again
     /// until the slot's `seq` comes round).
     pub(crate) fn remove(&mut self, id: i32) -> Option<Entry<T>> {

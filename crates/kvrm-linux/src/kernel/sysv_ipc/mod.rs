@@ -37,7 +37,7 @@ use kvrm_isa::{Perms, SpaceId, PAGE_SIZE};
 use super::{Kernel, Outcome, Pid, Wait};
 use crate::abi::errno::*;
 use crate::abi::layout::{MMAP_MIN, USER_TOP};
-use crate::syscalls::{misc_read_timespec, read_guest, write_guest, LinuxProcess};
+use crate::syscalls::{misc_read_timespec, LinuxProcess};
 use ids::*;
 use msg::*;
 use sem::*;
@@ -231,17 +231,6 @@ impl Kernel {
 
     fn ipc_space(&self, pid: Pid) -> Result<SpaceId, i64> {
         self.procs.get(&pid).map(|p| p.space).ok_or(ESRCH)
-    }
-
-    /// `len` bytes of process `pid`'s memory at `addr` (EFAULT).
-    fn ipc_read(&self, pid: Pid, addr: u64, len: usize) -> Result<Vec<u8>, i64> {
-        let space = self.ipc_space(pid)?;
-        read_guest(self.engine.space(space), addr, len)
-    }
-
-    fn ipc_write(&mut self, pid: Pid, addr: u64, bytes: &[u8]) -> Result<(), i64> {
-        let space = self.ipc_space(pid)?;
-        write_guest(self.engine.space_mut(space), addr, bytes)
     }
 
     /// The time stamps of IPC objects: seconds of process `pid`'s
@@ -738,7 +727,7 @@ impl Kernel {
         self.shm_destroy_unused();
         match cmd {
             IPC_INFO => {
-                self.ipc_write(c.pid, buf, &encode_shminfo())?;
+                self.proc_write(c.pid, buf, &encode_shminfo())?;
                 Ok(self.ipc.shm.max_index())
             }
             SHM_INFO => {
@@ -748,7 +737,7 @@ impl Kernel {
                     rss += e.obj.resident_pages();
                 }
                 let info = encode_shm_info(self.ipc.shm.len(), total, rss);
-                self.ipc_write(c.pid, buf, &info)?;
+                self.proc_write(c.pid, buf, &info)?;
                 Ok(self.ipc.shm.max_index())
             }
             IPC_STAT | SHM_STAT | SHM_STAT_ANY => {
@@ -759,25 +748,19 @@ impl Kernel {
                         .for_stat(&c, id, cmd != IPC_STAT, cmd == SHM_STAT_ANY)?;
                 let nattch = counts.get(&e.obj.object()).copied().unwrap_or(0);
                 let ds = e.obj.encode(&e.perm, nattch);
-                self.ipc_write(c.pid, buf, &ds)?;
+                self.proc_write(c.pid, buf, &ds)?;
                 Ok(ret)
             }
             IPC_SET => {
-                let raw = self.ipc_read(c.pid, buf, SHMID64_DS_SIZE)?;
+                let raw = self.proc_read(c.pid, buf, SHMID64_DS_SIZE)?;
                 let now = self.ipc_now(c.pid);
-                let e = self.ipc.shm.get_mut(id)?;
-                if !e.perm.may_change(&c) {
-                    return Err(EPERM);
-                }
+                let e = self.ipc.shm.changeable(&c, id)?;
                 e.perm.set_from(&raw[..IPC64_PERM_SIZE]);
                 e.obj.ctime = now;
                 Ok(0)
             }
             IPC_RMID => {
-                let e = self.ipc.shm.get_mut(id)?;
-                if !e.perm.may_change(&c) {
-                    return Err(EPERM);
-                }
+                let e = self.ipc.shm.changeable(&c, id)?;
                 // Gone when nothing attaches it; until then its id works,
                 // its key is no longer found.
                 e.perm.mode |= SHM_DEST;
@@ -884,7 +867,7 @@ impl Kernel {
             IPC_INFO | SEM_INFO => {
                 let usage = (cmd == SEM_INFO).then(|| (self.ipc.sem.len(), self.sems_in_use()));
                 let info = encode_seminfo(self.sem_limit(), usage);
-                self.ipc_write(c.pid, arg, &info)?;
+                self.proc_write(c.pid, arg, &info)?;
                 Ok(self.ipc.sem.max_index())
             }
             IPC_STAT | SEM_STAT | SEM_STAT_ANY => {
@@ -893,7 +876,7 @@ impl Kernel {
                         .sem
                         .for_stat(&c, id, cmd != IPC_STAT, cmd == SEM_STAT_ANY)?;
                 let ds = e.obj.encode(&e.perm);
-                self.ipc_write(c.pid, arg, &ds)?;
+                self.proc_write(c.pid, arg, &ds)?;
                 Ok(ret)
             }
             GETALL | GETVAL | GETPID | GETNCNT | GETZCNT | SETALL => {
@@ -922,20 +905,15 @@ impl Kernel {
                 Ok(0)
             }
             IPC_SET => {
-                let raw = self.ipc_read(c.pid, arg, SEMID64_DS_SIZE)?;
+                let raw = self.proc_read(c.pid, arg, SEMID64_DS_SIZE)?;
                 let now = self.ipc_now(c.pid);
-                let e = self.ipc.sem.get_mut(id)?;
-                if !e.perm.may_change(&c) {
-                    return Err(EPERM);
-                }
+                let e = self.ipc.sem.changeable(&c, id)?;
                 e.perm.set_from(&raw[..IPC64_PERM_SIZE]);
                 e.obj.ctime = now;
                 Ok(0)
             }
             IPC_RMID => {
-                if !self.ipc.sem.get(id)?.perm.may_change(&c) {
-                    return Err(EPERM);
-                }
+                self.ipc.sem.changeable(&c, id)?;
                 self.ipc.sem.remove(id);
                 self.ipc.undo.retain(|&(_, set), _| set != id);
                 self.ipc_removed(WaitOn::Sem, id);
@@ -968,11 +946,11 @@ impl Kernel {
                     .iter()
                     .flat_map(|&v| (v as u16).to_le_bytes())
                     .collect();
-                self.ipc_write(c.pid, arg, &bytes)?;
+                self.proc_write(c.pid, arg, &bytes)?;
                 Ok(0)
             }
             SETALL => {
-                let raw = self.ipc_read(c.pid, arg, nsems * 2)?;
+                let raw = self.proc_read(c.pid, arg, nsems * 2)?;
                 let values: Vec<i32> = raw
                     .chunks_exact(2)
                     .map(|b| i32::from(u16::from_le_bytes([b[0], b[1]])))
@@ -1012,7 +990,7 @@ impl Kernel {
         if nsops > SEMOPM {
             return Err(E2BIG);
         }
-        let ops = SemBuf::parse_all(&self.ipc_read(c.pid, sops, nsops * SEMBUF_SIZE)?);
+        let ops = SemBuf::parse_all(&self.proc_read(c.pid, sops, nsops * SEMBUF_SIZE)?);
         let deadline = if timeout != 0 {
             let space = self.ipc_space(c.pid)?;
             let (s, ns) = misc_read_timespec(self.engine.space(space), timeout)?;
@@ -1118,12 +1096,12 @@ impl Kernel {
     /// text.
     fn sys_msgsnd(&mut self, c: Caller, a: [u64; 6]) -> Result<Outcome, i64> {
         let (id, msgp, size, flags) = (a[0] as i32, a[1], a[2], a[3] as u32);
-        let raw_type = self.ipc_read(c.pid, msgp, 8)?;
+        let raw_type = self.proc_read(c.pid, msgp, 8)?;
         let mtype = u64_at(&raw_type, 0) as i64;
         if size > MSGMAX || id < 0 || mtype < 1 {
             return Err(EINVAL);
         }
-        let text = self.ipc_read(c.pid, msgp.checked_add(8).ok_or(EFAULT)?, size as usize)?;
+        let text = self.proc_read(c.pid, msgp.checked_add(8).ok_or(EFAULT)?, size as usize)?;
         self.ipc.msg.get(id)?;
         let msg = Message { mtype, text };
         match self.msgsnd_attempt(c, id, &msg, flags) {
@@ -1249,8 +1227,8 @@ impl Kernel {
         };
         let n = size.min(len) as usize;
         let stored = self
-            .ipc_write(c.pid, buf, &msg.mtype.to_le_bytes())
-            .and_then(|_| self.ipc_write(c.pid, buf.wrapping_add(8), &msg.text[..n]));
+            .proc_write(c.pid, buf, &msg.mtype.to_le_bytes())
+            .and_then(|_| self.proc_write(c.pid, buf.wrapping_add(8), &msg.text[..n]));
         match stored {
             Ok(()) => Step::Done(n as u64),
             Err(e) => Step::Fail(e),
@@ -1267,7 +1245,7 @@ impl Kernel {
             IPC_INFO | MSG_INFO => {
                 let ns = &self.ipc;
                 let usage = (cmd == MSG_INFO).then_some((ns.msg.len(), ns.msg_count, ns.msg_bytes));
-                self.ipc_write(c.pid, buf, &encode_msginfo(usage))?;
+                self.proc_write(c.pid, buf, &encode_msginfo(usage))?;
                 Ok(self.ipc.msg.max_index())
             }
             IPC_STAT | MSG_STAT | MSG_STAT_ANY => {
@@ -1276,16 +1254,13 @@ impl Kernel {
                         .msg
                         .for_stat(&c, id, cmd != IPC_STAT, cmd == MSG_STAT_ANY)?;
                 let ds = e.obj.encode(&e.perm);
-                self.ipc_write(c.pid, buf, &ds)?;
+                self.proc_write(c.pid, buf, &ds)?;
                 Ok(ret)
             }
             IPC_SET => {
-                let raw = self.ipc_read(c.pid, buf, MSQID64_DS_SIZE)?;
+                let raw = self.proc_read(c.pid, buf, MSQID64_DS_SIZE)?;
                 let now = self.ipc_now(c.pid);
-                let e = self.ipc.msg.get_mut(id)?;
-                if !e.perm.may_change(&c) {
-                    return Err(EPERM);
-                }
+                let e = self.ipc.msg.changeable(&c, id)?;
                 let qbytes = u64_at(&raw, 88);
                 if qbytes > MSGMNB && !c.privileged() {
                     return Err(EPERM);
@@ -1298,9 +1273,7 @@ impl Kernel {
                 Ok(0)
             }
             IPC_RMID => {
-                if !self.ipc.msg.get(id)?.perm.may_change(&c) {
-                    return Err(EPERM);
-                }
+                self.ipc.msg.changeable(&c, id)?;
                 if let Some(e) = self.ipc.msg.remove(id) {
                     self.ipc.msg_count -= e.obj.len() as u64;
                     self.ipc.msg_bytes -= e.obj.cbytes;

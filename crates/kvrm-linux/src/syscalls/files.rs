@@ -1272,15 +1272,7 @@ mod tests {
         // SAFETY: both were just opened for us.
         let (master, slave) =
             unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let mut p = LinuxProcess::new(crate::ProcessConfig {
-            root: "/".into(),
-            lib_prefix: None,
-            exe_host: "/bin/true".into(),
-            exe_link: b"/bin/true".to_vec(),
-            cwd: "/".into(),
-            brk_start: 0x100_0000,
-        })
-        .unwrap();
+        let mut p = LinuxProcess::for_tests();
         let mut space = AddressSpace::new();
         space.map(BUF, 0x1000, Perms::RW).unwrap();
         let fd = p

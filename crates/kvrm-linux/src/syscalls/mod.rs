@@ -414,6 +414,19 @@ pub fn stdio_file(host: std::os::fd::OwnedFd) -> crate::fd::FileRef {
 }
 
 impl LinuxProcess {
+    /// A process rooted at the host's `/` with nothing loaded, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> LinuxProcess {
+        LinuxProcess::new(crate::ProcessConfig {
+            root: "/".into(),
+            lib_prefix: None,
+            exe_host: "/bin/true".into(),
+            exe_link: b"/bin/true".to_vec(),
+            cwd: "/".into(),
+            brk_start: 0x100_0000,
+        })
+        .expect("a test process")
+    }
     /// A process whose descriptors 0-2 are the host's stdin, stdout, stderr.
     pub fn new(cfg: ProcessConfig) -> std::io::Result<Self> {
         let mut sandbox = Sandbox::new(&cfg.root)?;

@@ -237,15 +237,7 @@ fn layouts_match_the_arm64_uapi_headers() {
 
 #[test]
 fn proc_files_have_linux_headers() {
-    let p = crate::LinuxProcess::new(crate::ProcessConfig {
-        root: "/".into(),
-        lib_prefix: None,
-        exe_host: "/bin/true".into(),
-        exe_link: b"/bin/true".to_vec(),
-        cwd: "/".into(),
-        brk_start: 0x10000,
-    })
-    .unwrap();
+    let p = crate::LinuxProcess::for_tests();
     let shm = String::from_utf8(p.sysvipc_file("sysvipc/shm")).unwrap();
     assert!(shm.starts_with("       key      shmid perms"));
     assert!(shm.ends_with("swap\n"));
@@ -274,15 +266,7 @@ fn kernel_with(uids: &[u32]) -> (Kernel, Vec<Pid>) {
         .map(|&uid| {
             let mut space = AddressSpace::new();
             space.map(BUF, 0x10000, Perms::RW).unwrap();
-            let mut linux = LinuxProcess::new(crate::ProcessConfig {
-                root: "/".into(),
-                lib_prefix: None,
-                exe_host: "/bin/true".into(),
-                exe_link: b"/bin/true".to_vec(),
-                cwd: "/".into(),
-                brk_start: 0x100_0000,
-            })
-            .unwrap();
+            let mut linux = LinuxProcess::for_tests();
             linux.uid = uid;
             linux.gid = uid;
             k.add_process(space, CpuState::default(), linux)

@@ -36,7 +36,7 @@ set -euo pipefail
 # lane runs about 1.5 M instructions/s); threads_* are multi-threaded.
 DEFAULT_GUESTS="divide sorting printf_int scanf_parse mathlib floatops jumps varargs vectorize
 atomics atomics_llsc atomics_lse asm_ops threads_mutex threads_barrier threads_tls
-threads_atomics threads_many proc_killed file_locks"
+threads_atomics threads_atomics_pair threads_many proc_killed file_locks"
 # The --lanes checks: one program compared with a single CPU run, one with `{lane}`
 # in its arguments and environment compared with a CPU --lanes run.
 LANE_GUESTS="atomics args_env"

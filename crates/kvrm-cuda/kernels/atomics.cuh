@@ -10,8 +10,11 @@
 // a store-exclusive whose load-exclusive ran in the same launch stores only
 // if memory still holds the value that load read (a device compare-and-swap),
 // and the host clears such lanes' monitors at every launch's end, as the CPU
-// backend does when it preempts a thread. (The 16-byte pair LDXP/STXP, like
-// the 16-byte CASP, is not yet atomic between lanes.) Acquire and exclusive
+// backend does when it preempts a thread. The 16-byte forms (LDXP/STXP and
+// CASP of X registers) do the same with a 128-bit compare-and-swap on devices
+// that have one (compute capability 9.0 and later); on older devices, and in
+// the host build of these kernels, they are a plain read and write, atomic
+// only against the lane itself. Acquire and exclusive
 // loads read past the SM's L1 (volatile), where a line another SM's lane
 // wrote since could be stale; release stores and barriers fence.
 
@@ -79,6 +82,30 @@ __device__ u64 atomic_field(u8 *p, u32 size, u32 op, u64 v, u64 cmp) {
     }
 }
 
+// 16 bytes that the device swaps as one (aligned as the hardware needs).
+struct __align__(16) Pair16 {
+    u64 lo, hi;
+};
+
+// The naturally aligned 16 bytes at `p`: if they hold (c0, c1), they become
+// (n0, n1); (*o0, *o1) gets what they held. One device compare-and-swap where
+// the device has 128-bit atomics, else a plain read, compare and write.
+__device__ void cas16(u8 *p, u64 c0, u64 c1, u64 n0, u64 n1, u64 *o0, u64 *o1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    Pair16 old = atomicCAS((Pair16 *)p, Pair16{c0, c1}, Pair16{n0, n1});
+    *o0 = old.lo;
+    *o1 = old.hi;
+#else
+    volatile u64 *q = (volatile u64 *)p;
+    *o0 = q[0];
+    *o1 = q[1];
+    if (*o0 == c0 && *o1 == c1) {
+        q[0] = n0;
+        q[1] = n1;
+    }
+#endif
+}
+
 // LD<op>/SWP (every size and ordering) and CAS: read permission is checked
 // first (a fault is a read fault), then write permission unless a CAS
 // compare fails (then nothing is written, as on the CPU backend).
@@ -118,7 +145,8 @@ __device__ int exec_atomic_rmw(Lane &L, u32 w, u32 op) {
 // exclusive load: volatile, so from the device's coherent L2 rather than a
 // line of this SM's L1 another SM's lane has written behind, then a fence so
 // that later accesses are not seen before it.
-__device__ bool ld_acquire(Lane &L, u64 addr, u32 size, u64 *v) {
+// A 16-byte read gives its upper doubleword in `*hi`.
+__device__ bool ld_acquire(Lane &L, u64 addr, u32 size, u64 *v, u64 *hi = 0) {
     if (watched(L, addr, size, ACCESS_READ)) return false;
     u8 *b = translate(L, addr, ACCESS_READ, addr);
     if (!b) return false;
@@ -127,7 +155,11 @@ __device__ bool ld_acquire(Lane &L, u64 addr, u32 size, u64 *v) {
     case 1: *v = *(volatile const u8 *)p; break;
     case 2: *v = *(volatile const u16 *)p; break;
     case 4: *v = *(volatile const u32 *)p; break;
-    default: *v = *(volatile const u64 *)p; break;
+    case 8: *v = *(volatile const u64 *)p; break;
+    default:
+        *v = *(volatile const u64 *)p;
+        *hi = *(volatile const u64 *)(p + 8);
+        break;
     }
     __threadfence();
     return true;
@@ -144,6 +176,18 @@ __device__ bool st_exclusive(Lane &L, u64 addr, u32 size, u64 v, u64 expect, boo
     u64 old = atomic_field(wp + (addr & (KVRM_PAGE_SIZE - 1)), size, AOP_CAS, v & mask,
                            expect & mask);
     *stored = old == (expect & mask);
+    return true;
+}
+
+// The same for 16 bytes (a pair of doublewords) whose load-exclusive read
+// (e0, e1).
+__device__ bool st_exclusive16(Lane &L, u64 addr, u64 v0, u64 v1, u64 e0, u64 e1, bool *stored) {
+    if (watched(L, addr, 16, ACCESS_WRITE)) return false;
+    u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
+    if (!wp) return false;
+    u64 o0, o1;
+    cas16(wp + (addr & (KVRM_PAGE_SIZE - 1)), e0, e1, v0, v1, &o0, &o1);
+    *stored = o0 == e0 && o1 == e1;
     return true;
 }
 
@@ -189,25 +233,16 @@ __device__ int exec_ldxp(Lane &L, u32 w) {
     u32 size = wide ? 16 : 8;
     u64 addr = xsp(L, f_rn(w));
     if (misaligned(L, addr, size, ACCESS_READ)) return FLOW_STOP;
-    u8 b[16];
-    if (wide) {
-        if (!mem_read(L, addr, size, b)) return FLOW_STOP;
-    } else {
-        u64 v;
-        if (!ld_acquire(L, addr, 8, &v)) return FLOW_STOP;
-        store_le(b, 8, v);
-    }
-    u64 lo, hi;
-    if (wide) { lo = load_le(b, 8); hi = load_le(b + 8, 8); }
-    else { u64 v = load_le(b, 8); lo = v & 0xffffffffull; hi = v >> 32; }
-    set_xr(L, f_rd(w), lo);
-    set_xr(L, f_rt2(w), hi);
+    u64 v0, v1 = 0;
+    if (!ld_acquire(L, addr, size, &v0, &v1)) return FLOW_STOP;
+    set_xr(L, f_rd(w), wide ? v0 : v0 & 0xffffffffull);
+    set_xr(L, f_rt2(w), wide ? v1 : v0 >> 32);
     L.s->excl_addr = addr;
     L.s->excl_size = size;
-    // (Pairs of two words are one 8-byte value to compare; 16-byte pairs are
-    // stored without a compare.)
-    L.excl_val = wide ? 0 : load_le(b, 8);
-    L.excl_known = !wide;
+    // What memory held, as it holds it (a pair of words is one doubleword).
+    L.excl_val = v0;
+    L.excl_val_hi = v1;
+    L.excl_known = true;
     return FLOW_NEXT;
 }
 
@@ -220,13 +255,16 @@ __device__ int exec_stxp(Lane &L, u32 w) {
     __threadfence(); // release
     if (pass) {
         u64 lo = xr(L, f_rd(w)), hi = xr(L, f_rt2(w));
-        u8 b[16];
-        if (wide) { store_le(b, 8, lo); store_le(b + 8, 8, hi); }
-        else store_le(b, 8, (lo & 0xffffffffull) | (hi << 32));
-        if (!wide && L.shared && L.excl_known) {
-            if (!st_exclusive(L, addr, 8, load_le(b, 8), L.excl_val, &pass)) return FLOW_STOP;
-        } else if (!mem_write(L, addr, size, b)) {
-            return FLOW_STOP;
+        u64 v0 = wide ? lo : (lo & 0xffffffffull) | (hi << 32), v1 = wide ? hi : 0;
+        if (L.shared && L.excl_known) {
+            bool ok = wide ? st_exclusive16(L, addr, v0, v1, L.excl_val, L.excl_val_hi, &pass)
+                           : st_exclusive(L, addr, 8, v0, L.excl_val, &pass);
+            if (!ok) return FLOW_STOP;
+        } else {
+            u8 b[16];
+            store_le(b, 8, v0);
+            store_le(b + 8, 8, v1);
+            if (!mem_write(L, addr, size, b)) return FLOW_STOP;
         }
     }
     L.s->excl_size = 0;
@@ -235,8 +273,8 @@ __device__ int exec_stxp(Lane &L, u32 w) {
     return FLOW_NEXT;
 }
 
-// CASP (W or X pairs, Rs and Rt even). The 16-byte form is not atomic
-// between lanes (no 128-bit CAS used yet).
+// CASP (W or X pairs, Rs and Rt even): read permission first (a fault is a
+// read fault), then write permission unless the compare fails.
 __device__ int exec_casp(Lane &L, u32 w) {
     u32 s = f_rm(w), t = f_rd(w);
     if ((s & 1) || (t & 1)) return undefined(L, w);
@@ -244,41 +282,30 @@ __device__ int exec_casp(Lane &L, u32 w) {
     u32 size = wide ? 16 : 8;
     u64 addr = xsp(L, f_rn(w));
     if (misaligned(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
+    // The compared and new values as memory holds them: two doublewords, or
+    // two words in one doubleword.
     u64 cl = xr(L, s), ch = xr(L, s + 1), nl = xr(L, t), nh = xr(L, t + 1);
-    u64 lo, hi;
-    if (wide) {
-        u8 b[16];
-        if (!mem_read(L, addr, 16, b)) return FLOW_STOP;
-        lo = load_le(b, 8);
-        hi = load_le(b + 8, 8);
-        if (lo == cl && hi == ch) {
-            store_le(b, 8, nl);
-            store_le(b + 8, 8, nh);
-            if (!mem_write(L, addr, 16, b)) return FLOW_STOP;
-        }
+    u64 c0 = wide ? cl : (cl & 0xffffffffull) | (ch << 32), c1 = wide ? ch : 0;
+    u64 n0 = wide ? nl : (nl & 0xffffffffull) | (nh << 32), n1 = wide ? nh : 0;
+    if (watched(L, addr, size, ACCESS_READ)) return FLOW_STOP;
+    u8 *r = translate(L, addr, ACCESS_READ, addr);
+    if (!r) return FLOW_STOP;
+    u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
+    u64 o0 = load_le(r + off, 8), o1 = wide ? load_le(r + off + 8, 8) : 0;
+    bool equal = o0 == c0 && o1 == c1;
+    if (L.nwatch && equal && watched(L, addr, size, ACCESS_WRITE)) return FLOW_STOP;
+    u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
+    if (!wp) {
+        // Read-only page: a compare that fails writes nothing and is fine.
+        if (equal) return FLOW_STOP;
+        L.stop_kind = 0;
+    } else if (wide) {
+        cas16(wp + off, c0, c1, n0, n1, &o0, &o1);
     } else {
-        if (watched(L, addr, 8, ACCESS_READ)) return FLOW_STOP;
-        u8 *r = translate(L, addr, ACCESS_READ, addr);
-        if (!r) return FLOW_STOP;
-        u32 off = (u32)(addr & (KVRM_PAGE_SIZE - 1));
-        u64 cmp = (cl & 0xffffffffull) | (ch << 32);
-        u64 nv = (nl & 0xffffffffull) | (nh << 32);
-        if (L.nwatch && load_le(r + off, 8) == cmp && watched(L, addr, 8, ACCESS_WRITE))
-            return FLOW_STOP;
-        u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
-        u64 old;
-        if (!wp) {
-            old = load_le(r + off, 8);
-            if (old == cmp) return FLOW_STOP;
-            L.stop_kind = 0;
-        } else {
-            old = atomic_field(wp + off, 8, AOP_CAS, nv, cmp);
-        }
-        lo = old & 0xffffffffull;
-        hi = old >> 32;
+        o0 = atomic_field(wp + off, 8, AOP_CAS, n0, c0);
     }
-    set_xr(L, s, lo);
-    set_xr(L, s + 1, hi);
+    set_xr(L, s, wide ? o0 : o0 & 0xffffffffull);
+    set_xr(L, s + 1, wide ? o1 : o0 >> 32);
     return FLOW_NEXT;
 }
 

@@ -168,7 +168,8 @@ struct Lane {
     // What the last load-exclusive of this launch read (atomics.cuh): its
     // store-exclusive stores only where memory still holds it, with a device
     // compare-and-swap, so lanes sharing memory see LDXR/STXR pairs atomic.
-    u64 excl_val;
+    // (16-byte pairs: the upper doubleword in excl_val_hi.)
+    u64 excl_val, excl_val_hi;
     bool excl_known;
     // Other machines may change this lane's memory as it runs (threads of its
     // address space, processes mapping its MAP_SHARED memory).

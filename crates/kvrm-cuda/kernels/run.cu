@@ -59,7 +59,7 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     L.host_progress = host_progress;
     L.watch = 0;
     L.nwatch = 0;
-    L.excl_val = 0;
+    L.excl_val = L.excl_val_hi = 0;
     L.excl_known = false;
     // Debugging (breakpoints, watchpoints, trace): the host turns translated
     // blocks off while any is set, so only this loop runs.

@@ -165,29 +165,25 @@ __device__ bool ld_acquire(Lane &L, u64 addr, u32 size, u64 *v, u64 *hi = 0) {
     return true;
 }
 
-// A store-exclusive of `v` (1-8 bytes, aligned) whose load-exclusive read
-// `expect` in this launch: stores only if memory still holds `expect`.
+// A store-exclusive of `v` (1-16 bytes, aligned; the upper doubleword of a
+// 16-byte one in `v_hi`) whose load-exclusive read `expect` (`expect_hi`) in
+// this launch: stores only if memory still holds what that load read.
 // `stored` says whether it did; false on a fault (recorded).
-__device__ bool st_exclusive(Lane &L, u64 addr, u32 size, u64 v, u64 expect, bool *stored) {
+__device__ bool st_exclusive(Lane &L, u64 addr, u32 size, u64 v, u64 v_hi, u64 expect,
+                             u64 expect_hi, bool *stored) {
     if (watched(L, addr, size, ACCESS_WRITE)) return false;
     u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
     if (!wp) return false;
+    u8 *p = wp + (addr & (KVRM_PAGE_SIZE - 1));
+    if (size == 16) {
+        u64 o0, o1;
+        cas16(p, expect, expect_hi, v, v_hi, &o0, &o1);
+        *stored = o0 == expect && o1 == expect_hi;
+        return true;
+    }
     u64 mask = ~0ull >> (64 - 8 * size);
-    u64 old = atomic_field(wp + (addr & (KVRM_PAGE_SIZE - 1)), size, AOP_CAS, v & mask,
-                           expect & mask);
+    u64 old = atomic_field(p, size, AOP_CAS, v & mask, expect & mask);
     *stored = old == (expect & mask);
-    return true;
-}
-
-// The same for 16 bytes (a pair of doublewords) whose load-exclusive read
-// (e0, e1).
-__device__ bool st_exclusive16(Lane &L, u64 addr, u64 v0, u64 v1, u64 e0, u64 e1, bool *stored) {
-    if (watched(L, addr, 16, ACCESS_WRITE)) return false;
-    u8 *wp = translate(L, addr, ACCESS_WRITE, addr);
-    if (!wp) return false;
-    u64 o0, o1;
-    cas16(wp + (addr & (KVRM_PAGE_SIZE - 1)), e0, e1, v0, v1, &o0, &o1);
-    *stored = o0 == e0 && o1 == e1;
     return true;
 }
 
@@ -215,7 +211,8 @@ __device__ int exec_stxr(Lane &L, u32 w, bool exclusive) {
     __threadfence(); // release: earlier accesses are seen first
     if (pass) {
         if (exclusive && L.shared && L.excl_known) {
-            if (!st_exclusive(L, addr, size, xr(L, f_rd(w)), L.excl_val, &pass)) return FLOW_STOP;
+            if (!st_exclusive(L, addr, size, xr(L, f_rd(w)), 0, L.excl_val, 0, &pass))
+                return FLOW_STOP;
         } else if (!st(L, addr, size, xr(L, f_rd(w)))) {
             return FLOW_STOP;
         }
@@ -257,9 +254,8 @@ __device__ int exec_stxp(Lane &L, u32 w) {
         u64 lo = xr(L, f_rd(w)), hi = xr(L, f_rt2(w));
         u64 v0 = wide ? lo : (lo & 0xffffffffull) | (hi << 32), v1 = wide ? hi : 0;
         if (L.shared && L.excl_known) {
-            bool ok = wide ? st_exclusive16(L, addr, v0, v1, L.excl_val, L.excl_val_hi, &pass)
-                           : st_exclusive(L, addr, 8, v0, L.excl_val, &pass);
-            if (!ok) return FLOW_STOP;
+            if (!st_exclusive(L, addr, size, v0, v1, L.excl_val, L.excl_val_hi, &pass))
+                return FLOW_STOP;
         } else {
             u8 b[16];
             store_le(b, 8, v0);

@@ -27,7 +27,8 @@
 # runs the `kvrm` checks on the CPU backend (tries the script on a machine with no GPU;
 # GPU_BACKEND=auto there runs the launch-mode checks too, on the CPU in standard mode).
 # GPU_SUITES_ONLY=1 runs only the suites, GPU_SUITES=0 skips them; KVRM_GUEST_FILTER
-# (comma-separated substrings of case names) narrows them.
+# (comma-separated substrings of case names) narrows them and KVRM_GUEST_SHARD=I/N takes
+# the I-th of N slices of them.
 # Here: GPU_GUESTS chooses which guest programs are copied (default: the list below).
 set -euo pipefail
 
@@ -324,7 +325,9 @@ fi
 # environment, files, --fs-root), through their own test executables, against the expected
 # files recorded under qemu-aarch64. The binaries carried in $bin/suite go where the
 # executables look for them in this checkout. GPU_SUITES=0 skips them; SUITE_JOBS (default 8)
-# kvrm processes at once, SUITE_TIMEOUT (default 150) seconds each.
+# kvrm processes at once, SUITE_TIMEOUT (default 150) seconds each. Each item's verdict goes to
+# suites.log as it ends; the guest suite (245 items) takes longer than one 10-minute call, so
+# run it in parts: KVRM_GUEST_SHARD=1/3, 2/3, 3/3 (with KVRM_GUEST_FILTER, of the items kept).
 if [ "${GPU_SUITES:-1}" = 1 ] && [ -d "$bin/suite" ]; then
     mkdir -p tests/guest/build tests/busybox/build
     cp -n "$bin"/suite/guest-build/* tests/guest/build/
@@ -344,6 +347,7 @@ EOF
         [ -x "$exe" ] || { verdict suites 0 "suite $1" "its test executable was not copied"; continue; }
         echo "== $1 with --backend $BACKEND" >> "$OUT/suites.log"
         if env KVRM_REPO_ROOT="$root" KVRM_TEST_RUNNER="$work/kvrm-suite" KVRM_TEST_BACKEND="$BACKEND" \
+            KVRM_GUEST_PROGRESS=1 \
             KVRM_DYN_SYSROOT="$bin/suite/sysroot" KVRM_TEST_JOBS="${SUITE_JOBS:-8}" \
             KVRM_GUEST_TIMEOUT="${SUITE_TIMEOUT:-150}" KVRM_COUNTS_FILE="$work/counts.txt" \
             "$exe" --exact "$2" --nocapture >> "$OUT/suites.log" 2>&1; then

@@ -10,6 +10,10 @@
 //! - `KVRM_REQUIRE_GUESTS=1`: missing binaries fail instead of skipping.
 //! - `KVRM_SKIP_GUESTS=1`: skip the suite.
 //! - `KVRM_GUEST_FILTER=SUBSTR[,SUBSTR...]`: only items whose name contains one of them.
+//! - `KVRM_GUEST_SHARD=I/N`: only the I-th of N equal slices (I from 1) of the items the
+//!   filter keeps, so a suite longer than one sitting can run in parts (scripts/gpu-check.sh).
+//! - `KVRM_GUEST_PROGRESS=1`: print each item's verdict as it ends, so a run cut short still
+//!   says what passed.
 //! - `KVRM_GUEST_TIMEOUT=SECONDS` (default 120) per item; `KVRM_TEST_JOBS=N` parallel items.
 //! - `KVRM_COUNTS_FILE=PATH`: append `SUITE PASSED FAILED SKIPPED` (see kvrm_testkit::counts).
 //! - `KVRM_JIT_VARIANTS=all`: the second and third passes (`kvrm run --engine interp`, suites
@@ -403,6 +407,11 @@ pub fn run_suite(suite_name: &str, items: Vec<Item>, missing_hint: &str) {
         .into_iter()
         .filter(|i| filters.iter().any(|f| i.name.contains(f)))
         .collect();
+    let items = match std::env::var("KVRM_GUEST_SHARD") {
+        Ok(spec) if !spec.is_empty() => shard(items, &spec),
+        _ => items,
+    };
+    let progress = env_flag("KVRM_GUEST_PROGRESS");
     if env_flag("KVRM_SKIP_GUESTS") {
         eprintln!("SKIP {suite}: KVRM_SKIP_GUESTS=1");
         counts::record(suite, 0, 0, items.len());
@@ -511,6 +520,10 @@ pub fn run_suite(suite_name: &str, items: Vec<Item>, missing_hint: &str) {
                     _ => problems
                         .push("expected files missing (run the recording script)".to_string()),
                 }
+                if progress {
+                    let verdict = if problems.is_empty() { "ok" } else { "FAILED" };
+                    eprintln!("{suite} {}: {verdict}", item.name);
+                }
                 if !problems.is_empty() {
                     let text = format!("  {}:\n    {}", item.name, problems.join("\n    "));
                     failures.lock().unwrap().push((k, text));
@@ -546,5 +559,38 @@ pub fn run_suite(suite_name: &str, items: Vec<Item>, missing_hint: &str) {
     report.extend(missing_failure);
     if !report.is_empty() {
         panic!("{}", report.join("\n"));
+    }
+}
+
+/// The `i`-th of `n` contiguous slices of `items` (`spec` is "i/n", i from 1), sizes differing
+/// by at most one. A malformed spec is a test failure, not a silent full run.
+fn shard<T>(items: Vec<T>, spec: &str) -> Vec<T> {
+    let parsed = spec.split_once('/').and_then(|(i, n)| {
+        Some((
+            i.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
+    let Some((i, n)) = parsed.filter(|&(i, n)| n > 0 && (1..=n).contains(&i)) else {
+        panic!("KVRM_GUEST_SHARD={spec}: expected I/N with 1 <= I <= N");
+    };
+    let len = items.len();
+    let (lo, hi) = ((i - 1) * len / n, i * len / n);
+    items.into_iter().skip(lo).take(hi - lo).collect()
+}
+
+#[test]
+fn shards_cover_every_item_once() {
+    let items: Vec<usize> = (0..10).collect();
+    let parts: Vec<Vec<usize>> = (1..=3)
+        .map(|i| shard(items.clone(), &format!("{i}/3")))
+        .collect();
+    assert_eq!(parts, vec![vec![0, 1, 2], vec![3, 4, 5], vec![6, 7, 8, 9]]);
+    assert_eq!(shard(items.clone(), "1/1"), items);
+    for bad in ["0/3", "4/3", "1/0", "x", "1/"] {
+        assert!(
+            std::panic::catch_unwind(|| shard(vec![1], bad)).is_err(),
+            "{bad}"
+        );
     }
 }

@@ -46,7 +46,7 @@ LANE_GUESTS="atomics args_env"
 MODE_GUESTS="printf_int threads_mutex threads_barrier proc_killed file_locks proc_pipeline"
 # Guest programs the suites leave out on the GPU: runs of over 40 M instructions, minutes
 # for one GPU lane's interpreter.
-SUITE_LONG="printf_float strings pipe_large"
+SUITE_LONG="printf_float strings pipe_large rusage_times"
 
 if [ "${1:-}" != "--run" ]; then
     cd "$(dirname "$0")/.."
@@ -325,9 +325,12 @@ fi
 # environment, files, --fs-root), through their own test executables, against the expected
 # files recorded under qemu-aarch64. The binaries carried in $bin/suite go where the
 # executables look for them in this checkout. GPU_SUITES=0 skips them; SUITE_JOBS (default 8)
-# kvrm processes at once, SUITE_TIMEOUT (default 150) seconds each. Each item's verdict goes to
-# suites.log as it ends; the guest suite (245 items) takes longer than one 10-minute call, so
-# run it in parts: KVRM_GUEST_SHARD=1/3, 2/3, 3/3 (with KVRM_GUEST_FILTER, of the items kept).
+# kvrm processes at once, SUITE_TIMEOUT (default 300) seconds each: the processes share the
+# GPU, and programs of 10-25 M instructions (intmath, mallocs, net_threads) took over 150 s
+# with 12-16 at once. Each item's verdict goes to suites.log as it ends; the guest suite (245
+# items) takes longer than one 10-minute call, so run it in parts: KVRM_GUEST_SHARD=1/3, 2/3,
+# 3/3 (with KVRM_GUEST_FILTER, of the items kept; busybox is sliced alike), about 150-200 s
+# each with SUITE_JOBS=12.
 if [ "${GPU_SUITES:-1}" = 1 ] && [ -d "$bin/suite" ]; then
     mkdir -p tests/guest/build tests/busybox/build
     cp -n "$bin"/suite/guest-build/* tests/guest/build/
@@ -349,7 +352,7 @@ EOF
         if env KVRM_REPO_ROOT="$root" KVRM_TEST_RUNNER="$work/kvrm-suite" KVRM_TEST_BACKEND="$BACKEND" \
             KVRM_GUEST_PROGRESS=1 \
             KVRM_DYN_SYSROOT="$bin/suite/sysroot" KVRM_TEST_JOBS="${SUITE_JOBS:-8}" \
-            KVRM_GUEST_TIMEOUT="${SUITE_TIMEOUT:-150}" KVRM_COUNTS_FILE="$work/counts.txt" \
+            KVRM_GUEST_TIMEOUT="${SUITE_TIMEOUT:-300}" KVRM_COUNTS_FILE="$work/counts.txt" \
             "$exe" --exact "$2" --nocapture >> "$OUT/suites.log" 2>&1; then
             verdict suites 1 "suite $1 ($BACKEND): $(tail -1 "$work/counts.txt" 2>/dev/null)"
         else

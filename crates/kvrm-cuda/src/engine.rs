@@ -115,6 +115,8 @@ struct Stats {
     block_instructions: u64,
     host_instructions: u64,
     frame_stops: u64,
+    /// Launches whose lanes were ordered by pc ([`CudaEngine::set_regroup`]).
+    regrouped: u64,
     ptx_cached: u64,
     fallbacks: BTreeMap<u16, u64>,
     /// Host time before a launch (page sync, state upload, queueing).
@@ -194,6 +196,9 @@ pub struct CudaEngine {
     /// them (`page_source.rs`); `KVRM_CUDA_EAGER_DOWNLOADS=1` downloads
     /// them all after each launch instead, for comparison.
     lazy_downloads: bool,
+    /// Lanes reordered by pc every this many instructions (0: never); see
+    /// [`CudaEngine::set_regroup`].
+    regroup: u64,
 }
 
 /// How many turns a lane of a diverged warp waits at a block boundary for
@@ -360,6 +365,10 @@ impl CudaEngine {
                 .ok()
                 .and_then(|v| v.parse().ok()),
             lazy_downloads: std::env::var("KVRM_CUDA_EAGER_DOWNLOADS").as_deref() != Ok("1"),
+            regroup: std::env::var("KVRM_CUDA_REGROUP")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
         })
     }
 
@@ -369,6 +378,26 @@ impl CudaEngine {
     /// `None` restores the default.
     pub fn set_warp_gate(&mut self, turns: Option<u32>) {
         self.warp_gate = turns;
+    }
+
+    /// Regroup lanes by pc: a run's launches last at most `chunk`
+    /// instructions per lane, and before each the lanes are ordered by pc,
+    /// so the 32 lanes of a warp are machines that stand at one pc (lanes
+    /// of one program that took different paths otherwise run their warps'
+    /// paths one after another). 0 turns it off. `KVRM_CUDA_REGROUP=N`
+    /// sets it at start.
+    pub fn set_regroup(&mut self, chunk: u64) {
+        self.regroup = chunk;
+    }
+
+    /// Order `pending` by pc when regrouping (a stable sort: machines at
+    /// one pc keep their order).
+    fn order_lanes(&mut self, pending: &mut [(MachineId, u64, u64)]) {
+        if self.regroup == 0 || pending.len() < 2 {
+            return;
+        }
+        pending.sort_by_key(|&(m, _, _)| self.machine(m).state.pc);
+        self.stats.regrouped += 1;
     }
 
     /// Trace every instruction each lane executes (pc, encoding, registers
@@ -605,10 +634,10 @@ impl CudaEngine {
         };
         let n = lanes.len();
         let layout = ArenaLayout::new(n, devs.len());
-        let chunk = if self.tracing() {
-            TRACE_CHUNK
-        } else {
-            u64::MAX
+        let chunk = match (self.tracing(), self.regroup) {
+            (true, _) => TRACE_CHUNK,
+            (false, 0) => u64::MAX,
+            (false, r) => r,
         };
         let budgets: Vec<u64> = lanes.iter().map(|&(_, b)| b.min(chunk)).collect();
         let mut host = std::mem::take(&mut self.arena_host);
@@ -931,6 +960,7 @@ impl CudaEngine {
             let stops = match flight.take() {
                 Some(f) => self.launch_end(f)?,
                 None => {
+                    self.order_lanes(&mut pending);
                     let lanes: Vec<(MachineId, u64)> =
                         pending.iter().map(|&(m, b, _)| (m, b)).collect();
                     self.launch(&lanes)?
@@ -1049,9 +1079,11 @@ impl CudaEngine {
                 self.bring_in_space(s)?;
             }
         }
+        let mut pending = pending;
         let flight = if pending.is_empty() {
             None
         } else {
+            self.order_lanes(&mut pending);
             let lanes: Vec<(MachineId, u64)> = pending.iter().map(|&(m, b, _)| (m, b)).collect();
             Some(self.launch_begin(&lanes)?)
         };
@@ -1313,6 +1345,10 @@ impl Engine for CudaEngine {
                 self.stats.host_instructions,
             ),
             ("cuda relaunches for frames", self.stats.frame_stops),
+            (
+                "cuda launches with lanes regrouped by pc",
+                self.stats.regrouped,
+            ),
             ("cuda pages uploaded", self.traffic.pages_up),
             (
                 "cuda pages downloaded",

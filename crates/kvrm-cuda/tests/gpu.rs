@@ -147,7 +147,19 @@ fn gpu_matches_oracle_fixtures() {
 /// backend must agree on every register, flag, stop and byte of memory.
 #[test]
 fn gpu_matches_cpu_on_random_programs() {
+    random_programs_match(0);
+}
+
+/// The same with lanes regrouped by pc every 61 instructions: many
+/// relaunches, each with the lanes in another order.
+#[test]
+fn gpu_matches_cpu_on_random_programs_with_lanes_regrouped() {
+    random_programs_match(61);
+}
+
+fn random_programs_match(regroup: u64) {
     let Some(mut gpu) = cuda() else { return };
+    gpu.set_regroup(regroup);
     let mut cpu = CpuEngine::new();
     let programs = random_programs::generate(0x6b76_726d, 2000);
     let mut gpu_ids = Vec::new();
@@ -233,6 +245,8 @@ fn gpu_matches_cpu_on_random_programs() {
         failures.len()
     );
     print_stats(&gpu);
+    let regrouped = stat(&gpu, "cuda launches with lanes regrouped by pc");
+    assert_eq!(regrouped > 1, regroup > 0, "{regrouped} launches regrouped");
     assert!(
         failures.is_empty(),
         "first differences:\n{}",

@@ -18,8 +18,14 @@
 //! offset fits, entry's addend + address) and call a helper on a miss. In a
 //! window, accesses of a guest block at constant offsets from one base
 //! share one check of all their bytes (`MemGroup`). A store
-//! that the helper reports as a write into code ends the block at the next
-//! instruction boundary, so modified code is decoded again.
+//! that the helper reports as a write into code (only a slow path can: the
+//! write TLB never holds a page of code) ends the block at the next
+//! instruction boundary, so modified code is decoded again: that slow path
+//! finishes the instruction itself and leaves, so the fast path checks
+//! nothing. Where the rest of the instruction only sets registers (most
+//! stores), the exit a fault takes there serves, selecting the registers'
+//! and the count's values by the helper's status; otherwise (a second
+//! store follows) the path has a copy of the rest of the instruction.
 //!
 //! A block whose exit targets its own start loops inside the function while
 //! another iteration fits in its budget (a parameter). Other exits chain: the
@@ -229,9 +235,10 @@ struct Emitter<'a> {
     /// block (received, set, or loaded there); the others are read from the
     /// state.
     here: u64,
-    /// The instruction being emitted stores to memory: before the next one
-    /// (or a chained exit) the block checks `JitCtx::code_written`.
-    store_in_insn: bool,
+    /// Emitting the rest of an instruction on the path of a store that
+    /// wrote into code, which then leaves (see [`Emitter::finish_and_leave`]):
+    /// its later stores need no such path of their own.
+    code_copy: bool,
     /// The instruction being emitted has changed the state or memory
     /// already (see [`Emitter::misses_exit`]).
     insn_effects: bool,
@@ -437,7 +444,7 @@ pub fn translate(
         bi: 0,
         counter,
         here: 0,
-        store_in_insn: false,
+        code_copy: false,
         insn_effects: false,
         flat,
         flags_here: false,
@@ -455,7 +462,6 @@ pub fn translate(
         e.vals = vec![Val::None; blk.insts.len()];
         e.k = 0;
         e.pc = blk.start;
-        e.store_in_insn = false;
         e.insn_effects = false;
         e.dirty = dirty_in[bi];
         e.flags_here = false;
@@ -483,7 +489,6 @@ pub fn translate(
                 first = false;
                 e.pc = inst.args[0].imm();
                 e.insn_effects = false;
-                e.mark();
                 continue;
             }
             e.emit(i, inst);
@@ -493,7 +498,6 @@ pub fn translate(
     if let Some(out) = e.chain_exit {
         e.b.switch_to_block(out);
         let (p, left) = (e.b.block_params(out)[0], e.b.block_params(out)[1]);
-        e.store_in_insn = false;
         e.chain(p, None, left);
     }
     if let Some(out) = e.pc_exit {
@@ -512,6 +516,16 @@ pub fn translate(
     e.b.seal_all_blocks();
     e.b.finalize(frontend);
     e.fallbacks
+}
+
+/// The IR instructions of `blk` after `i` up to the end of its guest
+/// instruction.
+fn rest_of_insn(blk: &IrBlock, i: usize) -> impl Iterator<Item = (usize, &kvrm_ir::Inst)> {
+    blk.insts
+        .iter()
+        .enumerate()
+        .skip(i + 1)
+        .take_while(|(_, inst)| inst.op != Op::Mark && !inst.op.is_terminator())
 }
 
 /// `op` changes neither the guest state nor memory (a guest instruction
@@ -773,7 +787,7 @@ impl Emitter<'_> {
             left
         };
         match target {
-            Some(p) if chain && !stop && self.through && !self.store_in_insn => {
+            Some(p) if chain && !stop && self.through => {
                 let out = self.shared_exit(SharedExit::Chain);
                 self.b
                     .ins()
@@ -863,12 +877,7 @@ impl Emitter<'_> {
         let len = self.b.ins().load(types::I64, t, e, slot + ENTRY_LEN);
         let hit = self.b.ins().icmp(IntCC::Equal, epc, p);
         let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, len, left);
-        let mut ok = self.b.ins().band(hit, fits);
-        if self.store_in_insn {
-            let written = self.code_written();
-            let clean = self.b.ins().icmp_imm_s(IntCC::Equal, written, 0);
-            ok = self.b.ins().band(ok, clean);
-        }
+        let ok = self.b.ins().band(hit, fits);
         let go = self.b.create_block();
         let ret = self.b.create_block();
         self.b.ins().brif(ok, go, &[], ret, &[]);
@@ -909,24 +918,116 @@ impl Emitter<'_> {
         self.b.switch_to_block(cont);
     }
 
-    fn mark(&mut self) {
-        if self.store_in_insn {
-            // The previous instruction stored into code: end before this one.
-            let c = self.code_written();
-            self.side_exit(c, ExitPc::Const(self.pc), self.k, false, true);
-            self.store_in_insn = false;
-        }
+    /// Whether the rest of the guest instruction after IR instruction `i`
+    /// only computes values and sets registers (a writeback).
+    fn rest_sets_only(&self, i: usize) -> bool {
+        rest_of_insn(self.blk, i).all(|(_, inst)| {
+            inst.op == Op::SetReg
+                || (changes_nothing(inst.op)
+                    && !matches!(inst.op, Op::Load | Op::Load128 | Op::ProbeWrite))
+        })
     }
 
-    /// Nonzero when a store since compiled code was entered wrote into a
-    /// page holding code (set by the store slow path: the write TLB never
-    /// holds such pages). Kept in the context rather than in a variable so
-    /// that loops carry one value less.
-    fn code_written(&mut self) -> ir::Value {
-        let t = MemFlagsData::trusted();
-        self.b
-            .ins()
-            .load(types::I64, t, self.ctx, helpers::CTX_CODE_WRITTEN)
+    /// The slow path of the store of IR instruction `i` whose status `st`
+    /// is not `ST_OK`, when the rest of its instruction only sets registers
+    /// ([`Self::rest_sets_only`]): one exit for both other statuses. On a
+    /// fault (`ST_FAULT`, the pc set) the guest stops with `k` instructions
+    /// retired; after a write into code (`ST_CODE`, the pc set to the next
+    /// instruction) the registers the rest sets are set and this instruction
+    /// is retired too. The emitter's state is as before afterwards.
+    fn leave_after_store(&mut self, i: usize, st: ir::Value) {
+        let saved = (self.vals.clone(), self.here, self.dirty, self.flags_here);
+        let mut is_code = None;
+        for (j, inst) in rest_of_insn(self.blk, i) {
+            if inst.op != Op::SetReg {
+                self.emit(j, inst);
+                continue;
+            }
+            let r = inst.args[0].reg() as usize;
+            let v = inst.args[1];
+            if let Val::Flags(lazy) = self.vals[v.val().0 as usize] {
+                self.vals[v.val().0 as usize] = Val::One(self.materialize(lazy));
+            }
+            self.force(v);
+            let new = self.v(v);
+            let old = self.reg(r);
+            let code = *is_code.get_or_insert_with(|| {
+                self.b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, st, helpers::ST_CODE as i64)
+            });
+            let x = self.b.ins().select(code, new, old);
+            self.b.def_var(self.regs[r].expect("declared"), x);
+            self.here |= 1 << r;
+            self.dirty |= 1 << r;
+        }
+        self.write_back();
+        // Budget left: k retired, one more after a write into code
+        // (ST_CODE >> 1 == 1, ST_FAULT >> 1 == 0); the stop bit on a fault.
+        const _: () = assert!(helpers::ST_FAULT == 1 && helpers::ST_CODE == 2);
+        let rem = self.b.use_var(self.rem);
+        let left = self.b.ins().iadd_imm_s(rem, -i64::from(self.k));
+        let more = self.b.ins().ushr_imm_s(st, 1);
+        let left = self.b.ins().isub(left, more);
+        let stop = self.b.ins().band_imm_s(st, 1);
+        let stop = self.b.ins().ishl_imm_s(stop, 63);
+        let r = self.b.ins().bor(left, stop);
+        self.ret(r);
+        (self.vals, self.here, self.dirty, self.flags_here) = saved;
+    }
+
+    /// On the path of the store of IR instruction `i` that wrote into code
+    /// (`helpers::ST_CODE`): emit the rest of its guest instruction here (a
+    /// copy: the fast path emits it again after the store), then leave at
+    /// the next instruction with this one retired, so the modified code is
+    /// decoded again. The emitter's state is as before afterwards.
+    fn finish_and_leave(&mut self, i: usize) {
+        let blk = self.blk;
+        let saved = (
+            self.vals.clone(),
+            self.groups.clone(),
+            self.here,
+            self.dirty,
+            self.flags_here,
+            self.insn_effects,
+        );
+        self.code_copy = true;
+        self.insn_effects = true;
+        let mut next = self.pc + 4;
+        for (j, inst) in blk.insts.iter().enumerate().skip(i + 1) {
+            match inst.op {
+                Op::Mark => {
+                    next = inst.args[0].imm();
+                    break;
+                }
+                Op::ExitTo => {
+                    next = inst.args[0].imm();
+                    break;
+                }
+                op => {
+                    // A store is never in one instruction with a branch or
+                    // a call to the interpreter (`fallbacks` is sized for
+                    // the region's calls once each).
+                    assert!(
+                        !op.is_terminator() && !matches!(op, Op::Fallback | Op::Exec),
+                        "kvrm jit: {op:?} in a storing instruction"
+                    );
+                    self.emit(j, inst);
+                    self.insn_effects |= !changes_nothing(op);
+                }
+            }
+        }
+        debug_assert_eq!(next, self.pc + 4);
+        self.exit(ExitPc::Const(next), self.k + 1, false, true);
+        self.code_copy = false;
+        (
+            self.vals,
+            self.groups,
+            self.here,
+            self.dirty,
+            self.flags_here,
+            self.insn_effects,
+        ) = saved;
     }
 
     /// Compute deferred flags `a` (see `Val::Deferred`) here.
@@ -1639,13 +1740,12 @@ impl Emitter<'_> {
     fn store(&mut self, i: usize, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
         if self.misses_exit() {
             // The write TLB never holds a page of code, so this store
-            // cannot write code: no `code_written` check follows.
+            // cannot write code.
             let (entry, ok) = self.check(i, true, addr, m.size);
             self.exit_unless(ok);
             self.store_fast(entry, addr, m.size, x, hi);
             return;
         }
-        self.store_in_insn = true;
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
@@ -1664,14 +1764,32 @@ impl Emitter<'_> {
                 self.slow_call(helpers::Slow::Write, &[addr, x, pc])
             }
         };
-        let faulted = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, st, helpers::ST_FAULT as i64);
-        self.stop_if(faulted);
-        // A write into code (`ctx.code_written` set): finish this
-        // instruction, then leave at the next boundary.
-        self.b.ins().jump(join, &[]);
+        if self.code_copy {
+            // The instruction leaves after this store anyway.
+            let faulted = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, st, helpers::ST_FAULT as i64);
+            self.stop_if(faulted);
+            self.b.ins().jump(join, &[]);
+        } else {
+            // ST_OK goes on; a fault stops; a write into code (ST_CODE)
+            // finishes this instruction and leaves at the next boundary.
+            let odd = self.b.create_block();
+            self.b.set_cold_block(odd);
+            self.b.ins().brif(st, odd, &[], join, &[]);
+            self.b.switch_to_block(odd);
+            if self.rest_sets_only(i) {
+                self.leave_after_store(i, st);
+            } else {
+                let faulted = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, st, helpers::ST_FAULT as i64);
+                self.stop_if(faulted);
+                self.finish_and_leave(i);
+            }
+        }
         self.b.switch_to_block(join);
     }
 

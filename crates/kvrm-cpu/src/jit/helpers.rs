@@ -42,9 +42,6 @@ pub struct JitCtx {
     /// The result of a helper called through a slow-path trampoline
     /// (`preserve_all` calls return nothing).
     pub ret: u64,
-    /// Set by a store slow path that wrote into a page holding code: the
-    /// block ends after the instruction and does not chain.
-    pub code_written: u64,
     /// Host minus guest address of every page in the space's window (TLB
     /// entries whose flat tag matches), or 0 without a window.
     pub flat_addend: u64,
@@ -65,9 +62,8 @@ pub const CTX_FLAG_KIND: i32 = 72;
 pub const CTX_FLAG_A: i32 = 80;
 pub const CTX_FLAG_B: i32 = 88;
 pub const CTX_RET: i32 = 96;
-pub const CTX_CODE_WRITTEN: i32 = 104;
-pub const CTX_FLAT_ADDEND: i32 = 112;
-pub const CTX_SLOW: i32 = 120;
+pub const CTX_FLAT_ADDEND: i32 = 104;
+pub const CTX_SLOW: i32 = 112;
 const _: () = {
     assert!(std::mem::offset_of!(JitCtx, state) == CTX_STATE as usize);
     assert!(std::mem::offset_of!(JitCtx, tlb_read) == CTX_TLB_READ as usize);
@@ -80,7 +76,6 @@ const _: () = {
     assert!(std::mem::offset_of!(JitCtx, flag_a) == CTX_FLAG_A as usize);
     assert!(std::mem::offset_of!(JitCtx, flag_b) == CTX_FLAG_B as usize);
     assert!(std::mem::offset_of!(JitCtx, ret) == CTX_RET as usize);
-    assert!(std::mem::offset_of!(JitCtx, code_written) == CTX_CODE_WRITTEN as usize);
     assert!(std::mem::offset_of!(JitCtx, flat_addend) == CTX_FLAT_ADDEND as usize);
     assert!(std::mem::offset_of!(JitCtx, slow) == CTX_SLOW as usize);
 };
@@ -132,7 +127,8 @@ pub const ST_OK: u64 = 0;
 /// Store status: faulted (the guest is stopped; pc names the instruction).
 pub const ST_FAULT: u64 = 1;
 /// Store status: done, but it wrote a page holding decoded code: the block
-/// must end after this instruction.
+/// must end after this instruction (its slow path finishes the instruction
+/// and leaves). The state's pc is then the next instruction's.
 pub const ST_CODE: u64 = 2;
 
 /// Fallback status (besides `ST_OK` = Next and `ST_CODE` = Next into code).
@@ -227,10 +223,12 @@ pub extern "C" fn read128(ctx: *mut JitCtx, addr: u64, pc: u64) -> u64 {
     }
 }
 
+/// A store's status; after a write into code (`ST_CODE`) the state's pc is
+/// the next instruction's, where the block leaves.
 fn store_status(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, r: Result<(), MemFault>) -> u64 {
     match r {
         Ok(()) if cpu.mem.has_dirty_code() => {
-            ctx.code_written = 1;
+            cpu.state.pc = pc.wrapping_add(4);
             ST_CODE
         }
         Ok(()) => ST_OK,

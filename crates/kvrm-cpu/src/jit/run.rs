@@ -186,7 +186,6 @@ impl Cpu {
             flag_a: self.state.nzcv,
             flag_b: 0,
             ret: 0,
-            code_written: 0,
             flat_addend: self.mem.flat_addend().unwrap_or(0),
             slow: super::shared_entry().tramps.code,
         };

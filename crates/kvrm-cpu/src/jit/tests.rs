@@ -804,3 +804,112 @@ fn code_written_through_another_mapping_of_shared_memory_runs_anew() {
         );
     }
 }
+
+/// A loop whose store (at 0x2008) goes to data on every iteration but the
+/// last, which writes into the loop's own code (the `add x0` after it,
+/// 0x200c, becomes `add x0, x0, #100`): the block leaves right after the
+/// storing instruction, whose other effects (a second store, a writeback)
+/// happen first, and the new instruction runs, in quick and in optimized
+/// code (the loop runs long enough to be upgraded), with the stops, counts,
+/// state and memory of the JIT's dispatcher interpreting every block (a
+/// threshold never reached), which also picks modified code up right after
+/// the write. (`ExecMode::Interp` runs on with the old words to the next
+/// branch: without a context synchronisation event both are allowed.)
+#[test]
+fn stores_into_the_running_block_match_the_interpreter() {
+    const SUBS: u32 = 0xf100_0529; // subs x9, x9, #1
+    const CSEL: u32 = 0x9a8b_1142; // csel x2, x10, x11, ne
+    const ADD1: u32 = 0x9100_0400; // add x0, x0, #1
+    const ADD100: u32 = 0x9101_9000; // add x0, x0, #100
+    const BNE: u32 = 0x54ff_ff81; // b.ne 0x2000
+    let pair = |lo: u32, hi: u32| u64::from(lo) | u64::from(hi) << 32;
+    // (store, x11: its address on the last iteration, x1, x4, q0, q1)
+    let str_w = 0xb900_0041; // str w1, [x2]
+    let str_post = 0xb800_4441; // str w1, [x2], #4
+    let str_pre = 0xb81f_cc41; // str w1, [x2, #-4]!
+    let stp_x = 0xa900_1041; // stp x1, x4, [x2] (one 16-byte store)
+    let stp_q = 0xad00_0440; // stp q0, q1, [x2] (two 16-byte stores)
+    let stp_q_post = 0xac81_0440; // stp q0, q1, [x2], #32
+    let q_code = |store: u32| [pair(SUBS, CSEL), pair(store, ADD100)];
+    type Case = (u32, u64, u64, u64, [u64; 2], [u64; 2]);
+    let cases: Vec<Case> = vec![
+        (str_w, 0x200c, u64::from(ADD100), 0, [0; 2], [0; 2]),
+        (str_post, 0x200c, u64::from(ADD100), 0, [0; 2], [0; 2]),
+        (str_pre, 0x2010, u64::from(ADD100), 0, [0; 2], [0; 2]),
+        (
+            stp_x,
+            0x2008,
+            pair(stp_x, ADD100),
+            pair(BNE, BRK),
+            [0; 2],
+            [0; 2],
+        ),
+        // The second store writes the code, the first a page without code.
+        (stp_q, 0x1ff0, 0, 0, [7, 9], q_code(stp_q)),
+        (stp_q_post, 0x1ff0, 0, 0, [7, 9], q_code(stp_q_post)),
+        // The first store writes the code, the second more of its page.
+        (
+            stp_q,
+            0x2008,
+            0,
+            0,
+            [pair(stp_q, ADD100), pair(BNE, BRK)],
+            [3, 5],
+        ),
+        // The first store writes the code's page, the second another page.
+        (stp_q, 0x2ff0, 0, 0, [1, 2], [3, 4]),
+    ];
+    // (Regions are shared between the CPUs of the process: later runs of a
+    // case take the optimized code an earlier one compiled.)
+    let mut upgraded = 0;
+    for (store, x11, x1, x4, q0, q1) in cases {
+        let mut words = vec![0u32; 0x2000 / 4];
+        words.extend([SUBS, CSEL, store, ADD1, BNE, BRK]);
+        let machine = |mode: ExecMode| {
+            let mut cpu = cpu_with(&words, mode);
+            cpu.state.pc = 0x2000;
+            cpu.state.x[9] = 2000;
+            cpu.state.x[10] = 0x8000;
+            cpu.state.x[11] = x11;
+            cpu.state.x[1] = x1;
+            cpu.state.x[4] = x4;
+            cpu.state.v[0] = q0;
+            cpu.state.v[1] = q1;
+            cpu
+        };
+        for threshold in [0, 2] {
+            for budget in [u64::MAX, 1, 3, 7, 37, 1000] {
+                let what =
+                    format!("store {store:#x} x11 {x11:#x} threshold {threshold} budget {budget}");
+                let (mut jit, mut interp) = (
+                    machine(ExecMode::Jit { threshold }),
+                    machine(ExecMode::Jit {
+                        threshold: u32::MAX,
+                    }),
+                );
+                loop {
+                    let (a, b) = (jit.run(budget), interp.run(budget));
+                    assert_eq!((a.stop, a.instructions), (b.stop, b.instructions), "{what}");
+                    assert_eq!(jit.state, interp.state, "{what}");
+                    let (mut m1, mut m2) = (vec![0u8; 0x10000], vec![0u8; 0x10000]);
+                    jit.mem.read_bytes(0, &mut m1).expect("read");
+                    interp.mem.read_bytes(0, &mut m2).expect("read");
+                    assert!(m1 == m2, "{what}: memory differs");
+                    if a.stop != StopReason::CycleLimit {
+                        assert!(
+                            matches!(a.stop, StopReason::Halted { .. }),
+                            "{what}: {:?}",
+                            a.stop
+                        );
+                        break;
+                    }
+                }
+                if x11 != 0x2ff0 {
+                    assert_eq!(jit.state.x[0], 1999 + 100, "{what}: the new add ran");
+                }
+                upgraded += jit.jit_stats().expect("jit").blocks_upgraded;
+            }
+        }
+    }
+    assert!(upgraded >= 1, "no region was upgraded");
+}

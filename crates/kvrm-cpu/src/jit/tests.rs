@@ -17,6 +17,19 @@ fn cpu_with(words: &[u32], mode: ExecMode) -> Cpu {
 
 /// Run the tight-loop microbenchmark of `iters` iterations at `threshold`
 /// with `budget`, checking that it halts after exactly its instructions.
+/// Run `jit` and `interp` for `budget` instructions each; their stops,
+/// counts, states and first 64 KiB of memory must be equal. The stop.
+fn run_both_alike(jit: &mut Cpu, interp: &mut Cpu, budget: u64, what: &str) -> StopReason {
+    let (a, b) = (jit.run(budget), interp.run(budget));
+    assert_eq!((a.stop, a.instructions), (b.stop, b.instructions), "{what}");
+    assert_eq!(jit.state, interp.state, "{what}");
+    let (mut m1, mut m2) = (vec![0u8; 0x10000], vec![0u8; 0x10000]);
+    jit.mem.read_bytes(0, &mut m1).expect("read");
+    interp.mem.read_bytes(0, &mut m2).expect("read");
+    assert!(m1 == m2, "{what}: memory differs");
+    a.stop
+}
+
 fn run_tight_loop(iters: u64, threshold: u32, budget: u64) -> Cpu {
     let bench = kvrm_isa::programs::Microbench::TightLoop;
     let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");
@@ -698,15 +711,9 @@ fn compiled_dc_zva_matches_the_interpreter() {
                 }
                 for _ in 0..100 {
                     let [jit, interp] = &mut cpus;
-                    let (a, b) = (jit.run(budget), interp.run(budget));
                     let what = format!("x5 {x5:#x} x2 {x2} threshold {threshold} budget {budget}");
-                    assert_eq!((a.stop, a.instructions), (b.stop, b.instructions), "{what}");
-                    assert_eq!(jit.state, interp.state, "{what}");
-                    let (mut m1, mut m2) = (vec![0u8; 0x10000], vec![0u8; 0x10000]);
-                    jit.mem.read_bytes(0, &mut m1).expect("read");
-                    interp.mem.read_bytes(0, &mut m2).expect("read");
-                    assert!(m1 == m2, "{what}: memory differs");
-                    if a.stop != StopReason::CycleLimit {
+                    let stop = run_both_alike(jit, interp, budget, &what);
+                    if stop != StopReason::CycleLimit {
                         break;
                     }
                 }
@@ -888,18 +895,11 @@ fn stores_into_the_running_block_match_the_interpreter() {
                     }),
                 );
                 loop {
-                    let (a, b) = (jit.run(budget), interp.run(budget));
-                    assert_eq!((a.stop, a.instructions), (b.stop, b.instructions), "{what}");
-                    assert_eq!(jit.state, interp.state, "{what}");
-                    let (mut m1, mut m2) = (vec![0u8; 0x10000], vec![0u8; 0x10000]);
-                    jit.mem.read_bytes(0, &mut m1).expect("read");
-                    interp.mem.read_bytes(0, &mut m2).expect("read");
-                    assert!(m1 == m2, "{what}: memory differs");
-                    if a.stop != StopReason::CycleLimit {
+                    let stop = run_both_alike(&mut jit, &mut interp, budget, &what);
+                    if stop != StopReason::CycleLimit {
                         assert!(
-                            matches!(a.stop, StopReason::Halted { .. }),
-                            "{what}: {:?}",
-                            a.stop
+                            matches!(stop, StopReason::Halted { .. }),
+                            "{what}: {stop:?}"
                         );
                         break;
                     }

@@ -63,10 +63,13 @@ pub enum ExecMode {
 
 impl ExecMode {
     /// The JIT with the default tiering threshold. Compiling a block costs
-    /// about 0.2-0.5 ms of Cranelift time and saves a few ns per guest
-    /// instruction, so only blocks that already ran a thousand times are
-    /// likely to pay it back (short programs stay interpreted).
-    pub const JIT: ExecMode = ExecMode::Jit { threshold: 1000 };
+    /// about 0.1-0.5 ms of Cranelift time (on the compile thread) and saves
+    /// a few ns per guest instruction, so only blocks that already ran some
+    /// hundreds of times are likely to pay it back (short programs stay
+    /// interpreted). 300 against 1000 (BENCHMARKS.md, 2026-12-05): sprintf/
+    /// strtod 4 % faster, Lua 2 %, the other workloads, CoreMark, SQLite and
+    /// start-up unchanged; below 300 nothing more.
+    pub const JIT: ExecMode = ExecMode::Jit { threshold: 300 };
 
     /// The engine names users choose between (`--engine`, `engine=`).
     pub const NAMES: [&'static str; 2] = ["interp", "jit"];
@@ -325,7 +328,7 @@ pub(crate) enum Tier {
 }
 
 /// Entries and back-edges after which a quick region is recompiled
-/// optimized, per unit of the tiering threshold (4,000 by default; low
+/// optimized, per unit of the tiering threshold (1,200 by default; low
 /// thresholds, as tests use, upgrade after `MIN_UPGRADE`, so that both
 /// tiers and the change between them run in every suite).
 const UPGRADE_PER_THRESHOLD: u64 = 4;

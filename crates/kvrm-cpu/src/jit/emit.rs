@@ -518,6 +518,16 @@ pub fn translate(
     e.fallbacks
 }
 
+/// The emitter's state around a path that leaves ([`Emitter::snapshot`]).
+struct Snapshot {
+    vals: Vec<Val>,
+    groups: Vec<MemGroup>,
+    here: u64,
+    dirty: u64,
+    flags_here: bool,
+    insn_effects: bool,
+}
+
 /// The IR instructions of `blk` after `i` up to the end of its guest
 /// instruction.
 fn rest_of_insn(blk: &IrBlock, i: usize) -> impl Iterator<Item = (usize, &kvrm_ir::Inst)> {
@@ -928,6 +938,28 @@ impl Emitter<'_> {
         })
     }
 
+    /// What emitting a path that leaves (a store's exit after a write into
+    /// code) changes in the emitter, to be put back for the path that goes on.
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            vals: self.vals.clone(),
+            groups: self.groups.clone(),
+            here: self.here,
+            dirty: self.dirty,
+            flags_here: self.flags_here,
+            insn_effects: self.insn_effects,
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        self.vals = s.vals;
+        self.groups = s.groups;
+        self.here = s.here;
+        self.dirty = s.dirty;
+        self.flags_here = s.flags_here;
+        self.insn_effects = s.insn_effects;
+    }
+
     /// The slow path of the store of IR instruction `i` whose status `st`
     /// is not `ST_OK`, when the rest of its instruction only sets registers
     /// ([`Self::rest_sets_only`]): one exit for both other statuses. On a
@@ -936,7 +968,7 @@ impl Emitter<'_> {
     /// instruction) the registers the rest sets are set and this instruction
     /// is retired too. The emitter's state is as before afterwards.
     fn leave_after_store(&mut self, i: usize, st: ir::Value) {
-        let saved = (self.vals.clone(), self.here, self.dirty, self.flags_here);
+        let saved = self.snapshot();
         let mut is_code = None;
         for (j, inst) in rest_of_insn(self.blk, i) {
             if inst.op != Op::SetReg {
@@ -973,7 +1005,7 @@ impl Emitter<'_> {
         let stop = self.b.ins().ishl_imm_s(stop, 63);
         let r = self.b.ins().bor(left, stop);
         self.ret(r);
-        (self.vals, self.here, self.dirty, self.flags_here) = saved;
+        self.restore(saved);
     }
 
     /// On the path of the store of IR instruction `i` that wrote into code
@@ -983,14 +1015,7 @@ impl Emitter<'_> {
     /// decoded again. The emitter's state is as before afterwards.
     fn finish_and_leave(&mut self, i: usize) {
         let blk = self.blk;
-        let saved = (
-            self.vals.clone(),
-            self.groups.clone(),
-            self.here,
-            self.dirty,
-            self.flags_here,
-            self.insn_effects,
-        );
+        let saved = self.snapshot();
         self.code_copy = true;
         self.insn_effects = true;
         let mut next = self.pc + 4;
@@ -1020,14 +1045,7 @@ impl Emitter<'_> {
         debug_assert_eq!(next, self.pc + 4);
         self.exit(ExitPc::Const(next), self.k + 1, false, true);
         self.code_copy = false;
-        (
-            self.vals,
-            self.groups,
-            self.here,
-            self.dirty,
-            self.flags_here,
-            self.insn_effects,
-        ) = saved;
+        self.restore(saved);
     }
 
     /// Compute deferred flags `a` (see `Val::Deferred`) here.

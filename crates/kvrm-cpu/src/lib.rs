@@ -41,13 +41,23 @@ struct Slot {
     exec: ExecFn,
     word: u32,
     decoded: bool,
+    /// A conditional branch (B.cond, CB(N)Z, TB(N)Z): when not taken, the
+    /// next instruction starts a block, which the JIT's dispatcher counts.
+    conditional: bool,
 }
 
 const UNDECODED: Slot = Slot {
     exec: exec::undefined,
     word: 0,
     decoded: false,
+    conditional: false,
 };
+
+/// Whether `word` is a conditional branch: B.cond (and BC.cond), CBZ/CBNZ,
+/// TBZ/TBNZ.
+fn is_conditional_branch(word: u32) -> bool {
+    word & 0xff00_0000 == 0x5400_0000 || word & 0x7c00_0000 == 0x3400_0000
+}
 
 type CodePage = Box<[Slot; SLOTS_PER_PAGE]>;
 
@@ -324,6 +334,7 @@ impl Cpu {
                 exec: exec::handler_for(word),
                 word,
                 decoded: true,
+                conditional: is_conditional_branch(word),
             }),
             Err(f) => Err(self.fault(f)),
         }
@@ -453,6 +464,20 @@ impl Cpu {
                     self.state.pc = pc;
                     if pc & 0xfff == 0 || (ONE_BLOCK && self.mem.has_dirty_code()) {
                         break;
+                    }
+                    // A branch not taken: its fall-through is a block the
+                    // dispatcher counts like a branch target, so it joins
+                    // the regions of its hot predecessors (uncounted, it
+                    // would be left out and become a region of its own, one
+                    // more wait for the compile thread) and its code, once
+                    // compiled, runs from here.
+                    if ONE_BLOCK && slot.conditional {
+                        blocks += 1;
+                        if blocks > MAX_INTERPRETED_RUN
+                            || !self.jit.as_mut().is_some_and(|j| j.count_interpreted(pc))
+                        {
+                            break;
+                        }
                     }
                 }
                 Flow::Jump => {

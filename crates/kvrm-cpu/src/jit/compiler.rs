@@ -322,7 +322,10 @@ impl Queue {
     }
 
     /// Serve jobs, forever.
-    fn serve(&self) {
+    fn serve(&self, warm: bool) {
+        if warm {
+            warm_up();
+        }
         loop {
             let job = self.take();
             let (compiler, region) = (job.compiler_id(), job.region_id());
@@ -357,26 +360,68 @@ fn compile_threads() -> usize {
         .clamp(1, 4)
 }
 
-/// Queue `job` for the compile threads (started on first use); gives it
-/// back if there is none (the host refused to start one).
-pub(crate) fn submit(job: Job) -> Result<(), Job> {
+/// Cranelift's first compile in a process costs twice a later one of the
+/// same size (its code and tables paged in, the allocator's arenas grown),
+/// and the trampolines shared by every block are built on the first entry
+/// into compiled code: both happen here, on a compile thread while the
+/// guest starts, instead of delaying the first hot region.
+fn warm_up() {
+    super::shared_entry();
+    if std::env::var_os("KVRM_X_NOW").is_some() {
+        return;
+    }
+    // add x0, x0, #1; ldr x1, [x0]; str x1, [x0, #8]; ret
+    const WORDS: [u32; 4] = [0x9100_0400, 0xf940_0001, 0xf900_0401, 0xd65f_03c0];
+    const AT: u64 = 0x1000;
+    let fetch = |a: u64| WORDS.get(((a - AT) / 4) as usize).copied();
+    let Some(block) = kvrm_ir::lift_block(AT, WORDS.len() as u32, fetch) else {
+        return;
+    };
+    let compiler = Arc::new(Mutex::new(Compiler::new()));
+    let built = compiler.lock().unwrap_or_else(|p| p.into_inner()).compile(
+        vec![block],
+        true,
+        Tier::Quick,
+        0,
+        compiler.clone(),
+    );
+    // Frees the code with the compiler: nothing ever ran it.
+    drop(built);
+}
+
+/// Start the compile threads now, so that they warm up (`warm_up`) while
+/// the guest starts; `submit` starts them otherwise.
+pub(crate) fn start_threads() {
+    queue();
+}
+
+/// The compile threads' queue, the threads started on first use; `None`
+/// if the host refused to start any.
+fn queue() -> Option<&'static Arc<Queue>> {
     static QUEUE: OnceLock<Option<Arc<Queue>>> = OnceLock::new();
-    let queue = QUEUE.get_or_init(|| {
-        let queue = Arc::new(Queue {
-            state: Mutex::new(QueueState::default()),
-            ready: Condvar::new(),
-        });
-        let mut started = 0;
-        for i in 0..compile_threads() {
-            let served = queue.clone();
-            let thread = std::thread::Builder::new()
-                .name(format!("kvrm-jit-{i}"))
-                .spawn(move || served.serve());
-            started += thread.is_ok() as usize;
-        }
-        (started > 0).then_some(queue)
-    });
-    match queue {
+    QUEUE
+        .get_or_init(|| {
+            let queue = Arc::new(Queue {
+                state: Mutex::new(QueueState::default()),
+                ready: Condvar::new(),
+            });
+            let mut started = 0;
+            for i in 0..compile_threads() {
+                let served = queue.clone();
+                let thread = std::thread::Builder::new()
+                    .name(format!("kvrm-jit-{i}"))
+                    .spawn(move || served.serve(i == 0));
+                started += thread.is_ok() as usize;
+            }
+            (started > 0).then_some(queue)
+        })
+        .as_ref()
+}
+
+/// Queue `job` for the compile threads; gives it back if there is none
+/// (the host refused to start one).
+pub(crate) fn submit(job: Job) -> Result<(), Job> {
+    match queue() {
         Some(q) => {
             q.state
                 .lock()

@@ -575,10 +575,14 @@ fn trampolines(fctx: &mut FunctionBuilderContext) -> (JITModule, EnterFn, Trampo
 
 impl Jit {
     pub fn new(threshold: u32) -> Self {
+        let background = threshold >= BACKGROUND_THRESHOLD;
+        if background {
+            compiler::start_threads();
+        }
         Jit {
             threshold,
             compiler: Arc::new(Mutex::new(Compiler::new())),
-            background: threshold >= BACKGROUND_THRESHOLD,
+            background,
             results: None,
             pending: 0,
             sent: Arc::new(AtomicUsize::new(0)),

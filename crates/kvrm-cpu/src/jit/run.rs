@@ -121,6 +121,10 @@ impl Cpu {
         debug_assert_eq!(first.guest_len as usize, words.len());
         key.push_block(pc, &words);
         let mut region = vec![first];
+        let max_blocks = match tier {
+            Tier::Quick => super::MAX_QUICK_REGION_BLOCKS,
+            Tier::Optimized => super::MAX_REGION_BLOCKS,
+        };
         let mut next = 0;
         while next < region.len() {
             // The block a call returns to joins too: a return to it from
@@ -128,7 +132,7 @@ impl Cpu {
             let mut targets = region[next].static_targets();
             targets.extend(region[next].return_point());
             for to in targets {
-                if region.len() >= super::MAX_REGION_BLOCKS {
+                if region.len() >= max_blocks {
                     break;
                 }
                 if to >> 12 != pc >> 12

@@ -231,7 +231,7 @@ const MAX_BLOCK: u32 = 64;
 pub(crate) const MAX_REGION_BLOCKS: usize = 16;
 /// Quick regions stop at 8 blocks: with fall-through blocks counted, 16
 /// made large programs wait longer for the compile thread (Python's
-/// interpreter: 5 % slower), while their optimized upgrade, which runs the
+/// interpreter: 3 % slower), while their optimized upgrade, which runs the
 /// steady state, takes 16.
 pub(crate) const MAX_QUICK_REGION_BLOCKS: usize = 8;
 pub(crate) const MAX_REGION_INSNS: u32 = 192;

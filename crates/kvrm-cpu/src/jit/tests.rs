@@ -913,3 +913,29 @@ fn stores_into_the_running_block_match_the_interpreter() {
     }
     assert!(upgraded >= 1, "no region was upgraded");
 }
+
+/// A block reached only by falling through a conditional branch that is
+/// not taken is counted like a branch target, so it joins the region of its
+/// hot predecessor: the loop below compiles as one region, where it used to
+/// need two (the second after its own wait for the threshold).
+#[test]
+fn fall_through_blocks_join_their_predecessors_region() {
+    let words = [
+        0xd280_7d00, // movz x0, #1000
+        0xd100_0400, // loop: sub x0, x0, #1
+        0xb500_0041, // cbnz x1, skip (x1 is 0: never taken)
+        0x9100_0442, // add x2, x2, #1
+        0xb5ff_ffa0, // skip: cbnz x0, loop
+        BRK,
+    ];
+    let mut jit = cpu_with(&words, ExecMode::Jit { threshold: 10 });
+    let mut interp = cpu_with(&words, ExecMode::Interp);
+    run_both_alike(&mut jit, &mut interp, 1_000_000, "fall-through loop");
+    assert_eq!(
+        (jit.state.x[0], jit.state.x[2]),
+        (0, 1000),
+        "ran to the end"
+    );
+    let s = jit.jit_stats().expect("jit");
+    assert_eq!(s.blocks_compiled, 1, "{s:?}");
+}

@@ -471,13 +471,8 @@ impl Cpu {
                     // would be left out and become a region of its own, one
                     // more wait for the compile thread) and its code, once
                     // compiled, runs from here.
-                    if ONE_BLOCK && slot.conditional {
-                        blocks += 1;
-                        if blocks > MAX_INTERPRETED_RUN
-                            || !self.jit.as_mut().is_some_and(|j| j.count_interpreted(pc))
-                        {
-                            break;
-                        }
+                    if ONE_BLOCK && slot.conditional && !self.run_on_interpreted(&mut blocks, pc) {
+                        break;
                     }
                 }
                 Flow::Jump => {
@@ -494,16 +489,8 @@ impl Cpu {
                     // interpreted (counted as the dispatcher counts it), a
                     // bounded number of times so that it soon sees code the
                     // compile thread finished.
-                    if ONE_BLOCK {
-                        blocks += 1;
-                        if blocks > MAX_INTERPRETED_RUN
-                            || !self
-                                .jit
-                                .as_mut()
-                                .is_some_and(|j| j.count_interpreted(target))
-                        {
-                            break;
-                        }
+                    if ONE_BLOCK && !self.run_on_interpreted(&mut blocks, target) {
+                        break;
                     }
                     pc = target;
                 }
@@ -520,6 +507,15 @@ impl Cpu {
         }
         self.code_pages[idx] = Some(page);
         (n, stop)
+    }
+
+    /// The JIT's dispatcher interpreting: whether the block at `pc`, the
+    /// `blocks`-th in a row (counted here), may run on interpreted without
+    /// going back to the dispatcher (`Jit::count_interpreted`).
+    #[inline(always)]
+    fn run_on_interpreted(&mut self, blocks: &mut u32, pc: u64) -> bool {
+        *blocks += 1;
+        *blocks <= MAX_INTERPRETED_RUN && self.jit.as_mut().is_some_and(|j| j.count_interpreted(pc))
     }
 
     /// The checked loop: the tracer, breakpoints and watchpoints.

@@ -15,8 +15,6 @@ fn cpu_with(words: &[u32], mode: ExecMode) -> Cpu {
     cpu
 }
 
-/// Run the tight-loop microbenchmark of `iters` iterations at `threshold`
-/// with `budget`, checking that it halts after exactly its instructions.
 /// Run `jit` and `interp` for `budget` instructions each; their stops,
 /// counts, states and first 64 KiB of memory must be equal. The stop.
 fn run_both_alike(jit: &mut Cpu, interp: &mut Cpu, budget: u64, what: &str) -> StopReason {
@@ -30,6 +28,8 @@ fn run_both_alike(jit: &mut Cpu, interp: &mut Cpu, budget: u64, what: &str) -> S
     a.stop
 }
 
+/// Run the tight-loop microbenchmark of `iters` iterations at `threshold`
+/// with `budget`, checking that it halts after exactly its instructions.
 fn run_tight_loop(iters: u64, threshold: u32, budget: u64) -> Cpu {
     let bench = kvrm_isa::programs::Microbench::TightLoop;
     let mut cpu = Cpu::with_flat_memory(0x20_0000).expect("memory");

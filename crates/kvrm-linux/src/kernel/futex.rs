@@ -90,16 +90,20 @@ impl Kernel {
                     };
                     let d = Duration::new(s as u64, ns as u32);
                     let now = self.now();
-                    if cmd == FUTEX_WAIT {
-                        Some(now + d)
+                    let left = if cmd == FUTEX_WAIT {
+                        d
                     } else {
                         // Absolute, on CLOCK_REALTIME if asked, else CLOCK_MONOTONIC.
                         let clk = if op & FUTEX_CLOCK_REALTIME != 0 { 0 } else { 1 };
                         match self.guest_clock_now(pid, clk) {
-                            Ok(guest_now) => Some(now + d.saturating_sub(guest_now)),
+                            Ok(guest_now) => d.saturating_sub(guest_now),
                             Err(e) => return Outcome::errno(e),
                         }
+                    };
+                    if left.is_zero() {
+                        return Outcome::errno(ETIMEDOUT);
                     }
+                    Some(now + left + self.timer_slack(tid))
                 };
                 Outcome::Wait(Wait::Futex {
                     key,

@@ -102,6 +102,24 @@ impl Default for KernelConfig {
 
 /// The side-by-side slice after a round: doubled when no machine stopped
 /// for the kernel (`quiet`), else halved, within [SLICE, SIDE_BY_SIDE_SLICE].
+/// Put the threads of a round in a new order. An engine that runs them one
+/// after another gives each a turn up to its next syscall; in a fixed order,
+/// threads that take a lock before each call and free it after (spinning on
+/// short timed waits) can hold it at every turn of the thread woken to take
+/// it, round after round, where a real machine's timing varies. `state` is a
+/// generator of the kernel's own, so deterministic runs stay deterministic.
+fn shuffle_turns(state: &mut u64, machines: &mut [MachineId]) {
+    for i in (1..machines.len()).rev() {
+        // xorshift64
+        let mut x = *state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *state = x;
+        machines.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+}
+
 fn next_side_slice(slice: u64, quiet: bool) -> u64 {
     if quiet {
         (slice * 2).min(SIDE_BY_SIDE_SLICE)
@@ -326,6 +344,8 @@ pub struct Kernel {
     /// The slice of a side-by-side engine: doubled after each round in
     /// which no machine stopped for the kernel, halved after one with stops.
     side_slice: u64,
+    /// State of the generator that orders a round's threads (shuffle_turns).
+    turn_order: u64,
     start: Instant,
     /// Deterministic runs: virtual nanoseconds added by skipped sleeps.
     pub(crate) skipped_ns: u64,
@@ -388,6 +408,7 @@ impl Kernel {
             next_pid,
             instructions: 0,
             side_slice: SLICE,
+            turn_order: 0x9e37_79b9_7f4a_7c15,
             commit: Default::default(),
             time_in_engine: Duration::ZERO,
             time_in_stops: Duration::ZERO,
@@ -689,12 +710,15 @@ impl Kernel {
         if self.threads.is_empty() && self.init_end.is_some() {
             return None; // a signal ended the last process
         }
-        let runnable: Vec<MachineId> = self
+        let mut runnable: Vec<MachineId> = self
             .threads
             .values()
             .filter(|t| t.wait.is_none())
             .map(|t| t.machine)
             .collect();
+        if !self.engine.runs_side_by_side() {
+            shuffle_turns(&mut self.turn_order, &mut runnable);
+        }
         if runnable.is_empty() {
             if self.threads.is_empty() {
                 return Some(RunEnd::Deadlock);
@@ -1268,5 +1292,31 @@ mod tests {
             t = next_side_slice(t, false);
         }
         assert_eq!(t, SLICE, "never below the plain slice");
+    }
+
+    #[test]
+    fn turns_are_shuffled_reproducibly() {
+        let ids: Vec<MachineId> = (0..6).map(MachineId).collect();
+        let rounds = |seed: u64| {
+            let mut state = seed;
+            (0..50)
+                .map(|_| {
+                    let mut m = ids.clone();
+                    shuffle_turns(&mut state, &mut m);
+                    m
+                })
+                .collect::<Vec<_>>()
+        };
+        let a = rounds(0x9e37_79b9_7f4a_7c15);
+        assert_eq!(a, rounds(0x9e37_79b9_7f4a_7c15), "same seed, same order");
+        for order in &a {
+            let mut sorted = order.clone();
+            sorted.sort_by_key(|m| m.0);
+            assert_eq!(sorted, ids, "a permutation");
+        }
+        // Every thread goes first in some round.
+        for id in &ids {
+            assert!(a.iter().any(|o| o[0] == *id), "{id:?} never first");
+        }
     }
 }

@@ -78,6 +78,29 @@ impl Sched {
     }
 }
 
+impl Kernel {
+    /// How late thread `tid`'s timed futex waits end. Linux lets the timer
+    /// of a thread without a real-time or deadline policy fire up to its
+    /// timer slack (PR_SET_TIMERSLACK; 50 µs by default) after the time asked
+    /// for, and on an idle machine a short wait lasts about that long. kvrm
+    /// ends them that late, so a thread waiting a microsecond at a time in a
+    /// loop (CPython's GIL after `sys.setswitchinterval(1e-6)`) sleeps as
+    /// long as on Linux instead of spinning through every round.
+    pub(crate) fn timer_slack(&self, tid: Pid) -> std::time::Duration {
+        let Some(t) = self.threads.get(&tid) else {
+            return std::time::Duration::ZERO;
+        };
+        if rt_or_dl(t.sched.policy) {
+            return std::time::Duration::ZERO;
+        }
+        let ns = self
+            .procs
+            .get(&t.pid)
+            .map_or(0, |p| p.linux.knobs.timer_slack);
+        std::time::Duration::from_nanos(ns)
+    }
+}
+
 fn rt_or_dl(policy: u32) -> bool {
     matches!(policy, SCHED_FIFO | SCHED_RR | SCHED_DEADLINE)
 }

@@ -1077,10 +1077,23 @@ impl LinuxProcess {
         Ok(0)
     }
 
+    /// fchown(fd, uid, gid) on the host file; an id of -1 stays.
+    pub(crate) fn sys_fchown(&mut self, fd: u64, uid: u64, gid: u64) -> SysResult {
+        let raw = self.metadata_fd(fd)?;
+        // SAFETY: fchown on a descriptor we hold.
+        if unsafe { libc::fchown(raw, uid as u32, gid as u32) } < 0 {
+            return Err(last_errno());
+        }
+        Ok(0)
+    }
+
     pub(crate) fn sys_ftruncate(&mut self, fd: u64, len: u64) -> SysResult {
         if (len as i64) < 0 {
             return Err(EINVAL);
         }
+        // A descriptor that is not open is EBADF; one not open for writing,
+        // EINVAL.
+        self.fds.get(fd)?;
         let (raw, _) = self
             .io_fd(fd, true)
             .map_err(|e| if e == EBADF { EINVAL } else { e })?;

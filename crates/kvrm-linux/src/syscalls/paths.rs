@@ -623,6 +623,41 @@ impl LinuxProcess {
         ))
     }
 
+    /// fchownat(dirfd, path, uid, gid, flags) on the host file, which checks
+    /// the guest's credentials as for every file call; an id of -1 stays.
+    pub(crate) fn sys_fchownat(
+        &mut self,
+        mem: &mut AddressSpace,
+        dirfd: u64,
+        path: u64,
+        uid: u64,
+        gid: u64,
+        flags: u64,
+    ) -> SysResult {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(EINVAL);
+        }
+        let p = read_path(mem, path)?;
+        if p.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd as i32 as i64 != AT_FDCWD {
+            return self.sys_fchown(dirfd, uid, gid);
+        }
+        let r = self
+            .resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
+            .writable()?;
+        let c = cpath(&r.host)?;
+        // The resolution followed any final link it was asked to follow.
+        // SAFETY: a valid NUL-terminated path.
+        libc_done(unsafe {
+            libc::fchownat(
+                libc::AT_FDCWD,
+                c.as_ptr(),
+                uid as u32,
+                gid as u32,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        })
+    }
+
     pub(crate) fn sys_utimensat(
         &mut self,
         mem: &mut AddressSpace,

@@ -60,6 +60,9 @@ impl Kernel {
         if let Some(o) = self.sysv_ipc_call(tid, n, a) {
             return Some(o);
         }
+        if let Some(o) = self.cpu_clock_call(tid, n, a) {
+            return Some(o);
+        }
         Some(match n {
             CLONE => self.sys_clone(tid, a),
             CLONE3 => self.sys_clone3(tid, a),

@@ -73,6 +73,11 @@ impl LinuxProcess {
         if unsafe { libc::mknod(c.as_ptr(), kind | perm, 0) } < 0 {
             return Err(last_errno());
         }
+        if perm & super::files::host_umask() != 0 {
+            // The host's umask took bits the guest's leaves.
+            // SAFETY: as above.
+            unsafe { libc::chmod(c.as_ptr(), perm) };
+        }
         Ok(0)
     }
 

@@ -77,6 +77,22 @@ pub(super) fn host_open_flags(g: u64) -> i32 {
     h | libc::O_CLOEXEC
 }
 
+/// The host process's umask, read once. The guest's own umask decides the
+/// modes of the files it creates; where the host's would take more bits,
+/// the creating calls set the mode after.
+pub(super) fn host_umask() -> u32 {
+    static MASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MASK.get_or_init(|| {
+        // SAFETY: umask only swaps the process's mask; the old one goes back
+        // at once.
+        unsafe {
+            let old = libc::umask(0o022);
+            libc::umask(old);
+            old as u32
+        }
+    })
+}
+
 pub(super) fn cpath(p: &Path) -> Result<CString, i64> {
     CString::new(p.as_os_str().as_bytes()).map_err(|_| EINVAL)
 }

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use kvrm_isa::AddressSpace;
 
 use super::files::{
-    cpath, host_open_flags, last_errno, lexical, stat_bytes, statx_bytes, with_file, Special,
+    cpath, host_open_flags, host_umask, last_errno, lexical, stat_bytes, statx_bytes, with_file,
+    Special,
 };
 use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
 use crate::abi::{at::*, errno::*, open::*};
@@ -224,6 +225,19 @@ impl LinuxProcess {
             .map(IntoRawFd::into_raw_fd);
         // SAFETY: `c` is a valid NUL-terminated path; the result is checked.
         let raw = fifo.unwrap_or_else(|| unsafe {
+            if flags & O_CREAT != 0 && mode & host_umask() != 0 {
+                // The host's umask would take bits the guest's leaves: create
+                // the file alone first, then give it the guest's mode.
+                let excl = host_flags | libc::O_NOFOLLOW | libc::O_EXCL;
+                let fd = libc::open(c.as_ptr(), excl, mode);
+                if fd >= 0 {
+                    libc::fchmod(fd, mode);
+                    return fd;
+                }
+                if flags & O_EXCL != 0 || last_errno() != EEXIST {
+                    return fd;
+                }
+            }
             libc::open(c.as_ptr(), host_flags | libc::O_NOFOLLOW, mode)
         });
         let raw = if raw < 0 && last_errno() == ELOOP && flags & O_NOFOLLOW == 0 {
@@ -474,11 +488,19 @@ impl LinuxProcess {
         mode: u64,
     ) -> SysResult {
         let r = self.path_at(mem, dirfd, path, false)?;
-        fs_done(
-            std::fs::DirBuilder::new()
-                .mode((mode as u32 & 0o7777) & !self.umask)
-                .create(&r.host),
-        )
+        let mode = (mode as u32 & 0o7777) & !self.umask;
+        fs_done(std::fs::DirBuilder::new().mode(mode).create(&r.host))?;
+        if mode & host_umask() != 0 {
+            // The host's umask took bits the guest's leaves: add them back
+            // (keeping a set-group-ID bit inherited from the parent).
+            let now = std::fs::symlink_metadata(&r.host).map_err(|e| host_errno(&e))?;
+            let bits = now.permissions().mode() & 0o7777 | mode & 0o777;
+            fs_done(std::fs::set_permissions(
+                &r.host,
+                std::fs::Permissions::from_mode(bits),
+            ))?;
+        }
+        Ok(0)
     }
 
     pub(crate) fn sys_renameat2(

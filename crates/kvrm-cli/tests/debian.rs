@@ -1,5 +1,5 @@
 //! Stock Debian arm64 programs, dynamically linked (coreutils, grep, sed, gawk, dash, findutils,
-//! diffutils, sqlite3, bc, dc, lz4, datamash, envsubst), from the sysroot scripts/fetch-debian-arm64.sh unpacks into
+//! diffutils, sqlite3, bc, dc, lz4, datamash, envsubst, python3.11, perl), from the sysroot scripts/fetch-debian-arm64.sh unpacks into
 //! tests/debian/build/sysroot, each case compared with qemu-aarch64 (stdout, stderr, exit
 //! status; the harness and its knobs are in sysroot/mod.rs).
 
@@ -33,6 +33,41 @@ const FILES: &[(&str, &str)] = &[
          echo \"args: $# $*\"\nexit 4\n",
     ),
     ("other.txt", "pear\napple\nkiwi\napple\nbanana\ncherry\nfig\n"),
+    (
+        "stdlib.py",
+        "import sys, math, struct, re, json, threading, hashlib, zlib, random, collections, fractions\n\
+         print(sys.version_info[:2], sys.byteorder, sys.maxsize)\n\
+         print([math.sqrt(x) for x in (2, 3.5, 1e-310)], math.fsum([0.1] * 10), math.lgamma(7.5), \
+         math.erf(0.3), math.atan2(-0.0, -1.0))\n\
+         print(struct.pack('<dfq', 1.5, -2.25, -3).hex(), float.fromhex('0x1.fffffffffffffp+1023'))\n\
+         print('%.20g %r %s' % (2 / 3, 1 / 3, 1e22), round(2.5), divmod(-7, 2), pow(3, 10**4, 10**9 + 7))\n\
+         print(re.findall(r'(\\w+)@(\\w+)\\.com', 'a@b.com, cc@dd.com x@y.org'))\n\
+         d = {'k': [1, 2.5, None, True, 'e'], 'n': {'x': 1e-7}}\n\
+         print(json.dumps(d, sort_keys=True), json.loads(json.dumps(d)) == d)\n\
+         print(hashlib.sha256(b'abc' * 1000).hexdigest(), zlib.crc32(b'hello' * 1000))\n\
+         random.seed(12345); print([random.random() for _ in range(3)])\n\
+         print(sorted(collections.Counter('the quick brown fox jumps over the lazy dog').most_common(4)))\n\
+         print(fractions.Fraction(3, 7) ** 5, int('9' * 300) % 97)\n\
+         res = []\n\
+         lock = threading.Lock()\n\
+         def work(n):\n    s = sum(i * n for i in range(3000))\n    with lock:\n        res.append(s)\n\
+         ts = [threading.Thread(target=work, args=(i,)) for i in range(6)]\n\
+         [t.start() for t in ts]; [t.join() for t in ts]\n\
+         print(sorted(res))\n",
+    ),
+    // CPython's GIL handed over every microsecond (its test_functools' threaded lru_cache
+    // case): waiters spin on 1 µs timed waits; kvrm once starved the woken holder.
+    (
+        "gil.py",
+        "import sys, threading, functools\n\
+         f = functools.lru_cache(maxsize=55)(lambda x, y: 3 * x + y)\n\
+         start = threading.Event()\n\
+         def full(k):\n    start.wait(10)\n    for _ in range(11):\n        assert f(k, 0) == 3 * k\n\
+         sys.setswitchinterval(1e-6)\n\
+         ts = [threading.Thread(target=full, args=[k]) for k in range(5)]\n\
+         [t.start() for t in ts]; start.set(); [t.join() for t in ts]\n\
+         print(f.cache_info())\n",
+    ),
 ];
 
 const CASES: &[Case] = &[
@@ -195,6 +230,24 @@ const CASES: &[Case] = &[
         &["-batch"],
         "create table p(name, age);\ninsert into p values ('ann', 31), ('bob', 27);\n\
          .mode csv\nselect * from p order by age;\nselect nosuch from p;\n",
+    ),
+    // python3.11 and perl
+    case("python_stdlib", "python3.11", &["-S", "stdlib.py"], ""),
+    case("python_gil_handover", "python3.11", &["-S", "gil.py"], ""),
+    case(
+        "python_error",
+        "python3.11",
+        &["-S", "-c", "import sys; print('x'); sys.stdout.flush(); 1 / 0"],
+        "",
+    ),
+    case(
+        "perl_hash_sort",
+        "perl",
+        &["-e", "my %h; $h{$_ % 97} += $_ * $_ for 1 .. 20000; \
+               print join(',', map { \"$_=$h{$_}\" } (sort { $a <=> $b } keys %h)[0 .. 9]), \"\\n\"; \
+               printf(\"%.10f %s\\n\", atan2(1, 1) * 4, join(' ', (sort { $a <=> $b } \
+               map { ($_ * 7919) % 100003 } 1 .. 5000)[0 .. 5]));"],
+        "",
     ),
 ];
 

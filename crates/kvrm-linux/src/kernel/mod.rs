@@ -100,8 +100,6 @@ impl Default for KernelConfig {
     }
 }
 
-/// The side-by-side slice after a round: doubled when no machine stopped
-/// for the kernel (`quiet`), else halved, within [SLICE, SIDE_BY_SIDE_SLICE].
 /// Put the threads of a round in a new order. An engine that runs them one
 /// after another gives each a turn up to its next syscall; in a fixed order,
 /// threads that take a lock before each call and free it after (spinning on
@@ -120,6 +118,8 @@ fn shuffle_turns(state: &mut u64, machines: &mut [MachineId]) {
     }
 }
 
+/// The side-by-side slice after a round: doubled when no machine stopped
+/// for the kernel (`quiet`), else halved, within [SLICE, SIDE_BY_SIDE_SLICE].
 fn next_side_slice(slice: u64, quiet: bool) -> u64 {
     if quiet {
         (slice * 2).min(SIDE_BY_SIDE_SLICE)

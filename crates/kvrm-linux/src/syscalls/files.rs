@@ -1221,6 +1221,12 @@ impl LinuxProcess {
         if f.status & O_NONBLOCK != 0 {
             return None;
         }
+        // A descriptor not open for the transfer fails (EBADF) rather than
+        // waits: the read end of a pipe never becomes writable.
+        let acc = f.status & O_ACCMODE;
+        if f.status & O_PATH != 0 || acc == if write { O_RDONLY } else { O_WRONLY } {
+            return None;
+        }
         let raw = f.host.raw();
         let pollable = *f.pollable.get_or_insert_with(|| {
             with_file(raw, |h| {

@@ -924,8 +924,17 @@ impl LinuxProcess {
                 }
                 Ok(r as u64)
             }
-            F_GETPIPE_SZ => Ok(65536),
-            F_SETPIPE_SZ => Ok(arg.max(4096)),
+            // Guest pipes are host pipes: their capacity is the host's (EBADF
+            // for another kind of file; a size above the host's limit is EPERM).
+            F_GETPIPE_SZ | F_SETPIPE_SZ => {
+                let raw = entry.file.lock_file().host.raw();
+                // SAFETY: a pipe-size command with an int on a descriptor we hold.
+                let r = unsafe { libc::fcntl(raw, cmd as i32, arg as libc::c_int) };
+                if r < 0 {
+                    return Err(last_errno());
+                }
+                Ok(r as u64)
+            }
             _ => Err(EINVAL),
         }
     }

@@ -353,7 +353,9 @@ impl LinuxProcess {
     ) -> SysResult {
         let out = self.fds.get(out_fd)?;
         let inp = self.fds.get(in_fd)?;
-        let (out_raw, in_raw) = (out.lock_file().host.raw(), inp.lock_file().host.raw());
+        // One statement each: the two may be one open file (one lock).
+        let out_raw = out.lock_file().host.raw();
+        let in_raw = inp.lock_file().host.raw();
         let mut off: i64 = 0;
         if offset != 0 {
             off = mem.read_u64(offset).map_err(|_| EFAULT)? as i64;

@@ -121,10 +121,32 @@ impl Kernel {
         if a[3] != 0 {
             return Outcome::errno(EINVAL);
         }
-        match self.pidfd_process(me, a[0]) {
+        let target = match self.pidfd_process(me, a[0]) {
+            Err(EBADF) => self.proc_dir_process(me, a[0]),
+            other => other,
+        };
+        match target {
             Ok(Some(target)) => self.sys_kill(me, target as i32, a[1]).into(),
             Ok(None) => Outcome::errno(ESRCH),
             Err(e) => Outcome::errno(e),
         }
+    }
+
+    /// The process of a descriptor of a `/proc/PID` directory, which
+    /// pidfd_send_signal takes as Linux does (None: it has ended).
+    fn proc_dir_process(&self, owner: Pid, fd: u64) -> Result<Option<Pid>, i64> {
+        let file = self.procs.get(&owner).ok_or(ESRCH)?.linux.fds.get(fd)?;
+        let file = file.lock_file();
+        let path = file.guest_path.as_deref().filter(|_| file.is_dir);
+        let pid = match path.and_then(|p| p.strip_prefix("/proc/")) {
+            Some("self") => owner,
+            Some(n) => n.parse::<Pid>().map_err(|_| EBADF)?,
+            None => return Err(EBADF),
+        };
+        Ok(self
+            .procs
+            .get(&pid)
+            .filter(|p| p.exit.is_none())
+            .map(|_| pid))
     }
 }

@@ -209,6 +209,11 @@ impl LinuxProcess {
                 (self.exe_host.clone(), "/proc/self/exe".to_string())
             }
             None => {
+                // Only a directory takes a trailing slash, and O_CREAT never
+                // makes one (whether or not the name exists).
+                if flags & O_CREAT != 0 && path.ends_with(b"/") {
+                    return Err(EISDIR);
+                }
                 let excl = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
                 let follow = flags & O_NOFOLLOW == 0 && !excl;
                 let mut r = self.resolve_at(dirfd, &path, follow)?;

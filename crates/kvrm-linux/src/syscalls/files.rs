@@ -253,7 +253,10 @@ impl LinuxProcess {
         if flags & !(CLOSE_RANGE_CLOEXEC | 2) != 0 || first > last {
             return Err(EINVAL);
         }
-        let last = last.min(self.fds.limit as u64);
+        // Descriptors opened before RLIMIT_NOFILE was lowered lie above it:
+        // the range ends at the highest one open, not at the limit.
+        let highest = self.fds.open_fds().max().unwrap_or(0);
+        let last = last.min(highest);
         for fd in first..=last {
             if flags & CLOSE_RANGE_CLOEXEC != 0 {
                 if let Ok(e) = self.fds.entry_mut(fd) {

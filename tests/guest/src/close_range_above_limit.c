@@ -8,6 +8,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+/* musl's headers may lack these (arm64 numbers). */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 int main(void) {
   int fds[12], n = 0;
   for (int i = 0; i < 40; i++) { int fd = open("/dev/null", O_RDONLY); if (fd >= 28) fds[n++] = fd; if (n == 12) break; }

@@ -93,9 +93,10 @@ impl Kernel {
         if n == nr::CLOCK_GETRES && a[1] == 0 {
             return Some(Outcome::Return(0));
         }
-        let mut ts = [0u8; 16];
-        ts[..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
-        ts[8..].copy_from_slice(&(ns % 1_000_000_000).to_le_bytes());
+        let ts = crate::syscalls::misc_timespec_bytes(
+            (ns / 1_000_000_000) as i64,
+            (ns % 1_000_000_000) as i64,
+        );
         let space = self.procs[&self.threads[&tid].pid].space;
         Some(match self.engine.space_mut(space).write_bytes(a[1], &ts) {
             Ok(()) => Outcome::Return(0),

@@ -441,8 +441,6 @@ impl LinuxProcess {
         new: Option<[u64; 2]>,
         privileged: bool,
     ) -> Result<[u64; 2], i64> {
-        /// fs.nr_open, Linux's default.
-        const NR_OPEN: u64 = 1 << 20;
         if res >= 16 {
             return Err(EINVAL);
         }
@@ -452,7 +450,7 @@ impl LinuxProcess {
             if cur > max {
                 return Err(EINVAL);
             }
-            if (max > was[1] && !privileged) || (i == 7 && max > NR_OPEN) {
+            if (max > was[1] && !privileged) || (i == 7 && max > super::NR_OPEN) {
                 return Err(EPERM);
             }
             self.rlimits[i] = [cur, max];

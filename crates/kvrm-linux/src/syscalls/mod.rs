@@ -391,6 +391,9 @@ pub(crate) const DETERMINISTIC_EPOCH_S: u64 = 1_767_225_600;
 
 pub(crate) const RLIM_INFINITY: u64 = u64::MAX;
 
+/// fs.nr_open, Linux's default: no process holds more descriptors.
+pub(crate) const NR_OPEN: u64 = 1 << 20;
+
 /// kvrm's own RLIMIT_NOFILE (soft, hard); 1024 each where the host does not say.
 fn host_nofile_limit() -> [u64; 2] {
     let mut r = libc::rlimit {

@@ -161,18 +161,24 @@ impl LinuxProcess {
         }
         let ep = self.host_fd(epfd)?;
         super::check_writable(mem, events, max * EPOLL_EVENT_SIZE)?;
-        let n = max.min(1024) as usize;
-        let mut got = vec![libc::epoll_event { events: 0, u64: 0 }; n];
+        // All the ready events up to `max`, as Linux gives them: a second
+        // host call could not add the rest (level-triggered events would
+        // come again). No more can be ready than descriptors can be open.
+        let n = max.min(super::NR_OPEN) as usize;
+        // Not zeroed: a large `max` costs only the pages the events fill.
+        let mut got: Vec<libc::epoll_event> = Vec::with_capacity(n);
         // SAFETY: `got` has room for `n` events.
         let r = unsafe { libc::epoll_wait(ep, got.as_mut_ptr(), n as i32, 0) };
         if r < 0 {
             return Err(last_errno());
         }
+        // SAFETY: epoll_wait wrote the first `r` (<= n) events.
+        unsafe { got.set_len(r as usize) };
         if r == 0 {
             return Ok((0, vec![(ep, libc::POLLIN)]));
         }
         let mut out = vec![0u8; r as usize * EPOLL_EVENT_SIZE as usize];
-        for (i, e) in got.iter().take(r as usize).enumerate() {
+        for (i, e) in got.iter().enumerate() {
             let o = i * EPOLL_EVENT_SIZE as usize;
             let (evs, data) = (e.events, e.u64);
             out[o..o + 4].copy_from_slice(&evs.to_le_bytes());

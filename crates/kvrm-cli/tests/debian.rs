@@ -68,6 +68,24 @@ const FILES: &[(&str, &str)] = &[
          [t.start() for t in ts]; start.set(); [t.join() for t in ts]\n\
          print(f.cache_info())\n",
     ),
+    // Eleven threads take the GIL in turn every nanosecond, releasing it around a system
+    // call (CPython's test_syslog); the main thread, back from a sleep, must get it to stop
+    // them. kvrm once woke a futex's waiters lowest thread id first, so the lock's newest
+    // threads were never woken again and the run hung.
+    (
+        "gil_many.py",
+        "import os, sys, threading, time\n\
+         start = threading.Event()\n\
+         stop = False\n\
+         counts = [0] * 11\n\
+         def worker(k):\n    start.wait(10)\n    while not stop:\n        os.stat('/')\n        counts[k] += 1\n\
+         sys.setswitchinterval(1e-9)\n\
+         ts = [threading.Thread(target=worker, args=(k,)) for k in range(11)]\n\
+         [t.start() for t in ts]; start.set(); time.sleep(0.1)\n\
+         stop = True\n\
+         [t.join() for t in ts]\n\
+         print('stopped;', sum(1 for c in counts if c > 0), 'of 11 threads ran')\n",
+    ),
 ];
 
 const CASES: &[Case] = &[
@@ -234,6 +252,7 @@ const CASES: &[Case] = &[
     // python3.11 and perl
     case("python_stdlib", "python3.11", &["-S", "stdlib.py"], ""),
     case("python_gil_handover", "python3.11", &["-S", "gil.py"], ""),
+    case("python_gil_many", "python3.11", &["-S", "gil_many.py"], ""),
     case(
         "python_error",
         "python3.11",

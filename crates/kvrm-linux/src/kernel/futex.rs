@@ -109,6 +109,7 @@ impl Kernel {
                     key,
                     bitset,
                     deadline,
+                    queued: self.next_futex_place(),
                 })
             }
             FUTEX_WAKE | FUTEX_WAKE_BITSET => {
@@ -158,19 +159,39 @@ impl Kernel {
         Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
     }
 
-    /// Wake up to `n` threads waiting on `key` whose bitset meets `bitset`;
-    /// returns how many.
-    pub(crate) fn futex_wake(&mut self, key: FutexKey, n: usize, bitset: u32) -> u64 {
-        let woken: Vec<Pid> = self
+    /// A new waiter's place at the end of its futex's queue.
+    fn next_futex_place(&mut self) -> u64 {
+        self.futex_waits += 1;
+        self.futex_waits
+    }
+
+    /// The threads waiting on `key` whose bitset meets `bitset`, oldest
+    /// first. Linux queues a futex's waiters of one priority in the order
+    /// they came and wakes from the front: waking by thread id instead let
+    /// threads that wait again and again (CPython's GIL under contention)
+    /// be woken every time while older waiters never were.
+    fn futex_queue(&self, key: FutexKey, bitset: u32) -> Vec<Pid> {
+        let mut queue: Vec<(u64, Pid)> = self
             .threads
             .iter()
-            .filter(|(_, t)| {
-                matches!(t.wait, Some(Wait::Futex { key: k, bitset: b, .. })
-                    if k == key && b & bitset != 0)
+            .filter_map(|(&tid, t)| match t.wait {
+                Some(Wait::Futex {
+                    key: k,
+                    bitset: b,
+                    queued,
+                    ..
+                }) if k == key && b & bitset != 0 => Some((queued, tid)),
+                _ => None,
             })
-            .map(|(&tid, _)| tid)
-            .take(n)
             .collect();
+        queue.sort_unstable();
+        queue.into_iter().map(|(_, tid)| tid).collect()
+    }
+
+    /// Wake up to `n` threads waiting on `key` whose bitset meets `bitset`,
+    /// oldest first; returns how many.
+    pub(crate) fn futex_wake(&mut self, key: FutexKey, n: usize, bitset: u32) -> u64 {
+        let woken: Vec<Pid> = self.futex_queue(key, bitset).into_iter().take(n).collect();
         for &tid in &woken {
             if let Some(t) = self.threads.get_mut(&tid) {
                 t.wait = None;
@@ -180,21 +201,24 @@ impl Kernel {
         woken.len() as u64
     }
 
-    /// Move up to `n` waiters from `from` to `to`; returns how many.
+    /// Move up to `n` waiters from `from` to the end of `to`'s queue, oldest
+    /// first; returns how many.
     fn futex_requeue(&mut self, from: FutexKey, to: FutexKey, n: usize) -> u64 {
-        let mut moved = 0;
-        for t in self.threads.values_mut() {
-            if moved == n {
-                break;
-            }
-            if let Some(Wait::Futex { key, .. }) = t.wait.as_mut() {
-                if *key == from {
-                    *key = to;
-                    moved += 1;
-                }
+        let moved: Vec<Pid> = self
+            .futex_queue(from, u32::MAX)
+            .into_iter()
+            .take(n)
+            .collect();
+        for &tid in &moved {
+            let place = self.next_futex_place();
+            if let Some(Some(Wait::Futex { key, queued, .. })) =
+                self.threads.get_mut(&tid).map(|t| t.wait.as_mut())
+            {
+                *key = to;
+                *queued = place;
             }
         }
-        moved as u64
+        moved.len() as u64
     }
 
     /// FUTEX_WAKE_OP: change the word at `uaddr2`, wake `counts[0]` waiters

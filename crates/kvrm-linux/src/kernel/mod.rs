@@ -170,6 +170,9 @@ pub(crate) enum Wait {
         key: futex::FutexKey,
         bitset: u32,
         deadline: Option<Duration>,
+        /// Place in the futex's queue (`Kernel::futex_waits` when it
+        /// joined): waiters are woken and requeued oldest first.
+        queued: u64,
     },
     /// The parent of a vfork child, until the child execs or exits.
     Vfork(Pid),
@@ -346,6 +349,8 @@ pub struct Kernel {
     side_slice: u64,
     /// State of the generator that orders a round's threads (shuffle_turns).
     turn_order: u64,
+    /// Futex waits begun so far: each waiter's place in its queue.
+    pub(crate) futex_waits: u64,
     start: Instant,
     /// Deterministic runs: virtual nanoseconds added by skipped sleeps.
     pub(crate) skipped_ns: u64,
@@ -409,6 +414,7 @@ impl Kernel {
             instructions: 0,
             side_slice: SLICE,
             turn_order: 0x9e37_79b9_7f4a_7c15,
+            futex_waits: 0,
             commit: Default::default(),
             time_in_engine: Duration::ZERO,
             time_in_stops: Duration::ZERO,

@@ -298,8 +298,13 @@ fn option_allowed(level: i32, name: i32) -> bool {
         6 => matches!(name, 1..=13 | 18 | 23 | 25 | 30),
         // IPPROTO_UDP: CORK, SEGMENT, GRO.
         17 => matches!(name, 1 | 103 | 104),
-        // IPPROTO_IPV6: hop limits, multicast, MTU, RECVERR, V6ONLY, PKTINFO, TCLASS.
-        41 => matches!(name, 16..=21 | 23..=26 | 49 | 50 | 66 | 67),
+        // IPPROTO_IPV6: the RFC 2292 options and CHECKSUM, hop limits,
+        // multicast, ROUTER_ALERT, MTU, RECVERR, V6ONLY, anycast, the RFC 3542
+        // ancillary-data switches and headers (PKTINFO..PATHMTU, DONTFRAG,
+        // TCLASS), AUTOFLOWLABEL, ADDR_PREFERENCES..FREEBIND.
+        41 => matches!(name, 2..=8 | 16..=28 | 49..=62 | 66 | 67 | 70 | 72..=78),
+        // IPPROTO_UDPLITE: SEND_CSCOV, RECV_CSCOV.
+        136 => matches!(name, 10 | 11),
         _ => false,
     }
 }

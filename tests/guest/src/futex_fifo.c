@@ -1,6 +1,7 @@
 /* A futex wakes its waiters in the order they began to wait, as Linux queues them (one
  * priority), whatever their thread ids; FUTEX_CMP_REQUEUE moves them in that order to the end
- * of the other futex's queue. Threads 0..3 start in id order but wait in the reverse order. */
+ * of the other futex's queue. Threads 0..3 start in id order but wait in the reverse order: the
+ * main thread lets each one go to its wait only after the one before has gone to its own. */
 // kvrm-cflags: -pthread
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -28,11 +29,11 @@ static void pause_ms(int ms) {
   nanosleep(&t, NULL);
 }
 
-/* Wait on `w` after `delay` ms; then record the wake-up. */
-struct job { int id, delay; _Atomic int *w; };
+/* Wait on `w` once let go; then record the wake-up. */
+struct job { int id; _Atomic int gate; _Atomic int *w; };
 static void *waiter(void *p) {
   struct job *j = p;
-  pause_ms(j->delay);
+  while (!atomic_load(&j->gate)) pause_ms(1);
   atomic_fetch_add(&waiting, 1);
   while (!atomic_load(&go)) futex(j->w, FUTEX_WAIT_PRIVATE, 0, 0, NULL, 0);
   pthread_mutex_lock(&lock);
@@ -41,7 +42,7 @@ static void *waiter(void *p) {
   return NULL;
 }
 
-/* Wake one waiter of `w` (its word set for it) and wait until it has recorded itself. */
+/* Wake one waiter of `w` (`go` set for it) and wait until it has recorded itself. */
 static void wake_one(_Atomic int *w, int expect) {
   long n = futex(w, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0);
   for (int i = 0; i < 500 && __atomic_load_n(&woken, __ATOMIC_SEQ_CST) < expect; i++) pause_ms(1);
@@ -54,12 +55,18 @@ static void run(int requeue) {
   atomic_store(&waiting, 0); woken = 0;
   int n = requeue ? 4 : 3;
   for (int i = 0; i < n; i++) {
-    /* Thread 3 (requeue run) waits on word2 first; threads 2, 1, 0 then wait on word1. */
-    jobs[i] = (struct job){i, i == 3 ? 10 : 40 + 40 * (2 - i), i == 3 ? &word2 : &word1};
+    jobs[i].id = i;
+    atomic_store(&jobs[i].gate, 0);
+    /* Thread 3 (requeue run) waits on word2; threads 0..2 wait on word1. */
+    jobs[i].w = i == 3 ? &word2 : &word1;
     pthread_create(&t[i], NULL, waiter, &jobs[i]);
   }
-  while (atomic_load(&waiting) < n) pause_ms(5);
-  pause_ms(60); /* the last one is in its futex wait */
+  /* Let them go in the order 3 (if there), 2, 1, 0, each once the one before is waiting. */
+  for (int i = n - 1; i >= 0; i--) {
+    atomic_store(&jobs[i].gate, 1);
+    while (atomic_load(&waiting) < n - i) pause_ms(1);
+    pause_ms(30); /* from its count to its futex wait: a few instructions */
+  }
   if (requeue) {
     long r = futex(&word1, FUTEX_CMP_REQUEUE_PRIVATE, 0, 10, &word2, 0);
     printf("requeue: %ld moved\n", r);

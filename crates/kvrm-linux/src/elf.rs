@@ -49,8 +49,9 @@ pub struct LoadedElf {
     pub brk_start: u64,
     /// Lowest mapped address.
     pub low: u64,
-    /// PT_INTERP: the guest path of the dynamic loader this program needs.
-    pub interp: Option<String>,
+    /// PT_INTERP: the guest path of the dynamic loader this program needs
+    /// (bytes, without the NUL).
+    pub interp: Option<Vec<u8>>,
 }
 
 fn page_down(a: u64) -> u64 {
@@ -107,10 +108,12 @@ pub fn load_elf(data: &[u8], mem: &mut AddressSpace) -> Result<LoadedElf, ElfErr
 pub fn load_interpreter(
     data: &[u8],
     mem: &mut AddressSpace,
-    path: &str,
+    path: &[u8],
 ) -> Result<LoadedElf, ElfError> {
     load_at(data, mem, Place::Below(layout::MMAP_TOP)).map_err(|e| match e {
-        ElfError::NestedInterpreter(_) => ElfError::NestedInterpreter(path.to_string()),
+        ElfError::NestedInterpreter(_) => {
+            ElfError::NestedInterpreter(String::from_utf8_lossy(path).into_owned())
+        }
         e => e,
     })
 }
@@ -170,9 +173,8 @@ fn load_at(data: &[u8], mem: &mut AddressSpace, place: Place) -> Result<LoadedEl
             let bytes = ph
                 .data(e, data)
                 .map_err(|_| ElfError::Truncated("PT_INTERP past end of file"))?;
-            let path = String::from_utf8_lossy(bytes)
-                .trim_end_matches('\0')
-                .to_string();
+            let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            let path = bytes[..end].to_vec();
             if path.is_empty() {
                 return Err(ElfError::Malformed("empty PT_INTERP"));
             }

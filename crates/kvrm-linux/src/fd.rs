@@ -38,8 +38,9 @@ pub struct OpenFile {
     pub host: HostFd,
     /// Guest status flags: access mode, O_APPEND, O_NONBLOCK, O_PATH...
     pub status: u64,
-    /// The guest path it was opened by (directories: the base of `*at` calls).
-    pub guest_path: Option<String>,
+    /// The guest path it was opened by (directories: the base of `*at` calls),
+    /// as bytes: Linux paths need not be UTF-8.
+    pub guest_path: Option<Vec<u8>>,
     /// The host path, for directory listings.
     pub host_path: Option<PathBuf>,
     pub is_dir: bool,

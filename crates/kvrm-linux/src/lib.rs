@@ -74,9 +74,9 @@ pub struct ProgramSpec {
     pub envp: Vec<Vec<u8>>,
     /// Host directory that is the guest's `/`.
     pub root: PathBuf,
-    /// Guest working directory; `None`: the host's current directory if it is
-    /// inside the root, else `/`.
-    pub cwd: Option<String>,
+    /// Guest working directory (a guest path: any bytes but NUL); `None`: the
+    /// host's current directory if it is inside the root, else `/`.
+    pub cwd: Option<Vec<u8>>,
     /// Read-only library prefix searched first for absolute guest paths
     /// (`kvrm run -L DIR`, see [`Sandbox`]): where the dynamic loader and the
     /// shared libraries of a dynamic program can be.
@@ -125,7 +125,7 @@ impl LoadedImage {
         let mut exe = spec.exe.clone();
         let mut exe_guest = None;
         if exe.is_absolute() && !exe.exists() {
-            if let Ok(r) = sandbox.resolve("/", spec.exe.as_os_str().as_encoded_bytes(), true) {
+            if let Ok(r) = sandbox.resolve(b"/", spec.exe.as_os_str().as_encoded_bytes(), true) {
                 if r.host.exists() {
                     exe = r.host;
                     exe_guest = Some(r.guest);
@@ -146,11 +146,11 @@ impl LoadedImage {
             Some(ipath) => {
                 let ierr = |why: String| LoadError::Interpreter {
                     path: spec.exe.clone(),
-                    interp: ipath.clone(),
+                    interp: String::from_utf8_lossy(ipath).into_owned(),
                     why,
                 };
                 let r = sandbox
-                    .resolve("/", ipath.as_bytes(), true)
+                    .resolve(b"/", ipath, true)
                     .map_err(|e| ierr(format!("errno {e}")))?;
                 let idata = std::fs::read(&r.host).map_err(|e| ierr(e.to_string()))?;
                 Some(
@@ -166,7 +166,6 @@ impl LoadedImage {
         let exe_abs = std::fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
         let exe_link = exe_guest
             .or_else(|| sandbox.guest_path_of(&exe_abs))
-            .map(String::into_bytes)
             .unwrap_or_else(|| exe_abs.as_os_str().as_encoded_bytes().to_vec());
         Ok(LoadedImage {
             exe: spec.exe.clone(),
@@ -211,13 +210,13 @@ fn spawn_image(
     let sandbox = &image.sandbox;
     let cwd = match &spec.cwd {
         Some(c) => sandbox
-            .resolve("/", c.as_bytes(), true)
+            .resolve(b"/", c, true)
             .map(|r| r.guest)
-            .unwrap_or_else(|_| "/".to_string()),
+            .unwrap_or_else(|_| b"/".to_vec()),
         None => std::env::current_dir()
             .ok()
             .and_then(|d| sandbox.guest_path_of(&d))
-            .unwrap_or_else(|| "/".to_string()),
+            .unwrap_or_else(|| b"/".to_vec()),
     };
     let mut proc = LinuxProcess::new(ProcessConfig {
         root: sandbox.root().to_path_buf(),
@@ -268,17 +267,17 @@ pub(crate) fn procfs_names(
     interp: Option<&LoadedElf>,
     exe_link: &[u8],
     sandbox: &Sandbox,
-    interp_path: &Option<String>,
+    interp_path: &Option<Vec<u8>>,
 ) -> Vec<procfs::NamedMapping> {
     let mut v = vec![procfs::NamedMapping {
         start: prog.low,
         end: prog.brk_start,
         offset: 0,
-        name: String::from_utf8_lossy(exe_link).into_owned(),
+        name: exe_link.to_vec(),
     }];
     if let (Some(i), Some(path)) = (interp, interp_path) {
         let name = sandbox
-            .resolve("/", path.as_bytes(), true)
+            .resolve(b"/", path, true)
             .map(|r| r.guest)
             .unwrap_or_else(|_| path.clone());
         v.push(procfs::NamedMapping {
@@ -348,6 +347,6 @@ pub fn format_stats(summary: &RunSummary, kernel: &Kernel) -> String {
 }
 
 /// The guest path of a host path under `root`, as [`Sandbox::guest_path_of`].
-pub fn guest_path(root: &Path, host: &Path) -> Option<String> {
+pub fn guest_path(root: &Path, host: &Path) -> Option<Vec<u8>> {
     Sandbox::new(root).ok()?.guest_path_of(host)
 }

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 
 use kvrm_isa::{Perms, PAGE_SIZE};
@@ -41,7 +42,7 @@ pub(crate) struct ProcInfo {
     pub running: bool,
     pub comm: Vec<u8>,
     pub exe: Vec<u8>,
-    pub cwd: String,
+    pub cwd: Vec<u8>,
     pub cmdline: Vec<u8>,
     pub uid: u32,
     pub gid: u32,
@@ -51,7 +52,7 @@ pub(crate) struct ProcInfo {
     pub sigignore: u64,
     pub sigcatch: u64,
     /// Mapped ranges: start, end, permissions, name, file offset.
-    pub maps: Vec<(u64, u64, Perms, String, u64)>,
+    pub maps: Vec<(u64, u64, Perms, Vec<u8>, u64)>,
     pub brk: (u64, u64),
     pub args: (u64, u64),
     /// Thread ids, the leader first (empty: the pid alone).
@@ -88,7 +89,8 @@ pub(crate) struct NamedMapping {
     pub start: u64,
     pub end: u64,
     pub offset: u64,
-    pub name: String,
+    /// The guest path (bytes, as it was opened) or a `[name]`.
+    pub name: Vec<u8>,
 }
 
 /// Record that `start..end` maps `name` at `offset` (replacing what was there).
@@ -97,7 +99,7 @@ pub(crate) fn note_mapping(
     start: u64,
     end: u64,
     offset: u64,
-    name: String,
+    name: Vec<u8>,
 ) {
     forget_mappings(list, start, end);
     list.push(NamedMapping {
@@ -347,8 +349,8 @@ fn loadavg(snap: &ProcSnapshot) -> String {
     )
 }
 
-fn maps(p: &ProcInfo) -> String {
-    let mut s = String::new();
+fn maps(p: &ProcInfo) -> Vec<u8> {
+    let mut s = Vec::new();
     for (start, end, perms, name, off) in &p.maps {
         let line = format!(
             "{:08x}-{:08x} {}{}{}p {:08x} 00:00 0 ",
@@ -359,15 +361,13 @@ fn maps(p: &ProcInfo) -> String {
             if perms.0 & Perms::X.0 != 0 { 'x' } else { '-' },
             off
         );
-        s.push_str(&line);
+        s.extend_from_slice(line.as_bytes());
         if !name.is_empty() {
-            for _ in line.len()..72 {
-                s.push(' ');
-            }
-            s.push(' ');
-            s.push_str(name);
+            s.resize(s.len() + 72usize.saturating_sub(line.len()), b' ');
+            s.push(b' ');
+            s.extend_from_slice(name);
         }
-        s.push('\n');
+        s.push(b'\n');
     }
     s
 }
@@ -461,7 +461,7 @@ fn stat(p: &ProcInfo) -> String {
 /// cache), text (the first executable mapping), lib (0 since Linux 2.6),
 /// data (writable private mappings and the stack), dt (0).
 fn statm(p: &ProcInfo) -> String {
-    let pages = |m: &(u64, u64, Perms, String, u64)| (m.1 - m.0) / PAGE_SIZE;
+    let pages = |m: &(u64, u64, Perms, Vec<u8>, u64)| (m.1 - m.0) / PAGE_SIZE;
     let size: u64 = p.maps.iter().map(pages).sum();
     let resident: u64 = p
         .maps
@@ -601,12 +601,18 @@ pub(crate) const PROCFS_FILE_STAND_IN: &str = "/proc/self/stat";
 
 /// Is `path` (lexically normalized) one kvrm answers itself (under /proc or
 /// /sys)?
-pub(crate) fn is_emulated(path: &str) -> bool {
-    path.starts_with("/proc/") || path == "/proc" || sysfs::is_sys(path)
+pub(crate) fn is_emulated(path: &[u8]) -> bool {
+    path.starts_with(b"/proc/") || path == b"/proc" || sysfs::is_sys(path)
+}
+
+/// An emulated path as text. Every name kvrm emulates under /proc and /sys
+/// is ASCII, so a path that is not UTF-8 names none of them (None).
+fn emulated_name(path: &[u8]) -> Option<&str> {
+    std::str::from_utf8(path).ok()
 }
 
 /// The host file whose metadata stands in for emulated file `path`'s.
-pub(crate) fn file_stand_in(path: &str) -> &'static str {
+pub(crate) fn file_stand_in(path: &[u8]) -> &'static str {
     if sysfs::is_sys(path) {
         SYSFS_FILE_STAND_IN
     } else {
@@ -666,8 +672,9 @@ impl LinuxProcess {
 
     /// The contents of /proc file `path` (lexically normalized), or None when
     /// it is not one kvrm emulates (ENOENT for a missing one).
-    pub(crate) fn procfs_file(&self, path: &str) -> Option<Result<Vec<u8>, i64>> {
-        if sysfs::is_sys(path) {
+    pub(crate) fn procfs_file(&self, path: &[u8]) -> Option<Result<Vec<u8>, i64>> {
+        let path = emulated_name(path)?;
+        if sysfs::is_sys(path.as_bytes()) {
             return match sysfs::lookup(path, &self.cpus()) {
                 Some(SysEntry::File(b)) => Some(Ok(b)),
                 _ => None,
@@ -701,7 +708,7 @@ impl LinuxProcess {
             Err(e) => return Some(Err(e)),
         };
         Some(match rest {
-            "maps" => Ok(maps(&p).into_bytes()),
+            "maps" => Ok(maps(&p)),
             "stat" => Ok(stat(&p).into_bytes()),
             "status" => Ok(status(&p).into_bytes()),
             "statm" => Ok(statm(&p).into_bytes()),
@@ -721,8 +728,9 @@ impl LinuxProcess {
     /// The entries of /proc directory `path` (lexically normalized), or None
     /// when it is not a directory kvrm emulates (ENOENT for a missing pid or
     /// thread).
-    pub(crate) fn procfs_dir(&self, path: &str) -> Option<Result<Vec<DirEnt>, i64>> {
-        if sysfs::is_sys(path) {
+    pub(crate) fn procfs_dir(&self, path: &[u8]) -> Option<Result<Vec<DirEnt>, i64>> {
+        let path = emulated_name(path)?;
+        if sysfs::is_sys(path.as_bytes()) {
             return match sysfs::lookup(path, &self.cpus()) {
                 Some(SysEntry::Dir(names)) => Some(Ok(dir_list(names))),
                 _ => None,
@@ -788,10 +796,13 @@ impl LinuxProcess {
     /// A host path whose metadata stands in for emulated /proc entry `path`
     /// (a directory for a directory, a read-only file for a file), or None
     /// when kvrm does not emulate it (an error for a missing one).
-    pub(crate) fn procfs_stand_in(&self, path: &str) -> Option<Result<&'static str, i64>> {
+    pub(crate) fn procfs_stand_in(&self, path: &[u8]) -> Option<Result<&'static str, i64>> {
         if sysfs::is_sys(path) {
             // Everything under /sys is answered here: a missing entry is
             // ENOENT, whatever the root holds there.
+            let Some(path) = emulated_name(path) else {
+                return Some(Err(ENOENT));
+            };
             return Some(sysfs::entry(path, &self.cpus()).map(|e| match e {
                 SysEntry::Dir(_) => SYSFS_DIR_STAND_IN,
                 SysEntry::File(_) => SYSFS_FILE_STAND_IN,
@@ -799,11 +810,11 @@ impl LinuxProcess {
         }
         if let Some(d) = self.procfs_dir(path) {
             return Some(d.map(|_| {
-                if path == "/proc" {
+                if path == b"/proc" {
                     "/proc"
-                } else if path.ends_with("/fd") {
+                } else if path.ends_with(b"/fd") {
                     "/proc/self/fd"
-                } else if path.ends_with("/task") {
+                } else if path.ends_with(b"/task") {
                     "/proc/self/task"
                 } else {
                     "/proc/self"
@@ -838,18 +849,19 @@ impl LinuxProcess {
 
     /// For emulated /proc link `path` (exe, cwd, fd/N, self): a host link
     /// whose own metadata stands in for it (lstat, the l- xattr calls).
-    pub(crate) fn procfs_link_stand_in(&self, path: &str) -> Option<&'static str> {
+    pub(crate) fn procfs_link_stand_in(&self, path: &[u8]) -> Option<&'static str> {
         matches!(self.procfs_link(path), Some(Ok(_))).then_some("/proc/self/exe")
     }
 
     /// Open /proc file `path` as an in-memory read-only file.
-    pub(crate) fn procfs_open(&self, path: &str) -> Option<Result<OwnedFd, i64>> {
+    pub(crate) fn procfs_open(&self, path: &[u8]) -> Option<Result<OwnedFd, i64>> {
         let r = self.procfs_file(path)?;
         Some(r.and_then(|bytes| memfile(&bytes)))
     }
 
     /// readlink of a /proc link: exe, cwd, fd/N of the caller or a guest pid.
-    pub(crate) fn procfs_link(&self, path: &str) -> Option<Result<Vec<u8>, i64>> {
+    pub(crate) fn procfs_link(&self, path: &[u8]) -> Option<Result<Vec<u8>, i64>> {
+        let path = emulated_name(path)?;
         if path == "/proc/self" {
             return Some(Ok(self.pid.to_string().into_bytes()));
         }
@@ -882,7 +894,7 @@ impl LinuxProcess {
         }
         Some(match rest {
             "exe" => Ok(p.exe),
-            "cwd" => Ok(p.cwd.into_bytes()),
+            "cwd" => Ok(p.cwd),
             "" | "maps" | "stat" | "statm" | "status" | "cmdline" | "comm" | "task" | "fd"
             | "mounts" | "mountinfo" => Err(EINVAL),
             _ => return None,
@@ -899,7 +911,7 @@ impl LinuxProcess {
     fn file_link(&self, f: &crate::fd::FileRef) -> Result<Vec<u8>, i64> {
         let f = crate::fd::LockFile::lock_file(&**f);
         if let Some(g) = &f.guest_path {
-            return Ok(g.clone().into_bytes());
+            return Ok(g.clone());
         }
         let host = std::fs::read_link(format!("/proc/self/fd/{}", f.host.raw()))
             .map_err(|e| crate::sandbox::host_errno(&e))?;
@@ -907,13 +919,9 @@ impl LinuxProcess {
         // A host path (a descriptor kvrm was given, e.g. a redirected stdout)
         // is shown as the guest path when it is inside the root.
         if b.first() == Some(&b'/') {
-            if let Some(g) = self
-                .sandbox
-                .guest_path_of(std::path::Path::new(std::ffi::OsStr::new(
-                    &String::from_utf8_lossy(&b).into_owned(),
-                )))
-            {
-                return Ok(g.into_bytes());
+            let host = std::path::Path::new(std::ffi::OsStr::from_bytes(&b));
+            if let Some(g) = self.sandbox.guest_path_of(host) {
+                return Ok(g);
             }
         }
         Ok(b)
@@ -965,7 +973,7 @@ fn named_regions(
     regions: &[kvrm_isa::Region],
     names: &[NamedMapping],
     brk: (u64, u64),
-) -> Vec<(u64, u64, Perms, String, u64)> {
+) -> Vec<(u64, u64, Perms, Vec<u8>, u64)> {
     let heap_end = brk.1.next_multiple_of(PAGE_SIZE);
     let stack_low = layout::STACK_TOP - layout::STACK_SIZE;
     let mut cuts: Vec<u64> = Vec::new();
@@ -990,15 +998,15 @@ fn named_regions(
             let (name, off) = if let Some(n) = names.iter().find(|n| n.start <= s && s < n.end) {
                 (n.name.clone(), n.offset + (s - n.start))
             } else if heap_end > brk.0 && s >= brk.0 && s < heap_end {
-                ("[heap]".to_string(), 0)
+                (b"[heap]".to_vec(), 0)
             } else if s >= stack_low && s < layout::STACK_TOP {
-                ("[stack]".to_string(), 0)
+                (b"[stack]".to_vec(), 0)
             } else {
-                (String::new(), 0)
+                (Vec::new(), 0)
             };
             // Merge with the previous piece when nothing tells them apart.
             if let Some(last) = out.last_mut() {
-                let (ls, le, lp, ln, lo): &mut (u64, u64, Perms, String, u64) = last;
+                let (ls, le, lp, ln, lo): &mut (u64, u64, Perms, Vec<u8>, u64) = last;
                 let _ = ls;
                 if *le == s
                     && *lp == r.perms
@@ -1040,17 +1048,18 @@ impl Kernel {
         let mem = self.engine.space(p.space);
         let path = mem.read_cstring(path_arg, 4096).ok()?;
         let norm = if path.first() == Some(&b'/') {
-            crate::syscalls::lexical_path("/", &path)
+            crate::syscalls::lexical_path(b"/", &path)
         } else {
             crate::syscalls::lexical_path(p.linux.cwd(), &path)
         };
         if !is_emulated(&norm) {
             return None;
         }
+        let norm = emulated_name(&norm)?;
         // Only the process the path names: a snapshot of every process per
         // call made start-up quadratic in the processes (glibc reads
         // /proc/self/exe; 4096 GPU lanes are 4096 processes).
-        let named = split_proc(&norm, t.pid).and_then(|(pid, _)| pid);
+        let named = split_proc(norm, t.pid).and_then(|(pid, _)| pid);
         let mut snap = self.proc_snapshot(named);
         if norm == "/proc" || norm == "/proc/stat" {
             // A listing of /proc: every pid (their numbers only).
@@ -1181,12 +1190,12 @@ mod tests {
     fn maps_lines_are_padded_like_linux() {
         let p = ProcInfo {
             maps: vec![
-                (0x400000, 0x401000, Perms::RX, "/bin/prog".into(), 0),
-                (0x7000, 0x8000, Perms::RW, String::new(), 0),
+                (0x400000, 0x401000, Perms::RX, b"/bin/prog".to_vec(), 0),
+                (0x7000, 0x8000, Perms::RW, Vec::new(), 0),
             ],
             ..ProcInfo::default()
         };
-        let m = maps(&p);
+        let m = String::from_utf8(maps(&p)).unwrap();
         let lines: Vec<&str> = m.lines().collect();
         assert_eq!(
             lines[0],

@@ -45,8 +45,9 @@ pub const MAX_SYMLINKS: u32 = 40;
 pub struct Resolved {
     /// The host path (root joined with the components).
     pub host: PathBuf,
-    /// The same path as the guest sees it: absolute, normalized, `/` for the root.
-    pub guest: String,
+    /// The same path as the guest sees it: absolute, normalized, `/` for the
+    /// root. Bytes, as Linux paths are: any but NUL, UTF-8 or not.
+    pub guest: Vec<u8>,
     /// Found in the read-only library prefix rather than the root.
     pub overlay: bool,
 }
@@ -74,7 +75,7 @@ pub struct Sandbox {
 }
 
 /// The guest's `/dev/shm`.
-const SHM: &str = "/dev/shm";
+const SHM: &[u8] = b"/dev/shm";
 
 /// The host directory behind the guest's `/dev/shm`, once made (`None`: the
 /// host refused; the guest then sees no `/dev/shm`).
@@ -86,7 +87,7 @@ impl ShmDir {
         self.0
             .get_or_init(|| {
                 // Memory, as the guest expects of /dev/shm, where the host has it.
-                let parent = Path::new(SHM);
+                let parent = Path::new(OsStr::from_bytes(SHM));
                 let parent = if parent.is_dir() {
                     parent.to_path_buf()
                 } else {
@@ -121,12 +122,12 @@ impl Drop for ShmDir {
 
 /// `path` relative to `base` (absolute), normalized without looking at any
 /// file: `.` and `..` applied, no trailing slash (`""` for the root).
-pub(crate) fn lexical(base: &str, path: &[u8]) -> Vec<u8> {
+pub(crate) fn lexical(base: &[u8], path: &[u8]) -> Vec<u8> {
     let mut parts: Vec<&[u8]> = Vec::new();
     let start: &[u8] = if path.first() == Some(&b'/') {
         b""
     } else {
-        base.as_bytes()
+        base
     };
     for c in start
         .split(|&b| b == b'/')
@@ -211,7 +212,7 @@ impl Sandbox {
 
     /// The guest path of a host path inside the root (or the library prefix),
     /// if it is inside.
-    pub fn guest_path_of(&self, host: &Path) -> Option<String> {
+    pub fn guest_path_of(&self, host: &Path) -> Option<Vec<u8>> {
         let host = host.canonicalize().ok()?;
         if let Some(rest) = self
             .shm
@@ -219,10 +220,10 @@ impl Sandbox {
             .get()
             .and_then(|d| host.strip_prefix(d.as_ref()?).ok())
         {
-            let mut g = String::from(SHM);
+            let mut g = SHM.to_vec();
             if !rest.as_os_str().is_empty() {
-                g.push('/');
-                g.push_str(&rest.to_string_lossy());
+                g.push(b'/');
+                g.extend_from_slice(rest.as_os_str().as_bytes());
             }
             return Some(g);
         }
@@ -230,8 +231,8 @@ impl Sandbox {
             .strip_prefix(&self.root)
             .ok()
             .or_else(|| host.strip_prefix(self.prefix.as_ref()?).ok())?;
-        let mut g = String::from("/");
-        g.push_str(&rel.to_string_lossy());
+        let mut g = b"/".to_vec();
+        g.extend_from_slice(rel.as_os_str().as_bytes());
         Some(g)
     }
 
@@ -242,7 +243,7 @@ impl Sandbox {
     ///
     /// An absolute `path` is looked up in the library prefix first (module
     /// documentation).
-    pub fn resolve(&self, base: &str, path: &[u8], follow_last: bool) -> Result<Resolved, i64> {
+    pub fn resolve(&self, base: &[u8], path: &[u8], follow_last: bool) -> Result<Resolved, i64> {
         if path.is_empty() {
             return Err(ENOENT);
         }
@@ -259,7 +260,7 @@ impl Sandbox {
     }
 
     /// See [`Self::resolve`]: the guest path, without the host alias.
-    fn resolve_guest(&self, base: &str, path: &[u8], follow_last: bool) -> Result<Resolved, i64> {
+    fn resolve_guest(&self, base: &[u8], path: &[u8], follow_last: bool) -> Result<Resolved, i64> {
         if let Some(r) = self.resolve_shm(base, path, follow_last) {
             return r;
         }
@@ -287,7 +288,7 @@ impl Sandbox {
         follow_last: bool,
         literal: &Result<Resolved, i64>,
     ) -> Option<Result<Resolved, i64>> {
-        let full = lexical("/", path);
+        let full = lexical(b"/", path);
         let under = |dir: &Path| -> Option<Vec<u8>> {
             let rest = full.strip_prefix(dir.as_os_str().as_bytes())?;
             match rest {
@@ -307,10 +308,10 @@ impl Sandbox {
             return None;
         }
         if let Some(rest) = in_root {
-            return Some(self.resolve_guest("/", &rest, follow_last));
+            return Some(self.resolve_guest(b"/", &rest, follow_last));
         }
         let (prefix, rest) = (self.prefix.as_ref()?, in_prefix?);
-        let mut r = Self::resolve_in(prefix, "/", &rest, follow_last).ok()?;
+        let mut r = Self::resolve_in(prefix, b"/", &rest, follow_last).ok()?;
         std::fs::symlink_metadata(&r.host).ok()?;
         r.overlay = true;
         Some(Ok(r))
@@ -320,12 +321,12 @@ impl Sandbox {
     /// and the root has no `dev/shm` of its own.
     fn resolve_shm(
         &self,
-        base: &str,
+        base: &[u8],
         path: &[u8],
         follow_last: bool,
     ) -> Option<Result<Resolved, i64>> {
         let full = lexical(base, path);
-        let rest = full.strip_prefix(SHM.as_bytes())?;
+        let rest = full.strip_prefix(SHM)?;
         if !(rest.is_empty() || rest.starts_with(b"/")) || self.root.join("dev/shm").is_dir() {
             return None;
         }
@@ -333,11 +334,11 @@ impl Sandbox {
             return Some(Err(ENOENT));
         };
         let rest = if rest.is_empty() { &b"/"[..] } else { rest };
-        Some(Self::resolve_in(dir, "/", rest, follow_last).map(|mut r| {
-            r.guest = if r.guest == "/" {
-                SHM.to_string()
+        Some(Self::resolve_in(dir, b"/", rest, follow_last).map(|mut r| {
+            r.guest = if r.guest == b"/" {
+                SHM.to_vec()
             } else {
-                format!("{SHM}{}", r.guest)
+                [SHM, &r.guest].concat()
             };
             r
         }))
@@ -345,14 +346,14 @@ impl Sandbox {
 
     fn resolve_in(
         root: &Path,
-        base: &str,
+        base: &[u8],
         path: &[u8],
         follow_last: bool,
     ) -> Result<Resolved, i64> {
         let mut stack: Vec<OsString> = if path[0] == b'/' {
             Vec::new()
         } else {
-            split(base.as_bytes()).collect()
+            split(base).collect()
         };
         // A trailing slash makes the last component a directory, followed.
         let trailing_slash = path.ends_with(b"/");
@@ -409,13 +410,13 @@ impl Sandbox {
             }
         }
         let host = host_of(root, &stack);
-        let mut guest = String::new();
+        let mut guest = Vec::new();
         for c in &stack {
-            guest.push('/');
-            guest.push_str(&c.to_string_lossy());
+            guest.push(b'/');
+            guest.extend_from_slice(c.as_bytes());
         }
         if guest.is_empty() {
-            guest.push('/');
+            guest.push(b'/');
         }
         Ok(Resolved {
             host,
@@ -452,25 +453,25 @@ mod tests {
     #[test]
     fn absolute_and_relative_paths() {
         let (_t, sb, root) = setup();
-        let r = sb.resolve("/", b"/a/b/file", true).unwrap();
+        let r = sb.resolve(b"/", b"/a/b/file", true).unwrap();
         assert_eq!(r.host, root.join("a/b/file"));
-        assert_eq!(r.guest, "/a/b/file");
-        let r = sb.resolve("/a", b"b/./file", true).unwrap();
-        assert_eq!(r.guest, "/a/b/file");
-        assert_eq!(sb.resolve("/", b"/", true).unwrap().host, root);
-        assert_eq!(sb.resolve("/", b"", true), Err(ENOENT));
+        assert_eq!(r.guest, b"/a/b/file");
+        let r = sb.resolve(b"/a", b"b/./file", true).unwrap();
+        assert_eq!(r.guest, b"/a/b/file");
+        assert_eq!(sb.resolve(b"/", b"/", true).unwrap().host, root);
+        assert_eq!(sb.resolve(b"/", b"", true), Err(ENOENT));
     }
 
     #[test]
     fn dotdot_cannot_climb_above_root() {
         let (_t, sb, root) = setup();
-        let r = sb.resolve("/", b"../../../secret", true).unwrap();
+        let r = sb.resolve(b"/", b"../../../secret", true).unwrap();
         assert_eq!(r.host, root.join("secret"));
-        assert_eq!(r.guest, "/secret");
+        assert_eq!(r.guest, b"/secret");
         assert!(!r.host.exists(), "must not reach the host's file");
-        let r = sb.resolve("/a/b", b"../../../../..", true).unwrap();
+        let r = sb.resolve(b"/a/b", b"../../../../..", true).unwrap();
         assert_eq!(r.host, root);
-        let r = sb.resolve("/a", b"/../a/../../a/b/file", true).unwrap();
+        let r = sb.resolve(b"/a", b"/../a/../../a/b/file", true).unwrap();
         assert_eq!(r.host, root.join("a/b/file"));
     }
 
@@ -480,36 +481,36 @@ mod tests {
         // Absolute target: relative to the root, not the host's /.
         symlink("/a/b", root.join("abs")).unwrap();
         assert_eq!(
-            sb.resolve("/", b"/abs/file", true).unwrap().host,
+            sb.resolve(b"/", b"/abs/file", true).unwrap().host,
             root.join("a/b/file")
         );
         // A link to the host's real path of the outside file stays inside.
         let outside = root.parent().unwrap().join("secret");
         symlink(&outside, root.join("escape_abs")).unwrap();
         // (it names root/<host path>, whose first directory does not exist)
-        assert_eq!(sb.resolve("/", b"escape_abs", true), Err(ENOENT));
+        assert_eq!(sb.resolve(b"/", b"escape_abs", true), Err(ENOENT));
         std::fs::create_dir_all(root.join(outside.parent().unwrap().strip_prefix("/").unwrap()))
             .unwrap();
-        let r = sb.resolve("/", b"escape_abs", true).unwrap();
+        let r = sb.resolve(b"/", b"escape_abs", true).unwrap();
         assert!(r.host.starts_with(&root), "{:?}", r.host);
         assert!(!r.host.exists());
         // Relative `..` targets stop at the root.
         symlink("../../../../secret", root.join("a/escape_rel")).unwrap();
-        let r = sb.resolve("/", b"/a/escape_rel", true).unwrap();
+        let r = sb.resolve(b"/", b"/a/escape_rel", true).unwrap();
         assert_eq!(r.host, root.join("secret"));
         assert!(!r.host.exists());
         // Intermediate component that is a link pointing outside.
         symlink("../..", root.join("a/b/up")).unwrap();
-        let r = sb.resolve("/", b"/a/b/up/../../secret", true).unwrap();
+        let r = sb.resolve(b"/", b"/a/b/up/../../secret", true).unwrap();
         assert_eq!(r.host, root.join("secret"));
-        let r = sb.resolve("/", b"/a/b/up/a/b/file", true).unwrap();
+        let r = sb.resolve(b"/", b"/a/b/up/a/b/file", true).unwrap();
         assert_eq!(r.host, root.join("a/b/file"));
         symlink(root.parent().unwrap(), root.join("outdir")).unwrap();
-        let r = sb.resolve("/", b"/outdir/secret", true).unwrap();
+        let r = sb.resolve(b"/", b"/outdir/secret", true).unwrap();
         assert!(r.host.starts_with(&root), "{:?}", r.host);
         assert!(!r.host.exists());
         // Not following the last component names the link itself.
-        let r = sb.resolve("/", b"/escape_abs", false).unwrap();
+        let r = sb.resolve(b"/", b"/escape_abs", false).unwrap();
         assert_eq!(r.host, root.join("escape_abs"));
     }
 
@@ -518,13 +519,13 @@ mod tests {
         let (_t, sb, root) = setup();
         symlink("loop2", root.join("loop1")).unwrap();
         symlink("loop1", root.join("loop2")).unwrap();
-        assert_eq!(sb.resolve("/", b"loop1", true), Err(ELOOP));
-        assert_eq!(sb.resolve("/", b"missing/x", true), Err(ENOENT));
-        assert_eq!(sb.resolve("/", b"a/b/file/x", true), Err(ENOTDIR));
-        assert_eq!(sb.resolve("/", b"a/b/file/", true), Err(ENOTDIR));
-        assert!(sb.resolve("/", b"a/b/new_file", true).is_ok());
+        assert_eq!(sb.resolve(b"/", b"loop1", true), Err(ELOOP));
+        assert_eq!(sb.resolve(b"/", b"missing/x", true), Err(ENOENT));
+        assert_eq!(sb.resolve(b"/", b"a/b/file/x", true), Err(ENOTDIR));
+        assert_eq!(sb.resolve(b"/", b"a/b/file/", true), Err(ENOTDIR));
+        assert!(sb.resolve(b"/", b"a/b/new_file", true).is_ok());
         let long = vec![b'x'; 5000];
-        assert_eq!(sb.resolve("/", &long, true), Err(ENAMETOOLONG));
+        assert_eq!(sb.resolve(b"/", &long, true), Err(ENAMETOOLONG));
     }
 
     #[test]
@@ -540,29 +541,29 @@ mod tests {
         let sb = sb.with_prefix(&prefix).unwrap();
         let prefix = prefix.canonicalize().unwrap();
         // Absolute paths: files of the prefix first, symlinks read inside it.
-        let r = sb.resolve("/", b"/lib/libc.so", true).unwrap();
+        let r = sb.resolve(b"/", b"/lib/libc.so", true).unwrap();
         assert_eq!(r.host, prefix.join("lib/libc.so.6"));
-        assert_eq!(r.guest, "/lib/libc.so.6");
+        assert_eq!(r.guest, b"/lib/libc.so.6");
         assert!(r.overlay);
         assert_eq!(r.clone().writable(), Err(EROFS));
         // ...not for relative paths.
-        let r = sb.resolve("/a", b"only_in_prefix", true).unwrap();
+        let r = sb.resolve(b"/a", b"only_in_prefix", true).unwrap();
         assert_eq!(r.host, root.join("a/only_in_prefix"));
         assert!(!r.overlay);
         // Missing in the prefix, or a directory there: the root's.
-        let r = sb.resolve("/", b"/a/b/file", true).unwrap();
+        let r = sb.resolve(b"/", b"/a/b/file", true).unwrap();
         assert_eq!(r.host, root.join("a/b/file"));
         assert!(!r.overlay && r.clone().writable().is_ok());
-        assert_eq!(sb.resolve("/", b"/a", true).unwrap().host, root.join("a"));
-        assert_eq!(sb.resolve("/", b"/", true).unwrap().host, root);
+        assert_eq!(sb.resolve(b"/", b"/a", true).unwrap().host, root.join("a"));
+        assert_eq!(sb.resolve(b"/", b"/", true).unwrap().host, root);
         // The prefix's files are read-only; new files go to the root.
         assert_eq!(
-            sb.resolve("/", b"/a/new", true).unwrap().host,
+            sb.resolve(b"/", b"/a/new", true).unwrap().host,
             root.join("a/new")
         );
         assert_eq!(
             sb.guest_path_of(&prefix.join("lib/libc.so.6")).as_deref(),
-            Some("/lib/libc.so.6")
+            Some(&b"/lib/libc.so.6"[..])
         );
     }
 
@@ -571,45 +572,70 @@ mod tests {
         let (_t, sb, root) = setup();
         assert_eq!(
             sb.guest_path_of(&root.join("a/b/file")).as_deref(),
-            Some("/a/b/file")
+            Some(&b"/a/b/file"[..])
         );
         assert_eq!(sb.guest_path_of(root.parent().unwrap()), None);
     }
 
     #[test]
+    fn names_that_are_not_utf8_keep_their_bytes() {
+        let (_t, sb, root) = setup();
+        let dir = OsStr::from_bytes(b"d\xff");
+        std::fs::create_dir(root.join(dir)).unwrap();
+        std::fs::write(root.join(dir).join("f"), b"x").unwrap();
+        // As the base of a relative path (a directory descriptor, the cwd).
+        let r = sb.resolve(b"/d\xff", b"f", true).unwrap();
+        assert_eq!(r.host, root.join(dir).join("f"));
+        assert_eq!(r.guest, b"/d\xff/f");
+        // Through a symbolic link whose target is not UTF-8 either.
+        symlink(OsStr::from_bytes(b"/d\xff"), root.join("link")).unwrap();
+        assert_eq!(
+            sb.resolve(b"/", b"link/f", true).unwrap().guest,
+            b"/d\xff/f"
+        );
+        assert_eq!(
+            sb.guest_path_of(&root.join(dir)).as_deref(),
+            Some(&b"/d\xff"[..])
+        );
+    }
+
+    #[test]
     fn dev_shm_is_private_shared_by_clones_and_removed_with_the_last() {
         let (_t, sb, root) = setup();
-        let r = sb.resolve("/", b"/dev/shm/sem.x", true).unwrap();
-        assert_eq!(r.guest, "/dev/shm/sem.x");
+        let r = sb.resolve(b"/", b"/dev/shm/sem.x", true).unwrap();
+        assert_eq!(r.guest, b"/dev/shm/sem.x");
         let dir = r.host.parent().unwrap().to_path_buf();
         assert!(dir.is_dir() && !dir.starts_with(&root));
         std::fs::write(&r.host, b"x").unwrap();
         // Relative, through `..`, and from a clone (a forked process): the same file.
         let child = sb.clone();
         assert_eq!(
-            child.resolve("/dev", b"shm/./sem.x", true).unwrap().host,
+            child.resolve(b"/dev", b"shm/./sem.x", true).unwrap().host,
             r.host
         );
         assert_eq!(
             child
-                .resolve("/a", b"../dev/shm/../shm/sem.x", true)
+                .resolve(b"/a", b"../dev/shm/../shm/sem.x", true)
                 .unwrap()
                 .host,
             r.host
         );
-        let d = sb.resolve("/", b"/dev/shm", true).unwrap();
-        assert_eq!((d.host, d.guest.as_str()), (dir.clone(), "/dev/shm"));
-        assert_eq!(sb.guest_path_of(&r.host).as_deref(), Some("/dev/shm/sem.x"));
+        let d = sb.resolve(b"/", b"/dev/shm", true).unwrap();
+        assert_eq!((d.host, &d.guest[..]), (dir.clone(), &b"/dev/shm"[..]));
+        assert_eq!(
+            sb.guest_path_of(&r.host).as_deref(),
+            Some(&b"/dev/shm/sem.x"[..])
+        );
         // `..` leaves it; other paths under /dev are the root's.
         assert_eq!(
-            sb.resolve("/dev/shm", b"..", true).unwrap().host,
+            sb.resolve(b"/dev/shm", b"..", true).unwrap().host,
             root.join("dev")
         );
-        assert_eq!(sb.resolve("/", b"/dev/shmx/f", true), Err(ENOENT));
+        assert_eq!(sb.resolve(b"/", b"/dev/shmx/f", true), Err(ENOENT));
         // Another sandbox (another run, or another lane) has its own.
         let other = Sandbox::new(&root).unwrap();
         assert_ne!(
-            other.resolve("/", b"/dev/shm/sem.x", true).unwrap().host,
+            other.resolve(b"/", b"/dev/shm/sem.x", true).unwrap().host,
             r.host
         );
         drop(other);
@@ -623,7 +649,7 @@ mod tests {
     fn a_root_with_its_own_dev_shm_keeps_it() {
         let (_t, sb, root) = setup();
         std::fs::create_dir_all(root.join("dev/shm")).unwrap();
-        let r = sb.resolve("/", b"/dev/shm/f", true).unwrap();
+        let r = sb.resolve(b"/", b"/dev/shm/f", true).unwrap();
         assert_eq!(r.host, root.join("dev/shm/f"));
     }
 
@@ -632,26 +658,26 @@ mod tests {
         let (_t, sb, root) = setup();
         let mut host = root.as_os_str().as_bytes().to_vec();
         host.extend_from_slice(b"/a/b/file");
-        let r = sb.resolve("/", &host, true).unwrap();
+        let r = sb.resolve(b"/", &host, true).unwrap();
         assert_eq!(
-            (r.host, r.guest.as_str()),
-            (root.join("a/b/file"), "/a/b/file")
+            (r.host, &r.guest[..]),
+            (root.join("a/b/file"), &b"/a/b/file"[..])
         );
-        let r = sb.resolve("/", root.as_os_str().as_bytes(), true).unwrap();
+        let r = sb.resolve(b"/", root.as_os_str().as_bytes(), true).unwrap();
         assert_eq!(r.host, root);
         // Nothing above the root: `..` stays inside, as for any guest path.
         let mut up = root.as_os_str().as_bytes().to_vec();
         up.extend_from_slice(b"/../secret");
         assert!(
-            sb.resolve("/", &up, true).is_ok_and(|r| !r.host.exists())
-                || sb.resolve("/", &up, true).is_err()
+            sb.resolve(b"/", &up, true).is_ok_and(|r| !r.host.exists())
+                || sb.resolve(b"/", &up, true).is_err()
         );
         // A path that exists in the guest wins over the alias.
         let guest_copy = root.join(root.strip_prefix("/").unwrap()).join("a/b");
         std::fs::create_dir_all(&guest_copy).unwrap();
         std::fs::write(guest_copy.join("file"), b"guest's").unwrap();
         assert_eq!(
-            sb.resolve("/", &host, true).unwrap().host,
+            sb.resolve(b"/", &host, true).unwrap().host,
             guest_copy.join("file")
         );
     }

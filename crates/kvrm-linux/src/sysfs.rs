@@ -183,8 +183,8 @@ pub(crate) fn guest_cpus(deterministic: bool) -> Cpus {
 }
 
 /// Is `path` (lexically normalized) under the emulated /sys?
-pub(crate) fn is_sys(path: &str) -> bool {
-    path == "/sys" || path.starts_with("/sys/")
+pub(crate) fn is_sys(path: &[u8]) -> bool {
+    path == b"/sys" || path.starts_with(b"/sys/")
 }
 
 /// The CPU number of a `cpuN` name that `cpus` has.

@@ -18,7 +18,7 @@ fn run_prog(name: &str, args: &[&str], root: &Path, cwd: &str) -> Outcome {
         argv,
         envp: vec![b"KVRM_TEST=1".to_vec()],
         root: root.to_path_buf(),
-        cwd: Some(cwd.to_string()),
+        cwd: Some(cwd.into()),
         lib_prefix: None,
     };
     run_captured(&spec, Some(10_000_000))

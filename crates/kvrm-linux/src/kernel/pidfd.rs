@@ -138,9 +138,12 @@ impl Kernel {
         let file = self.procs.get(&owner).ok_or(ESRCH)?.linux.fds.get(fd)?;
         let file = file.lock_file();
         let path = file.guest_path.as_deref().filter(|_| file.is_dir);
-        let pid = match path.and_then(|p| p.strip_prefix("/proc/")) {
-            Some("self") => owner,
-            Some(n) => n.parse::<Pid>().map_err(|_| EBADF)?,
+        let pid = match path.and_then(|p| p.strip_prefix(b"/proc/")) {
+            Some(b"self") => owner,
+            Some(n) => std::str::from_utf8(n)
+                .ok()
+                .and_then(|n| n.parse::<Pid>().ok())
+                .ok_or(EBADF)?,
             None => return Err(EBADF),
         };
         Ok(self

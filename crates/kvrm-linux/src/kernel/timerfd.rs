@@ -90,7 +90,7 @@ impl Kernel {
         of.pollable = Some(true);
         of.timerfd = true;
         of.counter = true;
-        of.guest_path = Some("anon_inode:[timerfd]".into());
+        of.guest_path = Some(b"anon_inode:[timerfd]".to_vec());
         let Some(p) = self.procs.get_mut(&pid) else {
             return Outcome::errno(ESRCH);
         };

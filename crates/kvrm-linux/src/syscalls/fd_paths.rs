@@ -13,33 +13,41 @@ use super::SysResult;
 use crate::abi::{errno::*, open::*};
 use crate::fd::{FileRef, HostFd, LockFile, OpenFile};
 
+/// `name` as a decimal number (a pid, a descriptor).
+fn number<T: std::str::FromStr>(name: &[u8]) -> Option<T> {
+    std::str::from_utf8(name).ok()?.parse().ok()
+}
+
 impl LinuxProcess {
     /// The open file `path` (relative to `dirfd`) names, if it is one of these paths
     /// (ENOENT for a descriptor that is not open, EACCES for another user's process).
     pub(crate) fn fd_path_target(&self, dirfd: u64, path: &[u8]) -> Option<Result<FileRef, i64>> {
         let base = if path.first() == Some(&b'/') {
-            String::new()
+            Vec::new()
         } else {
             self.base_dir(dirfd).ok()?
         };
         let p = lexical(&base, path);
         let mut other = None;
-        let n = match p.as_str() {
-            "/dev/stdin" => "0",
-            "/dev/stdout" => "1",
-            "/dev/stderr" => "2",
-            p => p.strip_prefix("/dev/fd/").or_else(|| {
-                let rest = p.strip_prefix("/proc/")?;
-                let (who, n) = rest.split_once("/fd/")?;
-                let me = who == "self" || who == "thread-self" || who == self.pid.to_string();
+        let n: &[u8] = match &p[..] {
+            b"/dev/stdin" => b"0",
+            b"/dev/stdout" => b"1",
+            b"/dev/stderr" => b"2",
+            p => p.strip_prefix(b"/dev/fd/").or_else(|| {
+                let rest = p.strip_prefix(b"/proc/")?;
+                let at = rest.windows(4).position(|w| w == b"/fd/")?;
+                let (who, n) = (&rest[..at], &rest[at + 4..]);
+                let me = who == b"self"
+                    || who == b"thread-self"
+                    || who == self.pid.to_string().as_bytes();
                 if !me {
-                    other = Some(who.parse::<u32>().ok()?);
+                    other = Some(number(who)?);
                 }
                 Some(n)
             })?,
         };
         // A name that is not a number is no descriptor (ENOENT from the caller's lookup).
-        let Ok(n) = n.parse::<u64>() else {
+        let Some(n) = number::<u64>(n) else {
             return Some(Err(ENOENT));
         };
         let Some(pid) = other else {

@@ -98,8 +98,8 @@ pub(super) fn cpath(p: &Path) -> Result<CString, i64> {
 }
 
 /// Lexically normalize `path` against `base` (for special-path matching only).
-pub(super) fn lexical(base: &str, path: &[u8]) -> String {
-    String::from_utf8_lossy(&crate::sandbox::lexical(base, path)).into_owned()
+pub(super) fn lexical(base: &[u8], path: &[u8]) -> Vec<u8> {
+    crate::sandbox::lexical(base, path)
 }
 
 /// The metadata of open file `f` (fstat).
@@ -1079,7 +1079,7 @@ impl LinuxProcess {
         // SAFETY: `raw` was just created and is ours.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let mut of = OpenFile::new(HostFd::Owned(fd), O_RDWR | O_LARGEFILE);
-        of.guest_path = Some(format!("/memfd:{} (deleted)", String::from_utf8_lossy(&n)));
+        of.guest_path = Some([&b"/memfd:"[..], &n, b" (deleted)"].concat());
         self.install(of, flags & MFD_CLOEXEC != 0)
     }
 

@@ -4,6 +4,7 @@
 //! Guest pointers are always checked: a bad one gives -EFAULT.
 
 use std::collections::{BTreeMap, HashSet};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use kvrm_isa::{AddressSpace, PAGE_SIZE};
@@ -31,7 +32,7 @@ pub(crate) mod socket;
 mod xattr;
 
 /// A guest path made absolute against `base` and normalized lexically.
-pub(crate) fn lexical_path(base: &str, path: &[u8]) -> String {
+pub(crate) fn lexical_path(base: &[u8], path: &[u8]) -> Vec<u8> {
     files::lexical(base, path)
 }
 pub(crate) use fifo::FifoOpen;
@@ -272,8 +273,8 @@ pub struct ProcessConfig {
     pub exe_host: PathBuf,
     /// What readlink("/proc/self/exe") returns.
     pub exe_link: Vec<u8>,
-    /// Initial guest working directory (absolute guest path).
-    pub cwd: String,
+    /// Initial guest working directory (absolute guest path, any bytes but NUL).
+    pub cwd: Vec<u8>,
     /// First address of the brk heap (page aligned).
     pub brk_start: u64,
 }
@@ -300,7 +301,8 @@ pub(crate) type SysResult = Result<u64, i64>;
 pub struct LinuxProcess {
     pub(crate) sandbox: Sandbox,
     pub(crate) fds: FdTable,
-    pub(crate) cwd: String,
+    /// The working directory's guest path (bytes: need not be UTF-8).
+    pub(crate) cwd: Vec<u8>,
     pub(crate) umask: u32,
     pub(crate) brk_start: u64,
     pub(crate) brk_cur: u64,
@@ -467,12 +469,8 @@ impl LinuxProcess {
         rlimits[13] = [0, 0]; // RLIMIT_NICE
         rlimits[14] = [0, 0]; // RLIMIT_RTPRIO
         let mut comm = [0u8; 16];
-        let base = cfg
-            .exe_host
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        for (d, s) in comm.iter_mut().zip(base.bytes().take(15)) {
+        let base = cfg.exe_host.file_name().map_or(&[][..], |n| n.as_bytes());
+        for (d, &s) in comm.iter_mut().zip(base.iter().take(15)) {
             *d = s;
         }
         // SAFETY: these libc calls take no arguments and cannot fail.
@@ -612,7 +610,7 @@ impl LinuxProcess {
     }
 
     /// The guest's current directory.
-    pub fn cwd(&self) -> &str {
+    pub fn cwd(&self) -> &[u8] {
         &self.cwd
     }
 

@@ -22,14 +22,14 @@ use crate::sandbox::{host_errno, Resolved};
 
 /// Does `path` (relative to guest directory `base`) pass through emulated
 /// /proc or /sys and end outside them (`/sys/..`, `..` from a cwd in /proc)?
-fn leaves_emulated(base: &str, path: &[u8]) -> bool {
+fn leaves_emulated(base: &[u8], path: &[u8]) -> bool {
     if !path.split(|&b| b == b'/').any(|c| c == b"..") {
         return false;
     }
     let start: &[u8] = if path.first() == Some(&b'/') {
         b""
     } else {
-        base.as_bytes()
+        base
     };
     let mut parts: Vec<&[u8]> = Vec::new();
     let mut inside = false;
@@ -52,27 +52,27 @@ fn leaves_emulated(base: &str, path: &[u8]) -> bool {
 impl LinuxProcess {
     fn special(&self, dirfd: u64, path: &[u8]) -> Option<Special> {
         let base = if path.first() == Some(&b'/') {
-            String::new()
+            Vec::new()
         } else {
             self.base_dir(dirfd).ok()?
         };
-        match lexical(&base, path).as_str() {
-            "/dev/null" => Some(Special::Device("/dev/null")),
-            "/dev/zero" => Some(Special::Device("/dev/zero")),
-            "/dev/full" => Some(Special::Device("/dev/full")),
-            "/dev/random" => Some(Special::Device("/dev/random")),
-            "/dev/urandom" => Some(Special::Device("/dev/urandom")),
+        match &lexical(&base, path)[..] {
+            b"/dev/null" => Some(Special::Device("/dev/null")),
+            b"/dev/zero" => Some(Special::Device("/dev/zero")),
+            b"/dev/full" => Some(Special::Device("/dev/full")),
+            b"/dev/random" => Some(Special::Device("/dev/random")),
+            b"/dev/urandom" => Some(Special::Device("/dev/urandom")),
             // The host's terminal, where kvrm has one (else ENXIO, as Linux).
-            "/dev/tty" => Some(Special::Device("/dev/tty")),
-            "/proc/self/exe" => Some(Special::Exe),
+            b"/dev/tty" => Some(Special::Device("/dev/tty")),
+            b"/proc/self/exe" => Some(Special::Exe),
             _ => None,
         }
     }
 
     /// `path` lexically normalized, when it is under /proc or /sys (emulated).
-    pub(crate) fn proc_path(&self, dirfd: u64, path: &[u8]) -> Option<String> {
+    pub(crate) fn proc_path(&self, dirfd: u64, path: &[u8]) -> Option<Vec<u8>> {
         let base = if path.first() == Some(&b'/') {
-            String::new()
+            Vec::new()
         } else {
             self.base_dir(dirfd).ok()?
         };
@@ -81,7 +81,7 @@ impl LinuxProcess {
     }
 
     /// The guest directory `*at` calls resolve relative paths against.
-    pub(crate) fn base_dir(&self, dirfd: u64) -> Result<String, i64> {
+    pub(crate) fn base_dir(&self, dirfd: u64) -> Result<Vec<u8>, i64> {
         if dirfd as i32 as i64 == AT_FDCWD {
             return Ok(self.cwd.clone());
         }
@@ -104,7 +104,7 @@ impl LinuxProcess {
             return Err(ENOENT);
         }
         let base = if path[0] == b'/' {
-            String::from("/")
+            b"/".to_vec()
         } else {
             self.base_dir(dirfd)?
         };
@@ -116,7 +116,7 @@ impl LinuxProcess {
             if out.is_empty() {
                 out.push(b'/');
             }
-            return self.sandbox.resolve("/", &out, follow);
+            return self.sandbox.resolve(b"/", &out, follow);
         }
         self.sandbox.resolve(&base, path, follow)
     }
@@ -200,13 +200,13 @@ impl LinuxProcess {
             }
         }
         let (host_path, guest_path) = match self.special(dirfd, &path) {
-            Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.to_string()),
+            Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.as_bytes().to_vec()),
             Some(Special::Exe) => {
                 // The executable may lie outside the root: read access only.
                 if flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_TMPFILE) != 0 {
                     return Err(ETXTBSY);
                 }
-                (self.exe_host.clone(), "/proc/self/exe".to_string())
+                (self.exe_host.clone(), b"/proc/self/exe".to_vec())
             }
             None => {
                 // Only a directory takes a trailing slash, and O_CREAT never
@@ -278,7 +278,7 @@ impl LinuxProcess {
 
     /// openat of emulated /proc directory `pp`: a host directory descriptor
     /// standing in for it (fstat shows a directory) with the emulated listing.
-    fn open_procfs_dir(&mut self, pp: String, flags: u64, cloexec: bool) -> SysResult {
+    fn open_procfs_dir(&mut self, pp: Vec<u8>, flags: u64, cloexec: bool) -> SysResult {
         let host = self.procfs_stand_in(&pp).unwrap_or(Err(ENOENT))?;
         let c = cpath(Path::new(host))?;
         // SAFETY: a valid NUL-terminated path; the result is checked.
@@ -320,7 +320,7 @@ impl LinuxProcess {
                 return Err(ENOENT);
             }
             if dirfd as i32 as i64 == AT_FDCWD {
-                let r = self.sandbox.resolve("/", self.cwd.as_bytes(), true)?;
+                let r = self.sandbox.resolve(b"/", &self.cwd, true)?;
                 return std::fs::symlink_metadata(r.host).map_err(|e| host_errno(&e));
             }
             return self.fd_metadata(dirfd);
@@ -428,7 +428,7 @@ impl LinuxProcess {
     }
 
     pub(crate) fn sys_getcwd(&mut self, mem: &mut AddressSpace, buf: u64, size: u64) -> SysResult {
-        let mut s = self.cwd.as_bytes().to_vec();
+        let mut s = self.cwd.clone();
         s.push(0);
         if (size as usize) < s.len() {
             return Err(ERANGE);
@@ -474,7 +474,7 @@ impl LinuxProcess {
             return Err(EINVAL);
         }
         let r = self.path_at(mem, dirfd, path, false)?.writable()?;
-        if r.guest == "/" {
+        if r.guest == b"/" {
             return Err(libc::EBUSY as i64);
         }
         let res = if flags & AT_REMOVEDIR != 0 {
@@ -522,7 +522,7 @@ impl LinuxProcess {
         }
         let (o, n) = self.two_paths_at(mem, (olddir, old), (newdir, new), false)?;
         let (o, n) = (o.writable()?, n.writable()?);
-        if o.guest == "/" || n.guest == "/" {
+        if o.guest == b"/" || n.guest == b"/" {
             return Err(libc::EBUSY as i64);
         }
         let (oc, nc) = (cpath(&o.host)?, cpath(&n.host)?);

@@ -116,7 +116,7 @@ impl LinuxProcess {
         if path.is_empty() {
             return Err(ENOENT);
         }
-        let (host, link) = if super::files::lexical(&self.cwd, path) == "/proc/self/exe" {
+        let (host, link) = if super::files::lexical(&self.cwd, path) == b"/proc/self/exe" {
             (self.exe_host.clone(), self.exe_link.clone())
         } else if let Some(file) = self.fd_path_target(crate::abi::at::AT_FDCWD as u64, path) {
             // /proc/self/fd/N, /dev/fd/N (fexecve): the file open as N,
@@ -128,7 +128,7 @@ impl LinuxProcess {
             }
             let host = std::path::PathBuf::from(format!("/proc/self/fd/{}", f.host.raw()));
             let link = match &f.guest_path {
-                Some(g) => g.clone().into_bytes(),
+                Some(g) => g.clone(),
                 None => std::fs::read_link(&host)
                     .map(|l| l.into_os_string().into_encoded_bytes())
                     .unwrap_or_default(),
@@ -136,7 +136,7 @@ impl LinuxProcess {
             (host, link)
         } else {
             let r = self.sandbox.resolve(&self.cwd, path, true)?;
-            (r.host, r.guest.into_bytes())
+            (r.host, r.guest)
         };
         let md = std::fs::metadata(&host).map_err(|e| crate::sandbox::host_errno(&e))?;
         if !md.is_file() {
@@ -225,7 +225,7 @@ impl LinuxProcess {
         } else if p[0] == b'/' || dirfd as i32 as i64 == AT_FDCWD {
             p
         } else {
-            super::files::lexical(&self.base_dir(dirfd)?, &p).into_bytes()
+            super::files::lexical(&self.base_dir(dirfd)?, &p)
         };
         if flags & AT_SYMLINK_NOFOLLOW != 0 {
             let r = self.sandbox.resolve(&self.cwd, &path, false)?;
@@ -256,7 +256,7 @@ impl LinuxProcess {
             Some(ipath) => {
                 // Linux opens the interpreter as the new program would: a
                 // missing one is ENOENT, a bad one ELIBBAD.
-                let r = self.sandbox.resolve("/", ipath.as_bytes(), true)?;
+                let r = self.sandbox.resolve(b"/", ipath, true)?;
                 let idata = std::fs::read(&r.host).map_err(|e| crate::sandbox::host_errno(&e))?;
                 Some(
                     load_interpreter(&idata, &mut space, ipath).map_err(|e| match e {

@@ -569,7 +569,7 @@ impl LinuxProcess {
         let guest = known
             .or_else(|| {
                 let p = std::path::Path::new(std::ffi::OsStr::from_bytes(host));
-                self.sandbox.guest_path_of(p).map(String::into_bytes)
+                self.sandbox.guest_path_of(p)
             })
             .unwrap_or_else(|| host.to_vec());
         let mut out = AF_UNIX.to_le_bytes().to_vec();

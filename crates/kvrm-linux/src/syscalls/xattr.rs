@@ -58,10 +58,10 @@ impl LinuxProcess {
         let p = read_path(mem, arg)?;
         // An emulated /proc entry: the host's /proc entry standing in for it
         // (procfs has no extended attributes); never changed.
-        let base = if p.first() == Some(&b'/') {
-            ""
+        let base: &[u8] = if p.first() == Some(&b'/') {
+            b""
         } else {
-            self.cwd.as_str()
+            &self.cwd
         };
         let pp = super::files::lexical(base, &p);
         let link = (target == Target::Link)

@@ -611,7 +611,7 @@ impl Kernel {
             return Err(EACCES);
         }
         let len = e.obj.pages() * PAGE_SIZE;
-        let name = format!("/SYSV{:08x} (deleted)", e.perm.key as u32);
+        let name = format!("/SYSV{:08x} (deleted)", e.perm.key as u32).into_bytes();
         let memory = e.obj.memory.clone();
         // Attaching maps memory: the memory limit applies, as to mmap.
         if len > self.commit_room() {

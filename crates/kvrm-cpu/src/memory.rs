@@ -422,6 +422,71 @@ impl CpuMemory {
         Ok(())
     }
 
+    /// For compiled code about to make a group of accesses to the `len`
+    /// bytes at `addr` (at most a page, so at most two pages): put both
+    /// pages in the read (or write) TLB as an access would, without
+    /// accessing anything or raising a fault. True when the group may then
+    /// go through the first page's entry: its bytes lie in that page, or
+    /// in two pages of the window. False when a page would fault, holds
+    /// code (writes), or two pages are not both in the window, or while
+    /// watchpoints are set: the caller leaves for the interpreter, which
+    /// makes the accesses one by one.
+    pub(crate) fn fill_group_pages(&mut self, addr: u64, len: u64, write: bool) -> bool {
+        let Some(last) = addr.checked_add(len.max(1) - 1) else {
+            return false;
+        };
+        if self.watch.is_some() {
+            return false;
+        }
+        let pages = [page_of(addr), page_of(last)];
+        for page in pages {
+            let tlb = if write {
+                &self.tlb_write
+            } else {
+                &self.tlb_read
+            };
+            if tlb.lookup(page).is_none() && !self.fill_page(page, (page << 12).max(addr), write) {
+                return false;
+            }
+        }
+        let tlb = if write {
+            &self.tlb_write
+        } else {
+            &self.tlb_read
+        };
+        pages[0] == pages[1] || pages.iter().all(|&p| tlb.entry[tlb_slot(p)].flat_tag == p)
+    }
+
+    /// Fill `page`'s entry as `read_slow` or `write_slow` would on an
+    /// access at `addr`; false where that access would fault or not fill.
+    fn fill_page(&mut self, page: u64, addr: u64, write: bool) -> bool {
+        if !write {
+            let Ok(idx) = self.space.frame_index(page, Access::Read, addr, false) else {
+                return false;
+            };
+            let Some(f) = self.space.frame(idx) else {
+                return false;
+            };
+            self.tlb_read.fill(page, idx, f.as_ptr(), self.flat_addend);
+            return true;
+        }
+        // Stores into code must reach `write_slow`, which notes them.
+        if self.space.is_code_page(page) || self.space.is_shared_code(page) {
+            return false;
+        }
+        let Ok(idx) = self.space.frame_index(page, Access::Write, addr, false) else {
+            return false;
+        };
+        // As in `write_slow`: the frame may have been copied.
+        self.tlb_read.drop_page(page);
+        let Some(f) = self.space.frame_mut(idx) else {
+            return false;
+        };
+        self.tlb_write
+            .fill(page, idx, f.as_mut_ptr(), self.flat_addend);
+        true
+    }
+
     /// Read a byte string as the guest would.
     pub fn read_bytes(&mut self, addr: u64, out: &mut [u8]) -> Result<(), MemFault> {
         if out.is_empty() {

@@ -124,7 +124,7 @@ enum SharedExit {
 
 struct Sigs {
     /// The slow-path trampolines, by [`helpers::Slow`].
-    slow: [SigRef; 6],
+    slow: [SigRef; helpers::SLOW_PATHS],
     fallback: SigRef,
     /// (ctx, a, b) -> u64
     call3: SigRef,
@@ -266,6 +266,11 @@ struct MemGroup {
     len: u64,
     /// The check, once made: (entry, ok).
     check: Option<(ir::Value, ir::Value)>,
+    /// Set where the code from here on runs only if the check passed (a
+    /// failed check leaves the block): the addend of the group's host
+    /// addresses, with which its accesses take their fast paths, no
+    /// branch.
+    addend: Option<ir::Value>,
 }
 
 /// The access groups of `blk` (groups of one access are left out), and the
@@ -331,6 +336,7 @@ fn mem_groups(blk: &IrBlock) -> (Vec<MemGroup>, Vec<Option<usize>>) {
             lo,
             len: len as u64,
             check: None,
+            addend: None,
         });
     }
     (groups, group_of)
@@ -1547,14 +1553,14 @@ impl Emitter<'_> {
         (entry, ok)
     }
 
-    /// The host address of `addr` from its TLB entry: the entry's addend plus
-    /// the address. With a window, the window's addend, which every entry
-    /// with a matching flat tag has: the address does not wait for the
-    /// entry's load (the tag check only decides a predicted branch), so a
-    /// load costs one add more than the host's.
-    fn host_addr(&mut self, entry: ir::Value, addr: ir::Value) -> ir::Value {
+    /// What to add to a guest address for its host address, from its TLB
+    /// entry: the entry's addend. With a window, the window's addend, which
+    /// every entry with a matching flat tag has: the address does not wait
+    /// for the entry's load (the tag check only decides a predicted
+    /// branch), so a load costs one add more than the host's.
+    fn addend(&mut self, entry: ir::Value) -> ir::Value {
         let t = MemFlagsData::trusted();
-        let addend = if self.flat {
+        if self.flat {
             // Not movable: kept in a register through loops, it measured
             // no faster.
             let r = t.with_readonly();
@@ -1562,9 +1568,14 @@ impl Emitter<'_> {
                 .ins()
                 .load(types::I64, r, self.ctx, helpers::CTX_FLAT_ADDEND)
         } else {
-            self.b.ins().load(types::I64, t, entry, 8)
-        };
-        self.b.ins().iadd(addend, addr)
+            self.entry_addend(entry)
+        }
+    }
+
+    /// The addend of TLB entry `entry` (its page's own frame).
+    fn entry_addend(&mut self, entry: ir::Value) -> ir::Value {
+        let t = MemFlagsData::trusted();
+        self.b.ins().load(types::I64, t, entry, 8)
     }
 
     /// Quick code, when an access misses its check: leave to the
@@ -1576,6 +1587,105 @@ impl Emitter<'_> {
     /// nor after the instruction changed something (its second store).
     fn misses_exit(&self) -> bool {
         self.through && (self.bi, self.k) != (0, 0) && !self.insn_effects
+    }
+
+    /// The addend for access `i`'s fast path (see [`Self::addend`]) when
+    /// the code may take it with no slow path: its group's check passed
+    /// earlier (see `MemGroup::addend`), or a check made here leaves the
+    /// block when it fails (quick code at a miss, see
+    /// [`Self::misses_exit`]; optimized code in a window at the first
+    /// access of a group, see [`Self::group_check_or_leave`]). `None`: the
+    /// caller emits the fast and slow paths.
+    fn checked_or_leave(
+        &mut self,
+        i: usize,
+        write: bool,
+        addr: ir::Value,
+        size: u8,
+    ) -> Option<ir::Value> {
+        let group = self.group_of.get(i).copied().flatten();
+        if let Some(g) = group {
+            match self.groups[g] {
+                MemGroup {
+                    addend: Some(a), ..
+                } => return Some(a),
+                MemGroup { check: None, .. }
+                    if !self.through && self.flat && !self.insn_effects =>
+                {
+                    return Some(self.group_check_or_leave(g, write));
+                }
+                _ => {}
+            }
+        }
+        if !self.misses_exit() {
+            return None;
+        }
+        let (entry, ok) = self.check(i, write, addr, size);
+        self.exit_unless(ok);
+        let addend = self.addend(entry);
+        if let Some(g) = group {
+            self.groups[g].addend = Some(addend);
+        }
+        Some(addend)
+    }
+
+    /// Optimized code in a window, at the first access of group `g` (before
+    /// the instruction has changed anything): check the group's bytes once
+    /// for all its accesses and return the addend of their host addresses.
+    /// In order, as long as each fails: the window holds the page of the
+    /// group's first byte and its last (one compare, the hot path); or
+    /// both pages, when the group straddles them; or the first page's
+    /// entry, which is outside the window (shared memory), holds all the
+    /// bytes; or a slow path fills the entries as an access would. When
+    /// that fails too (a fault, a store into code, a watchpoint), the block
+    /// leaves at this instruction and the interpreter makes the accesses.
+    /// Later accesses of the group then need no check and no slow path:
+    /// fewer values live across a loop's accesses, fewer spills. (The
+    /// addend is taken once: a slot of the TLB that a later access of the
+    /// block refills changes nothing for the group.)
+    fn group_check_or_leave(&mut self, g: usize, write: bool) -> ir::Value {
+        let MemGroup { base, lo, len, .. } = self.groups[g];
+        let base = self.v(Arg::Val(base));
+        let first = self.b.ins().iadd_imm_s(base, lo);
+        let (entry, ok) = self.tlb(write, first, len);
+        let window = self.addend(entry);
+        let cont = self.b.create_block();
+        self.b.append_block_param(cont, types::I64);
+        let [pages, own, own_hit, fill, filled, out] = [(); 6].map(|_| {
+            let b = self.b.create_block();
+            self.b.set_cold_block(b);
+            b
+        });
+        let via_window = [BlockArg::Value(window)];
+        self.b.ins().brif(ok, cont, &via_window, pages, &[]);
+        self.b.switch_to_block(pages);
+        let (_, both) = self.tlb_pages(write, first, len);
+        self.b.ins().brif(both, cont, &via_window, own, &[]);
+        self.b.switch_to_block(own);
+        let t = MemFlagsData::trusted();
+        let tag = self.b.ins().load(types::I64, t, entry, 0);
+        let end = self.b.ins().iadd_imm_s(first, len as i64 - 1);
+        let last = self.b.ins().ushr_imm_s(end, 12);
+        let hit = self.b.ins().icmp(IntCC::Equal, tag, last);
+        self.b.ins().brif(hit, own_hit, &[], fill, &[]);
+        self.b.switch_to_block(own_hit);
+        let a = self.entry_addend(entry);
+        self.b.ins().jump(cont, &[BlockArg::Value(a)]);
+        self.b.switch_to_block(fill);
+        let n = self.iconst(len);
+        let w = self.iconst(u64::from(write));
+        let done = self.slow_call(helpers::Slow::FillGroup, &[first, n, w]);
+        self.b.ins().brif(done, filled, &[], out, &[]);
+        self.b.switch_to_block(filled);
+        let a = self.entry_addend(entry);
+        self.b.ins().jump(cont, &[BlockArg::Value(a)]);
+        self.b.switch_to_block(out);
+        self.exit(ExitPc::Const(self.pc), self.k, false, true);
+        self.b.switch_to_block(cont);
+        let addend = self.b.block_params(cont)[0];
+        self.groups[g].check = Some((entry, ok));
+        self.groups[g].addend = Some(addend);
+        addend
     }
 
     /// The budget left before the instruction being emitted.
@@ -1606,9 +1716,14 @@ impl Emitter<'_> {
     }
 
     /// The fast path of a load: (value, high half of a 16-byte load).
-    fn load_fast(&mut self, entry: ir::Value, addr: ir::Value, size: u8) -> (ir::Value, ir::Value) {
+    fn load_fast(
+        &mut self,
+        addend: ir::Value,
+        addr: ir::Value,
+        size: u8,
+    ) -> (ir::Value, ir::Value) {
         let guest = MemFlagsData::new().with_notrap();
-        let p = self.host_addr(entry, addr);
+        let p = self.b.ins().iadd(addend, addr);
         if size == 16 {
             let lo = self.b.ins().load(types::I64, guest, p, 0);
             let hi = self.b.ins().load(types::I64, guest, p, 8);
@@ -1631,10 +1746,8 @@ impl Emitter<'_> {
 
     fn load(&mut self, i: usize, m: MemOp, addr: ir::Value) -> Val {
         let wide = m.size == 16;
-        if self.misses_exit() {
-            let (entry, ok) = self.check(i, false, addr, m.size);
-            self.exit_unless(ok);
-            let (x, hi) = self.load_fast(entry, addr, m.size);
+        if let Some(addend) = self.checked_or_leave(i, false, addr, m.size) {
+            let (x, hi) = self.load_fast(addend, addr, m.size);
             return if wide {
                 Val::Two(x, hi)
             } else {
@@ -1651,7 +1764,8 @@ impl Emitter<'_> {
         let entry = self.branch_checked(i, false, addr, m.size, fast, slow);
 
         self.b.switch_to_block(fast);
-        let (x, hi) = self.load_fast(entry, addr, m.size);
+        let addend = self.addend(entry);
+        let (x, hi) = self.load_fast(addend, addr, m.size);
         if wide {
             self.b
                 .ins()
@@ -1727,14 +1841,14 @@ impl Emitter<'_> {
     /// The fast path of a store.
     fn store_fast(
         &mut self,
-        entry: ir::Value,
+        addend: ir::Value,
         addr: ir::Value,
         size: u8,
         x: ir::Value,
         hi: Option<ir::Value>,
     ) {
         let guest = MemFlagsData::new().with_notrap();
-        let p = self.host_addr(entry, addr);
+        let p = self.b.ins().iadd(addend, addr);
         match (size, hi) {
             (16, Some(hi)) => {
                 self.b.ins().store(guest, x, p, 0);
@@ -1756,12 +1870,10 @@ impl Emitter<'_> {
     }
 
     fn store(&mut self, i: usize, m: MemOp, addr: ir::Value, x: ir::Value, hi: Option<ir::Value>) {
-        if self.misses_exit() {
-            // The write TLB never holds a page of code, so this store
-            // cannot write code.
-            let (entry, ok) = self.check(i, true, addr, m.size);
-            self.exit_unless(ok);
-            self.store_fast(entry, addr, m.size, x, hi);
+        // The write TLB never holds a page of code, so a store on the fast
+        // path cannot write code.
+        if let Some(addend) = self.checked_or_leave(i, true, addr, m.size) {
+            self.store_fast(addend, addr, m.size, x, hi);
             return;
         }
         let fast = self.b.create_block();
@@ -1770,7 +1882,8 @@ impl Emitter<'_> {
         let entry = self.branch_checked(i, true, addr, m.size, fast, slow);
 
         self.b.switch_to_block(fast);
-        self.store_fast(entry, addr, m.size, x, hi);
+        let addend = self.addend(entry);
+        self.store_fast(addend, addr, m.size, x, hi);
         self.b.ins().jump(join, &[]);
 
         self.b.switch_to_block(slow);

@@ -48,7 +48,7 @@ pub struct JitCtx {
     /// The slow-path trampolines (`super::Trampolines`): compiled code loads
     /// their addresses on the (cold) slow path, where a constant would be
     /// hoisted out of loops and held in a register or stack slot.
-    pub slow: [u64; 6],
+    pub slow: [u64; SLOW_PATHS],
 }
 
 pub const CTX_STATE: i32 = 0;
@@ -163,7 +163,7 @@ fn fault(ctx: &mut JitCtx, cpu: &mut Cpu, pc: u64, f: MemFault) {
 /// The memory slow paths, called by compiled code through trampolines
 /// (`super::Trampolines`), in the order of [`Slow`], with their argument
 /// counts after `ctx`.
-pub fn slow_paths() -> [(u64, usize); 6] {
+pub fn slow_paths() -> [(u64, usize); SLOW_PATHS] {
     [
         (read as *const () as u64, 2),
         (write as *const () as u64, 3),
@@ -171,8 +171,12 @@ pub fn slow_paths() -> [(u64, usize); 6] {
         (write128 as *const () as u64, 4),
         (probe_write as *const () as u64, 3),
         (nzcv_slow as *const () as u64, 3),
+        (fill_group as *const () as u64, 3),
     ]
 }
+
+/// How many slow paths there are (see [`Slow`]).
+pub const SLOW_PATHS: usize = 7;
 
 /// A memory slow path (an index into [`slow_paths`]).
 #[derive(Clone, Copy)]
@@ -183,6 +187,7 @@ pub enum Slow {
     Write128,
     ProbeWrite,
     Nzcv,
+    FillGroup,
 }
 
 /// An instruction's pc with log2 of an access size (1, 2, 4, 8) in its low
@@ -305,6 +310,16 @@ pub extern "C" fn probe_write(ctx: *mut JitCtx, addr: u64, size: u64, pc: u64) -
             ST_FAULT
         }
     }
+}
+
+/// Before a group of accesses to the `len` bytes at `addr` (see
+/// `CpuMemory::fill_group_pages`): 1 if every access of the group may now
+/// go through the first page's TLB entry, else 0 (the block leaves for the
+/// interpreter).
+pub extern "C" fn fill_group(ctx: *mut JitCtx, addr: u64, len: u64, write: u64) -> u64 {
+    // SAFETY: as `read`.
+    let (_, cpu) = unsafe { slow_parts(ctx) };
+    u64::from(cpu.mem.fill_group_pages(addr, len, write != 0))
 }
 
 /// Run an instruction that touches only SIMD&FP registers, FPCR and FPSR

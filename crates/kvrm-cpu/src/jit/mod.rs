@@ -477,7 +477,7 @@ fn host_isa(optimize: bool) -> OwnedTargetIsa {
 /// every block entry would have to save and restore.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Trampolines {
-    pub code: [u64; 6],
+    pub code: [u64; helpers::SLOW_PATHS],
 }
 
 /// Compile `ctx`'s function as `name` and return its id.

@@ -57,17 +57,17 @@ impl Cpu {
                 Some(e) if e.len <= left => {
                     let (k, stop) = self.run_chain(e.code, left);
                     n += k;
-                    stop
-                }
-                _ => {
-                    let (k, stopped) = self.interpret_block(left);
-                    if let Some(j) = self.jit.as_mut() {
-                        j.stats.blocks_interpreted += 1;
-                        j.stats.insns_interpreted += k;
+                    if k > 0 || stop.is_some() {
+                        stop
+                    } else {
+                        // The code left at its first instruction (the
+                        // accesses of a group it could not check): the
+                        // interpreter goes on, or the dispatcher would
+                        // enter the same code again.
+                        self.interpret_counted(left, &mut n)
                     }
-                    n += k;
-                    stopped.then(|| self.take_stop())
                 }
+                _ => self.interpret_counted(left, &mut n),
             };
             if self.mem.has_dirty_code() {
                 self.drop_dirty_code();
@@ -211,6 +211,18 @@ impl Cpu {
             return (done, Some(self.take_stop()));
         }
         (done, None)
+    }
+
+    /// [`Self::interpret_block`], counted in the statistics and in `n`, the
+    /// instructions retired by the run; the stop, if the guest stopped.
+    fn interpret_counted(&mut self, left: u64, n: &mut u64) -> Option<StopReason> {
+        let (k, stopped) = self.interpret_block(left);
+        if let Some(j) = self.jit.as_mut() {
+            j.stats.blocks_interpreted += 1;
+            j.stats.insns_interpreted += k;
+        }
+        *n += k;
+        stopped.then(|| self.take_stop())
     }
 
     /// Interpret from pc to the next control transfer (or further, see

@@ -939,3 +939,163 @@ fn fall_through_blocks_join_their_predecessors_region() {
     let s = jit.jit_stats().expect("jit");
     assert_eq!(s.blocks_compiled, 1, "{s:?}");
 }
+
+/// Run `words` from 0 with x0 = `start`, x1..x4 = 11, 22, 33, 44 and
+/// x9 = 10,000 (in slices of a small budget at first, which bring the
+/// dispatcher back to install optimized code, then at once) under the
+/// JIT and the interpreter: the same stop, count, registers and memory.
+/// The interpreter's stop.
+fn walk_alike(words: &[u32], start: u64, what: &str) -> StopReason {
+    let run = |mode: ExecMode| {
+        let mut cpu = cpu_with(words, mode);
+        cpu.state.x[0] = start;
+        cpu.state.x[1..5].copy_from_slice(&[11, 22, 33, 44]);
+        cpu.state.x[9] = 10_000;
+        let mut retired = 0;
+        let mut stop = StopReason::CycleLimit;
+        while retired < 3_000 && stop == StopReason::CycleLimit {
+            let r = cpu.run(7);
+            (retired, stop) = (retired + r.instructions, r.stop);
+        }
+        if stop == StopReason::CycleLimit {
+            let r = cpu.run(1_000_000);
+            (retired, stop) = (retired + r.instructions, r.stop);
+        }
+        let mut mem = vec![0u8; 0x10000];
+        cpu.mem.read_bytes(0, &mut mem).expect("read");
+        let upgraded = cpu.jit_stats().map_or(0, |s| s.blocks_upgraded);
+        ((stop, retired, cpu.state.x, cpu.state.pc), mem, upgraded)
+    };
+    let (want, want_mem, _) = run(ExecMode::Interp);
+    let (got, got_mem, upgraded) = run(ExecMode::Jit { threshold: 0 });
+    assert_eq!(got, want, "{what}");
+    assert!(got_mem == want_mem, "{what}: memory differs");
+    assert!(upgraded >= 1, "{what}: the loop never ran optimized");
+    want.0
+}
+
+#[test]
+fn group_checks_that_leave_match_the_interpreter() {
+    // loop: [add x5,x5,#1;] stp x1,x2,[x0,#-16]; stp x3,x4,[x0];
+    //       add x0,x0,#16; subs x9,x9,#1; b.ne loop; brk
+    // The two stores are one group, which optimized code checks once per
+    // iteration. They walk up through memory: into pages not yet in the
+    // TLB (filled by the group's slow path), across page boundaries (both
+    // pages checked; from 0x4008 the pairs straddle them), and at 0x10000
+    // past the end of memory, where the group leaves and the interpreter
+    // faults at the second store, after the first one wrote. With and
+    // without an instruction before the group (at a region's first
+    // instruction, code that leaves has made no progress and the
+    // dispatcher interprets).
+    for prefix in [false, true] {
+        let mut words = Vec::new();
+        if prefix {
+            words.push(0x9100_04a5);
+        }
+        let back = if prefix { 0x54ff_ff61 } else { 0x54ff_ff81 };
+        words.extend([
+            0xa93f_0801,
+            0xa900_1003,
+            0x9100_4000,
+            0xf100_0529,
+            back,
+            BRK,
+        ]);
+        let second = if prefix { 8 } else { 4 };
+        for start in [0x2010u64, 0x4008] {
+            let what = format!("prefix {prefix}, x0 from {start:#x}");
+            let stop = walk_alike(&words, start, &what);
+            assert!(
+                matches!(stop, StopReason::Fault { pc, .. } if pc == second),
+                "{what}: {stop:?}"
+            );
+        }
+    }
+    // loop: stp x1,x2,[x0,#-16]; stp x3,x4,[x0]; add x0,x0,#16;
+    //       bl 0x9ffc; subs x9,x9,#1; b.ne loop; brk
+    // 0x9ffc: ret
+    // The group's page holds code when the stores reach 0x9000: the group
+    // leaves, the interpreter stores into the code, and the call runs the
+    // word stored over the `ret`.
+    let mut words = vec![
+        0xa93f_0801,
+        0xa900_1003,
+        0x9100_4000,
+        0x9400_27fc,
+        0xf100_0529,
+        0x54ff_ff61,
+        BRK,
+    ];
+    words.resize(0x27ff, 0);
+    words.push(0xd65f_03c0);
+    let stop = walk_alike(&words, 0x2010, "a store into code");
+    assert!(
+        matches!(stop, StopReason::Undefined { pc: 0x9ffc, .. }),
+        "{stop:?}"
+    );
+}
+
+#[test]
+fn access_groups_in_shared_pages_match_the_interpreter() {
+    // loop: ldp x4,x5,[x2]; add x4,x4,#1; add x5,x5,x4; stp x4,x5,[x2];
+    //       ldp x6,x7,[x2,#16]; add x6,x6,#1; stp x6,x7,[x2,#16];
+    //       subs x3,x3,#1; b.ne loop; brk
+    // The loads are one group and the stores another, in a page of shared
+    // memory (outside the window: optimized code takes the page's own
+    // entry and stays in the loop), or straddling the window's last page
+    // and the shared one (the groups leave; the interpreter makes them).
+    let words = [
+        0xa940_1444,
+        0x9100_0484,
+        0x8b04_00a5,
+        0xa900_1444,
+        0xa941_1c46,
+        0x9100_04c6,
+        0xa901_1c46,
+        0xf100_0463,
+        0x54ff_ff01,
+        BRK,
+    ];
+    const ITERS: u64 = 5_000;
+    for at in [0x9000u64, 0x8ff0] {
+        let run = |mode: ExecMode| {
+            let mut cpu = cpu_with(&words, mode);
+            let heap = std::sync::Arc::new(SharedHeap(
+                (0..4096).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+            ));
+            cpu.mem
+                .attach_shared(0x9000, 0x1000, heap.clone(), 0)
+                .expect("attach");
+            cpu.state.x[2] = at;
+            cpu.state.x[3] = ITERS;
+            // Slices of a budget first, which bring the dispatcher back to
+            // install the optimized code, then the rest at once.
+            let mut retired = 0;
+            let mut stop = StopReason::CycleLimit;
+            while retired < 3_000 && stop == StopReason::CycleLimit {
+                let r = cpu.run(7);
+                (retired, stop) = (retired + r.instructions, r.stop);
+            }
+            let interpreted = cpu.jit_stats().map_or(0, |s| s.blocks_interpreted);
+            if stop == StopReason::CycleLimit {
+                let r = cpu.run(1_000_000);
+                (retired, stop) = (retired + r.instructions, r.stop);
+            }
+            let stats = cpu.jit_stats();
+            let later = stats.as_ref().map_or(0, |s| s.blocks_interpreted) - interpreted;
+            let upgraded = stats.map_or(0, |s| s.blocks_upgraded);
+            let mut mem = [0u8; 0x40];
+            cpu.mem.read_bytes(at, &mut mem).expect("read");
+            ((stop, retired, cpu.state.x, mem), later, upgraded)
+        };
+        let (want, _, _) = run(ExecMode::Interp);
+        assert!(matches!(want.0, StopReason::Halted { .. }), "{want:?}");
+        assert_eq!(want.2[4], ITERS, "x4 counted every iteration");
+        let (got, later, upgraded) = run(ExecMode::Jit { threshold: 0 });
+        assert_eq!(got, want, "groups at {at:#x}");
+        assert!(upgraded >= 1, "at {at:#x}: the loop never ran optimized");
+        if at == 0x9000 {
+            assert!(later < 10, "{later} blocks interpreted in the shared page");
+        }
+    }
+}

@@ -329,6 +329,18 @@ unsafe impl SharedBacking for SharedHeap {
     }
 }
 
+/// `cpu_with(words, mode)`, with a page of shared memory at 0x9000.
+fn cpu_with_shared_page(words: &[u32], mode: ExecMode) -> (Cpu, std::sync::Arc<SharedHeap>) {
+    let mut cpu = cpu_with(words, mode);
+    let heap = std::sync::Arc::new(SharedHeap(
+        (0..4096).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+    ));
+    cpu.mem
+        .attach_shared(0x9000, 0x1000, heap.clone(), 0)
+        .expect("attach");
+    (cpu, heap)
+}
+
 #[test]
 fn compiled_accesses_reach_window_and_shared_pages_alike() {
     // loop: ldr x4,[x1]; add x4,x4,#1; str x4,[x1]; ldr x5,[x2];
@@ -345,13 +357,7 @@ fn compiled_accesses_reach_window_and_shared_pages_alike() {
         BRK,
     ];
     let run = |mode: ExecMode| {
-        let mut cpu = cpu_with(&words, mode);
-        let heap = std::sync::Arc::new(SharedHeap(
-            (0..4096).map(|_| std::cell::UnsafeCell::new(0)).collect(),
-        ));
-        cpu.mem
-            .attach_shared(0x9000, 0x1000, heap.clone(), 0)
-            .expect("attach");
+        let (mut cpu, heap) = cpu_with_shared_page(&words, mode);
         cpu.state.x[1] = 0x8008;
         cpu.state.x[2] = 0x9010;
         cpu.state.x[3] = 500;
@@ -940,9 +946,22 @@ fn fall_through_blocks_join_their_predecessors_region() {
     assert_eq!(s.blocks_compiled, 1, "{s:?}");
 }
 
+/// Run `cpu` for about 3,000 instructions in slices of a small budget,
+/// which bring the dispatcher back to install optimized code: the stop
+/// (`CycleLimit` if none) and the instructions retired.
+fn run_in_slices(cpu: &mut Cpu) -> (StopReason, u64) {
+    let mut retired = 0;
+    let mut stop = StopReason::CycleLimit;
+    while retired < 3_000 && stop == StopReason::CycleLimit {
+        let r = cpu.run(7);
+        (retired, stop) = (retired + r.instructions, r.stop);
+    }
+    (stop, retired)
+}
+
 /// Run `words` from 0 with x0 = `start`, x1..x4 = 11, 22, 33, 44 and
-/// x9 = 10,000 (in slices of a small budget at first, which bring the
-/// dispatcher back to install optimized code, then at once) under the
+/// x9 = 10,000 (in slices at first, see [`run_in_slices`], then at once)
+/// under the
 /// JIT and the interpreter: the same stop, count, registers and memory.
 /// The interpreter's stop.
 fn walk_alike(words: &[u32], start: u64, what: &str) -> StopReason {
@@ -951,12 +970,7 @@ fn walk_alike(words: &[u32], start: u64, what: &str) -> StopReason {
         cpu.state.x[0] = start;
         cpu.state.x[1..5].copy_from_slice(&[11, 22, 33, 44]);
         cpu.state.x[9] = 10_000;
-        let mut retired = 0;
-        let mut stop = StopReason::CycleLimit;
-        while retired < 3_000 && stop == StopReason::CycleLimit {
-            let r = cpu.run(7);
-            (retired, stop) = (retired + r.instructions, r.stop);
-        }
+        let (mut stop, mut retired) = run_in_slices(&mut cpu);
         if stop == StopReason::CycleLimit {
             let r = cpu.run(1_000_000);
             (retired, stop) = (retired + r.instructions, r.stop);
@@ -1059,23 +1073,10 @@ fn access_groups_in_shared_pages_match_the_interpreter() {
     const ITERS: u64 = 5_000;
     for at in [0x9000u64, 0x8ff0] {
         let run = |mode: ExecMode| {
-            let mut cpu = cpu_with(&words, mode);
-            let heap = std::sync::Arc::new(SharedHeap(
-                (0..4096).map(|_| std::cell::UnsafeCell::new(0)).collect(),
-            ));
-            cpu.mem
-                .attach_shared(0x9000, 0x1000, heap.clone(), 0)
-                .expect("attach");
+            let (mut cpu, _heap) = cpu_with_shared_page(&words, mode);
             cpu.state.x[2] = at;
             cpu.state.x[3] = ITERS;
-            // Slices of a budget first, which bring the dispatcher back to
-            // install the optimized code, then the rest at once.
-            let mut retired = 0;
-            let mut stop = StopReason::CycleLimit;
-            while retired < 3_000 && stop == StopReason::CycleLimit {
-                let r = cpu.run(7);
-                (retired, stop) = (retired + r.instructions, r.stop);
-            }
+            let (mut stop, mut retired) = run_in_slices(&mut cpu);
             let interpreted = cpu.jit_stats().map_or(0, |s| s.blocks_interpreted);
             if stop == StopReason::CycleLimit {
                 let r = cpu.run(1_000_000);

@@ -961,9 +961,8 @@ fn run_in_slices(cpu: &mut Cpu) -> (StopReason, u64) {
 
 /// Run `words` from 0 with x0 = `start`, x1..x4 = 11, 22, 33, 44 and
 /// x9 = 10,000 (in slices at first, see [`run_in_slices`], then at once)
-/// under the
-/// JIT and the interpreter: the same stop, count, registers and memory.
-/// The interpreter's stop.
+/// under the JIT and the interpreter: the same stop, count, registers and
+/// memory. The interpreter's stop.
 fn walk_alike(words: &[u32], start: u64, what: &str) -> StopReason {
     let run = |mode: ExecMode| {
         let mut cpu = cpu_with(words, mode);

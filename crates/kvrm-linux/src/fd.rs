@@ -54,6 +54,8 @@ pub struct OpenFile {
     pub pollable: Option<bool>,
     /// A socket (syscalls/socket.rs).
     pub socket: bool,
+    /// An AF_NETLINK socket: only its requests that read are passed on.
+    pub netlink: bool,
     /// An emulated /proc or /sys file (an in-memory copy of its contents):
     /// the host file whose metadata (stat, statfs) stands in for the copy's
     /// (a /proc file: mode 0444, size 0).
@@ -85,6 +87,7 @@ impl OpenFile {
             host_nonblock: false,
             pollable: None,
             socket: false,
+            netlink: false,
             emulated: None,
             timerfd: false,
             counter: false,

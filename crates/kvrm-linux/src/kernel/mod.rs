@@ -204,6 +204,9 @@ pub(crate) struct Thread {
     pub wait: Option<Wait>,
     /// The current call is a retry after a wait (counted once).
     pub retrying: bool,
+    /// Bytes the current write already moved before it waited for room
+    /// (sockets.rs: a blocking write ends only when all is written).
+    pub io_done: u64,
     /// Pending signals of this thread, its sigaltstack.
     pub sig: signal::ThreadSignals,
     /// The I/O priority ioprio_set gave it (ioprio.rs; 0: none).
@@ -358,6 +361,9 @@ pub struct Kernel {
     /// Syscall counts of processes that ended and of the calls the kernel
     /// services itself.
     counts: BTreeMap<u64, u64>,
+    /// The call process_call just handled went to the Linux layer, which
+    /// counted it (kernel/sockets.rs: write_all_call).
+    linux_counted: bool,
     /// How top-level processes other than the first ended (nobody waits
     /// for them).
     pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
@@ -422,6 +428,7 @@ impl Kernel {
             skipped_ns: 0,
             rng,
             counts: BTreeMap::new(),
+            linux_counted: false,
             orphan_exits: BTreeMap::new(),
             pidfds: Vec::new(),
             timerfds: Vec::new(),
@@ -640,6 +647,7 @@ impl Kernel {
                 robust_list: 0,
                 wait: None,
                 retrying: false,
+                io_done: 0,
                 sig: Default::default(),
                 ioprio: ioprio::host_ioprio(),
                 sched: Default::default(),
@@ -888,7 +896,8 @@ impl Kernel {
             crate::syscalls::creds::apply_to_host(&p.linux.creds);
         }
         let out = self.process_call(tid, nr, a);
-        if out.is_some() && !retry {
+        let linux_counted = std::mem::take(&mut self.linux_counted);
+        if out.is_some() && !retry && !linux_counted {
             *self.counts.entry(nr).or_insert(0) += 1;
         }
         if let Some(o) = &out {
@@ -1240,7 +1249,14 @@ impl Kernel {
             if expired {
                 t.wait = None;
                 let pid = t.pid;
-                self.set_return(tid, sockets::timed_out_result(nr));
+                // A send timeout after part was sent returns that part.
+                let done = std::mem::take(&mut t.io_done);
+                let r = if done > 0 {
+                    done
+                } else {
+                    sockets::timed_out_result(nr)
+                };
+                self.set_return(tid, r);
                 if matches!(
                     nr,
                     crate::syscalls::nr::PPOLL | crate::syscalls::nr::PSELECT6

@@ -571,6 +571,12 @@ impl Kernel {
         let now = self.now();
         let st = self.engine.state_mut(m);
         let nr_called = st.x[8];
+        // A write that moved part of its bytes returns their count.
+        let done = self
+            .threads
+            .get_mut(&tid)
+            .map_or(0, |t| std::mem::take(&mut t.io_done));
+        let st = self.engine.state_mut(m);
         let restartable = match &w {
             // A socket call with SO_RCVTIMEO / SO_SNDTIMEO ends with EINTR too.
             Wait::Retry { deadline, .. } => {
@@ -582,7 +588,9 @@ impl Kernel {
             Wait::Futex { deadline, .. } => deadline.is_none(),
             _ => false,
         };
-        if restart && restartable {
+        if done > 0 {
+            st.x[0] = done;
+        } else if restart && restartable {
             st.pc = st.pc.wrapping_sub(4);
         } else {
             st.x[0] = eintr;

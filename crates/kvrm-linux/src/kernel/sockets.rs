@@ -67,6 +67,64 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// write() and sendto() of a descriptor the guest blocks on but the host
+    /// does not (pipes, sockets; `OpenFile::host_nonblock`): as on Linux,
+    /// the call ends only when every byte is written, waiting for room as
+    /// often as it takes. A handled signal, an error or a send timeout
+    /// after part was written ends it with the count written so far
+    /// (`Thread::io_done`, kept across the waits). `None`: the usual path.
+    pub(crate) fn write_all_call(&mut self, tid: Pid, n: u64, a: [u64; 6]) -> Option<Outcome> {
+        let (flags, socket) = match n {
+            WRITE => (0, false),
+            SENDTO => (a[3], true),
+            _ => return None,
+        };
+        let t = self.threads.get(&tid)?;
+        let (pid, done, machine) = (t.pid, t.io_done, t.machine);
+        let raw = self
+            .procs
+            .get(&pid)?
+            .linux
+            .blocking_write_fd(a[0], flags, socket)?;
+        // The rest of the buffer, through the usual paths.
+        let mut rest = a;
+        rest[1] = a[1].wrapping_add(done);
+        rest[2] = a[2].saturating_sub(done);
+        match self
+            .socket_call(tid, n, rest)
+            .or_else(|| self.io_wait(pid, a[0], true))
+        {
+            Some(Outcome::Wait(w)) => return Some(Outcome::Wait(w)),
+            Some(Outcome::Return(v)) => self.set_return(tid, v),
+            Some(Outcome::Gone) => {}
+            None => self.linux_call(tid, n, rest),
+        }
+        // The process's Linux layer counted the call.
+        self.linux_counted = true;
+        let r = self.engine.state(machine).x[0] as i64;
+        let t = self.threads.get_mut(&tid)?;
+        if r > 0 && done + (r as u64) < a[2] {
+            // Short: wait for room, then write the rest.
+            t.io_done = done + r as u64;
+            self.engine.state_mut(machine).x[0] = a[0];
+            return Some(Outcome::Wait(Wait::Retry {
+                fds: vec![(raw, libc::POLLOUT)],
+                deadline: None,
+            }));
+        }
+        t.io_done = 0;
+        let total = if r >= 0 {
+            done + r as u64
+        } else if done > 0 {
+            done
+        } else {
+            r as u64
+        };
+        Some(Outcome::Return(total))
+    }
+}
+
 /// What a call that waited with a deadline returns when it passes: 0 for
 /// ppoll and the like, EAGAIN for a socket's SO_RCVTIMEO / SO_SNDTIMEO,
 /// EINPROGRESS for connect.

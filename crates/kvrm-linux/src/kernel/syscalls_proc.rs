@@ -54,6 +54,9 @@ impl Kernel {
         if let Some(o) = self.signal_call(tid, n, a) {
             return Some(o);
         }
+        if let Some(o) = self.write_all_call(tid, n, a) {
+            return Some(o);
+        }
         if let Some(o) = self.socket_call(tid, n, a) {
             return Some(o);
         }
@@ -428,6 +431,7 @@ impl Kernel {
                 robust_list: 0,
                 wait: None,
                 retrying: false,
+                io_done: 0,
                 sig: Default::default(),
                 ioprio,
                 sched,
@@ -1113,7 +1117,7 @@ impl Kernel {
             .is_some_and(|f| f.lock_file().counter)
     }
 
-    fn io_wait(&mut self, pid: Pid, fd: u64, write: bool) -> Option<Outcome> {
+    pub(crate) fn io_wait(&mut self, pid: Pid, fd: u64, write: bool) -> Option<Outcome> {
         let (raw, events) = self.procs.get(&pid)?.linux.would_block(fd, write)?;
         Some(Outcome::Wait(Wait::Retry {
             fds: vec![(raw, events)],

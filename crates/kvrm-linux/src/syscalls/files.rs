@@ -19,6 +19,13 @@ use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
 use crate::sandbox::host_errno;
 
 /// Largest count one read/write transfers (Linux MAX_RW_COUNT).
+/// The interface queries (SIOCGIFNAME, FLAGS, ADDR, DSTADDR, BRDADDR,
+/// NETMASK, METRIC, MTU, HWADDR, INDEX, TXQLEN): read-only, one `ifreq` each.
+const IFREQ_GETS: [u64; 11] = [
+    0x8910, 0x8913, 0x8915, 0x8917, 0x8919, 0x891b, 0x891d, 0x8921, 0x8927, 0x8933, 0x8942,
+];
+const IFREQ_SIZE: usize = 40;
+
 const MAX_RW: u64 = 0x7fff_f000;
 /// Host transfers are done in pieces of this size.
 const CHUNK: usize = 1 << 20;
@@ -283,6 +290,10 @@ impl LinuxProcess {
         }
         if write && f.timerfd {
             return Err(EINVAL);
+        }
+        // Netlink requests are checked in sendto/sendmsg only (socket.rs).
+        if write && f.netlink {
+            return Err(EPERM);
         }
         if f.is_dir {
             return Err(if write { EBADF } else { EISDIR });
@@ -749,7 +760,13 @@ impl LinuxProcess {
             }
             _ => {}
         }
-        let raw = entry.file.lock_file().host.raw();
+        let (raw, socket) = {
+            let f = entry.file.lock_file();
+            (f.host.raw(), f.socket)
+        };
+        if socket && IFREQ_GETS.contains(&req) {
+            return self.ifreq_get(mem, raw, req, arg);
+        }
         // SAFETY: isatty on a descriptor we hold.
         let tty = unsafe { libc::isatty(raw) } == 1;
         if matches!(req, TCSBRK | TCXONC | TCFLSH | TCSBRKP) {
@@ -795,6 +812,25 @@ impl LinuxProcess {
         if to_guest {
             write_guest(mem, arg, &hbuf[..size])?;
         }
+        Ok(r as u64)
+    }
+
+    /// A network interface query on a socket (SIOCGIF*: a `struct ifreq`,
+    /// 40 bytes of one layout on arm64 and a 64-bit host, in and out). The
+    /// host's interfaces are the guest's with `--net` only: ENODEV without.
+    fn ifreq_get(&self, mem: &mut AddressSpace, raw: RawFd, req: u64, arg: u64) -> SysResult {
+        let mut ifr = [0u8; IFREQ_SIZE];
+        mem.read_bytes(arg, &mut ifr).map_err(|_| EFAULT)?;
+        check_writable(mem, arg, IFREQ_SIZE as u64)?;
+        if !self.net {
+            return Err(ENODEV);
+        }
+        // SAFETY: every request of IFREQ_GETS reads and writes one ifreq.
+        let r = unsafe { libc::ioctl(raw, req as _, ifr.as_mut_ptr()) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        write_guest(mem, arg, &ifr)?;
         Ok(r as u64)
     }
 
@@ -1227,6 +1263,20 @@ impl LinuxProcess {
     /// to wait: the host descriptor and poll event to wait for. `None` when
     /// the call can go ahead (ready, a regular file, or the guest asked for
     /// O_NONBLOCK).
+    /// The host descriptor of `fd` when a write to it (a send with `flags`;
+    /// `socket`: only a socket qualifies) blocks the guest but not the host:
+    /// a short host write must then go on (kernel/sockets.rs). Not
+    /// eventfds and timerfds, whose writes are whole or nothing.
+    pub(crate) fn blocking_write_fd(&self, fd: u64, flags: u64, socket: bool) -> Option<RawFd> {
+        let f = self.fds.get(fd).ok()?;
+        let f = f.lock_file();
+        let guest_nonblock = f.status & O_NONBLOCK != 0 || flags & super::socket::MSG_DONTWAIT != 0;
+        if guest_nonblock || !f.host_nonblock || f.counter || (socket && !f.socket) {
+            return None;
+        }
+        Some(f.host.raw())
+    }
+
     pub(crate) fn would_block(&self, fd: u64, write: bool) -> Option<(RawFd, i16)> {
         let f = self.fds.get(fd).ok()?;
         let mut f = f.lock_file();

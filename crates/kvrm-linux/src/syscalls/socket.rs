@@ -1,9 +1,14 @@
-//! Sockets. A guest socket (AF_UNIX, AF_INET, AF_INET6) is a host socket kept
+//! Sockets. A guest socket (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK) is a host socket kept
 //! non-blocking whatever the guest asked, like guest pipes: a call that would
 //! wait returns EAGAIN here, and the kernel parks only the calling thread
 //! until the host descriptor is ready (kernel/sockets.rs). The network
 //! families need `KernelConfig::net` (`kvrm run --net`): without it
-//! `socket(AF_INET*)` is EACCES.
+//! `socket(AF_INET*)` is EACCES. So is AF_NETLINK, of which only
+//! NETLINK_ROUTE is offered, and only for reading: a request that is not an
+//! RTM_GET* (or a control message) fails with EPERM before it reaches the
+//! host, so a guest cannot change the host's links, addresses or routes.
+//! (Its messages, `sockaddr_nl` included, have one layout on arm64 and a
+//! 64-bit host.)
 //!
 //! Guest structures are decoded field by field, lengths checked first:
 //! `sockaddr_in` (16 bytes) and `sockaddr_in6` (28) have the same layout on
@@ -59,12 +64,19 @@ const EMSGSIZE: i64 = 90;
 const ENOPROTOOPT: i64 = 92;
 const EAFNOSUPPORT: i64 = 97;
 const ENOBUFS: i64 = 105;
+const EPROTONOSUPPORT: i64 = 93;
 pub(crate) const EALREADY: i64 = 114;
 pub(crate) const EINPROGRESS: i64 = 115;
 
 const AF_UNIX: u16 = 1;
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
+const AF_NETLINK: u16 = 16;
+const NETLINK_ROUTE: u64 = 0;
+/// The first rtnetlink message type; those below are control messages.
+const RTM_BASE: u16 = 16;
+const NLMSG_HDRLEN: usize = 16;
+const SO_DOMAIN: i32 = 39;
 const SOCK_STREAM: i32 = 1;
 const SOCK_TYPE_MASK: u64 = 0xf;
 const SUN_PATH_MAX: usize = 108;
@@ -233,7 +245,46 @@ fn socket_file(fd: OwnedFd, guest_nonblock: bool) -> OpenFile {
     f.host_nonblock = true;
     f.pollable = Some(true);
     f.socket = true;
+    f.netlink = is_netlink(f.host.raw());
     f
+}
+
+/// Is host socket `raw` an AF_NETLINK one?
+fn is_netlink(raw: RawFd) -> bool {
+    let mut dom = 0i32;
+    let mut l = 4 as libc::socklen_t;
+    // SAFETY: `dom` has room for the int announced in `l`.
+    let r = unsafe {
+        libc::getsockopt(
+            raw,
+            SOL_SOCKET,
+            SO_DOMAIN,
+            &mut dom as *mut i32 as *mut _,
+            &mut l,
+        )
+    };
+    r == 0 && dom == AF_NETLINK as i32
+}
+
+/// May `data`, sent on a netlink socket, go to the host? Every message in it
+/// must be a control message or an rtnetlink GET (types come in fours from
+/// RTM_BASE: NEW, DEL, GET, SET). Like the kernel, the walk stops at a
+/// header that is short or runs past the end.
+fn netlink_request_allowed(data: &[u8]) -> bool {
+    let mut at = 0;
+    while data.len() - at >= NLMSG_HDRLEN {
+        let h = &data[at..];
+        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        let ty = u16::from_le_bytes([h[4], h[5]]);
+        if len < NLMSG_HDRLEN || len > h.len() {
+            break;
+        }
+        if ty >= RTM_BASE && (ty - RTM_BASE) % 4 != 2 {
+            return false;
+        }
+        at += ((len + 3) & !3).min(h.len());
+    }
+    true
 }
 
 /// A descriptor received with SCM_RIGHTS: sockets and pipes become
@@ -257,6 +308,7 @@ fn received_file(fd: OwnedFd) -> OpenFile {
         f.host_nonblock = true;
         f.pollable = Some(true);
         f.socket = mode == libc::S_IFSOCK;
+        f.netlink = f.socket && is_netlink(raw);
         f
     } else {
         let mut f = OpenFile::new(HostFd::Owned(fd), guest_flags_from_host(fl));
@@ -386,6 +438,17 @@ impl LinuxProcess {
         }
     }
 
+    /// The host socket behind guest descriptor `fd` for sending `data`:
+    /// EPERM for a netlink request that would change the host.
+    fn send_fd(&self, fd: u64, data: &[u8]) -> Result<RawFd, i64> {
+        let raw = self.socket_fd(fd)?;
+        let f = self.fds.get(fd)?;
+        if f.lock_file().netlink && !netlink_request_allowed(data) {
+            return Err(EPERM);
+        }
+        Ok(raw)
+    }
+
     /// The host socket behind guest descriptor `fd`: EBADF, ENOTSOCK.
     fn socket_fd(&self, fd: u64) -> Result<RawFd, i64> {
         let f = self.fds.get(fd)?;
@@ -426,8 +489,8 @@ impl LinuxProcess {
         match domain as u32 as u16 {
             _ if domain as u32 > u16::MAX as u32 => Err(EAFNOSUPPORT),
             AF_UNIX => Ok(()),
-            AF_INET | AF_INET6 if self.net => Ok(()),
-            AF_INET | AF_INET6 => Err(EACCES),
+            AF_INET | AF_INET6 | AF_NETLINK if self.net => Ok(()),
+            AF_INET | AF_INET6 | AF_NETLINK => Err(EACCES),
             _ => Err(EAFNOSUPPORT),
         }
     }
@@ -435,6 +498,9 @@ impl LinuxProcess {
     pub(crate) fn sys_socket(&mut self, domain: u64, ty: u64, proto: u64) -> SysResult {
         let (stype, nb, cloexec) = split_type(ty)?;
         self.check_family(domain)?;
+        if domain as u16 == AF_NETLINK && proto != NETLINK_ROUTE {
+            return Err(EPROTONOSUPPORT);
+        }
         let hty = stype | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
         // SAFETY: creates a new descriptor that we own.
         let raw = unsafe { libc::socket(domain as i32, hty, proto as i32) };
@@ -751,6 +817,7 @@ impl LinuxProcess {
         let raw = self.socket_fd(fd)?;
         let n = Self::send_len(raw, len)?;
         let data = read_guest(mem, buf, n)?;
+        let raw = self.send_fd(fd, &data)?;
         let dest = if addr != 0 {
             Some(self.addr_from_guest(mem, addr, alen, false)?)
         } else {
@@ -898,6 +965,7 @@ impl LinuxProcess {
             }
             left -= n;
         }
+        let raw = self.send_fd(fd, &data)?;
         let dest = if m.name != 0 && m.namelen != 0 {
             Some(self.addr_from_guest(mem, m.name, m.namelen as u64, false)?)
         } else {
@@ -1130,5 +1198,41 @@ impl LinuxProcess {
         write_guest(mem, val, &buf[..n])?;
         write_guest(mem, lenp, &(n as u32).to_le_bytes())?;
         Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::netlink_request_allowed;
+
+    /// A netlink message header of `len` bytes and type `ty`, zero-padded.
+    fn msg(len: u32, ty: u16) -> Vec<u8> {
+        let mut m = len.to_le_bytes().to_vec();
+        m.extend_from_slice(&ty.to_le_bytes());
+        m.resize(len.max(16) as usize, 0);
+        m
+    }
+
+    #[test]
+    fn netlink_requests_that_read_pass_and_changes_do_not() {
+        // RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE; NLMSG_NOOP.
+        for ty in [18, 22, 26, 1] {
+            assert!(netlink_request_allowed(&msg(24, ty)), "{ty}");
+        }
+        // RTM_NEWLINK, RTM_DELLINK, RTM_SETLINK, RTM_NEWADDR, RTM_DELROUTE.
+        for ty in [16, 17, 19, 20, 25] {
+            assert!(!netlink_request_allowed(&msg(24, ty)), "{ty}");
+        }
+        // A change behind a GET in the same buffer (lengths 4-aligned).
+        let mut two = msg(21, 18);
+        two.resize(24, 0);
+        two.extend(msg(20, 16));
+        assert!(!netlink_request_allowed(&two));
+        // The walk stops where the kernel's does: a short or overlong header.
+        let mut bad = msg(8, 18);
+        bad.extend(msg(20, 16));
+        assert!(netlink_request_allowed(&bad));
+        assert!(netlink_request_allowed(&msg(4096, 16)[..100]));
+        assert!(netlink_request_allowed(&[]));
     }
 }

@@ -354,8 +354,16 @@ impl LinuxProcess {
         let out = self.fds.get(out_fd)?;
         let inp = self.fds.get(in_fd)?;
         // One statement each: the two may be one open file (one lock).
-        let out_raw = out.lock_file().host.raw();
+        let (out_raw, out_netlink) = {
+            let f = out.lock_file();
+            (f.host.raw(), f.netlink)
+        };
         let in_raw = inp.lock_file().host.raw();
+        // Netlink requests reach the host only through sendto/sendmsg,
+        // which check that they only read (socket.rs).
+        if out_netlink {
+            return Err(EPERM);
+        }
         let mut off: i64 = 0;
         if offset != 0 {
             off = mem.read_u64(offset).map_err(|_| EFAULT)? as i64;

@@ -569,14 +569,13 @@ impl Kernel {
         let restart = flags & SA_RESTART != 0;
         let eintr = (-EINTR) as u64;
         let now = self.now();
-        let st = self.engine.state_mut(m);
-        let nr_called = st.x[8];
         // A write that moved part of its bytes returns their count.
         let done = self
             .threads
             .get_mut(&tid)
             .map_or(0, |t| std::mem::take(&mut t.io_done));
         let st = self.engine.state_mut(m);
+        let nr_called = st.x[8];
         let restartable = match &w {
             // A socket call with SO_RCVTIMEO / SO_SNDTIMEO ends with EINTR too.
             Wait::Retry { deadline, .. } => {

@@ -18,7 +18,6 @@ use crate::fd::LockFile;
 use crate::fd::{DirEnt, FdEntry, HostFd, OpenFile};
 use crate::sandbox::host_errno;
 
-/// Largest count one read/write transfers (Linux MAX_RW_COUNT).
 /// The interface queries (SIOCGIFNAME, FLAGS, ADDR, DSTADDR, BRDADDR,
 /// NETMASK, METRIC, MTU, HWADDR, INDEX, TXQLEN): read-only, one `ifreq` each.
 const IFREQ_GETS: [u64; 11] = [
@@ -26,6 +25,7 @@ const IFREQ_GETS: [u64; 11] = [
 ];
 const IFREQ_SIZE: usize = 40;
 
+/// Largest count one read/write transfers (Linux MAX_RW_COUNT).
 const MAX_RW: u64 = 0x7fff_f000;
 /// Host transfers are done in pieces of this size.
 const CHUNK: usize = 1 << 20;
@@ -1259,14 +1259,10 @@ impl LinuxProcess {
         Ok((0, wait))
     }
 
-    /// For a read (`write == false`) or write of guest `fd` that would have
-    /// to wait: the host descriptor and poll event to wait for. `None` when
-    /// the call can go ahead (ready, a regular file, or the guest asked for
-    /// O_NONBLOCK).
     /// The host descriptor of `fd` when a write to it (a send with `flags`;
     /// `socket`: only a socket qualifies) blocks the guest but not the host:
-    /// a short host write must then go on (kernel/sockets.rs). Not
-    /// eventfds and timerfds, whose writes are whole or nothing.
+    /// a short host write must then go on (kernel/sockets.rs). Not eventfds,
+    /// whose writes are whole or nothing.
     pub(crate) fn blocking_write_fd(&self, fd: u64, flags: u64, socket: bool) -> Option<RawFd> {
         let f = self.fds.get(fd).ok()?;
         let f = f.lock_file();
@@ -1277,6 +1273,10 @@ impl LinuxProcess {
         Some(f.host.raw())
     }
 
+    /// For a read (`write == false`) or write of guest `fd` that would have
+    /// to wait: the host descriptor and poll event to wait for. `None` when
+    /// the call can go ahead (ready, a regular file, or the guest asked for
+    /// O_NONBLOCK).
     pub(crate) fn would_block(&self, fd: u64, write: bool) -> Option<(RawFd, i16)> {
         let f = self.fds.get(fd).ok()?;
         let mut f = f.lock_file();

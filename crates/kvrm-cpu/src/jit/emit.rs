@@ -49,6 +49,7 @@ use super::helpers::{self, FallbackInfo};
 use crate::exec::handler_for;
 use crate::memory::{TLB_ENTRIES, TLB_ENTRY_SIZE};
 
+mod fp;
 mod ops;
 
 /// Flags of loads of context fields that stay the same while compiled
@@ -1169,7 +1170,7 @@ impl Emitter<'_> {
                 Val::None
             }
             Op::Exec => {
-                self.exec_v(a[0].imm(), a[1].imm() as u32);
+                self.exec(a[0].imm(), a[1].imm() as u32);
                 Val::None
             }
             Op::GetSys => {

@@ -329,6 +329,9 @@ pub extern "C" fn exec_v(ctx: *mut JitCtx, info: *const FallbackInfo) -> u64 {
     // SAFETY: as `fallback`.
     let (_, cpu) = unsafe { parts(ctx) };
     let info = unsafe { &*info };
+    if let Some(j) = cpu.jit.as_mut() {
+        j.stats.fp_handler_runs += 1;
+    }
     cpu.state.pc = info.pc;
     match (info.exec)(cpu, info.word) {
         Flow::Next => ST_OK,

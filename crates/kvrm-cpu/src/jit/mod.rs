@@ -131,6 +131,9 @@ pub struct JitStats {
     /// Loads and stores of compiled code that took the slow path (a TLB
     /// miss, a page of code, a fault).
     pub memory_slow_paths: u64,
+    /// SIMD&FP instructions of compiled code run by the interpreter's
+    /// handler (`Op::Exec`: no host fast path, or its checks failed).
+    pub fp_handler_runs: u64,
     /// Of `blocks_compiled`, regions whose code was compiled before from
     /// the same guest code, for this space or another, and reused.
     pub regions_reused: u64,
@@ -150,6 +153,7 @@ impl JitStats {
         self.blocks_invalidated += other.blocks_invalidated;
         self.blocks_upgraded += other.blocks_upgraded;
         self.memory_slow_paths += other.memory_slow_paths;
+        self.fp_handler_runs += other.fp_handler_runs;
         self.regions_reused += other.regions_reused;
     }
 
@@ -180,6 +184,10 @@ impl JitStats {
             (
                 "jit loads and stores through the slow path",
                 self.memory_slow_paths,
+            ),
+            (
+                "jit SIMD&FP instructions run by the interpreter's handlers",
+                self.fp_handler_runs,
             ),
         ]
     }
@@ -1143,5 +1151,7 @@ impl Drop for Jit {
     }
 }
 
+#[cfg(test)]
+mod fp_tests;
 #[cfg(test)]
 mod tests;

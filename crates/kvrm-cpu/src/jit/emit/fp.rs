@@ -1,0 +1,483 @@
+//! Host fast paths for the floating-point arithmetic that `Op::Exec` hands to
+//! the interpreter: FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT and the fused
+//! FMADD, FMSUB, FNMADD, FNMSUB on single and double scalars; FADD, FSUB,
+//! FMUL, FDIV, FMLA and FMLS on full vectors (4S, 2D); FABS and FNEG on
+//! scalars, which are bit operations that never raise a flag.
+//!
+//! Host IEEE arithmetic rounds to nearest as the Arm ARM does, so its result
+//! is the guest's whenever FPCR asks for nothing else (no FZ, DN, AHP,
+//! directed rounding or trap enables) and the result is a normal number away
+//! from both ends of the range: no NaN to propagate, no infinity, no zero
+//! whose sign a rule picks, no tiny or overflowing value. The only flag such
+//! an instruction can raise is IXC, so the fast path is taken only when FPSR
+//! has IXC already (the flags are sticky: the instruction then leaves FPSR as
+//! it is). Everything else (the first inexact result of a program, special
+//! operands or results) calls the interpreter's handler as before.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, Type};
+
+use super::{Emitter, OFF_FPCR, OFF_FPSR, OFF_V};
+
+/// FPCR fields that change results (AHP, DN, FZ, RMode; FEAT_AFP's NEP,
+/// AH, FIZ) or could trap (IDE, IXE, UFE, OFE, DZE, IOE): all must be clear
+/// for a fast path.
+const FPCR_NOT_DEFAULT: i64 = 0x07c0_0000 | 0x9f00 | 0x7;
+/// FPSR's cumulative inexact flag.
+const FPSR_IXC: i64 = 1 << 4;
+
+/// The arithmetic of a fast path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Arith {
+    Add,
+    Sub,
+    Mul,
+    NegMul,
+    Div,
+    Sqrt,
+    /// `a + n * m`, one rounding; the flags say which operands are negated
+    /// first (`-n`, `-a`).
+    MulAdd {
+        neg_product: bool,
+        neg_addend: bool,
+    },
+    Abs,
+    Neg,
+}
+
+/// A recognised instruction: the operation, the element type, whether it
+/// works on a whole vector, and the registers d, n, m, a.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct FastFp {
+    op: Arith,
+    ty: Type,
+    vector: bool,
+    regs: [u32; 4],
+}
+
+/// Which fast path, if any, the word `w` (an `Op::Exec` instruction) has.
+fn recognise(w: u32) -> Option<FastFp> {
+    let field = |lo: u32, n: u32| (w >> lo) & ((1 << n) - 1);
+    let regs = [field(0, 5), field(5, 5), field(16, 5), field(10, 5)];
+    // Half precision (ftype 3) and the reserved ftype 2 stay with the
+    // interpreter.
+    let scalar_ty = match field(22, 2) {
+        0 => Some(types::F32),
+        1 => Some(types::F64),
+        _ => None,
+    };
+    let scalar = |op| {
+        scalar_ty.map(|ty| FastFp {
+            op,
+            ty,
+            vector: false,
+            regs,
+        })
+    };
+    if w & 0xff20_0c00 == 0x1e20_0800 {
+        // Data-processing (2 source).
+        return match field(12, 4) {
+            0 => scalar(Arith::Mul),
+            1 => scalar(Arith::Div),
+            2 => scalar(Arith::Add),
+            3 => scalar(Arith::Sub),
+            8 => scalar(Arith::NegMul),
+            _ => None,
+        };
+    }
+    if w & 0xff00_0000 == 0x1f00_0000 {
+        // Data-processing (3 source): o1 negates the addend and the
+        // product, o0 the product.
+        let (o1, o0) = (field(21, 1) == 1, field(15, 1) == 1);
+        return scalar(Arith::MulAdd {
+            neg_product: o1 != o0,
+            neg_addend: o1,
+        });
+    }
+    match w & 0xff3f_fc00 {
+        0x1e20_c000 => return scalar(Arith::Abs),
+        0x1e21_4000 => return scalar(Arith::Neg),
+        0x1e21_c000 => return scalar(Arith::Sqrt),
+        _ => {}
+    }
+    // Advanced SIMD three same (Q = 1 only: a 64-bit vector would need its
+    // upper half cleared and its unused lanes left out of the checks).
+    if w & 0xff20_0400 != 0x4e20_0400 && w & 0xff20_0400 != 0x6e20_0400 {
+        return None;
+    }
+    let ty = if field(22, 1) == 1 {
+        types::F64X2
+    } else {
+        types::F32X4
+    };
+    let op = match (field(29, 1), field(23, 1), field(11, 5)) {
+        (0, 0, 0b11001) => Arith::MulAdd {
+            neg_product: false,
+            neg_addend: false,
+        },
+        (0, 1, 0b11001) => Arith::MulAdd {
+            neg_product: true,
+            neg_addend: false,
+        },
+        (0, 0, 0b11010) => Arith::Add,
+        (0, 1, 0b11010) => Arith::Sub,
+        (1, 0, 0b11011) => Arith::Mul,
+        (1, 0, 0b11111) => Arith::Div,
+        _ => return None,
+    };
+    // FMLA/FMLS accumulate into d.
+    let regs = [regs[0], regs[1], regs[2], regs[0]];
+    Some(FastFp {
+        op,
+        ty,
+        vector: true,
+        regs,
+    })
+}
+
+/// What `Emitter::fp_host` computed: the result, whether it and the
+/// operands are in the safe range (I8), whether it is inexact (I8), and
+/// whether `inexact` is known (I8: the fused multiply-add leaves it open
+/// when its product is not exact).
+struct Host {
+    r: ir::Value,
+    in_range: ir::Value,
+    inexact: ir::Value,
+    decided: ir::Value,
+}
+
+/// Magnitudes (lowest, highest) for which the error terms are exact: the
+/// error of a product of two such numbers is a multiple of 2^(ea + eb -
+/// 2p), above the smallest subnormal, and no product or quotient of them
+/// overflows.
+fn safe_range(ty: Type) -> (f64, f64) {
+    if ty.lane_type() == types::F64 {
+        (2f64.powi(-480), 2f64.powi(480))
+    } else {
+        (2f64.powi(-50), 2f64.powi(50))
+    }
+}
+
+/// Whether the host has a fused multiply-add instruction (Cranelift
+/// would otherwise call a library routine).
+fn host_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        cfg!(target_arch = "aarch64")
+    }
+}
+
+impl Emitter<'_> {
+    /// `Op::Exec` of (pc, word): a host fast path where `recognise` knows the
+    /// instruction, with the interpreter's handler behind it.
+    pub(super) fn exec(&mut self, pc: u64, word: u32) {
+        // Every operation but FABS/FNEG needs FMA for its error term.
+        let Some(f) = recognise(word).filter(|_| host_fma()) else {
+            self.exec_v(pc, word);
+            return;
+        };
+        if matches!(f.op, Arith::Abs | Arith::Neg) {
+            self.fp_sign_op(f);
+            return;
+        }
+        let t = MemFlagsData::trusted();
+        let fpcr = self.b.ins().load(types::I64, t, self.state, OFF_FPCR);
+        let fpsr = self.b.ins().load(types::I64, t, self.state, OFF_FPSR);
+        let odd = self.b.ins().band_imm_s(fpcr, FPCR_NOT_DEFAULT);
+        let env_ok = self.b.ins().icmp_imm_s(IntCC::Equal, odd, 0);
+        let h = self.fp_host(f);
+        // A result whose exactness the error terms leave open is fine once
+        // FPSR has IXC: then neither answer changes FPSR.
+        let ixc = self.b.ins().band_imm_s(fpsr, FPSR_IXC);
+        let had_ixc = self.b.ins().icmp_imm_s(IntCC::NotEqual, ixc, 0);
+        let known = self.b.ins().bor(h.decided, had_ixc);
+        let ok = self.b.ins().band(env_ok, h.in_range);
+        let ok = self.b.ins().band(ok, known);
+        let host = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(ok, host, &[], slow, &[]);
+        self.b.switch_to_block(host);
+        self.store_fp(f, h.r);
+        let inexact = self.b.ins().uextend(types::I64, h.inexact);
+        let flag = self.b.ins().ishl_imm_s(inexact, 4);
+        let fpsr = self.b.ins().bor(fpsr, flag);
+        self.b.ins().store(t, fpsr, self.state, OFF_FPSR);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(slow);
+        self.exec_v(pc, word);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+    }
+
+    fn vreg_off(r: u32) -> i32 {
+        OFF_V + 16 * r as i32
+    }
+
+    /// Register `r` as `ty`. A vector is loaded as its two 64-bit halves,
+    /// as the IR stores them (`Op::SetVec`): one 16-byte load of two
+    /// 8-byte stores just made would wait for them to reach the cache.
+    fn load_fp(&mut self, ty: Type, r: u32) -> ir::Value {
+        let t = MemFlagsData::trusted();
+        let off = Self::vreg_off(r);
+        if !ty.is_vector() {
+            return self.b.ins().load(ty, t, self.state, off);
+        }
+        let lo = self.b.ins().load(types::I64, t, self.state, off);
+        let hi = self.b.ins().load(types::I64, t, self.state, off + 8);
+        let v = self.b.ins().scalar_to_vector(types::I64X2, lo);
+        let v = self.b.ins().insertlane(v, hi, 1);
+        let little = MemFlagsData::new().with_endianness(ir::Endianness::Little);
+        self.b.ins().bitcast(ty, little, v)
+    }
+
+    /// The host result of `f` on its registers, whether it and the operands
+    /// are in the range where the error terms are exact, and whether it is
+    /// inexact (where `decided`).
+    fn fp_host(&mut self, f: FastFp) -> Host {
+        let [_, n, m, a] = f.regs;
+        let x = self.load_fp(f.ty, n);
+        let yes = self.b.ins().iconst(types::I8, 1);
+        if f.op == Arith::Sqrt {
+            // Negative operands give NaN, outside the range.
+            let r = self.b.ins().sqrt(x);
+            let nr = self.b.ins().fneg(r);
+            let residual = self.b.ins().fma(nr, r, x);
+            let ins = [x, r];
+            return self.host(f.ty, r, residual, &ins, yes);
+        }
+        let y = self.load_fp(f.ty, m);
+        match f.op {
+            Arith::Add | Arith::Sub => {
+                // TwoSum: s + err is exactly x + y (nothing overflows while s
+                // is in range); the operands may be anything finite.
+                let y = if f.op == Arith::Sub {
+                    self.b.ins().fneg(y)
+                } else {
+                    y
+                };
+                let s = self.b.ins().fadd(x, y);
+                let err = self.two_sum_err(x, y, s);
+                self.host(f.ty, s, err, &[s], yes)
+            }
+            Arith::Mul | Arith::NegMul => {
+                let p = self.b.ins().fmul(x, y);
+                let np = self.b.ins().fneg(p);
+                let err = self.b.ins().fma(x, y, np);
+                let r = if f.op == Arith::NegMul { np } else { p };
+                self.host(f.ty, r, err, &[x, y, p], yes)
+            }
+            Arith::Div => {
+                let q = self.b.ins().fdiv(x, y);
+                let nq = self.b.ins().fneg(q);
+                let residual = self.b.ins().fma(nq, y, x);
+                self.host(f.ty, q, residual, &[x, y, q], yes)
+            }
+            Arith::MulAdd {
+                neg_product,
+                neg_addend,
+            } => {
+                let z = self.load_fp(f.ty, a);
+                let x = if neg_product { self.b.ins().fneg(x) } else { x };
+                let z = if neg_addend { self.b.ins().fneg(z) } else { z };
+                let r = self.b.ins().fma(x, y, z);
+                // With the product exact (p_lo = 0) the result is p + z
+                // rounded, inexact by TwoSum's error; otherwise undecided.
+                let p = self.b.ins().fmul(x, y);
+                let np = self.b.ins().fneg(p);
+                let p_lo = self.b.ins().fma(x, y, np);
+                let err = self.two_sum_err(p, z, r);
+                let product_exact = self.all_zero(f.ty, p_lo);
+                self.host(f.ty, r, err, &[x, y, z, p, r], product_exact)
+            }
+            Arith::Sqrt | Arith::Abs | Arith::Neg => unreachable!("handled above"),
+        }
+    }
+
+    /// The error of `s = x + y` (TwoSum: exactly x + y - s).
+    fn two_sum_err(&mut self, x: ir::Value, y: ir::Value, s: ir::Value) -> ir::Value {
+        let bb = self.b.ins().fsub(s, x);
+        let s_bb = self.b.ins().fsub(s, bb);
+        let dx = self.b.ins().fsub(x, s_bb);
+        let dy = self.b.ins().fsub(y, bb);
+        self.b.ins().fadd(dx, dy)
+    }
+
+    /// `Host` of result `r` with error term `err` (zero iff exact when
+    /// `decided`), checking that every value of `in_range` is in range.
+    fn host(
+        &mut self,
+        ty: Type,
+        r: ir::Value,
+        err: ir::Value,
+        in_range: &[ir::Value],
+        decided: ir::Value,
+    ) -> Host {
+        let mut ok = self.b.ins().iconst(types::I8, 1);
+        for &v in in_range {
+            let v_ok = self.in_safe_range(ty, v);
+            ok = self.b.ins().band(ok, v_ok);
+        }
+        let exact = self.all_zero(ty, err);
+        let inexact = self.b.ins().bxor_imm_s(exact, 1);
+        Host {
+            r,
+            in_range: ok,
+            inexact,
+            decided,
+        }
+    }
+
+    /// 1 when every element of `v` is zero.
+    fn all_zero(&mut self, ty: Type, v: ir::Value) -> ir::Value {
+        let zero = self.fp_splat(ty, 0.0);
+        let eq = self.b.ins().fcmp(FloatCC::Equal, v, zero);
+        if ty.is_vector() {
+            self.b.ins().vall_true(eq)
+        } else {
+            eq
+        }
+    }
+
+    /// `k` in `ty` (every lane of a vector).
+    fn fp_splat(&mut self, ty: Type, k: f64) -> ir::Value {
+        let c = if ty.lane_type() == types::F64 {
+            self.b.ins().f64const(k)
+        } else {
+            self.b.ins().f32const(k as f32)
+        };
+        if ty.is_vector() {
+            self.b.ins().splat(ty, c)
+        } else {
+            c
+        }
+    }
+
+    /// 1 when every element of `v` has a magnitude in `safe_range`: normal,
+    /// finite, and far enough from both ends that products, quotients and
+    /// their error terms neither overflow nor underflow.
+    fn in_safe_range(&mut self, ty: Type, v: ir::Value) -> ir::Value {
+        let (lo, hi) = safe_range(ty);
+        let lo = self.fp_splat(ty, lo);
+        let hi = self.fp_splat(ty, hi);
+        let mag = self.b.ins().fabs(v);
+        let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, mag, lo);
+        let below = self.b.ins().fcmp(FloatCC::LessThanOrEqual, mag, hi);
+        let both = self.b.ins().band(above, below);
+        if ty.is_vector() {
+            self.b.ins().vall_true(both)
+        } else {
+            both
+        }
+    }
+
+    /// Write `r` to d: a scalar clears the rest of the register.
+    fn store_fp(&mut self, f: FastFp, r: ir::Value) {
+        let t = MemFlagsData::trusted();
+        let off = Self::vreg_off(f.regs[0]);
+        if f.vector {
+            self.b.ins().store(t, r, self.state, off);
+            return;
+        }
+        let bits = self.b.ins().bitcast(f.ty.as_int(), MemFlagsData::new(), r);
+        let lo = if f.ty == types::F32 {
+            self.b.ins().uextend(types::I64, bits)
+        } else {
+            bits
+        };
+        let zero = self.iconst(0);
+        self.b.ins().store(t, lo, self.state, off);
+        self.b.ins().store(t, zero, self.state, off + 8);
+    }
+
+    /// FABS and FNEG (scalar): the sign bit cleared or flipped, never a flag.
+    fn fp_sign_op(&mut self, f: FastFp) {
+        let t = MemFlagsData::trusted();
+        let sign: u64 = if f.ty == types::F64 { 1 << 63 } else { 1 << 31 };
+        let width_mask: u64 = if f.ty == types::F64 {
+            u64::MAX
+        } else {
+            u32::MAX as u64
+        };
+        let x = self
+            .b
+            .ins()
+            .load(types::I64, t, self.state, Self::vreg_off(f.regs[1]));
+        let r = if f.op == Arith::Abs {
+            self.b.ins().band_imm_s(x, (width_mask & !sign) as i64)
+        } else {
+            let x = self.b.ins().band_imm_s(x, width_mask as i64);
+            self.b.ins().bxor_imm_s(x, sign as i64)
+        };
+        let zero = self.iconst(0);
+        let off = Self::vreg_off(f.regs[0]);
+        self.b.ins().store(t, r, self.state, off);
+        self.b.ins().store(t, zero, self.state, off + 8);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_the_arithmetic_it_handles() {
+        // fmul d0, d1, d2
+        let f = recognise(0x1e62_0820).expect("fmul d");
+        assert_eq!(
+            (f.op, f.ty, f.regs[..3].to_vec()),
+            (Arith::Mul, types::F64, vec![0, 1, 2])
+        );
+        // fadd s3, s4, s5
+        assert_eq!(
+            recognise(0x1e25_2883).map(|f| (f.op, f.ty)),
+            Some((Arith::Add, types::F32))
+        );
+        // fnmsub d0, d1, d2, d3: -a + n*m
+        let f = recognise(0x1f62_8c20).expect("fnmsub");
+        assert_eq!(
+            f.op,
+            Arith::MulAdd {
+                neg_product: false,
+                neg_addend: true
+            }
+        );
+        assert_eq!(f.regs, [0, 1, 2, 3]);
+        // fmsub d0, d1, d2, d3: a - n*m
+        let f = recognise(0x1f42_8c20).expect("fmsub");
+        assert_eq!(
+            f.op,
+            Arith::MulAdd {
+                neg_product: true,
+                neg_addend: false
+            }
+        );
+        // fmla v0.2d, v2.2d, v1.2d
+        let f = recognise(0x4e61_cc40).expect("fmla");
+        assert_eq!((f.ty, f.vector, f.regs), (types::F64X2, true, [0, 2, 1, 0]));
+        // fsqrt d0, d1; fabs s0, s1; fneg d0, d1
+        assert_eq!(recognise(0x1e61_c020).map(|f| f.op), Some(Arith::Sqrt));
+        assert_eq!(recognise(0x1e20_c020).map(|f| f.op), Some(Arith::Abs));
+        assert_eq!(recognise(0x1e61_4020).map(|f| f.op), Some(Arith::Neg));
+    }
+
+    #[test]
+    fn leaves_the_rest_to_the_interpreter() {
+        // fmla v0.2s (a 64-bit vector), fmax d0, d1, d2, fadd h0 (half),
+        // faddp v0.4s, fcvt d0, s1.
+        for w in [
+            0x0e21_cc40u32,
+            0x1e62_4820,
+            0x1ee2_2820,
+            0x6e22_d420,
+            0x1e22_c020,
+        ] {
+            assert_eq!(recognise(w), None, "{w:#x}");
+        }
+    }
+}

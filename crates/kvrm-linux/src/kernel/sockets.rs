@@ -13,7 +13,9 @@ use std::time::Duration;
 use super::{Kernel, Outcome, Pid, Wait};
 use crate::abi::errno::*;
 use crate::syscalls::nr::{READ, READV, WRITE, WRITEV};
-use crate::syscalls::socket::{nr::*, waitall_len, waitall_short, EALREADY, EINPROGRESS};
+use crate::syscalls::socket::{
+    nr::*, waitall_len, waitall_short, write_segments, EALREADY, EINPROGRESS,
+};
 
 /// A unix-domain connect to a full backlog and a MSG_WAITALL receive that
 /// has part of its bytes look again this often (no readiness event says
@@ -68,43 +70,56 @@ impl Kernel {
 }
 
 impl Kernel {
-    /// write() and sendto() of a descriptor the guest blocks on but the host
-    /// does not (pipes, sockets; `OpenFile::host_nonblock`): as on Linux,
-    /// the call ends only when every byte is written, waiting for room as
-    /// often as it takes. A handled signal, an error or a send timeout
-    /// after part was written ends it with the count written so far
-    /// (`Thread::io_done`, kept across the waits). `None`: the usual path.
+    /// write(), writev(), sendto() and sendmsg() of a descriptor the guest
+    /// blocks on but the host does not (pipes, sockets;
+    /// `OpenFile::host_nonblock`): as on Linux, the call ends only when
+    /// every byte is written, waiting for room as often as it takes. A
+    /// handled signal, an error or a send timeout after part was written
+    /// ends it with the count written so far (`Thread::io_done`, kept across
+    /// the waits). A vectored call is made whole first (so a pipe write of
+    /// at most PIPE_BUF bytes stays atomic); after a short count, the rest
+    /// goes out as writes (sends) of what is left of each buffer in turn.
+    /// `None`: the usual path.
     pub(crate) fn write_all_call(&mut self, tid: Pid, n: u64, a: [u64; 6]) -> Option<Outcome> {
         let (flags, socket) = match n {
-            WRITE => (0, false),
+            WRITE | WRITEV => (0, false),
             SENDTO => (a[3], true),
+            SENDMSG => (a[2], true),
             _ => return None,
         };
         let t = self.threads.get(&tid)?;
         let (pid, done, machine) = (t.pid, t.io_done, t.machine);
-        let raw = self
-            .procs
-            .get(&pid)?
-            .linux
-            .blocking_write_fd(a[0], flags, socket)?;
-        // The rest of the buffer, through the usual paths.
-        let mut rest = a;
-        rest[1] = a[1].wrapping_add(done);
-        rest[2] = a[2].saturating_sub(done);
+        let p = self.procs.get(&pid)?;
+        let raw = p.linux.blocking_write_fd(a[0], flags, socket)?;
+        let (call, rest, want) = if n == WRITEV || n == SENDMSG {
+            let segments = write_segments(self.engine.space(p.space), n, a)?;
+            let want = segments.iter().map(|&(_, l)| l).sum::<u64>();
+            match rest_of_segments(&segments, done) {
+                None => (n, a, want),
+                Some((base, len)) if socket => (SENDTO, [a[0], base, len, flags, 0, 0], want),
+                Some((base, len)) => (WRITE, [a[0], base, len, 0, 0, 0], want),
+            }
+        } else {
+            // The rest of the buffer, through the usual paths.
+            let mut rest = a;
+            rest[1] = a[1].wrapping_add(done);
+            rest[2] = a[2].saturating_sub(done);
+            (n, rest, a[2])
+        };
         match self
-            .socket_call(tid, n, rest)
+            .socket_call(tid, call, rest)
             .or_else(|| self.io_wait(pid, a[0], true))
         {
             Some(Outcome::Wait(w)) => return Some(Outcome::Wait(w)),
             Some(Outcome::Return(v)) => self.set_return(tid, v),
             Some(Outcome::Gone) => {}
-            None => self.linux_call(tid, n, rest),
+            None => self.linux_call(tid, call, rest),
         }
         // The process's Linux layer counted the call.
         self.linux_counted = true;
         let r = self.engine.state(machine).x[0] as i64;
         let t = self.threads.get_mut(&tid)?;
-        if r > 0 && done + (r as u64) < a[2] {
+        if r > 0 && done + (r as u64) < want {
             // Short: wait for room, then write the rest.
             t.io_done = done + r as u64;
             self.engine.state_mut(machine).x[0] = a[0];
@@ -122,6 +137,38 @@ impl Kernel {
             r as u64
         };
         Some(Outcome::Return(total))
+    }
+}
+
+/// Where a vectored write that has written `done` bytes goes on: the rest
+/// of the first buffer not yet written in full (`None` before anything
+/// was written, or when nothing is left).
+fn rest_of_segments(segments: &[(u64, u64)], done: u64) -> Option<(u64, u64)> {
+    if done == 0 {
+        return None;
+    }
+    let mut skip = done;
+    for &(base, len) in segments {
+        if skip < len {
+            return Some((base.wrapping_add(skip), len - skip));
+        }
+        skip -= len;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rest_of_segments;
+
+    #[test]
+    fn vectored_writes_go_on_where_they_stopped() {
+        let segs = [(0x1000, 10), (0x2000, 0), (0x3000, 5)];
+        assert_eq!(rest_of_segments(&segs, 0), None);
+        assert_eq!(rest_of_segments(&segs, 4), Some((0x1004, 6)));
+        assert_eq!(rest_of_segments(&segs, 10), Some((0x3000, 5)));
+        assert_eq!(rest_of_segments(&segs, 12), Some((0x3002, 3)));
+        assert_eq!(rest_of_segments(&segs, 15), None);
     }
 }
 

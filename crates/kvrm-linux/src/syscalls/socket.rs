@@ -374,6 +374,20 @@ pub(crate) fn waitall_len(mem: &AddressSpace, n: u64, a: [u64; 6]) -> Option<u64
     }
 }
 
+/// The buffers of a blocking vectored write, `writev` (`n` WRITEV) or
+/// `sendmsg` (SENDMSG): (base, len) pairs; `None` if they cannot be read
+/// (the call itself then fails with the reason).
+pub(crate) fn write_segments(mem: &AddressSpace, n: u64, a: [u64; 6]) -> Option<Vec<(u64, u64)>> {
+    match n {
+        crate::syscalls::nr::WRITEV => read_iovecs(mem, a[1], a[2]).ok(),
+        nr::SENDMSG => {
+            let m = read_msghdr(mem, a[1]).ok()?;
+            read_iovecs(mem, m.iov, m.iovlen).ok()
+        }
+        _ => None,
+    }
+}
+
 /// A MSG_WAITALL receive of `want` bytes on stream socket `raw` must wait
 /// although some bytes are there (with none, the receive itself says
 /// EAGAIN): fewer are queued and the peer may send more. Wants beyond half

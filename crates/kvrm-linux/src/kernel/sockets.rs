@@ -157,6 +157,18 @@ fn rest_of_segments(segments: &[(u64, u64)], done: u64) -> Option<(u64, u64)> {
     None
 }
 
+/// What a call that waited with a deadline returns when it passes: 0 for
+/// ppoll and the like, EAGAIN for a socket's SO_RCVTIMEO / SO_SNDTIMEO,
+/// EINPROGRESS for connect.
+pub(crate) fn timed_out_result(n: u64) -> u64 {
+    match n {
+        CONNECT => (-EINPROGRESS) as u64,
+        READ | READV | WRITE | WRITEV | RECVFROM | SENDTO | RECVMSG | SENDMSG | RECVMMSG
+        | SENDMMSG | ACCEPT | ACCEPT4 => (-EAGAIN) as u64,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::rest_of_segments;
@@ -169,17 +181,5 @@ mod tests {
         assert_eq!(rest_of_segments(&segs, 10), Some((0x3000, 5)));
         assert_eq!(rest_of_segments(&segs, 12), Some((0x3002, 3)));
         assert_eq!(rest_of_segments(&segs, 15), None);
-    }
-}
-
-/// What a call that waited with a deadline returns when it passes: 0 for
-/// ppoll and the like, EAGAIN for a socket's SO_RCVTIMEO / SO_SNDTIMEO,
-/// EINPROGRESS for connect.
-pub(crate) fn timed_out_result(n: u64) -> u64 {
-    match n {
-        CONNECT => (-EINPROGRESS) as u64,
-        READ | READV | WRITE | WRITEV | RECVFROM | SENDTO | RECVMSG | SENDMSG | RECVMMSG
-        | SENDMMSG | ACCEPT | ACCEPT4 => (-EAGAIN) as u64,
-        _ => 0,
     }
 }

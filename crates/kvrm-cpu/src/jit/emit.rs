@@ -1197,21 +1197,11 @@ impl Emitter<'_> {
                 self.b.ins().store(t, hi, self.state, off + 8);
                 Val::None
             }
-            Op::FpToInt | Op::FpFromInt => {
-                let f = if inst.op == Op::FpToInt {
-                    helpers::fp_to_int as *const ()
-                } else {
-                    helpers::fp_from_int as *const ()
-                };
-                let w = self.iconst(a[0].imm());
-                let x = self.v(a[1]);
-                Val::One(self.call(self.sigs.call3, f, &[w, x]))
-            }
+            Op::FpToInt => Val::One(self.fp_to_int(a[0].imm() as u32, self.v(a[1]))),
+            Op::FpFromInt => Val::One(self.fp_from_int(a[0].imm() as u32, self.v(a[1]))),
             Op::FpCmp => {
-                let w = self.iconst(a[0].imm());
                 let (x, y) = (self.v(a[1]), self.v(a[2]));
-                let f = helpers::fp_cmp as *const ();
-                Val::One(self.call(self.sigs.call4, f, &[w, x, y]))
+                Val::One(self.fp_cmp(a[0].imm() as u32, x, y))
             }
             Op::ProbeWrite => {
                 self.probe_write(a[0].imm() as u8, self.v(a[1]));

@@ -341,16 +341,24 @@ pub extern "C" fn exec_v(ctx: *mut JitCtx, info: *const FallbackInfo) -> u64 {
     }
 }
 
+/// The state, for the FP helpers of compiled code, counting the call in
+/// `JitStats::fp_handler_runs`.
+///
 /// # Safety
-/// `ctx` comes from `Cpu::run_jit`; only the state is touched.
-unsafe fn state<'a>(ctx: *mut JitCtx) -> &'a mut CpuState {
-    &mut *(*ctx).state
+/// `ctx` comes from `Cpu::run_jit`.
+unsafe fn counted_state<'a>(ctx: *mut JitCtx) -> &'a mut CpuState {
+    // SAFETY: as `parts`, which the caller's contract covers.
+    let (ctx, cpu) = unsafe { parts(ctx) };
+    if let Some(j) = cpu.jit.as_mut() {
+        j.stats.fp_handler_runs += 1;
+    }
+    &mut *ctx.state
 }
 
 /// `Op::FpToInt`: FCVT*S/U (word `w`) of the bits `x` to a general register.
 pub extern "C" fn fp_to_int(ctx: *mut JitCtx, w: u64, x: u64) -> u64 {
     // SAFETY: as `read`.
-    let s = unsafe { state(ctx) };
+    let s = unsafe { counted_state(ctx) };
     let mut fl = 0;
     let r = fp::to_int_value(w as u32, x, s.fpcr, &mut fl).unwrap_or(0);
     s.fpsr |= fl as u64;
@@ -360,7 +368,7 @@ pub extern "C" fn fp_to_int(ctx: *mut JitCtx, w: u64, x: u64) -> u64 {
 /// `Op::FpFromInt`: SCVTF/UCVTF (word `w`) of the general register value `x`.
 pub extern "C" fn fp_from_int(ctx: *mut JitCtx, w: u64, x: u64) -> u64 {
     // SAFETY: as `read`.
-    let s = unsafe { state(ctx) };
+    let s = unsafe { counted_state(ctx) };
     let mut fl = 0;
     let r = fp::from_int_value(w as u32, x, 0, s.fpcr, &mut fl).unwrap_or(0);
     s.fpsr |= fl as u64;
@@ -370,7 +378,7 @@ pub extern "C" fn fp_from_int(ctx: *mut JitCtx, w: u64, x: u64) -> u64 {
 /// `Op::FpCmp`: FCMP/FCMPE (word `w`): the NZCV value.
 pub extern "C" fn fp_cmp(ctx: *mut JitCtx, w: u64, a: u64, b: u64) -> u64 {
     // SAFETY: as `read`.
-    let s = unsafe { state(ctx) };
+    let s = unsafe { counted_state(ctx) };
     let mut fl = 0;
     let r = fp::fcmp_value(w as u32, a, b, s.fpcr, &mut fl).unwrap_or(0);
     s.fpsr |= fl as u64;

@@ -132,7 +132,8 @@ pub struct JitStats {
     /// miss, a page of code, a fault).
     pub memory_slow_paths: u64,
     /// SIMD&FP instructions of compiled code run by the interpreter's
-    /// handler (`Op::Exec`: no host fast path, or its checks failed).
+    /// handlers or soft-float (`Op::Exec`, FCMP, conversions with general
+    /// registers: no host fast path, or its checks failed).
     pub fp_handler_runs: u64,
     /// Of `blocks_compiled`, regions whose code was compiled before from
     /// the same guest code, for this space or another, and reused.

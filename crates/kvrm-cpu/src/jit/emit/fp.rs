@@ -1,22 +1,31 @@
-//! Host fast paths for the floating-point arithmetic that `Op::Exec` hands to
-//! the interpreter: FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT and the fused
-//! FMADD, FMSUB, FNMADD, FNMSUB on single and double scalars; FADD, FSUB,
-//! FMUL, FDIV, FMLA and FMLS on full vectors (4S, 2D); FABS and FNEG on
-//! scalars, which are bit operations that never raise a flag.
+//! Host fast paths for floating point in compiled code.
+//!
+//! - `Op::Exec` instructions: FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, the
+//!   fused FMADD, FMSUB, FNMADD, FNMSUB, FRINTN/P/M/Z and FCVT between
+//!   single and double on scalars; FADD, FSUB, FMUL, FDIV, FMLA and FMLS on
+//!   full vectors (4S, 2D); FABS and FNEG on scalars (bit operations that
+//!   never raise a flag).
+//! - The IR's FCMP/FCMPE (`Op::FpCmp`), FCVTZS/FCVTZU to a general register
+//!   (`Op::FpToInt`) and SCVTF/UCVTF from one (`Op::FpFromInt`).
 //!
 //! Host IEEE arithmetic rounds to nearest as the Arm ARM does, so its result
 //! is the guest's whenever FPCR asks for nothing else (no FZ, DN, AHP,
-//! directed rounding or trap enables) and the result is a normal number away
-//! from both ends of the range: no NaN to propagate, no infinity, no zero
-//! whose sign a rule picks, no tiny or overflowing value. The only flag such
-//! an instruction can raise is IXC, so the fast path is taken only when FPSR
-//! has IXC already (the flags are sticky: the instruction then leaves FPSR as
-//! it is). Everything else (the first inexact result of a program, special
-//! operands or results) calls the interpreter's handler as before.
+//! directed rounding or trap enables) and the result and operands lie in a
+//! range where nothing is special: no NaN to propagate, no infinity, no
+//! zero whose sign a rule picks, no tiny or overflowing value. The only
+//! flag left to raise is IXC, and an exact error term says whether to:
+//! TwoSum for sums, an FMA residual for products, quotients and square
+//! roots (the range keeps those terms above the smallest subnormal). A fused
+//! multiply-add whose product is itself inexact leaves the question open;
+//! it takes the fast path only when FPSR has IXC already (the flags are
+//! sticky, so either answer leaves FPSR as it is). Everything else (special
+//! operands or results, other FPCR settings) calls the interpreter's
+//! handler, which `JitStats::fp_handler_runs` counts.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, Type};
 
+use super::super::helpers;
 use super::{Emitter, OFF_FPCR, OFF_FPSR, OFF_V};
 
 /// FPCR fields that change results (AHP, DN, FZ, RMode; FEAT_AFP's NEP,
@@ -43,6 +52,14 @@ enum Arith {
     },
     Abs,
     Neg,
+    /// FCVT to the other of single and double precision (`ty` is the
+    /// source's type).
+    Convert,
+    /// FRINTN, FRINTP, FRINTM, FRINTZ: to an integral value, no flag.
+    RoundNearest,
+    RoundUp,
+    RoundDown,
+    RoundToZero,
 }
 
 /// A recognised instruction: the operation, the element type, whether it
@@ -98,6 +115,13 @@ fn recognise(w: u32) -> Option<FastFp> {
         0x1e20_c000 => return scalar(Arith::Abs),
         0x1e21_4000 => return scalar(Arith::Neg),
         0x1e21_c000 => return scalar(Arith::Sqrt),
+        0x1e24_4000 => return scalar(Arith::RoundNearest),
+        0x1e24_c000 => return scalar(Arith::RoundUp),
+        0x1e25_4000 => return scalar(Arith::RoundDown),
+        0x1e25_c000 => return scalar(Arith::RoundToZero),
+        // FCVT between single and double (opc, bits 15-16, the other type).
+        0x1e22_4000 if field(22, 2) == 1 => return scalar(Arith::Convert),
+        0x1e22_c000 if field(22, 2) == 0 => return scalar(Arith::Convert),
         _ => {}
     }
     // Advanced SIMD three same (Q = 1 only: a 64-bit vector would need its
@@ -158,6 +182,17 @@ fn safe_range(ty: Type) -> (f64, f64) {
     }
 }
 
+/// The scalar type of an FP instruction's `ftype` field (bits 22-23):
+/// single or double; half precision and the reserved type stay with the
+/// interpreter.
+fn scalar_type(w: u32) -> Option<Type> {
+    match (w >> 22) & 3 {
+        0 => Some(types::F32),
+        1 => Some(types::F64),
+        _ => None,
+    }
+}
+
 /// Whether the host has a fused multiply-add instruction (Cranelift
 /// would otherwise call a library routine).
 fn host_fma() -> bool {
@@ -185,10 +220,8 @@ impl Emitter<'_> {
             return;
         }
         let t = MemFlagsData::trusted();
-        let fpcr = self.b.ins().load(types::I64, t, self.state, OFF_FPCR);
+        let env_ok = self.fpcr_default();
         let fpsr = self.b.ins().load(types::I64, t, self.state, OFF_FPSR);
-        let odd = self.b.ins().band_imm_s(fpcr, FPCR_NOT_DEFAULT);
-        let env_ok = self.b.ins().icmp_imm_s(IntCC::Equal, odd, 0);
         let h = self.fp_host(f);
         // A result whose exactness the error terms leave open is fine once
         // FPSR has IXC: then neither answer changes FPSR.
@@ -204,15 +237,211 @@ impl Emitter<'_> {
         self.b.ins().brif(ok, host, &[], slow, &[]);
         self.b.switch_to_block(host);
         self.store_fp(f, h.r);
-        let inexact = self.b.ins().uextend(types::I64, h.inexact);
-        let flag = self.b.ins().ishl_imm_s(inexact, 4);
-        let fpsr = self.b.ins().bor(fpsr, flag);
-        self.b.ins().store(t, fpsr, self.state, OFF_FPSR);
+        self.raise_inexact(h.inexact);
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(slow);
         self.exec_v(pc, word);
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(join);
+    }
+
+    /// `Op::FpCmp` (FCMP, FCMPE of word `w` on the bits `a`, `b`): the
+    /// packed NZCV. Ordered operands compare on the host and raise no flag;
+    /// NaNs (IOC for FCMPE or a signalling one) and a non-default FPCR (FZ
+    /// flushes subnormals) call the interpreter's compare.
+    pub(super) fn fp_cmp(&mut self, w: u32, a: ir::Value, b: ir::Value) -> ir::Value {
+        let helper = |e: &mut Self| {
+            let wv = e.iconst(u64::from(w));
+            let f = helpers::fp_cmp as *const ();
+            e.call(e.sigs.call4, f, &[wv, a, b])
+        };
+        let Some(ty) = scalar_type(w) else {
+            return helper(self);
+        };
+        let x = self.bits_to_fp(ty, a);
+        let y = if w & (1 << 3) != 0 {
+            self.fp_splat(ty, 0.0)
+        } else {
+            self.bits_to_fp(ty, b)
+        };
+        let ordered = self.b.ins().fcmp(FloatCC::Ordered, x, y);
+        let lt = self.b.ins().fcmp(FloatCC::LessThan, x, y);
+        let eq = self.b.ins().fcmp(FloatCC::Equal, x, y);
+        // N; Z and C; C.
+        let (n, zc, c) = (
+            self.iconst(0x8 << 28),
+            self.iconst(0x6 << 28),
+            self.iconst(0x2 << 28),
+        );
+        let ge = self.b.ins().select(eq, zc, c);
+        let nzcv = self.b.ins().select(lt, n, ge);
+        let env_ok = self.fpcr_default();
+        let ok = self.b.ins().band(env_ok, ordered);
+        self.fast_or_helper(ok, nzcv, helper)
+    }
+
+    /// `Op::FpToInt` of word `w` on the bits `x`: FCVTZS and FCVTZU to a
+    /// 32- or 64-bit register on the host when the truncated value fits
+    /// (inexact, IXC, when it had a fraction); the other roundings, NaNs,
+    /// values out of range and a non-default FPCR call the interpreter.
+    pub(super) fn fp_to_int(&mut self, w: u32, x: ir::Value) -> ir::Value {
+        let helper = |e: &mut Self| {
+            let wv = e.iconst(u64::from(w));
+            let f = helpers::fp_to_int as *const ();
+            e.call(e.sigs.call3, f, &[wv, x])
+        };
+        let rmode_opcode = (w >> 16) & 0x1f;
+        let (Some(ty), true) = (scalar_type(w), rmode_opcode & !1 == 0b11000) else {
+            return helper(self);
+        };
+        let unsigned = rmode_opcode & 1 == 1;
+        let bits = if w >> 31 == 1 { 64 } else { 32 };
+        let v = self.bits_to_fp(ty, x);
+        // Signed: |v| < 2^(bits-1); unsigned: 0 <= v < 2^bits (-0 included).
+        let top = 2f64.powi(bits - i32::from(!unsigned));
+        let hi = self.fp_splat(ty, top);
+        let below = self.b.ins().fcmp(FloatCC::LessThan, v, hi);
+        let above = if unsigned {
+            let zero = self.fp_splat(ty, 0.0);
+            self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, v, zero)
+        } else {
+            let lo = self.fp_splat(ty, -top);
+            self.b.ins().fcmp(FloatCC::GreaterThan, v, lo)
+        };
+        let in_range = self.b.ins().band(below, above);
+        let int = if bits == 64 { types::I64 } else { types::I32 };
+        let (r, back) = if unsigned {
+            let r = self.b.ins().fcvt_to_uint_sat(int, v);
+            (r, self.b.ins().fcvt_from_uint(ty, r))
+        } else {
+            let r = self.b.ins().fcvt_to_sint_sat(int, v);
+            (r, self.b.ins().fcvt_from_sint(ty, r))
+        };
+        // The truncated value converts back exactly (it is below 2^24 or
+        // the operand itself), so it differs from v only for a fraction.
+        let inexact = self.b.ins().fcmp(FloatCC::NotEqual, back, v);
+        let r = if bits == 32 {
+            self.b.ins().uextend(types::I64, r)
+        } else {
+            r
+        };
+        let env_ok = self.fpcr_default();
+        let ok = self.b.ins().band(env_ok, in_range);
+        let host = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let out = self.b.append_block_param(join, types::I64);
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(ok, host, &[], slow, &[]);
+        self.b.switch_to_block(host);
+        self.raise_inexact(inexact);
+        self.b.ins().jump(join, &[ir::BlockArg::Value(r)]);
+        self.b.switch_to_block(slow);
+        let h = helper(self);
+        self.b.ins().jump(join, &[ir::BlockArg::Value(h)]);
+        self.b.switch_to_block(join);
+        out
+    }
+
+    /// `Op::FpFromInt` of word `w` on the register value `x`: SCVTF and
+    /// UCVTF on the host when the conversion is exact (the integer below
+    /// 2^24 for single, 2^53 for double), so no flag and no rounding mode
+    /// matter; larger integers call the interpreter.
+    pub(super) fn fp_from_int(&mut self, w: u32, x: ir::Value) -> ir::Value {
+        let helper = |e: &mut Self| {
+            let wv = e.iconst(u64::from(w));
+            let f = helpers::fp_from_int as *const ();
+            e.call(e.sigs.call3, f, &[wv, x])
+        };
+        let rmode_opcode = (w >> 16) & 0x1f;
+        let (Some(ty), true) = (scalar_type(w), rmode_opcode & !1 == 0b00010) else {
+            return helper(self);
+        };
+        let unsigned = rmode_opcode & 1 == 1;
+        let src = if w >> 31 == 1 {
+            x
+        } else if unsigned {
+            self.zext32(x)
+        } else {
+            self.sext(x, 32)
+        };
+        let limit: i64 = if ty == types::F32 { 1 << 24 } else { 1 << 53 };
+        let fits = if unsigned {
+            self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, src, limit)
+        } else {
+            // -limit < src < limit: src + limit below 2 * limit, unsigned.
+            let shifted = self.b.ins().iadd_imm_s(src, limit);
+            self.b
+                .ins()
+                .icmp_imm_s(IntCC::UnsignedLessThan, shifted, 2 * limit)
+        };
+        let v = if unsigned {
+            self.b.ins().fcvt_from_uint(ty, src)
+        } else {
+            self.b.ins().fcvt_from_sint(ty, src)
+        };
+        let r = self.fp_to_bits(v);
+        self.fast_or_helper(fits, r, helper)
+    }
+
+    /// `fast` (an I64) where `ok`, else what `helper` emits returns.
+    fn fast_or_helper(
+        &mut self,
+        ok: ir::Value,
+        fast: ir::Value,
+        helper: impl FnOnce(&mut Self) -> ir::Value,
+    ) -> ir::Value {
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let out = self.b.append_block_param(join, types::I64);
+        self.b.set_cold_block(slow);
+        self.b
+            .ins()
+            .brif(ok, join, &[ir::BlockArg::Value(fast)], slow, &[]);
+        self.b.switch_to_block(slow);
+        let h = helper(self);
+        self.b.ins().jump(join, &[ir::BlockArg::Value(h)]);
+        self.b.switch_to_block(join);
+        out
+    }
+
+    /// 1 when FPCR holds its defaults (see `FPCR_NOT_DEFAULT`).
+    fn fpcr_default(&mut self) -> ir::Value {
+        let t = MemFlagsData::trusted();
+        let fpcr = self.b.ins().load(types::I64, t, self.state, OFF_FPCR);
+        let odd = self.b.ins().band_imm_s(fpcr, FPCR_NOT_DEFAULT);
+        self.b.ins().icmp_imm_s(IntCC::Equal, odd, 0)
+    }
+
+    /// FPSR.IXC |= `inexact` (I8).
+    fn raise_inexact(&mut self, inexact: ir::Value) {
+        let t = MemFlagsData::trusted();
+        let fpsr = self.b.ins().load(types::I64, t, self.state, OFF_FPSR);
+        let inexact = self.b.ins().uextend(types::I64, inexact);
+        let flag = self.b.ins().ishl_imm_s(inexact, 4);
+        let fpsr = self.b.ins().bor(fpsr, flag);
+        self.b.ins().store(t, fpsr, self.state, OFF_FPSR);
+    }
+
+    /// The scalar of type `ty` in the low bits of the I64 `bits`.
+    fn bits_to_fp(&mut self, ty: Type, bits: ir::Value) -> ir::Value {
+        let bits = if ty == types::F32 {
+            self.b.ins().ireduce(types::I32, bits)
+        } else {
+            bits
+        };
+        self.b.ins().bitcast(ty, MemFlagsData::new(), bits)
+    }
+
+    /// The bits of scalar `v`, zero-extended to an I64.
+    fn fp_to_bits(&mut self, v: ir::Value) -> ir::Value {
+        let ty = self.b.func.dfg.value_type(v);
+        let bits = self.b.ins().bitcast(ty.as_int(), MemFlagsData::new(), v);
+        if ty == types::F32 {
+            self.b.ins().uextend(types::I64, bits)
+        } else {
+            bits
+        }
     }
 
     fn vreg_off(r: u32) -> i32 {
@@ -243,6 +472,45 @@ impl Emitter<'_> {
         let [_, n, m, a] = f.regs;
         let x = self.load_fp(f.ty, n);
         let yes = self.b.ins().iconst(types::I8, 1);
+        let no = self.b.ins().iconst(types::I8, 0);
+        let not_nan = self.b.ins().fcmp(FloatCC::Ordered, x, x);
+        let exact = |r| Host {
+            r,
+            in_range: not_nan,
+            inexact: no,
+            decided: yes,
+        };
+        match f.op {
+            // FRINTN/P/M/Z raise no flag; only a NaN needs the rules.
+            Arith::RoundNearest => return exact(self.b.ins().nearest(x)),
+            Arith::RoundUp => return exact(self.b.ins().ceil(x)),
+            Arith::RoundDown => return exact(self.b.ins().floor(x)),
+            Arith::RoundToZero => return exact(self.b.ins().trunc(x)),
+            // Widening is exact.
+            Arith::Convert if f.ty == types::F32 => {
+                return exact(self.b.ins().fpromote(types::F64, x));
+            }
+            Arith::Convert => {
+                // Narrowing: a normal single above the smallest normal (so
+                // not tiny before rounding) and finite; inexact if it
+                // does not widen back to the double.
+                let r = self.b.ins().fdemote(types::F32, x);
+                let mag = self.b.ins().fabs(r);
+                let lo = self.b.ins().f32const(f32::MIN_POSITIVE);
+                let hi = self.b.ins().f32const(f32::MAX);
+                let above = self.b.ins().fcmp(FloatCC::GreaterThan, mag, lo);
+                let below = self.b.ins().fcmp(FloatCC::LessThanOrEqual, mag, hi);
+                let back = self.b.ins().fpromote(types::F64, r);
+                let inexact = self.b.ins().fcmp(FloatCC::NotEqual, back, x);
+                return Host {
+                    r,
+                    in_range: self.b.ins().band(above, below),
+                    inexact,
+                    decided: yes,
+                };
+            }
+            _ => {}
+        }
         if f.op == Arith::Sqrt {
             // Negative operands give NaN, outside the range.
             let r = self.b.ins().sqrt(x);
@@ -295,7 +563,7 @@ impl Emitter<'_> {
                 let product_exact = self.all_zero(f.ty, p_lo);
                 self.host(f.ty, r, err, &[x, y, z, p, r], product_exact)
             }
-            Arith::Sqrt | Arith::Abs | Arith::Neg => unreachable!("handled above"),
+            _ => unreachable!("handled above"),
         }
     }
 
@@ -384,12 +652,8 @@ impl Emitter<'_> {
             self.b.ins().store(t, r, self.state, off);
             return;
         }
-        let bits = self.b.ins().bitcast(f.ty.as_int(), MemFlagsData::new(), r);
-        let lo = if f.ty == types::F32 {
-            self.b.ins().uextend(types::I64, bits)
-        } else {
-            bits
-        };
+        // (A conversion's result has the other type.)
+        let lo = self.fp_to_bits(r);
         let zero = self.iconst(0);
         self.b.ins().store(t, lo, self.state, off);
         self.b.ins().store(t, zero, self.state, off + 8);
@@ -469,13 +733,13 @@ mod tests {
     #[test]
     fn leaves_the_rest_to_the_interpreter() {
         // fmla v0.2s (a 64-bit vector), fmax d0, d1, d2, fadd h0 (half),
-        // faddp v0.4s, fcvt d0, s1.
+        // faddp v0.4s, frinta d0, d1.
         for w in [
             0x0e21_cc40u32,
             0x1e62_4820,
             0x1ee2_2820,
             0x6e22_d420,
-            0x1e22_c020,
+            0x1e66_4020,
         ] {
             assert_eq!(recognise(w), None, "{w:#x}");
         }

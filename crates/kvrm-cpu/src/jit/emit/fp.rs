@@ -76,13 +76,7 @@ struct FastFp {
 fn recognise(w: u32) -> Option<FastFp> {
     let field = |lo: u32, n: u32| (w >> lo) & ((1 << n) - 1);
     let regs = [field(0, 5), field(5, 5), field(16, 5), field(10, 5)];
-    // Half precision (ftype 3) and the reserved ftype 2 stay with the
-    // interpreter.
-    let scalar_ty = match field(22, 2) {
-        0 => Some(types::F32),
-        1 => Some(types::F64),
-        _ => None,
-    };
+    let scalar_ty = scalar_type(w);
     let scalar = |op| {
         scalar_ty.map(|ty| FastFp {
             op,
@@ -210,7 +204,7 @@ impl Emitter<'_> {
     /// `Op::Exec` of (pc, word): a host fast path where `recognise` knows the
     /// instruction, with the interpreter's handler behind it.
     pub(super) fn exec(&mut self, pc: u64, word: u32) {
-        // Every operation but FABS/FNEG needs FMA for its error term.
+        // The error terms need FMA: a host without it runs the handler.
         let Some(f) = recognise(word).filter(|_| host_fma()) else {
             self.exec_v(pc, word);
             return;
@@ -277,7 +271,7 @@ impl Emitter<'_> {
         let nzcv = self.b.ins().select(lt, n, ge);
         let env_ok = self.fpcr_default();
         let ok = self.b.ins().band(env_ok, ordered);
-        self.fast_or_helper(ok, nzcv, helper)
+        self.fast_or_helper(ok, nzcv, None, helper)
     }
 
     /// `Op::FpToInt` of word `w` on the bits `x`: FCVTZS and FCVTZU to a
@@ -327,20 +321,7 @@ impl Emitter<'_> {
         };
         let env_ok = self.fpcr_default();
         let ok = self.b.ins().band(env_ok, in_range);
-        let host = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let out = self.b.append_block_param(join, types::I64);
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(ok, host, &[], slow, &[]);
-        self.b.switch_to_block(host);
-        self.raise_inexact(inexact);
-        self.b.ins().jump(join, &[ir::BlockArg::Value(r)]);
-        self.b.switch_to_block(slow);
-        let h = helper(self);
-        self.b.ins().jump(join, &[ir::BlockArg::Value(h)]);
-        self.b.switch_to_block(join);
-        out
+        self.fast_or_helper(ok, r, Some(inexact), helper)
     }
 
     /// `Op::FpFromInt` of word `w` on the register value `x`: SCVTF and
@@ -381,23 +362,29 @@ impl Emitter<'_> {
             self.b.ins().fcvt_from_sint(ty, src)
         };
         let r = self.fp_to_bits(v);
-        self.fast_or_helper(fits, r, helper)
+        self.fast_or_helper(fits, r, None, helper)
     }
 
-    /// `fast` (an I64) where `ok`, else what `helper` emits returns.
+    /// `fast` (an I64) where `ok`, raising IXC there if `inexact` (I8) says
+    /// so; else what `helper` emits returns.
     fn fast_or_helper(
         &mut self,
         ok: ir::Value,
         fast: ir::Value,
+        inexact: Option<ir::Value>,
         helper: impl FnOnce(&mut Self) -> ir::Value,
     ) -> ir::Value {
+        let host = self.b.create_block();
         let slow = self.b.create_block();
         let join = self.b.create_block();
         let out = self.b.append_block_param(join, types::I64);
         self.b.set_cold_block(slow);
-        self.b
-            .ins()
-            .brif(ok, join, &[ir::BlockArg::Value(fast)], slow, &[]);
+        self.b.ins().brif(ok, host, &[], slow, &[]);
+        self.b.switch_to_block(host);
+        if let Some(inexact) = inexact {
+            self.raise_inexact(inexact);
+        }
+        self.b.ins().jump(join, &[ir::BlockArg::Value(fast)]);
         self.b.switch_to_block(slow);
         let h = helper(self);
         self.b.ins().jump(join, &[ir::BlockArg::Value(h)]);

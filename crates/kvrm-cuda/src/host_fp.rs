@@ -24,20 +24,7 @@ const BUDGET: u64 = 100;
 const SEED: u64 = 0x6670_7531;
 const BRK: u32 = 0xd420_0000;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use kvrm_testkit::Rng;
 
 /// A value of the format with `e` exponent and `f` fraction bits, drawn
 /// mostly from the special and boundary cases.

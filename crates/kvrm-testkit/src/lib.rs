@@ -21,6 +21,30 @@ const BRK_0: u32 = 0xd420_0000;
 const MAX_STEPS: u64 = 100_000;
 const PAGE: usize = 4096;
 
+/// xorshift64*: a small deterministic generator for the random tests of
+/// every crate (operands, instruction fields).
+pub struct Rng(pub u64);
+
+impl Rng {
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform enough below `n` (> 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// One element of `from` (not empty).
+    pub fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len() as u64) as usize]
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct InitState {
     pub x: Vec<u64>,

@@ -4,6 +4,8 @@
 //! their checks, with FPCR and FPSR settings that must send them to the
 //! interpreter's handler.
 
+use kvrm_testkit::Rng;
+
 use crate::{Cpu, ExecMode};
 
 const BRK: u32 = 0xd420_0000;
@@ -157,21 +159,15 @@ fn single_edges() -> Vec<u32> {
     v
 }
 
-/// xorshift64*: the operands of the random cases.
-struct Rng(u64);
+/// The operands of the random cases.
+trait Operands {
+    fn double(&mut self, edges: &[u64]) -> u64;
+    fn single(&mut self, edges: &[u32]) -> u32;
+    fn integer(&mut self, ordinary: bool) -> u64;
+    fn register(&mut self, ty: &str, d: &[u64], s: &[u32]) -> [u64; 2];
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[(self.next() % from.len() as u64) as usize]
-    }
-
+impl Operands for Rng {
     /// A double: an edge value, a random one of moderate exponent (mostly
     /// on the fast path), or random bits; only the moderate ones when
     /// `edges` is empty.

@@ -19,20 +19,7 @@ pub struct Program {
     pub state: CpuState,
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use kvrm_testkit::Rng;
 
 fn set_field(w: u32, lo: u32, len: u32, v: u32) -> u32 {
     let m = ((1u32 << len) - 1) << lo;

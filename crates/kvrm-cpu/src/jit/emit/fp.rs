@@ -244,11 +244,7 @@ impl Emitter<'_> {
     /// NaNs (IOC for FCMPE or a signalling one) and a non-default FPCR (FZ
     /// flushes subnormals) call the interpreter's compare.
     pub(super) fn fp_cmp(&mut self, w: u32, a: ir::Value, b: ir::Value) -> ir::Value {
-        let helper = |e: &mut Self| {
-            let wv = e.iconst(u64::from(w));
-            let f = helpers::fp_cmp as *const ();
-            e.call(e.sigs.call4, f, &[wv, a, b])
-        };
+        let helper = |e: &mut Self| e.fp_helper(helpers::fp_cmp as *const (), w, &[a, b]);
         let Some(ty) = scalar_type(w) else {
             return helper(self);
         };
@@ -279,11 +275,7 @@ impl Emitter<'_> {
     /// (inexact, IXC, when it had a fraction); the other roundings, NaNs,
     /// values out of range and a non-default FPCR call the interpreter.
     pub(super) fn fp_to_int(&mut self, w: u32, x: ir::Value) -> ir::Value {
-        let helper = |e: &mut Self| {
-            let wv = e.iconst(u64::from(w));
-            let f = helpers::fp_to_int as *const ();
-            e.call(e.sigs.call3, f, &[wv, x])
-        };
+        let helper = |e: &mut Self| e.fp_helper(helpers::fp_to_int as *const (), w, &[x]);
         let rmode_opcode = (w >> 16) & 0x1f;
         let (Some(ty), true) = (scalar_type(w), rmode_opcode & !1 == 0b11000) else {
             return helper(self);
@@ -329,11 +321,7 @@ impl Emitter<'_> {
     /// 2^24 for single, 2^53 for double), so no flag and no rounding mode
     /// matter; larger integers call the interpreter.
     pub(super) fn fp_from_int(&mut self, w: u32, x: ir::Value) -> ir::Value {
-        let helper = |e: &mut Self| {
-            let wv = e.iconst(u64::from(w));
-            let f = helpers::fp_from_int as *const ();
-            e.call(e.sigs.call3, f, &[wv, x])
-        };
+        let helper = |e: &mut Self| e.fp_helper(helpers::fp_from_int as *const (), w, &[x]);
         let rmode_opcode = (w >> 16) & 0x1f;
         let (Some(ty), true) = (scalar_type(w), rmode_opcode & !1 == 0b00010) else {
             return helper(self);
@@ -390,6 +378,18 @@ impl Emitter<'_> {
         self.b.ins().jump(join, &[ir::BlockArg::Value(h)]);
         self.b.switch_to_block(join);
         out
+    }
+
+    /// The soft-float helper `f(ctx, w, args...)` of the instruction `w`.
+    fn fp_helper(&mut self, f: *const (), w: u32, args: &[ir::Value]) -> ir::Value {
+        let sig = if args.len() == 1 {
+            self.sigs.call3
+        } else {
+            self.sigs.call4
+        };
+        let mut all = vec![self.iconst(u64::from(w))];
+        all.extend_from_slice(args);
+        self.call(sig, f, &all)
     }
 
     /// 1 when FPCR holds its defaults (see `FPCR_NOT_DEFAULT`).

@@ -16,7 +16,7 @@ const ADD_X9: u32 = 0x9100_0529;
 /// The instructions with a fast path (d = 0, n = 1, m = 2, a = 3; integer
 /// operands in x1): a name whose second word is the operands' type (d, s,
 /// 2d, 4s, or i for an integer), and the word.
-const FAST: [(&str, u32); 55] = [
+const FAST: [(&str, u32); 61] = [
     ("fadd d", 0x1e62_2820),
     ("fsub d", 0x1e62_3820),
     ("fmul d", 0x1e62_0820),
@@ -72,6 +72,12 @@ const FAST: [(&str, u32); 55] = [
     ("fmul 4s", 0x6e22_dc20),
     ("fmla 4s", 0x4e22_cc20),
     ("fmls 4s", 0x4ea2_cc20),
+    ("fmla_elem 2d", 0x4fc2_1820),
+    ("fmls_elem 2d", 0x4fc2_5020),
+    ("fmul_elem 2d", 0x4fc2_9820),
+    ("fmla_elem 4s", 0x4fa2_1820),
+    ("fmul_elem 4s", 0x4f82_9820),
+    ("fmla_elem_2s 4s", 0x0fa2_1020),
 ];
 
 /// Doubles at the edges: zeros, subnormals, the smallest normal, the fast
@@ -338,9 +344,12 @@ fn fp_fast_paths_need_no_handler_on_ordinary_operands() {
 }
 
 /// Instructions in the list that always run the interpreter's handler:
-/// roundings other than toward zero, and FRINTA (no host instruction).
+/// roundings other than toward zero, FRINTA (no host instruction) and a
+/// 64-bit vector.
 fn uses_handler(name: &str) -> bool {
-    name.starts_with("fcvtns") || name.starts_with("frinta")
+    ["fcvtns", "frinta", "fmla_elem_2s"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 fn fused(name: &str) -> bool {

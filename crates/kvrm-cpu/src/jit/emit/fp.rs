@@ -3,8 +3,8 @@
 //! - `Op::Exec` instructions: FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, the
 //!   fused FMADD, FMSUB, FNMADD, FNMSUB, FRINTN/P/M/Z and FCVT between
 //!   single and double on scalars; FADD, FSUB, FMUL, FDIV, FMLA and FMLS on
-//!   full vectors (4S, 2D); FABS and FNEG on scalars (bit operations that
-//!   never raise a flag).
+//!   full vectors (4S, 2D), and FMUL, FMLA, FMLS by element on them; FABS and
+//!   FNEG on scalars (bit operations that never raise a flag).
 //! - The IR's FCMP/FCMPE (`Op::FpCmp`), FCVTZS/FCVTZU to a general register
 //!   (`Op::FpToInt`) and SCVTF/UCVTF from one (`Op::FpFromInt`).
 //!
@@ -70,6 +70,8 @@ struct FastFp {
     ty: Type,
     vector: bool,
     regs: [u32; 4],
+    /// By element: m's lane that every lane of n meets.
+    elem: Option<u8>,
 }
 
 /// Which fast path, if any, the word `w` (an `Op::Exec` instruction) has.
@@ -83,6 +85,7 @@ fn recognise(w: u32) -> Option<FastFp> {
             ty,
             vector: false,
             regs,
+            elem: None,
         })
     };
     if w & 0xff20_0c00 == 0x1e20_0800 {
@@ -118,8 +121,12 @@ fn recognise(w: u32) -> Option<FastFp> {
         0x1e22_c000 if field(22, 2) == 0 => return scalar(Arith::Convert),
         _ => {}
     }
-    // Advanced SIMD three same (Q = 1 only: a 64-bit vector would need its
-    // upper half cleared and its unused lanes left out of the checks).
+    // Advanced SIMD, Q = 1 only (a 64-bit vector would need its upper half
+    // cleared and its unused lanes left out of the checks).
+    if w & 0xff80_0400 == 0x4f80_0000 {
+        return by_element(w);
+    }
+    // Three same.
     if w & 0xff20_0400 != 0x4e20_0400 && w & 0xff20_0400 != 0x6e20_0400 {
         return None;
     }
@@ -150,6 +157,38 @@ fn recognise(w: u32) -> Option<FastFp> {
         ty,
         vector: true,
         regs,
+        elem: None,
+    })
+}
+
+/// FMLA, FMLS and FMUL (by element) on a full vector: `w` is of the form
+/// 0 1 0 01111 1 sz L M Rm opcode H 0 Rn Rd.
+fn by_element(w: u32) -> Option<FastFp> {
+    let bit = |i: u32| (w >> i) & 1;
+    let op = match (w >> 12) & 0xf {
+        0b0001 => Arith::MulAdd {
+            neg_product: false,
+            neg_addend: false,
+        },
+        0b0101 => Arith::MulAdd {
+            neg_product: true,
+            neg_addend: false,
+        },
+        0b1001 => Arith::Mul,
+        _ => return None,
+    };
+    let (ty, elem) = match (bit(22), bit(21)) {
+        (0, l) => (types::F32X4, bit(11) << 1 | l),
+        (1, 0) => (types::F64X2, bit(11)),
+        _ => return None, // L set for doubles: reserved
+    };
+    let (d, n, m) = (w & 0x1f, (w >> 5) & 0x1f, (w >> 16) & 0x1f);
+    Some(FastFp {
+        op,
+        ty,
+        vector: true,
+        regs: [d, n, m, d],
+        elem: Some(elem as u8),
     })
 }
 
@@ -507,6 +546,13 @@ impl Emitter<'_> {
             return self.host(f.ty, r, residual, &ins, yes);
         }
         let y = self.load_fp(f.ty, m);
+        let y = match f.elem {
+            Some(lane) => {
+                let e = self.b.ins().extractlane(y, lane);
+                self.b.ins().splat(f.ty, e)
+            }
+            None => y,
+        };
         match f.op {
             Arith::Add | Arith::Sub => {
                 // TwoSum: s + err is exactly x + y (nothing overflows while s
@@ -715,6 +761,28 @@ mod tests {
         assert_eq!(recognise(0x1e61_c020).map(|f| f.op), Some(Arith::Sqrt));
         assert_eq!(recognise(0x1e20_c020).map(|f| f.op), Some(Arith::Abs));
         assert_eq!(recognise(0x1e61_4020).map(|f| f.op), Some(Arith::Neg));
+    }
+
+    #[test]
+    fn recognises_by_element_forms() {
+        // fmla v0.2d, v1.2d, v2.d[1]; fmla v0.4s, v1.4s, v2.s[3];
+        // fmul v0.2d, v1.2d, v18.d[1]; fmla v0.4s, v1.4s, v18.s[1]
+        let f = recognise(0x4fc2_1820).expect("fmla 2d");
+        assert_eq!(
+            (f.ty, f.regs, f.elem),
+            (types::F64X2, [0, 1, 2, 0], Some(1))
+        );
+        let f = recognise(0x4fa2_1820).expect("fmla 4s");
+        assert_eq!((f.ty, f.elem), (types::F32X4, Some(3)));
+        let f = recognise(0x4fd2_9820).expect("fmul 2d");
+        assert_eq!((f.op, f.regs[2], f.elem), (Arith::Mul, 18, Some(1)));
+        let f = recognise(0x4fb2_1020).expect("fmla 4s v18");
+        assert_eq!((f.regs[2], f.elem), (18, Some(1)));
+        // fmla v0.2s (64-bit vector), fmulx (by element), fmla d0 (scalar
+        // by element) stay with the interpreter.
+        for w in [0x0fa2_1020u32, 0x6fc2_9820, 0x5fc2_1820] {
+            assert_eq!(recognise(w), None, "{w:#x}");
+        }
     }
 
     #[test]

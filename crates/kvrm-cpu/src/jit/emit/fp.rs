@@ -25,6 +25,8 @@
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, Type};
 
+use kvrm_isa::decode::{bit, bits, decode_a64, rd, rm, rn, table};
+
 use super::super::helpers;
 use super::{Emitter, OFF_FPCR, OFF_FPSR, OFF_V};
 
@@ -74,121 +76,84 @@ struct FastFp {
     elem: Option<u8>,
 }
 
-/// Which fast path, if any, the word `w` (an `Op::Exec` instruction) has.
+/// Which fast path, if any, the word `w` (an `Op::Exec` instruction) has:
+/// the decode table names the instruction, its fields say the rest.
 fn recognise(w: u32) -> Option<FastFp> {
-    let field = |lo: u32, n: u32| (w >> lo) & ((1 << n) - 1);
-    let regs = [field(0, 5), field(5, 5), field(16, 5), field(10, 5)];
-    let scalar_ty = scalar_type(w);
-    let scalar = |op| {
-        scalar_ty.map(|ty| FastFp {
+    let name = table().name(decode_a64(w)?);
+    let regs = [rd(w), rn(w), rm(w), bits(w, 10, 5)];
+    let fused = |neg_product, neg_addend| Arith::MulAdd {
+        neg_product,
+        neg_addend,
+    };
+    let scalar_op = match name {
+        "FMUL_s" => Some(Arith::Mul),
+        "FDIV_s" => Some(Arith::Div),
+        "FADD_s" => Some(Arith::Add),
+        "FSUB_s" => Some(Arith::Sub),
+        "FNMUL_s" => Some(Arith::NegMul),
+        "FSQRT_s" => Some(Arith::Sqrt),
+        "FABS_s" => Some(Arith::Abs),
+        "FNEG_s" => Some(Arith::Neg),
+        // FMSUB a - n*m, FNMADD -a - n*m, FNMSUB -a + n*m.
+        "FMADD" => Some(fused(false, false)),
+        "FMSUB" => Some(fused(true, false)),
+        "FNMADD" => Some(fused(true, true)),
+        "FNMSUB" => Some(fused(false, true)),
+        // FRINTN, FRINTP, FRINTM, FRINTZ (not A, X, I).
+        "FRINT_s" => match bits(w, 15, 3) {
+            0 => Some(Arith::RoundNearest),
+            1 => Some(Arith::RoundUp),
+            2 => Some(Arith::RoundDown),
+            3 => Some(Arith::RoundToZero),
+            _ => None,
+        },
+        // Between single and double (opc, bits 15-16: the result's type).
+        "FCVT_s" if bits(w, 15, 2) ^ bits(w, 22, 2) == 1 => Some(Arith::Convert),
+        _ => None,
+    };
+    if let Some(op) = scalar_op {
+        return scalar_type(w).map(|ty| FastFp {
             op,
             ty,
             vector: false,
             regs,
             elem: None,
-        })
-    };
-    if w & 0xff20_0c00 == 0x1e20_0800 {
-        // Data-processing (2 source).
-        return match field(12, 4) {
-            0 => scalar(Arith::Mul),
-            1 => scalar(Arith::Div),
-            2 => scalar(Arith::Add),
-            3 => scalar(Arith::Sub),
-            8 => scalar(Arith::NegMul),
-            _ => None,
-        };
-    }
-    if w & 0xff00_0000 == 0x1f00_0000 {
-        // Data-processing (3 source): o1 negates the addend and the
-        // product, o0 the product.
-        let (o1, o0) = (field(21, 1) == 1, field(15, 1) == 1);
-        return scalar(Arith::MulAdd {
-            neg_product: o1 != o0,
-            neg_addend: o1,
         });
     }
-    match w & 0xff3f_fc00 {
-        0x1e20_c000 => return scalar(Arith::Abs),
-        0x1e21_4000 => return scalar(Arith::Neg),
-        0x1e21_c000 => return scalar(Arith::Sqrt),
-        0x1e24_4000 => return scalar(Arith::RoundNearest),
-        0x1e24_c000 => return scalar(Arith::RoundUp),
-        0x1e25_4000 => return scalar(Arith::RoundDown),
-        0x1e25_c000 => return scalar(Arith::RoundToZero),
-        // FCVT between single and double (opc, bits 15-16, the other type).
-        0x1e22_4000 if field(22, 2) == 1 => return scalar(Arith::Convert),
-        0x1e22_c000 if field(22, 2) == 0 => return scalar(Arith::Convert),
-        _ => {}
-    }
-    // Advanced SIMD, Q = 1 only (a 64-bit vector would need its upper half
-    // cleared and its unused lanes left out of the checks).
-    if w & 0xff80_0400 == 0x4f80_0000 {
-        return by_element(w);
-    }
-    // Three same.
-    if w & 0xff20_0400 != 0x4e20_0400 && w & 0xff20_0400 != 0x6e20_0400 {
+    let op = match name {
+        "FMLA_v" | "FMLA_elem" => fused(false, false),
+        "FMLS_v" | "FMLS_elem" => fused(true, false),
+        "FADD_v" => Arith::Add,
+        "FSUB_v" => Arith::Sub,
+        "FMUL_v" | "FMUL_elem" => Arith::Mul,
+        "FDIV_v" => Arith::Div,
+        _ => return None,
+    };
+    // Q = 1 only: a 64-bit vector would need its upper half cleared and
+    // its unused lanes left out of the checks.
+    if !bit(w, 30) {
         return None;
     }
-    let ty = if field(22, 1) == 1 {
-        types::F64X2
+    let double = bit(w, 22);
+    let ty = if double { types::F64X2 } else { types::F32X4 };
+    let elem = if name.ends_with("_elem") {
+        // H, or H:L for singles; L set for doubles is reserved.
+        let (h, l) = (bits(w, 11, 1), bits(w, 21, 1));
+        match (double, l) {
+            (false, _) => Some((h << 1 | l) as u8),
+            (true, 0) => Some(h as u8),
+            (true, _) => return None,
+        }
     } else {
-        types::F32X4
-    };
-    let op = match (field(29, 1), field(23, 1), field(11, 5)) {
-        (0, 0, 0b11001) => Arith::MulAdd {
-            neg_product: false,
-            neg_addend: false,
-        },
-        (0, 1, 0b11001) => Arith::MulAdd {
-            neg_product: true,
-            neg_addend: false,
-        },
-        (0, 0, 0b11010) => Arith::Add,
-        (0, 1, 0b11010) => Arith::Sub,
-        (1, 0, 0b11011) => Arith::Mul,
-        (1, 0, 0b11111) => Arith::Div,
-        _ => return None,
+        None
     };
     // FMLA/FMLS accumulate into d.
-    let regs = [regs[0], regs[1], regs[2], regs[0]];
     Some(FastFp {
         op,
         ty,
         vector: true,
-        regs,
-        elem: None,
-    })
-}
-
-/// FMLA, FMLS and FMUL (by element) on a full vector: `w` is of the form
-/// 0 1 0 01111 1 sz L M Rm opcode H 0 Rn Rd.
-fn by_element(w: u32) -> Option<FastFp> {
-    let bit = |i: u32| (w >> i) & 1;
-    let op = match (w >> 12) & 0xf {
-        0b0001 => Arith::MulAdd {
-            neg_product: false,
-            neg_addend: false,
-        },
-        0b0101 => Arith::MulAdd {
-            neg_product: true,
-            neg_addend: false,
-        },
-        0b1001 => Arith::Mul,
-        _ => return None,
-    };
-    let (ty, elem) = match (bit(22), bit(21)) {
-        (0, l) => (types::F32X4, bit(11) << 1 | l),
-        (1, 0) => (types::F64X2, bit(11)),
-        _ => return None, // L set for doubles: reserved
-    };
-    let (d, n, m) = (w & 0x1f, (w >> 5) & 0x1f, (w >> 16) & 0x1f);
-    Some(FastFp {
-        op,
-        ty,
-        vector: true,
-        regs: [d, n, m, d],
-        elem: Some(elem as u8),
+        regs: [regs[0], regs[1], regs[2], regs[0]],
+        elem,
     })
 }
 
@@ -498,44 +463,43 @@ impl Emitter<'_> {
         let [_, n, m, a] = f.regs;
         let x = self.load_fp(f.ty, n);
         let yes = self.b.ins().iconst(types::I8, 1);
-        let no = self.b.ins().iconst(types::I8, 0);
-        let not_nan = self.b.ins().fcmp(FloatCC::Ordered, x, x);
-        let exact = |r| Host {
-            r,
-            in_range: not_nan,
-            inexact: no,
-            decided: yes,
-        };
-        match f.op {
-            // FRINTN/P/M/Z raise no flag; only a NaN needs the rules.
-            Arith::RoundNearest => return exact(self.b.ins().nearest(x)),
-            Arith::RoundUp => return exact(self.b.ins().ceil(x)),
-            Arith::RoundDown => return exact(self.b.ins().floor(x)),
-            Arith::RoundToZero => return exact(self.b.ins().trunc(x)),
+        let flagless = match f.op {
+            // FRINTN/P/M/Z raise no flag.
+            Arith::RoundNearest => Some(self.b.ins().nearest(x)),
+            Arith::RoundUp => Some(self.b.ins().ceil(x)),
+            Arith::RoundDown => Some(self.b.ins().floor(x)),
+            Arith::RoundToZero => Some(self.b.ins().trunc(x)),
             // Widening is exact.
-            Arith::Convert if f.ty == types::F32 => {
-                return exact(self.b.ins().fpromote(types::F64, x));
-            }
-            Arith::Convert => {
-                // Narrowing: a normal single above the smallest normal (so
-                // not tiny before rounding) and finite; inexact if it
-                // does not widen back to the double.
-                let r = self.b.ins().fdemote(types::F32, x);
-                let mag = self.b.ins().fabs(r);
-                let lo = self.b.ins().f32const(f32::MIN_POSITIVE);
-                let hi = self.b.ins().f32const(f32::MAX);
-                let above = self.b.ins().fcmp(FloatCC::GreaterThan, mag, lo);
-                let below = self.b.ins().fcmp(FloatCC::LessThanOrEqual, mag, hi);
-                let back = self.b.ins().fpromote(types::F64, r);
-                let inexact = self.b.ins().fcmp(FloatCC::NotEqual, back, x);
-                return Host {
-                    r,
-                    in_range: self.b.ins().band(above, below),
-                    inexact,
-                    decided: yes,
-                };
-            }
-            _ => {}
+            Arith::Convert if f.ty == types::F32 => Some(self.b.ins().fpromote(types::F64, x)),
+            _ => None,
+        };
+        if let Some(r) = flagless {
+            // Only a NaN operand needs the rules.
+            return Host {
+                r,
+                in_range: self.b.ins().fcmp(FloatCC::Ordered, x, x),
+                inexact: self.b.ins().iconst(types::I8, 0),
+                decided: yes,
+            };
+        }
+        if f.op == Arith::Convert {
+            // Narrowing: a normal single above the smallest normal (so
+            // not tiny before rounding) and finite; inexact if it
+            // does not widen back to the double.
+            let r = self.b.ins().fdemote(types::F32, x);
+            let mag = self.b.ins().fabs(r);
+            let lo = self.b.ins().f32const(f32::MIN_POSITIVE);
+            let hi = self.b.ins().f32const(f32::MAX);
+            let above = self.b.ins().fcmp(FloatCC::GreaterThan, mag, lo);
+            let below = self.b.ins().fcmp(FloatCC::LessThanOrEqual, mag, hi);
+            let back = self.b.ins().fpromote(types::F64, r);
+            let inexact = self.b.ins().fcmp(FloatCC::NotEqual, back, x);
+            return Host {
+                r,
+                in_range: self.b.ins().band(above, below),
+                inexact,
+                decided: yes,
+            };
         }
         if f.op == Arith::Sqrt {
             // Negative operands give NaN, outside the range.

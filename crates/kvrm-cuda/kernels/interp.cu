@@ -18,23 +18,31 @@ __device__ u32 decode_scan(u32 w) {
     return 0xffff;
 }
 
-// Decoding is a pure function of the word: memoise it in a table every lane
-// shares (entries are (word << 32) | (id + 1); 0 is empty; racing writers
-// store the same value).
+// A decoded word: the instruction id in bits 0-15 (0xffff: no instruction),
+// its class in bits 16-23 (255 for none), bit 31 set so no entry is 0.
+#define DECODED_NONE 0x80ffffffu
+__device__ __forceinline__ u32 decoded_id(u32 d) { return d & 0xffffu; }
+__device__ __forceinline__ u32 decoded_class(u32 d) { return (d >> 16) & 0xffu; }
+
+// Decoding is a pure function of the word: memoise it, with the class, in a
+// table every lane shares (entries are (word << 32) | decoded; 0 is empty;
+// racing writers store the same value), so the loop goes from a hit straight
+// to the class's dispatch.
 __device__ __forceinline__ u32 decode(u64 *cache, u32 w) {
     u32 h = (w * 2654435761u) >> (32 - DECODE_CACHE_BITS);
     // A plain (L1-cached) load: a stale entry is empty or holds the same
     // value, since the id is a function of the word.
     u64 e = cache[h];
-    if ((u32)(e >> 32) == w && (u32)e != 0) return (u32)e - 1;
+    if ((u32)(e >> 32) == w && (u32)e != 0) return (u32)e;
     u32 id = decode_scan(w);
-    cache[h] = ((u64)w << 32) | (u64)(id + 1);
-    return id;
+    u32 d = id == 0xffff ? DECODED_NONE : 0x80000000u | (kvrm_op_class(id) << 16) | id;
+    cache[h] = ((u64)w << 32) | (u64)d;
+    return d;
 }
 
-__device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
+// Run instruction `id` of class `cls` (word `w`).
+__device__ __forceinline__ int execute_class(Lane &L, u32 cls, u32 id, u32 w) {
     if (id == 0xffff) return undefined(L, w);
-    u32 cls = kvrm_op_class(id);
     int f;
     switch (cls) {
     case KVRM_CLASS_dp_imm: f = dispatch_dp_imm(L, id, w); break;
@@ -51,6 +59,10 @@ __device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
     }
     if (f < 0) return stop_with(L, STOP_NEEDS_HOST, w, id);
     return f;
+}
+
+__device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
+    return execute_class(L, id == 0xffff ? 255u : kvrm_op_class(id), id, w);
 }
 
 // One instruction for a translated block's fallback (not inlined into every

@@ -88,6 +88,10 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
     // age bound keeps a lane spinning at a low pc from starving the others.
     bool live = true;
     u32 waited = 0;
+    // The code page being run, kept in registers (mappings do not change
+    // during a launch): fetching from it needs no translation.
+    u64 code_vpn = ~0ull;
+    const u8 *code_frame = 0;
     for (;;) {
         if (retired >= budget) live = false;
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -111,6 +115,8 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
             reported = retired;
         }
         u64 pc = st.pc;
+        // Only a jump or a block exit can leave pc unaligned.
+        bool check_align = boundary;
         if (boundary) {
             if (tb_enabled) {
                 u64 before = retired;
@@ -141,16 +147,21 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
             L.nwatch = armed ? nwatch : 0;
             if (trace) before = st;
         }
-        if (pc & 3) {
+        if (check_align && (pc & 3)) {
             fault(L, pc, ACCESS_EXECUTE, FAULT_ALIGNMENT);
             live = false;
             continue;
         }
-        u8 *code = translate(L, pc, ACCESS_EXECUTE, pc);
-        if (!code) { live = false; continue; }
-        u32 w = *(const u32 *)(code + (pc & (KVRM_PAGE_SIZE - 1)));
-        u32 id = decode(decode_cache, w);
-        int flow = execute(L, id, w);
+        if (pc >> KVRM_PAGE_SHIFT != code_vpn) {
+            u8 *code = translate(L, pc, ACCESS_EXECUTE, pc);
+            if (!code) { live = false; continue; }
+            code_vpn = pc >> KVRM_PAGE_SHIFT;
+            code_frame = code;
+        }
+        u32 w = *(const u32 *)(code_frame + (pc & (KVRM_PAGE_SIZE - 1)));
+        u32 d = decode(decode_cache, w);
+        u32 cls = decoded_class(d);
+        int flow = execute_class(L, cls, decoded_id(d), w);
         // Traced: every instruction the CPU backend's tracer sees (those that
         // stop the lane included), not the ones the host or a relaunch runs.
         if (trace && !(flow == FLOW_STOP &&
@@ -161,7 +172,7 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
         if (flow == FLOW_NEXT) {
             st.pc = pc + 4;
             retired++;
-            boundary = id != 0xffff && kvrm_op_class(id) == KVRM_CLASS_branch_sys;
+            boundary = cls == KVRM_CLASS_branch_sys;
         } else if (flow == FLOW_JUMP) {
             retired++;
             boundary = true;

@@ -18,9 +18,12 @@ __device__ u32 decode_scan(u32 w) {
     return 0xffff;
 }
 
+// The class of a word no entry matches.
+#define CLASS_UNDEFINED 0xfeu
 // A decoded word: the instruction id in bits 0-15 (0xffff: no instruction),
-// its class in bits 16-23 (255 for none), bit 31 set so no entry is 0.
-#define DECODED_NONE 0x80ffffffu
+// its class in bits 16-23 (CLASS_UNDEFINED for none), bit 31 set so no entry
+// is 0.
+#define DECODED_NONE (0x80000000u | (CLASS_UNDEFINED << 16) | 0xffffu)
 __device__ __forceinline__ u32 decoded_id(u32 d) { return d & 0xffffu; }
 __device__ __forceinline__ u32 decoded_class(u32 d) { return (d >> 16) & 0xffu; }
 
@@ -40,29 +43,40 @@ __device__ __forceinline__ u32 decode(u64 *cache, u32 w) {
     return d;
 }
 
-// Run instruction `id` of class `cls` (word `w`).
+// What execute_class answers besides FLOW_*: no entry matched the word, or
+// the class file lacks the instruction (the host runs it).
+#define FLOW_UNDEFINED (-2)
+#define FLOW_NEEDS_HOST (-1)
+
+// Run instruction `id` of class `cls` (word `w`). The stop for a negative
+// answer is the caller's (stop_unhandled), so that in the loop every
+// instruction's path joins at one place instead of at nested ones, each of
+// which costs a lane a reconvergence barrier per instruction.
 __device__ __forceinline__ int execute_class(Lane &L, u32 cls, u32 id, u32 w) {
-    if (id == 0xffff) return undefined(L, w);
-    int f;
     switch (cls) {
-    case KVRM_CLASS_dp_imm: f = dispatch_dp_imm(L, id, w); break;
-    case KVRM_CLASS_dp_reg: f = dispatch_dp_reg(L, id, w); break;
-    case KVRM_CLASS_branch_sys: f = dispatch_branch_sys(L, id, w); break;
-    case KVRM_CLASS_ldst: f = dispatch_ldst(L, cls, w); break;
-    case KVRM_CLASS_atomics: f = dispatch_atomics(L, id, w); break;
-    case KVRM_CLASS_simd_perm: f = dispatch_simd_perm(L, id, w); break;
-    case KVRM_CLASS_simd_int: f = dispatch_simd_int(L, id, w); break;
-    case KVRM_CLASS_simd_ldst: f = dispatch_simd_ldst(L, id, w); break;
-    case KVRM_CLASS_simd_fp: f = dispatch_simd_fp(L, id, w); break;
-    case KVRM_CLASS_fp: f = dispatch_fp(L, id, w); break;
-    default: f = -1; break;
+    case KVRM_CLASS_dp_imm: return dispatch_dp_imm(L, id, w);
+    case KVRM_CLASS_dp_reg: return dispatch_dp_reg(L, id, w);
+    case KVRM_CLASS_branch_sys: return dispatch_branch_sys(L, id, w);
+    case KVRM_CLASS_ldst: return dispatch_ldst(L, cls, w);
+    case KVRM_CLASS_atomics: return dispatch_atomics(L, id, w);
+    case KVRM_CLASS_simd_perm: return dispatch_simd_perm(L, id, w);
+    case KVRM_CLASS_simd_int: return dispatch_simd_int(L, id, w);
+    case KVRM_CLASS_simd_ldst: return dispatch_simd_ldst(L, id, w);
+    case KVRM_CLASS_simd_fp: return dispatch_simd_fp(L, id, w);
+    case KVRM_CLASS_fp: return dispatch_fp(L, id, w);
+    case CLASS_UNDEFINED: return FLOW_UNDEFINED;
+    default: return FLOW_NEEDS_HOST;
     }
-    if (f < 0) return stop_with(L, STOP_NEEDS_HOST, w, id);
-    return f;
+}
+
+// Record the stop for execute_class's negative answer `f`.
+__device__ __forceinline__ int stop_unhandled(Lane &L, int f, u32 id, u32 w) {
+    return f == FLOW_UNDEFINED ? undefined(L, w) : stop_with(L, STOP_NEEDS_HOST, w, id);
 }
 
 __device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
-    return execute_class(L, id == 0xffff ? 255u : kvrm_op_class(id), id, w);
+    int f = execute_class(L, id == 0xffff ? CLASS_UNDEFINED : kvrm_op_class(id), id, w);
+    return f < 0 ? stop_unhandled(L, f, id, w) : f;
 }
 
 // One instruction for a translated block's fallback (not inlined into every

@@ -164,8 +164,9 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
         int flow = execute_class(L, cls, decoded_id(d), w);
         // Traced: every instruction the CPU backend's tracer sees (those that
         // stop the lane included), not the ones the host or a relaunch runs.
-        if (trace && !(flow == FLOW_STOP &&
-                       (L.stop_kind == STOP_NEEDS_HOST || L.stop_kind == STOP_NEED_FRAMES))) {
+        if (trace && flow != FLOW_NEEDS_HOST &&
+            !(flow == FLOW_STOP &&
+              (L.stop_kind == STOP_NEEDS_HOST || L.stop_kind == STOP_NEED_FRAMES))) {
             trace_record(&trace[tn % tcap], pc, w, before, st);
             tn++;
         }
@@ -177,7 +178,8 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
             retired++;
             boundary = true;
         } else {
-            if (flow == FLOW_STOP_RETIRED) retired++;
+            if (flow < 0) stop_unhandled(L, flow, decoded_id(d), w);
+            else if (flow == FLOW_STOP_RETIRED) retired++;
             live = false;
             continue;
         }

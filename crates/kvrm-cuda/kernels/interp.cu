@@ -18,12 +18,14 @@ __device__ u32 decode_scan(u32 w) {
     return 0xffff;
 }
 
-// The class of a word no entry matches.
+// The class of a word no entry matches (id 0xffff).
 #define CLASS_UNDEFINED 0xfeu
-// A decoded word: the instruction id in bits 0-15 (0xffff: no instruction),
-// its class in bits 16-23 (CLASS_UNDEFINED for none), bit 31 set so no entry
-// is 0.
-#define DECODED_NONE (0x80000000u | (CLASS_UNDEFINED << 16) | 0xffffu)
+__device__ __forceinline__ u32 class_of(u32 id) {
+    return id == 0xffff ? CLASS_UNDEFINED : kvrm_op_class(id);
+}
+
+// A decoded word: the instruction id in bits 0-15, its class in bits 16-23,
+// bit 31 set so no entry is 0.
 __device__ __forceinline__ u32 decoded_id(u32 d) { return d & 0xffffu; }
 __device__ __forceinline__ u32 decoded_class(u32 d) { return (d >> 16) & 0xffu; }
 
@@ -38,7 +40,7 @@ __device__ __forceinline__ u32 decode(u64 *cache, u32 w) {
     u64 e = cache[h];
     if ((u32)(e >> 32) == w && (u32)e != 0) return (u32)e;
     u32 id = decode_scan(w);
-    u32 d = id == 0xffff ? DECODED_NONE : 0x80000000u | (kvrm_op_class(id) << 16) | id;
+    u32 d = 0x80000000u | (class_of(id) << 16) | id;
     cache[h] = ((u64)w << 32) | (u64)d;
     return d;
 }
@@ -75,7 +77,7 @@ __device__ __forceinline__ int stop_unhandled(Lane &L, int f, u32 id, u32 w) {
 }
 
 __device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
-    int f = execute_class(L, id == 0xffff ? CLASS_UNDEFINED : kvrm_op_class(id), id, w);
+    int f = execute_class(L, class_of(id), id, w);
     return f < 0 ? stop_unhandled(L, f, id, w) : f;
 }
 

@@ -191,6 +191,17 @@ fn scalar_type(w: u32) -> Option<Type> {
     }
 }
 
+/// The FP type and signedness of a conversion between FP and a general
+/// register whose rmode:opcode (bits 20:16) is `signed_op` (the unsigned
+/// form is `signed_op | 1`), or None for another conversion or FP type.
+fn int_conversion(w: u32, signed_op: u32) -> Option<(Type, bool)> {
+    let op = bits(w, 16, 5);
+    if op & !1 != signed_op {
+        return None;
+    }
+    Some((scalar_type(w)?, op & 1 == 1))
+}
+
 /// Whether the host has a fused multiply-add instruction (Cranelift
 /// would otherwise call a library routine).
 fn host_fma() -> bool {
@@ -280,11 +291,10 @@ impl Emitter<'_> {
     /// values out of range and a non-default FPCR call the interpreter.
     pub(super) fn fp_to_int(&mut self, w: u32, x: ir::Value) -> ir::Value {
         let helper = |e: &mut Self| e.fp_helper(helpers::fp_to_int as *const (), w, &[x]);
-        let rmode_opcode = (w >> 16) & 0x1f;
-        let (Some(ty), true) = (scalar_type(w), rmode_opcode & !1 == 0b11000) else {
+        // FCVTZS/FCVTZU: rmode:opcode 11:00x.
+        let Some((ty, unsigned)) = int_conversion(w, 0b11000) else {
             return helper(self);
         };
-        let unsigned = rmode_opcode & 1 == 1;
         let bits = if w >> 31 == 1 { 64 } else { 32 };
         let v = self.bits_to_fp(ty, x);
         // Signed: |v| < 2^(bits-1); unsigned: 0 <= v < 2^bits (-0 included).
@@ -326,11 +336,10 @@ impl Emitter<'_> {
     /// matter; larger integers call the interpreter.
     pub(super) fn fp_from_int(&mut self, w: u32, x: ir::Value) -> ir::Value {
         let helper = |e: &mut Self| e.fp_helper(helpers::fp_from_int as *const (), w, &[x]);
-        let rmode_opcode = (w >> 16) & 0x1f;
-        let (Some(ty), true) = (scalar_type(w), rmode_opcode & !1 == 0b00010) else {
+        // SCVTF/UCVTF: rmode:opcode 00:01x.
+        let Some((ty, unsigned)) = int_conversion(w, 0b00010) else {
             return helper(self);
         };
-        let unsigned = rmode_opcode & 1 == 1;
         let src = if w >> 31 == 1 {
             x
         } else if unsigned {

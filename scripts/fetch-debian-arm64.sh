@@ -20,7 +20,7 @@ PACKAGES=(
     zstd libzstd1 liblz4-1 xz-utils liblzma5 libstdc++6
     bc dc lz4 datamash gettext-base
     python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libexpat1 libffi8 libbz2-1.0
-    libssl3 libuuid1 libcrypt1 libncursesw6 perl-base
+    libssl3 libuuid1 libcrypt1 libncursesw6 perl-base openssl
 )
 STAMP="$ROOT/.kvrm-packages"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then

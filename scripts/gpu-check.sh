@@ -35,7 +35,7 @@ set -euo pipefail
 # Guest conformance programs run with --backend cuda: the cases of tests/guest/cases.txt
 # with no arguments, stdin, environment or files (under ~5 M instructions each: one GPU
 # lane runs about 1.5 M instructions/s); threads_* are multi-threaded.
-DEFAULT_GUESTS="divide sorting printf_int scanf_parse mathlib floatops jumps varargs vectorize
+DEFAULT_GUESTS="divide sorting printf_int scanf_parse mathlib floatops jumps varargs vectorize crypto
 atomics atomics_llsc atomics_lse asm_ops threads_mutex threads_barrier threads_tls
 threads_atomics threads_atomics_pair threads_many proc_killed file_locks"
 # The --lanes checks: one program compared with a single CPU run, one with `{lane}`

@@ -1,5 +1,5 @@
 //! Stock Debian arm64 programs, dynamically linked (coreutils, grep, sed, gawk, dash, findutils,
-//! diffutils, sqlite3, bc, dc, lz4, datamash, envsubst, python3.11, perl), from the sysroot scripts/fetch-debian-arm64.sh unpacks into
+//! diffutils, sqlite3, bc, dc, lz4, datamash, envsubst, python3.11, perl, openssl), from the sysroot scripts/fetch-debian-arm64.sh unpacks into
 //! tests/debian/build/sysroot, each case compared with qemu-aarch64 (stdout, stderr, exit
 //! status; the harness and its knobs are in sysroot/mod.rs).
 
@@ -267,6 +267,27 @@ const CASES: &[Case] = &[
                printf(\"%.10f %s\\n\", atan2(1, 1) * 4, join(' ', (sort { $a <=> $b } \
                map { ($_ * 7919) % 100003 } 1 .. 5000)[0 .. 5]));"],
         "",
+    ),
+    // openssl: its AES, SHA and SHA-3 code for the Cryptographic Extension, which it picks
+    // from AT_HWCAP (qemu's CPU has the extension too).
+    case("openssl_sha1", "openssl", &["dgst", "-sha1", "-r", "stdlib.py"], ""),
+    case("openssl_sha256", "openssl", &["dgst", "-sha256", "-r", "words.txt", "stdlib.py"], ""),
+    case("openssl_sha512", "openssl", &["dgst", "-sha512", "-r", "stdlib.py"], ""),
+    case("openssl_sha3", "openssl", &["dgst", "-sha3-256", "-r", "stdlib.py"], ""),
+    case(
+        "openssl_aes",
+        "openssl",
+        &["enc", "-aes-128-cbc", "-a", "-K", "000102030405060708090a0b0c0d0e0f",
+          "-iv", "f0e0d0c0b0a090807060504030201000", "-in", "stdlib.py"],
+        "",
+    ),
+    case(
+        "openssl_aes_ctr_stdin",
+        "openssl",
+        &["enc", "-aes-256-ctr", "-a", "-K",
+          "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
+          "-iv", "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"],
+        "The quick brown fox jumps over the lazy dog, again and again and again.\n",
     ),
 ];
 

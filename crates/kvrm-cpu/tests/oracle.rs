@@ -12,7 +12,7 @@ kvrm_testkit::fixture_tests!(
         CpuEngine::new(),
         AddressSpace::flat(MEM_SIZE).expect("flat memory"),
     );
-    atomic_excl, atomic_lse, branch, dp_imm, dp_imm_bitfield, dp_random_seq, dp_reg_1src,
+    atomic_excl, atomic_lse, branch, crypto, dp_imm, dp_imm_bitfield, dp_random_seq, dp_reg_1src,
     dp_reg_arith, dp_reg_carry, dp_reg_cond, dp_reg_logic, dp_reg_math, fp_arith, fp_common,
     fp_cvt, ldst_fp, ldst_fpidx, ldst_idx, ldst_imm, ldst_misc, ldst_pair, ldst_reg,
     random_mix_all, random_mix_fp, random_mix_int, random_mix_mem, random_mix_simd,

@@ -66,6 +66,7 @@ __device__ __forceinline__ int execute_class(Lane &L, u32 cls, u32 id, u32 w) {
     case KVRM_CLASS_simd_ldst: return dispatch_simd_ldst(L, id, w);
     case KVRM_CLASS_simd_fp: return dispatch_simd_fp(L, id, w);
     case KVRM_CLASS_fp: return dispatch_fp(L, id, w);
+    case KVRM_CLASS_crypto: return dispatch_crypto(L, id, w);
     case CLASS_UNDEFINED: return FLOW_UNDEFINED;
     default: return FLOW_NEEDS_HOST;
     }

@@ -1315,7 +1315,9 @@ pub fn settle_written(
 pub fn host_write_footprint(class: &str, word: u32, s: &CpuState) -> Option<Vec<u64>> {
     match class {
         // Register-only classes.
-        "dp_imm" | "dp_reg" | "fp" | "simd_int" | "simd_perm" | "simd_fp" => Some(Vec::new()),
+        "dp_imm" | "dp_reg" | "fp" | "simd_int" | "simd_perm" | "simd_fp" | "crypto" => {
+            Some(Vec::new())
+        }
         // DC ZVA writes the 64-byte block holding Xt; the rest of the class
         // only touches registers.
         "branch_sys" if word & 0xffff_ffe0 == 0xd50b_7420 => Some(vec![page_of(s.xr(word & 31))]),

@@ -24,6 +24,7 @@ pub const KERNEL_FILES: &[(&str, &str)] = &[
     ("simd_int.cuh", include_str!("../kernels/simd_int.cuh")),
     ("simd_fp.cuh", include_str!("../kernels/simd_fp.cuh")),
     ("simd_ldst.cuh", include_str!("../kernels/simd_ldst.cuh")),
+    ("crypto.cuh", include_str!("../kernels/crypto.cuh")),
     ("interp.cu", include_str!("../kernels/interp.cu")),
 ];
 

@@ -8,9 +8,19 @@
 pub const ID_AA64PFR0: u64 = 0x11;
 /// ID_AA64DFR0_EL1: DebugVer = 6 (the safe value Linux shows).
 pub const ID_AA64DFR0: u64 = 0x6;
-/// ID_AA64ISAR0_EL1: TS = 2 (FlagM, FlagM2), DP = 1 (SDOT/UDOT), RDM = 1
-/// (SQRDMLAH/SQRDMLSH), Atomic = 2 (LSE), CRC32 = 1. No AES/SHA/SM/FHM/RNDR.
-pub const ID_AA64ISAR0: u64 = (2 << 52) | (1 << 44) | (1 << 28) | (2 << 20) | (1 << 16);
+/// ID_AA64ISAR0_EL1: TS = 2 (FlagM, FlagM2), DP = 1 (SDOT/UDOT), SHA3 = 1
+/// (EOR3, BCAX, RAX1, XAR), RDM = 1 (SQRDMLAH/SQRDMLSH), Atomic = 2 (LSE),
+/// CRC32 = 1, SHA2 = 2 (SHA-256 and SHA-512), SHA1 = 1, AES = 2 (AES and
+/// 64-bit PMULL). No SM3/SM4/FHM/RNDR.
+pub const ID_AA64ISAR0: u64 = (2 << 52)
+    | (1 << 44)
+    | (1 << 32)
+    | (1 << 28)
+    | (2 << 20)
+    | (1 << 16)
+    | (2 << 12)
+    | (1 << 8)
+    | (2 << 4);
 /// ID_AA64ISAR1_EL1: SB = 1, FRINTTS = 1 (FRINT32/64), LRCPC = 2 (LDAPR,
 /// LDAPUR/STLUR), JSCVT = 1 (FJCVTZS), DPB = 2 (DC CVAP, DC CVADP). No PAuth,
 /// FCMA, BF16 or I8MM.
@@ -36,7 +46,9 @@ pub mod hwcap {
     pub const JSCVT: u64 = 1 << 13;
     pub const LRCPC: u64 = 1 << 15;
     pub const DCPOP: u64 = 1 << 16;
+    pub const SHA3: u64 = 1 << 17;
     pub const ASIMDDP: u64 = 1 << 20;
+    pub const SHA512: u64 = 1 << 21;
     pub const SVE: u64 = 1 << 22;
     pub const ILRCPC: u64 = 1 << 26;
     pub const FLAGM: u64 = 1 << 27;
@@ -51,10 +63,14 @@ pub mod hwcap {
 }
 
 /// AT_HWCAP: CPUID because MRS of the ID registers works as on Linux.
-/// Not advertised: FPHP/ASIMDHP (no half-precision arithmetic), crypto, SVE,
-/// pointer authentication, the event stream.
+/// Not advertised: FPHP/ASIMDHP (no half-precision arithmetic), SM3/SM4,
+/// SVE, pointer authentication, the event stream.
 pub const HWCAP: u64 = hwcap::FP
     | hwcap::ASIMD
+    | hwcap::AES
+    | hwcap::PMULL
+    | hwcap::SHA1
+    | hwcap::SHA2
     | hwcap::CRC32
     | hwcap::ATOMICS
     | hwcap::CPUID
@@ -62,7 +78,9 @@ pub const HWCAP: u64 = hwcap::FP
     | hwcap::JSCVT
     | hwcap::LRCPC
     | hwcap::DCPOP
+    | hwcap::SHA3
     | hwcap::ASIMDDP
+    | hwcap::SHA512
     | hwcap::ILRCPC
     | hwcap::FLAGM
     | hwcap::SB;
@@ -84,6 +102,12 @@ mod tests {
     #[test]
     fn hwcaps_follow_the_id_registers() {
         let cases = [
+            (HWCAP, hwcap::AES, field(ID_AA64ISAR0, 4) >= 1),
+            (HWCAP, hwcap::PMULL, field(ID_AA64ISAR0, 4) >= 2),
+            (HWCAP, hwcap::SHA1, field(ID_AA64ISAR0, 8) >= 1),
+            (HWCAP, hwcap::SHA2, field(ID_AA64ISAR0, 12) >= 1),
+            (HWCAP, hwcap::SHA512, field(ID_AA64ISAR0, 12) >= 2),
+            (HWCAP, hwcap::SHA3, field(ID_AA64ISAR0, 32) >= 1),
             (HWCAP, hwcap::CRC32, field(ID_AA64ISAR0, 16) >= 1),
             (HWCAP, hwcap::ATOMICS, field(ID_AA64ISAR0, 20) >= 2),
             (HWCAP, hwcap::ASIMDRDM, field(ID_AA64ISAR0, 28) >= 1),

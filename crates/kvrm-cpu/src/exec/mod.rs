@@ -18,6 +18,7 @@ use crate::Cpu;
 
 pub mod atomics;
 pub mod branch_sys;
+pub mod crypto;
 pub mod dp_imm;
 pub mod dp_reg;
 pub mod fp;
@@ -51,6 +52,7 @@ pub const CLASS_HANDLERS: &[(&str, &[(&str, ExecFn)])] = &[
     ("simd_perm", simd_perm::HANDLERS),
     ("simd_ldst", simd_ldst::HANDLERS),
     ("simd_fp", simd_fp::HANDLERS),
+    ("crypto", crypto::HANDLERS),
 ];
 
 /// Semantic function for each decode-table id (unbound names stop as Undefined).

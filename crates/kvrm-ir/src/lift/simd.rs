@@ -1,5 +1,5 @@
 //! Advanced SIMD data processing (the `simd_int`, `simd_fp` and `simd_perm`
-//! classes): every instruction that reads and writes only SIMD&FP registers
+//! classes) and the Cryptographic Extension (`crypto`): every instruction that reads and writes only SIMD&FP registers
 //! (and FPCR/FPSR) is an `Exec` of the interpreter's handler, run from the
 //! compiled block without leaving it; the copies between general and SIMD&FP
 //! registers (DUP, INS, UMOV from or to a general register), the element
@@ -17,7 +17,7 @@ use crate::block::{Arg, Value};
 use crate::opcodes::Op;
 
 pub(crate) fn lift(l: &mut Lifter, class: &str, name: &str, w: u32) -> Lifted {
-    if !matches!(class, "simd_int" | "simd_fp" | "simd_perm") {
+    if !matches!(class, "simd_int" | "simd_fp" | "simd_perm" | "crypto") {
         return Lifted::No;
     }
     match name {

@@ -8,6 +8,7 @@ use crate::decode::Encoding;
 
 pub mod atomics;
 pub mod branch_sys;
+pub mod crypto;
 pub mod dp_imm;
 pub mod dp_reg;
 pub mod fp;
@@ -29,4 +30,5 @@ pub const CLASSES: &[(&str, &[Encoding])] = &[
     ("simd_perm", simd_perm::ENTRIES),
     ("simd_ldst", simd_ldst::ENTRIES),
     ("simd_fp", simd_fp::ENTRIES),
+    ("crypto", crypto::ENTRIES),
 ];

@@ -1,6 +1,7 @@
 //! Advanced SIMD data processing (the `simd_int`, `simd_fp` and `simd_perm`
-//! classes) and the Cryptographic Extension (`crypto`): every instruction that reads and writes only SIMD&FP registers
-//! (and FPCR/FPSR) is an `Exec` of the interpreter's handler, run from the
+//! classes) and the Cryptographic Extension (`crypto`): every instruction
+//! that reads and writes only SIMD&FP registers (and FPCR/FPSR) is an `Exec`
+//! of the interpreter's handler, run from the
 //! compiled block without leaving it; the copies between general and SIMD&FP
 //! registers (DUP, INS, UMOV from or to a general register), the element
 //! moves INS (element) and DUP (scalar), and the widening USHLL, SSHLL and
@@ -8,7 +9,9 @@
 //! immediate (SHL, USHR, SSHR, SRI, SLI, USRA, SSRA) are lifted to 64-bit
 //! integer operations on the two halves of the register (lanes in a half by
 //! masking: no carry or shift crosses a lane), and so are CMEQ, CMHS, CMHI,
-//! SHRN and the MOVI/MVNI immediates, which glibc's string functions use.
+//! SHRN and the MOVI/MVNI immediates, which glibc's string functions use, and
+//! EXT and REV64/REV32/REV16, which SHA and AES code uses around the
+//! Cryptographic Extension's instructions.
 
 use kvrm_isa::decode::{bits, rd, rm, rn};
 
@@ -36,6 +39,8 @@ pub(crate) fn lift(l: &mut Lifter, class: &str, name: &str, w: u32) -> Lifted {
         "DUP_scalar" => return dup_scalar(l, w),
         "CMEQ_v" | "CMHS_v" | "CMHI_v" | "CMEQ_vz" => return compare(l, name, w),
         "SHRN_vi" => return shrn(l, w),
+        "EXT" => return ext(l, w),
+        "REV64_v" | "REV32_v" | "REV16_v" => return rev(l, name, w),
         "MOVI_32" | "MOVI_16" | "MOVI_msl" | "MOVI_8" | "MOVI_64" | "MVNI_32" | "MVNI_16"
         | "MVNI_msl" => return movi(l, name, w),
         _ => {}
@@ -576,5 +581,83 @@ fn movi(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     let imm = if name.starts_with("MVNI") { !imm } else { imm };
     let c = l.c(imm);
     put(l, rd(w), q, c, c);
+    Lifted::Next
+}
+
+/// `r` bits from the 128-bit value `hi:lo`, starting at bit `r` of `lo`
+/// (0 <= r < 64): the funnel shift of two adjacent 64-bit words.
+fn funnel(l: &mut Lifter, lo: Value, hi: Value, r: u64) -> Value {
+    if r == 0 {
+        return lo;
+    }
+    let a = l.bin_c(Op::Lshr, lo, r);
+    let b = l.bin_c(Op::Shl, hi, 64 - r);
+    l.bin(Op::Or, a, b)
+}
+
+/// EXT Vd, Vn, Vm, #pos: bytes pos.. of Vm:Vn (16 bytes; 8 of the low
+/// halves when Q = 0, where pos >= 8 is reserved and left to the handler).
+fn ext(l: &mut Lifter, w: u32) -> Lifted {
+    let q = bits(w, 30, 1) == 1;
+    let pos = u64::from(bits(w, 11, 4));
+    if !q && pos >= 8 {
+        return Lifted::No;
+    }
+    let (n0, n1) = halves(l, rn(w));
+    let (m0, m1) = halves(l, rm(w));
+    let (lo, hi) = if q {
+        let words = [n0, n1, m0, m1];
+        let k = (pos / 8) as usize;
+        let r = (pos % 8) * 8;
+        let lo = funnel(l, words[k], words[k + 1], r);
+        let hi = funnel(l, words[k + 1], words[k + 2], r);
+        (lo, hi)
+    } else {
+        (funnel(l, n0, m0, pos * 8), n0)
+    };
+    put(l, rd(w), q, lo, hi);
+    Lifted::Next
+}
+
+/// `x` with the adjacent `bits`-bit groups of every `2 * bits`-bit container
+/// swapped.
+fn swap_groups(l: &mut Lifter, x: Value, bits: u64) -> Value {
+    let low = repl((1u64 << bits) - 1, 2 * bits as u32);
+    let a = l.bin_c(Op::Lshr, x, bits);
+    let a = l.bin_c(Op::And, a, low);
+    let b = l.bin_c(Op::And, x, low);
+    let b = l.bin_c(Op::Shl, b, bits);
+    l.bin(Op::Or, a, b)
+}
+
+/// REV64, REV32, REV16 (vector): the elements of each 64-, 32- or 16-bit
+/// container in reverse order, as swaps of ever smaller groups of each half.
+fn rev(l: &mut Lifter, name: &str, w: u32) -> Lifted {
+    let q = bits(w, 30, 1) == 1;
+    let esize = 8u64 << bits(w, 22, 2);
+    let container = match name {
+        "REV64_v" => 64,
+        "REV32_v" => 32,
+        _ => 16,
+    };
+    if esize >= container {
+        return Lifted::No;
+    }
+    let (lo, hi) = halves(l, rn(w));
+    let mut out = [lo, hi];
+    for x in out.iter_mut() {
+        if container == 64 && esize == 8 {
+            *x = l.un(Op::Rev, *x);
+            continue;
+        }
+        // Swap the halves of each container, then of each half, down to
+        // the element size.
+        let mut g = container / 2;
+        while g >= esize {
+            *x = swap_groups(l, *x, g);
+            g /= 2;
+        }
+    }
+    put(l, rd(w), q, out[0], out[1]);
     Lifted::Next
 }

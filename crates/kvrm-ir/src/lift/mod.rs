@@ -13,6 +13,7 @@ use crate::block::{Arg, Block, Value};
 use crate::opcodes::{MemOp, Op};
 
 mod branch;
+mod crypto;
 mod dp_imm;
 mod dp_reg;
 mod fp;
@@ -118,6 +119,7 @@ fn lift_one(l: &mut Lifter, name: &str, w: u32) -> Lifted {
         "ldst" => ldst::lift(l, name, w),
         "fp" => fp::lift(l, name, w),
         "simd_ldst" => simd_ldst::lift(l, name, w),
+        "crypto" => crypto::lift(l, name, w),
         class => simd::lift(l, class, name, w),
     }
 }

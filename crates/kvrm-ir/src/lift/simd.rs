@@ -1,7 +1,6 @@
 //! Advanced SIMD data processing (the `simd_int`, `simd_fp` and `simd_perm`
-//! classes) and the Cryptographic Extension (`crypto`): every instruction
-//! that reads and writes only SIMD&FP registers (and FPCR/FPSR) is an `Exec`
-//! of the interpreter's handler, run from the
+//! classes): every instruction that reads and writes only SIMD&FP registers
+//! (and FPCR/FPSR) is an `Exec` of the interpreter's handler, run from the
 //! compiled block without leaving it; the copies between general and SIMD&FP
 //! registers (DUP, INS, UMOV from or to a general register), the element
 //! moves INS (element) and DUP (scalar), and the widening USHLL, SSHLL and
@@ -20,7 +19,7 @@ use crate::block::{Arg, Value};
 use crate::opcodes::Op;
 
 pub(crate) fn lift(l: &mut Lifter, class: &str, name: &str, w: u32) -> Lifted {
-    if !matches!(class, "simd_int" | "simd_fp" | "simd_perm" | "crypto") {
+    if !matches!(class, "simd_int" | "simd_fp" | "simd_perm") {
         return Lifted::No;
     }
     match name {
@@ -186,13 +185,13 @@ fn repl(b: u64, esize: u32) -> u64 {
 }
 
 /// The halves of Vn: (lo, hi).
-fn halves(l: &mut Lifter, n: u32) -> (Value, Value) {
+pub(super) fn halves(l: &mut Lifter, n: u32) -> (Value, Value) {
     let v = l.get_vec(n);
     (l.un(Op::Lo128, v), l.un(Op::Hi128, v))
 }
 
 /// Vd = (lo, hi), the high half zero unless `q`.
-fn put(l: &mut Lifter, d: u32, q: bool, lo: Value, hi: Value) {
+pub(super) fn put(l: &mut Lifter, d: u32, q: bool, lo: Value, hi: Value) {
     let hi = if q { hi } else { l.c(0) };
     let v = l.bin(Op::Pack128, lo, hi);
     l.set_vec(d, v);

@@ -171,8 +171,8 @@ fn id_and_cache_registers_have_kvrm_values() {
         (sysreg(3, 0, 0, 4, 1), 0), // PFR1: no BTI, no SSBS, no MTE
         (sysreg(3, 0, 0, 4, 4), 0), // ZFR0: no SVE
         (ID_AA64DFR0_EL1, 6),
-        // TS=2, DP=1, RDM=1, Atomic=2, CRC32=1
-        (ID_AA64ISAR0_EL1, 0x0020_1000_1021_0000),
+        // TS=2, DP=1, SHA3=1, RDM=1, Atomic=2, CRC32=1, SHA2=2, SHA1=1, AES=2
+        (ID_AA64ISAR0_EL1, 0x0020_1001_1021_2120),
         // SB=1, FRINTTS=1, LRCPC=2, JSCVT=1, DPB=2
         (ID_AA64ISAR1_EL1, 0x0000_0011_0020_1002),
         (ID_AA64ISAR2_EL1, 0x10_0000),
@@ -186,10 +186,11 @@ fn id_and_cache_registers_have_kvrm_values() {
         ends(stop, 1);
         assert_eq!(cpu.state.x[5], want, "sysreg {key:#x}");
     }
-    // ISAR0: LSE atomics and CRC32; no crypto.
+    // ISAR0: LSE atomics, CRC32 and the Cryptographic Extension without SM3/SM4.
     assert_eq!((ID_AA64ISAR0_VALUE >> 20) & 0xf, 2);
     assert_eq!((ID_AA64ISAR0_VALUE >> 16) & 0xf, 1);
-    assert_eq!(ID_AA64ISAR0_VALUE & 0xffff, 0); // no AES/SHA1/SHA2
+    assert_eq!(ID_AA64ISAR0_VALUE & 0xfff0, 0x2120); // AES+PMULL, SHA1, SHA256+SHA512
+    assert_eq!((ID_AA64ISAR0_VALUE >> 32) & 0xfff, 1); // SHA3; no SM3, SM4
     assert_eq!(ID_AA64ISAR1_VALUE & 0xff0, 0); // no PAuth (APA, API)
     assert_eq!((ID_AA64PFR0_VALUE >> 32) & 0xf, 0); // no SVE
 }

@@ -7,9 +7,9 @@
 
 use kvrm_isa::decode::{bits, rd, rm, rn};
 
-use super::simd::{halves, put};
+use super::simd::{exec, halves, put};
 use super::{Lifted, Lifter};
-use crate::block::{Arg, Value};
+use crate::block::Value;
 use crate::opcodes::Op;
 
 pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
@@ -18,11 +18,7 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
         "EOR3" | "BCAX" | "RAX1" | "XAR" => sha3(l, name, w),
         "SHA256H" | "SHA256H2" => sha256h(l, name == "SHA256H2", w),
         "SHA256SU0" | "SHA256SU1" => sha256su(l, name == "SHA256SU1", w),
-        _ => {
-            let pc = l.pc;
-            l.b.push(Op::Exec, &[Arg::Imm(pc), Arg::Imm(w as u64)]);
-            Lifted::Next
-        }
+        _ => exec(l, w),
     }
 }
 

@@ -44,6 +44,11 @@ pub(crate) fn lift(l: &mut Lifter, class: &str, name: &str, w: u32) -> Lifted {
         | "MVNI_msl" => return movi(l, name, w),
         _ => {}
     }
+    exec(l, w)
+}
+
+/// The instruction as an `Exec` of the interpreter's handler.
+pub(super) fn exec(l: &mut Lifter, w: u32) -> Lifted {
     let pc = l.pc;
     l.b.push(Op::Exec, &[Arg::Imm(pc), Arg::Imm(w as u64)]);
     Lifted::Next

@@ -21,6 +21,15 @@ PACKAGES=(
     bc dc lz4 datamash gettext-base
     python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libexpat1 libffi8 libbz2-1.0
     libssl3 libuuid1 libcrypt1 libncursesw6 perl-base openssl
+    nodejs libnode108 libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1
+    node-acorn:all node-cjs-module-lexer:all node-undici:all node-busboy:all
+    ruby3.1 libruby3.1 libyaml-0-2
+    php8.2-cli php8.2-common libargon2-1 libsodium23 libxml2 libedit2 libbsd0 libmd0 tzdata:all
+    gcc-12 cpp-12 gcc-12-base libgcc-12-dev libisl23 libmpc3 libc6-dev linux-libc-dev
+    libcrypt-dev libnsl-dev libnsl2 libtirpc-dev libtirpc3 libgssapi-krb5-2 libkrb5-3
+    libk5crypto3 libkrb5support0 libcom-err2 libkeyutils1
+    binutils binutils-aarch64-linux-gnu binutils-common libbinutils libctf0 libctf-nobfd0
+    libgprofng0 libjansson4 golang-1.19-go golang-1.19-src:all
 )
 STAMP="$ROOT/.kvrm-packages"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then
@@ -38,7 +47,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 names=()
-for p in "${PACKAGES[@]}"; do names+=("$p:arm64"); done
+# Architecture-independent packages are named with their ":all".
+for p in "${PACKAGES[@]}"; do
+    case "$p" in *:*) names+=("$p") ;; *) names+=("$p:arm64") ;; esac
+done
 if ! (cd "$tmp" && apt-get download -qq "${names[@]}" 2>/dev/null); then
     $SUDO apt-get update -qq || true
     (cd "$tmp" && apt-get download -qq "${names[@]}") || {

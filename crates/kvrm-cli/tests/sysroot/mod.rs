@@ -1,6 +1,6 @@
 //! The harness of the suites that run stock Debian arm64 programs (and programs built from
 //! Debian's sources) from the sysroot scripts/fetch-debian-arm64.sh unpacks into
-//! tests/debian/build/sysroot: debian.rs, shells.rs, compressors.rs, lua_sqlite.rs.
+//! tests/debian/build/sysroot: debian.rs, shells.rs, compressors.rs, lua_sqlite.rs, runtimes.rs.
 //!
 //! Every case runs twice in a scratch directory inside the sysroot, as
 //! `kvrm run --quiet --fs-root SYSROOT SYSROOT/PROG ARGS` and as
@@ -126,9 +126,23 @@ pub fn sysroot() -> Result<PathBuf, String> {
 }
 
 /// Host scripts named after every program of the sysroot directories `dirs` that run it
-/// under qemu (an earlier directory's program wins).
+/// under qemu (an earlier directory's program wins), and `qemu-run PROGRAM ARGS`, which
+/// runs an AArch64 program named by its path (in the sysroot or as a guest sees it) under
+/// qemu: for programs that start others by path, as gcc's `-wrapper qemu-run` does
+/// (`qemu-run --sysroot` prints the sysroot's host path).
 fn qemu_wrappers(sysroot: &Path, dirs: &[&str], out: &Path) {
     fs::create_dir_all(out).unwrap();
+    let run_by_path = format!(
+        "#!/bin/sh\np=$1\nshift\ncase \"$p\" in\n--sysroot) echo {root} ;;\n\
+         {wrappers}/*) exec \"$p\" \"$@\" ;;\n\
+         {root}/*) exec qemu-aarch64 -L {root} \"$p\" \"$@\" ;;\n\
+         /*) exec qemu-aarch64 -L {root} -0 \"$p\" \"{root}$p\" \"$@\" ;;\n\
+         */*) exec qemu-aarch64 -L {root} \"$p\" \"$@\" ;;\n\
+         *) exec \"$p\" \"$@\" ;;\nesac\n",
+        wrappers = out.display(),
+        root = sysroot.display()
+    );
+    write_executable(&out.join("qemu-run"), &run_by_path);
     for dir in dirs.iter().rev() {
         let Ok(entries) = fs::read_dir(sysroot.join(dir)) else {
             continue;
@@ -140,12 +154,16 @@ fn qemu_wrappers(sysroot: &Path, dirs: &[&str], out: &Path) {
                 "#!/bin/sh\nexec qemu-aarch64 -L {root} -0 \"{name}\" {root}/{dir}/{name} \"$@\"\n",
                 root = sysroot.display()
             );
-            fs::write(&path, script).unwrap();
-            let mut perms = fs::metadata(&path).unwrap().permissions();
-            std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-            fs::set_permissions(&path, perms).unwrap();
+            write_executable(&path, &script);
         }
     }
+}
+
+fn write_executable(path: &Path, script: &str) {
+    fs::write(path, script).unwrap();
+    let mut perms = fs::metadata(path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(path, perms).unwrap();
 }
 
 #[derive(Debug, PartialEq, Eq)]

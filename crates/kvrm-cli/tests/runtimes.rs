@@ -1,0 +1,77 @@
+//! Language runtimes and a compiler from Debian arm64, as a user runs them: Node.js 18 (V8
+//! writes and patches AArch64 code as it runs; worker threads and Atomics), Ruby 3.1 (fibers,
+//! threads), PHP 8.2, and gcc-12 itself: cc1 compiling C to assembly, and the gcc driver
+//! starting cc1, as, collect2 and ld to build a program that then runs; Go 1.19's `go build`
+//! (the compiler and linker, Go programs with many threads) and the program it built. Each
+//! case is compared with qemu-aarch64 on both engines (harness: sysroot/mod.rs).
+
+mod sysroot;
+
+use sysroot::{case, run_suite, sysroot_or_skip, Case, Suite};
+
+macro_rules! file {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../../tests/debian/runtimes/", $name)),
+        )
+    };
+}
+
+const FILES: &[(&str, &str)] = &[
+    file!("basics.js"),
+    file!("workers.js"),
+    file!("basics.rb"),
+    file!("basics.php"),
+    file!("prog.c"),
+    file!("cc.sh"),
+    file!("main.go"),
+    file!("go.mod"),
+    file!("go_build.sh"),
+];
+
+const CC1: &str = "usr/lib/gcc/aarch64-linux-gnu/12/cc1";
+
+const CASES: &[Case] = &[
+    case("node_basics", "node", &["basics.js"], ""),
+    case("node_workers", "node", &["workers.js"], ""),
+    case(
+        "node_eval_stdin",
+        "node",
+        &["-"],
+        "const os = require('os'); process.stdout.write(os.EOL + [1, 2, 3].map(x => x * 2) + '\\n');\n",
+    ),
+    case("ruby_basics", "ruby3.1", &["basics.rb"], ""),
+    case("ruby_syntax_error", "ruby3.1", &["-e", "def x(; end"], ""),
+    // -n: no php.ini (none is installed).
+    case("php_basics", "php8.2", &["-n", "basics.php"], ""),
+    case(
+        "gcc_cc1_O2",
+        CC1,
+        &["-quiet", "-imultiarch", "aarch64-linux-gnu", "-O2", "prog.c", "-o", "-"],
+        "",
+    ),
+    case(
+        "gcc_cc1_O0_error",
+        CC1,
+        &["-quiet", "-imultiarch", "aarch64-linux-gnu", "-", "-o", "-"],
+        "int main(void) { return undeclared; }\n",
+    ),
+    case("gcc_driver", "dash", &["cc.sh"], ""),
+    case("go_build", "dash", &["go_build.sh"], ""),
+];
+
+const SUITE: Suite = Suite {
+    name: "runtimes",
+    files: FILES,
+    cases: CASES,
+    path: &["usr/bin"],
+};
+
+#[test]
+fn language_runtimes_and_gcc_match_qemu() {
+    let Some(root) = sysroot_or_skip(&SUITE) else {
+        return;
+    };
+    run_suite(&SUITE, &root);
+}

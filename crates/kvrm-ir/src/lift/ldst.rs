@@ -4,7 +4,8 @@
 //! the CONSTRAINED UNPREDICTABLE choices, as `kvrm_cpu::exec::ldst`: the
 //! access comes before the writeback, so a fault changes no register. SIMD&FP
 //! registers (B, H, S, D, Q) have the same forms; a scalar load zeroes the
-//! rest of the register. Literal forms use the fallback.
+//! rest of the register. Literal forms load from pc + imm19 * 4, an address
+//! known when lifting.
 
 use kvrm_isa::decode::{bit, bits, rd, rm, rn, rt2, sign_extend};
 
@@ -62,6 +63,9 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     if name.starts_with("PRF") {
         return Lifted::Next; // a hint: no access, no fault
     }
+    if let Some(base) = name.strip_suffix("_lit") {
+        return literal(l, w, base);
+    }
     // STUR*/LDUR* and STTR*/LDTR* (the same at EL0): signed unscaled offset.
     let unscaled = name.len() > 4 && matches!(&name[..4], "STUR" | "LDUR" | "STTR" | "LDTR");
     let (mode, base) = if unscaled {
@@ -114,6 +118,30 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
         }
         _ => Lifted::No,
     }
+}
+
+/// LDR (literal) of a general or SIMD&FP register: a load from pc + imm19 * 4.
+fn literal(l: &mut Lifter, w: u32, base: &str) -> Lifted {
+    let off = (sign_extend(bits(w, 5, 19) as u64, 19) << 2) as u64;
+    let addr = l.c(l.pc.wrapping_add(off));
+    let t = rd(w);
+    if let Some((false, size, extend)) = single_op(base) {
+        let v = l.load(MemOp::new(size, extend), addr);
+        l.set_x(t, v);
+        return Lifted::Next;
+    }
+    match fp_single_op(base) {
+        Some((false, 16)) => {
+            let v = l.load(MemOp::new(16, Extend::Zero), addr);
+            l.set_vec(t, v);
+        }
+        Some((false, size)) => {
+            let v = l.load(MemOp::new(size, Extend::Zero), addr);
+            l.set_vscalar(t, v);
+        }
+        _ => return Lifted::No,
+    }
+    Lifted::Next
 }
 
 /// (store?, size) of a SIMD&FP single operation.

@@ -283,6 +283,11 @@ pub fn sysroot_or_skip(suite: &Suite) -> Option<PathBuf> {
 /// Run every case of `suite` (those whose name has $KVRM_GUEST_FILTER) under qemu and kvrm,
 /// record the counts and panic with every difference.
 pub fn run_suite(suite: &Suite, sysroot: &Path) {
+    run_suite_on(suite, sysroot, &ENGINES);
+}
+
+/// [`run_suite`] with kvrm on `engines` (`--engine` values).
+pub fn run_suite_on(suite: &Suite, sysroot: &Path, engines: &[&str]) {
     let kvrm = PathBuf::from(env!("CARGO_BIN_EXE_kvrm"));
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "{}-{}",
@@ -333,7 +338,7 @@ pub fn run_suite(suite: &Suite, sysroot: &Path) {
                 let expected = run(q, c.stdin, timeout);
 
                 // kvrm on each engine: the interpreter and the JIT.
-                for engine in ENGINES {
+                for &engine in engines {
                     fresh_scratch(&scratch, suite.files);
                     let mut k = Command::new(&kvrm);
                     k.args(["run", "--quiet", "--engine", engine, "--fs-root"])
@@ -375,7 +380,7 @@ pub fn run_suite(suite: &Suite, sysroot: &Path) {
     });
     let _ = fs::remove_dir_all(&work);
     let failures = failures.into_inner().unwrap();
-    let passed = cases.len() * ENGINES.len() - failures.len();
+    let passed = cases.len() * engines.len() - failures.len();
     counts::record("debian", passed, failures.len(), 0);
     eprintln!(
         "{}: {passed} passed, {} failed in {:.1}s",
@@ -387,7 +392,7 @@ pub fn run_suite(suite: &Suite, sysroot: &Path) {
         failures.is_empty(),
         "{} of {} {} runs differ from qemu-aarch64:\n{}",
         failures.len(),
-        cases.len() * ENGINES.len(),
+        cases.len() * engines.len(),
         suite.name,
         failures.join("\n")
     );

@@ -121,14 +121,8 @@ fn sha3(l: &mut Lifter, name: &str, w: u32) -> Lifted {
     let n = halves(l, rn(w));
     let m = halves(l, rm(w));
     let a = halves(l, bits(w, 10, 5));
-    let mut out = [n.0; 2];
-    for (i, o) in out.iter_mut().enumerate() {
-        let (x, y, z) = if i == 0 {
-            (n.0, m.0, a.0)
-        } else {
-            (n.1, m.1, a.1)
-        };
-        *o = match name {
+    let out = [(n.0, m.0, a.0), (n.1, m.1, a.1)].map(|(x, y, z)| {
+        match name {
             "EOR3" => {
                 let t = l.bin(Op::Xor, x, y);
                 l.bin(Op::Xor, t, z)
@@ -147,8 +141,8 @@ fn sha3(l: &mut Lifter, name: &str, w: u32) -> Lifted {
                 let t = l.bin(Op::Xor, x, y);
                 l.bin_c(Op::Ror, t, u64::from(bits(w, 10, 6)))
             }
-        };
-    }
+        }
+    });
     put(l, rd(w), true, out[0], out[1]);
     Lifted::Next
 }

@@ -122,25 +122,14 @@ pub(crate) fn lift(l: &mut Lifter, name: &str, w: u32) -> Lifted {
 
 /// LDR (literal) of a general or SIMD&FP register: a load from pc + imm19 * 4.
 fn literal(l: &mut Lifter, w: u32, base: &str) -> Lifted {
+    let (m, fp) = match (single_op(base), fp_single_op(base)) {
+        (Some((false, size, extend)), _) => (MemOp::new(size, extend), false),
+        (None, Some((false, size))) => (MemOp::new(size, Extend::Zero), true),
+        _ => return Lifted::No,
+    };
     let off = (sign_extend(bits(w, 5, 19) as u64, 19) << 2) as u64;
     let addr = l.c(l.pc.wrapping_add(off));
-    let t = rd(w);
-    if let Some((false, size, extend)) = single_op(base) {
-        let v = l.load(MemOp::new(size, extend), addr);
-        l.set_x(t, v);
-        return Lifted::Next;
-    }
-    match fp_single_op(base) {
-        Some((false, 16)) => {
-            let v = l.load(MemOp::new(16, Extend::Zero), addr);
-            l.set_vec(t, v);
-        }
-        Some((false, size)) => {
-            let v = l.load(MemOp::new(size, Extend::Zero), addr);
-            l.set_vscalar(t, v);
-        }
-        _ => return Lifted::No,
-    }
+    load_into(l, rd(w), m, fp, addr);
     Lifted::Next
 }
 
@@ -189,27 +178,29 @@ fn single(l: &mut Lifter, w: u32, mode: Mode, store: bool, m: MemOp, fp: bool) {
             l.bin(Op::Add, base, off)
         }
     };
-    if fp {
-        if store {
-            let v = l.get_vec(t);
-            let v = if m.size == 16 { v } else { l.un(Op::Lo128, v) };
-            l.store(m, addr, v);
-        } else if m.size == 16 {
-            let v = l.load(m, addr);
-            l.set_vec(t, v);
-        } else {
-            let v = l.load(m, addr);
-            l.set_vscalar(t, v);
-        }
-    } else if store {
+    if !store {
+        load_into(l, t, m, fp, addr);
+    } else if fp {
+        let v = l.get_vec(t);
+        let v = if m.size == 16 { v } else { l.un(Op::Lo128, v) };
+        l.store(m, addr, v);
+    } else {
         // Stored before any writeback (rt == rn stores the old base).
         let v = l.x(t);
         l.store(m, addr, v);
-    } else {
-        let v = l.load(m, addr);
-        l.set_x(t, v);
     }
     writeback(l, mode, n, addr, simm9);
+}
+
+/// Load `m` at `addr` into Xt, or into Vt when `fp` (a scalar load zeroes the
+/// rest of the register).
+fn load_into(l: &mut Lifter, t: u32, m: MemOp, fp: bool, addr: Value) {
+    let v = l.load(m, addr);
+    match (fp, m.size) {
+        (false, _) => l.set_x(t, v),
+        (true, 16) => l.set_vec(t, v),
+        (true, _) => l.set_vscalar(t, v),
+    }
 }
 
 fn writeback(l: &mut Lifter, mode: Mode, n: u32, addr: Value, off: u64) {

@@ -72,6 +72,9 @@ pub struct OpenFile {
     pub owner: i64,
     /// F_SETSIG: the signal O_ASYNC sends instead of SIGIO (0: SIGIO).
     pub owner_sig: i32,
+    /// The master side of a pseudo-terminal (/dev/ptmx) and its number: the
+    /// process that holds it may open /dev/pts/<number>.
+    pub pty_master: Option<u32>,
 }
 
 impl OpenFile {
@@ -94,6 +97,7 @@ impl OpenFile {
             signalfd: None,
             owner: 0,
             owner_sig: 0,
+            pty_master: None,
         }
     }
 }

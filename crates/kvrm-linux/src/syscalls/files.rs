@@ -35,6 +35,9 @@ const UIO_MAXIOV: u64 = 1024;
 pub(super) enum Special {
     /// A harmless host device opened directly.
     Device(&'static str),
+    /// `/dev/pts/<n>`: the terminal side of a pseudo-terminal whose master
+    /// the process holds (the host's, opened through /dev/ptmx).
+    Pty(u32),
     /// `/proc/self/exe`: the running executable.
     Exe,
 }
@@ -81,7 +84,33 @@ pub(super) fn host_open_flags(g: u64) -> i32 {
         }
     }
     // kvrm never execs: the host side of every guest descriptor is close-on-exec.
-    h | libc::O_CLOEXEC
+    // Nor does a guest's open make a terminal kvrm's controlling terminal.
+    h | libc::O_CLOEXEC | libc::O_NOCTTY
+}
+
+/// Give the host descriptor of `f` the guest's O_APPEND and O_NONBLOCK
+/// (a read the guest made non-blocking must not block kvrm), keeping
+/// O_NONBLOCK where kvrm itself wants it (`host_nonblock`). The host's
+/// standard descriptors are left alone.
+fn sync_host_status(f: &OpenFile) {
+    let HostFd::Owned(_) = f.host else {
+        return;
+    };
+    let raw = f.host.raw();
+    // SAFETY: F_GETFL/F_SETFL on a descriptor we own.
+    unsafe {
+        let mut hf = libc::fcntl(raw, libc::F_GETFL);
+        if hf >= 0 {
+            hf &= !(libc::O_APPEND | libc::O_NONBLOCK);
+            if f.status & O_APPEND != 0 {
+                hf |= libc::O_APPEND;
+            }
+            if f.status & O_NONBLOCK != 0 || f.host_nonblock {
+                hf |= libc::O_NONBLOCK;
+            }
+            libc::fcntl(raw, libc::F_SETFL, hf);
+        }
+    }
 }
 
 /// The host process's umask, read once. The guest's own umask decides the
@@ -300,6 +329,23 @@ impl LinuxProcess {
         }
         let raw = f.host.raw();
         let regular = with_file(raw, |h| h.metadata().map(|m| m.is_file()).unwrap_or(false));
+        if let HostFd::Borrowed(_) = f.host {
+            // The host's own standard streams keep their blocking mode (the
+            // file description is the shell's too): a transfer the guest made
+            // non-blocking that would wait is refused here instead.
+            if f.status & O_NONBLOCK != 0 && !regular {
+                let events = if write { libc::POLLOUT } else { libc::POLLIN };
+                let mut p = libc::pollfd {
+                    fd: raw,
+                    events,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                if unsafe { libc::poll(&mut p, 1, 0) } == 0 {
+                    return Err(EAGAIN);
+                }
+            }
+        }
         Ok((raw, regular))
     }
 
@@ -732,6 +778,15 @@ impl LinuxProcess {
         const TCSETSW2: u64 = 0x402c_542c;
         const TCSETSF2: u64 = 0x402c_542d;
         const FIOASYNC: u64 = 0x5452;
+        // Pseudo-terminal masters (pty.rs): number, lock, packet mode.
+        const TIOCGPTN: u64 = 0x8004_5430;
+        const TIOCSPTLCK: u64 = 0x4004_5431;
+        const TIOCGPKT: u64 = 0x8004_5438;
+        const TIOCGPTLCK: u64 = 0x8004_5439;
+        const TIOCPKT: u64 = 0x5420;
+        if let Some(r) = self.pty_ioctl(fd, req, arg) {
+            return r;
+        }
         let entry = self.fds.entry_mut(fd)?;
         match req {
             FIOASYNC => {
@@ -756,6 +811,7 @@ impl LinuxProcess {
                 } else {
                     f.status &= !O_NONBLOCK;
                 }
+                sync_host_status(&f);
                 return Ok(0);
             }
             _ => {}
@@ -793,6 +849,8 @@ impl LinuxProcess {
             TIOCSWINSZ => (8, false),
             TIOCOUTQ => (4, true),
             FIONREAD => (4, true),
+            TIOCGPTN | TIOCGPKT | TIOCGPTLCK => (4, true),
+            TIOCSPTLCK | TIOCPKT => (4, false),
             _ => return Err(ENOTTY),
         };
         if !tty && req != FIONREAD {
@@ -889,24 +947,7 @@ impl LinuxProcess {
                 // (kernel/sigio.rs), never the host.
                 let changeable = O_APPEND | O_NONBLOCK | O_ASYNC;
                 f.status = (f.status & !changeable) | (arg & changeable);
-                let keep_nonblock = f.host_nonblock;
-                if let HostFd::Owned(_) = f.host {
-                    let raw = f.host.raw();
-                    // SAFETY: F_GETFL/F_SETFL on a descriptor we own.
-                    unsafe {
-                        let mut hf = libc::fcntl(raw, libc::F_GETFL);
-                        if hf >= 0 {
-                            hf &= !(libc::O_APPEND | libc::O_NONBLOCK);
-                            if arg & O_APPEND != 0 {
-                                hf |= libc::O_APPEND;
-                            }
-                            if arg & O_NONBLOCK != 0 || keep_nonblock {
-                                hf |= libc::O_NONBLOCK;
-                            }
-                            libc::fcntl(raw, libc::F_SETFL, hf);
-                        }
-                    }
-                }
+                sync_host_status(&f);
                 Ok(0)
             }
             // The owner of O_ASYNC's signal: the guest's own pid or
@@ -1340,7 +1381,7 @@ impl LinuxProcess {
 
 #[cfg(test)]
 mod tests {
-    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
     use kvrm_isa::{AddressSpace, Perms};
 
@@ -1420,5 +1461,46 @@ mod tests {
             .unwrap();
         assert_eq!(p.sys_ioctl(&mut mem, fd, TCFLSH, 0), Err(ENOTTY));
         assert_eq!(p.sys_ioctl(&mut mem, fd, TIOCSWINSZ, BUF), Err(ENOTTY));
+    }
+
+    /// A read the guest made non-blocking never blocks kvrm: FIONBIO and
+    /// F_SETFL reach a descriptor kvrm owns, and one of the host's standard
+    /// streams (left blocking, it is the shell's too) answers EAGAIN when
+    /// nothing is there.
+    #[test]
+    fn non_blocking_reads_of_empty_pipes_do_not_wait() {
+        const FIONBIO: u64 = 0x5421;
+        const F_SETFL: u64 = 4;
+        let mut p = LinuxProcess::for_tests();
+        let mut mem = AddressSpace::new();
+        mem.map(BUF, 0x1000, Perms::RW).unwrap();
+        let (r1, _w1) = std::io::pipe().unwrap();
+        let owned = p
+            .install(OpenFile::new(HostFd::Owned(r1.into()), O_RDONLY), false)
+            .unwrap();
+        mem.write_bytes(BUF, &1u32.to_le_bytes()).unwrap();
+        assert_eq!(p.sys_ioctl(&mut mem, owned, FIONBIO, BUF), Ok(0));
+        assert_eq!(p.sys_read(&mut mem, owned, BUF + 8, 8, None), Err(EAGAIN));
+        let (r2, mut w2) = std::io::pipe().unwrap();
+        let borrowed = p
+            .install(
+                OpenFile::new(HostFd::Borrowed(r2.as_raw_fd()), O_RDONLY),
+                false,
+            )
+            .unwrap();
+        assert_eq!(p.sys_fcntl(&mut mem, borrowed, F_SETFL, O_NONBLOCK), Ok(0));
+        assert_eq!(
+            p.sys_read(&mut mem, borrowed, BUF + 8, 8, None),
+            Err(EAGAIN)
+        );
+        // SAFETY: F_GETFL on the pipe held here.
+        let host_flags = unsafe { libc::fcntl(r2.as_raw_fd(), libc::F_GETFL) };
+        assert_eq!(
+            host_flags & libc::O_NONBLOCK,
+            0,
+            "the host's stream stays blocking"
+        );
+        std::io::Write::write_all(&mut w2, b"ok").unwrap();
+        assert_eq!(p.sys_read(&mut mem, borrowed, BUF + 8, 8, None), Ok(2));
     }
 }

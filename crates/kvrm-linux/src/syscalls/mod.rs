@@ -27,6 +27,7 @@ pub mod numbers;
 mod paths;
 mod poll;
 mod process;
+mod pty;
 mod queries;
 pub(crate) mod socket;
 mod xattr;
@@ -686,7 +687,9 @@ impl LinuxProcess {
             FSTATFS => self.sys_fstatfs(mem, a[0], a[1]),
             GETDENTS64 => self.sys_getdents64(mem, a[0], a[1], a[2]),
             READLINKAT => self.sys_readlinkat(mem, a[0], a[1], a[2], a[3]),
-            IOCTL => self.sys_ioctl(mem, a[0], a[1], a[2]),
+            // The request is an unsigned int: Linux drops the upper half (musl
+            // passes requests with bit 31 set sign-extended).
+            IOCTL => self.sys_ioctl(mem, a[0], a[1] as u32 as u64, a[2]),
             FCNTL if crate::locks::is_lock_cmd(a[1]) => {
                 match self.fcntl_lock(mem, a[0], a[1], a[2]) {
                     crate::locks::LockResult::Done(r) => r,

@@ -14,6 +14,7 @@ use super::files::{
     cpath, host_open_flags, host_umask, last_errno, lexical, stat_bytes, statx_bytes, with_file,
     Special,
 };
+use super::pty::{host_pty_number, pty_number, pty_path};
 use super::{read_guest, read_path, write_guest, LinuxProcess, SysResult};
 use crate::abi::{at::*, errno::*, open::*};
 use crate::fd::LockFile;
@@ -64,9 +65,26 @@ impl LinuxProcess {
             b"/dev/urandom" => Some(Special::Device("/dev/urandom")),
             // The host's terminal, where kvrm has one (else ENXIO, as Linux).
             b"/dev/tty" => Some(Special::Device("/dev/tty")),
+            // A new pseudo-terminal from the host.
+            b"/dev/ptmx" | b"/dev/pts/ptmx" => Some(Special::Device("/dev/ptmx")),
             b"/proc/self/exe" => Some(Special::Exe),
-            _ => None,
+            p => {
+                let n = pty_number(p.strip_prefix(b"/dev/pts/")?)?;
+                let file = !path.ends_with(b"/");
+                (file && self.holds_pty_master(n)).then_some(Special::Pty(n))
+            }
         }
+    }
+
+    /// Does the process hold the master side of pseudo-terminal `n`? Only
+    /// then may it reach /dev/pts/`n`: the host's other terminals are not
+    /// the guest's.
+    fn holds_pty_master(&self, n: u32) -> bool {
+        self.fds.open_fds().any(|fd| {
+            self.fds
+                .get(fd)
+                .is_ok_and(|f| f.lock_file().pty_master == Some(n))
+        })
     }
 
     /// `path` lexically normalized, when it is under /proc or /sys (emulated).
@@ -153,6 +171,7 @@ impl LinuxProcess {
     fn special_host(&self, dirfd: u64, path: &[u8]) -> Option<PathBuf> {
         match self.special(dirfd, path)? {
             Special::Device(d) => Some(Path::new(d).to_path_buf()),
+            Special::Pty(n) => Some(pty_path(n)),
             Special::Exe => Some(self.exe_host.clone()),
         }
     }
@@ -201,6 +220,11 @@ impl LinuxProcess {
         }
         let (host_path, guest_path) = match self.special(dirfd, &path) {
             Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.as_bytes().to_vec()),
+            Some(Special::Pty(n)) => {
+                let p = pty_path(n);
+                let guest = p.as_os_str().as_bytes().to_vec();
+                (p, guest)
+            }
             Some(Special::Exe) => {
                 // The executable may lie outside the root: read access only.
                 if flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_TMPFILE) != 0 {
@@ -271,6 +295,9 @@ impl LinuxProcess {
         );
         of.is_dir = is_dir;
         of.host_nonblock = fifo.is_some();
+        if host_path == Path::new("/dev/ptmx") {
+            of.pty_master = host_pty_number(raw);
+        }
         of.guest_path = Some(guest_path);
         of.host_path = Some(host_path);
         self.install(of, cloexec)
@@ -412,7 +439,7 @@ impl LinuxProcess {
         let target = match self.special(dirfd, &p) {
             _ if link.is_some() => link.unwrap_or(Err(ENOENT))?,
             Some(Special::Exe) => self.exe_link.clone(),
-            Some(Special::Device(_)) => return Err(EINVAL),
+            Some(Special::Device(_) | Special::Pty(_)) => return Err(EINVAL),
             None => {
                 let r = self.resolve_at(dirfd, &p, false)?;
                 std::fs::read_link(&r.host)

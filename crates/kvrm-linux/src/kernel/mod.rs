@@ -32,6 +32,7 @@ mod caps;
 mod futex;
 mod ioprio;
 mod launch;
+mod outside;
 mod pidfd;
 mod sched;
 mod sigframe;
@@ -369,6 +370,8 @@ pub struct Kernel {
     pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
     /// Descriptors that refer to processes (pidfd.rs).
     pub(crate) pidfds: Vec<pidfd::PidFd>,
+    /// Processes outside the guest that it can name (outside.rs).
+    pub(crate) outside: Vec<outside::Outside>,
     /// Every timerfd (timerfd.rs).
     pub(crate) timerfds: Vec<timerfd::TimerFd>,
     /// Descriptors with O_ASYNC and their last readiness (sigio.rs).
@@ -431,6 +434,7 @@ impl Kernel {
             linux_counted: false,
             orphan_exits: BTreeMap::new(),
             pidfds: Vec::new(),
+            outside: Vec::new(),
             timerfds: Vec::new(),
             async_files: Vec::new(),
             launch_stats: LaunchStats::default(),
@@ -558,7 +562,10 @@ impl Kernel {
         loop {
             let pid = self.next_pid;
             self.next_pid = self.next_pid.wrapping_add(1).max(2);
-            if !self.procs.contains_key(&pid) && !self.threads.contains_key(&pid) {
+            let taken = self.procs.contains_key(&pid)
+                || self.threads.contains_key(&pid)
+                || self.outside.iter().any(|o| o.pid == pid);
+            if !taken {
                 return pid;
             }
         }
@@ -619,6 +626,9 @@ impl Kernel {
             linux.ppid = 1;
         }
         let ppid = linux.ppid;
+        if self.procs.is_empty() && self.outside.is_empty() {
+            self.outside = outside::outside_of(pid, [ppid, pgid, sid], self.config.deterministic);
+        }
         self.procs.insert(
             pid,
             Process {

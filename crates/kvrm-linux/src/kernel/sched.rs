@@ -183,6 +183,8 @@ impl Kernel {
         let tid = if pid == 0 { me } else { pid as Pid };
         match self.threads.get(&tid) {
             Some(t) if self.procs.get(&t.pid).is_some_and(|p| p.exit.is_none()) => Ok(tid),
+            // Changing an outside process is refused (outside.rs).
+            _ if self.outside(tid).is_some() => Err(EPERM),
             _ => Err(ESRCH),
         }
     }
@@ -203,8 +205,11 @@ impl Kernel {
         if pid < 0 {
             return Err(EINVAL);
         }
-        let tid = self.sched_target(me, pid)?;
-        let ns = match self.threads[&tid].sched.policy {
+        let policy = match self.outside(pid as Pid) {
+            Some(_) => SCHED_OTHER,
+            None => self.threads[&self.sched_target(me, pid)?].sched.policy,
+        };
+        let ns = match policy {
             SCHED_RR => RR_INTERVAL_NS,
             SCHED_FIFO | SCHED_DEADLINE => 0,
             _ => FAIR_INTERVAL_NS,
@@ -349,8 +354,14 @@ impl Kernel {
             return Err(EINVAL);
         }
         let tid = if pid == 0 { me } else { pid as Pid };
-        let owner = self.threads.get(&tid).ok_or(ESRCH)?.pid;
-        let s = self.threads[&tid].sched;
+        let (s, nice) = match self.outside(tid) {
+            // An outside process: a shell's defaults, with its nice value.
+            Some(o) => (Sched::default(), o.nice),
+            None => {
+                let owner = self.threads.get(&tid).ok_or(ESRCH)?.pid;
+                (self.threads[&tid].sched, self.procs[&owner].nice)
+            }
+        };
         let bytes = match n {
             nr::SCHED_GETPARAM => s.priority.to_le_bytes().to_vec(),
             nr::SCHED_GETATTR => {
@@ -364,7 +375,7 @@ impl Kernel {
                     0
                 };
                 attr[8..16].copy_from_slice(&flags.to_le_bytes());
-                attr[16..20].copy_from_slice(&self.procs[&owner].nice.to_le_bytes());
+                attr[16..20].copy_from_slice(&nice.to_le_bytes());
                 attr[20..24].copy_from_slice(&s.priority.to_le_bytes());
                 attr[24..32].copy_from_slice(&s.dl.0.to_le_bytes());
                 attr[32..40].copy_from_slice(&s.dl.1.to_le_bytes());
@@ -428,11 +439,15 @@ impl Kernel {
 
     fn get_affinity(&mut self, me: Pid, a: [u64; 6]) -> Result<u64, i64> {
         let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
-        let target = self.sched_target(me, pid)?;
+        // An outside process: the host's mask, as kvrm started with.
+        let target = match self.outside(pid as Pid) {
+            Some(_) => None,
+            None => Some(self.sched_target(me, pid)?),
+        };
         let caller = self.threads[&me].pid;
         // The host's answer (its size, and its mask until one is set).
         let mut bytes = self.procs[&caller].linux.host_affinity(len)?;
-        if let Some(set) = &self.threads[&target].affinity {
+        if let Some(set) = target.and_then(|t| self.threads[&t].affinity.as_ref()) {
             bytes.iter_mut().for_each(|b| *b = 0);
             for &c in &set.0 {
                 if let Some(b) = bytes.get_mut(c as usize / 8) {

@@ -276,6 +276,16 @@ impl Kernel {
         }
         let uid = self.procs.get(&me).map_or(0, |p| p.linux.creds.ruid);
         let info = SigInfo::sender(sig as i32, SI_USER, me, uid);
+        let outside = match target {
+            t if t > 0 => self.kill_outside(t as Pid, false, sig),
+            t if t < -1 && !self.procs.values().any(|p| p.pgid == t.unsigned_abs()) => {
+                self.kill_outside(t.unsigned_abs(), true, sig)
+            }
+            _ => None,
+        };
+        if let Some(r) = outside {
+            return r;
+        }
         match target {
             t if t > 0 => self.send_to_process(t as Pid, info),
             0 => self.kill_group_signal(self.procs[&me].pgid, info),

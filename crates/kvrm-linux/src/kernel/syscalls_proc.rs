@@ -832,6 +832,10 @@ impl Kernel {
     fn sys_pgrp(&mut self, me: Pid, n: u64, a0: u64, a1: u64) -> Result<u64, i64> {
         let who = |p: u64| if p == 0 { me } else { p as Pid };
         match n {
+            nr::GETPGID | nr::GETSID if self.outside(who(a0)).is_some() => {
+                let o = self.outside(who(a0)).ok_or(ESRCH)?;
+                Ok(if n == nr::GETPGID { o.pgid } else { o.sid } as u64)
+            }
             nr::GETPGID => Ok(self.procs.get(&who(a0)).ok_or(ESRCH)?.pgid as u64),
             nr::GETSID => Ok(self.procs.get(&who(a0)).ok_or(ESRCH)?.sid as u64),
             nr::SETPGID => {
@@ -872,6 +876,8 @@ impl Kernel {
         let new = read_rlimit(self.engine.space(space), a[1], a[2])?;
         let target = match self.threads.get(&(a[0] as Pid)) {
             Some(t) if (a[0] as i32) > 0 && self.procs[&t.pid].exit.is_none() => t.pid,
+            // Never the host's processes (outside.rs).
+            _ if self.outside(a[0] as Pid).is_some() => return Err(EPERM),
             _ => return Err(ESRCH),
         };
         let uid = self.procs[&caller].linux.uid;
@@ -896,6 +902,16 @@ impl Kernel {
         prio: i32,
     ) -> Result<u64, i64> {
         let live = |p: &Process| p.exit.is_none();
+        if let Some(o) = (which == 0 && who > 0)
+            .then(|| self.outside(who as Pid))
+            .flatten()
+        {
+            return if set {
+                Err(EPERM)
+            } else {
+                Ok((20 - o.nice) as u64)
+            };
+        }
         let targets: Vec<Pid> = match which {
             0 => {
                 // PRIO_PROCESS

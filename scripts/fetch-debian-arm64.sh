@@ -20,6 +20,7 @@ PACKAGES=(
     zstd libzstd1 liblz4-1 xz-utils liblzma5 libstdc++6
     bc dc lz4 datamash gettext-base
     python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libexpat1 libffi8 libbz2-1.0
+    libpython3.11-testsuite:all
     libssl3 libuuid1 libcrypt1 libncursesw6 perl-base openssl
     nodejs libnode108 libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1
     node-acorn:all node-cjs-module-lexer:all node-undici:all node-busboy:all

@@ -5,6 +5,8 @@
 
 use std::io::Write;
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kvrm_cpu::CpuEngine;
@@ -16,11 +18,15 @@ use common::{asm, procs_spec, Capture};
 
 /// The CPU engine behind `start_run`: a started run is "in flight" for
 /// `flight` of host time and executes in `wait_run`. Its machines run side by
-/// side as far as the kernel can tell (as a GPU's lanes do).
+/// side as far as the kernel can tell (as a GPU's lanes do). For other host
+/// threads to see: `flying`, true from `start_run` to `wait_run`, and
+/// `starts`, the runs started so far.
 struct Deferred {
     inner: CpuEngine,
     flight: Duration,
     started: Option<(Vec<MachineId>, u64, Instant)>,
+    flying: Arc<AtomicBool>,
+    starts: Arc<AtomicU64>,
 }
 
 impl Deferred {
@@ -29,6 +35,8 @@ impl Deferred {
             inner: CpuEngine::new(),
             flight,
             started: None,
+            flying: Arc::default(),
+            starts: Arc::default(),
         }
     }
 }
@@ -83,6 +91,8 @@ impl Engine for Deferred {
     fn start_run(&mut self, machines: &[MachineId], budget: u64) -> bool {
         assert!(self.started.is_none(), "two runs in flight");
         self.started = Some((machines.to_vec(), budget, Instant::now()));
+        self.starts.fetch_add(1, Ordering::Release);
+        self.flying.store(true, Ordering::Release);
         true
     }
     fn run_in_flight(&self) -> bool {
@@ -92,13 +102,18 @@ impl Engine for Deferred {
     }
     fn wait_run(&mut self, out: &mut Vec<MachineStop>) {
         let (machines, budget, _) = self.started.take().expect("a run was started");
+        self.flying.store(false, Ordering::Release);
         self.inner.run(&machines, budget, out)
     }
 }
 
 fn kernel(launch: LaunchMode, flight: Duration) -> Kernel {
+    kernel_on(launch, Deferred::new(flight))
+}
+
+fn kernel_on(launch: LaunchMode, engine: Deferred) -> Kernel {
     Kernel::new(
-        Box::new(Deferred::new(flight)),
+        Box::new(engine),
         KernelConfig {
             launch,
             max_instructions: Some(2_000_000_000),
@@ -149,12 +164,17 @@ fn spec(name: &str) -> ProgramSpec {
     }
 }
 
-/// Async: one process reads a host pipe the host writes 30 ms later while
-/// another computes. Its read finishes while a run of the other is in
-/// flight, not after the run is collected.
+/// Async: one process reads a host pipe that a host thread writes (and
+/// closes) once a run of the other process, which computes, is in flight.
+/// The read finishes while that run is in flight, not after it is collected.
 #[test]
 fn async_services_a_waiting_process_while_a_run_is_in_flight() {
-    let mut k = kernel(LaunchMode::Async, Duration::from_millis(1));
+    // Runs in flight for 20 ms: the host thread's write lands inside one
+    // however loaded the machine (a 1 ms flight, with the runs' own work
+    // between flights, let a loaded machine miss it).
+    let engine = Deferred::new(Duration::from_millis(20));
+    let (flying, starts) = (engine.flying.clone(), engine.starts.clone());
+    let mut k = kernel_on(LaunchMode::Async, engine);
     let reader = spawn(&mut k, &spec("echo_stdin")).expect("spawn");
     let spinner = spawn(&mut k, &spec("spin")).expect("spawn");
     let (rx, mut tx) = std::io::pipe().unwrap();
@@ -164,7 +184,15 @@ fn async_services_a_waiting_process_while_a_run_is_in_flight() {
     let mut spin_out = Capture::new();
     spin_out.attach(&mut k, spinner, 1);
     let writer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(30));
+        // The reader waits on the pipe once the first run is collected: write
+        // during a later run (or, should the runs end first, after 10 s, and
+        // the assertions below say so).
+        let t0 = Instant::now();
+        while !(starts.load(Ordering::Acquire) >= 2 && flying.load(Ordering::Acquire))
+            && t0.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_micros(100));
+        }
         tx.write_all(b"from the host\n").unwrap();
         // Dropping `tx` closes the pipe: the reader sees end of file.
     });
@@ -178,9 +206,8 @@ fn async_services_a_waiting_process_while_a_run_is_in_flight() {
     let stats = k.launch_stats();
     assert_eq!(stats.started, stats.runs);
     assert!(stats.polls > 0);
-    // The data and the end of file each woke the reader; each came while
-    // the spinner's run was in flight (runs are 1 ms; between them the
-    // kernel spends microseconds).
+    // The data and the end of file came while the spinner's run was in
+    // flight.
     assert!(
         stats.serviced_in_flight >= 1,
         "no wake-up while a run was in flight: {stats:?}"

@@ -113,6 +113,20 @@ fn sync_host_status(f: &OpenFile) {
     }
 }
 
+/// The poll event a read (`write == false`) or write of host descriptor
+/// `raw` would wait for now; `None` when it is ready.
+fn would_wait(raw: RawFd, write: bool) -> Option<i16> {
+    let events = if write { libc::POLLOUT } else { libc::POLLIN };
+    let mut p = libc::pollfd {
+        fd: raw,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let r = unsafe { libc::poll(&mut p, 1, 0) };
+    (r == 0).then_some(events)
+}
+
 /// The host process's umask, read once. The guest's own umask decides the
 /// modes of the files it creates; where the host's would take more bits,
 /// the creating calls set the mode after.
@@ -333,17 +347,8 @@ impl LinuxProcess {
             // The host's own standard streams keep their blocking mode (the
             // file description is the shell's too): a transfer the guest made
             // non-blocking that would wait is refused here instead.
-            if f.status & O_NONBLOCK != 0 && !regular {
-                let events = if write { libc::POLLOUT } else { libc::POLLIN };
-                let mut p = libc::pollfd {
-                    fd: raw,
-                    events,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                if unsafe { libc::poll(&mut p, 1, 0) } == 0 {
-                    return Err(EAGAIN);
-                }
+            if f.status & O_NONBLOCK != 0 && !regular && would_wait(raw, write).is_some() {
+                return Err(EAGAIN);
             }
         }
         Ok((raw, regular))
@@ -1345,15 +1350,7 @@ impl LinuxProcess {
         if !pollable {
             return None;
         }
-        let events = if write { libc::POLLOUT } else { libc::POLLIN };
-        let mut p = libc::pollfd {
-            fd: raw,
-            events,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut p, 1, 0) };
-        (r == 0).then_some((raw, events))
+        would_wait(raw, write).map(|events| (raw, events))
     }
 
     /// Read a host file's bytes at `offset` (for file mappings).

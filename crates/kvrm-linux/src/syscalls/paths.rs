@@ -171,7 +171,7 @@ impl LinuxProcess {
     fn special_host(&self, dirfd: u64, path: &[u8]) -> Option<PathBuf> {
         match self.special(dirfd, path)? {
             Special::Device(d) => Some(Path::new(d).to_path_buf()),
-            Special::Pty(n) => Some(pty_path(n)),
+            Special::Pty(n) => Some(pty_path(n).0),
             Special::Exe => Some(self.exe_host.clone()),
         }
     }
@@ -220,11 +220,7 @@ impl LinuxProcess {
         }
         let (host_path, guest_path) = match self.special(dirfd, &path) {
             Some(Special::Device(p)) => (Path::new(p).to_path_buf(), p.as_bytes().to_vec()),
-            Some(Special::Pty(n)) => {
-                let p = pty_path(n);
-                let guest = p.as_os_str().as_bytes().to_vec();
-                (p, guest)
-            }
+            Some(Special::Pty(n)) => pty_path(n),
             Some(Special::Exe) => {
                 // The executable may lie outside the root: read access only.
                 if flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_TMPFILE) != 0 {

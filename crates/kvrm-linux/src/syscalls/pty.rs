@@ -35,9 +35,11 @@ pub(super) fn pty_number(name: &[u8]) -> Option<u32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-/// The host path (and guest path) of pseudo-terminal `n`'s terminal side.
-pub(super) fn pty_path(n: u32) -> PathBuf {
-    PathBuf::from(format!("/dev/pts/{n}"))
+/// The host path of pseudo-terminal `n`'s terminal side, and its guest path
+/// (the same).
+pub(super) fn pty_path(n: u32) -> (PathBuf, Vec<u8>) {
+    let path = format!("/dev/pts/{n}");
+    (PathBuf::from(&path), path.into_bytes())
 }
 
 /// The number of the pseudo-terminal whose master is host descriptor `raw`
@@ -98,9 +100,9 @@ impl LinuxProcess {
             HostFd::Owned(owned),
             (flags & (O_ACCMODE | O_NONBLOCK)) | O_LARGEFILE,
         );
-        let path = pty_path(n);
-        of.guest_path = Some(path.as_os_str().as_encoded_bytes().to_vec());
-        of.host_path = Some(path);
+        let (host, guest) = pty_path(n);
+        of.guest_path = Some(guest);
+        of.host_path = Some(host);
         self.install(of, flags & O_CLOEXEC != 0)
     }
 }

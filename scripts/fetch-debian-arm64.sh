@@ -31,6 +31,7 @@ PACKAGES=(
     libk5crypto3 libkrb5support0 libcom-err2 libkeyutils1
     binutils binutils-aarch64-linux-gnu binutils-common libbinutils libctf0 libctf-nobfd0
     libgprofng0 libjansson4 golang-1.19-go golang-1.19-src:all
+    openjdk-17-jre-headless
 )
 STAMP="$ROOT/.kvrm-packages"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then

@@ -2,8 +2,11 @@
 //! writes and patches AArch64 code as it runs; worker threads and Atomics), Ruby 3.1 (fibers,
 //! threads), PHP 8.2, and gcc-12 itself: cc1 compiling C to assembly, and the gcc driver
 //! starting cc1, as, collect2 and ld to build a program that then runs; Go 1.19's `go build`
-//! (the compiler and linker, Go programs with many threads) and the program it built. Each
-//! case is compared with qemu-aarch64 on both engines (harness: sysroot/mod.rs).
+//! (the compiler and linker, Go programs with many threads) and the program it built; OpenJDK
+//! 17's `java` running a source file (javac compiles it inside the JVM, then HotSpot runs it:
+//! code it compiles and patches as it runs, SIGSEGV for null checks and stack overflow, many
+//! threads). Each case is compared with qemu-aarch64 on both engines (harness:
+//! sysroot/mod.rs).
 
 #[allow(dead_code)] // run_suite: this suite runs on engines of its own
 mod sysroot;
@@ -29,9 +32,11 @@ const FILES: &[(&str, &str)] = &[
     file!("main.go"),
     file!("go.mod"),
     file!("go_build.sh"),
+    file!("Basics.java"),
 ];
 
 const CC1: &str = "usr/lib/gcc/aarch64-linux-gnu/12/cc1";
+const JAVA: &str = "usr/lib/jvm/java-17-openjdk-arm64/bin/java";
 
 const CASES: &[Case] = &[
     case("node_basics", "node", &["basics.js"], ""),
@@ -60,6 +65,19 @@ const CASES: &[Case] = &[
     ),
     case("gcc_driver", "dash", &["cc.sh"], ""),
     case("go_build", "dash", &["go_build.sh"], ""),
+    // No performance data file in /tmp; the source and the output in UTF-8 whatever the
+    // locale (the suite runs without LANG: glibc's C.UTF-8 is not in the sysroot).
+    case(
+        "java_source_file",
+        JAVA,
+        &[
+            "-XX:-UsePerfData",
+            "-Dfile.encoding=UTF-8",
+            "-Dsun.stdout.encoding=UTF-8",
+            "Basics.java",
+        ],
+        "",
+    ),
 ];
 
 const SUITE: Suite = Suite {

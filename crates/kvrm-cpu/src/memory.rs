@@ -151,6 +151,9 @@ pub struct CpuMemory {
     /// Watchpoints, or `None`. While set, the TLBs are not filled, so every
     /// data access takes the slow paths, which check them.
     watch: Option<Box<WatchState>>,
+    /// The space's [`AddressSpace::frames_replaced`] when the TLBs were
+    /// last made to agree with it.
+    frames_seen: u64,
 }
 
 struct WatchState {
@@ -185,6 +188,7 @@ impl CpuMemory {
             epoch,
             flat_addend,
             watch: None,
+            frames_seen: 0,
         }
     }
 
@@ -279,6 +283,19 @@ impl CpuMemory {
     pub fn flush_tlb(&mut self) {
         self.tlb_read.flush();
         self.tlb_write.flush();
+    }
+
+    /// Flush the TLBs if the space replaced a frame since they were filled
+    /// (a host write between runs that copied a frame shared with a forked
+    /// process, say): entries would keep the old frame's host address. Cheaper
+    /// than a flush before every run, which made every syscall cost the
+    /// refill of the working set.
+    pub fn sync_frames(&mut self) {
+        let now = self.space.frames_replaced();
+        if now != self.frames_seen {
+            self.frames_seen = now;
+            self.flush_tlb();
+        }
     }
 
     /// Flush the TLBs if the mappings changed since they were filled.

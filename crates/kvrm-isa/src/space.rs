@@ -426,6 +426,11 @@ pub struct AddressSpace {
     released: Vec<(u64, u64)>,
     /// Changes whenever a cached translation may have become wrong.
     epoch: u64,
+    /// Counts frames replaced while their page stays mapped (a write that
+    /// copied a shared frame, a page brought in) or freed: host addresses of
+    /// frames cached outside (the JIT's TLB entries) may then name the old
+    /// frame. See [`AddressSpace::frames_replaced`].
+    frames_replaced: u64,
     /// See [`AddressSpace::layout_version`].
     layout: u64,
     /// Upper bound on resident frames, so a guest cannot exhaust host memory.
@@ -483,6 +488,7 @@ impl AddressSpace {
             source: None,
             released: Vec::new(),
             epoch: 0,
+            frames_replaced: 0,
             layout: 0,
             // 8 GiB of touched guest memory by default.
             max_frames: 2 * 1024 * 1024,
@@ -546,6 +552,12 @@ impl AddressSpace {
             return None;
         }
         Some(CONTIGUOUS_BASE + i as u32)
+    }
+
+    /// Never give this space a window, as on a host that refuses the
+    /// reservation (tests of that case).
+    pub fn refuse_window(&mut self) {
+        self.window_refused = true;
     }
 
     /// Back every page below [`WINDOW_END`] with one reservation of host
@@ -637,6 +649,14 @@ impl AddressSpace {
         self.epoch
     }
 
+    /// Changes whenever a frame's host address cached outside may be stale
+    /// while `epoch` stays: a copy-on-write copy made by a write through
+    /// this API (a syscall's, after `fork`), a page brought in, a frame freed.
+    #[inline(always)]
+    pub fn frames_replaced(&self) -> u64 {
+        self.frames_replaced
+    }
+
     fn bump_epoch(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
         self.layout_changed();
@@ -681,6 +701,7 @@ impl AddressSpace {
             source: None,
             released: Vec::new(),
             epoch: 0,
+            frames_replaced: 0,
             layout: 0,
             max_frames: self.max_frames,
             contiguous: None,
@@ -977,6 +998,7 @@ impl AddressSpace {
 
     /// Free frame slot `idx` (an ordinary frame or a shared slot).
     fn free_slot(&mut self, idx: u32) {
+        self.frames_replaced = self.frames_replaced.wrapping_add(1);
         if idx >= SHARED_BASE {
             let i = idx - SHARED_BASE;
             if let Some(slot) = self.shared_slots.get_mut(i as usize) {
@@ -1242,6 +1264,10 @@ impl AddressSpace {
         };
         if access == Access::Write {
             if let Some(Some(f)) = self.frames.get_mut(idx as usize) {
+                if Arc::get_mut(f).is_none() {
+                    // Shared (after a fork): `make_mut` copies it.
+                    self.frames_replaced = self.frames_replaced.wrapping_add(1);
+                }
                 Arc::make_mut(f);
             }
         }
@@ -1443,6 +1469,7 @@ impl AddressSpace {
 
     /// Make `bytes` the host copy of `page` (a page brought in).
     fn install_page(&mut self, page: u64, bytes: &Frame) {
+        self.frames_replaced = self.frames_replaced.wrapping_add(1);
         let buf = *bytes;
         if let Some(idx) = self.contiguous_index(page) {
             if let Some(f) = self.contiguous_frame_mut(idx) {

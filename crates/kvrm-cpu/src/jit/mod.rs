@@ -382,8 +382,14 @@ pub struct Jit {
     /// executed region first.
     queued_heat: PcMap<Arc<AtomicU32>>,
     /// Counts calls that may drop code (pages invalidated, reset): a region
-    /// lifted before the count moved may hold stale code.
+    /// is lifted at one count (its token) and its code is stale if its page
+    /// was invalidated at a later count (`page_invalidated`), or everything
+    /// was (`all_invalidated`). Per page, so that a program that keeps
+    /// writing code (a JIT in the guest) does not throw away every region
+    /// being compiled at each write.
     invalidations: u64,
+    page_invalidated: PcMap<u64>,
+    all_invalidated: u64,
     front: Box<[Entry; FRONT]>,
     blocks: PcMap<Compiled>,
     by_page: PcMap<Vec<u64>>,
@@ -604,6 +610,8 @@ impl Jit {
             waiting: PcMap::default(),
             queued_heat: PcMap::default(),
             invalidations: 0,
+            page_invalidated: PcMap::default(),
+            all_invalidated: 0,
             // Built in place: the array is too large to pass through the stack.
             front: (0..FRONT)
                 .map(no_entry)
@@ -971,7 +979,7 @@ impl Jit {
             for pc in &members {
                 self.queued_heat.remove(pc);
             }
-            if built.token == self.invalidations {
+            if self.current(built.token, built.start) {
                 // Warm: regions compiled later take them in; hot again if
                 // entered often from outside this one.
                 for pc in members {
@@ -993,12 +1001,13 @@ impl Jit {
     /// Replace a quick region with `built`, its optimized code, unless the
     /// quick one is gone or code changed since the region was lifted.
     fn install_upgrade(&mut self, built: Built) {
+        let unchanged = self.current(built.token, built.start);
         let current = self
             .blocks
             .get_mut(&built.start)
             .filter(|c| c.upgrading && c.counter.is_some());
         match current {
-            Some(_) if built.token == self.invalidations => {
+            Some(_) if unchanged => {
                 self.install(built);
             }
             Some(c) => {
@@ -1059,10 +1068,22 @@ impl Jit {
         e
     }
 
+    /// Whether a region at `start` lifted at `token` (see `invalidations`)
+    /// still holds the code of its page.
+    fn current(&self, token: u64, start: u64) -> bool {
+        token >= self.all_invalidated
+            && self
+                .page_invalidated
+                .get(&(start >> 12))
+                .is_none_or(|&at| at <= token)
+    }
+
     /// Drop the blocks built from `page` (its code changed or went away).
     pub(crate) fn invalidate_page(&mut self, page: u64) {
-        // Regions being compiled may come from this page.
+        // Regions being compiled may come from this page (regions never
+        // leave the page of their start: `kvrm_ir::lift_block`).
         self.invalidations += 1;
+        self.page_invalidated.insert(page, self.invalidations);
         let Some(pcs) = self.by_page.remove(&page) else {
             return;
         };
@@ -1085,6 +1106,10 @@ impl Jit {
         for p in pages {
             self.invalidate_page(p);
         }
+        // Regions being compiled from pages without installed code too.
+        self.invalidations += 1;
+        self.all_invalidated = self.invalidations;
+        self.page_invalidated.clear();
     }
 
     /// Start a new module; the old one's code is freed when its last holder
@@ -1093,7 +1118,6 @@ impl Jit {
     /// `Jit` of a forked process may still run it).
     fn reset(&mut self) {
         self.invalidate_all();
-        self.invalidations += 1;
         shared::forget(&self.compiler);
         self.compiler = Arc::new(Mutex::new(Compiler::new()));
         self.dead = 0;

@@ -23,8 +23,8 @@ impl Cpu {
         self.mem.attach_window();
         self.mem.sync_epoch();
         // Host writes between runs may have replaced frames (copy-on-write):
-        // the TLBs' host addresses are refilled from the space.
-        self.mem.flush_tlb();
+        // the TLBs' host addresses are then refilled from the space.
+        self.mem.sync_frames();
         if self.mem.has_dirty_code() {
             self.drop_dirty_code();
         }

@@ -522,6 +522,77 @@ fn background_compilation_changes_no_result() {
     assert!(jit.jit_stats().expect("jit").insns_compiled > 0);
 }
 
+/// A syscall's write between runs into a page whose frame a fork shares
+/// copies the frame: compiled loads must read the new copy, not the host
+/// address their TLB entry kept for the old one.
+#[test]
+fn compiled_loads_see_host_writes_that_copied_a_forked_frame() {
+    let program = [
+        0xf940_0044, // loop: ldr x4, [x2]
+        0x8b04_0000, // add x0, x0, x4
+        0xf100_0529, // subs x9, x9, #1
+        0x54ff_ffa1, // b.ne loop
+        BRK,
+    ];
+    // Without a window (whose pages never move), compiled accesses use the
+    // TLB entries' host addresses of the frames themselves.
+    let mut space = kvrm_isa::AddressSpace::flat(0x10000).expect("memory");
+    space.refuse_window();
+    let mut cpu = Cpu::new(space);
+    let bytes: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+    cpu.load_program(&bytes, 0).expect("load");
+    cpu.set_exec_mode(ExecMode::Jit { threshold: 0 });
+    let data = 0x8000;
+    let sum_of_loads = |cpu: &mut Cpu| {
+        cpu.state.pc = 0;
+        cpu.state.x[0] = 0;
+        cpu.state.x[2] = data;
+        cpu.state.x[9] = 1000;
+        let r = cpu.run(100_000);
+        assert!(matches!(r.stop, StopReason::Halted { .. }), "{:?}", r.stop);
+        cpu.state.x[0]
+    };
+    cpu.mem
+        .write_bytes(data, &5u64.to_le_bytes())
+        .expect("write");
+    assert_eq!(sum_of_loads(&mut cpu), 5000);
+    let (child, _) = cpu.fork_space();
+    // The loads' TLB entry now names the frame the two spaces share.
+    assert_eq!(sum_of_loads(&mut cpu), 5000);
+    // As the kernel writes, through the space (not the CPU's TLBs).
+    kvrm_isa::AddressSpace::write_bytes(&mut cpu.mem, data, &7u64.to_le_bytes()).expect("write");
+    assert_eq!(
+        sum_of_loads(&mut cpu),
+        7000,
+        "a load read the child's frame"
+    );
+    assert_eq!(child.read::<8>(data).map(u64::from_le_bytes), Ok(5));
+    assert!(cpu.jit_stats().expect("jit").insns_compiled > 0);
+}
+
+#[test]
+fn code_written_on_one_page_leaves_regions_of_others_current() {
+    // A program that keeps writing code (a JIT in the guest) must not make
+    // the compile thread's work on other pages stale.
+    let mut j = super::Jit::new(1000);
+    let (page_a, page_b) = (0x40_0000u64, 0x40_1000u64);
+    let lifted = j.invalidations;
+    j.invalidate_page(page_b >> 12);
+    assert!(j.current(lifted, page_a + 0x80), "another page was written");
+    assert!(
+        !j.current(lifted, page_b + 0x80),
+        "its own page was written"
+    );
+    let relifted = j.invalidations;
+    assert!(j.current(relifted, page_b + 0x80), "lifted after the write");
+    j.invalidate_page(page_b >> 12);
+    assert!(!j.current(relifted, page_b + 0x80), "written again since");
+    let before_all = j.invalidations;
+    j.invalidate_all();
+    assert!(!j.current(before_all, page_a), "everything was dropped");
+    assert!(j.current(j.invalidations, page_a));
+}
+
 /// loop: bl f; add x1,x1,#1; subs x9,x9,#1; b.ne loop; brk
 /// f:    `body` (on x2 and x1); ret
 fn call_loop(body: u32) -> [u32; 7] {

@@ -183,7 +183,7 @@ impl CpuState {
 
 /// For each condition, a 16-bit set of the NZCV values (index N<<3|Z<<2|C<<1|V)
 /// for which it holds; built from the Arm ARM's `ConditionHolds` at compile time.
-const CONDITION_SETS: [u16; 16] = {
+pub const CONDITION_SETS: [u16; 16] = {
     let mut sets = [0u16; 16];
     let mut cond = 0;
     while cond < 16 {

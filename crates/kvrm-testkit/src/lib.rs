@@ -466,6 +466,25 @@ macro_rules! fixture_tests {
     };
 }
 
+/// [`fixture_tests!`] over every fixture file (the list `fixture_tests!`
+/// checks against `tests/oracle/cases`), for suites that replay them all
+/// on one engine.
+#[macro_export]
+macro_rules! every_fixture_test {
+    ($make:expr) => {
+        $crate::fixture_tests!(
+            $make;
+            atomic_excl, atomic_lse, branch, crypto, dp_imm, dp_imm_bitfield, dp_random_seq,
+            dp_reg_1src, dp_reg_arith, dp_reg_carry, dp_reg_cond, dp_reg_logic, dp_reg_math,
+            fp_arith, fp_common, fp_cvt, ldst_fp, ldst_fpidx, ldst_idx, ldst_imm, ldst_misc,
+            ldst_pair, ldst_reg, random_mix_all, random_mix_fp, random_mix_int, random_mix_mem,
+            random_mix_simd, simd_fp_arith, simd_fp_misc, simd_int_diff, simd_int_misc,
+            simd_int_rdm, simd_int_same, simd_int_shift, simd_ldst_mult, simd_ldst_single,
+            simd_perm, smoke, sys,
+        );
+    };
+}
+
 pub mod counts {
     //! Test counts for `scripts/test.sh`'s summary. When `$KVRM_COUNTS_FILE` is
     //! set, each suite test appends one line `SUITE PASSED FAILED SKIPPED` to it;

@@ -43,6 +43,22 @@ impl CodeMemory {
     }
 }
 
+/// Map `len` bytes of read-write-execute memory (reserved, committed as
+/// written) at an address the kernel picks; its start.
+pub(crate) fn map_chunk(len: usize) -> io::Result<usize> {
+    // SAFETY: a fresh anonymous mapping at an address the kernel picks.
+    let ptr = unsafe {
+        mmap_anonymous(
+            std::ptr::null_mut(),
+            len,
+            ProtFlags::READ | ProtFlags::WRITE | ProtFlags::EXEC,
+            MapFlags::PRIVATE | MapFlags::NORESERVE,
+        )
+    }
+    .map_err(io::Error::from)?;
+    Ok(ptr as usize)
+}
+
 impl JITMemoryProvider for CodeMemory {
     fn allocate(&mut self, size: usize, align: u64, _kind: JITMemoryKind) -> io::Result<*mut u8> {
         let align = usize::try_from(align)
@@ -52,17 +68,7 @@ impl JITMemoryProvider for CodeMemory {
         let mut at = self.next.next_multiple_of(align);
         if self.chunks.is_empty() || at + size > self.end {
             let len = size.next_multiple_of(4096).max(CHUNK);
-            // SAFETY: a fresh anonymous mapping at an address the kernel picks.
-            let ptr = unsafe {
-                mmap_anonymous(
-                    std::ptr::null_mut(),
-                    len,
-                    ProtFlags::READ | ProtFlags::WRITE | ProtFlags::EXEC,
-                    MapFlags::PRIVATE | MapFlags::NORESERVE,
-                )
-            }
-            .map_err(io::Error::from)?;
-            let start = ptr as usize;
+            let start = map_chunk(len)?;
             self.chunks.push((start, len));
             self.end = start + len;
             at = start.next_multiple_of(align);

@@ -66,31 +66,36 @@ const FLAGS_DIRTY: u64 = 1 << 32;
 pub const STOP_BIT: u64 = 1 << 63;
 
 /// `super::Entry`'s layout.
-const ENTRY_PC: i32 = 0;
-const ENTRY_CODE: i32 = 8;
-const ENTRY_LEN: i32 = 16;
-const ENTRY_SIZE: i64 = 24;
+pub(super) const ENTRY_PC: i32 = 0;
+pub(super) const ENTRY_CODE: i32 = 8;
+pub(super) const ENTRY_LEN: i32 = 16;
+pub(super) const ENTRY_TEMPLATE: i32 = 24;
+pub(super) const ENTRY_SIZE: i64 = 32;
 const _: () = {
     use super::Entry;
     assert!(std::mem::offset_of!(Entry, pc) == ENTRY_PC as usize);
     assert!(std::mem::offset_of!(Entry, code) == ENTRY_CODE as usize);
     assert!(std::mem::offset_of!(Entry, len) == ENTRY_LEN as usize);
+    assert!(std::mem::offset_of!(Entry, template) == ENTRY_TEMPLATE as usize);
     assert!(std::mem::size_of::<Entry>() == ENTRY_SIZE as usize);
 };
 
-const OFF_PC: i32 = 256;
+pub(super) const OFF_PC: i32 = 256;
+pub(super) const OFF_NZCV: i32 = 264;
 /// Where the lazy flags live: (kind, a, b).
 const FLAG_OFFS: [i32; 3] = [
     helpers::CTX_FLAG_KIND,
     helpers::CTX_FLAG_A,
     helpers::CTX_FLAG_B,
 ];
-const OFF_V: i32 = 320;
-const OFF_FPCR: i32 = 272;
-const OFF_FPSR: i32 = 280;
-const OFF_TPIDR: i32 = 288;
+pub(super) const OFF_V: i32 = 320;
+pub(super) const OFF_FPCR: i32 = 272;
+pub(super) const OFF_FPSR: i32 = 280;
+pub(super) const OFF_TPIDR: i32 = 288;
 const _: () = {
     use kvrm_isa::CpuState;
+    assert!(std::mem::offset_of!(CpuState, pc) == OFF_PC as usize);
+    assert!(std::mem::offset_of!(CpuState, nzcv) == OFF_NZCV as usize);
     assert!(std::mem::offset_of!(CpuState, fpcr) == OFF_FPCR as usize);
     assert!(std::mem::offset_of!(CpuState, fpsr) == OFF_FPSR as usize);
     assert!(std::mem::offset_of!(CpuState, tpidr_el0) == OFF_TPIDR as usize);

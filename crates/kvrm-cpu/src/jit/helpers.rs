@@ -49,6 +49,10 @@ pub struct JitCtx {
     /// their addresses on the (cold) slow path, where a constant would be
     /// hoisted out of loops and held in a register or stack slot.
     pub slow: [u64; SLOW_PATHS],
+    /// The count at which template code stops chaining to a block that
+    /// has no compiled code, so that the dispatcher sees it turn hot (the
+    /// Cranelift threshold).
+    pub heat_limit: u64,
 }
 
 pub const CTX_STATE: i32 = 0;
@@ -64,6 +68,7 @@ pub const CTX_FLAG_B: i32 = 88;
 pub const CTX_RET: i32 = 96;
 pub const CTX_FLAT_ADDEND: i32 = 104;
 pub const CTX_SLOW: i32 = 112;
+pub const CTX_HEAT_LIMIT: i32 = CTX_SLOW + 8 * SLOW_PATHS as i32;
 const _: () = {
     assert!(std::mem::offset_of!(JitCtx, state) == CTX_STATE as usize);
     assert!(std::mem::offset_of!(JitCtx, tlb_read) == CTX_TLB_READ as usize);
@@ -78,6 +83,7 @@ const _: () = {
     assert!(std::mem::offset_of!(JitCtx, ret) == CTX_RET as usize);
     assert!(std::mem::offset_of!(JitCtx, flat_addend) == CTX_FLAT_ADDEND as usize);
     assert!(std::mem::offset_of!(JitCtx, slow) == CTX_SLOW as usize);
+    assert!(std::mem::offset_of!(JitCtx, heat_limit) == CTX_HEAT_LIMIT as usize);
 };
 
 /// Lazy flags: NZCV is the operand `a` itself.

@@ -48,6 +48,8 @@ pub(crate) mod emit;
 pub(crate) mod helpers;
 mod run;
 mod shared;
+#[cfg(target_arch = "x86_64")]
+mod template;
 
 use helpers::{FallbackInfo, JitCtx};
 
@@ -70,6 +72,13 @@ impl ExecMode {
     /// strtod 4 % faster, Lua 2 %, the other workloads, CoreMark, SQLite and
     /// start-up unchanged; below 300 nothing more.
     pub const JIT: ExecMode = ExecMode::Jit { threshold: 300 };
+
+    /// The JIT's first tier alone: every block gets template code on its
+    /// first run and Cranelift never compiles (for tests of that tier; on
+    /// hosts without it, the interpreter runs everything).
+    pub const TEMPLATES: ExecMode = ExecMode::Jit {
+        threshold: TEMPLATES_ONLY,
+    };
 
     /// The engine names users choose between (`--engine`, `engine=`).
     pub const NAMES: [&'static str; 2] = ["interp", "jit"];
@@ -138,6 +147,13 @@ pub struct JitStats {
     /// Of `blocks_compiled`, regions whose code was compiled before from
     /// the same guest code, for this space or another, and reused.
     pub regions_reused: u64,
+    /// Blocks given template code (the first tier), the time that took,
+    /// entries into it from the dispatcher, and the instructions it
+    /// retired (also counted in `insns_compiled`).
+    pub templates_made: u64,
+    pub template_time: Duration,
+    pub template_runs: u64,
+    pub insns_template: u64,
 }
 
 impl JitStats {
@@ -156,6 +172,10 @@ impl JitStats {
         self.memory_slow_paths += other.memory_slow_paths;
         self.fp_handler_runs += other.fp_handler_runs;
         self.regions_reused += other.regions_reused;
+        self.templates_made += other.templates_made;
+        self.template_time += other.template_time;
+        self.template_runs += other.template_runs;
+        self.insns_template += other.insns_template;
     }
 
     /// The counters as `--stats` prints them (name, value).
@@ -190,6 +210,16 @@ impl JitStats {
                 "jit SIMD&FP instructions run by the interpreter's handlers",
                 self.fp_handler_runs,
             ),
+            ("jit template blocks made", self.templates_made),
+            (
+                "jit template time (us)",
+                self.template_time.as_micros() as u64,
+            ),
+            (
+                "jit template code entered from the dispatcher",
+                self.template_runs,
+            ),
+            ("jit instructions run as template code", self.insns_template),
         ]
     }
 
@@ -228,6 +258,9 @@ impl Hasher for PcHasher {
 
 type PcMap<V> = HashMap<u64, V, BuildHasherDefault<PcHasher>>;
 
+/// The Cranelift threshold of [`ExecMode::TEMPLATES`]: never reached.
+const TEMPLATES_ONLY: u32 = u32::MAX;
+
 /// Longest block, in guest instructions.
 const MAX_BLOCK: u32 = 64;
 /// Most guest blocks compiled into one function (a region: a hot block and
@@ -265,9 +298,10 @@ pub(crate) struct Entry {
     pub pc: u64,
     pub code: Option<BlockFn>,
     pub len: u64,
+    /// The block's template code (`template.rs`): its address, 1 when none
+    /// can be made, 0 when none was tried.
+    pub template: u64,
 }
-
-const _: () = assert!(std::mem::size_of::<Entry>() == 24);
 
 /// The length of a front entry for a pc that has no compiled block: above
 /// any budget (`run_chain` keeps budgets below `STOP_BIT`), so compiled
@@ -311,6 +345,7 @@ const fn no_entry(i: usize) -> Entry {
         pc: (((i + 1) & (FRONT - 1)) as u64) << 2,
         code: None,
         len: 0,
+        template: 0,
     }
 }
 
@@ -406,6 +441,11 @@ pub struct Jit {
     /// Dispatcher iterations until the next look at `quick`.
     scan_in: u32,
     dead: usize,
+    /// Interpreted runs after which a block gets template code (`u32::MAX`:
+    /// never; see `template.rs`).
+    template_at: u32,
+    #[cfg(target_arch = "x86_64")]
+    templates: Option<template::Templates>,
     pub stats: JitStats,
     /// `KVRM_JIT_PROFILE`: per instruction name, (fallbacks run from compiled
     /// code, instructions interpreted), printed when the JIT is dropped.
@@ -627,6 +667,10 @@ impl Jit {
             upgrades_queued: 0,
             scan_in: UPGRADE_SCAN,
             dead: 0,
+            template_at: Self::template_threshold(threshold),
+            #[cfg(target_arch = "x86_64")]
+            templates: (Self::template_threshold(threshold) != u32::MAX)
+                .then(template::Templates::new),
             stats: JitStats::default(),
             profile: std::env::var_os("KVRM_JIT_PROFILE").map(|_| HashMap::new()),
         }
@@ -634,6 +678,28 @@ impl Jit {
 
     pub fn threshold(&self) -> u32 {
         self.threshold
+    }
+
+    /// The template tier's threshold for a JIT of Cranelift threshold
+    /// `threshold` (`u32::MAX`: no template tier on this host).
+    fn template_threshold(threshold: u32) -> u32 {
+        #[cfg(target_arch = "x86_64")]
+        return template::threshold_for(threshold);
+        #[cfg(not(target_arch = "x86_64"))]
+        return {
+            let _ = threshold;
+            u32::MAX
+        };
+    }
+
+    /// The template code recorded for `pc` (see `Entry::template`).
+    fn template_of(&self, pc: u64) -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(t) = &self.templates {
+            return t.get(pc);
+        }
+        let _ = pc;
+        0
     }
 
     #[inline(always)]
@@ -656,16 +722,19 @@ impl Jit {
             // blocks without a hash lookup each time.
             return e.code.is_some().then_some(e);
         }
+        let template = self.template_of(pc);
         let e = match self.blocks.get(&pc) {
             Some(c) => Entry {
                 pc,
                 code: Some(c.code),
                 len: c.len as u64,
+                template,
             },
             None => Entry {
                 pc,
                 code: None,
                 len: NOT_COMPILED,
+                template,
             },
         };
         self.evict(i);
@@ -777,16 +846,18 @@ impl Jit {
     #[inline(always)]
     pub(crate) fn count_interpreted(&mut self, pc: u64) -> bool {
         let e = &mut self.front[Self::slot(pc)];
-        if e.pc != pc || e.code.is_some() {
+        // A block with template code (or due one) goes to the dispatcher.
+        if e.pc != pc || e.code.is_some() || e.template > 1 {
             return false;
         }
         // Wrapping: a NOT_COMPILED slot's low half is u32::MAX (its tag
         // matches neither kind below, so the count is not kept).
         let n = (e.len as u32).wrapping_add(1);
         let tag = e.len & !u64::from(u32::MAX);
+        let untemplated = e.template == 0 && self.template_at != u32::MAX;
         let keep = match tag {
-            HEAT_CACHED => n <= self.threshold,
-            QUEUED_CACHED => n < QUEUED_FLUSH,
+            HEAT_CACHED => n <= self.threshold && !(untemplated && n >= self.template_at),
+            QUEUED_CACHED => n < QUEUED_FLUSH && !untemplated,
             _ => false,
         };
         if keep {
@@ -1061,6 +1132,7 @@ impl Jit {
             pc: built.start,
             code: Some(built.code),
             len: built.len as u64,
+            template: self.template_of(built.start),
         };
         let i = Self::slot(built.start);
         self.evict(i);
@@ -1080,6 +1152,8 @@ impl Jit {
 
     /// Drop the blocks built from `page` (its code changed or went away).
     pub(crate) fn invalidate_page(&mut self, page: u64) {
+        #[cfg(target_arch = "x86_64")]
+        self.drop_page_templates(page);
         // Regions being compiled may come from this page (regions never
         // leave the page of their start: `kvrm_ir::lift_block`).
         self.invalidations += 1;
@@ -1106,6 +1180,8 @@ impl Jit {
         for p in pages {
             self.invalidate_page(p);
         }
+        #[cfg(target_arch = "x86_64")]
+        self.drop_all_templates();
         // Regions being compiled from pages without installed code too.
         self.invalidations += 1;
         self.all_invalidated = self.invalidations;
@@ -1134,11 +1210,13 @@ impl Jit {
         child.compiler = self.compiler.clone();
         child.background = self.background;
         child.front.copy_from_slice(&self.front[..]);
-        // The child's blocks of regions still queued here count again.
+        // The child's blocks of regions still queued here count again;
+        // template code stays with this `Jit`.
         for e in child.front.iter_mut() {
             if cached_queued(e).is_some() {
                 e.len = NOT_COMPILED;
             }
+            e.template = 0;
         }
         child.blocks = self
             .blocks

@@ -67,7 +67,7 @@ impl Cpu {
                         self.interpret_counted(left, &mut n)
                     }
                 }
-                _ => self.interpret_counted(left, &mut n),
+                _ => self.run_first_tier(pc, left, &mut n),
             };
             if self.mem.has_dirty_code() {
                 self.drop_dirty_code();
@@ -159,24 +159,79 @@ impl Cpu {
         self.jit.as_mut()?.compile(region, key, flat, tier)
     }
 
-    /// Run compiled blocks from `first`; each chains to the next compiled
-    /// one itself (a tail call through the front) while the budget covers
-    /// it. Returns (instructions retired, stop).
-    fn run_chain(
-        &mut self,
-        first: Option<super::BlockFn>,
-        budget: u64,
-    ) -> (u64, Option<StopReason>) {
-        let (Some(code), Some((enter, front))) =
-            (first, self.jit.as_ref().and_then(|j| j.entry_points()))
-        else {
+    /// The block at `pc` without Cranelift code (or too long for the budget
+    /// left): its template code, made now if it is due, else the
+    /// interpreter. The stop, if the guest stopped; `n` counts the
+    /// instructions retired.
+    fn run_first_tier(&mut self, pc: u64, left: u64, n: &mut u64) -> Option<StopReason> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(code) = self.template_for(pc) {
+            let (k, stop) = self.run_template(code, left);
+            *n += k;
+            if k > 0 || stop.is_some() {
+                return stop;
+            }
+            // Longer than the budget left: interpreted.
+        }
+        self.interpret_counted(left, n)
+    }
+
+    /// The template code of the block at `pc`, made now if it is due.
+    #[cfg(target_arch = "x86_64")]
+    fn template_for(&mut self, pc: u64) -> Option<u64> {
+        let jit = self.jit.as_ref()?;
+        if let Some(code) = jit.template_at(pc) {
+            return Some(code);
+        }
+        if !jit.wants_template(pc) {
+            return None;
+        }
+        let mut words = Vec::new();
+        let mem = &mut self.mem;
+        let block = kvrm_ir::lift_block(pc, Jit::MAX_BLOCK, |a| fetch_word(mem, a, &mut words))
+            .filter(worth_compiling)
+            .map(|mut b| {
+                kvrm_ir::opt::optimize(&mut b);
+                b
+            });
+        self.jit.as_mut()?.add_template(pc, block.as_ref())
+    }
+
+    /// Run template code from `code` (it chains to other template blocks
+    /// itself). Returns (instructions retired, stop).
+    #[cfg(target_arch = "x86_64")]
+    fn run_template(&mut self, code: u64, budget: u64) -> (u64, Option<StopReason>) {
+        let Some(front) = self.jit.as_ref().and_then(|j| j.entry_points()) else {
             return (0, None);
         };
-        // Blocks return the budget left with `STOP_BIT` beside it.
         let budget = budget.min(STOP_BIT - 1);
+        let mut ctx = self.jit_ctx(budget, front.1);
+        // SAFETY: `code` is template code of this CPU's JIT, assembled for
+        // the entry stub's convention and still installed, as is every
+        // block it chains to through the front (templates are dropped only
+        // between runs; a store into code ends the chain). As for
+        // `run_chain`, the code reaches the CPU only through `ctx`.
+        let r = unsafe { super::template::enter()(&mut ctx, code, budget) };
+        let done = budget - (r & !STOP_BIT);
+        // Template code leaves NZCV packed in the context, Cranelift's
+        // code (which it may go on to) lazily.
+        self.state.nzcv = helpers::nzcv_of(ctx.flag_kind, ctx.flag_a, ctx.flag_b);
+        if let Some(j) = self.jit.as_mut() {
+            j.stats.template_runs += 1;
+            j.stats.insns_template += done;
+            j.stats.insns_compiled += done;
+        }
+        if r & STOP_BIT != 0 {
+            return (done, Some(self.take_stop()));
+        }
+        (done, None)
+    }
+
+    /// The context compiled code runs with, for `budget` instructions.
+    fn jit_ctx(&mut self, budget: u64, front: *const super::Entry) -> JitCtx {
         let (tlb_read, tlb_write) = self.mem.tlb_arrays();
         let cpu: *mut Cpu = self;
-        let mut ctx = JitCtx {
+        JitCtx {
             // SAFETY: a field address of a live `Cpu`, no reference made.
             state: unsafe { std::ptr::addr_of_mut!((*cpu).state) },
             tlb_read,
@@ -192,7 +247,26 @@ impl Cpu {
             ret: 0,
             flat_addend: self.mem.flat_addend().unwrap_or(0),
             slow: super::shared_entry().tramps.code,
+            heat_limit: self.jit.as_ref().map_or(0, |j| u64::from(j.threshold())),
+        }
+    }
+
+    /// Run compiled blocks from `first`; each chains to the next compiled
+    /// one itself (a tail call through the front) while the budget covers
+    /// it. Returns (instructions retired, stop).
+    fn run_chain(
+        &mut self,
+        first: Option<super::BlockFn>,
+        budget: u64,
+    ) -> (u64, Option<StopReason>) {
+        let (Some(code), Some((enter, front))) =
+            (first, self.jit.as_ref().and_then(|j| j.entry_points()))
+        else {
+            return (0, None);
         };
+        // Blocks return the budget left with `STOP_BIT` beside it.
+        let budget = budget.min(STOP_BIT - 1);
+        let mut ctx = self.jit_ctx(budget, front);
         // SAFETY: `code` was compiled by `Jit::compile` for the trampoline's
         // block signature and is still in the cache, as is every block the
         // chain reaches through the front (invalidation happens only between

@@ -41,6 +41,16 @@ fn run_tight_loop(iters: u64, threshold: u32, budget: u64) -> Cpu {
     cpu
 }
 
+/// The modes single-block tests run in: Cranelift at once, and the
+/// template tier alone where the host has it.
+fn compiled_modes() -> Vec<ExecMode> {
+    let mut modes = vec![ExecMode::Jit { threshold: 0 }];
+    if cfg!(target_arch = "x86_64") {
+        modes.push(ExecMode::TEMPLATES);
+    }
+    modes
+}
+
 #[test]
 fn tight_loop_compiles_and_counts_exactly() {
     let iters = 1000u64;
@@ -54,6 +64,45 @@ fn tight_loop_compiles_and_counts_exactly() {
 }
 
 #[test]
+#[cfg(target_arch = "x86_64")]
+fn template_code_runs_the_tight_loop_alone() {
+    let iters = 1000u64;
+    let cpu = run_tight_loop(iters, u32::MAX, 10_000_000);
+    assert_eq!(cpu.state.x[1], iters);
+    let s = cpu.jit_stats().expect("jit");
+    assert!(s.templates_made >= 1, "{s:?}");
+    assert_eq!(s.blocks_compiled, 0, "{s:?}");
+    let total = kvrm_isa::programs::Microbench::TightLoop.instructions(iters);
+    // All but the first run of the first block (templated on its first
+    // run, which the dispatcher then runs as template code too).
+    assert!(s.insns_template + s.insns_interpreted == total, "{s:?}");
+    assert!(s.insns_template >= total - 10, "{s:?}");
+}
+
+/// Template code first (threshold 16 by default), Cranelift's from 40
+/// runs: both tiers run, and the loop ends as the interpreter's does.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn template_code_hands_hot_blocks_to_cranelift() {
+    let words = [
+        0xd280_0c89, // mov x9, #100
+        0x9100_0421, // add x1, x1, #1
+        0xf100_0529, // subs x9, x9, #1
+        0x54ff_ffc1, // b.ne .-8
+        BRK,
+    ];
+    let mut jit = cpu_with(&words, ExecMode::Jit { threshold: 40 });
+    let mut interp = cpu_with(&words, ExecMode::Interp);
+    run_both_alike(&mut jit, &mut interp, 1000, "template then cranelift");
+    let s = jit.jit_stats().expect("jit");
+    if std::env::var_os("KVRM_JIT_TEMPLATE").is_none() {
+        assert!(s.templates_made >= 1 && s.insns_template > 0, "{s:?}");
+    }
+    assert!(s.blocks_compiled >= 1, "{s:?}");
+    assert_eq!(jit.state.x[1], 100);
+}
+
+#[test]
 fn an_unbounded_budget_runs_to_the_stop() {
     for threshold in [0, 1000] {
         run_tight_loop(100_000, threshold, u64::MAX);
@@ -63,53 +112,59 @@ fn an_unbounded_budget_runs_to_the_stop() {
 #[test]
 fn budget_stops_are_exact_in_loops() {
     let words = [0x9100_0421, 0x17ff_ffff]; // add x1,x1,#1; b .-4
-    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
-    let r = cpu.run(1001);
-    assert_eq!(r.stop, StopReason::CycleLimit);
-    assert_eq!(r.instructions, 1001);
-    assert_eq!(cpu.state.x[1], 501);
-    assert_eq!(cpu.state.pc, 4);
-    cpu.run(1);
-    assert_eq!(cpu.state.x[1], 501);
-    cpu.run(1);
-    assert_eq!(cpu.state.x[1], 502);
+    for mode in compiled_modes() {
+        let mut cpu = cpu_with(&words, mode);
+        let r = cpu.run(1001);
+        assert_eq!(r.stop, StopReason::CycleLimit);
+        assert_eq!(r.instructions, 1001);
+        assert_eq!(cpu.state.x[1], 501);
+        assert_eq!(cpu.state.pc, 4);
+        cpu.run(1);
+        assert_eq!(cpu.state.x[1], 501);
+        cpu.run(1);
+        assert_eq!(cpu.state.x[1], 502);
+    }
 }
 
 #[test]
 fn load_fault_is_precise() {
     // mov x1, #5; ldr x2, [x3]; mov x1, #6; brk
     let words = [0xd280_00a1, 0xf940_0062, 0xd280_00c1, BRK];
-    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
-    cpu.state.x[3] = 0x10_0000; // unmapped
-    let r = cpu.run(100);
-    assert!(
-        matches!(r.stop, StopReason::Fault { pc: 4, .. }),
-        "{:?}",
-        r.stop
-    );
-    assert_eq!(r.instructions, 1);
-    assert_eq!(cpu.state.x[1], 5);
-    assert_eq!(cpu.state.pc, 4);
+    for mode in compiled_modes() {
+        let mut cpu = cpu_with(&words, mode);
+        cpu.state.x[3] = 0x10_0000; // unmapped
+        let r = cpu.run(100);
+        assert!(
+            matches!(r.stop, StopReason::Fault { pc: 4, .. }),
+            "{:?}",
+            r.stop
+        );
+        assert_eq!(r.instructions, 1);
+        assert_eq!(cpu.state.x[1], 5);
+        assert_eq!(cpu.state.pc, 4);
+    }
 }
 
 #[test]
 fn fallback_runs_the_interpreter() {
     // mov x1, #5; adc x2, x1, x1 (fallback); svc #0
     let words = [0xd280_00a1, 0x9a01_0022, 0xd400_0001];
-    let mut cpu = cpu_with(&words, ExecMode::Jit { threshold: 0 });
-    cpu.state.nzcv = kvrm_isa::state::NZCV_C;
-    let r = cpu.run(100);
-    assert_eq!(r.stop, StopReason::Syscall { imm: 0 });
-    assert_eq!(r.instructions, 3);
-    assert_eq!(cpu.state.x[2], 11);
-    assert_eq!(cpu.state.pc, 12);
+    for mode in compiled_modes() {
+        let mut cpu = cpu_with(&words, mode);
+        cpu.state.nzcv = kvrm_isa::state::NZCV_C;
+        let r = cpu.run(100);
+        assert_eq!(r.stop, StopReason::Syscall { imm: 0 });
+        assert_eq!(r.instructions, 3);
+        assert_eq!(cpu.state.x[2], 11);
+        assert_eq!(cpu.state.pc, 12);
+    }
 }
 
 /// A store into code that already ran, then a branch back: the compiled
 /// block is dropped and the new instruction runs (as in the interpreter).
 #[test]
 fn stored_code_runs_after_a_branch() {
-    for threshold in [0, 1] {
+    for threshold in [0, 1, u32::MAX] {
         let mut cpu = cpu_with(
             &[
                 0xd280_0049, // mov x9, #2
@@ -138,17 +193,23 @@ fn stored_code_runs_after_a_branch() {
 /// Unmapping and re-mapping a code page drops its compiled blocks.
 #[test]
 fn remapped_code_is_compiled_anew() {
-    let mut cpu = cpu_with(&[0xd280_0020, BRK], ExecMode::Jit { threshold: 0 });
-    cpu.run(10);
-    assert_eq!(cpu.state.x[0], 1);
-    cpu.mem.unmap(0, 0x1000).expect("unmap");
-    cpu.mem.map(0, 0x1000, kvrm_isa::Perms::RWX).expect("map");
-    cpu.load_program(&[0xa0, 0x00, 0x80, 0xd2, 0x00, 0x00, 0x20, 0xd4], 0)
-        .expect("load");
-    cpu.state.pc = 0;
-    cpu.run(10);
-    assert_eq!(cpu.state.x[0], 5, "movz x0, #5 ran");
-    assert!(cpu.jit_stats().expect("jit").blocks_invalidated >= 1);
+    for mode in compiled_modes() {
+        let mut cpu = cpu_with(&[0xd280_0020, BRK], mode);
+        cpu.run(10);
+        assert_eq!(cpu.state.x[0], 1);
+        cpu.mem.unmap(0, 0x1000).expect("unmap");
+        cpu.mem.map(0, 0x1000, kvrm_isa::Perms::RWX).expect("map");
+        cpu.load_program(&[0xa0, 0x00, 0x80, 0xd2, 0x00, 0x00, 0x20, 0xd4], 0)
+            .expect("load");
+        cpu.state.pc = 0;
+        cpu.run(10);
+        assert_eq!(cpu.state.x[0], 5, "movz x0, #5 ran");
+        if mode == ExecMode::TEMPLATES {
+            assert!(cpu.jit_stats().expect("jit").templates_made >= 2);
+        } else {
+            assert!(cpu.jit_stats().expect("jit").blocks_invalidated >= 1);
+        }
+    }
 }
 
 #[test]

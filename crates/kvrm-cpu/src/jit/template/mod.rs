@@ -262,14 +262,14 @@ impl super::Jit {
     /// has no Cranelift code, and it ran `template_at` times or is no
     /// longer cold (its region waits for the compile thread).
     pub(crate) fn wants_template(&self, pc: u64) -> bool {
-        if self.templates.as_ref().is_none_or(Templates::full) {
-            return false;
-        }
+        // The dispatcher asks for every block it interprets: the slot's
+        // fields first, the process-wide count only for a due block.
         let e = &self.front[Self::slot(pc)];
         e.pc == pc
             && e.template == 0
             && e.code.is_none()
             && super::cached_heat(e).is_none_or(|h| h >= self.template_at)
+            && self.templates.as_ref().is_some_and(|t| !t.full())
     }
 
     /// Make the template of the block at `pc` from `block` (`None`: it

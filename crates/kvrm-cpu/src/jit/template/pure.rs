@@ -145,21 +145,14 @@ impl Asm {
                 }
                 x64!(self.ops ; mov rax, rdx);
             }
-            Op::AddFlags => {
-                x64!(self.ops ; add rax, rcx);
-                self.pack_flags(false);
-            }
-            Op::SubFlags => {
-                x64!(self.ops ; sub rax, rcx);
-                self.pack_flags(true);
-            }
-            Op::AddFlags32 => {
-                x64!(self.ops ; add eax, ecx);
-                self.pack_flags(false);
-            }
-            Op::SubFlags32 => {
-                x64!(self.ops ; sub eax, ecx);
-                self.pack_flags(true);
+            Op::AddFlags | Op::SubFlags | Op::AddFlags32 | Op::SubFlags32 => {
+                match op {
+                    Op::AddFlags => x64!(self.ops ; add rax, rcx),
+                    Op::SubFlags => x64!(self.ops ; sub rax, rcx),
+                    Op::AddFlags32 => x64!(self.ops ; add eax, ecx),
+                    _ => x64!(self.ops ; sub eax, ecx),
+                }
+                self.pack_flags(matches!(op, Op::SubFlags | Op::SubFlags32));
             }
             Op::LogicFlags | Op::LogicFlags32 => {
                 self.load(RAX, a[0]);

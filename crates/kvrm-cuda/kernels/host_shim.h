@@ -9,7 +9,7 @@
 #define __forceinline__ inline
 #define __noinline__ __attribute__((noinline))
 #define __constant__
-#define __launch_bounds__(n)
+#define __launch_bounds__(...)
 #define __align__(n) alignas(n)
 
 struct KvrmDim3 { unsigned x, y, z; };

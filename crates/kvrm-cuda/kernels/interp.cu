@@ -25,9 +25,10 @@ __device__ __forceinline__ u32 class_of(u32 id) {
 }
 
 // A decoded word: the instruction id in bits 0-15, its class in bits 16-23,
-// bit 31 set so no entry is 0.
+// its uniform form (uniform.cuh) in bits 24-30, bit 31 set so no entry is 0.
 __device__ __forceinline__ u32 decoded_id(u32 d) { return d & 0xffffu; }
 __device__ __forceinline__ u32 decoded_class(u32 d) { return (d >> 16) & 0xffu; }
+__device__ __forceinline__ u32 decoded_form(u32 d) { return (d >> 24) & 0x7fu; }
 
 // Decoding is a pure function of the word: memoise it, with the class, in a
 // table every lane shares (entries are (word << 32) | decoded; 0 is empty;
@@ -40,7 +41,7 @@ __device__ __forceinline__ u32 decode(u64 *cache, u32 w) {
     u64 e = cache[h];
     if ((u32)(e >> 32) == w && (u32)e != 0) return (u32)e;
     u32 id = decode_scan(w);
-    u32 d = 0x80000000u | (class_of(id) << 16) | id;
+    u32 d = 0x80000000u | (uniform_form(id, w) << 24) | (class_of(id) << 16) | id;
     cache[h] = ((u64)w << 32) | (u64)d;
     return d;
 }

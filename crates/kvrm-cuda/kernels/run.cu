@@ -17,7 +17,12 @@ extern "C" __global__ void kvrm_gather_frames(const u8 *pool, const u32 *frames,
     }
 }
 
-extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states, const u32 *lane_machine, u32 nlanes,
+// KVRM_MIN_BLOCKS: the blocks of 128 lanes each SM should hold at once (it
+// bounds the registers per thread; kernels.rs sets it).
+#ifndef KVRM_MIN_BLOCKS
+#define KVRM_MIN_BLOCKS 1
+#endif
+extern "C" __global__ void __launch_bounds__(128, KVRM_MIN_BLOCKS) kvrm_run(KvrmCpuState *states, const u32 *lane_machine, u32 nlanes,
                                     const u32 *lane_space, const KvrmSpaceDev *spaces, u8 *pool,
                                     KvrmControl *ctl, KvrmPageEvent *events, u64 *decode_cache,
                                     const u64 *budgets, KvrmLaneStop *stops, u32 gen,
@@ -160,8 +165,8 @@ extern "C" __global__ void __launch_bounds__(128) kvrm_run(KvrmCpuState *states,
         }
         u32 w = *(const u32 *)(code_frame + (pc & (KVRM_PAGE_SIZE - 1)));
         u32 d = decode(decode_cache, w);
-        u32 cls = decoded_class(d);
-        int flow = execute_class(L, cls, decoded_id(d), w);
+        u32 cls = decoded_class(d), form = decoded_form(d);
+        int flow = form ? execute_uniform(L, form, w) : execute_class(L, cls, decoded_id(d), w);
         // Traced: every instruction the CPU backend's tracer sees (those that
         // stop the lane included), not the ones the host or a relaunch runs.
         if (trace && flow != FLOW_NEEDS_HOST &&

@@ -175,6 +175,18 @@ pub fn read_bytes(src: &CudaSlice<u8>, offset: usize, out: &mut [u8]) -> Result<
     stream.synchronize().map_err(drv("synchronize"))
 }
 
+/// Lanes per block of `kvrm_run` (its `__launch_bounds__` in run.cu).
+pub const RUN_BLOCK: u32 = 128;
+
+/// [`Gpu::run_kernel_shape`]: registers and local memory per lane, blocks
+/// resident per SM.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KernelShape {
+    pub registers: u32,
+    pub local_bytes: u32,
+    pub blocks_per_sm: u32,
+}
+
 /// One GPU: a context and its stream.
 pub struct Gpu {
     ctx: Arc<CudaContext>,
@@ -515,10 +527,25 @@ impl Gpu {
         event.try_is_complete().map_err(drv("query event"))
     }
 
+    /// What the compiled `kvrm_run` uses per lane, and how many of its
+    /// blocks (`RUN_BLOCK` lanes each) one SM holds at once: with one warp per
+    /// scheduler a lane's latency goes unhidden, so this bounds throughput.
+    pub fn run_kernel_shape(&self, f: &CudaFunction) -> Result<KernelShape, CudaError> {
+        let attr = |a| f.get_attribute(a).map_err(drv("function attribute"));
+        use sys::CUfunction_attribute_enum as A;
+        Ok(KernelShape {
+            registers: attr(A::CU_FUNC_ATTRIBUTE_NUM_REGS)? as u32,
+            local_bytes: attr(A::CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES)? as u32,
+            blocks_per_sm: f
+                .occupancy_max_active_blocks_per_multiprocessor(RUN_BLOCK, 0, None)
+                .map_err(drv("occupancy"))?,
+        })
+    }
+
     /// Queue `kvrm_run` over `args.nlanes` threads (it runs asynchronously:
     /// `sync`, a read, or `is_done` on a later `mark` waits for it).
     pub fn launch_run(&self, f: &CudaFunction, a: RunArgs<'_>) -> Result<(), CudaError> {
-        let block = 128u32;
+        let block = RUN_BLOCK;
         let cfg = LaunchConfig {
             grid_dim: (a.nlanes.div_ceil(block).max(1), 1, 1),
             block_dim: (block, 1, 1),

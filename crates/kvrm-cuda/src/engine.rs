@@ -1332,6 +1332,13 @@ impl Engine for CudaEngine {
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
+        // The kernel that ran last (with translated blocks, the linked one).
+        let func = self
+            .translator
+            .as_ref()
+            .and_then(|t| t.function())
+            .unwrap_or(&self.func);
+        let shape = self.gpu.run_kernel_shape(func).unwrap_or_default();
         let mut v = vec![
             ("cuda launches", self.stats.launches),
             ("cuda lanes launched", self.stats.lanes),
@@ -1373,6 +1380,15 @@ impl Engine for CudaEngine {
                 self.pool.shared_hits,
             ),
             ("cuda kernel from disk cache", self.stats.ptx_cached),
+            ("cuda kernel registers per lane", shape.registers as u64),
+            (
+                "cuda kernel local memory per lane (bytes)",
+                shape.local_bytes as u64,
+            ),
+            (
+                "cuda kernel blocks of 128 lanes per SM at once",
+                shape.blocks_per_sm as u64,
+            ),
             (
                 "cuda host time before launches (us)",
                 self.stats.prepare.as_micros() as u64,

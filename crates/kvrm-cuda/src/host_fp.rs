@@ -17,12 +17,12 @@ use crate::host_kernel::{build_library, image, RunFn};
 use crate::layout::*;
 
 const PROGRAMS: usize = 12000;
-const LEN: usize = 12;
+pub(crate) const LEN: usize = 12;
 const SPACING: u64 = 64; // LEN + 1 words fit
 const CODE: u64 = 0x1000;
 const BUDGET: u64 = 100;
 const SEED: u64 = 0x6670_7531;
-const BRK: u32 = 0xd420_0000;
+pub(crate) const BRK: u32 = 0xd420_0000;
 
 use kvrm_testkit::Rng;
 
@@ -116,10 +116,18 @@ fn program(rng: &mut Rng) -> (Vec<u32>, CpuState) {
     (words, s)
 }
 
-/// A space holding every program, `SPACING` bytes apart from `CODE`.
-fn space(programs: &[(Vec<u32>, CpuState)]) -> AddressSpace {
-    let size = (CODE + programs.len() as u64 * SPACING).next_multiple_of(PAGE_SIZE);
+/// A space holding every program, `SPACING` bytes apart from `CODE`, of at
+/// least `min_size` bytes: the bytes after the code are data, the same
+/// pseudo-random bytes in every space built for `programs`.
+fn space(programs: &[(Vec<u32>, CpuState)], min_size: u64) -> AddressSpace {
+    let code_end = CODE + programs.len() as u64 * SPACING;
+    let size = code_end.max(min_size).next_multiple_of(PAGE_SIZE);
     let mut space = AddressSpace::flat(size).expect("map");
+    if size > code_end {
+        let mut rng = Rng(0x6461_7461);
+        let data: Vec<u8> = (code_end..size).map(|_| rng.next() as u8).collect();
+        space.write_bytes_force(code_end, &data).expect("data");
+    }
     for (i, (words, _)) in programs.iter().enumerate() {
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         space
@@ -129,8 +137,8 @@ fn space(programs: &[(Vec<u32>, CpuState)]) -> AddressSpace {
     space
 }
 
-fn machines(e: &mut CpuEngine, programs: &[(Vec<u32>, CpuState)]) -> Vec<MachineId> {
-    let sid = e.add_space(space(programs));
+fn machines(e: &mut CpuEngine, programs: &[(Vec<u32>, CpuState)], min_size: u64) -> Vec<MachineId> {
+    let sid = e.add_space(space(programs, min_size));
     programs
         .iter()
         .enumerate()
@@ -144,40 +152,67 @@ fn machines(e: &mut CpuEngine, programs: &[(Vec<u32>, CpuState)]) -> Vec<Machine
 
 #[test]
 fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
-    let Some(lib) = build_library() else { return };
+    let mut rng = Rng(SEED);
+    let programs: Vec<_> = (0..PROGRAMS).map(|_| program(&mut rng)).collect();
+    let draw = |rng: &mut Rng| {
+        let class = if rng.below(2) == 0 { "fp" } else { "simd_fp" };
+        instruction(rng, class)
+    };
+    let Some(host_steps) = compare_with_cpu("random FP programs", &mut rng, programs, 0, 8, draw)
+    else {
+        return;
+    };
+    assert_eq!(host_steps, 0, "FP instructions fell back to the host");
+}
+
+/// Runs `programs` (each `LEN` words and a BRK, in a space of at least
+/// `min_size` bytes) on the kernel compiled as host C++ and on the CPU
+/// backend, and fails with the first differences: whole state, stop,
+/// instruction count. Instructions the CPU finds undefined are first
+/// redrawn with `draw` in `redraws` rounds, so that most programs run to
+/// their end. Returns the
+/// instructions the host had to run for lanes, or `None` (printed) without a
+/// C++ compiler.
+pub(crate) fn compare_with_cpu(
+    what: &str,
+    rng: &mut Rng,
+    mut programs: Vec<(Vec<u32>, CpuState)>,
+    min_size: u64,
+    redraws: usize,
+    mut draw: impl FnMut(&mut Rng) -> Option<u32>,
+) -> Option<u64> {
+    let lib = build_library()?;
     // SAFETY: built just now from our own source; `kvrm_run_host` has the C
     // signature of `RunFn` (host_kernel.rs).
     let library = unsafe { libloading::Library::new(&lib) }.expect("load the host kernel");
     let run: libloading::Symbol<RunFn> =
         unsafe { library.get(b"kvrm_run_host") }.expect("kvrm_run_host");
 
-    let mut rng = Rng(SEED);
-    let mut programs: Vec<_> = (0..PROGRAMS).map(|_| program(&mut rng)).collect();
+    let count = programs.len();
     // Redraw the instructions the CPU finds undefined (reserved types and
-    // sizes), so that most programs run to their end.
-    for _ in 0..8 {
+    // sizes) in the programs' own code, so that most programs run to their end.
+    for _ in 0..redraws {
         let mut e = CpuEngine::new();
-        let ms = machines(&mut e, &programs);
+        let ms = machines(&mut e, &programs, min_size);
         let mut out = Vec::new();
         e.run(&ms, BUDGET, &mut out);
         for (i, o) in out.iter().enumerate() {
             if let StopReason::Undefined { pc, .. } = o.stop {
-                let k = ((pc - CODE - i as u64 * SPACING) / 4) as usize;
-                let class = if rng.below(2) == 0 { "fp" } else { "simd_fp" };
-                if let (true, Some(w)) = (k < LEN, instruction(&mut rng, class)) {
-                    programs[i].0[k] = w;
+                let k = pc.wrapping_sub(CODE + i as u64 * SPACING) / 4;
+                if let (true, Some(w)) = (k < LEN as u64, draw(rng)) {
+                    programs[i].0[k as usize] = w;
                 }
             }
         }
     }
     let mut cpu = CpuEngine::new();
-    let cms = machines(&mut cpu, &programs);
+    let cms = machines(&mut cpu, &programs, min_size);
     let mut want = Vec::new();
     cpu.run(&cms, BUDGET, &mut want);
 
     // The device lanes share one space image (the instructions store nothing).
     let mut dev = CpuEngine::new(); // steps lanes that need the host
-    let dms = machines(&mut dev, &programs);
+    let dms = machines(&mut dev, &programs, min_size);
     let mut pool: Vec<u8> = Vec::new();
     let mut lane_space = image(dev.space(kvrm_isa::SpaceId(0)), &mut pool);
     let used = (pool.len() / PAGE_SIZE as usize) as u32;
@@ -188,9 +223,9 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
     }];
 
     let mut states: Vec<CpuState> = dms.iter().map(|&m| *dev.state(m)).collect();
-    let mut done = vec![0u64; PROGRAMS];
-    let mut got: Vec<Option<StopReason>> = vec![None; PROGRAMS];
-    let mut pending: Vec<u32> = (0..PROGRAMS as u32).collect();
+    let mut done = vec![0u64; count];
+    let mut got: Vec<Option<StopReason>> = vec![None; count];
+    let mut pending: Vec<u32> = (0..count as u32).collect();
     let mut host_steps = 0;
     let mut decode_cache = vec![0u64; 1 << 16];
     while !pending.is_empty() {
@@ -207,7 +242,7 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
         };
         let mut progress = 0u64;
         // SAFETY: every pointer is to a live buffer sized for `n` lanes over
-        // `PROGRAMS` machines (one space: table of `mask + 1` entries, pool
+        // `count` machines (one space: table of `mask + 1` entries, pool
         // with room for 8 more frames); no events are written.
         unsafe {
             run(
@@ -263,7 +298,7 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
 
     let mut failures = Vec::new();
     let mut executed = 0;
-    for i in 0..PROGRAMS {
+    for i in 0..count {
         executed += want[i].instructions;
         let mut diffs = Vec::new();
         if got[i] != Some(want[i].stop) || done[i] != want[i].instructions {
@@ -311,7 +346,7 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
         }
     }
     println!(
-        "random FP programs: {PROGRAMS} programs, {executed} instructions, {host_steps} host steps, {} differ",
+        "{what}: {count} programs, {executed} instructions, {host_steps} host steps, {} differ",
         failures.len()
     );
     assert!(
@@ -325,5 +360,5 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    assert_eq!(host_steps, 0, "FP instructions fell back to the host");
+    Some(host_steps)
 }

@@ -25,6 +25,7 @@ pub const KERNEL_FILES: &[(&str, &str)] = &[
     ("simd_fp.cuh", include_str!("../kernels/simd_fp.cuh")),
     ("simd_ldst.cuh", include_str!("../kernels/simd_ldst.cuh")),
     ("crypto.cuh", include_str!("../kernels/crypto.cuh")),
+    ("uniform.cuh", include_str!("../kernels/uniform.cuh")),
     ("interp.cu", include_str!("../kernels/interp.cu")),
 ];
 
@@ -59,6 +60,14 @@ pub fn kernel_source() -> String {
 pub fn kernel_source_with(blocks: &str) -> String {
     let mut src = kvrm_isa::cuda_header::cuda_header();
     src.push('\n');
+    if let Some(n) = min_blocks() {
+        let _ = writeln!(src, "#define KVRM_MIN_BLOCKS {n}");
+    }
+    // `KVRM_CUDA_UNIFORM=0`: every instruction through its class handler
+    // (uniform.cuh), for measuring.
+    if std::env::var("KVRM_CUDA_UNIFORM").as_deref() == Ok("0") {
+        src.push_str("#define KVRM_NO_UNIFORM 1\n");
+    }
     src.push_str(&class_map());
     for (name, text) in KERNEL_FILES {
         let _ = writeln!(src, "\n// ----- {name} -----");
@@ -69,6 +78,18 @@ pub fn kernel_source_with(blocks: &str) -> String {
     let _ = writeln!(src, "\n// ----- {} -----", RUN_FILE.0);
     src.push_str(RUN_FILE.1);
     src
+}
+
+/// `KVRM_CUDA_MIN_BLOCKS=N` (1-16): ask the compiler to fit N blocks of
+/// 128 lanes on each SM at once, bounding its registers per thread (more
+/// resident warps hide more latency; fewer registers spill more). Unset: the
+/// compiler's choice.
+fn min_blocks() -> Option<u32> {
+    std::env::var("KVRM_CUDA_MIN_BLOCKS")
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|n| (1..=16).contains(n))
 }
 
 /// What the interpreter of a linked build has in place of the blocks: the

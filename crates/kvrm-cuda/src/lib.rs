@@ -45,6 +45,8 @@ mod host_debug;
 #[cfg(test)]
 mod host_fp;
 #[cfg(test)]
+mod host_int;
+#[cfg(test)]
 mod host_kernel;
 #[cfg(test)]
 mod host_translate;

@@ -5,7 +5,8 @@
 //! conversion limits, under random FPCR (RMode, FZ, FZ16, DN, AHP), run on
 //! the kernel compiled as host C++ against the CPU backend. The whole state
 //! (registers, FPSR, NZCV), the stop and the instruction count must agree,
-//! and no lane may need the host.
+//! and no lane may need the host. `compare_with_cpu` is the harness, also
+//! used for integer programs (`host_int.rs`).
 
 use kvrm_cpu::CpuEngine;
 use kvrm_isa::space::PAGE_SIZE;
@@ -170,9 +171,8 @@ fn host_compiled_fp_matches_the_cpu_backend_on_random_programs() {
 /// backend, and fails with the first differences: whole state, stop,
 /// instruction count. Instructions the CPU finds undefined are first
 /// redrawn with `draw` in `redraws` rounds, so that most programs run to
-/// their end. Returns the
-/// instructions the host had to run for lanes, or `None` (printed) without a
-/// C++ compiler.
+/// their end. Returns the instructions the host had to run for lanes, or
+/// `None` (printed) without a C++ compiler.
 pub(crate) fn compare_with_cpu(
     what: &str,
     rng: &mut Rng,
@@ -210,7 +210,10 @@ pub(crate) fn compare_with_cpu(
     let mut want = Vec::new();
     cpu.run(&cms, BUDGET, &mut want);
 
-    // The device lanes share one space image (the instructions store nothing).
+    // The device lanes share one space image as the CPU's machines share one
+    // space: both run the programs in order, one after another, so stores
+    // land alike (lanes the host steps would run later: callers check that
+    // none did where their programs store).
     let mut dev = CpuEngine::new(); // steps lanes that need the host
     let dms = machines(&mut dev, &programs, min_size);
     let mut pool: Vec<u8> = Vec::new();

@@ -3,38 +3,6 @@
 // System registers whose value lives on the host (the counters, the ID
 // registers) stop the lane as "needs host".
 
-__device__ __forceinline__ int jump_rel(Lane &L, u32 imm, u32 len) {
-    L.s->pc += sext(imm, len) << 2;
-    return FLOW_JUMP;
-}
-
-__device__ int exec_b_imm(Lane &L, u32 w) {
-    if (w >> 31) L.s->x[30] = L.s->pc + 4;
-    return jump_rel(L, bits(w, 0, 26), 26);
-}
-__device__ int exec_b_cond(Lane &L, u32 w) {
-    return condition_holds(bits(w, 0, 4), L.s->nzcv) ? jump_rel(L, bits(w, 5, 19), 19) : FLOW_NEXT;
-}
-__device__ int exec_cb(Lane &L, u32 w, bool nz) {
-    u64 v = xr(L, f_rd(w));
-    if (!bit(w, 31)) v = (u32)v;
-    return ((v != 0) == nz) ? jump_rel(L, bits(w, 5, 19), 19) : FLOW_NEXT;
-}
-__device__ int exec_tb(Lane &L, u32 w, bool nz) {
-    u32 pos = (bits(w, 31, 1) << 5) | bits(w, 19, 5);
-    bool set = (xr(L, f_rd(w)) >> pos) & 1;
-    return set == nz ? jump_rel(L, bits(w, 5, 14), 14) : FLOW_NEXT;
-}
-__device__ int exec_br(Lane &L, u32 w) {
-    L.s->pc = xr(L, f_rn(w));
-    return FLOW_JUMP;
-}
-__device__ int exec_blr(Lane &L, u32 w) {
-    u64 target = xr(L, f_rn(w));
-    L.s->x[30] = L.s->pc + 4;
-    L.s->pc = target;
-    return FLOW_JUMP;
-}
 __device__ int exec_svc(Lane &L, u32 w) {
     L.s->pc += 4;
     stop_with(L, STOP_SYSCALL, bits(w, 5, 16), 0);
@@ -133,14 +101,8 @@ __device__ int exec_cache_maintenance(Lane &L, u32 w) {
 
 __device__ __forceinline__ int dispatch_branch_sys(Lane &L, u32 id, u32 w) {
     switch (id) {
-    case KVRM_OP_B: case KVRM_OP_BL: return exec_b_imm(L, w);
-    case KVRM_OP_B_cond: case KVRM_OP_BC_cond: return exec_b_cond(L, w);
-    case KVRM_OP_CBZ: return exec_cb(L, w, false);
-    case KVRM_OP_CBNZ: return exec_cb(L, w, true);
-    case KVRM_OP_TBZ: return exec_tb(L, w, false);
-    case KVRM_OP_TBNZ: return exec_tb(L, w, true);
-    case KVRM_OP_BR: case KVRM_OP_RET: return exec_br(L, w);
-    case KVRM_OP_BLR: return exec_blr(L, w);
+    // B, BL, B.cond, CBZ, TBZ, BR, BLR, RET: uniform.cuh (execute_uniform),
+    // which every word of them reaches.
     case KVRM_OP_SVC: return exec_svc(L, w);
     case KVRM_OP_HVC: case KVRM_OP_SMC: return undefined(L, w);
     case KVRM_OP_HLT: case KVRM_OP_BRK: return exec_halt(L, w);

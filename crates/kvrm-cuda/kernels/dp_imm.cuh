@@ -1,6 +1,7 @@
 // Data processing (immediate), mirroring crates/kvrm-cpu/src/exec/dp_imm/
 // (mod.rs: semantics; arch.rs: DecodeBitMasks, shifts, extends, bitfields,
-// also used by dp_reg.cuh).
+// also used by dp_reg.cuh and uniform.cuh). ADR, ADD/SUB, the logical
+// operations, the wide moves and the bitfields run in uniform.cuh; EXTR here.
 
 __device__ __forceinline__ u64 ones(u32 n) { return n >= 64 ? ~0ull : (1ull << n) - 1; }
 __device__ __forceinline__ u64 width_mask(bool sf) { return sf ? ~0ull : 0xffffffffull; }
@@ -99,87 +100,6 @@ __device__ __forceinline__ u64 extr(u64 hi, u64 lo, u32 lsb, bool sf) {
     return (((lo & 0xffffffffull) >> lsb) | (hi << (32 - lsb))) & 0xffffffffull;
 }
 
-// ADR / ADRP.
-__device__ int exec_adr(Lane &L, u32 w) {
-    u64 imm = sext(((u64)bits(w, 5, 19) << 2) | bits(w, 29, 2), 21);
-    u64 pc = L.s->pc;
-    u64 v = bit(w, 31) ? (pc & ~0xfffull) + (imm << 12) : pc + imm;
-    set_xr(L, f_rd(w), v);
-    return FLOW_NEXT;
-}
-
-// ADD/ADDS/SUB/SUBS (immediate).
-__device__ int exec_add_sub_imm(Lane &L, u32 w) {
-    bool sf = bit(w, 31), sub = bit(w, 30), flags = bit(w, 29);
-    u64 imm = (u64)bits(w, 10, 12) << (12 * bits(w, 22, 1));
-    u64 x = xsp(L, f_rn(w));
-    if (flags) {
-        u64 nzcv;
-        u64 r = add_with_carry(x, sub ? ~imm : imm, sub, sf, &nzcv);
-        L.s->nzcv = nzcv;
-        set_xr(L, f_rd(w), r);
-    } else {
-        u64 r = sub ? x - imm : x + imm;
-        set_xsp(L, f_rd(w), sf ? r : r & 0xffffffffull);
-    }
-    return FLOW_NEXT;
-}
-
-// AND/ORR/EOR/ANDS (immediate).
-__device__ int exec_logical_imm(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u32 n = bits(w, 22, 1);
-    if (!sf && n == 1) return undefined(L, w);
-    u64 imm, t;
-    if (!decode_bit_masks(n, bits(w, 10, 6), bits(w, 16, 6), true, datasize(sf), &imm, &t)) return undefined(L, w);
-    u64 x = xr(L, f_rn(w));
-    u32 opc = bits(w, 29, 2);
-    u64 r = (opc == 1 ? x | imm : opc == 2 ? x ^ imm : x & imm) & width_mask(sf);
-    if (opc == 3) {
-        L.s->nzcv = logic_flags(r, sf);
-        set_xr(L, f_rd(w), r);
-    } else {
-        set_xsp(L, f_rd(w), r);
-    }
-    return FLOW_NEXT;
-}
-
-// MOVN/MOVZ/MOVK.
-__device__ int exec_move_wide(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u32 hw = bits(w, 21, 2);
-    if (!sf && hw > 1) return undefined(L, w);
-    u32 shift = hw * 16;
-    u64 imm = (u64)bits(w, 5, 16) << shift;
-    u32 d = f_rd(w);
-    u64 v;
-    switch (bits(w, 29, 2)) {
-    case 0: v = ~imm; break;
-    case 2: v = imm; break;
-    case 3: v = (xr(L, d) & ~(0xffffull << shift)) | imm; break;
-    default: return undefined(L, w);
-    }
-    set_xr(L, d, v & width_mask(sf));
-    return FLOW_NEXT;
-}
-
-// SBFM/BFM/UBFM.
-__device__ int exec_bitfield(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u32 immr = bits(w, 16, 6), imms = bits(w, 10, 6);
-    if (bit(w, 22) != sf || (!sf && (immr | imms) >= 32)) return undefined(L, w);
-    u64 src = xr(L, f_rn(w));
-    u32 d = f_rd(w);
-    u64 r;
-    switch (bits(w, 29, 2)) {
-    case 0: r = sbfm(src, immr, imms, sf); break;
-    case 1: r = bfm(xr(L, d), src, immr, imms, sf); break;
-    default: r = ubfm(src, immr, imms, sf); break;
-    }
-    set_xr(L, d, r);
-    return FLOW_NEXT;
-}
-
 // EXTR.
 __device__ int exec_extract(Lane &L, u32 w) {
     bool sf = bit(w, 31);
@@ -192,13 +112,14 @@ __device__ int exec_extract(Lane &L, u32 w) {
 // Dispatch of this class: FLOW_* or -1 if `id` is not in it.
 __device__ __forceinline__ int dispatch_dp_imm(Lane &L, u32 id, u32 w) {
     switch (id) {
-    case KVRM_OP_ADR: case KVRM_OP_ADRP: return exec_adr(L, w);
+    // Every valid word of these runs through uniform.cuh (execute_uniform);
+    // what comes here is a reserved encoding.
+    case KVRM_OP_ADR: case KVRM_OP_ADRP:
     case KVRM_OP_ADD_imm: case KVRM_OP_ADDS_imm: case KVRM_OP_SUB_imm: case KVRM_OP_SUBS_imm:
-        return exec_add_sub_imm(L, w);
     case KVRM_OP_AND_imm: case KVRM_OP_ORR_imm: case KVRM_OP_EOR_imm: case KVRM_OP_ANDS_imm:
-        return exec_logical_imm(L, w);
-    case KVRM_OP_MOVN: case KVRM_OP_MOVZ: case KVRM_OP_MOVK: return exec_move_wide(L, w);
-    case KVRM_OP_SBFM: case KVRM_OP_BFM: case KVRM_OP_UBFM: return exec_bitfield(L, w);
+    case KVRM_OP_MOVN: case KVRM_OP_MOVZ: case KVRM_OP_MOVK:
+    case KVRM_OP_SBFM: case KVRM_OP_BFM: case KVRM_OP_UBFM:
+        return undefined(L, w);
     case KVRM_OP_EXTR: return exec_extract(L, w);
     default: return -1;
     }

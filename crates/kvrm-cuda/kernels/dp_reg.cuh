@@ -1,50 +1,6 @@
 // Data processing (register), mirroring crates/kvrm-cpu/src/exec/dp_reg.rs.
-
-__device__ int exec_logical_shreg(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u32 amount = bits(w, 10, 6);
-    if (!sf && amount >= 32) return undefined(L, w);
-    u64 x = xr(L, f_rn(w));
-    u64 y = shift_reg(xr(L, f_rm(w)), bits(w, 22, 2), amount, sf);
-    if (bit(w, 21)) y = ~y;
-    u32 opc = bits(w, 29, 2);
-    u64 r = (opc == 1 ? x | y : opc == 2 ? x ^ y : x & y) & width_mask(sf);
-    if (opc == 3) L.s->nzcv = logic_flags(r, sf);
-    set_xr(L, f_rd(w), r);
-    return FLOW_NEXT;
-}
-
-__device__ int exec_add_sub_shreg(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u32 type = bits(w, 22, 2), amount = bits(w, 10, 6);
-    if (type == 3 || (!sf && amount >= 32)) return undefined(L, w);
-    u64 x = xr(L, f_rn(w));
-    u64 y = shift_reg(xr(L, f_rm(w)), type, amount, sf);
-    bool sub = bit(w, 30);
-    u64 nzcv;
-    u64 r = add_with_carry(x, sub ? ~y : y, sub, sf, &nzcv);
-    if (bit(w, 29)) L.s->nzcv = nzcv;
-    set_xr(L, f_rd(w), r);
-    return FLOW_NEXT;
-}
-
-__device__ int exec_add_sub_extreg(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u32 shift = bits(w, 10, 3);
-    if (shift > 4) return undefined(L, w);
-    u64 x = xsp(L, f_rn(w));
-    u64 y = extend_reg(xr(L, f_rm(w)), bits(w, 13, 3), shift);
-    bool sub = bit(w, 30);
-    u64 nzcv;
-    u64 r = add_with_carry(x, sub ? ~y : y, sub, sf, &nzcv);
-    if (bit(w, 29)) {
-        L.s->nzcv = nzcv;
-        set_xr(L, f_rd(w), r);
-    } else {
-        set_xsp(L, f_rd(w), r);
-    }
-    return FLOW_NEXT;
-}
+// The shifted and extended ADD/SUB, the shifted logical operations, CSEL and
+// its family and MADD/MSUB run in uniform.cuh.
 
 __device__ int exec_add_sub_carry(Lane &L, u32 w) {
     bool sf = bit(w, 31);
@@ -70,20 +26,6 @@ __device__ int exec_cond_compare(Lane &L, u32 w) {
     } else {
         L.s->nzcv = (u64)bits(w, 0, 4) << 28;
     }
-    return FLOW_NEXT;
-}
-
-__device__ int exec_cond_select(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u64 r;
-    if (condition_holds(bits(w, 12, 4), L.s->nzcv)) {
-        r = xr(L, f_rn(w));
-    } else {
-        u64 y = xr(L, f_rm(w));
-        if (bit(w, 30)) y = ~y;
-        r = bit(w, 10) ? y + 1 : y;
-    }
-    set_xr(L, f_rd(w), r & width_mask(sf));
     return FLOW_NEXT;
 }
 
@@ -165,15 +107,6 @@ __device__ int exec_crc(Lane &L, u32 w) {
     return FLOW_NEXT;
 }
 
-__device__ int exec_mul_add(Lane &L, u32 w) {
-    bool sf = bit(w, 31);
-    u64 a = xr(L, bits(w, 10, 5));
-    u64 p = xr(L, f_rn(w)) * xr(L, f_rm(w));
-    u64 r = bit(w, 15) ? a - p : a + p;
-    set_xr(L, f_rd(w), r & width_mask(sf));
-    return FLOW_NEXT;
-}
-
 __device__ int exec_mul_add_long(Lane &L, u32 w) {
     u64 a = xr(L, bits(w, 10, 5));
     u64 n = xr(L, f_rn(w)), m = xr(L, f_rm(w));
@@ -191,19 +124,19 @@ __device__ int exec_mul_high(Lane &L, u32 w) {
 
 __device__ __forceinline__ int dispatch_dp_reg(Lane &L, u32 id, u32 w) {
     switch (id) {
+    // Every valid word of these runs through uniform.cuh (execute_uniform);
+    // what comes here is a reserved encoding.
     case KVRM_OP_AND_shreg: case KVRM_OP_BIC_shreg: case KVRM_OP_ORR_shreg: case KVRM_OP_ORN_shreg:
     case KVRM_OP_EOR_shreg: case KVRM_OP_EON_shreg: case KVRM_OP_ANDS_shreg: case KVRM_OP_BICS_shreg:
-        return exec_logical_shreg(L, w);
     case KVRM_OP_ADD_shreg: case KVRM_OP_ADDS_shreg: case KVRM_OP_SUB_shreg: case KVRM_OP_SUBS_shreg:
-        return exec_add_sub_shreg(L, w);
     case KVRM_OP_ADD_extreg: case KVRM_OP_ADDS_extreg: case KVRM_OP_SUB_extreg: case KVRM_OP_SUBS_extreg:
-        return exec_add_sub_extreg(L, w);
+    case KVRM_OP_CSEL: case KVRM_OP_CSINC: case KVRM_OP_CSINV: case KVRM_OP_CSNEG:
+    case KVRM_OP_MADD: case KVRM_OP_MSUB:
+        return undefined(L, w);
     case KVRM_OP_ADC: case KVRM_OP_ADCS: case KVRM_OP_SBC: case KVRM_OP_SBCS:
         return exec_add_sub_carry(L, w);
     case KVRM_OP_CCMN_reg: case KVRM_OP_CCMP_reg: case KVRM_OP_CCMN_imm: case KVRM_OP_CCMP_imm:
         return exec_cond_compare(L, w);
-    case KVRM_OP_CSEL: case KVRM_OP_CSINC: case KVRM_OP_CSINV: case KVRM_OP_CSNEG:
-        return exec_cond_select(L, w);
     case KVRM_OP_RBIT: case KVRM_OP_REV16: case KVRM_OP_REV_32: case KVRM_OP_REV32: case KVRM_OP_REV_64:
     case KVRM_OP_CLZ: case KVRM_OP_CLS:
         return exec_one_source(L, w);
@@ -213,7 +146,6 @@ __device__ __forceinline__ int dispatch_dp_reg(Lane &L, u32 id, u32 w) {
     case KVRM_OP_CRC32B: case KVRM_OP_CRC32H: case KVRM_OP_CRC32W: case KVRM_OP_CRC32X:
     case KVRM_OP_CRC32CB: case KVRM_OP_CRC32CH: case KVRM_OP_CRC32CW: case KVRM_OP_CRC32CX:
         return exec_crc(L, w);
-    case KVRM_OP_MADD: case KVRM_OP_MSUB: return exec_mul_add(L, w);
     case KVRM_OP_SMADDL: case KVRM_OP_SMSUBL: case KVRM_OP_UMADDL: case KVRM_OP_UMSUBL:
         return exec_mul_add_long(L, w);
     case KVRM_OP_SMULH: case KVRM_OP_UMULH: return exec_mul_high(L, w);

@@ -79,7 +79,8 @@ __device__ __forceinline__ int stop_unhandled(Lane &L, int f, u32 id, u32 w) {
 }
 
 __device__ __forceinline__ int execute(Lane &L, u32 id, u32 w) {
-    int f = execute_class(L, class_of(id), id, w);
+    u32 form = uniform_form(id, w);
+    int f = form ? execute_uniform(L, form, w) : execute_class(L, class_of(id), id, w);
     return f < 0 ? stop_unhandled(L, f, id, w) : f;
 }
 

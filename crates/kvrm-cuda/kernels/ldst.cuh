@@ -1,4 +1,5 @@
-// Loads and stores of single registers and pairs (general and SIMD&FP),
+// Loads and stores of single registers and pairs (SIMD&FP here; general
+// registers in uniform.cuh, but for literal loads and prefetches),
 // mirroring crates/kvrm-cpu/src/exec/ldst.rs: the same addressing modes, the
 // same CONSTRAINED UNPREDICTABLE choices (writeback after the access; a
 // faulting access changes no register and writes nothing). The operation is
@@ -53,7 +54,17 @@ __device__ __forceinline__ bool transfer_one(Lane &L, u32 kind, bool vec, u32 lg
     return true;
 }
 
-// LDR/STR/LDUR/STUR/LDTR/STTR (all sizes, signed, SIMD&FP), literal loads, PRFM.
+// A register offset's value before scaling: Xm extended by option (UXTW,
+// SXTW; LSL/SXTX take it whole).
+__device__ __forceinline__ u64 register_offset(Lane &L, u32 w) {
+    u64 m = xr(L, f_rm(w));
+    u32 option = bits(w, 13, 3);
+    return option == 2 ? (u64)(u32)m : option == 6 ? (u64)(i64)(i32)(u32)m : m;
+}
+
+// The words uniform.cuh leaves here: SIMD&FP LDR/STR/LDUR/STUR, literal
+// loads (general and SIMD&FP) and PRFM/PRFUM (uniform.cuh runs every other
+// general-register load and store).
 __device__ int exec_ldst_single(Lane &L, u32 w) {
     bool vec = bit(w, 26);
     u32 size = bits(w, 30, 2), opc = bits(w, 22, 2);
@@ -66,22 +77,15 @@ __device__ int exec_ldst_single(Lane &L, u32 w) {
         else if (size == 2) kind = LS_LOAD_SX64, lg = 2;
         else kind = LS_LOAD, lg = size + 2;
     } else {
+        if (!vec) return FLOW_NEXT; // PRFM/PRFUM: a hint
         if (bits(w, 24, 2) == 1) mode = MODE_UIMM;
         else if (bit(w, 21)) mode = MODE_REG;
         else {
             u32 m = bits(w, 10, 2);
             mode = m == 1 ? MODE_POST : m == 3 ? MODE_PRE : MODE_SIMM;
         }
-        if (vec) {
-            if (opc >= 2) { lg = 4; kind = opc == 2 ? LS_STORE : LS_LOAD; }
-            else { lg = size; kind = opc == 0 ? LS_STORE : LS_LOAD; }
-        } else {
-            lg = size;
-            if (opc == 0) kind = LS_STORE;
-            else if (opc == 1) kind = LS_LOAD;
-            else if (opc == 2) kind = size == 3 ? LS_PRFM : LS_LOAD_SX64;
-            else kind = LS_LOAD_SX32;
-        }
+        if (opc >= 2) { lg = 4; kind = opc == 2 ? LS_STORE : LS_LOAD; }
+        else { lg = size; kind = opc == 0 ? LS_STORE : LS_LOAD; }
     }
     if (kind == LS_PRFM) return FLOW_NEXT;
     u32 t = f_rd(w), n = f_rn(w);
@@ -91,13 +95,7 @@ __device__ int exec_ldst_single(Lane &L, u32 w) {
     case MODE_UIMM: addr = xsp(L, n) + ((u64)bits(w, 10, 12) << lg); break;
     case MODE_SIMM: case MODE_PRE: addr = xsp(L, n) + simm9; break;
     case MODE_POST: addr = xsp(L, n); break;
-    case MODE_REG: {
-        u64 m = xr(L, f_rm(w));
-        u32 option = bits(w, 13, 3);
-        u64 off = option == 2 ? (u64)(u32)m : option == 6 ? (u64)(i64)(i32)(u32)m : m;
-        addr = xsp(L, n) + (off << (bit(w, 12) ? lg : 0));
-        break;
-    }
+    case MODE_REG: addr = xsp(L, n) + (register_offset(L, w) << (bit(w, 12) ? lg : 0)); break;
     default: addr = L.s->pc + (sext(bits(w, 5, 19), 19) << 2); break;
     }
     if (!transfer_one(L, kind, vec, lg, t, addr)) return FLOW_STOP;
@@ -106,14 +104,14 @@ __device__ int exec_ldst_single(Lane &L, u32 w) {
     return FLOW_NEXT;
 }
 
-// LDP/STP/LDPSW/LDNP/STNP (general and SIMD&FP), one access for both registers.
-__device__ int exec_ldst_pair(Lane &L, u32 w) {
+// LDP/STP/LDNP/STNP of SIMD&FP registers, one access for both (uniform.cuh
+// runs the general-register pairs).
+__device__ int exec_ldst_pair_vec(Lane &L, u32 w) {
     u32 opc = bits(w, 30, 2);
-    bool vec = bit(w, 26), load = bit(w, 22);
+    bool load = bit(w, 22);
     u32 m = bits(w, 23, 2);
     u32 mode = m == 1 ? MODE_POST : m == 3 ? MODE_PRE : MODE_OFF;
-    u32 lg = vec ? opc + 2 : (opc == 2 ? 3 : 2);
-    bool sx = !vec && opc == 1; // LDPSW
+    u32 lg = opc + 2;
     u32 t = f_rd(w), t2 = f_rt2(w), n = f_rn(w);
     u64 off = sext(bits(w, 15, 7), 7) << lg;
     u64 base = xsp(L, n);
@@ -122,34 +120,21 @@ __device__ int exec_ldst_pair(Lane &L, u32 w) {
     u8 b[32];
     if (load) {
         if (!mem_read(L, addr, 2 * size, b)) return FLOW_STOP;
-        if (vec) {
-            // SIMD&FP loads write rt first, rt2 last.
-            if (lg == 4) {
-                L.s->v[t][0] = load_le(b, 8); L.s->v[t][1] = load_le(b + 8, 8);
-                L.s->v[t2][0] = load_le(b + 16, 8); L.s->v[t2][1] = load_le(b + 24, 8);
-            } else {
-                L.s->v[t][0] = load_le(b, size); L.s->v[t][1] = 0;
-                L.s->v[t2][0] = load_le(b + size, size); L.s->v[t2][1] = 0;
-            }
+        // SIMD&FP loads write rt first, rt2 last.
+        if (lg == 4) {
+            L.s->v[t][0] = load_le(b, 8); L.s->v[t][1] = load_le(b + 8, 8);
+            L.s->v[t2][0] = load_le(b + 16, 8); L.s->v[t2][1] = load_le(b + 24, 8);
         } else {
-            // General-register loads write rt2 first, rt last.
-            u64 lo = load_le(b, size), hi = load_le(b + size, size);
-            if (sx) { lo = sext(lo, 32); hi = sext(hi, 32); }
-            set_xr(L, t2, hi);
-            set_xr(L, t, lo);
+            L.s->v[t][0] = load_le(b, size); L.s->v[t][1] = 0;
+            L.s->v[t2][0] = load_le(b + size, size); L.s->v[t2][1] = 0;
         }
     } else {
-        if (vec) {
-            if (lg == 4) {
-                store_le(b, 8, L.s->v[t][0]); store_le(b + 8, 8, L.s->v[t][1]);
-                store_le(b + 16, 8, L.s->v[t2][0]); store_le(b + 24, 8, L.s->v[t2][1]);
-            } else {
-                store_le(b, size, L.s->v[t][0]);
-                store_le(b + size, size, L.s->v[t2][0]);
-            }
+        if (lg == 4) {
+            store_le(b, 8, L.s->v[t][0]); store_le(b + 8, 8, L.s->v[t][1]);
+            store_le(b + 16, 8, L.s->v[t2][0]); store_le(b + 24, 8, L.s->v[t2][1]);
         } else {
-            store_le(b, size, xr(L, t));
-            store_le(b + size, size, xr(L, t2));
+            store_le(b, size, L.s->v[t][0]);
+            store_le(b + size, size, L.s->v[t2][0]);
         }
         if (!mem_write(L, addr, 2 * size, b)) return FLOW_STOP;
     }
@@ -161,6 +146,6 @@ __device__ int exec_ldst_pair(Lane &L, u32 w) {
 __device__ __forceinline__ int dispatch_ldst(Lane &L, u32 cls, u32 w) {
     if (cls != KVRM_CLASS_ldst) return -1;
     // Pairs: bits [29:27] = 101.
-    if (bits(w, 27, 3) == 5) return exec_ldst_pair(L, w);
+    if (bits(w, 27, 3) == 5) return exec_ldst_pair_vec(L, w);
     return exec_ldst_single(L, w);
 }

@@ -9,12 +9,12 @@
 // one write-back and short per-form arithmetic, so such lanes mostly stay
 // together; a load and a store share their address computation and access.
 //
-// Each form computes exactly what its class handler (dp_imm.cuh, dp_reg.cuh,
-// ldst.cuh, branch_sys.cuh) computes for the same word. decode() (interp.cu)
+// These are the only implementations of the instructions they cover: the
+// class files (dp_imm.cuh, dp_reg.cuh, ldst.cuh, branch_sys.cuh) keep their
+// helpers and the other instructions of their classes. decode() (interp.cu)
 // gives a word its form once, in the decode memo, and only where every field
-// is valid: reserved encodings keep form 0 and reach the class handler,
-// which stops the lane as Undefined. KVRM_NO_UNIFORM (kernels.rs) turns the
-// forms off, for measuring.
+// is valid: reserved encodings keep form 0 and reach their class's dispatch,
+// which stops the lane as Undefined.
 
 #define UF_NONE 0
 // Data processing: one result into rd (SP where the form allows), flags
@@ -43,9 +43,6 @@
 
 // The form of word `w`, decoded as `id` (0xffff: none).
 __device__ u32 uniform_form(u32 id, u32 w) {
-#ifdef KVRM_NO_UNIFORM
-    return UF_NONE;
-#else
     if (id == 0xffff) return UF_NONE;
     bool sf = bit(w, 31);
     switch (id) {
@@ -86,7 +83,6 @@ __device__ u32 uniform_form(u32 id, u32 w) {
     if (bits(w, 27, 3) == 3) return UF_NONE;                          // literal
     if (bits(w, 30, 2) == 3 && bits(w, 22, 2) == 2) return UF_NONE;   // PRFM, PRFUM
     return UF_LDST;
-#endif
 }
 
 // Data processing: the operands every form reads, then a short case per
@@ -172,7 +168,7 @@ __device__ int exec_uniform_dp(Lane &L, u32 form, u32 w) {
 }
 
 // Loads and stores of general registers, single and pairs: one address
-// computation, one access, one writeback (exec_ldst_single, exec_ldst_pair).
+// computation, one access, one writeback.
 __device__ int exec_uniform_mem(Lane &L, u32 form, u32 w) {
     u32 t = f_rd(w), n = f_rn(w);
     u32 lg, kind, mode;
@@ -193,10 +189,7 @@ __device__ int exec_uniform_mem(Lane &L, u32 form, u32 w) {
             off = (u64)bits(w, 10, 12) << lg;
         } else if (bit(w, 21)) {
             mode = MODE_REG;
-            u64 m = xr(L, f_rm(w));
-            u32 option = bits(w, 13, 3);
-            off = option == 2 ? (u64)(u32)m : option == 6 ? (u64)(i64)(i32)(u32)m : m;
-            off <<= bit(w, 12) ? lg : 0;
+            off = register_offset(L, w) << (bit(w, 12) ? lg : 0);
         } else {
             u32 m = bits(w, 10, 2);
             mode = m == 1 ? MODE_POST : m == 3 ? MODE_PRE : MODE_SIMM;
@@ -246,7 +239,7 @@ __device__ int exec_uniform_mem(Lane &L, u32 form, u32 w) {
                 lo = sext(lo, 32);
                 hi = sext(hi, 32);
             }
-            // rt2 first, rt last, as exec_ldst_pair.
+            // General-register loads write rt2 first, rt last.
             set_xr(L, f_rt2(w), hi);
             set_xr(L, t, lo);
         }

@@ -3,9 +3,9 @@
 //! instructions (every table entry of those classes, random fields,
 //! reserved ones included) on registers that point into each program's own
 //! data (random bytes) or hold edge values, run on the kernel compiled as host C++ against
-//! the CPU backend (`host_fp::compare_with_cpu`). It covers both ways an
-//! instruction runs in the kernel: the shared paths of `uniform.cuh` and
-//! the class handlers, for the words the uniform forms leave to them.
+//! the CPU backend (`host_fp::compare_with_cpu`). It covers the shared
+//! paths of `uniform.cuh`, the class handlers for the words the uniform
+//! forms leave to them, and the Undefined stop of reserved encodings.
 
 use kvrm_isa::table::CLASSES;
 use kvrm_isa::{decode_a64, CpuState};

@@ -63,11 +63,6 @@ pub fn kernel_source_with(blocks: &str) -> String {
     if let Some(n) = min_blocks() {
         let _ = writeln!(src, "#define KVRM_MIN_BLOCKS {n}");
     }
-    // `KVRM_CUDA_UNIFORM=0`: every instruction through its class handler
-    // (uniform.cuh), for measuring.
-    if std::env::var("KVRM_CUDA_UNIFORM").as_deref() == Ok("0") {
-        src.push_str("#define KVRM_NO_UNIFORM 1\n");
-    }
     src.push_str(&class_map());
     for (name, text) in KERNEL_FILES {
         let _ = writeln!(src, "\n// ----- {name} -----");

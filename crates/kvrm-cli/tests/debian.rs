@@ -71,7 +71,9 @@ const FILES: &[(&str, &str)] = &[
     // Eleven threads take the GIL in turn every nanosecond, releasing it around a system
     // call (CPython's test_syslog); the main thread, back from a sleep, must get it to stop
     // them. kvrm once woke a futex's waiters lowest thread id first, so the lock's newest
-    // threads were never woken again and the run hung.
+    // threads were never woken again and the run hung. The main thread stops them only once
+    // each has run (30 s at most), so the count printed does not depend on how busy the
+    // host is (a loaded CI machine once let 7 of 11 run under qemu within the first 0.1 s).
     (
         "gil_many.py",
         "import os, sys, threading, time\n\
@@ -82,6 +84,8 @@ const FILES: &[(&str, &str)] = &[
          sys.setswitchinterval(1e-9)\n\
          ts = [threading.Thread(target=worker, args=(k,)) for k in range(11)]\n\
          [t.start() for t in ts]; start.set(); time.sleep(0.1)\n\
+         deadline = time.time() + 30\n\
+         while min(counts) == 0 and time.time() < deadline:\n    time.sleep(0.01)\n\
          stop = True\n\
          [t.join() for t in ts]\n\
          print('stopped;', sum(1 for c in counts if c > 0), 'of 11 threads ran')\n",

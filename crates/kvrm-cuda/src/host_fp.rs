@@ -76,9 +76,28 @@ fn vector(rng: &mut Rng) -> [u64; 2] {
 
 /// One random instruction of `class`, or `None` if the draw must be redone.
 fn instruction(rng: &mut Rng, class: &str) -> Option<u32> {
-    let entries = CLASSES.iter().find(|(c, _)| *c == class)?.1;
+    table_word(rng, class, None, |_, _, w| w)
+}
+
+/// A random word of one of `class`'s table entries (of `only`, when given):
+/// the entry's fixed bits, random others, then `adjust(rng, entry name,
+/// word)`; `None` unless the result decodes as that entry.
+pub(crate) fn table_word(
+    rng: &mut Rng,
+    class: &str,
+    only: Option<&[&str]>,
+    adjust: impl FnOnce(&mut Rng, &str, u32) -> u32,
+) -> Option<u32> {
+    let entries: Vec<_> = CLASSES
+        .iter()
+        .find(|(c, _)| *c == class)?
+        .1
+        .iter()
+        .filter(|e| only.is_none_or(|names| names.contains(&e.name)))
+        .collect();
     let e = entries[rng.below(entries.len() as u64) as usize];
-    let w = e.value | (rng.next() as u32 & !e.mask);
+    let fields = rng.next() as u32 & !e.mask;
+    let w = adjust(rng, e.name, e.value | fields);
     (decode_a64(w) == kvrm_isa::table().id_of(e.name)).then_some(w)
 }
 

@@ -7,11 +7,10 @@
 //! paths of `uniform.cuh`, the class handlers for the words the uniform
 //! forms leave to them, and the Undefined stop of reserved encodings.
 
-use kvrm_isa::table::CLASSES;
-use kvrm_isa::{decode_a64, CpuState};
+use kvrm_isa::CpuState;
 use kvrm_testkit::Rng;
 
-use crate::host_fp::{compare_with_cpu, BRK, LEN};
+use crate::host_fp::{compare_with_cpu, table_word, BRK, LEN};
 
 const PROGRAMS: usize = 6000;
 const SEED: u64 = 0x696e_7431;
@@ -28,23 +27,15 @@ const BRANCHES: &[&str] = &[
 /// decodes as that entry, with branch offsets kept to a few words so that
 /// branches land in or near the program.
 fn instruction(rng: &mut Rng, class: &str, only: Option<&[&str]>) -> Option<u32> {
-    let entries: Vec<_> = CLASSES
-        .iter()
-        .find(|(c, _)| *c == class)?
-        .1
-        .iter()
-        .filter(|e| only.is_none_or(|names| names.contains(&e.name)))
-        .collect();
-    let e = entries[rng.below(entries.len() as u64) as usize];
-    let mut w = e.value | (rng.next() as u32 & !e.mask);
-    let near = (rng.below(10) as i64 - 3) as u32; // -3 ..= 6 words
-    w = match e.name {
-        "B" | "BL" => (w & !0x03ff_ffff) | (near & 0x03ff_ffff),
-        "B_cond" | "CBZ" | "CBNZ" => (w & !(0x7ffff << 5)) | ((near & 0x7ffff) << 5),
-        "TBZ" | "TBNZ" => (w & !(0x3fff << 5)) | ((near & 0x3fff) << 5),
-        _ => w,
-    };
-    (decode_a64(w) == kvrm_isa::table().id_of(e.name)).then_some(w)
+    table_word(rng, class, only, |rng, name, w| {
+        let near = (rng.below(10) as i64 - 3) as u32; // -3 ..= 6 words
+        match name {
+            "B" | "BL" => (w & !0x03ff_ffff) | (near & 0x03ff_ffff),
+            "B_cond" | "CBZ" | "CBNZ" => (w & !(0x7ffff << 5)) | ((near & 0x7ffff) << 5),
+            "TBZ" | "TBNZ" => (w & !(0x3fff << 5)) | ((near & 0x3fff) << 5),
+            _ => w,
+        }
+    })
 }
 
 fn draw(rng: &mut Rng) -> Option<u32> {

@@ -90,20 +90,26 @@ impl Kernel {
                     };
                     let d = Duration::new(s as u64, ns as u32);
                     let now = self.now();
-                    let left = if cmd == FUTEX_WAIT {
-                        d
+                    // How far the deadline lies ahead (`Ok`) or behind (`Err`).
+                    let ahead = if cmd == FUTEX_WAIT {
+                        Ok(d)
                     } else {
                         // Absolute, on CLOCK_REALTIME if asked, else CLOCK_MONOTONIC.
                         let clk = if op & FUTEX_CLOCK_REALTIME != 0 { 0 } else { 1 };
                         match self.guest_clock_now(pid, clk) {
-                            Ok(guest_now) => d.saturating_sub(guest_now),
+                            Ok(guest_now) => d.checked_sub(guest_now).ok_or_else(|| guest_now - d),
                             Err(e) => return Outcome::errno(e),
                         }
                     };
-                    if left.is_zero() {
-                        return Outcome::errno(ETIMEDOUT);
+                    // Linux's timer fires at the end of its slack, even for a deadline
+                    // passed less than the slack ago (one computed a microsecond ahead,
+                    // before an emulated path to this call): it sleeps until then.
+                    let slack = self.timer_slack(tid);
+                    match ahead {
+                        Ok(left) => Some(now + left + slack),
+                        Err(behind) if behind < slack => Some(now + (slack - behind)),
+                        Err(_) => return Outcome::errno(ETIMEDOUT),
                     }
-                    Some(now + left + self.timer_slack(tid))
                 };
                 Outcome::Wait(Wait::Futex {
                     key,

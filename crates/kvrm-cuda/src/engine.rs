@@ -322,8 +322,23 @@ impl CudaEngine {
 
     pub fn on_device(ordinal: usize) -> Result<Self, CudaError> {
         let gpu = Gpu::open(ordinal)?;
+        let names = ["kvrm_run", "kvrm_gather_frames"];
         let (ptx, cached) = kernels::interpreter_ptx(gpu.arch())?;
-        let mut funcs = gpu.load_functions(&ptx, &["kvrm_run", "kvrm_gather_frames"])?;
+        let (mut funcs, cached) = match gpu.load_functions(&ptx, &names) {
+            // A cache filled elsewhere, by an NVRTC newer than this driver
+            // takes: compile it here.
+            Err(e) if cached => {
+                let ptx = kernels::recompile_module_ptx(&kernels::kernel_source(), gpu.arch())
+                    .map_err(|c| {
+                        CudaError::Driver(format!(
+                            "load module: the cached kernel did not load ({e}) and could not \
+                             be compiled here: {c}"
+                        ))
+                    })?;
+                (gpu.load_functions(&ptx, &names)?, false)
+            }
+            r => (r?, cached),
+        };
         let gather = funcs.pop().expect("two functions");
         let func = funcs.pop().expect("two functions");
         let pool = FramePool::new(&gpu, INITIAL_FRAMES)?;

@@ -235,6 +235,17 @@ pub fn module_ptx(src: &str, arch: &'static str) -> Result<(String, bool), CudaE
     Ok((ptx, cached))
 }
 
+/// Drop the cached PTX of `src` for `arch` and compile it again: for a cached
+/// module the driver would not load (made by an NVRTC newer than the driver,
+/// on another machine).
+pub fn recompile_module_ptx(src: &str, arch: &'static str) -> Result<String, CudaError> {
+    let key = fnv1a(&[src, "-std=c++17 --device-int128", arch]);
+    if let Some(d) = cache_dir() {
+        let _ = std::fs::remove_file(d.join(format!("kvrm-interp-{key:016x}.ptx")));
+    }
+    module_ptx(src, arch).map(|(ptx, _)| ptx)
+}
+
 /// A relocatable cubin for `src` on `arch` (from the disk cache if this
 /// source was compiled before for that architecture); the flag says whether
 /// it came from the cache.

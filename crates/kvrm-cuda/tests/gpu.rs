@@ -2,7 +2,7 @@
 //! skipped and passes (CI has no GPU); scripts/gpu-check.sh runs them on one.
 
 use kvrm_cpu::CpuEngine;
-use kvrm_cuda::CudaEngine;
+use kvrm_cuda::{CudaEngine, CudaError};
 use kvrm_isa::{AddressSpace, CpuState, Engine, Machine, MachineStop, Perms, StopReason};
 use kvrm_testkit::{case_files, check_case, load_cases, prepare_case, CASE_BUDGET};
 
@@ -10,17 +10,19 @@ use kvrm_testkit::{case_files, check_case, load_cases, prepare_case, CASE_BUDGET
 #[path = "support/random_programs.rs"]
 mod random_programs;
 
-/// The engine, or `None` with the reason printed.
+/// The engine, or `None` with the reason printed where there is no GPU (no
+/// driver, no device). On a machine with one, any other error fails the test.
 fn cuda() -> Option<CudaEngine> {
     match CudaEngine::new() {
         Ok(e) => {
             println!("device: {}", e.device_name());
             Some(e)
         }
-        Err(e) => {
+        Err(e @ (CudaError::NoDriver(_) | CudaError::NoDevice(_))) => {
             println!("skipped: {e}");
             None
         }
+        Err(e) => panic!("a GPU is there but the engine failed: {e}"),
     }
 }
 

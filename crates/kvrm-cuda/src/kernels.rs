@@ -226,8 +226,7 @@ pub fn interpreter_ptx(arch: &'static str) -> Result<(String, bool), CudaError> 
 /// before for this architecture, on any machine: the cache can be filled
 /// where no GPU is); the flag says whether it came from the cache.
 pub fn module_ptx(src: &str, arch: &'static str) -> Result<(String, bool), CudaError> {
-    let key = fnv1a(&[src, "-std=c++17 --device-int128", arch]);
-    let (bytes, cached) = cached(&format!("kvrm-interp-{key:016x}.ptx"), || {
+    let (bytes, cached) = cached(&ptx_cache_name(src, arch), || {
         driver::compile_ptx(src, arch, "kvrm_interp.cu").map(String::into_bytes)
     })?;
     let ptx = String::from_utf8(bytes)
@@ -239,11 +238,16 @@ pub fn module_ptx(src: &str, arch: &'static str) -> Result<(String, bool), CudaE
 /// module the driver would not load (made by an NVRTC newer than the driver,
 /// on another machine).
 pub fn recompile_module_ptx(src: &str, arch: &'static str) -> Result<String, CudaError> {
-    let key = fnv1a(&[src, "-std=c++17 --device-int128", arch]);
     if let Some(d) = cache_dir() {
-        let _ = std::fs::remove_file(d.join(format!("kvrm-interp-{key:016x}.ptx")));
+        let _ = std::fs::remove_file(d.join(ptx_cache_name(src, arch)));
     }
     module_ptx(src, arch).map(|(ptx, _)| ptx)
+}
+
+/// The cache file of the PTX of `src` for `arch`.
+fn ptx_cache_name(src: &str, arch: &str) -> String {
+    let key = fnv1a(&[src, "-std=c++17 --device-int128", arch]);
+    format!("kvrm-interp-{key:016x}.ptx")
 }
 
 /// A relocatable cubin for `src` on `arch` (from the disk cache if this

@@ -48,6 +48,20 @@ pub fn nvrtc_present() -> bool {
     unsafe { cudarc::nvrtc::sys::is_culib_present() }
 }
 
+/// NVRTC's version (major, minor); `None` without the library.
+pub fn nvrtc_version() -> Option<(i32, i32)> {
+    if !nvrtc_present() {
+        return None;
+    }
+    let (mut major, mut minor) = (0, 0);
+    // SAFETY: nvrtcVersion only writes the two integers it is given.
+    let r = catch("nvrtc", || unsafe {
+        cudarc::nvrtc::sys::nvrtcVersion(&mut major, &mut minor)
+    })
+    .ok()?;
+    (r == cudarc::nvrtc::sys::nvrtcResult::NVRTC_SUCCESS).then_some((major, minor))
+}
+
 fn catch<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, CudaError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .map_err(|_| CudaError::Driver(format!("{what}: the CUDA library panicked")))

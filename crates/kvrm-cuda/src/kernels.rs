@@ -254,7 +254,10 @@ fn ptx_cache_name(src: &str, arch: &str) -> String {
 /// source was compiled before for that architecture); the flag says whether
 /// it came from the cache.
 pub fn module_cubin(src: &str, arch: &'static str) -> Result<(Vec<u8>, bool), CudaError> {
-    let key = fnv1a(&[src, driver::CUBIN_OPTIONS, arch]);
+    // Keyed by NVRTC's version too: the driver links cubins made by another
+    // NVRTC badly or not at all, and block modules are compiled where they run.
+    let nvrtc = format!("{:?}", driver::nvrtc_version());
+    let key = fnv1a(&[src, driver::CUBIN_OPTIONS, arch, &nvrtc]);
     cached(&format!("kvrm-{key:016x}.cubin"), || {
         driver::compile_cubin(src, arch, "kvrm_module.cu")
     })
@@ -326,6 +329,16 @@ mod tests {
             );
         }
         present
+    }
+
+    /// NVRTC reports a version (CUDA 11 or later) where the library loads.
+    #[test]
+    fn nvrtc_reports_its_version() {
+        if !nvrtc_or_skip() {
+            return;
+        }
+        let v = driver::nvrtc_version().expect("a version");
+        assert!(v.0 >= 11, "{v:?}");
     }
 
     /// Compiles the kernels for sm_90 when libnvrtc is present (no GPU needed).

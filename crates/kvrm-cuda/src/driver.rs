@@ -67,6 +67,9 @@ fn catch<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, CudaError> {
         .map_err(|_| CudaError::Driver(format!("{what}: the CUDA library panicked")))
 }
 
+/// The NVRTC options of [`compile_ptx`] besides the architecture.
+pub const PTX_OPTIONS: &str = "-std=c++17 --device-int128";
+
 /// Compile CUDA C++ to PTX for `arch` (e.g. `sm_90`) with NVRTC.
 pub fn compile_ptx(src: &str, arch: &'static str, name: &str) -> Result<String, CudaError> {
     if !nvrtc_present() {
@@ -76,7 +79,7 @@ pub fn compile_ptx(src: &str, arch: &'static str, name: &str) -> Result<String, 
     }
     let opts = CompileOptions {
         arch: Some(arch),
-        options: vec!["-std=c++17".into(), "--device-int128".into()],
+        options: PTX_OPTIONS.split(' ').map(String::from).collect(),
         name: Some(name.into()),
         ..Default::default()
     };

@@ -328,13 +328,12 @@ impl CudaEngine {
             // A cache filled elsewhere, by an NVRTC newer than this driver
             // takes: compile it here.
             Err(e) if cached => {
-                let ptx = kernels::recompile_module_ptx(&kernels::kernel_source(), gpu.arch())
-                    .map_err(|c| {
-                        CudaError::Driver(format!(
-                            "load module: the cached kernel did not load ({e}) and could not \
+                let ptx = kernels::recompile_interpreter_ptx(gpu.arch()).map_err(|c| {
+                    CudaError::Driver(format!(
+                        "load module: the cached kernel did not load ({e}) and could not \
                              be compiled here: {c}"
-                        ))
-                    })?;
+                    ))
+                })?;
                 (gpu.load_functions(&ptx, &names)?, false)
             }
             r => (r?, cached),

@@ -234,19 +234,20 @@ pub fn module_ptx(src: &str, arch: &'static str) -> Result<(String, bool), CudaE
     Ok((ptx, cached))
 }
 
-/// Drop the cached PTX of `src` for `arch` and compile it again: for a cached
-/// module the driver would not load (made by an NVRTC newer than the driver,
-/// on another machine).
-pub fn recompile_module_ptx(src: &str, arch: &'static str) -> Result<String, CudaError> {
+/// Drop the interpreter's cached PTX for `arch` and compile it again: for a
+/// cached module the driver would not load (made by an NVRTC newer than the
+/// driver, on another machine).
+pub fn recompile_interpreter_ptx(arch: &'static str) -> Result<String, CudaError> {
+    let src = kernel_source();
     if let Some(d) = cache_dir() {
-        let _ = std::fs::remove_file(d.join(ptx_cache_name(src, arch)));
+        let _ = std::fs::remove_file(d.join(ptx_cache_name(&src, arch)));
     }
-    module_ptx(src, arch).map(|(ptx, _)| ptx)
+    module_ptx(&src, arch).map(|(ptx, _)| ptx)
 }
 
 /// The cache file of the PTX of `src` for `arch`.
 fn ptx_cache_name(src: &str, arch: &str) -> String {
-    let key = fnv1a(&[src, "-std=c++17 --device-int128", arch]);
+    let key = fnv1a(&[src, driver::PTX_OPTIONS, arch]);
     format!("kvrm-interp-{key:016x}.ptx")
 }
 

@@ -17,6 +17,28 @@ extern "C" __global__ void kvrm_gather_frames(const u8 *pool, const u32 *frames,
     }
 }
 
+// One piece of a launch's batched uploads (crates/kvrm-cuda/src/layout.rs:
+// UploadPiece): `len` bytes (a multiple of 8) from `from` in the uploaded
+// buffer to device address `dst`.
+struct KvrmUploadPiece {
+    u64 dst;
+    u64 from;
+    u64 len;
+};
+static_assert(sizeof(KvrmUploadPiece) == 24, "KvrmUploadPiece");
+
+// Puts each of `pieces[0..n)` of `src` where it belongs (pool frames, page
+// table slots), so the pages and tables of thousands of spaces go up in one
+// host-to-device copy instead of one or more each. A block per piece.
+extern "C" __global__ void kvrm_scatter(const KvrmUploadPiece *pieces, u32 n, const u8 *src) {
+    for (u32 p = blockIdx.x; p < n; p += gridDim.x) {
+        KvrmUploadPiece q = pieces[p];
+        u64 *dst = (u64 *)q.dst;
+        const u64 *from = (const u64 *)(src + q.from);
+        for (u64 i = threadIdx.x; i < q.len / 8; i += blockDim.x) dst[i] = from[i];
+    }
+}
+
 // KVRM_MIN_BLOCKS: the blocks of 128 lanes each SM should hold at once (it
 // bounds the registers per thread; kernels.rs sets it).
 #ifndef KVRM_MIN_BLOCKS

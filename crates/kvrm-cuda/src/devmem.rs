@@ -18,17 +18,18 @@
 //!   of a space whose memory the host views in place (a contiguous
 //!   backing) or that lacks the engine's page source.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_isa::space::SharedObject;
 use kvrm_isa::space::{page_of, Region, PAGE_SHIFT, PAGE_SIZE};
 use kvrm_isa::{Access, AddressSpace, CpuState, FaultKind, Perms};
+use zerocopy::IntoBytes;
 
 use crate::driver::Gpu;
 use crate::error::CudaError;
-use crate::layout::{page_hash, PageEvent, Pte, SpaceDev, NO_FRAME};
+use crate::layout::{page_hash, PageEvent, Pte, SpaceDev, UploadPiece, NO_FRAME};
 use crate::page_source::{DevicePages, PoolMemory};
 
 /// Pages a space may map before the device table refuses it (64 GiB).
@@ -79,6 +80,9 @@ pub struct FramePool {
     staging: Option<CudaSlice<u8>>,
     /// Where `download_pages` receives them on the host.
     download_buf: Vec<u8>,
+    /// Host-to-device writes held back while a launch is prepared, sent
+    /// together by [`FramePool::flush_uploads`].
+    pending: PendingUploads,
     /// Read-only pages are stored once per content, whichever spaces map
     /// them: N lanes running one program share its code and rodata frames
     /// (less memory, and one copy in the GPU's caches). Content hash ->
@@ -94,6 +98,30 @@ pub struct FramePool {
     by_location: HashMap<(SharedObject, u64), (u32, u32)>,
     location_of: HashMap<u32, (SharedObject, u64)>,
 }
+
+/// Where a held-back upload goes: a byte offset in the frame pool (whose
+/// allocation may move as it grows before the flush), or a device address.
+#[derive(Clone, Copy, Debug)]
+enum UploadDest {
+    Pool(u64),
+    Device(u64),
+}
+
+/// Writes held back while a launch is prepared ([`FramePool::defer_uploads`]).
+#[derive(Default)]
+struct PendingUploads {
+    /// `kvrm_scatter` while uploads are held back, else `None`.
+    scatter: Option<CudaFunction>,
+    bytes: Vec<u8>,
+    /// (where, offset in `bytes`, length).
+    pieces: Vec<(UploadDest, u64, u64)>,
+    /// Their device copies, kept between launches.
+    up_bytes: Option<CudaSlice<u8>>,
+    up_pieces: Option<CudaSlice<UploadPiece>>,
+}
+
+/// Held-back upload bytes that are sent at once, before the flush.
+const UPLOAD_BATCH_BYTES: usize = 64 << 20;
 
 impl FramePool {
     pub fn new(gpu: &Gpu, cap: u32) -> Result<Self, CudaError> {
@@ -112,6 +140,7 @@ impl FramePool {
             recycled: 0,
             staging: None,
             download_buf: Vec::new(),
+            pending: PendingUploads::default(),
             by_content: HashMap::new(),
             shared: HashMap::new(),
             shared_hits: 0,
@@ -138,6 +167,116 @@ impl FramePool {
         self.by_location.insert(at, (f, 1));
         self.location_of.insert(f, at);
         Ok(f)
+    }
+
+    /// Hold back the writes of page frames and table slots (until
+    /// [`Self::flush_uploads`]): the preparation of a launch syncs thousands
+    /// of spaces, each with a few pages and table runs to send, and a copy
+    /// each (with its synchronisation) was most of the host's time then.
+    /// Reads of the pool must not come in between for the frames written;
+    /// none do while spaces sync (they read only pages the device wrote,
+    /// which the host did not).
+    /// `scatter` is `kvrm_scatter`, which puts the pieces in place.
+    pub fn defer_uploads(&mut self, scatter: &CudaFunction) {
+        self.pending.scatter = Some(scatter.clone());
+    }
+
+    /// Send the held-back writes, in the order they were made, and stop
+    /// holding them back.
+    pub fn flush_uploads(&mut self, gpu: &Gpu) -> Result<(), CudaError> {
+        let sent = self.send_pending(gpu);
+        self.pending.scatter = None;
+        sent
+    }
+
+    /// One copy of the held-back bytes, one of their list, and the scatter
+    /// kernel puts each where it belongs.
+    fn send_pending(&mut self, gpu: &Gpu) -> Result<(), CudaError> {
+        let PendingUploads {
+            scatter,
+            bytes,
+            pieces,
+            up_bytes,
+            up_pieces,
+        } = &mut self.pending;
+        let Some(scatter) = scatter.as_ref().filter(|_| !pieces.is_empty()) else {
+            return Ok(());
+        };
+        let base = gpu.address(&self.memory.lock());
+        // A later write to the same place wins (blocks run in any order).
+        let mut last: HashMap<u64, usize> = HashMap::with_capacity(pieces.len());
+        for (i, p) in pieces.iter_mut().enumerate() {
+            if let UploadDest::Pool(offset) = p.0 {
+                p.0 = UploadDest::Device(base + offset);
+            }
+            let UploadDest::Device(dst) = p.0 else {
+                unreachable!("resolved above")
+            };
+            last.insert(dst, i);
+        }
+        let list: Vec<UploadPiece> = pieces
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &(dest, from, len))| match dest {
+                UploadDest::Device(dst) if last.get(&dst) == Some(&i) => {
+                    Some(UploadPiece { dst, from, len })
+                }
+                _ => None,
+            })
+            .collect();
+        if up_bytes.as_ref().is_none_or(|b| b.len() < bytes.len()) {
+            *up_bytes = Some(gpu.zeros(bytes.len().next_power_of_two())?);
+        }
+        if up_pieces.as_ref().is_none_or(|b| b.len() < list.len()) {
+            *up_pieces = Some(gpu.zeros(list.len().next_power_of_two())?);
+        }
+        let (dev_bytes, dev_pieces) = (
+            up_bytes.as_mut().expect("allocated above"),
+            up_pieces.as_mut().expect("allocated above"),
+        );
+        let sent = gpu
+            .write(dev_bytes, 0, bytes)
+            .and_then(|()| gpu.write(dev_pieces, 0, &list))
+            .and_then(|()| gpu.scatter(scatter, dev_pieces, list.len() as u32, dev_bytes));
+        bytes.clear();
+        pieces.clear();
+        sent
+    }
+
+    /// Write `data` (a multiple of 8 bytes) to `dest` now, or hold it back
+    /// while uploads are deferred.
+    fn upload(&mut self, gpu: &Gpu, dest: UploadDest, data: &[u8]) -> Result<(), CudaError> {
+        if self.pending.scatter.is_none() {
+            return match dest {
+                UploadDest::Pool(offset) => {
+                    gpu.write(&mut self.memory.lock(), offset as usize, data)
+                }
+                UploadDest::Device(_) => {
+                    unreachable!("table slots are written through their slice")
+                }
+            };
+        }
+        debug_assert_eq!(data.len() % 8, 0);
+        // Frames one piece each, so a frame written twice keeps the last.
+        let piece = match dest {
+            UploadDest::Pool(_) => PAGE_SIZE as usize,
+            UploadDest::Device(_) => data.len().max(1),
+        };
+        for (k, chunk) in data.chunks(piece).enumerate() {
+            let at = (k * piece) as u64;
+            let dest = match dest {
+                UploadDest::Pool(offset) => UploadDest::Pool(offset + at),
+                UploadDest::Device(addr) => UploadDest::Device(addr + at),
+            };
+            let from = self.pending.bytes.len() as u64;
+            self.pending.bytes.extend_from_slice(chunk);
+            self.pending.pieces.push((dest, from, chunk.len() as u64));
+        }
+        // Bounded buffers (the first launch of many lanes sends GiBs).
+        if self.pending.bytes.len() >= UPLOAD_BATCH_BYTES {
+            self.send_pending(gpu)?;
+        }
+        Ok(())
     }
 
     /// Double the pool (at least `min_free` free frames), keeping contents.
@@ -811,7 +950,7 @@ impl DevSpace {
             bring_in_pages(gpu, pool, gather, source, space, &dirty, traffic)?;
         }
         let uploads = d.place_pages(gpu, pool, space, dirty)?;
-        d.upload_table(gpu, traffic)?;
+        d.upload_table(gpu, pool, traffic)?;
         upload_frames(gpu, pool, uploads, traffic)
     }
 
@@ -925,13 +1064,25 @@ impl DevSpace {
 
     /// Send the table entries written since the last upload (the whole
     /// table when it is new or was rehashed).
-    fn upload_table(&mut self, gpu: &Gpu, traffic: &mut Traffic) -> Result<(), CudaError> {
+    fn upload_table(
+        &mut self,
+        gpu: &Gpu,
+        pool: &mut FramePool,
+        traffic: &mut Traffic,
+    ) -> Result<(), CudaError> {
         let runs = self.host.take_changes();
         match self.table.as_mut() {
             Some(t) if t.len() == self.host.cap() => {
+                let base = gpu.address(t);
                 for r in runs {
                     traffic.ptes_up += r.len() as u64;
-                    gpu.write(t, r.start, &self.host.ptes(r))?;
+                    let ptes = self.host.ptes(r.clone());
+                    if pool.pending.scatter.is_some() {
+                        let at = base + (r.start * std::mem::size_of::<Pte>()) as u64;
+                        pool.upload(gpu, UploadDest::Device(at), ptes.as_bytes())?;
+                    } else {
+                        gpu.write(t, r.start, &ptes)?;
+                    }
                 }
             }
             _ => {
@@ -1004,7 +1155,7 @@ impl DevSpace {
         for (i, &(page, s)) in pages.iter().enumerate() {
             self.host.set(page, base + i as u32, s.perms);
         }
-        self.upload_table(gpu, traffic)
+        self.upload_table(gpu, pool, traffic)
     }
 
     /// Every frame the space's pages hold.
@@ -1061,11 +1212,7 @@ fn upload_frames(
         for u in &uploads[i..j] {
             run.extend_from_slice(&u.1);
         }
-        gpu.write(
-            &mut pool.memory.lock(),
-            uploads[i].0 as usize * PAGE_SIZE as usize,
-            &run,
-        )?;
+        pool.upload(gpu, UploadDest::Pool(uploads[i].0 as u64 * PAGE_SIZE), &run)?;
         traffic.pages_up += (j - i) as u64;
         i = j;
     }
@@ -1264,14 +1411,18 @@ fn needs_download(space: &AddressSpace, page: u64) -> bool {
 /// (`written`: space index, page, frame). `sources[i]` is space `i`'s page
 /// source if the space reads stale pages through it (else `None`: every
 /// page of it is downloaded now). Pages of a space with a source are marked
-/// stale, except those [`needs_download`] names; the rest are downloaded.
-/// Either way a written page's decoded code is dropped. Each source's cached
-/// pages go first (the device changed them).
+/// stale, except those [`needs_download`] names and those in `wanted`
+/// (space index, page: the host is about to read them); the rest are
+/// downloaded, all in one gathered copy. Either way a written page's decoded
+/// code is dropped. Each source's cached pages go first (the device changed
+/// them).
+#[allow(clippy::too_many_arguments)]
 pub fn settle_written(
     gpu: &Gpu,
     pool: &mut FramePool,
     gather: &CudaFunction,
     written: &[(usize, u64, u32)],
+    wanted: &HashSet<(usize, u64)>,
     spaces: &mut [(&mut Option<DevSpace>, &mut AddressSpace)],
     sources: &[Option<&DevicePages>],
     traffic: &mut Traffic,
@@ -1286,7 +1437,7 @@ pub fn settle_written(
             continue;
         };
         let has_source = sources.get(si).is_some_and(|s| s.is_some());
-        if has_source && !needs_download(space, page) {
+        if has_source && !needs_download(space, page) && !wanted.contains(&(si, page)) {
             lazy[si].push((page, frame));
         } else {
             eager.push((si, page, frame));

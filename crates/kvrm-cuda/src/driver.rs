@@ -13,7 +13,9 @@ use cudarc::driver::{
 use cudarc::nvrtc::{CompileOptions, Ptx};
 
 use crate::error::CudaError;
-use crate::layout::{Control, DebugDev, Hot, LaneStop, PageEvent, Pte, SpaceDev, TraceRec, Watch};
+use crate::layout::{
+    Control, DebugDev, Hot, LaneStop, PageEvent, Pte, SpaceDev, TraceRec, UploadPiece, Watch,
+};
 
 // SAFETY: plain `#[repr(C)]` integer structs with no padding invariants;
 // all-zero bytes are valid values.
@@ -28,6 +30,8 @@ unsafe impl ValidAsZeroBits for Control {}
 unsafe impl DeviceRepr for Hot {}
 unsafe impl ValidAsZeroBits for Hot {}
 unsafe impl DeviceRepr for LaneStop {}
+unsafe impl DeviceRepr for UploadPiece {}
+unsafe impl ValidAsZeroBits for UploadPiece {}
 unsafe impl DeviceRepr for Watch {}
 unsafe impl ValidAsZeroBits for Watch {}
 unsafe impl DeviceRepr for TraceRec {}
@@ -439,6 +443,29 @@ impl Gpu {
         // `frames` for `n` entries of frames inside `pool`, and `out` for `n`
         // pages.
         unsafe { b.launch(cfg) }.map_err(drv("launch gather"))?;
+        Ok(())
+    }
+
+    /// `kvrm_scatter` (kernels/run.cu): each of `pieces[0..n)` from `src`
+    /// to its device address.
+    pub fn scatter(
+        &self,
+        f: &CudaFunction,
+        pieces: &CudaSlice<UploadPiece>,
+        n: u32,
+        src: &CudaSlice<u8>,
+    ) -> Result<(), CudaError> {
+        let cfg = LaunchConfig {
+            grid_dim: (n.clamp(1, 65_535), 1, 1),
+            block_dim: (128, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let mut b = self.stream.launch_builder(f);
+        b.arg(pieces).arg(&n).arg(src);
+        // SAFETY: matches `kvrm_scatter`'s parameters; the caller sizes
+        // `pieces` for `n` entries, each naming bytes inside `src` and a
+        // device range it owns (pool frames, page-table slots).
+        unsafe { b.launch(cfg) }.map_err(drv("launch scatter"))?;
         Ok(())
     }
 

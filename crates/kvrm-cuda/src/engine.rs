@@ -8,7 +8,7 @@
 //! launched again; lanes that ran out of frames are launched again after the
 //! pool grows. Results are the CPU backend's, bit for bit.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -156,8 +156,9 @@ pub type TraceSink = Box<dyn FnMut(MachineId, &TraceEntry) + Send>;
 pub struct CudaEngine {
     gpu: Gpu,
     func: CudaFunction,
-    /// `kvrm_gather_frames`, from the interpreter's module.
+    /// `kvrm_gather_frames` and `kvrm_scatter`, from the interpreter's module.
     gather: CudaFunction,
+    scatter: CudaFunction,
     spaces: Vec<Option<SpaceSlot>>,
     free_spaces: Vec<u32>,
     machines: Vec<Option<MachineSlot>>,
@@ -322,7 +323,7 @@ impl CudaEngine {
 
     pub fn on_device(ordinal: usize) -> Result<Self, CudaError> {
         let gpu = Gpu::open(ordinal)?;
-        let names = ["kvrm_run", "kvrm_gather_frames"];
+        let names = ["kvrm_run", "kvrm_gather_frames", "kvrm_scatter"];
         let (ptx, cached) = kernels::interpreter_ptx(gpu.arch())?;
         let (mut funcs, cached) = match gpu.load_functions(&ptx, &names) {
             // A cache filled elsewhere, by an NVRTC newer than this driver
@@ -338,8 +339,9 @@ impl CudaEngine {
             }
             r => (r?, cached),
         };
-        let gather = funcs.pop().expect("two functions");
-        let func = funcs.pop().expect("two functions");
+        let scatter = funcs.pop().expect("three functions");
+        let gather = funcs.pop().expect("three functions");
+        let func = funcs.pop().expect("three functions");
         let pool = FramePool::new(&gpu, INITIAL_FRAMES)?;
         let arena = gpu.zeros::<u8>(ArenaLayout::new(1, 1).total)?;
         let events = gpu.zeros::<PageEvent>(EVENT_CAP as usize)?;
@@ -349,6 +351,7 @@ impl CudaEngine {
             gpu,
             func,
             gather,
+            scatter,
             spaces: Vec::new(),
             free_spaces: Vec::new(),
             machines: Vec::new(),
@@ -624,8 +627,14 @@ impl CudaEngine {
         }
         let mut devs = Vec::with_capacity(space_list.len());
         let t_sync = Instant::now();
+        // The spaces' page and table writes go up together at the end.
+        self.pool.defer_uploads(&self.scatter);
+        let mut synced = Ok(());
         for &sid in &space_list {
-            self.sync_space(SpaceId(sid))?;
+            synced = self.sync_space(SpaceId(sid));
+            if synced.is_err() {
+                break;
+            }
             devs.push(
                 self.space_slot(SpaceId(sid))
                     .dev
@@ -634,6 +643,8 @@ impl CudaEngine {
                     .unwrap_or_default(),
             );
         }
+        let flushed = self.pool.flush_uploads(&self.gpu);
+        synced.and(flushed)?;
         self.stats.sync += t_sync.elapsed();
         self.gen = self.gen.wrapping_add(1).max(1);
         let (free_list, free_count) = self.pool.free_list_for_launch(&self.gpu)?;
@@ -740,6 +751,25 @@ impl CudaEngine {
         let (ctl, stops, out_states) = layout.unpack(&host[..layout.download]);
         self.arena_host = host;
         read?;
+        // The pages a syscall's service will likely touch (the stack at sp,
+        // the pages its argument registers point into), by space index: if
+        // the launch wrote them they come home now, in the launch's one
+        // gathered copy, instead of one device read each as the kernel of
+        // the process model touches them.
+        let index_of: HashMap<u32, usize> = space_list
+            .iter()
+            .enumerate()
+            .map(|(i, &sid)| (sid, i))
+            .collect();
+        let mut wanted: HashSet<(usize, u64)> = HashSet::new();
+        for ((&(m, _), s), st) in lanes.iter().zip(&stops).zip(&out_states) {
+            if s.kind != STOP_SYSCALL {
+                continue;
+            }
+            if let Some(&si) = index_of.get(&self.machine(m).space.0) {
+                wanted.extend(syscall_pages(st).map(|page| (si, page)));
+            }
+        }
         for (&(m, _), s) in lanes.iter().zip(out_states) {
             let shared = self.space_slot(self.machine(m).space).memory_shared();
             let slot = self.machine_mut(m);
@@ -811,6 +841,7 @@ impl CudaEngine {
                 &mut self.pool,
                 &self.gather,
                 &written,
+                &wanted,
                 &mut refs,
                 &sources,
                 &mut self.traffic,
@@ -1177,6 +1208,14 @@ impl CudaEngine {
         out.extend(run.early);
         self.finish_run(run.pending, run.flight, out)
     }
+}
+
+/// The pages a syscall stopped at `st` probably reads or writes: the
+/// stack's (at sp) and those its six argument registers point into (values
+/// that are no address of the space match no page the launch wrote, and
+/// cost nothing).
+fn syscall_pages(st: &CpuState) -> impl Iterator<Item = u64> + '_ {
+    std::iter::once(page_of(st.sp)).chain(st.x[..6].iter().map(|&x| page_of(x)))
 }
 
 impl Engine for CudaEngine {

@@ -10,7 +10,7 @@ pub const NO_FRAME: u32 = u32::MAX;
 
 /// One page-table entry (`KvrmPte`).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, IntoBytes, Immutable)]
 pub struct Pte {
     /// page + 1; 0 = empty slot.
     pub key: u64,
@@ -54,6 +54,17 @@ pub struct Control {
     pub free_count: u32,
     /// Device address of the free list (frames to reuse first), or 0.
     pub free_list: u64,
+}
+
+/// One piece of a launch's batched uploads (`KvrmUploadPiece`,
+/// `kvrm_scatter`): `len` bytes, a multiple of 8, from `from` in the
+/// uploaded buffer to device address `dst`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UploadPiece {
+    pub dst: u64,
+    pub from: u64,
+    pub len: u64,
 }
 
 /// Why a lane stopped (`KvrmLaneStop`).
@@ -152,6 +163,7 @@ const _: () = {
     assert!(size_of::<PageEvent>() == 24);
     assert!(size_of::<Control>() == 32);
     assert!(size_of::<LaneStop>() == 32);
+    assert!(size_of::<UploadPiece>() == 24);
     assert!(size_of::<Hot>() == 16);
     assert!(size_of::<Watch>() == 24);
     assert!(size_of::<TraceRec>() == 160);

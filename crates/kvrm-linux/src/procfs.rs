@@ -77,7 +77,8 @@ pub(crate) struct ProcSnapshot {
     pub procs: BTreeMap<u32, ProcInfo>,
     /// Every guest pid: filled only for a call naming /proc itself.
     pub pids: Vec<u32>,
-    /// Guest threads, runnable ones, the most recent pid (/proc/loadavg).
+    /// Guest threads, runnable ones (counted only for /proc/loadavg), the
+    /// most recent pid (/proc/loadavg).
     pub tasks: usize,
     pub running: usize,
     pub last_pid: u32,
@@ -1061,6 +1062,12 @@ impl Kernel {
         // /proc/self/exe; 4096 GPU lanes are 4096 processes).
         let named = split_proc(norm, t.pid).and_then(|(pid, _)| pid);
         let mut snap = self.proc_snapshot(named);
+        if norm == "/proc/loadavg" {
+            // Counted over every thread: only for the file that shows it
+            // (readlink /proc/self/exe by each of thousands of lanes made
+            // their start-up quadratic).
+            snap.running = self.threads.values().filter(|t| t.wait.is_none()).count();
+        }
         if norm == "/proc" || norm == "/proc/stat" {
             // A listing of /proc: every pid (their numbers only).
             snap.pids = self.procs.keys().copied().collect();
@@ -1076,7 +1083,7 @@ impl Kernel {
             procs: BTreeMap::new(),
             pids: Vec::new(),
             tasks: self.threads.len(),
-            running: self.threads.values().filter(|t| t.wait.is_none()).count(),
+            running: 0,
             last_pid: self.next_pid.saturating_sub(1),
         };
         let named = pid.and_then(|pid| self.procs.get_key_value(&pid));

@@ -161,3 +161,41 @@ fn malloc_beyond_the_memory_limit_fails_and_rss_stays_small() {
         println!("{name}: ok, kvrm's peak RSS {} MiB", m.max_rss_kib / 1024);
     }
 }
+
+/// What tests/guest/src/mem_limit_procs.c prints under `--memory-limit 256M`: exited children's
+/// memory stops counting, live ones' counts.
+const PROCS_EXPECTED: &str = "one at a time: 20 of 20 children mapped 160 MiB\n\
+                              at once, child 1: mapped 100 MiB\n\
+                              at once, child 2: mapped 100 MiB\n\
+                              at once, child 3: refused\n\
+                              after they exit, the parent maps 200 MiB: yes\n";
+
+#[test]
+fn the_memory_limit_counts_live_processes_only() {
+    if !have_cross_compiler() {
+        return;
+    }
+    let Some(kvrm) = kvrm_bin() else {
+        skip("the kvrm command is not built (cargo build -p kvrm, or set KVRM_BIN)".into());
+        return;
+    };
+    let prog = guest("mem_limit_procs-O2");
+    if !prog.is_file() {
+        skip(
+            "tests/guest/build/mem_limit_procs-O2 is missing (run scripts/build-guests.sh)".into(),
+        );
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let m = run_measured(
+        Command::new(&kvrm)
+            .args(["run", "--memory-limit", "256M"])
+            .arg(&prog)
+            .current_dir(scratch.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin"),
+        Duration::from_secs(120),
+    );
+    assert_eq!(m.stdout, PROCS_EXPECTED, "stderr: {}", m.stderr);
+    assert_eq!(m.status, 0, "stderr: {}", m.stderr);
+}

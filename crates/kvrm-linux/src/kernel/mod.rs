@@ -370,6 +370,14 @@ pub struct Kernel {
     pub(crate) orphan_exits: BTreeMap<Pid, ProcessExit>,
     /// Descriptors that refer to processes (pidfd.rs).
     pub(crate) pidfds: Vec<pidfd::PidFd>,
+    /// Pids that may have children in `procs` (added with each child or
+    /// orphan adopted, dropped when the process exits): an exit scans the
+    /// table for children only then, so thousands of lanes that exit are
+    /// not quadratic.
+    pub(crate) parents: HashSet<Pid>,
+    /// Spaces a CLONE_VM child (vfork, posix_spawn) ran in besides their
+    /// process: only these can outlive the exit of one process using them.
+    pub(crate) vm_shared: HashSet<SpaceId>,
     /// Processes outside the guest that it can name (outside.rs).
     pub(crate) outside: Vec<outside::Outside>,
     /// Every timerfd (timerfd.rs).
@@ -425,6 +433,8 @@ impl Kernel {
             turn_order: 0x9e37_79b9_7f4a_7c15,
             futex_waits: 0,
             commit: Default::default(),
+            parents: HashSet::new(),
+            vm_shared: HashSet::new(),
             time_in_engine: Duration::ZERO,
             time_in_stops: Duration::ZERO,
             start: Instant::now(),
@@ -610,7 +620,7 @@ impl Kernel {
     ) -> Pid {
         let pid = self.alloc_pid();
         let space = self.engine.add_space(space);
-        self.commit_spaces_changed();
+        self.commit_space_added(space);
         let machine = self.engine.add_machine(space, state);
         linux.pid = pid;
         let (pgid, sid) = if self.config.deterministic {
@@ -626,6 +636,7 @@ impl Kernel {
             linux.ppid = 1;
         }
         let ppid = linux.ppid;
+        self.parents.insert(ppid);
         if self.procs.is_empty() && self.outside.is_empty() {
             self.outside = outside::outside_of(pid, [ppid, pgid, sid], self.config.deterministic);
         }
@@ -1034,10 +1045,25 @@ impl Kernel {
         }
     }
 
-    /// The set of live spaces changed (spawn, fork, exec, exit): the next
-    /// [`Self::commit_room`] sums them again.
-    pub(crate) fn commit_spaces_changed(&self) {
-        self.commit.borrow_mut().valid = false;
+    /// `space` joined the engine (spawn, fork, exec): its committed bytes
+    /// count from now on. (Summing every space again instead, after each
+    /// spawn or exit, was quadratic in thousands of lanes that exit while
+    /// others still grow their heaps.)
+    pub(crate) fn commit_space_added(&self, space: SpaceId) {
+        let bytes = self.engine.space(space).committed_bytes();
+        let c = &mut *self.commit.borrow_mut();
+        if c.valid {
+            let before = c.per_space.insert(space, bytes).unwrap_or(0);
+            c.total = c.total - before + bytes;
+        }
+    }
+
+    /// `space` left the engine (exit, exec): its bytes no longer count.
+    pub(crate) fn commit_space_removed(&self, space: SpaceId) {
+        let c = &mut *self.commit.borrow_mut();
+        if let Some(bytes) = c.per_space.remove(&space) {
+            c.total -= bytes;
+        }
     }
 
     // ----- waiting -----------------------------------------------------------

@@ -323,11 +323,13 @@ impl Kernel {
             // CLONE_VM without a thread (vfork, posix_spawn): the child runs
             // in the parent's memory until it execs.
             let space = if flags & CLONE_VM != 0 {
+                self.vm_shared.insert(parent_space);
                 parent_space
             } else {
-                self.commit_spaces_changed();
                 self.shm_forked(pid, parent_space);
-                self.engine.fork_space(parent_space)
+                let child = self.engine.fork_space(parent_space);
+                self.commit_space_added(child);
+                child
             };
             let det = self.det_for_new_process();
             // SCHED_RESET_ON_FORK: a negative nice value goes back to 0.
@@ -350,6 +352,7 @@ impl Kernel {
                 nice: if reset_nice { p.nice.max(0) } else { p.nice },
             };
             self.procs.insert(child, proc);
+            self.parents.insert(pid);
             let m = self.engine.add_machine(space, state);
             self.insert_thread((child, tid), child, m, sigmask, clear_tid);
             space
@@ -468,7 +471,7 @@ impl Kernel {
         }
         let mut t = self.threads.remove(&tid).expect("kvrm: no such thread");
         let new_space = self.engine.add_space(std::mem::take(&mut img.space));
-        self.commit_spaces_changed();
+        self.commit_space_added(new_space);
         self.engine.set_machine_space(t.machine, new_space);
         crate::stack::init_registers(self.engine.state_mut(t.machine), img.entry, img.sp);
         t.clear_child_tid = 0;
@@ -503,14 +506,16 @@ impl Kernel {
     /// Drop an address space no live process runs in any more (process
     /// `pid` left it).
     fn release_space(&mut self, pid: Pid, space: SpaceId) {
-        let used = self
-            .procs
-            .values()
-            .any(|p| p.exit.is_none() && p.space == space);
+        let used = self.vm_shared.contains(&space)
+            && self
+                .procs
+                .values()
+                .any(|p| p.exit.is_none() && p.space == space);
         if !used {
             let detached = self.shm_space_ending(space);
             self.engine.remove_space(space);
-            self.commit_spaces_changed();
+            self.commit_space_removed(space);
+            self.vm_shared.remove(&space);
             self.shm_space_ended(pid, detached);
         }
     }
@@ -562,7 +567,6 @@ impl Kernel {
             return;
         }
         p.exit = Some(exit);
-        self.commit.get_mut().valid = false; // a space fewer to count
         if let ProcessExit::Signaled(sig) = exit {
             if let Some(name) = core_signal_name(sig).filter(|_| !self.config.quiet) {
                 // As qemu-user reports it (each guest process is one of its own).
@@ -595,12 +599,18 @@ impl Kernel {
         // parent 1; orphaned zombies are gone. Those that asked for a signal
         // when their parent dies (PR_SET_PDEATHSIG) get it.
         let reaper = self.reaper_of(pid);
-        let children: Vec<Pid> = self
-            .procs
-            .iter()
-            .filter(|(_, c)| c.ppid == pid)
-            .map(|(&c, _)| c)
-            .collect();
+        let children: Vec<Pid> = if self.parents.remove(&pid) {
+            self.procs
+                .iter()
+                .filter(|(_, c)| c.ppid == pid)
+                .map(|(&c, _)| c)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !children.is_empty() {
+            self.parents.insert(reaper);
+        }
         let uid = self.procs.get(&pid).map_or(0, |p| p.linux.creds.ruid);
         for c in children {
             if self.procs[&c].exit.is_some() {

@@ -119,14 +119,35 @@ fn run_measured(cmd: &mut Command, timeout: Duration) -> Measured {
     }
 }
 
-#[test]
-
-fn malloc_beyond_the_memory_limit_fails_and_rss_stays_small() {
+/// The `kvrm` command, or `None` (with the reason printed) when the tests cannot run.
+fn kvrm_to_test() -> Option<PathBuf> {
     if !have_cross_compiler() {
-        return;
+        return None;
     }
-    let Some(kvrm) = kvrm_bin() else {
+    let kvrm = kvrm_bin();
+    if kvrm.is_none() {
         skip("the kvrm command is not built (cargo build -p kvrm, or set KVRM_BIN)".into());
+    }
+    kvrm
+}
+
+/// `kvrm run --memory-limit LIMIT PROG` in a scratch directory, with a plain environment.
+fn run_with_limit(kvrm: &Path, limit: &str, prog: &Path) -> Measured {
+    let scratch = tempfile::tempdir().unwrap();
+    run_measured(
+        Command::new(kvrm)
+            .args(["run", "--memory-limit", limit])
+            .arg(prog)
+            .current_dir(scratch.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin"),
+        Duration::from_secs(120),
+    )
+}
+
+#[test]
+fn malloc_beyond_the_memory_limit_fails_and_rss_stays_small() {
+    let Some(kvrm) = kvrm_to_test() else {
         return;
     };
     let variants: Vec<PathBuf> = ["mem_limit-O2", "mem_limit-musl-O2"]
@@ -139,16 +160,7 @@ fn malloc_beyond_the_memory_limit_fails_and_rss_stays_small() {
         return;
     }
     for prog in variants {
-        let scratch = tempfile::tempdir().unwrap();
-        let m = run_measured(
-            Command::new(&kvrm)
-                .args(["run", "--memory-limit", "4G"])
-                .arg(&prog)
-                .current_dir(scratch.path())
-                .env_clear()
-                .env("PATH", "/usr/bin:/bin"),
-            Duration::from_secs(120),
-        );
+        let m = run_with_limit(&kvrm, "4G", &prog);
         let name = prog.file_name().unwrap().to_string_lossy();
         assert_eq!(m.stdout, EXPECTED, "{name}: stdout (stderr: {})", m.stderr);
         assert_eq!(m.status, 0, "{name}: status (stderr: {})", m.stderr);
@@ -172,11 +184,7 @@ const PROCS_EXPECTED: &str = "one at a time: 20 of 20 children mapped 160 MiB\n\
 
 #[test]
 fn the_memory_limit_counts_live_processes_only() {
-    if !have_cross_compiler() {
-        return;
-    }
-    let Some(kvrm) = kvrm_bin() else {
-        skip("the kvrm command is not built (cargo build -p kvrm, or set KVRM_BIN)".into());
+    let Some(kvrm) = kvrm_to_test() else {
         return;
     };
     let prog = guest("mem_limit_procs-O2");
@@ -186,16 +194,7 @@ fn the_memory_limit_counts_live_processes_only() {
         );
         return;
     }
-    let scratch = tempfile::tempdir().unwrap();
-    let m = run_measured(
-        Command::new(&kvrm)
-            .args(["run", "--memory-limit", "256M"])
-            .arg(&prog)
-            .current_dir(scratch.path())
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin"),
-        Duration::from_secs(120),
-    );
+    let m = run_with_limit(&kvrm, "256M", &prog);
     assert_eq!(m.stdout, PROCS_EXPECTED, "stderr: {}", m.stderr);
     assert_eq!(m.status, 0, "stderr: {}", m.stderr);
 }

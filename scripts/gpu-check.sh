@@ -60,8 +60,10 @@ if [ "${1:-}" != "--run" ]; then
     # The kernel cache for sm_90 (the H200), filled here when libnvrtc loads (pip's
     # nvidia-cuda-nvrtc on LD_LIBRARY_PATH): the GPU machine then skips those compiles.
     # PTX from an NVRTC newer than the driver there does not load (2026-12-07: NVRTC 13.5
-    # here, driver 580 = CUDA 13.0 there): the engine then compiles it there again. The
-    # relocatable cubins (the JIT) are cached per NVRTC version: another NVRTC there ignores them.
+    # here, driver 580 = CUDA 13.0 there): the engine then compiles it there again. Use an
+    # NVRTC of the driver's version here (pip install --target DIR "nvidia-cuda-nvrtc==13.0.*")
+    # and the cache loads there. The relocatable cubins (the JIT) are cached per NVRTC
+    # version: another NVRTC there ignores them.
     if ! KVRM_CUDA_CACHE="$dest/kernel-cache" target/release/examples/cuda_precompile sm_90; then
         echo "gpu-check: kernels not precompiled here; the GPU machine compiles them" >&2
     fi

@@ -203,26 +203,24 @@ impl FramePool {
             return Ok(());
         };
         let base = gpu.address(&self.memory.lock());
-        // A later write to the same place wins (blocks run in any order).
-        let mut last: HashMap<u64, usize> = HashMap::with_capacity(pieces.len());
-        for (i, p) in pieces.iter_mut().enumerate() {
-            if let UploadDest::Pool(offset) = p.0 {
-                p.0 = UploadDest::Device(base + offset);
-            }
-            let UploadDest::Device(dst) = p.0 else {
-                unreachable!("resolved above")
-            };
-            last.insert(dst, i);
-        }
         let list: Vec<UploadPiece> = pieces
             .iter()
-            .enumerate()
-            .filter_map(|(i, &(dest, from, len))| match dest {
-                UploadDest::Device(dst) if last.get(&dst) == Some(&i) => {
-                    Some(UploadPiece { dst, from, len })
-                }
-                _ => None,
+            .map(|&(dest, from, len)| UploadPiece {
+                dst: match dest {
+                    UploadDest::Pool(offset) => base + offset,
+                    UploadDest::Device(addr) => addr,
+                },
+                from,
+                len,
             })
+            .collect();
+        // A later write to the same place wins (blocks run in any order).
+        let last: HashMap<u64, usize> = list.iter().enumerate().map(|(i, p)| (p.dst, i)).collect();
+        let list: Vec<UploadPiece> = list
+            .iter()
+            .enumerate()
+            .filter(|&(i, p)| last[&p.dst] == i)
+            .map(|(_, &p)| p)
             .collect();
         if up_bytes.as_ref().is_none_or(|b| b.len() < bytes.len()) {
             *up_bytes = Some(gpu.zeros(bytes.len().next_power_of_two())?);
@@ -243,20 +241,14 @@ impl FramePool {
         sent
     }
 
-    /// Write `data` (a multiple of 8 bytes) to `dest` now, or hold it back
-    /// while uploads are deferred.
-    fn upload(&mut self, gpu: &Gpu, dest: UploadDest, data: &[u8]) -> Result<(), CudaError> {
-        if self.pending.scatter.is_none() {
-            return match dest {
-                UploadDest::Pool(offset) => {
-                    gpu.write(&mut self.memory.lock(), offset as usize, data)
-                }
-                UploadDest::Device(_) => {
-                    unreachable!("table slots are written through their slice")
-                }
-            };
-        }
-        debug_assert_eq!(data.len() % 8, 0);
+    /// Are uploads held back (a launch is being prepared)?
+    fn defers(&self) -> bool {
+        self.pending.scatter.is_some()
+    }
+
+    /// Hold back the write of `data` (a multiple of 8 bytes) to `dest`.
+    fn stage(&mut self, gpu: &Gpu, dest: UploadDest, data: &[u8]) -> Result<(), CudaError> {
+        debug_assert!(self.defers() && data.len().is_multiple_of(8));
         // Frames one piece each, so a frame written twice keeps the last.
         let piece = match dest {
             UploadDest::Pool(_) => PAGE_SIZE as usize,
@@ -1077,9 +1069,9 @@ impl DevSpace {
                 for r in runs {
                     traffic.ptes_up += r.len() as u64;
                     let ptes = self.host.ptes(r.clone());
-                    if pool.pending.scatter.is_some() {
+                    if pool.defers() {
                         let at = base + (r.start * std::mem::size_of::<Pte>()) as u64;
-                        pool.upload(gpu, UploadDest::Device(at), ptes.as_bytes())?;
+                        pool.stage(gpu, UploadDest::Device(at), ptes.as_bytes())?;
                     } else {
                         gpu.write(t, r.start, &ptes)?;
                     }
@@ -1212,7 +1204,12 @@ fn upload_frames(
         for u in &uploads[i..j] {
             run.extend_from_slice(&u.1);
         }
-        pool.upload(gpu, UploadDest::Pool(uploads[i].0 as u64 * PAGE_SIZE), &run)?;
+        let offset = uploads[i].0 as u64 * PAGE_SIZE;
+        if pool.defers() {
+            pool.stage(gpu, UploadDest::Pool(offset), &run)?;
+        } else {
+            gpu.write(&mut pool.memory.lock(), offset as usize, &run)?;
+        }
         traffic.pages_up += (j - i) as u64;
         i = j;
     }

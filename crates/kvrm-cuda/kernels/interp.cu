@@ -30,12 +30,23 @@ __device__ __forceinline__ u32 decoded_id(u32 d) { return d & 0xffffu; }
 __device__ __forceinline__ u32 decoded_class(u32 d) { return (d >> 16) & 0xffu; }
 __device__ __forceinline__ u32 decoded_form(u32 d) { return (d >> 24) & 0x7fu; }
 
+// The memo's slot for the word at `pc`. Neighbouring instructions take
+// neighbouring slots, so one lane walking its code, or the lanes of a warp
+// at different pcs of one function, read few cache lines (slots hashed from
+// the word cost a line per instruction); code a table's span apart lands on
+// slots offset by a hash of its higher pc bits, not on the same ones.
+__device__ __forceinline__ u32 decode_slot(u64 pc) {
+    u32 span = (u32)(pc >> (2 + DECODE_CACHE_BITS));
+    return ((u32)(pc >> 2) + span * 2654435761u) & ((1u << DECODE_CACHE_BITS) - 1);
+}
+
 // Decoding is a pure function of the word: memoise it, with the class, in a
 // table every lane shares (entries are (word << 32) | decoded; 0 is empty;
-// racing writers store the same value), so the loop goes from a hit straight
-// to the class's dispatch.
-__device__ __forceinline__ u32 decode(u64 *cache, u32 w) {
-    u32 h = (w * 2654435761u) >> (32 - DECODE_CACHE_BITS);
+// racing writers store the same value; the word is the tag, so whatever pc
+// filled a slot, a hit is the decoder's answer), so the loop goes from a hit
+// straight to the class's dispatch.
+__device__ __forceinline__ u32 decode(u64 *cache, u64 pc, u32 w) {
+    u32 h = decode_slot(pc);
     // A plain (L1-cached) load: a stale entry is empty or holds the same
     // value, since the id is a function of the word.
     u64 e = cache[h];

@@ -186,7 +186,7 @@ extern "C" __global__ void __launch_bounds__(128, KVRM_MIN_BLOCKS) kvrm_run(Kvrm
             code_frame = code;
         }
         u32 w = *(const u32 *)(code_frame + (pc & (KVRM_PAGE_SIZE - 1)));
-        u32 d = decode(decode_cache, w);
+        u32 d = decode(decode_cache, pc, w);
         u32 cls = decoded_class(d), form = decoded_form(d);
         int flow = form ? execute_uniform(L, form, w) : execute_class(L, cls, decoded_id(d), w);
         // Traced: every instruction the CPU backend's tracer sees (those that

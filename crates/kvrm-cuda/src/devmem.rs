@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_isa::space::SharedObject;
-use kvrm_isa::space::{page_of, Region, PAGE_SHIFT, PAGE_SIZE};
+use kvrm_isa::space::{page_of, Frame, Region, PAGE_SHIFT, PAGE_SIZE};
 use kvrm_isa::{Access, AddressSpace, CpuState, FaultKind, Perms};
 use zerocopy::IntoBytes;
 
@@ -88,8 +88,12 @@ pub struct FramePool {
     /// (less memory, and one copy in the GPU's caches). Content hash ->
     /// frames with that hash.
     by_content: HashMap<u64, Vec<u32>>,
-    /// Shared frame -> (spaces' pages using it, its bytes).
-    shared: HashMap<u32, (u32, Box<[u8]>)>,
+    /// Shared frames and what they hold.
+    shared: HashMap<u32, SharedFrame>,
+    /// Host frames (by address) already matched to a shared frame: a page
+    /// of a lane forked from one loaded program is found here without
+    /// hashing or comparing its bytes. The entry's frame pins the handle.
+    by_host_frame: HashMap<usize, u32>,
     pub shared_hits: u64,
     /// Frames of MAP_SHARED pages, one per shared location (object, page
     /// offset) whatever spaces and mappings show it, with their users: lanes
@@ -97,6 +101,17 @@ pub struct FramePool {
     /// other's stores and atomics at once, as on the CPU.
     by_location: HashMap<(SharedObject, u64), (u32, u32)>,
     location_of: HashMap<u32, (SharedObject, u64)>,
+}
+
+/// A device frame that read-only pages of equal content share.
+struct SharedFrame {
+    /// Spaces' pages using it.
+    users: u32,
+    bytes: Box<[u8]>,
+    /// Host frames known to hold these bytes ([`FramePool::by_host_frame`]),
+    /// held so that none is freed and its address reused, or written in
+    /// place, while it is listed.
+    pinned: Vec<Arc<Frame>>,
 }
 
 /// Where a held-back upload goes: a byte offset in the frame pool (whose
@@ -143,6 +158,7 @@ impl FramePool {
             pending: PendingUploads::default(),
             by_content: HashMap::new(),
             shared: HashMap::new(),
+            by_host_frame: HashMap::new(),
             shared_hits: 0,
             by_location: HashMap::new(),
             location_of: HashMap::new(),
@@ -324,11 +340,14 @@ impl FramePool {
         let Some(entry) = self.shared.get_mut(&f) else {
             return true; // a private frame
         };
-        entry.0 -= 1;
-        if entry.0 > 0 {
+        entry.users -= 1;
+        if entry.users > 0 {
             return false;
         }
-        let (_, bytes) = self.shared.remove(&f).expect("looked up above");
+        let SharedFrame { bytes, pinned, .. } = self.shared.remove(&f).expect("looked up above");
+        for host in pinned {
+            self.by_host_frame.remove(&host_frame_key(&host));
+        }
         let hash = content_hash(&bytes);
         if let Some(list) = self.by_content.get_mut(&hash) {
             list.retain(|&g| g != f);
@@ -345,22 +364,49 @@ impl FramePool {
 
     /// A frame holding `bytes` for one more read-only page: an existing one
     /// with the same content, or a fresh one (then `true`: upload `bytes`).
-    fn share(&mut self, gpu: &Gpu, bytes: &[u8]) -> Result<(u32, bool), CudaError> {
-        let hash = content_hash(bytes);
-        if let Some(list) = self.by_content.get(&hash) {
-            for &f in list {
-                let entry = self.shared.get_mut(&f).expect("listed frames are shared");
-                if *entry.1 == *bytes {
-                    entry.0 += 1;
-                    self.shared_hits += 1;
-                    return Ok((f, false));
-                }
-            }
+    /// `host`: the host frame the bytes are in, if it is a shared handle.
+    fn share(
+        &mut self,
+        gpu: &Gpu,
+        bytes: &[u8],
+        host: Option<&Arc<Frame>>,
+    ) -> Result<(u32, bool), CudaError> {
+        if let Some(&f) = host.and_then(|h| self.by_host_frame.get(&host_frame_key(h))) {
+            let entry = self.shared.get_mut(&f).expect("listed frames are shared");
+            entry.users += 1;
+            self.shared_hits += 1;
+            return Ok((f, false));
         }
-        let f = self.alloc(gpu)?;
-        self.by_content.entry(hash).or_default().push(f);
-        self.shared.insert(f, (1, bytes.into()));
-        Ok((f, true))
+        let hash = content_hash(bytes);
+        let found = self.by_content.get(&hash).and_then(|list| {
+            list.iter()
+                .copied()
+                .find(|f| *self.shared[f].bytes == *bytes)
+        });
+        let (f, fresh) = match found {
+            Some(f) => {
+                self.shared_hits += 1;
+                (f, false)
+            }
+            None => {
+                let f = self.alloc(gpu)?;
+                self.by_content.entry(hash).or_default().push(f);
+                let entry = SharedFrame {
+                    users: 0,
+                    bytes: bytes.into(),
+                    pinned: Vec::new(),
+                };
+                self.shared.insert(f, entry);
+                (f, true)
+            }
+        };
+        let entry = self.shared.get_mut(&f).expect("inserted or found above");
+        entry.users += 1;
+        if let Some(h) = host {
+            entry.pinned.push(h.clone());
+            self.by_host_frame.insert(host_frame_key(h), f);
+        }
+        Ok((f, fresh))
     }
 
     /// The free list for a launch: (device address, entries), uploaded if it
@@ -407,6 +453,11 @@ impl FramePool {
         self.next += 1;
         Ok(self.next - 1)
     }
+}
+
+/// [`FramePool::by_host_frame`]'s key: the host frame's address.
+fn host_frame_key(frame: &Arc<Frame>) -> usize {
+    Arc::as_ptr(frame) as usize
 }
 
 /// FNV-1a over the page (only picks candidates: equal bytes decide).
@@ -459,6 +510,11 @@ pub struct Traffic {
     pub ptes_up: u64,
     /// Host time building and updating page tables.
     pub build_time: std::time::Duration,
+    /// Host time reading pages from the device in batches (the gather and
+    /// the copy home) ...
+    pub download_time: std::time::Duration,
+    /// ... and putting them into their host spaces.
+    pub landing_time: std::time::Duration,
 }
 
 /// Key of a removed entry. It matches no page (page numbers are below
@@ -471,6 +527,9 @@ const TOMBSTONE: u64 = u64::MAX;
 const RUN_GAP: usize = 128;
 /// More runs than this go up as one copy from the first to the last.
 const MAX_RUNS: usize = 4;
+/// In a batched upload a run costs a 24-byte piece: runs closer than this
+/// many slots (32 bytes each) are joined.
+const BATCHED_RUN_GAP: usize = 2;
 
 /// One slot of [`PageTable`]: a [`Pte`] without the device's `gen`.
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -794,22 +853,25 @@ impl PageTable {
         out
     }
 
-    /// The slot ranges written since the last call, few and coalesced (the
-    /// whole table after a rebuild).
-    fn take_changes(&mut self) -> Vec<std::ops::Range<usize>> {
+    /// The slot ranges written since the last call (the whole table after a
+    /// rebuild): few and coalesced, or, where each range is a cheap piece of
+    /// a batched upload (`batched`), as they are, joined only across small
+    /// gaps (the slots of pages mapped together are spread over the table).
+    fn take_changes(&mut self, batched: bool) -> Vec<std::ops::Range<usize>> {
         let Some(mut slots) = self.changed.replace(Vec::new()) else {
             return std::iter::once(0..self.cap()).collect();
         };
         slots.sort_unstable();
         slots.dedup();
+        let gap = if batched { BATCHED_RUN_GAP } else { RUN_GAP };
         let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
         for s in slots.into_iter().map(|s| s as usize) {
             match runs.last_mut() {
-                Some(r) if s < r.end + RUN_GAP => r.end = s + 1,
+                Some(r) if s < r.end + gap => r.end = s + 1,
                 _ => runs.push(s..s + 1),
             }
         }
-        if runs.len() > MAX_RUNS {
+        if !batched && runs.len() > MAX_RUNS {
             let (lo, hi) = (runs[0].start, runs[runs.len() - 1].end);
             runs = std::iter::once(lo..hi).collect();
         }
@@ -995,9 +1057,9 @@ impl DevSpace {
                 continue; // no longer mapped
             };
             let addr = page << PAGE_SHIFT;
-            let bytes = match space.frame_index(page, Access::Read, addr, true) {
+            let (bytes, handle) = match space.frame_index(page, Access::Read, addr, true) {
                 Ok(idx) => match space.frame(idx) {
-                    Some(f) => f.to_vec(),
+                    Some(f) => (&f[..], space.frame_handle(idx)),
                     None => continue,
                 },
                 Err(e) if e.kind == FaultKind::Bus => {
@@ -1019,7 +1081,7 @@ impl DevSpace {
                     pool.release([frame]);
                     self.host.set(page, f, perms.0 as u32);
                 }
-                uploads.push((f, bytes));
+                uploads.push((f, bytes.to_vec()));
                 continue;
             }
             let zero = bytes.iter().all(|&b| b == 0);
@@ -1029,9 +1091,9 @@ impl DevSpace {
             let shareable = !perms.write() && !pool.exported;
             let new_frame = if shareable && !(zero && frame == NO_FRAME) {
                 pool.release([frame]);
-                let (f, fresh) = pool.share(gpu, &bytes)?;
+                let (f, fresh) = pool.share(gpu, bytes, handle)?;
                 if fresh {
-                    uploads.push((f, bytes));
+                    uploads.push((f, bytes.to_vec()));
                 }
                 f
             } else if frame == NO_FRAME || pool.is_shared(frame) {
@@ -1040,11 +1102,11 @@ impl DevSpace {
                     NO_FRAME
                 } else {
                     let f = pool.alloc(gpu)?;
-                    uploads.push((f, bytes));
+                    uploads.push((f, bytes.to_vec()));
                     f
                 }
             } else {
-                uploads.push((frame, bytes));
+                uploads.push((frame, bytes.to_vec()));
                 continue;
             };
             if new_frame != frame {
@@ -1062,24 +1124,30 @@ impl DevSpace {
         pool: &mut FramePool,
         traffic: &mut Traffic,
     ) -> Result<(), CudaError> {
-        let runs = self.host.take_changes();
-        match self.table.as_mut() {
-            Some(t) if t.len() == self.host.cap() => {
-                let base = gpu.address(t);
-                for r in runs {
-                    traffic.ptes_up += r.len() as u64;
-                    let ptes = self.host.ptes(r.clone());
-                    if pool.defers() {
-                        let at = base + (r.start * std::mem::size_of::<Pte>()) as u64;
-                        pool.stage(gpu, UploadDest::Device(at), ptes.as_bytes())?;
-                    } else {
-                        gpu.write(t, r.start, &ptes)?;
-                    }
-                }
+        let batched = pool.defers();
+        let runs = self.host.take_changes(batched);
+        let cap = self.host.cap();
+        let table = match self.table.as_mut() {
+            Some(t) if t.len() == cap => t,
+            _ if batched => {
+                // A new table: allocated now, its entries go up with the batch.
+                self.table.insert(gpu.zeros::<Pte>(cap)?)
             }
             _ => {
-                traffic.ptes_up += self.host.cap() as u64;
-                self.table = Some(gpu.upload(&self.host.ptes(0..self.host.cap()))?);
+                traffic.ptes_up += cap as u64;
+                self.table = Some(gpu.upload(&self.host.ptes(0..cap))?);
+                return Ok(());
+            }
+        };
+        let base = gpu.address(table);
+        for r in runs {
+            traffic.ptes_up += r.len() as u64;
+            let ptes = self.host.ptes(r.clone());
+            if batched {
+                let at = base + (r.start * std::mem::size_of::<Pte>()) as u64;
+                pool.stage(gpu, UploadDest::Device(at), ptes.as_bytes())?;
+            } else {
+                gpu.write(table, r.start, &ptes)?;
             }
         }
         Ok(())
@@ -1314,8 +1382,12 @@ pub fn download_pages(
     // much host time as the copy.
     let mut host = std::mem::take(&mut pool.download_buf);
     let frames: Vec<u32> = items.iter().map(|i| i.2).collect();
+    let t0 = std::time::Instant::now();
     fetch_frames(gpu, pool, gather, &frames, &mut host)?;
+    let t1 = std::time::Instant::now();
     traffic.pages_down += copy_into_spaces(items, &host, spaces);
+    traffic.download_time += t1 - t0;
+    traffic.landing_time += t1.elapsed();
     // (Not a one-off giant one.)
     if host.capacity() <= 1 << 30 {
         pool.download_buf = host;
@@ -1345,6 +1417,17 @@ fn copy_into_spaces(
         let mut landed = 0u64;
         for ((_, space), list) in spaces.iter_mut().zip(lists) {
             for &(page, bytes) in list {
+                // A stale page (an earlier launch wrote it) takes the bytes
+                // as they are: going through frame_index would first read
+                // the old contents from the device, one round trip each.
+                if space.is_stale(page) {
+                    if let Ok(frame) = bytes.try_into() {
+                        space.supply_stale(page, frame);
+                        space.note_write(page);
+                        landed += 1;
+                        continue;
+                    }
+                }
                 let addr = page << PAGE_SHIFT;
                 if let Ok(idx) = space.frame_index(page, Access::Write, addr, true) {
                     if let Some(f) = space.frame_mut(idx) {
@@ -1540,6 +1623,8 @@ mod tests {
         next_frame: u32,
         /// Page ranges unmapped since the last sync.
         unmapped: Vec<(u64, u64)>,
+        /// Changes go up as a batched upload's pieces.
+        batched: bool,
     }
 
     /// Pages the tests map below (all of them are checked).
@@ -1556,13 +1641,14 @@ mod tests {
                 frames: HashMap::new(),
                 next_frame: 0,
                 unmapped: Vec::new(),
+                batched: false,
             };
             h.upload();
             h
         }
 
         fn upload(&mut self) {
-            let runs = self.table.take_changes();
+            let runs = self.table.take_changes(self.batched);
             if self.device.len() != self.table.cap() {
                 assert!(
                     runs.len() == 1 && runs[0] == (0..self.table.cap()),
@@ -1717,7 +1803,7 @@ mod tests {
         let new = h.space.regions();
         h.table.update(&h.regions, &new, &released);
         h.regions = new;
-        let runs = h.table.take_changes();
+        let runs = h.table.take_changes(false);
         assert_eq!(runs.iter().map(|r| r.len()).sum::<usize>(), 1);
         for r in runs {
             let ptes = h.table.ptes(r.clone());
@@ -1748,6 +1834,7 @@ mod tests {
         let perms = [Perms::R, Perms::RW, Perms::RX, Perms::NONE];
         let mut h = Harness::new(space(&[(0x80, 0x100, Perms::RW)]));
         for step in 0..300 {
+            h.batched = step % 3 == 1;
             // Many changes between syncs now and then (the release log merges).
             let ops = if step % 50 == 0 { 80 } else { 1 + next(4) };
             for _ in 0..ops {
@@ -1824,7 +1911,7 @@ mod tests {
             dev.regions = new;
             ptes += dev
                 .host
-                .take_changes()
+                .take_changes(false)
                 .iter()
                 .map(|r| r.len())
                 .sum::<usize>();
@@ -1877,5 +1964,62 @@ mod tests {
         let slots: std::collections::HashSet<u64> =
             (0..256u64).map(|p| page_hash(p) & mask).collect();
         assert!(slots.len() > 200);
+    }
+
+    /// A page source that counts its reads and gives pages of 0xee.
+    struct CountingSource(std::sync::atomic::AtomicUsize);
+
+    impl kvrm_isa::space::PageSource for CountingSource {
+        fn read_page(&self, _page: u64, out: &mut kvrm_isa::space::Frame) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            out.fill(0xee);
+        }
+    }
+
+    /// Downloaded pages land in their spaces; a page an earlier launch left
+    /// stale takes the downloaded bytes without a read through its source
+    /// (one device round trip each). Run alone and through the threads.
+    #[test]
+    fn downloaded_pages_replace_stale_pages_without_reading_them() {
+        for nspaces in [1usize, 8] {
+            let source = std::sync::Arc::new(CountingSource(Default::default()));
+            let mut host_spaces: Vec<AddressSpace> = (0..nspaces)
+                .map(|_| {
+                    let mut a = space(&[(0x10, 0x10 + 200, Perms::RW)]);
+                    a.set_page_source(Some(source.clone()));
+                    a.write_bytes(pages(0x10), &[1, 2, 3]).unwrap();
+                    // Even pages: written by an earlier launch, not read since.
+                    a.mark_stale((0x10..0x10 + 200).step_by(2));
+                    a
+                })
+                .collect();
+            let mut devs: Vec<Option<DevSpace>> = (0..nspaces).map(|_| None).collect();
+            let mut spaces: Vec<(&mut Option<DevSpace>, &mut AddressSpace)> =
+                devs.iter_mut().zip(host_spaces.iter_mut()).collect();
+            let mut items = Vec::new();
+            let mut host = Vec::new();
+            for si in 0..nspaces {
+                for page in 0x10..0x10 + 200u64 {
+                    items.push((si, page, 0));
+                    host.extend(std::iter::repeat_n(
+                        (si as u8) ^ (page as u8),
+                        PAGE_SIZE as usize,
+                    ));
+                }
+            }
+            let landed = copy_into_spaces(&items, &host, &mut spaces);
+            assert_eq!(landed, items.len() as u64);
+            assert_eq!(source.0.load(std::sync::atomic::Ordering::Relaxed), 0);
+            for (si, space) in host_spaces.iter().enumerate() {
+                for page in [0x10u64, 0x11, 0x80, 0x10 + 199] {
+                    assert!(!space.is_stale(page));
+                    let mut got = [0u8; 2];
+                    space.read_bytes(pages(page) + 7, &mut got).unwrap();
+                    let want = (si as u8) ^ (page as u8);
+                    assert_eq!(got, [want, want], "space {si}, page {page:#x}");
+                }
+            }
+            assert_eq!(source.0.load(std::sync::atomic::Ordering::Relaxed), 0);
+        }
     }
 }

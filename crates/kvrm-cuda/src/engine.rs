@@ -121,8 +121,10 @@ struct Stats {
     fallbacks: BTreeMap<u16, u64>,
     /// Host time before a launch (page sync, state upload, queueing).
     prepare: Duration,
-    /// ... of it syncing the spaces' device copies (tables, uploads).
+    /// ... of it syncing the spaces' device copies (tables, uploads) ...
     sync: Duration,
+    /// ... of that sending the batched uploads.
+    flush: Duration,
     /// Waiting for launches to finish (the kernel's time, seen from the host).
     kernel_wait: Duration,
     /// Host time after a launch (states, page events, downloads).
@@ -643,7 +645,9 @@ impl CudaEngine {
                     .unwrap_or_default(),
             );
         }
+        let t_flush = Instant::now();
         let flushed = self.pool.flush_uploads(&self.gpu);
+        self.stats.flush += t_flush.elapsed();
         synced.and(flushed)?;
         self.stats.sync += t_sync.elapsed();
         self.gen = self.gen.wrapping_add(1).max(1);
@@ -1455,12 +1459,24 @@ impl Engine for CudaEngine {
                 self.traffic.build_time.as_micros() as u64,
             ),
             (
+                "cuda ... of that sending the batched uploads (us)",
+                self.stats.flush.as_micros() as u64,
+            ),
+            (
                 "cuda wait for kernels (us)",
                 self.stats.kernel_wait.as_micros() as u64,
             ),
             (
                 "cuda host time after launches (us)",
                 self.stats.finish.as_micros() as u64,
+            ),
+            (
+                "cuda time reading pages from the device in batches (us)",
+                self.traffic.download_time.as_micros() as u64,
+            ),
+            (
+                "cuda time putting batched pages into host spaces (us)",
+                self.traffic.landing_time.as_micros() as u64,
             ),
         ];
         if let Some(t) = &self.translator {

@@ -52,15 +52,27 @@ fn class_map() -> String {
 
 /// The whole translation unit NVRTC compiles.
 pub fn kernel_source() -> String {
-    kernel_source_with(&crate::translate::emit_module(&[], 0))
+    kernel_source_with(
+        &crate::translate::emit_module(&[], 0),
+        Some(INTERPRETER_MIN_BLOCKS),
+    )
 }
 
+/// Blocks of 128 lanes per SM the interpreter kernel is compiled for: 128
+/// registers per lane (a few spilled). On an H100 (2026-12-07) CoreMark on
+/// 67,584 lanes spent 7.3 s in kernels this way and 10.4 s with the
+/// compiler's choice (251 registers, 2 blocks: the lanes ran in two waves);
+/// one lane and 16,896 lanes ran as fast either way.
+const INTERPRETER_MIN_BLOCKS: u32 = 4;
+
 /// The kernel with `blocks` (CUDA C from [`crate::translate::emit_module`])
-/// between the interpreter and its main loop.
-pub fn kernel_source_with(blocks: &str) -> String {
+/// between the interpreter and its main loop, compiled for `min_blocks`
+/// blocks per SM (`None`: the compiler's choice) unless
+/// `KVRM_CUDA_MIN_BLOCKS` says otherwise.
+fn kernel_source_with(blocks: &str, min_blocks: Option<u32>) -> String {
     let mut src = kvrm_isa::cuda_header::cuda_header();
     src.push('\n');
-    if let Some(n) = min_blocks() {
+    if let Some(n) = min_blocks_from_env().or(min_blocks) {
         let _ = writeln!(src, "#define KVRM_MIN_BLOCKS {n}");
     }
     src.push_str(&class_map());
@@ -77,9 +89,9 @@ pub fn kernel_source_with(blocks: &str) -> String {
 
 /// `KVRM_CUDA_MIN_BLOCKS=N` (1-16): ask the compiler to fit N blocks of
 /// 128 lanes on each SM at once, bounding its registers per thread (more
-/// resident warps hide more latency; fewer registers spill more). Unset: the
-/// compiler's choice.
-fn min_blocks() -> Option<u32> {
+/// resident warps hide more latency; fewer registers spill more), for
+/// measuring.
+fn min_blocks_from_env() -> Option<u32> {
     std::env::var("KVRM_CUDA_MIN_BLOCKS")
         .ok()?
         .parse()
@@ -108,7 +120,8 @@ extern "C" __device__ __noinline__ int kvrm_execute_one_linked(void *lane, u32 i
 /// cubin, cached on disk), then linked with each round's block module, so a
 /// round of translation compiles only its blocks.
 pub fn linked_interpreter_source() -> String {
-    kernel_source_with(LINKED_INTERPRETER_GLUE)
+    // The compiler's choice: the linked block modules' registers count too.
+    kernel_source_with(LINKED_INTERPRETER_GLUE, None)
 }
 
 /// Round `round`'s block module for [`linked_interpreter_source`]:

@@ -442,6 +442,56 @@ fn read_only_pages_share_frames_by_content() {
     let mut b = [0u8; 8];
     engine.space(s1).read_bytes(0x2000, &mut b).expect("read");
     assert_eq!(u64::from_le_bytes(b), 1001);
+
+    // Spaces forked from one (as `--lanes` starts its lanes) hold the same
+    // host frames: they share device frames without their bytes being
+    // compared. One fork rewrites its read-only page (made writable for
+    // the host's write, read-only again): it gets a frame of its own, and
+    // the others keep the template's bytes.
+    let forked = 0x6262_6262_6262_6262u64;
+    let mut template = AddressSpace::flat(0x10000).expect("map");
+    template.write_bytes_force(0x1000, &code).expect("code");
+    template
+        .write_bytes_force(0x2000, &forked.to_le_bytes())
+        .expect("rodata");
+    template.protect(0x1000, 0x1000, Perms::RX).expect("rx");
+    template.protect(0x2000, 0x1000, Perms::R).expect("r");
+    let before = stat(&engine, "cuda read-only pages sharing a frame");
+    let forks: Vec<_> = (0..8)
+        .map(|_| {
+            let sid = engine.add_space(template.fork());
+            let mut s = CpuState::new();
+            s.pc = 0x1000;
+            s.x[4] = 0x2000;
+            (sid, engine.add_machine(sid, s))
+        })
+        .collect();
+    let fork_ids: Vec<_> = forks.iter().map(|&(_, m)| m).collect();
+    out.clear();
+    engine.run(&fork_ids, 100, &mut out);
+    for &m in &fork_ids {
+        assert_eq!(engine.state(m).x[3], forked);
+    }
+    // Code and rodata pages of all forks but the first one to go up.
+    assert!(stat(&engine, "cuda read-only pages sharing a frame") >= before + 2 * 7);
+    let (s0, _) = forks[0];
+    let space = engine.space_mut(s0);
+    space.protect(0x2000, 0x1000, Perms::RW).expect("rw");
+    space
+        .write_bytes(0x2000, &99u64.to_le_bytes())
+        .expect("write");
+    space.protect(0x2000, 0x1000, Perms::R).expect("r");
+    for &m in &fork_ids {
+        engine.state_mut(m).pc = 0x1000;
+    }
+    out.clear();
+    engine.run(&fork_ids, 100, &mut out);
+    assert_eq!(engine.state(fork_ids[0]).x[3], 99);
+    for &m in &fork_ids[1..] {
+        assert_eq!(engine.state(m).x[3], forked);
+    }
+    template.read_bytes(0x2000, &mut b).expect("read");
+    assert_eq!(u64::from_le_bytes(b), forked);
 }
 
 /// The debugging program: 0x00 movz x0, #5; 0x04 movz x2, #0x8000;

@@ -1283,6 +1283,14 @@ impl AddressSpace {
         }
     }
 
+    /// The shared handle of the frame at `idx`, for a frame the space owns
+    /// (not one of shared or contiguous memory). Its bytes do not change
+    /// while another handle to it is held: a write through any space copies
+    /// a frame that is shared first.
+    pub fn frame_handle(&self, idx: u32) -> Option<&Arc<Frame>> {
+        self.frames.get(idx as usize)?.as_ref()
+    }
+
     /// The frame at `idx` for writing, if it is not shared with another space.
     #[inline(always)]
     pub fn frame_mut(&mut self, idx: u32) -> Option<&mut Frame> {

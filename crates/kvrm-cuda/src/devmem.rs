@@ -90,10 +90,10 @@ pub struct FramePool {
     by_content: HashMap<u64, Vec<u32>>,
     /// Shared frames and what they hold.
     shared: HashMap<u32, SharedFrame>,
-    /// Host frames (by address) already matched to a shared frame: a page
-    /// of a lane forked from one loaded program is found here without
-    /// hashing or comparing its bytes. The entry's frame pins the handle.
-    by_host_frame: HashMap<usize, u32>,
+    /// Host frames already matched to a shared frame: a page of a lane
+    /// forked from one loaded program is found here without hashing or
+    /// comparing its bytes.
+    by_host_frame: HostFrames,
     pub shared_hits: u64,
     /// Frames of MAP_SHARED pages, one per shared location (object, page
     /// offset) whatever spaces and mappings show it, with their users: lanes
@@ -108,10 +108,51 @@ struct SharedFrame {
     /// Spaces' pages using it.
     users: u32,
     bytes: Box<[u8]>,
-    /// Host frames known to hold these bytes ([`FramePool::by_host_frame`]),
-    /// held so that none is freed and its address reused, or written in
-    /// place, while it is listed.
+    /// Host frames known to hold these bytes ([`HostFrames`]), held so that
+    /// none is freed and its address reused, or written in place, while it
+    /// is listed.
     pinned: Vec<Arc<Frame>>,
+}
+
+/// Host frames (`Arc`s that forked spaces share) matched to shared device
+/// frames, by address. Each listed host frame is held by its device frame's
+/// [`SharedFrame::pinned`]: while held, no space can write it in place (a
+/// write copies a shared frame) and its address cannot be reused.
+#[derive(Default)]
+struct HostFrames(HashMap<usize, u32>);
+
+impl HostFrames {
+    fn key(host: &Arc<Frame>) -> usize {
+        Arc::as_ptr(host) as usize
+    }
+
+    /// The device frame `host` was matched to.
+    fn get(&self, host: &Arc<Frame>) -> Option<u32> {
+        self.0.get(&Self::key(host)).copied()
+    }
+
+    /// List `host` as holding device frame `frame`'s bytes, held in
+    /// `pinned` (that frame's). Host frames there that no space holds any
+    /// more are let go first, so a frame that programs loaded one after
+    /// another keep alive does not hold all their pages.
+    fn insert(&mut self, pinned: &mut Vec<Arc<Frame>>, host: &Arc<Frame>, frame: u32) {
+        pinned.retain(|p| {
+            let held = Arc::strong_count(p) > 1;
+            if !held {
+                self.0.remove(&Self::key(p));
+            }
+            held
+        });
+        pinned.push(host.clone());
+        self.0.insert(Self::key(host), frame);
+    }
+
+    /// Forget the host frames of a device frame that is freed.
+    fn remove(&mut self, pinned: Vec<Arc<Frame>>) {
+        for p in pinned {
+            self.0.remove(&Self::key(&p));
+        }
+    }
 }
 
 /// Where a held-back upload goes: a byte offset in the frame pool (whose
@@ -158,7 +199,7 @@ impl FramePool {
             pending: PendingUploads::default(),
             by_content: HashMap::new(),
             shared: HashMap::new(),
-            by_host_frame: HashMap::new(),
+            by_host_frame: HostFrames::default(),
             shared_hits: 0,
             by_location: HashMap::new(),
             location_of: HashMap::new(),
@@ -345,9 +386,7 @@ impl FramePool {
             return false;
         }
         let SharedFrame { bytes, pinned, .. } = self.shared.remove(&f).expect("looked up above");
-        for host in pinned {
-            self.by_host_frame.remove(&host_frame_key(&host));
-        }
+        self.by_host_frame.remove(pinned);
         let hash = content_hash(&bytes);
         if let Some(list) = self.by_content.get_mut(&hash) {
             list.retain(|&g| g != f);
@@ -371,7 +410,7 @@ impl FramePool {
         bytes: &[u8],
         host: Option<&Arc<Frame>>,
     ) -> Result<(u32, bool), CudaError> {
-        if let Some(&f) = host.and_then(|h| self.by_host_frame.get(&host_frame_key(h))) {
+        if let Some(f) = host.and_then(|h| self.by_host_frame.get(h)) {
             let entry = self.shared.get_mut(&f).expect("listed frames are shared");
             entry.users += 1;
             self.shared_hits += 1;
@@ -403,8 +442,7 @@ impl FramePool {
         let entry = self.shared.get_mut(&f).expect("inserted or found above");
         entry.users += 1;
         if let Some(h) = host {
-            entry.pinned.push(h.clone());
-            self.by_host_frame.insert(host_frame_key(h), f);
+            self.by_host_frame.insert(&mut entry.pinned, h, f);
         }
         Ok((f, fresh))
     }
@@ -453,11 +491,6 @@ impl FramePool {
         self.next += 1;
         Ok(self.next - 1)
     }
-}
-
-/// [`FramePool::by_host_frame`]'s key: the host frame's address.
-fn host_frame_key(frame: &Arc<Frame>) -> usize {
-    Arc::as_ptr(frame) as usize
 }
 
 /// FNV-1a over the page (only picks candidates: equal bytes decide).
@@ -2021,5 +2054,33 @@ mod tests {
             }
             assert_eq!(source.0.load(std::sync::atomic::Ordering::Relaxed), 0);
         }
+    }
+
+    /// Host frames stay listed while held; one that only the list still
+    /// holds is let go when its device frame lists another.
+    #[test]
+    fn host_frames_are_listed_while_a_space_holds_them() {
+        let mut index = HostFrames::default();
+        let mut pinned = Vec::new();
+        let a = Arc::new([1u8; PAGE_SIZE as usize]);
+        let b = Arc::new([1u8; PAGE_SIZE as usize]);
+        index.insert(&mut pinned, &a, 7);
+        assert_eq!(index.get(&a), Some(7));
+        assert_eq!(index.get(&b), None);
+        // A fork's handle is the same frame.
+        let fork = a.clone();
+        assert_eq!(index.get(&fork), Some(7));
+        drop(fork);
+        // `a`'s space drops it: the list alone holds it, and lets it go
+        // when `b` (equal bytes, loaded apart) joins.
+        drop(a);
+        index.insert(&mut pinned, &b, 7);
+        assert_eq!(pinned.len(), 1);
+        assert!(Arc::ptr_eq(&pinned[0], &b));
+        assert_eq!(index.0.len(), 1);
+        assert_eq!(index.get(&b), Some(7));
+        index.remove(pinned);
+        assert_eq!(index.get(&b), None);
+        assert!(index.0.is_empty());
     }
 }

@@ -620,7 +620,7 @@ impl Kernel {
     ) -> Pid {
         let pid = self.alloc_pid();
         let space = self.engine.add_space(space);
-        self.commit_space_added(space);
+        self.commit_changed(space);
         let machine = self.engine.add_machine(space, state);
         linux.pid = pid;
         let (pgid, sid) = if self.config.deterministic {
@@ -1030,31 +1030,17 @@ impl Kernel {
         self.config.memory_limit.saturating_sub(c.total)
     }
 
-    /// `space` may have mapped or unmapped memory: update the committed
-    /// total by its change (the sum over thousands of processes per call
-    /// was quadratic in them).
+    /// `space`, a live one, joined the engine (spawn, fork, exec) or may
+    /// have mapped or unmapped memory: its committed bytes count as they are
+    /// now. (Summing every space again instead, after each spawn or exit,
+    /// was quadratic in thousands of lanes that exit while others still
+    /// grow their heaps.)
     pub(crate) fn commit_changed(&self, space: SpaceId) {
         let now = self.engine.space(space).committed_bytes();
         let c = &mut *self.commit.borrow_mut();
-        match c.per_space.get_mut(&space) {
-            Some(old) if c.valid => {
-                let before = std::mem::replace(old, now);
-                c.total = c.total - before + now;
-            }
-            _ => c.valid = false,
-        }
-    }
-
-    /// `space` joined the engine (spawn, fork, exec): its committed bytes
-    /// count from now on. (Summing every space again instead, after each
-    /// spawn or exit, was quadratic in thousands of lanes that exit while
-    /// others still grow their heaps.)
-    pub(crate) fn commit_space_added(&self, space: SpaceId) {
-        let bytes = self.engine.space(space).committed_bytes();
-        let c = &mut *self.commit.borrow_mut();
         if c.valid {
-            let before = c.per_space.insert(space, bytes).unwrap_or(0);
-            c.total = c.total - before + bytes;
+            let before = c.per_space.insert(space, now).unwrap_or(0);
+            c.total = c.total - before + now;
         }
     }
 

@@ -328,7 +328,7 @@ impl Kernel {
             } else {
                 self.shm_forked(pid, parent_space);
                 let child = self.engine.fork_space(parent_space);
-                self.commit_space_added(child);
+                self.commit_changed(child);
                 child
             };
             let det = self.det_for_new_process();
@@ -471,7 +471,7 @@ impl Kernel {
         }
         let mut t = self.threads.remove(&tid).expect("kvrm: no such thread");
         let new_space = self.engine.add_space(std::mem::take(&mut img.space));
-        self.commit_space_added(new_space);
+        self.commit_changed(new_space);
         self.engine.set_machine_space(t.machine, new_space);
         crate::stack::init_registers(self.engine.state_mut(t.machine), img.entry, img.sp);
         t.clear_child_tid = 0;

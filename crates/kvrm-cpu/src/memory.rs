@@ -58,10 +58,12 @@ const EMPTY_TLB: TlbEntry = TlbEntry {
 };
 
 /// A direct-mapped TLB: entries and, in a separate array (the JIT's entries
-/// stay 32 bytes), their frame indices.
+/// stay 32 bytes), their frame indices. The arrays (144 KiB) are allocated
+/// at the first fill, or when compiled code asks for them: a space whose
+/// machines never run on the host (a GPU lane's, save a rare fallback) costs
+/// no TLB memory, which for 100,000 lanes is 30 GB less to zero and hold.
 struct Tlb {
-    entry: [TlbEntry; TLB_ENTRIES],
-    frame: [u32; TLB_ENTRIES],
+    arrays: Option<TlbArrays>,
     /// Slots filled since the last flush (up to `TLB_ENTRIES` of them; more
     /// sets `overflow`): a flush between two runs, which every syscall
     /// makes, clears just those.
@@ -69,34 +71,66 @@ struct Tlb {
     overflow: bool,
 }
 
+struct TlbArrays {
+    entry: Box<[TlbEntry; TLB_ENTRIES]>,
+    frame: Box<[u32; TLB_ENTRIES]>,
+}
+
 impl Tlb {
-    fn new() -> Box<Tlb> {
-        Box::new(Tlb {
-            entry: [EMPTY_TLB; TLB_ENTRIES],
-            frame: [0; TLB_ENTRIES],
-            filled: Vec::with_capacity(TLB_ENTRIES),
+    fn new() -> Tlb {
+        Tlb {
+            arrays: None,
+            filled: Vec::new(),
             overflow: false,
+        }
+    }
+
+    /// The arrays, allocated (all entries empty) if they were not.
+    fn arrays(&mut self) -> &mut TlbArrays {
+        self.arrays.get_or_insert_with(|| {
+            // Built on the heap, not on the stack first.
+            let entry = vec![EMPTY_TLB; TLB_ENTRIES].into_boxed_slice();
+            let frame = vec![0; TLB_ENTRIES].into_boxed_slice();
+            TlbArrays {
+                entry: entry.try_into().unwrap_or_else(|_| unreachable!()),
+                frame: frame.try_into().unwrap_or_else(|_| unreachable!()),
+            }
         })
+    }
+
+    /// The entries, for the JIT's inline lookup (allocated now if needed).
+    fn entries(&mut self) -> *const TlbEntry {
+        self.arrays().entry.as_ptr()
     }
 
     /// The frame index cached for `page`, if any.
     #[inline(always)]
     fn lookup(&self, page: u64) -> Option<u32> {
         let slot = tlb_slot(page);
-        (self.entry[slot].tag == page).then(|| self.frame[slot])
+        let a = self.arrays.as_ref()?;
+        (a.entry[slot].tag == page).then(|| a.frame[slot])
+    }
+
+    /// Is `page` cached with its flat tag (it lies in the space's window)?
+    fn is_flat(&self, page: u64) -> bool {
+        self.arrays
+            .as_ref()
+            .is_some_and(|a| a.entry[tlb_slot(page)].flat_tag == page)
     }
 
     fn fill(&mut self, page: u64, frame: u32, host: *const u8, flat_addend: Option<u64>) {
         let slot = tlb_slot(page);
         let addend = (host as u64).wrapping_sub(page << 12);
-        if self.entry[slot].tag == INVALID_TAG {
+        let was_empty = self.arrays().entry[slot].tag == INVALID_TAG;
+        if was_empty {
             if self.filled.len() < TLB_ENTRIES {
                 self.filled.push(slot as u16);
             } else {
                 self.overflow = true;
             }
         }
-        self.entry[slot] = TlbEntry {
+        let a = self.arrays();
+        a.entry[slot] = TlbEntry {
             tag: page,
             addend,
             flat_tag: if flat_addend == Some(addend) {
@@ -106,26 +140,30 @@ impl Tlb {
             },
             _pad: 0,
         };
-        self.frame[slot] = frame;
+        a.frame[slot] = frame;
     }
 
     /// Forget `page`.
     fn drop_page(&mut self, page: u64) {
         let slot = tlb_slot(page);
-        if self.entry[slot].tag == page {
-            self.entry[slot] = EMPTY_TLB;
+        if let Some(a) = self.arrays.as_mut() {
+            if a.entry[slot].tag == page {
+                a.entry[slot] = EMPTY_TLB;
+            }
         }
     }
 
     fn flush(&mut self) {
-        if self.overflow {
-            self.entry.fill(EMPTY_TLB);
-            self.overflow = false;
-        } else {
-            for &slot in &self.filled {
-                self.entry[slot as usize] = EMPTY_TLB;
+        if let Some(a) = self.arrays.as_mut() {
+            if self.overflow {
+                a.entry.fill(EMPTY_TLB);
+            } else {
+                for &slot in &self.filled {
+                    a.entry[slot as usize] = EMPTY_TLB;
+                }
             }
         }
+        self.overflow = false;
         self.filled.clear();
     }
 }
@@ -143,8 +181,8 @@ fn flat_addend_of(space: &AddressSpace) -> Option<u64> {
 /// An address space with the interpreter's TLBs.
 pub struct CpuMemory {
     space: AddressSpace,
-    tlb_read: Box<Tlb>,
-    tlb_write: Box<Tlb>,
+    tlb_read: Tlb,
+    tlb_write: Tlb,
     epoch: u64,
     /// The addend of every page in the space's contiguous backing (a window,
     /// or a host view's memory), if it has one.
@@ -277,8 +315,8 @@ impl CpuMemory {
 
     /// The read and write TLB arrays (`TLB_ENTRIES` entries each), for the
     /// JIT's inline lookup.
-    pub(crate) fn tlb_arrays(&self) -> (*const TlbEntry, *const TlbEntry) {
-        (self.tlb_read.entry.as_ptr(), self.tlb_write.entry.as_ptr())
+    pub(crate) fn tlb_arrays(&mut self) -> (*const TlbEntry, *const TlbEntry) {
+        (self.tlb_read.entries(), self.tlb_write.entries())
     }
 
     pub fn flush_tlb(&mut self) {
@@ -472,7 +510,7 @@ impl CpuMemory {
         } else {
             &self.tlb_read
         };
-        pages[0] == pages[1] || pages.iter().all(|&p| tlb.entry[tlb_slot(p)].flat_tag == p)
+        pages[0] == pages[1] || pages.iter().all(|&p| tlb.is_flat(p))
     }
 
     /// Fill `page`'s entry as `read_slow` or `write_slow` would on an

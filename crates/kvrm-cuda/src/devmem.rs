@@ -39,6 +39,9 @@ const MAX_MAPPED_PAGES: u64 = 1 << 24;
 pub struct DevSpace {
     /// Allocated at the first upload, again when the table is rehashed.
     table: Option<CudaSlice<Pte>>,
+    /// The device table the first upload copies before sending the slots
+    /// written since (a [`TableTemplates`] entry the host mirror was cloned from).
+    base: Option<SharedTable>,
     /// The host's mirror of the table.
     host: PageTable,
     /// The host space's layout version and regions the table is for.
@@ -101,6 +104,8 @@ pub struct FramePool {
     /// other's stores and atomics at once, as on the CPU.
     by_location: HashMap<(SharedObject, u64), (u32, u32)>,
     location_of: HashMap<u32, (SharedObject, u64)>,
+    /// Fresh page tables by layout.
+    pub(crate) templates: TableTemplates,
 }
 
 /// A device frame that read-only pages of equal content share.
@@ -203,6 +208,7 @@ impl FramePool {
             shared_hits: 0,
             by_location: HashMap::new(),
             location_of: HashMap::new(),
+            templates: TableTemplates::default(),
         })
     }
 
@@ -548,6 +554,12 @@ pub struct Traffic {
     pub download_time: std::time::Duration,
     /// ... and putting them into their host spaces.
     pub landing_time: std::time::Duration,
+    /// Host time giving pages frames before launches (stale ones read first) ...
+    pub placing_time: std::time::Duration,
+    /// ... and staging their bytes and the table entries for the upload.
+    pub staging_time: std::time::Duration,
+    /// Host time after launches marking the pages they wrote stale.
+    pub marking_time: std::time::Duration,
 }
 
 /// Key of a removed entry. It matches no page (page numbers are below
@@ -674,6 +686,7 @@ pub(crate) struct Update {
 /// entries and tombstones stay within half the slots, past that the table
 /// is rehashed. The slots written since the last upload are listed, so
 /// only they go to the device.
+#[derive(Clone)]
 pub(crate) struct PageTable {
     slots: Vec<Slot>,
     mask: u64,
@@ -724,6 +737,16 @@ impl PageTable {
 
     pub(crate) fn mask(&self) -> u64 {
         self.mask
+    }
+
+    /// A copy whose list of written slots starts empty (its device table
+    /// starts as a copy of this one's).
+    fn cloned_unchanged(&self) -> PageTable {
+        PageTable {
+            slots: self.slots.clone(),
+            changed: Some(Vec::new()),
+            ..*self
+        }
     }
 
     fn cap(&self) -> usize {
@@ -926,6 +949,50 @@ impl PageTable {
     }
 }
 
+/// Fresh page tables by layout, host mirror and device copy. The spaces
+/// of `--lanes` are forked from one loaded program, so at their first launch
+/// they map the same regions and their tables are the same: each clones the
+/// host mirror and copies the device table on the device, instead of
+/// inserting every page and sending every slot (256 KiB for a program with
+/// an 8 MiB stack). Only small tables are kept, and only a few layouts.
+#[derive(Default)]
+pub(crate) struct TableTemplates {
+    by_layout: HashMap<Vec<Region>, (PageTable, SharedTable)>,
+}
+
+/// A device page table several spaces start from.
+type SharedTable = Arc<CudaSlice<Pte>>;
+
+impl TableTemplates {
+    /// Layouts kept; past that the list starts over.
+    const MAX_LAYOUTS: usize = 16;
+    /// Slots of the largest table kept (2 MiB on the device).
+    const MAX_SLOTS: usize = 1 << 16;
+
+    /// The table of a fresh space mapping `regions` (no page has a frame),
+    /// and the device table it was cloned from, if any.
+    fn fresh(
+        &mut self,
+        gpu: &Gpu,
+        regions: &[Region],
+    ) -> Result<(PageTable, Option<SharedTable>), CudaError> {
+        if let Some((host, dev)) = self.by_layout.get(regions) {
+            return Ok((host.cloned_unchanged(), Some(dev.clone())));
+        }
+        let host = PageTable::for_regions(regions)?;
+        if host.cap() > Self::MAX_SLOTS {
+            return Ok((host, None));
+        }
+        if self.by_layout.len() >= Self::MAX_LAYOUTS {
+            self.by_layout.clear();
+        }
+        let dev = Arc::new(gpu.upload(&host.ptes(0..host.cap()))?);
+        let out = (host.cloned_unchanged(), Some(dev.clone()));
+        self.by_layout.insert(regions.to_vec(), (host, dev));
+        Ok(out)
+    }
+}
+
 impl DevSpace {
     /// The kernel's view of this space (after a sync).
     pub fn dev(&self, gpu: &Gpu) -> SpaceDev {
@@ -1017,9 +1084,11 @@ impl DevSpace {
             None => {
                 let regions = space.regions();
                 traffic.table_builds += 1;
+                let (host, base) = pool.templates.fresh(gpu, &regions)?;
                 this.insert(DevSpace {
                     table: None,
-                    host: PageTable::for_regions(&regions)?,
+                    base,
+                    host,
                     epoch: version,
                     regions,
                     shared_sent: HashMap::new(),
@@ -1031,14 +1100,19 @@ impl DevSpace {
         traffic.build_time += t0.elapsed();
         dirty.sort_unstable();
         dirty.dedup();
+        let t1 = std::time::Instant::now();
         if let Some((gather, source)) = stale {
             // (Frames released above still hold their pages: nothing is
             // written to the pool before the uploads below.)
             bring_in_pages(gpu, pool, gather, source, space, &dirty, traffic)?;
         }
-        let uploads = d.place_pages(gpu, pool, space, dirty)?;
+        let uploads = d.place_pages(gpu, pool, space, dirty, traffic)?;
+        let t2 = std::time::Instant::now();
+        traffic.placing_time += t2 - t1;
         d.upload_table(gpu, pool, traffic)?;
-        upload_frames(gpu, pool, uploads, traffic)
+        let staged = upload_frames(gpu, pool, uploads, traffic);
+        traffic.staging_time += t2.elapsed();
+        staged
     }
 
     /// Add to `dirty` the MAP_SHARED pages whose host bytes differ from
@@ -1076,15 +1150,25 @@ impl DevSpace {
     }
 
     /// Give each of `pages` (those mapped) a frame holding the host's bytes:
-    /// the (frame, bytes) to upload.
+    /// staged at once in a batched upload, else the (frame, bytes) to upload.
     fn place_pages(
         &mut self,
         gpu: &Gpu,
         pool: &mut FramePool,
         space: &mut AddressSpace,
         pages: Vec<u64>,
+        traffic: &mut Traffic,
     ) -> Result<Vec<(u32, Vec<u8>)>, CudaError> {
         let mut uploads = Vec::new();
+        let mut put = |pool: &mut FramePool, frame: u32, bytes: &[u8]| {
+            if pool.defers() {
+                traffic.pages_up += 1;
+                pool.stage(gpu, UploadDest::Pool(frame as u64 * PAGE_SIZE), bytes)
+            } else {
+                uploads.push((frame, bytes.to_vec()));
+                Ok(())
+            }
+        };
         for page in pages {
             let Some(Slot { frame, .. }) = self.host.get(page) else {
                 continue; // no longer mapped
@@ -1114,7 +1198,7 @@ impl DevSpace {
                     pool.release([frame]);
                     self.host.set(page, f, perms.0 as u32);
                 }
-                uploads.push((f, bytes.to_vec()));
+                put(pool, f, bytes)?;
                 continue;
             }
             let zero = bytes.iter().all(|&b| b == 0);
@@ -1126,7 +1210,7 @@ impl DevSpace {
                 pool.release([frame]);
                 let (f, fresh) = pool.share(gpu, bytes, handle)?;
                 if fresh {
-                    uploads.push((f, bytes.to_vec()));
+                    put(pool, f, bytes)?;
                 }
                 f
             } else if frame == NO_FRAME || pool.is_shared(frame) {
@@ -1135,11 +1219,11 @@ impl DevSpace {
                     NO_FRAME
                 } else {
                     let f = pool.alloc(gpu)?;
-                    uploads.push((f, bytes.to_vec()));
+                    put(pool, f, bytes)?;
                     f
                 }
             } else {
-                uploads.push((frame, bytes.to_vec()));
+                put(pool, frame, bytes)?;
                 continue;
             };
             if new_frame != frame {
@@ -1160,8 +1244,15 @@ impl DevSpace {
         let batched = pool.defers();
         let runs = self.host.take_changes(batched);
         let cap = self.host.cap();
+        let base = self.base.take().filter(|b| b.len() == cap);
         let table = match self.table.as_mut() {
             Some(t) if t.len() == cap => t,
+            _ if base.is_some() => {
+                // A copy of the template this mirror was cloned from; the
+                // slots written since go up below.
+                let base = base.as_deref().expect("checked above");
+                self.table.insert(gpu.duplicate(base)?)
+            }
             _ if batched => {
                 // A new table: allocated now, its entries go up with the batch.
                 self.table.insert(gpu.zeros::<Pte>(cap)?)
@@ -1540,6 +1631,7 @@ pub fn settle_written(
     sources: &[Option<&DevicePages>],
     traffic: &mut Traffic,
 ) -> Result<(), CudaError> {
+    let t0 = std::time::Instant::now();
     for s in sources.iter().flatten() {
         s.forget_cached();
     }
@@ -1571,6 +1663,7 @@ pub fn settle_written(
         space.mark_stale(pages.iter().map(|&(page, _)| page));
         traffic.pages_stale += pages.len() as u64;
     }
+    traffic.marking_time += t0.elapsed();
     download_pages(gpu, pool, gather, &eager, spaces, traffic)
 }
 
@@ -1784,6 +1877,30 @@ mod tests {
         p << PAGE_SHIFT
     }
 
+    /// A table cloned from a fresh space's template holds the same slots
+    /// and lists only what is written after the clone, so the device copy
+    /// of the template's table plus those slots is the whole table.
+    #[test]
+    fn tables_cloned_from_a_template_send_only_later_writes() {
+        let a = space(&[
+            (0x400, 0x410, Perms::RX),
+            (0x7fff_f800, 0x8000_0000, Perms::RW),
+        ]);
+        let template = PageTable::for_regions(&a.regions()).unwrap();
+        let mut clone = template.cloned_unchanged();
+        assert!(clone.take_changes(true).is_empty());
+        clone.set(0x7fff_ffff, 7, Perms::RW.0 as u32);
+        clone.set(0x400, 8, Perms::RX.0 as u32);
+        let runs = clone.take_changes(true);
+        let mut device = template.ptes(0..template.cap());
+        for r in runs {
+            device[r.clone()].copy_from_slice(&clone.ptes(r));
+        }
+        assert_eq!(device, clone.ptes(0..clone.cap()));
+        assert_eq!(clone.get(0x7fff_ffff).map(|s| s.frame), Some(7));
+        assert_eq!(template.get(0x7fff_ffff).map(|s| s.frame), Some(NO_FRAME));
+    }
+
     #[test]
     fn table_update_inserts_removes_and_reprotects() {
         let mut h = Harness::new(space(&[(0x10, 0x20, Perms::RX), (0x40, 0x60, Perms::RW)]));
@@ -1915,6 +2032,7 @@ mod tests {
         let n = 2000u64;
         let mut dev = DevSpace {
             table: None,
+            base: None,
             host: PageTable::for_regions(&a.regions()).unwrap(),
             epoch: 0,
             regions: a.regions(),
@@ -1927,6 +2045,7 @@ mod tests {
             let (_, _, host, _) = DevSpace::build(&a, Some(dev)).unwrap();
             dev = DevSpace {
                 table: None,
+                base: None,
                 host,
                 epoch: 0,
                 regions: a.regions(),

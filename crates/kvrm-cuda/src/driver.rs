@@ -517,6 +517,11 @@ impl Gpu {
         self.sync()
     }
 
+    /// A new allocation holding a copy of `src`.
+    pub fn duplicate<T: DeviceRepr>(&self, src: &CudaSlice<T>) -> Result<CudaSlice<T>, CudaError> {
+        self.stream.clone_dtod(src).map_err(drv("device copy"))
+    }
+
     /// Copy the first `n` elements of `src` into `dst`.
     pub fn copy<T: DeviceRepr>(
         &self,

@@ -1459,6 +1459,14 @@ impl Engine for CudaEngine {
                 self.traffic.build_time.as_micros() as u64,
             ),
             (
+                "cuda ... of that giving pages frames (us)",
+                self.traffic.placing_time.as_micros() as u64,
+            ),
+            (
+                "cuda ... of that staging pages and table entries (us)",
+                self.traffic.staging_time.as_micros() as u64,
+            ),
+            (
                 "cuda ... of that sending the batched uploads (us)",
                 self.stats.flush.as_micros() as u64,
             ),
@@ -1469,6 +1477,10 @@ impl Engine for CudaEngine {
             (
                 "cuda host time after launches (us)",
                 self.stats.finish.as_micros() as u64,
+            ),
+            (
+                "cuda ... of it marking written pages stale (us)",
+                self.traffic.marking_time.as_micros() as u64,
             ),
             (
                 "cuda time reading pages from the device in batches (us)",

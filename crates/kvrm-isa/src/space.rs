@@ -136,7 +136,7 @@ pub enum MapError {
 }
 
 /// One mapped region, as listed by [`AddressSpace::regions`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Region {
     pub start: u64,
     pub end: u64,

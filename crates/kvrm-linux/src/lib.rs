@@ -319,8 +319,12 @@ pub fn format_stats(summary: &RunSummary, kernel: &Kernel) -> String {
     counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     let total: u64 = counts.iter().map(|c| c.2).sum();
     s.push_str(&format!("kvrm: {total} syscalls\n"));
+    let times = kernel.syscall_times();
     for (nr, name, count) in counts {
-        s.push_str(&format!("kvrm:   {name:<20} {count:>10}  (#{nr})\n"));
+        let us = times.get(&nr).map_or(0, |t| t.as_micros());
+        s.push_str(&format!(
+            "kvrm:   {name:<20} {count:>10}  (#{nr}, {us} us serviced)\n"
+        ));
     }
     let (engine, stops) = kernel.host_times();
     s.push_str(&format!(

@@ -346,6 +346,8 @@ pub struct Kernel {
     /// Host time in the engine's runs and in servicing their stops (--stats).
     pub(crate) time_in_engine: Duration,
     pub(crate) time_in_stops: Duration,
+    /// Host time servicing each syscall number, by number (--stats).
+    syscall_time: BTreeMap<u64, Duration>,
     /// Committed bytes of the live processes' spaces (the memory limit).
     pub(crate) commit: std::cell::RefCell<CommitCache>,
     /// The slice of a side-by-side engine: doubled after each round in
@@ -437,6 +439,7 @@ impl Kernel {
             vm_shared: HashSet::new(),
             time_in_engine: Duration::ZERO,
             time_in_stops: Duration::ZERO,
+            syscall_time: BTreeMap::new(),
             start: Instant::now(),
             skipped_ns: 0,
             rng,
@@ -896,8 +899,15 @@ impl Kernel {
         st.excl_size = 0;
         let nr = st.x[8];
         let a = [st.x[0], st.x[1], st.x[2], st.x[3], st.x[4], st.x[5]];
+        let t0 = Instant::now();
         self.dispatch(tid, nr, a);
         self.deliver_to(tid); // signals act as the call returns
+        *self.syscall_time.entry(nr).or_default() += t0.elapsed();
+    }
+
+    /// Host time servicing each syscall number so far (--stats).
+    pub fn syscall_times(&self) -> &BTreeMap<u64, Duration> {
+        &self.syscall_time
     }
 
     /// Run syscall `nr` for `tid` and write its result, or make it wait.

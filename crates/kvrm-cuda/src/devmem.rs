@@ -1342,9 +1342,13 @@ impl DevSpace {
         self.upload_table(gpu, pool, traffic)
     }
 
-    /// Every frame the space's pages hold.
+    /// Every frame the space's pages hold (most of a fresh space's pages,
+    /// its stack's say, hold none).
     pub fn frames(&self) -> impl Iterator<Item = u32> + '_ {
-        self.host.entries().map(|(_, s)| s.frame)
+        self.host
+            .entries()
+            .map(|(_, s)| s.frame)
+            .filter(|&f| f != NO_FRAME)
     }
 
     /// Every mapped page (for a host step whose writes cannot be bounded).

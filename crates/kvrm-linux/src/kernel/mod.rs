@@ -902,9 +902,14 @@ impl Kernel {
         let t0 = Instant::now();
         self.dispatch(tid, nr, a);
         self.deliver_to(tid); // signals act as the call returns
-                              // Known numbers only: a guest trying every number grows no map.
+        self.note_syscall_time(nr, t0.elapsed());
+    }
+
+    /// Add `spent` to syscall `nr`'s service time (--stats). Known numbers
+    /// only: a guest trying every number grows no map.
+    fn note_syscall_time(&mut self, nr: u64, spent: Duration) {
         if crate::syscall_name(nr).is_some() {
-            *self.syscall_time.entry(nr).or_default() += t0.elapsed();
+            *self.syscall_time.entry(nr).or_default() += spent;
         }
     }
 

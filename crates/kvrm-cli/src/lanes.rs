@@ -342,6 +342,7 @@ fn elf_lanes_one_kernel(
     // The program is loaded once; every lane whose program `{lane}` does not
     // change starts on a copy-on-write copy of it.
     let mut image: Option<kvrm_linux::LoadedImage> = None;
+    let loading = Instant::now();
     for lane in 0..lanes {
         let spec = opts.for_lane(lane).program_spec()?;
         let pid = match image.as_mut().filter(|i| i.fits(&spec)) {
@@ -363,10 +364,15 @@ fn elf_lanes_one_kernel(
         }
         pids.push(pid);
     }
+    let loading = loading.elapsed();
     let summary = kernel.run();
     kernel.run_rest();
     if stats {
         eprint!("{}", kvrm_linux::format_stats(&summary, &kernel));
+        eprintln!(
+            "kvrm: loading the {lanes} lanes took {:.3} s",
+            loading.as_secs_f64()
+        );
     }
     let statuses = pids
         .iter()
@@ -376,7 +382,16 @@ fn elf_lanes_one_kernel(
                 .map_or(LaneStatus::Deadlock, LaneStatus::of_exit)
         })
         .collect();
-    Ok((statuses, kernel.instructions()))
+    let instructions = kernel.instructions();
+    let teardown = Instant::now();
+    drop(kernel);
+    if stats {
+        eprintln!(
+            "kvrm: tearing the lanes down took {:.3} s",
+            teardown.elapsed().as_secs_f64()
+        );
+    }
+    Ok((statuses, instructions))
 }
 
 /// /dev/null, for reading or for writing.

@@ -25,6 +25,7 @@ use cudarc::driver::{CudaFunction, CudaSlice};
 use kvrm_isa::space::SharedObject;
 use kvrm_isa::space::{page_of, Frame, Region, PAGE_SHIFT, PAGE_SIZE};
 use kvrm_isa::{Access, AddressSpace, CpuState, FaultKind, Perms};
+use rustc_hash::FxHashMap;
 use zerocopy::IntoBytes;
 
 use crate::driver::Gpu;
@@ -547,8 +548,10 @@ pub struct Traffic {
     pub table_updates: u64,
     /// Table entries sent to the device.
     pub ptes_up: u64,
-    /// Host time building and updating page tables.
+    /// Host time building and updating page tables ...
     pub build_time: std::time::Duration,
+    /// ... of it updating tables after mapping changes.
+    pub update_time: std::time::Duration,
     /// Host time reading pages from the device in batches (the gather and
     /// the copy home) ...
     pub download_time: std::time::Duration,
@@ -665,6 +668,68 @@ fn cut_out(regions: &[Region], holes: &[(u64, u64)]) -> Vec<Region> {
     out
 }
 
+/// The slots of a [`PageTable`]: `base`, with the slots written over it
+/// while `base` is shared with a template and other tables. The spaces of
+/// `--lanes` start from one template table (thousands of slots, most for
+/// the stack's untouched pages) and write a few hundred slots each, so
+/// they keep only those instead of a copy of the whole: 128 KiB each for
+/// CoreMark, 8.6 GB of host memory for 67,584 lanes, and about 300 µs a
+/// copy on the development machine (its fresh pages fault in one by one).
+/// Past an eighth of the slots, or once nobody else holds `base`, the
+/// writes go into `base` itself.
+#[derive(Clone)]
+struct Slots {
+    base: Arc<Vec<Slot>>,
+    over: FxHashMap<u32, Slot>,
+}
+
+impl Slots {
+    fn new(cap: usize) -> Slots {
+        Slots {
+            base: Arc::new(vec![Slot::default(); cap]),
+            over: FxHashMap::default(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.base.len()
+    }
+
+    fn get(&self, i: usize) -> Slot {
+        if self.over.is_empty() {
+            return self.base[i];
+        }
+        self.over.get(&(i as u32)).copied().unwrap_or(self.base[i])
+    }
+
+    fn put(&mut self, i: usize, slot: Slot) {
+        if Arc::get_mut(&mut self.base).is_none() && self.over.len() < self.len() / 8 {
+            self.over.insert(i as u32, slot);
+            return;
+        }
+        let over = std::mem::take(&mut self.over);
+        let own = Arc::make_mut(&mut self.base);
+        for (k, v) in over {
+            own[k as usize] = v;
+        }
+        own[i] = slot;
+    }
+
+    /// Every slot, in order (`base` walked once, the written slots merged
+    /// in by index: no lookup per slot).
+    fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
+        let mut written: Vec<(u32, Slot)> = self.over.iter().map(|(&i, &s)| (i, s)).collect();
+        written.sort_unstable_by_key(|&(i, _)| i);
+        let mut written = written.into_iter().peekable();
+        self.base.iter().enumerate().map(move |(i, &s)| {
+            match written.next_if(|&(w, _)| w as usize == i) {
+                Some((_, over)) => over,
+                None => s,
+            }
+        })
+    }
+}
+
 /// What [`PageTable::update`] left to the caller.
 #[derive(Debug, Default)]
 pub(crate) struct Update {
@@ -688,7 +753,7 @@ pub(crate) struct Update {
 /// only they go to the device.
 #[derive(Clone)]
 pub(crate) struct PageTable {
-    slots: Vec<Slot>,
+    slots: Slots,
     mask: u64,
     /// Slots not empty (live or tombstone).
     used: usize,
@@ -702,7 +767,7 @@ impl PageTable {
     fn with_room(pages: u64) -> PageTable {
         let cap = (pages * 2).next_power_of_two().max(16);
         PageTable {
-            slots: vec![Slot::default(); cap as usize],
+            slots: Slots::new(cap as usize),
             mask: cap - 1,
             used: 0,
             live: 0,
@@ -757,7 +822,7 @@ impl PageTable {
     fn find(&self, page: u64) -> Option<usize> {
         let mut i = page_hash(page) & self.mask;
         loop {
-            match self.slots[i as usize].key {
+            match self.slots.get(i as usize).key {
                 k if k == page + 1 => return Some(i as usize),
                 0 => return None,
                 _ => i = (i + 1) & self.mask,
@@ -767,7 +832,7 @@ impl PageTable {
 
     /// `page`'s entry, if mapped.
     pub(crate) fn get(&self, page: u64) -> Option<Slot> {
-        self.find(page).map(|i| self.slots[i])
+        self.find(page).map(|i| self.slots.get(i))
     }
 
     /// Every mapped page and its entry.
@@ -775,11 +840,11 @@ impl PageTable {
         self.slots
             .iter()
             .filter(|s| s.is_live())
-            .map(|s| (s.key - 1, *s))
+            .map(|s| (s.key - 1, s))
     }
 
     fn write(&mut self, i: usize, slot: Slot) {
-        self.slots[i] = slot;
+        self.slots.put(i, slot);
         if let Some(c) = self.changed.as_mut() {
             c.push(i as u32);
         }
@@ -793,7 +858,7 @@ impl PageTable {
                 Slot {
                     frame,
                     perms,
-                    ..self.slots[i]
+                    ..self.slots.get(i)
                 },
             );
         }
@@ -802,7 +867,8 @@ impl PageTable {
     /// Record a frame the device already stored for `page` (nothing to upload).
     pub(crate) fn note_frame(&mut self, page: u64, frame: u32) {
         if let Some(i) = self.find(page) {
-            self.slots[i].frame = frame;
+            let s = self.slots.get(i);
+            self.slots.put(i, Slot { frame, ..s });
         }
     }
 
@@ -811,10 +877,10 @@ impl PageTable {
         debug_assert!(self.find(page).is_none(), "page {page:#x} mapped twice");
         self.reserve(1);
         let mut i = page_hash(page) & self.mask;
-        while self.slots[i as usize].is_live() {
+        while self.slots.get(i as usize).is_live() {
             i = (i + 1) & self.mask;
         }
-        if self.slots[i as usize].key == 0 {
+        if self.slots.get(i as usize).key == 0 {
             self.used += 1;
         }
         self.live += 1;
@@ -825,7 +891,7 @@ impl PageTable {
     /// Unmap `page`; its frame if it was mapped.
     fn remove(&mut self, page: u64) -> Option<u32> {
         let i = self.find(page)?;
-        let frame = self.slots[i].frame;
+        let frame = self.slots.get(i).frame;
         self.live -= 1;
         let tomb = Slot {
             key: TOMBSTONE,
@@ -837,7 +903,7 @@ impl PageTable {
         // live entry: empty it, and the tombstones before it.
         let mask = self.mask as usize;
         let mut j = i;
-        while self.slots[(j + 1) & mask].key == 0 && self.slots[j].key == TOMBSTONE {
+        while self.slots.get((j + 1) & mask).key == 0 && self.slots.get(j).key == TOMBSTONE {
             self.write(j, Slot::default());
             self.used -= 1;
             j = j.wrapping_sub(1) & mask;
@@ -936,8 +1002,8 @@ impl PageTable {
 
     /// The device entries of slots `range`.
     pub(crate) fn ptes(&self, range: std::ops::Range<usize>) -> Vec<Pte> {
-        self.slots[range]
-            .iter()
+        range
+            .map(|i| self.slots.get(i))
             .map(|s| Pte {
                 key: s.key,
                 frame: s.frame,
@@ -1079,6 +1145,7 @@ impl DevSpace {
                 d.regions = regions;
                 d.epoch = version;
                 traffic.table_updates += 1;
+                traffic.update_time += t0.elapsed();
                 d
             }
             None => {
@@ -1755,6 +1822,9 @@ mod tests {
         unmapped: Vec<(u64, u64)>,
         /// Changes go up as a batched upload's pieces.
         batched: bool,
+        /// The table `table` was cloned from, kept so that the clone's
+        /// slots stay shared with it (written over, not in place).
+        template: Option<PageTable>,
     }
 
     /// Pages the tests map below (all of them are checked).
@@ -1772,8 +1842,18 @@ mod tests {
                 next_frame: 0,
                 unmapped: Vec::new(),
                 batched: false,
+                template: None,
             };
             h.upload();
+            h
+        }
+
+        /// As a space of `--lanes` starts: its table cloned from a template
+        /// table, the device's a copy of the template's.
+        fn cloned(space: AddressSpace) -> Harness {
+            let mut h = Harness::new(space);
+            let clone = h.table.cloned_unchanged();
+            h.template = Some(std::mem::replace(&mut h.table, clone));
             h
         }
 
@@ -1977,6 +2057,46 @@ mod tests {
 
     #[test]
     fn table_updates_follow_random_mapping_changes() {
+        random_mapping_changes(Harness::new);
+    }
+
+    /// The same on a table cloned from a template (the template keeps its
+    /// slots).
+    #[test]
+    fn cloned_tables_follow_random_mapping_changes() {
+        random_mapping_changes(Harness::cloned);
+    }
+
+    /// A table cloned from a template writes over the slots it shares with
+    /// it, then, past an eighth of them, into a copy of its own; lookups,
+    /// uploads and the template stay right throughout.
+    #[test]
+    fn cloned_tables_write_over_shared_slots_then_copy_them() {
+        let mut h = Harness::cloned(space(&[(0x80, 0xd0, Perms::RW)]));
+        let template = h.template.as_ref().expect("cloned");
+        let before = template.ptes(0..template.cap());
+        assert_eq!(h.table.cap(), 256);
+        for p in [0x80, 0x81, 0xa0] {
+            h.claim(p);
+        }
+        h.space.map(pages(0xd0), pages(4), Perms::RW).unwrap();
+        h.sync();
+        let shared = |h: &Harness| {
+            let t = h.template.as_ref().expect("cloned");
+            Arc::ptr_eq(&h.table.slots.base, &t.slots.base)
+        };
+        assert!(shared(&h) && !h.table.slots.over.is_empty());
+        for p in 0x82..0xa0 {
+            h.claim(p);
+        }
+        h.space.protect(pages(0x80), pages(8), Perms::R).unwrap();
+        h.sync();
+        assert!(!shared(&h) && h.table.slots.over.is_empty(), "copied");
+        let t = h.template.as_ref().expect("cloned");
+        assert_eq!(t.ptes(0..t.cap()), before, "the template is unchanged");
+    }
+
+    fn random_mapping_changes(harness: fn(AddressSpace) -> Harness) {
         // A small LCG: reproducible without a dependency.
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: u64| {
@@ -1986,11 +2106,13 @@ mod tests {
             (seed >> 33) % n
         };
         let perms = [Perms::R, Perms::RW, Perms::RX, Perms::NONE];
-        let mut h = Harness::new(space(&[(0x80, 0x100, Perms::RW)]));
+        // (80 pages: a table of 256 slots with room for more before a rehash.)
+        let mut h = harness(space(&[(0x80, 0xd0, Perms::RW)]));
+        let template = h.template.as_ref().map(|t| t.ptes(0..t.cap()));
         for step in 0..300 {
             h.batched = step % 3 == 1;
             // Many changes between syncs now and then (the release log merges).
-            let ops = if step % 50 == 0 { 80 } else { 1 + next(4) };
+            let ops = if step % 50 == 49 { 80 } else { 1 + next(4) };
             for _ in 0..ops {
                 let start = next(SPAN - 0x40);
                 let len = 1 + next(0x40);
@@ -2019,6 +2141,9 @@ mod tests {
                     h.claim(page);
                 }
             }
+        }
+        if let (Some(before), Some(t)) = (template, h.template.as_ref()) {
+            assert_eq!(t.ptes(0..t.cap()), before, "the template is unchanged");
         }
     }
 

@@ -129,6 +129,11 @@ struct Stats {
     kernel_wait: Duration,
     /// Host time after a launch (states, page events, downloads).
     finish: Duration,
+    /// Host time adding spaces (a process's start, a fork's child) ...
+    adding_spaces: Duration,
+    /// ... and removing them (an exit, an exec), dropping what the engine
+    /// held for them.
+    removing_spaces: Duration,
 }
 
 /// A launch queued on the device and not yet collected.
@@ -1222,12 +1227,8 @@ fn syscall_pages(st: &CpuState) -> impl Iterator<Item = u64> + '_ {
     std::iter::once(page_of(st.sp)).chain(st.x[..6].iter().map(|&x| page_of(x)))
 }
 
-impl Engine for CudaEngine {
-    fn name(&self) -> &'static str {
-        "cuda"
-    }
-
-    fn add_space(&mut self, space: AddressSpace) -> SpaceId {
+impl CudaEngine {
+    fn add_space_slot(&mut self, space: AddressSpace) -> SpaceId {
         let mut cpu = Cpu::new(space);
         cpu.set_breakpoints(&self.breakpoints);
         cpu.set_watchpoints(&self.watchpoints);
@@ -1242,18 +1243,7 @@ impl Engine for CudaEngine {
         SpaceId(slot_take(&mut self.spaces, &mut self.free_spaces, slot))
     }
 
-    fn fork_space(&mut self, space: SpaceId) -> SpaceId {
-        // The fork copies every page: the stale ones come home first, in
-        // one copy (else the fork reads them one by one). If that fails,
-        // the fork still reads them through the page source.
-        if let Err(e) = self.bring_in_space(space) {
-            self.error.get_or_insert(format!("CUDA device error: {e}"));
-        }
-        let child = self.space_slot_mut(space).cpu.mem.fork();
-        self.add_space(child)
-    }
-
-    fn remove_space(&mut self, space: SpaceId) -> Option<AddressSpace> {
+    fn remove_space_slot(&mut self, space: SpaceId) -> Option<AddressSpace> {
         let slot = self.spaces.get_mut(space.0 as usize)?.take()?;
         self.free_spaces.push(space.0);
         self.exports.remove(&space.0);
@@ -1279,6 +1269,37 @@ impl Engine for CudaEngine {
             mem.set_page_source(None);
         }
         Some(mem)
+    }
+}
+
+impl Engine for CudaEngine {
+    fn name(&self) -> &'static str {
+        "cuda"
+    }
+
+    fn add_space(&mut self, space: AddressSpace) -> SpaceId {
+        let t0 = Instant::now();
+        let id = self.add_space_slot(space);
+        self.stats.adding_spaces += t0.elapsed();
+        id
+    }
+
+    fn fork_space(&mut self, space: SpaceId) -> SpaceId {
+        // The fork copies every page: the stale ones come home first, in
+        // one copy (else the fork reads them one by one). If that fails,
+        // the fork still reads them through the page source.
+        if let Err(e) = self.bring_in_space(space) {
+            self.error.get_or_insert(format!("CUDA device error: {e}"));
+        }
+        let child = self.space_slot_mut(space).cpu.mem.fork();
+        self.add_space(child)
+    }
+
+    fn remove_space(&mut self, space: SpaceId) -> Option<AddressSpace> {
+        let t0 = Instant::now();
+        let out = self.remove_space_slot(space);
+        self.stats.removing_spaces += t0.elapsed();
+        out
     }
 
     fn space(&self, space: SpaceId) -> &AddressSpace {
@@ -1459,6 +1480,10 @@ impl Engine for CudaEngine {
                 self.traffic.build_time.as_micros() as u64,
             ),
             (
+                "cuda ... of which updating tables after mapping changes (us)",
+                self.traffic.update_time.as_micros() as u64,
+            ),
+            (
                 "cuda ... of that giving pages frames (us)",
                 self.traffic.placing_time.as_micros() as u64,
             ),
@@ -1481,6 +1506,14 @@ impl Engine for CudaEngine {
             (
                 "cuda ... of it marking written pages stale (us)",
                 self.traffic.marking_time.as_micros() as u64,
+            ),
+            (
+                "cuda host time adding spaces (us)",
+                self.stats.adding_spaces.as_micros() as u64,
+            ),
+            (
+                "cuda host time removing spaces (us)",
+                self.stats.removing_spaces.as_micros() as u64,
             ),
             (
                 "cuda time reading pages from the device in batches (us)",

@@ -2205,6 +2205,54 @@ mod tests {
         );
     }
 
+    /// Host cost of the tables of `--lanes` spaces cloned from one
+    /// CoreMark-like template (8,192 slots), each then giving 40 stack and
+    /// data pages frames and growing its heap by 33 pages, all kept alive
+    /// as the lanes' are: written over the shared slots against each a
+    /// copy of its own (as before the slots were shared).
+    /// `cargo test --release -p kvrm-cuda template_clone_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn template_clone_cost() {
+        let mut a = space(&[
+            (0x400, 0x410, Perms::RX),
+            (0x410, 0x418, Perms::RW),
+            (0x7fff_f800, 0x8000_0000, Perms::RW),
+        ]);
+        let regions = a.regions();
+        a.map(pages(0x418), pages(33), Perms::RW).unwrap();
+        let grown = a.regions();
+        let template = PageTable::for_regions(&regions).unwrap();
+        let n = 8000;
+        for own_copy in [false, true] {
+            let t0 = std::time::Instant::now();
+            let tables: Vec<PageTable> = (0..n)
+                .map(|_| {
+                    let mut t = template.cloned_unchanged();
+                    if own_copy {
+                        t.slots.base = Arc::new(t.slots.base.to_vec());
+                    }
+                    for p in (0x7fff_ffd8..0x8000_0000).chain(0x410..0x418) {
+                        t.set(p, 1, Perms::RW.0 as u32);
+                    }
+                    t.update(&regions, &grown, &[]);
+                    t
+                })
+                .collect();
+            let per = t0.elapsed() / n;
+            let over: usize = tables.iter().map(|t| t.slots.over.len()).sum();
+            println!(
+                "{}: {per:?} per table, {} slots written over shared ones per table",
+                if own_copy {
+                    "own copies"
+                } else {
+                    "shared slots"
+                },
+                over / n as usize
+            );
+        }
+    }
+
     #[test]
     fn region_diff_steps_over_regions_not_pages() {
         let r = |s: u64, e: u64, p| Region {

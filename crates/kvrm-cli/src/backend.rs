@@ -70,11 +70,26 @@ pub fn mode_for(backend: &Backend, exec: Option<ExecMode>) -> ExecMode {
 /// The CUDA engine, translating hot blocks to CUDA C under `--engine jit`
 /// (the GPU's JIT: same threshold, counted in entries of a block).
 fn cuda_engine(exec: Option<ExecMode>) -> Result<CudaEngine, kvrm_cuda::CudaError> {
-    let mut e = CudaEngine::new()?;
+    with_engine_mode(CudaEngine::new()?, exec)
+}
+
+fn with_engine_mode(
+    mut e: CudaEngine,
+    exec: Option<ExecMode>,
+) -> Result<CudaEngine, kvrm_cuda::CudaError> {
     if let Some(ExecMode::Jit { threshold }) = exec {
         e.set_translation(Some(threshold))?;
     }
     Ok(e)
+}
+
+/// Another CUDA engine on GPU `ordinal` in the mode of `exec`, on a stream
+/// of its own so that its launches run beside the other engines' (the host
+/// threads of a `--lanes` run).
+pub fn another_cuda_engine(ordinal: usize, exec: Option<ExecMode>) -> anyhow::Result<CudaEngine> {
+    CudaEngine::on_own_stream(ordinal)
+        .and_then(|e| with_engine_mode(e, exec))
+        .map_err(|e| anyhow::anyhow!("CUDA backend: another engine: {}", one_line(&e)))
 }
 
 /// Open the backend for a run of `lanes` lanes. `gpu_fits`: the run can go

@@ -101,7 +101,7 @@ fn sample(
         Backend::Cpu if lanes == 1 => one_cpu(),
         Backend::Cpu => {
             let start = Instant::now();
-            let (results, _) = crate::lanes::on_all_cores(lanes, |_| one_cpu());
+            let (results, _) = crate::lanes::on_all_cores(lanes, None, |_| one_cpu());
             for r in results {
                 r?;
             }

@@ -2,12 +2,15 @@
 //!
 //! On the CPU backend every lane has its own engine (and kernel) and the
 //! lanes are spread over the host's cores by a work queue. On the CUDA
-//! backend all lanes live in one engine so that they run in the same GPU
-//! launches: Linux programs as N top-level processes of one kernel (each
-//! with its own address space and stdio), raw images as N machines.
+//! backend lanes share engines so that they run in the same GPU launches:
+//! Linux programs as top-level processes of a kernel (each with its own
+//! address space and stdio), one kernel and engine per host thread, each
+//! thread a slice of the lanes (`--host-threads`); raw images as N machines
+//! of one engine.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
+use std::ops::Range;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use kvrm_cpu::CpuEngine;
 use kvrm_isa::{CpuState, Engine, Machine, MachineId, MachineStop, RunResult, StopReason};
-use kvrm_linux::{Kernel, ProcessExit, RunEnd};
+use kvrm_linux::{Kernel, ProcessExit, RunEnd, StatsReport};
 
 use crate::backend::{Backend, BackendChoice};
 use crate::raw::{self, RawRunOptions};
@@ -34,6 +37,24 @@ pub struct LaneOptions {
     /// `--stats`: the engines' counters on stderr (the lanes' sums on the
     /// CPU backend's Linux lanes).
     pub stats: bool,
+    /// `--host-threads`: the host threads running the lanes (CPU backend)
+    /// or servicing them (CUDA backend, Linux programs); `None`: the default.
+    pub host_threads: Option<usize>,
+}
+
+/// Lanes per host thread a CUDA `--lanes` run of a Linux program starts
+/// with by default: each thread has a kernel and an engine of its own, so
+/// the host's share of the lanes' work (loading them, syncing memory,
+/// servicing syscalls, exits) runs on several cores and beside the GPU's
+/// launches, while each thread's launches still fill many warps.
+const GPU_LANES_PER_HOST_THREAD: usize = 4096;
+
+/// The default `--host-threads` of a CUDA `--lanes` run of `lanes` Linux
+/// programs: one per [`GPU_LANES_PER_HOST_THREAD`] lanes, at most one per
+/// host core.
+fn gpu_host_threads(lanes: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    lanes.div_ceil(GPU_LANES_PER_HOST_THREAD).clamp(1, cores)
 }
 
 /// How a lane ended; its `.status` file holds [`LaneStatus::to_string`].
@@ -205,15 +226,15 @@ struct LanesRun {
     engine: String,
 }
 
-/// Run `work(lane)` for every lane on the host's cores (a work queue);
-/// returns each lane's result, in lane order.
+/// Run `work(lane)` for every lane on `threads` host threads (default: one
+/// per core; a work queue); returns each lane's result, in lane order.
 pub(crate) fn on_all_cores<T: Send>(
     lanes: usize,
+    threads: Option<usize>,
     work: impl Fn(usize) -> T + Sync,
 ) -> (Vec<T>, usize) {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .min(lanes)
         .max(1);
     let next = AtomicUsize::new(0);
@@ -314,36 +335,48 @@ fn stop_signals_end_kvrm() {
     }
 }
 
-/// Every lane of a Linux program as a top-level process of one kernel on
-/// `engine` (each process its own address space and stdio): the scheduler
-/// runs all of them in each `Engine::run` call.
+/// What one kernel gave for its share of the lanes.
+struct KernelLanes {
+    statuses: Vec<LaneStatus>,
+    instructions: u64,
+    /// `--stats`: the kernel's report and the times loading its lanes and
+    /// tearing them down.
+    stats: Option<(StatsReport, Duration, Duration)>,
+}
+
+/// The lanes `lanes` of a Linux program, each a top-level process of one
+/// kernel on `engine` (each process its own address space and stdio): the
+/// scheduler runs all of them in each `Engine::run` call. `side_by_side`:
+/// other kernels run beside this one in the process.
 fn elf_lanes_one_kernel(
     engine: Box<dyn Engine>,
     opts: &ElfRunOptions,
     io: &LaneIo,
-    lanes: usize,
+    lanes: Range<usize>,
     stats: bool,
-) -> anyhow::Result<(Vec<LaneStatus>, u64)> {
+    side_by_side: bool,
+) -> anyhow::Result<KernelLanes> {
     // Descriptors: lanes share one for /dev/null (stdin without input, the
     // discarded output of lanes past 0); --out files are each lane's own.
-    let own_files = if io.out.is_some() { 2 } else { 0 } + u64::from(io.stdin.is_some());
-    raise_open_files(lanes, own_files)?;
     let null_in = kvrm_linux::stdio_file(open_null(false)?);
     let null_out = kvrm_linux::stdio_file(open_null(true)?);
     let mut config = opts.kernel_config();
     config.quiet = true;
     // The limits are per lane, as when each lane has a kernel of its own.
     if opts.memory_limit.is_some() {
-        config.memory_limit = config.memory_limit.saturating_mul(lanes as u64);
+        config.memory_limit = config.memory_limit.saturating_mul(lanes.len() as u64);
     }
-    config.max_tasks = config.max_tasks.saturating_mul(lanes);
+    config.max_tasks = config.max_tasks.saturating_mul(lanes.len());
     let mut kernel = Kernel::new(engine, config);
-    let mut pids = Vec::with_capacity(lanes);
+    if side_by_side {
+        stop_signals_end_kvrm();
+    }
+    let mut pids = Vec::with_capacity(lanes.len());
     // The program is loaded once; every lane whose program `{lane}` does not
     // change starts on a copy-on-write copy of it.
     let mut image: Option<kvrm_linux::LoadedImage> = None;
     let loading = Instant::now();
-    for lane in 0..lanes {
+    for lane in lanes {
         let spec = opts.for_lane(lane).program_spec()?;
         let pid = match image.as_mut().filter(|i| i.fits(&spec)) {
             Some(i) => kvrm_linux::spawn_from(&mut kernel, i, &spec),
@@ -367,13 +400,7 @@ fn elf_lanes_one_kernel(
     let loading = loading.elapsed();
     let summary = kernel.run();
     kernel.run_rest();
-    if stats {
-        eprint!("{}", kvrm_linux::format_stats(&summary, &kernel));
-        eprintln!(
-            "kvrm: loading the {lanes} lanes took {:.3} s",
-            loading.as_secs_f64()
-        );
-    }
+    let report = stats.then(|| StatsReport::of(&summary, &kernel));
     let statuses = pids
         .iter()
         .map(|&pid| {
@@ -385,10 +412,85 @@ fn elf_lanes_one_kernel(
     let instructions = kernel.instructions();
     let teardown = Instant::now();
     drop(kernel);
+    Ok(KernelLanes {
+        statuses,
+        instructions,
+        stats: report.map(|r| (r, loading, teardown.elapsed())),
+    })
+}
+
+/// The lanes of a Linux program split over `threads` host threads, in
+/// order, each thread a kernel on an engine of its own (`first` for the
+/// first, `another()` for the rest). A thread loads, services and tears
+/// down its lanes while the GPU runs the other threads' launches; with one
+/// thread the GPU would wait for all of that. Prints `--stats` (the
+/// kernels' reports merged) when `stats`.
+fn elf_lanes_on_threads(
+    first: Box<dyn Engine>,
+    another: impl Fn() -> anyhow::Result<Box<dyn Engine>> + Sync,
+    opts: &ElfRunOptions,
+    io: &LaneIo,
+    lanes: usize,
+    threads: usize,
+    stats: bool,
+) -> anyhow::Result<(Vec<LaneStatus>, u64)> {
+    // Descriptors: each --out file and the stdin copy is a lane's own.
+    let own_files = if io.out.is_some() { 2 } else { 0 } + u64::from(io.stdin.is_some());
+    raise_open_files(lanes, own_files)?;
+    let threads = threads.clamp(1, lanes.max(1));
+    let side_by_side = threads > 1;
+    let mut first = Some(first);
+    let results: Vec<anyhow::Result<KernelLanes>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let share = t * lanes / threads..(t + 1) * lanes / threads;
+                let engine = first.take();
+                let another = &another;
+                s.spawn(move || {
+                    let engine = match engine {
+                        Some(e) => e,
+                        None => another()?,
+                    };
+                    elf_lanes_one_kernel(engine, opts, io, share, stats, side_by_side)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a host thread of the lanes panicked")))
+            })
+            .collect()
+    });
+    let mut statuses = Vec::with_capacity(lanes);
+    let mut instructions = 0;
+    let mut report = StatsReport::default();
+    let (mut loading, mut teardown) = (Duration::ZERO, Duration::ZERO);
+    for r in results {
+        let r = r?;
+        statuses.extend(r.statuses);
+        instructions += r.instructions;
+        if let Some((rep, load, down)) = r.stats {
+            report.merge(&rep);
+            loading = loading.max(load);
+            teardown = teardown.max(down);
+        }
+    }
     if stats {
+        eprint!("{report}");
+        let each = if side_by_side {
+            ", the longest thread"
+        } else {
+            ""
+        };
         eprintln!(
-            "kvrm: tearing the lanes down took {:.3} s",
-            teardown.elapsed().as_secs_f64()
+            "kvrm: loading the {lanes} lanes took {:.3} s{each}",
+            loading.as_secs_f64()
+        );
+        eprintln!(
+            "kvrm: tearing the lanes down took {:.3} s{each}",
+            teardown.as_secs_f64()
         );
     }
     Ok((statuses, instructions))
@@ -450,8 +552,9 @@ pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<E
     let start = Instant::now();
     let (statuses, instructions, engine) = match backend {
         Backend::Cpu => {
-            let (results, threads) =
-                on_all_cores(lo.lanes, |lane| elf_lane_on_cpu(opts, &io, lane));
+            let (results, threads) = on_all_cores(lo.lanes, lo.host_threads, |lane| {
+                elf_lane_on_cpu(opts, &io, lane)
+            });
             let instructions = results.iter().map(|r| r.1).sum();
             if lo.stats {
                 let stats: Vec<EngineStats> = results.iter().map(|r| r.2.clone()).collect();
@@ -474,9 +577,29 @@ pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<E
             "--max-instructions with --lanes runs on the CPU backend only (--backend cpu)"
         ),
         Backend::Cuda(engine) => {
-            let name = format!("cuda backend, {}", engine.device_name());
+            // A --deterministic run gives the same output on every host: its
+            // lanes' pids and clock are their kernel's, so one kernel by default.
+            let threads = lo.host_threads.unwrap_or_else(|| {
+                if opts.deterministic {
+                    1
+                } else {
+                    gpu_host_threads(lo.lanes)
+                }
+            });
+            let name = format!(
+                "cuda backend, {}, {threads} host thread{}",
+                engine.device_name(),
+                if threads == 1 { "" } else { "s" }
+            );
+            let ordinal = engine.ordinal();
+            let another = || -> anyhow::Result<Box<dyn Engine>> {
+                Ok(Box::new(crate::backend::another_cuda_engine(
+                    ordinal,
+                    opts.engine,
+                )?))
+            };
             let (statuses, instructions) =
-                elf_lanes_one_kernel(engine, opts, &io, lo.lanes, lo.stats)?;
+                elf_lanes_on_threads(engine, another, opts, &io, lo.lanes, threads, lo.stats)?;
             (statuses, instructions, name)
         }
     };
@@ -506,19 +629,25 @@ pub fn run_raw_lanes(opts: &RawRunOptions, lo: &LaneOptions) -> anyhow::Result<E
     let start = Instant::now();
     let (results, engine) = match backend {
         Backend::Cpu => {
-            let (results, threads) = on_all_cores(lo.lanes, |_| -> anyhow::Result<_> {
-                let mut engine = CpuEngine::with_exec_mode(crate::backend::cpu_mode(opts.engine));
-                engine.set_breakpoints(&opts.breakpoints);
-                engine.set_watchpoints(&opts.watchpoints);
-                let mut cpu = Machine::new(engine, raw::flat_memory(opts)?);
-                raw::load(opts, &image, cpu.memory_mut())?;
-                cpu.set_pc(opts.entry);
-                let r = cpu.run(opts.max_instructions);
-                Ok((r, *cpu.state()))
-            });
+            let (results, threads) =
+                on_all_cores(lo.lanes, lo.host_threads, |_| -> anyhow::Result<_> {
+                    let mut engine =
+                        CpuEngine::with_exec_mode(crate::backend::cpu_mode(opts.engine));
+                    engine.set_breakpoints(&opts.breakpoints);
+                    engine.set_watchpoints(&opts.watchpoints);
+                    let mut cpu = Machine::new(engine, raw::flat_memory(opts)?);
+                    raw::load(opts, &image, cpu.memory_mut())?;
+                    cpu.set_pc(opts.entry);
+                    let r = cpu.run(opts.max_instructions);
+                    Ok((r, *cpu.state()))
+                });
             let results = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
             (results, format!("cpu backend, {threads} host threads"))
         }
+        Backend::Cuda(_) if lo.host_threads.is_some() => anyhow::bail!(
+            "--host-threads: a raw image's lanes on the CUDA backend are machines of one \
+             engine, serviced by one thread (it applies to ELF programs there)"
+        ),
         Backend::Cuda(mut engine) => {
             let name = format!("cuda backend, {}", engine.device_name());
             engine.set_breakpoints(&opts.breakpoints);
@@ -656,7 +785,7 @@ mod tests {
 
     #[test]
     fn work_queue_runs_every_lane_once_in_order() {
-        let (r, threads) = on_all_cores(100, |i| i * 2);
+        let (r, threads) = on_all_cores(100, None, |i| i * 2);
         assert_eq!(r, (0..100).map(|i| i * 2).collect::<Vec<_>>());
         assert!(threads >= 1);
     }
@@ -719,37 +848,44 @@ mod one_kernel_tests {
             ("exit42", LaneStatus::Exit(42)),
         ] {
             let io = LaneIo::new(None, false).unwrap();
-            let (st, _) = elf_lanes_one_kernel(
-                Box::new(CpuEngine::new()),
-                &opts(program, &[]),
-                &io,
-                50,
-                false,
-            )
-            .unwrap();
+            let (st, _) = on_cpu_threads(&opts(program, &[]), &io, 50, 3);
             assert_eq!(st, vec![want; 50], "{program}");
         }
     }
 
+    /// [`elf_lanes_on_threads`] on CPU engines.
+    fn on_cpu_threads(
+        o: &ElfRunOptions,
+        io: &LaneIo,
+        lanes: usize,
+        threads: usize,
+    ) -> (Vec<LaneStatus>, u64) {
+        let cpu = || -> anyhow::Result<Box<dyn Engine>> { Ok(Box::new(CpuEngine::new())) };
+        elf_lanes_on_threads(cpu().unwrap(), cpu, o, io, lanes, threads, false).unwrap()
+    }
+
+    /// One kernel for all lanes, and the lanes split over three kernels on
+    /// host threads, against lanes that each have a kernel of their own.
     #[test]
     fn one_kernel_lanes_match_separate_kernels() {
-        for (program, args) in [
-            ("fork", &[][..]),
-            ("args", &["l{lane}x"][..]),
-            ("segv", &[][..]),
-            ("hello", &[][..]),
+        for (program, args, threads) in [
+            ("fork", &[][..], 1),
+            ("args", &["l{lane}x"][..], 1),
+            ("segv", &[][..], 1),
+            ("hello", &[][..], 1),
+            ("fork", &[][..], 3),
+            ("args", &["l{lane}x"][..], 3),
         ] {
             let o = opts(program, args);
             let lanes = 6;
             let (one_dir, sep_dir) = (scratch("one"), scratch("sep"));
             let io = LaneIo::new(Some(&one_dir), false).unwrap();
-            let (one, _) =
-                elf_lanes_one_kernel(Box::new(CpuEngine::new()), &o, &io, lanes, false).unwrap();
+            let (one, _) = on_cpu_threads(&o, &io, lanes, threads);
             let io_sep = LaneIo::new(Some(&sep_dir), false).unwrap();
             let sep: Vec<LaneStatus> = (0..lanes)
                 .map(|lane| elf_lane_on_cpu(&o, &io_sep, lane).0)
                 .collect();
-            assert_eq!(one, sep, "{program}");
+            assert_eq!(one, sep, "{program}, {threads} threads");
             for lane in 0..lanes {
                 for ext in ["stdout", "stderr"] {
                     let f = format!("lane-{lane}.{ext}");
@@ -798,8 +934,7 @@ mod one_kernel_tests {
             stdin: Some(input),
         };
         std::fs::create_dir_all(dir.join("out")).unwrap();
-        let (statuses, _) =
-            elf_lanes_one_kernel(Box::new(CpuEngine::new()), &o, &io, 4, false).unwrap();
+        let (statuses, _) = on_cpu_threads(&o, &io, 4, 2);
         assert_eq!(statuses, vec![LaneStatus::Exit(0); 4]);
         for lane in 0..4 {
             // The output recorded under qemu-aarch64 with this stdin.

@@ -81,7 +81,8 @@ is an error.
 
 --lanes N runs N isolated copies of the program (or raw image): `{lane}` in a guest
 argument or an -E value becomes the lane index (0..N-1). On the CPU backend lanes run on
-every host core; on the CUDA backend all lanes run in the same GPU launches. Every lane
+every host core; on the CUDA backend lanes run in the same GPU launches (ELF programs:
+one kernel and GPU stream per --host-threads thread, each a slice of the lanes). Every lane
 gets the same stdin: kvrm's stdin read once to its end, or nothing when it is a terminal.
 With --out DIR each lane writes DIR/lane-<i>.stdout, .stderr and .status (one line: the
 exit code, `signal N` for a lane killed by signal N, `instruction-limit` or `deadlock`;
@@ -177,6 +178,13 @@ struct RunArgs {
     /// With --lanes: write each lane's DIR/lane-<i>.stdout, .stderr and .status.
     #[arg(long, value_name = "DIR", requires = "lanes")]
     out: Option<PathBuf>,
+    /// With --lanes: host threads. CPU backend: the threads running the lanes (default: one
+    /// per core). CUDA backend, ELF programs: the lanes are split over N threads, each a
+    /// kernel and a GPU stream of its own, so that their host work (loading, syscalls,
+    /// exits) runs side by side and beside the GPU's launches (default: one per 4,096
+    /// lanes, at most one per core).
+    #[arg(long, value_name = "N", requires = "lanes", value_parser = clap::value_parser!(u32).range(1..))]
+    host_threads: Option<u32>,
     /// Stop before executing the instruction at ADDR (decimal or 0x-hex; for a non-PIE ELF
     /// program also a symbol name). Repeatable. The stop is reported with its pc and kvrm
     /// exits with status 126; the instruction has not executed.
@@ -415,6 +423,7 @@ fn run(args: RunArgs) -> anyhow::Result<run_elf::Exit> {
         backend: args.backend,
         quiet: args.quiet,
         stats: args.stats,
+        host_threads: args.host_threads.map(|n| n as usize),
     });
     if let Some(file) = &args.raw {
         let load_addr = args.load_addr.unwrap_or(0);

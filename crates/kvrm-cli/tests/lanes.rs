@@ -304,25 +304,26 @@ fn without_out_lane_zero_speaks_then_the_summary() {
         &["run", "--backend", "cpu", hello.to_str().unwrap()],
         None,
     );
-    let r = kvrm(
-        &cwd,
-        &[
-            "run",
-            "--backend",
-            "cpu",
-            "--lanes",
-            "4",
-            hello.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(r.status.success(), "{r:?}");
-    let out = text(&r.stdout);
-    let (first, summary) = out.split_at(single.stdout.len());
-    assert_eq!(first, text(&single.stdout), "lane 0's output, once");
-    assert!(summary.starts_with("lanes: 4 (cpu backend"), "{summary}");
-    assert_eq!(summary_value(&r.stdout, "exited 0"), "4");
-    assert_eq!(summary_value(&r.stdout, "failed"), "0");
+    // 4 lanes: lane 0's output, then the summary naming the backend.
+    for (threads, backend) in [
+        (None, "cpu backend"),
+        (Some("3"), "cpu backend, 3 host threads"),
+    ] {
+        let mut args = vec!["run", "--backend", "cpu", "--lanes", "4"];
+        args.extend(threads.map(|n| ["--host-threads", n]).into_iter().flatten());
+        args.push(hello.to_str().unwrap());
+        let r = kvrm(&cwd, &args, None);
+        assert!(r.status.success(), "{r:?}");
+        let out = text(&r.stdout);
+        let (first, summary) = out.split_at(single.stdout.len());
+        assert_eq!(first, text(&single.stdout), "lane 0's output, once");
+        assert!(
+            summary.starts_with(&format!("lanes: 4 ({backend}")),
+            "{summary}"
+        );
+        assert_eq!(summary_value(&r.stdout, "exited 0"), "4");
+        assert_eq!(summary_value(&r.stdout, "failed"), "0");
+    }
     let _ = std::fs::remove_dir_all(&cwd);
 }
 
@@ -453,6 +454,15 @@ fn lane_options_are_checked() {
         vec!["run", "--out", "x", h.to_str().unwrap()],
         vec!["run", "--lanes", "2", "--trace", h.to_str().unwrap()],
         vec!["run", "--backend", "gpu", h.to_str().unwrap()],
+        vec!["run", "--host-threads", "2", h.to_str().unwrap()],
+        vec![
+            "run",
+            "--lanes",
+            "2",
+            "--host-threads",
+            "0",
+            h.to_str().unwrap(),
+        ],
     ] {
         let r = kvrm(&cwd, &args, None);
         assert_eq!(r.status.code(), Some(2), "{args:?}: {r:?}");

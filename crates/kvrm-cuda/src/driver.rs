@@ -275,8 +275,20 @@ impl HostCounter {
 }
 
 impl Gpu {
-    /// Open GPU `ordinal`.
+    /// Open GPU `ordinal`, on the context's default (legacy) stream: its
+    /// work is ordered with other libraries' work on that stream (device
+    /// views of guest memory written by CuPy or PyTorch, for one).
     pub fn open(ordinal: usize) -> Result<Gpu, CudaError> {
+        Self::open_on(ordinal, false)
+    }
+
+    /// Open GPU `ordinal` on a stream of its own, whose work runs beside
+    /// that of the process's other streams (other engines' launches).
+    pub fn open_own_stream(ordinal: usize) -> Result<Gpu, CudaError> {
+        Self::open_on(ordinal, true)
+    }
+
+    fn open_on(ordinal: usize, own_stream: bool) -> Result<Gpu, CudaError> {
         if !driver_present() {
             return Err(CudaError::NoDriver("libcuda not found".into()));
         }
@@ -294,7 +306,15 @@ impl Gpu {
             .compute_capability()
             .map_err(drv("compute capability"))?;
         let arch: &'static str = Box::leak(format!("sm_{major}{minor}").into_boxed_str());
-        let stream = ctx.default_stream();
+        let stream = if own_stream {
+            // SAFETY: `ctx` is this Gpu's own handle of the context and
+            // everything allocated through it is used on its one stream, so
+            // there are no uses on other streams for events to order.
+            unsafe { ctx.disable_event_tracking() };
+            ctx.new_stream().map_err(drv("stream"))?
+        } else {
+            ctx.default_stream()
+        };
         Ok(Gpu {
             ctx,
             stream,

@@ -329,7 +329,19 @@ impl CudaEngine {
     }
 
     pub fn on_device(ordinal: usize) -> Result<Self, CudaError> {
-        let gpu = Gpu::open(ordinal)?;
+        Self::with_gpu(Gpu::open(ordinal)?)
+    }
+
+    /// GPU `ordinal` on a stream of its own: this engine's launches and
+    /// copies run beside those of the process's other engines (one per host
+    /// thread of a `--lanes` run) instead of after them. Not for device
+    /// views shared with other libraries, whose work is ordered with the
+    /// default stream's only.
+    pub fn on_own_stream(ordinal: usize) -> Result<Self, CudaError> {
+        Self::with_gpu(Gpu::open_own_stream(ordinal)?)
+    }
+
+    fn with_gpu(gpu: Gpu) -> Result<Self, CudaError> {
         let names = ["kvrm_run", "kvrm_gather_frames", "kvrm_scatter"];
         let (ptx, cached) = kernels::interpreter_ptx(gpu.arch())?;
         let (mut funcs, cached) = match gpu.load_functions(&ptx, &names) {
@@ -539,6 +551,11 @@ impl CudaEngine {
     }
 
     /// The device's name.
+    /// The CUDA ordinal of the engine's device.
+    pub fn ordinal(&self) -> usize {
+        self.gpu.ordinal()
+    }
+
     pub fn device_name(&self) -> &str {
         self.gpu.name()
     }

@@ -37,6 +37,39 @@ fn print_stats(e: &CudaEngine) {
 #[test]
 fn raw_program_runs_on_the_gpu() {
     let Some(engine) = cuda() else { return };
+    let m = run_counted_loop(engine);
+    print_stats(&m.engine);
+}
+
+/// Engines on streams of their own (a `--lanes` run's host threads) run
+/// beside each other and beside one on the default stream, each with the
+/// results of one alone.
+#[test]
+fn engines_on_own_streams_run_side_by_side() {
+    let Some(first) = cuda() else { return };
+    std::thread::scope(|s| {
+        let mut first = Some(first);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let engine = first.take();
+                s.spawn(move || {
+                    let mut engine = engine.unwrap_or_else(|| {
+                        CudaEngine::on_own_stream(0).expect("an engine on its own stream")
+                    });
+                    for _ in 0..20 {
+                        engine = run_counted_loop(engine).engine;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+    });
+}
+
+/// [`raw_program_runs_on_the_gpu`]'s program on `engine`, checked.
+fn run_counted_loop(engine: CudaEngine) -> Machine<CudaEngine> {
     let program: [u32; 9] = [
         0xd2800c89, // mov x9, #100
         0xd2800000, // mov x0, #0
@@ -70,7 +103,7 @@ fn raw_program_runs_on_the_gpu() {
         .expect("read");
     assert_eq!(u64::from_le_bytes(b), 5050);
     assert_eq!(r.instructions, 3 + 4 * 100 + 1);
-    print_stats(&m.engine);
+    m
 }
 
 /// Every oracle fixture case (or those matching one of the comma-separated

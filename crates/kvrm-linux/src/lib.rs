@@ -22,6 +22,7 @@ mod procfs;
 pub mod sandbox;
 mod shared;
 pub mod stack;
+mod stats;
 pub mod syscalls;
 mod sysfs;
 
@@ -32,6 +33,7 @@ pub use kernel::{
 };
 pub use sandbox::Sandbox;
 pub use stack::{ProcessImage, StackInfo};
+pub use stats::StatsReport;
 pub use syscalls::{
     stdio_file, syscall_name, syscall_number, LinuxProcess, ProcessConfig, ProcessExit,
     SyscallOutcome,
@@ -307,47 +309,9 @@ pub fn signal_for_stop(stop: &StopReason) -> Option<i32> {
 }
 
 /// The `--stats` report: instructions, instructions/s, syscalls by name
-/// (every guest process), the engine's counters.
+/// (every guest process), host times, the engine's counters.
 pub fn format_stats(summary: &RunSummary, kernel: &Kernel) -> String {
-    let mut s = format!(
-        "kvrm: {} instructions in {:.3} s ({:.1} M instructions/s)\n",
-        summary.instructions,
-        summary.elapsed.as_secs_f64(),
-        summary.ips() / 1e6
-    );
-    let mut counts = kernel.syscall_counts();
-    counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-    let total: u64 = counts.iter().map(|c| c.2).sum();
-    s.push_str(&format!("kvrm: {total} syscalls\n"));
-    let times = kernel.syscall_times();
-    for (nr, name, count) in counts {
-        let us = times.get(&nr).map_or(0, |t| t.as_micros());
-        s.push_str(&format!(
-            "kvrm:   {name:<20} {count:>10}  (#{nr}, {us} us serviced)\n"
-        ));
-    }
-    let (engine, stops) = kernel.host_times();
-    s.push_str(&format!(
-        "kvrm: time in the engine's runs (ms): {}\nkvrm: time servicing their stops (ms): {}\n",
-        engine.as_millis(),
-        stops.as_millis()
-    ));
-    let launch = kernel.launch_stats();
-    let mode = kernel.launch_mode();
-    if mode != LaunchMode::Standard {
-        s.push_str(&format!(
-            "kvrm: mode {}: {} engine runs, {} started asynchronously, {} progress reads in flight, {} waiting threads serviced in flight\n",
-            mode.name(),
-            launch.runs,
-            launch.started,
-            launch.polls,
-            launch.serviced_in_flight
-        ));
-    }
-    for (name, v) in kernel.engine().stats() {
-        s.push_str(&format!("kvrm: {name}: {v}\n"));
-    }
-    s
+    StatsReport::of(summary, kernel).to_string()
 }
 
 /// The guest path of a host path under `root`, as [`Sandbox::guest_path_of`].

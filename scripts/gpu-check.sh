@@ -85,7 +85,8 @@ for line in sys.stdin:
     mkdir -p "$dest/py"
     if python3 -m pip --version >/dev/null 2>&1; then
         python3 -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" >/dev/null
-        (cd python && python3 -m maturin build --release --quiet --out "../$dest/py") ||
+        wheel_dir=$(cd "$dest/py" && pwd) # DIR may be relative or absolute
+        (cd python && python3 -m maturin build --release --quiet --out "$wheel_dir") ||
             echo "gpu-check: the wheel did not build; the Python checks will fail" >&2
     fi
     # The kvrm command (stripped: the carry limit is 64 MiB) and guest programs

@@ -42,21 +42,6 @@ pub struct LaneOptions {
     pub host_threads: Option<usize>,
 }
 
-/// Lanes per host thread a CUDA `--lanes` run of a Linux program starts
-/// with by default: each thread has a kernel and an engine of its own, so
-/// the host's share of the lanes' work (loading them, syncing memory,
-/// servicing syscalls, exits) runs on several cores and beside the GPU's
-/// launches, while each thread's launches still fill many warps.
-const GPU_LANES_PER_HOST_THREAD: usize = 4096;
-
-/// The default `--host-threads` of a CUDA `--lanes` run of `lanes` Linux
-/// programs: one per [`GPU_LANES_PER_HOST_THREAD`] lanes, at most one per
-/// host core.
-fn gpu_host_threads(lanes: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    lanes.div_ceil(GPU_LANES_PER_HOST_THREAD).clamp(1, cores)
-}
-
 /// How a lane ended; its `.status` file holds [`LaneStatus::to_string`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LaneStatus {
@@ -577,15 +562,10 @@ pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<E
             "--max-instructions with --lanes runs on the CPU backend only (--backend cpu)"
         ),
         Backend::Cuda(engine) => {
-            // A --deterministic run gives the same output on every host: its
-            // lanes' pids and clock are their kernel's, so one kernel by default.
-            let threads = lo.host_threads.unwrap_or_else(|| {
-                if opts.deterministic {
-                    1
-                } else {
-                    gpu_host_threads(lo.lanes)
-                }
-            });
+            // One thread unless asked: on the H100 four threads ran 16,896
+            // CoreMark lanes 1.6x faster, but sixteen took 67,584 lanes over
+            // twice as long as one (BENCHMARKS.md, 2026-12-07, eighth session).
+            let threads = lo.host_threads.unwrap_or(1);
             let name = format!(
                 "cuda backend, {}, {threads} host thread{}",
                 engine.device_name(),

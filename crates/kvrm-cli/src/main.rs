@@ -181,8 +181,8 @@ struct RunArgs {
     /// With --lanes: host threads. CPU backend: the threads running the lanes (default: one
     /// per core). CUDA backend, ELF programs: the lanes are split over N threads, each a
     /// kernel and a GPU stream of its own, so that their host work (loading, syscalls,
-    /// exits) runs side by side and beside the GPU's launches (default: one per 4,096
-    /// lanes, at most one per core).
+    /// exits) runs side by side and beside the GPU's launches (default 1; a lane's pids
+    /// and --deterministic clock are its thread's kernel's).
     #[arg(long, value_name = "N", requires = "lanes", value_parser = clap::value_parser!(u32).range(1..))]
     host_threads: Option<u32>,
     /// Stop before executing the instruction at ADDR (decimal or 0x-hex; for a non-PIE ELF

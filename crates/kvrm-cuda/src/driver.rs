@@ -591,6 +591,11 @@ impl Gpu {
         self.stream.record_event(None).map_err(drv("record event"))
     }
 
+    /// Wait until the work before `event` has finished.
+    pub fn wait_for(&self, event: &CudaEvent) -> Result<(), CudaError> {
+        event.synchronize().map_err(drv("wait for event"))
+    }
+
     /// Has the work before `event` finished? Errors of that work surface here.
     pub fn is_done(&self, event: &CudaEvent) -> Result<bool, CudaError> {
         event.try_is_complete().map_err(drv("query event"))

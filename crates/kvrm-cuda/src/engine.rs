@@ -763,15 +763,21 @@ impl CudaEngine {
             space_list,
             layout,
             debug,
-            ..
+            done,
         } = flight;
         let lanes = &lanes[..];
 
         let mut host = std::mem::take(&mut self.arena_host);
         host.resize(layout.download, 0);
         let t0 = Instant::now();
-        // Waits for the kernel (same stream).
-        let read = self.gpu.read(&self.arena, 0, &mut host[..layout.download]);
+        // Wait for the kernel first: a copy into pageable memory queued
+        // behind it would wait inside the driver, holding up the driver
+        // calls of the process's other threads (engines on streams of their
+        // own) for the whole kernel.
+        let read = self
+            .gpu
+            .wait_for(&done)
+            .and_then(|()| self.gpu.read(&self.arena, 0, &mut host[..layout.download]));
         let t1 = Instant::now();
         self.stats.kernel_wait += t1 - t0;
         let (ctl, stops, out_states) = layout.unpack(&host[..layout.download]);

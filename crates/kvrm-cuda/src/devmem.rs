@@ -2147,17 +2147,22 @@ mod tests {
         }
     }
 
+    /// A space laid out as CoreMark's: code, data, and an 8 MiB stack.
+    fn coremark_like_space() -> AddressSpace {
+        space(&[
+            (0x400, 0x410, Perms::RX),
+            (0x410, 0x418, Perms::RW),
+            (0x7fff_f800, 0x8000_0000, Perms::RW),
+        ])
+    }
+
     /// Host cost of a mapping change in a CoreMark-like space (code, data,
     /// heap, an 8 MiB stack): a rebuild against an in-place update.
     /// `cargo test --release -p kvrm-cuda table_update_cost -- --ignored --nocapture`
     #[test]
     #[ignore]
     fn table_update_cost() {
-        let mut a = space(&[
-            (0x400, 0x410, Perms::RX),
-            (0x410, 0x418, Perms::RW),
-            (0x7fff_f800, 0x8000_0000, Perms::RW),
-        ]);
+        let mut a = coremark_like_space();
         let n = 2000u64;
         let mut dev = DevSpace {
             table: None,
@@ -2214,11 +2219,7 @@ mod tests {
     #[test]
     #[ignore]
     fn template_clone_cost() {
-        let mut a = space(&[
-            (0x400, 0x410, Perms::RX),
-            (0x410, 0x418, Perms::RW),
-            (0x7fff_f800, 0x8000_0000, Perms::RW),
-        ]);
+        let mut a = coremark_like_space();
         let regions = a.regions();
         a.map(pages(0x418), pages(33), Perms::RW).unwrap();
         let grown = a.regions();

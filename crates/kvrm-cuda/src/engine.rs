@@ -550,12 +550,12 @@ impl CudaEngine {
         }
     }
 
-    /// The device's name.
     /// The CUDA ordinal of the engine's device.
     pub fn ordinal(&self) -> usize {
         self.gpu.ordinal()
     }
 
+    /// The device's name.
     pub fn device_name(&self) -> &str {
         self.gpu.name()
     }
@@ -770,10 +770,11 @@ impl CudaEngine {
         let mut host = std::mem::take(&mut self.arena_host);
         host.resize(layout.download, 0);
         let t0 = Instant::now();
-        // Wait for the kernel first: a copy into pageable memory queued
-        // behind it would wait inside the driver, holding up the driver
-        // calls of the process's other threads (engines on streams of their
-        // own) for the whole kernel.
+        // Wait for the kernel first, then copy: a copy into pageable memory
+        // queued behind the kernel waits inside the driver, which may hold
+        // up the driver calls of other threads' engines for the whole kernel
+        // (the suspected cause of slow --host-threads runs; BENCHMARKS.md,
+        // 2026-12-07, eighth session).
         let read = self
             .gpu
             .wait_for(&done)

@@ -316,19 +316,19 @@ if [ -z "$LANE_GUESTS" ]; then
 elif [ -f "$G/args_env-O2" ]; then
     set +e
     lanes_run args_env "$work/args-cpu" cpu "$LANES" -E "KVRM_TEST_A=lane-{lane}" "$G/args_env-O2" "a{lane}" "{lane}b" >> "$OUT/lanes.log" 2>&1
-    lanes_run args_env "$work/args-cuda" "$BACKEND" "$LANES" -E "KVRM_TEST_A=lane-{lane}" "$G/args_env-O2" "a{lane}" "{lane}b" >> "$OUT/lanes.log" 2>&1
-    code=$?
     set -e
-    # args_env exits with its argc (3), so kvrm's own status is 1 on both.
-    if [ "$code" != 1 ]; then verdict lanes 0 "args_env-O2 {lane}: $LANES lanes on cuda" "kvrm exited $code (lanes.log)"
-    else compare_lanes "args_env-O2 {lane}" "$work/args-cuda" "$work/args-cpu" 0; fi
-    # The lanes split over 4 host threads, each a kernel and GPU stream of its own.
-    set +e
-    lanes_run args_env4 "$work/args-cuda4" "$BACKEND" "$LANES" --host-threads 4 -E "KVRM_TEST_A=lane-{lane}" "$G/args_env-O2" "a{lane}" "{lane}b" >> "$OUT/lanes.log" 2>&1
-    code=$?
-    set -e
-    if [ "$code" != 1 ]; then verdict lanes 0 "args_env-O2 {lane}, 4 host threads: $LANES lanes on cuda" "kvrm exited $code (lanes.log)"
-    else compare_lanes "args_env-O2 {lane}, 4 host threads" "$work/args-cuda4" "$work/args-cpu" 0; fi
+    # One host thread, then the lanes split over 4 (each a kernel and GPU stream of its own).
+    for threads in 1 4; do
+        label="args_env-O2 {lane}, $threads host thread(s)"
+        set +e
+        lanes_run "args_env$threads" "$work/args-cuda$threads" "$BACKEND" "$LANES" --host-threads "$threads" \
+            -E "KVRM_TEST_A=lane-{lane}" "$G/args_env-O2" "a{lane}" "{lane}b" >> "$OUT/lanes.log" 2>&1
+        code=$?
+        set -e
+        # args_env exits with its argc (3), so kvrm's own status is 1 on both.
+        if [ "$code" != 1 ]; then verdict lanes 0 "$label: $LANES lanes on $BACKEND" "kvrm exited $code (lanes.log)"
+        else compare_lanes "$label" "$work/args-cuda$threads" "$work/args-cpu" 0; fi
+    done
 else
     verdict lanes 0 "args_env-O2 lanes" "not copied"
 fi

@@ -563,8 +563,8 @@ pub fn run_elf_lanes(opts: &ElfRunOptions, lo: &LaneOptions) -> anyhow::Result<E
         ),
         Backend::Cuda(engine) => {
             // One thread unless asked: on the H100 four threads ran 16,896
-            // CoreMark lanes 1.6x faster, but sixteen took 67,584 lanes over
-            // twice as long as one (BENCHMARKS.md, 2026-12-07, eighth session).
+            // CoreMark lanes 2x faster, but 67,584 lanes on four or sixteen
+            // took over twice as long as on one (BENCHMARKS.md, 2026-12-08).
             let threads = lo.host_threads.unwrap_or(1);
             let name = format!(
                 "cuda backend, {}, {threads} host thread{}",

@@ -19,6 +19,7 @@
 //!   backing) or that lacks the engine's page source.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use cudarc::driver::{CudaFunction, CudaSlice};
@@ -28,7 +29,7 @@ use kvrm_isa::{Access, AddressSpace, CpuState, FaultKind, Perms};
 use rustc_hash::FxHashMap;
 use zerocopy::IntoBytes;
 
-use crate::driver::Gpu;
+use crate::driver::{Gpu, HostBuffer};
 use crate::error::CudaError;
 use crate::layout::{page_hash, PageEvent, Pte, SpaceDev, UploadPiece, NO_FRAME};
 use crate::page_source::{DevicePages, PoolMemory};
@@ -82,8 +83,9 @@ pub struct FramePool {
     pub recycled: u64,
     /// Where `download_pages` gathers pages on the device.
     staging: Option<CudaSlice<u8>>,
-    /// Where `download_pages` receives them on the host.
-    download_buf: Vec<u8>,
+    /// Where gathered pages land on the host (page-locked, kept between
+    /// launches).
+    download_buf: HostBuffer,
     /// Host-to-device writes held back while a launch is prepared, sent
     /// together by [`FramePool::flush_uploads`].
     pending: PendingUploads,
@@ -201,7 +203,7 @@ impl FramePool {
             free_changed: false,
             recycled: 0,
             staging: None,
-            download_buf: Vec::new(),
+            download_buf: HostBuffer::default(),
             pending: PendingUploads::default(),
             by_content: HashMap::new(),
             shared: HashMap::new(),
@@ -355,6 +357,15 @@ impl FramePool {
         self.cap = cap;
         self.grows += 1;
         Ok(())
+    }
+
+    /// Kept between launches (a launch's pages are hundreds of MiB for
+    /// thousands of lanes, and pinning memory is slow), but not a one-off
+    /// giant one.
+    fn shrink_download_buf(&mut self) {
+        if self.download_buf.capacity() > 1 << 30 {
+            self.download_buf = HostBuffer::default();
+        }
     }
 
     /// Frames to reuse. Not while device pointers into the pool are out: a
@@ -1479,30 +1490,31 @@ fn upload_frames(
     Ok(())
 }
 
-/// Read `frames` of the pool into `host`, one page each, in order. One or
-/// two are read one by one; more are gathered on the device
-/// (`kvrm_gather_frames`) and come home in one copy: a launch of many lanes
-/// writes thousands of pages, and a read each was most of its time.
+/// Read `frames` of the pool into the pool's download buffer, one page
+/// each, in order; returns their bytes' length there. One or two are read
+/// one by one; more are gathered on the device (`kvrm_gather_frames`) and
+/// come home in one copy: a launch of many lanes writes thousands of pages,
+/// and a read each was most of its time.
 fn fetch_frames(
     gpu: &Gpu,
     pool: &mut FramePool,
     gather: &CudaFunction,
     frames: &[u32],
-    host: &mut Vec<u8>,
-) -> Result<(), CudaError> {
+) -> Result<usize, CudaError> {
     let page_bytes = PAGE_SIZE as usize;
-    host.clear();
-    host.resize(frames.len() * page_bytes, 0);
+    let len = frames.len() * page_bytes;
+    gpu.reserve_host(&mut pool.download_buf, len)?;
     if frames.len() <= 2 {
         let memory = pool.memory.lock();
+        let host = pool.download_buf.bytes_mut(len)?;
         for (&frame, buf) in frames.iter().zip(host.chunks_mut(page_bytes)) {
             gpu.read(&memory, frame as usize * page_bytes, buf)?;
         }
-        return Ok(());
+        return Ok(len);
     }
     let d_frames = gpu.upload(frames)?;
-    if pool.staging.as_ref().is_none_or(|s| s.len() < host.len()) {
-        pool.staging = Some(gpu.zeros(host.len().next_power_of_two())?);
+    if pool.staging.as_ref().is_none_or(|s| s.len() < len) {
+        pool.staging = Some(gpu.zeros(len.next_power_of_two())?);
     }
     let staging = pool.staging.as_mut().expect("allocated above");
     gpu.gather_frames(
@@ -1512,7 +1524,8 @@ fn fetch_frames(
         frames.len() as u32,
         staging,
     )?;
-    gpu.read(staging, 0, host)
+    gpu.read_into_host(staging, 0, &mut pool.download_buf, len)?;
+    Ok(len)
 }
 
 /// The bytes of `frames` of the pool, one page each, in order.
@@ -1522,9 +1535,10 @@ pub fn read_frames(
     gather: &CudaFunction,
     frames: &[u32],
 ) -> Result<Vec<u8>, CudaError> {
-    let mut host = Vec::new();
-    fetch_frames(gpu, pool, gather, frames, &mut host)?;
-    Ok(host)
+    let len = fetch_frames(gpu, pool, gather, frames)?;
+    let bytes = pool.download_buf.bytes(len)?.to_vec();
+    pool.shrink_download_buf();
+    Ok(bytes)
 }
 
 /// Read the stale ones among `pages` of `space` (whose page source is
@@ -1572,21 +1586,14 @@ pub fn download_pages(
     if items.is_empty() {
         return Ok(());
     }
-    // Kept between launches: a fresh buffer of a launch's pages (hundreds
-    // of MiB for thousands of lanes) cost a page fault per page, about as
-    // much host time as the copy.
-    let mut host = std::mem::take(&mut pool.download_buf);
     let frames: Vec<u32> = items.iter().map(|i| i.2).collect();
     let t0 = std::time::Instant::now();
-    fetch_frames(gpu, pool, gather, &frames, &mut host)?;
+    let len = fetch_frames(gpu, pool, gather, &frames)?;
     let t1 = std::time::Instant::now();
-    traffic.pages_down += copy_into_spaces(items, &host, spaces);
+    traffic.pages_down += copy_into_spaces(items, pool.download_buf.bytes(len)?, spaces);
     traffic.download_time += t1 - t0;
     traffic.landing_time += t1.elapsed();
-    // (Not a one-off giant one.)
-    if host.capacity() <= 1 << 30 {
-        pool.download_buf = host;
-    }
+    pool.shrink_download_buf();
     Ok(())
 }
 
@@ -1635,7 +1642,7 @@ fn copy_into_spaces(
         }
         landed
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = copy_threads();
     if threads == 1 || items.len() < PARALLEL_COPY_PAGES || spaces.len() < 2 {
         return fill(spaces, &per_space);
     }
@@ -1655,6 +1662,18 @@ fn copy_into_spaces(
 
 /// Downloaded pages from which [`copy_into_spaces`] uses threads.
 const PARALLEL_COPY_PAGES: usize = 1024;
+
+/// CUDA engines alive in the process ([`crate::CudaEngine`] counts itself
+/// in and out): engines on several host threads (`--host-threads`) share
+/// the cores for their page copies instead of each starting a thread per
+/// core.
+pub(crate) static LIVE_ENGINES: AtomicUsize = AtomicUsize::new(0);
+
+/// The threads one engine's page copies may use: its share of the cores.
+fn copy_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / LIVE_ENGINES.load(Ordering::Relaxed).max(1)).max(1)
+}
 
 /// Apply the claims of one launch to the table mirrors; returns the pages
 /// written, as (space index, page, frame). `spaces[i]` is the space the

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use cudarc::driver::{
-    sys, CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DevicePtr, DeviceRepr,
-    LaunchConfig, PinnedHostSlice, PushKernelArg, ValidAsZeroBits,
+    result, sys, CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DevicePtr,
+    DevicePtrMut, DeviceRepr, LaunchConfig, PinnedHostSlice, PushKernelArg, ValidAsZeroBits,
 };
 use cudarc::nvrtc::{CompileOptions, Ptx};
 
@@ -175,16 +175,7 @@ fn drv(what: &str) -> impl FnOnce(cudarc::driver::DriverError) -> CudaError + '_
 /// belongs to, and wait for it: for callers on any thread that have no
 /// [`Gpu`] (the page sources; the copy binds the context to the thread).
 pub fn read_bytes(src: &CudaSlice<u8>, offset: usize, out: &mut [u8]) -> Result<(), CudaError> {
-    if offset
-        .checked_add(out.len())
-        .is_none_or(|end| end > src.len())
-    {
-        return Err(CudaError::Driver(format!(
-            "read of {} bytes at {offset:#x} past the allocation's {:#x}",
-            out.len(),
-            src.len()
-        )));
-    }
+    in_allocation("read", offset, out.len(), src.len())?;
     if out.is_empty() {
         return Ok(());
     }
@@ -194,6 +185,104 @@ pub fn read_bytes(src: &CudaSlice<u8>, offset: usize, out: &mut [u8]) -> Result<
         .memcpy_dtoh(&view, out)
         .map_err(drv("copy to host"))?;
     stream.synchronize().map_err(drv("synchronize"))
+}
+
+/// A copy of `len` bytes at `offset` of an allocation of `size` bytes stays
+/// inside it.
+fn in_allocation(what: &str, offset: usize, len: usize, size: usize) -> Result<(), CudaError> {
+    if offset.checked_add(len).is_none_or(|end| end > size) {
+        return Err(CudaError::Driver(format!(
+            "{what} of {len} bytes at {offset:#x} past the allocation's {size:#x}"
+        )));
+    }
+    Ok(())
+}
+
+/// Make the device's default memory pool, which every stream allocates
+/// from, hand a stream only memory whose free has completed. By default it
+/// may give stream B memory that stream A freed behind a kernel still
+/// running, making B wait for that kernel: engines on streams of their own
+/// (lanes over host threads) would then run their launches one after
+/// another. Freed memory also stays in the pool (the default gives it back
+/// at every synchronisation, and the engines free and allocate page tables
+/// by the thousand).
+fn streams_share_no_freed_memory(ctx: &CudaContext) {
+    if !ctx.has_async_alloc() {
+        return; // no pools: cudarc allocates and frees synchronously
+    }
+    use sys::CUmemPool_attribute as A;
+    let mut pool: sys::CUmemoryPool = std::ptr::null_mut();
+    // SAFETY: plain driver calls on the device of a live context; the
+    // attribute values are an int and a u64, as the driver documents for
+    // these two attributes. Their results are not needed for correctness
+    // (only for speed), so a refusal is ignored.
+    unsafe {
+        if sys::cuDeviceGetDefaultMemPool(&mut pool, ctx.cu_device())
+            .result()
+            .is_err()
+        {
+            return;
+        }
+        let mut internal_dependencies: i32 = 0;
+        let _ = sys::cuMemPoolSetAttribute(
+            pool,
+            A::CU_MEMPOOL_ATTR_REUSE_ALLOW_INTERNAL_DEPENDENCIES,
+            (&mut internal_dependencies as *mut i32).cast(),
+        );
+        let mut keep: u64 = u64::MAX;
+        let _ = sys::cuMemPoolSetAttribute(
+            pool,
+            A::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+            (&mut keep as *mut u64).cast(),
+        );
+    }
+}
+
+/// Page-locked host memory that a launch's large copies go through (the
+/// launch arena, the gathered pages). The driver stages a copy between
+/// pageable memory and the device through small page-locked buffers of its
+/// own, a piece at a time, and the engines of other host threads wait for
+/// each other there; page-locked memory the copy engine reads and writes
+/// directly. Empty until [`Gpu::reserve_host`] sizes it; its bytes are
+/// undefined until written.
+#[derive(Default)]
+pub struct HostBuffer {
+    mem: Option<PinnedHostSlice<u8>>,
+}
+
+impl HostBuffer {
+    /// Bytes it holds.
+    pub fn capacity(&self) -> usize {
+        self.mem.as_ref().map_or(0, |m| m.len())
+    }
+
+    /// Its first `len` bytes.
+    pub fn bytes(&self, len: usize) -> Result<&[u8], CudaError> {
+        self.check(len)?;
+        match &self.mem {
+            Some(m) => Ok(&m.as_slice().map_err(drv("pinned memory"))?[..len]),
+            None => Ok(&[]),
+        }
+    }
+
+    /// Its first `len` bytes, to write.
+    pub fn bytes_mut(&mut self, len: usize) -> Result<&mut [u8], CudaError> {
+        self.check(len)?;
+        match &mut self.mem {
+            Some(m) => Ok(&mut m.as_mut_slice().map_err(drv("pinned memory"))?[..len]),
+            None => Ok(&mut []),
+        }
+    }
+
+    fn check(&self, len: usize) -> Result<(), CudaError> {
+        if len > self.capacity() {
+            return Err(CudaError::Driver(format!(
+                "{len} bytes of a host buffer of {}",
+                self.capacity()
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Lanes per block of `kvrm_run` (its `__launch_bounds__` in run.cu).
@@ -214,6 +303,9 @@ pub struct Gpu {
     stream: Arc<CudaStream>,
     name: String,
     arch: &'static str,
+    /// Waits on this Gpu's events sleep instead of spinning (on a stream of
+    /// its own: other host threads want the cores while its kernels run).
+    blocking_waits: bool,
 }
 
 /// The arguments of the `kvrm_run` kernel (see `kernels/run.cu`).
@@ -306,6 +398,7 @@ impl Gpu {
             .compute_capability()
             .map_err(drv("compute capability"))?;
         let arch: &'static str = Box::leak(format!("sm_{major}{minor}").into_boxed_str());
+        streams_share_no_freed_memory(&ctx);
         let stream = if own_stream {
             // SAFETY: `ctx` is this Gpu's own handle of the context and
             // everything allocated through it is used on its one stream, so
@@ -320,6 +413,7 @@ impl Gpu {
             stream,
             name,
             arch,
+            blocking_waits: own_stream,
         })
     }
 
@@ -537,6 +631,77 @@ impl Gpu {
         self.sync()
     }
 
+    /// Make `buf` hold at least `len` bytes (page-locked; grown to a power
+    /// of two, since pinning is slow and freeing it waits for the device).
+    pub fn reserve_host(&self, buf: &mut HostBuffer, len: usize) -> Result<(), CudaError> {
+        if buf.capacity() >= len {
+            return Ok(());
+        }
+        buf.mem = None;
+        // SAFETY: the bytes start undefined, which HostBuffer documents;
+        // flags 0: plain page-locked memory (write-combined memory, cudarc's
+        // default, is slow for the host to read).
+        let mem = unsafe {
+            self.ctx
+                .alloc_pinned_with_flags::<u8>(len.next_power_of_two().max(1 << 16), 0)
+        }
+        .map_err(drv("pinned allocation"))?;
+        buf.mem = Some(mem);
+        Ok(())
+    }
+
+    /// Copy the first `len` bytes of `src` to `dst[offset..]`, and wait
+    /// for it (so `src` may be written again at once).
+    pub fn write_from_host(
+        &self,
+        dst: &mut CudaSlice<u8>,
+        offset: usize,
+        src: &HostBuffer,
+        len: usize,
+    ) -> Result<(), CudaError> {
+        in_allocation("write", offset, len, dst.len())?;
+        let bytes = src.bytes(len)?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let (ptr, record) = dst.device_ptr_mut(&self.stream);
+        // SAFETY: the destination range lies inside `dst` (checked above);
+        // `bytes` stays borrowed until the stream has finished the copy
+        // (synchronised below).
+        let queued = unsafe {
+            result::memcpy_htod_async(ptr + offset as u64, bytes, self.stream.cu_stream())
+        };
+        drop(record);
+        queued.map_err(drv("copy to device"))?;
+        self.sync()
+    }
+
+    /// Copy `len` bytes of `src[offset..]` into the start of `dst` (sized
+    /// by [`Gpu::reserve_host`]), and wait for it.
+    pub fn read_into_host(
+        &self,
+        src: &CudaSlice<u8>,
+        offset: usize,
+        dst: &mut HostBuffer,
+        len: usize,
+    ) -> Result<(), CudaError> {
+        in_allocation("read", offset, len, src.len())?;
+        let bytes = dst.bytes_mut(len)?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let (ptr, record) = src.device_ptr(&self.stream);
+        // SAFETY: the source range lies inside `src` (checked above);
+        // `bytes` stays borrowed until the stream has finished the copy
+        // (synchronised below).
+        let queued = unsafe {
+            result::memcpy_dtoh_async(bytes, ptr + offset as u64, self.stream.cu_stream())
+        };
+        drop(record);
+        queued.map_err(drv("copy to host"))?;
+        self.sync()
+    }
+
     /// A new allocation holding a copy of `src`.
     pub fn duplicate<T: DeviceRepr>(&self, src: &CudaSlice<T>) -> Result<CudaSlice<T>, CudaError> {
         self.stream.clone_dtod(src).map_err(drv("device copy"))
@@ -588,7 +753,12 @@ impl Gpu {
     /// An event marking the work queued so far (`is_done` asks without
     /// waiting).
     pub fn mark(&self) -> Result<CudaEvent, CudaError> {
-        self.stream.record_event(None).map_err(drv("record event"))
+        // (A blocking event also keeps timing: cudarc's flag type holds one
+        // flag, and the cost of timing is small beside a launch's.)
+        let flags = self
+            .blocking_waits
+            .then_some(sys::CUevent_flags::CU_EVENT_BLOCKING_SYNC);
+        self.stream.record_event(flags).map_err(drv("record event"))
     }
 
     /// Wait until the work before `event` has finished.
@@ -659,5 +829,28 @@ impl Gpu {
         // caller (engine.rs, in its live launch arena).
         unsafe { b.launch(cfg) }.map_err(drv("launch"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_buffer_refuses_bytes_past_its_capacity() {
+        // (Sizing one needs a GPU; the GPU tests run the launches through it.)
+        let mut empty = HostBuffer::default();
+        assert_eq!(empty.capacity(), 0);
+        assert!(empty
+            .bytes(0)
+            .expect("no bytes of an empty buffer")
+            .is_empty());
+        assert!(empty.bytes_mut(0).expect("no bytes, to write").is_empty());
+        let err = empty.bytes(1).expect_err("one byte past the capacity");
+        assert!(
+            err.to_string().contains("1 bytes of a host buffer of 0"),
+            "{err}"
+        );
+        assert!(empty.bytes_mut(4096).is_err());
     }
 }

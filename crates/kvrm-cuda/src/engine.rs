@@ -9,6 +9,7 @@
 //! pool grows. Results are the CPU backend's, bit for bit.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,7 @@ use kvrm_isa::{
 };
 
 use crate::devmem::{self, DevSpace, FramePool, Traffic};
-use crate::driver::{Gpu, HostCounter, RunArgs};
+use crate::driver::{Gpu, HostBuffer, HostCounter, RunArgs};
 use crate::error::CudaError;
 use crate::kernels;
 use crate::layout::*;
@@ -171,10 +172,10 @@ pub struct CudaEngine {
     machines: Vec<Option<MachineSlot>>,
     free_machines: Vec<u32>,
     pool: FramePool,
-    /// The per-launch arrays (engine/arena.rs) on the device, and the host
-    /// bytes they are packed in and read back to.
+    /// The per-launch arrays (engine/arena.rs) on the device, and the
+    /// page-locked host bytes they are packed in and read back to.
     arena: CudaSlice<u8>,
-    arena_host: Vec<u8>,
+    arena_host: HostBuffer,
     events: CudaSlice<PageEvent>,
     decode_cache: CudaSlice<u64>,
     gen: u32,
@@ -366,6 +367,7 @@ impl CudaEngine {
         let events = gpu.zeros::<PageEvent>(EVENT_CAP as usize)?;
         let decode_cache = gpu.zeros::<u64>(DECODE_CACHE)?;
         let host_progress = gpu.host_counter()?;
+        devmem::LIVE_ENGINES.fetch_add(1, Ordering::Relaxed);
         Ok(CudaEngine {
             gpu,
             func,
@@ -377,7 +379,7 @@ impl CudaEngine {
             free_machines: Vec::new(),
             pool,
             arena,
-            arena_host: Vec::new(),
+            arena_host: HostBuffer::default(),
             events,
             decode_cache,
             gen: 0,
@@ -692,20 +694,27 @@ impl CudaEngine {
         };
         let budgets: Vec<u64> = lanes.iter().map(|&(_, b)| b.min(chunk)).collect();
         let mut host = std::mem::take(&mut self.arena_host);
-        layout.pack(
-            &mut host,
-            &control,
-            lanes.iter().map(|&(m, _)| self.machine(m).state),
-            &budgets,
-            &lane_space,
-            &devs,
-        );
+        let packed = self
+            .gpu
+            .reserve_host(&mut host, layout.total)
+            .and_then(|()| host.bytes_mut(layout.total))
+            .map(|bytes| {
+                layout.pack(
+                    bytes,
+                    &control,
+                    lanes.iter().map(|&(m, _)| self.machine(m).state),
+                    &budgets,
+                    &lane_space,
+                    &devs,
+                )
+            });
+        self.arena_host = host;
+        packed?;
         if self.arena.len() < layout.total {
             self.arena = self.gpu.zeros::<u8>(layout.total.next_power_of_two())?;
         }
-        let written = self.gpu.write(&mut self.arena, 0, &host);
-        self.arena_host = host;
-        written?;
+        self.gpu
+            .write_from_host(&mut self.arena, 0, &self.arena_host, layout.total)?;
         self.host_progress.set(0);
         let debug = self.debug_bufs(lanes)?;
         // Debugging runs the plain interpreter: translated blocks have no checks.
@@ -767,23 +776,18 @@ impl CudaEngine {
         } = flight;
         let lanes = &lanes[..];
 
-        let mut host = std::mem::take(&mut self.arena_host);
-        host.resize(layout.download, 0);
         let t0 = Instant::now();
-        // Wait for the kernel first, then copy: a copy into pageable memory
-        // queued behind the kernel waits inside the driver, which may hold
-        // up the driver calls of other threads' engines for the whole kernel
-        // (the suspected cause of slow --host-threads runs; BENCHMARKS.md,
-        // 2026-12-07, eighth session).
-        let read = self
-            .gpu
-            .wait_for(&done)
-            .and_then(|()| self.gpu.read(&self.arena, 0, &mut host[..layout.download]));
+        // Wait for the kernel first, then copy: a copy queued behind the
+        // kernel would wait inside the driver, which may hold up the driver
+        // calls of other threads' engines for the whole kernel.
+        let read = self.gpu.wait_for(&done).and_then(|()| {
+            self.gpu
+                .read_into_host(&self.arena, 0, &mut self.arena_host, layout.download)
+        });
         let t1 = Instant::now();
         self.stats.kernel_wait += t1 - t0;
-        let (ctl, stops, out_states) = layout.unpack(&host[..layout.download]);
-        self.arena_host = host;
         read?;
+        let (ctl, stops, out_states) = layout.unpack(self.arena_host.bytes(layout.download)?);
         // The pages a syscall's service will likely touch (the stack at sp,
         // the pages its argument registers point into), by space index: if
         // the launch wrote them they come home now, in the launch's one
@@ -1249,6 +1253,12 @@ impl CudaEngine {
 /// cost nothing).
 fn syscall_pages(st: &CpuState) -> impl Iterator<Item = u64> + '_ {
     std::iter::once(page_of(st.sp)).chain(st.x[..6].iter().map(|&x| page_of(x)))
+}
+
+impl Drop for CudaEngine {
+    fn drop(&mut self) {
+        devmem::LIVE_ENGINES.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl CudaEngine {

@@ -55,19 +55,18 @@ impl ArenaLayout {
         }
     }
 
-    /// The arena's bytes for one launch (stops and progress zero); `buf` is
-    /// reused between launches.
+    /// The arena's bytes for one launch (stops and progress zero), into
+    /// `buf` (`total` bytes; reused between launches).
     pub fn pack(
         &self,
-        buf: &mut Vec<u8>,
+        buf: &mut [u8],
         control: &Control,
         states: impl Iterator<Item = CpuState>,
         budgets: &[u64],
         lane_space: &[u32],
         spaces: &[SpaceDev],
     ) {
-        buf.clear();
-        buf.resize(self.total, 0);
+        buf.fill(0);
         put(buf, 0, control.as_bytes());
         for (i, s) in states.enumerate() {
             put(buf, self.states + i * size_of::<CpuState>(), s.as_bytes());
@@ -126,7 +125,7 @@ mod tests {
                 events_cap: 77,
                 ..Control::default()
             };
-            let mut buf = Vec::new();
+            let mut buf = vec![0xa5; l.total];
             let budgets = vec![42u64; lanes];
             let lane_space = vec![1u32; lanes];
             let devs = vec![SpaceDev { table: 8, mask: 3 }; spaces];

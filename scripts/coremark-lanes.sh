@@ -16,7 +16,8 @@
 # CRC lines are compared with qemu's for the same seed, default 16), CHECK_ITERS (their
 # iterations, default 100: enough for blocks to be translated and run) and GPU (0: skip the
 # GPU runs, for the CPU backend and qemu alone); GPU_MODE (the GPU run's --mode, default
-# standard: how the kernel issues its launches).
+# standard: how the kernel issues its launches); HOST_THREADS (the GPU run's --host-threads,
+# a list: one run for each, default 1; host times in the stats lines are summed over them).
 # Wall times are whole processes (start-up and the GPU's kernel load included); kvrm's own
 # summary line (lanes run, without start-up) is printed beside it.
 set -euo pipefail
@@ -52,6 +53,7 @@ CHECK=${CHECK:-16}
 CHECK_ITERS=${CHECK_ITERS:-100}
 GPU=${GPU:-1}
 GPU_MODE=${GPU_MODE:-standard}
+HOST_THREADS=${HOST_THREADS:-1}
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 if [ -z "${KVRM_CUDA_CACHE:-}" ]; then
     export KVRM_CUDA_CACHE=/tmp/kvrm-kernel-cache
@@ -76,19 +78,24 @@ wait
 t1=$(now)
 echo "qemu-aarch64 x $PROCS processes x $QEMU_ITERS: $(rate $((PROCS * QEMU_ITERS)) "$t0" "$t1")"
 
-# The GPU: LANES lanes in one kvrm process.
-t0=$(now)
-if [ "$GPU" = 0 ]; then
-    echo "GPU: skipped (GPU=0)"
-elif timeout "$LIMIT" ./kvrm run --stats --backend cuda --engine "$ENGINE" --mode "$GPU_MODE" \
-    --lanes "$LANES" --memory-limit 32M ./coremark '{lane}' $(args "$GPU_ITERS") > gpu.summary 2> gpu.stats; then
-    t1=$(now)
-    echo "GPU x $LANES lanes x $GPU_ITERS ($ENGINE, --mode $GPU_MODE): $(rate $((LANES * GPU_ITERS)) "$t0" "$t1")"
-    grep -E '^kvrm: (mode|time in)' gpu.stats | sed 's/^/    /' || true
-    echo "    kvrm: $(grep '^wall' gpu.summary); $(grep 'translated blocks' gpu.stats)"
-else
-    echo "GPU x $LANES lanes ($ENGINE): failed or over ${LIMIT}s (status $?)"
-fi
+# The GPU: LANES lanes in one kvrm process, once for each count of HOST_THREADS.
+for threads in $HOST_THREADS; do
+    t0=$(now)
+    if [ "$GPU" = 0 ]; then
+        echo "GPU: skipped (GPU=0)"
+        break
+    elif timeout "$LIMIT" ./kvrm run --stats --backend cuda --engine "$ENGINE" --mode "$GPU_MODE" \
+        --lanes "$LANES" --host-threads "$threads" --memory-limit 32M \
+        ./coremark '{lane}' $(args "$GPU_ITERS") > gpu.summary 2> gpu.stats; then
+        t1=$(now)
+        echo "GPU x $LANES lanes x $GPU_ITERS ($ENGINE, --mode $GPU_MODE, $threads host threads): $(rate $((LANES * GPU_ITERS)) "$t0" "$t1")"
+        grep -E '^kvrm: (mode|time in|cuda wait for kernels|cuda host time (before|after) launches)' gpu.stats |
+            sed 's/^/    /' || true
+        echo "    kvrm: $(grep '^wall' gpu.summary); $(grep 'translated blocks' gpu.stats)"
+    else
+        echo "GPU x $LANES lanes ($ENGINE, $threads host threads): failed or over ${LIMIT}s (status $?)"
+    fi
+done
 
 # The CPU backend: CPU_LANES lanes over all host cores.
 t0=$(now)

@@ -1061,7 +1061,10 @@ impl Kernel {
         // call made start-up quadratic in the processes (glibc reads
         // /proc/self/exe; 4096 GPU lanes are 4096 processes).
         let named = split_proc(norm, t.pid).and_then(|(pid, _)| pid);
-        let mut snap = self.proc_snapshot(named);
+        // The command line is guest memory the host may not hold (a GPU
+        // lane's stack page stays on the device): read only for the file
+        // that shows it, not for every readlink of /proc/self/exe.
+        let mut snap = self.proc_snapshot(named, norm.ends_with("/cmdline"));
         if norm == "/proc/loadavg" {
             // Counted over every thread: only for the file that shows it
             // (readlink /proc/self/exe by each of thousands of lanes made
@@ -1075,8 +1078,9 @@ impl Kernel {
         Some(Arc::new(snap))
     }
 
-    /// What /proc shows now: the memory figures and process `pid`, if any.
-    pub(crate) fn proc_snapshot(&self, pid: Option<u32>) -> ProcSnapshot {
+    /// What /proc shows now: the memory figures and process `pid`, if any
+    /// (its command line only `with_cmdline`).
+    pub(crate) fn proc_snapshot(&self, pid: Option<u32>, with_cmdline: bool) -> ProcSnapshot {
         let mut snap = ProcSnapshot {
             memory_limit: self.config.memory_limit,
             memory_used: self.config.memory_limit.saturating_sub(self.commit_room()),
@@ -1101,7 +1105,7 @@ impl Kernel {
                 let mem = self.engine.space(p.space);
                 info.maps = named_regions(&mem.regions(), &p.linux.map_names, info.brk);
                 let (s, e) = info.args;
-                if e > s && e - s < (1 << 20) {
+                if with_cmdline && e > s && e - s < (1 << 20) {
                     let mut buf = vec![0u8; (e - s) as usize];
                     if mem.read_bytes(s, &mut buf).is_ok() {
                         info.cmdline = buf;

@@ -199,11 +199,11 @@ fn in_allocation(what: &str, offset: usize, len: usize, size: usize) -> Result<(
 }
 
 /// Make the device's default memory pool, which every stream allocates
-/// from, hand a stream only memory whose free has completed. By default it
-/// may give stream B memory that stream A freed behind a kernel still
-/// running, making B wait for that kernel: engines on streams of their own
-/// (lanes over host threads) would then run their launches one after
-/// another. Freed memory also stays in the pool (the default gives it back
+/// from, hand a stream memory that another stream freed only once that free
+/// has completed. By default it may give stream B memory that stream A freed
+/// behind a kernel still running, making B wait for that kernel: engines on
+/// streams of their own (lanes over host threads) would then run their
+/// launches one after another. Freed memory also stays in the pool (the default gives it back
 /// at every synchronisation, and the engines free and allocate page tables
 /// by the thousand).
 fn streams_share_no_freed_memory(ctx: &CudaContext) {

@@ -1528,19 +1528,6 @@ fn fetch_frames(
     Ok(len)
 }
 
-/// The bytes of `frames` of the pool, one page each, in order.
-pub fn read_frames(
-    gpu: &Gpu,
-    pool: &mut FramePool,
-    gather: &CudaFunction,
-    frames: &[u32],
-) -> Result<Vec<u8>, CudaError> {
-    let len = fetch_frames(gpu, pool, gather, frames)?;
-    let bytes = pool.download_buf.bytes(len)?.to_vec();
-    pool.shrink_download_buf();
-    Ok(bytes)
-}
-
 /// Read the stale ones among `pages` of `space` (whose page source is
 /// `source`) from the device in one gathered copy, instead of one round
 /// trip each when the host touches them.
@@ -1562,12 +1549,14 @@ pub fn bring_in_pages(
         return Ok(());
     }
     let frames: Vec<u32> = items.iter().map(|&(_, f)| f).collect();
-    let bytes = read_frames(gpu, pool, gather, &frames)?;
+    let len = fetch_frames(gpu, pool, gather, &frames)?;
+    let bytes = pool.download_buf.bytes(len)?;
     for (&(page, _), chunk) in items.iter().zip(bytes.chunks_exact(PAGE_SIZE as usize)) {
         if let Ok(frame) = chunk.try_into() {
             space.supply_stale(page, frame);
         }
     }
+    pool.shrink_download_buf();
     traffic.pages_down += items.len() as u64;
     traffic.pages_brought_in += items.len() as u64;
     Ok(())
